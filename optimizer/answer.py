@@ -1,0 +1,158 @@
+"""The answer document (format version 1) as dataclasses, with JSON (de)serialisation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from typing import Any
+
+from optimizer.clock import format_instant, parse_instant
+
+
+@dataclass(frozen=True)
+class Placement:
+    request: str
+    garage: str
+    technician: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Move:
+    appointment: str
+    technician: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Unplaced:
+    request: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Offer:
+    request: str
+    rank: int
+    garage: str
+    technician: str
+    start: int
+    end: int
+    cost: float
+    distance_km: float = 0.0
+
+
+@dataclass(frozen=True)
+class RuleOffer:
+    request: str
+    garage: str
+    technician: str
+    start: int
+    end: int
+    # Why the rules could not offer earlier: the counterfactual must be explainable.
+    late_because: str = ""
+
+
+@dataclass
+class Answer:
+    status: str
+    cost: float | None = None
+    bound: float | None = None
+    solve_seconds: float = 0.0
+    placements: list[Placement] = field(default_factory=list)
+    moves: list[Move] = field(default_factory=list)
+    unplaced: list[Unplaced] = field(default_factory=list)
+    offers: list[Offer] = field(default_factory=list)
+    # Parallel to the problem's requests; None where the rules offer nothing.
+    rule_offers: list[RuleOffer | None] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    fallback: bool = False
+
+    def to_dict(self, zone: tzinfo | None) -> dict[str, Any]:
+        """The JSON document; times in `zone` (the problem's `now` offset)."""
+
+        def at(minute: int) -> str:
+            return format_instant(minute, zone) if zone is not None else str(minute)
+
+        doc: dict[str, Any] = {"version": 1, "status": self.status}
+        if self.status == "INVALID":
+            doc["errors"] = list(self.errors)
+            return doc
+        doc.update(
+            cost=None if self.cost is None else round(self.cost, 6),
+            bound=None if self.bound is None else round(self.bound, 6),
+            solve_seconds=round(self.solve_seconds, 4),
+            placements=[
+                {"request": p.request, "garage": p.garage, "technician": p.technician,
+                 "start": at(p.start), "end": at(p.end)} for p in self.placements
+            ],
+            moves=[
+                {"appointment": m.appointment, "technician": m.technician,
+                 "start": at(m.start), "end": at(m.end)} for m in self.moves
+            ],
+            unplaced=[{"request": u.request, "reason": u.reason} for u in self.unplaced],
+            offers=[
+                {"request": o.request, "rank": o.rank, "garage": o.garage, "technician": o.technician,
+                 "start": at(o.start), "end": at(o.end), "cost": round(o.cost, 6),
+                 "distance_km": round(o.distance_km, 3)} for o in self.offers
+            ],
+            rule_offers=[
+                None if ro is None else
+                {"request": ro.request, "garage": ro.garage, "technician": ro.technician,
+                 "start": at(ro.start), "end": at(ro.end), "late_because": ro.late_because}
+                for ro in self.rule_offers
+            ],
+        )
+        if self.fallback:
+            doc["fallback"] = True
+        if self.notes:
+            doc["notes"] = list(self.notes)
+        return doc
+
+
+def answer_from_dict(doc: Any) -> Answer:
+    """Read an answer document back (for `check`); raises ValueError naming the fault."""
+    if not isinstance(doc, dict):
+        raise ValueError("answer: must be an object")
+
+    def minute(obj: dict, key: str, path: str) -> int:
+        try:
+            return parse_instant(obj[key])[1]
+        except KeyError:
+            raise ValueError(f"{path}.{key}: is required") from None
+        except ValueError as exc:
+            raise ValueError(f"{path}.{key}: {exc}") from None
+
+    def rows(key: str) -> list[dict]:
+        value = doc.get(key) or []
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise ValueError(f"answer.{key}: must be a list of objects")
+        return value
+
+    try:
+        placements = [
+            Placement(str(p["request"]), str(p["garage"]), str(p["technician"]),
+                      minute(p, "start", f"placements[{i}]"), minute(p, "end", f"placements[{i}]"))
+            for i, p in enumerate(rows("placements"))
+        ]
+        moves = [
+            Move(str(m["appointment"]), str(m["technician"]),
+                 minute(m, "start", f"moves[{i}]"), minute(m, "end", f"moves[{i}]"))
+            for i, m in enumerate(rows("moves"))
+        ]
+        unplaced = [Unplaced(str(u["request"]), str(u.get("reason", ""))) for u in rows("unplaced")]
+        offers = [
+            Offer(str(o["request"]), int(o.get("rank", i + 1)), str(o["garage"]), str(o["technician"]),
+                  minute(o, "start", f"offers[{i}]"), minute(o, "end", f"offers[{i}]"),
+                  float(o.get("cost", 0.0)))
+            for i, o in enumerate(rows("offers"))
+        ]
+    except KeyError as exc:
+        raise ValueError(f"answer: a row lacks {exc}") from None
+    return Answer(
+        status=str(doc.get("status", "")), cost=doc.get("cost"), bound=doc.get("bound"),
+        placements=placements, moves=moves, unplaced=unplaced, offers=offers,
+    )

@@ -1,0 +1,43 @@
+"""One entry point for every mode: a problem in, an answer out, always within the time limit."""
+
+from __future__ import annotations
+
+import time
+
+from optimizer.answer import Answer
+from optimizer.freetime import FreeTime
+from optimizer.offers import offers_for, unplaced
+from optimizer.problem import Problem
+from optimizer.rule import rule_offer
+from optimizer.squeeze import plan
+
+DEFAULT_WORKERS = 8
+
+
+def solve_offers(problem: Problem, free: FreeTime | None = None) -> Answer:
+    free = free or FreeTime(problem)
+    answer = Answer(status="OPTIMAL", cost=0.0)
+    for request in problem.requests:
+        found = offers_for(problem, free, request, problem.policy.offers)
+        answer.offers.extend(found)
+        if found:
+            answer.cost += found[0].cost
+        else:
+            answer.unplaced.append(unplaced(problem, request))
+            answer.cost += problem.unplaced_cost(request)
+    answer.bound = answer.cost  # exact enumeration: the offers are provably the cheapest
+    return answer
+
+
+def solve(problem: Problem, time_limit: float | None = None, workers: int = DEFAULT_WORKERS,
+          seed: int = 0) -> Answer:
+    started = time.perf_counter()
+    limit = problem.policy.time_limit_seconds if time_limit is None else time_limit
+    free = FreeTime(problem)
+    if problem.mode == "offers":
+        answer = solve_offers(problem, free)
+    else:
+        answer = plan(problem, limit, workers=workers, seed=seed)
+    answer.rule_offers = [rule_offer(problem, free, r) for r in problem.requests]
+    answer.solve_seconds = time.perf_counter() - started
+    return answer
