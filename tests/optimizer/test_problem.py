@@ -1,0 +1,103 @@
+"""Malformed problems are INVALID with every fault named, and the CLI never shows a traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from optimizer.problem import ProblemError, parse_problem
+from tests.optimizer.factory import random_problem
+
+
+def faults(doc) -> list[str]:
+    with pytest.raises(ProblemError) as exc:
+        parse_problem(doc)
+    return exc.value.errors
+
+
+def test_every_fault_is_named_with_its_field_path():
+    doc = random_problem(3, appointments=2)
+    doc["mode"] = "juggle"
+    doc["now"] = "tomorrow"
+    doc["garages"][0]["lifts"] = -1
+    doc["technicians"][0]["garage"] = "nowhere"
+    doc["appointments"][1]["start"] = "2026-08-06T10:00:00"  # no offset
+    doc["requests"][0]["duration_minutes"] = 0
+    doc["policy"]["weights"]["wait"]["P1"] = "high"
+    errors = faults(doc)
+    text = "\n".join(errors)
+    for expected in ["problem.mode", "problem.now", "garages[0].lifts", "technicians[0].garage",
+                     "appointments[1].start", "requests[0].duration_minutes", "policy.weights.wait.P1"]:
+        assert expected in text, f"{expected} missing from {errors}"
+    assert "has no UTC offset" in text
+
+
+@pytest.mark.parametrize("doc, expected", [
+    ([], "problem: must be an object"),
+    ({"mode": "offers"}, "problem.now: is required"),
+    ({"mode": "offers", "now": "2026-08-06T09:00:00+02:00", "garages": "x"}, "problem.garages: must be a list"),
+])
+def test_structural_faults(doc, expected):
+    assert expected in "\n".join(faults(doc))
+
+
+def test_duplicate_ids_and_unknown_references():
+    doc = random_problem(4, appointments=1)
+    doc["technicians"].append(dict(doc["technicians"][0]))
+    doc["requests"][0]["garages"] = ["g0", "g9"]
+    doc["appointments"][0]["technician"] = "ghost"
+    text = "\n".join(faults(doc))
+    assert "duplicate technician id" in text
+    assert "unknown garage 'g9'" in text
+    assert "unknown technician 'ghost'" in text
+
+
+def run_cli(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "optimizer", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_cli_reports_invalid_with_exit_status_2(tmp_path, repo_root):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"version": 1, "mode": "offers", "now": "soon"}))
+    result = run_cli("solve", str(bad), cwd=repo_root)
+    assert result.returncode == 2
+    answer = json.loads(result.stdout)
+    assert answer["status"] == "INVALID"
+    assert any("problem.now" in e for e in answer["errors"])
+    assert "Traceback" not in result.stderr
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    result = run_cli("solve", str(broken), cwd=repo_root)
+    assert result.returncode == 2 and "not valid JSON" in result.stdout
+
+
+def test_cli_solves_and_checks_its_own_answer(tmp_path, repo_root):
+    problem = tmp_path / "p.json"
+    problem.write_text(json.dumps(random_problem(5, mode="squeeze", appointments=5, requests=2)))
+    out = tmp_path / "a.json"
+    assert run_cli("solve", str(problem), "--out", str(out), "--time-limit", "2", cwd=repo_root).returncode == 0
+    answer = json.loads(out.read_text())
+    assert answer["status"] in ("OPTIMAL", "FEASIBLE")
+    assert len(answer["rule_offers"]) == 2
+    checked = run_cli("check", str(problem), str(out), cwd=repo_root)
+    assert checked.returncode == 0, checked.stdout
+    assert checked.stdout.startswith("feasible; cost")
+
+
+def test_cli_check_names_each_violation(tmp_path, repo_root):
+    doc = random_problem(6, mode="squeeze", garages=1, techs=1, appointments=0, requests=1)
+    doc["technicians"][0]["skills"] = ["maintenance"]
+    doc["requests"][0].update(skill="maintenance", duration_minutes=60)
+    problem = tmp_path / "p.json"
+    problem.write_text(json.dumps(doc))
+    answer = tmp_path / "a.json"
+    answer.write_text(json.dumps({"status": "FEASIBLE", "placements": [
+        {"request": "r0", "garage": "g0", "technician": "g0-t0",
+         "start": "2026-08-06T20:07:00+02:00", "end": "2026-08-06T21:07:00+02:00"}]}))
+    result = run_cli("check", str(problem), str(answer), cwd=repo_root)
+    assert result.returncode == 1
+    assert "off the 30-minute grid" in result.stdout
+    assert "not inside a single shift" in result.stdout

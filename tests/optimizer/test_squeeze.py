@@ -1,0 +1,92 @@
+"""Squeeze and re-plan: optimal on tiny instances, always feasible, never worse than no moves."""
+
+from __future__ import annotations
+
+import time
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from optimizer.answer import Answer
+from optimizer.baseline import no_move_plan
+from optimizer.solve import solve
+from optimizer.validate import check_answer, check_plan
+from tests.optimizer.factory import at, brute_force, load, random_problem
+
+
+def no_move_cost(problem):
+    placements, missing = no_move_plan(problem)
+    return check_plan(problem, Answer(status="", placements=placements)).cost
+
+
+def test_squeeze_example_reaches_the_known_optimum(shared):
+    problem = load(shared("squeeze-garage-day.json"))
+    answer = solve(problem, time_limit=10)
+    assert answer.status == "OPTIMAL"
+    assert round(answer.cost, 3) == 4580.958
+    assert len(answer.moves) == 1
+    assert check_answer(problem, answer).feasible
+
+
+def test_replan_example_is_feasible_and_improves_on_no_moves(shared):
+    problem = load(shared("replan-garage-week.json"))
+    answer = solve(problem, time_limit=4)
+    check = check_answer(problem, answer)
+    assert check.feasible, check.violations
+    assert abs(check.cost - answer.cost) < 1e-6
+    assert answer.cost < no_move_cost(problem)
+    assert answer.bound is not None and answer.bound <= answer.cost + 1e-6
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000))
+def test_squeeze_matches_brute_force_on_tiny_instances(seed):
+    problem = load(random_problem(seed, mode="squeeze", garages=1, techs=2, appointments=3,
+                                  requests=1, slot=30, max_moves=2))
+    answer = solve(problem, time_limit=10, workers=2)
+    assert answer.status == "OPTIMAL"
+    assert abs(answer.cost - brute_force(problem)) < 1e-6
+    assert check_answer(problem, answer).feasible
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), garages=st.integers(1, 2), techs=st.integers(1, 4),
+       appointments=st.integers(0, 14), requests=st.integers(1, 3), days=st.integers(1, 2),
+       mode=st.sampled_from(["squeeze", "replan"]))
+def test_every_answer_is_feasible_and_never_worse_than_no_moves(seed, garages, techs, appointments,
+                                                                  requests, days, mode):
+    problem = load(random_problem(seed, mode=mode, garages=garages, techs=techs, appointments=appointments,
+                                  requests=requests, days=days, slot=15, max_moves=3))
+    answer = solve(problem, time_limit=2, workers=2)
+    check = check_answer(problem, answer)
+    assert check.feasible, check.violations
+    assert answer.cost <= no_move_cost(problem) + 1e-6
+
+
+def test_pinned_overbooking_stays_and_does_not_block_the_solve():
+    doc = random_problem(1, mode="squeeze", garages=1, techs=1, appointments=0, requests=1)
+    tech = doc["technicians"][0]
+    tech["skills"] = ["maintenance"]
+    tech["shifts"] = [{"start": at(8), "end": at(12)}]
+    doc["garages"][0]["lifts"] = 1
+    # two lift jobs on one technician at once: people decided it, the optimizer keeps it
+    for i in range(2):
+        doc["appointments"].append({"id": f"a{i}", "technician": tech["id"], "start": at(9), "end": at(10),
+                                    "skill": "maintenance", "lift": True, "pinned": True})
+    doc["requests"] = [{"id": "r", "duration_minutes": 60, "skill": "maintenance", "lift": True,
+                        "urgency": "P1", "garages": ["g0"]}]
+    problem = load(doc)
+    answer = solve(problem, time_limit=5)
+    assert check_answer(problem, answer).feasible
+    assert [(p.start - problem.now) for p in answer.placements] == [60]
+    assert answer.moves == []
+
+
+def test_the_time_limit_is_honoured_and_an_answer_always_comes(shared):
+    problem = load(shared("replan-garage-week.json"))
+    started = time.perf_counter()
+    answer = solve(problem, time_limit=0.5, workers=2)
+    assert time.perf_counter() - started < 1.5
+    assert answer.status in ("FEASIBLE", "OPTIMAL")
+    assert check_answer(problem, answer).feasible
+    assert len(answer.placements) + len(answer.unplaced) == len(problem.requests)
