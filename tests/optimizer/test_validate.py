@@ -40,9 +40,9 @@ def place(tech, hour, dur=60):
 
 def test_a_good_plan_is_feasible_and_costed():
     # the request names its garage and has no location, so travel is 0 km
-    check = check_plan(problem(), Answer(status="", placements=[place("t1", 9.5)]))
+    check = check_plan(problem(), Answer(status="", placements=[place("t1", 11, dur=60)]))
     assert check.feasible, check.violations
-    assert check.cost == 100 * 30  # P1 weight x 30 minutes of waiting
+    assert check.cost == 100 * 120  # P1 weight x 120 minutes of waiting
     assert check_plan(problem(), Answer(status="")).cost == 100000 * 100  # unplaced P1
 
 

@@ -1,0 +1,129 @@
+"""`python -m bench [optimizer] [--quick]`: print the optimizer's figures (see docs/performance.md)."""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from optimizer.answer import Answer
+from optimizer.baseline import no_move_plan
+from optimizer.freetime import FreeTime
+from optimizer.offers import offers_for
+from optimizer.problem import parse_problem
+from optimizer.rule import rule_offer
+from optimizer.solve import solve
+from optimizer.validate import check_answer, check_plan
+from bench.generate import generate
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def same_day(problem, start: int | None) -> bool:
+    return start is not None and start < (problem.now // 1440 + 1) * 1440 - 120  # same local day (UTC+2)
+
+
+def bench_offers(garages: int, requests: int) -> None:
+    t0 = time.perf_counter()
+    problem = parse_problem(generate(garages=garages, technicians=8, days=10, load=0.85,
+                                     requests=requests, seed=1, mode="offers"))
+    free = FreeTime(problem)
+    for tech in problem.technicians:  # build the index before timing, as a warm process has it
+        free.windows(tech, False)
+    load_s = time.perf_counter() - t0
+    times, better, waits_rule, waits_best, p1_same = [], 0, [], [], [0, 0]
+    for r in problem.requests:
+        t = time.perf_counter()
+        found = offers_for(problem, free, r, problem.policy.offers)
+        times.append((time.perf_counter() - t) * 1000)
+        ro = rule_offer(problem, free, r)
+        if found and ro:
+            waits_best.append(found[0].start - r.origin)
+            waits_rule.append(ro.start - r.origin)
+            better += found[0].start < ro.start
+        if r.urgency == "P1":
+            p1_same[1] += 1
+            p1_same[0] += bool(found) and same_day(problem, found[0].start)
+    print(f"offers  network {garages} garages x 8 technicians x 10 days, {len(problem.appointments)} appointments, "
+          f"load+index {load_s:.1f} s")
+    print(f"        latency per request: p50 {pct(times, .5):.2f} ms  p95 {pct(times, .95):.2f} ms  "
+          f"max {max(times):.2f} ms  ({len(times)} requests)")
+    if waits_best:
+        print(f"        median wait: best offer {statistics.median(waits_best) / 60:.1f} h, rule offer "
+              f"{statistics.median(waits_rule) / 60:.1f} h; best offer earlier than the rule offer "
+              f"for {better}/{len(waits_best)}")
+    print(f"        P1 requests offered a same-day start: {p1_same[0]}/{p1_same[1]}")
+
+
+def bench_squeeze(instances: int) -> None:
+    times, gaps, gains, p1 = [], [], [], [0, 0]
+    optimal = 0
+    for seed in range(instances):
+        techs = 8 + seed % 8
+        problem = parse_problem(generate(garages=1, technicians=techs, days=1, load=0.85, requests=1,
+                                         seed=100 + seed, mode="squeeze", urgency="P1", max_moves=3,
+                                         time_limit=2.0))
+        base_cost = _no_move_cost(problem)
+        t = time.perf_counter()
+        answer = solve(problem)
+        times.append(time.perf_counter() - t)
+        assert check_answer(problem, answer).feasible
+        optimal += answer.status == "OPTIMAL"
+        gaps.append(_gap(answer))
+        gains.append(base_cost - answer.cost)
+        p1[1] += 1
+        p1[0] += bool(answer.placements) and same_day(problem, answer.placements[0].start)
+    print(f"squeeze garage-day, 8-15 technicians, 1 P1 request, max 3 moves ({instances} instances)")
+    print(f"        latency p50 {pct(times, .5):.3f} s  p95 {pct(times, .95):.3f} s; optimal {optimal}/{instances}; "
+          f"max gap {max(gaps):.4%}")
+    print(f"        cost saved vs no-move placement: median {statistics.median(gains):.0f}, "
+          f"max {max(gains):.0f}; P1 started the same day {p1[0]}/{p1[1]}")
+
+
+def bench_replan(limits: list[float]) -> None:
+    problem_doc = generate(garages=1, technicians=10, days=5, load=0.9, requests=20, seed=7, mode="replan",
+                           max_moves=50, durations=(30, 30, 45, 45, 60, 90))
+    problem = parse_problem(problem_doc)
+    base = _no_move_cost(problem)
+    print(f"replan  garage-week, 10 technicians, {len(problem.appointments)} appointments, "
+          f"{len(problem.requests)} requests; no-move cost {base:.0f}")
+    for limit in limits:
+        t = time.perf_counter()
+        answer = solve(problem, time_limit=limit)
+        took = time.perf_counter() - t
+        assert check_answer(problem, answer).feasible
+        print(f"        limit {limit:>4.0f} s: took {took:.2f} s, {answer.status}, cost {answer.cost:.0f} "
+              f"({len(answer.moves)} moves, {len(answer.unplaced)} unplaced), bound {answer.bound:.0f}, "
+              f"gap {_gap(answer):.1%}")
+
+
+def _no_move_cost(problem) -> float:
+    placements, _ = no_move_plan(problem)
+    return check_plan(problem, Answer(status="", placements=placements)).cost
+
+
+def _gap(answer) -> float:
+    if answer.bound is None or answer.cost in (None, 0):
+        return 0.0
+    return (answer.cost - answer.bound) / answer.cost
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    args = parser.parse_args()
+    if args.quick:
+        bench_offers(garages=40, requests=50)
+        bench_squeeze(instances=5)
+        bench_replan([2])
+    else:
+        bench_offers(garages=300, requests=300)
+        bench_squeeze(instances=30)
+        bench_replan([2, 10])
+
+
+if __name__ == "__main__":
+    main()
