@@ -1,0 +1,37 @@
+"""Refusals a service can give. Each says why and carries what the user needs next."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "invalid"
+    status = 422
+
+    def __init__(self, message: str, **details):
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFound(DomainError):
+    code, status = "not_found", 404
+
+
+class Forbidden(DomainError):
+    code, status = "forbidden", 403
+
+
+class Conflict(DomainError):
+    code, status = "conflict", 409
+
+
+class SlotTaken(Conflict):
+    code = "slot_taken"
+
+
+class RuleBroken(DomainError):
+    code, status = "rule_broken", 422
+
+
+class ReasonRequired(RuleBroken):
+    code = "reason_required"

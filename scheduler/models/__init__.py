@@ -1,0 +1,19 @@
+"""Every domain word of DESIGN.md as a typed model. Importing this registers them all."""
+
+from scheduler.models.appointment import ACTIVE, CHANNELS, STATUSES, Appointment
+from scheduler.models.case import Case, CaseEvent, Customer, Vehicle
+from scheduler.models.catalog import URGENCIES, JobType, Symptom
+from scheduler.models.direct_line import DirectLineRequest
+from scheduler.models.feedback import STAGES, Feedback
+from scheduler.models.garage import Garage, OpeningHours
+from scheduler.models.override import KINDS, Override
+from scheduler.models.policy import Policy
+from scheduler.models.technician import Absence, ShiftPattern, Skill, Technician
+from scheduler.models.user import GARAGE_ROLES, ROLES, ApiToken, User, UserSession
+
+__all__ = [
+    "ACTIVE", "CHANNELS", "GARAGE_ROLES", "KINDS", "ROLES", "STAGES", "STATUSES", "URGENCIES",
+    "Absence", "ApiToken", "Appointment", "Case", "CaseEvent", "Customer", "DirectLineRequest",
+    "Feedback", "Garage", "JobType", "OpeningHours", "Override", "Policy", "ShiftPattern", "Skill",
+    "Symptom", "Technician", "User", "UserSession", "Vehicle",
+]

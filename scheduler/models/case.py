@@ -1,0 +1,93 @@
+"""A case: one customer problem from first contact to completion, with its timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from scheduler.db import Base, UTCDateTime, utcnow
+
+CASE_STATUSES = ("open", "booked", "in_progress", "done", "cancelled")
+
+
+class Customer(Base):
+    __tablename__ = "customer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(30), index=True)
+
+    vehicles: Mapped[list[Vehicle]] = relationship(back_populates="customer")
+
+
+class Vehicle(Base):
+    __tablename__ = "vehicle"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plate: Mapped[str] = mapped_column(String(20), unique=True)
+    model: Mapped[str] = mapped_column(String(80))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+
+    customer: Mapped[Customer] = relationship(back_populates="vehicles")
+
+
+class Case(Base):
+    __tablename__ = "case_file"  # "case" is an SQL keyword
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    urgency: Mapped[str] = mapped_column(String(2))
+    job_type_code: Mapped[str] = mapped_column(ForeignKey("job_type.code"))
+    symptom_code: Mapped[str | None] = mapped_column(ForeignKey("symptom.code"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
+    vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicle.id"), index=True)
+    # The garage the case is bound to: a walk-in's garage, or the booked one.
+    garage_id: Mapped[str | None] = mapped_column(ForeignKey("garage.id"), index=True)
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    note: Mapped[str] = mapped_column(Text, default="")
+    channel: Mapped[str] = mapped_column(String(20), default="call_centre")
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+    customer: Mapped[Customer] = relationship()
+    vehicle: Mapped[Vehicle] = relationship()
+    job_type: Mapped[JobType] = relationship()
+    symptom: Mapped[Symptom | None] = relationship()
+    garage: Mapped[Garage | None] = relationship()
+    events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.at",
+                                                   cascade="all, delete-orphan")
+    appointments: Mapped[list[Appointment]] = relationship(back_populates="case",
+                                                           order_by="Appointment.start_at")
+
+    def log(self, kind: str, text: str, actor: User | None = None, at: datetime | None = None) -> CaseEvent:
+        event = CaseEvent(kind=kind, text=text, actor=actor, at=at or utcnow())
+        self.events.append(event)
+        return event
+
+
+class CaseEvent(Base):
+    """One line of a case's timeline: call, rule offer, override, direct line, booking..."""
+
+    __tablename__ = "case_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(30))
+    text: Mapped[str] = mapped_column(Text)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+    case: Mapped[Case] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+    def to_dict(self) -> dict:
+        return {"at": self.at.isoformat(), "kind": self.kind, "text": self.text}
+
+
+from scheduler.models.appointment import Appointment  # noqa: E402
+from scheduler.models.catalog import JobType, Symptom  # noqa: E402
+from scheduler.models.garage import Garage  # noqa: E402
+from scheduler.models.user import User  # noqa: E402

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from scheduler.db import Base
+
+
+class Garage(Base):
+    __tablename__ = "garage"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # e.g. "lyon-07": readable in URLs and logs
+    name: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(80))
+    lat: Mapped[float]
+    lon: Mapped[float]
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
+    lifts: Mapped[int] = mapped_column(default=2)
+    phone: Mapped[str] = mapped_column(String(30))
+
+    technicians: Mapped[list[Technician]] = relationship(back_populates="garage", order_by="Technician.id")
+    opening_hours: Mapped[list[OpeningHours]] = relationship(
+        back_populates="garage", order_by="OpeningHours.weekday", cascade="all, delete-orphan")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.zone)
+
+    def today(self, now: datetime) -> date:
+        return self.local(now).date()
+
+    def day_bounds(self, day: date) -> tuple[datetime, datetime]:
+        """The UTC instants of local midnight to midnight: 23 or 25 hours on DST days."""
+        start = datetime.combine(day, time(0), self.zone)
+        end = datetime.combine(day + timedelta(days=1), time(0), self.zone)
+        return start, end
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "name": self.name, "city": self.city, "address": self.address,
+                "location": {"lat": self.lat, "lon": self.lon}, "phone": self.phone,
+                "timezone": self.timezone, "lifts": self.lifts}
+
+
+class OpeningHours(Base):
+    __tablename__ = "opening_hours"
+    __table_args__ = (UniqueConstraint("garage_id", "weekday"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    garage_id: Mapped[str] = mapped_column(ForeignKey("garage.id"))
+    weekday: Mapped[int]  # 0 = Monday, as date.weekday()
+    opens: Mapped[time]
+    closes: Mapped[time]
+
+    garage: Mapped[Garage] = relationship(back_populates="opening_hours")
+
+
+from scheduler.models.technician import Technician  # noqa: E402

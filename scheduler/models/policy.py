@@ -1,0 +1,49 @@
+"""The standard rules, versioned: every override is judged against the version in force."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from scheduler.db import Base, UTCDateTime, utcnow
+
+DEFAULT_WEIGHTS = {"wait": {"P1": 100, "P2": 10, "P3": 1}, "travel_km": 2, "move": 30,
+                   "shift_minute": 1, "unplaced": 100000}
+
+
+class Policy(Base):
+    __tablename__ = "policy"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+    search_radius_km: Mapped[float] = mapped_column(default=30.0)
+    horizon_days: Mapped[int] = mapped_column(default=28)
+    rule_garages: Mapped[int] = mapped_column(default=1)
+    min_notice_minutes: Mapped[int] = mapped_column(default=1440)
+    p1_reserve_minutes: Mapped[int] = mapped_column(default=0)  # per garage-day, kept free for P1
+    same_day_visible: Mapped[bool] = mapped_column(default=False)  # to the call centre
+    max_moves: Mapped[int] = mapped_column(default=3)
+    offers: Mapped[int] = mapped_column(default=5)
+    allow_overbook: Mapped[bool] = mapped_column(default=False)
+    direct_line_expiry_minutes: Mapped[int] = mapped_column(default=15)
+    slot_minutes: Mapped[int] = mapped_column(default=15)
+    time_limit_seconds: Mapped[float] = mapped_column(default=1.0)
+    weights: Mapped[dict] = mapped_column(JSON, default=lambda: dict(DEFAULT_WEIGHTS))
+
+    def as_problem_policy(self) -> dict:
+        """The `policy` block of an optimizer problem (PROBLEM_FORMAT.md)."""
+        return {
+            "max_travel_km": self.search_radius_km,
+            "rule": {"garages": self.rule_garages, "min_notice_minutes": self.min_notice_minutes},
+            "offers": self.offers,
+            "max_moves": self.max_moves,
+            "weights": self.weights,
+            "time_limit_seconds": self.time_limit_seconds,
+        }

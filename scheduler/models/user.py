@@ -1,0 +1,100 @@
+"""Users, their login sessions (revocable server-side) and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from scheduler.db import Base, UTCDateTime, utcnow
+
+ROLES = ("operator", "reception", "workshop", "planner", "admin")
+GARAGE_ROLES = ("reception", "workshop")
+# scrypt with explicit cost parameters (N=2^15, r=8, p=1), not whatever the library defaults to.
+PASSWORD_METHOD = "scrypt:32768:8:1"
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class User(Base):
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(20))
+    garage_id: Mapped[str | None] = mapped_column(ForeignKey("garage.id"))
+    locale: Mapped[str | None] = mapped_column(String(5))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    garage: Mapped[Garage | None] = relationship()
+
+    # The login session (or API token) this object was loaded through; set by the web layer.
+    session_token = None
+    via_token = False
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str | None:
+        return self.session_token
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def team(self) -> str:
+        """The team whose statistics this user's actions count towards."""
+        if self.garage_id:
+            return f"{self.garage_id} {self.role}"
+        return {"operator": "call centre", "planner": "planning", "admin": "administration"}[self.role]
+
+    def can_see_garage(self, garage_id: str | None) -> bool:
+        return self.role not in GARAGE_ROLES or garage_id == self.garage_id
+
+
+class UserSession(Base):
+    """One login. Logging out revokes it, so a copied session cookie stops working."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    @staticmethod
+    def new_token() -> str:
+        return secrets.token_urlsafe(32)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+from scheduler.models.garage import Garage  # noqa: E402

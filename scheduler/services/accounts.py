@@ -1,0 +1,79 @@
+"""Users, login sessions and API tokens."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.db import utcnow
+from scheduler.errors import DomainError, NotFound
+from scheduler.models import ROLES, ApiToken, Garage, User, UserSession
+from scheduler.models.user import GARAGE_ROLES, digest
+
+_dummy_hash: str | None = None
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    if user is None:
+        _spend_one_check(password)  # an unknown name costs as much as a wrong password
+        return None
+    if not user.active or not user.check_password(password):
+        return None
+    return user
+
+
+def _spend_one_check(password: str) -> None:
+    global _dummy_hash
+    if _dummy_hash is None:
+        probe = User(username="", role="operator", display_name="")
+        probe.set_password(secrets.token_hex(8))
+        _dummy_hash = probe.password_hash
+    User(password_hash=_dummy_hash).check_password(password)
+
+
+def open_session(session: Session, user: User) -> str:
+    token = UserSession.new_token()
+    session.add(UserSession(token_hash=digest(token), user=user))
+    session.flush()
+    return token
+
+
+def revoke_session(session: Session, token: str) -> None:
+    row = session.scalar(select(UserSession).where(UserSession.token_hash == digest(token)))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.flush()
+
+
+def create_user(session: Session, username: str, role: str, password: str, garage_id: str | None = None,
+                display_name: str | None = None) -> User:
+    if role not in ROLES:
+        raise DomainError(f"Unknown role {role!r}: choose one of {', '.join(ROLES)}.")
+    if role in GARAGE_ROLES and not garage_id:
+        raise DomainError(f"A {role} user belongs to a garage: give --garage.")
+    if role not in GARAGE_ROLES and garage_id:
+        raise DomainError(f"A {role} user works network-wide: do not give a garage.")
+    if garage_id and session.get(Garage, garage_id) is None:
+        raise NotFound(f"No garage {garage_id!r}.")
+    if len(password) < 8:
+        raise DomainError("The password needs at least 8 characters.")
+    if session.scalar(select(User).where(User.username == username)):
+        raise DomainError(f"The username {username!r} is taken.")
+    user = User(username=username, role=role, garage_id=garage_id, display_name=display_name or username)
+    user.set_password(password)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def create_token(session: Session, username: str) -> str:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"No user {username!r}.")
+    token = "fl_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(token_hash=digest(token), user=user))
+    session.flush()
+    return token

@@ -1,0 +1,1 @@
+"""A realistic demo network around Lyon, deterministic by seed."""

@@ -1,0 +1,108 @@
+"""Frontline's web app: `create_app` reads like a checklist."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from web.extensions import babel, csrf, db, login_manager, migrate
+
+MIGRATIONS = str(Path(__file__).parent / "migrations")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{Path(app.instance_path) / 'frontline.sqlite'}",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_DURATION=0,
+        WTF_CSRF_TIME_LIMIT=None,
+        BABEL_DEFAULT_LOCALE="en",
+        LANGUAGES=["en", "fr"],
+        NETWORK_TIMEZONE="Europe/Paris",
+        JSON_SORT_KEYS=False,
+    )
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        if os.environ.get("FRONTLINE_DATABASE_URL"):
+            app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["FRONTLINE_DATABASE_URL"]
+        app.config["SECRET_KEY"] = os.environ.get("FRONTLINE_SECRET_KEY") or app.config.get("SECRET_KEY") \
+            or _instance_secret(Path(app.instance_path))
+    else:
+        app.config.from_mapping(test_config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = _driver(app.config["SQLALCHEMY_DATABASE_URI"])
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_template_helpers(app)
+    return app
+
+
+def _instance_secret(instance: Path) -> str:
+    """A random secret made once per instance folder: never a hard-coded one."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _driver(url: str) -> str:
+    # psycopg 3 is the PostgreSQL driver; plain postgresql:// URLs would ask for psycopg2.
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def register_extensions(app: Flask) -> None:
+    from scheduler.db import harden_sqlite
+    from web import auth
+    from web.i18n import select_locale
+
+    db.init_app(app)
+    with app.app_context():
+        harden_sqlite(db.engine)
+    migrate.init_app(app, db, directory=MIGRATIONS)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    auth.init_login(app, login_manager)
+
+
+def register_blueprints(app: Flask) -> None:
+    from web.admin.routes import bp as admin
+    from web.api import bp as api
+    from web.auth.routes import bp as auth
+    from web.operator.routes import bp as operator
+    from web.planner.routes import bp as planner
+    from web.reception.routes import bp as reception
+    from web.workshop.routes import bp as workshop
+
+    for blueprint in (auth, operator, reception, workshop, planner, admin, api):
+        app.register_blueprint(blueprint)
+    csrf.exempt(api)  # the API checks CSRF itself, only for cookie-authenticated writes
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from web.errors import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from web.commands import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from web.filters import register
+
+    register(app)

@@ -1,0 +1,49 @@
+"""The JSON API, version 1 (../shared/API.md): same rules and permissions as the pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, request
+from flask_login import current_user
+from flask_wtf.csrf import ValidationError, validate_csrf
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+@bp.before_request
+def check_csrf_for_cookie_writes():
+    """Cookie-authenticated writes carry X-CSRFToken; bearer-token requests need none."""
+    if request.method not in WRITE_METHODS or request.endpoint == "api.session_create":
+        return
+    if current_user.is_authenticated and current_user.via_token:
+        return
+    if not current_user.is_authenticated:
+        return  # the view answers 401
+    try:
+        validate_csrf(request.headers.get("X-CSRFToken") or request.headers.get("X-CSRF-Token"))
+    except ValidationError as exc:
+        from web.errors import error_response
+
+        return error_response(400, "csrf_failed",
+                              f"{exc}: send the csrf_token from GET /api/v1/session in the X-CSRFToken header.")
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a 400 that says what is wrong."""
+    data = request.get_json(silent=True)
+    if data is None:
+        abort(400, description="Send a JSON object with Content-Type: application/json.")
+    if not isinstance(data, dict):
+        abort(400, description="The body must be a JSON object.")
+    return data
+
+
+def require(*roles: str) -> None:
+    if not current_user.is_authenticated:
+        abort(401, description="Log in first: POST /api/v1/session, or send Authorization: Bearer <token>.")
+    if roles and current_user.role not in roles:
+        abort(403, description=f"This needs the role {' or '.join(roles)}.")
+
+
+from web.api import catalog, openapi, session  # noqa: E402,F401  (routes register on import)

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, logout_user
+
+from scheduler.services import accounts
+from web.auth import home_url
+from web.auth.forms import LoginForm
+from web.extensions import db
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.route("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(home_url(current_user))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(home_url(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(db.session, form.username.data, form.password.data)
+        if user is None:
+            flash(_("Wrong username or password."), "error")
+            return render_template("auth/login.html", form=form), 401
+        start_session(user)
+        db.session.commit()
+        target = request.args.get("next", "")
+        # only same-site paths: never an open redirect
+        if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
+            target = home_url(user)
+        return redirect(target)
+    return render_template("auth/login.html", form=form), 400 if request.method == "POST" else 200
+
+
+def start_session(user) -> None:
+    from flask_login import login_user
+
+    session.clear()
+    user.session_token = accounts.open_session(db.session, user)
+    login_user(user)
+
+
+def end_session() -> None:
+    if current_user.is_authenticated and current_user.session_token:
+        accounts.revoke_session(db.session, current_user.session_token)
+    logout_user()
+    session.clear()
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    end_session()
+    db.session.commit()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/lang/<code>", methods=["POST"])
+def set_language(code: str):
+    from flask import current_app
+
+    if code not in current_app.config["LANGUAGES"]:
+        abort(404)
+    session["lang"] = code
+    if current_user.is_authenticated:
+        current_user.locale = code
+        db.session.commit()
+    back = request.form.get("next") or "/"
+    return redirect(back if back.startswith("/") and not back.startswith("//") else "/")

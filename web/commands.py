@@ -1,0 +1,127 @@
+"""CLI: `flask --app web serve | seed | user create | token create`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from scheduler.errors import DomainError
+from scheduler.models import ROLES
+from scheduler.services import accounts
+from web.extensions import db
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(serve)
+    app.cli.add_command(seed_command)
+    app.cli.add_command(user_group)
+    app.cli.add_command(token_group)
+
+
+def upgrade_database() -> None:
+    from flask_migrate import upgrade
+
+    upgrade(directory=current_app.extensions["migrate"].directory)
+
+
+@click.command("seed")
+@click.option("--reset", is_flag=True, help="Drop every table and seed from scratch.")
+@click.option("--seed", "seed_value", default=7, show_default=True, help="Random seed of the demo network.")
+@with_appcontext
+def seed_command(reset: bool, seed_value: int) -> None:
+    """Create the demo network (idempotent: an already seeded database is kept)."""
+    from seed import demo
+
+    if reset:
+        click.echo("Dropping every table…")
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    upgrade_database()
+    created = demo.seed(db.session, seed=seed_value, progress=_progress)
+    db.session.commit()
+    if created:
+        click.echo("Demo network seeded.")
+    else:
+        click.echo("The database already holds the demo network; nothing changed (use --reset to start over).")
+    _print_logins()
+
+
+def _progress(step: str, done: int, total: int) -> None:
+    width = 30
+    filled = int(width * done / total) if total else width
+    click.echo(f"\r  [{'#' * filled}{'.' * (width - filled)}] {step:<40}", nl=done >= total)
+
+
+def _print_logins() -> None:
+    from seed.demo import DEMO_PASSWORD, demo_logins
+
+    click.echo("\nDemo logins (password for all: %s):" % DEMO_PASSWORD)
+    for username, role, garage in demo_logins(db.session):
+        click.echo(f"  {username:<22} {role:<10} {garage or ''}")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--debug", is_flag=True)
+@with_appcontext
+def serve(host: str, port: int, debug: bool) -> None:
+    """Upgrade the database, seed the demo network on first start, and run the app."""
+    from seed import demo
+
+    upgrade_database()
+    if demo.seed(db.session, progress=_progress):
+        click.echo("Demo network seeded.")
+    db.session.commit()
+    _print_logins()
+    db.session.remove()  # release the connection: an open SQLite transaction would block every writer
+    click.echo(f"\nFrontline runs at http://{host}:{port}/  (Ctrl+C stops it)")
+    from werkzeug.serving import run_simple
+
+    # app.run() refuses to start inside a flask CLI command; its server is Werkzeug's anyway
+    run_simple(host, port, current_app._get_current_object(), threaded=True, use_debugger=debug,
+               use_reloader=False)
+
+
+@click.group("user")
+def user_group() -> None:
+    """Manage users."""
+
+
+@user_group.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--garage", "garage_id", help="The garage of a reception or workshop user.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--name", "display_name", help="Display name (default: the username).")
+@with_appcontext
+def user_create(username: str, role: str, garage_id: str | None, password: str, display_name: str | None) -> None:
+    """Create a user."""
+    try:
+        accounts.create_user(db.session, username, role, password, garage_id, display_name)
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(f"User {username} ({role}{' at ' + garage_id if garage_id else ''}) created.")
+
+
+@click.group("token")
+def token_group() -> None:
+    """Manage API tokens."""
+
+
+@token_group.command("create")
+@click.argument("username")
+@with_appcontext
+def token_create(username: str) -> None:
+    """Print a new bearer token for USERNAME (shown once; only its hash is stored)."""
+    try:
+        token = accounts.create_token(db.session, username)
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(token)
