@@ -14,7 +14,8 @@ MIGRATIONS = str(Path(__file__).parent / "migrations")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    # FRONTLINE_INSTANCE_PATH moves the instance folder (config, SQLite file, secret) elsewhere.
+    app = Flask(__name__, instance_relative_config=True, instance_path=os.environ.get("FRONTLINE_INSTANCE_PATH"))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{Path(app.instance_path) / 'frontline.sqlite'}",

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
@@ -38,8 +38,8 @@ class Garage(Base):
 
     def day_bounds(self, day: date) -> tuple[datetime, datetime]:
         """The UTC instants of local midnight to midnight: 23 or 25 hours on DST days."""
-        start = datetime.combine(day, time(0), self.zone)
-        end = datetime.combine(day + timedelta(days=1), time(0), self.zone)
+        start = datetime.combine(day, time(0), self.zone).astimezone(timezone.utc)
+        end = datetime.combine(day + timedelta(days=1), time(0), self.zone).astimezone(timezone.utc)
         return start, end
 
     def to_dict(self) -> dict:

@@ -1,0 +1,161 @@
+"""Fixtures: an app per test on SQLite, and on PostgreSQL when TEST_DATABASE_URL is set.
+
+The demo network is seeded once per backend and session; each test gets a copy (SQLite)
+or a transaction rolled back afterwards (PostgreSQL, SQLAlchemy's savepoint recipe).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from web import create_app
+from web.extensions import db
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+NOW = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+SMALL_SEED = {"seed": 7, "days_ahead": 7, "history_days": 30, "dense_history_days": 2}
+PASSWORD = "frontline-demo"
+
+
+def pytest_collection_modifyitems(config, items):
+    # The browser tests are the slowest: run them last.
+    items.sort(key=lambda item: "tests/browser" in str(item.fspath))
+
+
+def _pg_driver(url: str) -> str:
+    return re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql+psycopg://", url)
+
+
+class PgDatabases:
+    """Creates databases of its own on the server and drops them at the end."""
+
+    def __init__(self, url: str):
+        self.admin_url = make_url(_pg_driver(url))
+        self.created: list[str] = []
+
+    def create(self, purpose: str) -> str:
+        name = f"frontline_test_{purpose}_{uuid.uuid4().hex[:8]}"
+        engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        self.created.append(name)
+        return self.admin_url.set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            for name in self.created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_databases():
+    if not PG_URL:
+        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+    dbs = PgDatabases(PG_URL)
+    yield dbs
+    dbs.drop_all()
+
+
+def make_app(url: str, **extra):
+    config = {"TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": url}
+    config.update(extra)
+    return create_app(config)
+
+
+def build_schema_and_seed(url: str) -> None:
+    from seed import demo
+
+    app = make_app(url)
+    with app.app_context():
+        db.create_all()
+        demo.seed(db.session, now=NOW, **SMALL_SEED)
+        db.session.commit()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("template") / "seeded.sqlite"
+    build_schema_and_seed(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_seeded(pg_databases):
+    url = pg_databases.create("seeded")
+    build_schema_and_seed(url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request):
+    return request.param
+
+
+@pytest.fixture
+def app(backend, request, tmp_path):
+    """No app context stays pushed: each request must get its own `g`, as in production."""
+    if backend == "sqlite":
+        copy = tmp_path / "frontline.sqlite"
+        shutil.copy(request.getfixturevalue("sqlite_template"), copy)
+        application = make_app(f"sqlite:///{copy}")
+        yield application
+        with application.app_context():
+            db.engine.dispose()
+        return
+    application = make_app(request.getfixturevalue("pg_seeded"))
+    with application.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        db.session = db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+    yield application
+    with application.app_context():
+        db.session.remove()
+        outer.rollback()
+        connection.close()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class Auth:
+    """Log in as a demo user through the API; remembers the CSRF token for writes."""
+
+    def __init__(self, client):
+        self.client = client
+        self.csrf = None
+
+    def login(self, username: str, password: str = PASSWORD):
+        response = self.client.post("/api/v1/session", json={"username": username, "password": password})
+        assert response.status_code == 200, response.get_json()
+        self.csrf = response.get_json()["csrf_token"]
+        return response
+
+    def headers(self) -> dict:
+        return {"X-CSRFToken": self.csrf}
+
+    def post(self, path: str, **kwargs):
+        return self.client.post(path, headers=self.headers(), **kwargs)
+
+    def form(self, path: str, data: dict | None = None, **kwargs):
+        payload = {"csrf_token": self.csrf, **(data or {})}
+        return self.client.post(path, data=payload, **kwargs)
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)

@@ -1,0 +1,112 @@
+"""Many clerks, one slot: the database lets exactly one booking through, on both databases."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
+
+from scheduler.db import Base, harden_sqlite
+from scheduler.errors import SlotTaken
+from scheduler.models import Appointment, Case, Customer, Garage, JobType, Skill, Technician, Vehicle
+from scheduler.services.booking import book
+
+THREADS = 16
+START = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+
+
+def _network(session: Session) -> None:
+    session.add(Skill(code="diagnostics", label="Diagnostics"))
+    session.add(JobType(code="fault_diagnosis", label="Fault diagnosis", skill_code="diagnostics",
+                        duration_minutes=60, needs_lift=False))
+    session.add(Garage(id="g1", name="Garage 1", address="1 rue", city="Lyon", lat=45.7, lon=4.8, lifts=2,
+                       phone="+33 4 00 00 00 00"))
+    session.add(Technician(id="t1", garage_id="g1", name="Tech"))
+    for i in range(THREADS):
+        customer = Customer(name=f"Customer {i}", phone="+33 6 00 00 00 00")
+        session.add(Case(urgency="P1", job_type_code="fault_diagnosis", customer=customer,
+                         vehicle=Vehicle(plate=f"AA-{i:03d}-AA", model="Clio", customer=customer)))
+    session.commit()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, tmp_path):
+    if request.param == "sqlite":
+        engine = create_engine(f"sqlite:///{tmp_path / 'race.sqlite'}")
+        harden_sqlite(engine)
+    else:
+        url = request.getfixturevalue("pg_databases").create("race")
+        engine = create_engine(url, pool_size=THREADS, max_overflow=0)
+    Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        _network(session)
+    yield engine
+    engine.dispose()
+
+
+def _attempt(engine, case_id: int, start: datetime, barrier: threading.Barrier, outcomes: list) -> None:
+    barrier.wait()  # load after the barrier: on SQLite even a read takes the (immediate) write lock
+    with Session(engine) as session:
+        case = session.get(Case, case_id)
+        tech = session.get(Technician, "t1")
+        try:
+            book(session, case, tech, start, start + timedelta(minutes=60))
+            session.commit()
+            outcomes.append("booked")
+        except SlotTaken:
+            session.rollback()
+            outcomes.append("taken")
+
+
+@pytest.mark.parametrize("offset_minutes", [0, 30])
+def test_exactly_one_of_many_concurrent_bookings_wins(engine, offset_minutes):
+    with Session(engine) as session:
+        case_ids = list(session.scalars(select(Case.id).order_by(Case.id)))
+    barrier = threading.Barrier(THREADS)
+    outcomes: list[str] = []
+    # half the threads aim at 09:00, the other half at an overlapping start
+    threads = [threading.Thread(target=_attempt, args=(
+        engine, case_ids[i], START + timedelta(minutes=offset_minutes * (i % 2)), barrier, outcomes))
+        for i in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(outcomes) == ["booked"] + ["taken"] * (THREADS - 1)
+    with Session(engine) as session:
+        assert session.scalar(select(func.count(Appointment.id))) == 1
+
+
+def test_the_database_itself_refuses_an_overlap_that_skips_the_service(engine):
+    from sqlalchemy.exc import IntegrityError
+
+    with Session(engine) as session:
+        cases = list(session.scalars(select(Case).order_by(Case.id).limit(3)))
+        for case, minutes in zip(cases, (0, 30)):
+            session.add(Appointment(case=case, garage_id="g1", technician_id="t1", skill_code="diagnostics",
+                                    start_at=START + timedelta(minutes=minutes),
+                                    end_at=START + timedelta(minutes=60 + minutes)))
+        with pytest.raises(IntegrityError):
+            session.commit()
+        session.rollback()
+        # cancelled work and people's explicit overbookings do not block
+        first = Appointment(case=cases[0], garage_id="g1", technician_id="t1", skill_code="diagnostics",
+                            start_at=START, end_at=START + timedelta(minutes=60))
+        cancelled = Appointment(case=cases[1], garage_id="g1", technician_id="t1", skill_code="diagnostics",
+                                start_at=START, end_at=START + timedelta(minutes=60), status="cancelled")
+        overbooked = Appointment(case=cases[2], garage_id="g1", technician_id="t1", skill_code="diagnostics",
+                                 start_at=START, end_at=START + timedelta(minutes=30), overbooked=True)
+        session.add_all([first, cancelled, overbooked])
+        session.commit()
+        # back-to-back is not an overlap: intervals are half-open
+        follow = Appointment(case=cases[1], garage_id="g1", technician_id="t1", skill_code="diagnostics",
+                             start_at=START + timedelta(minutes=60), end_at=START + timedelta(minutes=90))
+        session.add(follow)
+        session.commit()
+        # reviving the cancelled one onto a taken slot is refused too (the update guard)
+        cancelled.status = "booked"
+        with pytest.raises(IntegrityError):
+            session.commit()

@@ -1,0 +1,119 @@
+"""The demo network: deterministic by seed, idempotent, and shaped like a real network."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import create_engine, func, inspect, select
+from sqlalchemy.orm import Session
+
+from scheduler.db import Base
+from scheduler.models import (
+    KINDS, Appointment, DirectLineRequest, Feedback, Garage, Override, Symptom, Technician, User,
+)
+from seed import demo
+from tests.conftest import NOW, SMALL_SEED
+
+
+def _seeded(path, seed=7) -> Session:
+    engine = create_engine(f"sqlite:///{path}")
+    Base.metadata.create_all(engine)
+    session = Session(engine)
+    demo.seed(session, now=NOW, **{**SMALL_SEED, "seed": seed})
+    session.commit()
+    return session
+
+
+def _fingerprint(session: Session) -> str:
+    """Every row of every table, but password hashes (salted, so never equal twice)."""
+    h = hashlib.sha256()
+    for table in Base.metadata.sorted_tables:
+        columns = [c for c in table.columns if c.name != "password_hash"]
+        for row in session.execute(select(*columns).order_by(*table.primary_key.columns)):
+            h.update(repr(tuple(row)).encode())
+    return h.hexdigest()
+
+
+def test_the_same_seed_gives_the_same_network_and_another_seed_another(tmp_path):
+    a, b, c = _seeded(tmp_path / "a.sqlite"), _seeded(tmp_path / "b.sqlite"), _seeded(tmp_path / "c.sqlite", seed=8)
+    assert _fingerprint(a) == _fingerprint(b)
+    assert _fingerprint(a) != _fingerprint(c)
+
+
+def test_seeding_twice_changes_nothing(tmp_path):
+    session = _seeded(tmp_path / "a.sqlite")
+    before = _fingerprint(session)
+    assert demo.seed(session, now=NOW + timedelta(days=3), **SMALL_SEED) is False
+    session.commit()
+    assert _fingerprint(session) == before
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory):
+    return _seeded(tmp_path_factory.mktemp("net") / "n.sqlite")
+
+
+def test_the_network_is_the_size_of_a_real_one(network):
+    count = lambda model: network.scalar(select(func.count()).select_from(model))  # noqa: E731
+    assert count(Garage) >= 12
+    assert count(Technician) >= 80
+    roles = set(network.scalars(select(User.role)))
+    assert roles == {"operator", "reception", "workshop", "planner", "admin"}
+    garages_with_staff = network.scalars(select(User.garage_id).where(User.role == "reception")).all()
+    assert len(set(garages_with_staff)) >= 2
+
+
+def test_catalogue_has_the_story_symptoms(network):
+    symptoms = {s.code: s for s in network.scalars(select(Symptom))}
+    assert symptoms["engine_fault_stop"].urgency == "P1"
+    assert "nearest garage" in symptoms["engine_fault_stop"].label
+    assert symptoms["brake_noise"].urgency == "P2"
+    assert symptoms["annual_service"].urgency == "P3"
+
+
+def test_technicians_have_lunch_breaks_and_some_absences(network):
+    techs = list(network.scalars(select(Technician)))
+    weekday = next(d for d in (NOW.date() + timedelta(days=i) for i in range(7)) if d.weekday() < 5)
+    spans = [t.shifts_on(weekday) for t in techs if not any(a.first_day <= weekday <= a.last_day for a in t.absences)]
+    assert all(len(s) == 2 and s[0][1] < s[1][0] for s in spans)  # morning, lunch, afternoon
+    assert any(t.absences for t in techs)
+
+
+def test_history_has_every_override_kind_with_rule_offer_and_outcome(network):
+    overrides = list(network.scalars(select(Override)))
+    assert {o.kind for o in overrides} >= set(KINDS) - {"urgency_lower"} or {o.kind for o in overrides} == set(KINDS)
+    assert all(o.rule_start is not None for o in overrides)
+    verdicts = {o.verdict for o in overrides}
+    assert {"beat", "lost"} <= verdicts
+    assert network.scalar(select(func.count(DirectLineRequest.id))) > 0
+    assert network.scalar(select(func.count(Feedback.id))) > 0
+
+
+def test_saturated_garages_are_fuller_than_free_ones(network):
+    def booked_minutes(garage_id):
+        rows = network.execute(select(Appointment.start_at, Appointment.end_at).where(
+            Appointment.garage_id == garage_id, Appointment.start_at >= NOW,
+            Appointment.start_at < NOW + timedelta(days=5), Appointment.status == "booked"))
+        return sum((e - s).total_seconds() for s, e in rows) / 60
+
+    per_tech = lambda g: booked_minutes(g) / network.scalar(  # noqa: E731
+        select(func.count(Technician.id)).where(Technician.garage_id == g))
+    assert per_tech("lyon-07") > 1.3 * per_tech("givors")
+
+
+def test_the_seed_command_reports_progress_and_the_logins(tmp_path):
+    from web import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 's.sqlite'}"})
+    result = app.test_cli_runner().invoke(args=["seed", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert "Demo network seeded." in result.output
+    assert "reception-lyon-07" in result.output and "frontline-demo" in result.output
+    again = app.test_cli_runner().invoke(args=["seed"])
+    assert "nothing changed" in again.output
+    with app.app_context():
+        from web.extensions import db
+
+        assert "alembic_version" in inspect(db.engine).get_table_names()

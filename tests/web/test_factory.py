@@ -1,0 +1,62 @@
+"""The application factory, its configuration, and the admin CLI."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+from web import create_app
+
+
+def test_default_config_uses_sqlite_in_the_instance_folder_and_a_generated_secret(tmp_path, monkeypatch):
+    monkeypatch.delenv("FRONTLINE_DATABASE_URL", raising=False)
+    monkeypatch.delenv("FRONTLINE_SECRET_KEY", raising=False)
+    monkeypatch.setenv("FRONTLINE_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'instance' / 'frontline.sqlite'}"
+    secret_file = tmp_path / "instance" / "secret_key"
+    assert app.config["SECRET_KEY"] == secret_file.read_text().strip()
+    assert len(app.config["SECRET_KEY"]) >= 64
+    assert stat.S_IMODE(os.stat(secret_file).st_mode) == 0o600
+    assert create_app().config["SECRET_KEY"] == app.config["SECRET_KEY"]  # kept across restarts
+
+
+def test_environment_overrides_and_postgres_urls_use_psycopg3(tmp_path, monkeypatch):
+    monkeypatch.setenv("FRONTLINE_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("FRONTLINE_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/frontline")
+    monkeypatch.setenv("FRONTLINE_SECRET_KEY", "from-the-environment")
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://postgres@127.0.0.1:5432/frontline"
+    assert app.config["SECRET_KEY"] == "from-the-environment"
+
+
+def test_test_config_replaces_the_instance_config(tmp_path):
+    app = create_app({"TESTING": True, "SECRET_KEY": "t", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.testing and app.config["SECRET_KEY"] == "t"
+
+
+def test_user_and_token_commands(app):
+    runner = app.test_cli_runner()
+    made = runner.invoke(args=["user", "create", "newop", "--role", "operator", "--password", "long-enough-1"])
+    assert made.exit_code == 0, made.output
+    token = runner.invoke(args=["token", "create", "newop"]).output.strip()
+    assert token.startswith("fl_")
+    me = app.test_client().get("/api/v1/session", headers={"Authorization": f"Bearer {token}"})
+    assert me.get_json()["user"] == "newop"
+    for args, message in [
+        (["user", "create", "x1", "--role", "reception", "--password", "long-enough-1"], "belongs to a garage"),
+        (["user", "create", "x2", "--role", "reception", "--garage", "mars", "--password", "long-enough-1"], "No garage"),
+        (["user", "create", "newop", "--role", "operator", "--password", "long-enough-1"], "is taken"),
+        (["user", "create", "x3", "--role", "operator", "--password", "short"], "at least 8"),
+        (["token", "create", "ghost"], "No user"),
+    ]:
+        result = runner.invoke(args=args)
+        assert result.exit_code != 0 and message in result.output, (args, result.output)
+
+
+def test_user_create_prompts_for_the_password(app):
+    result = app.test_cli_runner().invoke(args=["user", "create", "prompted", "--role", "planner"],
+                                          input="a-good-password\na-good-password\n")
+    assert result.exit_code == 0, result.output
+    assert app.test_client().post("/api/v1/session", json={"username": "prompted",
+                                                            "password": "a-good-password"}).status_code == 200
