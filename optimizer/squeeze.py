@@ -60,6 +60,8 @@ class PlanModel:
         self.requests: list[RequestVars] = []
         self.moves: list[MoveVars] = []
         self.tech_intervals: dict[str, list] = defaultdict(list)
+        self.new_intervals: dict[str, list] = defaultdict(list)  # placements and move options
+        self.conflicted_stays: list[tuple[Appointment, cp_model.IntVar]] = []
         self.lift_intervals: dict[str, list] = defaultdict(list)
         self.objective: list = []
         self.constant = 0.0
@@ -82,16 +84,16 @@ class PlanModel:
             by_tech[a.technician].append(a)
             if a.lift:
                 lift_by_garage[p.garage_of(a)].append(a)
+        # Movable work that already overlaps other work on its technician stays movable, but its
+        # original slot is checked against new items only (existing work is never re-checked).
+        self.conflicted: set[str] = set()
         for items in by_tech.values():
             items.sort(key=lambda a: a.start)
-            reach = None
-            for prev, cur in zip(items, items[1:]):
-                reach = max(reach or prev.end, prev.end)
-                if cur.start < reach:
-                    movable.discard(cur.id)
-                    for other in items:
-                        if other.end > cur.start and other.start < cur.end and other is not cur:
-                            movable.discard(other.id)
+            for i, a in enumerate(items):
+                for b in items[i + 1:]:
+                    if b.start >= a.end:
+                        break
+                    self.conflicted.update(x.id for x in (a, b) if x.id in movable)
         for garage, items in lift_by_garage.items():
             over = saturated(((a.start, a.end) for a in items), p.garages[garage].lifts + 1)
             for a in items:
@@ -159,6 +161,7 @@ class PlanModel:
                 iv = m.new_optional_fixed_size_interval_var(start * self.slot, r.duration, present,
                                                             f"i_{r.id}_{tech_id}")
                 self.tech_intervals[tech_id].append(iv)
+                self.new_intervals[tech_id].append((iv, present))
                 if r.lift:
                     self.lift_intervals[garage].append(iv)
                 travel = wait_w * (self.origin + lo * self.slot - r.origin) + w.travel_km * km
@@ -200,7 +203,10 @@ class PlanModel:
             mv = MoveVars(a, stay, start, shift, anchor)
             self.moves.append(mv)
             stay_iv = m.new_optional_fixed_size_interval_var(a.start - self.origin, a.duration, stay, f"st_{a.id}")
-            self.tech_intervals[a.technician].append(stay_iv)
+            if a.id in self.conflicted:
+                self.conflicted_stays.append((a, stay))
+            else:
+                self.tech_intervals[a.technician].append(stay_iv)
             if a.lift:
                 self.lift_intervals[garage].append(stay_iv)
             options = []
@@ -210,6 +216,7 @@ class PlanModel:
                 iv = m.new_optional_fixed_size_interval_var(start * self.slot, a.duration, present,
                                                             f"mi_{a.id}_{tech_id}")
                 self.tech_intervals[tech_id].append(iv)
+                self.new_intervals[tech_id].append((iv, present))
                 if a.lift:
                     self.lift_intervals[garage].append(iv)
                 mv.options[tech_id] = present
@@ -232,6 +239,15 @@ class PlanModel:
         for ivs in self.tech_intervals.values():
             if len(ivs) > 1:
                 m.add_no_overlap(ivs)
+        for a, stay in self.conflicted_stays:
+            start, end = a.start - self.origin, a.end - self.origin
+            for iv, present in self.new_intervals[a.technician]:
+                if present is stay:
+                    continue
+                before, after = m.new_bool_var(""), m.new_bool_var("")
+                m.add(iv.end_expr() <= start).only_enforce_if(before)
+                m.add(iv.start_expr() >= end).only_enforce_if(after)
+                m.add_bool_or([before, after]).only_enforce_if([stay, present])
         for garage, ivs in self.lift_intervals.items():
             lifts = self.p.garages[garage].lifts
             fixed = []
