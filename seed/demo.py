@@ -283,7 +283,10 @@ class _Builder:
         # What the rules offered then: saturated garages push it out by up to two weeks.
         saturated = self.load[garage.id] >= 0.9
         rule_days = rnd.randint(8, 16) if saturated else rnd.randint(1, 5)
-        rule_start = datetime.combine(day + timedelta(days=rule_days), time(rnd.choice([8, 9, 10, 14, 15])), ZONE)
+        rule_day = day + timedelta(days=rule_days)
+        while rule_day.weekday() >= 5:  # the rules offer working days only
+            rule_day += timedelta(days=1)
+        rule_start = datetime.combine(rule_day, time(rnd.choice([8, 9, 10, 14, 15])), ZONE)
         rule_start = rule_start.astimezone(timezone.utc)
         case.events.append(CaseEvent(at=call_at + timedelta(minutes=1), kind="rule_offer",
                                      text=f"Standard rules: {rule_start.astimezone(ZONE):%a %d %b %H:%M} at {garage.name}"))

@@ -4,21 +4,28 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Flask
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app
 from flask_babel import format_date, get_locale
 from flask_login import current_user
 
 
+def _local(moment: datetime, garage) -> datetime:
+    """In the garage's zone, or the network's where no single garage applies; never raw UTC."""
+    if garage is not None:
+        return garage.local(moment)
+    return moment.astimezone(ZoneInfo(current_app.config["NETWORK_TIMEZONE"]))
+
+
 def local_time(moment: datetime | None, garage=None) -> str:
-    if moment is None:
-        return ""
-    return (garage.local(moment) if garage is not None else moment).strftime("%H:%M")
+    return "" if moment is None else _local(moment, garage).strftime("%H:%M")
 
 
 def local_datetime(moment: datetime | None, garage=None) -> str:
     if moment is None:
         return ""
-    local = garage.local(moment) if garage is not None else moment
+    local = _local(moment, garage)
     return f"{format_date(local.date(), 'EEE d MMM')} {local:%H:%M}"
 
 

@@ -43,3 +43,19 @@ def test_another_garages_data_never_appears_on_a_board(client, auth):
     refused = client.get("/garages/venissieux/board")
     assert refused.status_code == 403
     assert "another garage" in refused.get_data(as_text=True)
+
+
+def test_planner_sees_times_in_the_network_zone_not_utc(app, client, auth):
+    from sqlalchemy import select
+
+    from scheduler.models import Override
+    from web.extensions import db
+    from zoneinfo import ZoneInfo
+
+    with app.app_context():
+        latest = db.session.scalars(select(Override).order_by(Override.created_at.desc(), Override.id.desc())).first()
+        local = latest.created_at.astimezone(ZoneInfo("Europe/Paris")).strftime("%H:%M")
+        assert all(o.rule_start.astimezone(ZoneInfo("Europe/Paris")).weekday() < 5
+                   for o in db.session.scalars(select(Override)))
+    auth.login("planner")
+    assert local in client.get("/planner/").get_data(as_text=True)
