@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from scheduler.db import Base, UTCDateTime, utcnow
@@ -67,10 +67,8 @@ class User(Base):
         return self.role not in GARAGE_ROLES or garage_id == self.garage_id
 
 
-class UserSession(Base):
-    """One login. Logging out revokes it, so a copied session cookie stops working."""
-
-    __tablename__ = "user_session"
+class _Credential:
+    """A secret shown once, stored as its SHA-256, revocable."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -78,23 +76,23 @@ class UserSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    user: Mapped[User] = relationship()
+    @declared_attr
+    def user(cls) -> Mapped[User]:
+        return relationship(User)
+
+
+class UserSession(_Credential, Base):
+    """One login. Logging out revokes it, so a copied session cookie stops working."""
+
+    __tablename__ = "user_session"
 
     @staticmethod
     def new_token() -> str:
         return secrets.token_urlsafe(32)
 
 
-class ApiToken(Base):
+class ApiToken(_Credential, Base):
     __tablename__ = "api_token"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    user: Mapped[User] = relationship()
 
 
 from scheduler.models.garage import Garage  # noqa: E402

@@ -20,24 +20,20 @@ def init_login(app: Flask, manager: LoginManager) -> None:
 
     @manager.user_loader
     def load_session(token: str) -> User | None:
-        row = db.session.scalar(select(UserSession).where(UserSession.token_hash == digest(token),
-                                                          UserSession.revoked_at.is_(None)))
-        if row is None or not row.user.active:
-            return None
-        row.user.session_token = token
-        return row.user
+        user = _live_credential(UserSession, token)
+        if user is not None:
+            user.session_token = token
+        return user
 
     @manager.request_loader
     def load_bearer(req) -> User | None:
         header = req.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             return None
-        row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(header[7:].strip()),
-                                                       ApiToken.revoked_at.is_(None)))
-        if row is None or not row.user.active:
-            return None
-        row.user.via_token = True
-        return row.user
+        user = _live_credential(ApiToken, header[7:].strip())
+        if user is not None:
+            user.via_token = True
+        return user
 
     @manager.unauthorized_handler
     def unauthorized():
@@ -46,6 +42,12 @@ def init_login(app: Flask, manager: LoginManager) -> None:
         if request.path.startswith("/api/"):
             abort(401)
         return redirect(url_for("auth.login", next=request.full_path))
+
+
+def _live_credential(model, token: str) -> User | None:
+    """The active user behind an unrevoked session or API token."""
+    row = db.session.scalar(select(model).where(model.token_hash == digest(token), model.revoked_at.is_(None)))
+    return row.user if row is not None and row.user.active else None
 
 
 def roles_required(*roles: str):
