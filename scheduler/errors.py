@@ -35,3 +35,9 @@ class RuleBroken(DomainError):
 
 class ReasonRequired(RuleBroken):
     code = "reason_required"
+
+
+class Invalid(DomainError):
+    """Malformed input: a field missing or of the wrong kind."""
+
+    code, status = "bad_request", 400

@@ -29,6 +29,9 @@ def _op(summary: str, roles: str, response: dict, body: dict | None = None, erro
     return op
 
 
+CASE_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
 def document() -> dict:
     obj = {"type": "object"}
     paths = {
@@ -44,6 +47,14 @@ def document() -> dict:
         },
         "/api/v1/symptoms": {"get": _op("The symptom catalogue", "all", _json({"type": "array", "items": _ref("Symptom")}))},
         "/api/v1/garages": {"get": _op("The garages of the network", "all", _json({"type": "array", "items": _ref("Garage")}))},
+        "/api/v1/cases": {"post": {**_op("Open a case; reception's cases are walk-ins at its garage", "operator, reception",
+                                         _json(_ref("Case")), body=_ref("NewCase"), errors=(400, 401, 403)),
+                                   "responses": {"201": _json(_ref("Case"), "Opened"), **{c: ERRORS[c] for c in ("400", "401", "403")}}}},
+        "/api/v1/cases/{id}": {"get": _op("The case with its timeline, appointments and overrides", "all in scope",
+                                          _json(_ref("Case")), errors=(401, 403, 404), params=[CASE_ID])},
+        "/api/v1/cases/{id}/offers": {"get": _op("The standard rules' offer, the best offers across the network, the urgency target",
+                                                 "operator, reception", _json(_ref("Offers")), errors=(401, 403, 404, 422),
+                                                 params=[CASE_ID])},
     }
     return {
         "openapi": "3.0.3",
@@ -66,6 +77,21 @@ def document() -> dict:
                 "Symptom": {"type": "object", "properties": {"code": {"type": "string"}, "label": {"type": "string"},
                                                              "urgency": {"type": "string", "enum": ["P1", "P2", "P3"]},
                                                              "job_type": {"type": "string"}}},
+                "NewCase": {"type": "object", "required": ["customer", "vehicle", "symptom"], "properties": {
+                    "customer": {"type": "object", "properties": {"name": {"type": "string"}, "phone": {"type": "string"}}},
+                    "vehicle": {"type": "object", "properties": {"plate": {"type": "string"}, "model": {"type": "string"}}},
+                    "symptom": {"type": "string"}, "note": {"type": "string"},
+                    "location": {"type": "object", "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}}}}},
+                "Case": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "urgency": {"type": "string"}, "job_type": {"type": "string"},
+                    "symptom": {"type": "string"}, "customer": obj, "vehicle": obj, "garage": {"type": "string", "nullable": True},
+                    "timeline": {"type": "array", "items": obj}, "appointments": {"type": "array", "items": obj},
+                    "overrides": {"type": "array", "items": obj}}},
+                "Offers": {"type": "object", "properties": {
+                    "rule_offer": {**obj, "nullable": True}, "offers": {"type": "array", "items": obj},
+                    "target": {"type": "object", "properties": {"urgency": {"type": "string"},
+                                                                 "latest_start": {"type": "string", "nullable": True},
+                                                                 "met": {"type": "boolean"}}}}},
                 "Garage": {"type": "object", "properties": {
                     "id": {"type": "string"}, "name": {"type": "string"}, "city": {"type": "string"},
                     "location": {"type": "object", "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}}},

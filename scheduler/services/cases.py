@@ -1,0 +1,94 @@
+"""Opening a case from a call (operator) or a walk-in (reception), and reading it back."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.db import utcnow
+from scheduler.errors import Forbidden, Invalid, NotFound
+from scheduler.models import Case, Customer, Override, Symptom, User, Vehicle
+
+
+def _text(data: dict, path: str, limit: int = 120, required: bool = True) -> str:
+    node: object = data
+    for key in path.split("."):
+        node = node.get(key) if isinstance(node, dict) else None
+    if node is None and not required:
+        return ""
+    if not isinstance(node, str) or not node.strip():
+        raise Invalid(f"{path} is required (text).", field=path)
+    if len(node) > limit:
+        raise Invalid(f"{path} is longer than {limit} characters.", field=path)
+    return node.strip()
+
+
+def open_case(session: Session, actor: User, data: dict, now: datetime | None = None) -> Case:
+    now = now or utcnow()
+    symptom = session.get(Symptom, _text(data, "symptom", 40))
+    if symptom is None:
+        raise Invalid(f"Unknown symptom {data.get('symptom')!r}: see GET /api/v1/symptoms.", field="symptom")
+    name, phone = _text(data, "customer.name"), _text(data, "customer.phone", 30)
+    plate, model = _text(data, "vehicle.plate", 20).upper(), _text(data, "vehicle.model", 80)
+    location = data.get("location")
+    walk_in = actor.role == "reception"
+    if walk_in and location is None:
+        location = {"lat": actor.garage.lat, "lon": actor.garage.lon}
+    if not isinstance(location, dict) or not all(
+            isinstance(location.get(k), (int, float)) and not isinstance(location.get(k), bool) for k in ("lat", "lon")):
+        raise Invalid("location must be {lat, lon} in degrees.", field="location")
+    if not (-90 <= location["lat"] <= 90 and -180 <= location["lon"] <= 180):
+        raise Invalid("location is out of range.", field="location")
+    vehicle = session.scalar(select(Vehicle).where(Vehicle.plate == plate))
+    if vehicle is None:
+        customer = session.scalar(select(Customer).where(Customer.phone == phone, Customer.name == name))
+        customer = customer or Customer(name=name, phone=phone)
+        vehicle = Vehicle(plate=plate, model=model, customer=customer)
+    case = Case(urgency=symptom.urgency, job_type_code=symptom.job_type_code, symptom=symptom,
+                customer=vehicle.customer, vehicle=vehicle, lat=float(location["lat"]), lon=float(location["lon"]),
+                note=_text(data, "note", 2000, required=False), channel="walk_in" if walk_in else "call_centre",
+                garage_id=actor.garage_id if walk_in else None, opened_at=now, opened_by_id=actor.id)
+    session.add(case)
+    case.log("walk_in" if walk_in else "call", f"{symptom.label} — {vehicle.model} {vehicle.plate}", actor, now)
+    session.flush()
+    return case
+
+
+def get_case(session: Session, actor: User, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"No case {case_id}.")
+    if not actor.can_see_garage(case.garage_id):
+        raise Forbidden("This case belongs to another garage.")
+    return case
+
+
+def case_dict(session: Session, case: Case) -> dict:
+    overrides = session.scalars(select(Override).where(Override.case_id == case.id).order_by(Override.created_at))
+    return {
+        "id": case.id, "urgency": case.urgency, "job_type": case.job_type_code, "symptom": case.symptom_code,
+        "customer": {"name": case.customer.name, "phone": case.customer.phone},
+        "vehicle": {"plate": case.vehicle.plate, "model": case.vehicle.model},
+        "garage": case.garage_id, "status": case.status, "channel": case.channel, "note": case.note,
+        "location": {"lat": case.lat, "lon": case.lon}, "opened_at": case.opened_at.isoformat(),
+        "timeline": [e.to_dict() for e in case.events],
+        "appointments": [a.to_dict() for a in case.appointments],
+        "overrides": [o.to_dict() for o in overrides],
+    }
+
+
+def target_latest_start(urgency: str, now: datetime, zone) -> datetime | None:
+    """P1: started the same working day; P2: within 2 working days; P3: the customer's choice."""
+    if urgency == "P3":
+        return None
+    day = now.astimezone(zone).date()
+    working_days = 0 if urgency == "P1" else 2
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    while working_days:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            working_days -= 1
+    return datetime.combine(day + timedelta(days=1), datetime.min.time(), zone)

@@ -1,0 +1,78 @@
+"""Opening a case, reading it back, and its offers, through the API."""
+
+from __future__ import annotations
+
+import pytest
+
+CALL = {"customer": {"name": "Marc Petit", "phone": "+33 6 12 34 56 78"},
+        "vehicle": {"plate": "gh-123-jk", "model": "Peugeot 308"},
+        "symptom": "engine_fault_stop", "location": {"lat": 45.735, "lon": 4.835},
+        "note": "Back from holiday, engine fault warning"}
+
+
+def test_an_operator_opens_a_case_and_gets_the_rule_offer_and_offers(client, auth):
+    auth.login("operator")
+    made = auth.post("/api/v1/cases", json=CALL)
+    assert made.status_code == 201, made.get_json()
+    case = made.get_json()
+    assert (case["urgency"], case["job_type"]) == ("P1", "fault_diagnosis")
+    assert case["vehicle"]["plate"] == "GH-123-JK"
+    assert [e["kind"] for e in case["timeline"]] == ["call"]
+    read = client.get(f"/api/v1/cases/{case['id']}").get_json()
+    assert read["customer"]["name"] == "Marc Petit"
+    offers = client.get(f"/api/v1/cases/{case['id']}/offers").get_json()
+    assert offers["target"]["urgency"] == "P1" and offers["target"]["latest_start"]
+    assert 1 <= len(offers["offers"]) <= 5
+    assert [o["cost"] for o in offers["offers"]] == sorted(o["cost"] for o in offers["offers"])
+    assert {"garage", "technician", "start", "end", "wait_minutes", "distance_km", "cost"} <= set(offers["offers"][0])
+    if offers["rule_offer"] is not None:
+        assert offers["rule_offer"]["start"] >= offers["offers"][0]["start"]
+
+
+def test_reception_opens_a_walk_in_at_its_own_garage(client, auth):
+    auth.login("reception-venissieux")
+    call = {k: v for k, v in CALL.items() if k != "location"}
+    case = auth.post("/api/v1/cases", json=call).get_json()
+    assert (case["garage"], case["timeline"][0]["kind"]) == ("venissieux", "walk_in")
+    auth.login("reception-lyon-07")
+    refused = client.get(f"/api/v1/cases/{case['id']}")
+    assert refused.status_code == 403
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"symptom": "unicorn"}, "symptom"),
+    ({"customer": {"name": "X"}}, "customer.phone"),
+    ({"vehicle": "AB-123-CD"}, "vehicle.plate"),
+    ({"location": {"lat": "north", "lon": 4.8}}, "location"),
+    ({"location": {"lat": 123, "lon": 4.8}}, "location"),
+])
+def test_bad_cases_get_a_400_naming_the_field_and_nothing_is_saved(app, client, auth, change, field):
+    from sqlalchemy import func, select
+
+    from scheduler.models import Case, Vehicle
+    from web.extensions import db
+
+    def counts():
+        with app.app_context():
+            return db.session.scalar(select(func.count(Case.id))), db.session.scalar(select(func.count(Vehicle.id)))
+
+    auth.login("operator")
+    before = counts()
+    response = auth.post("/api/v1/cases", json={**CALL, **change})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["details"]["field"] == field
+    assert counts() == before
+    assert client.get("/api/v1/cases/999999").status_code == 404
+
+
+def test_roles_that_cannot_open_cases(client, auth):
+    auth.login("planner")
+    assert auth.post("/api/v1/cases", json=CALL).status_code == 403
+    auth.login("workshop-lyon-07")
+    assert auth.post("/api/v1/cases", json=CALL).status_code == 403
+    assert client.post("/api/v1/cases", json=CALL).status_code == 400  # cookie write without CSRF header
+
+
+def test_openapi_lists_the_case_endpoints(client):
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    assert {"/api/v1/cases", "/api/v1/cases/{id}", "/api/v1/cases/{id}/offers"} <= set(paths)
