@@ -242,8 +242,6 @@ class PlanModel:
         for a, stay in self.conflicted_stays:
             start, end = a.start - self.origin, a.end - self.origin
             for iv, present in self.new_intervals[a.technician]:
-                if present is stay:
-                    continue
                 before, after = m.new_bool_var(""), m.new_bool_var("")
                 m.add(iv.end_expr() <= start).only_enforce_if(before)
                 m.add(iv.start_expr() >= end).only_enforce_if(after)

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.models import ACTIVE, Appointment, Case, Garage, Technician
@@ -95,6 +95,3 @@ def recent_cases(session: Session, limit: int = 20, garage_id: str | None = None
         query = query.where(Case.garage_id == garage_id)
     return list(session.scalars(query.order_by(Case.opened_at.desc(), Case.id.desc()).limit(limit)))
 
-
-def count_cases(session: Session) -> int:
-    return session.scalar(select(func.count(Case.id))) or 0

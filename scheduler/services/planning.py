@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -72,8 +73,6 @@ def offers_problem(session: Session, case: Case, policy: Policy, now: datetime) 
 
 def case_offers(session: Session, case: Case, now: datetime, policy: Policy | None = None) -> CaseOffers:
     """The standard rules' offer and the cheapest offers across the network, for one case."""
-    import time
-
     started = time.perf_counter()
     problem = parse_problem(offers_problem(session, case, policy or active_policy(session), now))
     free = FreeTime(problem)

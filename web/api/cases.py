@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app, jsonify
 from flask_login import current_user
 
+from optimizer.clock import format_instant
 from scheduler.db import utcnow
 from scheduler.services import cases, planning
 from web.api import bp, json_body, require
@@ -13,7 +14,7 @@ from web.extensions import db
 
 
 def _at(minute: int) -> str:
-    return datetime.fromtimestamp(minute * 60, timezone.utc).isoformat()
+    return format_instant(minute, timezone.utc)
 
 
 @bp.post("/v1/cases")
