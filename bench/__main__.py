@@ -1,4 +1,4 @@
-"""`python -m bench [optimizer] [--quick]`: print the optimizer's figures (see docs/performance.md)."""
+"""`python -m bench [optimizer|desk|all] [--quick]`: print the figures of docs/performance.md."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import argparse
 import statistics
 import time
 
+from bench.generate import generate
+from bench.stats import pct
 from optimizer.answer import Answer
 from optimizer.baseline import no_move_plan
 from optimizer.freetime import FreeTime
@@ -14,12 +16,6 @@ from optimizer.problem import parse_problem
 from optimizer.rule import rule_offer
 from optimizer.solve import solve
 from optimizer.validate import check_answer, check_plan
-from bench.generate import generate
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def same_day(problem, start: int | None) -> bool:
@@ -113,8 +109,15 @@ def _gap(answer) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("what", nargs="?", choices=["optimizer", "desk", "all"], default="all")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     args = parser.parse_args()
+    if args.what in ("desk", "all"):
+        from bench.desk import bench_desk
+
+        bench_desk(rounds=1 if args.quick else 3)
+    if args.what == "desk":
+        return
     if args.quick:
         bench_offers(garages=40, requests=50)
         bench_squeeze(instances=5)

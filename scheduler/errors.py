@@ -41,3 +41,7 @@ class Invalid(DomainError):
     """Malformed input: a field missing or of the wrong kind."""
 
     code, status = "bad_request", 400
+
+
+class AlreadyAnswered(Conflict):
+    code = "already_answered"

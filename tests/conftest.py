@@ -10,17 +10,38 @@ import os
 import re
 import shutil
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
+from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import scoped_session, sessionmaker
 
 from web import create_app
 from web.extensions import db
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
-NOW = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+# The seed's and the app's moment is fixed, so a run does not pass on some days and fail on others;
+# FRONTLINE_TEST_NOW (ISO 8601) plays the whole suite at another moment.
+NOW = datetime.fromisoformat(os.environ.get("FRONTLINE_TEST_NOW", "2026-11-24T08:30:00+00:00")) \
+    .astimezone(timezone.utc).replace(second=0, microsecond=0)
+
+
+def working_morning(moment: datetime) -> datetime:
+    """`moment` if the garages have most of a working day ahead, else the next working day at 08:00."""
+    local = moment.astimezone(ZoneInfo("Europe/Paris"))
+    if local.weekday() < 5 and time(7, 30) <= local.time() <= time(13, 0):
+        return moment
+    day = local.date() + timedelta(days=0 if local.time() < time(7, 30) else 1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(8, 0), ZoneInfo("Europe/Paris")).astimezone(timezone.utc)
+
+
+# The app's clock in tests: a working morning, so "today" always has work time left.
+CLOCK_NOW = working_morning(NOW)
 SMALL_SEED = {"seed": 7, "days_ahead": 7, "history_days": 30, "dense_history_days": 2}
 PASSWORD = "frontline-demo"
 
@@ -68,7 +89,8 @@ def pg_databases():
 
 
 def make_app(url: str, **extra):
-    config = {"TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": url}
+    config = {"TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": url,
+              "CLOCK": lambda: CLOCK_NOW}
     config.update(extra)
     return create_app(config)
 
@@ -118,13 +140,18 @@ def app(backend, request, tmp_path):
     with application.app_context():
         connection = db.engine.connect()
         outer = connection.begin()
-        db.session = db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+    # A plain Session: Flask-SQLAlchemy's own picks its engine in get_bind and would ignore `bind`,
+    # committing for real. Scoped per app context, as Flask-SQLAlchemy scopes it.
+    app_session = db.session
+    db.session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+                                scopefunc=_app_ctx_id)
     yield application
     with application.app_context():
         db.session.remove()
         outer.rollback()
         connection.close()
         db.engine.dispose()
+    db.session = app_session
 
 
 @pytest.fixture

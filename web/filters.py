@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
-
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
-from flask_babel import format_date, get_locale
+from flask_babel import format_date, get_locale, ngettext
+from flask_babel import gettext as _
 from flask_login import current_user
 
 
@@ -45,9 +46,32 @@ def minutes_label(minutes: int | None) -> str:
     return f"{sign}{minutes} min"
 
 
+def wait_label(minutes: int) -> str:
+    """How long the customer waits, as an operator would say it on the phone."""
+    if minutes < 60:
+        return _("in %(n)s min", n=minutes)
+    if minutes < 1440:
+        return _("in %(h)s h %(m)02d", h=minutes // 60, m=minutes % 60)
+    return ngettext("in %(num)s day", "in %(num)s days", round(minutes / 1440))
+
+
+def seconds_label(seconds: int | None) -> str:
+    if seconds is None:
+        return "—"
+    return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min {seconds % 60:02d} s"
+
+
+def garage_names(text: str, garages: dict) -> str:
+    """The optimizer speaks in garage ids; people read names."""
+    for garage_id in sorted(garages, key=len, reverse=True):
+        text = re.sub(rf"\b{re.escape(garage_id)}\b", garages[garage_id].name, text)
+    return text
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(local_time=local_time, local_datetime=local_datetime,
-                                 day_label=day_label, minutes_label=minutes_label)
+                                 day_label=day_label, minutes_label=minutes_label, wait_label=wait_label,
+                                 seconds_label=seconds_label, garage_names=garage_names)
 
     @app.context_processor
     def globals_():

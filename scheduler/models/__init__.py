@@ -4,6 +4,7 @@ from scheduler.models.appointment import ACTIVE, CHANNELS, STATUSES, Appointment
 from scheduler.models.case import Case, CaseEvent, Customer, Vehicle
 from scheduler.models.catalog import URGENCIES, JobType, Symptom
 from scheduler.models.direct_line import DirectLineRequest
+from scheduler.models.drive_in import DriveIn
 from scheduler.models.feedback import STAGES, Feedback
 from scheduler.models.garage import Garage, OpeningHours
 from scheduler.models.override import KINDS, Override
@@ -14,6 +15,6 @@ from scheduler.models.user import GARAGE_ROLES, ROLES, ApiToken, User, UserSessi
 __all__ = [
     "ACTIVE", "CHANNELS", "GARAGE_ROLES", "KINDS", "ROLES", "STAGES", "STATUSES", "URGENCIES",
     "Absence", "ApiToken", "Appointment", "Case", "CaseEvent", "Customer", "DirectLineRequest",
-    "Feedback", "Garage", "JobType", "OpeningHours", "Override", "Policy", "ShiftPattern", "Skill",
-    "Symptom", "Technician", "User", "UserSession", "Vehicle",
+    "DriveIn", "Feedback", "Garage", "JobType", "OpeningHours", "Override", "Policy", "ShiftPattern",
+    "Skill", "Symptom", "Technician", "User", "UserSession", "Vehicle",
 ]

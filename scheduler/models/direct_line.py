@@ -27,9 +27,17 @@ class DirectLineRequest(Base):
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     answer: Mapped[str | None] = mapped_column(Text)
     appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
+    # What the standard rules offered when the operator asked: the accepted answer's override
+    # is judged against this, not against whatever the rules offer minutes later.
+    rule_garage_id: Mapped[str | None] = mapped_column(ForeignKey("garage.id"))
+    rule_technician_id: Mapped[str | None] = mapped_column(String(40))
+    rule_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rule_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rule_note: Mapped[str] = mapped_column(Text, default="")
 
     case: Mapped[Case] = relationship()
-    garage: Mapped[Garage] = relationship()
+    garage: Mapped[Garage] = relationship(foreign_keys=[garage_id])
+    appointment: Mapped[Appointment | None] = relationship()
 
     @property
     def response_seconds(self) -> int | None:
@@ -44,8 +52,10 @@ class DirectLineRequest(Base):
             "answered_at": self.answered_at.isoformat() if self.answered_at else None,
             "answer": self.answer, "appointment": self.appointment_id,
             "response_seconds": self.response_seconds,
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
         }
 
 
+from scheduler.models.appointment import Appointment  # noqa: E402
 from scheduler.models.case import Case  # noqa: E402
 from scheduler.models.garage import Garage  # noqa: E402

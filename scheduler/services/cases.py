@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,7 +16,7 @@ def _text(data: dict, path: str, limit: int = 120, required: bool = True) -> str
     node: object = data
     for key in path.split("."):
         node = node.get(key) if isinstance(node, dict) else None
-    if node is None and not required:
+    if not required and (node is None or (isinstance(node, str) and not node.strip())):
         return ""
     if not isinstance(node, str) or not node.strip():
         raise Invalid(f"{path} is required (text).", field=path)
@@ -78,17 +78,3 @@ def case_dict(session: Session, case: Case) -> dict:
         "overrides": [o.to_dict() for o in overrides],
     }
 
-
-def target_latest_start(urgency: str, now: datetime, zone) -> datetime | None:
-    """P1: started the same working day; P2: within 2 working days; P3: the customer's choice."""
-    if urgency == "P3":
-        return None
-    day = now.astimezone(zone).date()
-    working_days = 0 if urgency == "P1" else 2
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    while working_days:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            working_days -= 1
-    return datetime.combine(day + timedelta(days=1), datetime.min.time(), zone)

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from optimizer.answer import Offer, RuleOffer
 from optimizer.freetime import FreeTime
 from optimizer.geo import haversine_km
 from optimizer.offers import offers_for
@@ -24,23 +23,96 @@ def active_policy(session: Session) -> Policy:
     return policy or Policy(version=0)
 
 
+@dataclass(frozen=True)
+class Slot:
+    """A (garage, technician, start, end) with what the optimizer said of it, as datetimes."""
+
+    garage: str
+    technician: str
+    start: datetime
+    end: datetime
+    wait_minutes: int = 0
+    distance_km: float = 0.0
+    cost: float = 0.0
+    late_because: str = ""
+
+    def same_place_and_time(self, garage: str, start: datetime) -> bool:
+        return self.garage == garage and self.start == start
+
+    def to_dict(self) -> dict:
+        return {"garage": self.garage, "technician": self.technician,
+                "start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+@dataclass(frozen=True)
+class Target:
+    """The urgency target: P1 started the same working day, P2 within two, P3 the customer's choice."""
+
+    urgency: str
+    latest_start: datetime | None
+
+    def met_by(self, start: datetime) -> bool:
+        return self.latest_start is None or start < self.latest_start
+
+
 @dataclass
 class CaseOffers:
-    rule_offer: RuleOffer | None
-    offers: list[Offer]
+    rule: Slot | None
+    offers: list[Slot]
+    target: Target
     problem_seconds: float
+
+    @property
+    def met(self) -> bool:
+        """Whether the best offer meets the urgency target: if not, the P1 guard stops silent booking."""
+        return bool(self.offers) and self.target.met_by(self.offers[0].start)
+
+    def gives(self, garage: str, start: datetime) -> bool:
+        """Whether the rules or the optimizer offered this garage and start."""
+        return any(s.same_place_and_time(garage, start) for s in [self.rule, *self.offers] if s is not None)
+
+    def to_dict(self) -> dict:
+        rule = None if self.rule is None else {**self.rule.to_dict(), "late_because": self.rule.late_because}
+        return {
+            "rule_offer": rule,
+            "offers": [{**o.to_dict(), "wait_minutes": o.wait_minutes, "distance_km": round(o.distance_km, 2),
+                        "cost": round(o.cost, 3)} for o in self.offers],
+            "target": {"urgency": self.target.urgency,
+                       "latest_start": self.target.latest_start.isoformat() if self.target.latest_start else None,
+                       "met": self.met},
+        }
+
+
+def target_for(urgency: str, now: datetime, zone) -> Target:
+    """P1: started the same working day; P2: within 2 working days; P3: the customer's choice."""
+    if urgency == "P3":
+        return Target(urgency, None)
+    day = now.astimezone(zone).date()
+    working_days = 0 if urgency == "P1" else 2
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    while working_days:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            working_days -= 1
+    return Target(urgency, datetime.combine(day + timedelta(days=1), datetime.min.time(), zone))
+
+
+def _at(minute: int) -> datetime:
+    return datetime.fromtimestamp(minute * 60, timezone.utc)
 
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat()
 
 
-def offers_problem(session: Session, case: Case, policy: Policy, now: datetime) -> dict:
-    """An `offers` problem for one case: the garages within reach, their shifts and booked work."""
+def offers_problem(session: Session, case: Case, policy: Policy, now: datetime, only: Garage | None = None) -> dict:
+    """An `offers` problem for one case: the garages within reach (or just one), their shifts and booked work."""
     if case.lat is None or case.lon is None:
         raise RuleBroken("The case has no location: give the caller's position to search the network.")
-    garages = [g for g in session.scalars(select(Garage).order_by(Garage.id))
-               if haversine_km(case.lat, case.lon, g.lat, g.lon) <= policy.search_radius_km]
+    garages = [only] if only is not None else [
+        g for g in session.scalars(select(Garage).order_by(Garage.id))
+        if haversine_km(case.lat, case.lon, g.lat, g.lon) <= policy.search_radius_km]
     horizon = now + timedelta(days=policy.horizon_days)
     technicians = list(session.scalars(
         select(Technician).where(Technician.garage_id.in_([g.id for g in garages]), Technician.active.is_(True))
@@ -53,10 +125,14 @@ def offers_problem(session: Session, case: Case, policy: Policy, now: datetime) 
                Appointment.skill_code, Appointment.lift, Appointment.status, Appointment.pinned,
                Appointment.flex_minutes)
         .where(Appointment.garage_id.in_([g.id for g in garages]), Appointment.status.in_(ACTIVE),
-               Appointment.end_at > now, Appointment.start_at < horizon))
+               Appointment.end_at > now, Appointment.start_at < horizon,
+               # the case's own booking does not block its own rebooking
+               (Appointment.case_id != case.id) | (Appointment.status != "booked")))
     job = case.job_type
     return {
-        "version": 1, "mode": "offers", "now": _iso(now), "slot_minutes": policy.slot_minutes,
+        # `now` in the garages' zone: the rules then explain themselves in local time.
+        "version": 1, "mode": "offers", "now": now.astimezone(garages[0].zone if garages else timezone.utc).isoformat(),
+        "slot_minutes": policy.slot_minutes,
         "garages": [{"id": g.id, "location": {"lat": g.lat, "lon": g.lon}, "lifts": g.lifts} for g in garages],
         "technicians": [{"id": t.id, "garage": t.garage_id, "skills": t.skill_codes,
                          "shifts": [{"start": _iso(s), "end": _iso(e)} for d in days for s, e in t.shifts_on(d)
@@ -71,11 +147,64 @@ def offers_problem(session: Session, case: Case, policy: Policy, now: datetime) 
     }
 
 
+def nearest_garages(session: Session, lat: float, lon: float) -> list[tuple[Garage, float]]:
+    """Every garage with its distance in km, nearest first."""
+    garages = [(g, haversine_km(lat, lon, g.lat, g.lon)) for g in session.scalars(select(Garage))]
+    return sorted(garages, key=lambda pair: (pair[1], pair[0].id))
+
+
 def case_offers(session: Session, case: Case, now: datetime, policy: Policy | None = None) -> CaseOffers:
     """The standard rules' offer and the cheapest offers across the network, for one case."""
     started = time.perf_counter()
     problem = parse_problem(offers_problem(session, case, policy or active_policy(session), now))
     free = FreeTime(problem)
     request = problem.requests[0]
-    return CaseOffers(rule_offer(problem, free, request), offers_for(problem, free, request, problem.policy.offers),
-                      time.perf_counter() - started)
+    ro = rule_offer(problem, free, request)
+    now_minute = now.timestamp() / 60
+    rule = None if ro is None else Slot(ro.garage, ro.technician, _at(ro.start), _at(ro.end),
+                                         wait_minutes=max(0, round(ro.start - now_minute)), late_because=ro.late_because)
+    offers = [Slot(o.garage, o.technician, _at(o.start), _at(o.end), wait_minutes=max(0, round(o.start - now_minute)),
+                   distance_km=o.distance_km, cost=o.cost)
+              for o in offers_for(problem, free, request, problem.policy.offers)]
+    zone = nearest_garages(session, case.lat, case.lon)[0][0].zone if case.lat is not None else timezone.utc
+    return CaseOffers(rule, offers, target_for(case.urgency, now, zone), time.perf_counter() - started)
+
+
+def garage_slots(session: Session, case: Case, garage: Garage, now: datetime, count: int = 8) -> list[Slot]:
+    """The earliest free starts for this case at one garage: what its reception can say yes to."""
+    policy = active_policy(session)
+    document = offers_problem(session, case, policy, now, only=garage)
+    document["policy"]["max_travel_km"] = 1e6  # the garage itself is asked, however far the caller is
+    problem = parse_problem(document)
+    request = problem.requests[0]
+    now_minute = now.timestamp() / 60
+    return [Slot(o.garage, o.technician, _at(o.start), _at(o.end), wait_minutes=max(0, round(o.start - now_minute)))
+            for o in offers_for(problem, FreeTime(problem), request, count)]
+
+
+def describe_wait(minutes: int) -> str:
+    if minutes >= 1440:
+        return f"in {minutes / 1440:.0f} days" if minutes >= 2880 else "in 1 day"
+    if minutes >= 60:
+        return f"in {minutes // 60} h {minutes % 60:02d}"
+    return f"in {minutes} min"
+
+
+def present_offers(session: Session, case: Case, now: datetime) -> CaseOffers:
+    """The offers as shown to a person; the timeline notes them whenever they change."""
+    found = case_offers(session, case, now)
+    names = {g.id: g for g in session.scalars(select(Garage))}
+
+    def where(slot: Slot) -> str:
+        garage = names[slot.garage]
+        return f"{garage.local(slot.start):%a %d %b %H:%M} at {garage.name} ({describe_wait(slot.wait_minutes)})"
+
+    rule_text = f"Standard rules: {where(found.rule)}" if found.rule else "Standard rules: nothing within the horizon"
+    offers_text = "Offers shown: " + ("; ".join(where(o) for o in found.offers) or "none")
+    shown = {e.kind: e.text for e in case.events if e.kind in ("rule_offer", "offers")}
+    if shown.get("rule_offer") != rule_text:
+        case.log("rule_offer", rule_text, at=now)
+    if shown.get("offers") != offers_text:
+        case.log("offers", offers_text, at=now)
+    session.flush()
+    return found

@@ -1,26 +1,53 @@
 from __future__ import annotations
 
-from datetime import timezone
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
-from flask import current_app, jsonify
+from flask import jsonify
 from flask_login import current_user
 
-from optimizer.clock import format_instant
-from scheduler.db import utcnow
-from scheduler.services import cases, planning
+from scheduler.errors import Invalid
+from scheduler.services import booking, cases, drive_in, planning, urgency
 from web.api import bp, json_body, require
+from web.clock import now
 from web.extensions import db
 
 
-def _at(minute: int) -> str:
-    return format_instant(minute, timezone.utc)
+def text_field(data: dict, name: str, limit: int = 1000) -> str:
+    value = data.get(name, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise Invalid(f"{name} must be text.", field=name)
+    if len(value) > limit:
+        raise Invalid(f"{name} is longer than {limit} characters.", field=name)
+    return value.strip()
+
+
+def time_field(data: dict, name: str, required: bool = True) -> datetime | None:
+    value = data.get(name)
+    if value is None and not required:
+        return None
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.utcoffset() is None:
+        raise Invalid(f"{name} must be an ISO 8601 time with a UTC offset, e.g. 2026-11-24T14:15:00+01:00.",
+                      field=name)
+    return moment
+
+
+def id_field(data: dict, name: str) -> str:
+    value = data.get(name)
+    if not isinstance(value, str) or not value:
+        raise Invalid(f"{name} is required (its id, as text).", field=name)
+    return value
 
 
 @bp.post("/v1/cases")
 def case_open():
     require("operator", "reception")
-    case = cases.open_case(db.session, current_user, json_body())
+    case = cases.open_case(db.session, current_user, json_body(), now())
     body = cases.case_dict(db.session, case)
     db.session.commit()
     return jsonify(body), 201
@@ -36,19 +63,45 @@ def case_read(case_id: int):
 def case_offers(case_id: int):
     require("operator", "reception")
     case = cases.get_case(db.session, current_user, case_id)
-    now = utcnow()
-    found = planning.case_offers(db.session, case, now)
-    zone = ZoneInfo(current_app.config["NETWORK_TIMEZONE"])
-    latest = cases.target_latest_start(case.urgency, now, zone)
-    ro = found.rule_offer
-    offers = [{"garage": o.garage, "technician": o.technician, "start": _at(o.start), "end": _at(o.end),
-               "wait_minutes": max(0, round(o.start - now.timestamp() / 60)), "distance_km": round(o.distance_km, 2),
-               "cost": round(o.cost, 3)} for o in found.offers]
-    met = bool(found.offers) and (latest is None or found.offers[0].start * 60 < latest.timestamp())
-    return jsonify({
-        "rule_offer": None if ro is None else {"garage": ro.garage, "technician": ro.technician,
-                                               "start": _at(ro.start), "end": _at(ro.end),
-                                               "late_because": ro.late_because},
-        "offers": offers,
-        "target": {"urgency": case.urgency, "latest_start": latest.isoformat() if latest else None, "met": met},
-    })
+    found = planning.present_offers(db.session, case, now())
+    db.session.commit()
+    return jsonify(found.to_dict())
+
+
+@bp.post("/v1/cases/<int:case_id>/appointments")
+def case_book(case_id: int):
+    require("operator", "reception")
+    data = json_body()
+    case = cases.get_case(db.session, current_user, case_id)
+    appointment = booking.book_for_case(db.session, current_user, case, id_field(data, "garage"),
+                                        id_field(data, "technician"), time_field(data, "start"),
+                                        text_field(data, "reason"), now())
+    body = appointment.to_dict()
+    db.session.commit()
+    return jsonify(body), 201
+
+
+@bp.post("/v1/cases/<int:case_id>/urgency")
+def case_urgency(case_id: int):
+    require("operator", "reception")
+    data = json_body()
+    case = cases.get_case(db.session, current_user, case_id)
+    urgency.change_urgency(db.session, current_user, case, data.get("urgency"), text_field(data, "reason"), now())
+    body = cases.case_dict(db.session, case)
+    db.session.commit()
+    return jsonify(body)
+
+
+@bp.post("/v1/cases/<int:case_id>/drive-in")
+def case_drive_in(case_id: int):
+    require("operator")
+    data = json_body()
+    case = cases.get_case(db.session, current_user, case_id)
+    garage = data.get("garage")
+    if garage is not None and not isinstance(garage, str):
+        raise Invalid("garage must be a garage id.", field="garage")
+    announced = drive_in.announce(db.session, current_user, case, now(), garage,
+                                  time_field(data, "expected_at", required=False), text_field(data, "note"))
+    body = announced.to_dict()
+    db.session.commit()
+    return jsonify(body), 201

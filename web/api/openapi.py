@@ -30,6 +30,16 @@ def _op(summary: str, roles: str, response: dict, body: dict | None = None, erro
 
 
 CASE_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+REQUEST_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"},
+              "description": "The direct-line request's id"}
+
+
+def _write(summary: str, roles: str, status: int, response: dict, body: dict, errors, params=()) -> dict:
+    """A write: its success status (200 or 201) and the errors it can answer."""
+    op = _op(summary, roles, response, body=body, errors=errors, params=params)
+    if status != 200:
+        op["responses"] = {str(status): op["responses"].pop("200"), **op["responses"]}
+    return op
 
 
 def document() -> dict:
@@ -55,6 +65,51 @@ def document() -> dict:
         "/api/v1/cases/{id}/offers": {"get": _op("The standard rules' offer, the best offers across the network, the urgency target",
                                                  "operator, reception", _json(_ref("Offers")), errors=(401, 403, 404, 422),
                                                  params=[CASE_ID])},
+        "/api/v1/cases/{id}/appointments": {"post": _write(
+            "Book a slot. An offered slot books at once; a slot the rules would not give (manual_slot), an "
+            "overbooking where policy allows it, or a P1 beyond its target needs a reason (422 reason_required "
+            "otherwise) and is logged as an override with the rule offer. 409 slot_taken carries fresh offers in "
+            "details.offers. Earlier bookings of the case that have not started are cancelled.",
+            "operator, reception (at its own garage)", 201, _json(_ref("Appointment"), "Booked"), _ref("Booking"),
+            (400, 401, 403, 404, 409, 422), [CASE_ID])},
+        "/api/v1/cases/{id}/urgency": {"post": _write(
+            "Raise or lower the urgency, with a reason: an override urgency_raise or urgency_lower is logged with "
+            "the rule offer at that moment; offers recompute.", "operator, reception", 200, _json(_ref("Case")),
+            {"type": "object", "required": ["urgency", "reason"],
+             "properties": {"urgency": {"type": "string", "enum": ["P1", "P2", "P3"]}, "reason": {"type": "string"}}},
+            (400, 401, 403, 404, 422), [CASE_ID])},
+        "/api/v1/cases/{id}/direct-line": {"post": _write(
+            "Put the case straight to one garage; it expires unanswered after the policy's time.", "operator", 201,
+            _json(_ref("DirectLineRequest"), "Sent"),
+            {"type": "object", "required": ["garage", "message"],
+             "properties": {"garage": {"type": "string"}, "message": {"type": "string"}}},
+            (400, 401, 403, 404, 409), [CASE_ID])},
+        "/api/v1/cases/{id}/drive-in": {"post": _write(
+            "Announce a drive-in: the garage (the nearest by default) expects the customer; an override walk_in "
+            "is logged with the rule offer.", "operator", 201, _json(_ref("DriveIn"), "Announced"),
+            {"type": "object", "properties": {"garage": {"type": "string"}, "expected_at": {"type": "string",
+                                                                                          "format": "date-time"},
+                                              "note": {"type": "string"}}},
+            (400, 401, 403, 404, 409), [CASE_ID])},
+        "/api/v1/direct-line": {"get": _op(
+            "Direct-line requests, newest first: a garage's for its reception and workshop, an operator's own",
+            "reception, workshop, operator", _json({"type": "array", "items": _ref("DirectLineRequest")}),
+            errors=(400, 401, 403),
+            params=[{"name": "status", "in": "query", "schema": {"type": "string",
+                                                                 "enum": ["open", "accepted", "declined", "expired"]}}])},
+        "/api/v1/direct-line/{id}": {"get": _op("One direct-line request", "reception, workshop, operator",
+                                                _json(_ref("DirectLineRequest")), errors=(401, 403, 404),
+                                                params=[REQUEST_ID])},
+        "/api/v1/direct-line/{id}/answer": {"post": _write(
+            "Answer once: accept with a start and technician (books a pinned appointment, channel direct_line, and "
+            "logs the direct_line override against the rule offer at the time of asking; overbook: true accepts "
+            "even if that technician is busy), or decline with a reason. 409 already_answered when it is no longer "
+            "open (answered or expired).", "reception, workshop of that garage", 200,
+            _json({"oneOf": [_ref("Appointment"), _ref("DirectLineRequest")]}, "The booked appointment, or the declined request"),
+            {"type": "object", "required": ["accept"], "properties": {
+                "accept": {"type": "boolean"}, "start": {"type": "string", "format": "date-time"},
+                "technician": {"type": "string"}, "overbook": {"type": "boolean"}, "reason": {"type": "string"}}},
+            (400, 401, 403, 404, 409, 422), [REQUEST_ID])},
     }
     return {
         "openapi": "3.0.3",
@@ -92,6 +147,29 @@ def document() -> dict:
                     "target": {"type": "object", "properties": {"urgency": {"type": "string"},
                                                                  "latest_start": {"type": "string", "nullable": True},
                                                                  "met": {"type": "boolean"}}}}},
+                "Booking": {"type": "object", "required": ["garage", "technician", "start"], "properties": {
+                    "garage": {"type": "string"}, "technician": {"type": "string"},
+                    "start": {"type": "string", "format": "date-time"}, "reason": {"type": "string"}}},
+                "Appointment": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "case": {"type": "integer"}, "garage": {"type": "string"},
+                    "technician": {"type": "string"}, "start": {"type": "string", "format": "date-time"},
+                    "end": {"type": "string", "format": "date-time"},
+                    "status": {"type": "string", "enum": ["booked", "checked_in", "in_progress", "done", "cancelled", "no_show"]},
+                    "channel": {"type": "string", "enum": ["call_centre", "direct_line", "walk_in"]},
+                    "pinned": {"type": "boolean"}}},
+                "DirectLineRequest": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "case": {"type": "integer"}, "garage": {"type": "string"},
+                    "message": {"type": "string"},
+                    "status": {"type": "string", "enum": ["open", "accepted", "declined", "expired"]},
+                    "created_at": {"type": "string", "format": "date-time"},
+                    "answered_at": {"type": "string", "format": "date-time", "nullable": True},
+                    "answer": {"type": "string", "nullable": True},
+                    "response_seconds": {"type": "integer", "nullable": True},
+                    "expires_at": {"type": "string", "format": "date-time"}}},
+                "DriveIn": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "case": {"type": "integer"}, "garage": {"type": "string"},
+                    "expected_at": {"type": "string", "format": "date-time"}, "note": {"type": "string"},
+                    "status": {"type": "string"}}},
                 "Garage": {"type": "object", "properties": {
                     "id": {"type": "string"}, "name": {"type": "string"}, "city": {"type": "string"},
                     "location": {"type": "object", "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}}},

@@ -1,28 +1,157 @@
 from __future__ import annotations
 
 from datetime import timedelta
-
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 
-from scheduler.db import utcnow
-from scheduler.models import Garage
-from scheduler.services import boards
+from scheduler.models import Garage, Symptom, Technician
+from scheduler.services import boards, booking, cases, direct_line, drive_in, planning, urgency
+from web.actions import refusals_flashed
+from web.api.cases import time_field
 from web.auth import roles_required
+from web.clock import now
 from web.extensions import db
+from web.live import unchanged
+from web.operator.forms import CallForm
 
 bp = Blueprint("operator", __name__, url_prefix="/desk")
+
+
+def _case_url(case_id: int, **_) -> str:
+    return url_for("operator.case", case_id=case_id)
+
+
+def _call_form() -> tuple[CallForm, dict]:
+    form = CallForm()
+    garages = {g.id: g for g in db.session.scalars(select(Garage).order_by(Garage.city, Garage.name))}
+    symptoms = db.session.scalars(select(Symptom).order_by(Symptom.urgency, Symptom.code))
+    french = str(get_locale()) == "fr"
+    form.symptom.choices = [("", _("— pick what the caller reports —"))] + [
+        (s.code, f"{s.urgency} · {s.label_fr if french else s.label}") for s in symptoms]
+    form.near.choices = [(g.id, f"{g.city} — {g.name}") for g in garages.values()]
+    return form, garages
 
 
 @bp.get("/")
 @roles_required("operator")
 def desk():
-    today = utcnow().astimezone(ZoneInfo(current_app.config["NETWORK_TIMEZONE"])).date()
+    today = now().astimezone(ZoneInfo(current_app.config["NETWORK_TIMEZONE"])).date()
     days = [today + timedelta(days=i) for i in range(7)]
     load = boards.network_load(db.session, days)
-    garages = list(db.session.scalars(select(Garage).order_by(Garage.name)))
-    return render_template("operator/desk.html", cases=boards.recent_cases(db.session, 15),
-                           garages=garages, load=load, days=days)
+    form, garages = _call_form()
+    return render_template("operator/desk.html", cases=boards.recent_cases(db.session, 15), form=form,
+                           garages=sorted(garages.values(), key=lambda g: g.name), load=load, days=days)
 
+
+@bp.post("/cases")
+@roles_required("operator")
+@refusals_flashed(lambda **_: url_for("operator.desk"))
+def open_case():
+    form, garages = _call_form()
+    if not form.validate():
+        return render_template("operator/desk.html", cases=boards.recent_cases(db.session, 15), form=form,
+                               garages=sorted(garages.values(), key=lambda g: g.name), load=None, days=[]), 400
+    case = cases.open_case(db.session, current_user, form.as_call(garages), now())
+    db.session.commit()
+    return redirect(url_for("operator.case", case_id=case.id))
+
+
+def _case_view(case_id: int):
+    case = cases.get_case(db.session, current_user, case_id)
+    found = planning.present_offers(db.session, case, now()) if case.status in ("open", "booked") else None
+    garages = {g.id: g for g in db.session.scalars(select(Garage))}
+    nearby = planning.nearest_garages(db.session, case.lat, case.lon)[:8] if case.lat is not None else []
+    technicians = {t.id: t for t in db.session.scalars(select(Technician).where(
+        Technician.id.in_([s.technician for s in ([found.rule] if found and found.rule else []) + (found.offers if found else [])])))}
+    body = render_template("operator/case.html", case=case, found=found, garages=garages, nearby=nearby,
+                           technicians=technicians, live=live_state(case))
+    db.session.commit()  # the timeline notes the offers shown
+    return body
+
+
+@bp.get("/cases/<int:case_id>")
+@roles_required("operator")
+def case(case_id: int):
+    return _case_view(case_id)
+
+
+def live_state(case) -> dict:
+    requests = [r for r in direct_line.visible(db.session, current_user, None, now()) if r.case_id == case.id]
+    state = {"requests": requests, "appointments": [a for a in case.appointments if a.status != "cancelled"],
+             "events": list(reversed(case.events)), "now": now()}
+    state["fresh"] = not unchanged([(r.id, r.status) for r in requests] + [(a.id, a.status) for a in
+                                                                            state["appointments"]] + [len(case.events)])
+    return state
+
+
+@bp.get("/cases/<int:case_id>/live")
+@roles_required("operator")
+def case_live(case_id: int):
+    """The part of the case page that changes while the operator waits: polled, 204 when unchanged."""
+    case = cases.get_case(db.session, current_user, case_id)
+    state = live_state(case)
+    db.session.commit()  # expiries found on the way are saved
+    if not state["fresh"]:
+        return "", 204
+    return render_template("operator/_live.html", case=case, live=state)
+
+
+@bp.post("/cases/<int:case_id>/book")
+@roles_required("operator")
+@refusals_flashed(_case_url)
+def book(case_id: int):
+    case = cases.get_case(db.session, current_user, case_id)
+    form = request.form
+    appointment = booking.book_for_case(db.session, current_user, case, form.get("garage", ""),
+                                        form.get("technician", ""), time_field(form, "start"),
+                                        form.get("reason", "").strip()[:1000], now())
+    garage = appointment.garage
+    flash(_("Booked: %(when)s at %(garage)s.", when=garage.local(appointment.start_at).strftime("%a %d %b %H:%M"),
+            garage=garage.name), "success")
+    db.session.commit()
+    return redirect(_case_url(case_id))
+
+
+@bp.post("/cases/<int:case_id>/urgency")
+@roles_required("operator")
+@refusals_flashed(_case_url)
+def change_urgency(case_id: int):
+    case = cases.get_case(db.session, current_user, case_id)
+    urgency.change_urgency(db.session, current_user, case, request.form.get("urgency"),
+                           request.form.get("reason", "").strip()[:1000], now())
+    db.session.commit()
+    flash(_("Urgency is now %(urgency)s: offers recomputed.", urgency=case.urgency), "success")
+    return redirect(_case_url(case_id))
+
+
+@bp.post("/cases/<int:case_id>/direct-line")
+@roles_required("operator")
+@refusals_flashed(_case_url)
+def send_direct_line(case_id: int):
+    case = cases.get_case(db.session, current_user, case_id)
+    message = request.form.get("message", "").strip()[:1000]
+    if not message:
+        flash(_("Write a message for the garage."), "error")
+        return redirect(_case_url(case_id))
+    sent = direct_line.send(db.session, current_user, case, request.form.get("garage", ""), message, now())
+    db.session.commit()
+    flash(_("Sent to %(garage)s. Their answer appears here.", garage=sent.garage.name), "success")
+    return redirect(_case_url(case_id))
+
+
+@bp.post("/cases/<int:case_id>/drive-in")
+@roles_required("operator")
+@refusals_flashed(_case_url)
+def announce_drive_in(case_id: int):
+    case = cases.get_case(db.session, current_user, case_id)
+    announced = drive_in.announce(db.session, current_user, case, now(), request.form.get("garage") or None,
+                                  note=request.form.get("note", "").strip()[:1000])
+    db.session.commit()
+    flash(_("%(garage)s expects the customer at %(time)s.", garage=announced.garage.name,
+            time=announced.garage.local(announced.expected_at).strftime("%H:%M")), "success")
+    return redirect(_case_url(case_id))

@@ -1,14 +1,20 @@
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
 
-from scheduler.db import utcnow
+from scheduler.errors import Invalid
 from scheduler.models import Garage
-from scheduler.services import boards
+from scheduler.services import boards, direct_line, drive_in, planning
+from web.actions import back, refusals_flashed
 from web.auth import check_garage, roles_required
+from web.clock import now
 from web.extensions import db
+from web.live import unchanged
 
 bp = Blueprint("reception", __name__, url_prefix="/garages/<garage_id>")
 
@@ -16,7 +22,7 @@ bp = Blueprint("reception", __name__, url_prefix="/garages/<garage_id>")
 def parse_day(garage: Garage) -> date:
     raw = request.args.get("day")
     if not raw:
-        return garage.today(utcnow())
+        return garage.today(now())
     try:
         return date.fromisoformat(raw)
     except ValueError:
@@ -31,11 +37,86 @@ def load_garage(garage_id: str) -> Garage:
     return garage
 
 
+def inbox_state(garage: Garage) -> dict:
+    """What the garage must answer now: direct-line requests and announced drive-ins."""
+    moment = now()
+    requests = direct_line.open_for_garage(db.session, garage, moment)
+    state = {
+        "garage": garage, "now": moment, "requests": requests,
+        "slots": {r.id: planning.garage_slots(db.session, r.case, garage, moment) for r in requests},
+        "answered": direct_line.answered_since(db.session, garage, moment - timedelta(hours=12)),
+        "drive_ins": drive_in.expected(db.session, garage, moment - timedelta(hours=2)),
+        "can_answer": current_user.role in ("reception", "workshop"),
+        "home": _home_url(garage.id),
+        "names": {t.id: t.name for t in garage.technicians},
+        "garage_names": dict(db.session.execute(select(Garage.id, Garage.name)).all()),
+    }
+    state["fresh"] = not unchanged([r.id for r in requests] + [(r.id, r.status) for r in state["answered"]]
+                                   + [d.id for d in state["drive_ins"]])
+    return state
+
+
 @bp.get("/board")
 @roles_required("reception", "admin", "operator", "planner")
 def board(garage_id: str):
     garage = load_garage(garage_id)
     day = parse_day(garage)
-    return render_template("reception/board.html", board=boards.garage_day(db.session, garage, day),
+    inbox = inbox_state(garage)
+    body = render_template("reception/board.html", board=boards.garage_day(db.session, garage, day),
                            prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1),
-                           today=garage.today(utcnow()))
+                           today=garage.today(now()), inbox=inbox)
+    db.session.commit()  # expiries found on the way are saved
+    return body
+
+
+@bp.get("/direct-line/inbox")
+@roles_required("reception", "workshop", "admin", "operator", "planner")
+def inbox(garage_id: str):
+    """Polled every few seconds by the board and the job list; 204 while nothing changed."""
+    inbox = inbox_state(load_garage(garage_id))
+    db.session.commit()
+    if not inbox["fresh"]:
+        return "", 204
+    return render_template("reception/_inbox.html", inbox=inbox)
+
+
+def _home_url(garage_id: str, **_) -> str:
+    """Where an answer sends the user back when the inbox was swapped in by a poll: their own page."""
+    endpoint = "workshop.jobs" if current_user.role == "workshop" else "reception.board"
+    return url_for(endpoint, garage_id=garage_id)
+
+
+def _chosen_start(garage: Garage) -> tuple[datetime | None, str]:
+    """The start and technician from the answer form: a suggested slot, or a time typed for today."""
+    typed = request.form.get("time", "").strip()
+    if typed:
+        try:
+            clock = datetime.strptime(typed, "%H:%M").time()
+        except ValueError:
+            raise Invalid(_("Type the time as HH:MM, e.g. 14:15."), field="time") from None
+        return datetime.combine(garage.today(now()), clock, garage.zone), request.form.get("technician", "")
+    technician, _sep, start = request.form.get("slot", "").partition("|")
+    try:
+        return datetime.fromisoformat(start), technician
+    except ValueError:
+        raise Invalid(_("Pick a suggested slot or type a time."), field="slot") from None
+
+
+@bp.post("/direct-line/<int:request_id>/answer")
+@roles_required("reception", "workshop")
+@refusals_flashed(_home_url)
+def answer(garage_id: str, request_id: int):
+    garage = load_garage(garage_id)
+    asked = direct_line.get_request(db.session, current_user, request_id)
+    if request.form.get("decision") == "accept":
+        start, technician = _chosen_start(garage)
+        direct_line.answer(db.session, current_user, asked, True, now(), start=start, technician_id=technician,
+                           overbook=request.form.get("overbook") == "yes")
+        flash(_("Accepted: %(when)s. The operator sees it now.",
+                when=garage.local(asked.appointment.start_at).strftime("%H:%M")), "success")
+    else:
+        direct_line.answer(db.session, current_user, asked, False, now(),
+                           reason=request.form.get("reason", "").strip()[:1000])
+        flash(_("Declined. The operator sees your reason."), "success")
+    db.session.commit()
+    return redirect(back(_home_url(garage_id)))

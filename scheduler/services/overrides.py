@@ -1,0 +1,45 @@
+"""Recording a human departure from the rules, with what the rules offered at that moment."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.models import Appointment, Case, Override, Policy, User
+from scheduler.services.planning import Slot
+
+
+def record(session: Session, actor: User, case: Case, kind: str, reason: str, rule: Slot | None,
+           policy: Policy, now: datetime, appointment: Appointment | None = None, garage_id: str | None = None,
+           rule_note: str = "") -> Override:
+    override = Override(
+        case=case, kind=kind, reason=reason, actor_id=actor.id, team=actor.team, urgency=case.urgency,
+        created_at=now, policy_id=policy.id, garage_id=garage_id or (appointment.garage_id if appointment else None),
+        rule_garage_id=rule.garage if rule else None, rule_technician_id=rule.technician if rule else None,
+        rule_start=rule.start if rule else None, rule_end=rule.end if rule else None,
+        rule_note=rule_note or (rule.late_because if rule else "The rules offered nothing within the horizon."),
+    )
+    if appointment is not None:
+        settle(override, appointment)
+    session.add(override)
+    case.log("override", f"{kind.replace('_', ' ')}: {reason}", actor, now)
+    return override
+
+
+def settle(override: Override, appointment: Appointment) -> None:
+    """What the decision achieved: the booking it led to."""
+    override.appointment_id = appointment.id
+    override.result_garage_id = appointment.garage_id
+    override.result_technician_id = appointment.technician_id
+    override.result_start = appointment.start_at
+    override.result_end = appointment.end_at
+    override.garage_id = override.garage_id or appointment.garage_id
+
+
+def settle_pending(session: Session, case: Case, appointment: Appointment) -> None:
+    """Overrides still waiting for a result (an urgency raise, a drive-in) get this booking as theirs."""
+    for override in session.scalars(select(Override).where(Override.case_id == case.id,
+                                                           Override.appointment_id.is_(None))):
+        settle(override, appointment)

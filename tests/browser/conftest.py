@@ -1,0 +1,68 @@
+"""A live Frontline on a seeded demo network, and Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from datetime import datetime, timedelta
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import CLOCK_NOW, make_app
+from web.extensions import db
+
+CHROMIUM = os.environ.get("FRONTLINE_CHROMIUM", "/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run"]
+# Two weeks of demand: enough for the saturated garages' rule offer to fall more than a week out.
+STORY_SEED = {"seed": 7, "days_ahead": 14, "history_days": 7, "dense_history_days": 1}
+
+
+class StoryClock:
+    """Starts at the suite's fixed morning and ticks from there, so response times are real."""
+
+    def __init__(self, start: datetime):
+        self.start, self._started = start, time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self._started)
+
+
+@pytest.fixture(scope="session")
+def story_clock():
+    return StoryClock(CLOCK_NOW)
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory, story_clock):
+    from seed import demo
+
+    path = tmp_path_factory.mktemp("live") / "frontline.sqlite"
+    app = make_app(f"sqlite:///{path}", CLOCK=story_clock)
+    with app.app_context():
+        db.create_all()
+        demo.seed(db.session, now=story_clock.start, **STORY_SEED)
+        db.session.commit()
+    return app
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"browser tests need Chromium at {CHROMIUM} (apt-get install -y chromium; .ci/run installs it)")
+    playwright_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()

@@ -1,0 +1,202 @@
+"""Booking from the call-centre desk: offers book in one call; departures need a reason and are logged."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from tests.conftest import CLOCK_NOW
+from tests.web.story import footprint, open_case
+from web.extensions import db
+
+
+def offers_of(client, case_id: int) -> dict:
+    response = client.get(f"/api/v1/cases/{case_id}/offers")
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def book(auth, case_id: int, slot: dict, reason: str | None = None):
+    body = {k: slot[k] for k in ("garage", "technician", "start")}
+    if reason is not None:
+        body["reason"] = reason
+    return auth.post(f"/api/v1/cases/{case_id}/appointments", json=body)
+
+
+def test_the_best_offer_books_in_one_call_without_an_override(client, auth):
+    auth.login("operator")
+    case = open_case(auth)
+    offers = offers_of(client, case["id"])
+    assert offers["target"]["met"], "somewhere within reach can start this P1 today"
+    best = offers["offers"][0]
+    made = book(auth, case["id"], best)
+    assert made.status_code == 201, made.get_json()
+    appointment = made.get_json()
+    assert {k: appointment[k] for k in ("garage", "technician", "start", "status", "channel", "pinned")} == \
+        {**{k: best[k] for k in ("garage", "technician")}, "start": appointment["start"], "status": "booked",
+         "channel": "call_centre", "pinned": False}
+    assert datetime.fromisoformat(appointment["start"]) == datetime.fromisoformat(best["start"])
+    read = client.get(f"/api/v1/cases/{case['id']}").get_json()
+    assert (read["status"], read["garage"], read["overrides"]) == ("booked", best["garage"], [])
+    assert [e["kind"] for e in read["timeline"]] == ["call", "rule_offer", "offers", "booking"]
+
+
+def test_a_p1_beyond_its_target_needs_a_reason_then_records_the_counterfactual(app, client, auth):
+    auth.login("operator")
+    case = open_case(auth)
+    offers = offers_of(client, case["id"])
+    rule = offers["rule_offer"]
+    assert datetime.fromisoformat(rule["start"]) >= datetime.fromisoformat(offers["target"]["latest_start"])
+    before = footprint(app)
+    refused = book(auth, case["id"], rule)
+    assert refused.status_code == 422
+    error = refused.get_json()["error"]
+    assert error["code"] == "reason_required" and "P1 target" in error["message"]
+    assert error["details"]["rule_offer"]["start"] == rule["start"]
+    assert footprint(app) == before, "a refusal writes nothing"
+
+    made = book(auth, case["id"], rule, reason="Customer cannot come before")
+    assert made.status_code == 201
+    (override,) = client.get(f"/api/v1/cases/{case['id']}").get_json()["overrides"]
+    assert (override["kind"], override["reason"], override["team"]) == ("manual_slot", "Customer cannot come before",
+                                                                         "call centre")
+    assert override["rule_offer"]["start"] == rule["start"] and override["rule_offer"]["garage"] == rule["garage"]
+    assert override["result"]["start"] == made.get_json()["start"]
+    assert (override["verdict"], override["gain_minutes"]) == ("pending", None)
+    assert made.get_json()["pinned"] is True, "a slot a person chose is not the optimizer's to move"
+
+
+def free_slot_not_offered(app, case_id: int, garage_id: str, offered: set) -> dict:
+    """A free start at that garage that the offers did not give: what a customer might ask for."""
+    from scheduler.models import Case, Garage
+    from scheduler.services import planning
+
+    with app.app_context():
+        case, garage = db.session.get(Case, case_id), db.session.get(Garage, garage_id)
+        for slot in planning.garage_slots(db.session, case, garage, CLOCK_NOW, count=12):
+            if (slot.garage, slot.start) not in offered:
+                return {"garage": slot.garage, "technician": slot.technician, "start": slot.start.isoformat()}
+    raise AssertionError(f"{garage_id} has no free start beyond the offers")
+
+
+def test_a_slot_the_rules_would_not_give_is_a_manual_slot(app, client, auth):
+    auth.login("operator")
+    case = open_case(auth, symptom="annual_service")  # P3: any time suits the customer
+    offers = offers_of(client, case["id"])
+    offered = {(o["garage"], datetime.fromisoformat(o["start"])) for o in offers["offers"]}
+    slot = free_slot_not_offered(app, case["id"], offers["offers"][0]["garage"], offered)
+    before = footprint(app)
+    refused = book(auth, case["id"], slot)
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["code"] == "reason_required"
+    assert refused.get_json()["error"]["details"]["kind"] == "manual_slot"
+    assert footprint(app) == before, "a refusal writes nothing"
+    made = book(auth, case["id"], slot, reason="Customer asked for this time")
+    assert made.status_code == 201
+    assert [o["kind"] for o in client.get(f"/api/v1/cases/{case['id']}").get_json()["overrides"]] == ["manual_slot"]
+
+
+def test_the_second_operator_on_a_slot_is_told_it_was_just_taken_with_fresh_offers(app, client, auth):
+    auth.login("operator")
+    first = open_case(auth, plate="AA-111-AA")
+    second = open_case(auth, plate="BB-222-BB")
+    best = offers_of(client, first["id"])["offers"][0]
+    offers_of(client, second["id"])
+    assert book(auth, first["id"], best).status_code == 201
+    auth.login("operator2")
+    before = footprint(app)
+    refused = book(auth, second["id"], best)
+    assert refused.status_code == 409
+    error = refused.get_json()["error"]
+    assert error["code"] == "slot_taken" and "just taken" in error["message"]
+    fresh = error["details"]["offers"]
+    assert fresh and all((o["technician"], o["start"]) != (best["technician"], best["start"]) for o in fresh)
+    assert footprint(app) == before
+    assert client.get(f"/api/v1/cases/{second['id']}").get_json()["appointments"] == []
+    assert book(auth, second["id"], fresh[0]).status_code == 201, "the fresh offer books"
+
+
+def test_rebooking_cancels_the_earlier_booking(client, auth):
+    auth.login("operator")
+    case = open_case(auth)
+    offers = offers_of(client, case["id"])["offers"]
+    assert book(auth, case["id"], offers[0]).status_code == 201
+    assert book(auth, case["id"], offers[1]).status_code == 201
+    appointments = client.get(f"/api/v1/cases/{case['id']}").get_json()["appointments"]
+    assert sorted(a["status"] for a in appointments) == ["booked", "cancelled"]
+
+
+@pytest.mark.parametrize("change, status, code", [
+    ({"start": "tomorrow at nine"}, 400, "bad_request"),
+    ({"start": "2026-11-24T09:00:00"}, 400, "bad_request"),
+    ({"technician": "nobody"}, 400, "bad_request"),
+    ({"garage": "atlantis"}, 400, "bad_request"),
+    ({"start": "2001-01-01T09:00:00+01:00"}, 422, "rule_broken"),
+])
+def test_bad_bookings_say_what_is_wrong_and_write_nothing(app, client, auth, change, status, code):
+    auth.login("operator")
+    case = open_case(auth)
+    best = offers_of(client, case["id"])["offers"][0]
+    before = footprint(app)
+    response = auth.post(f"/api/v1/cases/{case['id']}/appointments", json={**best, **change})
+    assert (response.status_code, response.get_json()["error"]["code"]) == (status, code)
+    assert footprint(app) == before
+
+
+def test_who_may_book(client, auth):
+    auth.login("operator")
+    case = open_case(auth)
+    best = offers_of(client, case["id"])["offers"][0]
+    slot = {k: best[k] for k in ("garage", "technician", "start")}
+    for username, status in (("workshop-lyon-07", 403), ("planner", 403), ("reception-lyon-07", 403)):
+        auth.login(username)
+        assert auth.post(f"/api/v1/cases/{case['id']}/appointments", json=slot).status_code == status
+    auth.login("operator")
+    assert auth.post("/api/v1/cases/999999/appointments", json=slot).status_code == 404
+    assert client.delete("/api/v1/session", headers=auth.headers()).status_code == 204
+    assert client.post(f"/api/v1/cases/{case['id']}/appointments", json=slot).status_code == 401
+
+
+def test_reception_books_a_walk_in_at_its_own_garage_only(client, auth):
+    auth.login("reception-givors")
+    call = {"customer": {"name": "Ana", "phone": "+33 6 99"}, "vehicle": {"plate": "CC-333-CC", "model": "Clio"},
+            "symptom": "engine_fault_stop"}
+    case = auth.post("/api/v1/cases", json=call).get_json()
+    offers = offers_of(client, case["id"])["offers"]
+    here = next(o for o in offers if o["garage"] == "givors")
+    elsewhere = next((o for o in offers if o["garage"] != "givors"), None)
+    if elsewhere is not None:
+        refused = book(auth, case["id"], elsewhere)
+        assert refused.status_code == 403 and "own garage" in refused.get_json()["error"]["message"]
+    made = book(auth, case["id"], here)
+    assert made.status_code == 201 and made.get_json()["channel"] == "walk_in"
+
+
+def test_raising_urgency_needs_a_reason_recomputes_offers_and_is_logged(app, client, auth):
+    auth.login("operator")
+    case = open_case(auth, symptom="annual_service")
+    assert offers_of(client, case["id"])["target"]["urgency"] == "P3"
+    before = footprint(app)
+    for body, status, code in (({"urgency": "P1"}, 422, "reason_required"),
+                               ({"urgency": "P0", "reason": "x"}, 400, "bad_request"),
+                               ({"urgency": "P3", "reason": "x"}, 422, "rule_broken")):
+        response = auth.post(f"/api/v1/cases/{case['id']}/urgency", json=body)
+        assert (response.status_code, response.get_json()["error"]["code"]) == (status, code)
+    assert footprint(app) == before
+    raised = auth.post(f"/api/v1/cases/{case['id']}/urgency",
+                       json={"urgency": "P1", "reason": "Brakes grinding, customer scared to drive"})
+    assert raised.status_code == 200 and raised.get_json()["urgency"] == "P1"
+    (override,) = raised.get_json()["overrides"]
+    assert (override["kind"], override["urgency"], override["result"]) == ("urgency_raise", "P1", None)
+    offers = offers_of(client, case["id"])
+    assert offers["target"]["urgency"] == "P1" and offers["target"]["latest_start"]
+    assert override["rule_offer"]["start"] == offers["rule_offer"]["start"]
+    assert book(auth, case["id"], offers["offers"][0]).status_code == 201
+    (settled,) = client.get(f"/api/v1/cases/{case['id']}").get_json()["overrides"]
+    assert settled["result"]["start"] == offers["offers"][0]["start"] or \
+        datetime.fromisoformat(settled["result"]["start"]) == datetime.fromisoformat(offers["offers"][0]["start"])
+    lowered = auth.post(f"/api/v1/cases/{case['id']}/urgency", json={"urgency": "P2", "reason": "Checked: it drives"})
+    assert [o["kind"] for o in lowered.get_json()["overrides"]] == ["urgency_raise", "urgency_lower"]
+    auth.login("workshop-lyon-07")
+    assert auth.post(f"/api/v1/cases/{case['id']}/urgency", json={"urgency": "P1", "reason": "x"}).status_code == 403

@@ -1,0 +1,150 @@
+"""The direct line through the API: put a case to a garage, which accepts with a start or declines."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from tests.conftest import CLOCK_NOW
+from tests.web.story import footprint, open_case
+
+
+def put_on_the_line(client, auth, plate: str = "GH-123-JK") -> tuple[dict, dict, dict]:
+    """An operator's P1 case near Lyon 7e, put to the garage of the best offer; returns case, best offer, request."""
+    auth.login("operator")
+    case = open_case(auth, plate=plate)
+    offers = client.get(f"/api/v1/cases/{case['id']}/offers").get_json()
+    best = offers["offers"][0]
+    sent = auth.post(f"/api/v1/cases/{case['id']}/direct-line",
+                     json={"garage": best["garage"], "message": "Engine fault, customer immobilised. Today?"})
+    assert sent.status_code == 201, sent.get_json()
+    request = sent.get_json()
+    assert (request["status"], request["garage"], request["case"]) == ("open", best["garage"], case["id"])
+    return case, best, request
+
+
+def test_the_garage_accepts_and_the_override_keeps_the_rule_offer(app, client, auth):
+    case, best, request = put_on_the_line(client, auth)
+    rule = client.get(f"/api/v1/cases/{case['id']}/offers").get_json()["rule_offer"]
+    assert [r["id"] for r in client.get("/api/v1/direct-line?status=open").get_json()] == [request["id"]]
+
+    auth.login(f"workshop-{best['garage']}")
+    inbox = client.get("/api/v1/direct-line?status=open").get_json()
+    assert [r["id"] for r in inbox] == [request["id"]] and inbox[0]["message"].startswith("Engine fault")
+    app.config["CLOCK"] = lambda: CLOCK_NOW + timedelta(minutes=4)
+    answered = auth.post(f"/api/v1/direct-line/{request['id']}/answer",
+                         json={"accept": True, "start": best["start"], "technician": best["technician"]})
+    assert answered.status_code == 200, answered.get_json()
+    appointment = answered.get_json()
+    assert (appointment["channel"], appointment["pinned"], appointment["garage"], appointment["status"]) == \
+        ("direct_line", True, best["garage"], "booked")
+    assert appointment["request"]["status"] == "accepted" and appointment["request"]["response_seconds"] == 240
+
+    again = auth.post(f"/api/v1/direct-line/{request['id']}/answer", json={"accept": False, "reason": "x"})
+    assert (again.status_code, again.get_json()["error"]["code"]) == (409, "already_answered")
+
+    auth.login("operator")
+    read = client.get(f"/api/v1/cases/{case['id']}").get_json()
+    (override,) = read["overrides"]
+    assert override["kind"] == "direct_line" and override["team"] == "call centre"
+    assert override["rule_offer"] == {k: rule[k] for k in ("garage", "technician", "start", "end")}
+    assert override["result"]["garage"] == best["garage"]
+    assert datetime.fromisoformat(override["result"]["start"]) == datetime.fromisoformat(best["start"])
+    kinds = [e["kind"] for e in read["timeline"]]
+    assert kinds[:4] == ["call", "rule_offer", "offers", "direct_line"]
+    assert {"override", "direct_line_answer", "booking"} <= set(kinds)
+    answer = next(e for e in read["timeline"] if e["kind"] == "direct_line_answer")
+    assert "accepted after 4 min" in answer["text"]
+    assert read["status"] == "booked" and [a["channel"] for a in read["appointments"]] == ["direct_line"]
+    assert client.get(f"/api/v1/direct-line/{request['id']}").get_json()["status"] == "accepted"
+
+
+def test_declining_needs_a_reason_and_the_operator_sees_it(app, client, auth):
+    case, best, request = put_on_the_line(client, auth)
+    auth.login(f"reception-{best['garage']}")
+    before = footprint(app)
+    refused = auth.post(f"/api/v1/direct-line/{request['id']}/answer", json={"accept": False})
+    assert (refused.status_code, refused.get_json()["error"]["code"]) == (422, "reason_required")
+    assert footprint(app) == before
+    declined = auth.post(f"/api/v1/direct-line/{request['id']}/answer",
+                         json={"accept": False, "reason": "No diagnostics technician today"})
+    assert declined.status_code == 200 and declined.get_json()["status"] == "declined"
+    auth.login("operator")
+    mine = client.get("/api/v1/direct-line").get_json()
+    assert mine[0]["id"] == request["id"] and mine[0]["answer"] == "No diagnostics technician today"
+    read = client.get(f"/api/v1/cases/{case['id']}").get_json()
+    assert read["overrides"] == [] and read["appointments"] == []
+
+
+def test_an_unanswered_request_expires_and_can_no_longer_be_accepted(app, client, auth):
+    case, best, request = put_on_the_line(client, auth)
+    app.config["CLOCK"] = lambda: CLOCK_NOW + timedelta(minutes=16)
+    assert client.get(f"/api/v1/direct-line/{request['id']}").get_json()["status"] == "expired"
+    assert client.get("/api/v1/direct-line?status=open").get_json() == []
+    read = client.get(f"/api/v1/cases/{case['id']}").get_json()
+    assert "No answer from" in read["timeline"][-1]["text"]
+    auth.login(f"workshop-{best['garage']}")
+    late = auth.post(f"/api/v1/direct-line/{request['id']}/answer",
+                     json={"accept": True, "start": best["start"], "technician": best["technician"]})
+    assert (late.status_code, late.get_json()["error"]["code"]) == (409, "already_answered")
+
+
+def test_accepting_a_busy_slot_is_refused_and_the_request_stays_open(app, client, auth):
+    _case, best, request = put_on_the_line(client, auth)
+    other = open_case(auth, plate="ZZ-000-ZZ")
+    taken = auth.post(f"/api/v1/cases/{other['id']}/appointments",
+                      json={k: best[k] for k in ("garage", "technician", "start")})
+    assert taken.status_code == 201
+    auth.login(f"workshop-{best['garage']}")
+    before = footprint(app)
+    busy = auth.post(f"/api/v1/direct-line/{request['id']}/answer",
+                     json={"accept": True, "start": best["start"], "technician": best["technician"]})
+    assert (busy.status_code, busy.get_json()["error"]["code"]) == (409, "slot_taken")
+    assert footprint(app) == before
+    assert client.get(f"/api/v1/direct-line/{request['id']}").get_json()["status"] == "open"
+    squeezed = auth.post(f"/api/v1/direct-line/{request['id']}/answer",
+                         json={"accept": True, "start": best["start"], "technician": best["technician"], "overbook": True})
+    assert squeezed.status_code == 200, "the garage may knowingly overbook its own technician"
+    assert squeezed.get_json()["request"]["status"] == "accepted"
+
+
+def test_who_may_use_the_direct_line(app, client, auth):
+    case, best, request = put_on_the_line(client, auth)
+    again = auth.post(f"/api/v1/cases/{case['id']}/direct-line", json={"garage": best["garage"], "message": "?"})
+    assert again.status_code == 409, "one open request per garage and case"
+    for body, field in (({"garage": "atlantis", "message": "x"}, "garage"), ({"garage": best["garage"]}, "message")):
+        bad = auth.post(f"/api/v1/cases/{case['id']}/direct-line", json=body)
+        assert (bad.status_code, bad.get_json()["error"]["details"]["field"]) == (400, field)
+    accept = {"accept": True, "start": best["start"], "technician": best["technician"]}
+    elsewhere = "lyon-03" if best["garage"] != "lyon-03" else "lyon-07"
+    for username, status in (("operator", 403), (f"reception-{elsewhere}", 403), ("planner", 403)):
+        auth.login(username)
+        assert auth.post(f"/api/v1/direct-line/{request['id']}/answer", json=accept).status_code == status
+    auth.login(f"reception-{elsewhere}")
+    assert client.get("/api/v1/direct-line?status=open").get_json() == []
+    assert auth.post(f"/api/v1/cases/{case['id']}/direct-line", json={"garage": elsewhere, "message": "x"}).status_code == 403
+    auth.login("operator2")
+    assert client.get("/api/v1/direct-line").get_json() == [] or \
+        all(r["id"] != request["id"] for r in client.get("/api/v1/direct-line").get_json())
+    auth.login("planner")
+    assert client.get("/api/v1/direct-line").status_code == 403
+    auth.login(f"reception-{best['garage']}")
+    assert auth.post("/api/v1/direct-line/999999/answer", json=accept).status_code == 404
+    assert auth.post(f"/api/v1/direct-line/{request['id']}/answer", json={"accept": "yes"}).status_code == 400
+    assert client.get("/api/v1/direct-line?status=maybe").status_code == 400
+    client.delete("/api/v1/session", headers=auth.headers())
+    assert client.get("/api/v1/direct-line").status_code == 401
+
+
+def test_announcing_a_drive_in_tells_the_nearest_garage(client, auth):
+    auth.login("operator")
+    case = open_case(auth)
+    announced = auth.post(f"/api/v1/cases/{case['id']}/drive-in", json={"note": "Customer is 2 km away"})
+    assert announced.status_code == 201
+    drive_in = announced.get_json()
+    assert drive_in["garage"] == "lyon-07" and drive_in["status"] == "expected"
+    assert CLOCK_NOW < datetime.fromisoformat(drive_in["expected_at"]) < CLOCK_NOW + timedelta(hours=1)
+    (override,) = client.get(f"/api/v1/cases/{case['id']}").get_json()["overrides"]
+    assert override["kind"] == "walk_in" and override["rule_offer"] is not None and override["result"] is None
+    auth.login("reception-lyon-07")
+    board = client.get("/garages/lyon-07/board").get_data(as_text=True)
+    assert "GH-123-JK" in board and "Expected" in board

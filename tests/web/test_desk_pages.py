@@ -1,0 +1,130 @@
+"""The desk and the direct-line inbox as pages: what the operator and the garage see and do."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from tests.conftest import CLOCK_NOW, Auth
+from tests.web.pages import csrf_from
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def later_today_on_shift(app, technician_id: str, minutes: int) -> datetime:
+    """A local start later today within the technician's shift: what a foreman would pick."""
+    from scheduler.models import Technician
+    from web.extensions import db
+
+    with app.app_context():
+        technician = db.session.get(Technician, technician_id)
+        today = CLOCK_NOW.astimezone(PARIS).date()
+        for start, end in technician.shifts_on(today):
+            start = max(start, (CLOCK_NOW + timedelta(minutes=30)).astimezone(PARIS).replace(second=0, microsecond=0))
+            if start + timedelta(minutes=minutes) <= end:
+                return start
+    raise AssertionError(f"{technician_id} has no shift time left today")
+
+
+def open_call(client, auth, plate="GH-123-JK", symptom="engine_fault_stop", near="lyon-07"):
+    auth.login("operator")
+    desk = client.get("/desk/").get_data(as_text=True)
+    response = client.post("/desk/cases", data={
+        "csrf_token": csrf_from(desk), "name": "Marc Petit", "phone": "+33 6 12 34 56 78", "plate": plate,
+        "model": "Peugeot 308", "symptom": symptom, "near": near, "note": ""})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    case_url = response.headers["Location"]
+    return int(case_url.rstrip("/").split("/")[-1]), client.get(case_url).get_data(as_text=True)
+
+
+def test_a_call_opens_a_case_with_the_rule_offer_stated_plainly_beside_the_offers(client, auth):
+    case_id, page = open_call(client, auth)
+    rule = client.get(f"/api/v1/cases/{case_id}/offers").get_json()["rule_offer"]
+    days = round((datetime.fromisoformat(rule["start"]) - CLOCK_NOW).total_seconds() / 86400)
+    assert "Standard rules" in page and "Lyon 7e Gerland" in page
+    assert re.search(rf"in {days} days", page), "the wait is said the way an operator says it"
+    assert page.count(">Book</button>") >= 1 and "Send on the direct line" in page
+    assert "Announce a drive-in" in page
+
+
+def test_the_p1_guard_stops_silent_booking_when_even_the_best_offer_is_late(app, client, auth):
+    evening = datetime.combine(CLOCK_NOW.astimezone(PARIS).date(), time(18, 30), PARIS)
+    app.config["CLOCK"] = lambda: evening
+    case_id, page = open_call(client, auth)
+    assert "P1 guard" in page and "even the best offer misses it" in page
+    assert ">Book</button>" not in page, "no one-click booking of a late offer for a P1"
+    assert "Book anyway" in page and 'name="reason" required' in page
+    form = re.search(r'<form method="post" action="[^"]*/book" class="lever" id="book-anyway">(.*?)</form>', page, re.DOTALL)
+    fields = dict(re.findall(r'name="(garage|technician|start)" value="([^"]+)"', form.group(1)))
+    silent = client.post(f"/desk/cases/{case_id}/book", data={"csrf_token": csrf_from(page), **fields},
+                         follow_redirects=True).get_data(as_text=True)
+    assert "Give a reason" in silent
+    assert client.get(f"/api/v1/cases/{case_id}").get_json()["appointments"] == []
+    booked = client.post(f"/desk/cases/{case_id}/book", data={"csrf_token": csrf_from(page), **fields,
+                                                              "reason": "Customer can wait, car is safe"},
+                         follow_redirects=True).get_data(as_text=True)
+    assert "Booked:" in booked
+    assert [o["kind"] for o in client.get(f"/api/v1/cases/{case_id}").get_json()["overrides"]] == ["manual_slot"]
+
+
+def test_a_slot_taken_meanwhile_is_said_on_the_page_and_fresh_offers_show(client, auth):
+    first, _page = open_call(client, auth, plate="AA-111-AA")
+    second, second_page = open_call(client, auth, plate="BB-222-BB")
+    best = client.get(f"/api/v1/cases/{first}/offers").get_json()["offers"][0]
+    slot = {k: best[k] for k in ("garage", "technician", "start")}
+    # logging in again (for the second call) renewed the session: the newest page's token is the valid one
+    assert client.post(f"/desk/cases/{first}/book", data={"csrf_token": csrf_from(second_page), **slot}).status_code == 302
+    again = client.post(f"/desk/cases/{second}/book", data={"csrf_token": csrf_from(second_page), **slot},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "Slot just taken" in again and "Offers" in again
+
+
+def test_the_garage_sees_the_request_arrive_by_polling_and_answers_it(app, client, auth):
+    case_id, page = open_call(client, auth)
+    workshop = app.test_client()  # another person, another browser
+    Auth(workshop).login("workshop-lyon-07")
+    jobs = workshop.get("/garages/lyon-07/jobs").get_data(as_text=True)
+    assert "No request waiting" in jobs
+    poll = re.search(r'hx-get="([^"]+/direct-line/inbox\?v=[^"]+)"', jobs).group(1).replace("&amp;", "&")
+    assert workshop.get(poll).status_code == 204, "nothing new: the panel is left alone"
+
+    sent = client.post(f"/desk/cases/{case_id}/direct-line", data={
+        "csrf_token": csrf_from(page), "garage": "lyon-07", "message": "P1 engine fault, can you take it today?"},
+        follow_redirects=True).get_data(as_text=True)
+    assert "Waiting for Lyon 7e Gerland" in sent
+    operator_poll = re.search(r'hx-get="([^"]+/live\?v=[^"]+)"', sent).group(1).replace("&amp;", "&")
+    assert client.get(operator_poll).status_code == 204
+
+    arrived = workshop.get(poll)
+    assert arrived.status_code == 200
+    panel = arrived.get_data(as_text=True)
+    assert "GH-123-JK" in panel and "P1 engine fault" in panel and "Standard rules would give" in panel
+    request_id = re.search(r"/direct-line/(\d+)/answer", panel).group(1)
+    technician = re.search(r'<select name="technician"><option value="([^"]+)"', panel).group(1)
+    back_to = re.search(r'name="next" value="([^"]+)"', panel).group(1)
+    assert back_to == "/garages/lyon-07/jobs", "the workshop goes back to its job list, not a board it cannot see"
+    answer_at = later_today_on_shift(app, technician, minutes=60)
+    accepted = workshop.post(f"/garages/lyon-07/direct-line/{request_id}/answer", data={
+        "csrf_token": csrf_from(jobs), "decision": "accept", "time": f"{answer_at:%H:%M}", "technician": technician,
+        "overbook": "yes", "next": back_to}, follow_redirects=True)
+    assert accepted.status_code == 200
+    assert "Accepted:" in accepted.get_data(as_text=True) and "No request waiting" in accepted.get_data(as_text=True)
+
+    live = client.get(operator_poll)
+    assert live.status_code == 200
+    text = live.get_data(as_text=True)
+    assert "Lyon 7e Gerland accepted" in text and "Booked" in text
+
+
+def test_a_garage_cannot_answer_for_another(client, auth):
+    case_id, page = open_call(client, auth)
+    client.post(f"/desk/cases/{case_id}/direct-line", data={
+        "csrf_token": csrf_from(page), "garage": "lyon-07", "message": "Today?"})
+    request_id = client.get("/api/v1/direct-line").get_json()[0]["id"]
+    auth.login("reception-lyon-03")
+    board = client.get("/garages/lyon-03/board").get_data(as_text=True)
+    assert "GH-123-JK" not in board
+    refused = client.post(f"/garages/lyon-07/direct-line/{request_id}/answer",
+                          data={"csrf_token": csrf_from(board), "decision": "decline", "reason": "no"})
+    assert refused.status_code == 403

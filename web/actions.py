@@ -1,0 +1,35 @@
+"""Page actions: a refusal from a service comes back as a message on the page the user was on."""
+
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, request
+
+from scheduler.errors import DomainError
+from web.extensions import db
+
+
+def back(default: str) -> str:
+    target = request.form.get("next", "")
+    # only a path on this site: never an open redirect
+    return target if target.startswith("/") and not urlsplit(target).netloc else default
+
+
+def refusals_flashed(default_endpoint):
+    """Wrap a POST view: a DomainError rolls back, is flashed, and sends the user back."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            try:
+                return view(*args, **kwargs)
+            except DomainError as exc:
+                db.session.rollback()
+                flash(exc.message, "error")
+                return redirect(back(default_endpoint(**kwargs)))
+
+        return wrapper
+
+    return decorate

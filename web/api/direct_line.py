@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask_login import current_user
+
+from scheduler.errors import Invalid
+from scheduler.models.direct_line import REQUEST_STATUSES
+from scheduler.services import cases, direct_line
+from web.api import bp, json_body, require
+from web.api.cases import id_field, text_field, time_field
+from web.clock import now
+from web.extensions import db
+
+
+@bp.post("/v1/cases/<int:case_id>/direct-line")
+def direct_line_send(case_id: int):
+    require("operator")
+    data = json_body()
+    case = cases.get_case(db.session, current_user, case_id)
+    message = text_field(data, "message")
+    if not message:
+        raise Invalid("message is required: tell the garage what the caller needs.", field="message")
+    sent = direct_line.send(db.session, current_user, case, id_field(data, "garage"), message, now())
+    body = sent.to_dict()
+    db.session.commit()
+    return jsonify(body), 201
+
+
+@bp.get("/v1/direct-line")
+def direct_line_list():
+    require("operator", "reception", "workshop")
+    status = request.args.get("status") or None
+    if status is not None and status not in REQUEST_STATUSES:
+        raise Invalid(f"status must be one of {', '.join(REQUEST_STATUSES)}.", field="status")
+    found = direct_line.visible(db.session, current_user, status, now())
+    body = [r.to_dict() for r in found]
+    db.session.commit()  # requests that expired on the way are saved as expired
+    return jsonify(body)
+
+
+@bp.get("/v1/direct-line/<int:request_id>")
+def direct_line_read(request_id: int):
+    require("operator", "reception", "workshop")
+    direct_line.expire_due(db.session, now())
+    body = direct_line.get_request(db.session, current_user, request_id).to_dict()
+    db.session.commit()
+    return jsonify(body)
+
+
+@bp.post("/v1/direct-line/<int:request_id>/answer")
+def direct_line_answer(request_id: int):
+    require("reception", "workshop")
+    data = json_body()
+    accept = data.get("accept")
+    if not isinstance(accept, bool):
+        raise Invalid("accept must be true or false.", field="accept")
+    overbook = data.get("overbook", False)
+    if not isinstance(overbook, bool):
+        raise Invalid("overbook must be true or false.", field="overbook")
+    asked = direct_line.get_request(db.session, current_user, request_id)
+    answered = direct_line.answer(
+        db.session, current_user, asked, accept, now(),
+        start=time_field(data, "start") if accept else None,
+        technician_id=id_field(data, "technician") if accept else None, reason=text_field(data, "reason"),
+        overbook=overbook)
+    if accept:
+        body = {**answered.appointment.to_dict(), "request": answered.to_dict()}
+    else:
+        body = answered.to_dict()
+    db.session.commit()
+    return jsonify(body)
