@@ -68,10 +68,19 @@ def garage_names(text: str, garages: dict) -> str:
     return text
 
 
+_INSTANT = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2})(?::\d{2})?(?:[+-]\d{2}:\d{2}|Z)?")
+
+
+def plain_times(text: str) -> str:
+    """The optimizer's notes carry ISO times (already local); an operator reads 'Wed 25 Nov 13:30'."""
+    return _INSTANT.sub(lambda m: f"{format_date(date.fromisoformat(m[1]), 'EEE d MMM')} {m[2]}", text)
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(local_time=local_time, local_datetime=local_datetime,
                                  day_label=day_label, minutes_label=minutes_label, wait_label=wait_label,
-                                 seconds_label=seconds_label, garage_names=garage_names)
+                                 seconds_label=seconds_label, garage_names=garage_names,
+                                 plain_times=plain_times)
 
     @app.context_processor
     def globals_():

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
+from time import perf_counter
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -54,6 +54,11 @@ class Target:
     def met_by(self, start: datetime) -> bool:
         return self.latest_start is None or start < self.latest_start
 
+    @property
+    def due_day(self) -> date | None:
+        """The last day the work may start on (latest_start is the midnight after it)."""
+        return None if self.latest_start is None else (self.latest_start - timedelta(days=1)).date()
+
 
 @dataclass
 class CaseOffers:
@@ -83,19 +88,37 @@ class CaseOffers:
         }
 
 
-def target_for(urgency: str, now: datetime, zone) -> Target:
-    """P1: started the same working day; P2: within 2 working days; P3: the customer's choice."""
+def working_day(garage: Garage, now: datetime) -> date:
+    """The working day a call at `now` belongs to: today while the garage is still open, else its next open day."""
+    local = now.astimezone(garage.zone)
+    open_days = {h.weekday: h.closes for h in garage.opening_hours} or dict.fromkeys(range(5), time(18))
+    day = local.date()
+    if day.weekday() in open_days and local.time() < open_days[day.weekday()]:
+        return day
+    return _next_open_day(day, open_days)
+
+
+def _next_open_day(day: date, open_days: dict) -> date:
+    day += timedelta(days=1)
+    while day.weekday() not in open_days:
+        day += timedelta(days=1)
+    return day
+
+
+def target_for(urgency: str, now: datetime, garage: Garage) -> Target:
+    """P1: started the same working day; P2: within 2 more working days; P3: the customer's choice.
+
+    Working days are the nearest garage's: a P1 called after it closes is due the next day it opens,
+    not already late.
+    """
     if urgency == "P3":
         return Target(urgency, None)
-    day = now.astimezone(zone).date()
-    working_days = 0 if urgency == "P1" else 2
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    while working_days:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            working_days -= 1
-    return Target(urgency, datetime.combine(day + timedelta(days=1), datetime.min.time(), zone))
+    day = working_day(garage, now)
+    if urgency == "P2":
+        open_days = {h.weekday for h in garage.opening_hours} or set(range(5))
+        for _ in range(2):
+            day = _next_open_day(day, open_days)
+    return Target(urgency, datetime.combine(day + timedelta(days=1), time(0), garage.zone))
 
 
 def _at(minute: int) -> datetime:
@@ -155,7 +178,7 @@ def nearest_garages(session: Session, lat: float, lon: float) -> list[tuple[Gara
 
 def case_offers(session: Session, case: Case, now: datetime, policy: Policy | None = None) -> CaseOffers:
     """The standard rules' offer and the cheapest offers across the network, for one case."""
-    started = time.perf_counter()
+    started = perf_counter()
     problem = parse_problem(offers_problem(session, case, policy or active_policy(session), now))
     free = FreeTime(problem)
     request = problem.requests[0]
@@ -166,8 +189,8 @@ def case_offers(session: Session, case: Case, now: datetime, policy: Policy | No
     offers = [Slot(o.garage, o.technician, _at(o.start), _at(o.end), wait_minutes=max(0, round(o.start - now_minute)),
                    distance_km=o.distance_km, cost=o.cost)
               for o in offers_for(problem, free, request, problem.policy.offers)]
-    zone = nearest_garages(session, case.lat, case.lon)[0][0].zone if case.lat is not None else timezone.utc
-    return CaseOffers(rule, offers, target_for(case.urgency, now, zone), time.perf_counter() - started)
+    nearest = nearest_garages(session, case.lat, case.lon)[0][0]
+    return CaseOffers(rule, offers, target_for(case.urgency, now, nearest), perf_counter() - started)
 
 
 def garage_slots(session: Session, case: Case, garage: Garage, now: datetime, count: int = 8) -> list[Slot]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from scheduler.models import Case, Customer, Garage, Symptom, Vehicle
-from scheduler.services.planning import case_offers
+import pytest
+
+from scheduler.models import Case, Customer, Garage, OpeningHours, Symptom, Vehicle
+from scheduler.services.planning import case_offers, target_for
 from tests.conftest import NOW
 from web.extensions import db
 
@@ -33,3 +36,33 @@ def test_engine_fault_near_a_saturated_garage(app):
         assert len(result.offers) == 5
         assert not result.target.met_by(result.rule.start)
         db.session.rollback()
+
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def garage_open(*weekdays: int, closes: time = time(18, 30)) -> Garage:
+    return Garage(id="g", name="G", timezone="Europe/Paris",
+                  opening_hours=[OpeningHours(weekday=d, opens=time(7, 45), closes=closes) for d in weekdays])
+
+
+@pytest.mark.parametrize("called, urgency, due_by, weekdays", [
+    ("2026-11-24 10:00", "P1", "2026-11-25 00:00", range(5)),  # Tuesday morning: today
+    ("2026-11-24 18:45", "P1", "2026-11-26 00:00", range(5)),  # after closing: tomorrow, not already late
+    ("2026-11-27 19:00", "P1", "2026-12-01 00:00", range(5)),  # Friday evening: Monday
+    ("2026-11-27 19:00", "P1", "2026-11-29 00:00", range(6)),  # ... or Saturday where the garage opens then
+    ("2026-11-28 09:00", "P1", "2026-12-01 00:00", range(5)),  # Saturday, closed: Monday
+    ("2026-11-26 10:00", "P2", "2026-12-01 00:00", range(5)),  # Thursday + 2 working days: Monday
+])
+def test_the_target_counts_the_nearest_garages_working_days(called, urgency, due_by, weekdays):
+    now = datetime.fromisoformat(called).replace(tzinfo=PARIS)
+    target = target_for(urgency, now, garage_open(*weekdays))
+    assert target.latest_start == datetime.fromisoformat(due_by).replace(tzinfo=PARIS)
+    assert target.due_day == target.latest_start.date() - timedelta(days=1)
+    assert target.met_by(target.latest_start - timedelta(minutes=15))
+    assert not target.met_by(target.latest_start)
+
+
+def test_p3_has_no_target():
+    target = target_for("P3", datetime(2026, 11, 24, 10, tzinfo=PARIS), garage_open(*range(5)))
+    assert target.latest_start is None and target.met_by(datetime(2027, 1, 1, tzinfo=PARIS))

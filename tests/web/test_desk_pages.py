@@ -6,6 +6,8 @@ import re
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
+
 from tests.conftest import CLOCK_NOW, Auth
 from tests.web.pages import csrf_from
 
@@ -49,8 +51,9 @@ def test_a_call_opens_a_case_with_the_rule_offer_stated_plainly_beside_the_offer
 
 
 def test_the_p1_guard_stops_silent_booking_when_even_the_best_offer_is_late(app, client, auth):
-    evening = datetime.combine(CLOCK_NOW.astimezone(PARIS).date(), time(18, 30), PARIS)
-    app.config["CLOCK"] = lambda: evening
+    # late afternoon: the garages are open, but no shift has an hour left today
+    late = datetime.combine(CLOCK_NOW.astimezone(PARIS).date(), time(17, 15), PARIS)
+    app.config["CLOCK"] = lambda: late
     case_id, page = open_call(client, auth)
     assert "P1 guard" in page and "even the best offer misses it" in page
     assert ">Book</button>" not in page, "no one-click booking of a late offer for a P1"
@@ -66,6 +69,16 @@ def test_the_p1_guard_stops_silent_booking_when_even_the_best_offer_is_late(app,
                          follow_redirects=True).get_data(as_text=True)
     assert "Booked:" in booked
     assert [o["kind"] for o in client.get(f"/api/v1/cases/{case_id}").get_json()["overrides"]] == ["manual_slot"]
+
+
+def test_a_p1_called_after_closing_is_due_the_next_working_day_not_already_late(app, client, auth):
+    evening = datetime.combine(CLOCK_NOW.astimezone(PARIS).date(), time(19, 30), PARIS)
+    app.config["CLOCK"] = lambda: evening
+    _case_id, page = open_call(client, auth)
+    assert "P1 guard" not in page and "the best offer meets it" in page
+    tomorrow = format_date(evening.date() + timedelta(days=1), "EEEE d MMMM y", locale="en")
+    assert f"P1 target: started by the end of {tomorrow}" in page
+    assert not re.search(r"Why not earlier:[^<]*\d{4}-\d{2}-\d{2}", page), "times are said as people say them"
 
 
 def test_a_slot_taken_meanwhile_is_said_on_the_page_and_fresh_offers_show(client, auth):
