@@ -5,18 +5,23 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone, tzinfo
 
 
-def parse_instant(text: str) -> tuple[datetime, int]:
+def parse_instant(text: str | datetime) -> tuple[datetime, int]:
     """Parse an ISO 8601 time with a UTC offset; return it and its epoch minute.
 
     Raises ValueError with a readable message. Seconds are kept in the datetime but
     the minute is floored: callers that need a conservative bound use `ceil_minute`.
     """
-    if not isinstance(text, str):
+    if isinstance(text, datetime):
+        # An in-process caller (the scheduler) hands aware datetimes over as they are: formatting
+        # tens of thousands of them as text only to parse them back was half of an offers call.
+        moment = text
+    elif not isinstance(text, str):
         raise ValueError("must be an ISO 8601 string with a UTC offset")
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not an ISO 8601 time") from None
+    else:
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not an ISO 8601 time") from None
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{text!r} has no UTC offset")
     seconds = moment.timestamp()

@@ -125,12 +125,12 @@ def _at(minute: int) -> datetime:
     return datetime.fromtimestamp(minute * 60, timezone.utc)
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat()
-
-
 def offers_problem(session: Session, case: Case, policy: Policy, now: datetime, only: Garage | None = None) -> dict:
-    """An `offers` problem for one case: the garages within reach (or just one), their shifts and booked work."""
+    """An `offers` problem for one case: the garages within reach (or just one), their shifts and booked work.
+
+    Instants are aware datetimes, which `parse_problem` takes as they are: the text round trip cost
+    half the call. `json.dumps(document, default=datetime.isoformat)` writes it as a problem file.
+    """
     if case.lat is None or case.lon is None:
         raise RuleBroken("The case has no location: give the caller's position to search the network.")
     garages = [only] if only is not None else [
@@ -158,14 +158,14 @@ def offers_problem(session: Session, case: Case, policy: Policy, now: datetime, 
         "slot_minutes": policy.slot_minutes,
         "garages": [{"id": g.id, "location": {"lat": g.lat, "lon": g.lon}, "lifts": g.lifts} for g in garages],
         "technicians": [{"id": t.id, "garage": t.garage_id, "skills": t.skill_codes,
-                         "shifts": [{"start": _iso(s), "end": _iso(e)} for d in days for s, e in t.shifts_on(d)
+                         "shifts": [{"start": s, "end": e} for d in days for s, e in t.shifts_on(d)
                                     if e > now]} for t in technicians],
-        "appointments": [{"id": str(a.id), "technician": a.technician_id, "start": _iso(a.start_at),
-                          "end": _iso(a.end_at), "skill": a.skill_code, "lift": a.lift, "status": a.status,
+        "appointments": [{"id": str(a.id), "technician": a.technician_id, "start": a.start_at,
+                          "end": a.end_at, "skill": a.skill_code, "lift": a.lift, "status": a.status,
                           "pinned": a.pinned, "flex_minutes": a.flex_minutes} for a in appointments],
         "requests": [{"id": str(case.id), "duration_minutes": job.duration_minutes, "skill": job.skill_code,
                       "lift": job.needs_lift, "urgency": case.urgency,
-                      "location": {"lat": case.lat, "lon": case.lon}, "earliest": _iso(now)}],
+                      "location": {"lat": case.lat, "lon": case.lon}, "earliest": now}],
         "policy": policy.as_problem_policy(),
     }
 

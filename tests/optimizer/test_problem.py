@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 import subprocess
 import sys
 
@@ -53,6 +54,21 @@ def test_duplicate_ids_and_unknown_references():
     assert "duplicate technician id" in text
     assert "unknown garage 'g9'" in text
     assert "unknown technician 'ghost'" in text
+
+
+def test_an_in_process_caller_may_hand_over_aware_datetimes_instead_of_text():
+    text_doc = random_problem(5, appointments=3)
+
+    def as_datetimes(node):
+        if isinstance(node, dict):
+            return {k: datetime.fromisoformat(v) if k in ("start", "end", "earliest") and isinstance(v, str)
+                    else as_datetimes(v) for k, v in node.items()}
+        return [as_datetimes(v) for v in node] if isinstance(node, list) else node
+
+    assert parse_problem(as_datetimes(text_doc)) == parse_problem(text_doc)
+    naive = as_datetimes(text_doc)
+    naive["appointments"][0]["start"] = naive["appointments"][0]["start"].replace(tzinfo=None)
+    assert "appointments[0].start" in "\n".join(faults(naive)) and "has no UTC offset" in "\n".join(faults(naive))
 
 
 def run_cli(*args, cwd):

@@ -78,6 +78,7 @@ def test_a_p1_called_after_closing_is_due_the_next_working_day_not_already_late(
     assert "P1 guard" not in page and "the best offer meets it" in page
     tomorrow = format_date(evening.date() + timedelta(days=1), "EEEE d MMMM y", locale="en")
     assert f"P1 target: started by the end of {tomorrow}" in page
+    assert f"Can you take it on {tomorrow}?" in page, "the direct-line message does not ask for a closed day"
     assert not re.search(r"Why not earlier:[^<]*\d{4}-\d{2}-\d{2}", page), "times are said as people say them"
 
 
