@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from web.extensions import babel, csrf, db, login_manager, migrate
 
@@ -77,6 +78,13 @@ def register_extensions(app: Flask) -> None:
     auth.init_login(app, login_manager)
 
 
+class RowId(IntegerConverter):
+    """An id in a path fits the databases' integer columns: a longer number is a 404, not an overflow."""
+
+    def __init__(self, url_map, **kwargs):
+        super().__init__(url_map, **{"max": 2**31 - 1, **kwargs})
+
+
 def register_blueprints(app: Flask) -> None:
     from web.admin.routes import bp as admin
     from web.api import bp as api
@@ -86,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
     from web.reception.routes import bp as reception
     from web.workshop.routes import bp as workshop
 
+    app.url_map.converters["int"] = RowId  # before the routes that use <int:...> are added
     for blueprint in (auth, operator, reception, workshop, planner, admin, api):
         app.register_blueprint(blueprint)
     csrf.exempt(api)  # the API checks CSRF itself, only for cookie-authenticated writes

@@ -65,6 +65,14 @@ def test_bad_cases_get_a_400_naming_the_field_and_nothing_is_saved(app, client, 
     assert client.get("/api/v1/cases/999999").status_code == 404
 
 
+@pytest.mark.parametrize("path", ["/api/v1/cases/99999999999999999999", "/api/v1/cases/2147483648/offers",
+                                  "/api/v1/direct-line/99999999999999999999"])
+def test_an_id_too_long_for_the_database_is_a_404_not_a_500(client, auth, path):
+    auth.login("operator")
+    response = client.get(path)
+    assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
+
+
 def test_roles_that_cannot_open_cases(client, auth):
     auth.login("planner")
     assert auth.post("/api/v1/cases", json=CALL).status_code == 403
