@@ -11,10 +11,14 @@ from scheduler.errors import DomainError
 from web.extensions import db
 
 
+def is_local_path(target: str) -> bool:
+    """A path on this site, so never an open redirect (browsers read "/\\host" as "//host")."""
+    return target.startswith("/") and not target.startswith(("//", "/\\")) and not urlsplit(target).netloc
+
+
 def back(default: str) -> str:
     target = request.form.get("next", "")
-    # only a path on this site: never an open redirect
-    return target if target.startswith("/") and not urlsplit(target).netloc else default
+    return target if is_local_path(target) else default
 
 
 def refusals_flashed(default_endpoint):

@@ -20,6 +20,9 @@ RULES = [
     ("admin", "/garages/givors/board", 200),
     ("admin", "/garages/nowhere/board", 404),
     ("reception-lyon-07", "/garages/lyon-07/board?day=tomorrow", 400),
+    ("reception-lyon-07", "/garages/lyon-07/board?day=9999-12-31", 400),  # the last date: its next day overflows
+    ("workshop-lyon-07", "/garages/lyon-07/jobs?day=0001-01-01", 400),
+    ("reception-lyon-07", "/garages/lyon-07/board?day=2027-06-01", 200),
 ]
 
 

@@ -60,11 +60,15 @@ def test_a_session_cookie_replayed_after_logout_is_rejected(app, client, auth):
     assert replay.get("/desk/").status_code == 302
 
 
-def test_next_parameter_never_redirects_off_site(client):
+@pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example/", "https://evil.example/"])
+def test_next_parameter_never_redirects_off_site(client, target):
     token = csrf_from(client.get("/login").get_data(as_text=True))
-    response = client.post("/login?next=//evil.example/", data={"username": "operator",
-                                                                 "password": "frontline-demo", "csrf_token": token})
+    response = client.post("/login", query_string={"next": target},
+                           data={"username": "operator", "password": "frontline-demo", "csrf_token": token})
     assert response.headers["Location"] == "/desk/"
+    token = csrf_from(client.get("/desk/").get_data(as_text=True))  # logging in renewed the session
+    switched = client.post("/lang/fr", data={"next": target, "csrf_token": token})
+    assert switched.headers["Location"] == "/"
 
 
 def test_passwords_are_hashed_with_explicit_scrypt_parameters(app):

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from scheduler.services import accounts
+from web.actions import is_local_path
 from web.auth import home_url
 from web.auth.forms import LoginForm
 from web.extensions import db
@@ -34,10 +33,7 @@ def login():
         start_session(user)
         db.session.commit()
         target = request.args.get("next", "")
-        # only same-site paths: never an open redirect
-        if not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
-            target = home_url(user)
-        return redirect(target)
+        return redirect(target if is_local_path(target) else home_url(user))
     return render_template("auth/login.html", form=form), 400 if request.method == "POST" else 200
 
 
@@ -75,5 +71,5 @@ def set_language(code: str):
     if current_user.is_authenticated:
         current_user.locale = code
         db.session.commit()
-    back = request.form.get("next") or "/"
-    return redirect(back if back.startswith("/") and not back.startswith("//") else "/")
+    back = request.form.get("next", "")
+    return redirect(back if is_local_path(back) else "/")

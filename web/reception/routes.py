@@ -24,9 +24,13 @@ def parse_day(garage: Garage) -> date:
     if not raw:
         return garage.today(now())
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         abort(400, description=f"day must look like 2026-11-24, not {raw!r}.")
+    today = garage.today(now())
+    if abs((day - today).days) > 3660:  # no board is kept further away; also keeps day ± 1 in range
+        abort(400, description=f"day must be within ten years of today, not {raw!r}.")
+    return day
 
 
 def load_garage(garage_id: str) -> Garage:
