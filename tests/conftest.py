@@ -62,11 +62,13 @@ class PgDatabases:
         self.admin_url = make_url(_pg_driver(url))
         self.created: list[str] = []
 
-    def create(self, purpose: str) -> str:
+    def create(self, purpose: str, template: str | None = None) -> str:
+        """A new database, empty or a copy of `template` (the URL of one made here, with no one connected)."""
         name = f"frontline_test_{purpose}_{uuid.uuid4().hex[:8]}"
+        copy = f' TEMPLATE "{make_url(template).database}"' if template else ""
         engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
         engine.dispose()
         self.created.append(name)
         return self.admin_url.set(database=name).render_as_string(hide_password=False)

@@ -62,6 +62,15 @@ def book(session: Session, case: Case, technician: Technician, start: datetime, 
 GRACE = timedelta(minutes=15)
 
 
+def lock_case(session: Session, case: Case) -> None:
+    """Take the writes on one case in turn: two people booking or answering for it at once
+    would each see it unbooked. PostgreSQL locks the row (then the case is read afresh);
+    SQLite already runs one writer at a time."""
+    session.flush()  # what this transaction changed survives the re-read
+    session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+    session.refresh(case)
+
+
 def technician_for(session: Session, case: Case, garage_id: str, technician_id: str) -> Technician:
     """The named technician, who must work at that garage and have the case's skill."""
     if session.get(Garage, garage_id) is None:
@@ -127,6 +136,7 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
     (manual_slot), an overbooking where policy allows it (overbook), or a P1 beyond its
     target each need a reason and are logged as an override against the rule offer.
     """
+    lock_case(session, case)
     if case.status in ("done", "cancelled"):
         raise Conflict(f"Case {case.id} is {case.status}: open a new case.")
     if actor.role == "reception" and garage_id != actor.garage_id:

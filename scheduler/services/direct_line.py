@@ -22,7 +22,7 @@ from scheduler.errors import (
 )
 from scheduler.models import Case, DirectLineRequest, Garage, User
 from scheduler.services import overrides
-from scheduler.services.booking import check_working_time, confirm, replace_booking, technician_for
+from scheduler.services.booking import check_working_time, confirm, lock_case, replace_booking, technician_for
 from scheduler.services.planning import Slot, active_policy, case_offers
 
 
@@ -94,6 +94,8 @@ def answer(session: Session, actor: User, request: DirectLineRequest, accept: bo
     The garage may overbook its own technician: it knows its workshop, and the appointment
     is flagged so that the double-booking guard and the planners can tell.
     """
+    lock_case(session, request.case)
+    session.refresh(request)  # another answer may have been committed while we waited for the lock
     expire_due(session, now)
     if request.status != "open":
         when = request.answered_at or request.expires_at

@@ -1,0 +1,69 @@
+"""Reception and the workshop both see the request: when both say yes at once, the case is booked once."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+
+import pytest
+
+from scheduler.services import direct_line
+from tests.conftest import Auth, make_app
+from tests.web.story import open_case
+from web.extensions import db
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def committing_app(request, tmp_path):
+    """The seeded network in a database of its own whose requests really commit, so that two can race."""
+    if request.param == "sqlite":
+        copy = tmp_path / "race.sqlite"
+        shutil.copy(request.getfixturevalue("sqlite_template"), copy)
+        url = f"sqlite:///{copy}"
+    else:
+        url = request.getfixturevalue("pg_databases").create("race", template=request.getfixturevalue("pg_seeded"))
+    app = make_app(url)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_two_people_accepting_one_request_at_once_book_the_case_once(committing_app, monkeypatch):
+    app = committing_app
+    operator = Auth(app.test_client())
+    operator.login("operator")
+    case = open_case(operator)
+    best = operator.client.get(f"/api/v1/cases/{case['id']}/offers").get_json()["offers"][0]
+    sent = operator.post(f"/api/v1/cases/{case['id']}/direct-line", json={"garage": best["garage"], "message": "Today?"})
+    assert sent.status_code == 201
+    # Hold each answer between reading the request and booking, as a slow request would.
+    checked = direct_line.check_working_time
+
+    def slowly(*args, **kwargs):
+        time.sleep(0.5)
+        return checked(*args, **kwargs)
+
+    monkeypatch.setattr(direct_line, "check_working_time", slowly)
+    barrier, answers = threading.Barrier(2), {}
+
+    def accept(username: str) -> None:
+        person = Auth(app.test_client())
+        person.login(username)
+        barrier.wait()
+        response = person.post(f"/api/v1/direct-line/{sent.get_json()['id']}/answer", json={
+            "accept": True, "start": best["start"], "technician": best["technician"], "overbook": True})
+        answers[username] = (response.status_code, response.get_json())
+
+    people = [threading.Thread(target=accept, args=(f"{role}-{best['garage']}",)) for role in ("reception", "workshop")]
+    for person in people:
+        person.start()
+    for person in people:
+        person.join(timeout=60)
+
+    assert sorted(status for status, _ in answers.values()) == [200, 409]
+    (refused,) = [body for status, body in answers.values() if status == 409]
+    assert refused["error"]["code"] == "already_answered"
+    read = operator.client.get(f"/api/v1/cases/{case['id']}").get_json()
+    assert len([a for a in read["appointments"] if a["status"] != "cancelled"]) == 1
+    assert [o["kind"] for o in read["overrides"]] == ["direct_line"]
