@@ -30,6 +30,7 @@ def send(session: Session, actor: User, case: Case, garage_id: str, message: str
     garage = session.get(Garage, garage_id) if isinstance(garage_id, str) else None
     if garage is None:
         raise Invalid(f"No garage {garage_id!r}: see GET /api/v1/garages.", field="garage")
+    lock_case(session, case)  # one open request per garage and case, even when two operators send at once
     if case.status in ("done", "cancelled"):
         raise Conflict(f"Case {case.id} is {case.status}.")
     expire_due(session, now)
