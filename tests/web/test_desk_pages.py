@@ -142,3 +142,16 @@ def test_a_garage_cannot_answer_for_another(client, auth):
     refused = client.post(f"/garages/lyon-07/direct-line/{request_id}/answer",
                           data={"csrf_token": csrf_from(board), "decision": "decline", "reason": "no"})
     assert refused.status_code == 403
+
+
+def test_the_operator_is_told_live_when_the_garage_does_not_answer_in_time(app, client, auth):
+    case_id, page = open_call(client, auth)
+    sent = client.post(f"/desk/cases/{case_id}/direct-line", data={
+        "csrf_token": csrf_from(page), "garage": "lyon-07", "message": "Today?"}, follow_redirects=True)
+    poll = re.search(r'hx-get="([^"]+/live\?v=[^"]+)"', sent.get_data(as_text=True)).group(1).replace("&amp;", "&")
+    assert client.get(poll).status_code == 204
+    app.config["CLOCK"] = lambda: CLOCK_NOW + timedelta(minutes=16)  # the demo policy's expiry is 15 min
+    told = client.get(poll)
+    assert told.status_code == 200
+    text = told.get_data(as_text=True)
+    assert "No answer from Lyon 7e Gerland" in text and "try another garage or announce a drive-in" in text
