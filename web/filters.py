@@ -30,6 +30,13 @@ def local_datetime(moment: datetime | None, garage=None) -> str:
     return f"{format_date(local.date(), 'EEE d MMM')} {local:%H:%M}"
 
 
+def local_when(moment: datetime | None, garage=None, since: datetime | None = None) -> str:
+    """The time alone when it falls on the same local day as `since`, else with its day."""
+    if moment is None or since is None or _local(moment, garage).date() != _local(since, garage).date():
+        return local_datetime(moment, garage)
+    return local_time(moment, garage)
+
+
 def day_label(day: date) -> str:
     return format_date(day, "EEEE d MMMM y")
 
@@ -77,7 +84,7 @@ def plain_times(text: str) -> str:
 
 
 def register(app: Flask) -> None:
-    app.jinja_env.filters.update(local_time=local_time, local_datetime=local_datetime,
+    app.jinja_env.filters.update(local_time=local_time, local_datetime=local_datetime, local_when=local_when,
                                  day_label=day_label, minutes_label=minutes_label, wait_label=wait_label,
                                  seconds_label=seconds_label, garage_names=garage_names,
                                  plain_times=plain_times)

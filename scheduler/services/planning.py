@@ -98,6 +98,19 @@ def working_day(garage: Garage, now: datetime) -> date:
     return _next_open_day(day, open_days)
 
 
+def open_from(garage: Garage, now: datetime) -> datetime:
+    """`now` while the garage is open, else when it next opens: when someone there can first read a message."""
+    hours = {h.weekday: (h.opens, h.closes) for h in garage.opening_hours}
+    local = now.astimezone(garage.zone)
+    for ahead in range(8):
+        day = local.date() + timedelta(days=ahead)
+        if day.weekday() in hours:
+            opens, closes = (datetime.combine(day, t, garage.zone) for t in hours[day.weekday()])
+            if local < closes:
+                return max(now, opens)
+    return now  # no opening hours on record: treat it as open
+
+
 def _next_open_day(day: date, open_days: dict) -> date:
     day += timedelta(days=1)
     while day.weekday() not in open_days:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from scheduler.models import Case, Customer, Garage, OpeningHours, Symptom, Vehicle
-from scheduler.services.planning import case_offers, target_for
+from scheduler.services.planning import case_offers, open_from, target_for
 from tests.conftest import NOW
 from web.extensions import db
 
@@ -66,3 +66,14 @@ def test_the_target_counts_the_nearest_garages_working_days(called, urgency, due
 def test_p3_has_no_target():
     target = target_for("P3", datetime(2026, 11, 24, 10, tzinfo=PARIS), garage_open(*range(5)))
     assert target.latest_start is None and target.met_by(datetime(2027, 1, 1, tzinfo=PARIS))
+
+
+@pytest.mark.parametrize("moment, first_read", [
+    ("2026-11-24 10:00", "2026-11-24 10:00"),  # open: now
+    ("2026-11-24 06:30", "2026-11-24 07:45"),  # before opening: at opening
+    ("2026-11-24 19:00", "2026-11-25 07:45"),  # after closing: the next morning
+    ("2026-11-27 19:00", "2026-11-30 07:45"),  # Friday evening: Monday
+])
+def test_a_garage_is_open_from_now_or_its_next_opening(moment, first_read):
+    now = datetime.fromisoformat(moment).replace(tzinfo=PARIS)
+    assert open_from(garage_open(*range(5)), now) == datetime.fromisoformat(first_read).replace(tzinfo=PARIS)
