@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from scheduler.errors import Conflict, Invalid
 from scheduler.models import Case, DriveIn, Garage, User
 from scheduler.services import overrides
-from scheduler.services.planning import active_policy, case_offers, nearest_garages
+from scheduler.services.planning import active_policy, case_offers, nearest_garages, open_from
 
 # A driver with a warning light is told to go slowly: 30 km/h door to door, plus time to set off.
 SETTING_OFF = timedelta(minutes=10)
@@ -31,8 +31,9 @@ def announce(session: Session, actor: User, case: Case, now: datetime, garage_id
         if garage is None:
             raise Invalid(f"No garage {garage_id!r}: see GET /api/v1/garages.", field="garage")
     if expected_at is None:
-        expected_at = now + SETTING_OFF + timedelta(hours=km / SPEED_KMH)
-    if expected_at < now - timedelta(minutes=15) or expected_at > now + timedelta(days=1):
+        # a garage that is closed on arrival expects the car when it opens
+        expected_at = open_from(garage, now + SETTING_OFF + timedelta(hours=km / SPEED_KMH))
+    elif expected_at < now - timedelta(minutes=15) or expected_at > now + timedelta(days=1):
         raise Invalid("expected_at must be within the next 24 hours.", field="expected_at")
     policy = active_policy(session)
     drive_in = DriveIn(case=case, garage=garage, expected_at=expected_at.replace(microsecond=0), note=note,
@@ -41,7 +42,7 @@ def announce(session: Session, actor: User, case: Case, now: datetime, garage_id
     rule = case_offers(session, case, now, policy).rule
     overrides.record(session, actor, case, "walk_in", note or "Drive-in announced: customer told to come now",
                      rule, policy, now, garage_id=garage.id)
-    case.log("drive_in", f"Drive-in announced at {garage.name}, expected {garage.local(expected_at):%H:%M}", actor, now)
+    case.log("drive_in", f"Drive-in announced at {garage.name}, expected {garage.local(expected_at):%a %d %b %H:%M}", actor, now)
     session.flush()
     return drive_in
 

@@ -162,3 +162,15 @@ def test_announcing_a_drive_in_tells_the_nearest_garage(client, auth):
     auth.login("reception-lyon-07")
     board = client.get("/garages/lyon-07/board").get_data(as_text=True)
     assert "GH-123-JK" in board and "Expected" in board
+
+
+def test_a_drive_in_announced_after_closing_is_expected_when_the_garage_opens(app, client, auth):
+    paris = ZoneInfo("Europe/Paris")
+    evening = datetime.combine(CLOCK_NOW.astimezone(paris).date(), time(20, 0), paris)
+    app.config["CLOCK"] = lambda: evening
+    auth.login("operator")
+    case = open_case(auth)
+    announced = auth.post(f"/api/v1/cases/{case['id']}/drive-in", json={})
+    assert announced.status_code == 201
+    opening = datetime.combine(evening.date() + timedelta(days=1), time(7, 45), paris)
+    assert datetime.fromisoformat(announced.get_json()["expected_at"]) == opening

@@ -15,6 +15,7 @@ from web.actions import refusals_flashed
 from web.api.cases import time_field
 from web.auth import roles_required
 from web.clock import now
+from web.filters import local_when
 from web.extensions import db
 from web.live import unchanged
 from web.operator.forms import CallForm
@@ -153,5 +154,5 @@ def announce_drive_in(case_id: int):
                                   note=request.form.get("note", "").strip()[:1000])
     db.session.commit()
     flash(_("%(garage)s expects the customer at %(time)s.", garage=announced.garage.name,
-            time=announced.garage.local(announced.expected_at).strftime("%H:%M")), "success")
+            time=local_when(announced.expected_at, announced.garage, now())), "success")
     return redirect(_case_url(case_id))
