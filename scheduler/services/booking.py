@@ -58,17 +58,13 @@ def book(session: Session, case: Case, technician: Technician, start: datetime, 
     return appointment
 
 
-# How far in the past a start may be: "now" typed a minute ago is still now.
-GRACE = timedelta(minutes=15)
-
-
 def lock_case(session: Session, case: Case) -> None:
     """Take the writes on one case in turn: two people booking or answering for it at once
-    would each see it unbooked. PostgreSQL locks the row (then the case is read afresh);
-    SQLite already runs one writer at a time."""
+    would each see it unbooked. PostgreSQL locks the row, then the case and its bookings are
+    read afresh; SQLite already runs one writer at a time."""
     session.flush()  # what this transaction changed survives the re-read
     session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
-    session.refresh(case)
+    session.expire(case)
 
 
 def technician_for(session: Session, case: Case, garage_id: str, technician_id: str) -> Technician:
@@ -81,6 +77,10 @@ def technician_for(session: Session, case: Case, garage_id: str, technician_id: 
     if case.job_type.skill_code not in technician.skill_codes:
         raise RuleBroken(f"{technician.name} has no {case.job_type.skill_code} skill, which this job needs.")
     return technician
+
+
+# How far in the past a start may be: "now" typed a minute ago is still now.
+GRACE = timedelta(minutes=15)
 
 
 def check_working_time(technician: Technician, start: datetime, end: datetime, now: datetime) -> None:
@@ -156,7 +156,7 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
     if misses_target and case.urgency == "P1":
         kind = kind or "manual_slot"
     if kind and not reason:
-        why = ("it misses the P1 target (started today)" if misses_target and case.urgency == "P1"
+        why = ("it misses the P1 target (started the same working day)" if misses_target and case.urgency == "P1"
                else "the rules did not offer that slot")
         raise ReasonRequired(f"Give a reason to book this: {why}. The rules offer "
                              f"{found.rule.start.isoformat() if found.rule else 'nothing'}.",

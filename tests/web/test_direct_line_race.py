@@ -67,3 +67,39 @@ def test_two_people_accepting_one_request_at_once_book_the_case_once(committing_
     read = operator.client.get(f"/api/v1/cases/{case['id']}").get_json()
     assert len([a for a in read["appointments"] if a["status"] != "cancelled"]) == 1
     assert [o["kind"] for o in read["overrides"]] == ["direct_line"]
+
+
+def test_two_operators_booking_one_case_at_once_leave_it_booked_once(committing_app, monkeypatch):
+    from scheduler.services import booking
+
+    app = committing_app
+    operator = Auth(app.test_client())
+    operator.login("operator")
+    case = open_case(operator)
+    first, second = operator.client.get(f"/api/v1/cases/{case['id']}/offers").get_json()["offers"][:2]
+    insert = booking.book
+
+    def slowly(*args, **kwargs):  # after the case's earlier bookings were read, before the commit
+        time.sleep(1.0)
+        return insert(*args, **kwargs)
+
+    monkeypatch.setattr(booking, "book", slowly)
+    barrier, answers = threading.Barrier(2), []
+
+    def book(username: str, offer: dict) -> None:
+        person = Auth(app.test_client())
+        person.login(username)
+        barrier.wait()
+        response = person.post(f"/api/v1/cases/{case['id']}/appointments",
+                               json={k: offer[k] for k in ("garage", "technician", "start")})
+        answers.append(response.status_code)
+
+    people = [threading.Thread(target=book, args=args) for args in (("operator", first), ("operator2", second))]
+    for person in people:
+        person.start()
+    for person in people:
+        person.join(timeout=60)
+
+    assert answers == [201, 201], "the later booking replaces the earlier one, as a rebooking does"
+    read = operator.client.get(f"/api/v1/cases/{case['id']}").get_json()
+    assert len([a for a in read["appointments"] if a["status"] == "booked"]) == 1
