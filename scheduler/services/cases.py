@@ -56,6 +56,24 @@ def open_case(session: Session, actor: User, data: dict, now: datetime | None = 
     return case
 
 
+def find_vehicle(session: Session, actor: User, plate: str) -> tuple[Vehicle, list[Case]] | None:
+    """A known vehicle by its plate, with its latest cases the actor may see: the caller has been here before."""
+    plate = plate.strip().upper() if isinstance(plate, str) else ""
+    vehicle = session.scalar(select(Vehicle).where(Vehicle.plate == plate)) if plate else None
+    if vehicle is None:
+        return None
+    latest = session.scalars(select(Case).where(Case.vehicle_id == vehicle.id)
+                             .order_by(Case.opened_at.desc(), Case.id.desc()).limit(20))
+    return vehicle, [c for c in latest if actor.can_see_garage(c.garage_id)][:5]
+
+
+def vehicle_dict(vehicle: Vehicle, latest: list[Case]) -> dict:
+    return {"plate": vehicle.plate, "model": vehicle.model,
+            "customer": {"name": vehicle.customer.name, "phone": vehicle.customer.phone},
+            "cases": [{"id": c.id, "opened_at": c.opened_at.isoformat(), "urgency": c.urgency,
+                       "job_type": c.job_type_code, "status": c.status, "garage": c.garage_id} for c in latest]}
+
+
 def get_case(session: Session, actor: User, case_id: int) -> Case:
     case = session.get(Case, case_id)
     if case is None:

@@ -89,6 +89,25 @@ def test_openapi_documents_every_api_route(app, client):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1"):
             continue
-        path = re.sub(r"<(?:\w+:)?\w+>", "{id}", rule.rule)
+        # <int:case_id> is documented as {id}, <plate> as {plate}
+        path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: "{id}" if m[1].endswith("_id") else f"{{{m[1]}}}", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert method.lower() in paths.get(path, {}), f"{method} {path} is not in /api/openapi.json"
+
+
+def test_a_known_plate_finds_the_vehicle_its_owner_and_latest_cases(client, auth):
+    auth.login("operator")
+    opened = auth.post("/api/v1/cases", json=CALL).get_json()
+    found = client.get(f"/api/v1/vehicles/{CALL['vehicle']['plate'].lower()}")
+    assert found.status_code == 200
+    vehicle = found.get_json()
+    assert (vehicle["plate"], vehicle["model"]) == (CALL["vehicle"]["plate"].upper(), CALL["vehicle"]["model"])
+    assert vehicle["customer"] == CALL["customer"]
+    assert [c["id"] for c in vehicle["cases"]] == [opened["id"]]
+    missing = client.get("/api/v1/vehicles/NEVER-SEEN")
+    assert (missing.status_code, missing.get_json()["error"]["code"]) == (404, "not_found")
+    auth.login("reception-givors")
+    assert client.get(f"/api/v1/vehicles/{CALL['vehicle']['plate']}").get_json()["cases"] == [], \
+        "reception sees the car, not the call centre's cases elsewhere"
+    auth.login("planner")
+    assert client.get(f"/api/v1/vehicles/{CALL['vehicle']['plate']}").status_code == 403

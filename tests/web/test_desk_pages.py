@@ -155,3 +155,16 @@ def test_the_operator_is_told_live_when_the_garage_does_not_answer_in_time(app, 
     assert told.status_code == 200
     text = told.get_data(as_text=True)
     assert "No answer from Lyon 7e Gerland" in text and "try another garage or announce a drive-in" in text
+
+
+def test_typing_a_known_plate_shows_the_owner_and_fills_the_model(client, auth):
+    case_id, _page = open_call(client, auth)
+    desk = client.get("/desk/").get_data(as_text=True)
+    assert 'hx-get="/desk/vehicle"' in re.search(r'<input[^>]*name="plate"[^>]*>', desk).group(0)
+    known = client.get("/desk/vehicle", query_string={"plate": "gh-123-jk", "model": ""}).get_data(as_text=True)
+    assert "Known vehicle" in known and "Marc Petit" in known and f"/desk/cases/{case_id}" in known
+    assert 'id="model"' in known and 'value="Peugeot 308"' in known and 'hx-swap-oob="true"' in known
+    typed = client.get("/desk/vehicle", query_string={"plate": "GH-123-JK", "model": "Peugeot 3008"}).get_data(as_text=True)
+    assert "Known vehicle" in typed and 'id="model"' not in typed, "what the operator typed is left alone"
+    unknown = client.get("/desk/vehicle", query_string={"plate": "ZZ-999-ZZ"}).get_data(as_text=True)
+    assert "Known vehicle" not in unknown and 'id="known-vehicle"' in unknown

@@ -5,7 +5,7 @@ from datetime import datetime
 from flask import jsonify
 from flask_login import current_user
 
-from scheduler.errors import Invalid
+from scheduler.errors import Invalid, NotFound
 from scheduler.services import booking, cases, drive_in, planning, urgency
 from web.api import bp, json_body, require
 from web.clock import now
@@ -51,6 +51,15 @@ def case_open():
     body = cases.case_dict(db.session, case)
     db.session.commit()
     return jsonify(body), 201
+
+
+@bp.get("/v1/vehicles/<plate>")
+def vehicle_read(plate: str):
+    require("operator", "reception")
+    found = cases.find_vehicle(db.session, current_user, plate)
+    if found is None:
+        raise NotFound(f"No vehicle with plate {plate!r} yet: opening a case creates it.")
+    return jsonify(cases.vehicle_dict(*found))
 
 
 @bp.get("/v1/cases/<int:case_id>")

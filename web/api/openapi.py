@@ -60,6 +60,10 @@ def document() -> dict:
         "/api/v1/cases": {"post": {**_op("Open a case; reception's cases are walk-ins at its garage", "operator, reception",
                                          _json(_ref("Case")), body=_ref("NewCase"), errors=(400, 401, 403)),
                                    "responses": {"201": _json(_ref("Case"), "Opened"), **{c: ERRORS[c] for c in ("400", "401", "403")}}}},
+        "/api/v1/vehicles/{plate}": {"get": _op(
+            "A known vehicle by its plate (any case), its owner and the latest cases the caller may see",
+            "operator, reception", _json(_ref("Vehicle")), errors=(401, 403, 404),
+            params=[{"name": "plate", "in": "path", "required": True, "schema": {"type": "string"}}])},
         "/api/v1/cases/{id}": {"get": _op("The case with its timeline, appointments and overrides", "all in scope",
                                           _json(_ref("Case")), errors=(401, 403, 404), params=[CASE_ID])},
         "/api/v1/cases/{id}/offers": {"get": _op("The standard rules' offer, the best offers across the network, the urgency target",
@@ -137,6 +141,13 @@ def document() -> dict:
                     "vehicle": {"type": "object", "properties": {"plate": {"type": "string"}, "model": {"type": "string"}}},
                     "symptom": {"type": "string"}, "note": {"type": "string"},
                     "location": {"type": "object", "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}}}}},
+                "Vehicle": {"type": "object", "properties": {
+                    "plate": {"type": "string"}, "model": {"type": "string"},
+                    "customer": {"type": "object", "properties": {"name": {"type": "string"}, "phone": {"type": "string"}}},
+                    "cases": {"type": "array", "items": {"type": "object", "properties": {
+                        "id": {"type": "integer"}, "opened_at": {"type": "string", "format": "date-time"},
+                        "urgency": {"type": "string"}, "job_type": {"type": "string"}, "status": {"type": "string"},
+                        "garage": {"type": "string", "nullable": True}}}}}},
                 "Case": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "urgency": {"type": "string"}, "job_type": {"type": "string"},
                     "symptom": {"type": "string"}, "customer": obj, "vehicle": obj, "garage": {"type": "string", "nullable": True},

@@ -49,6 +49,18 @@ def desk():
                            garages=sorted(garages.values(), key=lambda g: g.name), load=load, days=days)
 
 
+@bp.get("/vehicle")
+@roles_required("operator")
+def known_vehicle():
+    """Asked as the plate is typed: who owns the car and its latest cases; fills the model if still empty."""
+    found = cases.find_vehicle(db.session, current_user, request.args.get("plate", ""))
+    if found is None:
+        return render_template("operator/_known_vehicle.html", vehicle=None)
+    vehicle, latest = found
+    return render_template("operator/_known_vehicle.html", vehicle=vehicle, latest=latest,
+                           fill_model=not request.args.get("model", "").strip())
+
+
 @bp.post("/cases")
 @roles_required("operator")
 @refusals_flashed(lambda **_: url_for("operator.desk"))
