@@ -79,6 +79,25 @@ def technician_for(session: Session, case: Case, garage_id: str, technician_id: 
     return technician
 
 
+def free_technician(session: Session, case: Case, garage_id: str, start: datetime, end: datetime) -> Technician:
+    """Someone at the garage with the skill who works then, free if anyone is: the caller names a time, not a person.
+
+    When everyone who works then is busy, the first of them comes back, and booking says the slot is taken.
+    """
+    garage = session.get(Garage, garage_id)
+    if garage is None:
+        raise Invalid(f"No garage {garage_id!r}: see GET /api/v1/garages.", field="garage")
+    skill = case.job_type.skill_code
+    working = [t for t in sorted(garage.technicians, key=lambda t: t.id) if t.active and skill in t.skill_codes
+               and any(s <= start and end <= e for s, e in t.shifts_on(garage.today(start)))]
+    if not working:
+        raise RuleBroken(f"No one with the {skill} skill works at {garage.name} "
+                         f"{garage.local(start):%a %d %b %H:%M}–{garage.local(end):%H:%M}: pick another time.")
+    busy = {a.technician_id for t in working for a in overlapping(session, t.id, start, end)
+            if a.case_id != case.id or a.status != "booked"}
+    return next((t for t in working if t.id not in busy), working[0])
+
+
 # How far in the past a start may be: "now" typed a minute ago is still now.
 GRACE = timedelta(minutes=15)
 
@@ -141,9 +160,10 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
         raise Conflict(f"Case {case.id} is {case.status}: open a new case.")
     if actor.role == "reception" and garage_id != actor.garage_id:
         raise Forbidden("Reception books at its own garage; ask the call centre for another one.")
-    technician = technician_for(session, case, garage_id, technician_id)
     start = start.replace(second=0, microsecond=0)
     end = start + timedelta(minutes=case.job_type.duration_minutes)
+    technician = (technician_for(session, case, garage_id, technician_id) if technician_id
+                  else free_technician(session, case, garage_id, start, end))
     check_working_time(technician, start, end, now)
     policy = active_policy(session)
     found = case_offers(session, case, now, policy)

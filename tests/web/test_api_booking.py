@@ -84,7 +84,7 @@ def test_a_slot_the_rules_would_not_give_is_a_manual_slot(app, client, auth):
     auth.login("operator")
     case = open_case(auth, symptom="annual_service")  # P3: any time suits the customer
     offers = offers_of(client, case["id"])
-    offered = {(o["garage"], datetime.fromisoformat(o["start"])) for o in offers["offers"]}
+    offered = {(o["garage"], datetime.fromisoformat(o["start"])) for o in [offers["rule_offer"], *offers["offers"]]}
     slot = free_slot_not_offered(app, case["id"], offers["offers"][0]["garage"], offered)
     before = footprint(app)
     refused = book(auth, case["id"], slot)

@@ -168,3 +168,31 @@ def test_typing_a_known_plate_shows_the_owner_and_fills_the_model(client, auth):
     assert "Known vehicle" in typed and 'id="model"' not in typed, "what the operator typed is left alone"
     unknown = client.get("/desk/vehicle", query_string={"plate": "ZZ-999-ZZ"}).get_data(as_text=True)
     assert "Known vehicle" not in unknown and 'id="known-vehicle"' in unknown
+
+
+def test_the_operator_books_a_time_the_caller_asks_for_with_a_reason(app, client, auth):
+    case_id, page = open_call(client, auth, symptom="annual_service")  # P3: the caller chooses
+    assert "Another time the caller asks for" in page
+    found = client.get(f"/api/v1/cases/{case_id}/offers").get_json()
+    from tests.web.test_api_booking import free_slot_not_offered
+
+    offered = {(o["garage"], datetime.fromisoformat(o["start"])) for o in [found["rule_offer"], *found["offers"]]}
+    slot = free_slot_not_offered(app, case_id, "lyon-07", offered)
+    start = datetime.fromisoformat(slot["start"]).astimezone(PARIS)
+    asked = {"csrf_token": csrf_from(page), "garage": "lyon-07", "technician": "", "day": start.date().isoformat(),
+             "time": f"{start:%H:%M}"}
+    silent = client.post(f"/desk/cases/{case_id}/book", data=asked, follow_redirects=True).get_data(as_text=True)
+    assert "Give a reason" in silent
+    booked = client.post(f"/desk/cases/{case_id}/book", data={**asked, "reason": "Only free on that day"},
+                         follow_redirects=True).get_data(as_text=True)
+    assert "Booked:" in booked
+    read = client.get(f"/api/v1/cases/{case_id}").get_json()
+    (appointment,) = read["appointments"]
+    assert appointment["garage"] == "lyon-07" and datetime.fromisoformat(appointment["start"]) == start
+    assert [(o["kind"], o["reason"]) for o in read["overrides"]] == [("manual_slot", "Only free on that day")]
+    bad = client.post(f"/desk/cases/{case_id}/book", data={**asked, "time": "25:99", "reason": "x"},
+                      follow_redirects=True).get_data(as_text=True)
+    assert "Give the day and the time" in bad
+    night = client.post(f"/desk/cases/{case_id}/book", data={**asked, "time": "03:00", "reason": "x"},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "works at Lyon 7e Gerland" in night and "pick another time" in night

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -9,14 +9,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from scheduler.errors import Invalid
 from scheduler.models import Garage, Symptom, Technician
 from scheduler.services import boards, booking, cases, direct_line, drive_in, planning, urgency
 from web.actions import refusals_flashed
 from web.api.cases import time_field
 from web.auth import roles_required
 from web.clock import now
-from web.filters import local_when
 from web.extensions import db
+from web.filters import local_when
 from web.live import unchanged
 from web.operator.forms import CallForm
 
@@ -114,14 +115,28 @@ def case_live(case_id: int):
     return render_template("operator/_live.html", case=case, live=state)
 
 
+def _typed_start(garage_id: str) -> datetime:
+    """The day and time the caller asked for, in the garage's own time zone."""
+    garage = db.session.get(Garage, garage_id)
+    if garage is None:
+        raise Invalid(_("Pick a garage."), field="garage")
+    try:
+        day = date.fromisoformat(request.form.get("day", ""))
+        clock = datetime.strptime(request.form.get("time", "").strip(), "%H:%M").time()
+    except ValueError:
+        raise Invalid(_("Give the day and the time, e.g. 2026-11-27 and 14:15."), field="time") from None
+    return datetime.combine(day, clock, garage.zone)
+
+
 @bp.post("/cases/<int:case_id>/book")
 @roles_required("operator")
 @refusals_flashed(_case_url)
 def book(case_id: int):
     case = cases.get_case(db.session, current_user, case_id)
     form = request.form
+    start = time_field(form, "start") if "start" in form else _typed_start(form.get("garage", ""))
     appointment = booking.book_for_case(db.session, current_user, case, form.get("garage", ""),
-                                        form.get("technician", ""), time_field(form, "start"),
+                                        form.get("technician", ""), start,
                                         form.get("reason", "").strip()[:1000], now())
     garage = appointment.garage
     flash(_("Booked: %(when)s at %(garage)s.", when=garage.local(appointment.start_at).strftime("%a %d %b %H:%M"),
