@@ -140,12 +140,9 @@ def lifts_full(session: Session, garage: Garage, start: datetime, end: datetime,
     return peak >= garage.lifts
 
 
-def _slot_taken(found: CaseOffers, technician: Technician, start: datetime, overbook_allowed: bool,
-                offered: bool = True) -> SlotTaken:
+def _slot_taken(found: CaseOffers, technician: Technician, start: datetime, overbook_allowed: bool) -> SlotTaken:
     hint = " Or overbook it, with a reason." if overbook_allowed else ""
-    # an offered slot was taken meanwhile; a time a person picked was busy all along
-    what = "Slot just taken" if offered else "Busy then"
-    return SlotTaken(f"{what}: {technician.name} or every lift at {technician.garage.name} is busy "
+    return SlotTaken(f"Slot just taken: {technician.name} or every lift at {technician.garage.name} is busy "
                      f"then. Here are the next offers.{hint}",
                      offers=found.to_dict()["offers"], overbook_allowed=overbook_allowed)
 
@@ -173,7 +170,7 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
     busy = [a for a in overlapping(session, technician.id, start, end) if a.case_id != case.id or a.status != "booked"]
     overbooked = bool(busy) or (case.job_type.needs_lift and lifts_full(session, technician.garage, start, end, case))
     if overbooked and not (policy.allow_overbook and reason):
-        raise _slot_taken(found, technician, start, policy.allow_overbook, found.gives(garage_id, start))
+        raise _slot_taken(found, technician, start, policy.allow_overbook)
     kind = "overbook" if overbooked else None if found.gives(garage_id, start) else "manual_slot"
     misses_target = not found.target.met_by(start)
     if misses_target and case.urgency == "P1":
