@@ -150,6 +150,13 @@ def _minutes(request: DirectLineRequest) -> str:
     return f"{seconds // 60} min {seconds % 60:02d} s"
 
 
+def for_case(session: Session, case: Case, now: datetime) -> list[DirectLineRequest]:
+    """Every request made for the case, newest first: the case page shows who was asked and what they said."""
+    expire_due(session, now)
+    return list(session.scalars(select(DirectLineRequest).where(DirectLineRequest.case_id == case.id)
+                                .order_by(DirectLineRequest.created_at.desc(), DirectLineRequest.id.desc())))
+
+
 def open_for_garage(session: Session, garage: Garage, now: datetime) -> list[DirectLineRequest]:
     expire_due(session, now)
     return list(session.scalars(select(DirectLineRequest).where(DirectLineRequest.garage_id == garage.id,

@@ -196,3 +196,11 @@ def test_the_operator_books_a_time_the_caller_asks_for_with_a_reason(app, client
     night = client.post(f"/desk/cases/{case_id}/book", data={**asked, "time": "03:00", "reason": "x"},
                         follow_redirects=True).get_data(as_text=True)
     assert "works at Lyon 7e Gerland" in night and "pick another time" in night
+
+
+def test_a_colleague_opening_the_case_sees_who_was_asked(client, auth):
+    case_id, page = open_call(client, auth)
+    client.post(f"/desk/cases/{case_id}/direct-line", data={
+        "csrf_token": csrf_from(page), "garage": "lyon-07", "message": "Today?"})
+    auth.login("operator2")  # the caller rings back; another operator picks up
+    assert "Waiting for Lyon 7e Gerland" in client.get(f"/desk/cases/{case_id}").get_data(as_text=True)

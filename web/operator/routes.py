@@ -95,9 +95,10 @@ def case(case_id: int):
 
 
 def live_state(case) -> dict:
-    requests = [r for r in direct_line.visible(db.session, current_user, None, now()) if r.case_id == case.id]
+    moment = now()
+    requests = direct_line.for_case(db.session, case, moment)
     state = {"requests": requests, "appointments": [a for a in case.appointments if a.status != "cancelled"],
-             "events": list(reversed(case.events)), "now": now()}
+             "events": list(reversed(case.events)), "now": moment}
     state["fresh"] = not unchanged([(r.id, r.status) for r in requests] + [(a.id, a.status) for a in
                                                                             state["appointments"]] + [len(case.events)])
     return state

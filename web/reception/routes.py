@@ -45,19 +45,19 @@ def inbox_state(garage: Garage) -> dict:
     """What the garage must answer now: direct-line requests and announced drive-ins."""
     moment = now()
     requests = direct_line.open_for_garage(db.session, garage, moment)
-    state = {
-        "garage": garage, "now": moment, "requests": requests,
+    answered = direct_line.answered_since(db.session, garage, moment - timedelta(hours=12))
+    drive_ins = drive_in.expected(db.session, garage, moment - timedelta(hours=2))
+    if unchanged([r.id for r in requests] + [(r.id, r.status) for r in answered] + [d.id for d in drive_ins]):
+        return {"fresh": False}  # a poll with nothing new: the suggestions below need not be computed
+    return {
+        "fresh": True, "garage": garage, "now": moment, "requests": requests, "answered": answered,
+        "drive_ins": drive_ins,
         "slots": {r.id: planning.garage_slots(db.session, r.case, garage, moment) for r in requests},
-        "answered": direct_line.answered_since(db.session, garage, moment - timedelta(hours=12)),
-        "drive_ins": drive_in.expected(db.session, garage, moment - timedelta(hours=2)),
         "can_answer": current_user.role in ("reception", "workshop"),
         "home": _home_url(garage.id),
         "names": {t.id: t.name for t in garage.technicians},
         "garage_names": dict(db.session.execute(select(Garage.id, Garage.name)).all()),
     }
-    state["fresh"] = not unchanged([r.id for r in requests] + [(r.id, r.status) for r in state["answered"]]
-                                   + [d.id for d in state["drive_ins"]])
-    return state
 
 
 @bp.get("/board")
