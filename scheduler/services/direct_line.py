@@ -23,7 +23,7 @@ from scheduler.errors import (
 from scheduler.models import Case, DirectLineRequest, Garage, User
 from scheduler.services import overrides
 from scheduler.services.booking import check_working_time, confirm, lock_case, replace_booking, technician_for
-from scheduler.services.planning import Slot, active_policy, case_offers, open_from
+from scheduler.services.planning import Slot, active_policy, case_offers
 
 
 def send(session: Session, actor: User, case: Case, garage_id: str, message: str, now: datetime) -> DirectLineRequest:
@@ -42,8 +42,7 @@ def send(session: Session, actor: User, case: Case, garage_id: str, message: str
     rule = case_offers(session, case, now, policy).rule
     request = DirectLineRequest(
         case=case, garage=garage, message=message, status="open", created_at=now, created_by_id=actor.id,
-        # the policy's time to answer runs while the garage is open: a request sent at night waits for the morning
-        expires_at=open_from(garage, now) + timedelta(minutes=policy.direct_line_expiry_minutes),
+        expires_at=now + timedelta(minutes=policy.direct_line_expiry_minutes),
         rule_garage_id=rule.garage if rule else None, rule_technician_id=rule.technician if rule else None,
         rule_start=rule.start if rule else None, rule_end=rule.end if rule else None,
         rule_note=rule.late_because if rule else "The rules offered nothing within the horizon.")

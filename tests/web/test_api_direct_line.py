@@ -89,17 +89,6 @@ def test_an_unanswered_request_expires_and_can_no_longer_be_accepted(app, client
     assert (late.status_code, late.get_json()["error"]["code"]) == (409, "already_answered")
 
 
-def test_a_request_sent_after_closing_time_waits_for_the_garage_to_open(app, client, auth):
-    paris = ZoneInfo("Europe/Paris")
-    evening = datetime.combine(CLOCK_NOW.astimezone(paris).date(), time(19, 30), paris)
-    app.config["CLOCK"] = lambda: evening
-    _case, _best, request = put_on_the_line(client, auth)
-    opening = datetime.combine(evening.date() + timedelta(days=1), time(7, 45), paris)  # every demo garage opens at 07:45
-    assert datetime.fromisoformat(request["expires_at"]) == opening + timedelta(minutes=15)
-    app.config["CLOCK"] = lambda: evening + timedelta(hours=2)
-    assert client.get(f"/api/v1/direct-line/{request['id']}").get_json()["status"] == "open"
-
-
 def test_accepting_a_busy_slot_is_refused_and_the_request_stays_open(app, client, auth):
     _case, best, request = put_on_the_line(client, auth)
     other = open_case(auth, plate="ZZ-000-ZZ")

@@ -204,3 +204,11 @@ def test_a_colleague_opening_the_case_sees_who_was_asked(client, auth):
         "csrf_token": csrf_from(page), "garage": "lyon-07", "message": "Today?"})
     auth.login("operator2")  # the caller rings back; another operator picks up
     assert "Waiting for Lyon 7e Gerland" in client.get(f"/desk/cases/{case_id}").get_data(as_text=True)
+
+
+def test_closed_garages_are_marked_where_the_operator_picks_one_for_the_direct_line(app, client, auth):
+    evening = datetime.combine(CLOCK_NOW.astimezone(PARIS).date(), time(19, 30), PARIS)
+    app.config["CLOCK"] = lambda: evening
+    _case_id, page = open_call(client, auth)
+    tomorrow = format_date(evening.date() + timedelta(days=1), "EEE d MMM", locale="en")
+    assert f"Lyon 7e Gerland — 0.0 km — closed, opens {tomorrow} 07:45" in page

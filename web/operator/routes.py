@@ -77,12 +77,15 @@ def open_case():
 
 def _case_view(case_id: int):
     case = cases.get_case(db.session, current_user, case_id)
-    found = planning.present_offers(db.session, case, now()) if case.status in ("open", "booked") else None
+    moment = now()
+    found = planning.present_offers(db.session, case, moment) if case.status in ("open", "booked") else None
     garages = {g.id: g for g in db.session.scalars(select(Garage))}
     nearby = planning.nearest_garages(db.session, case.lat, case.lon)[:8] if case.lat is not None else []
+    # a request to a closed garage waits unread while its answer time runs: say so beside its name
+    opens = {g.id: at for g, _km in nearby if (at := planning.open_from(g, moment)) > moment}
     technicians = {t.id: t for t in db.session.scalars(select(Technician).where(
         Technician.id.in_([s.technician for s in ([found.rule] if found and found.rule else []) + (found.offers if found else [])])))}
-    body = render_template("operator/case.html", case=case, found=found, garages=garages, nearby=nearby,
+    body = render_template("operator/case.html", case=case, found=found, garages=garages, nearby=nearby, opens=opens,
                            technicians=technicians, live=live_state(case))
     db.session.commit()  # the timeline notes the offers shown
     return body
