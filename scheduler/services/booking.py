@@ -67,10 +67,27 @@ def lock_case(session: Session, case: Case) -> None:
     session.expire(case)
 
 
+def _garage(session: Session, garage_id: str) -> Garage:
+    garage = session.get(Garage, garage_id)
+    if garage is None:
+        raise Invalid(f"No garage {garage_id!r}: see GET /api/v1/garages.", field="garage")
+    return garage
+
+
+def works(technician: Technician, start: datetime, end: datetime) -> bool:
+    """Whether [start, end) lies within one of the technician's shifts that day."""
+    return any(s <= start and end <= e for s, e in technician.shifts_on(technician.garage.today(start)))
+
+
+def busy_with_others(session: Session, case: Case, technician_id: str, start: datetime,
+                     end: datetime) -> list[Appointment]:
+    """The technician's work overlapping [start, end), leaving out the case's own booking (it is being moved)."""
+    return [a for a in overlapping(session, technician_id, start, end) if a.case_id != case.id or a.status != "booked"]
+
+
 def technician_for(session: Session, case: Case, garage_id: str, technician_id: str) -> Technician:
     """The named technician, who must work at that garage and have the case's skill."""
-    if session.get(Garage, garage_id) is None:
-        raise Invalid(f"No garage {garage_id!r}: see GET /api/v1/garages.", field="garage")
+    _garage(session, garage_id)
     technician = session.get(Technician, technician_id)
     if technician is None or technician.garage_id != garage_id or not technician.active:
         raise Invalid(f"No technician {technician_id!r} works at {garage_id}.", field="technician")
@@ -84,18 +101,14 @@ def free_technician(session: Session, case: Case, garage_id: str, start: datetim
 
     When everyone who works then is busy, the first of them comes back, and booking says the slot is taken.
     """
-    garage = session.get(Garage, garage_id)
-    if garage is None:
-        raise Invalid(f"No garage {garage_id!r}: see GET /api/v1/garages.", field="garage")
+    garage = _garage(session, garage_id)
     skill = case.job_type.skill_code
-    working = [t for t in sorted(garage.technicians, key=lambda t: t.id) if t.active and skill in t.skill_codes
-               and any(s <= start and end <= e for s, e in t.shifts_on(garage.today(start)))]
+    working = [t for t in sorted(garage.technicians, key=lambda t: t.id)
+               if t.active and skill in t.skill_codes and works(t, start, end)]
     if not working:
         raise RuleBroken(f"No one with the {skill} skill works at {garage.name} "
                          f"{garage.local(start):%a %d %b %H:%M}–{garage.local(end):%H:%M}: pick another time.")
-    busy = {a.technician_id for t in working for a in overlapping(session, t.id, start, end)
-            if a.case_id != case.id or a.status != "booked"}
-    return next((t for t in working if t.id not in busy), working[0])
+    return next((t for t in working if not busy_with_others(session, case, t.id, start, end)), working[0])
 
 
 # How far in the past a start may be: "now" typed a minute ago is still now.
@@ -105,8 +118,7 @@ GRACE = timedelta(minutes=15)
 def check_working_time(technician: Technician, start: datetime, end: datetime, now: datetime) -> None:
     if start < now - GRACE:
         raise RuleBroken("That start is in the past: pick a time from now on.")
-    day = technician.garage.today(start)
-    if not any(s <= start and end <= e for s, e in technician.shifts_on(day)):
+    if not works(technician, start, end):
         local = technician.garage.local(start)
         raise RuleBroken(f"{technician.name} does not work {local:%a %d %b %H:%M}–{technician.garage.local(end):%H:%M}"
                          " (outside their shift): pick another time or technician.")
@@ -167,7 +179,7 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
     check_working_time(technician, start, end, now)
     policy = active_policy(session)
     found = case_offers(session, case, now, policy)
-    busy = [a for a in overlapping(session, technician.id, start, end) if a.case_id != case.id or a.status != "booked"]
+    busy = busy_with_others(session, case, technician.id, start, end)
     overbooked = bool(busy) or (case.job_type.needs_lift and lifts_full(session, technician.garage, start, end, case))
     if overbooked and not (policy.allow_overbook and reason):
         raise _slot_taken(found, technician, start, policy.allow_overbook)
