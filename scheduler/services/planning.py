@@ -9,6 +9,7 @@ from time import perf_counter
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from optimizer.answer import Offer, RuleOffer
 from optimizer.freetime import FreeTime
 from optimizer.geo import haversine_km
 from optimizer.offers import offers_for
@@ -88,27 +89,38 @@ class CaseOffers:
         }
 
 
-def working_day(garage: Garage, now: datetime) -> date:
-    """The working day a call at `now` belongs to: today while the garage is still open, else its next open day."""
-    local = now.astimezone(garage.zone)
-    open_days = {h.weekday: h.closes for h in garage.opening_hours} or dict.fromkeys(range(5), time(18))
-    day = local.date()
-    if day.weekday() in open_days and local.time() < open_days[day.weekday()]:
-        return day
-    return _next_open_day(day, open_days)
+# Assumed for a garage with no opening hours on record when counting working days.
+WORKING_WEEK = dict.fromkeys(range(5), (time(0), time(18)))
 
 
-def open_from(garage: Garage, now: datetime) -> datetime:
-    """`now` while the garage is open, else when it next opens: when someone there can first read a message."""
-    hours = {h.weekday: (h.opens, h.closes) for h in garage.opening_hours}
-    local = now.astimezone(garage.zone)
+def _hours(garage: Garage) -> dict:
+    """{weekday: (opens, closes)} in the garage's local time."""
+    return {h.weekday: (h.opens, h.closes) for h in garage.opening_hours}
+
+
+def _first_open(hours: dict, now: datetime, zone) -> datetime:
+    """`now` if open by `hours`, else the next opening; `now` when `hours` is empty."""
+    local = now.astimezone(zone)
     for ahead in range(8):
         day = local.date() + timedelta(days=ahead)
         if day.weekday() in hours:
-            opens, closes = (datetime.combine(day, t, garage.zone) for t in hours[day.weekday()])
+            opens, closes = (datetime.combine(day, t, zone) for t in hours[day.weekday()])
             if local < closes:
                 return max(now, opens)
-    return now  # no opening hours on record: treat it as open
+    return now
+
+
+def open_from(garage: Garage, now: datetime) -> datetime:
+    """`now` while the garage is open, else when it next opens: when someone there can first read a message.
+
+    A garage with no opening hours on record is treated as open.
+    """
+    return _first_open(_hours(garage), now, garage.zone)
+
+
+def working_day(garage: Garage, now: datetime) -> date:
+    """The working day a call at `now` belongs to: today while the garage is still open, else its next open day."""
+    return _first_open(_hours(garage) or WORKING_WEEK, now, garage.zone).astimezone(garage.zone).date()
 
 
 def _next_open_day(day: date, open_days: dict) -> date:
@@ -128,14 +140,19 @@ def target_for(urgency: str, now: datetime, garage: Garage) -> Target:
         return Target(urgency, None)
     day = working_day(garage, now)
     if urgency == "P2":
-        open_days = {h.weekday for h in garage.opening_hours} or set(range(5))
         for _ in range(2):
-            day = _next_open_day(day, open_days)
+            day = _next_open_day(day, _hours(garage) or WORKING_WEEK)
     return Target(urgency, datetime.combine(day + timedelta(days=1), time(0), garage.zone))
 
 
 def _at(minute: int) -> datetime:
     return datetime.fromtimestamp(minute * 60, timezone.utc)
+
+
+def _slot(found: Offer | RuleOffer, now: datetime, **extra) -> Slot:
+    """An optimizer offer (minutes since the epoch) as a Slot of datetimes, with the wait from `now`."""
+    wait = max(0, round(found.start - now.timestamp() / 60))
+    return Slot(found.garage, found.technician, _at(found.start), _at(found.end), wait_minutes=wait, **extra)
 
 
 def offers_problem(session: Session, case: Case, policy: Policy, now: datetime, only: Garage | None = None) -> dict:
@@ -196,11 +213,8 @@ def case_offers(session: Session, case: Case, now: datetime, policy: Policy | No
     free = FreeTime(problem)
     request = problem.requests[0]
     ro = rule_offer(problem, free, request)
-    now_minute = now.timestamp() / 60
-    rule = None if ro is None else Slot(ro.garage, ro.technician, _at(ro.start), _at(ro.end),
-                                         wait_minutes=max(0, round(ro.start - now_minute)), late_because=ro.late_because)
-    offers = [Slot(o.garage, o.technician, _at(o.start), _at(o.end), wait_minutes=max(0, round(o.start - now_minute)),
-                   distance_km=o.distance_km, cost=o.cost)
+    rule = None if ro is None else _slot(ro, now, late_because=ro.late_because)
+    offers = [_slot(o, now, distance_km=o.distance_km, cost=o.cost)
               for o in offers_for(problem, free, request, problem.policy.offers)]
     nearest = nearest_garages(session, case.lat, case.lon)[0][0]
     return CaseOffers(rule, offers, target_for(case.urgency, now, nearest), perf_counter() - started)
@@ -212,10 +226,7 @@ def garage_slots(session: Session, case: Case, garage: Garage, now: datetime, co
     document = offers_problem(session, case, policy, now, only=garage)
     document["policy"]["max_travel_km"] = 1e6  # the garage itself is asked, however far the caller is
     problem = parse_problem(document)
-    request = problem.requests[0]
-    now_minute = now.timestamp() / 60
-    return [Slot(o.garage, o.technician, _at(o.start), _at(o.end), wait_minutes=max(0, round(o.start - now_minute)))
-            for o in offers_for(problem, FreeTime(problem), request, count)]
+    return [_slot(o, now) for o in offers_for(problem, FreeTime(problem), problem.requests[0], count)]
 
 
 def describe_wait(minutes: int) -> str:
