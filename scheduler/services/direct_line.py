@@ -27,6 +27,8 @@ from scheduler.services.planning import Slot, active_policy, case_offers
 
 
 def send(session: Session, actor: User, case: Case, garage_id: str, message: str, now: datetime) -> DirectLineRequest:
+    if not message.strip():
+        raise Invalid("Write a message for the garage: what the caller needs.", field="message")
     garage = session.get(Garage, garage_id) if isinstance(garage_id, str) else None
     if garage is None:
         raise Invalid(f"No garage {garage_id!r}: see GET /api/v1/garages.", field="garage")

@@ -212,3 +212,17 @@ def test_closed_garages_are_marked_where_the_operator_picks_one_for_the_direct_l
     _case_id, page = open_call(client, auth)
     tomorrow = format_date(evening.date() + timedelta(days=1), "EEE d MMM", locale="en")
     assert f"Lyon 7e Gerland — 0.0 km — closed, opens {tomorrow} 07:45" in page
+
+
+def test_an_empty_message_or_an_overlong_reason_is_refused_on_the_page_and_nothing_is_written(app, client, auth):
+    from tests.web.story import footprint
+
+    case_id, page = open_call(client, auth)
+    before = footprint(app)
+    empty = client.post(f"/desk/cases/{case_id}/direct-line", data={
+        "csrf_token": csrf_from(page), "garage": "lyon-07", "message": "  "}, follow_redirects=True)
+    assert "Write a message for the garage" in empty.get_data(as_text=True)
+    long = client.post(f"/desk/cases/{case_id}/urgency", data={
+        "csrf_token": csrf_from(page), "urgency": "P2", "reason": "x" * 1001}, follow_redirects=True)
+    assert "reason is longer than 1000 characters" in long.get_data(as_text=True)
+    assert footprint(app) == before

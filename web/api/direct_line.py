@@ -17,10 +17,8 @@ def direct_line_send(case_id: int):
     require("operator")
     data = json_body()
     case = cases.get_case(db.session, current_user, case_id)
-    message = text_field(data, "message")
-    if not message:
-        raise Invalid("message is required: tell the garage what the caller needs.", field="message")
-    sent = direct_line.send(db.session, current_user, case, id_field(data, "garage"), message, now())
+    sent = direct_line.send(db.session, current_user, case, id_field(data, "garage"), text_field(data, "message"),
+                            now())
     body = sent.to_dict()
     db.session.commit()
     return jsonify(body), 201

@@ -13,7 +13,7 @@ from scheduler.errors import Invalid
 from scheduler.models import Garage, Symptom, Technician
 from scheduler.services import boards, booking, cases, direct_line, drive_in, planning, urgency
 from web.actions import refusals_flashed
-from web.api.cases import time_field
+from web.api.cases import text_field, time_field
 from web.auth import roles_required
 from web.clock import now
 from web.extensions import db
@@ -140,8 +140,7 @@ def book(case_id: int):
     form = request.form
     start = time_field(form, "start") if "start" in form else _typed_start(form.get("garage", ""))
     appointment = booking.book_for_case(db.session, current_user, case, form.get("garage", ""),
-                                        form.get("technician", ""), start,
-                                        form.get("reason", "").strip()[:1000], now())
+                                        form.get("technician", ""), start, text_field(form, "reason"), now())
     garage = appointment.garage
     flash(_("Booked: %(when)s at %(garage)s.", when=garage.local(appointment.start_at).strftime("%a %d %b %H:%M"),
             garage=garage.name), "success")
@@ -155,7 +154,7 @@ def book(case_id: int):
 def change_urgency(case_id: int):
     case = cases.get_case(db.session, current_user, case_id)
     urgency.change_urgency(db.session, current_user, case, request.form.get("urgency"),
-                           request.form.get("reason", "").strip()[:1000], now())
+                           text_field(request.form, "reason"), now())
     db.session.commit()
     flash(_("Urgency is now %(urgency)s: offers recomputed.", urgency=case.urgency), "success")
     return redirect(_case_url(case_id))
@@ -166,11 +165,8 @@ def change_urgency(case_id: int):
 @refusals_flashed(_case_url)
 def send_direct_line(case_id: int):
     case = cases.get_case(db.session, current_user, case_id)
-    message = request.form.get("message", "").strip()[:1000]
-    if not message:
-        flash(_("Write a message for the garage."), "error")
-        return redirect(_case_url(case_id))
-    sent = direct_line.send(db.session, current_user, case, request.form.get("garage", ""), message, now())
+    sent = direct_line.send(db.session, current_user, case, request.form.get("garage", ""),
+                            text_field(request.form, "message"), now())
     db.session.commit()
     flash(_("Sent to %(garage)s. Their answer appears here.", garage=sent.garage.name), "success")
     return redirect(_case_url(case_id))
@@ -182,7 +178,7 @@ def send_direct_line(case_id: int):
 def announce_drive_in(case_id: int):
     case = cases.get_case(db.session, current_user, case_id)
     announced = drive_in.announce(db.session, current_user, case, now(), request.form.get("garage") or None,
-                                  note=request.form.get("note", "").strip()[:1000])
+                                  note=text_field(request.form, "note"))
     db.session.commit()
     flash(_("%(garage)s expects the customer at %(time)s.", garage=announced.garage.name,
             time=local_when(announced.expected_at, announced.garage, now())), "success")

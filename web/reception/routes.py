@@ -11,6 +11,7 @@ from scheduler.errors import Invalid
 from scheduler.models import Garage
 from scheduler.services import boards, direct_line, drive_in, planning
 from web.actions import back, refusals_flashed
+from web.api.cases import text_field
 from web.auth import check_garage, roles_required
 from web.clock import now
 from web.extensions import db
@@ -120,7 +121,7 @@ def answer(garage_id: str, request_id: int):
                 when=garage.local(asked.appointment.start_at).strftime("%H:%M")), "success")
     else:
         direct_line.answer(db.session, current_user, asked, False, now(),
-                           reason=request.form.get("reason", "").strip()[:1000])
+                           reason=text_field(request.form, "reason"))
         flash(_("Declined. The operator sees your reason."), "success")
     db.session.commit()
     return redirect(back(_home_url(garage_id)))
