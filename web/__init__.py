@@ -72,7 +72,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         harden_sqlite(db.engine)
-    migrate.init_app(app, db, directory=MIGRATIONS)
+    migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     auth.init_login(app, login_manager)

@@ -196,8 +196,14 @@ def offers_problem(session: Session, case: Case, policy: Policy, now: datetime, 
         "requests": [{"id": str(case.id), "duration_minutes": job.duration_minutes, "skill": job.skill_code,
                       "lift": job.needs_lift, "urgency": case.urgency,
                       "location": {"lat": case.lat, "lon": case.lon}, "earliest": now}],
-        "policy": policy.as_problem_policy(),
+        "policy": _for_urgency(policy.as_problem_policy(), case.urgency),
     }
+
+
+def _for_urgency(block: dict, urgency: str) -> dict:
+    # one request per problem: its urgency's notice, as a number
+    notice = block["rule"]["min_notice_minutes"]
+    return {**block, "rule": {**block["rule"], "min_notice_minutes": notice[urgency]}}
 
 
 def nearest_garages(session: Session, lat: float, lon: float) -> list[tuple[Garage, float]]:

@@ -29,6 +29,20 @@ def _op(summary: str, roles: str, response: dict, body: dict | None = None, erro
     return op
 
 
+# Paths and schemas that other API modules add at import, so each module documents its own routes.
+EXTRA_PATHS: dict[str, dict] = {}
+EXTRA_SCHEMAS: dict[str, dict] = {}
+
+
+def add_paths(paths: dict[str, dict]) -> None:
+    for path, operations in paths.items():
+        EXTRA_PATHS.setdefault(path, {}).update(operations)
+
+
+def add_schemas(schemas: dict[str, dict]) -> None:
+    EXTRA_SCHEMAS.update(schemas)
+
+
 CASE_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
 REQUEST_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"},
               "description": "The direct-line request's id"}
@@ -123,7 +137,7 @@ def document() -> dict:
                                 "tokens (flask --app web token create USER) need no cookie and no CSRF token."},
         "servers": [{"url": "/"}],
         "security": [{"cookie": []}, {"bearer": []}],
-        "paths": paths,
+        "paths": {path: {**paths.get(path, {}), **EXTRA_PATHS.get(path, {})} for path in {**paths, **EXTRA_PATHS}},
         "components": {
             "securitySchemes": {"cookie": {"type": "apiKey", "in": "cookie", "name": "session"},
                                 "bearer": {"type": "http", "scheme": "bearer"}},
@@ -185,6 +199,7 @@ def document() -> dict:
                     "id": {"type": "string"}, "name": {"type": "string"}, "city": {"type": "string"},
                     "location": {"type": "object", "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}}},
                     "phone": {"type": "string"}}},
+                **EXTRA_SCHEMAS,
             },
             "responses": {
                 f"E{code}": _json(_ref("Error"), text) for code, text in (
