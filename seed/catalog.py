@@ -73,4 +73,6 @@ OVERRIDE_REASONS = {
     "walk_in": ["Drove in with an engine fault warning", "Arrived on a flat tyre"],
     "manual_slot": ["Customer can only come early morning", "Same slot as a sibling vehicle"],
     "overbook": ["Second technician finishing early", "Quick check during a long job"],
+    "drive_in": ["Customer told to come now: immobilised nearby", "Warning light, garage five minutes away"],
+    "rebook": ["Customer can only come later in the week", "Moved nearer to the customer's work"],
 }

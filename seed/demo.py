@@ -160,7 +160,8 @@ class _Builder:
                     lat=round(garage.lat + rnd.uniform(-0.03, 0.03), 5), lon=round(garage.lon + rnd.uniform(-0.03, 0.03), 5),
                     channel=channel, status=status, opened_at=opened_at, opened_by_id=actor.id if actor else None)
         case.events.append(CaseEvent(at=opened_at, kind="call" if channel == "call_centre" else channel,
-                                     text=f"{symptom.label} — {vehicle.model} {plate}", actor=actor))
+                                     data={"symptom": symptom.code, "plate": plate, "model": vehicle.model},
+                                     actor=actor))
         self.s.add(case)
         self.case_count += 1
         return case
@@ -208,7 +209,8 @@ class _Builder:
         case.status = {"done": "done", "cancelled": "cancelled", "no_show": "cancelled",
                        "in_progress": "in_progress"}.get(status, "booked")
         case.events.append(CaseEvent(at=case.opened_at + timedelta(minutes=3), kind="booking",
-                                     text=f"Booked {tech.garage.name}, {start.astimezone(ZONE):%a %d %b %H:%M}"))
+                                     data={"garage": tech.garage_id, "technician": tech.id,
+                                           "start": start.isoformat()}))
         self.s.add(appt)
         return appt
 
@@ -263,7 +265,8 @@ class _Builder:
                 if rnd.random() > 0.35:
                     continue
                 kind = kinds[(di + count) % len(kinds)] if rnd.random() < 0.5 else rnd.choice(kinds)
-                symptom = rnd.choice(p1 if kind in ("direct_line", "walk_in", "urgency_raise", "squeeze_in") else others)
+                symptom = rnd.choice(p1 if kind in ("direct_line", "walk_in", "drive_in", "urgency_raise", "squeeze_in")
+                                     else others)
                 self._override(kind, symptom, garage, day)
                 count += 1
             self.s.flush()
@@ -289,7 +292,8 @@ class _Builder:
         rule_start = datetime.combine(rule_day, time(rnd.choice([8, 9, 10, 14, 15])), ZONE)
         rule_start = rule_start.astimezone(timezone.utc)
         case.events.append(CaseEvent(at=call_at + timedelta(minutes=1), kind="rule_offer",
-                                     text=f"Standard rules: {rule_start.astimezone(ZONE):%a %d %b %H:%M} at {garage.name}"))
+                                     data={"garage": garage.id, "start": rule_start.isoformat(),
+                                           "wait_minutes": round((rule_start - call_at).total_seconds() / 60)}))
         # What people achieved: mostly the same day; sometimes worse than the rules.
         lost = rnd.random() < 0.12
         delay_days = rule_days + rnd.randint(1, 3) if lost else (0 if symptom.urgency == "P1" else rnd.randint(0, 2))
@@ -330,8 +334,8 @@ class _Builder:
             actual_start=started, actual_end=appt.finished_at if started else None,
         )
         self.s.add(override)
-        case.events.append(CaseEvent(at=override.created_at, kind="override",
-                                     text=f"{kind.replace('_', ' ')}: {reason}", actor=actor))
+        case.events.append(CaseEvent(at=override.created_at, kind="override", data={"kind": kind, "reason": reason},
+                                     actor=actor))
         if kind == "direct_line":
             answered = override.created_at + timedelta(minutes=rnd.randint(2, 14))
             self.s.add(DirectLineRequest(case=case, garage=garage, message=f"{symptom.label}. Can you take it today?",
@@ -339,8 +343,10 @@ class _Builder:
                                          created_by_id=actor.id, expires_at=override.created_at + timedelta(minutes=15),
                                          answered_at=answered, answered_by_id=workshop_user.id,
                                          answer=f"Yes, {appt.start_at.astimezone(ZONE):%H:%M}"))
-            case.events.append(CaseEvent(at=answered, kind="direct_line",
-                                         text=f"{garage.name} accepted in {(answered - override.created_at).seconds // 60} min"))
+            case.events.append(CaseEvent(at=answered, kind="direct_line_answer",
+                                         data={"garage": garage.id, "accepted": True,
+                                               "seconds": round((answered - override.created_at).total_seconds()),
+                                               "start": appt.start_at.isoformat()}))
             if rnd.random() < 0.3:  # an earlier attempt at a neighbour that said no
                 self.s.add(DirectLineRequest(case=case, garage=rnd.choice(self.garages), message="Immobilised customer",
                                              status=rnd.choice(["declined", "expired"]), created_by_id=actor.id,

@@ -66,9 +66,11 @@ def _driver(url: str) -> str:
 
 def register_extensions(app: Flask) -> None:
     from scheduler.db import harden_sqlite
-    from web import auth
+    from web import auth, inputs, transaction
     from web.i18n import select_locale
 
+    transaction.register(app)  # first: the request's read or write intent is known before anything queries
+    inputs.register(app)
     db.init_app(app)
     with app.app_context():
         harden_sqlite(db.engine)

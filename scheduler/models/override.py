@@ -13,7 +13,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scheduler.db import Base, UTCDateTime, utcnow
 
-KINDS = ("urgency_raise", "urgency_lower", "direct_line", "squeeze_in", "walk_in", "manual_slot", "overbook")
+KINDS = ("urgency_raise", "urgency_lower", "direct_line", "squeeze_in", "walk_in", "drive_in", "manual_slot",
+         "overbook", "rebook")
 VERDICTS = ("beat", "tie", "lost", "pending")
 
 

@@ -24,7 +24,7 @@ def record(session: Session, actor: User, case: Case, kind: str, reason: str, ru
     if appointment is not None:
         settle(override, appointment)
     session.add(override)
-    case.log("override", f"{kind.replace('_', ' ')}: {reason}", actor, now)
+    case.log("override", actor, now, kind=kind, reason=reason)
     return override
 
 
