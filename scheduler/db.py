@@ -55,7 +55,7 @@ may_write: ContextVar[bool] = ContextVar("may_write", default=True)
 BUSY_TIMEOUT_MS = 5000
 
 
-def harden_sqlite(engine) -> None:
+def harden_sqlite(engine, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
     """Serialize SQLite writers: a writing transaction starts IMMEDIATE and waits its turn.
 
     pysqlite's own transaction handling is switched off (SQLAlchemy's documented recipe),
@@ -73,7 +73,7 @@ def harden_sqlite(engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()

@@ -73,7 +73,7 @@ def register_extensions(app: Flask) -> None:
     inputs.register(app)
     db.init_app(app)
     with app.app_context():
-        harden_sqlite(db.engine)
+        harden_sqlite(db.engine, app.config.get("SQLITE_BUSY_TIMEOUT_MS", 5000))
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
@@ -42,12 +43,13 @@ def database_error(exc: SQLAlchemyError):
 def unavailable():
     """503 that needs neither the database nor the logged-in user: the database may be what is down."""
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-    message = _("The database is busy or unreachable; nothing was saved. Try again in a few seconds.")
-    if request.path.startswith("/api/"):
-        return jsonify({"error": {"code": "unavailable", "message": message, "details": {}}}), 503, headers
-    return render_template("unavailable.html", status=503, title=_("Unavailable"), message=message,
-                           retry=_("Try again"), locale=request.accept_languages.best_match(["fr", "en"]) or "fr"), \
-        503, headers
+    locale = request.accept_languages.best_match(["fr", "en"]) or "fr"
+    with force_locale(locale):  # the user's own language setting is in the database
+        message = _("The database is busy or unreachable; nothing was saved. Try again in a few seconds.")
+        if request.path.startswith("/api/"):
+            return jsonify({"error": {"code": "unavailable", "message": message, "details": {}}}), 503, headers
+        return render_template("unavailable.html", status=503, title=_("Unavailable"), message=message,
+                               retry=_("Try again"), locale=locale), 503, headers
 
 
 def register(app: Flask) -> None:

@@ -47,7 +47,8 @@ class GuardedJSON(DefaultJSONProvider):
 
 def register(app: Flask) -> None:
     app.json = GuardedJSON(app)
-    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_BODY_BYTES)
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
 
     @app.before_request
     def refuse_nul():

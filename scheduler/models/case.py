@@ -57,7 +57,7 @@ class Case(Base):
     job_type: Mapped[JobType] = relationship()
     symptom: Mapped[Symptom | None] = relationship()
     garage: Mapped[Garage | None] = relationship()
-    events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.at",
+    events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="(CaseEvent.at, CaseEvent.id)",
                                                    cascade="all, delete-orphan")
     appointments: Mapped[list[Appointment]] = relationship(back_populates="case",
                                                            order_by="Appointment.start_at")

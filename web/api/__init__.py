@@ -39,12 +39,20 @@ def json_body() -> dict:
     try:
         data = request.get_json()
     except BadRequest as exc:
-        cause = exc.__cause__ or exc.__context__
-        why = str(cause) if isinstance(cause, BadText) else "the body is not valid JSON"
-        abort(400, description=f"Send a JSON object with Content-Type: application/json ({why}).")
+        abort(400, description=f"Send a JSON object with Content-Type: application/json ({_why_not_json(exc)}).")
     if not isinstance(data, dict):
         abort(400, description="The body must be a JSON object.")
     return data
+
+
+def _why_not_json(exc: BaseException) -> str:
+    """What our decoder said (NUL bytes, too deep) when Flask and Werkzeug wrapped it in their own 400."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, BadText):
+            return str(seen)
+        seen = seen.__cause__ or seen.__context__
+    return "the body is not valid JSON"
 
 
 def require(*roles: str) -> None:
