@@ -7,6 +7,7 @@ from scheduler.models.direct_line import DirectLineRequest
 from scheduler.models.drive_in import DriveIn
 from scheduler.models.feedback import STAGES, Feedback
 from scheduler.models.garage import Garage, OpeningHours
+from scheduler.models.network import NetworkStamp
 from scheduler.models.override import KINDS, Override
 from scheduler.models.policy import Policy
 from scheduler.models.technician import Absence, ShiftPattern, Skill, Technician
@@ -15,6 +16,6 @@ from scheduler.models.user import GARAGE_ROLES, ROLES, ApiToken, User, UserSessi
 __all__ = [
     "ACTIVE", "CHANNELS", "GARAGE_ROLES", "KINDS", "ROLES", "STAGES", "STATUSES", "URGENCIES",
     "Absence", "ApiToken", "Appointment", "Case", "CaseEvent", "Customer", "DirectLineRequest",
-    "DriveIn", "Feedback", "Garage", "JobType", "OpeningHours", "Override", "Policy", "ShiftPattern",
+    "DriveIn", "Feedback", "Garage", "JobType", "NetworkStamp", "OpeningHours", "Override", "Policy", "ShiftPattern",
     "Skill", "Symptom", "Technician", "User", "UserSession", "Vehicle",
 ]
