@@ -11,12 +11,13 @@ from scheduler.models.message import MESSAGE_KINDS, MESSAGE_STATUSES, Message
 from scheduler.models.network import NetworkStamp
 from scheduler.models.override import KINDS, Override
 from scheduler.models.policy import Policy
+from scheduler.models.preview import PREVIEW_KINDS, PREVIEW_STATUSES, PlanPreview
 from scheduler.models.technician import Absence, ShiftPattern, Skill, Technician
 from scheduler.models.user import GARAGE_ROLES, ROLES, ApiToken, User, UserSession
 
 __all__ = [
     "ACTIVE", "CHANNELS", "GARAGE_ROLES", "KINDS", "ROLES", "STAGES", "STATUSES", "URGENCIES",
     "Absence", "ApiToken", "Appointment", "Case", "CaseEvent", "Customer", "DirectLineRequest",
-    "DriveIn", "Feedback", "Garage", "JobType", "MESSAGE_KINDS", "MESSAGE_STATUSES", "Message", "NetworkStamp", "OpeningHours", "Override", "Policy", "ShiftPattern",
+    "DriveIn", "Feedback", "Garage", "JobType", "MESSAGE_KINDS", "MESSAGE_STATUSES", "Message", "NetworkStamp", "OpeningHours", "Override", "PREVIEW_KINDS", "PREVIEW_STATUSES", "PlanPreview", "Policy", "ShiftPattern",
     "Skill", "Symptom", "Technician", "User", "UserSession", "Vehicle",
 ]

@@ -165,7 +165,9 @@ def answer(session: Session, actor: User, request: DirectLineRequest, accept: bo
                                 request.created_at, appointment=appointment, rule_note=request.rule_note)
     override.garage_id = request.garage_id
     if clash:
-        overrides.record(session, actor, case, "overbook", reason, rule, policy, now, appointment=appointment)
+        overbooked = overrides.record(session, actor, case, "overbook", reason, rule, policy, now,
+                                      appointment=appointment)
+        overrides.knock_on(overbooked, clash, appointment.start_at, appointment.end_at)
     overrides.settle_pending(session, case, appointment)
     case.log("direct_line_answer", actor, now, garage=request.garage_id, request=request.id, accepted=True,
              seconds=request.response_seconds, start=appointment.start_at.isoformat(), overbooked=bool(clash))
