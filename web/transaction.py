@@ -55,6 +55,7 @@ def register(app: Flask) -> None:
         if request.method in READS or (response.status_code >= 400 and not g.get("keep_refusal_writes")):
             db.session.rollback()
             return response
+        told = db.session.info.pop("frontline.messages_queued", False)
         try:
             db.session.commit()
         except SQLAlchemyError as exc:
@@ -62,6 +63,10 @@ def register(app: Flask) -> None:
 
             db.session.rollback()
             return database_error(exc)
+        if told and app.config.get("SMTP_URL") and app.config.get("OUTBOX_SEND_AFTER_COMMIT"):
+            from web.mail import send_soon
+
+            send_soon(app)
         return response
 
     @app.teardown_request

@@ -174,11 +174,19 @@ class Diff:
 
     def to_dict(self) -> dict:
         p = self.preview
+
+        def placement(entry: dict) -> dict:
+            out = {**entry, "start": entry["start"].isoformat(), "end": entry["end"].isoformat()}
+            if "appointment" in out:
+                out["appointment"] = out["appointment"].id
+            return out
+
+        placed = [placement(e) for e in self.placed]
         return {
             "id": p.id, "kind": p.kind, "garage": p.garage_id, "case": p.case_id, "status": p.status,
             "created_at": p.created_at.isoformat(), "fits": self.fits, "degraded": p.plan.get("degraded"),
-            "placement": self.placed[0] if p.kind == "squeeze" and self.placed else None,
-            "placements": self.placed,
+            "placement": placed[0] if p.kind == "squeeze" and placed else None,
+            "placements": placed,
             "moves": [{"appointment": m["appointment"].id, "case": m["appointment"].case_id,
                        "from": m["from"].isoformat(), "to": m["to"].isoformat(),
                        "technician_from": m["technician_from"], "technician_to": m["technician_to"],
