@@ -331,3 +331,33 @@ def test_previews_are_kept_as_decided(app, client, auth):
     assert auth.post(f"/api/v1/squeeze/{proposal['id']}/confirm", json={}).status_code == 409
     with app.app_context():
         assert db.session.get(PlanPreview, proposal["id"]).status == "rejected"
+
+
+def test_the_workshop_is_warned_before_accepting_a_start_that_misses_the_target(app, client, auth):
+    import re
+
+    from tests.web.story import open_case
+
+    auth.login("operator")
+    case = open_case(auth, plate="LT-404-TG")
+    rule = client.get(f"/api/v1/cases/{case['id']}/offers").get_json()["rule_offer"]
+    assert rule["garage"] == "lyon-07", "the rules give the saturated home garage, days out"
+    request = auth.post(f"/api/v1/cases/{case['id']}/direct-line", json={"garage": "lyon-07", "message": "Today?"})
+    request_id = request.get_json()["id"]
+    auth.login("workshop-lyon-07")
+    jobs = client.get("/garages/lyon-07/jobs").get_data(as_text=True)
+    assert "the standard rules’ slot" in jobs and "P1 target: started by the end of" in jobs
+    token = re.search(r'name="csrf_token" value="([^"]+)"', jobs).group(1)
+    late = {"csrf_token": token, "decision": "accept", "slot": f"{rule['technician']}|{rule['start']}",
+            "reason": "we can only do it then"}
+    before = footprint(app)
+    warned = client.post(f"/garages/lyon-07/direct-line/{request_id}/answer", data=late, follow_redirects=True)
+    page = warned.get_data(as_text=True)
+    assert "misses the P1 target" in page and footprint(app) == before
+    assert 'value="we can only do it then"' in page, "what was typed is kept"
+    accepted = client.post(f"/garages/lyon-07/direct-line/{request_id}/answer", data={**late, "late_ok": "yes"},
+                           follow_redirects=True)
+    assert "Accepted" in accepted.get_data(as_text=True)
+    auth.login("operator")
+    read = client.get(f"/api/v1/cases/{case['id']}").get_json()
+    assert read["appointments"][0]["start"] == rule["start"]

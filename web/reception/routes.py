@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from scheduler.errors import Invalid
+from scheduler.errors import DomainError, Invalid
 from scheduler.models import Garage, Symptom
 from scheduler.services import boards, booking, cases, direct_line, drive_in, jobs, planning, squeeze
 from web.actions import back, refusals_flashed
@@ -57,12 +57,26 @@ def inbox_state(garage: Garage) -> dict:
     return {
         "fresh": True, "garage": garage, "now": moment, "requests": requests, "answered": answered,
         "drive_ins": drive_ins,
-        "slots": {r.id: planning.garage_slots(db.session, r.case, garage, moment) for r in requests},
+        "slots": {r.id: _answer_slots(r, garage, moment) for r in requests},
+        "targets": {r.id: direct_line.target_of(db.session, r) for r in requests},
+        "drafts": session.get(DRAFTS, {}),
         "can_answer": current_user.role in ("reception", "workshop"),
         "home": _home_url(garage.id),
         "names": {t.id: t.name for t in garage.technicians},
         "garage_names": dict(db.session.execute(select(Garage.id, Garage.name)).all()),
     }
+
+
+def _answer_slots(asked, garage: Garage, moment: datetime) -> dict:
+    """What the garage can say yes to: today's free times first; else its next one; the rules' own slot last."""
+    found = planning.garage_slots(db.session, asked.case, garage, moment, count=8)
+    today = [s for s in found if garage.local(s.start).date() == garage.today(moment)]
+    return {"today": today, "next": None if today or not found else found[0],
+            "rule": asked.rule_start if asked.rule_garage_id == garage.id else None}
+
+
+# Answers a refusal sent back: the form shows again what the person typed.
+DRAFTS = "direct_line_drafts"
 
 
 def board_state(garage: Garage, day: date) -> dict:
@@ -151,9 +165,17 @@ def answer(garage_id: str, request_id: int):
     garage = load_garage(garage_id)
     asked = direct_line.get_request(db.session, current_user, request_id)
     if request.form.get("decision") == "accept":
-        start, technician = _chosen_start(garage)
-        direct_line.answer(db.session, current_user, asked, True, now(), start=start, technician_id=technician,
-                           overbook=request.form.get("overbook") == "yes", reason=text_field(request.form, "reason"))
+        try:
+            start, technician = _chosen_start(garage)
+            direct_line.answer(db.session, current_user, asked, True, now(), start=start, technician_id=technician,
+                               overbook=request.form.get("overbook") == "yes", reason=text_field(request.form, "reason"),
+                               late_ok=request.form.get("late_ok") == "yes")
+        except DomainError as refused:
+            session[DRAFTS] = {str(request_id): {k: request.form.get(k, "") for k in
+                                                 ("slot", "time", "technician", "reason", "overbook")},
+                               "late": str(request_id) if refused.code == "misses_target" else ""}
+            raise
+        session.pop(DRAFTS, None)
         flash(_("Accepted: %(when)s. The operator sees it now.",
                 when=garage.local(asked.appointment.start_at).strftime("%H:%M")), "success")
     else:
