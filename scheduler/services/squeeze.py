@@ -79,7 +79,7 @@ def preview_squeeze(session: Session, actor: User, case: Case, garage: Garage, n
     problem = snap.plan("squeeze", {garage.id: end}, [request], ignore_case=case.id)
     answer, degraded = _solve(problem, snap)
     rule = planning.case_offers(session, case, now).rule if case.lat is not None else None
-    plan = _plan(answer, {str(case.id): case.id}, start, end)
+    plan = _plan(answer, problem, {str(case.id): case.id}, start, end)
     plan["degraded"] = degraded
     preview = PlanPreview(kind="squeeze", garage_id=garage.id, case=case, created_at=now, created_by_id=actor.id,
                           fingerprint=fingerprint(session, garage.id, start, end), plan=plan,
@@ -111,7 +111,8 @@ def preview_replan(session: Session, actor: User, garage: Garage, appointments: 
     problem = snap.plan("squeeze" if last_day == garage.today(now) else "replan", {garage.id: end}, requests,
                         ignore={a.id for a in movable})
     answer, degraded = _solve(problem, snap)
-    plan = _plan(answer, {f"a{a.id}": a.id for a in movable}, start, end)
+    plan = _plan(answer, problem, {f"a{a.id}": a.id for a in movable}, start, end)
+    plan["was"] = {str(a.id): [a.technician_id, a.start_at.isoformat()] for a in movable}
     plan["degraded"] = degraded
     plan["replaced"] = [a.id for a in movable]
     preview = PlanPreview(kind="replan", garage_id=garage.id, created_at=now, created_by_id=actor.id,
@@ -129,15 +130,17 @@ def _solve(problem, snap) -> tuple[Answer, str | None]:
         return Answer(status="FEASIBLE"), exc.code
 
 
-def _plan(answer: Answer, requests: dict[str, int], start: datetime, end: datetime) -> dict:
-    """The answer as the preview keeps it: ISO times, database ids."""
+def _plan(answer: Answer, problem, requests: dict[str, int], start: datetime, end: datetime) -> dict:
+    """The answer as the preview keeps it: ISO times, database ids, and where moved work was."""
+    was = {a.id: a for a in problem.appointments}
     return {
         "window": [start.isoformat(), end.isoformat()],
         "status": answer.status, "cost": answer.cost, "fallback": answer.fallback,
         "placements": [{"request": requests[p.request], "garage": p.garage, "technician": p.technician,
                         "start": _at(p.start).isoformat(), "end": _at(p.end).isoformat()} for p in answer.placements],
         "moves": [{"appointment": int(m.appointment), "technician": m.technician, "start": _at(m.start).isoformat(),
-                   "end": _at(m.end).isoformat()} for m in answer.moves],
+                   "end": _at(m.end).isoformat(), "from": _at(was[m.appointment].start).isoformat(),
+                   "technician_from": was[m.appointment].technician} for m in answer.moves],
         "unplaced": [requests[u.request] for u in answer.unplaced],
     }
 
@@ -207,17 +210,20 @@ def diff(session: Session, preview: PlanPreview) -> Diff:
             entry["appointment"] = rows[p["request"]]
         placed.append(entry)
     moved = []
+    # Where each moved appointment was when the preview was made (a confirmed preview reads the same after).
     for m in plan["moves"]:
-        a = rows[m["appointment"]]
-        to = datetime.fromisoformat(m["start"])
-        moved.append({"appointment": a, "from": a.start_at, "to": to, "technician_from": a.technician_id,
-                      "technician_to": m["technician"], "delay_minutes": round((to - a.start_at).total_seconds() / 60)})
+        was, to = datetime.fromisoformat(m["from"]), datetime.fromisoformat(m["start"])
+        moved.append({"appointment": rows[m["appointment"]], "from": was, "to": to,
+                      "technician_from": m["technician_from"], "technician_to": m["technician"],
+                      "delay_minutes": round((to - was).total_seconds() / 60)})
     if preview.kind == "replan":  # the re-placed work itself moves too
         for p in placed:
             a = p["appointment"]
-            moved.append({"appointment": a, "from": a.start_at, "to": p["start"], "technician_from": a.technician_id,
+            tech, was = plan["was"][str(a.id)]
+            was = datetime.fromisoformat(was)
+            moved.append({"appointment": a, "from": was, "to": p["start"], "technician_from": tech,
                           "technician_to": p["technician"],
-                          "delay_minutes": round((p["start"] - a.start_at).total_seconds() / 60)})
+                          "delay_minutes": round((p["start"] - was).total_seconds() / 60)})
     saved = None
     if preview.rule and placed and preview.kind == "squeeze":
         saved = round((datetime.fromisoformat(preview.rule["start"]) - placed[0]["start"]).total_seconds() / 60)
