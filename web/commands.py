@@ -79,6 +79,8 @@ def serve(host: str, port: int, debug: bool) -> None:
     _print_logins()
     db.session.remove()  # release the connection: an open SQLite transaction would block every writer
     click.echo(f"\nFrontline runs at http://{host}:{port}/  (Ctrl+C stops it)")
+    # plain HTTP on one machine: cookies marked Secure would not come back (production runs behind TLS)
+    current_app.config["SESSION_COOKIE_SECURE"] = False
     from werkzeug.serving import run_simple
 
     # app.run() refuses to start inside a flask CLI command; its server is Werkzeug's anyway

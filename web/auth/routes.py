@@ -9,6 +9,7 @@ from web.actions import is_local_path
 from web.auth import home_url
 from web.auth.forms import LoginForm
 from web.extensions import db
+from web.security import limit_logins
 
 bp = Blueprint("auth", __name__)
 
@@ -21,6 +22,7 @@ def index():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limit_logins
 def login():
     if current_user.is_authenticated:
         return redirect(home_url(current_user))
