@@ -8,6 +8,7 @@ from scheduler.services import accounts
 from web.actions import is_local_path
 from web.auth import home_url
 from web.auth.forms import LoginForm
+from web.clock import now
 from web.extensions import db
 from web.security import limit_logins
 
@@ -42,7 +43,7 @@ def start_session(user) -> None:
     from flask_login import login_user
 
     session.clear()
-    user.session_token = accounts.open_session(db.session, user)
+    user.session_token = accounts.open_session(db.session, user, now())
     login_user(user)
 
 
