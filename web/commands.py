@@ -29,8 +29,10 @@ def upgrade_database() -> None:
 @click.command("seed")
 @click.option("--reset", is_flag=True, help="Drop every table and seed from scratch.")
 @click.option("--seed", "seed_value", default=7, show_default=True, help="Random seed of the demo network.")
+@click.option("--days-ahead", default=28, show_default=True, help="Days of booked demand from today.")
+@click.option("--history-days", default=90, show_default=True, help="Days of history (overrides, outcomes) behind.")
 @with_appcontext
-def seed_command(reset: bool, seed_value: int) -> None:
+def seed_command(reset: bool, seed_value: int, days_ahead: int, history_days: int) -> None:
     """Create the demo network (idempotent: an already seeded database is kept)."""
     from seed import demo
 
@@ -40,7 +42,8 @@ def seed_command(reset: bool, seed_value: int) -> None:
         with db.engine.begin() as conn:
             conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
     upgrade_database()
-    created = demo.seed(db.session, seed=seed_value, progress=_progress)
+    created = demo.seed(db.session, seed=seed_value, days_ahead=days_ahead, history_days=history_days,
+                        dense_history_days=min(14, history_days), progress=_progress)
     db.session.commit()
     if created:
         click.echo("Demo network seeded.")

@@ -17,19 +17,26 @@ from seed import demo
 from tests.conftest import NOW, SMALL_SEED
 
 
-def _seeded(path, seed=7) -> Session:
+# Enough to tell two networks apart: determinism does not need weeks of demand.
+TINY_SEED = {"days_ahead": 0, "history_days": 6, "dense_history_days": 0}
+
+
+def _seeded(path, seed=7, size=SMALL_SEED) -> Session:
     engine = create_engine(f"sqlite:///{path}")
     Base.metadata.create_all(engine)
     session = Session(engine)
-    demo.seed(session, now=NOW, **{**SMALL_SEED, "seed": seed})
+    demo.seed(session, now=NOW, **{**size, "seed": seed})
     session.commit()
     return session
 
 
 def _fingerprint(session: Session) -> str:
-    """Every row of every table, but password hashes (salted, so never equal twice)."""
+    """Every row of every table, but password hashes (salted, so never equal twice) and the network's stamp
+    (a random token saying "changed", whose value means nothing)."""
     h = hashlib.sha256()
     for table in Base.metadata.sorted_tables:
+        if table.name == "network_stamp":
+            continue
         columns = [c for c in table.columns if c.name != "password_hash"]
         for row in session.execute(select(*columns).order_by(*table.primary_key.columns)):
             h.update(repr(tuple(row)).encode())
@@ -37,22 +44,24 @@ def _fingerprint(session: Session) -> str:
 
 
 def test_the_same_seed_gives_the_same_network_and_another_seed_another(tmp_path):
-    a, b, c = _seeded(tmp_path / "a.sqlite"), _seeded(tmp_path / "b.sqlite"), _seeded(tmp_path / "c.sqlite", seed=8)
+    a, b, c = (_seeded(tmp_path / "a.sqlite", size=TINY_SEED), _seeded(tmp_path / "b.sqlite", size=TINY_SEED),
+               _seeded(tmp_path / "c.sqlite", seed=8, size=TINY_SEED))
     assert _fingerprint(a) == _fingerprint(b)
     assert _fingerprint(a) != _fingerprint(c)
 
 
 def test_seeding_twice_changes_nothing(tmp_path):
-    session = _seeded(tmp_path / "a.sqlite")
+    session = _seeded(tmp_path / "a.sqlite", size=TINY_SEED)
     before = _fingerprint(session)
-    assert demo.seed(session, now=NOW + timedelta(days=3), **SMALL_SEED) is False
+    assert demo.seed(session, now=NOW + timedelta(days=3), **TINY_SEED) is False
     session.commit()
     assert _fingerprint(session) == before
 
 
 @pytest.fixture(scope="module")
-def network(tmp_path_factory):
-    return _seeded(tmp_path_factory.mktemp("net") / "n.sqlite")
+def network(sqlite_template):
+    """The small demo network every web test starts from (seeded once per run)."""
+    return Session(create_engine(f"sqlite:///{sqlite_template}"))
 
 
 def test_the_network_is_the_size_of_a_real_one(network):
@@ -107,7 +116,7 @@ def test_the_seed_command_reports_progress_and_the_logins(tmp_path):
     from web import create_app
 
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 's.sqlite'}"})
-    result = app.test_cli_runner().invoke(args=["seed", "--seed", "3"])
+    result = app.test_cli_runner().invoke(args=["seed", "--seed", "3", "--days-ahead", "0", "--history-days", "1"])
     assert result.exit_code == 0, result.output
     assert "Demo network seeded." in result.output
     assert "reception-lyon-07" in result.output and "frontline-demo" in result.output
