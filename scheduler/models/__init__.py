@@ -9,12 +9,13 @@ from scheduler.models.feedback import STAGES, Feedback
 from scheduler.models.garage import Garage, OpeningHours
 from scheduler.models.override import KINDS, Override
 from scheduler.models.policy import Policy
+from scheduler.models.replay import Replay, ReplayPart
 from scheduler.models.technician import Absence, ShiftPattern, Skill, Technician
 from scheduler.models.user import GARAGE_ROLES, ROLES, ApiToken, User, UserSession
 
 __all__ = [
     "ACTIVE", "CHANNELS", "GARAGE_ROLES", "KINDS", "ROLES", "STAGES", "STATUSES", "URGENCIES",
     "Absence", "ApiToken", "Appointment", "Case", "CaseEvent", "Customer", "DirectLineRequest",
-    "DriveIn", "Feedback", "Garage", "JobType", "OpeningHours", "Override", "Policy", "ShiftPattern",
+    "DriveIn", "Feedback", "Garage", "JobType", "OpeningHours", "Override", "Policy", "Replay", "ReplayPart", "ShiftPattern",
     "Skill", "Symptom", "Technician", "User", "UserSession", "Vehicle",
 ]
