@@ -263,11 +263,41 @@ class _Builder:
                 if rnd.random() > 0.35:
                     continue
                 kind = kinds[(di + count) % len(kinds)] if rnd.random() < 0.5 else rnd.choice(kinds)
-                symptom = rnd.choice(p1 if kind in ("direct_line", "walk_in", "urgency_raise", "squeeze_in") else others)
+                symptom = rnd.choice(p1 if kind in ("direct_line", "walk_in", "drive_in", "urgency_raise", "squeeze_in")
+                                     else others)
                 self._override(kind, symptom, garage, day)
                 count += 1
             self.s.flush()
             self.progress("history", di + 1, len(weekdays))
+
+    def _rule_reasons(self, garage: Garage, saturated: bool, call_at: datetime, rule_start: datetime,
+                      job: JobType) -> list[dict]:
+        """Why the rules' offer was late, the way the optimizer says it: a full garage is mostly the home-garage
+        rule (a neighbour had room) with full lifts or no free technician; elsewhere the day's notice."""
+        rnd = self.rnd
+
+        def reason(code: str, hours: float | None, other: Garage | None = None) -> dict:
+            free_at = None if hours is None else (call_at + timedelta(hours=hours)).replace(second=0, microsecond=0)
+            return {"code": code, "free_at": free_at.isoformat() if free_at else None,
+                    "garage": other.id if other else None,
+                    "minutes": round((rule_start - free_at).total_seconds() / 60) if free_at else None}
+
+        if saturated:
+            neighbour = min((g for g in self.garages if g.id != garage.id),
+                            key=lambda g: (g.lat - garage.lat) ** 2 + (g.lon - garage.lon) ** 2)
+            out = [reason("rule_garages", rnd.choice([1, 2, 3, 24]), neighbour)]
+            roll = rnd.random()
+            if roll < 0.45 and job.needs_lift:
+                out.append(reason("lifts_full", rnd.choice([26, 48, 50])))
+            elif roll < 0.8:
+                out.append(reason("no_technician", None))
+            return out
+        roll = rnd.random()
+        if roll < 0.7:
+            return [reason("min_notice", rnd.choice([0.5, 1, 2, 3]))]
+        if roll < 0.85:
+            return [reason("outside_hours", rnd.choice([14, 16]))]
+        return [reason("travel", 1)] if roll < 0.92 else [reason("none", None)]
 
     def _override(self, kind: str, symptom: Symptom, garage: Garage, day: date) -> None:
         rnd = self.rnd
@@ -277,7 +307,7 @@ class _Builder:
             return
         call_at = datetime.combine(day, time(8, 30), ZONE).astimezone(timezone.utc) + timedelta(minutes=rnd.randrange(0, 300))
         garage_user, workshop_user = self.garage_users[garage.id]
-        by_garage = kind in ("walk_in", "squeeze_in")
+        by_garage = kind in ("walk_in", "squeeze_in")  # a drive-in is announced by the call centre
         actor = garage_user if by_garage else rnd.choice(self.operators)
         case = self._case(symptom, garage, call_at, channel="walk_in" if kind == "walk_in" else "call_centre", actor=actor)
         # What the rules offered then: saturated garages push it out by up to two weeks.
@@ -303,7 +333,8 @@ class _Builder:
                     if self._free(tech, start, start + timedelta(minutes=job.duration_minutes), job.needs_lift):
                         channel = {"direct_line": "direct_line", "walk_in": "walk_in"}.get(kind, "call_centre")
                         appt = self._appointment(case, tech, start, job, channel=channel,
-                                                 pinned=kind in ("direct_line", "squeeze_in", "walk_in", "manual_slot"))
+                                                 pinned=kind in ("direct_line", "squeeze_in", "walk_in", "drive_in",
+                                                                 "manual_slot"))
                         break
                     start += timedelta(minutes=15)
                 if appt:
@@ -323,6 +354,7 @@ class _Builder:
         override = Override(
             case=case, kind=kind, reason=reason, actor_id=actor.id, team=actor.team, urgency=symptom.urgency,
             created_at=call_at + timedelta(minutes=4), policy_id=self.policy.id, garage_id=garage.id,
+            rule_reasons=self._rule_reasons(garage, saturated, call_at, rule_start, job),
             rule_garage_id=garage.id, rule_technician_id=techs[0].id, rule_start=rule_start,
             rule_end=rule_start + timedelta(minutes=job.duration_minutes),
             result_garage_id=garage.id, result_technician_id=appt.technician_id, result_start=appt.start_at,
@@ -332,6 +364,15 @@ class _Builder:
         self.s.add(override)
         case.events.append(CaseEvent(at=override.created_at, kind="override",
                                      text=f"{kind.replace('_', ' ')}: {reason}", actor=actor))
+        if kind == "drive_in":
+            case.events.append(CaseEvent(at=override.created_at, kind="drive_in", actor=actor,
+                                         text=f"Drive-in announced at {garage.name}"))
+        if kind == "urgency_lower" and rnd.random() < 0.25:  # the car came back worse
+            later = self._case(rnd.choice([s for s in self.symptoms.values() if s.urgency == "P1"]), garage,
+                               min(call_at + timedelta(days=rnd.randint(2, 12)), self.now - timedelta(hours=1)),
+                               actor=rnd.choice(self.operators),
+                               status="done")
+            later.vehicle, later.customer = case.vehicle, case.customer
         if kind == "direct_line":
             answered = override.created_at + timedelta(minutes=rnd.randint(2, 14))
             self.s.add(DirectLineRequest(case=case, garage=garage, message=f"{symptom.label}. Can you take it today?",

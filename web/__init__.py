@@ -91,11 +91,12 @@ def register_blueprints(app: Flask) -> None:
     from web.auth.routes import bp as auth
     from web.operator.routes import bp as operator
     from web.planner.routes import bp as planner
+    from web.planner.routes import feedback_bp as feedback_page
     from web.reception.routes import bp as reception
     from web.workshop.routes import bp as workshop
 
     app.url_map.converters["int"] = RowId  # before the routes that use <int:...> are added
-    for blueprint in (auth, operator, reception, workshop, planner, admin, api):
+    for blueprint in (auth, operator, reception, workshop, planner, feedback_page, admin, api):
         app.register_blueprint(blueprint)
     csrf.exempt(api)  # the API checks CSRF itself, only for cookie-authenticated writes
 

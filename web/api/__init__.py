@@ -46,4 +46,4 @@ def require(*roles: str) -> None:
         abort(403, description=f"This needs the role {' or '.join(roles)}.")
 
 
-from web.api import cases, catalog, direct_line, openapi, session  # noqa: E402,F401  (routes register on import)
+from web.api import cases, catalog, direct_line, openapi, planner, session  # noqa: E402,F401  (routes register on import)
