@@ -33,6 +33,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_pyfile("config.py", silent=True)
         if os.environ.get("FRONTLINE_DATABASE_URL"):
             app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["FRONTLINE_DATABASE_URL"]
+        if os.environ.get("FRONTLINE_REDIS_URL"):  # replays then run on RQ workers (web/jobs.py)
+            app.config["REDIS_URL"] = os.environ["FRONTLINE_REDIS_URL"]
         app.config["SECRET_KEY"] = os.environ.get("FRONTLINE_SECRET_KEY") or app.config.get("SECRET_KEY") \
             or _instance_secret(Path(app.instance_path))
     else:

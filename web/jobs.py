@@ -7,7 +7,6 @@ page and the API read progress the same way whichever ran it.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 
@@ -20,7 +19,7 @@ _threads: dict[int, threading.Thread] = {}
 
 
 def redis_url() -> str | None:
-    return current_app.config.get("REDIS_URL") or os.environ.get("FRONTLINE_REDIS_URL") or None
+    return current_app.config.get("REDIS_URL") or None
 
 
 def runner() -> str:
@@ -56,12 +55,13 @@ def start_replay(replay_id: int) -> None:
 def replay_job(database_url: str, replay_id: int, names: list[str], wait_seconds: float = 30.0) -> None:
     """A replay's passes. Started as its request ends, it first waits for that request to commit the row."""
     from sqlalchemy import create_engine, select
+    from sqlalchemy.pool import NullPool
 
     from scheduler.models import Replay
     from scheduler.services import replays
 
     deadline = time.monotonic() + wait_seconds
-    probe = create_engine(database_url, poolclass=__import__("sqlalchemy.pool", fromlist=["NullPool"]).NullPool)
+    probe = create_engine(database_url, poolclass=NullPool)
     try:
         while True:
             with probe.connect() as conn:

@@ -69,8 +69,8 @@ def parse_params(data: dict) -> dict:
     return {"from": first.isoformat(), "to": last.isoformat(), "policy": changes}
 
 
-def create(session: Session, actor: User, data: dict, now: datetime, runner: str = "inline") -> Replay:
-    replay = Replay(status="queued", params=parse_params(data), runner=runner, created_by_id=actor.id,
+def create(session: Session, actor: User | None, data: dict, now: datetime, runner: str = "inline") -> Replay:
+    replay = Replay(status="queued", params=parse_params(data), runner=runner, created_by_id=actor.id if actor else None,
                     created_at=now, parts=[ReplayPart(name=name) for name in PASSES])
     session.add(replay)
     session.flush()
@@ -234,9 +234,14 @@ def figures(session: Session, replay: Replay, zone: ZoneInfo = NETWORK_ZONE) -> 
     passes = {p.name: p.starts or {} for p in replay.parts}
     garages = list(session.scalars(select(Garage).options(selectinload(Garage.opening_hours))))
 
+    days: dict[int, date] = {}
+
     def day_of(d: Demand) -> date:
-        nearest = min(garages, key=lambda g: (haversine_km(d.lat, d.lon, g.lat, g.lon), g.id))
-        return working_day(nearest, d.opened_at)
+        """The working day the call belongs to at the nearest garage: the target day of a P1."""
+        if d.case_id not in days:
+            nearest = min(garages, key=lambda g: (haversine_km(d.lat, d.lon, g.lat, g.lon), g.id))
+            days[d.case_id] = working_day(nearest, d.opened_at)
+        return days[d.case_id]
 
     def start_in(name: str, d: Demand) -> datetime | None:
         value = passes[name].get(str(d.case_id))

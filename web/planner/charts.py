@@ -27,7 +27,7 @@ def weekly(rows: list[dict], link, title: str) -> Markup:
     if not rows:
         return Markup("")
     height, top, bottom, left = 180, 18, 40, 34
-    step = max(22, min(60, 900 // len(rows)))
+    step = max(22, min(90, 1200 // len(rows)))
     width = left + step * len(rows) + 10
     peak = max([r["count"] for r in rows] + [1])
     scale = (height - top - bottom) / peak
