@@ -175,11 +175,11 @@ def load(session: Session, params: dict, zone: ZoneInfo = NETWORK_ZONE) -> World
     horizon = max([p.horizon_days for p in versions.versions] + [params["policy"].get("horizon_days", 0), 28])
     until = end + timedelta(days=horizon + 1)
     replayed = select(Case.id).where(Case.opened_at >= start, Case.opened_at < end)
-    bookings = sorted(session.execute(
+    bookings = sorted(tuple(row) for row in session.execute(
         select(Appointment.created_at, Appointment.technician_id, Appointment.start_at, Appointment.end_at,
                Appointment.lift)
         .where(Appointment.status != "cancelled", Appointment.end_at > start, Appointment.start_at < until,
-               Appointment.case_id.not_in(replayed))).tuples().all())
+               Appointment.case_id.not_in(replayed))))
     return World(cases, _plan(session, start, until, zone), bookings, versions, params["policy"])
 
 
