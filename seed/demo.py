@@ -380,14 +380,14 @@ class _Builder:
                                          created_by_id=actor.id, expires_at=override.created_at + timedelta(minutes=15),
                                          answered_at=answered, answered_by_id=workshop_user.id,
                                          answer=f"Yes, {appt.start_at.astimezone(ZONE):%H:%M}"))
-            case.events.append(CaseEvent(at=answered, kind="direct_line",
+            case.events.append(CaseEvent(at=answered, kind="direct_line_answer",
                                          text=f"{garage.name} accepted in {(answered - override.created_at).seconds // 60} min"))
             if rnd.random() < 0.3:  # an earlier attempt at a neighbour that said no
                 self.s.add(DirectLineRequest(case=case, garage=rnd.choice(self.garages), message="Immobilised customer",
                                              status=rnd.choice(["declined", "expired"]), created_by_id=actor.id,
-                                             created_at=override.created_at - timedelta(minutes=20),
-                                             expires_at=override.created_at - timedelta(minutes=5),
-                                             answered_at=override.created_at - timedelta(minutes=12),
+                                             created_at=call_at + timedelta(minutes=1),
+                                             expires_at=call_at + timedelta(minutes=16),
+                                             answered_at=call_at + timedelta(minutes=3),
                                              answer="No technician free today"))
         if started and rnd.random() < 0.6:
             for stage in ("booking", "wait", "reception", "repair"):

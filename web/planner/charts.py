@@ -66,14 +66,14 @@ def bars(rows: list[dict], link, title: str, limit: int = 12) -> Markup:
     rows = rows[:limit]
     if not rows:
         return Markup("")
-    label_w, bar_w, row_h = 210, 300, 24
+    label_w, bar_w, row_h = 180, 230, 24
     height = row_h * len(rows) + 30
     peak = max([r["count"] for r in rows] + [1])
     out = [f'<svg class="chart" role="img" viewBox="0 0 {label_w + bar_w + 50} {height}" '
            f'width="{label_w + bar_w + 50}" height="{height}" aria-label="{escape(title)}"><title>{escape(title)}</title>']
     for i, r in enumerate(rows):
         y = i * row_h + 4
-        text = r["label"] if len(r["label"]) <= 32 else r["label"][:31] + "…"
+        text = r["label"] if len(r["label"]) <= 28 else r["label"][:27] + "…"
         x = label_w
         segs = []
         for key, colour, name in SEGMENTS:

@@ -78,3 +78,29 @@ def label(group_by: str, key: str, garages: dict[str, str]) -> str:
 def week_range(key: str) -> tuple[date, date]:
     monday = date.fromisoformat(key)
     return monday, monday + timedelta(days=6)
+
+FIELDS = {
+    "rule.garages": _l("Garages the rules look at, nearest first"),
+    "rule.min_notice_minutes.P1": _l("Minimum notice for P1 (minutes)"),
+    "rule.min_notice_minutes.P2": _l("Minimum notice for P2 (minutes)"),
+    "rule.min_notice_minutes.P3": _l("Minimum notice for P3 (minutes)"),
+    "search_radius_km": _l("Search radius (km)"),
+    "horizon_days": _l("Booking horizon (days)"),
+    "p1_reserve_minutes": _l("Kept free for P1, per garage-day (technician minutes)"),
+    "same_day_visible": _l("Same-day slots visible to the call centre"),
+    "max_moves": _l("Most appointments a squeeze-in may move"),
+    "offers": _l("Offers shown per case"),
+    "allow_overbook": _l("Overbooking allowed, with a reason"),
+    "direct_line_expiry_minutes": _l("Direct line: minutes to answer"),
+    "travel_speed_kmh": _l("Customers’ travel speed (km/h)"),
+    "time_limit_seconds": _l("Optimizer time limit (seconds)"),
+    "weights.wait.P1": _l("Weight of a P1 minute of wait"),
+    "weights.wait.P2": _l("Weight of a P2 minute of wait"),
+    "weights.wait.P3": _l("Weight of a P3 minute of wait"),
+    "weights.travel_km": _l("Weight of a km of travel"),
+    "weights.move": _l("Weight of moving an appointment"),
+    "weights.shift_minute": _l("Weight of a minute an appointment moves"),
+    "weights.unplaced": _l("Weight of a case left unplaced"),
+}
+REQUEST_STATUSES = {"accepted": _l("accepted"), "declined": _l("declined"), "expired": _l("expired"),
+                    "open": _l("open")}

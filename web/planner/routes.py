@@ -94,7 +94,7 @@ def rules():
 def _timeline(case) -> list[dict]:
     """The case from call to feedback, from stored facts: what the planner needs to judge an override."""
     entries = [{"at": e.at, "kind": e.kind, "text": e.text, "actor": e.actor.team if e.actor else None}
-               for e in case.events if e.kind != "override"]
+               for e in case.events if e.kind not in ("override", "direct_line_answer")]  # told below, from facts
     garages = labels.garage_names()
     for o in db.session.scalars(select(Override).where(Override.case_id == case.id)):
         entries.append({"at": o.created_at, "kind": "override", "override": o,
@@ -137,7 +137,7 @@ def policy():
     versions = policies.versions(db.session)
     history = [(v, policies.differences(versions[i + 1], v) if i + 1 < len(versions) else [])
                for i, v in enumerate(versions)]
-    return render_template("planner/policy.html", current=current, fields=_field_rows(current), history=history,
+    return render_template("planner/policy.html", labels=labels, current=current, fields=_field_rows(current), history=history,
                            names=policies.creators(db.session, versions), error_field=request.args.get("field"))
 
 
@@ -181,7 +181,7 @@ REPLAY_FIELDS = ["rule.garages", "rule.min_notice_minutes.P1", "rule.min_notice_
 def replay_list():
     today = _today()
     current = policies.in_force(db.session, now())
-    return render_template("planner/replays.html", replays=replays.recent(db.session, 15),
+    return render_template("planner/replays.html", labels=labels, replays=replays.recent(db.session, 15),
                            current={p: policies.value_at(current, p) for p in REPLAY_FIELDS}, fields=REPLAY_FIELDS,
                            default_from=(today - timedelta(days=30)).isoformat(),
                            default_to=(today - timedelta(days=1)).isoformat(), runner=jobs.runner())
