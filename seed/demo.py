@@ -318,12 +318,16 @@ class _Builder:
             rule_day += timedelta(days=1)
         rule_start = datetime.combine(rule_day, time(rnd.choice([8, 9, 10, 14, 15])), ZONE)
         rule_start = rule_start.astimezone(timezone.utc)
-        case.events.append(CaseEvent(at=call_at + timedelta(minutes=1), kind="rule_offer",
-                                     text=f"Standard rules: {rule_start.astimezone(ZONE):%a %d %b %H:%M} at {garage.name}"))
-        # What people achieved: mostly the same day; sometimes worse than the rules.
-        lost = rnd.random() < 0.12
-        delay_days = rule_days + rnd.randint(1, 3) if lost else (0 if symptom.urgency == "P1" else rnd.randint(0, 2))
-        target_day = day + timedelta(days=delay_days)
+        rule_event = CaseEvent(at=call_at + timedelta(minutes=1), kind="rule_offer",
+                               text=f"Standard rules: {rule_start.astimezone(ZONE):%a %d %b %H:%M} at {garage.name}")
+        case.events.append(rule_event)
+        # What people achieved: mostly the same day; sometimes worse than the rules, sometimes just what the rules
+        # had (the customer could not come sooner: a tie).
+        roll = rnd.random()
+        lost, tie = roll < 0.12, 0.12 <= roll < 0.2 and kind not in ("urgency_lower", "squeeze_in")
+        delay_days = rule_days + rnd.randint(1, 3) if lost else rule_days if tie else (
+            0 if symptom.urgency == "P1" else rnd.randint(0, 2))
+        target_day = rule_day if tie else day + timedelta(days=delay_days)
         appt = None
         for tech in rnd.sample(techs, len(techs)):
             for s0, e0 in tech.shifts_on(target_day):
@@ -343,6 +347,9 @@ class _Builder:
                 break
         if appt is None:
             return
+        if tie:  # the rules offered the very slot people booked
+            rule_start = appt.start_at
+            rule_event.text = f"Standard rules: {rule_start.astimezone(ZONE):%a %d %b %H:%M} at {garage.name}"
         moved, knock_on = [], 0
         if kind == "squeeze_in":
             for _ in range(rnd.randint(1, 3)):

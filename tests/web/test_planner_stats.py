@@ -231,3 +231,21 @@ def test_planner_api_is_for_planners_and_admins(client, auth, known):
     assert client.get("/api/v1/stats/rules").status_code == 200
     assert client.get("/api/v1/stats/overrides?group_by=colour").status_code == 400
     assert client.get("/api/v1/overrides?from=yesterday").get_json()["error"]["details"]["field"] == "from"
+
+
+@pytest.mark.parametrize("path", ["/planner/", "/planner/overrides", "/planner/rules", "/planner/policy",
+                                  "/planner/replays", "/planner/cases/1"])
+def test_the_planner_pages_are_for_planners_and_admins(client, auth, path):
+    auth.login("operator")
+    assert client.get(path).status_code == 403
+    auth.login("admin")
+    assert client.get(path).status_code == 200
+
+
+def test_the_pages_read_in_french(client, auth, known):
+    auth.login("planner")
+    page = client.get("/planner/", query_string=PERIOD, headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Les équipes ont-elles battu les règles" in page and "Semaine du 1 mars" in page
+    assert "Envoyé au garage (centre d’appels)" in page
+    assert client.get("/api/v1/stats/rules", query_string=PERIOD,
+                      headers={"Accept-Language": "fr"}).get_json()[0]["label"] == "Ponts pleins"

@@ -86,5 +86,5 @@ def bars(rows: list[dict], link, title: str, limit: int = 12) -> Markup:
                    f'<rect x="0" y="{y - 2}" width="{label_w + bar_w + 50}" height="{row_h - 4}" class="hit"/>'
                    f'<text x="{label_w - 8}" y="{y + 12}" class="axis" text-anchor="end">{escape(text)}</text>'
                    f'{"".join(segs)}<text x="{x + 6:.1f}" y="{y + 12}" class="value">{r["count"]}</text></a>')
-    out.append(f'<g transform="translate({label_w},{height - 14})">{_legend(bar_w, 0)}</g></svg>')
+    out.append(f'<g transform="translate(20,{height - 14})">{_legend(bar_w, 0)}</g></svg>')
     return Markup("".join(out))
