@@ -45,14 +45,37 @@ class Offer:
 
 
 @dataclass(frozen=True)
+class LateReason:
+    """One fact of why the rule offer is not earlier; planners count them to see which rule costs what.
+
+    code:
+    - `min_notice`: the minimum notice (`minutes`); a home garage is free at `free_at` otherwise.
+    - `rule_garages`: the rules look at the first `minutes` candidate garages only; `garage`,
+      another candidate, is free at `free_at`.
+    - `lifts_full`: every lift is taken; a technician is free at `free_at` otherwise.
+    - `no_technician`: no qualified technician is free earlier.
+    - `travel`: the customer cannot be at `garage` earlier: the start is their arrival, `minutes`
+      of travel after now.
+    - `none`: nothing: the rule offer is the first possible slot.
+    """
+
+    code: str
+    free_at: int | None = None
+    garage: str | None = None
+    minutes: int | None = None
+
+
+@dataclass(frozen=True)
 class RuleOffer:
     request: str
     garage: str
     technician: str
     start: int
     end: int
-    # Why the rules could not offer earlier: the counterfactual must be explainable.
+    # Why the rules could not offer earlier: the counterfactual must be explainable, in words
+    # (the JSON answer) and as facts (`reasons`).
     late_because: str = ""
+    reasons: tuple[LateReason, ...] = ()
 
 
 @dataclass
@@ -102,7 +125,8 @@ class Answer:
             rule_offers=[
                 None if ro is None else
                 {"request": ro.request, "garage": ro.garage, "technician": ro.technician,
-                 "start": at(ro.start), "end": at(ro.end), "late_because": ro.late_because}
+                 "start": at(ro.start), "end": at(ro.end), "late_because": ro.late_because,
+                 "reasons": [_reason_dict(reason, at) for reason in ro.reasons]}
                 for ro in self.rule_offers
             ],
         )
@@ -111,6 +135,17 @@ class Answer:
         if self.notes:
             doc["notes"] = list(self.notes)
         return doc
+
+
+def _reason_dict(reason: LateReason, at) -> dict[str, Any]:
+    doc: dict[str, Any] = {"code": reason.code}
+    if reason.free_at is not None:
+        doc["free_at"] = at(reason.free_at)
+    if reason.garage is not None:
+        doc["garage"] = reason.garage
+    if reason.minutes is not None:
+        doc["minutes"] = reason.minutes
+    return doc
 
 
 def answer_from_dict(doc: Any) -> Answer:

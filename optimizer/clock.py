@@ -24,7 +24,10 @@ def parse_instant(text: str | datetime) -> tuple[datetime, int]:
             raise ValueError(f"{text!r} is not an ISO 8601 time") from None
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{text!r} has no UTC offset")
-    seconds = moment.timestamp()
+    try:
+        seconds = moment.timestamp()
+    except (OverflowError, ValueError):
+        raise ValueError(f"{text!r} is out of range") from None
     return moment, int(seconds // 60)
 
 

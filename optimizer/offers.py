@@ -1,18 +1,23 @@
 """Offers: each request alone against the plan, the cheapest single placements, exactly.
 
-Within one garage the cost only grows with the start, so the k cheapest offers are
-among each garage's k earliest distinct starts; garages are visited nearest first and
-dropped once their travel cost alone cannot beat the k-th offer found.
+Within one garage the cost only grows with the start, so a garage's offers come from its
+distinct starts, earliest first. The garages are searched best-first: each enters a heap keyed
+by a lower bound on its cost (its travel, and the wait until the customer can be there), and is
+only looked into when that bound is the cheapest thing left. Looking into it gives its first
+real offer; taking an offer brings in the garage's next one. The search stops at the k-th offer
+taken, so a P1 looks only at the few garages that can start soonest, and the answer is the one
+an exhaustive scan of every candidate garage gives (ties included: cost, then start, then the
+garage's place in the candidate order, then technician id).
 """
 
 from __future__ import annotations
 
-import heapq
+from heapq import heapify, heappop, heappush
 
 from optimizer.answer import Offer, Unplaced
 from optimizer.clock import grid_ceil
 from optimizer.freetime import FreeTime
-from optimizer.problem import Problem, Request
+from optimizer.problem import Problem, Request, Technician
 
 
 def offer_cost(problem: Problem, request: Request, start: int, km: float) -> float:
@@ -20,55 +25,70 @@ def offer_cost(problem: Problem, request: Request, start: int, km: float) -> flo
     return problem.wait_weight(request.urgency) * (start - request.origin) + weights.travel_km * km
 
 
+def garage_lower(problem: Problem, request: Request, km: float) -> int:
+    """The first grid start the request may have at a garage `km` away: earliest, and the customer there."""
+    lower = request.earliest
+    if request.location is not None and problem.policy.travel_speed_kmh is not None:
+        lower = max(lower, problem.arrival_after_km(km))
+    return grid_ceil(lower, problem.slot)
+
+
+class GarageStarts:
+    """One garage's distinct starts for a request, earliest first, each with its first technician by id."""
+
+    def __init__(self, free: FreeTime, techs: list[Technician], request: Request, lower: int, upper: int | None):
+        self.free, self.request, self.upper = free, request, upper
+        heap = []
+        for tech in techs:
+            if request.skill in tech.skills:
+                start = free.first_start(tech.id, request.duration, request.lift, lower, upper)
+                if start is not None:
+                    heap.append((start, tech.id))
+        heapify(heap)
+        self.heap = heap
+
+    def next(self) -> tuple[int, str] | None:
+        heap = self.heap
+        if not heap:
+            return None
+        start, first = heap[0]
+        after = start + self.free.slot
+        while heap and heap[0][0] == start:
+            _, tech = heappop(heap)
+            later = self.free.first_start(tech, self.request.duration, self.request.lift, after, self.upper)
+            if later is not None:
+                heappush(heap, (later, tech))
+        return start, first
+
+
 def offers_for(problem: Problem, free: FreeTime, request: Request, limit: int) -> list[Offer]:
-    lower = grid_ceil(request.earliest, problem.slot)
-    if request.latest is not None and lower > request.latest:
-        return []
     candidates = problem.candidate_garages(request)
-    order = sorted(range(len(candidates)), key=lambda i: (candidates[i][1], i))
-    wait_floor = problem.wait_weight(request.urgency) * (lower - request.origin)
-    best: list[_Worst] = []  # heap of the `limit` best offers, worst on top
-    for rank in order:
+    wait_w = problem.wait_weight(request.urgency)
+    travel_w = problem.policy.weights.travel_km
+    latest = request.latest
+    # (cost key, start, candidate rank, technician, garage's starts); a bound has no technician
+    # yet (''), which sorts it before any real offer of its garage with the same cost and start.
+    heap: list[tuple] = []
+    for rank, (garage, km) in enumerate(candidates):
+        lower = garage_lower(problem, request, km)
+        if latest is None or lower <= latest:
+            heap.append((round(wait_w * (lower - request.origin) + travel_w * km, 9), lower, rank, "", None))
+    heapify(heap)
+    by_garage = problem.technicians_by_garage
+    found: list[Offer] = []
+    while heap and len(found) < limit:
+        _, start, rank, tech, starts = heappop(heap)
         garage, km = candidates[rank]
-        travel = problem.policy.weights.travel_km * km
-        if len(best) == limit and travel + wait_floor > best[0].key[0] + 1e-9:
-            break  # nearest first: no farther garage can do better either
-        starts: dict[int, str] = {}
-        for tech in problem.technicians_by_garage[garage]:
-            if request.skill not in tech.skills:
-                continue
-            for n, start in enumerate(free.starts(tech.id, request.duration, request.lift,
-                                                  lower, request.latest)):
-                if start not in starts or tech.id < starts[start]:
-                    starts[start] = tech.id
-                if n + 1 == limit:
-                    break
-        for start in sorted(starts)[:limit]:
-            key = (round(offer_cost(problem, request, start, km), 9), start, rank, starts[start])
-            if len(best) < limit:
-                heapq.heappush(best, _Worst(key, garage, km))
-            elif key < best[0].key:
-                heapq.heapreplace(best, _Worst(key, garage, km))
-            else:
-                break  # later starts here cost more
-    ranked = sorted(best, key=lambda n: n.key)
-    return [
-        Offer(request.id, i + 1, n.garage, n.key[3], n.key[1], n.key[1] + request.duration,
-              offer_cost(problem, request, n.key[1], n.km), n.km)
-        for i, n in enumerate(ranked)
-    ]
-
-
-class _Worst:
-    """Heap entry ordered worst-first, so the heap's top is the offer to drop."""
-
-    __slots__ = ("key", "garage", "km")
-
-    def __init__(self, key: tuple, garage: str, km: float):
-        self.key, self.garage, self.km = key, garage, km
-
-    def __lt__(self, other: _Worst) -> bool:
-        return self.key > other.key
+        if starts is None:
+            starts = GarageStarts(free, by_garage[garage], request, start, latest)
+        else:
+            cost = offer_cost(problem, request, start, km)
+            found.append(Offer(request.id, len(found) + 1, garage, tech, start, start + request.duration, cost, km))
+        following = starts.next()
+        if following is not None:
+            start, tech = following
+            heappush(heap, (round(offer_cost(problem, request, start, km), 9), start, rank, tech, starts))
+    return found
 
 
 def unplaced_reason(problem: Problem, request: Request) -> str:

@@ -8,8 +8,7 @@ from optimizer.answer import Answer
 from optimizer.freetime import FreeTime
 from optimizer.offers import offers_for, unplaced
 from optimizer.problem import Problem
-from optimizer.rule import rule_offer
-from optimizer.squeeze import plan
+from optimizer.rule import rule_offers
 
 DEFAULT_WORKERS = 8
 
@@ -37,7 +36,9 @@ def solve(problem: Problem, time_limit: float | None = None, workers: int = DEFA
     if problem.mode == "offers":
         answer = solve_offers(problem, free)
     else:
+        from optimizer.squeeze import plan  # OR-Tools is loaded only when a model is solved
+
         answer = plan(problem, limit, workers=workers, seed=seed)
-    answer.rule_offers = [rule_offer(problem, free, r) for r in problem.requests]
+    answer.rule_offers = rule_offers(problem, free)
     answer.solve_seconds = time.perf_counter() - started
     return answer

@@ -20,7 +20,7 @@ from optimizer.answer import Answer, Move, Placement, Unplaced
 from optimizer.baseline import no_move_plan
 from optimizer.clock import grid_ceil, grid_floor
 from optimizer.freetime import Span, merge, saturated, subtract
-from optimizer.offers import unplaced
+from optimizer.offers import garage_lower, unplaced
 from optimizer.problem import Appointment, Problem, Request, Technician
 
 SCALE = 1000  # objective units per cost unit: the format's costs have fractional km
@@ -136,10 +136,11 @@ class PlanModel:
             wait_w = p.wait_weight(r.urgency)
             doms: dict[str, tuple[list, str, float]] = {}
             for garage, km in p.candidate_garages(r):
+                at_garage = garage_lower(p, r, km)  # the customer cannot be there earlier
                 for tech in p.technicians_by_garage[garage]:
                     if r.skill not in tech.skills:
                         continue
-                    dom = self._domain(self._free(tech, r.lift), r.duration, lower, r.latest)
+                    dom = self._domain(self._free(tech, r.lift), r.duration, at_garage, r.latest)
                     if dom:
                         doms[tech.id] = (dom, garage, km)
             lo = (lower - self.origin) // self.slot

@@ -6,9 +6,7 @@ Independent of the solver: it never builds a model, so it can judge the solver.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 from optimizer.answer import Answer, Placement
 from optimizer.problem import Problem
@@ -71,6 +69,8 @@ def check_plan(problem: Problem, answer: Answer) -> Check:
             bad.append(f"{where}: start is off the {problem.slot}-minute grid")
         if pl.start < problem.now_exact or pl.start < r.origin:
             bad.append(f"{where}: starts before now or before its earliest")
+        elif pl.garage in problem.garages and pl.start < problem.arrival(r, pl.garage):
+            bad.append(f"{where}: starts before the customer can be at {pl.garage}")
         if r.latest is not None and pl.start > r.latest:
             bad.append(f"{where}: starts after its latest")
         if not _inside_a_shift(problem, pl.technician, pl.start, pl.start + r.duration):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, MetaData
@@ -46,12 +47,21 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def harden_sqlite(engine) -> None:
-    """Serialize SQLite writers: every transaction starts IMMEDIATE and waits its turn.
+# Whether the work in progress may write. A read-only unit (a GET request) begins a plain, deferred
+# transaction on SQLite, which takes no lock: with WAL, readers never wait for writers nor block them.
+may_write: ContextVar[bool] = ContextVar("may_write", default=True)
+
+# How long a SQLite writer waits for the one write lock before giving up ("database is locked").
+BUSY_TIMEOUT_MS = 5000
+
+
+def harden_sqlite(engine, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+    """Serialize SQLite writers: a writing transaction starts IMMEDIATE and waits its turn.
 
     pysqlite's own transaction handling is switched off (SQLAlchemy's documented recipe),
     so that a booking's check and insert happen under the write lock, and a second
-    writer waits (busy timeout) instead of failing with "database is locked".
+    writer waits (busy timeout) instead of failing with "database is locked". Reads
+    (`may_write` false) begin deferred and take no lock.
     """
     from sqlalchemy import event
 
@@ -63,11 +73,11 @@ def harden_sqlite(engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if may_write.get() else "BEGIN")

@@ -45,3 +45,7 @@ class Invalid(DomainError):
 
 class AlreadyAnswered(Conflict):
     code = "already_answered"
+
+
+class AlreadyBooked(Conflict):
+    code = "already_booked"

@@ -71,7 +71,8 @@ OVERRIDE_REASONS = {
     "direct_line": ["P1 with no slot within target", "Foreman can look at it today", "Immobilised on the ring road"],
     "squeeze_in": ["Short job, fits between two services", "Safety issue, cannot wait"],
     "walk_in": ["Drove in with an engine fault warning", "Arrived on a flat tyre"],
-    "drive_in": ["Told to drive to the nearest garage now", "Warning light red: customer sent to the garage"],
     "manual_slot": ["Customer can only come early morning", "Same slot as a sibling vehicle"],
     "overbook": ["Second technician finishing early", "Quick check during a long job"],
+    "drive_in": ["Customer told to come now: immobilised nearby", "Warning light, garage five minutes away"],
+    "rebook": ["Customer can only come later in the week", "Moved nearer to the customer's work"],
 }

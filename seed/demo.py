@@ -160,7 +160,8 @@ class _Builder:
                     lat=round(garage.lat + rnd.uniform(-0.03, 0.03), 5), lon=round(garage.lon + rnd.uniform(-0.03, 0.03), 5),
                     channel=channel, status=status, opened_at=opened_at, opened_by_id=actor.id if actor else None)
         case.events.append(CaseEvent(at=opened_at, kind="call" if channel == "call_centre" else channel,
-                                     text=f"{symptom.label} — {vehicle.model} {plate}", actor=actor))
+                                     data={"symptom": symptom.code, "plate": plate, "model": vehicle.model},
+                                     actor=actor))
         self.s.add(case)
         self.case_count += 1
         return case
@@ -208,7 +209,8 @@ class _Builder:
         case.status = {"done": "done", "cancelled": "cancelled", "no_show": "cancelled",
                        "in_progress": "in_progress"}.get(status, "booked")
         case.events.append(CaseEvent(at=case.opened_at + timedelta(minutes=3), kind="booking",
-                                     text=f"Booked {tech.garage.name}, {start.astimezone(ZONE):%a %d %b %H:%M}"))
+                                     data={"garage": tech.garage_id, "technician": tech.id,
+                                           "start": start.isoformat()}))
         self.s.add(appt)
         return appt
 
@@ -319,7 +321,8 @@ class _Builder:
         rule_start = datetime.combine(rule_day, time(rnd.choice([8, 9, 10, 14, 15])), ZONE)
         rule_start = rule_start.astimezone(timezone.utc)
         rule_event = CaseEvent(at=call_at + timedelta(minutes=1), kind="rule_offer",
-                               text=f"Standard rules: {rule_start.astimezone(ZONE):%a %d %b %H:%M} at {garage.name}")
+                               data={"garage": garage.id, "start": rule_start.isoformat(),
+                                     "wait_minutes": round((rule_start - call_at).total_seconds() / 60)})
         case.events.append(rule_event)
         # What people achieved: mostly the same day; sometimes worse than the rules, sometimes just what the rules
         # had (the customer could not come sooner: a tie).
@@ -349,7 +352,8 @@ class _Builder:
             return
         if tie:  # the rules offered the very slot people booked
             rule_start = appt.start_at
-            rule_event.text = f"Standard rules: {rule_start.astimezone(ZONE):%a %d %b %H:%M} at {garage.name}"
+            rule_event.data = {**rule_event.data, "start": rule_start.isoformat(),
+                               "wait_minutes": round((rule_start - call_at).total_seconds() / 60)}
         moved, knock_on = [], 0
         if kind == "squeeze_in":
             for _ in range(rnd.randint(1, 3)):
@@ -369,11 +373,11 @@ class _Builder:
             actual_start=started, actual_end=appt.finished_at if started else None,
         )
         self.s.add(override)
-        case.events.append(CaseEvent(at=override.created_at, kind="override",
-                                     text=f"{kind.replace('_', ' ')}: {reason}", actor=actor))
+        case.events.append(CaseEvent(at=override.created_at, kind="override", data={"kind": kind, "reason": reason},
+                                     actor=actor))
         if kind == "drive_in":
             case.events.append(CaseEvent(at=override.created_at, kind="drive_in", actor=actor,
-                                         text=f"Drive-in announced at {garage.name}"))
+                                         data={"garage": garage.id, "expected_at": appt.start_at.isoformat()}))
         if kind == "urgency_lower" and rnd.random() < 0.25:  # the car came back worse
             later = self._case(rnd.choice([s for s in self.symptoms.values() if s.urgency == "P1"]), garage,
                                min(call_at + timedelta(days=rnd.randint(2, 12)), self.now - timedelta(hours=1)),
@@ -388,7 +392,9 @@ class _Builder:
                                          answered_at=answered, answered_by_id=workshop_user.id,
                                          answer=f"Yes, {appt.start_at.astimezone(ZONE):%H:%M}"))
             case.events.append(CaseEvent(at=answered, kind="direct_line_answer",
-                                         text=f"{garage.name} accepted in {(answered - override.created_at).seconds // 60} min"))
+                                         data={"garage": garage.id, "accepted": True,
+                                               "seconds": round((answered - override.created_at).total_seconds()),
+                                               "start": appt.start_at.isoformat()}))
             if rnd.random() < 0.3:  # an earlier attempt at a neighbour that said no
                 self.s.add(DirectLineRequest(case=case, garage=rnd.choice(self.garages), message="Immobilised customer",
                                              status=rnd.choice(["declined", "expired"]), created_by_id=actor.id,

@@ -68,12 +68,14 @@ def _driver(url: str) -> str:
 
 def register_extensions(app: Flask) -> None:
     from scheduler.db import harden_sqlite
-    from web import auth
+    from web import auth, inputs, transaction
     from web.i18n import select_locale
 
+    transaction.register(app)  # first: the request's read or write intent is known before anything queries
+    inputs.register(app)
     db.init_app(app)
     with app.app_context():
-        harden_sqlite(db.engine)
+        harden_sqlite(db.engine, app.config.get("SQLITE_BUSY_TIMEOUT_MS", 5000))
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

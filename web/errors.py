@@ -3,22 +3,53 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from scheduler.errors import DomainError
+from scheduler.errors import DomainError, SlotTaken
+from scheduler.services.capacity import refused_by_guard
 from web.extensions import db
 
 CODES = {400: "bad_request", 401: "not_logged_in", 403: "forbidden", 404: "not_found",
          405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
-         422: "rule_broken", 429: "too_many_requests", 500: "internal_error"}
+         422: "rule_broken", 429: "too_many_requests", 500: "internal_error", 503: "unavailable"}
+RETRY_AFTER_SECONDS = 5
 
 
-def error_response(status: int, code: str, message: str, details: dict | None = None):
+def error_response(status: int, code: str, message: str, details: dict | None = None, headers: dict | None = None):
     if request.path.startswith("/api/"):
         body = {"error": {"code": code, "message": message, "details": details or {}}}
-        return jsonify(body), status
-    return render_template("error.html", status=status, code=code, message=message, details=details or {}), status
+        return jsonify(body), status, headers or {}
+    return render_template("error.html", status=status, code=code, message=message,
+                           details=details or {}), status, headers or {}
+
+
+def database_error(exc: SQLAlchemyError):
+    """A write the database refused (capacity: 409), or a database that cannot answer now (503)."""
+    if isinstance(exc, IntegrityError) and refused_by_guard(exc):
+        taken = SlotTaken("That slot was just taken: reload to see what is free.")
+        return error_response(taken.status, taken.code, taken.message)
+    if isinstance(exc, DBAPIError) and not isinstance(exc, IntegrityError):
+        return unavailable()
+    from flask import current_app
+
+    current_app.logger.error("database error: %s", exc)
+    return error_response(500, "internal_error", "Something went wrong on our side; nothing was saved.")
+
+
+def unavailable():
+    """503 that needs neither the database nor the logged-in user: the database may be what is down."""
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    locale = request.accept_languages.best_match(["fr", "en"]) or "fr"
+    with force_locale(locale):  # the user's own language setting is in the database
+        message = _("The database is busy or unreachable; nothing was saved. Try again in a few seconds.")
+        if request.path.startswith("/api/"):
+            return jsonify({"error": {"code": "unavailable", "message": message, "details": {}}}), 503, headers
+        return render_template("unavailable.html", status=503, title=_("Unavailable"), message=message,
+                               retry=_("Try again"), locale=locale), 503, headers
 
 
 def register(app: Flask) -> None:
@@ -36,10 +67,23 @@ def register(app: Flask) -> None:
     def http_error(exc: HTTPException):
         db.session.rollback()
         status = exc.code or 500
-        return error_response(status, CODES.get(status, "error"), exc.description or exc.name)
+        headers = {"Allow": ", ".join(exc.valid_methods)} if getattr(exc, "valid_methods", None) else None
+        return error_response(status, CODES.get(status, "error"), exc.description or exc.name, headers=headers)
+
+    @app.errorhandler(SQLAlchemyError)
+    def sql_error(exc: SQLAlchemyError):
+        _safe_rollback()
+        return database_error(exc)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
-        db.session.rollback()
+        _safe_rollback()
         app.logger.exception("unexpected error")
         return error_response(500, "internal_error", "Something went wrong on our side; nothing was saved.")
+
+
+def _safe_rollback() -> None:
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session.remove()  # the connection itself is gone: start afresh next time

@@ -83,11 +83,23 @@ def plain_times(text: str) -> str:
     return _INSTANT.sub(lambda m: f"{format_date(date.fromisoformat(m[1]), 'EEE d MMM')} {m[2]}", text)
 
 
+def event_text(event, names) -> str:
+    from web.timeline import describe
+
+    return describe(event, names, str(get_locale() or "en"))
+
+
+def event_kind(kind: str) -> str:
+    from web.timeline import kind_label
+
+    return kind_label(kind)
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(local_time=local_time, local_datetime=local_datetime, local_when=local_when,
                                  day_label=day_label, minutes_label=minutes_label, wait_label=wait_label,
                                  seconds_label=seconds_label, garage_names=garage_names,
-                                 plain_times=plain_times)
+                                 plain_times=plain_times, event_text=event_text, event_kind=event_kind)
 
     @app.context_processor
     def globals_():

@@ -31,7 +31,7 @@ class Appointment(Base):
     status: Mapped[str] = mapped_column(String(20), default="booked")
     channel: Mapped[str] = mapped_column(String(20), default="call_centre")
     pinned: Mapped[bool] = mapped_column(default=False)
-    # An overbooking a person chose (an override of kind "overbook"): exempt from the guard.
+    # An overlap a person chose, with a reason (an override): the only way past the capacity guard.
     overbooked: Mapped[bool] = mapped_column(default=False)
     flex_minutes: Mapped[int] = mapped_column(default=60)
     lift: Mapped[bool] = mapped_column(default=True)
@@ -62,40 +62,101 @@ class Appointment(Base):
         }
 
 
-_ACTIVE_SQL = "status IN ('booked', 'checked_in', 'in_progress') AND NOT overbooked"
+# The database has the last word on capacity, whatever path writes (scheduler/services/capacity.py is the
+# application's side of the same rule). An active appointment that is not a consented overbooking may overlap
+# no other active appointment of its technician (overbooked ones included), and, when it needs a lift, may not
+# take its garage past its lifts. Overbooked rows are a person's explicit decision and pass.
+# A status change that takes no new time (check-in, start) is not re-checked: it was checked when booked.
+_ACTIVE = "('booked', 'checked_in', 'in_progress')"
+TECHNICIAN_BUSY = "appointment_no_double_booking"
+LIFTS_FULL = "appointment_lifts_full"
 
-# PostgreSQL: an exclusion constraint over (technician, time range), the reference pattern.
-NO_DOUBLE_BOOKING_PG = [
+# PostgreSQL: the exclusion constraint (race-free by construction) for plain bookings, and a trigger for what
+# it cannot say (a plain booking on top of an overbooked one; lift capacity). The trigger takes a lock per garage,
+# so two bookings at one garage are checked one after the other and each sees the other once committed.
+GUARD_PG = [
     "CREATE EXTENSION IF NOT EXISTS btree_gist",
     "ALTER TABLE appointment ADD CONSTRAINT appointment_no_double_booking EXCLUDE USING gist "
     "(technician_id WITH =, tstzrange(start_at, end_at, '[)') WITH &&) "
-    f"WHERE ({_ACTIVE_SQL})",
+    f"WHERE (status IN {_ACTIVE} AND NOT overbooked)",
+    f"""
+CREATE OR REPLACE FUNCTION appointment_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    capacity integer;
+    peak integer;
+BEGIN
+    IF NEW.status NOT IN {_ACTIVE} THEN
+        RETURN NEW;
+    END IF;
+    IF TG_OP = 'UPDATE' AND OLD.status IN {_ACTIVE} AND NEW.technician_id = OLD.technician_id
+       AND NEW.garage_id = OLD.garage_id AND NEW.start_at = OLD.start_at AND NEW.end_at = OLD.end_at
+       AND NEW.lift = OLD.lift AND NEW.overbooked = OLD.overbooked THEN
+        RETURN NEW;
+    END IF;
+    PERFORM pg_advisory_xact_lock(hashtext('frontline.garage:' || NEW.garage_id));
+    IF NEW.overbooked THEN
+        RETURN NEW;
+    END IF;
+    IF EXISTS (SELECT 1 FROM appointment o
+               WHERE o.technician_id = NEW.technician_id AND o.id <> NEW.id AND o.status IN {_ACTIVE}
+                 AND o.start_at < NEW.end_at AND NEW.start_at < o.end_at) THEN
+        RAISE EXCEPTION '{TECHNICIAN_BUSY}' USING ERRCODE = '23P01', CONSTRAINT = '{TECHNICIAN_BUSY}';
+    END IF;
+    IF NEW.lift THEN
+        SELECT g.lifts INTO capacity FROM garage g WHERE g.id = NEW.garage_id;
+        SELECT COALESCE(MAX((SELECT COUNT(*) FROM appointment o
+                             WHERE o.garage_id = NEW.garage_id AND o.lift AND o.id <> NEW.id
+                               AND o.status IN {_ACTIVE} AND o.start_at <= p.t AND p.t < o.end_at)), 0)
+          INTO peak
+          FROM (SELECT NEW.start_at AS t
+                UNION SELECT o.start_at FROM appointment o
+                 WHERE o.garage_id = NEW.garage_id AND o.lift AND o.id <> NEW.id AND o.status IN {_ACTIVE}
+                   AND o.start_at > NEW.start_at AND o.start_at < NEW.end_at) p;
+        IF peak + 1 > capacity THEN
+            RAISE EXCEPTION '{LIFTS_FULL}' USING ERRCODE = '23P01', CONSTRAINT = '{LIFTS_FULL}';
+        END IF;
+    END IF;
+    RETURN NEW;
+END $$""",
+    "CREATE TRIGGER appointment_guard BEFORE INSERT OR UPDATE ON appointment "
+    "FOR EACH ROW EXECUTE FUNCTION appointment_guard()",
 ]
 
-# SQLite: triggers run inside the writing transaction, and SQLite has one writer at a time,
-# so the check and the write cannot interleave with another booking.
-_SQLITE_GUARD = """
-CREATE TRIGGER appointment_no_double_booking_{op} BEFORE {event} ON appointment
-WHEN NEW.status IN ('booked', 'checked_in', 'in_progress') AND NOT NEW.overbooked
+# SQLite: one writer at a time (every write transaction is BEGIN IMMEDIATE), so a trigger's check and the
+# write cannot interleave with another booking.
+_SQLITE_GUARD = f"""
+CREATE TRIGGER appointment_guard_{{op}} BEFORE {{event}} ON appointment
+WHEN NEW.status IN {_ACTIVE} AND NOT NEW.overbooked {{changed}}
 BEGIN
-    SELECT RAISE(ABORT, 'appointment_no_double_booking')
+    SELECT RAISE(ABORT, '{TECHNICIAN_BUSY}')
     WHERE EXISTS (
-        SELECT 1 FROM appointment other
-        WHERE other.technician_id = NEW.technician_id
-          AND other.id IS NOT NEW.id
-          AND other.status IN ('booked', 'checked_in', 'in_progress') AND NOT other.overbooked
-          AND other.start_at < NEW.end_at AND NEW.start_at < other.end_at
+        SELECT 1 FROM appointment o
+        WHERE o.technician_id = NEW.technician_id AND o.id IS NOT NEW.id AND o.status IN {_ACTIVE}
+          AND o.start_at < NEW.end_at AND NEW.start_at < o.end_at
     );
+    SELECT RAISE(ABORT, '{LIFTS_FULL}')
+    WHERE NEW.lift AND 1 + (
+        SELECT COALESCE(MAX((SELECT COUNT(*) FROM appointment o
+                             WHERE o.garage_id = NEW.garage_id AND o.lift AND o.id IS NOT NEW.id
+                               AND o.status IN {_ACTIVE} AND o.start_at <= p.t AND p.t < o.end_at)), 0)
+        FROM (SELECT NEW.start_at AS t
+              UNION SELECT o.start_at FROM appointment o
+               WHERE o.garage_id = NEW.garage_id AND o.lift AND o.id IS NOT NEW.id AND o.status IN {_ACTIVE}
+                 AND o.start_at > NEW.start_at AND o.start_at < NEW.end_at) p
+    ) > (SELECT lifts FROM garage WHERE id = NEW.garage_id);
 END
 """
-NO_DOUBLE_BOOKING_SQLITE = [
-    _SQLITE_GUARD.format(op="insert", event="INSERT"),
-    _SQLITE_GUARD.format(op="update", event="UPDATE"),
+_CHANGED = (f"AND (OLD.status NOT IN {_ACTIVE} OR NEW.technician_id IS NOT OLD.technician_id "
+            "OR NEW.garage_id IS NOT OLD.garage_id OR NEW.start_at IS NOT OLD.start_at "
+            "OR NEW.end_at IS NOT OLD.end_at OR NEW.lift IS NOT OLD.lift OR NEW.overbooked IS NOT OLD.overbooked)")
+GUARD_SQLITE = [
+    _SQLITE_GUARD.format(op="insert", event="INSERT", changed=""),
+    _SQLITE_GUARD.format(op="update", event="UPDATE", changed=_CHANGED),
 ]
 
-for _statement in NO_DOUBLE_BOOKING_PG:
+for _statement in GUARD_PG:
     event.listen(Appointment.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
-for _statement in NO_DOUBLE_BOOKING_SQLITE:
+for _statement in GUARD_SQLITE:
     event.listen(Appointment.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
 
 from scheduler.models.case import Case  # noqa: E402

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scheduler.db import Base, UTCDateTime, utcnow
@@ -57,19 +57,23 @@ class Case(Base):
     job_type: Mapped[JobType] = relationship()
     symptom: Mapped[Symptom | None] = relationship()
     garage: Mapped[Garage | None] = relationship()
-    events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.at",
+    events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="(CaseEvent.at, CaseEvent.id)",
                                                    cascade="all, delete-orphan")
     appointments: Mapped[list[Appointment]] = relationship(back_populates="case",
                                                            order_by="Appointment.start_at")
 
-    def log(self, kind: str, text: str, actor: User | None = None, at: datetime | None = None) -> CaseEvent:
-        event = CaseEvent(kind=kind, text=text, actor=actor, at=at or utcnow())
+    def log(self, kind: str, /, actor: User | None = None, at: datetime | None = None, **data) -> CaseEvent:
+        """Add a fact to the timeline: its kind and data (ids, ISO times, codes), rendered in the reader's language."""
+        event = CaseEvent(kind=kind, data=data, actor=actor, at=at or utcnow())
         self.events.append(event)
         return event
 
 
 class CaseEvent(Base):
-    """One line of a case's timeline: call, rule offer, override, direct line, booking..."""
+    """One fact of a case's timeline: call, rule offer, override, direct line, booking...
+
+    Facts, not prose: `data` holds ids, codes and ISO times; the web layer words it in the reader's language.
+    """
 
     __tablename__ = "case_event"
 
@@ -77,14 +81,14 @@ class CaseEvent(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     kind: Mapped[str] = mapped_column(String(30))
-    text: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
 
     case: Mapped[Case] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
 
     def to_dict(self) -> dict:
-        return {"at": self.at.isoformat(), "kind": self.kind, "text": self.text}
+        return {"at": self.at.isoformat(), "kind": self.kind, "data": self.data}
 
 
 from scheduler.models.appointment import Appointment  # noqa: E402

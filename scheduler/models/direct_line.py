@@ -39,16 +39,27 @@ class DirectLineRequest(Base):
     garage: Mapped[Garage] = relationship(foreign_keys=[garage_id])
     appointment: Mapped[Appointment | None] = relationship()
 
+    def status_at(self, now: datetime) -> str:
+        """The status now: an open request past its time has expired, whether or not that was stored yet."""
+        if self.status == "open" and self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        return self.status
+
+    @property
+    def withdrawn(self) -> bool:
+        """Closed before its time because another garage took the case."""
+        return self.status == "expired" and self.answered_at is not None
+
     @property
     def response_seconds(self) -> int | None:
-        if self.answered_at is None:
+        if self.answered_at is None or self.withdrawn:
             return None
         return round((self.answered_at - self.created_at).total_seconds())
 
-    def to_dict(self) -> dict:
+    def to_dict(self, now: datetime) -> dict:
         return {
             "id": self.id, "case": self.case_id, "garage": self.garage_id, "message": self.message,
-            "status": self.status, "created_at": self.created_at.isoformat(),
+            "status": self.status_at(now), "created_at": self.created_at.isoformat(),
             "answered_at": self.answered_at.isoformat() if self.answered_at else None,
             "answer": self.answer, "appointment": self.appointment_id,
             "response_seconds": self.response_seconds,

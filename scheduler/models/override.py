@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 from scheduler.db import Base, UTCDateTime, utcnow
 
 KINDS = ("urgency_raise", "urgency_lower", "direct_line", "squeeze_in", "walk_in", "drive_in", "manual_slot",
-         "overbook")
+         "overbook", "rebook")
 VERDICTS = ("beat", "tie", "lost", "pending")
 # Why the rule offer was late, as the optimizer reports it (LateReason.code).
 RULE_CODES = ("min_notice", "rule_garages", "lifts_full", "no_technician", "travel", "outside_hours", "none")

@@ -1,4 +1,4 @@
-"""Booking an appointment: the database has the last word on double booking."""
+"""Booking an appointment: the rules of capacity are in `capacity`, the database has the last word."""
 
 from __future__ import annotations
 
@@ -8,38 +8,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from scheduler.errors import Conflict, Forbidden, Invalid, ReasonRequired, RuleBroken, SlotTaken
+from scheduler.errors import AlreadyBooked, Conflict, Forbidden, Invalid, ReasonRequired, RuleBroken, SlotTaken
 from scheduler.models import ACTIVE, Appointment, Case, Garage, Technician, User
-from scheduler.services import overrides
-from scheduler.services.planning import CaseOffers, active_policy, case_offers
-
-GUARD = "appointment_no_double_booking"
-
-
-def is_double_booking(exc: IntegrityError) -> bool:
-    return GUARD in str(exc.orig) or getattr(getattr(exc.orig, "diag", None), "constraint_name", None) == GUARD
-
-
-def overlapping(session: Session, technician_id: str, start: datetime, end: datetime,
-                exclude: int | None = None) -> list[Appointment]:
-    query = select(Appointment).where(
-        Appointment.technician_id == technician_id,
-        Appointment.status.in_(ACTIVE),
-        Appointment.overbooked.is_(False),
-        Appointment.start_at < end,
-        Appointment.end_at > start,
-    )
-    if exclude is not None:
-        query = query.where(Appointment.id != exclude)
-    return list(session.scalars(query))
+from scheduler.services import capacity, overrides, policies
+from scheduler.services.capacity import Clash
+from scheduler.services.planning import CaseOffers, case_offers, garage_slots
 
 
 def book(session: Session, case: Case, technician: Technician, start: datetime, end: datetime, *,
          channel: str = "call_centre", pinned: bool = False, overbooked: bool = False,
          actor: User | None = None, flex_minutes: int = 60) -> Appointment:
-    """Insert an appointment, or raise SlotTaken; the failed insert leaves nothing behind."""
-    if not overbooked and overlapping(session, technician.id, start, end):
-        raise SlotTaken("That slot was just taken.", technician=technician.id, start=start.isoformat())
+    """Insert an appointment, or raise SlotTaken when the database guard refuses it; nothing is left behind."""
     try:
         with session.begin_nested():
             # Made inside the savepoint: linking it to the case must not flush it before the savepoint exists.
@@ -51,9 +30,8 @@ def book(session: Session, case: Case, technician: Technician, start: datetime, 
             session.add(appointment)
             session.flush()
     except IntegrityError as exc:
-        if is_double_booking(exc):
-            raise SlotTaken("That slot was just taken.", technician=technician.id,
-                            start=start.isoformat()) from None
+        if capacity.refused_by_guard(exc):
+            raise SlotTaken("That slot was just taken.", technician=technician.id, start=start.isoformat()) from None
         raise
     return appointment
 
@@ -67,22 +45,16 @@ def lock_case(session: Session, case: Case) -> None:
     session.expire(case)
 
 
+def active_booking(case: Case) -> Appointment | None:
+    """The case's one active appointment, if it has one (booked, checked in or in progress)."""
+    return next((a for a in case.appointments if a.status in ACTIVE), None)
+
+
 def _garage(session: Session, garage_id: str) -> Garage:
-    garage = session.get(Garage, garage_id)
+    garage = session.get(Garage, garage_id) if isinstance(garage_id, str) else None
     if garage is None:
         raise Invalid(f"No garage {garage_id!r}: see GET /api/v1/garages.", field="garage")
     return garage
-
-
-def works(technician: Technician, start: datetime, end: datetime) -> bool:
-    """Whether [start, end) lies within one of the technician's shifts that day."""
-    return any(s <= start and end <= e for s, e in technician.shifts_on(technician.garage.today(start)))
-
-
-def busy_with_others(session: Session, case: Case, technician_id: str, start: datetime,
-                     end: datetime) -> list[Appointment]:
-    """The technician's work overlapping [start, end), leaving out the case's own booking (it is being moved)."""
-    return [a for a in overlapping(session, technician_id, start, end) if a.case_id != case.id or a.status != "booked"]
 
 
 def technician_for(session: Session, case: Case, garage_id: str, technician_id: str) -> Technician:
@@ -96,76 +68,63 @@ def technician_for(session: Session, case: Case, garage_id: str, technician_id: 
     return technician
 
 
-def free_technician(session: Session, case: Case, garage_id: str, start: datetime, end: datetime) -> Technician:
+def free_technician(session: Session, case: Case, garage_id: str, start: datetime, end: datetime,
+                    ignore: tuple[int, ...] = ()) -> Technician:
     """Someone at the garage with the skill who works then, free if anyone is: the caller names a time, not a person.
 
-    When everyone who works then is busy, the first of them comes back, and booking says the slot is taken.
+    When everyone who works then is busy, the first of them comes back, and booking says so.
     """
     garage = _garage(session, garage_id)
     skill = case.job_type.skill_code
     working = [t for t in sorted(garage.technicians, key=lambda t: t.id)
-               if t.active and skill in t.skill_codes and works(t, start, end)]
+               if t.active and skill in t.skill_codes and capacity.works(t, start, end)]
     if not working:
         raise RuleBroken(f"No one with the {skill} skill works at {garage.name} "
                          f"{garage.local(start):%a %d %b %H:%M}–{garage.local(end):%H:%M}: pick another time.")
-    return next((t for t in working if not busy_with_others(session, case, t.id, start, end)), working[0])
+    return next((t for t in working if not capacity.busy(session, t.id, start, end, ignore)), working[0])
 
 
-# How far in the past a start may be: "now" typed a minute ago is still now.
-GRACE = timedelta(minutes=15)
-
-
-def check_working_time(technician: Technician, start: datetime, end: datetime, now: datetime) -> None:
-    if start < now - GRACE:
-        raise RuleBroken("That start is in the past: pick a time from now on.")
-    if not works(technician, start, end):
-        local = technician.garage.local(start)
-        raise RuleBroken(f"{technician.name} does not work {local:%a %d %b %H:%M}–{technician.garage.local(end):%H:%M}"
-                         " (outside their shift): pick another time or technician.")
-
-
-def replace_booking(session: Session, case: Case, technician: Technician, start: datetime, *, channel: str,
-                    pinned: bool, overbooked: bool, actor: User) -> tuple[Appointment, list[Appointment]]:
-    """Book, cancelling the case's earlier bookings that have not started, all or nothing."""
+def place(session: Session, case: Case, technician: Technician, start: datetime, *, channel: str, pinned: bool,
+          clash: Clash, actor: User, replacing: Appointment | None = None) -> Appointment:
+    """Book, cancelling the booking it replaces, all or nothing. `clash` is what the person consented to."""
     end = start + timedelta(minutes=case.job_type.duration_minutes)
-    earlier = [a for a in case.appointments if a.status == "booked"]
-    with session.begin_nested():  # a refused insert also restores the earlier bookings
-        for old in earlier:
-            old.status = "cancelled"
-        session.flush()
+    with session.begin_nested():  # a refused insert also restores the booking it was to replace
+        if replacing is not None:
+            replacing.status = "cancelled"
+            session.flush()
         appointment = book(session, case, technician, start, end, channel=channel, pinned=pinned,
-                           overbooked=overbooked, actor=actor)
-    return appointment, earlier
+                           overbooked=bool(clash), actor=actor)
+    return appointment
 
 
-def lifts_full(session: Session, garage: Garage, start: datetime, end: datetime, case: Case | None = None) -> bool:
-    """Whether every lift of the garage is in use at some moment of [start, end)."""
-    spans = session.execute(select(Appointment.start_at, Appointment.end_at).where(
-        Appointment.garage_id == garage.id, Appointment.lift.is_(True), Appointment.status.in_(ACTIVE),
-        Appointment.start_at < end, Appointment.end_at > start,
-        Appointment.case_id != (case.id if case else -1))).all()
-    edges = sorted([(max(a, start), 1) for a, _ in spans] + [(min(b, end), -1) for _, b in spans])
-    in_use = peak = 0
-    for _, step in edges:  # ends sort before starts at the same instant: back-to-back is not overlap
-        in_use += step
-        peak = max(peak, in_use)
-    return peak >= garage.lifts
-
-
-def _slot_taken(found: CaseOffers, technician: Technician, start: datetime, overbook_allowed: bool) -> SlotTaken:
+def _refusal(session: Session, case: Case, technician: Technician, start: datetime, now: datetime,
+             typed: bool, overbook_allowed: bool) -> SlotTaken:
+    """Say what happened: an offer someone took meanwhile, or a time the person typed that is busy."""
     hint = " Or overbook it, with a reason." if overbook_allowed else ""
+    if typed:
+        garage = technician.garage
+        around = garage_slots(session, case, garage, now, around=start)
+        return SlotTaken(f"Busy then: {technician.name} or every lift at {garage.name} is taken at "
+                         f"{garage.local(start):%a %d %b %H:%M}. Free times around it are listed.{hint}",
+                         offers=[s.to_dict() for s in around], busy_then=True, overbook_allowed=overbook_allowed)
+    fresh = case_offers(session, case, now)
     return SlotTaken(f"Slot just taken: {technician.name} or every lift at {technician.garage.name} is busy "
                      f"then. Here are the next offers.{hint}",
-                     offers=found.to_dict()["offers"], overbook_allowed=overbook_allowed)
+                     offers=fresh.to_dict()["offers"], overbook_allowed=overbook_allowed)
 
 
 def book_for_case(session: Session, actor: User, case: Case, garage_id: str, technician_id: str, start: datetime,
-                  reason: str, now: datetime) -> Appointment:
+                  reason: str, now: datetime, *, replaces: int | None = None,
+                  typed: bool = False) -> tuple[Appointment, bool]:
     """The operator's or reception's booking, with the P1 guard and the override it may be.
 
+    Returns the appointment and whether it was made now: repeating the booking the case already
+    has gives that one back, so a double submit never books twice. Another booking for a booked
+    case is a move: it must name the booking it replaces, with a reason.
+
     A slot the rules or the optimizer offered needs nothing more. A slot they did not give
-    (manual_slot), an overbooking where policy allows it (overbook), or a P1 beyond its
-    target each need a reason and are logged as an override against the rule offer.
+    (manual_slot), an overbooking where policy allows it (overbook), a P1 beyond its target or a
+    move (rebook) each need a reason and are logged as an override against the rule offer.
     """
     lock_case(session, case)
     if case.status in ("done", "cancelled"):
@@ -173,44 +132,72 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
     if actor.role == "reception" and garage_id != actor.garage_id:
         raise Forbidden("Reception books at its own garage; ask the call centre for another one.")
     start = start.replace(second=0, microsecond=0)
+    current = active_booking(case)
+    if current is not None:
+        if replaces is None:
+            if current.garage_id == garage_id and current.start_at == start and \
+                    technician_id in ("", None, current.technician_id):
+                return current, False
+            raise AlreadyBooked(f"Case {case.id} is already booked ({current.garage.name}, "
+                                f"{current.garage.local(current.start_at):%a %d %b %H:%M}): say which booking this "
+                                "replaces to move it.", appointment=current.to_dict())
+        if replaces != current.id:
+            raise Conflict(f"The case's booking is now {current.id}, not {replaces}: reload and try again.",
+                           appointment=current.to_dict())
+        if current.status != "booked":
+            raise Conflict(f"The customer is already {current.status.replace('_', ' ')}: the booking cannot move.")
+    elif replaces is not None:
+        raise Conflict(f"Case {case.id} has no active booking to replace.")
     end = start + timedelta(minutes=case.job_type.duration_minutes)
+    ignore = (current.id,) if current else ()
     technician = (technician_for(session, case, garage_id, technician_id) if technician_id
-                  else free_technician(session, case, garage_id, start, end))
-    check_working_time(technician, start, end, now)
-    policy = active_policy(session)
+                  else free_technician(session, case, garage_id, start, end, ignore))
+    capacity.check_slot(technician, start, end, now)
+    policy = policies.in_force(session, now)
     found = case_offers(session, case, now, policy)
-    busy = busy_with_others(session, case, technician.id, start, end)
-    overbooked = bool(busy) or (case.job_type.needs_lift and lifts_full(session, technician.garage, start, end, case))
-    if overbooked and not (policy.allow_overbook and reason):
-        raise _slot_taken(found, technician, start, policy.allow_overbook)
-    kind = "overbook" if overbooked else None if found.gives(garage_id, start) else "manual_slot"
-    misses_target = not found.target.met_by(start)
-    if misses_target and case.urgency == "P1":
-        kind = kind or "manual_slot"
+    capacity.lock_garage(session, technician.garage_id)
+    clash = capacity.clash(session, technician, start, end, case.job_type.needs_lift, ignore)
+    if clash and not (policy.allow_overbook and reason):
+        raise _refusal(session, case, technician, start, now, typed, policy.allow_overbook)
+    misses_target = case.urgency == "P1" and not found.target.met_by(start)
+    kind = ("overbook" if clash else "rebook" if current is not None
+            else "manual_slot" if misses_target or not found.gives(garage_id, start) else None)
     if kind and not reason:
-        why = ("it misses the P1 target (started the same working day)" if misses_target and case.urgency == "P1"
-               else "the rules did not offer that slot")
+        why = {"overbook": "the technician or the lifts are busy then", "rebook": "it moves the case's booking",
+               "manual_slot": "it misses the P1 target (started the same working day)" if misses_target
+               else "the rules did not offer that slot"}[kind]
         raise ReasonRequired(f"Give a reason to book this: {why}. The rules offer "
                              f"{found.rule.start.isoformat() if found.rule else 'nothing'}.",
                              kind=kind, rule_offer=found.rule.to_dict() if found.rule else None,
                              target=found.to_dict()["target"])
     try:
-        appointment, earlier = replace_booking(session, case, technician, start, channel=case.channel,
-                                               pinned=kind is not None, overbooked=bool(busy), actor=actor)
+        appointment = place(session, case, technician, start, channel=case.channel, pinned=kind is not None,
+                            clash=clash, actor=actor, replacing=current)
     except SlotTaken:
-        raise _slot_taken(case_offers(session, case, now, policy), technician, start, policy.allow_overbook) from None
+        raise _refusal(session, case, technician, start, now, typed, policy.allow_overbook) from None
+    note_offers_shown(case, found, now)
     if kind:
         overrides.record(session, actor, case, kind, reason, found.rule, policy, now, appointment=appointment)
     overrides.settle_pending(session, case, appointment)
-    confirm(case, appointment, earlier, actor, now, technician)
-    return appointment
+    confirm(case, appointment, [current] if current else [], actor, now)
+    return appointment, True
 
 
-def confirm(case: Case, appointment: Appointment, earlier: list[Appointment], actor: User, now: datetime,
-            technician: Technician) -> None:
-    garage = technician.garage
-    case.garage_id, case.status = garage.id, "booked"
+def note_offers_shown(case: Case, found: CaseOffers, now: datetime) -> None:
+    """The timeline records what the person saw when they decided, once per change of the offers."""
+    rule = found.rule_fact()
+    offers = found.offers_fact()
+    last = {e.kind: e.data for e in case.events if e.kind in ("rule_offer", "offers")}
+    if last.get("rule_offer") != rule:
+        case.log("rule_offer", at=now, **rule)
+    if last.get("offers") != offers:
+        case.log("offers", at=now, **offers)
+
+
+def confirm(case: Case, appointment: Appointment, earlier: list[Appointment], actor: User, now: datetime) -> None:
+    case.garage_id, case.status = appointment.garage_id, "booked"
     for old in earlier:
-        case.log("cancelled", f"Earlier booking {garage.local(old.start_at):%a %d %b %H:%M} cancelled", actor, now)
-    case.log("booking", f"Booked {garage.local(appointment.start_at):%a %d %b %H:%M} at {garage.name} "
-                        f"with {technician.name}", actor, now)
+        case.log("cancelled", actor, now, appointment=old.id, garage=old.garage_id, start=old.start_at.isoformat())
+    case.log("booking", actor, now, appointment=appointment.id, garage=appointment.garage_id,
+             technician=appointment.technician_id, start=appointment.start_at.isoformat(),
+             overbooked=appointment.overbooked)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.db import utcnow
 from scheduler.errors import Forbidden, Invalid, NotFound
-from scheduler.models import Case, Customer, Override, Symptom, User, Vehicle
+from scheduler.models import Case, CaseEvent, Customer, Override, Symptom, User, Vehicle
 
 
 def _text(data: dict, path: str, limit: int = 120, required: bool = True) -> str:
@@ -41,17 +42,20 @@ def open_case(session: Session, actor: User, data: dict, now: datetime | None = 
         raise Invalid("location must be {lat, lon} in degrees.", field="location")
     if not (-90 <= location["lat"] <= 90 and -180 <= location["lon"] <= 180):
         raise Invalid("location is out of range.", field="location")
+    # The case's customer is who the user typed (the person calling or at the counter): a known car may be
+    # someone else's, and what was typed is never discarded.
+    customer = session.scalar(select(Customer).where(Customer.phone == phone, Customer.name == name))
+    customer = customer or Customer(name=name, phone=phone)
     vehicle = session.scalar(select(Vehicle).where(Vehicle.plate == plate))
     if vehicle is None:
-        customer = session.scalar(select(Customer).where(Customer.phone == phone, Customer.name == name))
-        customer = customer or Customer(name=name, phone=phone)
         vehicle = Vehicle(plate=plate, model=model, customer=customer)
     case = Case(urgency=symptom.urgency, job_type_code=symptom.job_type_code, symptom=symptom,
-                customer=vehicle.customer, vehicle=vehicle, lat=float(location["lat"]), lon=float(location["lon"]),
+                customer=customer, vehicle=vehicle, lat=float(location["lat"]), lon=float(location["lon"]),
                 note=_text(data, "note", 2000, required=False), channel="walk_in" if walk_in else "call_centre",
                 garage_id=actor.garage_id if walk_in else None, opened_at=now, opened_by_id=actor.id)
     session.add(case)
-    case.log("walk_in" if walk_in else "call", f"{symptom.label} — {vehicle.model} {vehicle.plate}", actor, now)
+    case.log("walk_in" if walk_in else "call", actor, now, symptom=symptom.code, plate=vehicle.plate,
+             model=vehicle.model)
     session.flush()
     return case
 
@@ -67,9 +71,15 @@ def find_vehicle(session: Session, actor: User, plate: str) -> tuple[Vehicle, li
     return vehicle, [c for c in latest if actor.can_see_garage(c.garage_id)][:5]
 
 
-def vehicle_dict(vehicle: Vehicle, latest: list[Case]) -> dict:
+def may_see_owner(actor: User, latest: list[Case]) -> bool:
+    """A garage sees a car's owner only when the car has been to that garage: a plate is not a directory."""
+    return actor.role not in ("reception", "workshop") or bool(latest)
+
+
+def vehicle_dict(vehicle: Vehicle, latest: list[Case], actor: User) -> dict:
+    owner = vehicle.customer if may_see_owner(actor, latest) else None
     return {"plate": vehicle.plate, "model": vehicle.model,
-            "customer": {"name": vehicle.customer.name, "phone": vehicle.customer.phone},
+            "customer": {"name": owner.name, "phone": owner.phone} if owner else None,
             "cases": [{"id": c.id, "opened_at": c.opened_at.isoformat(), "urgency": c.urgency,
                        "job_type": c.job_type_code, "status": c.status, "garage": c.garage_id} for c in latest]}
 
@@ -83,7 +93,18 @@ def get_case(session: Session, actor: User, case_id: int) -> Case:
     return case
 
 
-def case_dict(session: Session, case: Case) -> dict:
+def timeline(session: Session, case: Case, now: datetime) -> list[CaseEvent]:
+    """The case's facts in time order, with the expiries the clock has decided but no write has stored yet."""
+    from scheduler.services.direct_line import expiry_fact, for_case
+
+    entries = list(case.events)
+    entries += [CaseEvent(at=r.expires_at, kind="direct_line_expired", data=expiry_fact(r))
+                for r in for_case(session, case) if r.status == "open" and r.status_at(now) == "expired"]
+    return sorted(entries, key=lambda e: e.at)
+
+
+def case_dict(session: Session, case: Case, now: datetime, describe: Callable[[CaseEvent], str]) -> dict:
+    """The case as the API shows it; `describe` words each timeline fact in the reader's language."""
     overrides = session.scalars(select(Override).where(Override.case_id == case.id).order_by(Override.created_at))
     return {
         "id": case.id, "urgency": case.urgency, "job_type": case.job_type_code, "symptom": case.symptom_code,
@@ -91,7 +112,7 @@ def case_dict(session: Session, case: Case) -> dict:
         "vehicle": {"plate": case.vehicle.plate, "model": case.vehicle.model},
         "garage": case.garage_id, "status": case.status, "channel": case.channel, "note": case.note,
         "location": {"lat": case.lat, "lon": case.lon}, "opened_at": case.opened_at.isoformat(),
-        "timeline": [e.to_dict() for e in case.events],
+        "timeline": [{**e.to_dict(), "text": describe(e)} for e in timeline(session, case, now)],
         "appointments": [a.to_dict() for a in case.appointments],
         "overrides": [o.to_dict() for o in overrides],
     }

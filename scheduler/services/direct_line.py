@@ -2,13 +2,16 @@
 
 The rules' offer is kept from the moment the operator asked, so the accepted answer's
 override is judged against what the caller would otherwise have been given.
+
+A request expires by the clock: reads derive it (`DirectLineRequest.status_at`) and never write;
+the next write that touches it stores it.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from scheduler.errors import (
@@ -21,9 +24,9 @@ from scheduler.errors import (
     SlotTaken,
 )
 from scheduler.models import Case, DirectLineRequest, Garage, User
-from scheduler.services import overrides
-from scheduler.services.booking import check_working_time, confirm, lock_case, replace_booking, technician_for
-from scheduler.services.planning import Slot, active_policy, case_offers
+from scheduler.services import capacity, overrides, policies
+from scheduler.services.booking import active_booking, confirm, lock_case, note_offers_shown, place, technician_for
+from scheduler.services.planning import Slot, case_offers
 
 
 def send(session: Session, actor: User, case: Case, garage_id: str, message: str, now: datetime) -> DirectLineRequest:
@@ -35,13 +38,14 @@ def send(session: Session, actor: User, case: Case, garage_id: str, message: str
     lock_case(session, case)  # one open request per garage and case, even when two operators send at once
     if case.status in ("done", "cancelled"):
         raise Conflict(f"Case {case.id} is {case.status}.")
-    expire_due(session, now)
+    expire_due(session, now, case)
     if session.scalar(select(DirectLineRequest.id).where(DirectLineRequest.case_id == case.id,
                                                          DirectLineRequest.garage_id == garage_id,
                                                          DirectLineRequest.status == "open")):
         raise Conflict(f"{garage.name} already has this case on the direct line: wait for its answer.")
-    policy = active_policy(session)
-    rule = case_offers(session, case, now, policy).rule
+    policy = policies.in_force(session, now)
+    found = case_offers(session, case, now, policy)
+    rule = found.rule
     request = DirectLineRequest(
         case=case, garage=garage, message=message, status="open", created_at=now, created_by_id=actor.id,
         expires_at=now + timedelta(minutes=policy.direct_line_expiry_minutes),
@@ -49,22 +53,43 @@ def send(session: Session, actor: User, case: Case, garage_id: str, message: str
         rule_start=rule.start if rule else None, rule_end=rule.end if rule else None,
         rule_note=rule.late_because if rule else "The rules offered nothing within the horizon.")
     session.add(request)
-    case.log("direct_line", f"Put to {garage.name} on the direct line: {message}", actor, now)
+    note_offers_shown(case, found, now)
+    case.log("direct_line", actor, now, garage=garage.id, message=message)
     session.flush()
     return request
 
 
-def expire_due(session: Session, now: datetime) -> list[DirectLineRequest]:
-    """Open requests past their time expire, and the case's timeline says so."""
-    due = list(session.scalars(select(DirectLineRequest).where(DirectLineRequest.status == "open",
-                                                               DirectLineRequest.expires_at <= now)))
+def expire_due(session: Session, now: datetime, case: Case | None = None) -> list[DirectLineRequest]:
+    """Store the expiry of open requests past their time (of one case, or all), with a line in each timeline.
+
+    Only writes call this: a read derives the same answer from the clock.
+    """
+    query = select(DirectLineRequest).where(DirectLineRequest.status == "open", DirectLineRequest.expires_at <= now)
+    if case is not None:
+        query = query.where(DirectLineRequest.case_id == case.id)
+    due = list(session.scalars(query))
     for request in due:
         request.status = "expired"
-        minutes = round((request.expires_at - request.created_at).total_seconds() / 60)
-        request.case.log("direct_line_expired", f"No answer from {request.garage.name} within {minutes} min",
-                         at=request.expires_at)
+        request.case.log("direct_line_expired", at=request.expires_at, **expiry_fact(request))
     session.flush()
     return due
+
+
+def expiry_fact(request: DirectLineRequest) -> dict:
+    return {"garage": request.garage_id, "request": request.id,
+            "minutes": round((request.expires_at - request.created_at).total_seconds() / 60)}
+
+
+def with_status(query, status: str | None, now: datetime):
+    """Filter requests by the status they have now, expiry by the clock included."""
+    timed_out = and_(DirectLineRequest.status == "open", DirectLineRequest.expires_at <= now)
+    if status == "open":
+        return query.where(DirectLineRequest.status == "open", DirectLineRequest.expires_at > now)
+    if status == "expired":
+        return query.where(or_(DirectLineRequest.status == "expired", timed_out))
+    if status:
+        return query.where(DirectLineRequest.status == status)
+    return query
 
 
 def get_request(session: Session, actor: User, request_id: int) -> DirectLineRequest:
@@ -78,15 +103,12 @@ def get_request(session: Session, actor: User, request_id: int) -> DirectLineReq
 
 def visible(session: Session, actor: User, status: str | None, now: datetime) -> list[DirectLineRequest]:
     """A garage's requests for its reception and workshop; an operator's own requests."""
-    expire_due(session, now)
     query = select(DirectLineRequest).order_by(DirectLineRequest.created_at.desc(), DirectLineRequest.id.desc())
     if actor.role in ("reception", "workshop"):
         query = query.where(DirectLineRequest.garage_id == actor.garage_id)
     else:
         query = query.where(DirectLineRequest.created_by_id == actor.id)
-    if status:
-        query = query.where(DirectLineRequest.status == status)
-    return list(session.scalars(query.limit(200)))
+    return list(session.scalars(with_status(query, status, now).limit(200)))
 
 
 def answer(session: Session, actor: User, request: DirectLineRequest, accept: bool, now: datetime, *,
@@ -94,12 +116,12 @@ def answer(session: Session, actor: User, request: DirectLineRequest, accept: bo
            overbook: bool = False) -> DirectLineRequest:
     """Accept (book a pinned appointment) or decline (with a reason); once only.
 
-    The garage may overbook its own technician: it knows its workshop, and the appointment
-    is flagged so that the double-booking guard and the planners can tell.
+    The garage may overbook its own technician or lifts: it knows its workshop. That is an explicit
+    decision with a reason, flagged on the appointment, and only when there is a real overlap.
     """
     lock_case(session, request.case)
     session.refresh(request)  # another answer may have been committed while we waited for the lock
-    expire_due(session, now)
+    expire_due(session, now, request.case)
     if request.status != "open":
         when = request.answered_at or request.expires_at
         raise AlreadyAnswered(f"This request is already {request.status} ({when:%H:%M} UTC).", status=request.status)
@@ -108,65 +130,78 @@ def answer(session: Session, actor: User, request: DirectLineRequest, accept: bo
         if not reason:
             raise ReasonRequired("Say why you decline, so the operator can tell the caller and try elsewhere.")
         _close(request, "declined", actor, now, reason)
-        case.log("direct_line_answer", f"{request.garage.name} declined after {_minutes(request)}: {reason}", actor, now)
+        case.log("direct_line_answer", actor, now, garage=request.garage_id, request=request.id, accepted=False,
+                 seconds=request.response_seconds, reason=reason)
         return request
     if start is None or not technician_id:
         raise Invalid("To accept, give the start and the technician.", field="start" if start is None else "technician")
     technician = technician_for(session, case, request.garage_id, technician_id)
     start = start.replace(second=0, microsecond=0)
-    check_working_time(technician, start, start + timedelta(minutes=case.job_type.duration_minutes), now)
+    end = start + timedelta(minutes=case.job_type.duration_minutes)
+    capacity.check_slot(technician, start, end, now)
+    current = active_booking(case)
+    if current is not None and current.status != "booked":
+        raise Conflict(f"The customer is already {current.status.replace('_', ' ')} at {current.garage.name}.")
+    ignore = (current.id,) if current else ()
+    capacity.lock_garage(session, technician.garage_id)
+    clash = capacity.clash(session, technician, start, end, case.job_type.needs_lift, ignore)
+    if clash and not overbook:
+        raise _busy(technician, clash)
+    if clash and not reason:
+        raise ReasonRequired("Say why you overbook: who absorbs it, so the planners can see what it cost.",
+                             kind="overbook")
     try:
-        appointment, earlier = replace_booking(session, case, technician, start, channel="direct_line", pinned=True,
-                                               overbooked=overbook, actor=actor)
+        appointment = place(session, case, technician, start, channel="direct_line", pinned=True, clash=clash,
+                            actor=actor, replacing=current)
     except SlotTaken:
-        raise SlotTaken(f"{technician.name} is busy then: pick another time or technician, or overbook.",
-                        technician=technician.id, start=start.isoformat()) from None
-    appointment_local = request.garage.local(appointment.start_at)
-    _close(request, "accepted", actor, now, reason or f"Yes, {appointment_local:%H:%M} with {technician.name}")
+        raise _busy(technician, capacity.Clash(busy=[], lifts_full=False)) from None
+    _close(request, "accepted", actor, now, reason)
     request.appointment_id = appointment.id
     rule = None if request.rule_start is None else Slot(request.rule_garage_id, request.rule_technician_id,
                                                         request.rule_start, request.rule_end)
     sender = session.get(User, request.created_by_id) if request.created_by_id else actor
-    override = overrides.record(session, sender, case, "direct_line", request.message, rule, active_policy(session),
+    policy = policies.in_force(session, request.created_at)
+    override = overrides.record(session, sender, case, "direct_line", request.message, rule, policy,
                                 request.created_at, appointment=appointment, rule_note=request.rule_note)
     override.garage_id = request.garage_id
+    if clash:
+        overrides.record(session, actor, case, "overbook", reason, rule, policy, now, appointment=appointment)
     overrides.settle_pending(session, case, appointment)
-    case.log("direct_line_answer", f"{request.garage.name} accepted after {_minutes(request)}: "
-                                   f"{appointment_local:%a %d %b %H:%M}", actor, now)
-    confirm(case, appointment, earlier, actor, now, technician)
+    case.log("direct_line_answer", actor, now, garage=request.garage_id, request=request.id, accepted=True,
+             seconds=request.response_seconds, start=appointment.start_at.isoformat(), overbooked=bool(clash))
+    confirm(case, appointment, [current] if current else [], actor, now)
     # Other garages asked about the same case need not answer any more.
     session.execute(update(DirectLineRequest).where(DirectLineRequest.case_id == case.id,
                                                     DirectLineRequest.status == "open")
-                    .values(status="expired", answer=f"Withdrawn: {request.garage.name} took the case"))
+                    .values(status="expired", answered_at=now))  # withdrawn: closed before its time
     session.flush()
     return request
+
+
+def _busy(technician, clash: capacity.Clash) -> SlotTaken:
+    what = "every lift is taken" if clash.lifts_full and not clash.busy else f"{technician.name} is busy"
+    return SlotTaken(f"{what.capitalize()} then: pick another time or technician, or overbook with a reason.",
+                     technician=technician.id, lifts_full=clash.lifts_full,
+                     busy=[a.id for a in clash.busy])
 
 
 def _close(request: DirectLineRequest, status: str, actor: User, now: datetime, answer: str) -> None:
     request.status, request.answered_at, request.answered_by_id, request.answer = status, now, actor.id, answer
 
 
-def _minutes(request: DirectLineRequest) -> str:
-    seconds = request.response_seconds or 0
-    return f"{seconds // 60} min {seconds % 60:02d} s"
-
-
-def for_case(session: Session, case: Case, now: datetime) -> list[DirectLineRequest]:
+def for_case(session: Session, case: Case) -> list[DirectLineRequest]:
     """Every request made for the case, newest first: the case page shows who was asked and what they said."""
-    expire_due(session, now)
     return list(session.scalars(select(DirectLineRequest).where(DirectLineRequest.case_id == case.id)
                                 .order_by(DirectLineRequest.created_at.desc(), DirectLineRequest.id.desc())))
 
 
 def open_for_garage(session: Session, garage: Garage, now: datetime) -> list[DirectLineRequest]:
-    expire_due(session, now)
-    return list(session.scalars(select(DirectLineRequest).where(DirectLineRequest.garage_id == garage.id,
-                                                                DirectLineRequest.status == "open")
-                                .order_by(DirectLineRequest.created_at)))
+    query = select(DirectLineRequest).where(DirectLineRequest.garage_id == garage.id)
+    return list(session.scalars(with_status(query, "open", now).order_by(DirectLineRequest.created_at)))
 
 
-def answered_since(session: Session, garage: Garage, since: datetime) -> list[DirectLineRequest]:
-    return list(session.scalars(select(DirectLineRequest).where(DirectLineRequest.garage_id == garage.id,
-                                                                DirectLineRequest.status != "open",
-                                                                DirectLineRequest.created_at >= since)
-                                .order_by(DirectLineRequest.created_at.desc()).limit(5)))
+def answered_since(session: Session, garage: Garage, since: datetime, now: datetime) -> list[DirectLineRequest]:
+    query = select(DirectLineRequest).where(DirectLineRequest.garage_id == garage.id,
+                                            DirectLineRequest.created_at >= since)
+    query = query.where(or_(DirectLineRequest.status != "open", DirectLineRequest.expires_at <= now))
+    return list(session.scalars(query.order_by(DirectLineRequest.created_at.desc()).limit(5)))

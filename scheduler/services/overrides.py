@@ -22,12 +22,12 @@ def record(session: Session, actor: User, case: Case, kind: str, reason: str, ru
         rule_garage_id=rule.garage if rule else None, rule_technician_id=rule.technician if rule else None,
         rule_start=rule.start if rule else None, rule_end=rule.end if rule else None,
         rule_note=rule_note or (rule.late_because if rule else "The rules offered nothing within the horizon."),
-        rule_reasons=[reason_dict(r) for r in rule_reasons or []],
+        rule_reasons=[reason_dict(r) for r in rule_reasons or getattr(rule, "reasons", None) or []],
     )
     if appointment is not None:
         settle(override, appointment)
     session.add(override)
-    case.log("override", f"{kind.replace('_', ' ')}: {reason}", actor, now)
+    case.log("override", actor, now, kind=kind, reason=reason)
     return override
 
 

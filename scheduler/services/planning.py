@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from time import perf_counter
@@ -17,11 +18,8 @@ from optimizer.problem import parse_problem
 from optimizer.rule import rule_offer
 from scheduler.errors import RuleBroken
 from scheduler.models import ACTIVE, Appointment, Case, Garage, Policy, Technician
-
-
-def active_policy(session: Session) -> Policy:
-    policy = session.scalar(select(Policy).where(Policy.active.is_(True)).order_by(Policy.version.desc()))
-    return policy or Policy(version=0)
+from scheduler.services import policies
+from scheduler.services.engine import EngineUnavailable, ask
 
 
 @dataclass(frozen=True)
@@ -67,6 +65,8 @@ class CaseOffers:
     offers: list[Slot]
     target: Target
     problem_seconds: float
+    # Set when the optimizer failed or ran out of time: the offers are then the rules' own, and the page says so.
+    degraded: str | None = None
 
     @property
     def met(self) -> bool:
@@ -77,9 +77,20 @@ class CaseOffers:
         """Whether the rules or the optimizer offered this garage and start."""
         return any(s.same_place_and_time(garage, start) for s in [self.rule, *self.offers] if s is not None)
 
+    def rule_fact(self) -> dict:
+        """The rule offer as the timeline stores it: a fact, worded when read."""
+        if self.rule is None:
+            return {"none": True}
+        return {**self.rule.to_dict(), "wait_minutes": self.rule.wait_minutes, "late_because": self.rule.late_because}
+
+    def offers_fact(self) -> dict:
+        return {"offers": [{"garage": o.garage, "start": o.start.isoformat(), "wait_minutes": o.wait_minutes}
+                           for o in self.offers]}
+
     def to_dict(self) -> dict:
         rule = None if self.rule is None else {**self.rule.to_dict(), "late_because": self.rule.late_because}
         return {
+            "degraded": self.degraded,
             "rule_offer": rule,
             "offers": [{**o.to_dict(), "wait_minutes": o.wait_minutes, "distance_km": round(o.distance_km, 2),
                         "cost": round(o.cost, 3)} for o in self.offers],
@@ -206,6 +217,13 @@ def _for_urgency(block: dict, urgency: str) -> dict:
     return {**block, "rule": {**block["rule"], "min_notice_minutes": notice[urgency]}}
 
 
+def arrival(now: datetime, km: float, policy: Policy) -> datetime:
+    """When a customer setting off now can be at a garage `km` away: the format's arrival (version 1.1)."""
+    if not policy.travel_speed_kmh:
+        return now
+    return now + timedelta(minutes=math.ceil(km / policy.travel_speed_kmh * 60))
+
+
 def nearest_garages(session: Session, lat: float, lon: float) -> list[tuple[Garage, float]]:
     """Every garage with its distance in km, nearest first."""
     garages = [(g, haversine_km(lat, lon, g.lat, g.lon)) for g in session.scalars(select(Garage))]
@@ -213,51 +231,57 @@ def nearest_garages(session: Session, lat: float, lon: float) -> list[tuple[Gara
 
 
 def case_offers(session: Session, case: Case, now: datetime, policy: Policy | None = None) -> CaseOffers:
-    """The standard rules' offer and the cheapest offers across the network, for one case."""
+    """The standard rules' offer and the cheapest offers across the network, for one case.
+
+    The optimizer answers within the policy's time limit; when it fails or is late, the offers are the
+    rule offer alone (or nothing) and `degraded` says why, so no page waits on it or breaks because of it.
+    """
     started = perf_counter()
-    problem = parse_problem(offers_problem(session, case, policy or active_policy(session), now))
-    free = FreeTime(problem)
-    request = problem.requests[0]
-    ro = rule_offer(problem, free, request)
-    rule = None if ro is None else _slot(ro, now, late_because=ro.late_because)
-    offers = [_slot(o, now, distance_km=o.distance_km, cost=o.cost)
-              for o in offers_for(problem, free, request, problem.policy.offers)]
+    policy = policy or policies.in_force(session, now)
+    document = offers_problem(session, case, policy, now)
     nearest = nearest_garages(session, case.lat, case.lon)[0][0]
-    return CaseOffers(rule, offers, target_for(case.urgency, now, nearest), perf_counter() - started)
+    target = target_for(case.urgency, now, nearest)
+    limit = policy.time_limit_seconds or 1.0
+
+    def rules():
+        problem = parse_problem(document)
+        free = FreeTime(problem)
+        return problem, free, rule_offer(problem, free, problem.requests[0])
+
+    try:
+        problem, free, ro = ask(rules, limit)
+    except EngineUnavailable as exc:
+        return CaseOffers(None, [], target, perf_counter() - started, degraded=exc.code)
+    rule = None if ro is None else _slot(ro, now, late_because=ro.late_because)
+    try:
+        found = ask(lambda: offers_for(problem, free, problem.requests[0], problem.policy.offers), limit)
+    except EngineUnavailable as exc:
+        return CaseOffers(rule, [rule] if rule else [], target, perf_counter() - started, degraded=exc.code)
+    offers = [_slot(o, now, distance_km=o.distance_km, cost=o.cost) for o in found]
+    return CaseOffers(rule, offers, target, perf_counter() - started)
 
 
-def garage_slots(session: Session, case: Case, garage: Garage, now: datetime, count: int = 8) -> list[Slot]:
-    """The earliest free starts for this case at one garage: what its reception can say yes to."""
-    policy = active_policy(session)
+def garage_slots(session: Session, case: Case, garage: Garage, now: datetime, count: int = 8,
+                 around: datetime | None = None) -> list[Slot]:
+    """The earliest free starts for this case at one garage: what its reception can say yes to.
+
+    With `around`, the free starts nearest that time (a busy time a person typed): some before, some after.
+    """
+    policy = policies.in_force(session, now)
     document = offers_problem(session, case, policy, now, only=garage)
-    document["policy"]["max_travel_km"] = 1e6  # the garage itself is asked, however far the caller is
-    problem = parse_problem(document)
-    return [_slot(o, now) for o in offers_for(problem, FreeTime(problem), problem.requests[0], count)]
+    document["requests"][0]["garages"] = [garage.id]  # the garage itself is asked, however far the caller is
+    if around is not None:
+        document["requests"][0]["earliest"] = max(now, around - timedelta(hours=3))
 
+    def search():
+        problem = parse_problem(document)
+        return offers_for(problem, FreeTime(problem), problem.requests[0], count * (2 if around else 1))
 
-def describe_wait(minutes: int) -> str:
-    if minutes >= 1440:
-        return f"in {minutes / 1440:.0f} days" if minutes >= 2880 else "in 1 day"
-    if minutes >= 60:
-        return f"in {minutes // 60} h {minutes % 60:02d}"
-    return f"in {minutes} min"
-
-
-def present_offers(session: Session, case: Case, now: datetime) -> CaseOffers:
-    """The offers as shown to a person; the timeline notes them whenever they change."""
-    found = case_offers(session, case, now)
-    names = {g.id: g for g in session.scalars(select(Garage))}
-
-    def where(slot: Slot) -> str:
-        garage = names[slot.garage]
-        return f"{garage.local(slot.start):%a %d %b %H:%M} at {garage.name} ({describe_wait(slot.wait_minutes)})"
-
-    rule_text = f"Standard rules: {where(found.rule)}" if found.rule else "Standard rules: nothing within the horizon"
-    offers_text = "Offers shown: " + ("; ".join(where(o) for o in found.offers) or "none")
-    shown = {e.kind: e.text for e in case.events if e.kind in ("rule_offer", "offers")}
-    if shown.get("rule_offer") != rule_text:
-        case.log("rule_offer", rule_text, at=now)
-    if shown.get("offers") != offers_text:
-        case.log("offers", offers_text, at=now)
-    session.flush()
+    try:
+        found = [_slot(o, now) for o in ask(search, policy.time_limit_seconds or 1.0)]
+    except EngineUnavailable:
+        return []
+    if around is not None:
+        found = sorted(sorted(found, key=lambda s: abs((s.start - around).total_seconds()))[:count],
+                       key=lambda s: s.start)
     return found

@@ -150,9 +150,9 @@ def _plan(session: Session, start: datetime, until: datetime, zone: ZoneInfo) ->
     first = start.astimezone(zone).date() - timedelta(days=1)
     days = [first + timedelta(days=i) for i in range((until.astimezone(zone).date() - first).days + 2)]
     return NetworkPlan(
-        [{"id": g.id, "location": {"lat": g.lat, "lon": g.lon}, "lifts": g.lifts} for g in garages],
-        [{"id": t.id, "garage": t.garage_id, "skills": t.skill_codes,
-          "shifts": [{"start": s, "end": e} for d in days for s, e in t.shifts_on(d)]} for t in technicians],
+        [NetworkPlan.garage(g.id, g.lat, g.lon, g.lifts) for g in garages],
+        [NetworkPlan.technician(t.id, t.garage_id, t.skill_codes, [s for d in days for s in t.shifts_on(d)])
+         for t in technicians],
         zone)
 
 
@@ -186,7 +186,7 @@ def load(session: Session, params: dict, zone: ZoneInfo = NETWORK_ZONE) -> World
 def play(world: World, name: str, progress: Progress = lambda _: None) -> dict[str, str | None]:
     """One pass: {case id: start of the rule offer it got, ISO, or None}, placing each as it goes."""
     plan, bookings = world.plan, world.bookings
-    rules_of: dict[tuple[int, str], Rules] = {}
+    rules_of: dict[int, Rules] = {}
     out: dict[str, str | None] = {}
     b = 0
     step = max(1, len(world.cases) // 100)
@@ -196,10 +196,9 @@ def play(world: World, name: str, progress: Progress = lambda _: None) -> dict[s
             plan.occupy(tech, s, e, lift)
             b += 1
         version = world.versions.at(case.opened_at)
-        key = (id(version), case.urgency)
+        key = id(version)
         if key not in rules_of:
-            policy = version if name == "rules" else policies.apply(version, world.changes)
-            rules_of[key] = Rules.of(policy, case.urgency)
+            rules_of[key] = Rules.of(version if name == "rules" else policies.apply(version, world.changes))
         placed = plan.rule_offer(str(case.case_id), case.opened_at, case.duration, case.skill, case.lift,
                                  case.urgency, case.lat, case.lon, rules_of[key])
         if placed is not None:

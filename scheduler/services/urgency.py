@@ -6,8 +6,9 @@ from datetime import datetime
 
 from scheduler.errors import Invalid, ReasonRequired, RuleBroken
 from scheduler.models import URGENCIES, Case, Override, User
-from scheduler.services import overrides
-from scheduler.services.planning import active_policy, case_offers
+from scheduler.services import overrides, policies
+from scheduler.services.booking import active_booking, note_offers_shown
+from scheduler.services.planning import case_offers
 
 
 def change_urgency(session, actor: User, case: Case, urgency: object, reason: str, now: datetime) -> Override:
@@ -17,14 +18,16 @@ def change_urgency(session, actor: User, case: Case, urgency: object, reason: st
         raise RuleBroken(f"The case is already {urgency}.")
     if not reason:
         raise ReasonRequired(f"Say why the case goes from {case.urgency} to {urgency}.")
-    policy = active_policy(session)
-    # The rules' offer does not depend on urgency, so "at that moment" is the same before and after.
-    rule = case_offers(session, case, now, policy).rule if case.lat is not None else None
+    policy = policies.in_force(session, now)
     kind = "urgency_raise" if urgency < case.urgency else "urgency_lower"
     before, case.urgency = case.urgency, urgency
-    booked = next((a for a in case.appointments if a.active), None)
-    override = overrides.record(session, actor, case, kind, reason, rule, policy, now, appointment=booked)
+    # The rules differ by urgency (minimum notice, targets): the counterfactual is the new urgency's rule offer.
+    found = case_offers(session, case, now, policy) if case.lat is not None else None
+    override = overrides.record(session, actor, case, kind, reason, found.rule if found else None, policy, now,
+                                appointment=active_booking(case))
     override.urgency = urgency
-    case.log("urgency", f"Urgency {before} → {urgency}", actor, now)
+    case.log("urgency", actor, now, before=before, after=urgency)
+    if found is not None:
+        note_offers_shown(case, found, now)
     session.flush()
     return override

@@ -21,19 +21,27 @@ def at(hour: float, day: int = 0) -> str:
 
 def random_problem(seed: int, mode: str = "offers", garages: int = 2, techs: int = 2,
                    appointments: int = 4, requests: int = 1, days: int = 1,
-                   slot: int = 30, max_moves: int = 2) -> dict:
+                   slot: int = 30, max_moves: int = 2, travel: bool | None = None) -> dict:
+    """A random problem; `travel` None: format 1.1's travel speed and notice by urgency half the time."""
     rnd = random.Random(seed)
+    travel = rnd.random() < 0.5 if travel is None else travel
+    notice = rnd.choice([0, 60, 240])
     doc = {
         "version": 1, "mode": mode, "now": at(9), "slot_minutes": slot,
         "garages": [], "technicians": [], "appointments": [], "requests": [],
         "policy": {
-            "max_travel_km": 50, "rule": {"garages": 1, "min_notice_minutes": rnd.choice([0, 60, 240])},
+            "max_travel_km": 50, "rule": {"garages": 1, "min_notice_minutes": notice},
             "offers": 3, "max_moves": max_moves,
             "weights": {"wait": {"P1": 100, "P2": 10, "P3": 1}, "travel_km": 2, "move": 30,
                         "shift_minute": 1, "unplaced": 100000},
             "time_limit_seconds": 5.0,
         },
     }
+    if travel:
+        # slow enough that the few km of these networks cost a slot or more
+        doc["policy"]["travel_speed_kmh"] = rnd.choice([5, 12.5, 30])
+        named = rnd.sample(["P1", "P2", "P3"], rnd.choice([1, 2, 3]))  # the others get 1440
+        doc["policy"]["rule"]["min_notice_minutes"] = {u: rnd.choice([0, 30, 60, 240]) for u in named}
     for g in range(garages):
         doc["garages"].append({"id": f"g{g}", "location": {"lat": 45.7 + rnd.random() / 10,
                                                              "lon": 4.8 + rnd.random() / 10},
@@ -60,7 +68,7 @@ def random_problem(seed: int, mode: str = "offers", garages: int = 2, techs: int
     for r in range(requests):
         req = {"id": f"r{r}", "duration_minutes": rnd.choice([30, 60, 90]), "skill": rnd.choice(SKILLS),
                "lift": rnd.random() < 0.5, "urgency": rnd.choice(["P1", "P2", "P3"]),
-               "location": {"lat": 45.75, "lon": 4.85}}
+               "location": {"lat": 45.75 + rnd.random() / 20, "lon": 4.85 + rnd.random() / 20}}
         if rnd.random() < 0.5:
             req["garages"] = rnd.sample([g["id"] for g in doc["garages"]], garages)
         if rnd.random() < 0.3:

@@ -49,7 +49,8 @@ def test_rule_offer_is_the_first_fit_at_the_home_garages(seed, garages, techs, a
     problem = load(random_problem(seed, garages=garages, techs=techs, appointments=appointments, slot=15, days=2))
     request = problem.requests[0]
     home = [g for g, _ in problem.candidate_garages(request)][: problem.policy.rule.garages]
-    lower = max(problem.now + problem.policy.rule.min_notice_minutes, request.earliest)
+    # every placement enumerated is feasible, so it already starts after the customer's arrival
+    lower = max(problem.now + problem.policy.rule.notice(request.urgency), request.earliest)
     fits = [
         (pl.start, home.index(pl.garage), pl.technician)
         for _, pl in all_single_placements(problem, request.id)

@@ -117,14 +117,34 @@ def test_the_second_operator_on_a_slot_is_told_it_was_just_taken_with_fresh_offe
     assert book(auth, second["id"], fresh[0]).status_code == 201, "the fresh offer books"
 
 
-def test_rebooking_cancels_the_earlier_booking(client, auth):
+def test_a_booked_case_is_never_silently_rebooked_and_a_double_submit_books_once(app, client, auth):
     auth.login("operator")
     case = open_case(auth)
     offers = offers_of(client, case["id"])["offers"]
-    assert book(auth, case["id"], offers[0]).status_code == 201
-    assert book(auth, case["id"], offers[1]).status_code == 201
-    appointments = client.get(f"/api/v1/cases/{case['id']}").get_json()["appointments"]
-    assert sorted(a["status"] for a in appointments) == ["booked", "cancelled"]
+    first = book(auth, case["id"], offers[0])
+    assert first.status_code == 201
+    booked = first.get_json()
+    before = footprint(app)
+    for _ in range(3):  # the same booking again: the same appointment, nothing new anywhere
+        again = book(auth, case["id"], offers[0])
+        assert (again.status_code, again.get_json()["id"]) == (200, booked["id"])
+    other = book(auth, case["id"], offers[1])
+    assert (other.status_code, other.get_json()["error"]["code"]) == (409, "already_booked")
+    assert other.get_json()["error"]["details"]["appointment"]["id"] == booked["id"]
+    move = {k: offers[1][k] for k in ("garage", "technician", "start")}
+    unexplained = auth.post(f"/api/v1/cases/{case['id']}/appointments", json={**move, "replaces": booked["id"]})
+    assert (unexplained.status_code, unexplained.get_json()["error"]["code"]) == (422, "reason_required")
+    assert unexplained.get_json()["error"]["details"]["kind"] == "rebook"
+    stale = auth.post(f"/api/v1/cases/{case['id']}/appointments",
+                      json={**move, "replaces": booked["id"] + 100000, "reason": "customer asked"})
+    assert stale.status_code == 409
+    assert footprint(app) == before
+    moved = auth.post(f"/api/v1/cases/{case['id']}/appointments",
+                      json={**move, "replaces": booked["id"], "reason": "the customer can only come later"})
+    assert moved.status_code == 201, moved.get_json()
+    read = client.get(f"/api/v1/cases/{case['id']}").get_json()
+    assert sorted(a["status"] for a in read["appointments"]) == ["booked", "cancelled"]
+    assert [o["kind"] for o in read["overrides"]] == ["rebook"]
 
 
 @pytest.mark.parametrize("change, status, code", [

@@ -102,10 +102,16 @@ def test_accepting_a_busy_slot_is_refused_and_the_request_stays_open(app, client
     assert (busy.status_code, busy.get_json()["error"]["code"]) == (409, "slot_taken")
     assert footprint(app) == before
     assert client.get(f"/api/v1/direct-line/{request['id']}").get_json()["status"] == "open"
+    overbook = {"accept": True, "start": best["start"], "technician": best["technician"], "overbook": True}
+    unexplained = auth.post(f"/api/v1/direct-line/{request['id']}/answer", json=overbook)
+    assert (unexplained.status_code, unexplained.get_json()["error"]["code"]) == (422, "reason_required")
+    assert footprint(app) == before
     squeezed = auth.post(f"/api/v1/direct-line/{request['id']}/answer",
-                         json={"accept": True, "start": best["start"], "technician": best["technician"], "overbook": True})
-    assert squeezed.status_code == 200, "the garage may knowingly overbook its own technician"
+                         json={**overbook, "reason": "a colleague takes the next job"})
+    assert squeezed.status_code == 200, "the garage may knowingly overbook its own technician, with a reason"
     assert squeezed.get_json()["request"]["status"] == "accepted"
+    read = client.get(f"/api/v1/cases/{_case['id']}").get_json()
+    assert sorted(o["kind"] for o in read["overrides"]) == ["direct_line", "overbook"]
 
 
 def test_who_may_use_the_direct_line(app, client, auth):
@@ -147,7 +153,7 @@ def test_announcing_a_drive_in_tells_the_nearest_garage(client, auth):
     assert drive_in["garage"] == "lyon-07" and drive_in["status"] == "expected"
     assert CLOCK_NOW < datetime.fromisoformat(drive_in["expected_at"]) < CLOCK_NOW + timedelta(hours=1)
     (override,) = client.get(f"/api/v1/cases/{case['id']}").get_json()["overrides"]
-    assert override["kind"] == "walk_in" and override["rule_offer"] is not None and override["result"] is None
+    assert override["kind"] == "drive_in" and override["rule_offer"] is not None and override["result"] is None
     auth.login("reception-lyon-07")
     board = client.get("/garages/lyon-07/board").get_data(as_text=True)
     assert "GH-123-JK" in board and "Expected" in board

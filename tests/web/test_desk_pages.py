@@ -121,7 +121,7 @@ def test_the_garage_sees_the_request_arrive_by_polling_and_answers_it(app, clien
     answer_at = later_today_on_shift(app, technician, minutes=60)
     accepted = workshop.post(f"/garages/lyon-07/direct-line/{request_id}/answer", data={
         "csrf_token": csrf_from(jobs), "decision": "accept", "time": f"{answer_at:%H:%M}", "technician": technician,
-        "overbook": "yes", "next": back_to}, follow_redirects=True)
+        "overbook": "yes", "reason": "the foreman asks a colleague", "next": back_to}, follow_redirects=True)
     assert accepted.status_code == 200
     assert "Accepted:" in accepted.get_data(as_text=True) and "No request waiting" in accepted.get_data(as_text=True)
 
@@ -183,6 +183,12 @@ def test_the_operator_books_a_time_the_caller_asks_for_with_a_reason(app, client
              "time": f"{start:%H:%M}"}
     silent = client.post(f"/desk/cases/{case_id}/book", data=asked, follow_redirects=True).get_data(as_text=True)
     assert "Give a reason" in silent
+    bad = client.post(f"/desk/cases/{case_id}/book", data={**asked, "time": "25:99", "reason": "x"},
+                      follow_redirects=True).get_data(as_text=True)
+    assert "Give the day and the time" in bad
+    night = client.post(f"/desk/cases/{case_id}/book", data={**asked, "time": "03:00", "reason": "x"},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "works at Lyon 7e Gerland" in night and "pick another time" in night
     booked = client.post(f"/desk/cases/{case_id}/book", data={**asked, "reason": "Only free on that day"},
                          follow_redirects=True).get_data(as_text=True)
     assert "Booked:" in booked
@@ -190,12 +196,6 @@ def test_the_operator_books_a_time_the_caller_asks_for_with_a_reason(app, client
     (appointment,) = read["appointments"]
     assert appointment["garage"] == "lyon-07" and datetime.fromisoformat(appointment["start"]) == start
     assert [(o["kind"], o["reason"]) for o in read["overrides"]] == [("manual_slot", "Only free on that day")]
-    bad = client.post(f"/desk/cases/{case_id}/book", data={**asked, "time": "25:99", "reason": "x"},
-                      follow_redirects=True).get_data(as_text=True)
-    assert "Give the day and the time" in bad
-    night = client.post(f"/desk/cases/{case_id}/book", data={**asked, "time": "03:00", "reason": "x"},
-                        follow_redirects=True).get_data(as_text=True)
-    assert "works at Lyon 7e Gerland" in night and "pick another time" in night
 
 
 def test_a_colleague_opening_the_case_sees_who_was_asked(client, auth):

@@ -29,9 +29,11 @@ def test_upgrade_builds_the_models_schema(empty_url):
             assert diff == []
             if conn.dialect.name == "sqlite":
                 triggers = conn.execute(text("SELECT name FROM sqlite_master WHERE type='trigger'")).scalars().all()
-                assert "appointment_no_double_booking_insert" in triggers
+                assert {"appointment_guard_insert", "appointment_guard_update"} <= set(triggers)
             else:
                 names = conn.execute(text("SELECT conname FROM pg_constraint WHERE contype = 'x'")).scalars().all()
                 assert "appointment_no_double_booking" in names
+                triggers = conn.execute(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")).scalars().all()
+                assert "appointment_guard" in triggers
         assert "appointment" in inspect(db.engine).get_table_names()
         db.engine.dispose()

@@ -5,6 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, request
 from flask_login import current_user
 from flask_wtf.csrf import ValidationError, validate_csrf
+from werkzeug.exceptions import BadRequest
+
+from web.inputs import BadText
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -31,12 +34,25 @@ def check_csrf_for_cookie_writes():
 
 def json_body() -> dict:
     """The request's JSON object, or a 400 that says what is wrong."""
-    data = request.get_json(silent=True)
-    if data is None:
+    if not request.is_json:
         abort(400, description="Send a JSON object with Content-Type: application/json.")
+    try:
+        data = request.get_json()
+    except BadRequest as exc:
+        abort(400, description=f"Send a JSON object with Content-Type: application/json ({_why_not_json(exc)}).")
     if not isinstance(data, dict):
         abort(400, description="The body must be a JSON object.")
     return data
+
+
+def _why_not_json(exc: BaseException) -> str:
+    """What our decoder said (NUL bytes, too deep) when Flask and Werkzeug wrapped it in their own 400."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, BadText):
+            return str(seen)
+        seen = seen.__cause__ or seen.__context__
+    return "the body is not valid JSON"
 
 
 def require(*roles: str) -> None:

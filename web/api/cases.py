@@ -44,13 +44,23 @@ def id_field(data: dict, name: str) -> str:
     return value
 
 
+def case_body(case) -> dict:
+    """The case as the API shows it, its timeline worded in the reader's language."""
+    from flask_babel import get_locale
+
+    from web.timeline import Names, describe
+
+    moment = now()
+    events = cases.timeline(db.session, case, moment)
+    names, locale = Names(db.session, events), str(get_locale() or "en")
+    return cases.case_dict(db.session, case, moment, lambda e: describe(e, names, locale))
+
+
 @bp.post("/v1/cases")
 def case_open():
     require("operator", "reception")
     case = cases.open_case(db.session, current_user, json_body(), now())
-    body = cases.case_dict(db.session, case)
-    db.session.commit()
-    return jsonify(body), 201
+    return jsonify(case_body(case)), 201
 
 
 @bp.get("/v1/vehicles/<plate>")
@@ -59,22 +69,20 @@ def vehicle_read(plate: str):
     found = cases.find_vehicle(db.session, current_user, plate)
     if found is None:
         raise NotFound(f"No vehicle with plate {plate!r} yet: opening a case creates it.")
-    return jsonify(cases.vehicle_dict(*found))
+    return jsonify(cases.vehicle_dict(*found, current_user))
 
 
 @bp.get("/v1/cases/<int:case_id>")
 def case_read(case_id: int):
     require()
-    return jsonify(cases.case_dict(db.session, cases.get_case(db.session, current_user, case_id)))
+    return jsonify(case_body(cases.get_case(db.session, current_user, case_id)))
 
 
 @bp.get("/v1/cases/<int:case_id>/offers")
 def case_offers(case_id: int):
     require("operator", "reception")
     case = cases.get_case(db.session, current_user, case_id)
-    found = planning.present_offers(db.session, case, now())
-    db.session.commit()
-    return jsonify(found.to_dict())
+    return jsonify(planning.case_offers(db.session, case, now()).to_dict())
 
 
 @bp.post("/v1/cases/<int:case_id>/appointments")
@@ -82,12 +90,17 @@ def case_book(case_id: int):
     require("operator", "reception")
     data = json_body()
     case = cases.get_case(db.session, current_user, case_id)
-    appointment = booking.book_for_case(db.session, current_user, case, id_field(data, "garage"),
-                                        id_field(data, "technician"), time_field(data, "start"),
-                                        text_field(data, "reason"), now())
-    body = appointment.to_dict()
-    db.session.commit()
-    return jsonify(body), 201
+    replaces = data.get("replaces")
+    if replaces is not None and (not isinstance(replaces, int) or isinstance(replaces, bool)):
+        raise Invalid("replaces must be the id (a number) of the case's booking this one replaces.", field="replaces")
+    source = data.get("source", "offer")
+    if source not in ("offer", "typed"):
+        raise Invalid("source must be offer (an offer shown) or typed (a time a person asked for).", field="source")
+    appointment, made = booking.book_for_case(db.session, current_user, case, id_field(data, "garage"),
+                                              id_field(data, "technician"), time_field(data, "start"),
+                                              text_field(data, "reason"), now(), replaces=replaces,
+                                              typed=source == "typed")
+    return jsonify(appointment.to_dict()), 201 if made else 200
 
 
 @bp.post("/v1/cases/<int:case_id>/urgency")
@@ -96,9 +109,7 @@ def case_urgency(case_id: int):
     data = json_body()
     case = cases.get_case(db.session, current_user, case_id)
     urgency.change_urgency(db.session, current_user, case, data.get("urgency"), text_field(data, "reason"), now())
-    body = cases.case_dict(db.session, case)
-    db.session.commit()
-    return jsonify(body)
+    return jsonify(case_body(case))
 
 
 @bp.post("/v1/cases/<int:case_id>/drive-in")
@@ -109,8 +120,11 @@ def case_drive_in(case_id: int):
     garage = data.get("garage")
     if garage is not None and not isinstance(garage, str):
         raise Invalid("garage must be a garage id.", field="garage")
+    confirmed = data.get("confirm", False)
+    if not isinstance(confirmed, bool):
+        raise Invalid("confirm must be true or false.", field="confirm")
     announced = drive_in.announce(db.session, current_user, case, now(), garage,
-                                  time_field(data, "expected_at", required=False), text_field(data, "note"))
+                                  time_field(data, "expected_at", required=False), text_field(data, "note"),
+                                  confirmed=confirmed)
     body = announced.to_dict()
-    db.session.commit()
     return jsonify(body), 201

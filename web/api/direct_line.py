@@ -19,9 +19,7 @@ def direct_line_send(case_id: int):
     case = cases.get_case(db.session, current_user, case_id)
     sent = direct_line.send(db.session, current_user, case, id_field(data, "garage"), text_field(data, "message"),
                             now())
-    body = sent.to_dict()
-    db.session.commit()
-    return jsonify(body), 201
+    return jsonify(sent.to_dict(now())), 201
 
 
 @bp.get("/v1/direct-line")
@@ -30,19 +28,14 @@ def direct_line_list():
     status = request.args.get("status") or None
     if status is not None and status not in REQUEST_STATUSES:
         raise Invalid(f"status must be one of {', '.join(REQUEST_STATUSES)}.", field="status")
-    found = direct_line.visible(db.session, current_user, status, now())
-    body = [r.to_dict() for r in found]
-    db.session.commit()  # requests that expired on the way are saved as expired
-    return jsonify(body)
+    moment = now()
+    return jsonify([r.to_dict(moment) for r in direct_line.visible(db.session, current_user, status, moment)])
 
 
 @bp.get("/v1/direct-line/<int:request_id>")
 def direct_line_read(request_id: int):
     require("operator", "reception", "workshop")
-    direct_line.expire_due(db.session, now())
-    body = direct_line.get_request(db.session, current_user, request_id).to_dict()
-    db.session.commit()
-    return jsonify(body)
+    return jsonify(direct_line.get_request(db.session, current_user, request_id).to_dict(now()))
 
 
 @bp.post("/v1/direct-line/<int:request_id>/answer")
@@ -62,8 +55,5 @@ def direct_line_answer(request_id: int):
         technician_id=id_field(data, "technician") if accept else None, reason=text_field(data, "reason"),
         overbook=overbook)
     if accept:
-        body = {**answered.appointment.to_dict(), "request": answered.to_dict()}
-    else:
-        body = answered.to_dict()
-    db.session.commit()
-    return jsonify(body)
+        return jsonify({**answered.appointment.to_dict(), "request": answered.to_dict(now())})
+    return jsonify(answered.to_dict(now()))

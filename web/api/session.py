@@ -27,7 +27,6 @@ def session_create():
     if user is None:
         return error_response(401, "bad_credentials", "Wrong username or password.")
     start_session(user)
-    db.session.commit()
     return jsonify(_session_view())
 
 
@@ -43,5 +42,4 @@ def session_delete():
 
     require()
     end_session()
-    db.session.commit()
     return "", 204

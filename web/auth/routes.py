@@ -31,7 +31,6 @@ def login():
             flash(_("Wrong username or password."), "error")
             return render_template("auth/login.html", form=form), 401
         start_session(user)
-        db.session.commit()
         target = request.args.get("next", "")
         return redirect(target if is_local_path(target) else home_url(user))
     return render_template("auth/login.html", form=form), 400 if request.method == "POST" else 200
@@ -56,7 +55,6 @@ def end_session() -> None:
 @login_required
 def logout():
     end_session()
-    db.session.commit()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -70,6 +68,5 @@ def set_language(code: str):
     session["lang"] = code
     if current_user.is_authenticated:
         current_user.locale = code
-        db.session.commit()
     back = request.form.get("next", "")
     return redirect(back if is_local_path(back) else "/")

@@ -59,6 +59,7 @@ def known_vehicle():
         return render_template("operator/_known_vehicle.html", vehicle=None)
     vehicle, latest = found
     return render_template("operator/_known_vehicle.html", vehicle=vehicle, latest=latest,
+                           owner=vehicle.customer if cases.may_see_owner(current_user, latest) else None,
                            fill_model=not request.args.get("model", "").strip())
 
 
@@ -71,24 +72,21 @@ def open_case():
         return render_template("operator/desk.html", cases=boards.recent_cases(db.session, 15), form=form,
                                garages=sorted(garages.values(), key=lambda g: g.name), load=None, days=[]), 400
     case = cases.open_case(db.session, current_user, form.as_call(garages), now())
-    db.session.commit()
     return redirect(url_for("operator.case", case_id=case.id))
 
 
 def _case_view(case_id: int):
     case = cases.get_case(db.session, current_user, case_id)
     moment = now()
-    found = planning.present_offers(db.session, case, moment) if case.status in ("open", "booked") else None
+    found = planning.case_offers(db.session, case, moment) if case.status in ("open", "booked") else None
     garages = {g.id: g for g in db.session.scalars(select(Garage))}
     nearby = planning.nearest_garages(db.session, case.lat, case.lon)[:8] if case.lat is not None else []
     # a request to a closed garage waits unread while its answer time runs: say so beside its name
     opens = {g.id: at for g, _km in nearby if (at := planning.open_from(g, moment)) > moment}
     technicians = {t.id: t for t in db.session.scalars(select(Technician).where(
         Technician.id.in_([s.technician for s in ([found.rule] if found and found.rule else []) + (found.offers if found else [])])))}
-    body = render_template("operator/case.html", case=case, found=found, garages=garages, nearby=nearby, opens=opens,
+    return render_template("operator/case.html", case=case, found=found, garages=garages, nearby=nearby, opens=opens,
                            technicians=technicians, live=live_state(case))
-    db.session.commit()  # the timeline notes the offers shown
-    return body
 
 
 @bp.get("/cases/<int:case_id>")
@@ -98,12 +96,15 @@ def case(case_id: int):
 
 
 def live_state(case) -> dict:
+    from web.timeline import Names
+
     moment = now()
-    requests = direct_line.for_case(db.session, case, moment)
+    requests = direct_line.for_case(db.session, case)
+    events = list(reversed(cases.timeline(db.session, case, moment)))
     state = {"requests": requests, "appointments": [a for a in case.appointments if a.status != "cancelled"],
-             "events": list(reversed(case.events)), "now": moment}
-    state["fresh"] = not unchanged([(r.id, r.status) for r in requests] + [(a.id, a.status) for a in
-                                                                            state["appointments"]] + [len(case.events)])
+             "events": events, "names": Names(db.session, events), "now": moment}
+    state["fresh"] = not unchanged([(r.id, r.status_at(moment)) for r in requests] +
+                                   [(a.id, a.status) for a in state["appointments"]] + [len(events)])
     return state
 
 
@@ -113,7 +114,6 @@ def case_live(case_id: int):
     """The part of the case page that changes while the operator waits: polled, 204 when unchanged."""
     case = cases.get_case(db.session, current_user, case_id)
     state = live_state(case)
-    db.session.commit()  # expiries found on the way are saved
     if not state["fresh"]:
         return "", 204
     return render_template("operator/_live.html", case=case, live=state)
@@ -138,13 +138,14 @@ def _typed_start(garage_id: str) -> datetime:
 def book(case_id: int):
     case = cases.get_case(db.session, current_user, case_id)
     form = request.form
-    start = time_field(form, "start") if "start" in form else _typed_start(form.get("garage", ""))
-    appointment = booking.book_for_case(db.session, current_user, case, form.get("garage", ""),
-                                        form.get("technician", ""), start, text_field(form, "reason"), now())
+    typed = "start" not in form
+    start = _typed_start(form.get("garage", "")) if typed else time_field(form, "start")
+    appointment, _made = booking.book_for_case(db.session, current_user, case, form.get("garage", ""),
+                                               form.get("technician", ""), start, text_field(form, "reason"), now(),
+                                               typed=typed)
     garage = appointment.garage
     flash(_("Booked: %(when)s at %(garage)s.", when=garage.local(appointment.start_at).strftime("%a %d %b %H:%M"),
             garage=garage.name), "success")
-    db.session.commit()
     return redirect(_case_url(case_id))
 
 
@@ -155,7 +156,6 @@ def change_urgency(case_id: int):
     case = cases.get_case(db.session, current_user, case_id)
     urgency.change_urgency(db.session, current_user, case, request.form.get("urgency"),
                            text_field(request.form, "reason"), now())
-    db.session.commit()
     flash(_("Urgency is now %(urgency)s: offers recomputed.", urgency=case.urgency), "success")
     return redirect(_case_url(case_id))
 
@@ -167,7 +167,6 @@ def send_direct_line(case_id: int):
     case = cases.get_case(db.session, current_user, case_id)
     sent = direct_line.send(db.session, current_user, case, request.form.get("garage", ""),
                             text_field(request.form, "message"), now())
-    db.session.commit()
     flash(_("Sent to %(garage)s. Their answer appears here.", garage=sent.garage.name), "success")
     return redirect(_case_url(case_id))
 
@@ -179,7 +178,6 @@ def announce_drive_in(case_id: int):
     case = cases.get_case(db.session, current_user, case_id)
     announced = drive_in.announce(db.session, current_user, case, now(), request.form.get("garage") or None,
                                   note=text_field(request.form, "note"))
-    db.session.commit()
     flash(_("%(garage)s expects the customer at %(time)s.", garage=announced.garage.name,
             time=local_when(announced.expected_at, announced.garage, now())), "success")
     return redirect(_case_url(case_id))

@@ -93,8 +93,14 @@ def rules():
 
 def _timeline(case) -> list[dict]:
     """The case from call to feedback, from stored facts: what the planner needs to judge an override."""
-    entries = [{"at": e.at, "kind": e.kind, "text": e.text, "actor": e.actor.team if e.actor else None}
-               for e in case.events if e.kind not in ("override", "direct_line_answer")]  # told below, from facts
+    from flask_babel import get_locale
+
+    from web.timeline import Names, describe, kind_label
+
+    events = [e for e in case.events if e.kind not in ("override", "direct_line_answer")]  # told below, from facts
+    names, locale = Names(db.session, events), str(get_locale() or "en")
+    entries = [{"at": e.at, "kind": e.kind, "label": kind_label(e.kind), "text": describe(e, names, locale),
+                "actor": e.actor.team if e.actor else None} for e in events]
     garages = labels.garage_names()
     for o in db.session.scalars(select(Override).where(Override.case_id == case.id)):
         entries.append({"at": o.created_at, "kind": "override", "override": o,

@@ -46,9 +46,9 @@ def inbox_state(garage: Garage) -> dict:
     """What the garage must answer now: direct-line requests and announced drive-ins."""
     moment = now()
     requests = direct_line.open_for_garage(db.session, garage, moment)
-    answered = direct_line.answered_since(db.session, garage, moment - timedelta(hours=12))
+    answered = direct_line.answered_since(db.session, garage, moment - timedelta(hours=12), moment)
     drive_ins = drive_in.expected(db.session, garage, moment - timedelta(hours=2))
-    if unchanged([r.id for r in requests] + [(r.id, r.status) for r in answered] + [d.id for d in drive_ins]):
+    if unchanged([r.id for r in requests] + [(r.id, r.status_at(moment)) for r in answered] + [d.id for d in drive_ins]):
         return {"fresh": False}  # a poll with nothing new: the suggestions below need not be computed
     return {
         "fresh": True, "garage": garage, "now": moment, "requests": requests, "answered": answered,
@@ -70,7 +70,6 @@ def board(garage_id: str):
     body = render_template("reception/board.html", board=boards.garage_day(db.session, garage, day),
                            prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1),
                            today=garage.today(now()), inbox=inbox)
-    db.session.commit()  # expiries found on the way are saved
     return body
 
 
@@ -79,7 +78,6 @@ def board(garage_id: str):
 def inbox(garage_id: str):
     """Polled every few seconds by the board and the job list; 204 while nothing changed."""
     inbox = inbox_state(load_garage(garage_id))
-    db.session.commit()
     if not inbox["fresh"]:
         return "", 204
     return render_template("reception/_inbox.html", inbox=inbox)
@@ -116,12 +114,11 @@ def answer(garage_id: str, request_id: int):
     if request.form.get("decision") == "accept":
         start, technician = _chosen_start(garage)
         direct_line.answer(db.session, current_user, asked, True, now(), start=start, technician_id=technician,
-                           overbook=request.form.get("overbook") == "yes")
+                           overbook=request.form.get("overbook") == "yes", reason=text_field(request.form, "reason"))
         flash(_("Accepted: %(when)s. The operator sees it now.",
                 when=garage.local(asked.appointment.start_at).strftime("%H:%M")), "success")
     else:
         direct_line.answer(db.session, current_user, asked, False, now(),
                            reason=text_field(request.form, "reason"))
         flash(_("Declined. The operator sees your reason."), "success")
-    db.session.commit()
     return redirect(back(_home_url(garage_id)))

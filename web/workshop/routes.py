@@ -18,5 +18,4 @@ def jobs(garage_id: str):
     day = parse_day(garage)
     body = render_template("workshop/jobs.html", board=boards.garage_day(db.session, garage, day),
                            now=now(), inbox=inbox_state(garage))
-    db.session.commit()  # expiries found on the way are saved
     return body

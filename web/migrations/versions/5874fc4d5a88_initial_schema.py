@@ -9,7 +9,33 @@ from alembic import op
 import sqlalchemy as sa
 
 import scheduler.db
-from scheduler.models.appointment import NO_DOUBLE_BOOKING_PG, NO_DOUBLE_BOOKING_SQLITE
+
+# The guard as it was first installed (frozen here: later migrations replace it).
+_ACTIVE_SQL = "status IN ('booked', 'checked_in', 'in_progress') AND NOT overbooked"
+NO_DOUBLE_BOOKING_PG = [
+    "CREATE EXTENSION IF NOT EXISTS btree_gist",
+    "ALTER TABLE appointment ADD CONSTRAINT appointment_no_double_booking EXCLUDE USING gist "
+    "(technician_id WITH =, tstzrange(start_at, end_at, '[)') WITH &&) "
+    f"WHERE ({_ACTIVE_SQL})",
+]
+_SQLITE_GUARD = """
+CREATE TRIGGER appointment_no_double_booking_{op} BEFORE {event} ON appointment
+WHEN NEW.status IN ('booked', 'checked_in', 'in_progress') AND NOT NEW.overbooked
+BEGIN
+    SELECT RAISE(ABORT, 'appointment_no_double_booking')
+    WHERE EXISTS (
+        SELECT 1 FROM appointment other
+        WHERE other.technician_id = NEW.technician_id
+          AND other.id IS NOT NEW.id
+          AND other.status IN ('booked', 'checked_in', 'in_progress') AND NOT other.overbooked
+          AND other.start_at < NEW.end_at AND NEW.start_at < other.end_at
+    );
+END
+"""
+NO_DOUBLE_BOOKING_SQLITE = [
+    _SQLITE_GUARD.format(op="insert", event="INSERT"),
+    _SQLITE_GUARD.format(op="update", event="UPDATE"),
+]
 
 
 # revision identifiers, used by Alembic.

@@ -1,0 +1,103 @@
+"""Capacity: is this technician busy, is a lift free, is this slot allowed. One definition, every path.
+
+Offers, booking, the direct line, squeeze-ins, manual slots and admin changes all ask here; the database
+guard (scheduler/models/appointment.py) enforces the same rule as the last word. Every active appointment
+takes its technician's time and, when it needs one, a lift, overbooked ones included: an overbooking is a
+person's consent to one overlap, not a hole in the plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from scheduler.errors import RuleBroken
+from scheduler.models import ACTIVE, Appointment, Technician
+from scheduler.models.appointment import LIFTS_FULL, TECHNICIAN_BUSY
+
+# How far in the past a start may be: "now" typed a minute ago is still now.
+GRACE = timedelta(minutes=15)
+
+
+@dataclass
+class Clash:
+    """What stands in the way of [start, end) for one technician: their other work, the garage's lifts."""
+
+    busy: list[Appointment] = field(default_factory=list)
+    lifts_full: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.busy) or self.lifts_full
+
+
+def busy(session: Session, technician_id: str, start: datetime, end: datetime,
+         ignore: Collection[int] = ()) -> list[Appointment]:
+    """The technician's active work overlapping [start, end) (half-open: back to back is not overlap)."""
+    query = select(Appointment).where(
+        Appointment.technician_id == technician_id, Appointment.status.in_(ACTIVE),
+        Appointment.start_at < end, Appointment.end_at > start)
+    if ignore:
+        query = query.where(Appointment.id.not_in(list(ignore)))
+    return list(session.scalars(query.order_by(Appointment.start_at)))
+
+
+def lift_peak(session: Session, garage_id: str, start: datetime, end: datetime,
+              ignore: Collection[int] = ()) -> int:
+    """The most lift jobs in use at once at the garage during [start, end)."""
+    query = select(Appointment.start_at, Appointment.end_at).where(
+        Appointment.garage_id == garage_id, Appointment.lift.is_(True), Appointment.status.in_(ACTIVE),
+        Appointment.start_at < end, Appointment.end_at > start)
+    if ignore:
+        query = query.where(Appointment.id.not_in(list(ignore)))
+    spans = session.execute(query).all()
+    edges = sorted([(max(a, start), 1) for a, _ in spans] + [(min(b, end), -1) for _, b in spans])
+    in_use = peak = 0
+    for _, step in edges:  # ends sort before starts at the same instant: back to back is not overlap
+        in_use += step
+        peak = max(peak, in_use)
+    return peak
+
+
+def clash(session: Session, technician: Technician, start: datetime, end: datetime, lift: bool,
+          ignore: Collection[int] = ()) -> Clash:
+    """Everything that would make [start, end) on this technician an overbooking."""
+    garage = technician.garage
+    return Clash(busy=busy(session, technician.id, start, end, ignore),
+                 lifts_full=lift and lift_peak(session, garage.id, start, end, ignore) >= garage.lifts)
+
+
+def works(technician: Technician, start: datetime, end: datetime) -> bool:
+    """Whether [start, end) lies within one of the technician's shifts that day."""
+    return any(s <= start and end <= e for s, e in technician.shifts_on(technician.garage.today(start)))
+
+
+def check_slot(technician: Technician, start: datetime, end: datetime, now: datetime) -> None:
+    """A slot is allowed when it is not in the past and lies inside one of the technician's shifts."""
+    if start < now - GRACE:
+        raise RuleBroken("That start is in the past: pick a time from now on.", field="start")
+    if not works(technician, start, end):
+        local = technician.garage.local(start)
+        raise RuleBroken(f"{technician.name} does not work {local:%a %d %b %H:%M}–{technician.garage.local(end):%H:%M}"
+                         " (outside their shift): pick another time or technician.", field="start")
+
+
+def lock_garage(session: Session, garage_id: str) -> None:
+    """Take the garage's writes in turn, so a check and the write it allows are not split by another booking.
+
+    PostgreSQL: the same transaction-level lock the database guard takes. SQLite runs one writer at a time.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"frontline.garage:{garage_id}"})
+
+
+def refused_by_guard(exc: IntegrityError) -> bool:
+    """Whether the database refused a write because of capacity (technician busy or lifts full)."""
+    constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+    return constraint in (TECHNICIAN_BUSY, LIFTS_FULL) or any(name in str(exc.orig)
+                                                               for name in (TECHNICIAN_BUSY, LIFTS_FULL))
+

@@ -1,0 +1,111 @@
+"""The case timeline in the reader's language: the database keeps facts, this module words them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.models import CaseEvent, Garage, Symptom, Technician
+from web.filters import local_datetime, seconds_label, wait_label
+
+
+class Names:
+    """Garages, technicians and symptoms the timeline mentions, each loaded once for the request."""
+
+    def __init__(self, session: Session, events: Iterable[CaseEvent]):
+        events = list(events)
+        garages = {d.get("garage") for d in (e.data or {} for e in events)} | {
+            o.get("garage") for e in events for o in (e.data or {}).get("offers", [])}
+        technicians = {(e.data or {}).get("technician") for e in events}
+        symptoms = {(e.data or {}).get("symptom") for e in events}
+        self.garages = {g.id: g for g in session.scalars(select(Garage).where(Garage.id.in_(garages - {None})))}
+        self.technicians = dict(session.execute(select(Technician.id, Technician.name)
+                                                .where(Technician.id.in_(technicians - {None}))).all())
+        self.symptoms = {s.code: s for s in session.scalars(select(Symptom).where(Symptom.code.in_(symptoms - {None})))}
+
+    def garage(self, garage_id: str | None) -> str:
+        garage = self.garages.get(garage_id)
+        return garage.name if garage else (garage_id or "?")
+
+    def when(self, iso: str | None, garage_id: str | None = None) -> str:
+        return local_datetime(datetime.fromisoformat(iso), self.garages.get(garage_id)) if iso else ""
+
+    def symptom(self, code: str | None, locale: str) -> str:
+        symptom = self.symptoms.get(code)
+        if symptom is None:
+            return code or ""
+        return symptom.label_fr if locale == "fr" else symptom.label
+
+
+KIND_LABELS = {
+    "call": lambda: _("call"), "walk_in": lambda: _("walk-in"), "rule_offer": lambda: _("standard rules"),
+    "offers": lambda: _("offers shown"), "override": lambda: _("override"), "urgency": lambda: _("urgency"),
+    "direct_line": lambda: _("direct line"), "direct_line_answer": lambda: _("garage's answer"),
+    "direct_line_expired": lambda: _("no answer"), "booking": lambda: _("booking"),
+    "cancelled": lambda: _("cancelled"), "drive_in": lambda: _("drive-in"),
+}
+
+
+def kind_label(kind: str) -> str:
+    label = KIND_LABELS.get(kind)
+    return label() if label else kind.replace("_", " ")
+
+
+def override_kind_label(kind: str) -> str:
+    return {
+        "urgency_raise": _("urgency raised"), "urgency_lower": _("urgency lowered"), "direct_line": _("direct line"),
+        "squeeze_in": _("squeeze-in"), "walk_in": _("walk-in"), "drive_in": _("drive-in"),
+        "manual_slot": _("manual slot"), "overbook": _("overbooking"), "rebook": _("booking moved"),
+    }.get(kind, kind.replace("_", " "))
+
+
+def describe(event: CaseEvent, names: Names, locale: str) -> str:
+    d = event.data or {}
+    kind = event.kind
+    if "text" in d and len(d) == 1:
+        return d["text"]  # written before the timeline kept facts
+    if kind in ("call", "walk_in"):
+        return f"{names.symptom(d.get('symptom'), locale)} — {d.get('model', '')} {d.get('plate', '')}"
+    if kind == "rule_offer":
+        if d.get("none"):
+            return _("Standard rules: nothing within the horizon")
+        return _("Standard rules: %(when)s at %(garage)s (%(wait)s)", when=names.when(d["start"], d["garage"]),
+                 garage=names.garage(d["garage"]), wait=wait_label(d.get("wait_minutes", 0)))
+    if kind == "offers":
+        shown = "; ".join(_("%(when)s at %(garage)s (%(wait)s)", when=names.when(o["start"], o["garage"]),
+                            garage=names.garage(o["garage"]), wait=wait_label(o.get("wait_minutes", 0)))
+                          for o in d.get("offers", []))
+        return _("Offers shown: %(offers)s", offers=shown or _("none"))
+    if kind == "override":
+        return f"{override_kind_label(d.get('kind', ''))}: {d.get('reason', '')}"
+    if kind == "urgency":
+        return _("Urgency %(before)s → %(after)s", before=d.get("before"), after=d.get("after"))
+    if kind == "direct_line":
+        return _("Put to %(garage)s on the direct line: %(message)s", garage=names.garage(d.get("garage")),
+                 message=d.get("message", ""))
+    if kind == "direct_line_expired":
+        return _("No answer from %(garage)s within %(minutes)s min", garage=names.garage(d.get("garage")),
+                 minutes=d.get("minutes"))
+    if kind == "direct_line_answer":
+        after = seconds_label(d.get("seconds"))
+        if d.get("accepted"):
+            return _("%(garage)s accepted after %(after)s: %(when)s", garage=names.garage(d.get("garage")),
+                     after=after, when=names.when(d.get("start"), d.get("garage")))
+        return _("%(garage)s declined after %(after)s: %(reason)s", garage=names.garage(d.get("garage")),
+                 after=after, reason=d.get("reason", ""))
+    if kind == "booking":
+        text = _("Booked %(when)s at %(garage)s with %(technician)s", when=names.when(d.get("start"), d.get("garage")),
+                 garage=names.garage(d.get("garage")),
+                 technician=names.technicians.get(d.get("technician"), d.get("technician") or ""))
+        return text + (" — " + _("overbooked") if d.get("overbooked") else "")
+    if kind == "cancelled":
+        return _("Earlier booking %(when)s at %(garage)s cancelled", when=names.when(d.get("start"), d.get("garage")),
+                 garage=names.garage(d.get("garage")))
+    if kind == "drive_in":
+        return _("Drive-in announced at %(garage)s, expected %(when)s", garage=names.garage(d.get("garage")),
+                 when=names.when(d.get("expected_at"), d.get("garage")))
+    return ", ".join(f"{k}: {v}" for k, v in d.items())
