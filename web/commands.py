@@ -164,13 +164,18 @@ def replay_command(first: str, last: str, assignments: tuple[str, ...]) -> None:
     replay_id = replay.id
     click.echo(f"Replay {replay_id}: {first} to {last}, {', '.join(f'{k}={v}' for k, v in replay.params['policy'].items()) or 'no change'} ({jobs.runner()})")
     jobs.start_replay(replay_id)
+    from scheduler.db import may_write
+
     with click.progressbar(length=1000, label="Replaying", show_percent=True) as bar:
         done = 0
         while True:
-            db.session.rollback()  # a fresh read each time, and no lock held while we wait
-            replay = replays.get(db.session, replay_id)
-            status, progress = replay.status, replay.progress
-            db.session.rollback()
+            reading = may_write.set(False)  # a fresh read each time, taking no lock while the job writes
+            try:
+                replay = replays.get(db.session, replay_id)
+                status, progress = replay.status, replay.progress
+                db.session.rollback()
+            finally:
+                may_write.reset(reading)
             step = int(progress * 1000) - done
             if step > 0:
                 bar.update(step)

@@ -19,14 +19,6 @@ from web.planner.labels import garage_names
 PLANNERS = ("planner", "admin")
 
 
-def _commit_at_edge() -> None:
-    # Until web/transaction.py (the lead's after_request commit) is merged, a write commits here, once.
-    try:
-        import web.transaction  # noqa: F401
-    except ImportError:
-        db.session.commit()
-
-
 @bp.get("/v1/overrides")
 def overrides_list():
     require(*PLANNERS)
@@ -117,7 +109,6 @@ def policy_change():
     require(*PLANNERS)
     version = policies.change(db.session, current_user, json_body(), now())
     body = policies.as_dict(version, {current_user.id: current_user.username})
-    _commit_at_edge()
     return jsonify(body), 201
 
 
@@ -127,7 +118,6 @@ def replay_start():
     replay = replays.create(db.session, current_user, json_body(), now(), runner=jobs.runner())
     body = {"id": replay.id, "status": replay.status, "progress": 0.0, "params": replay.params}
     jobs.start_replay(replay.id)
-    _commit_at_edge()
     return jsonify(body), 202, {"Location": f"/api/v1/replays/{replay.id}"}
 
 
@@ -163,7 +153,6 @@ def feedback_give(case_id: int):
         case = cases.get_case(db.session, current_user, case_id)
     given = feedback.give(db.session, case, data.get("stage"), data.get("score"), data.get("comment"), now())
     body = feedback.to_dict(given)
-    _commit_at_edge()
     return jsonify(body), 201
 
 

@@ -16,7 +16,6 @@ from scheduler.models.override import RULE_CODES, VERDICTS
 from scheduler.services import cases, feedback, policies, replays, stats
 from web import jobs
 from web.actions import refusals_flashed
-from web.api.planner import _commit_at_edge
 from web.auth import roles_required
 from web.clock import now
 from web.extensions import db
@@ -171,7 +170,6 @@ def policy_change():
         field = exc.details.get("field")
         flash(_("Not saved: %(message)s", message=exc.message), "error")
         return redirect(url_for("planner.policy", field=field, _anchor=f"f-{field}" if field else None))
-    _commit_at_edge()
     flash(_("Policy version %(n)s is in force from now on.", n=version.version), "success")
     return redirect(url_for("planner.policy"))
 
@@ -210,7 +208,6 @@ def replay_start():
     replay = replays.create(db.session, current_user, {"from": request.form.get("from"), "to": request.form.get("to"),
                                                        "policy": changes}, now(), runner=jobs.runner())
     jobs.start_replay(replay.id)
-    _commit_at_edge()
     return redirect(url_for("planner.replay", replay_id=replay.id))
 
 
@@ -263,7 +260,6 @@ def rate_post(token: str):
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("feedback_page.rate", token=token))
-    _commit_at_edge()
     flash(_("Thank you: your answers go to the whole team that handled your car."), "success")
     return redirect(url_for("feedback_page.rate", token=token))
 
