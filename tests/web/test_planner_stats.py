@@ -249,3 +249,13 @@ def test_the_pages_read_in_french(client, auth, known):
     assert "Envoyé au garage (centre d’appels)" in page
     assert client.get("/api/v1/stats/rules", query_string=PERIOD,
                       headers={"Accept-Language": "fr"}).get_json()[0]["label"] == "Ponts pleins"
+
+
+@pytest.mark.parametrize("path, column", [("/api/v1/garages", "location.lat"), ("/api/v1/symptoms", "urgency")])
+def test_every_list_endpoint_answers_csv(client, auth, path, column):
+    auth.login("operator")
+    rows = client.get(path).get_json()
+    lines = parse_csv(client.get(path, headers={"Accept": "text/csv"}))
+    assert len(lines) == len(rows) and column in lines[0]
+    assert parse_csv(client.get(path + "?format=csv")) == lines
+    assert client.get(path, headers={"Accept": "application/json"}).is_json

@@ -63,3 +63,6 @@ def require(*roles: str) -> None:
 
 
 from web.api import cases, catalog, direct_line, openapi, planner, session  # noqa: E402,F401  (routes register on import)
+from web.api.as_csv import register as _csv_lists  # noqa: E402
+
+_csv_lists(bp)
