@@ -15,6 +15,7 @@ technician time per garage-day that only P1 work may take.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -60,20 +61,42 @@ def _at(minute: int) -> datetime:
 
 
 class GrowingFreeTime(FreeTime):
-    """FreeTime whose lift-full spans grow with each lift item, instead of being worked out again from
-    every lift item of the garage: a replay places thousands of lift jobs one after the other.
-    (The same answers as FreeTime: tests/scheduler/test_replay_plan.py compares them.)"""
+    """FreeTime whose plan grows one item at a time, as a replay places thousands of cases in a row:
+    only the windows an item reaches are cut, and a garage's lift-full spans grow by what the new lift
+    item saturates (found among the lift items near it) instead of being worked out again from all of
+    them. (The same answers as FreeTime: tests/scheduler/test_replay_plan.py compares them.)"""
+
+    def __init__(self, problem, exclude=()):
+        super().__init__(problem, exclude)
+        self._lifts_by_start: dict[str, tuple[list[tuple[int, int]], int]] = {}  # sorted items, longest
 
     def occupy(self, technician: str, start: int, end: int, lift: bool) -> None:
         garage = self.problem.technicians[technician].garage
-        if not lift or garage not in self._full:
-            super().occupy(technician, start, end, lift)
+        starts, ends, reach = self.windows_of(technician)
+        i, j = bisect_right(reach, start), bisect_left(starts, end)
+        if i < j:
+            cut = subtract(list(zip(starts[i:j], ends[i:j])), [(start, end)])
+            new_starts = starts[:i] + [a for a, _ in cut] + starts[j:]
+            new_ends = ends[:i] + [b for _, b in cut] + ends[j:]
+            self._windows[technician] = (new_starts, new_ends, new_ends) if reach is ends else \
+                _as_windows(list(zip(new_starts, new_ends)))
+        if not lift:
             return
-        starts, ends, _ = self.windows_of(technician)
-        self._windows[technician] = _as_windows(subtract(list(zip(starts, ends)), [(start, end)]))
-        items = self._lift_items.setdefault(garage, [])
-        items.extend((start, end))
-        near = [(max(s, start), min(e, end)) for s, e in _pairs(items) if s < end and e > start]
+        self._lift_items.setdefault(garage, []).extend((start, end))
+        if garage not in self._full:
+            self._lifts_by_start.pop(garage, None)
+            return
+        known = self._lifts_by_start.get(garage)
+        if known is None:  # the garage's lift items before this one, sorted once
+            items = sorted(_pairs(self._lift_items[garage][:-2]))
+            longest = max((e - s for s, e in items), default=0)
+        else:
+            items, longest = known
+        insort(items, (start, end))
+        longest = max(longest, end - start)
+        self._lifts_by_start[garage] = (items, longest)
+        lo, hi = bisect_left(items, (start - longest,)), bisect_left(items, (end,))
+        near = [(max(s, start), min(e, end)) for s, e in items[lo:hi] if e > start]
         full = list(zip(*self._full[garage]))
         added = subtract(saturated(near, self.problem.garages[garage].lifts), full)
         if added:
