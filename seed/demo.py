@@ -327,7 +327,9 @@ class _Builder:
         # What people achieved: mostly the same day; sometimes worse than the rules, sometimes just what the rules
         # had (the customer could not come sooner: a tie).
         roll = rnd.random()
-        lost, tie = roll < 0.12, 0.12 <= roll < 0.2 and kind not in ("urgency_lower", "squeeze_in")
+        # (a tie only where the rules' day is past: the history must not take the demand's free time)
+        lost = roll < 0.12
+        tie = 0.12 <= roll < 0.2 and kind not in ("urgency_lower", "squeeze_in") and rule_day < self.today
         delay_days = rule_days + rnd.randint(1, 3) if lost else rule_days if tie else (
             0 if symptom.urgency == "P1" else rnd.randint(0, 2))
         target_day = rule_day if tie else day + timedelta(days=delay_days)

@@ -162,7 +162,8 @@ def replay_command(first: str, last: str, assignments: tuple[str, ...]) -> None:
         raise click.ClickException(exc.message) from None
     db.session.commit()
     replay_id = replay.id
-    click.echo(f"Replay {replay_id}: {first} to {last}, {', '.join(f'{k}={v}' for k, v in replay.params['policy'].items()) or 'no change'} ({jobs.runner()})")
+    changed = ", ".join(f"{k}={v}" for k, v in replay.params["policy"].items()) or "no change"
+    click.echo(f"Replay {replay_id}: {first} to {last}, {changed} ({jobs.runner()})")
     jobs.start_replay(replay_id)
     from scheduler.db import may_write
 

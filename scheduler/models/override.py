@@ -165,7 +165,8 @@ def worse_returns(session, overrides: list[Override]) -> set[int]:
     lowered = [o for o in overrides if o.kind == "urgency_lower"]
     if not lowered:
         return set()
-    own = dict(session.execute(select(Case.id, Case.vehicle_id).where(Case.id.in_({o.case_id for o in lowered}))).all())
+    cases = {o.case_id for o in lowered}
+    own = dict(session.execute(select(Case.id, Case.vehicle_id).where(Case.id.in_(cases))).all())
     later = session.execute(select(Case.id, Case.vehicle_id, Case.opened_at, Case.urgency)
                             .where(Case.vehicle_id.in_(set(own.values())))).all()
     raises = session.execute(select(Override.case_id, Override.created_at).where(

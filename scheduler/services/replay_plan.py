@@ -158,8 +158,8 @@ class NetworkPlan:
             policy = self._policies[rules] = rules.engine_policy()
         problem.now, problem.now_exact, problem.policy = ceil_minute(now), now.timestamp() / 60, policy
         # candidate garages are cached by request id: the id carries the radius they were found within
-        request = make_request(f"{key}@{rules.max_travel_km}", duration, skill, lift, urgency, Location(lat, lon), None,
-                               now, latest=now + timedelta(days=rules.horizon_days))
+        request = make_request(f"{key}@{rules.max_travel_km}", duration, skill, lift, urgency, Location(lat, lon),
+                               None, now, latest=now + timedelta(days=rules.horizon_days))
         home = problem.candidate_garages(request)[: rules.garages]
         lower = max(problem.now + policy.rule.notice(urgency), request.earliest)
         reserve = rules.p1_reserve_minutes if urgency != "P1" else 0

@@ -24,7 +24,7 @@ import math
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -70,7 +70,8 @@ def parse_params(data: dict) -> dict:
 
 
 def create(session: Session, actor: User | None, data: dict, now: datetime, runner: str = "inline") -> Replay:
-    replay = Replay(status="queued", params=parse_params(data), runner=runner, created_by_id=actor.id if actor else None,
+    replay = Replay(status="queued", params=parse_params(data), runner=runner,
+                    created_by_id=actor.id if actor else None,
                     created_at=now, parts=[ReplayPart(name=name) for name in PASSES])
     session.add(replay)
     session.flush()

@@ -12,7 +12,6 @@ from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
 
 from scheduler.models import (
     Appointment, Case, Customer, Garage, JobType, OpeningHours, Override, Policy, Replay, ShiftPattern, Skill,

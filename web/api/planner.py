@@ -97,7 +97,7 @@ def policy_versions():
     names = policies.creators(db.session, found)
     rows = [policies.as_dict(p, names) for p in found]
     if tables.wants_csv():
-        flat = [{"version": r["version"], "created_at": r["created_at"], "created_by": r["created_by"], "note": r["note"],
+        flat = [{**{k: r[k] for k in ("version", "created_at", "created_by", "note")},
                  **{path: policies.value_at(p, path) for path in policies.PATHS}} for r, p in zip(rows, found)]
         return tables.csv_response(flat, ["version", "created_at", "created_by", "note", *policies.PATHS],
                                    "policy-versions")

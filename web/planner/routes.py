@@ -65,7 +65,7 @@ def overrides():
         "planner/dashboard.html", f=f, query=query, total=total, weeks=weeks,
         week_chart=charts.weekly(weeks, drill("week"), _("Overrides per week")), breakdowns=breakdowns,
         rules=rules[:5], by_stage=by_stage, by_garage=by_garage, garages=garages, kinds=KINDS, urgencies=URGENCIES,
-        teams=sorted({o.team for o in rows} | ({f.team} if f.team else set())), labels=labels,
+        labels=labels,
         judged=labels.JUDGED_BY, drill=drill, latest=rows[:10])
 
 
@@ -75,9 +75,10 @@ def override_list():
     """The overrides behind a figure: every number of the dashboard links here with its filters."""
     f = _filters()
     garages = labels.garage_names()
-    rows = [tables.override_row(o, garages) for o in stats.list_overrides(db.session, f)]
+    found = stats.list_overrides(db.session, f)
+    rows = [tables.override_row(o, garages) for o in found]
     return render_template("planner/overrides.html", f=f, query=f.query(), rows=rows, garages=garages,
-                           total=tables.group_rows([stats.totals(stats.list_overrides(db.session, f))], "all", {})[0],
+                           total=tables.group_rows([stats.totals(found)], "all", {})[0],
                            labels=labels, verdicts=VERDICTS, rule_codes=RULE_CODES)
 
 
@@ -142,7 +143,8 @@ def policy():
     versions = policies.versions(db.session)
     history = [(v, policies.differences(versions[i + 1], v) if i + 1 < len(versions) else [])
                for i, v in enumerate(versions)]
-    return render_template("planner/policy.html", labels=labels, current=current, fields=_field_rows(current), history=history,
+    return render_template("planner/policy.html", labels=labels, current=current, fields=_field_rows(current),
+                           history=history,
                            names=policies.creators(db.session, versions), error_field=request.args.get("field"))
 
 

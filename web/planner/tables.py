@@ -58,7 +58,8 @@ def filters_from_args(default_weeks: int | None = None, today: date | None = Non
 def override_row(o: Override, garages: dict[str, str]) -> dict:
     return {**o.to_dict(), "kind_label": labels.label("kind", o.kind, garages),
             "garage_label": garages.get(o.garage_id, o.garage_id) if o.garage_id else None,
-            "team_label": labels.team_label(o.team, garages), "verdict_label": labels.label("verdict", o.verdict, garages),
+            "team_label": labels.team_label(o.team, garages),
+            "verdict_label": labels.label("verdict", o.verdict, garages),
             "reason": stats.reason_key(o) if o.kind == "direct_line" else o.reason, "message": o.reason}
 
 
