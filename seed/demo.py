@@ -9,6 +9,8 @@ feedback, so the planner pages have real data on first start.
 
 from __future__ import annotations
 
+import unicodedata
+
 import random
 from collections import defaultdict
 from collections.abc import Callable
@@ -152,8 +154,10 @@ class _Builder:
         self.plates += 1
         n = self.plates
         plate = f"{chr(65 + n % 26)}{chr(65 + (n // 26) % 26)}-{n % 1000:03d}-{chr(65 + (n // 1000) % 26)}{chr(66 + (n // 7) % 24)}"
-        customer = Customer(name=f"{rnd.choice(catalog.FIRST_NAMES)} {rnd.choice(catalog.LAST_NAMES)}",
-                            phone=f"+33 6 {rnd.randrange(10, 99)} {rnd.randrange(10, 99)} {rnd.randrange(10, 99)} {rnd.randrange(10, 99)}")
+        first, last = rnd.choice(catalog.FIRST_NAMES), rnd.choice(catalog.LAST_NAMES)
+        customer = Customer(name=f"{first} {last}",
+                            phone=f"+33 6 {rnd.randrange(10, 99)} {rnd.randrange(10, 99)} {rnd.randrange(10, 99)} {rnd.randrange(10, 99)}",
+                            email=f"{_ascii(first)}.{_ascii(last)}{n}@example.fr" if rnd.random() < 0.8 else None)
         vehicle = Vehicle(plate=plate, model=rnd.choice(catalog.CAR_MODELS), customer=customer)
         case = Case(urgency=symptom.urgency, job_type_code=symptom.job_type_code, symptom=symptom,
                     customer=customer, vehicle=vehicle, garage=garage,
@@ -408,3 +412,8 @@ class _Builder:
             for stage in ("booking", "wait", "reception", "repair"):
                 self.s.add(Feedback(case=case, stage=stage, score=rnd.choice([6, 7, 8, 9, 9, 10, 10]),
                                     created_at=appt.end_at + timedelta(days=1)))
+
+
+def _ascii(name: str) -> str:
+    """An e-mail's local part from a name: 'Émilie' → 'emilie'."""
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()

@@ -7,6 +7,8 @@ from scheduler.models.direct_line import DirectLineRequest
 from scheduler.models.drive_in import DriveIn
 from scheduler.models.feedback import STAGES, Feedback
 from scheduler.models.garage import Garage, OpeningHours
+from scheduler.models.message import MESSAGE_KINDS, MESSAGE_STATUSES, Message
+from scheduler.models.network import NetworkStamp
 from scheduler.models.override import KINDS, Override
 from scheduler.models.policy import Policy
 from scheduler.models.replay import Replay, ReplayPart
@@ -16,6 +18,7 @@ from scheduler.models.user import GARAGE_ROLES, ROLES, ApiToken, User, UserSessi
 __all__ = [
     "ACTIVE", "CHANNELS", "GARAGE_ROLES", "KINDS", "ROLES", "STAGES", "STATUSES", "URGENCIES",
     "Absence", "ApiToken", "Appointment", "Case", "CaseEvent", "Customer", "DirectLineRequest",
-    "DriveIn", "Feedback", "Garage", "JobType", "OpeningHours", "Override", "Policy", "Replay", "ReplayPart", "ShiftPattern",
+    "DriveIn", "Feedback", "Garage", "JobType", "MESSAGE_KINDS", "MESSAGE_STATUSES", "Message", "NetworkStamp",
+    "OpeningHours", "Override", "Policy", "Replay", "ReplayPart", "ShiftPattern",
     "Skill", "Symptom", "Technician", "User", "UserSession", "Vehicle",
 ]

@@ -18,6 +18,8 @@ class Customer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     phone: Mapped[str] = mapped_column(String(30), index=True)
+    email: Mapped[str | None] = mapped_column(String(200))
+    locale: Mapped[str] = mapped_column(String(5), default="fr")  # the language Frontline writes to them in
 
     vehicles: Mapped[list[Vehicle]] = relationship(back_populates="customer")
 

@@ -32,6 +32,9 @@ def open_case(session: Session, actor: User, data: dict, now: datetime | None = 
     if symptom is None:
         raise Invalid(f"Unknown symptom {data.get('symptom')!r}: see GET /api/v1/symptoms.", field="symptom")
     name, phone = _text(data, "customer.name"), _text(data, "customer.phone", 30)
+    email = _text(data, "customer.email", 200, required=False)
+    if email and ("@" not in email or any(c.isspace() for c in email)):
+        raise Invalid("customer.email is not an e-mail address.", field="customer.email")
     plate, model = _text(data, "vehicle.plate", 20).upper(), _text(data, "vehicle.model", 80)
     location = data.get("location")
     walk_in = actor.role == "reception"
@@ -46,6 +49,8 @@ def open_case(session: Session, actor: User, data: dict, now: datetime | None = 
     # someone else's, and what was typed is never discarded.
     customer = session.scalar(select(Customer).where(Customer.phone == phone, Customer.name == name))
     customer = customer or Customer(name=name, phone=phone)
+    if email:
+        customer.email = email
     vehicle = session.scalar(select(Vehicle).where(Vehicle.plate == plate))
     if vehicle is None:
         vehicle = Vehicle(plate=plate, model=model, customer=customer)

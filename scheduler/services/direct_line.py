@@ -169,7 +169,7 @@ def answer(session: Session, actor: User, request: DirectLineRequest, accept: bo
     overrides.settle_pending(session, case, appointment)
     case.log("direct_line_answer", actor, now, garage=request.garage_id, request=request.id, accepted=True,
              seconds=request.response_seconds, start=appointment.start_at.isoformat(), overbooked=bool(clash))
-    confirm(case, appointment, [current] if current else [], actor, now)
+    confirm(session, case, appointment, [current] if current else [], actor, now)
     # Other garages asked about the same case need not answer any more.
     session.execute(update(DirectLineRequest).where(DirectLineRequest.case_id == case.id,
                                                     DirectLineRequest.status == "open")

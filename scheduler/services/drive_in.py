@@ -20,7 +20,7 @@ def announce(session: Session, actor: User, case: Case, now: datetime, garage_id
         raise Conflict(f"Case {case.id} is {case.status}.")
     if case.lat is None:
         raise Invalid("The case has no location to find the nearest garage from.", field="location")
-    nearest = nearest_garages(session, case.lat, case.lon)
+    nearest = nearest_garages(session, case.lat, case.lon, now)
     if garage_id is None:
         garage, km = nearest[0]
     else:

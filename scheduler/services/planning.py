@@ -1,25 +1,24 @@
-"""From the database to an optimizer problem, and back: the one place the layers meet."""
+"""From the database to the optimizer and back: offers, the rule offer, a garage's free times.
+
+Each question is answered on a `Snapshot` of the network (loaded once per request), with one call to
+the optimizer's front door, within the policy's time limit, and the standard rules as the fallback.
+"""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from time import perf_counter
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from optimizer.answer import Offer, RuleOffer
-from optimizer.freetime import FreeTime
-from optimizer.geo import haversine_km
-from optimizer.offers import offers_for
-from optimizer.problem import parse_problem
-from optimizer.rule import rule_offer
+from optimizer import Answer, Location, Offer, RuleOffer, make_request, rule_offers, solve
 from scheduler.errors import RuleBroken
-from scheduler.models import ACTIVE, Appointment, Case, Garage, Policy, Technician
+from scheduler.models import Case, Garage, Policy
 from scheduler.services import policies
 from scheduler.services.engine import EngineUnavailable, ask
+from scheduler.services.snapshot import Snapshot
 
 
 @dataclass(frozen=True)
@@ -34,6 +33,8 @@ class Slot:
     distance_km: float = 0.0
     cost: float = 0.0
     late_because: str = ""
+    reasons: tuple = ()  # the optimizer's LateReason facts: why the rule offer is not earlier
+    arrival: datetime | None = None  # when the customer can be at the garage
 
     def same_place_and_time(self, garage: str, start: datetime) -> bool:
         return self.garage == garage and self.start == start
@@ -41,6 +42,11 @@ class Slot:
     def to_dict(self) -> dict:
         return {"garage": self.garage, "technician": self.technician,
                 "start": self.start.isoformat(), "end": self.end.isoformat()}
+
+    def reason_facts(self) -> list[dict]:
+        """The reasons as stored data: ISO times, garage ids, minutes."""
+        return [{"code": r.code, "free_at": _at(r.free_at).isoformat() if r.free_at is not None else None,
+                 "garage": r.garage, "minutes": r.minutes} for r in self.reasons]
 
 
 @dataclass(frozen=True)
@@ -81,19 +87,21 @@ class CaseOffers:
         """The rule offer as the timeline stores it: a fact, worded when read."""
         if self.rule is None:
             return {"none": True}
-        return {**self.rule.to_dict(), "wait_minutes": self.rule.wait_minutes, "late_because": self.rule.late_because}
+        return {**self.rule.to_dict(), "wait_minutes": self.rule.wait_minutes, "reasons": self.rule.reason_facts()}
 
     def offers_fact(self) -> dict:
         return {"offers": [{"garage": o.garage, "start": o.start.isoformat(), "wait_minutes": o.wait_minutes}
                            for o in self.offers]}
 
     def to_dict(self) -> dict:
-        rule = None if self.rule is None else {**self.rule.to_dict(), "late_because": self.rule.late_because}
+        rule = None if self.rule is None else {**self.rule.to_dict(), "late_because": self.rule.late_because,
+                                               "reasons": self.rule.reason_facts()}
         return {
             "degraded": self.degraded,
             "rule_offer": rule,
             "offers": [{**o.to_dict(), "wait_minutes": o.wait_minutes, "distance_km": round(o.distance_km, 2),
-                        "cost": round(o.cost, 3)} for o in self.offers],
+                        "cost": round(o.cost, 3), "arrival": o.arrival.isoformat() if o.arrival else None}
+                       for o in self.offers],
             "target": {"urgency": self.target.urgency,
                        "latest_start": self.target.latest_start.isoformat() if self.target.latest_start else None,
                        "met": self.met},
@@ -160,63 +168,6 @@ def _at(minute: int) -> datetime:
     return datetime.fromtimestamp(minute * 60, timezone.utc)
 
 
-def _slot(found: Offer | RuleOffer, now: datetime, **extra) -> Slot:
-    """An optimizer offer (minutes since the epoch) as a Slot of datetimes, with the wait from `now`."""
-    wait = max(0, round(found.start - now.timestamp() / 60))
-    return Slot(found.garage, found.technician, _at(found.start), _at(found.end), wait_minutes=wait, **extra)
-
-
-def offers_problem(session: Session, case: Case, policy: Policy, now: datetime, only: Garage | None = None) -> dict:
-    """An `offers` problem for one case: the garages within reach (or just one), their shifts and booked work.
-
-    Instants are aware datetimes, which `parse_problem` takes as they are: the text round trip cost
-    half the call. `json.dumps(document, default=datetime.isoformat)` writes it as a problem file.
-    """
-    if case.lat is None or case.lon is None:
-        raise RuleBroken("The case has no location: give the caller's position to search the network.")
-    garages = [only] if only is not None else [
-        g for g in session.scalars(select(Garage).order_by(Garage.id))
-        if haversine_km(case.lat, case.lon, g.lat, g.lon) <= policy.search_radius_km]
-    horizon = now + timedelta(days=policy.horizon_days)
-    technicians = list(session.scalars(
-        select(Technician).where(Technician.garage_id.in_([g.id for g in garages]), Technician.active.is_(True))
-        .options(selectinload(Technician.skills), selectinload(Technician.shift_patterns),
-                 selectinload(Technician.absences), selectinload(Technician.garage))))
-    first_day = now.astimezone(garages[0].zone).date() if garages else now.date()
-    days = [first_day + timedelta(days=i) for i in range(policy.horizon_days + 1)]
-    appointments = session.execute(
-        select(Appointment.id, Appointment.technician_id, Appointment.start_at, Appointment.end_at,
-               Appointment.skill_code, Appointment.lift, Appointment.status, Appointment.pinned,
-               Appointment.flex_minutes)
-        .where(Appointment.garage_id.in_([g.id for g in garages]), Appointment.status.in_(ACTIVE),
-               Appointment.end_at > now, Appointment.start_at < horizon,
-               # the case's own booking does not block its own rebooking
-               (Appointment.case_id != case.id) | (Appointment.status != "booked")))
-    job = case.job_type
-    return {
-        # `now` in the garages' zone: the rules then explain themselves in local time.
-        "version": 1, "mode": "offers", "now": now.astimezone(garages[0].zone if garages else timezone.utc).isoformat(),
-        "slot_minutes": policy.slot_minutes,
-        "garages": [{"id": g.id, "location": {"lat": g.lat, "lon": g.lon}, "lifts": g.lifts} for g in garages],
-        "technicians": [{"id": t.id, "garage": t.garage_id, "skills": t.skill_codes,
-                         "shifts": [{"start": s, "end": e} for d in days for s, e in t.shifts_on(d)
-                                    if e > now]} for t in technicians],
-        "appointments": [{"id": str(a.id), "technician": a.technician_id, "start": a.start_at,
-                          "end": a.end_at, "skill": a.skill_code, "lift": a.lift, "status": a.status,
-                          "pinned": a.pinned, "flex_minutes": a.flex_minutes} for a in appointments],
-        "requests": [{"id": str(case.id), "duration_minutes": job.duration_minutes, "skill": job.skill_code,
-                      "lift": job.needs_lift, "urgency": case.urgency,
-                      "location": {"lat": case.lat, "lon": case.lon}, "earliest": now}],
-        "policy": _for_urgency(policy.as_problem_policy(), case.urgency),
-    }
-
-
-def _for_urgency(block: dict, urgency: str) -> dict:
-    # one request per problem: its urgency's notice, as a number
-    notice = block["rule"]["min_notice_minutes"]
-    return {**block, "rule": {**block["rule"], "min_notice_minutes": notice[urgency]}}
-
-
 def arrival(now: datetime, km: float, policy: Policy) -> datetime:
     """When a customer setting off now can be at a garage `km` away: the format's arrival (version 1.1)."""
     if not policy.travel_speed_kmh:
@@ -224,64 +175,128 @@ def arrival(now: datetime, km: float, policy: Policy) -> datetime:
     return now + timedelta(minutes=math.ceil(km / policy.travel_speed_kmh * 60))
 
 
-def nearest_garages(session: Session, lat: float, lon: float) -> list[tuple[Garage, float]]:
+def snapshot(session: Session, now: datetime, policy: Policy | None = None) -> Snapshot:
+    """The request's planning context: made once per session, moment and policy, then reused."""
+    policy = policy or policies.in_force(session, now)
+    key = ("frontline.snapshot", now, policy.id)
+    snap = session.info.get(key)
+    if snap is None:
+        snap = session.info[key] = Snapshot(session, now, policy)
+    return snap
+
+
+def nearest_garages(session: Session, lat: float, lon: float, now: datetime | None = None) -> list[tuple[Garage, float]]:
     """Every garage with its distance in km, nearest first."""
-    garages = [(g, haversine_km(lat, lon, g.lat, g.lon)) for g in session.scalars(select(Garage))]
-    return sorted(garages, key=lambda pair: (pair[1], pair[0].id))
+    from scheduler.db import utcnow
+
+    return snapshot(session, now or utcnow()).nearest(lat, lon)
+
+
+def _request(case: Case, now: datetime, garages: tuple[str, ...] | None = None, earliest: datetime | None = None):
+    if case.lat is None or case.lon is None:
+        raise RuleBroken("The case has no location: give the caller's position to search the network.")
+    job = case.job_type
+    return make_request(id=str(case.id), duration=job.duration_minutes, skill=job.skill_code, lift=job.needs_lift,
+                        urgency=case.urgency, location=Location(case.lat, case.lon), garages=garages, now=now,
+                        earliest=earliest or now)
+
+
+def _slot(found: Offer | RuleOffer, snap: Snapshot, km: float | None = None, **extra) -> Slot:
+    """An optimizer offer (minutes since the epoch) as a Slot of datetimes, with the wait and the arrival."""
+    now = snap.now
+    wait = max(0, round(found.start - now.timestamp() / 60))
+    came = arrival(now, km, snap.policy) if km is not None else None
+    return Slot(found.garage, found.technician, _at(found.start), _at(found.end), wait_minutes=wait, arrival=came,
+                **extra)
+
+
+def _rule_slot(found: RuleOffer | None, snap: Snapshot, km: dict[str, float]) -> Slot | None:
+    if found is None:
+        return None
+    return _slot(found, snap, km.get(found.garage), late_because=found.late_because, reasons=found.reasons)
+
+
+def _proven(answer: Answer, snap: Snapshot, case: Case, window: datetime, others: list[float]) -> bool:
+    """Whether answers from this window are the network's: nothing beyond it could rank among them."""
+    if not others or window >= snap.horizon_end:
+        return True
+    rule = answer.rule_offers[0] if answer.rule_offers else None
+    edge = math.floor(window.timestamp() / 60)
+    if rule is not None and rule.start > edge and not any(r.code == "rule_garages" for r in rule.reasons):
+        return False  # another garage might be free before the rule offer, beyond what was looked at
+    offers, weights = answer.offers, snap.plan_policy.weights
+    if len(offers) < snap.plan_policy.offers:
+        return False
+    beyond = weights.wait[case.urgency] * (edge - snap.now.timestamp() / 60) + weights.travel_km * min(others)
+    return offers[-1].cost < beyond
 
 
 def case_offers(session: Session, case: Case, now: datetime, policy: Policy | None = None) -> CaseOffers:
     """The standard rules' offer and the cheapest offers across the network, for one case.
 
-    The optimizer answers within the policy's time limit; when it fails or is late, the offers are the
-    rule offer alone (or nothing) and `degraded` says why, so no page waits on it or breaks because of it.
+    The rule garages are looked at over the whole booking horizon; the others over a window from
+    now that widens until nothing beyond it could be a better offer. The optimizer answers within
+    the policy's time limit; when it fails or is late, the offers are the rules' own and `degraded`
+    says why, so no page waits on it or breaks because of it.
     """
     started = perf_counter()
-    policy = policy or policies.in_force(session, now)
-    document = offers_problem(session, case, policy, now)
-    nearest = nearest_garages(session, case.lat, case.lon)[0][0]
-    target = target_for(case.urgency, now, nearest)
-    limit = policy.time_limit_seconds or 1.0
-
-    def rules():
-        problem = parse_problem(document)
-        free = FreeTime(problem)
-        return problem, free, rule_offer(problem, free, problem.requests[0])
-
-    try:
-        problem, free, ro = ask(rules, limit)
-    except EngineUnavailable as exc:
-        return CaseOffers(None, [], target, perf_counter() - started, degraded=exc.code)
-    rule = None if ro is None else _slot(ro, now, late_because=ro.late_because)
-    try:
-        found = ask(lambda: offers_for(problem, free, problem.requests[0], problem.policy.offers), limit)
-    except EngineUnavailable as exc:
-        return CaseOffers(rule, [rule] if rule else [], target, perf_counter() - started, degraded=exc.code)
-    offers = [_slot(o, now, distance_km=o.distance_km, cost=o.cost) for o in found]
-    return CaseOffers(rule, offers, target, perf_counter() - started)
+    snap = snapshot(session, now, policy)
+    candidates = snap.candidates(case.lat, case.lon) if case.lat is not None else []
+    target = target_for(case.urgency, now, snap.nearest(case.lat, case.lon)[0][0] if case.lat is not None
+                        else next(iter(snap.garages.values())))
+    request = _request(case, now)
+    km = dict(candidates)
+    home = [g for g, _ in candidates[:snap.policy.rule_garages]]
+    others = [d for _, d in candidates[snap.policy.rule_garages:]]
+    limit = snap.policy.time_limit_seconds or 1.0
+    window = now + timedelta(days=1)
+    while True:
+        until = {g: snap.horizon_end if g in home else min(window, snap.horizon_end) for g in km}
+        problem = snap.plan("offers", until, [request], ignore_case=case.id)
+        try:
+            answer = ask(lambda: solve(problem), limit)
+        except EngineUnavailable as exc:
+            try:
+                rule = _rule_slot(ask(lambda: rule_offers(problem)[0], limit), snap, km)
+            except EngineUnavailable:
+                rule = None
+            return CaseOffers(rule, [rule] if rule else [], target, perf_counter() - started, degraded=exc.code)
+        if _proven(answer, snap, case, window, others):
+            break
+        window = now + 2 * (window - now)
+    offers = [_slot(o, snap, o.distance_km, distance_km=o.distance_km, cost=o.cost) for o in answer.offers]
+    return CaseOffers(_rule_slot(answer.rule_offers[0], snap, km), offers, target, perf_counter() - started)
 
 
 def garage_slots(session: Session, case: Case, garage: Garage, now: datetime, count: int = 8,
                  around: datetime | None = None) -> list[Slot]:
     """The earliest free starts for this case at one garage: what its reception can say yes to.
 
-    With `around`, the free starts nearest that time (a busy time a person typed): some before, some after.
+    The garage itself is asked, however far the caller is. With `around`, the free starts nearest
+    that time (a busy time a person typed): some before, some after.
     """
-    policy = policies.in_force(session, now)
-    document = offers_problem(session, case, policy, now, only=garage)
-    document["requests"][0]["garages"] = [garage.id]  # the garage itself is asked, however far the caller is
-    if around is not None:
-        document["requests"][0]["earliest"] = max(now, around - timedelta(hours=3))
-
-    def search():
-        problem = parse_problem(document)
-        return offers_for(problem, FreeTime(problem), problem.requests[0], count * (2 if around else 1))
-
+    snap = snapshot(session, now)
+    earliest = max(now, around - timedelta(hours=3)) if around is not None else now
+    request = _request(case, now, garages=(garage.id,), earliest=earliest)
+    problem = snap.plan("offers", {garage.id: snap.horizon_end}, [request], ignore_case=case.id)
+    problem.policy = replace(problem.policy, offers=count * (2 if around else 1))
     try:
-        found = [_slot(o, now) for o in ask(search, policy.time_limit_seconds or 1.0)]
+        found = ask(lambda: solve(problem).offers, snap.policy.time_limit_seconds or 1.0)
     except EngineUnavailable:
         return []
+    slots = [_slot(o, snap, o.distance_km) for o in found]
     if around is not None:
-        found = sorted(sorted(found, key=lambda s: abs((s.start - around).total_seconds()))[:count],
+        slots = sorted(sorted(slots, key=lambda s: abs((s.start - around).total_seconds()))[:count],
                        key=lambda s: s.start)
-    return found
+    return slots
+
+
+def offers_document(session: Session, case: Case, now: datetime, policy: Policy | None = None) -> dict:
+    """The case's offers question as a problem file over the whole horizon: the validated path's input,
+    and what a planner exports to reproduce a case (`python -m optimizer solve`)."""
+    snap = snapshot(session, now, policy)
+    until = {g: snap.horizon_end for g, _ in snap.candidates(case.lat, case.lon)}
+    request = {"id": str(case.id), "duration_minutes": case.job_type.duration_minutes,
+               "skill": case.job_type.skill_code, "lift": case.job_type.needs_lift, "urgency": case.urgency,
+               "location": {"lat": case.lat, "lon": case.lon}, "earliest": now.isoformat()}
+    return snap.document("offers", until, [request], ignore_case=case.id)

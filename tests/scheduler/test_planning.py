@@ -31,7 +31,8 @@ def test_engine_fault_near_a_saturated_garage(app):
         result = case_offers(db.session, case, now)
         assert result.rule is not None and result.rule.garage == "lyon-07"
         assert result.rule.start - now > timedelta(days=5), "the home garage is saturated: the rules offer it days out"
-        assert "minimum notice" in result.rule.late_because or "free earlier" in result.rule.late_because
+        assert {r.code for r in result.rule.reasons} & {"min_notice", "rule_garages", "no_technician"}, \
+            "the rule offer says which rule made it late"
         assert result.offers[0].start - now < timedelta(hours=12), "somewhere within reach has room today"
         assert len(result.offers) == 5
         assert not result.target.met_by(result.rule.start)
@@ -77,3 +78,44 @@ def test_p3_has_no_target():
 def test_a_garage_is_open_from_now_or_its_next_opening(moment, first_read):
     now = datetime.fromisoformat(moment).replace(tzinfo=PARIS)
     assert open_from(garage_open(*range(5)), now) == datetime.fromisoformat(first_read).replace(tzinfo=PARIS)
+
+
+def test_the_windowed_fast_path_gives_exactly_what_the_validated_file_path_gives(app):
+    """Offers and rule offers, field by field, on random cases of the demo network at random moments."""
+    import json
+    import random
+
+    from sqlalchemy import select
+
+    from optimizer import parse_problem, solve
+    from scheduler.services.planning import offers_document
+    from tests.conftest import CLOCK_NOW
+
+    rnd = random.Random(11)
+    with app.app_context():
+        garages = list(db.session.scalars(select(Garage).order_by(Garage.id)))
+        symptoms = list(db.session.scalars(select(Symptom).order_by(Symptom.code)))
+        for i in range(10):
+            near, symptom = rnd.choice(garages), rnd.choice(symptoms)
+            customer = Customer(name=f"Caller {i}", phone="+33 6 00 00 00 00")
+            case = Case(urgency=symptom.urgency, job_type_code=symptom.job_type_code, symptom=symptom,
+                        customer=customer, vehicle=Vehicle(plate=f"EQ-{i:03d}-AA", model="Clio", customer=customer),
+                        lat=near.lat + rnd.uniform(-0.05, 0.05), lon=near.lon + rnd.uniform(-0.05, 0.05))
+            db.session.add(case)
+            db.session.flush()
+            now = CLOCK_NOW + timedelta(minutes=rnd.choice([0, 200, 1800, 3000]))
+            fast = case_offers(db.session, case, now)
+            reference = solve(parse_problem(json.loads(json.dumps(offers_document(db.session, case, now)))))
+            assert fast.degraded is None
+            assert [(o.garage, o.technician, o.start.timestamp() / 60, o.end.timestamp() / 60, round(o.cost, 6))
+                    for o in fast.offers] == \
+                [(o.garage, o.technician, o.start, o.end, round(o.cost, 6)) for o in reference.offers], \
+                (symptom.code, near.id, now)
+            ref_rule = reference.rule_offers[0]
+            if ref_rule is None:
+                assert fast.rule is None
+            else:
+                assert (fast.rule.garage, fast.rule.technician, fast.rule.start.timestamp() / 60,
+                        fast.rule.late_because, fast.rule.reasons) == \
+                    (ref_rule.garage, ref_rule.technician, ref_rule.start, ref_rule.late_because, ref_rule.reasons)
+        db.session.rollback()

@@ -195,7 +195,7 @@ def test_when_the_optimizer_fails_pages_answer_with_the_rules(app, client, auth,
 
     auth.login("operator")
     case = open_case(auth)
-    monkeypatch.setattr(planning, "offers_for", failing)
+    monkeypatch.setattr(planning, "solve", failing)  # the front door of every offers question
     found = offers_of(client, case["id"])
     assert found["degraded"] == ("engine_failed" if fault == "raises" else "engine_timeout")
     rule = found["rule_offer"]

@@ -80,7 +80,7 @@ def _case_view(case_id: int):
     moment = now()
     found = planning.case_offers(db.session, case, moment) if case.status in ("open", "booked") else None
     garages = {g.id: g for g in db.session.scalars(select(Garage))}
-    nearby = planning.nearest_garages(db.session, case.lat, case.lon)[:8] if case.lat is not None else []
+    nearby = planning.nearest_garages(db.session, case.lat, case.lon, moment)[:8] if case.lat is not None else []
     # a request to a closed garage waits unread while its answer time runs: say so beside its name
     opens = {g.id: at for g, _km in nearby if (at := planning.open_from(g, moment)) > moment}
     technicians = {t.id: t for t in db.session.scalars(select(Technician).where(

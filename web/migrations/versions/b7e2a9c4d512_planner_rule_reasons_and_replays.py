@@ -1,7 +1,7 @@
 """planner desk: why each rule offer was late, drive-ins as their own kind, what-if replays
 
 Revision ID: b7e2a9c4d512
-Revises: b2d1e5c7a002
+Revises: d4f3a7e9c004
 Create Date: 2026-11-25 16:40:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 import scheduler.db
 
 revision = 'b7e2a9c4d512'
-down_revision = 'b2d1e5c7a002'
+down_revision = 'd4f3a7e9c004'
 branch_labels = None
 depends_on = None
 

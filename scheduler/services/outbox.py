@@ -1,0 +1,164 @@
+"""Customers told: every booking, move and cancellation writes a message to the outbox, in the
+customer's language (French by default), with the appointment as an iCalendar event.
+
+Messages are written in the same transaction as what they tell, so nothing is told that did not
+happen and nothing that happened goes untold. Delivery is separate (`deliver`): by SMTP when it is
+configured; otherwise messages wait in the outbox, visible, and nothing is lost.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from urllib.parse import unquote, urlsplit
+
+from babel.dates import format_datetime
+from icalendar import Calendar, Event
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from scheduler.models import Appointment, Case, Message, User
+
+# Retries wait longer each time; after the last one the message stays failed (and visible).
+RETRY_MINUTES = (1, 5, 30, 120)
+
+TEXTS = {
+    "fr": {
+        "booked": ("Votre rendez-vous du {when} à {garage}",
+                   "Bonjour {name},\n\nVotre rendez-vous est confirmé : {when} à {garage}, {address}.\n"
+                   "Véhicule : {vehicle}. Travaux : {job}.\n\nLe rendez-vous est joint pour votre agenda.\n"),
+        "moved": ("Votre rendez-vous est déplacé au {when}",
+                  "Bonjour {name},\n\nVotre rendez-vous du {before} est déplacé : {when} à {garage}, {address}.\n"
+                  "Véhicule : {vehicle}. Travaux : {job}.\n\nLe rendez-vous mis à jour est joint.\n"),
+        "cancelled": ("Votre rendez-vous du {when} est annulé",
+                      "Bonjour {name},\n\nVotre rendez-vous du {when} à {garage} est annulé.\n"
+                      "Véhicule : {vehicle}.\n"),
+    },
+    "en": {
+        "booked": ("Your appointment on {when} at {garage}",
+                   "Hello {name},\n\nYour appointment is confirmed: {when} at {garage}, {address}.\n"
+                   "Vehicle: {vehicle}. Work: {job}.\n\nThe appointment is attached for your calendar.\n"),
+        "moved": ("Your appointment is moved to {when}",
+                  "Hello {name},\n\nYour appointment of {before} is moved: {when} at {garage}, {address}.\n"
+                  "Vehicle: {vehicle}. Work: {job}.\n\nThe updated appointment is attached.\n"),
+        "cancelled": ("Your appointment on {when} is cancelled",
+                      "Hello {name},\n\nYour appointment on {when} at {garage} is cancelled.\n"
+                      "Vehicle: {vehicle}.\n"),
+    },
+}
+
+
+def calendar(appointment: Appointment) -> str:
+    """The appointment as the customer's calendar sees it: one event, updated by its sequence number."""
+    garage, case = appointment.garage, appointment.case
+    cal = Calendar()
+    cal.add("prodid", "-//Frontline//appointments//EN")
+    cal.add("version", "2.0")
+    cal.add("method", "CANCEL" if appointment.status == "cancelled" else "PUBLISH")
+    event = Event()
+    event.add("uid", f"appointment-{appointment.id}@frontline")
+    event.add("dtstamp", appointment.created_at)
+    event.add("dtstart", appointment.start_at)
+    event.add("dtend", appointment.end_at)
+    event.add("sequence", appointment.version)
+    event.add("summary", f"{case.job_type.label} — {garage.name}")
+    event.add("location", f"{garage.name}, {garage.address}, {garage.city}")
+    event.add("description", f"{case.vehicle.model} {case.vehicle.plate}")
+    event.add("status", "CANCELLED" if appointment.status == "cancelled" else "CONFIRMED")
+    cal.add_component(event)
+    return cal.to_ical().decode()
+
+
+def _when(moment: datetime, appointment: Appointment, locale: str) -> str:
+    return format_datetime(moment.astimezone(appointment.garage.zone), "EEEE d MMMM 'à' HH:mm" if locale == "fr"
+                           else "EEEE d MMMM 'at' HH:mm", locale=locale)
+
+
+def queue(session: Session, kind: str, appointment: Appointment, now: datetime,
+          before: datetime | None = None) -> Message:
+    """Write the customer's message about this appointment (booked, moved from `before`, cancelled)."""
+    case: Case = appointment.case
+    customer = case.customer
+    locale = customer.locale if customer.locale in TEXTS else "fr"
+    subject, body = TEXTS[locale][kind]
+    words = {"name": customer.name, "when": _when(appointment.start_at, appointment, locale),
+             "before": _when(before, appointment, locale) if before else "", "garage": appointment.garage.name,
+             "address": f"{appointment.garage.address}, {appointment.garage.city}",
+             "vehicle": f"{case.vehicle.model} {case.vehicle.plate}", "job": case.job_type.label}
+    session.flush()  # the appointment's id and version are in the event
+    message = Message(case=case, appointment_id=appointment.id, garage_id=appointment.garage_id, kind=kind,
+                      recipient=customer.email or customer.phone, locale=locale, subject=subject.format(**words),
+                      body=body.format(**words), ics=calendar(appointment), created_at=now, next_attempt_at=now)
+    session.add(message)
+    return message
+
+
+def visible(session: Session, actor: User, status: str | None = None, limit: int = 200) -> list[Message]:
+    """A garage's outbox for its reception; every message for an admin."""
+    query = select(Message).order_by(Message.created_at.desc(), Message.id.desc())
+    if actor.role == "reception":
+        query = query.where(Message.garage_id == actor.garage_id)
+    if status:
+        query = query.where(Message.status == status)
+    return list(session.scalars(query.limit(limit)))
+
+
+Send = Callable[[EmailMessage], None]
+
+
+def smtp_sender(url: str) -> Send:
+    """A sender for `smtp://user:password@host:port` (or `smtps://` for TLS from the start)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ValueError(f"FRONTLINE_SMTP_URL must look like smtp://user:password@host:25, not {url!r}")
+
+    def send(email: EmailMessage) -> None:
+        kind = smtplib.SMTP_SSL if parts.scheme == "smtps" else smtplib.SMTP
+        with kind(parts.hostname, parts.port or (465 if parts.scheme == "smtps" else 25), timeout=10) as smtp:
+            if parts.username:
+                smtp.login(unquote(parts.username), unquote(parts.password or ""))
+            smtp.send_message(email)
+
+    return send
+
+
+def _email(message: Message, sender_address: str) -> EmailMessage:
+    email = EmailMessage()
+    email["From"], email["To"], email["Subject"] = sender_address, message.recipient, message.subject
+    email.set_content(message.body)
+    if message.ics:
+        email.add_attachment(message.ics.encode(), maintype="text", subtype="calendar",
+                             filename="rendez-vous.ics" if message.locale == "fr" else "appointment.ics")
+    return email
+
+
+def due(session: Session, now: datetime, limit: int = 100) -> list[Message]:
+    return list(session.scalars(
+        select(Message).where(or_(Message.status == "queued",
+                                  (Message.status == "failed") & (Message.attempts < len(RETRY_MINUTES) + 1)),
+                              or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now))
+        .order_by(Message.created_at, Message.id).limit(limit).with_for_update(skip_locked=True)))
+
+
+def deliver(session: Session, send: Send, now: datetime, sender_address: str = "Frontline <noreply@frontline.local>"
+            ) -> tuple[int, int]:
+    """Send what is due; a failure is kept with its error and tried again later. Returns (sent, failed)."""
+    sent = failed = 0
+    for message in due(session, now):
+        if not message.by_email:
+            continue  # no SMS gateway: it waits, visible in the outbox
+        message.attempts += 1
+        try:
+            send(_email(message, sender_address))
+        except (OSError, smtplib.SMTPException) as exc:
+            message.status, message.last_error = "failed", f"{type(exc).__name__}: {exc}"[:500]
+            wait = RETRY_MINUTES[min(message.attempts - 1, len(RETRY_MINUTES) - 1)]
+            message.next_attempt_at = now + timedelta(minutes=wait)
+            failed += 1
+        else:
+            message.status, message.sent_at, message.last_error = "sent", now, ""
+            sent += 1
+    session.flush()
+    return sent, failed
