@@ -46,6 +46,9 @@ def seed(session: Session, seed: int = 7, now: datetime | None = None, days_ahea
         return False
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(second=0, microsecond=0)
     builder = _Builder(session, random.Random(seed), now, progress)
+    # The planner's facts (why rules were late, ties, cars that came back) draw from their own sequence:
+    # the demand and history stay as the seed has always made them.
+    builder.extra = random.Random(seed * 1_000_003 + 11)
     builder.network()
     builder.users()
     builder.demand(days_ahead, dense_history_days)
@@ -280,7 +283,7 @@ class _Builder:
                       job: JobType) -> list[dict]:
         """Why the rules' offer was late, the way the optimizer says it: a full garage is mostly the home-garage
         rule (a neighbour had room) with full lifts or no free technician; elsewhere the day's notice."""
-        rnd = self.rnd
+        rnd = self.extra
 
         def reason(code: str, hours: float | None, other: Garage | None = None) -> dict:
             free_at = None if hours is None else (call_at + timedelta(hours=hours)).replace(second=0, microsecond=0)
@@ -328,15 +331,10 @@ class _Builder:
                                data={"garage": garage.id, "start": rule_start.isoformat(),
                                      "wait_minutes": round((rule_start - call_at).total_seconds() / 60)})
         case.events.append(rule_event)
-        # What people achieved: mostly the same day; sometimes worse than the rules, sometimes just what the rules
-        # had (the customer could not come sooner: a tie).
-        roll = rnd.random()
-        # (a tie only where the rules' day is past: the history must not take the demand's free time)
-        lost = roll < 0.12
-        tie = 0.12 <= roll < 0.2 and kind not in ("urgency_lower", "squeeze_in") and rule_day < self.today
-        delay_days = rule_days + rnd.randint(1, 3) if lost else rule_days if tie else (
-            0 if symptom.urgency == "P1" else rnd.randint(0, 2))
-        target_day = rule_day if tie else day + timedelta(days=delay_days)
+        # What people achieved: mostly the same day; sometimes worse than the rules.
+        lost = rnd.random() < 0.12
+        delay_days = rule_days + rnd.randint(1, 3) if lost else (0 if symptom.urgency == "P1" else rnd.randint(0, 2))
+        target_day = day + timedelta(days=delay_days)
         appt = None
         for tech in rnd.sample(techs, len(techs)):
             for s0, e0 in tech.shifts_on(target_day):
@@ -356,7 +354,9 @@ class _Builder:
                 break
         if appt is None:
             return
-        if tie:  # the rules offered the very slot people booked
+        # Sometimes the rules offered the very slot people booked: a tie (the override gained nothing).
+        tie = not lost and kind not in ("urgency_lower", "squeeze_in") and self.extra.random() < 0.08
+        if tie:
             rule_start = appt.start_at
             rule_event.data = {**rule_event.data, "start": rule_start.isoformat(),
                                "wait_minutes": round((rule_start - call_at).total_seconds() / 60)}
@@ -371,7 +371,8 @@ class _Builder:
         override = Override(
             case=case, kind=kind, reason=reason, actor_id=actor.id, team=actor.team, urgency=symptom.urgency,
             created_at=call_at + timedelta(minutes=4), policy_id=self.policy.id, garage_id=garage.id,
-            rule_reasons=self._rule_reasons(garage, saturated, call_at, rule_start, job),
+            rule_reasons=[{"code": "none", "free_at": None, "garage": None, "minutes": None}] if tie else
+            self._rule_reasons(garage, saturated, call_at, rule_start, job),
             rule_garage_id=garage.id, rule_technician_id=techs[0].id, rule_start=rule_start,
             rule_end=rule_start + timedelta(minutes=job.duration_minutes),
             result_garage_id=garage.id, result_technician_id=appt.technician_id, result_start=appt.start_at,
@@ -384,12 +385,16 @@ class _Builder:
         if kind == "drive_in":
             case.events.append(CaseEvent(at=override.created_at, kind="drive_in", actor=actor,
                                          data={"garage": garage.id, "expected_at": appt.start_at.isoformat()}))
-        if kind == "urgency_lower" and rnd.random() < 0.25:  # the car came back worse
-            later = self._case(rnd.choice([s for s in self.symptoms.values() if s.urgency == "P1"]), garage,
-                               min(call_at + timedelta(days=rnd.randint(2, 12)), self.now - timedelta(hours=1)),
-                               actor=rnd.choice(self.operators),
-                               status="done")
-            later.vehicle, later.customer = case.vehicle, case.customer
+        if kind == "urgency_lower" and self.extra.random() < 0.25:  # the car came back worse
+            worse = self.extra.choice([s for s in self.symptoms.values() if s.urgency == "P1"])
+            opened = min(call_at + timedelta(days=self.extra.randint(2, 12)), self.now - timedelta(hours=1))
+            later = Case(urgency="P1", job_type_code=worse.job_type_code, symptom=worse, customer=case.customer,
+                         vehicle=case.vehicle, garage=garage, lat=case.lat, lon=case.lon, status="done",
+                         opened_at=opened, opened_by_id=actor.id if not by_garage else None)
+            later.events.append(CaseEvent(at=opened, kind="call", actor=None if by_garage else actor,
+                                          data={"symptom": worse.code, "plate": case.vehicle.plate,
+                                                "model": case.vehicle.model}))
+            self.s.add(later)
         if kind == "direct_line":
             answered = override.created_at + timedelta(minutes=rnd.randint(2, 14))
             self.s.add(DirectLineRequest(case=case, garage=garage, message=f"{symptom.label}. Can you take it today?",
