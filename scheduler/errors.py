@@ -49,3 +49,9 @@ class AlreadyAnswered(Conflict):
 
 class AlreadyBooked(Conflict):
     code = "already_booked"
+
+
+class MissesTarget(RuleBroken):
+    """A start that misses the urgency target, not confirmed as such."""
+
+    code = "misses_target"

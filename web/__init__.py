@@ -35,6 +35,9 @@ def create_app(test_config: dict | None = None) -> Flask:
             app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["FRONTLINE_DATABASE_URL"]
         if os.environ.get("FRONTLINE_REDIS_URL"):  # replays then run on RQ workers (web/jobs.py)
             app.config["REDIS_URL"] = os.environ["FRONTLINE_REDIS_URL"]
+        for name in ("SMTP_URL", "MAIL_FROM", "OUTBOX_SEND_AFTER_COMMIT"):
+            if os.environ.get(f"FRONTLINE_{name}"):
+                app.config[name] = os.environ[f"FRONTLINE_{name}"]
         app.config["SECRET_KEY"] = os.environ.get("FRONTLINE_SECRET_KEY") or app.config.get("SECRET_KEY") \
             or _instance_secret(Path(app.instance_path))
     else:

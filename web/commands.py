@@ -19,6 +19,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(token_group)
     app.cli.add_command(replay_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(outbox_group)
 
 
 def upgrade_database() -> None:
@@ -224,3 +225,26 @@ def worker_command(burst: bool) -> None:
         raise click.ClickException("Set FRONTLINE_REDIS_URL (e.g. redis://127.0.0.1:6379/0) first.")
     queue = jobs.queue(url)
     Worker([queue], connection=queue.connection).work(burst=burst)
+
+@click.group("outbox")
+def outbox_group() -> None:
+    """The customers' outbox."""
+
+
+@outbox_group.command("send")
+@click.option("--every", type=float, default=0, help="Keep sending every N seconds (0: once and stop).")
+@with_appcontext
+def outbox_send(every: float) -> None:
+    """Deliver the queued messages by SMTP (FRONTLINE_SMTP_URL); failures are kept and tried again later."""
+    import time
+
+    from web.mail import send_due
+
+    if not current_app.config.get("SMTP_URL"):
+        raise click.ClickException("FRONTLINE_SMTP_URL is not set: messages stay queued (and visible) until it is.")
+    while True:
+        sent, failed = send_due(current_app)
+        click.echo(f"{sent} sent, {failed} failed (kept for a retry)")
+        if not every:
+            break
+        time.sleep(every)

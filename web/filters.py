@@ -83,6 +83,13 @@ def plain_times(text: str) -> str:
     return _INSTANT.sub(lambda m: f"{format_date(date.fromisoformat(m[1]), 'EEE d MMM')} {m[2]}", text)
 
 
+def status_label(status: str) -> str:
+    """An appointment's or a case's status, in the reader's language."""
+    return {"booked": _("booked"), "checked_in": _("checked in"), "in_progress": _("in progress"), "done": _("done"),
+            "cancelled": _("cancelled"), "no_show": _("no-show"), "open": _("open"), "queued": _("queued"),
+            "sent": _("sent"), "failed": _("failed")}.get(status, status.replace("_", " "))
+
+
 def event_text(event, names) -> str:
     from web.timeline import describe
 
@@ -95,11 +102,33 @@ def event_kind(kind: str) -> str:
     return kind_label(kind)
 
 
+def timeline_pos(start: datetime, end: datetime, span: tuple[datetime, datetime]) -> str:
+    """CSS left and width, in percent of the board's span, of a block from `start` to `end`."""
+    first, last = span
+    total = max(1.0, (last - first).total_seconds())
+    left = max(0.0, (start - first).total_seconds() / total * 100)
+    right = min(100.0, (end - first).total_seconds() / total * 100)
+    return f"left:{left:.3f}%;width:{max(0.4, right - left):.3f}%"
+
+
+def fromiso(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def km(distance: float) -> str:
+    """A distance as the reader writes it: "15,0" in French, "15.0" in English."""
+    from flask_babel import format_decimal
+
+    return format_decimal(distance, format="#,##0.0")
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(local_time=local_time, local_datetime=local_datetime, local_when=local_when,
                                  day_label=day_label, minutes_label=minutes_label, wait_label=wait_label,
                                  seconds_label=seconds_label, garage_names=garage_names,
-                                 plain_times=plain_times, event_text=event_text, event_kind=event_kind)
+                                 plain_times=plain_times, event_text=event_text, event_kind=event_kind,
+                                 status_label=status_label, fromiso=fromiso, km=km)
+    app.jinja_env.globals.update(timeline_pos=timeline_pos)
 
     @app.context_processor
     def globals_():

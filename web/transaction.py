@@ -7,7 +7,7 @@ it takes no lock) and flushing changes during one is a bug, refused loudly.
 
 from __future__ import annotations
 
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -36,6 +36,11 @@ def _refuse_bulk_writes_on_read(state) -> None:
         raise ReadWrote(f"{request.method} {request.path} tried to write: reads never write.")
 
 
+def keep_writes_of_refusal() -> None:
+    """This refusal still records something true (e.g. a preview superseded, a fresh one proposed): commit it."""
+    g.keep_refusal_writes = True
+
+
 def register(app: Flask) -> None:
     if not event.contains(Session, "before_flush", _refuse_writes_on_read):
         event.listen(Session, "before_flush", _refuse_writes_on_read)
@@ -47,9 +52,10 @@ def register(app: Flask) -> None:
 
     @app.after_request
     def commit_once(response):
-        if request.method in READS or response.status_code >= 400:
+        if request.method in READS or (response.status_code >= 400 and not g.get("keep_refusal_writes")):
             db.session.rollback()
             return response
+        told = db.session.info.pop("frontline.messages_queued", False)
         try:
             db.session.commit()
         except SQLAlchemyError as exc:
@@ -57,6 +63,10 @@ def register(app: Flask) -> None:
 
             db.session.rollback()
             return database_error(exc)
+        if told and app.config.get("SMTP_URL") and app.config.get("OUTBOX_SEND_AFTER_COMMIT"):
+            from web.mail import send_soon
+
+            send_soon(app)
         return response
 
     @app.teardown_request

@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from scheduler.db import Base, UTCDateTime, utcnow
 
 STATUSES = ("booked", "checked_in", "in_progress", "done", "cancelled", "no_show")
+# Inside one transaction only, while a plan is applied: every moved appointment leaves its old place before
+# any takes its new one, so a chain of moves or a swap never meets itself half-way. Never committed.
+MOVING = "moving"
 ACTIVE = ("booked", "checked_in", "in_progress")
 CHANNELS = ("call_centre", "direct_line", "walk_in")
 
@@ -36,6 +39,7 @@ class Appointment(Base):
     flex_minutes: Mapped[int] = mapped_column(default=60)
     lift: Mapped[bool] = mapped_column(default=True)
     skill_code: Mapped[str] = mapped_column(ForeignKey("skill.code"))
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(Text, default="")
@@ -58,6 +62,10 @@ class Appointment(Base):
             "id": self.id, "case": self.case_id, "garage": self.garage_id, "technician": self.technician_id,
             "start": self.start_at.isoformat(), "end": self.end_at.isoformat(), "status": self.status,
             "channel": self.channel, "pinned": self.pinned, "flex_minutes": self.flex_minutes,
+            "overbooked": self.overbooked, "note": self.note,
+            "checked_in_at": self.checked_in_at.isoformat() if self.checked_in_at else None,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
             "local_start": self.garage.local(self.start_at).isoformat() if self.garage else None,
         }
 

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.models import ACTIVE, Appointment, Case, Garage, Technician
+
+
+# Booked but not checked in this long after its start: reception should chase it.
+LATE_AFTER = timedelta(minutes=15)
+
+
+@dataclass
+class Overlap:
+    """Two jobs on one technician at once (an overbooking people chose): the later one's customer waits."""
+
+    first: Appointment
+    later: Appointment
+    minutes: int
 
 
 @dataclass
@@ -19,12 +32,42 @@ class TechnicianDay:
     appointments: list[Appointment] = field(default_factory=list)
 
     @property
+    def active(self) -> list[Appointment]:
+        return [a for a in self.appointments if a.active]
+
+    @property
     def shift_minutes(self) -> int:
         return sum(int((e - s).total_seconds() // 60) for s, e in self.shifts)
 
     @property
     def booked_minutes(self) -> int:
-        return sum(int((a.end_at - a.start_at).total_seconds() // 60) for a in self.appointments if a.active)
+        return sum(int((a.end_at - a.start_at).total_seconds() // 60) for a in self.active)
+
+    def free_minutes_after(self, moment: datetime) -> int:
+        """Shift time after `moment` that no active job takes."""
+        free = 0
+        for s, e in self.shifts:
+            s = max(s, moment)
+            if s >= e:
+                continue
+            taken = sum(max(0, (min(e, a.end_at) - max(s, a.start_at)).total_seconds()) for a in self.active)
+            free += max(0, int(((e - s).total_seconds() - taken) // 60))
+        return free
+
+    @property
+    def overlaps(self) -> list[Overlap]:
+        jobs = sorted(self.active, key=lambda a: (a.start_at, a.id))
+        found = []
+        for i, a in enumerate(jobs):
+            for b in jobs[i + 1:]:
+                if b.start_at >= a.end_at:
+                    break
+                found.append(Overlap(a, b, int((min(a.end_at, b.end_at) - b.start_at).total_seconds() // 60)))
+        return found
+
+    def off_shift(self, appointment: Appointment) -> bool:
+        """Work booked outside the technician's shifts (an absence or a shorter shift came after it)."""
+        return not any(s <= appointment.start_at and appointment.end_at <= e for s, e in self.shifts)
 
 
 @dataclass
@@ -32,18 +75,83 @@ class GarageDay:
     garage: Garage
     day: date
     rows: list[TechnicianDay]
+    now: datetime | None = None
 
     @property
     def load(self) -> float:
+        """Booked minutes over shift minutes of the day."""
         capacity = sum(r.shift_minutes for r in self.rows)
         return sum(r.booked_minutes for r in self.rows) / capacity if capacity else 0.0
+
+    @property
+    def booked_minutes(self) -> int:
+        return sum(r.booked_minutes for r in self.rows)
+
+    @property
+    def shift_minutes(self) -> int:
+        return sum(r.shift_minutes for r in self.rows)
+
+    @property
+    def free_minutes_left(self) -> int:
+        """Unbooked shift time from now on (all of it on a later day; none on an earlier one)."""
+        return sum(r.free_minutes_after(self.now) for r in self.rows) if self.now else 0
 
     @property
     def appointments(self) -> list[Appointment]:
         return sorted((a for r in self.rows for a in r.appointments), key=lambda a: (a.start_at, a.technician_id))
 
+    @property
+    def span(self) -> tuple[datetime, datetime]:
+        """The hours the timeline shows: the garage's opening hours, widened to every shift and job of the day."""
+        start, end = self.garage.day_bounds(self.day)
+        hours = [h for h in self.garage.opening_hours if h.weekday == self.day.weekday()]
+        zone = self.garage.zone
+        edges = [(datetime.combine(self.day, h.opens, zone), datetime.combine(self.day, h.closes, zone)) for h in hours]
+        edges += [span for r in self.rows for span in r.shifts]
+        edges += [(a.start_at, a.end_at) for r in self.rows for a in r.appointments]
+        if not edges:
+            local = datetime.combine(self.day, time(8), zone)
+            return local, local + timedelta(hours=10)
+        first = max(start, min(s for s, _ in edges))
+        last = min(end, max(e for _, e in edges))
+        return first, last
 
-def garage_day(session: Session, garage: Garage, day: date) -> GarageDay:
+    @property
+    def hours(self) -> list[datetime]:
+        """The whole hours within the span, for the time axis."""
+        first, last = self.span
+        tick = first.astimezone(self.garage.zone).replace(minute=0, second=0, microsecond=0)
+        ticks = []
+        while tick <= last:
+            if tick >= first:
+                ticks.append(tick)
+            tick = (tick + timedelta(hours=1, minutes=5)).replace(minute=0)  # steady across a DST change
+        return ticks
+
+    def late(self) -> list[Appointment]:
+        """Booked but not checked in 15 minutes after its start; in progress past its end."""
+        if self.now is None:
+            return []
+        return [a for a in self.appointments
+                if (a.status == "booked" and a.start_at + LATE_AFTER <= self.now)
+                or (a.status == "in_progress" and a.end_at <= self.now)]
+
+    def lifts(self) -> list[tuple[datetime, datetime, int]]:
+        """The lifts in use over the day: (start, end, used) spans, where `used` changes."""
+        steps: dict[datetime, int] = defaultdict(int)
+        for a in self.appointments:
+            if a.active and a.lift:
+                steps[a.start_at] += 1
+                steps[a.end_at] -= 1
+        out, used, times = [], 0, sorted(steps)
+        for t0, t1 in zip(times, times[1:]):
+            used += steps[t0]
+            if used:
+                out.append((t0, t1, used))
+        return out
+
+
+def garage_day(session: Session, garage: Garage, day: date, now: datetime | None = None) -> GarageDay:
     start, end = garage.day_bounds(day)
     technicians = list(session.scalars(
         select(Technician).where(Technician.garage_id == garage.id, Technician.active.is_(True))
@@ -54,12 +162,13 @@ def garage_day(session: Session, garage: Garage, day: date) -> GarageDay:
         select(Appointment).where(Appointment.garage_id == garage.id, Appointment.start_at < end,
                                   Appointment.end_at > start, Appointment.status != "cancelled")
         .options(selectinload(Appointment.case).selectinload(Case.vehicle),
+                 selectinload(Appointment.case).selectinload(Case.customer),
                  selectinload(Appointment.case).selectinload(Case.job_type))
         .order_by(Appointment.start_at))
     for a in appointments:
         if a.technician_id in rows:
             rows[a.technician_id].appointments.append(a)
-    return GarageDay(garage, day, list(rows.values()))
+    return GarageDay(garage, day, list(rows.values()), now)
 
 
 def network_load(session: Session, days: list[date]) -> dict[str, dict[date, float]]:
@@ -95,3 +204,26 @@ def recent_cases(session: Session, limit: int = 20, garage_id: str | None = None
         query = query.where(Case.garage_id == garage_id)
     return list(session.scalars(query.order_by(Case.opened_at.desc(), Case.id.desc()).limit(limit)))
 
+
+
+def board_dict(board: GarageDay) -> dict:
+    """The day as the API shows it: technicians with shifts and jobs, lifts in use, what runs late."""
+    late = {a.id for a in board.late()}
+    waiting = {o.later.id: o.minutes for r in board.rows for o in r.overlaps}
+
+    def job(a: Appointment, row: TechnicianDay) -> dict:
+        case = a.case
+        return {**a.to_dict(), "urgency": case.urgency, "job_type": case.job_type_code,
+                "plate": case.vehicle.plate, "customer": case.customer.name, "late": a.id in late,
+                "waits_for_overlap_minutes": waiting.get(a.id, 0), "off_shift": row.off_shift(a)}
+
+    return {
+        "garage": board.garage.id, "day": board.day.isoformat(), "load": round(board.load, 4),
+        "booked_minutes": board.booked_minutes, "shift_minutes": board.shift_minutes,
+        "free_minutes_left": board.free_minutes_left,
+        "technicians": [{"id": r.technician.id, "name": r.technician.name, "skills": r.technician.skill_codes,
+                         "shifts": [{"start": s.isoformat(), "end": e.isoformat()} for s, e in r.shifts],
+                         "appointments": [job(a, r) for a in r.appointments]} for r in board.rows],
+        "lifts": [{"start": s.isoformat(), "end": e.isoformat(), "used": used} for s, e, used in board.lifts()],
+        "late": sorted(late),
+    }

@@ -114,8 +114,8 @@ def _refusal(session: Session, case: Case, technician: Technician, start: dateti
 
 
 def book_for_case(session: Session, actor: User, case: Case, garage_id: str, technician_id: str, start: datetime,
-                  reason: str, now: datetime, *, replaces: int | None = None,
-                  typed: bool = False) -> tuple[Appointment, bool]:
+                  reason: str, now: datetime, *, replaces: int | None = None, typed: bool = False,
+                  overbook: bool | None = None, departure: str = "manual_slot") -> tuple[Appointment, bool]:
     """The operator's or reception's booking, with the P1 guard and the override it may be.
 
     Returns the appointment and whether it was made now: repeating the booking the case already
@@ -123,8 +123,10 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
     case is a move: it must name the booking it replaces, with a reason.
 
     A slot the rules or the optimizer offered needs nothing more. A slot they did not give
-    (manual_slot), an overbooking where policy allows it (overbook), a P1 beyond its target or a
-    move (rebook) each need a reason and are logged as an override against the rule offer.
+    (manual_slot, or `departure`: a walk-in placed by hand), an overbooking (overbook), a P1 beyond
+    its target or a move (rebook) each need a reason and are logged as an override against the rule
+    offer. Overbooking needs consent: the garage's own tick (`overbook`), or for the call centre a
+    policy that allows it.
     """
     lock_case(session, case)
     if case.status in ("done", "cancelled"):
@@ -157,15 +159,17 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
     found = case_offers(session, case, now, policy)
     capacity.lock_garage(session, technician.garage_id)
     clash = capacity.clash(session, technician, start, end, case.job_type.needs_lift, ignore)
-    if clash and not (policy.allow_overbook and reason):
-        raise _refusal(session, case, technician, start, now, typed, policy.allow_overbook)
+    consent = policy.allow_overbook if overbook is None else overbook
+    if clash and not (consent and reason):
+        raise _refusal(session, case, technician, start, now, typed, consent)
     misses_target = case.urgency == "P1" and not found.target.met_by(start)
     kind = ("overbook" if clash else "rebook" if current is not None
-            else "manual_slot" if misses_target or not found.gives(garage_id, start) else None)
+            else departure if misses_target or not found.gives(garage_id, start) else None)
     if kind and not reason:
-        why = {"overbook": "the technician or the lifts are busy then", "rebook": "it moves the case's booking",
-               "manual_slot": "it misses the P1 target (started the same working day)" if misses_target
-               else "the rules did not offer that slot"}[kind]
+        why = ("the technician or the lifts are busy then" if kind == "overbook"
+               else "it moves the case's booking" if kind == "rebook"
+               else "it misses the P1 target (started the same working day)" if misses_target
+               else "the rules did not offer that slot")
         raise ReasonRequired(f"Give a reason to book this: {why}. The rules offer "
                              f"{found.rule.start.isoformat() if found.rule else 'nothing'}.",
                              kind=kind, rule_offer=found.rule.to_dict() if found.rule else None,
@@ -177,7 +181,9 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
         raise _refusal(session, case, technician, start, now, typed, policy.allow_overbook) from None
     note_offers_shown(case, found, now)
     if kind:
-        overrides.record(session, actor, case, kind, reason, found.rule, policy, now, appointment=appointment)
+        override = overrides.record(session, actor, case, kind, reason, found.rule, policy, now, appointment=appointment)
+        if clash:
+            overrides.knock_on(override, clash, start, end)
     overrides.settle_pending(session, case, appointment)
     confirm(session, case, appointment, [current] if current else [], actor, now)
     return appointment, True

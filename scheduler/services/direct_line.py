@@ -19,14 +19,15 @@ from scheduler.errors import (
     Conflict,
     Forbidden,
     Invalid,
+    MissesTarget,
     NotFound,
     ReasonRequired,
     SlotTaken,
 )
 from scheduler.models import Case, DirectLineRequest, Garage, User
-from scheduler.services import capacity, overrides, policies
+from scheduler.services import capacity, overrides, planning, policies
 from scheduler.services.booking import active_booking, confirm, lock_case, note_offers_shown, place, technician_for
-from scheduler.services.planning import Slot, case_offers
+from scheduler.services.planning import Slot, Target, case_offers
 
 
 def send(session: Session, actor: User, case: Case, garage_id: str, message: str, now: datetime) -> DirectLineRequest:
@@ -111,13 +112,22 @@ def visible(session: Session, actor: User, status: str | None, now: datetime) ->
     return list(session.scalars(with_status(query, status, now).limit(200)))
 
 
+def target_of(session: Session, request: DirectLineRequest) -> Target:
+    """The case's urgency target as it stood when the operator asked: what an acceptance is judged by."""
+    case = request.case
+    nearest = planning.nearest_garages(session, case.lat, case.lon, request.created_at)[0][0] \
+        if case.lat is not None else request.garage
+    return planning.target_for(case.urgency, request.created_at, nearest)
+
+
 def answer(session: Session, actor: User, request: DirectLineRequest, accept: bool, now: datetime, *,
            start: datetime | None = None, technician_id: str | None = None, reason: str = "",
-           overbook: bool = False) -> DirectLineRequest:
+           overbook: bool = False, late_ok: bool = True) -> DirectLineRequest:
     """Accept (book a pinned appointment) or decline (with a reason); once only.
 
     The garage may overbook its own technician or lifts: it knows its workshop. That is an explicit
     decision with a reason, flagged on the appointment, and only when there is a real overlap.
+    With `late_ok` false, a start that misses the case's urgency target is refused until confirmed.
     """
     lock_case(session, request.case)
     session.refresh(request)  # another answer may have been committed while we waited for the lock
@@ -139,6 +149,11 @@ def answer(session: Session, actor: User, request: DirectLineRequest, accept: bo
     start = start.replace(second=0, microsecond=0)
     end = start + timedelta(minutes=case.job_type.duration_minutes)
     capacity.check_slot(technician, start, end, now)
+    target = target_of(session, request)
+    if not late_ok and not target.met_by(start):
+        raise MissesTarget(f"{start.astimezone(request.garage.zone):%a %d %b %H:%M} misses the {case.urgency} target "
+                           f"(start by the end of {target.due_day:%a %d %b}): confirm to accept it anyway.",
+                           latest_start=target.latest_start.isoformat())
     current = active_booking(case)
     if current is not None and current.status != "booked":
         raise Conflict(f"The customer is already {current.status.replace('_', ' ')} at {current.garage.name}.")
@@ -165,7 +180,9 @@ def answer(session: Session, actor: User, request: DirectLineRequest, accept: bo
                                 request.created_at, appointment=appointment, rule_note=request.rule_note)
     override.garage_id = request.garage_id
     if clash:
-        overrides.record(session, actor, case, "overbook", reason, rule, policy, now, appointment=appointment)
+        overbooked = overrides.record(session, actor, case, "overbook", reason, rule, policy, now,
+                                      appointment=appointment)
+        overrides.knock_on(overbooked, clash, appointment.start_at, appointment.end_at)
     overrides.settle_pending(session, case, appointment)
     case.log("direct_line_answer", actor, now, garage=request.garage_id, request=request.id, accepted=True,
              seconds=request.response_seconds, start=appointment.start_at.isoformat(), overbooked=bool(clash))

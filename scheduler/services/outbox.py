@@ -92,6 +92,7 @@ def queue(session: Session, kind: str, appointment: Appointment, now: datetime,
                       recipient=customer.email or customer.phone, locale=locale, subject=subject.format(**words),
                       body=body.format(**words), ics=calendar(appointment), created_at=now, next_attempt_at=now)
     session.add(message)
+    session.info["frontline.messages_queued"] = True  # the web layer may deliver right after the commit
     return message
 
 

@@ -59,3 +59,11 @@ def settle_pending(session: Session, case: Case, appointment: Appointment) -> No
     for override in session.scalars(select(Override).where(Override.case_id == case.id,
                                                            Override.appointment_id.is_(None))):
         settle(override, appointment)
+
+
+def knock_on(override: Override, clash, start: datetime, end: datetime) -> None:
+    """An overbooking's cost to others: the customers whose work it overlaps wait for it (overlap minutes)."""
+    waits = [{"appointment": a.id, "delay_minutes": int((min(end, a.end_at) - max(start, a.start_at)).total_seconds() // 60)}
+             for a in clash.busy if a.start_at >= start]
+    override.moved = waits
+    override.knock_on_minutes = sum(w["delay_minutes"] for w in waits)

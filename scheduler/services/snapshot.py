@@ -9,7 +9,7 @@ which is what the optimizer's validated path reads, so the two can be compared (
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import Integer, and_, or_, select
@@ -104,12 +104,15 @@ class Snapshot:
         return dict.fromkeys(garage_ids, min(until, self.horizon_end))
 
     def plan(self, mode: str, until: dict[str, datetime], requests: list[Request],
-             ignore_case: int | None = None) -> Problem:
-        """The optimizer's problem: shifts starting before each garage's `until`, the work that can touch them."""
+             ignore_case: int | None = None, ignore: Collection[int] = ()) -> Problem:
+        """The optimizer's problem: shifts starting before each garage's `until`, the work that can touch them.
+
+        `ignore_case` leaves out the case's own booking (it is being moved); `ignore`, appointments being re-placed.
+        """
         garage_ids = list(until)
         technicians = self.technicians(garage_ids)
         shifts = {t.id: self._shifts(t, until[t.garage_id]) for t in technicians}
-        items = self._work(garage_ids, {g: u + SHIFT_REACH for g, u in until.items()}, ignore_case)
+        items = self._work(garage_ids, {g: u + SHIFT_REACH for g, u in until.items()}, ignore_case, ignore)
         return make_problem(
             mode=mode, now=self.now.astimezone(self._zone(garage_ids)), slot=self.policy.slot_minutes,
             garages=[PlanGarage(g, Location(garage.lat, garage.lon), garage.lifts)
@@ -131,7 +134,8 @@ class Snapshot:
         last = bisect_left([s for s, _ in spans], end)
         return spans[first:last]
 
-    def _work(self, garage_ids: list[str], until: dict[str, datetime], ignore_case: int | None) -> list[PlanItem]:
+    def _work(self, garage_ids: list[str], until: dict[str, datetime], ignore_case: int | None,
+              ignore: Collection[int] = ()) -> list[PlanItem]:
         """The active work of those garages from now until each one's end: busy time, lifts in use."""
         if not garage_ids:
             return []
@@ -146,6 +150,8 @@ class Snapshot:
         if ignore_case is not None:
             # the case's own booking does not block its own move
             query = query.where((Appointment.case_id != ignore_case) | (Appointment.status != "booked"))
+        if ignore:
+            query = query.where(Appointment.id.not_in(list(ignore)))
         known = {t.id for t in self.technicians(garage_ids)}
         # Core rows, not ORM objects: thousands of rows per question
         return [PlanItem(str(a[0]), a[1], a[2], a[3], a[4], a[5], "P3", a[6], a[7], a[8])

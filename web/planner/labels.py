@@ -105,4 +105,4 @@ FIELDS = {
 REQUEST_STATUSES = {"accepted": _l("accepted"), "declined": _l("declined"), "expired": _l("expired"),
                     "open": _l("open")}
 TIMELINE = {"override": _l("override"), "direct_line_response": _l("garage's answer"),
-            "work_started": _l("work started"), "work_finished": _l("work finished"), "feedback": _l("feedback")}
+            "checked_in": _l("check-in"), "work_started": _l("work started"), "work_finished": _l("work finished"), "feedback": _l("feedback")}

@@ -109,10 +109,13 @@ def _timeline(case) -> list[dict]:
         if r.answered_at:
             entries.append({"at": r.answered_at, "kind": "direct_line_response", "request": r,
                             "garage": garages.get(r.garage_id, r.garage_id)})
+    logged = {e.kind for e in events}  # the job flow logs its steps; older cases have only the times
     for a in db.session.scalars(select(Appointment).where(Appointment.case_id == case.id)):
-        if a.started_at:
+        if a.checked_in_at and "check_in" not in logged:
+            entries.append({"at": a.checked_in_at, "kind": "checked_in", "appointment": a})
+        if a.started_at and "start" not in logged:
             entries.append({"at": a.started_at, "kind": "work_started", "appointment": a})
-        if a.finished_at:
+        if a.finished_at and "finish" not in logged:
             entries.append({"at": a.finished_at, "kind": "work_finished", "appointment": a})
     for fb in db.session.scalars(select(Feedback).where(Feedback.case_id == case.id)):
         entries.append({"at": fb.created_at, "kind": "feedback", "feedback": fb})

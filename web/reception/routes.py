@@ -2,20 +2,24 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from scheduler.errors import Invalid
-from scheduler.models import Garage
-from scheduler.services import boards, direct_line, drive_in, planning
+from scheduler.errors import DomainError, Invalid
+from scheduler.models import Garage, Symptom
+from scheduler.services import boards, booking, cases, direct_line, drive_in, jobs, planning, squeeze
 from web.actions import back, refusals_flashed
 from web.api.cases import text_field
 from web.auth import check_garage, roles_required
 from web.clock import now
 from web.extensions import db
+from web.filters import status_label
 from web.live import unchanged
+from web.reception.forms import WalkInForm
+from web.transaction import keep_writes_of_refusal
 
 bp = Blueprint("reception", __name__, url_prefix="/garages/<garage_id>")
 
@@ -53,7 +57,9 @@ def inbox_state(garage: Garage) -> dict:
     return {
         "fresh": True, "garage": garage, "now": moment, "requests": requests, "answered": answered,
         "drive_ins": drive_ins,
-        "slots": {r.id: planning.garage_slots(db.session, r.case, garage, moment) for r in requests},
+        "slots": {r.id: _answer_slots(r, garage, moment) for r in requests},
+        "targets": {r.id: direct_line.target_of(db.session, r) for r in requests},
+        "drafts": session.get(DRAFTS, {}),
         "can_answer": current_user.role in ("reception", "workshop"),
         "home": _home_url(garage.id),
         "names": {t.id: t.name for t in garage.technicians},
@@ -61,16 +67,63 @@ def inbox_state(garage: Garage) -> dict:
     }
 
 
+def _answer_slots(asked, garage: Garage, moment: datetime) -> dict:
+    """What the garage can say yes to: today's free times first; else its next one; the rules' own slot last."""
+    found = planning.garage_slots(db.session, asked.case, garage, moment, count=8)
+    today = [s for s in found if garage.local(s.start).date() == garage.today(moment)]
+    return {"today": today, "next": None if today or not found else found[0],
+            "rule": asked.rule_start if asked.rule_garage_id == garage.id else None}
+
+
+# Answers a refusal sent back: the form shows again what the person typed.
+DRAFTS = "direct_line_drafts"
+
+
+def board_state(garage: Garage, day: date) -> dict:
+    """The day's timeline and what waits at the counter; `fresh` says whether the page's copy is out of date."""
+    moment = now()
+    board = boards.garage_day(db.session, garage, day, moment)
+    counter = counter_cases(garage, moment)
+    version = [(a.id, a.version, a.status) for a in board.appointments] + [c.id for c in counter]
+    version.append(moment.replace(second=0, microsecond=0).isoformat()[:15])  # the now line moves every 10 min
+    return {"fresh": not unchanged(version), "board": board, "now": moment, "counter": counter,
+            "today": garage.today(moment), "prev_day": day - timedelta(days=1), "next_day": day + timedelta(days=1)}
+
+
+def counter_cases(garage: Garage, moment: datetime) -> list:
+    """Customers at the counter today (walk-ins, arrived drive-ins) whose case is not booked yet."""
+    from scheduler.models import Case
+
+    start, end = garage.day_bounds(garage.today(moment))
+    return list(db.session.scalars(select(Case).where(Case.garage_id == garage.id, Case.channel == "walk_in",
+                                                      Case.status == "open", Case.opened_at < end)
+                                   .order_by(Case.urgency, Case.opened_at).limit(20)))
+
+
+def inbox_facts(garage: Garage, moment: datetime) -> dict:
+    """What the board's API carries besides the day: drive-ins expected and direct-line requests waiting."""
+    return {"drive_ins": [d.to_dict() for d in drive_in.expected(db.session, garage, moment - timedelta(hours=2))],
+            "requests": [r.to_dict(moment) for r in direct_line.open_for_garage(db.session, garage, moment)]}
+
+
 @bp.get("/board")
 @roles_required("reception", "admin", "operator", "planner")
 def board(garage_id: str):
     garage = load_garage(garage_id)
     day = parse_day(garage)
-    inbox = inbox_state(garage)
-    body = render_template("reception/board.html", board=boards.garage_day(db.session, garage, day),
-                           prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1),
-                           today=garage.today(now()), inbox=inbox)
-    return body
+    return render_template("reception/board.html", live=board_state(garage, day), inbox=inbox_state(garage),
+                           form=walk_in_form(), garage=garage)
+
+
+@bp.get("/board/live")
+@roles_required("reception", "admin", "operator", "planner", "workshop")
+def board_live(garage_id: str):
+    """The timeline, polled by the board: 204 while nothing changed."""
+    garage = load_garage(garage_id)
+    live = board_state(garage, parse_day(garage))
+    if not live["fresh"]:
+        return "", 204
+    return render_template("reception/_timeline.html", live=live, garage=garage)
 
 
 @bp.get("/direct-line/inbox")
@@ -112,9 +165,17 @@ def answer(garage_id: str, request_id: int):
     garage = load_garage(garage_id)
     asked = direct_line.get_request(db.session, current_user, request_id)
     if request.form.get("decision") == "accept":
-        start, technician = _chosen_start(garage)
-        direct_line.answer(db.session, current_user, asked, True, now(), start=start, technician_id=technician,
-                           overbook=request.form.get("overbook") == "yes", reason=text_field(request.form, "reason"))
+        try:
+            start, technician = _chosen_start(garage)
+            direct_line.answer(db.session, current_user, asked, True, now(), start=start, technician_id=technician,
+                               overbook=request.form.get("overbook") == "yes", reason=text_field(request.form, "reason"),
+                               late_ok=request.form.get("late_ok") == "yes")
+        except DomainError as refused:
+            session[DRAFTS] = {str(request_id): {k: request.form.get(k, "") for k in
+                                                 ("slot", "time", "technician", "reason", "overbook")},
+                               "late": str(request_id) if refused.code == "misses_target" else ""}
+            raise
+        session.pop(DRAFTS, None)
         flash(_("Accepted: %(when)s. The operator sees it now.",
                 when=garage.local(asked.appointment.start_at).strftime("%H:%M")), "success")
     else:
@@ -122,3 +183,176 @@ def answer(garage_id: str, request_id: int):
                            reason=text_field(request.form, "reason"))
         flash(_("Declined. The operator sees your reason."), "success")
     return redirect(back(_home_url(garage_id)))
+
+
+def walk_in_form() -> WalkInForm:
+    form = WalkInForm()
+    french = str(get_locale()) == "fr"
+    symptoms = db.session.scalars(select(Symptom).order_by(Symptom.urgency, Symptom.code))
+    form.symptom.choices = [("", _("— what the customer reports —"))] + [
+        (s.code, f"{s.urgency} · {s.label_fr if french else s.label}") for s in symptoms]
+    return form
+
+
+def _board_url(garage_id: str, **_) -> str:
+    return url_for("reception.board", garage_id=garage_id)
+
+
+@bp.get("/vehicle")
+@roles_required("reception")
+def known_vehicle(garage_id: str):
+    """Asked as the plate is typed at the counter: a car this garage knows fills its owner and model."""
+    load_garage(garage_id)
+    found = cases.find_vehicle(db.session, current_user, request.args.get("plate", ""))
+    vehicle, latest = found if found else (None, [])
+    owner = vehicle.customer if vehicle and cases.may_see_owner(current_user, latest) else None
+    return render_template("reception/_known_vehicle.html", vehicle=vehicle, owner=owner, latest=latest)
+
+
+@bp.post("/walk-in")
+@roles_required("reception")
+@refusals_flashed(_board_url)
+def walk_in(garage_id: str):
+    """A customer at the counter: open the case and ask the optimizer to fit it into today, in one action."""
+    garage = load_garage(garage_id)
+    form = walk_in_form()
+    if not form.validate():
+        for field, errors in form.errors.items():
+            flash(f"{getattr(form, field).label.text}: {errors[0]}", "error")
+        return redirect(_board_url(garage_id))
+    case = cases.open_case(db.session, current_user, form.as_walk_in(), now())
+    preview = squeeze.preview_squeeze(db.session, current_user, case, garage, now())
+    return redirect(url_for("reception.preview", garage_id=garage_id, preview_id=preview.id))
+
+
+@bp.post("/cases/<int:case_id>/squeeze")
+@roles_required("reception")
+@refusals_flashed(_board_url)
+def squeeze_case(garage_id: str, case_id: int):
+    garage = load_garage(garage_id)
+    case = cases.get_case(db.session, current_user, case_id)
+    preview = squeeze.preview_squeeze(db.session, current_user, case, garage, now())
+    return redirect(url_for("reception.preview", garage_id=garage_id, preview_id=preview.id))
+
+
+@bp.get("/squeeze/<int:preview_id>")
+@roles_required("reception", "admin")
+def preview(garage_id: str, preview_id: int):
+    garage = load_garage(garage_id)
+    found = squeeze.get_preview(db.session, current_user, preview_id)
+    if found.garage_id != garage.id:
+        abort(404)
+    seen = squeeze.diff(db.session, found)
+    moment = now()
+    missing = (squeeze.no_fit(db.session, found.case, garage, moment, degraded=bool(found.plan.get("degraded")))
+               if found.case and not seen.fits else None)
+    names = {t.id: t.name for t in garage.technicians}
+    from scheduler.services import policies
+
+    return render_template("reception/preview.html", garage=garage, seen=seen, preview=found, missing=missing,
+                           names=names, now=moment, case=found.case,
+                           max_moves=policies.in_force(db.session, moment).max_moves,
+                           garage_names=dict(db.session.execute(select(Garage.id, Garage.name)).all()))
+
+
+@bp.post("/squeeze/<int:preview_id>/confirm")
+@roles_required("reception", "admin")
+@refusals_flashed(_board_url)
+def confirm(garage_id: str, preview_id: int):
+    load_garage(garage_id)
+    found = squeeze.get_preview(db.session, current_user, preview_id)
+    outcome = squeeze.confirm(db.session, current_user, found, now(), text_field(request.form, "reason"))
+    if not outcome.applied:
+        keep_writes_of_refusal()
+        flash(_("The plan changed since this preview: nothing was applied. Here is a fresh one."), "error")
+        return redirect(url_for("reception.preview", garage_id=garage_id, preview_id=outcome.preview.id))
+    if outcome.appointment is not None:
+        garage = outcome.appointment.garage
+        flash(_("Fitted in: %(when)s with %(technician)s; %(moved)s moved, their customers are told.",
+                when=garage.local(outcome.appointment.start_at).strftime("%H:%M"),
+                technician=outcome.appointment.technician.name, moved=len(outcome.moved)), "success")
+    else:
+        flash(_("Re-planned: %(moved)s appointments moved, their customers are told.", moved=len(outcome.moved)),
+              "success")
+    return redirect(back(_board_url(garage_id)))
+
+
+@bp.post("/squeeze/<int:preview_id>/reject")
+@roles_required("reception", "admin")
+@refusals_flashed(_board_url)
+def reject(garage_id: str, preview_id: int):
+    load_garage(garage_id)
+    squeeze.reject(db.session, current_user, squeeze.get_preview(db.session, current_user, preview_id), now())
+    flash(_("Preview rejected: nothing changed."), "info")
+    return redirect(_board_url(garage_id))
+
+
+@bp.post("/cases/<int:case_id>/place")
+@roles_required("reception")
+@refusals_flashed(lambda garage_id, case_id, **_: url_for("reception.board", garage_id=garage_id))
+def place(garage_id: str, case_id: int):
+    """Reception places the job by hand: a time today and a technician, pinned, with a reason."""
+    garage = load_garage(garage_id)
+    case = cases.get_case(db.session, current_user, case_id)
+    start, technician = _typed_time(garage)
+    appointment, _made = booking.book_for_case(
+        db.session, current_user, case, garage.id, technician, start, text_field(request.form, "reason"), now(),
+        typed=True, overbook=request.form.get("overbook") == "yes",
+        departure="walk_in" if case.channel == "walk_in" else "squeeze_in")
+    flash(_("Placed by hand: %(when)s with %(technician)s.", when=garage.local(appointment.start_at).strftime("%H:%M"),
+            technician=appointment.technician.name), "success")
+    return redirect(_board_url(garage_id))
+
+
+def _typed_time(garage: Garage) -> tuple[datetime, str]:
+    try:
+        clock = datetime.strptime(request.form.get("time", "").strip(), "%H:%M").time()
+    except ValueError:
+        raise Invalid(_("Type the time as HH:MM, e.g. 14:15."), field="time") from None
+    return datetime.combine(garage.today(now()), clock, garage.zone), request.form.get("technician", "")
+
+
+@bp.post("/appointments/<int:appointment_id>/<action>")
+@roles_required("reception", "workshop")
+@refusals_flashed(lambda garage_id, **_: back(_home_url(garage_id)))
+def act(garage_id: str, appointment_id: int, action: str):
+    """One action from the board or the job list: check in, no-show, cancel, start, finish, more time."""
+    load_garage(garage_id)
+    appointment = jobs.get_appointment(db.session, current_user, appointment_id)
+    if action == "more-time":
+        try:
+            minutes = int(request.form.get("minutes", ""))
+        except ValueError:
+            raise Invalid(_("Pick how much more time the job needs."), field="minutes") from None
+        _appointment, preview_made = jobs.more_time(db.session, current_user, appointment, minutes, now())
+        if preview_made is not None:
+            flash(_("The job now runs into later work: here is a re-plan of it to confirm or reject."), "info")
+            return redirect(url_for("reception.preview", garage_id=garage_id, preview_id=preview_made.id))
+        flash(_("%(minutes)s more minutes: nothing else moves.", minutes=minutes), "success")
+    else:
+        jobs.act(db.session, current_user, appointment, action, now(), note=text_field(request.form, "note", 4000),
+                 reason=text_field(request.form, "reason"))
+        flash(_("Done: %(plate)s is %(status)s.", plate=appointment.case.vehicle.plate,
+                status=status_label(appointment.status)), "success")
+    return redirect(back(_home_url(garage_id)))
+
+
+@bp.post("/drive-ins/<int:drive_in_id>/arrived")
+@roles_required("reception", "workshop")
+@refusals_flashed(_board_url)
+def arrived(garage_id: str, drive_in_id: int):
+    load_garage(garage_id)
+    came = jobs.arrived(db.session, current_user, drive_in_id, now())
+    flash(_("%(plate)s is at the counter: fit it into today.", plate=came.case.vehicle.plate), "success")
+    return redirect(_board_url(garage_id) + "#counter")
+
+
+@bp.get("/outbox")
+@roles_required("reception", "admin")
+def outbox_page(garage_id: str):
+    from scheduler.services import outbox
+
+    garage = load_garage(garage_id)
+    status = request.args.get("status") or None
+    messages = [m for m in outbox.visible(db.session, current_user, status) if m.garage_id == garage.id]
+    return render_template("reception/outbox.html", garage=garage, messages=messages, status=status)

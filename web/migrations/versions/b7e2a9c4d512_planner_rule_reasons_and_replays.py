@@ -1,7 +1,7 @@
 """planner desk: why each rule offer was late, drive-ins as their own kind, what-if replays
 
 Revision ID: b7e2a9c4d512
-Revises: d4f3a7e9c004
+Revises: e5a4b8f0d005
 Create Date: 2026-11-25 16:40:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 import scheduler.db
 
 revision = 'b7e2a9c4d512'
-down_revision = 'd4f3a7e9c004'
+down_revision = 'e5a4b8f0d005'
 branch_labels = None
 depends_on = None
 

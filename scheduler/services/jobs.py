@@ -1,0 +1,131 @@
+"""The workshop's job flow: check-in, start, finish, no-show, cancel, more time. Each is a fact.
+
+Start and finish times are what every override's outcome is judged on: the verdict, the gain and
+the knock-on are computed from them, never typed in.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.errors import Conflict, Forbidden, Invalid, NotFound, ReasonRequired
+from scheduler.models import ACTIVE, Appointment, DriveIn, Override, PlanPreview, User
+from scheduler.services import booking, capacity, outbox, squeeze
+
+ACTIONS = ("check-in", "start", "finish", "no-show", "cancel")
+# From which statuses each action may be taken: anything else is refused (409) and says why.
+ALLOWED = {"check-in": ("booked",), "start": ("booked", "checked_in"), "finish": ("in_progress",),
+           "no-show": ("booked",), "cancel": ("booked", "checked_in")}
+RESULT = {"check-in": "checked_in", "start": "in_progress", "finish": "done", "no-show": "no_show",
+          "cancel": "cancelled"}
+# Most extra time a job can be given at once: more than a working day is a new booking.
+MAX_EXTRA_MINUTES = 8 * 60
+
+
+def get_appointment(session: Session, actor: User, appointment_id: int) -> Appointment:
+    appointment = session.get(Appointment, appointment_id)
+    if appointment is None:
+        raise NotFound(f"No appointment {appointment_id}.")
+    if not actor.can_see_garage(appointment.garage_id):
+        raise Forbidden("This appointment belongs to another garage.")
+    return appointment
+
+
+def _check_actor(actor: User, appointment: Appointment) -> None:
+    if actor.role not in ("reception", "workshop") or actor.garage_id != appointment.garage_id:
+        raise Forbidden("Only the garage's reception and workshop act on its appointments.")
+
+
+def act(session: Session, actor: User, appointment: Appointment, action: str, now: datetime, *,
+        note: str = "", reason: str = "") -> Appointment:
+    """Take one step of the job flow, from the status that allows it."""
+    if action not in ACTIONS:
+        raise NotFound(f"No action {action!r}: use one of {', '.join(ACTIONS)}.")
+    _check_actor(actor, appointment)
+    booking.lock_case(session, appointment.case)
+    session.refresh(appointment)  # a colleague may have acted on it meanwhile
+    if appointment.status not in ALLOWED[action]:
+        raise Conflict(f"This appointment is {appointment.status.replace('_', ' ')}: “{action}” is not possible "
+                       "from there.", status=appointment.status)
+    if action == "cancel" and not reason:
+        raise ReasonRequired("Say why the appointment is cancelled: the customer is told.")
+    case = appointment.case
+    appointment.status = RESULT[action]
+    data = {"appointment": appointment.id, "garage": appointment.garage_id}
+    if action == "check-in":
+        appointment.checked_in_at = now
+    elif action == "start":
+        appointment.started_at = now
+        case.status = "in_progress"
+    elif action == "finish":
+        appointment.finished_at = now
+        if note:
+            appointment.note = note
+            data["note"] = note
+        case.status = "done"
+    elif action in ("no-show", "cancel"):
+        case.status = "open" if case.urgency in ("P1", "P2") else "cancelled"
+        if reason:
+            data["reason"] = reason
+        if action == "cancel":
+            outbox.queue(session, "cancelled", appointment, now)
+    case.log(action.replace("-", "_"), actor, now, **data)
+    settle_outcome(session, appointment)
+    session.flush()
+    return appointment
+
+
+def settle_outcome(session: Session, appointment: Appointment) -> None:
+    """The overrides that led to this appointment learn what actually happened."""
+    for override in session.scalars(select(Override).where(Override.appointment_id == appointment.id)):
+        override.actual_start = appointment.started_at
+        override.actual_end = appointment.finished_at
+
+
+def more_time(session: Session, actor: User, appointment: Appointment, minutes: object, now: datetime
+              ) -> tuple[Appointment, PlanPreview | None]:
+    """The job needs longer: extend it, and when that runs into later work, preview a re-plan of that work.
+
+    Running into a colleague's next job is the workshop's explicit decision, so the extended job is
+    flagged overbooked until the re-plan moves the later work away.
+    """
+    _check_actor(actor, appointment)
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or not 0 < minutes <= MAX_EXTRA_MINUTES:
+        raise Invalid(f"minutes must be a whole number from 1 to {MAX_EXTRA_MINUTES}.", field="minutes")
+    if appointment.status not in ACTIVE:
+        raise Conflict(f"This appointment is {appointment.status.replace('_', ' ')}: it cannot take more time.")
+    booking.lock_case(session, appointment.case)
+    capacity.lock_garage(session, appointment.garage_id)
+    old_end, new_end = appointment.end_at, appointment.end_at + timedelta(minutes=minutes)
+    clash = capacity.clash(session, appointment.technician, old_end, new_end, appointment.lift, (appointment.id,))
+    appointment.end_at = new_end
+    appointment.overbooked = appointment.overbooked or bool(clash)
+    appointment.case.log("more_time", actor, now, appointment=appointment.id, garage=appointment.garage_id,
+                         minutes=minutes, end=new_end.isoformat())
+    session.flush()
+    later = [a for a in clash.busy if a.status == "booked" and a.start_at >= now]
+    preview = None
+    if later:
+        preview = squeeze.preview_replan(session, actor, appointment.garage, later, now,
+                                         reason=f"appointment {appointment.id} needs {minutes} more minutes")
+    return appointment, preview
+
+
+def arrived(session: Session, actor: User, drive_in_id: int, now: datetime) -> DriveIn:
+    """An announced drive-in is at the counter: it becomes a walk-in here, ready to squeeze in."""
+    drive_in = session.get(DriveIn, drive_in_id)
+    if drive_in is None:
+        raise NotFound(f"No drive-in {drive_in_id}.")
+    if actor.role not in ("reception", "workshop") or actor.garage_id != drive_in.garage_id:
+        raise Forbidden("Only the expected garage marks a drive-in arrived.")
+    if drive_in.status != "expected":
+        raise Conflict(f"This drive-in is already {drive_in.status}.")
+    drive_in.status = "arrived"
+    case = drive_in.case
+    case.channel, case.garage_id = "walk_in", drive_in.garage_id
+    case.log("arrived", actor, now, garage=drive_in.garage_id, drive_in=drive_in.id)
+    session.flush()
+    return drive_in

@@ -1,0 +1,384 @@
+"""Squeeze-ins and re-plans: the optimizer proposes, reception sees the diff, then confirms or rejects.
+
+A squeeze fits a case into a garage's day, moving at most the policy's number of movable
+appointments (booked, not started, not pinned, within each customer's flex window). A re-plan
+re-places booked work that can no longer stay where it is (a technician off sick, a job that
+needs more time) on the same day. Both are previews first: nothing changes until a confirm,
+and a confirm applies the preview only to the plan it was computed on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+import optimizer.squeeze  # noqa: F401  (OR-Tools loads with the app, not within the first squeeze's time limit)
+from optimizer import Answer, Location, make_request, solve
+from scheduler.errors import Conflict, Forbidden, Invalid, NotFound
+from scheduler.models import ACTIVE, Appointment, Case, Garage, PlanPreview, User
+from scheduler.models.appointment import MOVING
+from scheduler.services import booking, capacity, outbox, overrides, planning, policies
+from scheduler.services.engine import EngineUnavailable, ask
+
+
+def day_window(garage: Garage, now: datetime, last_day=None) -> tuple[datetime, datetime]:
+    """From now to the end of the local day (or of `last_day`): what a squeeze or a re-plan may use."""
+    day = last_day or garage.today(now)
+    return now, datetime.combine(day + timedelta(days=1), time(0), garage.zone)
+
+
+def fingerprint(session: Session, garage_id: str, start: datetime, end: datetime) -> str:
+    """What the plan of a garage's window is, as a short digest: any booking, move or status change alters it."""
+    rows = session.execute(select(Appointment.id, Appointment.version, Appointment.technician_id,
+                                  Appointment.start_at, Appointment.end_at, Appointment.status)
+                           .where(Appointment.garage_id == garage_id, Appointment.status.in_(ACTIVE),
+                                  Appointment.start_at < end, Appointment.end_at > start)
+                           .order_by(Appointment.id)).all()
+    return hashlib.sha256(repr([tuple(str(v) for v in row) for row in rows]).encode()).hexdigest()
+
+
+def _at(minute: int) -> datetime:
+    return planning._at(minute)
+
+
+def check_garage(actor: User, garage: Garage) -> None:
+    if actor.role == "reception" and actor.garage_id != garage.id:
+        raise Forbidden("Reception plans its own garage's day only.")
+    if actor.role not in ("reception", "workshop", "admin"):
+        raise Forbidden("Squeeze-ins and re-plans are for the garage's reception (or an admin).")
+
+
+@dataclass
+class NoFit:
+    """Why nothing fits today, and what comes next."""
+
+    reason: str  # no_technician | lifts_full | moves_not_enough | engine_unavailable
+    next_here: planning.Slot | None = None
+    nearest_today: list[planning.Slot] = field(default_factory=list)
+
+
+def preview_squeeze(session: Session, actor: User, case: Case, garage: Garage, now: datetime) -> PlanPreview:
+    """Ask the optimizer to fit the case into the garage's day; store what it proposes, change nothing."""
+    check_garage(actor, garage)
+    if case.status in ("done", "cancelled"):
+        raise Conflict(f"Case {case.id} is {case.status}.")
+    current = booking.active_booking(case)
+    if current is not None and current.status != "booked":
+        raise Conflict(f"The customer is already {current.status.replace('_', ' ')}: nothing to fit in.")
+    start, end = day_window(garage, now)
+    snap = planning.snapshot(session, now)
+    job = case.job_type
+    request = make_request(id=str(case.id), duration=job.duration_minutes, skill=job.skill_code, lift=job.needs_lift,
+                           urgency=case.urgency, location=Location(garage.lat, garage.lon), garages=(garage.id,),
+                           now=now, earliest=now)
+    problem = snap.plan("squeeze", {garage.id: end}, [request], ignore_case=case.id)
+    answer, degraded = _solve(problem, snap)
+    rule = planning.case_offers(session, case, now).rule if case.lat is not None else None
+    plan = _plan(answer, problem, {str(case.id): case.id}, start, end)
+    plan["degraded"] = degraded
+    preview = PlanPreview(kind="squeeze", garage_id=garage.id, case=case, created_at=now, created_by_id=actor.id,
+                          fingerprint=fingerprint(session, garage.id, start, end), plan=plan,
+                          rule=_rule_fact(rule))
+    session.add(preview)
+    session.flush()
+    return preview
+
+
+def preview_replan(session: Session, actor: User, garage: Garage, appointments: list[Appointment], now: datetime,
+                   reason: str = "") -> PlanPreview:
+    """Re-place these appointments, each on its own day at this garage, moving other work if that helps."""
+    check_garage(actor, garage)
+    movable = [a for a in appointments if a.status == "booked" and a.garage_id == garage.id and a.end_at > now]
+    if not movable:
+        raise Invalid("Nothing to re-plan: pick booked appointments of this garage that have not started.",
+                      field="appointments")
+    last_day = max(garage.local(a.start_at).date() for a in movable)
+    start, end = day_window(garage, now, last_day)
+    snap = planning.snapshot(session, now)
+    requests = []
+    for a in movable:  # each keeps its day: the customer planned for it
+        day = garage.local(a.start_at).date()
+        day_start, day_end = (datetime.combine(d, time(0), garage.zone) for d in (day, day + timedelta(days=1)))
+        requests.append(make_request(id=f"a{a.id}", duration=round((a.end_at - a.start_at).total_seconds() / 60),
+                                     skill=a.skill_code, lift=a.lift, urgency=a.case.urgency, location=None,
+                                     garages=(garage.id,), now=now, earliest=max(now, day_start),
+                                     latest=day_end - timedelta(minutes=1)))
+    problem = snap.plan("squeeze" if last_day == garage.today(now) else "replan", {garage.id: end}, requests,
+                        ignore={a.id for a in movable})
+    answer, degraded = _solve(problem, snap)
+    plan = _plan(answer, problem, {f"a{a.id}": a.id for a in movable}, start, end)
+    plan["was"] = {str(a.id): [a.technician_id, a.start_at.isoformat()] for a in movable}
+    plan["degraded"] = degraded
+    plan["replaced"] = [a.id for a in movable]
+    preview = PlanPreview(kind="replan", garage_id=garage.id, created_at=now, created_by_id=actor.id,
+                          fingerprint=fingerprint(session, garage.id, start, end), plan=plan, reason=reason[:1000])
+    session.add(preview)
+    session.flush()
+    return preview
+
+
+def _solve(problem, snap) -> tuple[Answer, str | None]:
+    limit = (snap.policy.time_limit_seconds or 1.0) + 2.0  # the solver keeps its own limit; this is the backstop
+    try:
+        return ask(lambda: solve(problem, time_limit=snap.policy.time_limit_seconds or 1.0), limit), None
+    except EngineUnavailable as exc:
+        return Answer(status="FEASIBLE"), exc.code
+
+
+def _plan(answer: Answer, problem, requests: dict[str, int], start: datetime, end: datetime) -> dict:
+    """The answer as the preview keeps it: ISO times, database ids, and where moved work was."""
+    was = {a.id: a for a in problem.appointments}
+    return {
+        "window": [start.isoformat(), end.isoformat()],
+        "status": answer.status, "cost": answer.cost, "fallback": answer.fallback,
+        "placements": [{"request": requests[p.request], "garage": p.garage, "technician": p.technician,
+                        "start": _at(p.start).isoformat(), "end": _at(p.end).isoformat()} for p in answer.placements],
+        "moves": [{"appointment": int(m.appointment), "technician": m.technician, "start": _at(m.start).isoformat(),
+                   "end": _at(m.end).isoformat(), "from": _at(was[m.appointment].start).isoformat(),
+                   "technician_from": was[m.appointment].technician} for m in answer.moves],
+        "unplaced": [requests[u.request] for u in answer.unplaced],
+    }
+
+
+def _rule_fact(rule: planning.Slot | None) -> dict | None:
+    if rule is None:
+        return None
+    return {**rule.to_dict(), "late_because": rule.late_because, "reasons": rule.reason_facts()}
+
+
+def get_preview(session: Session, actor: User, preview_id: int) -> PlanPreview:
+    preview = session.get(PlanPreview, preview_id)
+    if preview is None:
+        raise NotFound(f"No preview {preview_id}.")
+    check_garage(actor, preview.garage)
+    return preview
+
+
+@dataclass
+class Diff:
+    """A preview as a person reads it: where the new work goes, who moves, what it gains and costs."""
+
+    preview: PlanPreview
+    placed: list[dict]  # {request, appointment (replan), technician, start, end}
+    moved: list[dict]  # {appointment (object), from, to, technician_from, technician_to, delay_minutes}
+    unplaced: list[int]
+    rule: dict | None
+    saved_minutes: int | None  # against the rule offer
+    delay_minutes: int  # imposed on moved customers (later only)
+
+    @property
+    def fits(self) -> bool:
+        return bool(self.placed) and not self.unplaced
+
+    def to_dict(self) -> dict:
+        p = self.preview
+
+        def placement(entry: dict) -> dict:
+            out = {**entry, "start": entry["start"].isoformat(), "end": entry["end"].isoformat()}
+            if "appointment" in out:
+                out["appointment"] = out["appointment"].id
+            return out
+
+        placed = [placement(e) for e in self.placed]
+        return {
+            "id": p.id, "kind": p.kind, "garage": p.garage_id, "case": p.case_id, "status": p.status,
+            "created_at": p.created_at.isoformat(), "fits": self.fits, "degraded": p.plan.get("degraded"),
+            "placement": placed[0] if p.kind == "squeeze" and placed else None,
+            "placements": placed,
+            "moves": [{"appointment": m["appointment"].id, "case": m["appointment"].case_id,
+                       "from": m["from"].isoformat(), "to": m["to"].isoformat(),
+                       "technician_from": m["technician_from"], "technician_to": m["technician_to"],
+                       "delay_minutes": m["delay_minutes"]} for m in self.moved],
+            "unplaced": self.unplaced, "cost": p.plan.get("cost"), "rule_offer": self.rule,
+            "saved_minutes": self.saved_minutes, "delay_minutes": self.delay_minutes,
+        }
+
+
+def diff(session: Session, preview: PlanPreview) -> Diff:
+    plan = preview.plan
+    ids = [m["appointment"] for m in plan["moves"]] + plan.get("replaced", [])
+    rows = {a.id: a for a in session.scalars(select(Appointment).where(Appointment.id.in_(ids)))} if ids else {}
+    placed = []
+    for p in plan["placements"]:
+        entry = {**p, "start": datetime.fromisoformat(p["start"]), "end": datetime.fromisoformat(p["end"])}
+        if preview.kind == "replan":
+            entry["appointment"] = rows[p["request"]]
+        placed.append(entry)
+    moved = []
+    # Where each moved appointment was when the preview was made (a confirmed preview reads the same after).
+    for m in plan["moves"]:
+        was, to = datetime.fromisoformat(m["from"]), datetime.fromisoformat(m["start"])
+        moved.append({"appointment": rows[m["appointment"]], "from": was, "to": to,
+                      "technician_from": m["technician_from"], "technician_to": m["technician"],
+                      "delay_minutes": round((to - was).total_seconds() / 60)})
+    if preview.kind == "replan":  # the re-placed work itself moves too
+        for p in placed:
+            a = p["appointment"]
+            tech, was = plan["was"][str(a.id)]
+            was = datetime.fromisoformat(was)
+            moved.append({"appointment": a, "from": was, "to": p["start"], "technician_from": tech,
+                          "technician_to": p["technician"],
+                          "delay_minutes": round((p["start"] - was).total_seconds() / 60)})
+    saved = None
+    if preview.rule and placed and preview.kind == "squeeze":
+        saved = round((datetime.fromisoformat(preview.rule["start"]) - placed[0]["start"]).total_seconds() / 60)
+    delay = sum(max(0, m["delay_minutes"]) for m in moved)
+    return Diff(preview, placed, moved, plan["unplaced"], preview.rule, saved, delay)
+
+
+def no_fit(session: Session, case: Case, garage: Garage, now: datetime, degraded: bool = False) -> NoFit:
+    """Why the squeeze found no place today, and the next best: tomorrow here, or a garage that can today."""
+    start, end = day_window(garage, now)
+    job = case.job_type
+    if degraded:
+        later = [s for s in planning.garage_slots(session, case, garage, now, count=1) if s.start >= end]
+        return NoFit("engine_unavailable", later[0] if later else None)
+    working = [t for t in garage.technicians if t.active and job.skill_code in t.skill_codes
+               and any(e - max(s, now) >= timedelta(minutes=job.duration_minutes)
+                       for s, e in t.shifts_on(garage.today(now)))]
+    if not working:
+        reason = "no_technician"
+    elif job.needs_lift and _fits_without_lift(session, case, garage, now, end):
+        reason = "lifts_full"
+    else:
+        reason = "moves_not_enough"
+    later = [s for s in planning.garage_slots(session, case, garage, now, count=1) if s.start >= end]
+    found = planning.case_offers(session, case, now) if case.lat is not None else None
+    today = {}
+    for o in found.offers if found else []:  # the earliest of each other garage
+        if o.garage != garage.id and o.start < end:
+            today.setdefault(o.garage, o)
+    return NoFit(reason, later[0] if later else None, list(today.values())[:3])
+
+
+def _fits_without_lift(session: Session, case: Case, garage: Garage, now: datetime, end: datetime) -> bool:
+    snap = planning.snapshot(session, now)
+    job = case.job_type
+    request = make_request(id=str(case.id), duration=job.duration_minutes, skill=job.skill_code, lift=False,
+                           urgency=case.urgency, location=None, garages=(garage.id,), now=now, earliest=now)
+    answer, _ = _solve(snap.plan("squeeze", {garage.id: end}, [request], ignore_case=case.id), snap)
+    return bool(answer.placements)
+
+
+@dataclass
+class Outcome:
+    applied: bool
+    preview: PlanPreview  # the confirmed one, or the fresh one when the plan had changed
+    appointment: Appointment | None = None
+    moved: list[Appointment] = field(default_factory=list)
+
+
+def confirm(session: Session, actor: User, preview: PlanPreview, now: datetime, reason: str = "") -> Outcome:
+    """Apply the preview atomically, if the plan is still the one it was computed on.
+
+    Otherwise nothing is applied: the preview is superseded and a fresh one is proposed.
+    """
+    check_garage(actor, preview.garage)
+    if preview.status != "open":
+        raise Conflict(f"This preview is already {preview.status}.", status=preview.status)
+    garage = preview.garage
+    if preview.case is not None:
+        booking.lock_case(session, preview.case)
+    capacity.lock_garage(session, garage.id)
+    start, end = (datetime.fromisoformat(t) for t in preview.plan["window"])
+    if fingerprint(session, garage.id, start, end) != preview.fingerprint:
+        preview.status, preview.decided_at = "superseded", now
+        if preview.kind == "squeeze":
+            fresh = preview_squeeze(session, actor, preview.case, garage, now)
+        else:
+            fresh = preview_replan(session, actor, garage, list(session.scalars(select(Appointment).where(
+                Appointment.id.in_(preview.plan["replaced"])))), now, preview.reason)
+        return Outcome(False, fresh)
+    seen = diff(session, preview)
+    if not seen.placed:
+        raise Conflict("Nothing fits in this preview: place the job by hand, or take the next options.")
+    policy = policies.in_force(session, now)
+    moved = _apply_moves(session, seen.moved, actor, now, preview)
+    appointment = None
+    if preview.kind == "squeeze":
+        appointment = _place_case(session, actor, preview, seen, policy, now, reason)
+    _unflag_resolved(session, garage.id, start, end)
+    preview.status, preview.decided_at = "confirmed", now
+    session.flush()
+    return Outcome(True, preview, appointment, moved)
+
+
+def _unflag_resolved(session: Session, garage_id: str, start: datetime, end: datetime) -> None:
+    """An overbooking the plan no longer has (the later work moved away) is a plain booking again."""
+    flagged = session.scalars(select(Appointment).where(
+        Appointment.garage_id == garage_id, Appointment.overbooked.is_(True), Appointment.status.in_(ACTIVE),
+        Appointment.start_at < end, Appointment.end_at > start))
+    for a in flagged:
+        if not capacity.clash(session, a.technician, a.start_at, a.end_at, a.lift, (a.id,)):
+            a.overbooked = False
+    session.flush()
+
+
+def _apply_moves(session: Session, moves: list[dict], actor: User, now: datetime,
+                 preview: PlanPreview) -> list[Appointment]:
+    """Move appointments to their new places. All leave their old places first, so that two swapping
+    technicians or a chain of moves never meet each other half-way (the database guard checks each row)."""
+    for m in moves:
+        m["appointment"].status = MOVING
+    session.flush()
+    moved = []
+    for m in moves:
+        a: Appointment = m["appointment"]
+        duration = a.end_at - a.start_at
+        a.technician_id, a.start_at, a.end_at, a.status = m["technician_to"], m["to"], m["to"] + duration, "booked"
+        try:
+            session.flush()
+        except IntegrityError as exc:  # the database refused: the plan changed under us after all
+            if capacity.refused_by_guard(exc):
+                raise Conflict("The plan changed while it was being applied: nothing was changed; preview again.") \
+                    from None
+            raise
+        a.case.log("moved", actor, now, appointment=a.id, garage=a.garage_id, before=m["from"].isoformat(),
+                   start=m["to"].isoformat(), technician_before=m["technician_from"], technician=m["technician_to"],
+                   preview=preview.id, cause=preview.case_id)
+        outbox.queue(session, "moved", a, now, before=m["from"])
+        moved.append(a)
+    return moved
+
+
+def _place_case(session: Session, actor: User, preview: PlanPreview, seen: Diff, policy, now: datetime,
+                reason: str) -> Appointment:
+    case = preview.case
+    place = seen.placed[0]
+    technician = booking.technician_for(session, case, place["garage"], place["technician"])
+    current = booking.active_booking(case)
+    appointment = booking.place(session, case, technician, place["start"], channel="walk_in", pinned=True,
+                                clash=capacity.Clash(), actor=actor, replacing=current)
+    rule = None
+    if preview.rule:
+        rule = planning.Slot(preview.rule["garage"], preview.rule["technician"],
+                             datetime.fromisoformat(preview.rule["start"]), datetime.fromisoformat(preview.rule["end"]),
+                             late_because=preview.rule.get("late_because", ""))
+    kind = "walk_in" if case.channel == "walk_in" else "squeeze_in"
+    override = overrides.record(session, actor, case, kind, reason or _default_reason(case), rule, policy, now,
+                                appointment=appointment)
+    override.moved = [{"appointment": m["appointment"].id, "from": m["from"].isoformat(), "to": m["to"].isoformat(),
+                       "technician_from": m["technician_from"], "technician_to": m["technician_to"],
+                       "delay_minutes": m["delay_minutes"]} for m in seen.moved]
+    override.knock_on_minutes = seen.delay_minutes
+    overrides.settle_pending(session, case, appointment)
+    booking.confirm(session, case, appointment, [current] if current else [], actor, now)
+    return appointment
+
+
+def _default_reason(case: Case) -> str:
+    return "Walk-in fitted into today" if case.channel == "walk_in" else "Squeezed into today"
+
+
+def reject(session: Session, actor: User, preview: PlanPreview, now: datetime) -> PlanPreview:
+    check_garage(actor, preview.garage)
+    if preview.status != "open":
+        raise Conflict(f"This preview is already {preview.status}.", status=preview.status)
+    preview.status, preview.decided_at = "rejected", now
+    session.flush()
+    return preview

@@ -1,0 +1,81 @@
+"""The story's second half, at the garage, in Chromium: a P1 walk-in on a saturated day is squeezed into
+today after a previewed diff, the moved customers are told, and the workshop's start and finish make the
+override's verdict a fact."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from icalendar import Calendar
+from sqlalchemy import select
+
+from tests.browser.test_story import log_in
+
+
+def known_plate(live_app, garage_id: str) -> str:
+    """A car that has been to the garage before: its plate fills the owner in."""
+    from scheduler.models import Case, Vehicle
+    from web.extensions import db
+
+    with live_app.app_context():
+        return db.session.scalar(select(Vehicle.plate).join(Case, Case.vehicle_id == Vehicle.id)
+                                 .where(Case.garage_id == garage_id).order_by(Vehicle.id.desc()).limit(1))
+
+
+def test_a_walk_in_is_squeezed_into_a_saturated_day(browser, live_server, live_app, tmp_path):
+    reception = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    log_in(reception, live_server, "reception-lyon-07")
+    reception.wait_for_selector("input[name=plate]:focus")
+    reception.screenshot(path=str(tmp_path / "1-board.png"))
+
+    plate = known_plate(live_app, "lyon-07")
+    reception.keyboard.type(plate)  # action 1: the plate (a known car fills the rest)
+    reception.wait_for_function("document.querySelector('#name').value.length > 0")
+    assert reception.input_value("#model")
+    reception.select_option("select[name=symptom]", "engine_fault_stop")  # action 2: what it shows
+    with reception.expect_navigation():
+        reception.click("button:has-text('Fit into today')")  # action 3
+    reception.wait_for_selector(".diff")
+    reception.screenshot(path=str(tmp_path / "2-preview.png"), full_page=True)
+    assert "sooner than the standard rules" in reception.inner_text(".placement")
+    moved_rows = reception.query_selector_all("table.moves tbody tr")
+    assert 1 <= len(moved_rows) <= 3, "the moves are listed, at most the policy's number"
+    moved_plates = [row.query_selector("td:nth-child(2)").inner_text() for row in moved_rows]
+    preview_id = int(reception.url.rstrip("/").split("/")[-1])
+
+    with reception.expect_navigation():
+        reception.click("button:has-text('Confirm')")
+    assert "Fitted in" in reception.inner_text(".flash.success")
+    reception.screenshot(path=str(tmp_path / "3-board-after.png"))
+    timeline = reception.inner_text("#timeline")
+    assert plate in timeline and all(p in timeline for p in moved_plates)
+
+    confirmed = reception.request.get(f"{live_server}/api/v1/squeeze/{preview_id}").json()
+    assert confirmed["status"] == "confirmed"
+    outbox = reception.request.get(f"{live_server}/api/v1/outbox").json()
+    for move in confirmed["moves"]:
+        told = [m for m in outbox if m["appointment"] == move["appointment"] and m["kind"] == "moved"]
+        assert told, f"the customer of appointment {move['appointment']} is told"
+        ics = reception.request.get(f"{live_server}/api/v1/appointments/{move['appointment']}/calendar.ics").text()
+        event = Calendar.from_ical(ics).walk("VEVENT")[0]
+        assert event.decoded("dtstart") == datetime.fromisoformat(move["to"])
+
+    workshop = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    log_in(workshop, live_server, "workshop-lyon-07")
+    case_id = confirmed["case"]
+    case = workshop.request.get(f"{live_server}/api/v1/cases/{case_id}").json()
+    (job,) = [a for a in case["appointments"] if a["status"] == "booked"]
+    row = f"#appt-{job['id']}"
+    with workshop.expect_navigation():
+        workshop.click(f"{row} button:has-text('Start')")
+    workshop.fill(f"{row} input[name=note]", "A rodent ate the wiring; repaired")
+    with workshop.expect_navigation():
+        workshop.click(f"{row} button:has-text('Finish')")
+    workshop.screenshot(path=str(tmp_path / "4-workshop.png"))
+    case = workshop.request.get(f"{live_server}/api/v1/cases/{case_id}").json()
+    (override,) = [o for o in case["overrides"] if o["kind"] == "walk_in"]
+    started = datetime.fromisoformat(override["actual_start"])
+    assert override["verdict"] == "beat"
+    assert override["gain_minutes"] == round(
+        (datetime.fromisoformat(override["rule_offer"]["start"]) - started).total_seconds() / 60)
+    assert override["knock_on_minutes"] == confirmed["delay_minutes"]

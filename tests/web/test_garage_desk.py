@@ -1,0 +1,363 @@
+"""The garage desk through the API: walk-ins squeezed into today with a preview, the job flow, the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import func, select
+
+from scheduler.models import Absence, Appointment, Message, Override, PlanPreview, Policy, Technician
+from tests.conftest import CLOCK_NOW
+from tests.web.story import footprint
+from web.extensions import db
+
+WALK_IN = {"customer": {"name": "Nadia Kaci", "phone": "+33 6 70 00 00 01", "email": "nadia.kaci@example.fr"},
+           "vehicle": {"plate": "WI-001-KC", "model": "Renault Clio"}, "symptom": "engine_fault_stop"}
+
+
+def walk_in(auth, garage: str = "lyon-07", **changes) -> dict:
+    auth.login(f"reception-{garage}")
+    made = auth.post("/api/v1/cases", json={**WALK_IN, **changes})
+    assert made.status_code == 201, made.get_json()
+    return made.get_json()
+
+
+def preview(auth, case_id: int, garage: str = "lyon-07"):
+    return auth.post(f"/api/v1/cases/{case_id}/squeeze", json={"garage": garage})
+
+
+def moments(app) -> dict:
+    """Where every active appointment of the day is: a preview must leave this as it was."""
+    with app.app_context():
+        rows = db.session.execute(select(Appointment.id, Appointment.technician_id, Appointment.start_at)
+                                  .where(Appointment.status.in_(("booked", "checked_in", "in_progress")))).all()
+        return {r.id: (r.technician_id, r.start_at) for r in rows}
+
+
+def test_a_walk_in_is_previewed_then_squeezed_in_and_the_outcome_is_judged_from_facts(app, client, auth):
+    case = walk_in(auth)
+    assert (case["urgency"], case["garage"], case["channel"]) == ("P1", "lyon-07", "walk_in")
+    before = moments(app)
+    shown = preview(auth, case["id"])
+    assert shown.status_code == 201, shown.get_json()
+    proposal = shown.get_json()
+    assert proposal["fits"] and proposal["placement"]["garage"] == "lyon-07"
+    with app.app_context():
+        max_moves = db.session.scalar(select(Policy.max_moves).order_by(Policy.version.desc()).limit(1))
+    assert 0 < len(proposal["moves"]) <= max_moves, "Lyon 7e is full today: fitting a P1 in moves someone"
+    assert moments(app) == before, "a preview changes nothing"
+    assert proposal["rule_offer"] is not None and proposal["saved_minutes"] > 0
+
+    done = auth.post(f"/api/v1/squeeze/{proposal['id']}/confirm", json={"reason": "engine fault warning"})
+    assert done.status_code == 200, done.get_json()
+    body = done.get_json()
+    placed = body["appointment"]
+    assert (placed["channel"], placed["pinned"], placed["technician"]) == \
+        ("walk_in", True, proposal["placement"]["technician"])
+    assert placed["start"] == proposal["placement"]["start"]
+    after = moments(app)
+    for move in proposal["moves"]:
+        old_tech, old_start = before[move["appointment"]]
+        assert (old_tech, old_start) == (move["technician_from"], datetime.fromisoformat(move["from"]))
+        assert after[move["appointment"]] == (move["technician_to"], datetime.fromisoformat(move["to"]))
+    untouched = set(before) - {m["appointment"] for m in proposal["moves"]}
+    assert all(after[i] == before[i] for i in untouched), "only the previewed moves happen"
+
+    with app.app_context():
+        (override,) = db.session.scalars(select(Override).where(Override.case_id == case["id"]))
+        assert override.kind == "walk_in" and override.reason == "engine fault warning"
+        assert override.rule_start == datetime.fromisoformat(proposal["rule_offer"]["start"])
+        assert override.knock_on_minutes == proposal["delay_minutes"] == \
+            sum(max(0, m["delay_minutes"]) for m in proposal["moves"])
+        assert len(override.moved) == len(proposal["moves"])
+        told = db.session.scalars(select(Message).where(Message.appointment_id.in_(
+            [placed["id"], *[m["appointment"] for m in proposal["moves"]]]))).all()
+        assert sorted(m.kind for m in told) == ["booked"] + ["moved"] * len(proposal["moves"])
+        booked = next(m for m in told if m.kind == "booked")
+        assert booked.recipient == "nadia.kaci@example.fr" and "rendez-vous" in booked.subject.lower()
+        event = Calendar.from_ical(booked.ics).walk("VEVENT")[0]
+        assert event.decoded("dtstart") == datetime.fromisoformat(placed["start"])
+
+    auth.login("workshop-lyon-07")
+    started_at = datetime.fromisoformat(placed["start"]) - timedelta(minutes=5)
+    app.config["CLOCK"] = lambda: started_at  # the foreman takes the car a little early
+    assert auth.post(f"/api/v1/appointments/{placed['id']}/start").status_code == 200
+    app.config["CLOCK"] = lambda: started_at + timedelta(minutes=70)
+    finished = auth.post(f"/api/v1/appointments/{placed['id']}/finish", json={"note": "rodent ate the wiring"})
+    assert finished.status_code == 200 and finished.get_json()["status"] == "done"
+    auth.login("planner")
+    (judged,) = [o for o in client.get(f"/api/v1/cases/{case['id']}").get_json()["overrides"]]
+    rule_start = datetime.fromisoformat(proposal["rule_offer"]["start"])
+    assert judged["actual_start"] == started_at.isoformat()
+    assert judged["gain_minutes"] == round((rule_start - started_at).total_seconds() / 60)
+    assert judged["verdict"] == "beat"
+
+
+def test_a_stale_preview_is_refused_with_a_fresh_one_and_nothing_applied(app, client, auth):
+    case = walk_in(auth)
+    first = preview(auth, case["id"]).get_json()
+    with app.app_context():  # meanwhile the plan changes: someone checks in a customer of today
+        other = db.session.scalar(select(Appointment).where(
+            Appointment.garage_id == "lyon-07", Appointment.status == "booked",
+            Appointment.start_at > CLOCK_NOW).order_by(Appointment.start_at).limit(1))
+        other_id = other.id
+    auth.login("workshop-lyon-07")
+    assert auth.post(f"/api/v1/appointments/{other_id}/check-in").status_code == 200
+    auth.login("reception-lyon-07")
+    before, appointments = footprint(app), moments(app)
+    stale = auth.post(f"/api/v1/squeeze/{first['id']}/confirm", json={})
+    assert stale.status_code == 409 and stale.get_json()["error"]["code"] == "plan_changed"
+    fresh = stale.get_json()["error"]["details"]["preview"]
+    assert fresh["id"] != first["id"] and fresh["status"] == "open"
+    assert footprint(app) == before and moments(app) == appointments, "nothing applied"
+    assert client.get(f"/api/v1/squeeze/{first['id']}").get_json()["status"] == "superseded"
+    assert auth.post(f"/api/v1/squeeze/{first['id']}/confirm", json={}).status_code == 409
+    assert auth.post(f"/api/v1/squeeze/{fresh['id']}/confirm", json={}).status_code == 200
+
+
+def test_pinned_and_started_work_is_never_moved(app, client, auth):
+    case = walk_in(auth)
+    start, end = CLOCK_NOW, CLOCK_NOW + timedelta(hours=14)
+    with app.app_context():  # everything of the day is pinned or started: nothing may move
+        for a in db.session.scalars(select(Appointment).where(
+                Appointment.garage_id == "lyon-07", Appointment.status == "booked",
+                Appointment.start_at < end, Appointment.end_at > start)):
+            a.pinned = True
+        db.session.commit()
+    proposal = preview(auth, case["id"]).get_json()
+    assert proposal["moves"] == []
+
+
+def test_a_walk_in_that_cannot_fit_today_says_why_and_what_comes_next(app, client, auth):
+    with app.app_context():  # every diagnostics technician of Lyon 7e is off today
+        today = CLOCK_NOW.date()
+        for t in db.session.scalars(select(Technician).where(Technician.garage_id == "lyon-07")):
+            if "diagnostics" in t.skill_codes:
+                db.session.add(Absence(technician=t, first_day=today, last_day=today, reason="training"))
+        db.session.commit()
+    case = walk_in(auth)
+    proposal = preview(auth, case["id"]).get_json()
+    assert not proposal["fits"] and proposal["placement"] is None and proposal["unplaced"] == [case["id"]]
+    page = client.get(f"/garages/lyon-07/squeeze/{proposal['id']}").get_data(as_text=True)
+    assert "No place today." in page and "No qualified technician is on shift" in page
+    assert "Here, first free slot" in page or "can take it today" in page
+    refused = auth.post(f"/api/v1/squeeze/{proposal['id']}/confirm", json={})
+    assert refused.status_code == 409
+
+
+def _one_booked_today(app, garage: str = "lyon-07") -> int:
+    with app.app_context():
+        return db.session.scalar(select(Appointment.id).where(
+            Appointment.garage_id == garage, Appointment.status == "booked", Appointment.start_at > CLOCK_NOW)
+            .order_by(Appointment.start_at).limit(1))
+
+
+def test_the_job_flow_refuses_steps_from_the_wrong_status(app, client, auth):
+    booked = _one_booked_today(app)
+    auth.login("reception-lyon-07")
+    assert auth.post(f"/api/v1/appointments/{booked}/cancel", json={}).get_json()["error"]["code"] == \
+        "reason_required"
+    assert auth.post(f"/api/v1/appointments/{booked}/cancel", json={"reason": "customer called"}).status_code == 200
+    before = footprint(app)
+    for action in ("check-in", "start", "finish", "no-show", "cancel"):
+        refused = auth.post(f"/api/v1/appointments/{booked}/{action}", json={"reason": "again"})
+        assert refused.status_code == 409, action
+    assert footprint(app) == before
+    assert auth.post(f"/api/v1/appointments/{booked}/teleport").status_code == 404
+    with app.app_context():
+        told = db.session.scalars(select(Message).where(Message.appointment_id == booked)).all()
+        assert [m.kind for m in told] == ["cancelled"]
+
+    auth.login("workshop-lyon-07")
+    job = _one_booked_today(app)
+    for action, status in (("start", "in_progress"), ("finish", "done")):
+        assert auth.post(f"/api/v1/appointments/{job}/{action}").get_json()["status"] == status
+    for action in ("check-in", "start", "finish", "no-show", "cancel"):
+        assert auth.post(f"/api/v1/appointments/{job}/{action}", json={"reason": "x"}).status_code == 409
+
+
+def test_garage_desks_see_and_act_on_their_own_garage_only(app, client, auth):
+    case = walk_in(auth)  # at Lyon 7e
+    shown = preview(auth, case["id"]).get_json()
+    job = _one_booked_today(app)
+    for username in ("reception-lyon-03", "workshop-lyon-03"):
+        auth.login(username)
+        assert client.get("/api/v1/garages/lyon-07/board").status_code == 403
+        assert client.get("/garages/lyon-07/board").status_code == 403
+        assert client.get("/garages/lyon-07/jobs").status_code == 403
+        assert auth.post(f"/api/v1/appointments/{job}/check-in").status_code == 403
+        assert client.get(f"/api/v1/appointments/{job}/calendar.ics").status_code == 403
+    auth.login("reception-lyon-03")
+    assert preview(auth, case["id"]).status_code == 403
+    assert preview(auth, case["id"], garage="lyon-03").status_code == 403
+    assert client.get(f"/api/v1/squeeze/{shown['id']}").status_code == 403
+    assert auth.post(f"/api/v1/squeeze/{shown['id']}/confirm", json={}).status_code == 403
+    assert client.get("/garages/lyon-07/outbox").status_code == 403
+    assert all(m["garage"] == "lyon-03" for m in client.get("/api/v1/outbox").get_json())
+    auth.login("operator")
+    assert preview(auth, case["id"]).status_code == 403
+    assert client.get("/api/v1/outbox").status_code == 403
+    board = client.get("/api/v1/garages/lyon-07/board").get_json()
+    assert board["garage"] == "lyon-07" and board["technicians"] and "lifts" in board
+
+
+def test_the_calendar_event_is_what_the_customer_receives(app, client, auth):
+    job = _one_booked_today(app)
+    auth.login("reception-lyon-07")
+    response = client.get(f"/api/v1/appointments/{job}/calendar.ics")
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    event = Calendar.from_ical(response.data).walk("VEVENT")[0]
+    with app.app_context():
+        appointment = db.session.get(Appointment, job)
+        assert (event.decoded("dtstart"), event.decoded("dtend")) == (appointment.start_at, appointment.end_at)
+        assert "Lyon 7e Gerland" in str(event.get("location"))
+
+
+def test_more_time_runs_into_later_work_and_a_re_plan_moves_it(app, client, auth):
+    auth.login("workshop-lyon-07")
+    with app.app_context():  # a job in progress whose technician has another one right after it
+        pairs = db.session.execute(select(Appointment.id, Appointment.technician_id, Appointment.end_at).where(
+            Appointment.garage_id == "lyon-07", Appointment.status == "booked",
+            Appointment.start_at > CLOCK_NOW).order_by(Appointment.start_at)).all()
+        follow = {}
+        for a in db.session.scalars(select(Appointment).where(Appointment.garage_id == "lyon-07",
+                                                              Appointment.status == "booked")):
+            follow[(a.technician_id, a.start_at)] = a.id
+        first = next(p for p in pairs if (p.technician_id, p.end_at) in follow)
+        later = follow[(first.technician_id, first.end_at)]
+    assert auth.post(f"/api/v1/appointments/{first.id}/start").status_code == 200
+    extended = auth.post(f"/api/v1/appointments/{first.id}/more-time", json={"minutes": 30})
+    assert extended.status_code == 200, extended.get_json()
+    body = extended.get_json()
+    assert body["appointment"]["overbooked"] is True, "running into the next job is flagged until re-planned"
+    replan = body["preview"]
+    assert replan["kind"] == "replan" and later in [m["appointment"] for m in replan["moves"]]
+    auth.login("reception-lyon-07")
+    applied = auth.post(f"/api/v1/squeeze/{replan['id']}/confirm", json={})
+    assert applied.status_code == 200, applied.get_json()
+    with app.app_context():
+        extended_row, moved = db.session.get(Appointment, first.id), db.session.get(Appointment, later)
+        assert moved.start_at >= extended_row.end_at or moved.technician_id != extended_row.technician_id
+        assert extended_row.overbooked is False, "no overlap is left: it is a plain booking again"
+    assert auth.post(f"/api/v1/appointments/{first.id}/more-time", json={"minutes": 0}).status_code == 400
+
+
+def test_a_drive_in_arrives_and_becomes_a_walk_in_here(app, client, auth):
+    from tests.web.story import open_case
+
+    auth.login("operator")
+    case = open_case(auth, plate="DR-123-IV")
+    announced = auth.post(f"/api/v1/cases/{case['id']}/drive-in", json={"garage": "lyon-07"}).get_json()
+    auth.login("reception-lyon-03")
+    assert auth.post(f"/api/v1/drive-ins/{announced['id']}/arrived").status_code == 403
+    auth.login("reception-lyon-07")
+    arrived = auth.post(f"/api/v1/drive-ins/{announced['id']}/arrived")
+    assert arrived.status_code == 200 and arrived.get_json()["status"] == "arrived"
+    assert auth.post(f"/api/v1/drive-ins/{announced['id']}/arrived").status_code == 409
+    read = client.get(f"/api/v1/cases/{case['id']}").get_json()
+    assert (read["channel"], read["garage"]) == ("walk_in", "lyon-07")
+    assert preview(auth, case["id"]).status_code == 201, "ready to squeeze in"
+
+
+def test_outbox_messages_are_delivered_by_smtp_and_failures_retried(app, backend):
+    if backend != "sqlite":
+        pytest.skip("delivery does not depend on the database; the SQLite run covers it")
+    aiosmtpd = pytest.importorskip("aiosmtpd.controller", reason="the SMTP test needs aiosmtpd")
+    from scheduler.models import Case
+    from scheduler.services import outbox
+    from web.mail import send_due
+
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+            received.append(envelope)
+            return "250 OK"
+
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{port}"
+    with app.app_context():
+        appointment = db.session.scalar(select(Appointment).join(Case).where(Appointment.status == "booked")
+                                        .limit(1))
+        appointment.case.customer.email = "client@example.fr"
+        appointment_start = appointment.start_at
+        outbox.queue(db.session, "booked", appointment, CLOCK_NOW)
+        db.session.commit()
+    assert send_due(app) == (0, 1), "no server yet: kept, failed, for a retry"
+    with app.app_context():
+        failed = db.session.scalar(select(Message).where(Message.status == "failed"))
+        assert failed.attempts == 1 and failed.last_error and failed.next_attempt_at > failed.created_at
+        failed.next_attempt_at = CLOCK_NOW  # the retry is due
+        db.session.commit()
+    server = aiosmtpd.Controller(Handler(), hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        assert send_due(app) == (1, 0)
+    finally:
+        server.stop()
+    (mail,) = received
+    assert mail.rcpt_tos == ["client@example.fr"]
+    import email
+
+    parts = {part.get_content_type(): part for part in email.message_from_bytes(mail.content).walk()}
+    event = Calendar.from_ical(parts["text/calendar"].get_payload(decode=True)).walk("VEVENT")[0]
+    assert event.decoded("dtstart") == appointment_start
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Message).where(Message.status == "sent")) == 1
+
+
+def test_without_smtp_messages_stay_queued_and_visible(app, client, auth):
+    case = walk_in(auth)
+    proposal = preview(auth, case["id"]).get_json()
+    assert auth.post(f"/api/v1/squeeze/{proposal['id']}/confirm", json={}).status_code == 200
+    queued = client.get("/api/v1/outbox?status=queued").get_json()
+    assert queued and all(m["garage"] == "lyon-07" and m["status"] == "queued" for m in queued)
+    assert "nadia.kaci@example.fr" in {m["to"] for m in queued}
+    page = client.get("/garages/lyon-07/outbox").get_data(as_text=True)
+    assert "nadia.kaci@example.fr" in page
+    assert client.get("/api/v1/outbox?status=lost").status_code == 400
+
+
+def test_previews_are_kept_as_decided(app, client, auth):
+    case = walk_in(auth)
+    proposal = preview(auth, case["id"]).get_json()
+    assert auth.post(f"/api/v1/squeeze/{proposal['id']}/reject").get_json()["status"] == "rejected"
+    assert auth.post(f"/api/v1/squeeze/{proposal['id']}/confirm", json={}).status_code == 409
+    with app.app_context():
+        assert db.session.get(PlanPreview, proposal["id"]).status == "rejected"
+
+
+def test_the_workshop_is_warned_before_accepting_a_start_that_misses_the_target(app, client, auth):
+    import re
+
+    from tests.web.story import open_case
+
+    auth.login("operator")
+    case = open_case(auth, plate="LT-404-TG")
+    rule = client.get(f"/api/v1/cases/{case['id']}/offers").get_json()["rule_offer"]
+    assert rule["garage"] == "lyon-07", "the rules give the saturated home garage, days out"
+    request = auth.post(f"/api/v1/cases/{case['id']}/direct-line", json={"garage": "lyon-07", "message": "Today?"})
+    request_id = request.get_json()["id"]
+    auth.login("workshop-lyon-07")
+    jobs = client.get("/garages/lyon-07/jobs").get_data(as_text=True)
+    assert "the standard rules’ slot" in jobs and "P1 target: started by the end of" in jobs
+    token = re.search(r'name="csrf_token" value="([^"]+)"', jobs).group(1)
+    late = {"csrf_token": token, "decision": "accept", "slot": f"{rule['technician']}|{rule['start']}",
+            "reason": "we can only do it then"}
+    before = footprint(app)
+    warned = client.post(f"/garages/lyon-07/direct-line/{request_id}/answer", data=late, follow_redirects=True)
+    page = warned.get_data(as_text=True)
+    assert "misses the P1 target" in page and footprint(app) == before
+    assert 'value="we can only do it then"' in page, "what was typed is kept"
+    accepted = client.post(f"/garages/lyon-07/direct-line/{request_id}/answer", data={**late, "late_ok": "yes"},
+                           follow_redirects=True)
+    assert "Accepted" in accepted.get_data(as_text=True)
+    auth.login("operator")
+    read = client.get(f"/api/v1/cases/{case['id']}").get_json()
+    assert read["appointments"][0]["start"] == rule["start"]

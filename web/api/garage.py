@@ -1,0 +1,185 @@
+"""The garage desk's API: the board, squeeze-ins and re-plans, the job flow, the customers' outbox."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify, request
+from flask_login import current_user
+
+from scheduler.errors import Forbidden, Invalid, NotFound
+from scheduler.models import MESSAGE_STATUSES, Garage
+from scheduler.services import boards, cases, jobs, outbox, squeeze
+from web.api import bp, json_body, require
+from web.api.cases import id_field, text_field
+from web.api.openapi import ERRORS, _json, _op, _ref, _write, add_paths, add_schemas
+from web.clock import now
+from web.extensions import db
+from web.transaction import keep_writes_of_refusal
+
+
+def _garage(garage_id: str) -> Garage:
+    garage = db.session.get(Garage, garage_id) if isinstance(garage_id, str) else None
+    if garage is None:
+        raise NotFound(f"No garage {garage_id!r}.")
+    if not current_user.can_see_garage(garage.id):
+        raise Forbidden("This belongs to another garage.")
+    return garage
+
+
+@bp.get("/v1/garages/<garage_id>/board")
+def garage_board(garage_id: str):
+    require("reception", "workshop", "operator", "planner", "admin")
+    from web.reception.routes import inbox_facts, parse_day
+
+    garage = _garage(garage_id)
+    moment = now()
+    body = boards.board_dict(boards.garage_day(db.session, garage, parse_day(garage), moment))
+    return jsonify({**body, **inbox_facts(garage, moment)})
+
+
+@bp.post("/v1/cases/<int:case_id>/squeeze")
+def case_squeeze(case_id: int):
+    require("reception")
+    data = json_body()
+    case = cases.get_case(db.session, current_user, case_id)
+    preview = squeeze.preview_squeeze(db.session, current_user, case, _garage(id_field(data, "garage")), now())
+    return jsonify(squeeze.diff(db.session, preview).to_dict()), 201
+
+
+@bp.get("/v1/squeeze/<int:preview_id>")
+def squeeze_read(preview_id: int):
+    require("reception", "admin")
+    preview = squeeze.get_preview(db.session, current_user, preview_id)
+    return jsonify(squeeze.diff(db.session, preview).to_dict())
+
+
+@bp.post("/v1/squeeze/<int:preview_id>/confirm")
+def squeeze_confirm(preview_id: int):
+    require("reception", "admin")
+    data = request.get_json(silent=True) or {}
+    if not isinstance(data, dict):
+        raise Invalid("The body must be a JSON object.")
+    preview = squeeze.get_preview(db.session, current_user, preview_id)
+    outcome = squeeze.confirm(db.session, current_user, preview, now(), text_field(data, "reason"))
+    if not outcome.applied:
+        keep_writes_of_refusal()  # the old preview is superseded and a fresh one proposed: both are true
+        fresh = squeeze.diff(db.session, outcome.preview).to_dict()
+        return jsonify({"error": {"code": "plan_changed", "message": "The plan changed since the preview: nothing "
+                                  "was applied. Here is a fresh preview.", "details": {"preview": fresh}}}), 409
+    return jsonify({"preview": outcome.preview.id,
+                    "appointment": outcome.appointment.to_dict() if outcome.appointment else None,
+                    "moved": [a.to_dict() for a in outcome.moved]})
+
+
+@bp.post("/v1/squeeze/<int:preview_id>/reject")
+def squeeze_reject(preview_id: int):
+    require("reception", "admin")
+    preview = squeeze.reject(db.session, current_user, squeeze.get_preview(db.session, current_user, preview_id), now())
+    return jsonify(squeeze.diff(db.session, preview).to_dict())
+
+
+@bp.post("/v1/appointments/<int:appointment_id>/<action>")
+def appointment_action(appointment_id: int, action: str):
+    require("reception", "workshop")
+    data = request.get_json(silent=True) if request.data else {}
+    if not isinstance(data, dict):
+        raise Invalid("The body must be a JSON object.")
+    appointment = jobs.get_appointment(db.session, current_user, appointment_id)
+    if action == "more-time":
+        appointment, preview = jobs.more_time(db.session, current_user, appointment, data.get("minutes"), now())
+        return jsonify({"appointment": appointment.to_dict(),
+                        "preview": squeeze.diff(db.session, preview).to_dict() if preview else None})
+    done = jobs.act(db.session, current_user, appointment, action, now(), note=text_field(data, "note", 4000),
+                    reason=text_field(data, "reason"))
+    return jsonify(done.to_dict())
+
+
+@bp.get("/v1/appointments/<int:appointment_id>/calendar.ics")
+def appointment_calendar(appointment_id: int):
+    require()
+    appointment = jobs.get_appointment(db.session, current_user, appointment_id)
+    return Response(outbox.calendar(appointment), mimetype="text/calendar",
+                    headers={"Content-Disposition": f'attachment; filename="appointment-{appointment.id}.ics"'})
+
+
+@bp.post("/v1/drive-ins/<int:drive_in_id>/arrived")
+def drive_in_arrived(drive_in_id: int):
+    require("reception", "workshop")
+    return jsonify(jobs.arrived(db.session, current_user, drive_in_id, now()).to_dict())
+
+
+@bp.get("/v1/outbox")
+def outbox_list():
+    require("reception", "admin")
+    status = request.args.get("status") or None
+    if status is not None and status not in MESSAGE_STATUSES:
+        raise Invalid(f"status must be one of {', '.join(MESSAGE_STATUSES)}.", field="status")
+    return jsonify([m.to_dict() for m in outbox.visible(db.session, current_user, status)])
+
+
+_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_GARAGE = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+obj = {"type": "object"}
+add_schemas({
+    "Preview": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "kind": {"type": "string", "enum": ["squeeze", "replan"]},
+        "garage": {"type": "string"}, "case": {"type": "integer", "nullable": True},
+        "status": {"type": "string", "enum": ["open", "confirmed", "rejected", "superseded"]},
+        "fits": {"type": "boolean"}, "placement": {**obj, "nullable": True},
+        "moves": {"type": "array", "items": obj}, "unplaced": {"type": "array", "items": {"type": "integer"}},
+        "cost": {"type": "number", "nullable": True}, "rule_offer": {**obj, "nullable": True},
+        "saved_minutes": {"type": "integer", "nullable": True}, "delay_minutes": {"type": "integer"}}},
+    "Board": {"type": "object", "properties": {
+        "garage": {"type": "string"}, "day": {"type": "string", "format": "date"}, "load": {"type": "number"},
+        "technicians": {"type": "array", "items": obj}, "lifts": {"type": "array", "items": obj},
+        "drive_ins": {"type": "array", "items": obj}, "requests": {"type": "array", "items": obj}}},
+    "Message": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "case": {"type": "integer"}, "to": {"type": "string"},
+        "subject": {"type": "string"}, "kind": {"type": "string"},
+        "status": {"type": "string", "enum": list(MESSAGE_STATUSES)},
+        "created_at": {"type": "string", "format": "date-time"},
+        "sent_at": {"type": "string", "format": "date-time", "nullable": True}}},
+})
+add_paths({
+    "/api/v1/garages/{id}/board": {"get": _op(
+        "A garage's day: technicians with shifts and jobs, lifts in use, what runs late, drive-ins and direct-line "
+        "requests waiting", "reception, workshop of the garage; operator, planner, admin", _json(_ref("Board")),
+        errors=(400, 401, 403, 404),
+        params=[_GARAGE, {"name": "day", "in": "query", "schema": {"type": "string", "format": "date"}}])},
+    "/api/v1/cases/{id}/squeeze": {"post": _write(
+        "Preview fitting the case into the garage's day: the optimizer's placement and the moves (at most the "
+        "policy's, only movable work), the wait saved against the rule offer and the delay imposed. Nothing "
+        "changes until a confirm.", "reception of the garage", 201, _json(_ref("Preview"), "Previewed"),
+        {"type": "object", "required": ["garage"], "properties": {"garage": {"type": "string"}}},
+        (400, 401, 403, 404, 409), [_ID])},
+    "/api/v1/squeeze/{id}": {"get": _op("A preview", "reception of the garage, admin", _json(_ref("Preview")),
+                                        errors=(401, 403, 404), params=[_ID])},
+    "/api/v1/squeeze/{id}/confirm": {"post": _write(
+        "Apply the preview atomically: the case is booked (pinned) and the moves applied, the override squeeze_in "
+        "(walk_in for a walk-in) records the rule offer, the placement and each move as knock-on; moved customers "
+        "get a message. 409 plan_changed with a fresh preview in details when the plan changed: nothing applied.",
+        "reception of the garage, admin", 200, _json(obj, "Applied"),
+        {"type": "object", "properties": {"reason": {"type": "string"}}}, (400, 401, 403, 404, 409), [_ID])},
+    "/api/v1/squeeze/{id}/reject": {"post": _write("Reject the preview: nothing changes", "reception, admin", 200,
+                                                   _json(_ref("Preview")), obj, (401, 403, 404, 409), [_ID])},
+    "/api/v1/appointments/{id}/{action}": {"post": _write(
+        "The job flow: check-in, start, finish ({note}), no-show, cancel ({reason}), more-time ({minutes}: extends "
+        "the job and previews a re-plan of the work it runs into). 409 from a status that does not allow it.",
+        "reception, workshop of the garage", 200, _json(_ref("Appointment")),
+        {"type": "object", "properties": {"note": {"type": "string"}, "reason": {"type": "string"},
+                                          "minutes": {"type": "integer"}}},
+        (400, 401, 403, 404, 409, 422),
+        [_ID, {"name": "action", "in": "path", "required": True,
+               "schema": {"type": "string", "enum": [*jobs.ACTIONS, "more-time"]}}])},
+    "/api/v1/appointments/{id}/calendar.ics": {"get": {
+        "summary": "The appointment as an iCalendar event (RFC 5545), what the customer receives",
+        "description": "Who: all in scope.", "parameters": [_ID],
+        "responses": {"200": {"description": "text/calendar", "content": {"text/calendar": {"schema": {"type": "string"}}}},
+                      **{str(c): ERRORS[str(c)] for c in (401, 403, 404)}}}},
+    "/api/v1/drive-ins/{id}/arrived": {"post": _write(
+        "The announced customer is at the counter: the case becomes a walk-in here, ready to squeeze in",
+        "reception, workshop of the garage", 200, _json(_ref("DriveIn")), obj, (401, 403, 404, 409), [_ID])},
+    "/api/v1/outbox": {"get": _op(
+        "Messages to customers, newest first: queued, sent or failed (with the error), reception's own garage",
+        "reception (own garage), admin", _json({"type": "array", "items": _ref("Message")}), errors=(400, 401, 403),
+        params=[{"name": "status", "in": "query", "schema": {"type": "string", "enum": list(MESSAGE_STATUSES)}}])},
+})

@@ -1,0 +1,22 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+
+class WalkInForm(FlaskForm):
+    """A customer at the counter: the plate first (a known car fills the rest), then what it shows."""
+
+    plate = StringField(_l("Plate"), validators=[DataRequired(), Length(max=20)])
+    name = StringField(_l("Customer name"), validators=[DataRequired(), Length(max=120)])
+    phone = StringField(_l("Phone"), validators=[DataRequired(), Length(max=30)])
+    model = StringField(_l("Model"), validators=[DataRequired(), Length(max=80)])
+    email = EmailField(_l("E-mail (for the confirmation)"),
+                       validators=[Optional(), Regexp(r"^[^@\s]+@[^@\s]+$", message=_l("Not an e-mail address.")),
+                                   Length(max=200)])
+    symptom = SelectField(_l("What the customer reports"), validators=[DataRequired()])
+
+    def as_walk_in(self) -> dict:
+        """The same shape as POST /api/v1/cases by reception: a walk-in at its garage."""
+        return {"customer": {"name": self.name.data, "phone": self.phone.data, "email": self.email.data or None},
+                "vehicle": {"plate": self.plate.data, "model": self.model.data}, "symptom": self.symptom.data}
