@@ -23,16 +23,21 @@ CHANGES = {"rule": {"min_notice_minutes": {"P1": 0}, "garages": 3}}
 
 
 def _wait(app, replay_id: int, limit: float = 1800.0) -> dict:
+    from scheduler.db import may_write
     from scheduler.services import replays
     from web.extensions import db
 
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        with app.app_context():
-            replay = replays.get(db.session, replay_id)
-            if replay.status in ("done", "failed"):
-                assert replay.status == "done", replay.error
-                return replay.result
+        reading = may_write.set(False)  # polls as the page does: a read, no lock taken
+        try:
+            with app.app_context():
+                replay = replays.get(db.session, replay_id)
+                if replay.status in ("done", "failed"):
+                    assert replay.status == "done", replay.error
+                    return replay.result
+        finally:
+            may_write.reset(reading)
         time.sleep(0.2)
     raise TimeoutError(f"replay {replay_id} did not finish in {limit:.0f} s")
 

@@ -304,12 +304,21 @@ def run_part(session: Session, replay_id: int, name: str) -> None:
 
 
 def finish(session: Session, replay_id: int) -> None:
-    # Taken in turn: two workers ending at once must not both (or neither) write the figures.
+    """The figures, once every pass is done. They are worked out in a read (seconds on a month of demand,
+    during which SQLite's one write lock stays free for the desks), then written in a short write that
+    takes the replay in turn: two workers ending at once write them once."""
+    reading = may_write.set(False)
+    try:
+        replay = get(session, replay_id)
+        result = figures(session, replay) if all(p.status == "done" for p in replay.parts) else None
+        session.rollback()
+    finally:
+        may_write.reset(reading)
+    if result is None:
+        return  # another pass is still playing: the last one to end writes the figures
     replay = session.scalar(select(Replay).where(Replay.id == replay_id).with_for_update())
-    session.refresh(replay, ["parts"])
-    if replay.status == "running" and all(p.status == "done" for p in replay.parts):
-        replay.result = figures(session, replay)
-        replay.status, replay.finished_at = "done", utcnow()
+    if replay.status == "running":
+        replay.result, replay.status, replay.finished_at = result, "done", utcnow()
     session.commit()
 
 
