@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from scheduler.errors import Invalid
 from scheduler.models import KINDS, STAGES, URGENCIES, Case, Feedback, Override
@@ -121,7 +121,7 @@ def reason_key(o: Override) -> str:
 def list_overrides(session: Session, filters: Filters | None = None) -> list[Override]:
     """The overrides of the period that pass the filters, newest first, with their returns known."""
     f = (filters or Filters()).check()
-    query = select(Override).options(selectinload(Override.case).selectinload(Case.garage))
+    query = select(Override)
     if f.start:
         query = query.where(Override.created_at >= f.start)
     if f.end:
