@@ -81,3 +81,37 @@ def harden_sqlite(engine, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
     @event.listens_for(engine, "begin")
     def _begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if may_write.get() else "BEGIN")
+
+
+def append_only(table) -> None:
+    """Make the database itself refuse UPDATE, DELETE (and TRUNCATE on PostgreSQL) on this table.
+
+    An audit trail that can be rewritten is not one: corrections are new rows.
+    """
+    from sqlalchemy import DDL, event
+
+    for statement in append_only_pg(table.name):  # DDL formats its text with %: a literal one is doubled
+        event.listen(table, "after_create", DDL(statement.replace("%", "%%")).execute_if(dialect="postgresql"))
+    for statement in append_only_sqlite(table.name):
+        event.listen(table, "after_create", DDL(statement).execute_if(dialect="sqlite"))
+
+
+REFUSE_REWRITE_PG = """
+CREATE OR REPLACE FUNCTION refuse_rewrite() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'append_only: % rows are never changed or deleted; add a correcting row instead', TG_TABLE_NAME;
+END $$"""
+
+
+def append_only_pg(name: str) -> list[str]:
+    return [REFUSE_REWRITE_PG,
+            f"CREATE TRIGGER {name}_append_only BEFORE UPDATE OR DELETE ON {name} "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_rewrite()",
+            f"CREATE TRIGGER {name}_no_truncate BEFORE TRUNCATE ON {name} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION refuse_rewrite()"]
+
+
+def append_only_sqlite(name: str) -> list[str]:
+    return [f"CREATE TRIGGER {name}_no_{op.lower()} BEFORE {op} ON {name} "
+            f"BEGIN SELECT RAISE(ABORT, 'append_only: {name} rows are never changed or deleted'); END"
+            for op in ("UPDATE", "DELETE")]

@@ -33,11 +33,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_pyfile("config.py", silent=True)
         if os.environ.get("FRONTLINE_DATABASE_URL"):
             app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["FRONTLINE_DATABASE_URL"]
-        if os.environ.get("FRONTLINE_REDIS_URL"):  # replays then run on RQ workers (web/jobs.py)
-            app.config["REDIS_URL"] = os.environ["FRONTLINE_REDIS_URL"]
-        for name in ("SMTP_URL", "MAIL_FROM", "OUTBOX_SEND_AFTER_COMMIT"):
+        # REDIS_URL: replays run on RQ workers (web/jobs.py), login limits are shared
+        for name in ("SMTP_URL", "MAIL_FROM", "OUTBOX_SEND_AFTER_COMMIT", "REDIS_URL"):
             if os.environ.get(f"FRONTLINE_{name}"):
                 app.config[name] = os.environ[f"FRONTLINE_{name}"]
+        if os.environ.get("FRONTLINE_SECURE_COOKIES"):
+            app.config["SECURE_COOKIES"] = os.environ["FRONTLINE_SECURE_COOKIES"] not in ("0", "false", "no")
         app.config["SECRET_KEY"] = os.environ.get("FRONTLINE_SECRET_KEY") or app.config.get("SECRET_KEY") \
             or _instance_secret(Path(app.instance_path))
     else:
@@ -71,11 +72,12 @@ def _driver(url: str) -> str:
 
 def register_extensions(app: Flask) -> None:
     from scheduler.db import harden_sqlite
-    from web import auth, inputs, transaction
+    from web import auth, inputs, security, transaction
     from web.i18n import select_locale
 
     transaction.register(app)  # first: the request's read or write intent is known before anything queries
     inputs.register(app)
+    security.register(app)
     db.init_app(app)
     with app.app_context():
         harden_sqlite(db.engine, app.config.get("SQLITE_BUSY_TIMEOUT_MS", 5000))

@@ -72,15 +72,24 @@ def _print_logins() -> None:
 @with_appcontext
 def serve(host: str, port: int, debug: bool) -> None:
     """Upgrade the database, seed the demo network on first start, and run the app."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from seed import demo
 
-    upgrade_database()
-    if demo.seed(db.session, progress=_progress):
-        click.echo("Demo network seeded.")
-    db.session.commit()
+    try:
+        upgrade_database()
+        if demo.seed(db.session, progress=_progress):
+            click.echo("Demo network seeded.")
+        db.session.commit()
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise click.ClickException(f"the database at {db.engine.url.render_as_string(hide_password=True)} "
+                                   f"cannot be used: {reason}") from None
     _print_logins()
     db.session.remove()  # release the connection: an open SQLite transaction would block every writer
     click.echo(f"\nFrontline runs at http://{host}:{port}/  (Ctrl+C stops it)")
+    # plain HTTP on one machine: cookies marked Secure would not come back (production runs behind TLS)
+    current_app.config["SESSION_COOKIE_SECURE"] = False
     from werkzeug.serving import run_simple
 
     # app.run() refuses to start inside a flask CLI command; its server is Werkzeug's anyway

@@ -6,7 +6,7 @@ from flask import Flask, jsonify, render_template, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from scheduler.errors import DomainError, SlotTaken
@@ -32,7 +32,7 @@ def database_error(exc: SQLAlchemyError):
     if isinstance(exc, IntegrityError) and refused_by_guard(exc):
         taken = SlotTaken("That slot was just taken: reload to see what is free.")
         return error_response(taken.status, taken.code, taken.message)
-    if isinstance(exc, DBAPIError) and not isinstance(exc, IntegrityError):
+    if isinstance(exc, (OperationalError, InterfaceError)) and "append_only" not in str(exc):
         return unavailable()
     from flask import current_app
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from scheduler.db import Base, UTCDateTime, utcnow
+from scheduler.db import Base, UTCDateTime, append_only, utcnow
 
 CASE_STATUSES = ("open", "booked", "in_progress", "done", "cancelled")
 
@@ -92,6 +92,8 @@ class CaseEvent(Base):
     def to_dict(self) -> dict:
         return {"at": self.at.isoformat(), "kind": self.kind, "data": self.data}
 
+
+append_only(CaseEvent.__table__)
 
 from scheduler.models.appointment import Appointment  # noqa: E402
 from scheduler.models.catalog import JobType, Symptom  # noqa: E402

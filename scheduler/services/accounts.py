@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +23,8 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
         return None
     if not user.active or not user.check_password(password):
         return None
+    if user.password_outdated:
+        user.set_password(password)  # the one moment the password is known: upgrade its hash
     return user
 
 
@@ -34,9 +37,10 @@ def _spend_one_check(password: str) -> None:
     User(password_hash=_dummy_hash).check_password(password)
 
 
-def open_session(session: Session, user: User) -> str:
+def open_session(session: Session, user: User, now: datetime | None = None) -> str:
+    """A new login; its lifetime counts from `now` (the app's clock)."""
     token = UserSession.new_token()
-    session.add(UserSession(token_hash=digest(token), user=user))
+    session.add(UserSession(token_hash=digest(token), user=user, created_at=now or utcnow()))
     session.flush()
     return token
 
@@ -77,3 +81,30 @@ def create_token(session: Session, username: str) -> str:
     session.add(ApiToken(token_hash=digest(token), user=user))
     session.flush()
     return token
+
+
+def tokens(session: Session, actor: User) -> list[ApiToken]:
+    """One's own API tokens; every token for an admin."""
+    query = select(ApiToken).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    if actor.role != "admin":
+        query = query.where(ApiToken.user_id == actor.id)
+    return list(session.scalars(query))
+
+
+def issue_token(session: Session, user: User) -> tuple[ApiToken, str]:
+    """A new token for the user: the secret is shown once, only its hash is kept."""
+    secret = "fl_" + secrets.token_urlsafe(32)
+    row = ApiToken(token_hash=digest(secret), user=user)
+    session.add(row)
+    session.flush()
+    return row, secret
+
+
+def revoke_token(session: Session, actor: User, token_id: int) -> ApiToken:
+    row = session.get(ApiToken, token_id)
+    if row is None or (actor.role != "admin" and row.user_id != actor.id):
+        raise NotFound(f"No token {token_id} of yours.")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.flush()
+    return row

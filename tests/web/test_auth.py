@@ -71,7 +71,7 @@ def test_next_parameter_never_redirects_off_site(client, target):
     assert switched.headers["Location"] == "/"
 
 
-def test_passwords_are_hashed_with_explicit_scrypt_parameters(app):
+def test_passwords_are_hashed_with_explicit_argon2id_parameters(app):
     from sqlalchemy import select
 
     from scheduler.models import User
@@ -79,5 +79,5 @@ def test_passwords_are_hashed_with_explicit_scrypt_parameters(app):
 
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == "operator"))
-    assert user.password_hash.startswith("scrypt:32768:8:1$")
+    assert user.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert "frontline-demo" not in user.password_hash

@@ -34,6 +34,8 @@ def time_field(data: dict, name: str, required: bool = True) -> datetime | None:
     if moment is None or moment.utcoffset() is None:
         raise Invalid(f"{name} must be an ISO 8601 time with a UTC offset, e.g. 2026-11-24T14:15:00+01:00.",
                       field=name)
+    if not 2000 <= moment.year <= 2100:  # nothing is booked outside; and such times overflow conversions
+        raise Invalid(f"{name} must be a time between the years 2000 and 2100.", field=name)
     return moment
 
 

@@ -7,6 +7,7 @@ from flask_wtf.csrf import generate_csrf
 from scheduler.services import accounts
 from web.api import bp, json_body, require
 from web.extensions import db
+from web.security import limit_logins
 
 
 def _session_view():
@@ -15,6 +16,7 @@ def _session_view():
 
 
 @bp.post("/v1/session")
+@limit_logins
 def session_create():
     from web.auth.routes import start_session
     from web.errors import error_response

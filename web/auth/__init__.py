@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Flask, abort, request
-from flask_login import LoginManager, current_user
+from datetime import datetime, timedelta
+
+from flask import Flask, abort, request, session
+from flask_login import LoginManager, current_user, logout_user
 from sqlalchemy import select
 
 from scheduler.models import ApiToken, User, UserSession
 from scheduler.models.user import digest
+from web.clock import now
 from web.extensions import db
 
 
@@ -20,10 +23,24 @@ def init_login(app: Flask, manager: LoginManager) -> None:
 
     @manager.user_loader
     def load_session(token: str) -> User | None:
-        user = _live_credential(UserSession, token)
+        user = _live_credential(UserSession, token, born_after=now() - _lifetime("SESSION_MAX_MINUTES"))
         if user is not None:
             user.session_token = token
         return user
+
+    @app.before_request
+    def end_idle_sessions():
+        """A session unused for longer than the idle time ends, without a write: the signed cookie carries
+        when it was last used, so a copy of an old cookie is as idle as the old cookie."""
+        if "_user_id" not in session:
+            return
+        moment = now().timestamp()
+        seen = session.get("seen")
+        if seen is not None and moment - seen > _lifetime("SESSION_IDLE_MINUTES").total_seconds():
+            logout_user()
+            session.clear()
+        elif seen is None or moment - seen > 60:  # a minute's precision: no new cookie on every request
+            session["seen"] = moment
 
     @manager.request_loader
     def load_bearer(req) -> User | None:
@@ -44,9 +61,24 @@ def init_login(app: Flask, manager: LoginManager) -> None:
         return redirect(url_for("auth.login", next=request.full_path))
 
 
-def _live_credential(model, token: str) -> User | None:
-    """The active user behind an unrevoked session or API token."""
-    row = db.session.scalar(select(model).where(model.token_hash == digest(token), model.revoked_at.is_(None)))
+# How long a login lasts: ended after this long unused, and after this long in any case (a working day).
+SESSION_IDLE = timedelta(hours=4)
+SESSION_MAX = timedelta(hours=12)
+
+
+def _lifetime(name: str) -> timedelta:
+    from flask import current_app
+
+    minutes = current_app.config.get(name)
+    return timedelta(minutes=minutes) if minutes else SESSION_IDLE if "IDLE" in name else SESSION_MAX
+
+
+def _live_credential(model, token: str, born_after: datetime | None = None) -> User | None:
+    """The active user behind an unrevoked session or API token (a session no older than its lifetime)."""
+    query = select(model).where(model.token_hash == digest(token), model.revoked_at.is_(None))
+    if born_after is not None:
+        query = query.where(model.created_at > born_after)
+    row = db.session.scalar(query)
     return row.user if row is not None and row.user.active else None
 
 

@@ -8,7 +8,9 @@ from scheduler.services import accounts
 from web.actions import is_local_path
 from web.auth import home_url
 from web.auth.forms import LoginForm
+from web.clock import now
 from web.extensions import db
+from web.security import limit_logins
 
 bp = Blueprint("auth", __name__)
 
@@ -21,6 +23,7 @@ def index():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limit_logins
 def login():
     if current_user.is_authenticated:
         return redirect(home_url(current_user))
@@ -40,7 +43,7 @@ def start_session(user) -> None:
     from flask_login import login_user
 
     session.clear()
-    user.session_token = accounts.open_session(db.session, user)
+    user.session_token = accounts.open_session(db.session, user, now())
     login_user(user)
 
 

@@ -1,7 +1,7 @@
 """planner desk: why each rule offer was late, drive-ins as their own kind, what-if replays
 
 Revision ID: b7e2a9c4d512
-Revises: e5a4b8f0d005
+Revises: f6b5c9a1e006
 Create Date: 2026-11-25 16:40:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 import scheduler.db
 
 revision = 'b7e2a9c4d512'
-down_revision = 'e5a4b8f0d005'
+down_revision = 'f6b5c9a1e006'
 branch_labels = None
 depends_on = None
 
