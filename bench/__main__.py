@@ -1,4 +1,4 @@
-"""`python -m bench [optimizer|desk|all] [--quick]`: print the figures of docs/performance.md."""
+"""`python -m bench [optimizer|desk|planner|all] [--quick]`: print the figures of docs/performance.md."""
 
 from __future__ import annotations
 
@@ -109,14 +109,18 @@ def _gap(answer) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("what", nargs="?", choices=["optimizer", "desk", "all"], default="all")
+    parser.add_argument("what", nargs="?", choices=["optimizer", "desk", "planner", "all"], default="all")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     args = parser.parse_args()
     if args.what in ("desk", "all"):
         from bench.desk import bench_desk
 
         bench_desk(rounds=1 if args.quick else 3)
-    if args.what == "desk":
+    if args.what in ("planner", "all"):
+        from bench.planner import bench_planner
+
+        bench_planner(rounds=5 if args.quick else 20)
+    if args.what in ("desk", "planner"):
         return
     if args.quick:
         bench_offers(garages=40, requests=50)

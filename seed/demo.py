@@ -46,6 +46,9 @@ def seed(session: Session, seed: int = 7, now: datetime | None = None, days_ahea
         return False
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(second=0, microsecond=0)
     builder = _Builder(session, random.Random(seed), now, progress)
+    # The planner's facts (why rules were late, ties, cars that came back) draw from their own sequence:
+    # the demand and history stay as the seed has always made them.
+    builder.extra = random.Random(seed * 1_000_003 + 11)
     builder.network()
     builder.users()
     builder.demand(days_ahead, dense_history_days)
@@ -276,6 +279,35 @@ class _Builder:
             self.s.flush()
             self.progress("history", di + 1, len(weekdays))
 
+    def _rule_reasons(self, garage: Garage, saturated: bool, call_at: datetime, rule_start: datetime,
+                      job: JobType) -> list[dict]:
+        """Why the rules' offer was late, the way the optimizer says it: a full garage is mostly the home-garage
+        rule (a neighbour had room) with full lifts or no free technician; elsewhere the day's notice."""
+        rnd = self.extra
+
+        def reason(code: str, hours: float | None, other: Garage | None = None) -> dict:
+            free_at = None if hours is None else (call_at + timedelta(hours=hours)).replace(second=0, microsecond=0)
+            return {"code": code, "free_at": free_at.isoformat() if free_at else None,
+                    "garage": other.id if other else None,
+                    "minutes": round((rule_start - free_at).total_seconds() / 60) if free_at else None}
+
+        if saturated:
+            neighbour = min((g for g in self.garages if g.id != garage.id),
+                            key=lambda g: (g.lat - garage.lat) ** 2 + (g.lon - garage.lon) ** 2)
+            out = [reason("rule_garages", rnd.choice([1, 2, 3, 24]), neighbour)]
+            roll = rnd.random()
+            if roll < 0.45 and job.needs_lift:
+                out.append(reason("lifts_full", rnd.choice([26, 48, 50])))
+            elif roll < 0.8:
+                out.append(reason("no_technician", None))
+            return out
+        roll = rnd.random()
+        if roll < 0.7:
+            return [reason("min_notice", rnd.choice([0.5, 1, 2, 3]))]
+        if roll < 0.85:
+            return [reason("outside_hours", rnd.choice([14, 16]))]
+        return [reason("travel", 1)] if roll < 0.92 else [reason("none", None)]
+
     def _override(self, kind: str, symptom: Symptom, garage: Garage, day: date) -> None:
         rnd = self.rnd
         job = self.job_types[symptom.job_type_code]
@@ -284,7 +316,7 @@ class _Builder:
             return
         call_at = datetime.combine(day, time(8, 30), ZONE).astimezone(timezone.utc) + timedelta(minutes=rnd.randrange(0, 300))
         garage_user, workshop_user = self.garage_users[garage.id]
-        by_garage = kind in ("walk_in", "squeeze_in")
+        by_garage = kind in ("walk_in", "squeeze_in")  # a drive-in is announced by the call centre
         actor = garage_user if by_garage else rnd.choice(self.operators)
         case = self._case(symptom, garage, call_at, channel="walk_in" if kind == "walk_in" else "call_centre", actor=actor)
         # What the rules offered then: saturated garages push it out by up to two weeks.
@@ -295,9 +327,10 @@ class _Builder:
             rule_day += timedelta(days=1)
         rule_start = datetime.combine(rule_day, time(rnd.choice([8, 9, 10, 14, 15])), ZONE)
         rule_start = rule_start.astimezone(timezone.utc)
-        case.events.append(CaseEvent(at=call_at + timedelta(minutes=1), kind="rule_offer",
-                                     data={"garage": garage.id, "start": rule_start.isoformat(),
-                                           "wait_minutes": round((rule_start - call_at).total_seconds() / 60)}))
+        rule_event = CaseEvent(at=call_at + timedelta(minutes=1), kind="rule_offer",
+                               data={"garage": garage.id, "start": rule_start.isoformat(),
+                                     "wait_minutes": round((rule_start - call_at).total_seconds() / 60)})
+        case.events.append(rule_event)
         # What people achieved: mostly the same day; sometimes worse than the rules.
         lost = rnd.random() < 0.12
         delay_days = rule_days + rnd.randint(1, 3) if lost else (0 if symptom.urgency == "P1" else rnd.randint(0, 2))
@@ -311,7 +344,8 @@ class _Builder:
                     if self._free(tech, start, start + timedelta(minutes=job.duration_minutes), job.needs_lift):
                         channel = {"direct_line": "direct_line", "walk_in": "walk_in"}.get(kind, "call_centre")
                         appt = self._appointment(case, tech, start, job, channel=channel,
-                                                 pinned=kind in ("direct_line", "squeeze_in", "walk_in", "manual_slot"))
+                                                 pinned=kind in ("direct_line", "squeeze_in", "walk_in", "drive_in",
+                                                                 "manual_slot"))
                         break
                     start += timedelta(minutes=15)
                 if appt:
@@ -320,6 +354,12 @@ class _Builder:
                 break
         if appt is None:
             return
+        # Sometimes the rules offered the very slot people booked: a tie (the override gained nothing).
+        tie = not lost and kind not in ("urgency_lower", "squeeze_in") and self.extra.random() < 0.08
+        if tie:
+            rule_start = appt.start_at
+            rule_event.data = {**rule_event.data, "start": rule_start.isoformat(),
+                               "wait_minutes": round((rule_start - call_at).total_seconds() / 60)}
         moved, knock_on = [], 0
         if kind == "squeeze_in":
             for _ in range(rnd.randint(1, 3)):
@@ -331,6 +371,8 @@ class _Builder:
         override = Override(
             case=case, kind=kind, reason=reason, actor_id=actor.id, team=actor.team, urgency=symptom.urgency,
             created_at=call_at + timedelta(minutes=4), policy_id=self.policy.id, garage_id=garage.id,
+            rule_reasons=[{"code": "none", "free_at": None, "garage": None, "minutes": None}] if tie else
+            self._rule_reasons(garage, saturated, call_at, rule_start, job),
             rule_garage_id=garage.id, rule_technician_id=techs[0].id, rule_start=rule_start,
             rule_end=rule_start + timedelta(minutes=job.duration_minutes),
             result_garage_id=garage.id, result_technician_id=appt.technician_id, result_start=appt.start_at,
@@ -340,6 +382,19 @@ class _Builder:
         self.s.add(override)
         case.events.append(CaseEvent(at=override.created_at, kind="override", data={"kind": kind, "reason": reason},
                                      actor=actor))
+        if kind == "drive_in":
+            case.events.append(CaseEvent(at=override.created_at, kind="drive_in", actor=actor,
+                                         data={"garage": garage.id, "expected_at": appt.start_at.isoformat()}))
+        if kind == "urgency_lower" and self.extra.random() < 0.25:  # the car came back worse
+            worse = self.extra.choice([s for s in self.symptoms.values() if s.urgency == "P1"])
+            opened = min(call_at + timedelta(days=self.extra.randint(2, 12)), self.now - timedelta(hours=1))
+            later = Case(urgency="P1", job_type_code=worse.job_type_code, symptom=worse, customer=case.customer,
+                         vehicle=case.vehicle, garage=garage, lat=case.lat, lon=case.lon, status="done",
+                         opened_at=opened, opened_by_id=actor.id if not by_garage else None)
+            later.events.append(CaseEvent(at=opened, kind="call", actor=None if by_garage else actor,
+                                          data={"symptom": worse.code, "plate": case.vehicle.plate,
+                                                "model": case.vehicle.model}))
+            self.s.add(later)
         if kind == "direct_line":
             answered = override.created_at + timedelta(minutes=rnd.randint(2, 14))
             self.s.add(DirectLineRequest(case=case, garage=garage, message=f"{symptom.label}. Can you take it today?",
@@ -354,9 +409,9 @@ class _Builder:
             if rnd.random() < 0.3:  # an earlier attempt at a neighbour that said no
                 self.s.add(DirectLineRequest(case=case, garage=rnd.choice(self.garages), message="Immobilised customer",
                                              status=rnd.choice(["declined", "expired"]), created_by_id=actor.id,
-                                             created_at=override.created_at - timedelta(minutes=20),
-                                             expires_at=override.created_at - timedelta(minutes=5),
-                                             answered_at=override.created_at - timedelta(minutes=12),
+                                             created_at=call_at + timedelta(minutes=1),
+                                             expires_at=call_at + timedelta(minutes=16),
+                                             answered_at=call_at + timedelta(minutes=3),
                                              answer="No technician free today"))
         if started and rnd.random() < 0.6:
             for stage in ("booking", "wait", "reception", "repair"):

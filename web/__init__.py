@@ -33,6 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_pyfile("config.py", silent=True)
         if os.environ.get("FRONTLINE_DATABASE_URL"):
             app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["FRONTLINE_DATABASE_URL"]
+        # REDIS_URL: replays run on RQ workers (web/jobs.py), login limits are shared
         for name in ("SMTP_URL", "MAIL_FROM", "OUTBOX_SEND_AFTER_COMMIT", "REDIS_URL"):
             if os.environ.get(f"FRONTLINE_{name}"):
                 app.config[name] = os.environ[f"FRONTLINE_{name}"]
@@ -99,11 +100,12 @@ def register_blueprints(app: Flask) -> None:
     from web.auth.routes import bp as auth
     from web.operator.routes import bp as operator
     from web.planner.routes import bp as planner
+    from web.planner.routes import feedback_bp as feedback_page
     from web.reception.routes import bp as reception
     from web.workshop.routes import bp as workshop
 
     app.url_map.converters["int"] = RowId  # before the routes that use <int:...> are added
-    for blueprint in (auth, operator, reception, workshop, planner, admin, api):
+    for blueprint in (auth, operator, reception, workshop, planner, feedback_page, admin, api):
         app.register_blueprint(blueprint)
     csrf.exempt(api)  # the API checks CSRF itself, only for cookie-authenticated writes
 

@@ -17,6 +17,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(user_group)
     app.cli.add_command(token_group)
+    app.cli.add_command(replay_command)
+    app.cli.add_command(worker_command)
     app.cli.add_command(outbox_group)
 
 
@@ -139,6 +141,102 @@ def token_create(username: str) -> None:
     db.session.commit()
     click.echo(token)
 
+
+@click.command("replay")
+@click.option("--from", "first", required=True, help="First day of the recorded demand (YYYY-MM-DD).")
+@click.option("--to", "last", required=True, help="Last day, inclusive.")
+@click.option("--set", "assignments", multiple=True, metavar="PATH=VALUE",
+              help="A changed policy field, e.g. rule.garages=3 or rule.min_notice_minutes.P1=0 (repeatable).")
+@with_appcontext
+def replay_command(first: str, last: str, assignments: tuple[str, ...]) -> None:
+    """What-if replay of a period's demand under a changed policy, with a progress bar.
+
+    Runs on the RQ workers when FRONTLINE_REDIS_URL is set (start them with `flask --app web worker`),
+    in this process otherwise.
+    """
+    import time
+
+    from scheduler.services import replays
+    from web import jobs
+
+    changes = {}
+    for assignment in assignments:
+        path, sep, value = assignment.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{assignment!r}: write PATH=VALUE", param_hint="--set")
+        changes[path.strip()] = value.strip()
+    from scheduler.db import utcnow
+
+    try:
+        replay = replays.create(db.session, None, {"from": first, "to": last, "policy": changes}, utcnow(),
+                                runner=jobs.runner())
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    replay_id = replay.id
+    changed = ", ".join(f"{k}={v}" for k, v in replay.params["policy"].items()) or "no change"
+    click.echo(f"Replay {replay_id}: {first} to {last}, {changed} ({jobs.runner()})")
+    jobs.start_replay(replay_id)
+    from scheduler.db import may_write
+
+    with click.progressbar(length=1000, label="Replaying", show_percent=True) as bar:
+        done = 0
+        while True:
+            reading = may_write.set(False)  # a fresh read each time, taking no lock while the job writes
+            try:
+                replay = replays.get(db.session, replay_id)
+                status, progress = replay.status, replay.progress
+                db.session.rollback()
+            finally:
+                may_write.reset(reading)
+            step = int(progress * 1000) - done
+            if step > 0:
+                bar.update(step)
+                done += step
+            if status in ("done", "failed"):
+                break
+            time.sleep(0.5)
+    replay = replays.get(db.session, replay_id)
+    if replay.status == "failed":
+        raise click.ClickException(f"The replay failed: {replay.error}")
+    _print_replay(replay.result)
+
+
+def _print_replay(result: dict) -> None:
+    def minutes(value) -> str:
+        return "-" if value is None else f"{value / 60:.1f} h"
+
+    def share(value) -> str:
+        return "-" if value is None else f"{value:.0%}"
+
+    click.echo(f"\n{result['cases']} cases replayed. Waits from the call to the start "
+               "(current rules / people / changed policy):")
+    for urgency in ("p1", "p2", "p3"):
+        row = result[urgency]
+        parts = [f"{urgency.upper()} ({row['rules']['cases']} cases)"]
+        for label, key, fmt in (("median", "median_minutes", minutes), ("p90", "p90_minutes", minutes),
+                                ("same day", "same_day_share", share)):
+            parts.append(f"{label} " + " / ".join(fmt(row[w][key]) for w in ("rules", "humans", "changed")))
+        click.echo("  " + "; ".join(parts))
+    o = result["overrides"]
+    click.echo(f"Overrides made unnecessary by the change: {o['unnecessary']} of {o['total']}.")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@with_appcontext
+def worker_command(burst: bool) -> None:
+    """An RQ worker for replays (needs FRONTLINE_REDIS_URL); start as many as you have cores, on any machine."""
+    from rq import Worker
+
+    from web import jobs
+
+    url = jobs.redis_url()
+    if not url:
+        raise click.ClickException("Set FRONTLINE_REDIS_URL (e.g. redis://127.0.0.1:6379/0) first.")
+    queue = jobs.queue(url)
+    Worker([queue], connection=queue.connection).work(burst=burst)
 
 @click.group("outbox")
 def outbox_group() -> None:

@@ -12,12 +12,15 @@ from scheduler.models.network import NetworkStamp
 from scheduler.models.override import KINDS, Override
 from scheduler.models.policy import Policy
 from scheduler.models.preview import PREVIEW_KINDS, PREVIEW_STATUSES, PlanPreview
+from scheduler.models.replay import Replay, ReplayPart
 from scheduler.models.technician import Absence, ShiftPattern, Skill, Technician
 from scheduler.models.user import GARAGE_ROLES, ROLES, ApiToken, User, UserSession
 
 __all__ = [
     "ACTIVE", "CHANNELS", "GARAGE_ROLES", "KINDS", "ROLES", "STAGES", "STATUSES", "URGENCIES",
     "Absence", "ApiToken", "Appointment", "Case", "CaseEvent", "Customer", "DirectLineRequest",
-    "DriveIn", "Feedback", "Garage", "JobType", "MESSAGE_KINDS", "MESSAGE_STATUSES", "Message", "NetworkStamp", "OpeningHours", "Override", "PREVIEW_KINDS", "PREVIEW_STATUSES", "PlanPreview", "Policy", "ShiftPattern",
+    "DriveIn", "Feedback", "Garage", "JobType", "MESSAGE_KINDS", "MESSAGE_STATUSES", "Message", "NetworkStamp",
+    "OpeningHours", "Override", "PREVIEW_KINDS", "PREVIEW_STATUSES", "PlanPreview", "Policy", "Replay", "ReplayPart",
+    "ShiftPattern",
     "Skill", "Symptom", "Technician", "User", "UserSession", "Vehicle",
 ]

@@ -1,21 +1,59 @@
 """An override: a human decision that departs from the rule offer, and how it turned out.
 
 Gain and verdict are derived from stored facts (the rule offer at decision time and the
-actual start), never typed in.
+actual start), never typed in. Each kind is judged by what it is for (`judged_by`): most
+are there to start urgent work sooner; a lowered urgency is there to free capacity, and is
+right when the car did not come back worse.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from scheduler.db import Base, UTCDateTime, utcnow
 
 KINDS = ("urgency_raise", "urgency_lower", "direct_line", "squeeze_in", "walk_in", "drive_in", "manual_slot",
          "overbook", "rebook")
 VERDICTS = ("beat", "tie", "lost", "pending")
+# Why the rule offer was late, as the optimizer reports it (LateReason.code).
+RULE_CODES = ("min_notice", "rule_garages", "lifts_full", "no_technician", "travel", "outside_hours", "none")
+# Within one slot of the rule offer, net of knock-on, people neither beat nor lost to the rules.
+TIE_MINUTES = 15
+# A lowered urgency is wrong if the car comes back worse within this time of the decision.
+WATCH = timedelta(days=30)
+URGENCY_ORDER = {"P1": 1, "P2": 2, "P3": 3}
+
+
+def judged_by(kind: str) -> str:
+    """What a kind of override is for, and so how it is judged: the one definition of a verdict's meaning.
+
+    `earlier_start`: the work started earlier than the rule offer, net of the delay imposed on moved work.
+    `not_worse`: a lowered urgency frees capacity for others; it is right once the work is done and the car
+    has not come back worse (a new case for the same vehicle, or the case raised again, within WATCH).
+    """
+    return "not_worse" if kind == "urgency_lower" else "earlier_start"
+
+
+# Older rows have only the optimizer's note: read the rule back from its wording.
+_NOTE_CODES = [
+    (re.compile(r"minimum notice", re.I), "min_notice"),
+    (re.compile(r"only the first|garage\(s\) are looked at|home garage", re.I), "rule_garages"),
+    (re.compile(r"lift", re.I), "lifts_full"),
+    (re.compile(r"technician is free|offered nothing|no technician", re.I), "no_technician"),
+    (re.compile(r"drive|travel|arriv", re.I), "travel"),
+    (re.compile(r"opening|closed|outside", re.I), "outside_hours"),
+    (re.compile(r"first possible slot", re.I), "none"),
+]
+
+
+def reasons_from_note(note: str) -> list[dict]:
+    found = [code for pattern, code in _NOTE_CODES if note and pattern.search(note)]
+    found = [c for c in found if c != "none"] or (["none"] if found or note else [])
+    return [{"code": code, "free_at": None, "garage": None, "minutes": None} for code in dict.fromkeys(found)]
 
 
 class Override(Base):
@@ -38,6 +76,8 @@ class Override(Base):
     rule_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rule_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rule_note: Mapped[str] = mapped_column(Text, default="")
+    # Why the rule offer was late: [{code, free_at, garage, minutes}], codes of RULE_CODES.
+    rule_reasons: Mapped[list] = mapped_column(JSON, default=list)
 
     # What the human decision produced.
     appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
@@ -56,20 +96,43 @@ class Override(Base):
     case: Mapped[Case] = relationship()
     actor: Mapped[User | None] = relationship()
 
+    # Set by a reader that loaded the returns of many overrides at once (scheduler.services.stats).
+    _came_back_worse = None
+
+    @property
+    def judged_by(self) -> str:
+        return judged_by(self.kind)
+
     @property
     def gain_minutes(self) -> int | None:
-        if self.rule_start is None or self.actual_start is None:
+        """Rule offer start − actual start; None where the start time is not what the kind is for."""
+        if self.judged_by != "earlier_start" or self.rule_start is None or self.actual_start is None:
             return None
         return round((self.rule_start - self.actual_start).total_seconds() / 60)
 
     @property
+    def reasons(self) -> list[dict]:
+        """Why the rule offer was late: as recorded, else read from the note of an older row."""
+        return list(self.rule_reasons or []) or reasons_from_note(self.rule_note or "")
+
+    def came_back_worse(self) -> bool:
+        if self._came_back_worse is None:
+            session = object_session(self)
+            self._came_back_worse = session is not None and self.id in worse_returns(session, [self])
+        return self._came_back_worse
+
+    @property
     def verdict(self) -> str:
+        if self.judged_by == "not_worse":
+            if self.came_back_worse():
+                return "lost"
+            return "beat" if self.actual_end is not None else "pending"
         if self.actual_start is None:
             return "pending"
         if self.rule_start is None:
             return "beat"  # the rules offered nothing at all
         net = self.gain_minutes - self.knock_on_minutes
-        return "beat" if net > 0 else "lost" if net < 0 else "tie"
+        return "tie" if abs(net) < TIE_MINUTES else "beat" if net > 0 else "lost"
 
     def rule_offer_dict(self) -> dict | None:
         if self.rule_start is None:
@@ -91,8 +154,32 @@ class Override(Base):
             "rule_offer": self.rule_offer_dict(), "result": self.result_dict(),
             "actual_start": self.actual_start.isoformat() if self.actual_start else None,
             "gain_minutes": self.gain_minutes, "knock_on_minutes": self.knock_on_minutes,
-            "verdict": self.verdict, "moved": self.moved,
+            "verdict": self.verdict, "judged_by": self.judged_by, "moved": self.moved,
+            "rule_reasons": self.reasons,
         }
+
+
+def worse_returns(session, overrides: list[Override]) -> set[int]:
+    """The ids of these lowered-urgency overrides whose car came back worse within WATCH: a later case for
+    the same vehicle more urgent than the lowered urgency, or the same case raised again. Two queries."""
+    lowered = [o for o in overrides if o.kind == "urgency_lower"]
+    if not lowered:
+        return set()
+    cases = {o.case_id for o in lowered}
+    own = dict(session.execute(select(Case.id, Case.vehicle_id).where(Case.id.in_(cases))).all())
+    later = session.execute(select(Case.id, Case.vehicle_id, Case.opened_at, Case.urgency)
+                            .where(Case.vehicle_id.in_(set(own.values())))).all()
+    raises = session.execute(select(Override.case_id, Override.created_at).where(
+        Override.case_id.in_(own), Override.kind == "urgency_raise")).all()
+    worse = set()
+    for o in lowered:
+        until = o.created_at + WATCH
+        rank = URGENCY_ORDER.get(o.urgency, 9)
+        if any(v == own.get(o.case_id) and cid != o.case_id and o.created_at < at <= until
+               and URGENCY_ORDER.get(u, 9) < rank for cid, v, at, u in later) \
+                or any(cid == o.case_id and o.created_at < at <= until for cid, at in raises):
+            worse.add(o.id)
+    return worse
 
 
 from scheduler.models.case import Case  # noqa: E402

@@ -1,16 +1,167 @@
-"""The policy in force: versions are never edited, so the rules of any moment can be replayed."""
+"""The standard rules, versioned: the version in force at a moment, and a change as a new version.
+
+A version is never edited. The rule offer of any moment is computed with the version in force
+then, so an override is judged against the rules its people were up against.
+"""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from scheduler.models import Policy
+from scheduler.errors import Invalid
+from scheduler.models import URGENCIES, Policy, User
+from scheduler.models.policy import DEFAULT_NOTICE, DEFAULT_WEIGHTS
+
+# Every field a planner may change: its path, its kind, and its bounds. Paths are what errors name.
+#   (path, attribute, type, minimum, maximum)
+FIELDS: list[tuple[str, str, type, float | None, float | None]] = [
+    ("rule.garages", "rule_garages", int, 1, 50),
+    *[(f"rule.min_notice_minutes.{u}", f"notice.{u}", int, 0, 60 * 24 * 60) for u in URGENCIES],
+    ("search_radius_km", "search_radius_km", float, 1, 500),
+    ("horizon_days", "horizon_days", int, 1, 180),
+    ("p1_reserve_minutes", "p1_reserve_minutes", int, 0, 24 * 60),
+    ("same_day_visible", "same_day_visible", bool, None, None),
+    ("max_moves", "max_moves", int, 0, 50),
+    ("offers", "offers", int, 1, 20),
+    ("allow_overbook", "allow_overbook", bool, None, None),
+    ("direct_line_expiry_minutes", "direct_line_expiry_minutes", int, 1, 24 * 60),
+    ("travel_speed_kmh", "travel_speed_kmh", float, 1, 200),
+    ("time_limit_seconds", "time_limit_seconds", float, 0.1, 60),
+    *[(f"weights.wait.{u}", f"weights.wait.{u}", float, 0, 1e6) for u in URGENCIES],
+    *[(f"weights.{k}", f"weights.{k}", float, 0, 1e9) for k in ("travel_km", "move", "shift_minute", "unplaced")],
+]
+PATHS = {path: (attr, kind, low, high) for path, attr, kind, low, high in FIELDS}
 
 
 def in_force(session: Session, at: datetime) -> Policy:
-    """The newest version created at or before `at`; the launch defaults when none is on record."""
-    policy = session.scalar(select(Policy).where(Policy.created_at <= at).order_by(Policy.version.desc()).limit(1))
-    return policy or session.scalar(select(Policy).order_by(Policy.version).limit(1)) or Policy(version=0)
+    """The newest version created at or before `at` (the first version, if `at` is before every one)."""
+    query = select(Policy).where(Policy.active.is_(True))
+    found = session.scalar(query.where(Policy.created_at <= at).order_by(Policy.created_at.desc(),
+                                                                       Policy.version.desc()).limit(1))
+    return found or session.scalar(query.order_by(Policy.version).limit(1)) or Policy(version=0)
+
+
+def versions(session: Session) -> list[Policy]:
+    return list(session.scalars(select(Policy).order_by(Policy.version.desc())))
+
+
+def flatten(fields: Any, prefix: str = "") -> dict[str, Any]:
+    """{"rule": {"garages": 3}} → {"rule.garages": 3}; dotted keys are taken as they are."""
+    if not isinstance(fields, dict):
+        raise Invalid("The policy changes must be an object of fields, e.g. {\"rule\": {\"garages\": 3}}.",
+                      field=prefix or "policy")
+    flat: dict[str, Any] = {}
+    for key, value in fields.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, path + "."))
+        else:
+            flat[path] = value
+    return flat
+
+
+def validate(fields: Any) -> dict[str, Any]:
+    """The changed fields, flat and typed; an unknown field or a bad value is a 400 naming it."""
+    clean: dict[str, Any] = {}
+    for path, value in flatten(fields).items():
+        if path == "note":
+            if not isinstance(value, str) or len(value) > 200:
+                raise Invalid("note must be text of at most 200 characters.", field="note")
+            clean[path] = value.strip()
+            continue
+        if path not in PATHS:
+            raise Invalid(f"{path} is not a policy field (fields: {', '.join(PATHS)}).", field=path)
+        _attr, kind, low, high = PATHS[path]
+        if kind is bool:
+            if not isinstance(value, bool):
+                raise Invalid(f"{path} must be true or false.", field=path)
+            clean[path] = value
+            continue
+        if isinstance(value, str):
+            try:
+                value = float(value.strip().replace(",", "."))
+            except ValueError:
+                raise Invalid(f"{path} must be a number (got {value!r}).", field=path) from None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise Invalid(f"{path} must be a number.", field=path)
+        if kind is int and not float(value).is_integer():
+            raise Invalid(f"{path} must be a whole number.", field=path)
+        if value < low or value > high:
+            raise Invalid(f"{path} must be between {low:g} and {high:g} (got {value:g}).", field=path)
+        clean[path] = int(value) if kind is int else float(value)
+    return clean
+
+
+def apply(policy: Policy, changes: dict[str, Any]) -> Policy:
+    """A copy of `policy` (not added to any session) with the validated changes."""
+    copy = Policy(**{c.key: getattr(policy, c.key) for c in Policy.__table__.columns if c.key != "id"})
+    copy.notice_minutes = dict(policy.notice_minutes or DEFAULT_NOTICE)
+    weights = policy.weights or DEFAULT_WEIGHTS
+    copy.weights = {**weights, "wait": dict(weights.get("wait", DEFAULT_WEIGHTS["wait"]))}
+    for path, value in changes.items():
+        if path == "note":
+            copy.note = value
+            continue
+        attr = PATHS[path][0]
+        if attr.startswith("notice."):
+            copy.notice_minutes[attr.split(".")[1]] = value
+        elif attr.startswith("weights.wait."):
+            copy.weights["wait"][attr.split(".")[2]] = value
+        elif attr.startswith("weights."):
+            copy.weights[attr.split(".")[1]] = value
+        else:
+            setattr(copy, attr, value)
+    return copy
+
+
+def change(session: Session, actor: User, fields: dict, now: datetime) -> Policy:
+    """A new version: the one in force now with the changed fields, by `actor`, from `now` on."""
+    changes = validate(fields)
+    if not [p for p in changes if p != "note"]:
+        raise Invalid("Change at least one field of the policy.", field="policy")
+    current = in_force(session, now)
+    version = apply(current, changes)
+    version.version = (session.scalar(select(func.max(Policy.version))) or 0) + 1
+    version.active, version.created_at, version.created_by_id = True, now, actor.id
+    version.note = changes.get("note") or "Changed " + ", ".join(p for p in changes if p != "note")
+    session.add(version)
+    session.flush()
+    return version
+
+
+def as_dict(policy: Policy, names: dict[int, str] | None = None) -> dict:
+    """The version in the API's shape: the same paths a change names."""
+    weights = policy.weights or DEFAULT_WEIGHTS
+    return {
+        "version": policy.version, "created_at": policy.created_at.isoformat() if policy.created_at else None,
+        "created_by": (names or {}).get(policy.created_by_id), "note": policy.note,
+        "rule": {"garages": policy.rule_garages, "min_notice_minutes": {u: policy.notice(u) for u in URGENCIES}},
+        "search_radius_km": policy.search_radius_km, "horizon_days": policy.horizon_days,
+        "p1_reserve_minutes": policy.p1_reserve_minutes, "same_day_visible": policy.same_day_visible,
+        "max_moves": policy.max_moves, "offers": policy.offers, "allow_overbook": policy.allow_overbook,
+        "direct_line_expiry_minutes": policy.direct_line_expiry_minutes, "slot_minutes": policy.slot_minutes,
+        "travel_speed_kmh": policy.travel_speed_kmh, "time_limit_seconds": policy.time_limit_seconds,
+        "weights": weights,
+    }
+
+
+def value_at(policy: Policy, path: str) -> Any:
+    node: Any = as_dict(policy)
+    for key in path.split("."):
+        node = node[key]
+    return node
+
+
+def differences(before: Policy, after: Policy) -> list[tuple[str, Any, Any]]:
+    """(path, before, after) of every field the two versions disagree on: what a version changed."""
+    return [(p, value_at(before, p), value_at(after, p)) for p in PATHS if value_at(before, p) != value_at(after, p)]
+
+
+def creators(session: Session, policies: list[Policy]) -> dict[int, str]:
+    ids = {p.created_by_id for p in policies if p.created_by_id}
+    return dict(session.execute(select(User.id, User.username).where(User.id.in_(ids))).all()) if ids else {}

@@ -12,7 +12,7 @@ HOMES = {
     "workshop-lyon-07": ("/garages/lyon-07/jobs", "Job list"),
     "reception-venissieux": ("/garages/venissieux/board", "Vénissieux"),
     "workshop-venissieux": ("/garages/venissieux/jobs", "Job list"),
-    "planner": ("/planner/", "Where people beat the rules"),
+    "planner": ("/planner/", "Did people beat the rules?"),
     "admin": ("/admin/", "Administration"),
 }
 

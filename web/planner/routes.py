@@ -1,20 +1,286 @@
+"""The planner desk: did people beat the rules, which rule to change, what a changed policy would do."""
+
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
-from scheduler.services import stats
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from scheduler.errors import DomainError, Invalid
+from scheduler.models import KINDS, URGENCIES, Appointment, DirectLineRequest, Feedback, Override
+from scheduler.models.override import RULE_CODES, VERDICTS
+from scheduler.services import cases, feedback, policies, replays, stats
+from web import jobs
+from web.actions import refusals_flashed
 from web.auth import roles_required
+from web.clock import now
 from web.extensions import db
+from web.planner import charts, labels, tables
 
 bp = Blueprint("planner", __name__, url_prefix="/planner")
+DEFAULT_WEEKS = 12
+
+
+def _today():
+    return now().astimezone(ZoneInfo(current_app.config["NETWORK_TIMEZONE"])).date()
+
+
+def _filters():
+    return tables.filters_from_args(DEFAULT_WEEKS, _today())
 
 
 @bp.get("/")
 @roles_required("planner", "admin")
 def overrides():
-    group_by = request.args.get("group_by", "kind")
-    if group_by not in stats.GROUPS:
-        group_by = "kind"
-    rows = stats.list_overrides(db.session)
-    return render_template("planner/overrides.html", groups=stats.summarize(rows, group_by),
-                           group_by=group_by, groupings=stats.GROUPS, recent=rows[:25], total=len(rows))
+    """The dashboard of a period: totals, weeks, breakdowns, rule review and satisfaction."""
+    try:
+        f = _filters()
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("planner.overrides"))
+    garages = labels.garage_names()
+    rows = stats.list_overrides(db.session, f)
+    total = tables.group_rows([stats.totals(rows)], "all", garages)[0]
+    weeks = tables.group_rows(stats.summarize(rows, "week", f), "week", garages)
+    for w in weeks:
+        w["short"] = labels.format_date(labels.date.fromisoformat(w["key"]), "d MMM")
+    query = f.query()
+
+    def drill(group_by):
+        return lambda r: url_for("planner.override_list", **f.narrowed(group_by, r["key"]))
+
+    breakdowns = []
+    for group_by in ("garage", "kind", "reason", "team", "urgency"):
+        grouped = tables.group_rows(stats.summarize(rows, group_by, f), group_by, garages)
+        title = _("Overrides by %(what)s", what=str(labels.GROUP_TITLES[group_by]).lower())
+        breakdowns.append({"by": group_by, "title": title, "rows": grouped,
+                           "chart": charts.bars(grouped, drill(group_by), title), "link": drill(group_by)})
+    rules = tables.rule_rows(stats.rule_review(rows))
+    by_stage, by_garage = tables.satisfaction_rows(*stats.satisfaction(db.session, f), garages)
+    return render_template(
+        "planner/dashboard.html", f=f, query=query, total=total, weeks=weeks,
+        week_chart=charts.weekly(weeks, drill("week"), _("Overrides per week")), breakdowns=breakdowns,
+        rules=rules[:5], by_stage=by_stage, by_garage=by_garage, garages=garages, kinds=KINDS, urgencies=URGENCIES,
+        labels=labels,
+        judged=labels.JUDGED_BY, drill=drill, latest=rows[:10])
+
+
+@bp.get("/overrides")
+@roles_required("planner", "admin")
+def override_list():
+    """The overrides behind a figure: every number of the dashboard links here with its filters."""
+    f = _filters()
+    garages = labels.garage_names()
+    found = stats.list_overrides(db.session, f)
+    rows = [tables.override_row(o, garages) for o in found]
+    return render_template("planner/overrides.html", f=f, query=f.query(), rows=rows, garages=garages,
+                           total=tables.group_rows([stats.totals(found)], "all", {})[0],
+                           labels=labels, verdicts=VERDICTS, rule_codes=RULE_CODES)
+
+
+@bp.get("/rules")
+@roles_required("planner", "admin")
+def rules():
+    f = _filters()
+    found = tables.rule_rows(stats.rule_review(stats.list_overrides(db.session, f)))
+    peak = max([r["gain_minutes_total"] for r in found] + [1])
+    return render_template("planner/rules.html", f=f, query=f.query(), rules=found, peak=peak, labels=labels)
+
+
+def _timeline(case) -> list[dict]:
+    """The case from call to feedback, from stored facts: what the planner needs to judge an override."""
+    from flask_babel import get_locale
+
+    from web.timeline import Names, describe, kind_label
+
+    events = [e for e in case.events if e.kind not in ("override", "direct_line_answer")]  # told below, from facts
+    names, locale = Names(db.session, events), str(get_locale() or "en")
+    entries = [{"at": e.at, "kind": e.kind, "label": kind_label(e.kind), "text": describe(e, names, locale),
+                "actor": e.actor.team if e.actor else None} for e in events]
+    garages = labels.garage_names()
+    for o in db.session.scalars(select(Override).where(Override.case_id == case.id)):
+        entries.append({"at": o.created_at, "kind": "override", "override": o,
+                        "row": tables.override_row(o, garages), "actor": o.team})
+    for r in db.session.scalars(select(DirectLineRequest).where(DirectLineRequest.case_id == case.id)):
+        if r.answered_at:
+            entries.append({"at": r.answered_at, "kind": "direct_line_response", "request": r,
+                            "garage": garages.get(r.garage_id, r.garage_id)})
+    logged = {e.kind for e in events}  # the job flow logs its steps; older cases have only the times
+    for a in db.session.scalars(select(Appointment).where(Appointment.case_id == case.id)):
+        if a.checked_in_at and "check_in" not in logged:
+            entries.append({"at": a.checked_in_at, "kind": "checked_in", "appointment": a})
+        if a.started_at and "start" not in logged:
+            entries.append({"at": a.started_at, "kind": "work_started", "appointment": a})
+        if a.finished_at and "finish" not in logged:
+            entries.append({"at": a.finished_at, "kind": "work_finished", "appointment": a})
+    for fb in db.session.scalars(select(Feedback).where(Feedback.case_id == case.id)):
+        entries.append({"at": fb.created_at, "kind": "feedback", "feedback": fb})
+    return sorted(entries, key=lambda e: e["at"])
+
+
+@bp.get("/cases/<int:case_id>")
+@roles_required("planner", "admin")
+def case(case_id: int):
+    found = cases.get_case(db.session, current_user, case_id)
+    link = url_for("feedback_page.rate", token=feedback.token_for(found.id, current_app.config["SECRET_KEY"]),
+                   _external=True)
+    return render_template("planner/case.html", case=found, timeline=_timeline(found), labels=labels,
+                           garages=labels.garage_names(), feedback_link=link, back=request.args.get("back"))
+
+
+# -- the policy -------------------------------------------------------------------------------
+
+def _field_rows(policy) -> list[tuple[str, object]]:
+    return [(path, policies.value_at(policy, path)) for path in policies.PATHS]
+
+
+@bp.get("/policy")
+@roles_required("planner", "admin")
+def policy():
+    moment = now()
+    current = policies.in_force(db.session, moment)
+    versions = policies.versions(db.session)
+    history = [(v, policies.differences(versions[i + 1], v) if i + 1 < len(versions) else [])
+               for i, v in enumerate(versions)]
+    return render_template("planner/policy.html", labels=labels, current=current, fields=_field_rows(current),
+                           history=history,
+                           names=policies.creators(db.session, versions), error_field=request.args.get("field"))
+
+
+@bp.post("/policy")
+@roles_required("planner", "admin")
+def policy_change():
+    current = policies.in_force(db.session, now())
+    changes: dict = {}
+    for path, value in _field_rows(current):
+        given = request.form.get(path)
+        if isinstance(value, bool):
+            given_bool = given == "on"
+            if given_bool != value:
+                changes[path] = given_bool
+        elif given is not None and given.strip() != "" and given.strip() != f"{value:g}":
+            changes[path] = given.strip()
+    if request.form.get("note", "").strip():
+        changes["note"] = request.form["note"]
+    try:
+        if not [c for c in changes if c != "note"]:
+            raise Invalid(_("Nothing changed: edit a field first."), field="policy")
+        version = policies.change(db.session, current_user, changes, now())
+    except DomainError as exc:
+        db.session.rollback()
+        field = exc.details.get("field")
+        flash(_("Not saved: %(message)s", message=exc.message), "error")
+        return redirect(url_for("planner.policy", field=field, _anchor=f"f-{field}" if field else None))
+    flash(_("Policy version %(n)s is in force from now on.", n=version.version), "success")
+    return redirect(url_for("planner.policy"))
+
+
+# -- what-if replays --------------------------------------------------------------------------
+
+REPLAY_FIELDS = ["rule.garages", "rule.min_notice_minutes.P1", "rule.min_notice_minutes.P2",
+                 "rule.min_notice_minutes.P3", "p1_reserve_minutes", "search_radius_km", "travel_speed_kmh"]
+
+
+@bp.get("/replays")
+@roles_required("planner", "admin")
+def replay_list():
+    today = _today()
+    current = policies.in_force(db.session, now())
+    return render_template("planner/replays.html", labels=labels, replays=replays.recent(db.session, 15),
+                           current={p: policies.value_at(current, p) for p in REPLAY_FIELDS}, fields=REPLAY_FIELDS,
+                           default_from=(today - timedelta(days=30)).isoformat(),
+                           default_to=(today - timedelta(days=1)).isoformat(), runner=jobs.runner())
+
+
+@bp.post("/replays")
+@roles_required("planner", "admin")
+@refusals_flashed(lambda **_: url_for("planner.replay_list"))
+def replay_start():
+    changes = {p: request.form[p].strip() for p in REPLAY_FIELDS if request.form.get(p, "").strip()}
+    for line in request.form.get("other", "").splitlines():
+        if line.strip():
+            path, sep, value = line.partition("=")
+            if not sep:
+                raise Invalid(_("Write other changes as path=value, one per line."), field="other")
+            changes[path.strip()] = value.strip()
+    current = policies.in_force(db.session, now())
+    changes = {p: v for p, v in changes.items() if p not in policies.PATHS or
+               not _same(policies.value_at(current, p), v)}
+    replay = replays.create(db.session, current_user, {"from": request.form.get("from"), "to": request.form.get("to"),
+                                                       "policy": changes}, now(), runner=jobs.runner())
+    jobs.start_replay(replay.id)
+    return redirect(url_for("planner.replay", replay_id=replay.id))
+
+
+def _same(value, given: str) -> bool:
+    try:
+        return float(given.replace(",", ".")) == float(value)
+    except ValueError:
+        return False
+
+
+@bp.get("/replays/<int:replay_id>")
+@roles_required("planner", "admin")
+def replay(replay_id: int):
+    return render_template("planner/replay.html", replay=replays.get(db.session, replay_id), urgencies=URGENCIES)
+
+
+@bp.get("/replays/<int:replay_id>/progress")
+@roles_required("planner", "admin")
+def replay_progress(replay_id: int):
+    found = replays.get(db.session, replay_id)
+    return render_template("planner/_replay_progress.html", replay=found, urgencies=URGENCIES)
+
+
+# -- the customer's feedback page (no login: the link token is the key) -------------------------
+
+feedback_bp = Blueprint("feedback_page", __name__, url_prefix="/feedback")
+
+
+@feedback_bp.get("/<token>")
+def rate(token: str):
+    try:
+        found = feedback.case_for_token(db.session, token, current_app.config["SECRET_KEY"])
+    except DomainError as exc:
+        abort(exc.status, description=exc.message)
+    return render_template("planner/feedback.html", case=found, token=token,
+                           given=feedback.given(db.session, found), stages=labels.STAGES)
+
+
+@feedback_bp.post("/<token>")
+def rate_post(token: str):
+    try:
+        found = feedback.case_for_token(db.session, token, current_app.config["SECRET_KEY"])
+        for stage in labels.STAGES:
+            score = request.form.get(stage, "").strip()
+            if score:
+                if not score.isdigit():
+                    raise Invalid(_("Scores are whole numbers from 0 to 10."), field=stage)
+                feedback.give(db.session, found, stage, int(score), request.form.get("comment", ""), now())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("feedback_page.rate", token=token))
+    flash(_("Thank you: your answers go to the whole team that handled your car."), "success")
+    return redirect(url_for("feedback_page.rate", token=token))
+
+
+@bp.app_template_filter("without")
+def without(query: dict, names: list[str]) -> dict:
+    return {k: v for k, v in query.items() if k not in names}
+
+
+@bp.app_template_filter("share")
+def share(value: float | None) -> str:
+    return "—" if value is None else f"{round(value * 100)} %"
+
+
+@bp.app_template_filter("fromiso")
+def fromiso(value: str | None):
+    from datetime import datetime
+
+    return datetime.fromisoformat(value) if value else None

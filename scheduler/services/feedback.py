@@ -1,0 +1,64 @@
+"""Customers rate the chain's stages of their case (booking, wait, reception, repair), never a person.
+
+The customer's link carries a token made from the case id and the app's secret: no account, no
+guessable URL, nothing stored. A stage rated again replaces the earlier score.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.errors import Conflict, Forbidden, Invalid, NotFound
+from scheduler.models import STAGES, Case, Feedback
+
+
+def token_for(case_id: int, secret: str) -> str:
+    mac = hmac.new(secret.encode(), f"feedback:{case_id}".encode(), hashlib.sha256).digest()[:12]
+    return f"{case_id}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
+
+
+def case_for_token(session: Session, token: object, secret: str) -> Case:
+    if not isinstance(token, str) or "." not in token:
+        raise Forbidden("This feedback link is not valid.")
+    raw_id = token.split(".", 1)[0]
+    if not raw_id.isdigit() or len(raw_id) > 9 or not hmac.compare_digest(token, token_for(int(raw_id), secret)):
+        raise Forbidden("This feedback link is not valid.")
+    case = session.get(Case, int(raw_id))
+    if case is None:
+        raise NotFound("This case no longer exists.")
+    return case
+
+
+def given(session: Session, case: Case) -> dict[str, Feedback]:
+    return {f.stage: f for f in session.scalars(select(Feedback).where(Feedback.case_id == case.id))}
+
+
+def give(session: Session, case: Case, stage: object, score: object, comment: object, now: datetime) -> Feedback:
+    if stage not in STAGES:
+        raise Invalid(f"stage must be one of {', '.join(STAGES)}.", field="stage")
+    if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 10:
+        raise Invalid("score must be a whole number from 0 to 10.", field="score")
+    if comment is None:
+        comment = ""
+    if not isinstance(comment, str) or len(comment) > 2000:
+        raise Invalid("comment must be text of at most 2000 characters.", field="comment")
+    if case.status == "cancelled":
+        raise Conflict("This case was cancelled: there is nothing to rate.")
+    feedback = given(session, case).get(stage)
+    if feedback is None:
+        feedback = Feedback(case=case, stage=stage)
+        session.add(feedback)
+    feedback.score, feedback.comment, feedback.created_at = score, comment.strip(), now
+    session.flush()
+    return feedback
+
+
+def to_dict(feedback: Feedback) -> dict:
+    return {"id": feedback.id, "case": feedback.case_id, "stage": feedback.stage, "score": feedback.score,
+            "comment": feedback.comment, "created_at": feedback.created_at.isoformat()}

@@ -1,0 +1,101 @@
+"""The versioned policy (a change is a new version, the version in force at a moment is the one the
+rules use then) and the customers' feedback by link token."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.conftest import CLOCK_NOW
+from tests.web.pages import csrf_from
+
+
+def test_a_change_is_a_new_version_in_force_from_then_on(client, auth):
+    auth.login("planner")
+    before = client.get("/api/v1/policy").get_json()
+    assert before["rule"]["min_notice_minutes"] == {"P1": 1440, "P2": 1440, "P3": 1440}
+    changed = auth.post("/api/v1/policy", json={"rule": {"min_notice_minutes": {"P1": 0}, "garages": 3},
+                                                "p1_reserve_minutes": 60, "note": "P1 at once"})
+    assert changed.status_code == 201, changed.get_json()
+    body = changed.get_json()
+    assert (body["version"], body["created_by"], body["note"]) == (before["version"] + 1, "planner", "P1 at once")
+    assert body["rule"] == {"garages": 3, "min_notice_minutes": {"P1": 0, "P2": 1440, "P3": 1440}}
+    assert body["created_at"] == CLOCK_NOW.isoformat()
+    now = client.get("/api/v1/policy").get_json()
+    assert now["version"] == body["version"] and now["p1_reserve_minutes"] == 60
+    earlier = client.get("/api/v1/policy", query_string={"at": (CLOCK_NOW - timedelta(minutes=1)).isoformat()})
+    assert earlier.get_json()["version"] == before["version"]  # the rules of a past moment are kept
+    versions = client.get("/api/v1/policy/versions").get_json()
+    assert [v["version"] for v in versions][:2] == [body["version"], before["version"]]
+    csv = client.get("/api/v1/policy/versions?format=csv").get_data(as_text=True)
+    assert csv.splitlines()[0].startswith("version,created_at,created_by,note,rule.garages")
+
+
+@pytest.mark.parametrize("fields, field", [
+    ({"rule": {"min_notice_minutes": {"P1": -1}}}, "rule.min_notice_minutes.P1"),
+    ({"rule.min_notice_minutes.P2": "soon"}, "rule.min_notice_minutes.P2"),
+    ({"rule": {"garages": 0}}, "rule.garages"), ({"rule": {"garages": 1.5}}, "rule.garages"),
+    ({"search_radius_km": True}, "search_radius_km"), ({"colour": "red"}, "colour"),
+    ({"same_day_visible": "yes"}, "same_day_visible"), ({}, "policy"), ({"weights": {"wait": {"P1": -3}}},
+                                                                       "weights.wait.P1"),
+])
+def test_an_invalid_value_is_refused_naming_the_field(client, auth, fields, field):
+    auth.login("planner")
+    refused = auth.post("/api/v1/policy", json=fields)
+    assert refused.status_code == 400
+    assert refused.get_json()["error"]["details"]["field"] == field
+    assert client.get("/api/v1/policy/versions").get_json()[0]["version"] == 1  # nothing half-written
+
+
+def test_only_planners_and_admins_change_the_policy(client, auth):
+    auth.login("operator")
+    assert auth.post("/api/v1/policy", json={"rule": {"garages": 2}}).status_code == 403
+    assert client.get("/api/v1/policy").status_code == 200
+
+
+def test_the_policy_page_changes_a_field_and_names_a_bad_one(client, auth):
+    auth.login("planner")
+    page = client.get("/planner/policy").get_data(as_text=True)
+    assert "rule.min_notice_minutes.P1" in page
+    saved = client.post("/planner/policy", data={"csrf_token": csrf_from(page), "rule.min_notice_minutes.P1": "0",
+                                                 "note": "P1 at once"}, follow_redirects=True)
+    text = saved.get_data(as_text=True)
+    assert "Policy version 2 is in force" in text and "1440 → <strong>0</strong>" in text
+    bad = client.post("/planner/policy", data={"csrf_token": csrf_from(text), "search_radius_km": "-4"},
+                      follow_redirects=True).get_data(as_text=True)
+    assert "search_radius_km must be between" in bad and 'id="f-search_radius_km" class="field-error"' in bad
+
+
+def test_the_customer_rates_the_stages_with_the_link_token(app, client, auth):
+    from sqlalchemy import select
+
+    from scheduler.models import Case
+    from scheduler.services import feedback
+    from web.extensions import db
+
+    with app.app_context():
+        case_id = db.session.scalar(select(Case.id).where(Case.status == "done").order_by(Case.id))
+        token = feedback.token_for(case_id, app.config["SECRET_KEY"])
+    given = client.post(f"/api/v1/cases/{case_id}/feedback", json={"stage": "repair", "score": 9, "token": token})
+    assert given.status_code == 201 and given.get_json()["score"] == 9
+    again = client.post(f"/api/v1/cases/{case_id}/feedback?token={token}", json={"stage": "repair", "score": 7})
+    assert again.status_code == 201 and again.get_json()["id"] == given.get_json()["id"]  # replaced, not added
+    assert client.post(f"/api/v1/cases/{case_id}/feedback", json={"stage": "repair", "score": 9,
+                                                                  "token": token[:-1] + "x"}).status_code == 403
+    assert client.post(f"/api/v1/cases/{case_id + 1}/feedback", json={"stage": "repair", "score": 9,
+                                                                      "token": token}).status_code == 400
+    assert client.post(f"/api/v1/cases/{case_id}/feedback", json={"stage": "repair", "score": 9}).status_code == 401
+    bad = client.post(f"/api/v1/cases/{case_id}/feedback", json={"stage": "mechanic", "score": 9, "token": token})
+    assert bad.status_code == 400 and bad.get_json()["error"]["details"]["field"] == "stage"
+    page = client.get(f"/feedback/{token}").get_data(as_text=True)
+    assert "not to one person" in page
+    sent = client.post(f"/feedback/{token}", data={"csrf_token": csrf_from(page), "booking": "10", "wait": "4"},
+                       follow_redirects=True)
+    assert "Thank you" in sent.get_data(as_text=True)
+    assert client.get("/feedback/12.nope").status_code == 403
+    auth.login("operator")
+    assert auth.post(f"/api/v1/cases/{case_id}/feedback", json={"stage": "wait", "score": 5}).status_code == 201
+    with app.app_context():
+        scores = {stage: f.score for stage, f in feedback.given(db.session, db.session.get(Case, case_id)).items()}
+    assert scores == {"repair": 7, "booking": 10, "wait": 5}

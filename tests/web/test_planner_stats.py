@@ -1,0 +1,261 @@
+"""The planner dashboard's figures on a known set of overrides: every count, verdict, gain, median,
+knock-on, grouping, period filter and the rule review ranking, in the API, its CSV and the page."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from scheduler.models import Case, Customer, Feedback, Override, Vehicle
+from web.extensions import db
+
+T0 = datetime(2027, 3, 2, 9, 0, tzinfo=timezone.utc)  # a Tuesday; the period is 1–14 March 2027
+PERIOD = {"from": "2027-03-01", "to": "2027-03-14"}
+H, D = timedelta(hours=1), timedelta(days=1)
+
+
+def reason(code, minutes=None, garage=None):
+    return {"code": code, "free_at": None, "garage": garage, "minutes": minutes}
+
+
+def make_case(urgency, opened_at, vehicle=None, plate=None):
+    if vehicle is None:
+        vehicle = Vehicle(plate=plate, model="Peugeot 208", customer=Customer(name="Known Set", phone="+33 6 00"))
+    case = Case(urgency=urgency, job_type_code="fault_diagnosis", customer=vehicle.customer, vehicle=vehicle,
+                garage_id="lyon-07", lat=45.73, lon=4.83, status="done", opened_at=opened_at)
+    db.session.add(case)
+    return case
+
+
+def override(name, kind, urgency, garage, team, created, rule_start=None, actual_start=None, actual_end=None,
+             knock_on=0, reasons=(), note="", reason_text=None, case=None):
+    case = case or make_case(urgency, created - timedelta(minutes=5), plate=f"KS-{name}")
+    o = Override(case=case, kind=kind, reason=reason_text or f"reason {name}", team=team, urgency=urgency,
+                 created_at=created, garage_id=garage, rule_garage_id=garage if rule_start else None,
+                 rule_start=rule_start, rule_end=rule_start + H if rule_start else None, rule_note=note,
+                 rule_reasons=list(reasons), result_garage_id=garage, result_start=actual_start,
+                 actual_start=actual_start, actual_end=actual_end, knock_on_minutes=knock_on)
+    db.session.add(o)
+    return o
+
+
+@pytest.fixture
+def known(app):
+    """Seven overrides in the period, one before it; their figures are worked out by hand below."""
+    with app.app_context():
+        ids = {}
+        ids["A"] = override("A", "direct_line", "P1", "lyon-07", "call centre", T0, rule_start=T0 + 3 * D,
+                            actual_start=T0 + 2 * H, reasons=[reason("rule_garages", 4000, "lyon-03"),
+                                                              reason("lifts_full", 1000)],
+                            reason_text="P1 — Engine fault. Peugeot 208 AB-123-CD.\nCustomer immobilised near you. "
+                                        "Can you take it today? " + "x" * 80)  # gain 4200: beat
+        ids["B"] = override("B", "squeeze_in", "P1", "lyon-07", "lyon-07 reception", T0 + timedelta(minutes=10),
+                            rule_start=T0 + D, actual_start=T0 + D - H, knock_on=90,
+                            reasons=[reason("min_notice", 600)])  # gain 60, knock-on 90: lost
+        ids["C"] = override("C", "walk_in", "P2", "venissieux", "venissieux reception", T0 + 7 * D,
+                            rule_start=T0 + 8 * D + timedelta(minutes=10), actual_start=T0 + 8 * D,
+                            note="minimum notice of 1440 min (free at 2027-03-09 10:00 otherwise)")  # gain 10: tie
+        ids["D"] = override("D", "manual_slot", "P3", "venissieux", "call centre", T0 + 8 * D,
+                            rule_start=T0 + 10 * D, reasons=[reason("no_technician")])  # pending
+        lowered = make_case("P3", T0 + D - H, plate="KS-E")
+        ids["E"] = override("E", "urgency_lower", "P3", "lyon-07", "call centre", T0 + D, rule_start=T0 + 5 * D,
+                            actual_start=T0 + 9 * D, actual_end=T0 + 9 * D + H, case=lowered)  # right: beat
+        worse = make_case("P3", T0 + 2 * D - H, plate="KS-F")
+        ids["F"] = override("F", "urgency_lower", "P3", "lyon-07", "call centre", T0 + 2 * D,
+                            rule_start=T0 + 3 * D, actual_start=T0 + 3 * D, actual_end=T0 + 3 * D + H,
+                            case=worse)  # came back worse: lost
+        make_case("P1", T0 + 5 * D, vehicle=worse.vehicle)
+        ids["G"] = override("G", "drive_in", "P1", "lyon-07", "call centre", T0 + 9 * D,
+                            actual_start=T0 + 9 * D + H,
+                            note="The rules offered nothing within the horizon.")  # no rule offer: beat
+        ids["old"] = override("old", "direct_line", "P1", "lyon-07", "call centre", T0 - 30 * D,
+                              rule_start=T0 - 20 * D, actual_start=T0 - 30 * D + H)
+        db.session.flush()
+        db.session.add_all([Feedback(case=ids["A"].case, stage="booking", score=8, created_at=T0 + D),
+                            Feedback(case=ids["A"].case, stage="wait", score=6, created_at=T0 + D),
+                            Feedback(case=ids["C"].case, stage="booking", score=10, created_at=T0 + 9 * D)])
+        db.session.commit()
+        return {k: (o.id, o.case_id) for k, o in ids.items()}
+
+
+def get(client, path, **params):
+    response = client.get(path, query_string={**PERIOD, **params})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response
+
+
+def by_key(rows, key="key"):
+    return {r[key]: r for r in rows}
+
+
+FIGURES = ("count", "beat", "tie", "lost", "pending", "gain_minutes_total", "gain_minutes_median",
+           "knock_on_minutes_total")
+
+
+def figures(row):
+    return tuple(row[k] for k in FIGURES)
+
+
+def test_totals_verdicts_gains_and_knock_on(client, auth, known):
+    auth.login("planner")
+    total = get(client, "/api/v1/stats/summary").get_json()
+    assert figures(total) == (7, 3, 1, 2, 1, 4270, 60, 90)
+    listed = by_key(get(client, "/api/v1/overrides").get_json(), "id")
+    assert len(listed) == 7 and known["old"][0] not in listed
+    expect = {"A": ("beat", 4200), "B": ("lost", 60), "C": ("tie", 10), "D": ("pending", None),
+              "E": ("beat", None), "F": ("lost", None), "G": ("beat", None)}
+    for name, (verdict, gain) in expect.items():
+        row = listed[known[name][0]]
+        assert (row["verdict"], row["gain_minutes"]) == (verdict, gain), name
+    assert listed[known["E"][0]]["judged_by"] == "not_worse" and listed[known["A"][0]]["judged_by"] == "earlier_start"
+    assert listed[known["C"][0]]["rule_reasons"][0]["code"] == "min_notice"  # read back from the older note
+    # a direct line's reason is its first line, not the whole prefilled message
+    assert listed[known["A"][0]]["reason"] == "P1 — Engine fault. Peugeot 208 AB-123-CD."
+
+
+def test_groupings(client, auth, known):
+    auth.login("planner")
+    weeks = get(client, "/api/v1/stats/overrides", group_by="week").get_json()
+    assert [w["key"] for w in weeks] == ["2027-03-01", "2027-03-08"]  # date order
+    assert figures(weeks[0]) == (4, 2, 0, 2, 0, 4260, 2130, 90)
+    assert figures(weeks[1]) == (3, 1, 1, 0, 1, 10, 10, 0)
+    assert weeks[0]["label"] == "Week of 1 Mar"
+    garages = by_key(get(client, "/api/v1/stats/overrides", group_by="garage").get_json())
+    assert {k: g["count"] for k, g in garages.items()} == {"lyon-07": 5, "venissieux": 2}
+    assert garages["lyon-07"]["label"] == "Lyon 7e Gerland"
+    assert figures(garages["venissieux"]) == (2, 0, 1, 0, 1, 10, 10, 0)
+    kinds = by_key(get(client, "/api/v1/stats/overrides", group_by="kind").get_json())
+    assert kinds["urgency_lower"]["count"] == 2 and kinds["urgency_lower"]["gain_minutes_total"] == 0
+    assert kinds["squeeze_in"]["label"] == "Squeeze-in" and kinds["drive_in"]["beat"] == 1
+    teams = by_key(get(client, "/api/v1/stats/overrides", group_by="team").get_json())
+    assert {k: t["count"] for k, t in teams.items()} == {"call centre": 5, "lyon-07 reception": 1,
+                                                          "venissieux reception": 1}
+    assert teams["lyon-07 reception"]["label"] == "Lyon 7e Gerland — reception"
+    urgencies = by_key(get(client, "/api/v1/stats/overrides", group_by="urgency").get_json())
+    assert {k: u["count"] for k, u in urgencies.items()} == {"P1": 3, "P2": 1, "P3": 3}
+    assert figures(urgencies["P1"]) == (3, 2, 0, 1, 0, 4260, 2130, 90)
+    reasons = by_key(get(client, "/api/v1/stats/overrides", group_by="reason").get_json())
+    assert reasons["reason B"]["count"] == 1 and len(reasons) == 7
+
+
+@pytest.mark.parametrize("params, names", [
+    ({"kind": "urgency_lower"}, "EF"), ({"verdict": "lost"}, "BF"), ({"garage": "venissieux"}, "CD"),
+    ({"urgency": "P1"}, "ABG"), ({"rule": "min_notice"}, "BC"), ({"team": "lyon-07 reception"}, "B"),
+    ({"from": "2027-03-08"}, "CDG"), ({"to": "2027-03-02"}, "AB"), ({"from": "2027-01-01", "to": "2027-03-02"}, "AB,old"),
+])
+def test_filters(client, auth, known, params, names):
+    auth.login("planner")
+    ids = {r["id"] for r in get(client, "/api/v1/overrides", **params).get_json()}
+    wanted = names.split(",")[0]
+    expected = {known[n][0] for n in wanted} | ({known["old"][0]} if "old" in names else set())
+    assert ids == expected
+
+
+def test_rule_review_is_ranked_by_what_people_gained_against_each_rule(client, auth, known):
+    auth.login("planner")
+    rules = get(client, "/api/v1/stats/rules").get_json()
+    assert [r["rule"] for r in rules] == ["lifts_full", "rule_garages", "min_notice", "no_technician"]
+    found = by_key(rules, "rule")
+    assert (found["rule_garages"]["overrides"], found["rule_garages"]["beat"],
+            found["rule_garages"]["gain_minutes_total"], found["rule_garages"]["late_minutes_total"]) == (1, 1, 4200, 4000)
+    assert (found["min_notice"]["overrides"], found["min_notice"]["beat"], found["min_notice"]["lost"],
+            found["min_notice"]["tie"], found["min_notice"]["gain_minutes_total"],
+            found["min_notice"]["gain_minutes_median"]) == (2, 0, 1, 1, 70, 35)
+    assert (found["no_technician"]["overrides"], found["no_technician"]["beat"], found["no_technician"]["pending"],
+            found["no_technician"]["gain_minutes_median"]) == (2, 1, 1, None)
+    assert found["min_notice"]["label"] == "Minimum notice"
+
+
+def parse_csv(response):
+    assert response.mimetype == "text/csv"
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+
+
+def as_text(value):
+    return "" if value is None else str(value)
+
+
+@pytest.mark.parametrize("path, params, key", [
+    ("/api/v1/stats/overrides", {"group_by": "week"}, "key"), ("/api/v1/stats/overrides", {"group_by": "garage"}, "key"),
+    ("/api/v1/stats/overrides", {"group_by": "reason"}, "key"), ("/api/v1/stats/rules", {}, "rule"),
+    ("/api/v1/overrides", {}, "id"), ("/api/v1/stats/feedback", {"per": "garage"}, "garage"),
+])
+def test_csv_equals_the_json(client, auth, known, path, params, key):
+    auth.login("planner")
+    rows = get(client, path, **params).get_json()
+    by_accept = parse_csv(client.get(path, query_string={**PERIOD, **params}, headers={"Accept": "text/csv"}))
+    by_format = parse_csv(get(client, path, format="csv", **params))
+    assert by_accept == by_format and len(by_format) == len(rows)
+    for row, line in zip(rows, by_format):
+        for column in line:
+            if column in row and not isinstance(row[column], (dict, list)):
+                assert line[column] == as_text(row[column]), (column, row[key])
+
+
+def test_satisfaction_by_stage_and_garage_never_by_person(client, auth, known):
+    auth.login("planner")
+    stages = by_key(get(client, "/api/v1/stats/feedback").get_json(), "stage")
+    assert (stages["booking"]["answers"], stages["booking"]["average"]) == (2, 9.0)
+    assert (stages["wait"]["answers"], stages["wait"]["average"]) == (1, 6.0)
+    garages = get(client, "/api/v1/stats/feedback", per="garage").get_json()
+    assert all(set(g) == {"garage", "label", "answers", "average", "booking", "wait", "reception", "repair"}
+               for g in garages)
+
+
+def test_the_dashboard_shows_the_same_figures_and_links_to_them(client, auth, known):
+    auth.login("planner")
+    page = get(client, "/planner/").get_data(as_text=True)
+    assert '<span class="n">7</span><span>overrides</span>' in page
+    assert '<span class="n">3</span><span>beat the rules</span>' in page
+    assert '<span class="n">1</span><span>tied</span>' in page
+    assert "Lyon 7e Gerland" in page and "Squeeze-in" in page and "rillieux" not in page.split("<main>")[1].split(
+        "<select")[0]
+    assert 'href="/planner/overrides?from=2027-03-01&amp;to=2027-03-07"' in page  # the first week's bar
+    assert page.index("Week of 1 Mar") < page.index("Week of 8 Mar") or "1 Mar" in page
+    assert "did not come back worse" in page or "not come back worse" in page  # how a lowered urgency is judged
+    listed = get(client, "/planner/overrides", verdict="lost").get_data(as_text=True)
+    assert f"#{known['B'][1]}" in listed and f"#{known['F'][1]}" in listed and f"#{known['A'][1]}" not in listed
+    timeline = client.get(f"/planner/cases/{known['A'][1]}").get_data(as_text=True)
+    assert "Home garage only" in timeline and "Lifts full" in timeline and "rated" in timeline
+
+
+def test_planner_api_is_for_planners_and_admins(client, auth, known):
+    auth.login("operator")
+    for path in ("/api/v1/overrides", "/api/v1/stats/overrides", "/api/v1/stats/rules", "/api/v1/replays/1"):
+        assert client.get(path).status_code == 403
+    assert client.get("/api/v1/policy").status_code == 200
+    auth.login("admin")
+    assert client.get("/api/v1/stats/rules").status_code == 200
+    assert client.get("/api/v1/stats/overrides?group_by=colour").status_code == 400
+    assert client.get("/api/v1/overrides?from=yesterday").get_json()["error"]["details"]["field"] == "from"
+
+
+@pytest.mark.parametrize("path", ["/planner/", "/planner/overrides", "/planner/rules", "/planner/policy",
+                                  "/planner/replays", "/planner/cases/1"])
+def test_the_planner_pages_are_for_planners_and_admins(client, auth, path):
+    auth.login("operator")
+    assert client.get(path).status_code == 403
+    auth.login("admin")
+    assert client.get(path).status_code == 200
+
+
+def test_the_pages_read_in_french(client, auth, known):
+    auth.login("planner")
+    page = client.get("/planner/", query_string=PERIOD, headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Les équipes ont-elles battu les règles" in page and "Semaine du 1 mars" in page
+    assert "Envoyé au garage (centre d’appels)" in page
+    assert client.get("/api/v1/stats/rules", query_string=PERIOD,
+                      headers={"Accept-Language": "fr"}).get_json()[0]["label"] == "Ponts pleins"
+
+
+@pytest.mark.parametrize("path, column", [("/api/v1/garages", "location.lat"), ("/api/v1/symptoms", "urgency")])
+def test_every_list_endpoint_answers_csv(client, auth, path, column):
+    auth.login("operator")
+    rows = client.get(path).get_json()
+    lines = parse_csv(client.get(path, headers={"Accept": "text/csv"}))
+    assert len(lines) == len(rows) and column in lines[0]
+    assert parse_csv(client.get(path + "?format=csv")) == lines
+    assert client.get(path, headers={"Accept": "application/json"}).is_json

@@ -1,0 +1,90 @@
+"""Charts drawn on the server as SVG: no script, no CDN, readable in any language the labels are in.
+
+Every bar is a link to the overrides behind it, so a chart is a way into the data, not a picture.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+
+SEGMENTS = [("beat", "#2e7d32", _l("beat the rules")), ("tie", "#90a4ae", _l("tie")),
+            ("lost", "#c62828", _l("lost")), ("pending", "#ffca80", _l("pending"))]
+
+
+def _legend(width: int, y: int) -> str:
+    x, parts = 0, []
+    for key, colour, text in SEGMENTS:
+        label = escape(str(text))
+        parts.append(f'<rect x="{x}" y="{y}" width="12" height="12" rx="2" fill="{colour}"/>'
+                     f'<text x="{x + 17}" y="{y + 10}" class="legend">{label}</text>')
+        x += 30 + 7 * len(str(text))
+    return "".join(parts)
+
+
+def weekly(rows: list[dict], link, title: str) -> Markup:
+    """Stacked columns per week (beat, tie, lost, pending), in date order; each column links to its week."""
+    if not rows:
+        return Markup("")
+    height, top, bottom, left = 180, 18, 40, 34
+    step = max(22, min(90, 1200 // len(rows)))
+    width = left + step * len(rows) + 10
+    peak = max([r["count"] for r in rows] + [1])
+    scale = (height - top - bottom) / peak
+    out = [f'<svg class="chart" role="img" viewBox="0 0 {max(width, 420)} {height + 24}" '
+           f'width="{max(width, 420)}" height="{height + 24}" aria-label="{escape(title)}">'
+           f'<title>{escape(title)}</title>']
+    base = height - bottom
+    for tick in sorted({0, peak // 2, peak}):
+        y = base - tick * scale
+        out.append(f'<line x1="{left - 4}" x2="{width}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
+                   f'<text x="{left - 8}" y="{y + 4:.1f}" class="axis" text-anchor="end">{tick}</text>')
+    for i, r in enumerate(rows):
+        x = left + i * step + 3
+        y = base
+        segs = []
+        for key, colour, text in SEGMENTS:
+            h = r[key] * scale
+            if h:
+                y -= h
+                segs.append(f'<rect x="{x}" y="{y:.1f}" width="{step - 6}" height="{h:.1f}" fill="{colour}">'
+                            f'<title>{escape(r["label"])}: {r[key]} {escape(str(text))}</title></rect>')
+        count = f'<text x="{x + (step - 6) / 2:.1f}" y="{y - 4:.1f}" class="value" text-anchor="middle">' \
+                f'{r["count"]}</text>' if r["count"] else ""
+        short = escape(r.get("short", r["label"]))
+        out.append(f'<a href="{escape(link(r))}" class="bar" data-key="{escape(r["key"])}">'
+                   f'<rect x="{x - 2}" y="{top - 6}" width="{step - 2}" height="{base - top + 6}" class="hit"/>'
+                   f'{"".join(segs)}{count}'
+                   f'<text x="{x + (step - 6) / 2:.1f}" y="{base + 14}" class="axis" text-anchor="middle">{short}</text>'
+                   f'</a>')
+    out.append(f'<g transform="translate({left},{height + 6})">{_legend(width, 0)}</g></svg>')
+    return Markup("".join(out))
+
+
+def bars(rows: list[dict], link, title: str, limit: int = 12) -> Markup:
+    """Horizontal stacked bars, biggest first; each links to the overrides of its group."""
+    rows = rows[:limit]
+    if not rows:
+        return Markup("")
+    label_w, bar_w, row_h = 180, 230, 24
+    height = row_h * len(rows) + 30
+    peak = max([r["count"] for r in rows] + [1])
+    out = [f'<svg class="chart" role="img" viewBox="0 0 {label_w + bar_w + 50} {height}" '
+           f'width="{label_w + bar_w + 50}" height="{height}" aria-label="{escape(title)}"><title>{escape(title)}</title>']
+    for i, r in enumerate(rows):
+        y = i * row_h + 4
+        text = r["label"] if len(r["label"]) <= 28 else r["label"][:27] + "…"
+        x = label_w
+        segs = []
+        for key, colour, name in SEGMENTS:
+            w = r[key] / peak * bar_w
+            if w:
+                segs.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row_h - 8}" fill="{colour}">'
+                            f'<title>{escape(r["label"])}: {r[key]} {escape(str(name))}</title></rect>')
+                x += w
+        out.append(f'<a href="{escape(link(r))}" class="bar" data-key="{escape(r["key"])}">'
+                   f'<rect x="0" y="{y - 2}" width="{label_w + bar_w + 50}" height="{row_h - 4}" class="hit"/>'
+                   f'<text x="{label_w - 8}" y="{y + 12}" class="axis" text-anchor="end">{escape(text)}</text>'
+                   f'{"".join(segs)}<text x="{x + 6:.1f}" y="{y + 12}" class="value">{r["count"]}</text></a>')
+    out.append(f'<g transform="translate(20,{height - 14})">{_legend(bar_w, 0)}</g></svg>')
+    return Markup("".join(out))

@@ -1,0 +1,108 @@
+"""Readable names of the planner desk's keys, in the reader's language: one place for page, API and CSV."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta  # noqa: F401  (templates use labels.date)
+
+from flask_babel import format_date
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from scheduler.models import Garage
+from web.extensions import db
+
+KINDS = {
+    "urgency_raise": _l("Urgency raised"), "urgency_lower": _l("Urgency lowered"),
+    "direct_line": _l("Direct line"), "squeeze_in": _l("Squeeze-in"), "walk_in": _l("Walk-in"),
+    "drive_in": _l("Drive-in (call centre)"), "manual_slot": _l("Slot chosen by hand"), "overbook": _l("Overbooking"),
+}
+RULES = {
+    "min_notice": _l("Minimum notice"), "rule_garages": _l("Home garage only"),
+    "lifts_full": _l("Lifts full"), "no_technician": _l("No qualified technician free"),
+    "travel": _l("Travel time to the garage"), "outside_hours": _l("Outside opening hours"),
+    "none": _l("Not late / unknown"),
+}
+VERDICTS = {"beat": _l("beat the rules"), "tie": _l("tie"), "lost": _l("lost"), "pending": _l("pending")}
+STAGES = {"booking": _l("Booking"), "wait": _l("Wait"), "reception": _l("Reception"), "repair": _l("Repair")}
+ROLES = {"reception": _l("reception"), "workshop": _l("workshop")}
+TEAMS = {"call centre": _l("Call centre"), "planning": _l("Planning"), "administration": _l("Administration")}
+JUDGED_BY = {
+    "earlier_start": _l("Beat = the work started earlier than the rule offer, net of the delay imposed on "
+                        "moved work; within 15 min either way is a tie."),
+    "not_worse": _l("A lowered urgency frees capacity: it is right (beat) once the work is done and the car has "
+                    "not come back worse (a more urgent case for the same vehicle, or the case raised again, "
+                    "within 30 days), wrong (lost) if it did. Start times are not compared."),
+}
+GROUP_TITLES = {"garage": _l("Garage"), "kind": _l("Kind"), "reason": _l("Reason"), "team": _l("Team"),
+                "urgency": _l("Urgency"), "week": _l("Week")}
+
+
+def garage_names() -> dict[str, str]:
+    return dict(db.session.execute(select(Garage.id, Garage.name)).all())
+
+
+def week_label(key: str) -> str:
+    monday = date.fromisoformat(key)
+    return str(_l("Week of %(day)s", day=format_date(monday, "d MMM")))
+
+
+def team_label(team: str, garages: dict[str, str]) -> str:
+    if team in TEAMS:
+        return str(TEAMS[team])
+    garage, _, role = team.rpartition(" ")
+    if garage in garages:
+        return f"{garages[garage]} — {ROLES.get(role, role)}"
+    return team
+
+
+def label(group_by: str, key: str, garages: dict[str, str]) -> str:
+    if key == "(none)":
+        return str(_l("(none)"))
+    if group_by == "garage":
+        return garages.get(key, key)
+    if group_by == "kind":
+        return str(KINDS.get(key, key))
+    if group_by == "team":
+        return team_label(key, garages)
+    if group_by == "week":
+        return week_label(key)
+    if group_by == "rule":
+        return str(RULES.get(key, key))
+    if group_by == "stage":
+        return str(STAGES.get(key, key))
+    if group_by == "verdict":
+        return str(VERDICTS.get(key, key))
+    return key
+
+
+def week_range(key: str) -> tuple[date, date]:
+    monday = date.fromisoformat(key)
+    return monday, monday + timedelta(days=6)
+
+FIELDS = {
+    "rule.garages": _l("Garages the rules look at, nearest first"),
+    "rule.min_notice_minutes.P1": _l("Minimum notice for P1 (minutes)"),
+    "rule.min_notice_minutes.P2": _l("Minimum notice for P2 (minutes)"),
+    "rule.min_notice_minutes.P3": _l("Minimum notice for P3 (minutes)"),
+    "search_radius_km": _l("Search radius (km)"),
+    "horizon_days": _l("Booking horizon (days)"),
+    "p1_reserve_minutes": _l("Kept free for P1, per garage-day (technician minutes)"),
+    "same_day_visible": _l("Same-day slots visible to the call centre"),
+    "max_moves": _l("Most appointments a squeeze-in may move"),
+    "offers": _l("Offers shown per case"),
+    "allow_overbook": _l("Overbooking allowed, with a reason"),
+    "direct_line_expiry_minutes": _l("Direct line: minutes to answer"),
+    "travel_speed_kmh": _l("Customers’ travel speed (km/h)"),
+    "time_limit_seconds": _l("Optimizer time limit (seconds)"),
+    "weights.wait.P1": _l("Weight of a P1 minute of wait"),
+    "weights.wait.P2": _l("Weight of a P2 minute of wait"),
+    "weights.wait.P3": _l("Weight of a P3 minute of wait"),
+    "weights.travel_km": _l("Weight of a km of travel"),
+    "weights.move": _l("Weight of moving an appointment"),
+    "weights.shift_minute": _l("Weight of a minute an appointment moves"),
+    "weights.unplaced": _l("Weight of a case left unplaced"),
+}
+REQUEST_STATUSES = {"accepted": _l("accepted"), "declined": _l("declined"), "expired": _l("expired"),
+                    "open": _l("open")}
+TIMELINE = {"override": _l("override"), "direct_line_response": _l("garage's answer"),
+            "checked_in": _l("check-in"), "work_started": _l("work started"), "work_finished": _l("work finished"), "feedback": _l("feedback")}

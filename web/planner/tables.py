@@ -1,0 +1,105 @@
+"""The planner desk's tables: one builder per table, read by the page, the JSON API and the CSV alike."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, timedelta
+
+from flask import Response, request
+
+from scheduler.errors import Invalid
+from scheduler.models import Override
+from scheduler.services import stats
+from scheduler.services.stats import Filters, local_day_start
+from web.planner import labels
+
+FILTER_NAMES = ("garage", "kind", "urgency", "team", "reason", "verdict", "rule")
+GROUP_COLUMNS = ["key", "label", "count", "beat", "tie", "lost", "pending", "gain_minutes_total",
+                 "gain_minutes_median", "knock_on_minutes_total"]
+RULE_COLUMNS = ["rule", "label", "overrides", "beat", "tie", "lost", "pending", "gain_minutes_total",
+                "gain_minutes_median", "late_minutes_total"]
+OVERRIDE_COLUMNS = ["id", "case", "created_at", "kind", "kind_label", "urgency", "garage", "garage_label", "team",
+                    "team_label", "reason", "rule_start", "rule_garage", "result_start", "actual_start",
+                    "gain_minutes", "knock_on_minutes", "verdict", "judged_by", "rules_late"]
+
+
+def _moment(name: str, value: str, end: bool):
+    """A day (local, `to` inclusive) or an ISO time with an offset (exact)."""
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return local_day_start(day + timedelta(days=1) if end else day)
+        moment = datetime.fromisoformat(value)
+        if moment.utcoffset() is None:
+            raise ValueError
+        return moment
+    except (ValueError, OverflowError):
+        raise Invalid(f"{name} must be a day (YYYY-MM-DD) or a time with a UTC offset.", field=name) from None
+
+
+def filters_from_args(default_weeks: int | None = None, today: date | None = None) -> Filters:
+    args = request.args
+    f = Filters()
+    if args.get("from"):
+        f.start = _moment("from", args["from"], end=False)
+    elif default_weeks and today:
+        f.start = local_day_start(today - timedelta(days=today.weekday() + 7 * (default_weeks - 1)))
+    if args.get("to"):
+        f.end = _moment("to", args["to"], end=True)
+    elif default_weeks and today:
+        f.end = local_day_start(today + timedelta(days=1))
+    for name in FILTER_NAMES:
+        value = args.get(name, "").strip()
+        setattr(f, name, value or None)
+    return f.check()
+
+
+def override_row(o: Override, garages: dict[str, str]) -> dict:
+    return {**o.to_dict(), "kind_label": labels.label("kind", o.kind, garages),
+            "garage_label": garages.get(o.garage_id, o.garage_id) if o.garage_id else None,
+            "team_label": labels.team_label(o.team, garages),
+            "verdict_label": labels.label("verdict", o.verdict, garages),
+            "reason": stats.reason_key(o) if o.kind == "direct_line" else o.reason, "message": o.reason}
+
+
+def override_csv_row(row: dict) -> dict:
+    rule, result = row["rule_offer"] or {}, row["result"] or {}
+    return {**row, "rule_start": rule.get("start"), "rule_garage": rule.get("garage"),
+            "result_start": result.get("start"), "rules_late": ";".join(r["code"] for r in row["rule_reasons"])}
+
+
+def group_rows(groups: list[stats.OverrideGroup], group_by: str, garages: dict[str, str]) -> list[dict]:
+    return [{"key": g.key, "label": labels.label(group_by, g.key, garages), **{k: v for k, v in g.to_dict().items()
+                                                                              if k != "key"}} for g in groups]
+
+
+def rule_rows(rules: list[stats.RuleGroup]) -> list[dict]:
+    return [{"rule": r.rule, "label": labels.label("rule", r.rule, {}), **{k: v for k, v in r.to_dict().items()
+                                                                          if k != "rule"}} for r in rules]
+
+
+def satisfaction_rows(stages: list[stats.Satisfaction], garages_sat: list[stats.Satisfaction],
+                      garages: dict[str, str]) -> tuple[list[dict], list[dict]]:
+    by_stage = [{"stage": s.key, "label": labels.label("stage", s.key, garages), "answers": s.answers,
+                 "average": s.average} for s in stages]
+    by_garage = [{"garage": s.key, "label": garages.get(s.key, s.key), "answers": s.answers, "average": s.average,
+                  **{stage: value for stage, value in s.by_stage.items()}} for s in garages_sat]
+    return by_stage, by_garage
+
+
+def wants_csv() -> bool:
+    if request.args.get("format") == "csv":
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/csv"])
+    return best == "text/csv" and request.accept_mimetypes["text/csv"] > request.accept_mimetypes["application/json"]
+
+
+def csv_response(rows: list[dict], columns: list[str], name: str) -> Response:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in columns})
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
