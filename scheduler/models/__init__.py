@@ -9,7 +9,7 @@ from scheduler.models.feedback import STAGES, Feedback
 from scheduler.models.garage import Garage, OpeningHours
 from scheduler.models.message import MESSAGE_KINDS, MESSAGE_STATUSES, Message
 from scheduler.models.network import NetworkStamp
-from scheduler.models.override import KINDS, Override
+from scheduler.models.override import KINDS, Override, OverrideOutcome
 from scheduler.models.policy import Policy
 from scheduler.models.preview import PREVIEW_KINDS, PREVIEW_STATUSES, PlanPreview
 from scheduler.models.replay import Replay, ReplayPart
@@ -20,7 +20,7 @@ __all__ = [
     "ACTIVE", "CHANNELS", "GARAGE_ROLES", "KINDS", "ROLES", "STAGES", "STATUSES", "URGENCIES",
     "Absence", "ApiToken", "Appointment", "Case", "CaseEvent", "Customer", "DirectLineRequest",
     "DriveIn", "Feedback", "Garage", "JobType", "MESSAGE_KINDS", "MESSAGE_STATUSES", "Message", "NetworkStamp",
-    "OpeningHours", "Override", "PREVIEW_KINDS", "PREVIEW_STATUSES", "PlanPreview", "Policy", "Replay", "ReplayPart",
+    "OpeningHours", "Override", "OverrideOutcome", "PREVIEW_KINDS", "PREVIEW_STATUSES", "PlanPreview", "Policy", "Replay", "ReplayPart",
     "ShiftPattern",
     "Skill", "Symptom", "Technician", "User", "UserSession", "Vehicle",
 ]

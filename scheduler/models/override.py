@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import JSON, ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
-from scheduler.db import Base, UTCDateTime, utcnow
+from scheduler.db import Base, UTCDateTime, append_only, utcnow
 
 KINDS = ("urgency_raise", "urgency_lower", "direct_line", "squeeze_in", "walk_in", "drive_in", "manual_slot",
          "overbook", "rebook")
@@ -79,22 +79,38 @@ class Override(Base):
     # Why the rule offer was late: [{code, free_at, garage, minutes}], codes of RULE_CODES.
     rule_reasons: Mapped[list] = mapped_column(JSON, default=list)
 
-    # What the human decision produced.
-    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"))
-    result_garage_id: Mapped[str | None] = mapped_column(ForeignKey("garage.id"))
-    result_technician_id: Mapped[str | None] = mapped_column(String(40))
-    result_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    result_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Knock-on: [{appointment, from, to}] of the work moved to make room, and its total delay.
     moved: Mapped[list] = mapped_column(JSON, default=list)
     knock_on_minutes: Mapped[int] = mapped_column(default=0)
 
-    # The outcome, filled in when the work really starts and ends.
-    actual_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    actual_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
     case: Mapped[Case] = relationship()
     actor: Mapped[User | None] = relationship()
+    # What the decision produced and how it turned out: appended as it becomes known, never rewritten.
+    outcomes: Mapped[list[OverrideOutcome]] = relationship(back_populates="override", order_by="OverrideOutcome.id",
+                                                           lazy="selectin", cascade="all")
+
+    def __init__(self, **fields):
+        """Outcome fields given with the decision (the seed, a test) become its first outcome row."""
+        outcome = {k: fields.pop(k) for k in OUTCOME_FIELDS if k in fields}
+        super().__init__(**fields)
+        if any(v is not None for v in outcome.values()):
+            self.outcomes.append(OverrideOutcome(recorded_at=self.created_at, **outcome))
+
+    @property
+    def outcome(self) -> OverrideOutcome | None:
+        """The latest word on what happened (None while nothing is known)."""
+        return self.outcomes[-1] if self.outcomes else None
+
+    def _known(self, field: str):
+        return getattr(self.outcome, field) if self.outcome is not None else None
+
+    appointment_id = property(lambda self: self._known("appointment_id"))
+    result_garage_id = property(lambda self: self._known("result_garage_id"))
+    result_technician_id = property(lambda self: self._known("result_technician_id"))
+    result_start = property(lambda self: self._known("result_start"))
+    result_end = property(lambda self: self._known("result_end"))
+    actual_start = property(lambda self: self._known("actual_start"))
+    actual_end = property(lambda self: self._known("actual_end"))
 
     # Set by a reader that loaded the returns of many overrides at once (scheduler.services.stats).
     _came_back_worse = None
@@ -157,6 +173,34 @@ class Override(Base):
             "verdict": self.verdict, "judged_by": self.judged_by, "moved": self.moved,
             "rule_reasons": self.reasons,
         }
+
+
+OUTCOME_FIELDS = ("appointment_id", "result_garage_id", "result_technician_id", "result_start", "result_end",
+                  "actual_start", "actual_end")
+
+
+class OverrideOutcome(Base):
+    """What an override led to, as known at `recorded_at`: the booking it produced, then the work's real start
+    and end. A later row supersedes an earlier one; none is ever changed (the database refuses it)."""
+
+    __tablename__ = "override_outcome"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    override_id: Mapped[int] = mapped_column(ForeignKey("override.id"), index=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointment.id"), index=True)
+    result_garage_id: Mapped[str | None] = mapped_column(ForeignKey("garage.id"))
+    result_technician_id: Mapped[str | None] = mapped_column(String(40))
+    result_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    result_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    actual_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    actual_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    override: Mapped[Override] = relationship(back_populates="outcomes")
+
+
+append_only(Override.__table__)
+append_only(OverrideOutcome.__table__)
 
 
 def worse_returns(session, overrides: list[Override]) -> set[int]:

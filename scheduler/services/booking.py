@@ -181,10 +181,9 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
         raise _refusal(session, case, technician, start, now, typed, policy.allow_overbook) from None
     note_offers_shown(case, found, now)
     if kind:
-        override = overrides.record(session, actor, case, kind, reason, found.rule, policy, now, appointment=appointment)
-        if clash:
-            overrides.knock_on(override, clash, start, end)
-    overrides.settle_pending(session, case, appointment)
+        overrides.record(session, actor, case, kind, reason, found.rule, policy, now, appointment=appointment,
+                         **(overrides.knock_on(clash, start, end) if clash else {}))
+    overrides.settle_pending(session, case, appointment, now)
     confirm(session, case, appointment, [current] if current else [], actor, now)
     return appointment, True
 

@@ -176,14 +176,12 @@ def answer(session: Session, actor: User, request: DirectLineRequest, accept: bo
                                                         request.rule_start, request.rule_end)
     sender = session.get(User, request.created_by_id) if request.created_by_id else actor
     policy = policies.in_force(session, request.created_at)
-    override = overrides.record(session, sender, case, "direct_line", request.message, rule, policy,
-                                request.created_at, appointment=appointment, rule_note=request.rule_note)
-    override.garage_id = request.garage_id
+    overrides.record(session, sender, case, "direct_line", request.message, rule, policy, request.created_at,
+                     appointment=appointment, rule_note=request.rule_note, garage_id=request.garage_id)
     if clash:
-        overbooked = overrides.record(session, actor, case, "overbook", reason, rule, policy, now,
-                                      appointment=appointment)
-        overrides.knock_on(overbooked, clash, appointment.start_at, appointment.end_at)
-    overrides.settle_pending(session, case, appointment)
+        overrides.record(session, actor, case, "overbook", reason, rule, policy, now, appointment=appointment,
+                         **overrides.knock_on(clash, appointment.start_at, appointment.end_at))
+    overrides.settle_pending(session, case, appointment, now)
     case.log("direct_line_answer", actor, now, garage=request.garage_id, request=request.id, accepted=True,
              seconds=request.response_seconds, start=appointment.start_at.isoformat(), overbooked=bool(clash))
     confirm(session, case, appointment, [current] if current else [], actor, now)

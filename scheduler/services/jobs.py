@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.errors import Conflict, Forbidden, Invalid, NotFound, ReasonRequired
-from scheduler.models import ACTIVE, Appointment, DriveIn, Override, PlanPreview, User
-from scheduler.services import booking, capacity, outbox, squeeze
+from scheduler.models import ACTIVE, Appointment, DriveIn, PlanPreview, User
+from scheduler.services import booking, capacity, outbox, overrides, squeeze
 
 ACTIONS = ("check-in", "start", "finish", "no-show", "cancel")
 # From which statuses each action may be taken: anything else is refused (409) and says why.
@@ -73,16 +73,10 @@ def act(session: Session, actor: User, appointment: Appointment, action: str, no
         if action == "cancel":
             outbox.queue(session, "cancelled", appointment, now)
     case.log(action.replace("-", "_"), actor, now, **data)
-    settle_outcome(session, appointment)
+    if action in ("start", "finish"):
+        overrides.settle_outcome(session, appointment, now)
     session.flush()
     return appointment
-
-
-def settle_outcome(session: Session, appointment: Appointment) -> None:
-    """The overrides that led to this appointment learn what actually happened."""
-    for override in session.scalars(select(Override).where(Override.appointment_id == appointment.id)):
-        override.actual_start = appointment.started_at
-        override.actual_end = appointment.finished_at
 
 
 def more_time(session: Session, actor: User, appointment: Appointment, minutes: object, now: datetime

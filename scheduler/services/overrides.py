@@ -7,25 +7,32 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.models import Appointment, Case, Override, Policy, User
+from scheduler.models import Appointment, Case, Override, OverrideOutcome, Policy, User
 from scheduler.services.planning import Slot
 
 
 def record(session: Session, actor: User, case: Case, kind: str, reason: str, rule: Slot | None,
            policy: Policy, now: datetime, appointment: Appointment | None = None, garage_id: str | None = None,
-           rule_note: str = "", rule_reasons: list | None = None) -> Override:
-    """`rule_reasons`: why the rule offer was late, as the optimizer said ([LateReason] or dicts of
-    {code, free_at, garage, minutes}); none given leaves it empty and readers fall back on the note."""
+           rule_note: str = "", rule_reasons: list | None = None, urgency: str | None = None,
+           moved: list | None = None, knock_on_minutes: int = 0) -> Override:
+    """The decision, whole: an override is written once and never changed (the database refuses it), so
+    everything it says is given here. What it leads to is appended later (`settle`, `settle_outcome`).
+
+    `rule_reasons`: why the rule offer was late, as the optimizer said ([LateReason] or dicts of
+    {code, free_at, garage, minutes}); none given leaves it empty and readers fall back on the note.
+    `moved`, `knock_on_minutes`: the work it delayed ([{appointment, delay_minutes, ...}]) and the total.
+    """
     override = Override(
-        case=case, kind=kind, reason=reason, actor_id=actor.id, team=actor.team, urgency=case.urgency,
+        case=case, kind=kind, reason=reason, actor_id=actor.id, team=actor.team, urgency=urgency or case.urgency,
         created_at=now, policy_id=policy.id, garage_id=garage_id or (appointment.garage_id if appointment else None),
+        moved=moved or [], knock_on_minutes=knock_on_minutes,
         rule_garage_id=rule.garage if rule else None, rule_technician_id=rule.technician if rule else None,
         rule_start=rule.start if rule else None, rule_end=rule.end if rule else None,
         rule_note=rule_note or (rule.late_because if rule else "The rules offered nothing within the horizon."),
         rule_reasons=[reason_dict(r) for r in rule_reasons or getattr(rule, "reasons", None) or []],
     )
     if appointment is not None:
-        settle(override, appointment)
+        settle(override, appointment, now)
     session.add(override)
     case.log("override", actor, now, kind=kind, reason=reason)
     return override
@@ -44,26 +51,32 @@ def reason_dict(reason) -> dict:
             "minutes": int(minutes) if minutes is not None else None}
 
 
-def settle(override: Override, appointment: Appointment) -> None:
-    """What the decision achieved: the booking it led to."""
-    override.appointment_id = appointment.id
-    override.result_garage_id = appointment.garage_id
-    override.result_technician_id = appointment.technician_id
-    override.result_start = appointment.start_at
-    override.result_end = appointment.end_at
-    override.garage_id = override.garage_id or appointment.garage_id
+def settle(override: Override, appointment: Appointment, now: datetime) -> None:
+    """What the decision led to, as of now: the booking, and the work's real start and end once known."""
+    override.outcomes.append(OverrideOutcome(
+        recorded_at=now, appointment_id=appointment.id, result_garage_id=appointment.garage_id,
+        result_technician_id=appointment.technician_id, result_start=appointment.start_at,
+        result_end=appointment.end_at, actual_start=appointment.started_at, actual_end=appointment.finished_at))
 
 
-def settle_pending(session: Session, case: Case, appointment: Appointment) -> None:
+def settle_pending(session: Session, case: Case, appointment: Appointment, now: datetime) -> None:
     """Overrides still waiting for a result (an urgency raise, a drive-in) get this booking as theirs."""
-    for override in session.scalars(select(Override).where(Override.case_id == case.id,
-                                                           Override.appointment_id.is_(None))):
-        settle(override, appointment)
+    for override in session.scalars(select(Override).where(Override.case_id == case.id)):
+        if override.outcome is None:
+            settle(override, appointment, now)
 
 
-def knock_on(override: Override, clash, start: datetime, end: datetime) -> None:
-    """An overbooking's cost to others: the customers whose work it overlaps wait for it (overlap minutes)."""
+def settle_outcome(session: Session, appointment: Appointment, now: datetime) -> None:
+    """The overrides that led to this appointment learn what actually happened (it started, it finished)."""
+    led_here = select(OverrideOutcome.override_id).where(OverrideOutcome.appointment_id == appointment.id)
+    for override in session.scalars(select(Override).where(Override.id.in_(led_here))):
+        if override.appointment_id == appointment.id:  # still its latest word: a later booking supersedes it
+            settle(override, appointment, now)
+
+
+def knock_on(clash, start: datetime, end: datetime) -> dict:
+    """An overbooking's cost to others: the customers whose work it overlaps wait for it (overlap minutes).
+    The `moved` and `knock_on_minutes` of its override."""
     waits = [{"appointment": a.id, "delay_minutes": int((min(end, a.end_at) - max(start, a.start_at)).total_seconds() // 60)}
              for a in clash.busy if a.start_at >= start]
-    override.moved = waits
-    override.knock_on_minutes = sum(w["delay_minutes"] for w in waits)
+    return {"moved": waits, "knock_on_minutes": sum(w["delay_minutes"] for w in waits)}

@@ -360,13 +360,14 @@ def _place_case(session: Session, actor: User, preview: PlanPreview, seen: Diff,
                              datetime.fromisoformat(preview.rule["start"]), datetime.fromisoformat(preview.rule["end"]),
                              late_because=preview.rule.get("late_because", ""))
     kind = "walk_in" if case.channel == "walk_in" else "squeeze_in"
-    override = overrides.record(session, actor, case, kind, reason or _default_reason(case), rule, policy, now,
-                                appointment=appointment)
-    override.moved = [{"appointment": m["appointment"].id, "from": m["from"].isoformat(), "to": m["to"].isoformat(),
-                       "technician_from": m["technician_from"], "technician_to": m["technician_to"],
-                       "delay_minutes": m["delay_minutes"]} for m in seen.moved]
-    override.knock_on_minutes = seen.delay_minutes
-    overrides.settle_pending(session, case, appointment)
+    overrides.record(session, actor, case, kind, reason or _default_reason(case), rule, policy, now,
+                     appointment=appointment, rule_reasons=(preview.rule or {}).get("reasons"),
+                     moved=[{"appointment": m["appointment"].id, "from": m["from"].isoformat(),
+                             "to": m["to"].isoformat(), "technician_from": m["technician_from"],
+                             "technician_to": m["technician_to"], "delay_minutes": m["delay_minutes"]}
+                            for m in seen.moved],
+                     knock_on_minutes=seen.delay_minutes)
+    overrides.settle_pending(session, case, appointment, now)
     booking.confirm(session, case, appointment, [current] if current else [], actor, now)
     return appointment
 

@@ -24,8 +24,7 @@ def change_urgency(session, actor: User, case: Case, urgency: object, reason: st
     # The rules differ by urgency (minimum notice, targets): the counterfactual is the new urgency's rule offer.
     found = case_offers(session, case, now, policy) if case.lat is not None else None
     override = overrides.record(session, actor, case, kind, reason, found.rule if found else None, policy, now,
-                                appointment=active_booking(case))
-    override.urgency = urgency
+                                appointment=active_booking(case), urgency=urgency)
     case.log("urgency", actor, now, before=before, after=urgency)
     if found is not None:
         note_offers_shown(case, found, now)
