@@ -34,7 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         if os.environ.get("FRONTLINE_DATABASE_URL"):
             app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["FRONTLINE_DATABASE_URL"]
         # REDIS_URL: replays run on RQ workers (web/jobs.py), login limits are shared
-        for name in ("SMTP_URL", "MAIL_FROM", "OUTBOX_SEND_AFTER_COMMIT", "REDIS_URL"):
+        for name in ("SMTP_URL", "MAIL_FROM", "OUTBOX_SEND_AFTER_COMMIT", "REDIS_URL", "BASE_URL"):
             if os.environ.get(f"FRONTLINE_{name}"):
                 app.config[name] = os.environ[f"FRONTLINE_{name}"]
         if os.environ.get("FRONTLINE_SECURE_COOKIES"):
@@ -45,6 +45,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     app.config["SQLALCHEMY_DATABASE_URI"] = _driver(app.config["SQLALCHEMY_DATABASE_URI"])
 
+    from scheduler.services import outbox
+
+    # The address customers' links point to (the confirmation's feedback link).
+    outbox.configure_links(app.config.get("BASE_URL", "http://127.0.0.1:5000"), app.config["SECRET_KEY"])
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)

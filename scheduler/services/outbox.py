@@ -29,6 +29,7 @@ TEXTS = {
         "booked": ("Votre rendez-vous du {when} à {garage}",
                    "Bonjour {name},\n\nVotre rendez-vous est confirmé : {when} à {garage}, {address}.\n"
                    "Véhicule : {vehicle}. Travaux : {job}.\n\nLe rendez-vous est joint pour votre agenda.\n"),
+        "feedback": "\nAprès votre passage, dites-nous comment chaque étape s’est passée : {link}\n",
         "moved": ("Votre rendez-vous est déplacé au {when}",
                   "Bonjour {name},\n\nVotre rendez-vous du {before} est déplacé : {when} à {garage}, {address}.\n"
                   "Véhicule : {vehicle}. Travaux : {job}.\n\nLe rendez-vous mis à jour est joint.\n"),
@@ -40,6 +41,7 @@ TEXTS = {
         "booked": ("Your appointment on {when} at {garage}",
                    "Hello {name},\n\nYour appointment is confirmed: {when} at {garage}, {address}.\n"
                    "Vehicle: {vehicle}. Work: {job}.\n\nThe appointment is attached for your calendar.\n"),
+        "feedback": "\nAfter your visit, tell us how each step went: {link}\n",
         "moved": ("Your appointment is moved to {when}",
                   "Hello {name},\n\nYour appointment of {before} is moved: {when} at {garage}, {address}.\n"
                   "Vehicle: {vehicle}. Work: {job}.\n\nThe updated appointment is attached.\n"),
@@ -48,6 +50,22 @@ TEXTS = {
                       "Vehicle: {vehicle}.\n"),
     },
 }
+
+
+# Where customers rate their case (set by the web app: its address and the secret the links are signed with).
+LINKS: dict[str, str | None] = {"base_url": None, "secret": None}
+
+
+def configure_links(base_url: str | None, secret: str | None) -> None:
+    LINKS.update(base_url=base_url.rstrip("/") if base_url else None, secret=secret)
+
+
+def feedback_link(case: Case) -> str | None:
+    from scheduler.services.feedback import token_for
+
+    if not LINKS["base_url"] or not LINKS["secret"]:
+        return None
+    return f"{LINKS['base_url']}/feedback/{token_for(case.id, LINKS['secret'])}"
 
 
 def calendar(appointment: Appointment) -> str:
@@ -88,9 +106,13 @@ def queue(session: Session, kind: str, appointment: Appointment, now: datetime,
              "address": f"{appointment.garage.address}, {appointment.garage.city}",
              "vehicle": f"{case.vehicle.model} {case.vehicle.plate}", "job": case.job_type.label}
     session.flush()  # the appointment's id and version are in the event
+    text = body.format(**words)
+    link = feedback_link(case) if kind == "booked" else None
+    if link:  # feedback belongs to the case and its stages: the confirmation carries the way to give it
+        text += TEXTS[locale]["feedback"].format(link=link)
     message = Message(case=case, appointment_id=appointment.id, garage_id=appointment.garage_id, kind=kind,
                       recipient=customer.email or customer.phone, locale=locale, subject=subject.format(**words),
-                      body=body.format(**words), ics=calendar(appointment), created_at=now, next_attempt_at=now)
+                      body=text, ics=calendar(appointment), created_at=now, next_attempt_at=now)
     session.add(message)
     session.info["frontline.messages_queued"] = True  # the web layer may deliver right after the commit
     return message

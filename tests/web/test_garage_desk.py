@@ -79,6 +79,9 @@ def test_a_walk_in_is_previewed_then_squeezed_in_and_the_outcome_is_judged_from_
         assert booked.recipient == "nadia.kaci@example.fr" and "rendez-vous" in booked.subject.lower()
         event = Calendar.from_ical(booked.ics).walk("VEVENT")[0]
         assert event.decoded("dtstart") == datetime.fromisoformat(placed["start"])
+        feedback_path = "/feedback/" + booked.body.split("/feedback/")[1].split()[0]
+    customer = app.test_client()  # the link works for the customer, who has no account
+    assert customer.get(feedback_path).status_code == 200
 
     auth.login("workshop-lyon-07")
     started_at = datetime.fromisoformat(placed["start"]) - timedelta(minutes=5)
