@@ -31,6 +31,9 @@ from optimizer.validate import check_plan
 # A neighbourhood's model is solved to optimality in well under this on a garage-week day;
 # the cap keeps one hard neighbourhood from eating the budget of the others.
 STEP_SECONDS = 1.5
+# A single request's insertion on one day: room is found fast when it exists; past this, the
+# day is taken as full and the next day is tried.
+FOCUS_SECONDS = 0.4
 
 
 @dataclass
@@ -77,6 +80,7 @@ class Part:
     garages: frozenset[str] | None = None
     techs: frozenset[str] | None = None
     work: bool = True
+    focus: str | None = None  # the one unplaced request that may be placed; the others stay out
 
 
 class Week:
@@ -118,23 +122,28 @@ class Week:
         out = {}
         for r in self.problem.requests:
             pl = plan.placements.get(r.id)
+            if part.focus is not None and pl is None and r.id != part.focus:
+                out[r.id] = []
+                continue
             mine = dict(spans)
             if pl is not None:
                 mine.setdefault(self.day(pl.start), self.span(self.day(pl.start)))
             out[r.id] = [mine[d] for d in sorted(mine)]
         return out
 
-    def parts(self, rnd: random.Random):
-        """Neighbourhoods for ever: the requests alone, each day in turn, then days, pairs of days
-        and technicians' days at random."""
+    def parts(self, rnd: random.Random, missing):
+        """Neighbourhoods for ever: the requests alone; then each request still unplaced alone on each
+        day in turn, earliest first, until it is placed (a model with one optional request is
+        small: CP-SAT finds the moves that make room, or proves there are none, in a fraction of a
+        second); then days, pairs of days and technicians' days at random, to lower the cost."""
         yield Part((), work=False)
         multi = len(self.garages) > 1
-        for day in self.days:  # the first pass, earliest day first: where requests wait least
-            if multi:
-                for g in self.garages:
-                    yield Part((day,), frozenset([g]))
-            else:
-                yield Part((day,))
+        for request in missing():
+            for day in self.days:
+                if request.id not in {r.id for r in missing()}:
+                    break
+                for g in (self.garages if multi else [None]):
+                    yield Part((day,), None if g is None else frozenset([g]), focus=request.id)
         techs = sorted(self.problem.technicians)
         while self.days:
             kind = rnd.random()
@@ -186,13 +195,17 @@ def replan(problem: Problem, time_limit: float, workers: int = 1, seed: int = 0)
     rnd = random.Random(seed)
     week = Week(problem)
     steps = 0
-    for part in week.parts(rnd):
+    def missing() -> list[Request]:
+        left = [r for r in problem.requests if r.id not in plan.placements]
+        return sorted(left, key=lambda r: -problem.unplaced_cost(r))
+
+    for part in week.parts(rnd, missing):
         left = deadline - time.perf_counter()
         if left < 0.05 or plan.cost <= bound + 1e-6:
             break
         try:
             better = improve(problem, plan, week.free(part, plan), week.allowed(part, plan),
-                             min(STEP_SECONDS, left), workers, seed + steps)
+                             min(FOCUS_SECONDS if part.focus else STEP_SECONDS, left), workers, seed + steps)
         except Exception:  # noqa: BLE001 - a neighbourhood that fails leaves the plan as it was
             better = None
         steps += 1
