@@ -83,6 +83,71 @@ def generate(garages: int = 6, technicians: int = 8, days: int = 5, load: float 
     return doc
 
 
+def garage_week(seed: int = 0, requests: int = 15, technicians: int = 10, lifts: int = 6, load: float = 0.8,
+                days: int = 5, time_limit: float = 10.0) -> dict:
+    """A re-plan question like the ones the issue's hidden garage-week poses (issue #9).
+
+    One garage, a week of two half-day shifts, nearly every job on a lift (the lifts bind
+    before the technicians do), a few pinned jobs, flex of 0 to 2 h, and requests of mixed
+    urgency (30 min to 4 h) that often fit only once other work moves.
+    """
+    rnd = random.Random(seed)
+    now = MONDAY + timedelta(days=3, hours=9)  # a Thursday: the week runs over a weekend
+    workdays = [now.replace(hour=0) + timedelta(days=d) for d in range(days * 2)]
+    workdays = [d for d in workdays if d.weekday() < 5][:days]
+    doc: dict = {"version": 1, "mode": "replan", "now": _iso(now), "slot_minutes": 15,
+                 "garages": [{"id": "g000", "lifts": lifts, "location": {"lat": 45.95, "lon": 4.81}}],
+                 "technicians": [], "appointments": [], "requests": [],
+                 "policy": {"max_travel_km": 30, "rule": {"garages": 1, "min_notice_minutes": 1440},
+                            "offers": 5, "max_moves": 50,
+                            "weights": {"wait": {"P1": 100, "P2": 10, "P3": 1}, "travel_km": 2,
+                                        "move": 30, "shift_minute": 1, "unplaced": 100000},
+                            "time_limit_seconds": time_limit}}
+    lift_use: dict[int, int] = {}
+    aid = 0
+    for t in range(technicians):
+        tid = f"g000-t{t:02d}"
+        skills = sorted({"maintenance", *rnd.sample(SKILLS, rnd.choice([1, 2, 3, 4]))})
+        shifts = []
+        for day in workdays:
+            start = day + timedelta(hours=8)
+            shifts.append((start, start + timedelta(hours=4)))
+            shifts.append((start + timedelta(hours=5.5), start + timedelta(hours=9.5)))
+        doc["technicians"].append({"id": tid, "garage": "g000", "skills": skills,
+                                   "shifts": [{"start": _iso(s), "end": _iso(e)} for s, e in shifts]})
+        for s, e in shifts:
+            cursor = s
+            while True:
+                length = timedelta(minutes=rnd.choice((30, 45, 45, 45, 60, 60, 60, 60, 90, 90, 180)))
+                if cursor + length > e:
+                    break
+                if rnd.random() < load:
+                    minute0 = int(cursor.timestamp() // 60)
+                    span = range(minute0, minute0 + int(length.total_seconds() // 60), 15)
+                    lift = rnd.random() < 0.95 and all(lift_use.get(m, 0) < lifts for m in span)
+                    if lift:
+                        for m in span:
+                            lift_use[m] = lift_use.get(m, 0) + 1
+                    started = cursor < now
+                    doc["appointments"].append({
+                        "id": f"a{aid:06d}", "technician": tid, "start": _iso(cursor),
+                        "end": _iso(cursor + length), "skill": rnd.choice(skills), "lift": lift,
+                        "urgency": rnd.choice(["P2", "P3", "P3", "P3"]),
+                        "status": "in_progress" if started and cursor + length > now else "booked",
+                        "pinned": rnd.random() < 0.08, "flex_minutes": rnd.choice([0, 30, 60, 60, 120])})
+                    aid += 1
+                cursor += length
+    # what lies wholly before now is history, not part of a re-plan
+    doc["appointments"] = [a for a in doc["appointments"] if a["end"] > _iso(now)]
+    for r in range(requests):
+        doc["requests"].append({
+            "id": f"r{r:04d}", "duration_minutes": rnd.choice([30, 45, 60, 60, 90, 120, 240]),
+            "skill": rnd.choice(["maintenance", "maintenance", "diagnostics", "electrical", "tyres", "bodywork"]),
+            "lift": rnd.random() < 0.8, "urgency": rnd.choice(["P1", "P2", "P2", "P3", "P3", "P3"]),
+            "location": {"lat": 45.94, "lon": 4.80}, "garages": ["g000"], "earliest": _iso(now)})
+    return doc
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="write a generated plan problem as JSON")
     parser.add_argument("--mode", default="offers", choices=["offers", "squeeze", "replan"])

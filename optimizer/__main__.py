@@ -43,6 +43,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     except (OSError, json.JSONDecodeError, ValueError) as exc:
         print(f"answer cannot be read: {exc}")
         return 2
+    except RecursionError:  # json's decoder recurses once per level of nesting
+        print("answer cannot be read: not valid JSON: nested too deeply")
+        return 2
     result = check_answer(problem, answer)
     if result.feasible:
         print(f"feasible; cost {result.cost:.3f}")

@@ -30,6 +30,9 @@ class Move:
 class Unplaced:
     request: str
     reason: str
+    # The reason as a fact: `no_garage`, `no_skill`, `no_lift`, `no_technician` (no room even with
+    # every movable job gone), `other_requests`, `move_limit`, `moves_not_found`; "" when not known.
+    code: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,8 @@ class Answer:
                 {"appointment": m.appointment, "technician": m.technician,
                  "start": at(m.start), "end": at(m.end)} for m in self.moves
             ],
-            unplaced=[{"request": u.request, "reason": u.reason} for u in self.unplaced],
+            unplaced=[{"request": u.request, "reason": u.reason, **({"code": u.code} if u.code else {})}
+                      for u in self.unplaced],
             offers=[
                 {"request": o.request, "rank": o.rank, "garage": o.garage, "technician": o.technician,
                  "start": at(o.start), "end": at(o.end), "cost": round(o.cost, 6),
@@ -178,7 +182,8 @@ def answer_from_dict(doc: Any) -> Answer:
                  minute(m, "start", f"moves[{i}]"), minute(m, "end", f"moves[{i}]"))
             for i, m in enumerate(rows("moves"))
         ]
-        unplaced = [Unplaced(str(u["request"]), str(u.get("reason", ""))) for u in rows("unplaced")]
+        unplaced = [Unplaced(str(u["request"]), str(u.get("reason", "")), str(u.get("code", "")))
+                    for u in rows("unplaced")]
         offers = [
             Offer(str(o["request"]), int(o.get("rank", i + 1)), str(o["garage"]), str(o["technician"]),
                   minute(o, "start", f"offers[{i}]"), minute(o, "end", f"offers[{i}]"),

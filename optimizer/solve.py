@@ -10,7 +10,8 @@ from optimizer.offers import offers_for, unplaced
 from optimizer.problem import Problem
 from optimizer.rule import rule_offers
 
-DEFAULT_WORKERS = 8
+# This machine has 2 cores: 2 workers found better plans in 2 s and 10 s than 1 or 8 (docs/performance.md).
+DEFAULT_WORKERS = 2
 
 
 def solve_offers(problem: Problem, free: FreeTime | None = None) -> Answer:
@@ -35,6 +36,10 @@ def solve(problem: Problem, time_limit: float | None = None, workers: int = DEFA
     free = FreeTime(problem)
     if problem.mode == "offers":
         answer = solve_offers(problem, free)
+    elif problem.mode == "replan":
+        from optimizer.replan import replan
+
+        answer = replan(problem, limit, workers=workers, seed=seed)
     else:
         from optimizer.squeeze import plan  # OR-Tools is loaded only when a model is solved
 

@@ -52,8 +52,10 @@ class SolveStats:
 
 
 class PlanModel:
-    def __init__(self, problem: Problem):
+    def __init__(self, problem: Problem, allowed: dict[str, list[Span]] | None = None):
+        """`allowed`: for a request named in it, the only spans its start may lie in (a neighbourhood)."""
         self.p = problem
+        self.allowed = allowed or {}
         self.slot = problem.slot
         self.origin = grid_floor(problem.now, problem.slot)
         self.model = cp_model.CpModel()
@@ -140,7 +142,10 @@ class PlanModel:
                 for tech in p.technicians_by_garage[garage]:
                     if r.skill not in tech.skills:
                         continue
-                    dom = self._domain(self._free(tech, r.lift), r.duration, at_garage, r.latest)
+                    free = self._free(tech, r.lift)
+                    if r.id in self.allowed:
+                        free = _within(free, self.allowed[r.id], r.duration)
+                    dom = self._domain(free, r.duration, at_garage, r.latest)
                     if dom:
                         doms[tech.id] = (dom, garage, km)
             lo = (lower - self.origin) // self.slot
@@ -265,9 +270,10 @@ class PlanModel:
 
 
     # -- solving -----------------------------------------------------------------------
-    def hint(self, placements: list[Placement]) -> None:
-        """Warm start from the no-move plan: everything stays, requests at their baseline."""
+    def hint(self, placements: list[Placement], moves: list[Move] = ()) -> None:
+        """Warm start from a whole plan: the given placements and moves, everything else where it is."""
         by_request = {pl.request: pl for pl in placements}
+        by_appointment = {mv.appointment: mv for mv in moves}
         m = self.model
         for rv in self.requests:
             pl = by_request.get(rv.request.id)
@@ -276,11 +282,13 @@ class PlanModel:
             for tech_id, (present, _) in rv.options.items():
                 m.add_hint(present, tech_id == chosen)
         for mv in self.moves:
-            m.add_hint(mv.stay, True)
-            m.add_hint(mv.shift, 0)
-            m.add_hint(mv.start, mv.anchor)
-            for present in mv.options.values():
-                m.add_hint(present, False)
+            moved = by_appointment.get(mv.appointment.id)
+            chosen = moved.technician if moved is not None and moved.technician in mv.options else None
+            m.add_hint(mv.stay, chosen is None)
+            m.add_hint(mv.shift, abs(moved.start - mv.appointment.start) if chosen else 0)
+            m.add_hint(mv.start, (moved.start - self.origin) // self.slot if chosen else mv.anchor)
+            for tech_id, present in mv.options.items():
+                m.add_hint(present, tech_id == chosen)
 
     def solve(self, time_limit: float, workers: int, seed: int) -> tuple[SolveStats, cp_model.CpSolver]:
         solver = cp_model.CpSolver()
@@ -312,6 +320,16 @@ class PlanModel:
             start = self.origin + solver.value(mv.start) * self.slot
             moves.append(Move(a.id, tech_id, start, start + a.duration))
         return placements, moves, missing
+
+
+def _within(free: list[Span], allowed: list[Span], duration: int) -> list[Span]:
+    """The parts of the free windows in which a job of `duration` starts inside an allowed span."""
+    out = []
+    for a, b in free:
+        for lo, hi in allowed:
+            if lo < b and a <= hi:
+                out.append((max(a, lo), min(b, hi + duration)))
+    return out
 
 
 def _without(dom: list[list[int]], value: int) -> list[list[int]]:

@@ -10,7 +10,7 @@ from datetime import datetime
 import pytest
 
 from optimizer.problem import ProblemError, parse_problem
-from tests.optimizer.factory import random_problem
+from tests.optimizer.factory import at, random_problem
 
 
 def faults(doc) -> list[str]:
@@ -117,3 +117,65 @@ def test_cli_check_names_each_violation(tmp_path, repo_root):
     assert result.returncode == 1
     assert "off the 30-minute grid" in result.stdout
     assert "not inside a single shift" in result.stdout
+
+
+@pytest.mark.parametrize("text", ['{"a":' * 50_000 + "1" + "}" * 50_000, "[" * 100_000 + "]" * 100_000,
+                                  '{"version": 1, "requests": ' + "[" * 100_000 + "]" * 100_000 + "}"])
+def test_cli_refuses_deeply_nested_json_as_invalid(tmp_path, repo_root, text):
+    deep = tmp_path / "deep.json"
+    deep.write_text(text)
+    result = run_cli("solve", str(deep), cwd=repo_root)
+    assert result.returncode == 2, result.stderr
+    assert json.loads(result.stdout)["status"] == "INVALID"
+    assert "Traceback" not in result.stderr
+    checked = run_cli("check", str(deep), str(deep), cwd=repo_root)
+    assert checked.returncode == 2 and "Traceback" not in checked.stderr
+
+
+def test_cli_check_refuses_a_deeply_nested_answer(tmp_path, repo_root):
+    problem = tmp_path / "p.json"
+    problem.write_text(json.dumps(random_problem(5, mode="squeeze", appointments=5, requests=2)))
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    result = run_cli("check", str(problem), str(deep), cwd=repo_root)
+    assert result.returncode == 2 and "nested too deeply" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+ABSURD = [
+    (lambda d: d.update(slot_minutes=1e30), "problem.slot_minutes"),
+    (lambda d: d["garages"][0].update(lifts=1e20), "garages[0].lifts"),
+    (lambda d: d["policy"]["weights"].update(move=1e300), "policy.weights.move"),
+    (lambda d: d["policy"]["weights"]["wait"].update(P1=1e300), "policy.weights.wait.P1"),
+    (lambda d: d["policy"].update(max_moves=1e20), "policy.max_moves"),
+    (lambda d: d["policy"].update(time_limit_seconds=1e30), "policy.time_limit_seconds"),
+    (lambda d: d["policy"].update(travel_speed_kmh=1e-300), "policy.travel_speed_kmh"),
+    (lambda d: d["policy"]["rule"].update(min_notice_minutes={"P1": 1e30}), "policy.rule.min_notice_minutes"),
+    (lambda d: d["appointments"][0].update(flex_minutes=1e20), "appointments[0].flex_minutes"),
+    (lambda d: d["requests"][0].update(duration_minutes=1e20), "requests[0].duration_minutes"),
+    (lambda d: d["requests"][0].update(location={"lat": 1e30, "lon": 4.8}), "requests[0].location.lat"),
+    (lambda d: d["technicians"][0]["shifts"].append({"start": at(8), "end": "9999-12-31T00:00:00+00:00"}),
+     "technicians[0].shifts[1].end"),
+]
+
+
+@pytest.mark.parametrize("change,field", ABSURD, ids=[f for _, f in ABSURD])
+def test_absurd_values_are_invalid_and_name_the_field(change, field):
+    doc = random_problem(3, mode="squeeze", garages=1, techs=1, appointments=1, requests=1, days=1)
+    change(doc)
+    errors = faults(doc)
+    assert any(e.startswith(field) for e in errors), errors
+
+
+def test_cli_answers_invalid_for_an_absurd_value_and_never_solves_it(tmp_path, repo_root):
+    doc = random_problem(3, mode="squeeze", appointments=2, requests=1)
+    doc["slot_minutes"] = 1e30
+    doc["garages"][0]["lifts"] = 1e20
+    path = tmp_path / "absurd.json"
+    path.write_text(json.dumps(doc))
+    result = run_cli("solve", str(path), cwd=repo_root)
+    assert result.returncode == 2
+    answer = json.loads(result.stdout)
+    assert answer["status"] == "INVALID"
+    assert any(e.startswith("problem.slot_minutes") for e in answer["errors"])
+    assert any(e.startswith("garages[0].lifts") for e in answer["errors"])

@@ -1,0 +1,255 @@
+"""Re-plan by large-neighbourhood search: a whole plan at every moment, improved a part at a time.
+
+One CP-SAT model of a garage-week (hundreds of movable jobs, each with a dozen options) spends
+its time proving little: its relaxation of "placed or not" is weak, and it left requests unplaced
+that fit once other work moved. Here the plan is improved a neighbourhood at a time: every
+request stays free, but only the work of one day (or two, or a few technicians) may move; the
+rest is held where the current plan has it. Each such model is small enough for CP-SAT to solve
+to optimality in a fraction of a second, starting from the current plan (a complete hint), so
+the plan never gets worse, and every request that one day's moves can make room for is placed
+by the first pass over the days.
+
+What is left unplaced is said truthfully (`why_unplaced`): "no technician free" only when no
+room appears even with every movable job gone.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+
+from optimizer.answer import Answer, Move, Placement, Unplaced
+from optimizer.baseline import no_move_plan
+from optimizer.freetime import FreeTime
+from optimizer.offers import garage_lower, offers_for, unplaced_reason
+from optimizer.problem import Appointment, Problem, Request
+from optimizer.validate import check_plan
+
+# A neighbourhood's model is solved to optimality in well under this on a garage-week day;
+# the cap keeps one hard neighbourhood from eating the budget of the others.
+STEP_SECONDS = 1.5
+# A single request's insertion on one day: room is found fast when it exists; past this, the
+# day is taken as full and the next day is tried.
+FOCUS_SECONDS = 0.4
+
+
+@dataclass
+class Plan:
+    placements: dict[str, Placement]
+    moves: dict[str, Move]
+    cost: float
+
+    def answer(self, status: str = "FEASIBLE") -> Answer:
+        return Answer(status=status, placements=list(self.placements.values()), moves=list(self.moves.values()))
+
+
+def evaluate(problem: Problem, placements: dict[str, Placement], moves: dict[str, Move]) -> Plan | None:
+    check = check_plan(problem, Answer(status="", placements=list(placements.values()), moves=list(moves.values())))
+    return Plan(placements, moves, check.cost) if check.feasible else None
+
+
+def held(problem: Problem, plan: Plan, free: set[str]) -> Problem:
+    """The problem in which only the appointments in `free` may move; the others are pinned where
+    the plan has them, and the moves they already made count against `max_moves`."""
+    appointments: list[Appointment] = []
+    used = 0
+    for a in problem.appointments:
+        if a.id in free:
+            appointments.append(a)
+            continue
+        mv = plan.moves.get(a.id)
+        if mv is not None:
+            used += 1
+            a = Appointment(a.id, mv.technician, mv.start, mv.end, a.skill, a.lift, a.urgency, a.status, True, 0)
+        elif problem.is_movable(a):
+            a = Appointment(a.id, a.technician, a.start, a.end, a.skill, a.lift, a.urgency, a.status, True, 0)
+        appointments.append(a)
+    policy = replace(problem.policy, max_moves=max(0, problem.policy.max_moves - used))
+    return replace(problem, appointments=appointments, policy=policy, _candidates=problem._candidates)
+
+
+@dataclass(frozen=True)
+class Part:
+    """A neighbourhood: the movable work of these days (at these garages, of these technicians when
+    named) may move, and requests may start on these days or on the day they are on now."""
+
+    days: tuple[int, ...]  # local day numbers; () with `work` False: every day, no work
+    garages: frozenset[str] | None = None
+    techs: frozenset[str] | None = None
+    work: bool = True
+    focus: str | None = None  # the one unplaced request that may be placed; the others stay out
+
+
+class Week:
+    """The days of a problem and the movable work on each, for cutting it into neighbourhoods."""
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        offset = datetime.fromtimestamp(problem.now * 60, problem.zone or timezone.utc).utcoffset()
+        self.shift = int(offset.total_seconds() // 60) if offset else 0
+        self.work: dict[int, list[Appointment]] = defaultdict(list)
+        for a in problem.appointments:
+            if problem.is_movable(a):
+                self.work[self.day(a.start)].append(a)
+        self.days = sorted(self.work)
+        self.garages = sorted({problem.garage_of(a) for items in self.work.values() for a in items})
+
+    def day(self, minute: int) -> int:
+        return (minute + self.shift) // 1440
+
+    def span(self, day: int) -> tuple[int, int]:
+        start = day * 1440 - self.shift
+        return start, start + 1439
+
+    def free(self, part: Part, plan: Plan) -> set[str]:
+        out = set(plan.moves)  # moved work is always free: held, it could sit where other work must return
+        if not part.work:
+            return out
+        for day in part.days:
+            for a in self.work.get(day, ()):
+                if (part.techs is None or a.technician in part.techs) and \
+                        (part.garages is None or self.problem.garage_of(a) in part.garages):
+                    out.add(a.id)
+        return out
+
+    def allowed(self, part: Part, plan: Plan) -> dict[str, list[tuple[int, int]]] | None:
+        if not part.work:
+            return None
+        spans = {day: self.span(day) for day in part.days}
+        out = {}
+        for r in self.problem.requests:
+            pl = plan.placements.get(r.id)
+            if part.focus is not None and pl is None and r.id != part.focus:
+                out[r.id] = []
+                continue
+            mine = dict(spans)
+            if pl is not None:
+                mine.setdefault(self.day(pl.start), self.span(self.day(pl.start)))
+            out[r.id] = [mine[d] for d in sorted(mine)]
+        return out
+
+    def parts(self, rnd: random.Random, missing):
+        """Neighbourhoods for ever: the requests alone; then each request still unplaced alone on each
+        day in turn, earliest first, until it is placed (a model with one optional request is
+        small: CP-SAT finds the moves that make room, or proves there are none, in a fraction of a
+        second); then days, pairs of days and technicians' days at random, to lower the cost."""
+        yield Part((), work=False)
+        multi = len(self.garages) > 1
+        for request in missing():
+            for day in self.days:
+                if request.id not in {r.id for r in missing()}:
+                    break
+                for g in (self.garages if multi else [None]):
+                    yield Part((day,), None if g is None else frozenset([g]), focus=request.id)
+        techs = sorted(self.problem.technicians)
+        while self.days:
+            kind = rnd.random()
+            garages = frozenset([rnd.choice(self.garages)]) if multi else None
+            if kind < 0.4 or len(self.days) == 1:
+                yield Part((rnd.choice(self.days),), garages)
+            elif kind < 0.8:
+                i = rnd.randrange(len(self.days) - 1)
+                yield Part((self.days[i], self.days[i + 1]), garages)
+            else:
+                chosen = frozenset(rnd.sample(techs, min(len(techs), 4)))
+                yield Part(tuple(rnd.sample(self.days, min(len(self.days), 3))), None, chosen)
+
+
+def improve(problem: Problem, plan: Plan, free: set[str], allowed, limit: float, workers: int,
+            seed: int) -> Plan | None:
+    from optimizer.squeeze import PlanModel
+
+    sub = held(problem, plan, free)
+    pm = PlanModel(sub, allowed)
+    pm.hint(list(plan.placements.values()), [mv for a, mv in plan.moves.items() if a in free])
+    stats, solver = pm.solve(limit, workers, seed)
+    if stats.status not in ("OPTIMAL", "FEASIBLE"):
+        return None
+    placements, moves, _ = pm.extract(solver)
+    kept = {a: mv for a, mv in plan.moves.items() if a not in free}
+    kept.update((mv.appointment, mv) for mv in moves)
+    return evaluate(problem, {pl.request: pl for pl in placements}, kept)
+
+
+def lower_bound(problem: Problem) -> float:
+    """Each request at its cheapest start with every movable job gone, or unplaced if none: moves cost
+    nothing less than zero and requests only take room from one another, so no plan costs less."""
+    free = FreeTime(problem, exclude=[a.id for a in problem.appointments if problem.is_movable(a)])
+    total = 0.0
+    for r in problem.requests:
+        best = offers_for(problem, free, r, 1)
+        total += min(best[0].cost, problem.unplaced_cost(r)) if best else problem.unplaced_cost(r)
+    return total
+
+
+def replan(problem: Problem, time_limit: float, workers: int = 1, seed: int = 0) -> Answer:
+    started = time.perf_counter()
+    deadline = started + time_limit
+    base_placements, _ = no_move_plan(problem)
+    plan = evaluate(problem, {pl.request: pl for pl in base_placements}, {})
+    assert plan is not None, "the no-move plan is feasible by construction"
+    bound = lower_bound(problem)
+    rnd = random.Random(seed)
+    week = Week(problem)
+    steps = 0
+    def missing() -> list[Request]:
+        left = [r for r in problem.requests if r.id not in plan.placements]
+        return sorted(left, key=lambda r: -problem.unplaced_cost(r))
+
+    for part in week.parts(rnd, missing):
+        left = deadline - time.perf_counter()
+        if left < 0.05 or plan.cost <= bound + 1e-6:
+            break
+        try:
+            better = improve(problem, plan, week.free(part, plan), week.allowed(part, plan),
+                             min(FOCUS_SECONDS if part.focus else STEP_SECONDS, left), workers, seed + steps)
+        except Exception:  # noqa: BLE001 - a neighbourhood that fails leaves the plan as it was
+            better = None
+        steps += 1
+        if better is not None and better.cost < plan.cost - 1e-9:
+            plan = better
+    placed = set(plan.placements)
+    missing = [r for r in problem.requests if r.id not in placed]
+    answer = plan.answer("OPTIMAL" if plan.cost <= bound + 1e-6 else "FEASIBLE")
+    answer.unplaced = [why_unplaced(problem, plan, r) for r in missing]
+    answer.cost = plan.cost
+    answer.bound = min(bound, plan.cost)
+    answer.notes.append(f"{steps} neighbourhoods searched")
+    return answer
+
+
+def why_unplaced(problem: Problem, plan: Plan, request: Request) -> Unplaced:
+    """The true reason a request is left out of this plan, as a code and in words."""
+    general = unplaced_reason(problem, request)
+    movable = [a.id for a in problem.appointments if problem.is_movable(a)]
+    if not _room(problem, request, FreeTime(problem, exclude=movable)):
+        return Unplaced(request.id, general, "no_technician")
+    # Room appears once the movable work goes: say what keeps it from being made.
+    others = FreeTime(problem, exclude=movable)
+    for pl in plan.placements.values():
+        others.occupy(pl.technician, pl.start, pl.end, _request(problem, pl.request).lift)
+    if not _room(problem, request, others):
+        return Unplaced(request.id, "the room that moving work could make is taken by other requests",
+                        "other_requests")
+    if len(plan.moves) >= problem.policy.max_moves:
+        return Unplaced(request.id, f"room needs more moves than the limit of {problem.policy.max_moves}",
+                        "move_limit")
+    return Unplaced(request.id, "room needs work to move further than its flex allows, or more time to find",
+                    "moves_not_found")
+
+
+def _request(problem: Problem, request_id: str) -> Request:
+    return next(r for r in problem.requests if r.id == request_id)
+
+
+def _room(problem: Problem, request: Request, free: FreeTime) -> bool:
+    for garage, km in problem.candidate_garages(request):
+        lower = garage_lower(problem, request, km)
+        for tech in problem.technicians_by_garage[garage]:
+            if request.skill in tech.skills and free.first_start(tech.id, request.duration, request.lift,
+                                                                 lower, request.latest) is not None:
+                return True
+    return False
