@@ -1,4 +1,4 @@
-"""`python -m bench [optimizer|desk|planner|all] [--quick]`: print the figures of docs/performance.md."""
+"""`python -m bench [optimizer|desk|network|load|planner|all] [--quick] [--backend B]`: print the figures of docs/performance.md."""
 
 from __future__ import annotations
 
@@ -109,18 +109,29 @@ def _gap(answer) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("what", nargs="?", choices=["optimizer", "desk", "planner", "all"], default="all")
+    parser.add_argument("what", nargs="?", choices=["optimizer", "desk", "network", "load", "planner", "all"],
+                        default="all")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both",
+                        help="the database of the desk, network and load runs")
     args = parser.parse_args()
     if args.what in ("desk", "all"):
         from bench.desk import bench_desk
 
-        bench_desk(rounds=1 if args.quick else 3)
+        bench_desk(rounds=1 if args.quick else 3, backend=args.backend)
+    if args.what in ("network", "all"):
+        from bench.network import bench_network
+
+        bench_network(garages=60 if args.quick else 300, calls=30 if args.quick else 150)
+    if args.what in ("load", "all"):
+        from bench.load import bench_load
+
+        bench_load(backend=args.backend, quick=args.quick)
     if args.what in ("planner", "all"):
         from bench.planner import bench_planner
 
         bench_planner(rounds=5 if args.quick else 20)
-    if args.what in ("desk", "planner"):
+    if args.what in ("desk", "network", "load", "planner"):
         return
     if args.quick:
         bench_offers(garages=40, requests=50)

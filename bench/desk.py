@@ -1,56 +1,95 @@
-"""The call-centre desk on the demo network: how long the offers call takes, database to JSON.
+"""The call-centre desk on the demo network, database to JSON, on SQLite and on PostgreSQL.
 
-Seeds the full demo network (as `flask --app web serve` does) into a temporary SQLite file,
-then asks for offers through the HTTP layer for callers near every garage, the way an operator's
-browser or a telephony integration would.
+Seeds the full demo network (as `flask --app web serve` does), sets the clock to the next working
+morning, opens a case near every garage (P1 to P3 symptoms, several rounds) and, for each case:
+
+- asks for its offers through the HTTP layer (Flask's test client: authentication, the planning
+  context, the optimizer, the JSON), as an operator's browser or a telephony integration would;
+- answers the same question in-process twice, side by side: the planning seam (`case_offers`) and the
+  validated file path it replaced (`offers_document` → `parse_problem` → `solve`, the whole horizon);
+- opens the operator's case page;
+- books the best offer through the API.
 """
 
 from __future__ import annotations
 
-import tempfile
 import time
-from datetime import datetime, timedelta
-from pathlib import Path
-from zoneinfo import ZoneInfo
+from contextlib import contextmanager
 
+from sqlalchemy import event
+
+from bench.databases import backends, database, working_morning
 from bench.stats import pct
 
-PARIS = ZoneInfo("Europe/Paris")
 SYMPTOMS = ("engine_fault_stop", "brakes_failing", "warning_light", "annual_service", "hv_warning")
 
 
-def working_morning(moment: datetime) -> datetime:
-    local = moment.astimezone(PARIS)
-    day = local.date() + timedelta(days=1)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return datetime.combine(day, datetime.min.time().replace(hour=9), PARIS)
+@contextmanager
+def counting(engine):
+    """How many SQL statements ran inside the block."""
+    count = [0]
+
+    def one(*_args, **_kwargs):
+        count[0] += 1
+
+    event.listen(engine, "before_cursor_execute", one)
+    try:
+        yield count
+    finally:
+        event.remove(engine, "before_cursor_execute", one)
 
 
-def bench_desk(rounds: int = 3) -> None:
+def seeded_app(url: str, clock):
     from scheduler.db import utcnow
-    from scheduler.models import Garage
     from seed import demo
     from web import create_app
     from web.extensions import db
 
-    folder = Path(tempfile.mkdtemp(prefix="frontline-bench-"))
-    clock = working_morning(utcnow())
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'demo.sqlite'}", "SECRET_KEY": "bench",
-                      "CLOCK": lambda: clock})
-    started = time.perf_counter()
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "CLOCK": lambda: clock,
+                      "SECURE_COOKIES": False})
     with app.app_context():
         db.create_all()
         demo.seed(db.session, now=utcnow())
         db.session.commit()
-        garages = [(g.id, g.lat, g.lon) for g in db.session.query(Garage).order_by(Garage.id)]
-    print(f"desk    demo network seeded in {time.perf_counter() - started:.0f} s ({len(garages)} garages, "
-          f"28 days of demand); clock {clock:%a %d %b %H:%M} Paris")
+    return app
 
+
+def bench_desk(rounds: int = 3, backend: str = "both") -> dict:
+    from scheduler.db import utcnow
+
+    figures = {}
+    for name in backends(backend):
+        with database(name, "desk") as url:
+            clock = working_morning(utcnow())
+            started = time.perf_counter()
+            app = seeded_app(url, clock)
+            print(f"desk    {name}: demo network seeded in {time.perf_counter() - started:.0f} s; "
+                  f"clock {clock:%a %d %b %H:%M} Paris")
+            figures[name] = _measure(app, rounds)
+            from web.extensions import db
+
+            with app.app_context():
+                db.engine.dispose()
+    return figures
+
+
+def _measure(app, rounds: int) -> dict:
+    from optimizer import parse_problem, solve
+    from scheduler.models import Case, Garage
+    from scheduler.services import planning
+    from seed import demo
+    from web.extensions import db
+
+    with app.app_context():
+        garages = [(g.id, g.lat, g.lon) for g in db.session.query(Garage).order_by(Garage.id)]
+        engine = db.engine
+        clock = app.config["CLOCK"]()
     client = app.test_client()
     response = client.post("/api/v1/session", json={"username": "operator", "password": demo.DEMO_PASSWORD})
     headers = {"X-CSRFToken": response.get_json()["csrf_token"]}
-    offers_ms, page_ms = [], []
+    ms: dict[str, list[float]] = {"http": [], "seam": [], "file": [], "page": [], "book": []}
+    statements: dict[str, list[int]] = {"http": [], "page": [], "book": []}
+    same = differ = 0
     for n in range(rounds):
         for i, (garage_id, lat, lon) in enumerate(garages):
             call = {"customer": {"name": "Bench Caller", "phone": "+33 6 00 00 00 00"},
@@ -58,14 +97,55 @@ def bench_desk(rounds: int = 3) -> None:
                     "symptom": SYMPTOMS[(n + i) % len(SYMPTOMS)],
                     "location": {"lat": lat + 0.004, "lon": lon - 0.003}}
             case = client.post("/api/v1/cases", json=call, headers=headers).get_json()
-            t = time.perf_counter()
-            answer = client.get(f"/api/v1/cases/{case['id']}/offers")
-            offers_ms.append((time.perf_counter() - t) * 1000)
+            with counting(engine) as count:
+                t = time.perf_counter()
+                answer = client.get(f"/api/v1/cases/{case['id']}/offers")
+                ms["http"].append((time.perf_counter() - t) * 1000)
+            statements["http"].append(count[0])
             assert answer.status_code == 200, answer.get_json()
-            t = time.perf_counter()
-            assert client.get(f"/desk/cases/{case['id']}").status_code == 200
-            page_ms.append((time.perf_counter() - t) * 1000)
-    print(f"        GET /api/v1/cases/<id>/offers: p50 {pct(offers_ms, .5):.0f} ms  p95 {pct(offers_ms, .95):.0f} ms  "
-          f"max {max(offers_ms):.0f} ms  ({len(offers_ms)} calls)")
-    print(f"        operator's case page (offers, levers, timeline): p50 {pct(page_ms, .5):.0f} ms  "
-          f"p95 {pct(page_ms, .95):.0f} ms")
+            # In-process, each in a fresh session (no planning context kept between them).
+            with app.app_context():
+                row = db.session.get(Case, case["id"])
+                row.job_type  # noqa: B018 - loaded before the clock starts, for both
+                t = time.perf_counter()
+                seam = planning.case_offers(db.session, row, clock)
+                ms["seam"].append((time.perf_counter() - t) * 1000)
+                db.session.rollback()
+            with app.app_context():
+                row = db.session.get(Case, case["id"])
+                row.job_type  # noqa: B018
+                t = time.perf_counter()
+                old = solve(parse_problem(planning.offers_document(db.session, row, clock)))
+                ms["file"].append((time.perf_counter() - t) * 1000)
+                db.session.rollback()
+            agree = [(o.garage, o.start) for o in old.offers] == \
+                [(o.garage, round(o.start.timestamp() / 60)) for o in seam.offers]
+            same, differ = same + agree, differ + (not agree)
+            with counting(engine) as count:
+                t = time.perf_counter()
+                assert client.get(f"/desk/cases/{case['id']}").status_code == 200
+                ms["page"].append((time.perf_counter() - t) * 1000)
+            statements["page"].append(count[0])
+            best = answer.get_json()["offers"][0]
+            body = {**{k: best[k] for k in ("garage", "technician", "start")}, "reason": "the caller agreed"}
+            with counting(engine) as count:
+                t = time.perf_counter()
+                booked = client.post(f"/api/v1/cases/{case['id']}/appointments", json=body, headers=headers)
+                ms["book"].append((time.perf_counter() - t) * 1000)
+            statements["book"].append(count[0])
+            assert booked.status_code == 201, booked.get_json()
+
+    def line(values: list[float]) -> str:
+        return f"p50 {pct(values, .5):.0f} ms  p95 {pct(values, .95):.0f} ms  max {max(values):.0f} ms"
+
+    calls = len(ms["http"])
+    print(f"        GET /api/v1/cases/<id>/offers (HTTP layer): {line(ms['http'])}  ({calls} calls, "
+          f"{pct(statements['http'], .5)} SQL statements)")
+    print(f"        in-process, planning seam:       {line(ms['seam'])}")
+    print(f"        in-process, validated file path: {line(ms['file'])}")
+    print(f"        ratio file path / seam: p50 {pct(ms['file'], .5) / pct(ms['seam'], .5):.1f}x  "
+          f"p95 {pct(ms['file'], .95) / pct(ms['seam'], .95):.1f}x; same offers (garage, start) {same}/{same + differ}")
+    print(f"        operator's case page: {line(ms['page'])}  ({pct(statements['page'], .5)} SQL statements)")
+    print(f"        POST /api/v1/cases/<id>/appointments (best offer): {line(ms['book'])}  "
+          f"({pct(statements['book'], .5)} SQL statements)")
+    return {"ms": ms, "statements": statements, "same": same, "calls": calls}

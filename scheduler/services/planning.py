@@ -250,9 +250,10 @@ def case_offers(session: Session, case: Case, now: datetime, policy: Policy | No
     others = [d for _, d in candidates[snap.policy.rule_garages:]]
     limit = snap.policy.time_limit_seconds or 1.0
     window = now + timedelta(days=1)
+    work = snap.work(ignore_case=case.id)
     while True:
         until = {g: snap.horizon_end if g in home else min(window, snap.horizon_end) for g in km}
-        problem = snap.plan("offers", until, [request], ignore_case=case.id)
+        problem = snap.plan("offers", until, [request], work=work)
         try:
             answer = ask(lambda: solve(problem), limit)
         except EngineUnavailable as exc:

@@ -104,15 +104,17 @@ class Snapshot:
         return dict.fromkeys(garage_ids, min(until, self.horizon_end))
 
     def plan(self, mode: str, until: dict[str, datetime], requests: list[Request],
-             ignore_case: int | None = None, ignore: Collection[int] = ()) -> Problem:
+             ignore_case: int | None = None, ignore: Collection[int] = (), work: Work | None = None) -> Problem:
         """The optimizer's problem: shifts starting before each garage's `until`, the work that can touch them.
 
         `ignore_case` leaves out the case's own booking (it is being moved); `ignore`, appointments being re-placed.
+        `work` is the work a widening search already read (`Snapshot.work`): only what the wider window adds is read.
         """
         garage_ids = list(until)
         technicians = self.technicians(garage_ids)
         shifts = {t.id: self._shifts(t, until[t.garage_id]) for t in technicians}
-        items = self._work(garage_ids, {g: u + SHIFT_REACH for g, u in until.items()}, ignore_case, ignore)
+        work = work or self.work(ignore_case, ignore)
+        items = work.until({g: u + SHIFT_REACH for g, u in until.items()})
         return make_problem(
             mode=mode, now=self.now.astimezone(self._zone(garage_ids)), slot=self.policy.slot_minutes,
             garages=[PlanGarage(g, Location(garage.lat, garage.lon), garage.lifts)
@@ -134,27 +136,34 @@ class Snapshot:
         last = bisect_left([s for s, _ in spans], end)
         return spans[first:last]
 
-    def _work(self, garage_ids: list[str], until: dict[str, datetime], ignore_case: int | None,
+    def work(self, ignore_case: int | None = None, ignore: Collection[int] = ()) -> Work:
+        """The active work of the garages a question looks at, read window by window as it widens."""
+        return Work(self, ignore_case, ignore)
+
+    def _work(self, since: dict[str, datetime | None], until: dict[str, datetime], ignore_case: int | None,
               ignore: Collection[int] = ()) -> list[PlanItem]:
-        """The active work of those garages from now until each one's end: busy time, lifts in use."""
-        if not garage_ids:
+        """The active work of those garages from now (or from `since`, what was read before) until each one's end:
+        busy time, lifts in use."""
+        if not until:
             return []
-        groups: dict[datetime, list[str]] = {}
-        for g in garage_ids:
-            groups.setdefault(until[g], []).append(g)
-        window = or_(*(and_(Appointment.garage_id.in_(ids), Appointment.start_at < end) for end, ids in groups.items()))
+        groups: dict[tuple[datetime | None, datetime], list[str]] = {}
+        for g in until:
+            groups.setdefault((since.get(g), until[g]), []).append(g)
+        window = or_(*(and_(Appointment.garage_id.in_(ids), Appointment.start_at < end,
+                            *([Appointment.start_at >= begin] if begin is not None else []))
+                       for (begin, end), ids in groups.items()))
         query = (select(Appointment.id, Appointment.technician_id, epoch_minute(Appointment.start_at),
                         epoch_minute(Appointment.end_at, ceil=True), Appointment.skill_code, Appointment.lift,
-                        Appointment.status, Appointment.pinned, Appointment.flex_minutes)
+                        Appointment.status, Appointment.pinned, Appointment.flex_minutes, Appointment.garage_id)
                  .where(window, Appointment.status.in_(ACTIVE), Appointment.end_at > self.now))
         if ignore_case is not None:
             # the case's own booking does not block its own move
             query = query.where((Appointment.case_id != ignore_case) | (Appointment.status != "booked"))
         if ignore:
             query = query.where(Appointment.id.not_in(list(ignore)))
-        known = {t.id for t in self.technicians(garage_ids)}
+        known = {t.id for t in self.technicians(list(until))}
         # Core rows, not ORM objects: thousands of rows per question
-        return [PlanItem(str(a[0]), a[1], a[2], a[3], a[4], a[5], "P3", a[6], a[7], a[8])
+        return [(a[9], PlanItem(str(a[0]), a[1], a[2], a[3], a[4], a[5], "P3", a[6], a[7], a[8]))
                 for a in self.session.connection().execute(query).all() if a[1] in known]
 
     # -- the same plan as a problem file (the validated path, and what a planner exports) -----------
@@ -179,3 +188,29 @@ class Snapshot:
             "requests": requests,
             "policy": self.policy.as_problem_policy(),
         }
+
+
+class Work:
+    """One question's view of the booked work, per garage up to a moment: a window that widens reads only
+    what it adds, so a search that widens five times reads each appointment once.
+
+    Made per question, never kept across a write: a refusal's fresh offers read the database afresh.
+    """
+
+    def __init__(self, snap: Snapshot, ignore_case: int | None, ignore: Collection[int]):
+        self.snap, self.ignore_case, self.ignore = snap, ignore_case, ignore
+        self.read: dict[str, datetime] = {}
+        self.items: dict[str, list[PlanItem]] = {}
+
+    def until(self, until: dict[str, datetime]) -> list[PlanItem]:
+        """The work of each garage starting before its moment (and ending after now), garage by garage."""
+        narrower = [g for g, u in until.items() if g in self.read and u < self.read[g]]
+        for g in narrower:  # never asked by a widening search; read again rather than filter
+            del self.read[g], self.items[g]
+        wanted = {g: u for g, u in until.items() if self.read.get(g) != u}
+        for g in wanted:
+            self.items.setdefault(g, [])
+        for g, item in self.snap._work({g: self.read.get(g) for g in wanted}, wanted, self.ignore_case, self.ignore):
+            self.items[g].append(item)
+        self.read.update(wanted)
+        return [item for g in until for item in self.items[g]]
