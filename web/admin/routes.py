@@ -117,6 +117,7 @@ def _garage(garage_id: str) -> Garage:
 
 def _garage_page(garage: Garage, errors: dict | None = None, form: dict | None = None, status: int = 200):
     return render_template("admin/garage.html", garage=garage, errors=errors or {}, form=form or {},
+                           default_week="\n".join(f"{d} 08:00-12:00, 13:30-17:30" for d in technicians.WEEKDAYS[:5]),
                            skills=technicians.all_skills(db.session), weekdays=technicians.WEEKDAYS,
                            history=audit.entries(db.session, "garage", garage.id, limit=30)), status
 
