@@ -281,8 +281,8 @@ def add_absence(session: Session, actor: User, technician: Technician, data: dic
                       start_at=None if whole_days else start, end_at=None if whole_days else end)
     session.add(absence)
     hit = _hit(session, before, technician, now)
-    audit.record(session, actor, "absence", absence.id, "created",
-                 {"technician": (None, technician.id), "start": (None, start), "end": (None, end),
+    audit.record(session, actor, "technician", technician.id, "absence_added",
+                 {"absence": (None, absence.id), "start": (None, start), "end": (None, end),
                   "reason": (None, absence.reason), "work_hit": (None, [a.id for a in hit.appointments])}, now)
     return absence, hit
 
@@ -294,8 +294,8 @@ def remove_absence(session: Session, actor: User, absence_id: object, now: datet
     if absence is None:
         raise NotFound(f"No absence {absence_id!r}.")
     start, end = absence.span(absence.technician.garage.zone)
-    audit.record(session, actor, "absence", absence.id, "removed",
-                 {"technician": (absence.technician_id, None), "start": (start, None), "end": (end, None),
+    audit.record(session, actor, "technician", absence.technician_id, "absence_removed",
+                 {"absence": (absence.id, None), "start": (start, None), "end": (end, None),
                   "reason": (absence.reason, None)}, now)
     absence.technician.absences.remove(absence)
     session.flush()

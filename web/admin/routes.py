@@ -146,7 +146,9 @@ def technician_add(garage_id: str):
 def _technician_page(person, errors: dict | None = None, status: int = 200, week: str | None = None,
                      failed: str | None = None):
     moment = now()
-    ids = [int(i) for i in request.args.get("affected", "").split(",") if i.isdigit()]
+    # Right after a change, exactly what it hit; otherwise whatever work is still left with no one on shift.
+    ids = [int(i) for i in request.args.get("affected", "").split(",") if i.isdigit()] or \
+        sorted(technicians.off_shift(db.session, person, moment))
     affected = list(db.session.scalars(select(Appointment).where(Appointment.id.in_(ids))
                                        .order_by(Appointment.start_at))) if ids else []
     zone = person.garage.zone
