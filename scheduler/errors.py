@@ -51,7 +51,22 @@ class AlreadyBooked(Conflict):
     code = "already_booked"
 
 
+class LastAdmin(Conflict):
+    """The network would be left without an active admin."""
+
+    code = "last_admin"
+
+
 class MissesTarget(RuleBroken):
     """A start that misses the urgency target, not confirmed as such."""
 
     code = "misses_target"
+
+
+def refuse_fields(problems: dict[str, str], status: int = 400) -> None:
+    """Refuse a form or a body with one message per bad field (the first also as the headline); nothing saved."""
+    if problems:
+        name, message = next(iter(problems.items()))
+        error = Invalid(message, field=name, fields=dict(problems))
+        error.status = status
+        raise error

@@ -17,6 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from optimizer.clock import ceil_minute, floor_minute
 from scheduler.models import Garage, NetworkStamp, Technician
+from scheduler.services import capacity
 
 class Network:
     """Garages and active technicians, fully loaded and detached, with each technician's shifts by day."""
@@ -32,7 +33,7 @@ class Network:
         key = (technician.id, day)
         found = self._shifts.get(key)
         if found is None:
-            spans = ((ceil_minute(s), floor_minute(e)) for s, e in technician.shifts_on(day))
+            spans = ((ceil_minute(s), floor_minute(e)) for s, e in capacity.shifts(technician, day))
             found = self._shifts[key] = tuple(sorted(span for span in spans if span[1] > span[0]))
         return found
 
@@ -75,7 +76,8 @@ def _load(session: Session) -> Network:
     # A session of its own on the same connection: it sees this transaction's data, and what it loads
     # is detached at once, so no commit elsewhere ever expires it.
     with Session(bind=session.connection(), expire_on_commit=False) as loader:
-        garages = {g.id: g for g in loader.scalars(select(Garage).options(selectinload(Garage.opening_hours)))}
+        garages = {g.id: g for g in loader.scalars(select(Garage).options(selectinload(Garage.opening_hours),
+                                                                   selectinload(Garage.closed_days)))}
         technicians: dict[str, list[Technician]] = {g: [] for g in garages}
         rows = loader.scalars(select(Technician).where(Technician.active.is_(True)).order_by(Technician.id)
                               .options(selectinload(Technician.skills), selectinload(Technician.shift_patterns),

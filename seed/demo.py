@@ -25,6 +25,7 @@ from scheduler.models import (
     OpeningHours, Override, Policy, ShiftPattern, Skill, Symptom, Technician, User, Vehicle,
 )
 from seed import catalog
+from scheduler.services import capacity
 
 DEMO_PASSWORD = "frontline-demo"
 ZONE = ZoneInfo("Europe/Paris")
@@ -236,7 +237,7 @@ class _Builder:
                 for tech in garage.technicians:
                     doable = [s for s in routine if self.job_types[s.job_type_code].skill_code in tech.skill_codes]
                     floor_jobs = [s for s in doable if not self.job_types[s.job_type_code].needs_lift]
-                    for s0, e0 in tech.shifts_on(day):
+                    for s0, e0 in capacity.shifts(tech, day):
                         cursor, end = s0.astimezone(timezone.utc), e0.astimezone(timezone.utc)
                         while cursor < end:
                             booked = False
@@ -311,7 +312,7 @@ class _Builder:
     def _override(self, kind: str, symptom: Symptom, garage: Garage, day: date) -> None:
         rnd = self.rnd
         job = self.job_types[symptom.job_type_code]
-        techs = [t for t in garage.technicians if job.skill_code in t.skill_codes and t.shifts_on(day)]
+        techs = [t for t in garage.technicians if job.skill_code in t.skill_codes and capacity.shifts(t, day)]
         if not techs:
             return
         call_at = datetime.combine(day, time(8, 30), ZONE).astimezone(timezone.utc) + timedelta(minutes=rnd.randrange(0, 300))
@@ -337,7 +338,7 @@ class _Builder:
         target_day = day + timedelta(days=delay_days)
         appt = None
         for tech in rnd.sample(techs, len(techs)):
-            for s0, e0 in tech.shifts_on(target_day):
+            for s0, e0 in capacity.shifts(tech, target_day):
                 start = max(s0.astimezone(timezone.utc), call_at + timedelta(minutes=30) if delay_days == 0 else s0)
                 start = start.replace(minute=start.minute - start.minute % 15, second=0, microsecond=0) + timedelta(minutes=15)
                 while start + timedelta(minutes=job.duration_minutes) <= e0:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scheduler.db import Base
@@ -25,6 +25,8 @@ class Garage(Base):
     technicians: Mapped[list[Technician]] = relationship(back_populates="garage", order_by="Technician.id")
     opening_hours: Mapped[list[OpeningHours]] = relationship(
         back_populates="garage", order_by="OpeningHours.weekday", cascade="all, delete-orphan")
+    closed_days: Mapped[list[ClosedDay]] = relationship(
+        back_populates="garage", order_by="ClosedDay.day", cascade="all, delete-orphan")
 
     @property
     def zone(self) -> ZoneInfo:
@@ -57,8 +59,31 @@ class OpeningHours(Base):
     weekday: Mapped[int]  # 0 = Monday, as date.weekday()
     opens: Mapped[time]
     closes: Mapped[time]
+    # A lunch closure inside the day, or none.
+    lunch_starts: Mapped[time | None]
+    lunch_ends: Mapped[time | None]
 
     garage: Mapped[Garage] = relationship(back_populates="opening_hours")
+
+    def spans(self) -> list[tuple[time, time]]:
+        """The open spans of the day in local time: one, or two around lunch."""
+        if self.lunch_starts is None or self.lunch_ends is None:
+            return [(self.opens, self.closes)]
+        return [(self.opens, self.lunch_starts), (self.lunch_ends, self.closes)]
+
+
+class ClosedDay(Base):
+    """A day the garage is closed although its weekday is open: a public holiday, an inventory day."""
+
+    __tablename__ = "closed_day"
+    __table_args__ = (UniqueConstraint("garage_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    garage_id: Mapped[str] = mapped_column(ForeignKey("garage.id"))
+    day: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(80), default="public holiday")
+
+    garage: Mapped[Garage] = relationship(back_populates="closed_days")
 
 
 from scheduler.models.technician import Technician  # noqa: E402

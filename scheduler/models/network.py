@@ -1,4 +1,4 @@
-"""A stamp that changes whenever the network does (garages, hours, technicians, shifts, absences).
+"""A stamp that changes whenever the network does (garages, hours, closed days, technicians, shifts, absences).
 
 Planning keeps what it derives from the network (shift times, skills) between requests and asks
 the stamp, one cheap read, whether that is still true. The stamp changes in the same transaction
@@ -31,9 +31,9 @@ event.listen(NetworkStamp.__table__, "after_create",
 
 def network_models() -> tuple[type, ...]:
     """What planning derives from: a change to any of these changes the stamp."""
-    from scheduler.models import Absence, Garage, OpeningHours, ShiftPattern, Skill, Technician
+    from scheduler.models import Absence, ClosedDay, Garage, OpeningHours, ShiftPattern, Skill, Technician
 
-    return (Garage, OpeningHours, Technician, ShiftPattern, Absence, Skill)
+    return (Garage, OpeningHours, ClosedDay, Technician, ShiftPattern, Absence, Skill)
 
 
 def touch(session: Session) -> None:

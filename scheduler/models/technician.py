@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Column, Date, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from scheduler.db import Base
+from scheduler.db import Base, UTCDateTime
 
 technician_skill = Table(
     "technician_skill",
@@ -41,16 +41,6 @@ class Technician(Base):
     def skill_codes(self) -> list[str]:
         return [s.code for s in self.skills]
 
-    def shifts_on(self, day: date) -> list[tuple[datetime, datetime]]:
-        """The day's working spans as aware datetimes in the garage's timezone; absences remove them."""
-        if any(a.first_day <= day <= a.last_day for a in self.absences):
-            return []
-        zone = self.garage.zone
-        return [
-            (datetime.combine(day, p.starts, zone), datetime.combine(day, p.ends, zone))
-            for p in self.shift_patterns if p.weekday == day.weekday()
-        ]
-
 
 class ShiftPattern(Base):
     """A weekly working span in local time: a morning and an afternoon make a lunch break."""
@@ -67,6 +57,11 @@ class ShiftPattern(Base):
 
 
 class Absence(Base):
+    """Whole local days (first_day to last_day), or, when `start_at` is set, exactly [start_at, end_at).
+
+    A part-day absence still names the local days it touches, so a day's question never reads the others.
+    """
+
     __tablename__ = "absence"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,6 +69,15 @@ class Absence(Base):
     first_day: Mapped[date] = mapped_column(Date)
     last_day: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(String(80), default="leave")
+    start_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def span(self, zone) -> tuple[datetime, datetime]:
+        """The absence as a half-open span of instants."""
+        if self.start_at is not None and self.end_at is not None:
+            return self.start_at, self.end_at
+        return (datetime.combine(self.first_day, time(0), zone),
+                datetime.combine(self.last_day + timedelta(days=1), time(0), zone))
 
     technician: Mapped[Technician] = relationship(back_populates="absences")
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from scheduler.db import utcnow
-from scheduler.errors import DomainError, NotFound
+from scheduler.errors import DomainError, LastAdmin, NotFound, refuse_fields
 from scheduler.models import ROLES, ApiToken, Garage, User, UserSession
 from scheduler.models.user import GARAGE_ROLES, digest
+from scheduler.services import audit
 
 _dummy_hash: str | None = None
 
@@ -108,3 +110,167 @@ def revoke_token(session: Session, actor: User, token_id: int) -> ApiToken:
         row.revoked_at = utcnow()
         session.flush()
     return row
+
+
+# -- the admin desk: people come, change jobs, leave; the last admin stays -----------------------------------
+
+MIN_PASSWORD = 8
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,59}$")
+
+
+def password_problem(password: object) -> str | None:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        return f"The password needs at least {MIN_PASSWORD} characters."
+    if len(password) > 200:
+        return "The password is longer than 200 characters."
+    return None
+
+
+def user_dict(user: User) -> dict:
+    return {"id": user.id, "username": user.username, "name": user.display_name, "role": user.role,
+            "garage": user.garage_id, "active": user.active, "must_change_password": user.must_change_password,
+            "created_at": user.created_at.isoformat() if user.created_at else None}
+
+
+def users(session: Session, actor: User) -> list[User]:
+    audit.require_admin(actor)
+    return list(session.scalars(select(User).order_by(User.role, User.username)))
+
+
+def get_user(session: Session, actor: User, user_id: object) -> User:
+    audit.require_admin(actor)
+    user = session.get(User, user_id) if isinstance(user_id, int) and not isinstance(user_id, bool) else None
+    if user is None:
+        raise NotFound(f"No user {user_id!r}.")
+    return user
+
+
+def _placement_problems(session: Session, role: object, garage_id: object) -> dict[str, str]:
+    """Role and garage together: a garage-bound role needs a garage of the network, the others none."""
+    if role not in ROLES:
+        return {"role": f"Choose a role: {', '.join(ROLES)}."}
+    if role in GARAGE_ROLES:
+        if not garage_id:
+            return {"garage": f"A {role} user belongs to a garage: choose one."}
+        if not isinstance(garage_id, str) or session.get(Garage, garage_id) is None:
+            return {"garage": f"No garage {garage_id!r}."}
+    elif garage_id:
+        return {"garage": f"A {role} user works network-wide: leave the garage empty."}
+    return {}
+
+
+def add_user(session: Session, actor: User, data: dict, now: datetime) -> User:
+    """A new user with a first password chosen by the admin, which they must change at their first login."""
+    audit.require_admin(actor)
+    username = data.get("username")
+    name = data.get("name") or username
+    role, garage_id, password = data.get("role"), data.get("garage") or None, data.get("password")
+    problems = {}
+    if not isinstance(username, str) or not USERNAME.match(username):
+        problems["username"] = ("A username is 2 to 60 characters: lower-case letters, digits, dot, dash or "
+                                "underscore, starting with a letter or digit.")
+    elif session.scalar(select(User.id).where(User.username == username)) is not None:
+        problems["username"] = f"The username {username!r} is taken."
+    if not isinstance(name, str) or not name.strip() or len(name) > 120:
+        problems["name"] = "Give the person's name (at most 120 characters)."
+    problems.update(_placement_problems(session, role, garage_id))
+    if (why := password_problem(password)) is not None:
+        problems["password"] = why
+    refuse_fields(problems)
+    user = User(username=username, display_name=name.strip(), role=role, garage_id=garage_id,
+                must_change_password=True, created_at=now)
+    user.set_password(password)
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, "user", user.id, "created",
+                 {"username": (None, username), "name": (None, user.display_name), "role": (None, role),
+                  "garage": (None, garage_id), "password": (None, audit.SECRET)}, now)
+    return user
+
+
+def lock_admins(session: Session) -> None:
+    """Admin demotions and deactivations in turn, so two at once cannot leave the network without an admin.
+
+    PostgreSQL: a transaction-level advisory lock. SQLite runs one writer at a time (BEGIN IMMEDIATE).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('frontline.admins'))"))
+
+
+def change_user(session: Session, actor: User, user: User, data: dict, now: datetime) -> User:
+    """Role, garage, name, active; a password given here is a reset. Deactivation ends sessions and tokens."""
+    audit.require_admin(actor)
+    unknown = set(data) - {"name", "role", "garage", "active", "password"}
+    problems = {field: f"{field} cannot be changed here." for field in sorted(unknown)}
+    role = data.get("role", user.role)
+    garage_id = data.get("garage", user.garage_id) or None
+    if "role" in data and role not in GARAGE_ROLES and "garage" not in data:
+        garage_id = None  # promoted off the garage floor: no garage any more
+    if "role" in data or "garage" in data:
+        problems.update(_placement_problems(session, role, garage_id))
+    name = data.get("name", user.display_name)
+    if not isinstance(name, str) or not name.strip() or len(name) > 120:
+        problems["name"] = "Give the person's name (at most 120 characters)."
+    active = data.get("active", user.active)
+    if not isinstance(active, bool):
+        problems["active"] = "active is true or false."
+    if "password" in data and (why := password_problem(data["password"])) is not None:
+        problems["password"] = why
+    refuse_fields(problems)
+    if user.role == "admin" and user.active and (role != "admin" or not active):
+        lock_admins(session)
+        others = session.scalar(select(func.count(User.id)).where(
+            User.role == "admin", User.active.is_(True), User.id != user.id))
+        if not others:
+            raise LastAdmin("This is the last active admin: make another user admin first.", field="role")
+    changes = audit.apply(user, {"role": role, "garage_id": garage_id, "display_name": name.strip(),
+                                 "active": active})
+    changes = {{"garage_id": "garage", "display_name": "name"}.get(k, k): v for k, v in changes.items()}
+    if "password" in data:
+        user.set_password(data["password"])
+        user.must_change_password = True
+        changes["password"] = (audit.SECRET, audit.SECRET)
+    if not active or "password" in data or "role" in changes or "garage" in changes:
+        # what they could reach has changed: they log in again, under the new rules
+        end_sessions(session, user, now, tokens=not active)
+    if changes:
+        session.flush()
+        action = "deactivated" if changes.get("active") == (True, False) else \
+            "reactivated" if changes.get("active") == (False, True) else \
+            "password_reset" if list(changes) == ["password"] else "changed"
+        audit.record(session, actor, "user", user.id, action, changes, now)
+    return user
+
+
+def end_sessions(session: Session, user: User, now: datetime, keep: str | None = None, tokens: bool = False) -> int:
+    """Revoke the user's live sessions (all but `keep`, a session token), and their API tokens if asked."""
+    models = (UserSession, ApiToken) if tokens else (UserSession,)
+    ended = 0
+    for model in models:
+        query = select(model).where(model.user_id == user.id, model.revoked_at.is_(None))
+        if keep and model is UserSession:
+            query = query.where(model.token_hash != digest(keep))
+        for row in session.scalars(query):
+            row.revoked_at = now
+            ended += 1
+    session.flush()
+    return ended
+
+
+def change_own_password(session: Session, user: User, current: object, new: object, keep: str | None,
+                        now: datetime) -> User:
+    """The user's own new password: their other sessions end (a stolen one with them)."""
+    problems = {}
+    if not isinstance(current, str) or not user.check_password(current):
+        problems["current_password"] = "That is not your current password."
+    if (why := password_problem(new)) is not None:
+        problems["new_password"] = why
+    elif isinstance(current, str) and new == current:
+        problems["new_password"] = "Choose a password different from the current one."
+    refuse_fields(problems)
+    user.set_password(new)
+    user.must_change_password = False
+    ended = end_sessions(session, user, now, keep=keep)
+    audit.record(session, user, "user", user.id, "password_changed",
+                 {"password": (audit.SECRET, audit.SECRET), "other_sessions_ended": (None, ended)}, now)
+    return user

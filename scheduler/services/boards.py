@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.models import ACTIVE, Appointment, Case, Garage, Technician
+from scheduler.services import capacity
 
 
 # Booked but not checked in this long after its start: reception should chase it.
@@ -157,7 +158,7 @@ def garage_day(session: Session, garage: Garage, day: date, now: datetime | None
         select(Technician).where(Technician.garage_id == garage.id, Technician.active.is_(True))
         .options(selectinload(Technician.skills), selectinload(Technician.shift_patterns),
                  selectinload(Technician.absences)).order_by(Technician.name)))
-    rows = {t.id: TechnicianDay(t, t.shifts_on(day)) for t in technicians}
+    rows = {t.id: TechnicianDay(t, capacity.shifts(t, day)) for t in technicians}
     appointments = session.scalars(
         select(Appointment).where(Appointment.garage_id == garage.id, Appointment.start_at < end,
                                   Appointment.end_at > start, Appointment.status != "cancelled")
@@ -191,9 +192,9 @@ def network_load(session: Session, days: list[date]) -> dict[str, dict[date, flo
     for g in garages:
         out[g.id] = {}
         for day in days:
-            capacity = sum(int((e - s).total_seconds() // 60) for t in g.technicians if t.active
-                           for s, e in t.shifts_on(day))
-            out[g.id][day] = booked[(g.id, day)] / capacity if capacity else 0.0
+            minutes = sum(int((e - s).total_seconds() // 60) for t in g.technicians if t.active
+                          for s, e in capacity.shifts(t, day))
+            out[g.id][day] = booked[(g.id, day)] / minutes if minutes else 0.0
     return out
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
@@ -71,9 +71,42 @@ def clash(session: Session, technician: Technician, start: datetime, end: dateti
                  lifts_full=lift and lift_peak(session, garage.id, start, end, ignore) >= garage.lifts)
 
 
+def shifts(technician: Technician, day: date) -> list[tuple[datetime, datetime]]:
+    """The technician's working spans on a local day, as aware datetimes: the one definition of "on shift".
+
+    Their weekly pattern, within the garage's opening hours (lunch closure out; a garage with no hours on
+    record is open), none on the garage's closed days, absences (whole days or part of one) cut out.
+    Offers, booking, squeeze-ins, re-plans, boards and the admin's "what does this hit" all read this.
+    """
+    garage = technician.garage
+    if any(c.day == day for c in garage.closed_days):
+        return []
+    zone = garage.zone
+    spans = [(datetime.combine(day, p.starts, zone), datetime.combine(day, p.ends, zone))
+             for p in technician.shift_patterns if p.weekday == day.weekday()]
+    if garage.opening_hours:
+        open_spans = [(datetime.combine(day, a, zone), datetime.combine(day, b, zone))
+                      for h in garage.opening_hours if h.weekday == day.weekday() for a, b in h.spans()]
+        spans = [(max(s, a), min(e, b)) for s, e in spans for a, b in open_spans if max(s, a) < min(e, b)]
+    for absence in technician.absences:
+        if absence.first_day <= day <= absence.last_day:
+            spans = _without(spans, absence.span(zone))
+    return sorted(spans)
+
+
+def _without(spans: list[tuple[datetime, datetime]], gap: tuple[datetime, datetime]) -> list[tuple[datetime, datetime]]:
+    out = []
+    for s, e in spans:
+        if gap[0] > s:
+            out.append((s, min(e, gap[0])))
+        if gap[1] < e:
+            out.append((max(s, gap[1]), e))
+    return [(s, e) for s, e in out if s < e]
+
+
 def works(technician: Technician, start: datetime, end: datetime) -> bool:
     """Whether [start, end) lies within one of the technician's shifts that day."""
-    return any(s <= start and end <= e for s, e in technician.shifts_on(technician.garage.today(start)))
+    return any(s <= start and end <= e for s, e in shifts(technician, technician.garage.today(start)))
 
 
 def check_slot(technician: Technician, start: datetime, end: datetime, now: datetime) -> None:

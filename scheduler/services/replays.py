@@ -38,7 +38,7 @@ from scheduler.models import (
 )
 from scheduler.models.override import TIE_MINUTES
 from scheduler.models.replay import PASSES
-from scheduler.services import policies
+from scheduler.services import capacity, policies
 from scheduler.services.planning import working_day
 from scheduler.services.replay_plan import NetworkPlan, Rules
 from scheduler.services.stats import NETWORK_ZONE, local_day_start
@@ -152,7 +152,7 @@ def _plan(session: Session, start: datetime, until: datetime, zone: ZoneInfo) ->
     days = [first + timedelta(days=i) for i in range((until.astimezone(zone).date() - first).days + 2)]
     return NetworkPlan(
         [NetworkPlan.garage(g.id, g.lat, g.lon, g.lifts) for g in garages],
-        [NetworkPlan.technician(t.id, t.garage_id, t.skill_codes, [s for d in days for s in t.shifts_on(d)])
+        [NetworkPlan.technician(t.id, t.garage_id, t.skill_codes, [s for d in days for s in capacity.shifts(t, d)])
          for t in technicians],
         zone)
 

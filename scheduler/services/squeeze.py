@@ -240,7 +240,7 @@ def no_fit(session: Session, case: Case, garage: Garage, now: datetime, degraded
         return NoFit("engine_unavailable", later[0] if later else None)
     working = [t for t in garage.technicians if t.active and job.skill_code in t.skill_codes
                and any(e - max(s, now) >= timedelta(minutes=job.duration_minutes)
-                       for s, e in t.shifts_on(garage.today(now)))]
+                       for s, e in capacity.shifts(t, garage.today(now)))]
     if not working:
         reason = "no_technician"
     elif job.needs_lift and _fits_without_lift(session, case, garage, now, end):

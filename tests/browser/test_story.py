@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tests.conftest import PASSWORD
+from scheduler.services import capacity
 
 PARIS = ZoneInfo("Europe/Paris")
 PLATE = "GH-123-JK"
@@ -50,7 +51,7 @@ def time_on_shift_today(live_app, technician_id: str, now: datetime) -> datetime
 
     with live_app.app_context():
         technician = db.session.get(Technician, technician_id)
-        for start, end in technician.shifts_on(now.astimezone(PARIS).date()):
+        for start, end in capacity.shifts(technician, now.astimezone(PARIS).date()):
             start = max(start, (now + timedelta(minutes=30)).astimezone(PARIS))
             start = start.replace(minute=start.minute - start.minute % 15, second=0, microsecond=0)
             if start + timedelta(minutes=60) <= end:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.db import Base
 from scheduler.models import Appointment, Case, Customer, Garage, JobType, ShiftPattern, Skill, Technician, Vehicle
+from scheduler.services import capacity
 
 PARIS = ZoneInfo("Europe/Paris")
 LAST_SUNDAY_OF_OCTOBER = date(2026, 10, 25)  # clocks go back at 03:00
@@ -54,7 +55,7 @@ def test_the_dst_day_has_25_hours_and_shifts_keep_their_wall_clock_times(tmp_pat
     garage = session.get(Garage, "g")
     start, end = garage.day_bounds(LAST_SUNDAY_OF_OCTOBER)
     assert end - start == timedelta(hours=25)
-    (shift_start, shift_end), = session.get(Technician, "t").shifts_on(LAST_SUNDAY_OF_OCTOBER)
+    (shift_start, shift_end), = capacity.shifts(session.get(Technician, "t"), LAST_SUNDAY_OF_OCTOBER)
     assert (shift_start.hour, shift_end.hour) == (8, 12)
     assert shift_end.astimezone(timezone.utc) - shift_start.astimezone(timezone.utc) == timedelta(hours=4)
 

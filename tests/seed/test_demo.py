@@ -15,6 +15,7 @@ from scheduler.models import (
 )
 from seed import demo
 from tests.conftest import NOW, SMALL_SEED
+from scheduler.services import capacity
 
 
 # Enough to tell two networks apart: determinism does not need weeks of demand.
@@ -85,7 +86,7 @@ def test_catalogue_has_the_story_symptoms(network):
 def test_technicians_have_lunch_breaks_and_some_absences(network):
     techs = list(network.scalars(select(Technician)))
     weekday = next(d for d in (NOW.date() + timedelta(days=i) for i in range(7)) if d.weekday() < 5)
-    spans = [t.shifts_on(weekday) for t in techs if not any(a.first_day <= weekday <= a.last_day for a in t.absences)]
+    spans = [capacity.shifts(t, weekday) for t in techs if not any(a.first_day <= weekday <= a.last_day for a in t.absences)]
     assert all(len(s) == 2 and s[0][1] < s[1][0] for s in spans)  # morning, lunch, afternoon
     assert any(t.absences for t in techs)
 

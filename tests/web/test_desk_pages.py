@@ -10,6 +10,7 @@ from babel.dates import format_date
 
 from tests.conftest import CLOCK_NOW, Auth
 from tests.web.pages import csrf_from
+from scheduler.services import capacity
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -22,7 +23,7 @@ def later_today_on_shift(app, technician_id: str, minutes: int) -> datetime:
     with app.app_context():
         technician = db.session.get(Technician, technician_id)
         today = CLOCK_NOW.astimezone(PARIS).date()
-        for start, end in technician.shifts_on(today):
+        for start, end in capacity.shifts(technician, today):
             start = max(start, (CLOCK_NOW + timedelta(minutes=30)).astimezone(PARIS).replace(second=0, microsecond=0))
             if start + timedelta(minutes=minutes) <= end:
                 return start

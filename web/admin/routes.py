@@ -1,14 +1,44 @@
+"""The admin desk: people, garages, technicians, catalogue, and the audit trail of every change.
+
+Views are thin: parse the form, call the scheduler service the API calls too, render. A refusal comes
+back as the same page with a message under each bad field; nothing of it was saved.
+"""
+
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from scheduler.models import Garage, JobType, Technician, User
+from scheduler.errors import DomainError
+from scheduler.models import ROLES, Appointment, Garage, JobType, Technician, User
+from scheduler.services import accounts, audit, technicians
+from web.actions import back
 from web.auth import roles_required
+from web.clock import now
 from web.extensions import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def refused(exc: DomainError) -> dict:
+    """A service's refusal as {field: message} for the form (rolled back: nothing half-saved)."""
+    db.session.rollback()
+    fields = exc.details.get("fields")
+    if fields:
+        return dict(fields)
+    return {exc.details.get("field") or "form": exc.message}
+
+
+def _garages() -> list[Garage]:
+    return list(db.session.scalars(select(Garage).order_by(Garage.id)))
+
+
+def _choices() -> dict:
+    return {"role_options": [(r, r) for r in ROLES], "garage_options": [(g.id, g.name) for g in _garages()]}
 
 
 @bp.get("/")
@@ -19,4 +49,178 @@ def index():
         selectinload(Garage.opening_hours))))
     users = list(db.session.scalars(select(User).order_by(User.role, User.username)))
     job_types = list(db.session.scalars(select(JobType).order_by(JobType.code)))
-    return render_template("admin/index.html", garages=garages, users=users, job_types=job_types)
+    return render_template("admin/index.html", garages=garages, users=users, job_types=job_types,
+                           recent=audit.entries(db.session, limit=8))
+
+
+# -- users ---------------------------------------------------------------------------------------------------
+
+@bp.route("/users", methods=["GET", "POST"])
+@roles_required("admin")
+def users():
+    errors, form = {}, {}
+    if request.method == "POST":
+        form = {k: request.form.get(k, "").strip() for k in ("username", "name", "role", "garage")}
+        form["password"] = request.form.get("password", "")
+        try:
+            user = accounts.add_user(db.session, current_user, form, now())
+        except DomainError as exc:
+            errors = refused(exc)
+        else:
+            flash(_("%(user)s is added; they choose their own password at their first login.",
+                    user=user.username), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/users.html", users=accounts.users(db.session, current_user), errors=errors,
+                           form=form, **_choices()), 400 if errors else 200
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required("admin")
+def user(user_id: int):
+    person = accounts.get_user(db.session, current_user, user_id)
+    errors = {}
+    if request.method == "POST":
+        data = {"name": request.form.get("name", "").strip(), "role": request.form.get("role", ""),
+                "garage": request.form.get("garage", "") or None, "active": request.form.get("active") == "yes"}
+        if request.form.get("password"):
+            data["password"] = request.form["password"]
+        try:
+            accounts.change_user(db.session, current_user, person, data, now())
+        except DomainError as exc:
+            errors = refused(exc)
+            person = accounts.get_user(db.session, current_user, user_id)
+        else:
+            flash(_("%(user)s is saved.", user=person.username), "success")
+            return redirect(url_for("admin.user", user_id=user_id))
+    return render_template("admin/user.html", person=person, errors=errors, **_choices(),
+                           history=audit.entries(db.session, "user", str(person.id), limit=50)), \
+        (409 if errors.get("role", "").startswith("This is the last") else 400) if errors else 200
+
+
+# -- the audit trail ---------------------------------------------------------------------------------------------
+
+@bp.get("/audit")
+@roles_required("admin")
+def audit_trail():
+    entity = request.args.get("entity") or None
+    return render_template("admin/audit.html", entries=audit.entries(db.session, entity, limit=500), entity=entity)
+
+
+# -- garages and their technicians ------------------------------------------------------------------------------
+
+def _garage(garage_id: str) -> Garage:
+    garage = db.session.get(Garage, garage_id)
+    if garage is None:
+        abort(404, description=f"No garage {garage_id!r}.")
+    return garage
+
+
+def _garage_page(garage: Garage, errors: dict | None = None, form: dict | None = None, status: int = 200):
+    return render_template("admin/garage.html", garage=garage, errors=errors or {}, form=form or {},
+                           default_week="\n".join(f"{d} 08:00-12:00, 13:30-17:30" for d in technicians.WEEKDAYS[:5]),
+                           skills=technicians.all_skills(db.session), weekdays=technicians.WEEKDAYS,
+                           history=audit.entries(db.session, "garage", garage.id, limit=30)), status
+
+
+@bp.get("/garages/<garage_id>")
+@roles_required("admin")
+def garage(garage_id: str):
+    return _garage_page(_garage(garage_id))
+
+
+@bp.post("/garages/<garage_id>/technicians")
+@roles_required("admin")
+def technician_add(garage_id: str):
+    place = _garage(garage_id)
+    form = {"name": request.form.get("name", ""), "skills": request.form.getlist("skills"),
+            "week": request.form.get("week", "")}
+    try:
+        found = technicians.add(db.session, current_user, place, {
+            "name": form["name"], "skills": form["skills"], "shifts": technicians.parse_week(form["week"])}, now())
+    except DomainError as exc:
+        return _garage_page(_garage(garage_id), refused(exc), form, 400)
+    flash(_("%(name)s is added to %(garage)s.", name=found.name, garage=place.name), "success")
+    return redirect(url_for("admin.technician", technician_id=found.id))
+
+
+def _technician_page(person, errors: dict | None = None, status: int = 200, week: str | None = None,
+                     failed: str | None = None):
+    moment = now()
+    # Right after a change, exactly what it hit; otherwise whatever work is still left with no one on shift.
+    ids = [int(i) for i in request.args.get("affected", "").split(",") if i.isdigit()] or \
+        sorted(technicians.off_shift(db.session, person, moment))
+    affected = list(db.session.scalars(select(Appointment).where(Appointment.id.in_(ids))
+                                       .order_by(Appointment.start_at))) if ids else []
+    zone = person.garage.zone
+    absences = [a for a in sorted(person.absences, key=lambda a: a.first_day) if a.span(zone)[1] > moment]
+    return render_template(
+        "admin/technician.html", person=person, errors=errors or {}, failed=failed, now=moment, affected=affected,
+        absences=absences, skills=technicians.all_skills(db.session), garage_options=_choices()["garage_options"],
+        week=technicians.week_text(person.shift_patterns) if week is None else week,
+        today=person.garage.today(moment).isoformat(),
+        history=audit.entries(db.session, "technician", person.id, limit=30)), status
+
+
+@bp.route("/technicians/<technician_id>", methods=["GET", "POST"])
+@roles_required("admin")
+def technician(technician_id: str):
+    person = technicians.get(db.session, current_user, technician_id)
+    if request.method == "GET":
+        return _technician_page(person)
+    week = request.form.get("week", "")
+    data = {"name": request.form.get("name", ""), "garage": request.form.get("garage", ""),
+            "skills": request.form.getlist("skills"), "shifts": technicians.parse_week(week),
+            "active": request.form.get("active") == "yes"}
+    try:
+        hit = technicians.change(db.session, current_user, person, data, now())
+    except DomainError as exc:
+        errors = refused(exc)
+        return _technician_page(technicians.get(db.session, current_user, technician_id), errors, 400, week, "edit")
+    flash(_("%(name)s is saved.", name=person.name), "success")
+    return _after_change(person, hit)
+
+
+def _after_change(person, hit: technicians.Hit):
+    if hit.appointments:
+        flash(ngettext("This hits %(num)s booked appointment: re-plan it below.",
+                       "This hits %(num)s booked appointments: re-plan them below.", len(hit.appointments)), "error")
+    return redirect(url_for("admin.technician", technician_id=person.id,
+                            affected=",".join(str(a.id) for a in hit.appointments) or None))
+
+
+@bp.post("/technicians/<technician_id>/absences")
+@roles_required("admin")
+def absence_add(technician_id: str):
+    person = technicians.get(db.session, current_user, technician_id)
+    data = {k: request.form.get(k, "").strip() for k in ("start", "end", "reason")}
+    try:
+        absence, hit = technicians.add_absence(db.session, current_user, person, data, now())
+    except DomainError as exc:
+        return _technician_page(technicians.get(db.session, current_user, technician_id), refused(exc), 400,
+                                failed="absence")
+    flash(_("Absence recorded: %(name)s, %(reason)s.", name=person.name, reason=absence.reason), "success")
+    return _after_change(person, hit)
+
+
+@bp.post("/absences/<int:absence_id>/remove")
+@roles_required("admin")
+def absence_remove(absence_id: int):
+    absence = technicians.remove_absence(db.session, current_user, absence_id, now())
+    flash(_("Absence removed."), "success")
+    return redirect(url_for("admin.technician", technician_id=absence.technician_id))
+
+
+@bp.post("/garages/<garage_id>/replan")
+@roles_required("admin")
+def replan(garage_id: str):
+    """The garage desk's re-plan preview for the work a change hit; confirmed (or not) on the desk's page."""
+    place = _garage(garage_id)
+    ids = [int(i) for i in request.form.getlist("appointment") if i.isdigit()]
+    try:
+        preview = technicians.replan(db.session, current_user, place, ids, now(),
+                                     request.form.get("reason", "")[:1000])
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(back(url_for("admin.garage", garage_id=place.id)))
+    return redirect(url_for("reception.preview", garage_id=place.id, preview_id=preview.id))

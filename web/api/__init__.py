@@ -62,7 +62,7 @@ def require(*roles: str) -> None:
         abort(403, description=f"This needs the role {' or '.join(roles)}.")
 
 
-from web.api import cases, catalog, direct_line, garage, openapi, planner, session, tokens  # noqa: E402,F401
+from web.api import admin, cases, catalog, direct_line, garage, openapi, planner, session, tokens  # noqa: E402,F401
 from web.api.as_csv import register as _csv_lists  # noqa: E402
 
 _csv_lists(bp)

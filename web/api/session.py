@@ -12,7 +12,8 @@ from web.security import limit_logins
 
 def _session_view():
     return {"user": current_user.username, "role": current_user.role, "garage": current_user.garage_id,
-            "team": current_user.team, "csrf_token": generate_csrf()}
+            "team": current_user.team, "must_change_password": current_user.must_change_password,
+            "csrf_token": generate_csrf()}
 
 
 @bp.post("/v1/session")

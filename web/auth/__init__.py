@@ -52,6 +52,21 @@ def init_login(app: Flask, manager: LoginManager) -> None:
             user.via_token = True
         return user
 
+    @app.before_request
+    def first_password_first():
+        """A password an admin chose is changed before anything else (a bearer token is the holder's own)."""
+        if request.endpoint in PASSWORD_FREE or not current_user.is_authenticated or current_user.via_token \
+                or not current_user.must_change_password:
+            return None
+        from flask import redirect, url_for
+
+        if request.path.startswith("/api/"):
+            from web.errors import error_response
+
+            return error_response(403, "password_change_required",
+                                  "Choose your own password first: POST /api/v1/account/password.")
+        return redirect(url_for("auth.password"))
+
     @manager.unauthorized_handler
     def unauthorized():
         from flask import redirect, url_for
@@ -60,6 +75,10 @@ def init_login(app: Flask, manager: LoginManager) -> None:
             abort(401)
         return redirect(url_for("auth.login", next=request.full_path))
 
+
+# What a user who must change their password may still reach.
+PASSWORD_FREE = frozenset({"static", "auth.password", "auth.logout", "auth.set_language", "auth.login",
+                           "api.session_read", "api.session_delete", "api.session_create", "api.own_password"})
 
 # How long a login lasts: ended after this long unused, and after this long in any case (a working day).
 SESSION_IDLE = timedelta(hours=4)

@@ -73,3 +73,23 @@ def set_language(code: str):
         current_user.locale = code
     back = request.form.get("next", "")
     return redirect(back if is_local_path(back) else "/")
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():
+    """One's own password: required first when an admin chose it; the other sessions end."""
+    from scheduler.errors import DomainError
+
+    errors = {}
+    if request.method == "POST":
+        try:
+            accounts.change_own_password(db.session, current_user, request.form.get("current_password"),
+                                         request.form.get("new_password"), current_user.session_token, now())
+        except DomainError as exc:
+            db.session.rollback()
+            errors = exc.details.get("fields") or {exc.details.get("field", "new_password"): exc.message}
+            return render_template("auth/password.html", errors=errors), exc.status
+        flash(_("Your password is changed; your other sessions are ended."), "success")
+        return redirect(home_url(current_user))
+    return render_template("auth/password.html", errors=errors)

@@ -1,0 +1,64 @@
+"""The admin audit trail: every admin service records here what it changed, as facts {field: [from, to]}.
+
+Values are stored as JSON (times and days as ISO text); a secret is never stored, only that it changed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.errors import Forbidden
+from scheduler.models import AuditEntry, User
+
+SECRET = "(secret)"  # what a password "was" and "became" in the trail
+
+
+def fact(value: object) -> object:
+    """A value as the trail stores it: plain JSON."""
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [fact(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): fact(v) for k, v in value.items()}
+    return value
+
+
+def require_admin(actor: User) -> None:
+    if actor.role != "admin":
+        raise Forbidden("Only an admin changes the network, its people and its catalogue.")
+
+
+def record(session: Session, actor: User | None, entity: str, entity_id: object, action: str,
+           changes: dict, now: datetime) -> AuditEntry:
+    """Append one entry: `changes` maps each field to (from, to)."""
+    entry = AuditEntry(at=now, actor_id=actor.id if actor else None, entity=entity, entity_id=str(entity_id),
+                       action=action, changes={k: [fact(a), fact(b)] for k, (a, b) in changes.items()})
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def apply(obj: object, values: dict) -> dict:
+    """Set the attributes that differ; the (from, to) of each one changed."""
+    changed = {}
+    for name, value in values.items():
+        before = getattr(obj, name)
+        if before != value:
+            setattr(obj, name, value)
+            changed[name] = (before, value)
+    return changed
+
+
+def entries(session: Session, entity: str | None = None, entity_id: str | None = None,
+            limit: int = 200) -> list[AuditEntry]:
+    """Newest first."""
+    query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
+    if entity:
+        query = query.where(AuditEntry.entity == entity)
+    if entity_id:
+        query = query.where(AuditEntry.entity_id == entity_id)
+    return list(session.scalars(query))

@@ -1,0 +1,312 @@
+"""Technicians at the admin desk: add, move, skills, weekly shifts, absences, and what a change hits.
+
+A change that takes working time away (an absence, a shorter shift, a move to another garage) can leave
+booked work with no one to do it. The change is saved, and the work it hits is listed exactly (what was on
+shift before and is not any more, by capacity.shifts, the one rule); re-planning it is the garage desk's
+own preview and confirm (squeeze.preview_replan): nothing moves until someone confirms.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.errors import NotFound, refuse_fields
+from scheduler.models import ACTIVE, Absence, Appointment, Garage, PlanPreview, ShiftPattern, Skill, Technician, User
+from scheduler.services import audit, capacity, squeeze
+
+MAX_ABSENCE_DAYS = 366
+HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def technician_dict(t: Technician, now: datetime | None = None) -> dict:
+    zone = t.garage.zone
+    return {"id": t.id, "garage": t.garage_id, "name": t.name, "active": t.active, "skills": t.skill_codes,
+            "shifts": shift_facts(t.shift_patterns),
+            "absences": [absence_dict(a, zone) for a in sorted(t.absences, key=lambda a: a.first_day)
+                         if now is None or a.span(zone)[1] > now]}
+
+
+def absence_dict(a: Absence, zone) -> dict:
+    start, end = a.span(zone)
+    return {"id": a.id, "technician": a.technician_id, "start": start.isoformat(), "end": end.isoformat(),
+            "part_day": a.start_at is not None, "reason": a.reason}
+
+
+def shift_facts(patterns) -> list[dict]:
+    return [{"weekday": p.weekday, "start": p.starts.strftime("%H:%M"), "end": p.ends.strftime("%H:%M")}
+            for p in sorted(patterns, key=lambda p: (p.weekday, p.starts))]
+
+
+def get(session: Session, actor: User, technician_id: object) -> Technician:
+    audit.require_admin(actor)
+    found = session.get(Technician, technician_id) if isinstance(technician_id, str) else None
+    if found is None:
+        raise NotFound(f"No technician {technician_id!r}.")
+    return found
+
+
+# -- what a change hits --------------------------------------------------------------------------------------
+
+def off_shift(session: Session, technician: Technician, now: datetime) -> set[int]:
+    """The technician's active work from now on that they can no longer do where and when it is booked."""
+    rows = session.scalars(select(Appointment).where(
+        Appointment.technician_id == technician.id, Appointment.status.in_(ACTIVE), Appointment.end_at > now))
+    return {a.id for a in rows
+            if a.garage_id != technician.garage_id or not technician.active
+            or not capacity.works(technician, a.start_at, a.end_at)}
+
+
+@dataclass
+class Hit:
+    """The appointments a change left with no one on shift for them: the ones it made so, no others."""
+
+    appointments: list[Appointment] = field(default_factory=list)
+
+    @property
+    def movable(self) -> list[Appointment]:
+        """What a re-plan may move: booked, not started (checked-in and started work is the desk's call)."""
+        return [a for a in self.appointments if a.status == "booked"]
+
+    def by_garage(self) -> dict[str, list[Appointment]]:
+        out: dict[str, list[Appointment]] = {}
+        for a in self.appointments:
+            out.setdefault(a.garage_id, []).append(a)
+        return out
+
+
+def _hit(session: Session, before: set[int], technician: Technician, now: datetime) -> Hit:
+    session.flush()
+    after = off_shift(session, technician, now) - before
+    rows = session.scalars(select(Appointment).where(Appointment.id.in_(after)).order_by(Appointment.start_at)) \
+        if after else []
+    return Hit(list(rows))
+
+
+# -- parsing what an admin typed (API and pages alike) --------------------------------------------------------
+
+def _skills(session: Session, value: object, problems: dict) -> list[Skill] | None:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems["skills"] = "skills is a list of skill codes."
+        return None
+    found = {s.code: s for s in session.scalars(select(Skill).where(Skill.code.in_(value)))}
+    unknown = [v for v in value if v not in found]
+    if unknown:
+        problems["skills"] = f"Unknown skill {unknown[0]!r}: choose among {', '.join(all_skills(session))}."
+        return None
+    return [found[v] for v in sorted(set(value))]
+
+
+def all_skills(session: Session) -> list[str]:
+    return list(session.scalars(select(Skill.code).order_by(Skill.code)))
+
+
+def _clock(value: object) -> time | None:
+    match = HHMM.match(value) if isinstance(value, str) else None
+    return time(int(match[1]), int(match[2])) if match else None
+
+
+def _shifts(value: object, problems: dict) -> list[ShiftPattern] | None:
+    """[{weekday 0-6, start "HH:MM", end "HH:MM"}]: spans of one weekday may not overlap."""
+    if not isinstance(value, list):
+        problems["shifts"] = "shifts is a list of {weekday, start, end}."
+        return None
+    spans: list[tuple[int, time, time]] = []
+    for i, item in enumerate(value):
+        weekday = item.get("weekday") if isinstance(item, dict) else None
+        start, end = (_clock(item.get(k)) if isinstance(item, dict) else None for k in ("start", "end"))
+        if not isinstance(weekday, int) or isinstance(weekday, bool) or not 0 <= weekday <= 6:
+            problems["shifts"] = f"Shift {i + 1}: weekday is 0 (Monday) to 6 (Sunday)."
+        elif start is None or end is None:
+            problems["shifts"] = f"Shift {i + 1}: start and end are times like 08:00 and 12:30."
+        elif end <= start:
+            problems["shifts"] = f"Shift {i + 1} ({WEEKDAYS[weekday]}): it must end after it starts."
+        else:
+            spans.append((weekday, start, end))
+            continue
+        return None
+    spans.sort()
+    for (d1, _, e1), (d2, s2, _) in zip(spans, spans[1:]):
+        if d1 == d2 and s2 < e1:
+            problems["shifts"] = f"Two shifts overlap on {WEEKDAYS[d1]}: make them follow each other."
+            return None
+    return [ShiftPattern(weekday=d, starts=s, ends=e) for d, s, e in spans]
+
+
+def parse_week(text: str) -> list[dict]:
+    """A page's shifts, one line per weekday ("Mon 08:00-12:00, 13:30-17:30"), as the API's list."""
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        head, _, rest = line.partition(" ")
+        weekday = WEEKDAYS.index(head[:3].title()) if head[:3].title() in WEEKDAYS else -1
+        for span in filter(None, (s.strip() for s in rest.split(","))):
+            start, _, end = span.partition("-")
+            out.append({"weekday": weekday, "start": start.strip(), "end": end.strip()})
+    return out
+
+
+def week_text(patterns) -> str:
+    days: dict[int, list[str]] = {}
+    for p in sorted(patterns, key=lambda p: (p.weekday, p.starts)):
+        days.setdefault(p.weekday, []).append(f"{p.starts:%H:%M}-{p.ends:%H:%M}")
+    return "\n".join(f"{WEEKDAYS[d]} {', '.join(spans)}" for d, spans in sorted(days.items()))
+
+
+def _name(value: object, problems: dict) -> str | None:
+    if not isinstance(value, str) or not value.strip() or len(value) > 120:
+        problems["name"] = "Give the technician's name (at most 120 characters)."
+        return None
+    return value.strip()
+
+
+def _garage(session: Session, value: object, problems: dict) -> Garage | None:
+    found = session.get(Garage, value) if isinstance(value, str) and value else None
+    if found is None:
+        problems["garage"] = f"No garage {value!r}: choose one of the network."
+    return found
+
+
+# -- the changes -----------------------------------------------------------------------------------------------
+
+def add(session: Session, actor: User, garage: Garage, data: dict, now: datetime) -> Technician:
+    audit.require_admin(actor)
+    problems: dict[str, str] = {}
+    name = _name(data.get("name"), problems)
+    skills = _skills(session, data.get("skills", []), problems)
+    shifts = _shifts(data.get("shifts", []), problems)
+    refuse_fields(problems)
+    taken = set(session.scalars(select(Technician.id).where(Technician.id.like(f"{garage.id}-t%"))))
+    number = 1
+    while f"{garage.id}-t{number:02d}" in taken:
+        number += 1
+    technician = Technician(id=f"{garage.id}-t{number:02d}", garage=garage, name=name, skills=skills,
+                            shift_patterns=shifts)
+    session.add(technician)
+    session.flush()
+    audit.record(session, actor, "technician", technician.id, "created",
+                 {"garage": (None, garage.id), "name": (None, name), "skills": (None, technician.skill_codes),
+                  "shifts": (None, shift_facts(shifts))}, now)
+    return technician
+
+
+def change(session: Session, actor: User, technician: Technician, data: dict, now: datetime) -> Hit:
+    """Name, garage (a move), skills, shifts, active: saved whole or not at all; returns the work it hits."""
+    audit.require_admin(actor)
+    problems: dict[str, str] = {f: f"{f} cannot be changed here." for f in sorted(
+        set(data) - {"name", "garage", "skills", "shifts", "active"})}
+    values: dict = {}
+    if "name" in data:
+        values["name"] = _name(data["name"], problems)
+    if "garage" in data:
+        values["garage"] = _garage(session, data["garage"], problems)
+    if "skills" in data:
+        values["skills"] = _skills(session, data["skills"], problems)
+    if "shifts" in data:
+        values["shifts"] = _shifts(data["shifts"], problems)
+    if "active" in data:
+        if not isinstance(data["active"], bool):
+            problems["active"] = "active is true or false."
+        values["active"] = data["active"]
+    refuse_fields(problems)
+    capacity.lock_garage(session, technician.garage_id)
+    before = off_shift(session, technician, now)
+    changes = audit.apply(technician, {k: v for k, v in values.items() if k in ("name", "active")})
+    if "garage" in values and values["garage"].id != technician.garage_id:
+        capacity.lock_garage(session, values["garage"].id)
+        changes["garage"] = (technician.garage_id, values["garage"].id)
+        technician.garage = values["garage"]
+    if "skills" in values and [s.code for s in values["skills"]] != technician.skill_codes:
+        changes["skills"] = (technician.skill_codes, [s.code for s in values["skills"]])
+        technician.skills = values["skills"]
+    if "shifts" in values and shift_facts(values["shifts"]) != shift_facts(technician.shift_patterns):
+        changes["shifts"] = (shift_facts(technician.shift_patterns), shift_facts(values["shifts"]))
+        technician.shift_patterns = values["shifts"]
+    hit = _hit(session, before, technician, now)
+    if changes:
+        if hit.appointments:
+            changes["work_hit"] = (None, [a.id for a in hit.appointments])
+        audit.record(session, actor, "technician", technician.id, "changed", changes, now)
+    return hit
+
+
+def _moment(value: object, zone, name: str, problems: dict, end: bool = False) -> datetime | None:
+    """A day (whole days: an end day is included) or a time (naive: the garage's local time)."""
+    if isinstance(value, str):
+        try:
+            if len(value) == 10:
+                day = date.fromisoformat(value)
+                return datetime.combine(day + timedelta(days=1) if end else day, time(0), zone)
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            moment = None
+        if moment is not None and 2000 <= moment.year <= 2100:
+            return moment if moment.utcoffset() is not None else moment.replace(tzinfo=zone)
+    problems[name] = f"{name} is a day (2026-11-24) or a time (2026-11-24T14:00 or with its UTC offset)."
+    return None
+
+
+def add_absence(session: Session, actor: User, technician: Technician, data: dict, now: datetime
+                ) -> tuple[Absence, Hit]:
+    """Sick today, holiday next week, an afternoon at training: saved, and the booked work it hits listed."""
+    audit.require_admin(actor)
+    zone = technician.garage.zone
+    problems: dict[str, str] = {}
+    start = _moment(data.get("start"), zone, "start", problems)
+    end = _moment(data.get("end"), zone, "end", problems, end=True)
+    reason = data.get("reason") or "leave"
+    if not isinstance(reason, str) or len(reason) > 80:
+        problems["reason"] = "reason is text of at most 80 characters (sick, leave, training...)."
+    if start and end:
+        if end <= start:
+            problems["end"] = "The absence must end after it starts."
+        elif end <= now:
+            problems["end"] = "That absence is already over: nothing to change."
+        elif end - start > timedelta(days=MAX_ABSENCE_DAYS):
+            problems["end"] = f"An absence is at most {MAX_ABSENCE_DAYS} days: add another one after it."
+    refuse_fields(problems)
+    whole_days = all(isinstance(data.get(k), str) and len(data[k]) == 10 for k in ("start", "end"))
+    capacity.lock_garage(session, technician.garage_id)
+    before = off_shift(session, technician, now)
+    absence = Absence(technician=technician, reason=reason.strip() or "leave",
+                      first_day=start.astimezone(zone).date(),
+                      last_day=(end - timedelta(microseconds=1)).astimezone(zone).date(),
+                      start_at=None if whole_days else start, end_at=None if whole_days else end)
+    session.add(absence)
+    hit = _hit(session, before, technician, now)
+    audit.record(session, actor, "technician", technician.id, "absence_added",
+                 {"absence": (None, absence.id), "start": (None, start), "end": (None, end),
+                  "reason": (None, absence.reason), "work_hit": (None, [a.id for a in hit.appointments])}, now)
+    return absence, hit
+
+
+def remove_absence(session: Session, actor: User, absence_id: object, now: datetime) -> Absence:
+    """An absence entered by mistake, or a technician back early: the time is theirs again."""
+    audit.require_admin(actor)
+    absence = session.get(Absence, absence_id) if isinstance(absence_id, int) else None
+    if absence is None:
+        raise NotFound(f"No absence {absence_id!r}.")
+    start, end = absence.span(absence.technician.garage.zone)
+    audit.record(session, actor, "technician", absence.technician_id, "absence_removed",
+                 {"absence": (absence.id, None), "start": (start, None), "end": (end, None),
+                  "reason": (absence.reason, None)}, now)
+    absence.technician.absences.remove(absence)
+    session.flush()
+    return absence
+
+
+def replan(session: Session, actor: User, garage: Garage, appointment_ids: object, now: datetime,
+           reason: str = "") -> PlanPreview:
+    """The garage desk's own re-plan preview for these appointments: nothing moves until it is confirmed."""
+    if not isinstance(appointment_ids, list) or not appointment_ids or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in appointment_ids):
+        refuse_fields({"appointments": "appointments is a list of appointment ids."})
+    rows = list(session.scalars(select(Appointment).where(Appointment.id.in_(appointment_ids))))
+    return squeeze.preview_replan(session, actor, garage, rows, now, reason=reason)

@@ -1,0 +1,243 @@
+"""Technicians at the admin desk: add, move, skills, shifts, absences. A change that hits booked work lists
+exactly that work, and re-planning it is the garage desk's preview and confirm: nothing moves before."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from scheduler.models import ACTIVE, Absence, Appointment, AuditEntry, Garage, Technician
+from scheduler.services import capacity
+from tests.conftest import CLOCK_NOW
+from tests.web.story import open_case
+from web.extensions import db
+
+GARAGE = "lyon-07"
+
+
+def busiest_today(app, garage: str = GARAGE) -> tuple[str, list[int]]:
+    """The technician with the most booked work left today, and that work (by the same rule as the app)."""
+    with app.app_context():
+        place = db.session.get(Garage, garage)
+        start, end = place.day_bounds(place.today(CLOCK_NOW))
+        rows = db.session.execute(select(Appointment.technician_id, Appointment.id).where(
+            Appointment.garage_id == garage, Appointment.status == "booked",
+            Appointment.start_at >= CLOCK_NOW, Appointment.start_at < end)).all()
+        work: dict[str, list[int]] = {}
+        for tech, appointment in rows:
+            work.setdefault(tech, []).append(appointment)
+        tech = max(sorted(work), key=lambda t: len(work[t]))
+        return tech, sorted(work[tech])
+
+
+def work_of(app, technician: str, start: datetime, end: datetime) -> list[int]:
+    """The technician's active work overlapping [start, end) and not over yet."""
+    with app.app_context():
+        return sorted(db.session.scalars(select(Appointment.id).where(
+            Appointment.technician_id == technician, Appointment.status.in_(ACTIVE),
+            Appointment.start_at < end, Appointment.end_at > max(start, CLOCK_NOW))))
+
+
+def plan(app) -> dict:
+    with app.app_context():
+        return {r.id: (r.technician_id, r.start_at, r.status) for r in db.session.execute(
+            select(Appointment.id, Appointment.technician_id, Appointment.start_at, Appointment.status))}
+
+
+def today(app) -> str:
+    with app.app_context():
+        return db.session.get(Garage, GARAGE).today(CLOCK_NOW).isoformat()
+
+
+def test_sick_today_lists_exactly_the_work_hit_and_nothing_moves_before_a_confirm(app, client, auth):
+    tech, _ = busiest_today(app)
+    day = today(app)
+    with app.app_context():
+        start, end = db.session.get(Garage, GARAGE).day_bounds(datetime.fromisoformat(day).date())
+    expected = work_of(app, tech, start, end)
+    assert len(expected) >= 2, "the busy garage's busiest technician has work left today"
+    before = plan(app)
+
+    auth.login("admin")
+    made = auth.post(f"/api/v1/technicians/{tech}/absences", json={"start": day, "end": day, "reason": "sick"})
+    assert made.status_code == 201, made.get_json()
+    body = made.get_json()
+    assert sorted(a["id"] for a in body["affected"]) == expected
+    assert all(a["technician"] == tech for a in body["affected"])
+    assert plan(app) == before, "an absence moves nothing by itself"
+
+    movable = [a["id"] for a in body["affected"] if a["movable"]]
+    preview = auth.post(f"/api/v1/garages/{GARAGE}/replan", json={"appointments": movable, "reason": "sick"})
+    assert preview.status_code == 201, preview.get_json()
+    proposal = preview.get_json()
+    assert plan(app) == before, "a preview moves nothing"
+    assert all(m["technician_to"] != tech for m in proposal["moves"])
+
+    done = auth.post(f"/api/v1/squeeze/{proposal['id']}/confirm", json={})
+    assert done.status_code == 200, done.get_json()
+    after = plan(app)
+    placed = {p["appointment"] for p in proposal["placements"]}
+    assert placed and placed | set(proposal["unplaced"]) == set(movable)
+    moved = {m["appointment"] for m in proposal["moves"]}
+    with app.app_context():
+        for appointment_id in moved:  # the re-placed work and whatever made room for it: all on shift
+            a = db.session.get(Appointment, appointment_id)
+            assert a.technician_id != tech and capacity.works(a.technician, a.start_at, a.end_at)
+    assert {i for i in before if after[i] != before[i]} == moved, "nothing else moved"
+    with app.app_context():
+        entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "absence_added")).one()
+        assert entry.entity_id == tech and sorted(entry.changes["work_hit"][1]) == expected
+
+
+def test_an_absent_technician_is_offered_and_booked_no_more(app, client, auth):
+    tech, work = busiest_today(app)
+    auth.login("admin")
+    day = today(app)
+    auth.post(f"/api/v1/technicians/{tech}/absences", json={"start": day, "end": day, "reason": "sick"})
+    auth.login("operator")
+    case = open_case(auth)
+    offers = auth.client.get(f"/api/v1/cases/{case['id']}/offers").get_json()
+    assert offers["offers"] and all(not (o["technician"] == tech and o["start"][:10] == day)
+                                    for o in offers["offers"])
+    with app.app_context():
+        t = db.session.get(Technician, tech)
+        assert capacity.shifts(t, datetime.fromisoformat(day).date()) == []
+        tomorrow = datetime.fromisoformat(day).date() + timedelta(days=1)
+        while tomorrow.weekday() >= 5:
+            tomorrow += timedelta(days=1)
+        assert capacity.shifts(t, tomorrow), "the day after, they work again"
+
+
+def test_a_part_day_absence_hits_only_the_work_in_its_hours(app, client, auth):
+    tech, _ = busiest_today(app)
+    day = today(app)
+    with app.app_context():
+        zone = db.session.get(Garage, GARAGE).zone
+    start = datetime.combine(datetime.fromisoformat(day).date(), time(14), zone)
+    end = start + timedelta(hours=2)
+    expected = work_of(app, tech, start, end)
+    auth.login("admin")
+    made = auth.post(f"/api/v1/technicians/{tech}/absences",
+                     json={"start": start.isoformat(), "end": end.isoformat(), "reason": "dentist"})
+    assert made.status_code == 201
+    assert sorted(a["id"] for a in made.get_json()["affected"]) == expected
+    assert made.get_json()["absence"]["part_day"] is True
+    with app.app_context():
+        t = db.session.get(Technician, tech)
+        spans = capacity.shifts(t, start.date())
+        assert spans and all(e <= start or s >= end for s, e in spans)
+
+
+def test_a_shorter_shift_hits_the_work_it_no_longer_covers(app, client, auth):
+    tech, _ = busiest_today(app)
+    day = datetime.fromisoformat(today(app)).date()
+    with app.app_context():
+        t = db.session.get(Technician, tech)
+        zone = t.garage.zone
+        week = [{"weekday": p.weekday, "start": f"{p.starts:%H:%M}", "end": f"{p.ends:%H:%M}"}
+                for p in t.shift_patterns if not (p.weekday == day.weekday() and p.starts >= time(12))]
+    # no afternoon on today's weekday any more: the afternoon's work today (and on that weekday after) is hit
+    afternoon = datetime.combine(day, time(12, 30), zone)
+    auth.login("admin")
+    changed = auth.client.patch(f"/api/v1/technicians/{tech}", json={"shifts": week}, headers=auth.headers())
+    assert changed.status_code == 200, changed.get_json()
+    hit = changed.get_json()["affected"]
+    with app.app_context():
+        expected = sorted(a.id for a in db.session.scalars(select(Appointment).where(
+            Appointment.technician_id == tech, Appointment.status.in_(ACTIVE), Appointment.end_at > CLOCK_NOW))
+            if a.start_at.astimezone(zone).weekday() == day.weekday()
+            and a.end_at.astimezone(zone).time() > time(12, 30))
+    assert sorted(a["id"] for a in hit) == expected
+    assert any(datetime.fromisoformat(a["start"]) >= afternoon for a in hit) or not expected
+
+
+def test_add_move_and_skills_through_api_and_pages(app, client, auth):
+    auth.login("admin")
+    made = auth.post(f"/api/v1/garages/{GARAGE}/technicians", json={
+        "name": "Inès Haddad", "skills": ["maintenance", "high_voltage"],
+        "shifts": [{"weekday": d, "start": "08:00", "end": "12:00"} for d in range(5)]})
+    assert made.status_code == 201, made.get_json()
+    new = made.get_json()
+    assert new["garage"] == GARAGE and new["skills"] == ["high_voltage", "maintenance"] and len(new["shifts"]) == 5
+    assert any(t["id"] == new["id"] for t in client.get(f"/api/v1/garages/{GARAGE}/technicians").get_json())
+    moved = auth.client.patch(f"/api/v1/technicians/{new['id']}", json={"garage": "givors", "skills": ["tyres"]},
+                              headers=auth.headers())
+    assert moved.status_code == 200 and moved.get_json()["technician"]["garage"] == "givors"
+    board = client.get("/api/v1/garages/givors/board").get_json()
+    assert any(t["id"] == new["id"] for t in board["technicians"])
+
+    page = auth.form(f"/admin/garages/{GARAGE}/technicians", {"name": "Hugo Lambert", "skills": ["maintenance"],
+                                                              "week": "Mon 08:00-12:00\nTue 09:00-17:00"})
+    assert page.status_code == 302
+    with app.app_context():
+        hugo = db.session.scalars(select(Technician).where(Technician.name == "Hugo Lambert")).one()
+        assert [(p.weekday, f"{p.starts:%H:%M}") for p in hugo.shift_patterns] == [(0, "08:00"), (1, "09:00")]
+        hugo_id = hugo.id
+    assert "Hugo Lambert" in client.get(f"/admin/garages/{GARAGE}").get_data(as_text=True)
+    edit = auth.form(f"/admin/technicians/{hugo_id}", {"name": "Hugo Lambert", "garage": GARAGE,
+                                                       "skills": ["maintenance", "tyres"], "week": "Mon 08:00-12:00",
+                                                       "active": "yes"})
+    assert edit.status_code == 302
+    text = client.get(f"/admin/technicians/{hugo_id}").get_data(as_text=True)
+    assert "tyres" in text and "changed" in text
+    actions = [e["action"] for e in client.get(f"/api/v1/audit?entity=technician").get_json()]
+    assert actions.count("created") == 2 and actions.count("changed") == 2
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"start": "tomorrow", "end": "2026-12-01"}, "start"),
+    ({"start": "2026-12-03", "end": "2026-12-01"}, "end"),
+    ({"start": "2020-01-01", "end": "2020-01-02"}, "end"),  # over already
+    ({"start": "2026-12-01", "end": "2028-12-01"}, "end"),
+    ({"start": "2026-12-01", "end": "2026-12-02", "reason": "x" * 81}, "reason"),
+])
+def test_a_bad_absence_names_its_field_and_saves_nothing(app, client, auth, body, field):
+    tech, _ = busiest_today(app)
+    auth.login("admin")
+    refused = auth.post(f"/api/v1/technicians/{tech}/absences", json=body)
+    assert refused.status_code == 400 and field in refused.get_json()["error"]["details"]["fields"]
+    page = auth.form(f"/admin/technicians/{tech}/absences", {k: v for k, v in body.items()})
+    assert page.status_code == 400 and 'id="e-' + field + '"' in page.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"shifts": [{"weekday": 0, "start": "12:00", "end": "08:00"}]}, "shifts"),
+    ({"shifts": [{"weekday": 0, "start": "08:00", "end": "12:00"}, {"weekday": 0, "start": "11:00", "end": "13:00"}]},
+     "shifts"),
+    ({"shifts": [{"weekday": 7, "start": "08:00", "end": "12:00"}]}, "shifts"),
+    ({"skills": ["juggling"]}, "skills"),
+    ({"garage": "atlantis"}, "garage"),
+    ({"name": ""}, "name"),
+])
+def test_a_bad_technician_change_names_its_field_and_saves_nothing(app, client, auth, body, field):
+    tech, _ = busiest_today(app)
+    auth.login("admin")
+    was = [t for t in client.get(f"/api/v1/garages/{GARAGE}/technicians").get_json() if t["id"] == tech]
+    refused = auth.client.patch(f"/api/v1/technicians/{tech}", json={"name": "Renamed", **body}, headers=auth.headers())
+    assert refused.status_code == 400 and field in refused.get_json()["error"]["details"]["fields"]
+    now = [t for t in client.get(f"/api/v1/garages/{GARAGE}/technicians").get_json() if t["id"] == tech]
+    assert now == was
+
+
+@pytest.mark.parametrize("username", ["operator", "reception-lyon-07", "workshop-lyon-07", "planner"])
+def test_only_an_admin_changes_technicians(app, client, auth, username):
+    tech, _ = busiest_today(app)
+    auth.login(username)
+    assert client.get(f"/api/v1/garages/{GARAGE}/technicians").status_code == 403
+    assert auth.post(f"/api/v1/garages/{GARAGE}/technicians", json={"name": "X"}).status_code == 403
+    assert auth.client.patch(f"/api/v1/technicians/{tech}", json={"name": "X"},
+                             headers=auth.headers()).status_code == 403
+    assert auth.post(f"/api/v1/technicians/{tech}/absences",
+                     json={"start": "2026-12-01", "end": "2026-12-01"}).status_code == 403
+    assert client.get(f"/admin/technicians/{tech}").status_code == 403
+    assert client.get(f"/admin/garages/{GARAGE}").status_code == 403
+    assert auth.form(f"/admin/technicians/{tech}/absences", {"start": "2026-12-01", "end": "2026-12-01"}).status_code \
+        == 403
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Absence).where(Absence.reason == "leave",
+                                                                                 Absence.first_day == datetime(
+                                                                                     2026, 12, 1).date())) == 0

@@ -1,0 +1,205 @@
+"""The admin desk's API: users, technicians and their absences, garages, catalogue, and the audit trail."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask_login import current_user
+
+from scheduler.errors import NotFound
+from scheduler.models import Garage
+from scheduler.services import accounts, audit, squeeze, technicians
+from web.api import bp, json_body, require
+from web.api.cases import text_field
+from web.api.garage import _garage
+from web.api.openapi import _json, _op, _ref, _write, add_paths
+from web.clock import now
+from web.extensions import db
+
+
+@bp.get("/v1/users")
+def user_list():
+    require("admin")
+    return jsonify([accounts.user_dict(u) for u in accounts.users(db.session, current_user)])
+
+
+@bp.post("/v1/users")
+def user_create():
+    require("admin")
+    user = accounts.add_user(db.session, current_user, json_body(), now())
+    return jsonify(accounts.user_dict(user)), 201
+
+
+@bp.patch("/v1/users/<int:user_id>")
+def user_change(user_id: int):
+    require("admin")
+    data = json_body()
+    user = accounts.change_user(db.session, current_user, accounts.get_user(db.session, current_user, user_id),
+                                data, now())
+    return jsonify(accounts.user_dict(user))
+
+
+@bp.post("/v1/account/password")
+def own_password():
+    require()
+    data = json_body()
+    accounts.change_own_password(db.session, current_user, data.get("current_password"), data.get("new_password"),
+                                 current_user.session_token, now())
+    return jsonify(accounts.user_dict(current_user))
+
+
+@bp.get("/v1/audit")
+def audit_list():
+    require("admin")
+    entity, entity_id = request.args.get("entity"), request.args.get("entity_id")
+    return jsonify([e.to_dict() for e in audit.entries(db.session, entity, entity_id,
+                                                         limit=min(request.args.get("limit", 200, type=int), 1000))])
+
+
+# -- technicians, their absences, and re-planning the work a change hits ----------------------------------------
+
+def _admin_garage(garage_id: str) -> Garage:
+    garage = db.session.get(Garage, garage_id)
+    if garage is None:
+        raise NotFound(f"No garage {garage_id!r}.")
+    return garage
+
+
+def _hit(hit: technicians.Hit) -> list[dict]:
+    return [{**a.to_dict(), "movable": a.status == "booked"} for a in hit.appointments]
+
+
+@bp.get("/v1/garages/<garage_id>/technicians")
+def technician_list(garage_id: str):
+    require("admin")
+    garage = _admin_garage(garage_id)
+    return jsonify([technicians.technician_dict(t, now()) for t in garage.technicians])
+
+
+@bp.post("/v1/garages/<garage_id>/technicians")
+def technician_add(garage_id: str):
+    require("admin")
+    found = technicians.add(db.session, current_user, _admin_garage(garage_id), json_body(), now())
+    return jsonify(technicians.technician_dict(found, now())), 201
+
+
+@bp.patch("/v1/technicians/<technician_id>")
+def technician_change(technician_id: str):
+    require("admin")
+    found = technicians.get(db.session, current_user, technician_id)
+    hit = technicians.change(db.session, current_user, found, json_body(), now())
+    return jsonify({"technician": technicians.technician_dict(found, now()), "affected": _hit(hit)})
+
+
+@bp.post("/v1/technicians/<technician_id>/absences")
+def absence_add(technician_id: str):
+    require("admin")
+    found = technicians.get(db.session, current_user, technician_id)
+    absence, hit = technicians.add_absence(db.session, current_user, found, json_body(), now())
+    return jsonify({"absence": technicians.absence_dict(absence, found.garage.zone), "affected": _hit(hit)}), 201
+
+
+@bp.delete("/v1/absences/<int:absence_id>")
+def absence_remove(absence_id: int):
+    require("admin")
+    technicians.remove_absence(db.session, current_user, absence_id, now())
+    return "", 204
+
+
+@bp.post("/v1/garages/<garage_id>/replan")
+def garage_replan(garage_id: str):
+    require("reception", "admin")
+    data = json_body()
+    preview = technicians.replan(db.session, current_user, _garage(garage_id), data.get("appointments"), now(),
+                                 text_field(data, "reason"))
+    return jsonify(squeeze.diff(db.session, preview).to_dict()), 201
+
+
+_USER = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "username": {"type": "string"}, "name": {"type": "string"},
+    "role": {"type": "string", "enum": ["operator", "reception", "workshop", "planner", "admin"]},
+    "garage": {"type": "string", "nullable": True}, "active": {"type": "boolean"},
+    "must_change_password": {"type": "boolean"}, "created_at": {"type": "string", "format": "date-time"}}}
+_AUDIT = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
+    "actor": {"type": "string", "nullable": True}, "entity": {"type": "string"}, "entity_id": {"type": "string"},
+    "action": {"type": "string"},
+    "changes": {"type": "object", "description": "{field: [from, to]}; passwords appear as \"(secret)\"",
+                "additionalProperties": {"type": "array", "items": {}, "minItems": 2, "maxItems": 2}}}}
+_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _q(name: str, description: str) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": {"type": "string"}, "description": description}
+
+
+_TECH = {"type": "object", "properties": {
+    "id": {"type": "string"}, "garage": {"type": "string"}, "name": {"type": "string"}, "active": {"type": "boolean"},
+    "skills": {"type": "array", "items": {"type": "string"}},
+    "shifts": {"type": "array", "items": {"type": "object", "properties": {
+        "weekday": {"type": "integer", "description": "0 = Monday"}, "start": {"type": "string", "example": "08:00"},
+        "end": {"type": "string", "example": "12:00"}}}},
+    "absences": {"type": "array", "items": {"type": "object", "description": "as an absence below"}}}}
+_ABSENCE = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "technician": {"type": "string"}, "start": {"type": "string", "format": "date-time"},
+    "end": {"type": "string", "format": "date-time"}, "part_day": {"type": "boolean"}, "reason": {"type": "string"}}}
+_AFFECTED = {"type": "array", "description": "exactly the active appointments the change left with no one on shift "
+             "(appointments with `movable`: booked, not started); re-plan them with POST "
+             "/api/v1/garages/{id}/replan, nothing moves before", "items": _ref("Appointment")}
+_GARAGE_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+_TECH_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+add_paths({
+    "/api/v1/garages/{id}/technicians": {
+        "get": _op("The garage's technicians with skills, weekly shifts and absences to come", "admin",
+                   _json({"type": "array", "items": _TECH}), errors=(401, 403, 404), params=[_GARAGE_ID]),
+        "post": _write("Add a technician `{name, skills, shifts}`", "admin", 201, _json(_TECH),
+                       {"type": "object", "required": ["name"]}, (400, 401, 403, 404), params=[_GARAGE_ID]),
+    },
+    "/api/v1/technicians/{id}": {"patch": _write(
+        "Change name, garage (a move), skills, shifts (the whole week) or active; answers the work it hits",
+        "admin", 200, _json({"type": "object", "properties": {"technician": _TECH, "affected": _AFFECTED}}),
+        {"type": "object"}, (400, 401, 403, 404), params=[_TECH_ID])},
+    "/api/v1/technicians/{id}/absences": {"post": _write(
+        "Add an absence `{start, end, reason}`: days (2026-11-24, the end day included) or times (part of a "
+        "day); answers the booked work it hits", "admin", 201,
+        _json({"type": "object", "properties": {"absence": _ABSENCE, "affected": _AFFECTED}}),
+        {"type": "object", "required": ["start", "end"], "properties": {
+            "start": {"type": "string"}, "end": {"type": "string"}, "reason": {"type": "string"}}},
+        (400, 401, 403, 404), params=[_TECH_ID])},
+    "/api/v1/absences/{id}": {"delete": {
+        "summary": "Remove an absence (entered by mistake, back early)", "description": "Who: admin.",
+        "parameters": [_ID], "responses": {"204": {"description": "Removed"},
+                                           **{str(c): {"$ref": f"#/components/responses/E{c}"} for c in (401, 403, 404)}}}},
+    "/api/v1/garages/{id}/replan": {"post": _write(
+        "Preview a re-plan of these appointments `{appointments: [id], reason}` at the garage (each keeps its "
+        "day); confirm it with POST /api/v1/squeeze/{id}/confirm", "reception of the garage, admin", 201,
+        _json(_ref("Preview")), {"type": "object", "required": ["appointments"]}, (400, 401, 403, 404),
+        params=[_GARAGE_ID])},
+    "/api/v1/users": {
+        "get": _op("The users, by role", "admin", _json({"type": "array", "items": _USER}), errors=(401, 403)),
+        "post": _write("Add a user; the password given is a first one, to be changed at the first login "
+                       "(400 names each bad field in details.fields)", "admin", 201, _json(_USER),
+                       {"type": "object", "required": ["username", "role", "password"],
+                        "properties": {"username": {"type": "string"}, "name": {"type": "string"},
+                                       "role": {"type": "string"}, "garage": {"type": "string"},
+                                       "password": {"type": "string"}}}, (400, 401, 403)),
+    },
+    "/api/v1/users/{id}": {"patch": _write(
+        "Change role, garage, name or active; `password` resets it (to be changed at the next login). "
+        "Deactivating ends the user's sessions and API tokens at once; a role or garage change ends their "
+        "sessions. 409 last_admin when it would leave no active admin", "admin", 200, _json(_USER),
+        {"type": "object", "properties": {"role": {"type": "string"}, "garage": {"type": "string", "nullable": True},
+                                          "name": {"type": "string"}, "active": {"type": "boolean"},
+                                          "password": {"type": "string"}}},
+        (400, 401, 403, 404, 409), params=[_ID])},
+    "/api/v1/account/password": {"post": _write(
+        "Change one's own password; one's other sessions end", "any logged-in user", 200, _json(_USER),
+        {"type": "object", "required": ["current_password", "new_password"],
+         "properties": {"current_password": {"type": "string"}, "new_password": {"type": "string"}}},
+        (400, 401))},
+    "/api/v1/audit": {"get": _op(
+        "The audit trail of admin changes, newest first: who, when, what, from → to", "admin",
+        _json({"type": "array", "items": _AUDIT}), errors=(401, 403),
+        params=[_q("entity", "user, garage, technician, absence, job_type, symptom..."),
+                _q("entity_id", "the changed thing's id"), _q("limit", "at most this many (≤ 1000)")])},
+})
