@@ -17,7 +17,7 @@ from web.api.cases import text_field, time_field
 from web.auth import roles_required
 from web.clock import now
 from web.extensions import db
-from web.filters import local_when
+from web.filters import local_datetime, local_when
 from web.live import unchanged
 from web.operator.forms import CallForm
 
@@ -86,7 +86,7 @@ def _case_view(case_id: int):
     technicians = {t.id: t for t in db.session.scalars(select(Technician).where(
         Technician.id.in_([s.technician for s in ([found.rule] if found and found.rule else []) + (found.offers if found else [])])))}
     return render_template("operator/case.html", case=case, found=found, garages=garages, nearby=nearby, opens=opens,
-                           technicians=technicians, live=live_state(case))
+                           technicians=technicians, live=live_state(case), current=booking.active_booking(case))
 
 
 @bp.get("/cases/<int:case_id>")
@@ -119,17 +119,53 @@ def case_live(case_id: int):
     return render_template("operator/_live.html", case=case, live=state)
 
 
-def _typed_start(garage_id: str) -> datetime:
+def _typed_start(garage_id: str, form) -> datetime:
     """The day and time the caller asked for, in the garage's own time zone."""
     garage = db.session.get(Garage, garage_id)
     if garage is None:
         raise Invalid(_("Pick a garage."), field="garage")
     try:
-        day = date.fromisoformat(request.form.get("day", ""))
-        clock = datetime.strptime(request.form.get("time", "").strip(), "%H:%M").time()
+        day = date.fromisoformat(form.get("day", ""))
+        clock = datetime.strptime(form.get("time", "").strip(), "%H:%M").time()
     except ValueError:
         raise Invalid(_("Give the day and the time, e.g. 2026-11-27 and 14:15."), field="time") from None
     return datetime.combine(day, clock, garage.zone)
+
+
+def _asked_start(form) -> tuple[datetime, bool]:
+    """The start the form asks for, and whether a person typed it (else it is an offer the page showed)."""
+    typed = form.get("source") == "typed" if form.get("source") else "start" not in form
+    return (_typed_start(form.get("garage", ""), form) if typed else time_field(form, "start")), typed
+
+
+def _replaces(form) -> int | None:
+    raw = form.get("replaces", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 12:
+        raise Invalid(_("The booking to move is not a booking number."), field="replaces")
+    return int(raw)
+
+
+@bp.get("/cases/<int:case_id>/move")
+@roles_required("operator")
+@refusals_flashed(_case_url)
+def move(case_id: int):
+    """Moving a booked case is a decision: this page says what it undoes and asks why; leaving it changes nothing."""
+    case = cases.get_case(db.session, current_user, case_id)
+    current = booking.active_booking(case)
+    if current is None:
+        flash(_("The case has no booking to move: book it from the offers."), "error")
+        return redirect(_case_url(case_id))
+    start, typed = _asked_start(request.args)
+    garage = db.session.get(Garage, request.args.get("garage", ""))
+    if garage is None:
+        raise Invalid(_("Pick a garage."), field="garage")
+    accepted = next((r for r in direct_line.for_case(db.session, case)
+                     if r.status == "accepted" and r.appointment_id == current.id), None)
+    technician = db.session.get(Technician, request.args.get("technician", "")) if request.args.get("technician") else None
+    return render_template("operator/move.html", case=case, current=current, accepted=accepted, garage=garage,
+                           start=start, typed=typed, technician=technician, asked=request.args)
 
 
 @bp.post("/cases/<int:case_id>/book")
@@ -138,14 +174,18 @@ def _typed_start(garage_id: str) -> datetime:
 def book(case_id: int):
     case = cases.get_case(db.session, current_user, case_id)
     form = request.form
-    typed = "start" not in form
-    start = _typed_start(form.get("garage", "")) if typed else time_field(form, "start")
+    start, typed = _asked_start(form)
+    replaces = _replaces(form)
     appointment, _made = booking.book_for_case(db.session, current_user, case, form.get("garage", ""),
                                                form.get("technician", ""), start, text_field(form, "reason"), now(),
-                                               typed=typed)
+                                               typed=typed, replaces=replaces)
     garage = appointment.garage
-    flash(_("Booked: %(when)s at %(garage)s.", when=garage.local(appointment.start_at).strftime("%a %d %b %H:%M"),
-            garage=garage.name), "success")
+    when = local_datetime(appointment.start_at, garage)
+    if replaces is not None:
+        flash(_("Moved: %(when)s at %(garage)s. The first garage is told, and the customer's message is queued.",
+                when=when, garage=garage.name), "success")
+    else:
+        flash(_("Booked: %(when)s at %(garage)s.", when=when, garage=garage.name), "success")
     return redirect(_case_url(case_id))
 
 

@@ -1,0 +1,76 @@
+"""The call-centre desk's second round in Chromium: a booking is never moved by one click, the queue of open
+work shows a garage's answer live, the phone finds the caller, a late acceptance is shown as late."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.browser.test_story import log_in
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    """Where screenshots go: FRONTLINE_SHOTS to keep them and look at them, else the test's own folder."""
+    folder = Path(os.environ.get("FRONTLINE_SHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def operator_page(browser, live_server):
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    log_in(page, live_server, "operator")
+    page.wait_for_selector("input[name=name]:focus")
+    return page
+
+
+def open_call(page, plate: str, symptom: str, near: str, name: str = "Léa Martin", phone: str = "+33 6 55 44 33 22"):
+    page.fill("input[name=name]", name)
+    page.fill("input[name=phone]", phone)
+    page.fill("input[name=plate]", plate)
+    page.fill("input[name=model]", "Renault Clio")
+    page.select_option("select[name=near]", near)
+    page.select_option("select[name=symptom]", symptom)
+    with page.expect_navigation():
+        page.click("button:has-text('Open case')")
+    page.wait_for_selector("table.offers tbody tr")
+    return int(re.search(r"/desk/cases/(\d+)", page.url).group(1))
+
+
+def api_case(page, base: str, case_id: int) -> dict:
+    return page.request.get(f"{base}/api/v1/cases/{case_id}").json()
+
+
+def test_moving_a_booking_asks_first_and_dismissing_changes_nothing(browser, live_server, shots):
+    page = operator_page(browser, live_server)
+    case_id = open_call(page, "MV-101-AB", "annual_service", "villefranche")
+    with page.expect_navigation():
+        page.click("table.offers tbody tr:first-child button:has-text('Book')")
+    assert "Booked:" in page.inner_text(".flash.success")
+    assert page.locator("table.offers button", has_text=re.compile(r"^Book$")).count() == 0, "no one-click rebooking"
+    (booked,) = api_case(page, live_server, case_id)["appointments"]
+
+    with page.expect_navigation():
+        page.click("table.offers tbody tr:nth-child(2) button:has-text('Move here')")
+    assert "Move this booking" in page.inner_text("h1")
+    assert page.locator("input[name=reason][required]").count() == 1
+    page.screenshot(path=str(shots / "desk-move-confirm.png"), full_page=True)
+    with page.expect_navigation():
+        page.click("a:has-text('Keep the booking as it is')")
+    assert f"/desk/cases/{case_id}" in page.url
+    after = api_case(page, live_server, case_id)
+    assert after["appointments"] == [booked] and after["overrides"] == [], "dismissing changes nothing"
+
+    with page.expect_navigation():
+        page.click("table.offers tbody tr:nth-child(2) button:has-text('Move here')")
+    page.fill("input[name=reason]", "The customer will be at work near the other garage")
+    with page.expect_navigation():
+        page.click("button:has-text('Move the booking')")
+    assert "Moved:" in page.inner_text(".flash.success")
+    moved = api_case(page, live_server, case_id)
+    assert sorted(a["status"] for a in moved["appointments"]) == ["booked", "cancelled"]
+    assert [(o["kind"], o["reason"]) for o in moved["overrides"]] == [
+        ("rebook", "The customer will be at work near the other garage")]
