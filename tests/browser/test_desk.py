@@ -74,3 +74,35 @@ def test_moving_a_booking_asks_first_and_dismissing_changes_nothing(browser, liv
     assert sorted(a["status"] for a in moved["appointments"]) == ["booked", "cancelled"]
     assert [(o["kind"], o["reason"]) for o in moved["overrides"]] == [
         ("rebook", "The customer will be at work near the other garage")]
+
+
+def test_the_queue_shows_a_garage_answer_without_reloading(browser, live_server, shots):
+    page = operator_page(browser, live_server)
+    case_id = open_call(page, "QU-202-EU", "engine_fault_stop", "villefranche")
+    page.select_option("form[action$='/direct-line'] select[name=garage]", "villefranche")
+    with page.expect_navigation():
+        page.click("button:has-text('Send on the direct line')")
+    page.wait_for_selector(".banner.open")
+    # the operator moves on to the next call: the desk, with its queue
+    with page.expect_navigation():
+        page.click("nav a:has-text('Call-centre desk')")
+    row = page.wait_for_selector(f"#work-{case_id}")
+    assert "Waiting for Villefranche-sur-Saône" in row.inner_text() and "min left" in row.inner_text()
+
+    garage = browser.new_context().new_page()
+    log_in(garage, live_server, "workshop-villefranche")
+    session = garage.request.get(f"{live_server}/api/v1/session").json()
+    (asked,) = [r for r in garage.request.get(f"{live_server}/api/v1/direct-line?status=open").json()
+                if r["case"] == case_id]
+    answered = garage.request.post(f"{live_server}/api/v1/direct-line/{asked['id']}/answer",
+                                   data={"accept": False, "reason": "No engine specialist until Monday"},
+                                   headers={"X-CSRFToken": session["csrf_token"]})
+    assert answered.ok, answered.text()
+
+    page.wait_for_selector(f"#work-{case_id}.declined", timeout=10_000)  # no reload: the panel polls
+    text = page.inner_text(f"#work-{case_id}")
+    assert "Villefranche-sur-Saône declined" in text and "No engine specialist until Monday" in text
+    page.screenshot(path=str(shots / "desk-queue.png"), full_page=True)
+    with page.expect_navigation():
+        page.click(f"#work-{case_id} a:has-text('Open case')")  # one action from its case
+    assert f"/desk/cases/{case_id}" in page.url

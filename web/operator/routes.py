@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from scheduler.errors import Invalid
 from scheduler.models import Garage, Symptom, Technician
-from scheduler.services import boards, booking, cases, direct_line, drive_in, planning, urgency
+from scheduler.services import boards, booking, cases, direct_line, drive_in, open_work, planning, urgency
 from web.actions import refusals_flashed
 from web.api.cases import text_field, time_field
 from web.auth import roles_required
@@ -39,6 +39,15 @@ def _call_form() -> tuple[CallForm, dict]:
     return form, garages
 
 
+def queue_state() -> dict:
+    """The open work, and whether the page's copy of it is out of date (the minutes left count too)."""
+    moment = now()
+    items = open_work.queue(db.session, current_user, moment)
+    version = [(i.case.id, i.kind, i.garage_id, i.due) for i in items] + [moment.isoformat()[:16]]
+    return {"fresh": not unchanged(version), "work": items, "now": moment,
+            "garages": {g.id: g for g in db.session.scalars(select(Garage))}}
+
+
 @bp.get("/")
 @roles_required("operator")
 def desk():
@@ -46,8 +55,21 @@ def desk():
     days = [today + timedelta(days=i) for i in range(7)]
     load = boards.network_load(db.session, days)
     form, garages = _call_form()
+    asked = request.args.get("q", "").strip()[:120]
+    found = cases.search(db.session, current_user, asked) if asked else None
     return render_template("operator/desk.html", cases=boards.recent_cases(db.session, 15), form=form,
-                           garages=sorted(garages.values(), key=lambda g: g.name), load=load, days=days)
+                           garages=sorted(garages.values(), key=lambda g: g.name), load=load, days=days,
+                           queue=queue_state(), asked=asked, found=found)
+
+
+@bp.get("/queue")
+@roles_required("operator")
+def queue():
+    """The open work, polled by the desk: 204 while nothing changed."""
+    state = queue_state()
+    if not state["fresh"]:
+        return "", 204
+    return render_template("operator/_queue.html", queue=state)
 
 
 @bp.get("/vehicle")
@@ -70,7 +92,8 @@ def open_case():
     form, garages = _call_form()
     if not form.validate():
         return render_template("operator/desk.html", cases=boards.recent_cases(db.session, 15), form=form,
-                               garages=sorted(garages.values(), key=lambda g: g.name), load=None, days=[]), 400
+                               garages=sorted(garages.values(), key=lambda g: g.name), load=None, days=[],
+                               queue=queue_state(), asked="", found=None), 400
     case = cases.open_case(db.session, current_user, form.as_call(garages), now())
     return redirect(url_for("operator.case", case_id=case.id))
 
