@@ -106,3 +106,42 @@ def test_the_queue_shows_a_garage_answer_without_reloading(browser, live_server,
     with page.expect_navigation():
         page.click(f"#work-{case_id} a:has-text('Open case')")  # one action from its case
     assert f"/desk/cases/{case_id}" in page.url
+
+
+def a_known_customer(live_app):
+    """A customer of the demo whose car has been to the network before: a repeat caller."""
+    from sqlalchemy import select
+
+    from scheduler.models import Customer, Vehicle
+    from web.extensions import db
+
+    with live_app.app_context():
+        customer = db.session.scalar(select(Customer).join(Vehicle, Vehicle.customer_id == Customer.id)
+                                     .where(Customer.phone.like("+33 6%")).order_by(Customer.id).limit(1))
+        return customer.name, customer.phone, [(v.plate, v.model) for v in customer.vehicles]
+
+
+def test_the_phone_finds_the_caller_and_fills_the_form(browser, live_server, live_app, shots):
+    name, phone, cars = a_known_customer(live_app)
+    page = operator_page(browser, live_server)
+    page.click("input[name=phone]")
+    page.keyboard.type(phone.replace(" ", "").replace("+33", "0"))  # as telephony gives it
+    page.wait_for_selector("#known-customer button.pick-car")
+    assert name in page.inner_text("#known-customer")
+    page.wait_for_selector(f"input[name=name][value='{name}']", state="attached")
+    plate, model = cars[0]
+    page.click(f"#known-customer button:has-text('{plate}')")
+    page.wait_for_selector(f"input[name=plate][value='{plate}']", state="attached")
+    assert page.input_value("input[name=plate]") == plate and page.input_value("input[name=model]") == model
+    assert page.input_value("input[name=name]") == name, "the name stays editable and filled"
+    assert "Known vehicle" in page.inner_text("#known-vehicle")
+    page.screenshot(path=str(shots / "desk-phone-lookup.png"), full_page=False)
+
+    # a known plate alone fills the name and the phone too, which the operator can still change
+    fresh = operator_page(browser, live_server)
+    fresh.click("input[name=plate]")
+    fresh.keyboard.type(plate.lower().replace("-", ""))
+    fresh.wait_for_selector(f"input[name=phone][value='{phone}']", state="attached")
+    assert fresh.input_value("input[name=name]") == name and fresh.input_value("input[name=model]") == model
+    fresh.fill("input[name=name]", "Someone Else")
+    assert fresh.input_value("input[name=name]") == "Someone Else"

@@ -108,3 +108,22 @@ def test_the_desk_search_box_finds_a_plate_typed_loosely(client, auth):
     assert "Cases matching “rd447bp”" in found and f'href="/desk/cases/{case_id}"' in found
     none = client.get("/desk/", query_string={"q": "nobody-like-this"}).get_data(as_text=True)
     assert "No case found." in none
+
+
+def test_typing_the_phone_lists_the_callers_cars_and_fills_the_name(client, auth):
+    open_call(client, auth, plate="ZX-101-QQ")  # Marc Petit, +33 6 12 34 56 78
+    desk = client.get("/desk/").get_data(as_text=True)
+    assert 'hx-get="/desk/customer"' in re.search(r'<input[^>]*name="phone"[^>]*>', desk).group(0)
+    known = client.get("/desk/customer", query_string={"phone": "06 12 34 56 78", "name": ""}).get_data(as_text=True)
+    assert "Known caller" in known and "Marc Petit" in known and "ZX-101-QQ · Peugeot 308" in known
+    assert re.search(r'<input[^>]*id="name"[^>]*value="Marc Petit"[^>]*>', known) and 'hx-swap-oob="true"' in known
+    typed = client.get("/desk/customer", query_string={"phone": "0612345678", "name": "Marc"}).get_data(as_text=True)
+    assert "Known caller" in typed and 'id="name"' not in typed, "a name the operator typed is left alone"
+    assert "Known caller" not in client.get("/desk/customer", query_string={"phone": "not a phone"}).get_data(as_text=True)
+    picked = client.get("/desk/vehicle", query_string={"plate": "ZX-101-QQ", "pick": "1", "name": "Marc",
+                                                      "phone": "0612345678"}).get_data(as_text=True)
+    assert re.search(r'<input[^>]*id="plate"[^>]*value="ZX-101-QQ"', picked)
+    assert re.search(r'<input[^>]*id="model"[^>]*value="Peugeot 308"', picked)
+    assert 'id="name"' not in picked and 'id="phone"' not in picked
+    by_plate = client.get("/desk/vehicle", query_string={"plate": "zx101qq"}).get_data(as_text=True)
+    assert re.search(r'<input[^>]*id="phone"[^>]*value="\+33 6 12 34 56 78"', by_plate), "a known plate fills the phone"

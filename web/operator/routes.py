@@ -80,9 +80,26 @@ def known_vehicle():
     if found is None:
         return render_template("operator/_known_vehicle.html", vehicle=None)
     vehicle, latest = found
-    return render_template("operator/_known_vehicle.html", vehicle=vehicle, latest=latest,
+    asked = {k: request.args.get(k, "").strip() for k in ("model", "name", "phone")}
+    picked = request.args.get("pick") == "1"  # a car chosen from the caller's cars: it replaces what was typed
+    return render_template("operator/_known_vehicle.html", vehicle=vehicle, latest=latest, form=CallForm(),
                            owner=vehicle.customer if cases.may_see_owner(current_user, latest) else None,
-                           fill_model=not request.args.get("model", "").strip())
+                           fill_model=picked or not asked["model"], fill_plate=picked,
+                           # the owner is who usually calls; what the operator typed is never overwritten
+                           fill_name=not asked["name"], fill_phone=not asked["phone"])
+
+
+@bp.get("/customer")
+@roles_required("operator")
+def known_customer():
+    """Asked as the phone is typed (telephony gives it first): who calls from it, and their cars to pick from."""
+    try:
+        found = cases.customers_by_phone(db.session, current_user, request.args.get("phone", ""))
+    except Invalid:
+        found = []
+    callers = [(c, cases.cars_of(db.session, c)) for c in found]
+    return render_template("operator/_known_customer.html", callers=callers, form=CallForm(),
+                           fill_name=len(callers) == 1 and not request.args.get("name", "").strip())
 
 
 @bp.post("/cases")
