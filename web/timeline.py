@@ -93,8 +93,11 @@ def describe(event: CaseEvent, names: Names, locale: str) -> str:
     if kind == "direct_line_answer":
         after = seconds_label(d.get("seconds"))
         if d.get("accepted"):
-            return _("%(garage)s accepted after %(after)s: %(when)s", garage=names.garage(d.get("garage")),
+            text = _("%(garage)s accepted after %(after)s: %(when)s", garage=names.garage(d.get("garage")),
                      after=after, when=names.when(d.get("start"), d.get("garage")))
+            if d.get("misses_target"):
+                text += " — " + _("misses the %(urgency)s target", urgency=d["misses_target"])
+            return text
         return _("%(garage)s declined after %(after)s: %(reason)s", garage=names.garage(d.get("garage")),
                  after=after, reason=d.get("reason", ""))
     if kind == "booking":

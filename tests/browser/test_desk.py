@@ -145,3 +145,41 @@ def test_the_phone_finds_the_caller_and_fills_the_form(browser, live_server, liv
     assert fresh.input_value("input[name=name]") == name and fresh.input_value("input[name=model]") == model
     fresh.fill("input[name=name]", "Someone Else")
     assert fresh.input_value("input[name=name]") == "Someone Else"
+
+
+def test_a_late_acceptance_is_shown_as_missing_the_target(browser, live_server, live_app, story_clock, shots):
+    from datetime import datetime, timedelta
+
+    from scheduler.models import Case, Garage
+    from scheduler.services import planning
+    from web.extensions import db
+
+    page = operator_page(browser, live_server)
+    case_id = open_call(page, "LA-303-TE", "engine_fault_stop", "givors")
+    page.select_option("form[action$='/direct-line'] select[name=garage]", "givors")
+    with page.expect_navigation():
+        page.click("button:has-text('Send on the direct line')")
+    page.wait_for_selector(".banner.open")
+
+    with live_app.app_context():  # the garage can only take it in a few days
+        case, garage = db.session.get(Case, case_id), db.session.get(Garage, "givors")
+        slot = planning.garage_slots(db.session, case, garage, story_clock() + timedelta(days=3), count=1)[0]
+        start, technician, zone = slot.start, slot.technician, garage.zone
+        db.session.rollback()
+    reception = browser.new_context().new_page()
+    log_in(reception, live_server, "reception-givors")
+    token = reception.request.get(f"{live_server}/api/v1/session").json()["csrf_token"]
+    (asked,) = [r for r in reception.request.get(f"{live_server}/api/v1/direct-line?status=open").json()
+                if r["case"] == case_id]
+    answered = reception.request.post(f"{live_server}/api/v1/direct-line/{asked['id']}/answer", headers={
+        "X-CSRFToken": token}, data={"accept": True, "start": start.isoformat(), "technician": technician})
+    assert answered.ok, answered.text()
+
+    banner = page.wait_for_selector(".banner.accepted.late", timeout=10_000)  # live, no reload
+    text = banner.inner_text()
+    local = start.astimezone(zone)
+    assert "misses the P1 target" in text and f"{local.day} {local:%b} {local:%H:%M}" in text, text
+    assert page.locator(".banner.good").count() == 0, "a late acceptance is not shown as good news"
+    page.screenshot(path=str(shots / "desk-late-acceptance.png"), full_page=True)
+    override = next(o for o in api_case(page, live_server, case_id)["overrides"] if o["kind"] == "direct_line")
+    assert datetime.fromisoformat(override["result"]["start"]) == start, "the override's result is that start"

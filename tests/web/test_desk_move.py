@@ -79,3 +79,15 @@ def test_moving_a_booking_the_garage_accepted_says_so_first(app, client, auth):
     text = confirm.get_data(as_text=True)
     assert "Lyon 7e Gerland accepted this booking on the direct line and fixed it (pinned)" in text
     assert "Moving it cancels what they agreed to" in text
+
+
+def test_a_book_click_on_a_page_from_before_the_booking_asks_to_confirm_a_move(app, client, auth):
+    case_id, offers, page = _booked_case(client, auth)
+    stale = {k: offers[1][k] for k in ("garage", "technician", "start")}
+    before = footprint(app)
+    answer = client.post(f"/desk/cases/{case_id}/book", data={"csrf_token": csrf_from(page), **stale,
+                                                              "source": "offer"})
+    assert answer.status_code == 302 and "/move?" in answer.headers["Location"]
+    confirm = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "booked meanwhile" in confirm and "Move this booking" in confirm
+    assert footprint(app) == before

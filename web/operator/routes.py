@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from scheduler.errors import Invalid
+from scheduler.errors import AlreadyBooked, Invalid
 from scheduler.models import Garage, Symptom, Technician
 from scheduler.services import boards, booking, cases, direct_line, drive_in, open_work, planning, urgency
 from web.actions import refusals_flashed
@@ -141,8 +141,16 @@ def live_state(case) -> dict:
     moment = now()
     requests = direct_line.for_case(db.session, case)
     events = list(reversed(cases.timeline(db.session, case, moment)))
+    # an acceptance is judged by its date: one that misses the urgency target (as it stood when asked) is no "yes"
+    late = {}
+    for r in requests:
+        if r.status == "accepted" and r.appointment is not None:
+            target = direct_line.target_of(db.session, r)
+            if not target.met_by(r.appointment.start_at):
+                late[r.id] = target
     state = {"requests": requests, "appointments": [a for a in case.appointments if a.status != "cancelled"],
-             "events": events, "names": Names(db.session, events), "now": moment}
+             "events": events, "names": Names(db.session, events), "now": moment, "late": late,
+             "late_appointments": {r.appointment_id for r in requests if r.id in late}}
     state["fresh"] = not unchanged([(r.id, r.status_at(moment)) for r in requests] +
                                    [(a.id, a.status) for a in state["appointments"]] + [len(events)])
     return state
@@ -216,9 +224,16 @@ def book(case_id: int):
     form = request.form
     start, typed = _asked_start(form)
     replaces = _replaces(form)
-    appointment, _made = booking.book_for_case(db.session, current_user, case, form.get("garage", ""),
-                                               form.get("technician", ""), start, text_field(form, "reason"), now(),
-                                               typed=typed, replaces=replaces)
+    try:
+        appointment, _made = booking.book_for_case(db.session, current_user, case, form.get("garage", ""),
+                                                   form.get("technician", ""), start, text_field(form, "reason"),
+                                                   now(), typed=typed, replaces=replaces)
+    except AlreadyBooked:
+        # a page from before the case was booked (a colleague, the garage): moving is asked, never done in one click
+        db.session.rollback()
+        flash(_("The case was booked meanwhile: moving it needs your confirmation."), "error")
+        return redirect(url_for("operator.move", case_id=case_id, **{
+            k: form[k] for k in ("garage", "technician", "start", "day", "time", "source", "reason") if form.get(k)}))
     garage = appointment.garage
     when = local_datetime(appointment.start_at, garage)
     if replaces is not None:
