@@ -40,6 +40,24 @@ def open_call(page, plate: str, symptom: str, near: str, name: str = "Léa Marti
     return int(re.search(r"/desk/cases/(\d+)", page.url).group(1))
 
 
+def put_on_the_direct_line(page, garage_id: str) -> None:
+    page.select_option("form[action$='/direct-line'] select[name=garage]", garage_id)
+    with page.expect_navigation():
+        page.click("button:has-text('Send on the direct line')")
+    page.wait_for_selector(".banner.open")
+
+
+def garage_answers(browser, base: str, username: str, case_id: int, answer: dict) -> None:
+    """The garage answers the case's open request through the API, in a browser of its own."""
+    garage = browser.new_context().new_page()
+    log_in(garage, base, username)
+    token = garage.request.get(f"{base}/api/v1/session").json()["csrf_token"]
+    (asked,) = [r for r in garage.request.get(f"{base}/api/v1/direct-line?status=open").json() if r["case"] == case_id]
+    answered = garage.request.post(f"{base}/api/v1/direct-line/{asked['id']}/answer", data=answer,
+                                   headers={"X-CSRFToken": token})
+    assert answered.ok, answered.text()
+
+
 def api_case(page, base: str, case_id: int) -> dict:
     return page.request.get(f"{base}/api/v1/cases/{case_id}").json()
 
@@ -79,25 +97,15 @@ def test_moving_a_booking_asks_first_and_dismissing_changes_nothing(browser, liv
 def test_the_queue_shows_a_garage_answer_without_reloading(browser, live_server, shots):
     page = operator_page(browser, live_server)
     case_id = open_call(page, "QU-202-EU", "engine_fault_stop", "villefranche")
-    page.select_option("form[action$='/direct-line'] select[name=garage]", "villefranche")
-    with page.expect_navigation():
-        page.click("button:has-text('Send on the direct line')")
-    page.wait_for_selector(".banner.open")
+    put_on_the_direct_line(page, "villefranche")
     # the operator moves on to the next call: the desk, with its queue
     with page.expect_navigation():
         page.click("nav a:has-text('Call-centre desk')")
     row = page.wait_for_selector(f"#work-{case_id}")
     assert "Waiting for Villefranche-sur-Saône" in row.inner_text() and "min left" in row.inner_text()
 
-    garage = browser.new_context().new_page()
-    log_in(garage, live_server, "workshop-villefranche")
-    session = garage.request.get(f"{live_server}/api/v1/session").json()
-    (asked,) = [r for r in garage.request.get(f"{live_server}/api/v1/direct-line?status=open").json()
-                if r["case"] == case_id]
-    answered = garage.request.post(f"{live_server}/api/v1/direct-line/{asked['id']}/answer",
-                                   data={"accept": False, "reason": "No engine specialist until Monday"},
-                                   headers={"X-CSRFToken": session["csrf_token"]})
-    assert answered.ok, answered.text()
+    garage_answers(browser, live_server, "workshop-villefranche", case_id,
+                   {"accept": False, "reason": "No engine specialist until Monday"})
 
     page.wait_for_selector(f"#work-{case_id}.declined", timeout=10_000)  # no reload: the panel polls
     text = page.inner_text(f"#work-{case_id}")
@@ -156,24 +164,15 @@ def test_a_late_acceptance_is_shown_as_missing_the_target(browser, live_server, 
 
     page = operator_page(browser, live_server)
     case_id = open_call(page, "LA-303-TE", "engine_fault_stop", "givors")
-    page.select_option("form[action$='/direct-line'] select[name=garage]", "givors")
-    with page.expect_navigation():
-        page.click("button:has-text('Send on the direct line')")
-    page.wait_for_selector(".banner.open")
+    put_on_the_direct_line(page, "givors")
 
     with live_app.app_context():  # the garage can only take it in a few days
         case, garage = db.session.get(Case, case_id), db.session.get(Garage, "givors")
         slot = planning.garage_slots(db.session, case, garage, story_clock() + timedelta(days=3), count=1)[0]
         start, technician, zone = slot.start, slot.technician, garage.zone
         db.session.rollback()
-    reception = browser.new_context().new_page()
-    log_in(reception, live_server, "reception-givors")
-    token = reception.request.get(f"{live_server}/api/v1/session").json()["csrf_token"]
-    (asked,) = [r for r in reception.request.get(f"{live_server}/api/v1/direct-line?status=open").json()
-                if r["case"] == case_id]
-    answered = reception.request.post(f"{live_server}/api/v1/direct-line/{asked['id']}/answer", headers={
-        "X-CSRFToken": token}, data={"accept": True, "start": start.isoformat(), "technician": technician})
-    assert answered.ok, answered.text()
+    garage_answers(browser, live_server, "reception-givors", case_id,
+                   {"accept": True, "start": start.isoformat(), "technician": technician})
 
     banner = page.wait_for_selector(".banner.accepted.late", timeout=10_000)  # live, no reload
     text = banner.inner_text()
