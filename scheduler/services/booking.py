@@ -193,10 +193,19 @@ def note_offers_shown(case: Case, found: CaseOffers, now: datetime) -> None:
     rule = found.rule_fact()
     offers = found.offers_fact()
     last = {e.kind: e.data for e in case.events if e.kind in ("rule_offer", "offers")}
-    if last.get("rule_offer") != rule:
+    if _lasting(last.get("rule_offer")) != _lasting(rule):
         case.log("rule_offer", at=now, **rule)
-    if last.get("offers") != offers:
+    if _lasting(last.get("offers")) != _lasting(offers):
         case.log("offers", at=now, **offers)
+
+
+def _lasting(fact: dict | list | None):
+    """A fact without its waits: the same offers a minute later wait a minute less, and are not a change."""
+    if isinstance(fact, dict):
+        return {k: _lasting(v) for k, v in fact.items() if k != "wait_minutes"}
+    if isinstance(fact, list):
+        return [_lasting(v) for v in fact]
+    return fact
 
 
 def confirm(session: Session, case: Case, appointment: Appointment, earlier: list[Appointment], actor: User,
