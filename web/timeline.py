@@ -71,10 +71,11 @@ def describe(event: CaseEvent, names: Names, locale: str) -> str:
     if kind in ("call", "walk_in"):
         return f"{names.symptom(d.get('symptom'), locale)} — {d.get('model', '')} {d.get('plate', '')}"
     if kind == "rule_offer":
+        under = f"{d['urgency']} · " if d.get("urgency") else ""  # the urgency whose rules gave it
         if d.get("none"):
-            return _("Standard rules: nothing within the horizon")
-        return _("Standard rules: %(when)s at %(garage)s (%(wait)s)", when=names.when(d["start"], d["garage"]),
-                 garage=names.garage(d["garage"]), wait=wait_label(d.get("wait_minutes", 0)))
+            return under + _("Standard rules: nothing within the horizon")
+        return under + _("Standard rules: %(when)s at %(garage)s (%(wait)s)", when=names.when(d["start"], d["garage"]),
+                         garage=names.garage(d["garage"]), wait=wait_label(d.get("wait_minutes", 0)))
     if kind == "offers":
         shown = "; ".join(_("%(when)s at %(garage)s (%(wait)s)", when=names.when(o["start"], o["garage"]),
                             garage=names.garage(o["garage"]), wait=wait_label(o.get("wait_minutes", 0)))
@@ -93,8 +94,11 @@ def describe(event: CaseEvent, names: Names, locale: str) -> str:
     if kind == "direct_line_answer":
         after = seconds_label(d.get("seconds"))
         if d.get("accepted"):
-            return _("%(garage)s accepted after %(after)s: %(when)s", garage=names.garage(d.get("garage")),
+            text = _("%(garage)s accepted after %(after)s: %(when)s", garage=names.garage(d.get("garage")),
                      after=after, when=names.when(d.get("start"), d.get("garage")))
+            if d.get("misses_target"):
+                text += " — " + _("misses the %(urgency)s target", urgency=d["misses_target"])
+            return text
         return _("%(garage)s declined after %(after)s: %(reason)s", garage=names.garage(d.get("garage")),
                  after=after, reason=d.get("reason", ""))
     if kind == "booking":

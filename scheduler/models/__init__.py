@@ -10,6 +10,7 @@ from scheduler.models.feedback import STAGES, Feedback
 from scheduler.models.garage import ClosedDay, Garage, OpeningHours
 from scheduler.models.message import MESSAGE_KINDS, MESSAGE_STATUSES, Message
 from scheduler.models.network import NetworkStamp
+from scheduler.models.notice import NOTICE_KINDS, GarageNotice
 from scheduler.models.override import KINDS, Override, OverrideOutcome
 from scheduler.models.policy import Policy
 from scheduler.models.preview import PREVIEW_KINDS, PREVIEW_STATUSES, PlanPreview
@@ -20,7 +21,7 @@ from scheduler.models.user import GARAGE_ROLES, ROLES, ApiToken, User, UserSessi
 __all__ = [
     "ACTIVE", "CHANNELS", "GARAGE_ROLES", "KINDS", "ROLES", "STAGES", "STATUSES", "URGENCIES",
     "Absence", "ApiToken", "Appointment", "AuditEntry", "ClosedDay", "Case", "CaseEvent", "Customer", "DirectLineRequest",
-    "DriveIn", "Feedback", "Garage", "JobType", "MESSAGE_KINDS", "MESSAGE_STATUSES", "Message", "NetworkStamp",
+    "DriveIn", "Feedback", "Garage", "GarageNotice", "NOTICE_KINDS", "JobType", "MESSAGE_KINDS", "MESSAGE_STATUSES", "Message", "NetworkStamp",
     "OpeningHours", "Override", "OverrideOutcome", "PREVIEW_KINDS", "PREVIEW_STATUSES", "PlanPreview", "Policy", "Replay", "ReplayPart",
     "ShiftPattern",
     "Skill", "Symptom", "Technician", "User", "UserSession", "Vehicle",

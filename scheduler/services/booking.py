@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.errors import AlreadyBooked, Conflict, Forbidden, Invalid, ReasonRequired, RuleBroken, SlotTaken
 from scheduler.models import ACTIVE, Appointment, Case, Garage, Technician, User
-from scheduler.services import capacity, outbox, overrides, policies
+from scheduler.services import capacity, notices, outbox, overrides, policies
 from scheduler.services.capacity import Clash
 from scheduler.services.planning import CaseOffers, case_offers, garage_slots
 
@@ -184,7 +184,7 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
         overrides.record(session, actor, case, kind, reason, found.rule, policy, now, appointment=appointment,
                          **(overrides.knock_on(clash, start, end) if clash else {}))
     overrides.settle_pending(session, case, appointment, now)
-    confirm(session, case, appointment, [current] if current else [], actor, now)
+    confirm(session, case, appointment, [current] if current else [], actor, now, reason)
     return appointment, True
 
 
@@ -193,18 +193,30 @@ def note_offers_shown(case: Case, found: CaseOffers, now: datetime) -> None:
     rule = found.rule_fact()
     offers = found.offers_fact()
     last = {e.kind: e.data for e in case.events if e.kind in ("rule_offer", "offers")}
-    if last.get("rule_offer") != rule:
+    if _lasting(last.get("rule_offer")) != _lasting(rule):
         case.log("rule_offer", at=now, **rule)
-    if last.get("offers") != offers:
+    if _lasting(last.get("offers")) != _lasting(offers):
         case.log("offers", at=now, **offers)
 
 
+def _lasting(fact: dict | list | None):
+    """A fact without its waits: the same offers a minute later wait a minute less, and are not a change."""
+    if isinstance(fact, dict):
+        return {k: _lasting(v) for k, v in fact.items() if k != "wait_minutes"}
+    if isinstance(fact, list):
+        return [_lasting(v) for v in fact]
+    return fact
+
+
 def confirm(session: Session, case: Case, appointment: Appointment, earlier: list[Appointment], actor: User,
-            now: datetime) -> None:
-    """The case is booked: its timeline says so, and so does the customer's outbox."""
+            now: datetime, reason: str = "") -> None:
+    """The case is booked: its timeline says so, and so does the customer's outbox; a booking it replaces is
+    told to its garage (unless that garage made the move itself)."""
     case.garage_id, case.status = appointment.garage_id, "booked"
     for old in earlier:
         case.log("cancelled", actor, now, appointment=old.id, garage=old.garage_id, start=old.start_at.isoformat())
+        if actor.garage_id != old.garage_id:
+            notices.booking_moved(session, old, appointment, actor, reason, now)
     case.log("booking", actor, now, appointment=appointment.id, garage=appointment.garage_id,
              technician=appointment.technician_id, start=appointment.start_at.isoformat(),
              overbooked=appointment.overbooked)

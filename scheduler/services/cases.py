@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from scheduler.db import utcnow
 from scheduler.errors import Forbidden, Invalid, NotFound
-from scheduler.models import Case, CaseEvent, Customer, Override, Symptom, User, Vehicle
+from scheduler.models import GARAGE_ROLES, Case, CaseEvent, Customer, Override, Symptom, User, Vehicle
 
 
 def _text(data: dict, path: str, limit: int = 120, required: bool = True) -> str:
@@ -51,7 +52,7 @@ def open_case(session: Session, actor: User, data: dict, now: datetime | None = 
     customer = customer or Customer(name=name, phone=phone)
     if email:
         customer.email = email
-    vehicle = session.scalar(select(Vehicle).where(Vehicle.plate == plate))
+    vehicle = vehicle_by_plate(session, plate)
     if vehicle is None:
         vehicle = Vehicle(plate=plate, model=model, customer=customer)
     case = Case(urgency=symptom.urgency, job_type_code=symptom.job_type_code, symptom=symptom,
@@ -65,10 +66,19 @@ def open_case(session: Session, actor: User, data: dict, now: datetime | None = 
     return case
 
 
+def vehicle_by_plate(session: Session, plate: str) -> Vehicle | None:
+    """The car with this plate, however it was spaced or cased when typed."""
+    key = plate_key(plate)
+    if not key:
+        return None
+    exact = session.scalar(select(Vehicle).where(Vehicle.plate == plate.strip().upper()))
+    return exact or session.scalar(select(Vehicle).where(_stripped(func.upper(Vehicle.plate), " -.") == key)
+                                   .order_by(Vehicle.id).limit(1))
+
+
 def find_vehicle(session: Session, actor: User, plate: str) -> tuple[Vehicle, list[Case]] | None:
     """A known vehicle by its plate, with its latest cases the actor may see: the caller has been here before."""
-    plate = plate.strip().upper() if isinstance(plate, str) else ""
-    vehicle = session.scalar(select(Vehicle).where(Vehicle.plate == plate)) if plate else None
+    vehicle = vehicle_by_plate(session, plate) if isinstance(plate, str) else None
     if vehicle is None:
         return None
     latest = session.scalars(select(Case).where(Case.vehicle_id == vehicle.id)
@@ -122,3 +132,87 @@ def case_dict(session: Session, case: Case, now: datetime, describe: Callable[[C
         "overrides": [o.to_dict() for o in overrides],
     }
 
+
+
+def plate_key(text: str) -> str:
+    """A plate as compared: letters and digits only, upper case (`rd447bp` is `RD-447-BP`)."""
+    return re.sub(r"[^A-Z0-9]", "", text.upper())
+
+
+def phone_key(text: str) -> str:
+    """A phone number as compared: its last nine digits (the French national number, whatever prefix was typed:
+    `06 12 34 56 78`, `+33 6 12 34 56 78` and `0033612345678` are one number); fewer digits as they are."""
+    digits = re.sub(r"\D", "", text)
+    return digits[-9:]
+
+
+def _stripped(column, characters: str):
+    for character in characters:
+        column = func.replace(column, character, "")
+    return column
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _phone_matches(key: str):
+    return _stripped(Customer.phone, " .-+()/").like("%" + key)
+
+
+PHONE = re.compile(r"^[\d\s+.\-()/]+$")
+
+
+def search(session: Session, actor: User, text: str, limit: int = 50) -> list[Case]:
+    """Cases by case number, plate (any spacing or case), phone (any prefix or spacing) or customer name;
+    newest first, within what the actor may see."""
+    text = text.strip() if isinstance(text, str) else ""
+    if not text:
+        return []
+    if len(text) > 120:
+        raise Invalid("q is longer than 120 characters.", field="q")
+    found = []
+    number = text.lstrip("#").strip()
+    if number.isdigit() and len(number) <= 9:
+        found.append(Case.id == int(number))
+    plate = plate_key(text)
+    if len(plate) >= 3:
+        found.append(Vehicle.id.in_(select(Vehicle.id).where(
+            _stripped(func.upper(Vehicle.plate), " -.").like(_like(plate), escape="\\"))))
+    if PHONE.match(text) and len(re.sub(r"\D", "", text)) >= 6:
+        found.append(Customer.id.in_(select(Customer.id).where(_phone_matches(phone_key(text)))))
+    if len(text) >= 2:
+        found.append(func.lower(Customer.name).like(_like(text.lower()), escape="\\"))
+    query = (select(Case).join(Customer, Case.customer_id == Customer.id).join(Vehicle, Case.vehicle_id == Vehicle.id)
+             .where(or_(*found)).order_by(Case.opened_at.desc(), Case.id.desc()).limit(limit))
+    if actor.role in GARAGE_ROLES:
+        query = query.where(Case.garage_id == actor.garage_id)
+    return list(session.scalars(query))
+
+
+def customers_by_phone(session: Session, actor: User, phone: str, limit: int = 10) -> list[Customer]:
+    """Who calls from this number, and their cars: telephony gives the phone before anything else.
+
+    A garage sees only customers whose cars have been to it: a phone number is not a directory.
+    """
+    if not isinstance(phone, str) or len(phone) > 30 or not PHONE.match(phone.strip() or "x"):
+        raise Invalid("phone must be a phone number, e.g. +33 6 12 34 56 78.", field="phone")
+    key = phone_key(phone)
+    if len(key) < 6:
+        return []
+    query = select(Customer).where(_phone_matches(key)).options(selectinload(Customer.vehicles))
+    if actor.role in GARAGE_ROLES:
+        query = query.where(Customer.id.in_(select(Case.customer_id).where(Case.garage_id == actor.garage_id)))
+    return list(session.scalars(query.order_by(Customer.id.desc()).limit(limit)))
+
+
+def cars_of(session: Session, customer: Customer) -> list[Vehicle]:
+    """The customer's cars: those they own and those they called about, most recent call first."""
+    called = session.scalars(select(Vehicle).join(Case, Case.vehicle_id == Vehicle.id)
+                             .where(Case.customer_id == customer.id).order_by(Case.opened_at.desc()))
+    return list(dict.fromkeys([*called, *customer.vehicles]))
+
+
+def customer_dict(session: Session, customer: Customer) -> dict:
+    return {"id": customer.id, "name": customer.name, "phone": customer.phone,
+            "vehicles": [{"plate": v.plate, "model": v.model} for v in cars_of(session, customer)]}

@@ -183,7 +183,8 @@ def answer(session: Session, actor: User, request: DirectLineRequest, accept: bo
                          **overrides.knock_on(clash, appointment.start_at, appointment.end_at))
     overrides.settle_pending(session, case, appointment, now)
     case.log("direct_line_answer", actor, now, garage=request.garage_id, request=request.id, accepted=True,
-             seconds=request.response_seconds, start=appointment.start_at.isoformat(), overbooked=bool(clash))
+             seconds=request.response_seconds, start=appointment.start_at.isoformat(), overbooked=bool(clash),
+             **({"misses_target": case.urgency} if not target.met_by(appointment.start_at) else {}))
     confirm(session, case, appointment, [current] if current else [], actor, now)
     # Other garages asked about the same case need not answer any more.
     session.execute(update(DirectLineRequest).where(DirectLineRequest.case_id == case.id,

@@ -85,9 +85,11 @@ class CaseOffers:
 
     def rule_fact(self) -> dict:
         """The rule offer as the timeline stores it: a fact, worded when read."""
+        # the urgency the rules were asked under: after an urgency change the rule offer is the new urgency's
         if self.rule is None:
-            return {"none": True}
-        return {**self.rule.to_dict(), "wait_minutes": self.rule.wait_minutes, "reasons": self.rule.reason_facts()}
+            return {"none": True, "urgency": self.target.urgency}
+        return {**self.rule.to_dict(), "wait_minutes": self.rule.wait_minutes, "reasons": self.rule.reason_facts(),
+                "urgency": self.target.urgency}
 
     def offers_fact(self) -> dict:
         return {"offers": [{"garage": o.garage, "start": o.start.isoformat(), "wait_minutes": o.wait_minutes}

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import jsonify
+from flask import jsonify, request
 from flask_login import current_user
 
 from scheduler.errors import Invalid, NotFound
-from scheduler.services import booking, cases, drive_in, planning, urgency
+from scheduler.services import booking, cases, drive_in, open_work, planning, urgency
 from web.api import bp, json_body, require
 from web.clock import now
 from web.extensions import db
@@ -63,6 +63,32 @@ def case_open():
     require("operator", "reception")
     case = cases.open_case(db.session, current_user, json_body(), now())
     return jsonify(case_body(case)), 201
+
+
+@bp.get("/v1/cases")
+def case_list():
+    """Find cases (`q`: case number, plate, phone or name) or list the open work (`queue=1`)."""
+    require("operator", "reception", "workshop")
+    moment = now()
+    if request.args.get("queue") not in (None, "", "0"):
+        if request.args.get("queue") != "1":
+            raise Invalid("queue must be 1 (the open work) or absent.", field="queue")
+        return jsonify([{**case_body(item.case), "queue": item.to_dict(moment)}
+                        for item in open_work.queue(db.session, current_user, moment)])
+    text = request.args.get("q")
+    if text is None or not text.strip():
+        raise Invalid("Say what to find: ?q= a case number, plate, phone or name; or ?queue=1 for the open work.",
+                      field="q")
+    return jsonify([case_body(c) for c in cases.search(db.session, current_user, text)])
+
+
+@bp.get("/v1/customers")
+def customer_list():
+    require("operator", "reception")
+    phone = request.args.get("phone")
+    if phone is None:
+        raise Invalid("Give ?phone= the caller's number.", field="phone")
+    return jsonify([cases.customer_dict(db.session, c) for c in cases.customers_by_phone(db.session, current_user, phone)])
 
 
 @bp.get("/v1/vehicles/<plate>")

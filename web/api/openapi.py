@@ -73,7 +73,27 @@ def document() -> dict:
         "/api/v1/garages": {"get": _op("The garages of the network", "all", _json({"type": "array", "items": _ref("Garage")}))},
         "/api/v1/cases": {"post": {**_op("Open a case; reception's cases are walk-ins at its garage", "operator, reception",
                                          _json(_ref("Case")), body=_ref("NewCase"), errors=(400, 401, 403)),
-                                   "responses": {"201": _json(_ref("Case"), "Opened"), **{c: ERRORS[c] for c in ("400", "401", "403")}}}},
+                                   "responses": {"201": _json(_ref("Case"), "Opened"), **{c: ERRORS[c] for c in ("400", "401", "403")}}},
+                           "get": _op(
+                               "Find cases, or list the open work. `q`: a case number, a plate (any spacing or case: "
+                               "rd447bp finds RD-447-BP), a phone number (any prefix or spacing) or part of the "
+                               "customer's name, newest first. `queue=1`: cases waiting for a garage's answer, after a "
+                               "decline or an expiry, P1/P2 cases not booked, drive-ins announced but not arrived; most "
+                               "urgent and oldest first, each with `queue: {kind, since, garage, due, seconds_left, "
+                               "answer}`. A garage's staff see their own garage's cases.",
+                               "operator (network), reception and workshop (own garage)",
+                               _json({"type": "array", "items": _ref("Case")}), errors=(400, 401, 403),
+                               params=[{"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 120}},
+                                       {"name": "queue", "in": "query", "schema": {"type": "string", "enum": ["1"]}}])},
+        "/api/v1/customers": {"get": _op(
+            "Customers calling from this number (any prefix or spacing) and their cars; reception sees only "
+            "customers whose cars have been to its garage", "operator, reception",
+            _json({"type": "array", "items": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "name": {"type": "string"}, "phone": {"type": "string"},
+                "vehicles": {"type": "array", "items": {"type": "object", "properties": {
+                    "plate": {"type": "string"}, "model": {"type": "string"}}}}}}}),
+            errors=(400, 401, 403),
+            params=[{"name": "phone", "in": "query", "required": True, "schema": {"type": "string", "maxLength": 30}}])},
         "/api/v1/vehicles/{plate}": {"get": _op(
             "A known vehicle by its plate (any case), its owner and the latest cases the caller may see",
             "operator, reception", _json(_ref("Vehicle")), errors=(401, 403, 404),
@@ -87,7 +107,10 @@ def document() -> dict:
             "Book a slot. An offered slot books at once; a slot the rules would not give (manual_slot), an "
             "overbooking where policy allows it, or a P1 beyond its target needs a reason (422 reason_required "
             "otherwise) and is logged as an override with the rule offer. 409 slot_taken carries fresh offers in "
-            "details.offers. Earlier bookings of the case that have not started are cancelled.",
+            "details.offers (`source: typed`, a time a person asked for that is busy, says so with the free times "
+            "around it). A booked case answers 409 already_booked unless `replaces` names its booking: the move "
+            "needs a reason, is logged as a rebook override, the first garage is told in its inbox and the "
+            "customer's message is queued. The same booking again answers 200 with that appointment.",
             "operator, reception (at its own garage)", 201, _json(_ref("Appointment"), "Booked"), _ref("Booking"),
             (400, 401, 403, 404, 409, 422), [CASE_ID])},
         "/api/v1/cases/{id}/urgency": {"post": _write(
@@ -174,7 +197,10 @@ def document() -> dict:
                                                                  "met": {"type": "boolean"}}}}},
                 "Booking": {"type": "object", "required": ["garage", "technician", "start"], "properties": {
                     "garage": {"type": "string"}, "technician": {"type": "string"},
-                    "start": {"type": "string", "format": "date-time"}, "reason": {"type": "string"}}},
+                    "start": {"type": "string", "format": "date-time"}, "reason": {"type": "string"},
+                    "replaces": {"type": "integer", "description": "the id of the case's booking this one replaces"},
+                    "source": {"type": "string", "enum": ["offer", "typed"],
+                               "description": "an offer shown (default) or a time a person typed"}}},
                 "Appointment": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "case": {"type": "integer"}, "garage": {"type": "string"},
                     "technician": {"type": "string"}, "start": {"type": "string", "format": "date-time"},

@@ -9,15 +9,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from scheduler.errors import Invalid
+from scheduler.errors import AlreadyBooked, Invalid
 from scheduler.models import Garage, Symptom, Technician
-from scheduler.services import boards, booking, cases, direct_line, drive_in, planning, urgency
+from scheduler.services import boards, booking, cases, direct_line, drive_in, open_work, planning, urgency
 from web.actions import refusals_flashed
 from web.api.cases import text_field, time_field
 from web.auth import roles_required
 from web.clock import now
 from web.extensions import db
-from web.filters import local_when
+from web.filters import local_datetime, local_when
 from web.live import unchanged
 from web.operator.forms import CallForm
 
@@ -39,6 +39,15 @@ def _call_form() -> tuple[CallForm, dict]:
     return form, garages
 
 
+def queue_state() -> dict:
+    """The open work, and whether the page's copy of it is out of date (the minutes left count too)."""
+    moment = now()
+    items = open_work.queue(db.session, current_user, moment)
+    version = [(i.case.id, i.kind, i.garage_id, i.due) for i in items] + [moment.isoformat()[:16]]
+    return {"fresh": not unchanged(version), "work": items, "now": moment,
+            "garages": {g.id: g for g in db.session.scalars(select(Garage))}}
+
+
 @bp.get("/")
 @roles_required("operator")
 def desk():
@@ -46,8 +55,21 @@ def desk():
     days = [today + timedelta(days=i) for i in range(7)]
     load = boards.network_load(db.session, days)
     form, garages = _call_form()
+    asked = request.args.get("q", "").strip()[:120]
+    found = cases.search(db.session, current_user, asked) if asked else None
     return render_template("operator/desk.html", cases=boards.recent_cases(db.session, 15), form=form,
-                           garages=sorted(garages.values(), key=lambda g: g.name), load=load, days=days)
+                           garages=sorted(garages.values(), key=lambda g: g.name), load=load, days=days,
+                           queue=queue_state(), asked=asked, found=found)
+
+
+@bp.get("/queue")
+@roles_required("operator")
+def queue():
+    """The open work, polled by the desk: 204 while nothing changed."""
+    state = queue_state()
+    if not state["fresh"]:
+        return "", 204
+    return render_template("operator/_queue.html", queue=state)
 
 
 @bp.get("/vehicle")
@@ -58,9 +80,26 @@ def known_vehicle():
     if found is None:
         return render_template("operator/_known_vehicle.html", vehicle=None)
     vehicle, latest = found
-    return render_template("operator/_known_vehicle.html", vehicle=vehicle, latest=latest,
+    asked = {k: request.args.get(k, "").strip() for k in ("model", "name", "phone")}
+    picked = request.args.get("pick") == "1"  # a car chosen from the caller's cars: it replaces what was typed
+    return render_template("operator/_known_vehicle.html", vehicle=vehicle, latest=latest, form=CallForm(),
                            owner=vehicle.customer if cases.may_see_owner(current_user, latest) else None,
-                           fill_model=not request.args.get("model", "").strip())
+                           fill_model=picked or not asked["model"], fill_plate=picked,
+                           # the owner is who usually calls; what the operator typed is never overwritten
+                           fill_name=not asked["name"], fill_phone=not asked["phone"])
+
+
+@bp.get("/customer")
+@roles_required("operator")
+def known_customer():
+    """Asked as the phone is typed (telephony gives it first): who calls from it, and their cars to pick from."""
+    try:
+        found = cases.customers_by_phone(db.session, current_user, request.args.get("phone", ""))
+    except Invalid:
+        found = []
+    callers = [(c, cases.cars_of(db.session, c)) for c in found]
+    return render_template("operator/_known_customer.html", callers=callers, form=CallForm(),
+                           fill_name=len(callers) == 1 and not request.args.get("name", "").strip())
 
 
 @bp.post("/cases")
@@ -70,7 +109,8 @@ def open_case():
     form, garages = _call_form()
     if not form.validate():
         return render_template("operator/desk.html", cases=boards.recent_cases(db.session, 15), form=form,
-                               garages=sorted(garages.values(), key=lambda g: g.name), load=None, days=[]), 400
+                               garages=sorted(garages.values(), key=lambda g: g.name), load=None, days=[],
+                               queue=queue_state(), asked="", found=None), 400
     case = cases.open_case(db.session, current_user, form.as_call(garages), now())
     return redirect(url_for("operator.case", case_id=case.id))
 
@@ -86,7 +126,7 @@ def _case_view(case_id: int):
     technicians = {t.id: t for t in db.session.scalars(select(Technician).where(
         Technician.id.in_([s.technician for s in ([found.rule] if found and found.rule else []) + (found.offers if found else [])])))}
     return render_template("operator/case.html", case=case, found=found, garages=garages, nearby=nearby, opens=opens,
-                           technicians=technicians, live=live_state(case))
+                           technicians=technicians, live=live_state(case), current=booking.active_booking(case))
 
 
 @bp.get("/cases/<int:case_id>")
@@ -101,8 +141,16 @@ def live_state(case) -> dict:
     moment = now()
     requests = direct_line.for_case(db.session, case)
     events = list(reversed(cases.timeline(db.session, case, moment)))
+    # an acceptance is judged by its date: one that misses the urgency target (as it stood when asked) is no "yes"
+    late = {}
+    for r in requests:
+        if r.status == "accepted" and r.appointment is not None:
+            target = direct_line.target_of(db.session, r)
+            if not target.met_by(r.appointment.start_at):
+                late[r.id] = target
     state = {"requests": requests, "appointments": [a for a in case.appointments if a.status != "cancelled"],
-             "events": events, "names": Names(db.session, events), "now": moment}
+             "events": events, "names": Names(db.session, events), "now": moment, "late": late,
+             "late_appointments": {r.appointment_id for r in requests if r.id in late}}
     state["fresh"] = not unchanged([(r.id, r.status_at(moment)) for r in requests] +
                                    [(a.id, a.status) for a in state["appointments"]] + [len(events)])
     return state
@@ -119,17 +167,53 @@ def case_live(case_id: int):
     return render_template("operator/_live.html", case=case, live=state)
 
 
-def _typed_start(garage_id: str) -> datetime:
+def _typed_start(garage_id: str, form) -> datetime:
     """The day and time the caller asked for, in the garage's own time zone."""
     garage = db.session.get(Garage, garage_id)
     if garage is None:
         raise Invalid(_("Pick a garage."), field="garage")
     try:
-        day = date.fromisoformat(request.form.get("day", ""))
-        clock = datetime.strptime(request.form.get("time", "").strip(), "%H:%M").time()
+        day = date.fromisoformat(form.get("day", ""))
+        clock = datetime.strptime(form.get("time", "").strip(), "%H:%M").time()
     except ValueError:
         raise Invalid(_("Give the day and the time, e.g. 2026-11-27 and 14:15."), field="time") from None
     return datetime.combine(day, clock, garage.zone)
+
+
+def _asked_start(form) -> tuple[datetime, bool]:
+    """The start the form asks for, and whether a person typed it (else it is an offer the page showed)."""
+    typed = form.get("source") == "typed" if form.get("source") else "start" not in form
+    return (_typed_start(form.get("garage", ""), form) if typed else time_field(form, "start")), typed
+
+
+def _replaces(form) -> int | None:
+    raw = form.get("replaces", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 12:
+        raise Invalid(_("The booking to move is not a booking number."), field="replaces")
+    return int(raw)
+
+
+@bp.get("/cases/<int:case_id>/move")
+@roles_required("operator")
+@refusals_flashed(_case_url)
+def move(case_id: int):
+    """Moving a booked case is a decision: this page says what it undoes and asks why; leaving it changes nothing."""
+    case = cases.get_case(db.session, current_user, case_id)
+    current = booking.active_booking(case)
+    if current is None:
+        flash(_("The case has no booking to move: book it from the offers."), "error")
+        return redirect(_case_url(case_id))
+    start, typed = _asked_start(request.args)
+    garage = db.session.get(Garage, request.args.get("garage", ""))
+    if garage is None:
+        raise Invalid(_("Pick a garage."), field="garage")
+    accepted = next((r for r in direct_line.for_case(db.session, case)
+                     if r.status == "accepted" and r.appointment_id == current.id), None)
+    technician = db.session.get(Technician, request.args.get("technician", "")) if request.args.get("technician") else None
+    return render_template("operator/move.html", case=case, current=current, accepted=accepted, garage=garage,
+                           start=start, typed=typed, technician=technician, asked=request.args)
 
 
 @bp.post("/cases/<int:case_id>/book")
@@ -138,14 +222,25 @@ def _typed_start(garage_id: str) -> datetime:
 def book(case_id: int):
     case = cases.get_case(db.session, current_user, case_id)
     form = request.form
-    typed = "start" not in form
-    start = _typed_start(form.get("garage", "")) if typed else time_field(form, "start")
-    appointment, _made = booking.book_for_case(db.session, current_user, case, form.get("garage", ""),
-                                               form.get("technician", ""), start, text_field(form, "reason"), now(),
-                                               typed=typed)
+    start, typed = _asked_start(form)
+    replaces = _replaces(form)
+    try:
+        appointment, _made = booking.book_for_case(db.session, current_user, case, form.get("garage", ""),
+                                                   form.get("technician", ""), start, text_field(form, "reason"),
+                                                   now(), typed=typed, replaces=replaces)
+    except AlreadyBooked:
+        # a page from before the case was booked (a colleague, the garage): moving is asked, never done in one click
+        db.session.rollback()
+        flash(_("The case was booked meanwhile: moving it needs your confirmation."), "error")
+        return redirect(url_for("operator.move", case_id=case_id, **{
+            k: form[k] for k in ("garage", "technician", "start", "day", "time", "source", "reason") if form.get(k)}))
     garage = appointment.garage
-    flash(_("Booked: %(when)s at %(garage)s.", when=garage.local(appointment.start_at).strftime("%a %d %b %H:%M"),
-            garage=garage.name), "success")
+    when = local_datetime(appointment.start_at, garage)
+    if replaces is not None:
+        flash(_("Moved: %(when)s at %(garage)s. The first garage is told, and the customer's message is queued.",
+                when=when, garage=garage.name), "success")
+    else:
+        flash(_("Booked: %(when)s at %(garage)s.", when=when, garage=garage.name), "success")
     return redirect(_case_url(case_id))
 
 

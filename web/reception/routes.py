@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from scheduler.errors import DomainError, Invalid
 from scheduler.models import Garage, Symptom
-from scheduler.services import boards, booking, cases, direct_line, drive_in, jobs, planning, squeeze
+from scheduler.services import boards, booking, cases, direct_line, drive_in, jobs, notices, planning, squeeze
 from web.actions import back, refusals_flashed
 from web.api.cases import text_field
 from web.auth import check_garage, roles_required
@@ -52,11 +52,13 @@ def inbox_state(garage: Garage) -> dict:
     requests = direct_line.open_for_garage(db.session, garage, moment)
     answered = direct_line.answered_since(db.session, garage, moment - timedelta(hours=12), moment)
     drive_ins = drive_in.expected(db.session, garage, moment - timedelta(hours=2))
-    if unchanged([r.id for r in requests] + [(r.id, r.status_at(moment)) for r in answered] + [d.id for d in drive_ins]):
+    told = notices.recent(db.session, garage, moment - timedelta(hours=24))
+    if unchanged([r.id for r in requests] + [(r.id, r.status_at(moment)) for r in answered] + [d.id for d in drive_ins]
+                 + [("notice", n.id) for n in told]):
         return {"fresh": False}  # a poll with nothing new: the suggestions below need not be computed
     return {
         "fresh": True, "garage": garage, "now": moment, "requests": requests, "answered": answered,
-        "drive_ins": drive_ins,
+        "drive_ins": drive_ins, "notices": told,
         "slots": {r.id: _answer_slots(r, garage, moment) for r in requests},
         "targets": {r.id: direct_line.target_of(db.session, r) for r in requests},
         "drafts": session.get(DRAFTS, {}),
@@ -103,7 +105,8 @@ def counter_cases(garage: Garage, moment: datetime) -> list:
 def inbox_facts(garage: Garage, moment: datetime) -> dict:
     """What the board's API carries besides the day: drive-ins expected and direct-line requests waiting."""
     return {"drive_ins": [d.to_dict() for d in drive_in.expected(db.session, garage, moment - timedelta(hours=2))],
-            "requests": [r.to_dict(moment) for r in direct_line.open_for_garage(db.session, garage, moment)]}
+            "requests": [r.to_dict(moment) for r in direct_line.open_for_garage(db.session, garage, moment)],
+            "notices": [n.to_dict() for n in notices.recent(db.session, garage, moment - timedelta(hours=24))]}
 
 
 @bp.get("/board")

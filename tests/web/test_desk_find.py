@@ -1,0 +1,129 @@
+"""Finding the caller and the open work: search, the phone, the queue (pages and API)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from tests.conftest import CLOCK_NOW, Auth
+from tests.web.story import footprint, open_case
+from tests.web.test_desk_pages import open_call
+
+
+@pytest.mark.parametrize("typed", ["rd447bp", "RD 447 BP", " rd-447-bp ", "447-b"])
+def test_a_plate_is_found_however_it_is_typed(client, auth, typed):
+    auth.login("operator")
+    case = open_case(auth, plate="RD-447-BP")
+    found = client.get("/api/v1/cases", query_string={"q": typed})
+    assert found.status_code == 200
+    assert found.get_json()[0]["id"] == case["id"], "newest first"
+    assert {c["vehicle"]["plate"] for c in found.get_json()} == {"RD-447-BP"}  # the demo's car has earlier cases
+
+
+def test_case_number_phone_and_name_find_the_case_and_nothing_else_matches(client, auth):
+    auth.login("operator")
+    case = open_case(auth, plate="RD-447-BP")  # Marc Petit, +33 6 12 34 56 78
+    for q in (str(case["id"]), f"#{case['id']}", "06 12 34 56 78", "0612345678", "+33612345678", "marc pet", "PETIT"):
+        ids = [c["id"] for c in client.get("/api/v1/cases", query_string={"q": q}).get_json()]
+        assert case["id"] in ids, q
+    assert client.get("/api/v1/cases", query_string={"q": "zz-999-zz"}).get_json() == []
+    assert client.get("/api/v1/cases", query_string={"q": "50%_"}).get_json() == [], "wildcards are plain text"
+    for bad in ({}, {"q": " "}, {"q": "x" * 121}, {"queue": "yes"}):
+        response = client.get("/api/v1/cases", query_string=bad)
+        assert (response.status_code, response.get_json()["error"]["code"]) == (400, "bad_request"), bad
+    assert client.get("/api/v1/cases?q=RD447BP&format=csv").headers["Content-Type"].startswith("text/csv")
+
+
+def test_a_garage_finds_only_its_own_cases(client, auth):
+    auth.login("operator")
+    open_case(auth, plate="RD-447-BP")
+    auth.login("reception-givors")
+    assert client.get("/api/v1/cases", query_string={"q": "RD447BP"}).get_json() == []
+    assert client.get("/api/v1/customers", query_string={"phone": "0612345678"}).get_json() == []
+    auth.login("planner")
+    assert client.get("/api/v1/cases", query_string={"q": "RD447BP"}).status_code == 403
+
+
+def test_the_phone_finds_the_customer_and_their_cars(client, auth):
+    auth.login("operator")
+    open_case(auth, plate="ZX-101-QQ")
+    open_case(auth, plate="RD-447-BP")  # someone else's car: the caller called about it
+    (customer,) = client.get("/api/v1/customers", query_string={"phone": "06.12.34.56.78"}).get_json()
+    assert customer["name"] == "Marc Petit" and customer["phone"] == "+33 6 12 34 56 78"
+    assert sorted(v["plate"] for v in customer["vehicles"]) == ["RD-447-BP", "ZX-101-QQ"]
+    assert client.get("/api/v1/customers", query_string={"phone": "0799999999"}).get_json() == []
+    for bad in ({}, {"phone": "call me"}, {"phone": "0" * 31}):
+        assert client.get("/api/v1/customers", query_string=bad).status_code == 400
+
+
+def test_the_queue_lists_open_work_most_urgent_first_and_a_garage_answer_changes_it(app, client, auth):
+    auth.login("operator")
+    routine = open_case(auth, plate="AA-111-AA", symptom="annual_service")  # P3: not open work
+    urgent = open_case(auth, plate="BB-222-BB")  # P1 not booked
+    asked = open_case(auth, plate="CC-333-CC")  # P1 put on the direct line
+    assert auth.post(f"/api/v1/cases/{asked['id']}/direct-line",
+                     json={"garage": "lyon-07", "message": "Today?"}).status_code == 201
+    queue = client.get("/api/v1/cases?queue=1").get_json()
+    kinds = {c["id"]: c["queue"]["kind"] for c in queue}
+    assert routine["id"] not in kinds
+    assert kinds[urgent["id"]] == "unbooked" and kinds[asked["id"]] == "waiting"
+    waiting = next(c for c in queue if c["id"] == asked["id"])["queue"]
+    assert waiting["garage"] == "lyon-07" and 0 < waiting["seconds_left"] <= 15 * 60
+    assert [c["urgency"] for c in queue] == sorted(c["urgency"] for c in queue)
+
+    page = client.get("/desk/").get_data(as_text=True)
+    poll = re.search(r'hx-get="(/desk/queue\?v=[^"]+)"', page).group(1).replace("&amp;", "&")
+    assert client.get(poll).status_code == 204, "nothing changed: the panel is left alone"
+    assert "Waiting for Lyon 7e Gerland" in page and "CC-333-CC" in page
+
+    garage = Auth(app.test_client())
+    garage.login("workshop-lyon-07")
+    request_id = garage.client.get("/api/v1/direct-line?status=open").get_json()[0]["id"]
+    before = footprint(app)
+    assert garage.post(f"/api/v1/direct-line/{request_id}/answer", json={"accept": False}).status_code == 422
+    assert footprint(app) == before, "a refused answer writes nothing"
+    assert garage.post(f"/api/v1/direct-line/{request_id}/answer",
+                       json={"accept": False, "reason": "No electrician today"}).status_code == 200
+    changed = client.get(poll)
+    assert changed.status_code == 200
+    assert "Lyon 7e Gerland declined" in changed.get_data(as_text=True) and "No electrician today" in changed.get_data(as_text=True)
+    later = client.get("/api/v1/cases?queue=1").get_json()
+    assert {c["id"]: c["queue"]["kind"] for c in later}[asked["id"]] == "declined"
+
+
+def test_an_unanswered_request_shows_as_expired_in_the_queue(app, client, auth):
+    auth.login("operator")
+    asked = open_case(auth, plate="CC-333-CC")
+    auth.post(f"/api/v1/cases/{asked['id']}/direct-line", json={"garage": "lyon-07", "message": "Today?"})
+    app.config["CLOCK"] = lambda: CLOCK_NOW + timedelta(minutes=16)
+    kinds = {c["id"]: c["queue"]["kind"] for c in client.get("/api/v1/cases?queue=1").get_json()}
+    assert kinds[asked["id"]] == "expired"
+
+
+def test_the_desk_search_box_finds_a_plate_typed_loosely(client, auth):
+    case_id, _page = open_call(client, auth, plate="RD-447-BP")
+    found = client.get("/desk/", query_string={"q": "rd447bp"}).get_data(as_text=True)
+    assert "Cases matching “rd447bp”" in found and f'href="/desk/cases/{case_id}"' in found
+    none = client.get("/desk/", query_string={"q": "nobody-like-this"}).get_data(as_text=True)
+    assert "No case found." in none
+
+
+def test_typing_the_phone_lists_the_callers_cars_and_fills_the_name(client, auth):
+    open_call(client, auth, plate="ZX-101-QQ")  # Marc Petit, +33 6 12 34 56 78
+    desk = client.get("/desk/").get_data(as_text=True)
+    assert 'hx-get="/desk/customer"' in re.search(r'<input[^>]*name="phone"[^>]*>', desk).group(0)
+    known = client.get("/desk/customer", query_string={"phone": "06 12 34 56 78", "name": ""}).get_data(as_text=True)
+    assert "Known caller" in known and "Marc Petit" in known and "ZX-101-QQ · Peugeot 308" in known
+    assert re.search(r'<input[^>]*id="name"[^>]*value="Marc Petit"[^>]*>', known) and 'hx-swap-oob="true"' in known
+    typed = client.get("/desk/customer", query_string={"phone": "0612345678", "name": "Marc"}).get_data(as_text=True)
+    assert "Known caller" in typed and 'id="name"' not in typed, "a name the operator typed is left alone"
+    assert "Known caller" not in client.get("/desk/customer", query_string={"phone": "not a phone"}).get_data(as_text=True)
+    picked = client.get("/desk/vehicle", query_string={"plate": "ZX-101-QQ", "pick": "1", "name": "Marc",
+                                                      "phone": "0612345678"}).get_data(as_text=True)
+    assert re.search(r'<input[^>]*id="plate"[^>]*value="ZX-101-QQ"', picked)
+    assert re.search(r'<input[^>]*id="model"[^>]*value="Peugeot 308"', picked)
+    assert 'id="name"' not in picked and 'id="phone"' not in picked
+    by_plate = client.get("/desk/vehicle", query_string={"plate": "zx101qq"}).get_data(as_text=True)
+    assert re.search(r'<input[^>]*id="phone"[^>]*value="\+33 6 12 34 56 78"', by_plate), "a known plate fills the phone"

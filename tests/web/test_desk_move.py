@@ -1,0 +1,93 @@
+"""Moving a booked case: never one click; a confirmation with a reason; the first garage and the customer told."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+from tests.conftest import Auth
+from tests.web.pages import csrf_from
+from tests.web.story import footprint
+from tests.web.test_desk_pages import open_call
+
+
+def _booked_case(client, auth):
+    case_id, page = open_call(client, auth, symptom="annual_service")
+    offers = client.get(f"/api/v1/cases/{case_id}/offers").get_json()["offers"]
+    first = {k: offers[0][k] for k in ("garage", "technician", "start")}
+    booked = client.post(f"/desk/cases/{case_id}/book", data={"csrf_token": csrf_from(page), **first,
+                                                              "source": "offer"}, follow_redirects=True)
+    assert "Booked:" in booked.get_data(as_text=True)
+    return case_id, offers, booked.get_data(as_text=True)
+
+
+def test_a_booked_case_shows_no_one_click_booking_and_moving_asks_first(app, client, auth):
+    case_id, offers, page = _booked_case(client, auth)
+    assert ">Book</button>" not in page and "Move here…" in page
+    move_link = re.search(r'<form method="get" action="([^"]+/move)"', page).group(1)
+    other = next(o for o in offers[1:] if o["garage"] != offers[0]["garage"])
+    asked = {"garage": other["garage"], "technician": other["technician"], "start": other["start"], "source": "offer"}
+    before = footprint(app)
+    confirm = client.get(move_link, query_string=asked).get_data(as_text=True)
+    assert "Move this booking" in confirm and "Keep the booking as it is" in confirm
+    assert 'name="reason" required' in confirm and 'name="replaces"' in confirm
+    assert footprint(app) == before, "showing the confirmation changes nothing"
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', confirm))
+    fields = {k: unescape(v) for k, v in fields.items()}
+    silent = client.post(f"/desk/cases/{case_id}/book", data=fields, follow_redirects=True).get_data(as_text=True)
+    assert "Give a reason" in silent and footprint(app) == before
+    moved = client.post(f"/desk/cases/{case_id}/book", data={**fields, "reason": "Customer works near the other garage"},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "Moved:" in moved
+    read = client.get(f"/api/v1/cases/{case_id}").get_json()
+    assert sorted((a["garage"], a["status"]) for a in read["appointments"]) == sorted(
+        [(offers[0]["garage"], "cancelled"), (other["garage"], "booked")])
+    assert [o["kind"] for o in read["overrides"]] == ["rebook"]
+
+    # the first garage is told in its inbox, the customer's message is queued
+    garage = app.test_client()
+    Auth(garage).login(f"reception-{offers[0]['garage']}")
+    board = garage.get(f"/garages/{offers[0]['garage']}/board").get_data(as_text=True)
+    assert "Moved away from you" in board and "GH-123-JK" in board
+    assert "Customer works near the other garage" in board
+    told = garage.get(f"/api/v1/garages/{offers[0]['garage']}/board").get_json()["notices"]
+    assert told[0]["case"] == case_id and told[0]["data"]["to_garage"] == other["garage"]
+    from scheduler.models import Message
+    from web.extensions import db
+
+    with app.app_context():
+        kinds = [m.kind for m in db.session.query(Message).filter_by(case_id=case_id).order_by(Message.id)]
+    assert kinds == ["booked", "moved"]
+
+
+def test_moving_a_booking_the_garage_accepted_says_so_first(app, client, auth):
+    case_id, page = open_call(client, auth)
+    client.post(f"/desk/cases/{case_id}/direct-line", data={
+        "csrf_token": csrf_from(page), "garage": "lyon-07", "message": "Today?"})
+    request_id = client.get("/api/v1/direct-line").get_json()[0]["id"]
+    workshop = Auth(app.test_client())
+    workshop.login("workshop-lyon-07")
+    found = client.get(f"/api/v1/cases/{case_id}/offers").get_json()
+    offers, slot = found["offers"], found["rule_offer"]
+    assert slot["garage"] == "lyon-07"
+    answered = workshop.post(f"/api/v1/direct-line/{request_id}/answer",
+                             json={"accept": True, "start": slot["start"], "technician": slot["technician"]})
+    assert answered.status_code == 200, answered.get_json()
+    other = next(o for o in offers if o["garage"] != "lyon-07")
+    confirm = client.get(f"/desk/cases/{case_id}/move", query_string={
+        "garage": other["garage"], "technician": other["technician"], "start": other["start"], "source": "offer"})
+    text = confirm.get_data(as_text=True)
+    assert "Lyon 7e Gerland accepted this booking on the direct line and fixed it (pinned)" in text
+    assert "Moving it cancels what they agreed to" in text
+
+
+def test_a_book_click_on_a_page_from_before_the_booking_asks_to_confirm_a_move(app, client, auth):
+    case_id, offers, page = _booked_case(client, auth)
+    stale = {k: offers[1][k] for k in ("garage", "technician", "start")}
+    before = footprint(app)
+    answer = client.post(f"/desk/cases/{case_id}/book", data={"csrf_token": csrf_from(page), **stale,
+                                                              "source": "offer"})
+    assert answer.status_code == 302 and "/move?" in answer.headers["Location"]
+    confirm = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "booked meanwhile" in confirm and "Move this booking" in confirm
+    assert footprint(app) == before
