@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from optimizer.answer import Answer, Move, Placement, Unplaced
 from optimizer.baseline import no_move_plan
 from optimizer.freetime import FreeTime
+from optimizer.insertion import Inserter
 from optimizer.offers import garage_lower, offers_for, unplaced_reason
 from optimizer.problem import Appointment, Problem, Request
 from optimizer.validate import check_plan
@@ -31,9 +32,8 @@ from optimizer.validate import check_plan
 # A neighbourhood's model is solved to optimality in well under this on a garage-week day;
 # the cap keeps one hard neighbourhood from eating the budget of the others.
 STEP_SECONDS = 1.5
-# A single request's insertion on one day: room is found fast when it exists; past this, the
-# day is taken as full and the next day is tried.
-FOCUS_SECONDS = 0.4
+# The constructive start (optimizer.insertion) may use this share of the time limit.
+INSERT_SHARE = 0.3
 
 
 @dataclass
@@ -80,7 +80,6 @@ class Part:
     garages: frozenset[str] | None = None
     techs: frozenset[str] | None = None
     work: bool = True
-    focus: str | None = None  # the one unplaced request that may be placed; the others stay out
 
 
 class Week:
@@ -122,9 +121,6 @@ class Week:
         out = {}
         for r in self.problem.requests:
             pl = plan.placements.get(r.id)
-            if part.focus is not None and pl is None and r.id != part.focus:
-                out[r.id] = []
-                continue
             mine = dict(spans)
             if pl is not None:
                 mine.setdefault(self.day(pl.start), self.span(self.day(pl.start)))
@@ -132,18 +128,13 @@ class Week:
         return out
 
     def parts(self, rnd: random.Random, missing):
-        """Neighbourhoods for ever: the requests alone; then each request still unplaced alone on each
-        day in turn, earliest first, until it is placed (a model with one optional request is
-        small: CP-SAT finds the moves that make room, or proves there are none, in a fraction of a
-        second); then days, pairs of days and technicians' days at random, to lower the cost."""
+        """Neighbourhoods for ever: the requests alone; each day in turn, earliest first; then days,
+        pairs of days and technicians' days at random."""
         yield Part((), work=False)
         multi = len(self.garages) > 1
-        for request in missing():
-            for day in self.days:
-                if request.id not in {r.id for r in missing()}:
-                    break
-                for g in (self.garages if multi else [None]):
-                    yield Part((day,), None if g is None else frozenset([g]), focus=request.id)
+        for day in self.days:
+            for g in (self.garages if multi else [None]):
+                yield Part((day,), None if g is None else frozenset([g]))
         techs = sorted(self.problem.technicians)
         while self.days:
             kind = rnd.random()
@@ -162,10 +153,12 @@ def improve(problem: Problem, plan: Plan, free: set[str], allowed, limit: float,
             seed: int) -> Plan | None:
     from optimizer.squeeze import PlanModel
 
+    began = time.perf_counter()
     sub = held(problem, plan, free)
     pm = PlanModel(sub, allowed)
     pm.hint(list(plan.placements.values()), [mv for a, mv in plan.moves.items() if a in free])
-    stats, solver = pm.solve(limit, workers, seed)
+    # building the model counts against the step's time: the time limit is the caller's
+    stats, solver = pm.solve(limit - (time.perf_counter() - began), workers, seed)
     if stats.status not in ("OPTIMAL", "FEASIBLE"):
         return None
     placements, moves, _ = pm.extract(solver)
@@ -199,13 +192,26 @@ def replan(problem: Problem, time_limit: float, workers: int = 1, seed: int = 0)
         left = [r for r in problem.requests if r.id not in plan.placements]
         return sorted(left, key=lambda r: -problem.unplaced_cost(r))
 
+    def insert(share: float) -> None:
+        nonlocal plan
+        inserter = Inserter(problem, plan.placements, plan.moves)
+        until = time.perf_counter() + time_limit * share
+        for request in missing():
+            inserter.place(request, until)
+        better = evaluate(problem, inserter.placements, inserter.moves)
+        if better is not None and better.cost < plan.cost - 1e-9:
+            plan = better
+
+    insert(INSERT_SHARE)
     for part in week.parts(rnd, missing):
+        if steps and steps % 8 == 0 and missing():
+            insert(INSERT_SHARE / 3)  # the plan has changed: room may have appeared
         left = deadline - time.perf_counter()
-        if left < 0.05 or plan.cost <= bound + 1e-6:
+        if left < 0.15 or plan.cost <= bound + 1e-6:
             break
         try:
             better = improve(problem, plan, week.free(part, plan), week.allowed(part, plan),
-                             min(FOCUS_SECONDS if part.focus else STEP_SECONDS, left), workers, seed + steps)
+                             min(STEP_SECONDS, left), workers, seed + steps)
         except Exception:  # noqa: BLE001 - a neighbourhood that fails leaves the plan as it was
             better = None
         steps += 1
