@@ -140,10 +140,14 @@ def garage_week(seed: int = 0, requests: int = 15, technicians: int = 10, lifts:
     # what lies wholly before now is history, not part of a re-plan
     doc["appointments"] = [a for a in doc["appointments"] if a["end"] > _iso(now)]
     for r in range(requests):
+        skill = rnd.choice(["maintenance", "maintenance", "maintenance", "diagnostics", "electrical", "tyres",
+                            "tyres", "bodywork"])
+        # as in ../shared/problems/replan-garage-week.json: bodywork is long and off the lifts
+        long_job = skill == "bodywork"
         doc["requests"].append({
-            "id": f"r{r:04d}", "duration_minutes": rnd.choice([30, 45, 60, 60, 90, 120, 240]),
-            "skill": rnd.choice(["maintenance", "maintenance", "diagnostics", "electrical", "tyres", "bodywork"]),
-            "lift": rnd.random() < 0.8, "urgency": rnd.choice(["P1", "P2", "P2", "P3", "P3", "P3"]),
+            "id": f"r{r:04d}", "duration_minutes": 240 if long_job else rnd.choice([30, 45, 60, 60, 90, 120]),
+            "skill": skill, "lift": not long_job and rnd.random() < 0.8,
+            "urgency": rnd.choice(["P1", "P2", "P2", "P3", "P3", "P3"]),
             "location": {"lat": 45.94, "lon": 4.80}, "garages": ["g000"], "earliest": _iso(now)})
     return doc
 
