@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ortools.sat.python import cp_model
 
@@ -347,6 +347,46 @@ def _without(dom: list[list[int]], value: int) -> list[list[int]]:
 
 def plan(problem: Problem, time_limit: float, workers: int = 8, seed: int = 0) -> Answer:
     """Squeeze or re-plan; never fails to answer: the no-move plan is the fallback."""
+    if len(problem.requests) == 1 and len(problem.candidate_garages(problem.requests[0])) > 1:
+        return _garage_by_garage(problem, time_limit, workers, seed)
+    return _one_model(problem, time_limit, workers, seed)
+
+
+def _garage_by_garage(problem: Problem, time_limit: float, workers: int, seed: int) -> Answer:
+    """One request: its best plan is the best of its plans at each candidate garage alone, since
+    moving work at a garage it does not go to only costs. Each garage's model is a fraction of the
+    joint one (and has none of its symmetry), so each is proved optimal within the default limit."""
+    from optimizer.validate import check_plan
+
+    started = time.perf_counter()
+    request = problem.requests[0]
+    candidates = problem.candidate_garages(request)
+    best: Answer | None = None
+    bounds, proven = [], True
+    for i, (garage, km) in enumerate(candidates):
+        alone = replace(request, garages=(garage,))
+        at = {t.id for t in problem.technicians_by_garage[garage]}
+        sub = replace(problem, requests=[alone], _candidates={request.id: [(garage, km)]},
+                      appointments=[a for a in problem.appointments if a.technician in at])
+        share = (time_limit - (time.perf_counter() - started)) / (len(candidates) - i)
+        answer = _one_model(sub, max(share, 0.05), workers, seed)
+        proven = proven and answer.status == "OPTIMAL"
+        bounds.append(answer.bound if answer.bound is not None else 0.0)
+        if answer.placements and (best is None or answer.cost < best.cost - 1e-9):
+            best = answer
+    if best is None:  # no garage could take it: the unplaced answer, with the reason of the whole problem
+        best = Answer(status="OPTIMAL" if proven else "FEASIBLE", unplaced=[unplaced(problem, request)])
+        best.cost = problem.unplaced_cost(request)
+    check = check_plan(problem, best)
+    best.cost = check.cost
+    best.status = "OPTIMAL" if proven else "FEASIBLE"
+    best.bound = best.cost if proven else min(min(bounds), best.cost)
+    if not check.feasible:  # never expected: the garages' problems are the whole one's parts
+        return _one_model(problem, max(time_limit - (time.perf_counter() - started), 0.05), workers, seed)
+    return best
+
+
+def _one_model(problem: Problem, time_limit: float, workers: int = 8, seed: int = 0) -> Answer:
     from optimizer.validate import check_plan  # the validator never calls the solver
 
     started = time.perf_counter()
