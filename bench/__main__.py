@@ -124,7 +124,8 @@ def main() -> None:
         bench_planner(rounds=5 if args.quick else 20)
     if args.what in ("desk", "planner"):
         return
-    from bench.engine import bench_loading, bench_offers_scale, bench_replan_weeks, bench_two_garage_squeeze
+    from bench.engine import (bench_loading, bench_offers_scale, bench_replan_weeks, bench_two_garage_squeeze,
+                              bench_workers)
 
     if args.quick:
         bench_offers(garages=40, requests=50)
@@ -144,6 +145,7 @@ def main() -> None:
         bench_offers_scale([300, 1000, 3000], requests=300)
         bench_loading(3000)
         bench_two_garage_squeeze(20)
+        bench_workers([0, 1, 2])
 
 
 if __name__ == "__main__":

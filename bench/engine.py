@@ -90,6 +90,8 @@ def bench_offers_scale(sizes: list[int], requests: int, spread_deg: float = 0.6)
         free = FreeTime(problem)
         for tech in problem.technicians:  # a warm process has the index built
             free.windows(tech, False)
+        for garage in problem.garages:
+            free.lift_full(garage)
         times, scan_times, same, candidates = [], [], 0, []
         for r in problem.requests:
             t = time.perf_counter()
@@ -168,3 +170,16 @@ def bench_two_garage_squeeze(instances: int, long_limit: float = 20) -> None:
     print(f"squeeze two-garage days, 8-12 technicians each, 1-2 P1 requests, max 3 moves ({instances} instances), "
           f"default 2 s limit: proven optimal {optimal}/{instances}, best of a {long_limit:g} s solve reached "
           f"{reached}/{instances} {' '.join(misses)}; p50 {pct(times, .5):.2f} s p95 {pct(times, .95):.2f} s")
+
+
+def bench_workers(seeds: list[int], limit: float = 10, counts: tuple[int, ...] = (1, 2, 8)) -> None:
+    """The re-plan's CP-SAT worker count on this machine: cost and requests placed at one limit."""
+    print(f"workers re-plan at {limit:g} s on garage-weeks " + ", ".join(map(str, seeds)) + ": "
+          + " | ".join(f"{n} worker(s)" for n in counts))
+    for seed in seeds:
+        problem = parse_problem(garage_week(seed, 15 + seed % 6))
+        cells = []
+        for n in counts:
+            answer = solve(problem, time_limit=limit, workers=n)
+            cells.append(f"{answer.cost:,.0f} ({len(answer.unplaced)} unplaced)")
+        print(f"        seed {seed}: " + " | ".join(cells))

@@ -27,6 +27,7 @@ from optimizer.freetime import FreeTime
 from optimizer.insertion import Inserter
 from optimizer.offers import garage_lower, offers_for, unplaced_reason
 from optimizer.problem import Appointment, Problem, Request
+from optimizer.squeeze import SCALE, PlanModel
 from optimizer.validate import check_plan
 
 # A garage-week day's model is seldom proved optimal in any time worth waiting for; it finds most
@@ -35,6 +36,10 @@ from optimizer.validate import check_plan
 STEP_SECONDS = 0.7
 # The constructive start (optimizer.insertion) may use this share of the time limit.
 INSERT_SHARE = 0.3
+# Up to this many movable jobs, the whole problem is first given to one model, with this share
+# of the time left; it usually proves its plan optimal and the search stops there.
+WHOLE_AT_ONCE = 80
+WHOLE_SHARE = 0.5
 
 
 @dataclass
@@ -151,9 +156,9 @@ class Week:
 
 
 def improve(problem: Problem, plan: Plan, free: set[str], allowed, limit: float, workers: int,
-            seed: int) -> Plan | None:
-    from optimizer.squeeze import PlanModel
-
+            seed: int, proof: list[float] | None = None) -> Plan | None:
+    """The best plan CP-SAT finds in the neighbourhood; `proof` receives the model's proven bound
+    when the neighbourhood is the whole problem."""
     began = time.perf_counter()
     sub = held(problem, plan, free)
     pm = PlanModel(sub, allowed)
@@ -162,6 +167,8 @@ def improve(problem: Problem, plan: Plan, free: set[str], allowed, limit: float,
     stats, solver = pm.solve(limit - (time.perf_counter() - began), workers, seed)
     if stats.status not in ("OPTIMAL", "FEASIBLE"):
         return None
+    if proof is not None:
+        proof.append(stats.bound_scaled / SCALE + pm.constant)
     placements, moves, _ = pm.extract(solver)
     kept = {a: mv for a, mv in plan.moves.items() if a not in free}
     kept.update((mv.appointment, mv) for mv in moves)
@@ -204,6 +211,19 @@ def replan(problem: Problem, time_limit: float, workers: int = 1, seed: int = 0)
             plan = better
 
     insert(INSERT_SHARE)
+    movable = {a.id for a in problem.appointments if problem.is_movable(a)}
+    if len(movable) <= WHOLE_AT_ONCE:
+        # A small plan (a garage's day at the desk) is one model, proved optimal in well under a second.
+        proof: list[float] = []
+        try:
+            whole = improve(problem, plan, movable, None, max(0.05, deadline - time.perf_counter()) * WHOLE_SHARE,
+                            workers, seed, proof)
+        except Exception:  # noqa: BLE001 - the search below goes on from the plan as it was
+            whole = None
+        if whole is not None and whole.cost < plan.cost - 1e-9:
+            plan = whole
+        if proof:
+            bound = max(bound, min(proof[0], plan.cost))
     for part in week.parts(rnd, missing):
         if steps and steps % 4 == 0 and missing():
             insert(INSERT_SHARE / 3)  # the plan has changed: room may have appeared
