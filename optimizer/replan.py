@@ -133,7 +133,7 @@ class Week:
             out[r.id] = [mine[d] for d in sorted(mine)]
         return out
 
-    def parts(self, rnd: random.Random, missing):
+    def parts(self, rnd: random.Random):
         """Neighbourhoods for ever: the requests alone; each day in turn, earliest first; then days,
         pairs of days and technicians' days at random."""
         yield Part((), work=False)
@@ -224,7 +224,7 @@ def replan(problem: Problem, time_limit: float, workers: int = 1, seed: int = 0)
             plan = whole
         if proof:
             bound = max(bound, min(proof[0], plan.cost))
-    for part in week.parts(rnd, missing):
+    for part in week.parts(rnd):
         if steps and steps % 4 == 0 and missing():
             insert(INSERT_SHARE / 3)  # the plan has changed: room may have appeared
         left = deadline - time.perf_counter()
