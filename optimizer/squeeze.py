@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
-from itertools import product
+from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
@@ -347,81 +346,8 @@ def _without(dom: list[list[int]], value: int) -> list[list[int]]:
 
 
 def plan(problem: Problem, time_limit: float, workers: int = 8, seed: int = 0) -> Answer:
-    """Squeeze or re-plan; never fails to answer: the no-move plan is the fallback."""
-    if _splits(problem):
-        return _garage_by_garage(problem, time_limit, workers, seed)
+    """Squeeze or re-plan as one model; never fails to answer: the no-move plan is the fallback."""
     return _one_model(problem, time_limit, workers, seed)
-
-
-# A squeeze with a few requests and garages is split into every way of sending the requests to
-# garages; past this many garage problems the joint model is quicker.
-MAX_GARAGE_PROBLEMS = 8
-
-
-def _splits(problem: Problem) -> bool:
-    garages = {g for r in problem.requests for g, _ in problem.candidate_garages(r)}
-    if len(garages) < 2 or len(problem.requests) > 3:
-        return False
-    return len(_garage_problems(problem)) <= MAX_GARAGE_PROBLEMS
-
-
-def _assignments(problem: Problem) -> list[tuple[tuple[str, float], ...]]:
-    return list(product(*(problem.candidate_garages(r) for r in problem.requests)))
-
-
-def _garage_problems(problem: Problem) -> set[tuple[str, tuple[int, ...]]]:
-    """(garage, the positions of the requests sent there) over every assignment."""
-    out = set()
-    for chosen in _assignments(problem):
-        for garage in {g for g, _ in chosen}:
-            out.add((garage, tuple(i for i, (g, _) in enumerate(chosen) if g == garage)))
-    return out
-
-
-def _garage_by_garage(problem: Problem, time_limit: float, workers: int, seed: int) -> Answer:
-    """Send each request to one of its garages in every possible way; each garage's part is then a
-    problem of its own (moving work where no request goes only costs), a fraction of the joint
-    model's size and without its symmetry, so each is proved optimal within the default limit.
-    The parts of one assignment combine when their moves fit `max_moves` together."""
-    from optimizer.validate import check_plan
-
-    started = time.perf_counter()
-    todo = sorted(_garage_problems(problem))
-    solved: dict[tuple[str, tuple[int, ...]], Answer] = {}
-    for n, (garage, positions) in enumerate(todo):
-        at = {t.id for t in problem.technicians_by_garage[garage]}
-        requests, candidates = [], {}
-        for i in positions:
-            r = problem.requests[i]
-            km = dict(problem.candidate_garages(r))[garage]
-            requests.append(replace(r, garages=(garage,)))
-            candidates[r.id] = [(garage, km)]
-        sub = replace(problem, requests=requests, _candidates=candidates,
-                      appointments=[a for a in problem.appointments if a.technician in at])
-        share = (time_limit - (time.perf_counter() - started)) / (len(todo) - n)
-        solved[(garage, positions)] = _one_model(sub, max(share, 0.05), workers, seed)
-    best: Answer | None = None
-    bound = float("inf")
-    for chosen in _assignments(problem):
-        parts = [solved[(g, tuple(i for i, (h, _) in enumerate(chosen) if h == g))] for g in {g for g, _ in chosen}]
-        bound = min(bound, sum(a.bound if a.bound is not None else 0.0 for a in parts))
-        if sum(len(a.moves) for a in parts) > problem.policy.max_moves:
-            continue  # each part spent moves the other needs: the bound above still holds
-        whole = Answer(status="FEASIBLE", placements=[pl for a in parts for pl in a.placements],
-                       moves=[mv for a in parts for mv in a.moves], unplaced=[u for a in parts for u in a.unplaced])
-        whole.cost = sum(a.cost for a in parts)
-        if best is None or whole.cost < best.cost - 1e-9:
-            best = whole
-    left = max(time_limit - (time.perf_counter() - started), 0.05)
-    if best is None:
-        return _one_model(problem, left, workers, seed)
-    check = check_plan(problem, best)
-    if not check.feasible:  # never expected: the garages' problems are the whole one's parts
-        return _one_model(problem, left, workers, seed)
-    best.cost = check.cost
-    best.status = "OPTIMAL" if best.cost <= bound + 1e-6 else "FEASIBLE"
-    best.bound = min(bound, best.cost)
-    return best
 
 
 def _one_model(problem: Problem, time_limit: float, workers: int = 8, seed: int = 0) -> Answer:

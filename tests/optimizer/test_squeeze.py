@@ -94,7 +94,7 @@ def test_the_time_limit_is_honoured_and_an_answer_always_comes(shared):
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000))
-def test_a_two_garage_squeeze_solved_garage_by_garage_matches_brute_force(seed):
+def test_a_two_garage_squeeze_matches_brute_force(seed):
     doc = random_problem(seed, mode="squeeze", garages=2, techs=1, appointments=3, requests=1, slot=30,
                          max_moves=2)
     doc["requests"][0]["garages"] = ["g0", "g1"]
