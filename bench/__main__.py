@@ -114,6 +114,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both",
                         help="the database of the desk, network and load runs")
+    parser.add_argument("--reference", type=float, default=60,
+                        help="seconds of the re-plan taken as the reference on garage-weeks (the issue asks 600)")
     args = parser.parse_args()
     if args.what in ("desk", "all"):
         from bench.desk import bench_desk
@@ -133,14 +135,28 @@ def main() -> None:
         bench_planner(rounds=5 if args.quick else 20)
     if args.what in ("desk", "network", "load", "planner"):
         return
+    from bench.engine import (bench_loading, bench_offers_scale, bench_replan_weeks, bench_two_garage_squeeze,
+                              bench_workers)
+
     if args.quick:
         bench_offers(garages=40, requests=50)
         bench_squeeze(instances=5)
         bench_replan([2])
+        print("-- engine, second round (issue #9)")
+        bench_replan_weeks([0], [2], reference=4, old_limit=2)
+        bench_offers_scale([100], requests=50)
+        bench_loading(40)
+        bench_two_garage_squeeze(3)
     else:
         bench_offers(garages=300, requests=300)
         bench_squeeze(instances=30)
         bench_replan([2, 10])
+        print("-- engine, second round (issue #9)")
+        bench_replan_weeks([0, 1, 2, 3, 4, 5], [2, 10], reference=args.reference)
+        bench_offers_scale([300, 1000, 3000], requests=300)
+        bench_loading(3000)
+        bench_two_garage_squeeze(20)
+        bench_workers([0, 1, 2])
 
 
 if __name__ == "__main__":

@@ -16,6 +16,33 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat()
 
 
+def _book(doc: dict, rnd: random.Random, tid: str, skills: list[str], shift: tuple[datetime, datetime],
+          now: datetime, aid: int, durations: tuple[int, ...], load: float, lift_use: dict[int, int], lifts: int,
+          lift_share: float, pinned_share: float, flexes: tuple[int, ...]) -> int:
+    """Fill one shift of a technician with jobs back to back, each taken with probability `load`;
+    a job is on a lift when one is free all along. Returns the next appointment number."""
+    cursor, end = shift
+    while True:
+        length = timedelta(minutes=rnd.choice(durations))
+        if cursor + length > end:
+            return aid
+        if rnd.random() < load:
+            minute0 = int(cursor.timestamp() // 60)
+            span = range(minute0, minute0 + int(length.total_seconds() // 60), 15)
+            lift = rnd.random() < lift_share and all(lift_use.get(m, 0) < lifts for m in span)
+            if lift:
+                for m in span:
+                    lift_use[m] = lift_use.get(m, 0) + 1
+            doc["appointments"].append({
+                "id": f"a{aid:06d}", "technician": tid, "start": _iso(cursor),
+                "end": _iso(cursor + length), "skill": rnd.choice(skills), "lift": lift,
+                "urgency": rnd.choice(["P2", "P3", "P3", "P3"]),
+                "status": "in_progress" if cursor < now else "booked",
+                "pinned": rnd.random() < pinned_share, "flex_minutes": rnd.choice(flexes)})
+            aid += 1
+        cursor += length
+
+
 def generate(garages: int = 6, technicians: int = 8, days: int = 5, load: float = 0.85,
              requests: int = 5, seed: int = 0, mode: str = "offers", max_moves: int = 3,
              urgency: str | None = None, spread_deg: float = 0.6, time_limit: float = 2.0,
@@ -49,27 +76,8 @@ def generate(garages: int = 6, technicians: int = 8, days: int = 5, load: float 
             doc["technicians"].append({"id": tid, "garage": gid, "skills": skills,
                                        "shifts": [{"start": _iso(s), "end": _iso(e)} for s, e in shifts]})
             for s, e in shifts:
-                cursor = s
-                while True:
-                    length = timedelta(minutes=rnd.choice(durations))
-                    if cursor + length > e:
-                        break
-                    if rnd.random() < load:
-                        minute0 = int(cursor.timestamp() // 60)
-                        span = range(minute0, minute0 + int(length.total_seconds() // 60), 15)
-                        lift = rnd.random() < 0.6 and all(lift_use.get(m, 0) < lifts for m in span)
-                        if lift:
-                            for m in span:
-                                lift_use[m] = lift_use.get(m, 0) + 1
-                        started = cursor < now
-                        doc["appointments"].append({
-                            "id": f"a{aid:06d}", "technician": tid, "start": _iso(cursor),
-                            "end": _iso(cursor + length), "skill": rnd.choice(skills), "lift": lift,
-                            "urgency": rnd.choice(["P2", "P3", "P3", "P3"]),
-                            "status": "in_progress" if started else "booked",
-                            "pinned": rnd.random() < 0.1, "flex_minutes": rnd.choice([0, 30, 60, 120])})
-                        aid += 1
-                    cursor += length
+                aid = _book(doc, rnd, tid, skills, (s, e), now, aid, durations, load, lift_use, lifts,
+                            lift_share=0.6, pinned_share=0.1, flexes=(0, 30, 60, 120))
     for r in range(requests):
         near = rnd.choice(doc["garages"])["location"]
         doc["requests"].append({
@@ -116,34 +124,19 @@ def garage_week(seed: int = 0, requests: int = 15, technicians: int = 10, lifts:
         doc["technicians"].append({"id": tid, "garage": "g000", "skills": skills,
                                    "shifts": [{"start": _iso(s), "end": _iso(e)} for s, e in shifts]})
         for s, e in shifts:
-            cursor = s
-            while True:
-                length = timedelta(minutes=rnd.choice((30, 45, 45, 45, 60, 60, 60, 60, 90, 90, 180)))
-                if cursor + length > e:
-                    break
-                if rnd.random() < load:
-                    minute0 = int(cursor.timestamp() // 60)
-                    span = range(minute0, minute0 + int(length.total_seconds() // 60), 15)
-                    lift = rnd.random() < 0.95 and all(lift_use.get(m, 0) < lifts for m in span)
-                    if lift:
-                        for m in span:
-                            lift_use[m] = lift_use.get(m, 0) + 1
-                    started = cursor < now
-                    doc["appointments"].append({
-                        "id": f"a{aid:06d}", "technician": tid, "start": _iso(cursor),
-                        "end": _iso(cursor + length), "skill": rnd.choice(skills), "lift": lift,
-                        "urgency": rnd.choice(["P2", "P3", "P3", "P3"]),
-                        "status": "in_progress" if started and cursor + length > now else "booked",
-                        "pinned": rnd.random() < 0.08, "flex_minutes": rnd.choice([0, 30, 60, 60, 120])})
-                    aid += 1
-                cursor += length
+            aid = _book(doc, rnd, tid, skills, (s, e), now, aid, (30, 45, 45, 45, 60, 60, 60, 60, 90, 90, 180),
+                        load, lift_use, lifts, lift_share=0.95, pinned_share=0.08, flexes=(0, 30, 60, 60, 120))
     # what lies wholly before now is history, not part of a re-plan
     doc["appointments"] = [a for a in doc["appointments"] if a["end"] > _iso(now)]
     for r in range(requests):
+        skill = rnd.choice(["maintenance", "maintenance", "maintenance", "diagnostics", "electrical", "tyres",
+                            "tyres", "bodywork"])
+        # as in ../shared/problems/replan-garage-week.json: bodywork is long and off the lifts
+        long_job = skill == "bodywork"
         doc["requests"].append({
-            "id": f"r{r:04d}", "duration_minutes": rnd.choice([30, 45, 60, 60, 90, 120, 240]),
-            "skill": rnd.choice(["maintenance", "maintenance", "diagnostics", "electrical", "tyres", "bodywork"]),
-            "lift": rnd.random() < 0.8, "urgency": rnd.choice(["P1", "P2", "P2", "P3", "P3", "P3"]),
+            "id": f"r{r:04d}", "duration_minutes": 240 if long_job else rnd.choice([30, 45, 60, 60, 90, 120]),
+            "skill": skill, "lift": not long_job and rnd.random() < 0.8,
+            "urgency": rnd.choice(["P1", "P2", "P2", "P3", "P3", "P3"]),
             "location": {"lat": 45.94, "lon": 4.80}, "garages": ["g000"], "earliest": _iso(now)})
     return doc
 

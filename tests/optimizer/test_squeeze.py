@@ -90,3 +90,29 @@ def test_the_time_limit_is_honoured_and_an_answer_always_comes(shared):
     assert answer.status in ("FEASIBLE", "OPTIMAL")
     assert check_answer(problem, answer).feasible
     assert len(answer.placements) + len(answer.unplaced) == len(problem.requests)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000))
+def test_a_two_garage_squeeze_matches_brute_force(seed):
+    doc = random_problem(seed, mode="squeeze", garages=2, techs=1, appointments=3, requests=1, slot=30,
+                         max_moves=2)
+    doc["requests"][0]["garages"] = ["g0", "g1"]
+    problem = load(doc)
+    answer = solve(problem, workers=2)  # the policy's limit
+    assert answer.status == "OPTIMAL"
+    assert check_answer(problem, answer).feasible
+    assert abs(answer.cost - brute_force(problem)) < 1e-6
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000))
+def test_two_requests_between_two_garages_match_brute_force(seed):
+    doc = random_problem(seed, mode="squeeze", garages=2, techs=1, appointments=2, requests=2, slot=60,
+                         max_moves=1)
+    for r in doc["requests"]:
+        r["garages"] = ["g0", "g1"]
+    problem = load(doc)
+    answer = solve(problem, workers=2)
+    assert check_answer(problem, answer).feasible
+    assert abs(answer.cost - brute_force(problem)) < 1e-6

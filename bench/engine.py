@@ -1,0 +1,184 @@
+"""The engine's second round (issue #9), each figure beside the earlier code path's in the same run.
+
+- replan on garage-weeks: the earlier single CP-SAT model (`optimizer.squeeze.plan`, 8 workers, as
+  it ran) beside the re-plan by neighbourhoods (`optimizer.solve`), at 2, 10 and a longer limit;
+- offers at 300 to 3,000 garages with candidates by radius: the best-first search beside a scan of
+  every candidate garage (the earlier search), checked equal field by field;
+- loading a network file: the CLI's streaming reader beside `json.load` + parse, in a child process
+  so its peak memory is its own;
+- squeezes with two garages at the default 2 s limit, against the same model given 20 s.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.generate import garage_week, generate
+from bench.stats import pct
+from optimizer.freetime import FreeTime
+from optimizer.offers import GarageStarts, garage_lower, offer_cost, offers_for
+from optimizer.problem import parse_problem
+from optimizer.solve import solve
+from optimizer.validate import check_answer
+
+
+def bench_replan_weeks(seeds: list[int], limits: list[float], reference: float, old_limit: float = 10) -> None:
+    from optimizer.squeeze import plan as single_model
+
+    print(f"replan  garage-weeks (bench.generate.garage_week): 10 technicians, 5 days, 6 lifts; "
+          f"earlier model at {old_limit:g} s (8 workers) | re-plan at " + ", ".join(f"{x:g} s" for x in limits)
+          + f" | re-plan at {reference:g} s (reference)")
+    within, all_placed, runs = 0, 0, 0
+    for seed in seeds:
+        problem = parse_problem(garage_week(seed, 15 + seed % 6))
+        old = single_model(problem, old_limit, workers=8)
+        row = [f"seed {seed}: {len(problem.appointments)} appts, {len(problem.requests)} requests;",
+               f"earlier {old.cost:,.0f} ({len(old.unplaced)} unplaced)"]
+        answers = {}
+        for limit in limits + [reference]:
+            t = time.perf_counter()
+            answer = solve(problem, time_limit=limit)
+            took = time.perf_counter() - t
+            assert check_answer(problem, answer).feasible
+            answers[limit] = answer
+            row.append(f"{limit:g} s: {answer.cost:,.0f} ({len(answer.unplaced)} unplaced, {len(answer.moves)} moves, "
+                       f"took {took:.1f} s)")
+        best = min(a.cost for a in answers.values())
+        at10 = answers[limits[-1]]
+        runs += 1
+        within += at10.cost <= best * 1.05
+        all_placed += len(at10.unplaced) <= len(answers[reference].unplaced)
+        row.append(f"bound {at10.bound:,.0f}")
+        print("        " + "; ".join(row))
+    print(f"        at {limits[-1]:g} s: as many placed as the reference on {all_placed}/{runs}; "
+          f"cost within 5% of the best found on {within}/{runs}")
+
+
+def scan_every_garage(problem, free, request, limit):
+    """The earlier search: every candidate garage's first `limit` starts, all sorted."""
+    found = []
+    for rank, (garage, km) in enumerate(problem.candidate_garages(request)):
+        lower = garage_lower(problem, request, km)
+        if request.latest is not None and lower > request.latest:
+            continue
+        starts = GarageStarts(free, problem.technicians_by_garage[garage], request, lower, request.latest)
+        for _ in range(limit):
+            nxt = starts.next()
+            if nxt is None:
+                break
+            start, tech = nxt
+            found.append((round(offer_cost(problem, request, start, km), 9), start, rank, tech, garage))
+    found.sort()
+    return [(g, t, s) for _, s, _, t, g in found[:limit]]
+
+
+def bench_offers_scale(sizes: list[int], requests: int, spread_deg: float = 0.6) -> None:
+    for garages in sizes:
+        doc = generate(garages=garages, technicians=8, days=10, load=0.85, requests=requests, seed=1,
+                       mode="offers", spread_deg=spread_deg)
+        doc["policy"]["travel_speed_kmh"] = 30
+        doc["version"] = 1
+        problem = parse_problem(doc)
+        del doc
+        free = FreeTime(problem)
+        for tech in problem.technicians:  # a warm process has the index built
+            free.windows(tech, False)
+        for garage in problem.garages:
+            free.lift_full(garage)
+        times, scan_times, same, candidates = [], [], 0, []
+        for r in problem.requests:
+            t = time.perf_counter()
+            found = offers_for(problem, free, r, problem.policy.offers)
+            times.append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            reference = scan_every_garage(problem, free, r, problem.policy.offers)
+            scan_times.append((time.perf_counter() - t) * 1000)
+            same += [(o.garage, o.technician, o.start) for o in found] == reference
+            candidates.append(len(problem.candidate_garages(r)))
+        print(f"offers  {garages} garages x 8 technicians x 10 days, {len(problem.appointments):,} appointments, "
+              f"radius 30 km (median {pct(candidates, .5)} candidate garages), travel 30 km/h")
+        print(f"        best-first p50 {pct(times, .5):.2f} ms  p95 {pct(times, .95):.2f} ms  max {max(times):.1f} ms | "
+              f"scan of every garage p50 {pct(scan_times, .5):.2f} ms  p95 {pct(scan_times, .95):.2f} ms  "
+              f"max {max(scan_times):.1f} ms; same offers {same}/{len(times)}")
+        del problem, free
+
+
+LOADER = """
+import json, resource, sys, time
+t = time.perf_counter()
+if sys.argv[2] == "stream":
+    from optimizer.document import load_problem
+    problem = load_problem(sys.argv[1])
+else:
+    from optimizer.problem import parse_problem
+    with open(sys.argv[1], encoding="utf-8") as f:
+        problem = parse_problem(json.load(f))
+from optimizer.freetime import FreeTime
+free = FreeTime(problem)
+for tech in problem.technicians:
+    free.windows(tech, False)
+took = time.perf_counter() - t
+print(json.dumps({"seconds": took, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "appointments": len(problem.appointments)}))
+"""
+
+
+def bench_loading(garages: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "network.json"
+        doc = generate(garages=garages, technicians=8, days=10, load=0.85, requests=50, seed=1, mode="offers")
+        with path.open("w", encoding="utf-8") as f:
+            json.dump(doc, f)
+        del doc
+        size = path.stat().st_size / 1e6
+        out = {}
+        for how in ("stream", "json.load"):
+            env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+            run = subprocess.run([sys.executable, "-c", LOADER, str(path), how], capture_output=True, text=True,
+                                 env=env, check=True)
+            out[how] = json.loads(run.stdout)
+        s, j = out["stream"], out["json.load"]
+        print(f"load    {garages} garages ({s['appointments']:,} appointments, {size:.0f} MB file), load + index: "
+              f"streaming reader {s['seconds']:.1f} s, peak {s['peak_mb']:.0f} MB | json.load + parse "
+              f"{j['seconds']:.1f} s, peak {j['peak_mb']:.0f} MB")
+
+
+def bench_two_garage_squeeze(instances: int, long_limit: float = 20) -> None:
+    optimal, reached, times, misses = 0, 0, [], []
+    for seed in range(instances):
+        rnd = random.Random(seed)
+        doc = generate(garages=2, technicians=8 + seed % 5, days=1, load=0.85, requests=rnd.choice([1, 2]),
+                       seed=300 + seed, mode="squeeze", urgency="P1", max_moves=3, spread_deg=0.05)
+        problem = parse_problem(doc)
+        t = time.perf_counter()
+        quick = solve(problem)  # the policy's default limit, 2 s
+        times.append(time.perf_counter() - t)
+        assert check_answer(problem, quick).feasible
+        best = min(quick.cost, solve(problem, time_limit=long_limit).cost)
+        optimal += quick.status == "OPTIMAL"
+        reached += quick.cost <= best + 1e-6
+        if quick.cost > best + 1e-6:
+            misses.append(f"+{(quick.cost - best) / best:.1%}")
+    print(f"squeeze two-garage days, 8-12 technicians each, 1-2 P1 requests, max 3 moves ({instances} instances), "
+          f"default 2 s limit: proven optimal {optimal}/{instances}, the answer of a {long_limit:g} s solve reached "
+          f"{reached}/{instances} {' '.join(misses)}; p50 {pct(times, .5):.2f} s p95 {pct(times, .95):.2f} s")
+
+
+def bench_workers(seeds: list[int], limit: float = 10, counts: tuple[int, ...] = (1, 2, 8)) -> None:
+    """The re-plan's CP-SAT worker count on this machine: cost and requests placed at one limit."""
+    print(f"workers re-plan at {limit:g} s on garage-weeks " + ", ".join(map(str, seeds)) + ": "
+          + " | ".join(f"{n} worker(s)" for n in counts))
+    for seed in seeds:
+        problem = parse_problem(garage_week(seed, 15 + seed % 6))
+        cells = []
+        for n in counts:
+            answer = solve(problem, time_limit=limit, workers=n)
+            cells.append(f"{answer.cost:,.0f} ({len(answer.unplaced)} unplaced)")
+        print(f"        seed {seed}: " + " | ".join(cells))

@@ -1,0 +1,108 @@
+"""Re-plan places what moves can make room for, and says truly why the rest is left out."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from optimizer.baseline import no_move_plan
+from optimizer.insertion import Inserter
+from optimizer.solve import solve
+from optimizer.validate import check_answer
+from tests.optimizer.factory import at, brute_force, load, random_problem
+
+
+def week(jobs, techs, request, lifts=2, max_moves=10):
+    """One garage; `techs` {id: skills}, shifts 9:00-12:00 on two days; `jobs` (tech, day, hour,
+    minutes, skill, flex, pinned, lift)."""
+    doc = random_problem(0, mode="replan", garages=1, techs=0, appointments=0, requests=0, travel=False)
+    doc["slot_minutes"] = 15
+    doc["policy"]["max_moves"] = max_moves
+    doc["garages"][0]["lifts"] = lifts
+    for tech, skills in techs.items():
+        doc["technicians"].append({"id": tech, "garage": "g0", "skills": skills,
+                                   "shifts": [{"start": at(9, d), "end": at(12, d)} for d in (0, 1)]})
+    for i, (tech, day, hour, minutes, skill, flex, pinned, lift) in enumerate(jobs):
+        doc["appointments"].append({"id": f"a{i}", "technician": tech, "start": at(hour, day),
+                                    "end": at(hour + minutes / 60, day), "skill": skill, "lift": lift,
+                                    "urgency": "P3", "status": "booked", "pinned": pinned, "flex_minutes": flex})
+    doc["requests"] = [{"id": "r", "duration_minutes": 60, "urgency": "P2", "garages": ["g0"], "lift": False,
+                        **request}]
+    return load(doc)
+
+
+FULL_DAYS = [("t0", d, h, 60, "maintenance", 0, False, False) for d in (0, 1) for h in (9, 10, 11)]
+
+
+def test_a_request_that_fits_once_work_moves_is_placed():
+    # t0 alone does diagnostics and is booked solid; t1 can take its maintenance jobs.
+    problem = week(FULL_DAYS, {"t0": ["diagnostics", "maintenance"], "t1": ["maintenance"]},
+                   {"skill": "diagnostics"})
+    assert no_move_plan(problem)[1], "without moves there is no room"
+    answer = solve(problem, time_limit=3)
+    check = check_answer(problem, answer)
+    assert check.feasible, check.violations
+    assert [p.request for p in answer.placements] == ["r"] and answer.unplaced == []
+    assert answer.placements[0].start == problem.now  # today, at once: one job moves to t1
+    assert len(answer.moves) == 1 and answer.moves[0].technician == "t1"
+
+
+def test_the_constructive_start_makes_room_by_moving_a_job_in_the_way():
+    problem = week(FULL_DAYS, {"t0": ["diagnostics", "maintenance"], "t1": ["maintenance"]},
+                   {"skill": "diagnostics"})
+    inserter = Inserter(problem, {}, {})
+    assert inserter.place(problem.requests[0], deadline=float("inf"))
+    placed = inserter.placements["r"]
+    assert (placed.technician, placed.start) == ("t0", problem.now)
+    assert [m.technician for m in inserter.moves.values()] == ["t1"]
+
+
+def test_no_technician_free_only_when_no_room_even_with_every_movable_job_gone():
+    pinned = [(t, d, h, m, s, f, True, lift) for t, d, h, m, s, f, _, lift in FULL_DAYS]
+    problem = week(pinned, {"t0": ["diagnostics", "maintenance"], "t1": ["maintenance"]},
+                   {"skill": "diagnostics"})
+    answer = solve(problem, time_limit=2)
+    assert [(u.request, u.code) for u in answer.unplaced] == [("r", "no_technician")]
+    assert "no diagnostics technician free" in answer.unplaced[0].reason
+
+
+def test_work_that_cannot_move_far_enough_is_named_not_a_lack_of_technicians():
+    # The jobs in the way may move (not pinned) but have no flex and no other technician to go to.
+    problem = week(FULL_DAYS, {"t0": ["diagnostics", "maintenance"]}, {"skill": "diagnostics"})
+    answer = solve(problem, time_limit=2)
+    assert [u.code for u in answer.unplaced] == ["moves_not_found"]
+    assert "technician free" not in answer.unplaced[0].reason
+
+
+def test_the_move_limit_is_named_when_it_is_what_blocks():
+    problem = week(FULL_DAYS, {"t0": ["diagnostics", "maintenance"], "t1": ["maintenance"]},
+                   {"skill": "diagnostics"}, max_moves=0)
+    answer = solve(problem, time_limit=2)
+    assert [u.code for u in answer.unplaced] == ["move_limit"]
+
+
+def test_lifts_in_use_by_movable_work_are_freed_for_a_lift_job():
+    # Both lifts are taken all morning by jobs that can slide to the afternoon's free lift time.
+    jobs = [("t0", 0, 9, 60, "maintenance", 0, True, False), ("t0", 0, 10, 60, "maintenance", 0, True, False),
+            ("t1", 0, 9, 60, "tyres", 60, False, True), ("t2", 0, 9, 60, "tyres", 60, False, True)]
+    problem = week(jobs, {"t0": ["maintenance"], "t1": ["tyres"], "t2": ["tyres"], "t3": ["maintenance"]},
+                   {"skill": "maintenance", "lift": True, "urgency": "P1"}, lifts=2)
+    answer = solve(problem, time_limit=3)
+    assert check_answer(problem, answer).feasible
+    assert answer.placements and answer.placements[0].start == problem.now
+    assert answer.moves
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000))
+def test_a_request_said_to_have_no_technician_cannot_be_placed_by_any_plan(seed):
+    problem = load(random_problem(seed, mode="replan", garages=1, techs=2, appointments=4, requests=2,
+                                  slot=30, max_moves=2))
+    answer = solve(problem, time_limit=1, workers=2)
+    assert check_answer(problem, answer).feasible
+    for u in answer.unplaced:
+        if u.code == "no_technician":
+            alone = replace(problem, requests=[r for r in problem.requests if r.id == u.request], _candidates={})
+            assert brute_force(alone) >= alone.unplaced_cost(alone.requests[0]) - 1e-6
