@@ -115,7 +115,7 @@ def visible(session: Session, actor: User, status: str | None, now: datetime) ->
 def target_of(session: Session, request: DirectLineRequest) -> Target:
     """The case's urgency target as it stood when the operator asked: what an acceptance is judged by."""
     case = request.case
-    nearest = planning.nearest_garages(session, case.lat, case.lon, request.created_at)[0][0] \
+    nearest = planning.snapshot(session, request.created_at).nearest_garage(case.lat, case.lon) \
         if case.lat is not None else request.garage
     return planning.target_for(case.urgency, request.created_at, nearest)
 

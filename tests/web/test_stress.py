@@ -3,8 +3,6 @@ slots, the same direct-line request and a squeeze-in, then the database is check
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from bench.load import check_database, run_load
@@ -17,20 +15,11 @@ GARAGES = [("lyon-07", 45.7335, 4.8335), ("venissieux", 45.6970, 4.8860), ("bron
            ("oullins", 45.7140, 4.8070)]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        copy = tmp_path / "frontline.sqlite"
-        shutil.copy(request.getfixturevalue("sqlite_template"), copy)
-        return f"sqlite:///{copy}"
-    return request.getfixturevalue("pg_databases").create("stress", template=request.getfixturevalue("pg_seeded"))
-
-
-def test_racing_people_never_double_book_and_every_loser_is_told_what_is_free(database_url, tmp_path):
-    before = check_database(database_url)
-    with Gunicorn(database_url, tmp_path / "instance", workers=3, threads=4, clock=CLOCK_NOW.isoformat()) as server:
+def test_racing_people_never_double_book_and_every_loser_is_told_what_is_free(served_database, tmp_path):
+    before = check_database(served_database)
+    with Gunicorn(served_database, tmp_path / "instance", workers=3, threads=4, clock=CLOCK_NOW.isoformat()) as server:
         tally, _ = run_load(server.base, GARAGES, clients=8, rounds=2, mix=("booking", "direct_line", "squeeze"))
-    after = check_database(database_url)
+    after = check_database(served_database)
 
     assert tally.errors == 0, tally.outcomes
     assert set(tally.attempts) == {"booking", "direct_line", "squeeze_confirm"}, tally.attempts
