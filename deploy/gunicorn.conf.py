@@ -57,6 +57,9 @@ forwarded_allow_ips = os.environ.get("FRONTLINE_FORWARDED_ALLOW_IPS", "127.0.0.1
 accesslog = os.environ.get("FRONTLINE_ACCESS_LOG", "-") or None
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms %(p)s "%(a)s"'
 errorlog = "-"
+# gunicorn 23+ opens a control socket at one fixed path per user: several servers on one machine (a test run,
+# a bench) would take it from each other, and nothing here uses it.
+control_socket_disable = True
 loglevel = os.environ.get("FRONTLINE_LOG_LEVEL", "info")
 
 
