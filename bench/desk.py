@@ -18,7 +18,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
-from bench.databases import backends, database, working_morning
+from bench.databases import backends, database, machine, working_morning
 from bench.stats import pct
 
 SYMPTOMS = ("engine_fault_stop", "brakes_failing", "warning_light", "annual_service", "hv_warning")
@@ -64,8 +64,9 @@ def bench_desk(rounds: int = 3, backend: str = "both") -> dict:
             started = time.perf_counter()
             app = seeded_app(url, clock)
             print(f"desk    {name}: demo network seeded in {time.perf_counter() - started:.0f} s; "
-                  f"clock {clock:%a %d %b %H:%M} Paris")
+                  f"clock {clock:%a %d %b %H:%M} Paris; {machine()}")
             figures[name] = _measure(app, rounds)
+            print(f"        ({machine()} at the end)")
             from web.extensions import db
 
             with app.app_context():

@@ -307,7 +307,7 @@ def check_database(url: str) -> dict:
 def bench_load(backend: str = "both", quick: bool = False, clients: int = 16, seconds: float | None = None) -> dict:
     import tempfile
 
-    from bench.databases import backends, database, working_morning
+    from bench.databases import backends, database, machine, working_morning
     from scheduler.db import utcnow
     from seed import demo
     from tests.web.server import Gunicorn
@@ -331,8 +331,10 @@ def bench_load(backend: str = "both", quick: bool = False, clients: int = 16, se
                 db.engine.dispose()
             workers = 4
             instance = Path(tempfile.mkdtemp(prefix="frontline-load-"))
+            print(f"load    {name}: starting; {machine()}")
             with Gunicorn(url, instance, workers=workers, threads=4, clock=clock.isoformat()) as server:
                 tally, elapsed = run_load(server.base, garages, clients=clients, seconds=seconds)
+            print(f"        ({machine()} at the end)")
             held = check_database(url)
             results[name] = (tally, elapsed, held)
             report(name, workers, clients, tally, elapsed, held)

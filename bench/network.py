@@ -16,7 +16,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from unittest import mock
 
-from bench.databases import backends, database, working_morning
+from bench.databases import backends, database, machine, working_morning
 from bench.desk import SYMPTOMS, counting
 from bench.stats import pct
 
@@ -118,8 +118,9 @@ def bench_network(garages: int = 300, calls: int = 150, backend: str = "postgres
             started = time.perf_counter()
             techs, booked = seed_network(url, garages, clock - timedelta(hours=12))
             print(f"network {name}: {garages} garages, {techs} technicians, {booked} booked appointments over 28 days, "
-                  f"seeded in {time.perf_counter() - started:.0f} s; clock {clock:%a %d %b %H:%M} Paris")
+                  f"seeded in {time.perf_counter() - started:.0f} s; clock {clock:%a %d %b %H:%M} Paris; {machine()}")
             figures[name] = _measure(url, clock, calls)
+            print(f"        ({machine()} at the end)")
     return figures
 
 
