@@ -74,8 +74,12 @@ class Person:
     def __init__(self, base: str, username: str):
         self.base = base
         http = requests.Session()
-        response = http.post(f"{base}/api/v1/session", json={"username": username, "password": "frontline-demo"},
-                             timeout=60)
+        for _ in range(10):  # a busy database answers 503 with Retry-After: a person tries again
+            response = http.post(f"{base}/api/v1/session",
+                                 json={"username": username, "password": "frontline-demo"}, timeout=60)
+            if response.status_code != 503:
+                break
+            time.sleep(float(response.headers.get("Retry-After", 1)))
         response.raise_for_status()
         self.cookies = http.cookies.get_dict()
         self.csrf = response.json()["csrf_token"]
