@@ -23,6 +23,12 @@ PG_SERVER = (os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABA
              or "postgresql://postgres@127.0.0.1:5432/test")
 
 
+def machine() -> str:
+    """The conditions of a figure: the machine is shared, so its load is printed beside what was measured."""
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (5 min {five:.1f}) on {os.cpu_count()} cores"
+
+
 def working_morning(moment: datetime, hour: int = 9) -> datetime:
     """The next working day's `hour` o'clock in Paris: the garages have the whole day ahead."""
     day = moment.astimezone(PARIS).date() + timedelta(days=1)

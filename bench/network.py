@@ -16,8 +16,8 @@ from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from unittest import mock
 
-from bench.databases import backends, database, working_morning
-from bench.desk import SYMPTOMS, counting
+from bench.databases import backends, database, machine, working_morning
+from bench.desk import SYMPTOMS, Timer, counting
 from bench.stats import pct
 
 AREAS = 40
@@ -118,8 +118,9 @@ def bench_network(garages: int = 300, calls: int = 150, backend: str = "postgres
             started = time.perf_counter()
             techs, booked = seed_network(url, garages, clock - timedelta(hours=12))
             print(f"network {name}: {garages} garages, {techs} technicians, {booked} booked appointments over 28 days, "
-                  f"seeded in {time.perf_counter() - started:.0f} s; clock {clock:%a %d %b %H:%M} Paris")
+                  f"seeded in {time.perf_counter() - started:.0f} s; clock {clock:%a %d %b %H:%M} Paris; {machine()}")
             figures[name] = _measure(url, clock, calls)
+            print(f"        ({machine()} at the end)")
     return figures
 
 
@@ -140,46 +141,39 @@ def _measure(url: str, clock: datetime, calls: int) -> dict:
     client = app.test_client()
     response = client.post("/api/v1/session", json={"username": "operator", "password": demo.DEMO_PASSWORD})
     headers = {"X-CSRFToken": response.get_json()["csrf_token"]}
-    http, seam, file, statements, candidates = [], [], [], [], []
+    http, seam, file, statements, candidates = Timer(), Timer(), Timer(), [], []
     for n in range(calls + 1):
         lat, lon = rnd.choice(places)
         call = {"customer": {"name": "Bench Caller", "phone": "+33 6 00 00 00 00"},
                 "vehicle": {"plate": f"NB-{n:04d}-CH", "model": "Peugeot 308"}, "symptom": rnd.choice(SYMPTOMS),
                 "location": {"lat": lat + rnd.uniform(-0.05, 0.05), "lon": lon + rnd.uniform(-0.05, 0.05)}}
         case = client.post("/api/v1/cases", json=call, headers=headers).get_json()
-        with counting(engine) as count:
-            t = time.perf_counter()
+        timer = http if n else Timer()  # the first call loads the network into the process, once per change of it
+        with counting(engine) as count, timer():
             answer = client.get(f"/api/v1/cases/{case['id']}/offers")
-            took = (time.perf_counter() - t) * 1000
         assert answer.status_code == 200, answer.get_json()
         if n == 0:
-            continue  # the first call loads the network into the process's cache, once per network change
-        http.append(took)
+            continue
         statements.append(count[0])
         with app.app_context():
             row = db.session.get(Case, case["id"])
             candidates.append(len(planning.snapshot(db.session, clock).candidates(row.lat, row.lon)))
-            t = time.perf_counter()
-            planning.case_offers(db.session, row, clock)
-            seam.append((time.perf_counter() - t) * 1000)
+            with seam():
+                planning.case_offers(db.session, row, clock)
             db.session.rollback()
         if n % 5 == 1:  # the file path is slow: a share of the calls is enough for its percentiles
             with app.app_context():
                 row = db.session.get(Case, case["id"])
                 row.job_type  # noqa: B018
-                t = time.perf_counter()
-                solve(parse_problem(planning.offers_document(db.session, row, clock)))
-                file.append((time.perf_counter() - t) * 1000)
+                with file():
+                    solve(parse_problem(planning.offers_document(db.session, row, clock)))
                 db.session.rollback()
     with app.app_context():
         db.engine.dispose()
 
-    def line(values: list[float]) -> str:
-        return f"p50 {pct(values, .5):.0f} ms  p95 {pct(values, .95):.0f} ms  max {max(values):.0f} ms"
-
-    print(f"        GET /api/v1/cases/<id>/offers (HTTP layer): {line(http)}  ({len(http)} calls, "
+    print(f"        GET /api/v1/cases/<id>/offers (HTTP layer): {http.line()}  ({len(http.wall)} calls, "
           f"{pct(statements, .5)} SQL statements, median {pct(candidates, .5)} candidate garages in the radius)")
-    print(f"        in-process, planning seam:       {line(seam)}")
-    print(f"        in-process, validated file path: {line(file)}  ({len(file)} calls); ratio p50 "
-          f"{pct(file, .5) / pct(seam, .5):.1f}x, p95 {pct(file, .95) / pct(seam, .95):.1f}x")
+    print(f"        in-process, planning seam:       {seam.line()}")
+    print(f"        in-process, validated file path: {file.line()}  ({len(file.wall)} calls); ratio p50 "
+          f"{pct(file.wall, .5) / pct(seam.wall, .5):.1f}x, p95 {pct(file.wall, .95) / pct(seam.wall, .95):.1f}x")
     return {"http": http, "seam": seam, "file": file}

@@ -115,7 +115,7 @@ def visible(session: Session, actor: User, status: str | None, now: datetime) ->
 def target_of(session: Session, request: DirectLineRequest) -> Target:
     """The case's urgency target as it stood when the operator asked: what an acceptance is judged by."""
     case = request.case
-    nearest = planning.nearest_garages(session, case.lat, case.lon, request.created_at)[0][0] \
+    nearest = planning.snapshot(session, request.created_at).nearest_garage(case.lat, case.lon) \
         if case.lat is not None else request.garage
     return planning.target_for(case.urgency, request.created_at, nearest)
 
@@ -161,7 +161,7 @@ def answer(session: Session, actor: User, request: DirectLineRequest, accept: bo
     capacity.lock_garage(session, technician.garage_id)
     clash = capacity.clash(session, technician, start, end, case.job_type.needs_lift, ignore)
     if clash and not overbook:
-        raise _busy(technician, clash)
+        raise _busy(session, case, technician, start, now, clash)
     if clash and not reason:
         raise ReasonRequired("Say why you overbook: who absorbs it, so the planners can see what it cost.",
                              kind="overbook")
@@ -169,7 +169,7 @@ def answer(session: Session, actor: User, request: DirectLineRequest, accept: bo
         appointment = place(session, case, technician, start, channel="direct_line", pinned=True, clash=clash,
                             actor=actor, replacing=current)
     except SlotTaken:
-        raise _busy(technician, capacity.Clash(busy=[], lifts_full=False)) from None
+        raise _busy(session, case, technician, start, now, capacity.Clash(busy=[], lifts_full=False)) from None
     _close(request, "accepted", actor, now, reason)
     request.appointment_id = appointment.id
     rule = None if request.rule_start is None else Slot(request.rule_garage_id, request.rule_technician_id,
@@ -194,11 +194,14 @@ def answer(session: Session, actor: User, request: DirectLineRequest, accept: bo
     return request
 
 
-def _busy(technician, clash: capacity.Clash) -> SlotTaken:
+def _busy(session: Session, case: Case, technician, start: datetime, now: datetime,
+          clash: capacity.Clash) -> SlotTaken:
+    """The refusal of a busy time, with the garage's free times around it: what to answer instead."""
     what = "every lift is taken" if clash.lifts_full and not clash.busy else f"{technician.name} is busy"
+    around = planning.garage_slots(session, case, technician.garage, now, around=start)
     return SlotTaken(f"{what.capitalize()} then: pick another time or technician, or overbook with a reason.",
                      technician=technician.id, lifts_full=clash.lifts_full,
-                     busy=[a.id for a in clash.busy])
+                     busy=[a.id for a in clash.busy], offers=[s.to_dict() for s in around])
 
 
 def _close(request: DirectLineRequest, status: str, actor: User, now: datetime, answer: str) -> None:

@@ -244,8 +244,9 @@ def case_offers(session: Session, case: Case, now: datetime, policy: Policy | No
     started = perf_counter()
     snap = snapshot(session, now, policy)
     candidates = snap.candidates(case.lat, case.lon) if case.lat is not None else []
-    target = target_for(case.urgency, now, snap.nearest(case.lat, case.lon)[0][0] if case.lat is not None
-                        else next(iter(snap.garages.values())))
+    # the shared network's garages: loading every garage into the session cost most of a call at 300 garages
+    target = target_for(case.urgency, now, snap.nearest_garage(case.lat, case.lon) if case.lat is not None
+                        else next(iter(snap.network.garages.values())))
     request = _request(case, now)
     km = dict(candidates)
     home = [g for g, _ in candidates[:snap.policy.rule_garages]]

@@ -89,6 +89,11 @@ class Snapshot:
         return sorted(((g, haversine_km(lat, lon, g.lat, g.lon)) for g in self.garages.values()),
                       key=lambda pair: (pair[1], pair[0].id))
 
+    def nearest_garage(self, lat: float, lon: float) -> Garage:
+        """The garage nearest to a place (ties by id), as `nearest` ranks them, from the shared network:
+        read-only, for counting a target (its hours and zone), never to link to a new row."""
+        return min(self.network.garages.values(), key=lambda g: (haversine_km(lat, lon, g.lat, g.lon), g.id))
+
     def candidates(self, lat: float, lon: float) -> list[tuple[str, float]]:
         """The garage ids within the search radius with their distance, nearest first: the optimizer's candidates."""
         near = sorted(((g.id, haversine_km(lat, lon, g.lat, g.lon)) for g in self.network.garages.values()),

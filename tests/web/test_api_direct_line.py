@@ -100,6 +100,10 @@ def test_accepting_a_busy_slot_is_refused_and_the_request_stays_open(app, client
     busy = auth.post(f"/api/v1/direct-line/{request['id']}/answer",
                      json={"accept": True, "start": best["start"], "technician": best["technician"]})
     assert (busy.status_code, busy.get_json()["error"]["code"]) == (409, "slot_taken")
+    # what the garage can answer instead: its free times around the one it typed
+    fresh = busy.get_json()["error"]["details"]["offers"]
+    assert fresh and all(o["garage"] == best["garage"] for o in fresh)
+    assert (best["technician"], best["start"]) not in [(o["technician"], o["start"]) for o in fresh]
     assert footprint(app) == before
     assert client.get(f"/api/v1/direct-line/{request['id']}").get_json()["status"] == "open"
     overbook = {"accept": True, "start": best["start"], "technician": best["technician"], "overbook": True}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import uuid
 
 import pytest
@@ -13,19 +12,9 @@ from tests.web.server import Desk, Gunicorn
 from tests.web.story import call
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
-    """The seeded demo network in a database of its own, which the server's workers really commit to."""
-    if request.param == "sqlite":
-        copy = tmp_path / "frontline.sqlite"
-        shutil.copy(request.getfixturevalue("sqlite_template"), copy)
-        return f"sqlite:///{copy}"
-    return request.getfixturevalue("pg_databases").create("gunicorn", template=request.getfixturevalue("pg_seeded"))
-
-
-def test_gunicorn_with_the_production_config_serves_a_login_and_a_booking(database_url, tmp_path):
+def test_gunicorn_with_the_production_config_serves_a_login_and_a_booking(served_database, tmp_path):
     access_log = tmp_path / "access.log"
-    with Gunicorn(database_url, tmp_path / "instance", workers=2, clock=CLOCK_NOW.isoformat(),
+    with Gunicorn(served_database, tmp_path / "instance", workers=2, clock=CLOCK_NOW.isoformat(),
                   access_log=access_log) as server:
         operator = Desk(server.base, "operator")
         case = operator.post("/api/v1/cases", json=call(plate="GU-001-NI")).json()
@@ -62,11 +51,11 @@ def redis_url() -> str:
     return url
 
 
-def test_the_production_config_keeps_cookies_secure_and_login_limits_shared_by_workers(database_url, tmp_path):
+def test_the_production_config_keeps_cookies_secure_and_login_limits_shared_by_workers(served_database, tmp_path):
     """Outside the tests and the one-machine server the cookie only travels over HTTPS (the TLS proxy's); with
     Redis configured, the login limits count across every worker, not per process."""
     env = {"FRONTLINE_SECURE_COOKIES": "", "FRONTLINE_REDIS_URL": redis_url()}
-    with Gunicorn(database_url, tmp_path / "instance", workers=2, env=env) as server:
+    with Gunicorn(served_database, tmp_path / "instance", workers=2, env=env) as server:
         response = requests.post(f"{server.base}/api/v1/session",
                                  json={"username": "operator", "password": "frontline-demo"}, timeout=30)
         assert response.status_code == 200
