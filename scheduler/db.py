@@ -55,6 +55,19 @@ may_write: ContextVar[bool] = ContextVar("may_write", default=True)
 BUSY_TIMEOUT_MS = 5000
 
 
+def owner_only(path: str) -> None:
+    """The database file (and its WAL and shared-memory files: they hold recent writes) readable by its
+    owner only: customers' names and phones are in it."""
+    import os
+
+    for name in (path, f"{path}-wal", f"{path}-shm"):
+        try:
+            if os.stat(name).st_mode & 0o077:
+                os.chmod(name, 0o600)
+        except (FileNotFoundError, PermissionError):
+            pass  # not made yet, or not ours to change (a shared read-only copy)
+
+
 def harden_sqlite(engine, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
     """Serialize SQLite writers: a writing transaction starts IMMEDIATE and waits its turn.
 
@@ -76,6 +89,7 @@ def harden_sqlite(engine, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode = WAL")
+            owner_only(engine.url.database)
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -109,6 +123,40 @@ def append_only_pg(name: str) -> list[str]:
             "FOR EACH ROW EXECUTE FUNCTION refuse_rewrite()",
             f"CREATE TRIGGER {name}_no_truncate BEFORE TRUNCATE ON {name} "
             "FOR EACH STATEMENT EXECUTE FUNCTION refuse_rewrite()"]
+
+
+def final_once_answered(table, column: str = "status", waiting: str = "open") -> None:
+    """A row may change while it waits for its answer (`column` = `waiting`); once answered, never; no row
+    is ever deleted (nor, on PostgreSQL, truncated). A direct-line answer stands as given."""
+    from sqlalchemy import DDL, event
+
+    for statement in final_once_answered_pg(table.name, column, waiting):
+        event.listen(table, "after_create", DDL(statement.replace("%", "%%")).execute_if(dialect="postgresql"))
+    for statement in final_once_answered_sqlite(table.name, column, waiting):
+        event.listen(table, "after_create", DDL(statement).execute_if(dialect="sqlite"))
+
+
+def final_once_answered_pg(name: str, column: str = "status", waiting: str = "open") -> list[str]:
+    return [REFUSE_REWRITE_PG,
+            f"""CREATE OR REPLACE FUNCTION {name}_refuse_changed_answer() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.{column} <> '{waiting}' THEN
+        RAISE EXCEPTION 'append_only: an answered {name} row is never changed; add a new row instead';
+    END IF;
+    RETURN NEW;
+END $$""",
+            f"CREATE TRIGGER {name}_answer_final BEFORE UPDATE ON {name} "
+            f"FOR EACH ROW EXECUTE FUNCTION {name}_refuse_changed_answer()",
+            f"CREATE TRIGGER {name}_no_delete BEFORE DELETE ON {name} FOR EACH ROW EXECUTE FUNCTION refuse_rewrite()",
+            f"CREATE TRIGGER {name}_no_truncate BEFORE TRUNCATE ON {name} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION refuse_rewrite()"]
+
+
+def final_once_answered_sqlite(name: str, column: str = "status", waiting: str = "open") -> list[str]:
+    return [f"CREATE TRIGGER {name}_answer_final BEFORE UPDATE ON {name} WHEN OLD.{column} <> '{waiting}' "
+            f"BEGIN SELECT RAISE(ABORT, 'append_only: an answered {name} row is never changed'); END",
+            f"CREATE TRIGGER {name}_no_delete BEFORE DELETE ON {name} "
+            f"BEGIN SELECT RAISE(ABORT, 'append_only: {name} rows are never deleted'); END"]
 
 
 def append_only_sqlite(name: str) -> list[str]:

@@ -61,8 +61,11 @@ def _instance_secret(instance: Path) -> str:
     """A random secret made once per instance folder: never a hard-coded one."""
     path = instance / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        # made owner-only from the start: never readable by others, not even for an instant
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+            out.write(secrets.token_hex(32))
+    elif path.stat().st_mode & 0o077:
+        path.chmod(0o600)  # an older instance folder's secret, made before this rule
     return path.read_text().strip()
 
 

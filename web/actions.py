@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import flash, redirect, request
 
-from scheduler.errors import DomainError
+from scheduler.errors import DomainError, Forbidden
 from web.extensions import db
 
 
@@ -22,13 +22,18 @@ def back(default: str) -> str:
 
 
 def refusals_flashed(default_endpoint):
-    """Wrap a POST view: a DomainError rolls back, is flashed, and sends the user back."""
+    """Wrap a POST view: a DomainError rolls back, is flashed, and sends the user back.
+
+    Not a Forbidden: acting on another garage's things is refused with a 403, as every other access check is,
+    rather than passed off as a business refusal on the user's own page."""
 
     def decorate(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
             try:
                 return view(*args, **kwargs)
+            except Forbidden:
+                raise
             except DomainError as exc:
                 db.session.rollback()
                 flash(exc.message, "error")

@@ -43,6 +43,9 @@ def limit_logins(view):
 
 def register(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    # Said for every app: the limiter is one object, and left unsaid, an app inherits the previous app's
+    # choice (a test app made with the limits off would switch them off for the next app too).
+    app.config.setdefault("RATELIMIT_ENABLED", True)
     # Secure cookies travel over HTTPS only: production runs behind TLS. `flask --app web serve` (one machine,
     # plain HTTP on 127.0.0.1) and the tests turn it off; FRONTLINE_SECURE_COOKIES=0 does too.
     secure = app.config.get("SECURE_COOKIES", not (app.debug or app.testing))

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from scheduler.db import Base, UTCDateTime, utcnow
+from scheduler.db import Base, UTCDateTime, final_once_answered, utcnow
 
 REQUEST_STATUSES = ("open", "accepted", "declined", "expired")
 
@@ -66,6 +66,9 @@ class DirectLineRequest(Base):
             "expires_at": self.expires_at.isoformat() if self.expires_at else None,
         }
 
+
+# The request waits open (expiry and withdrawal close it); once answered, its answer stands as given.
+final_once_answered(DirectLineRequest.__table__)
 
 from scheduler.models.appointment import Appointment  # noqa: E402
 from scheduler.models.case import Case  # noqa: E402

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from scheduler.db import Base, UTCDateTime, utcnow
+from scheduler.db import Base, UTCDateTime, append_only, utcnow
 
 DEFAULT_WEIGHTS = {"wait": {"P1": 100, "P2": 10, "P3": 1}, "travel_km": 2, "move": 30,
                    "shift_minute": 1, "unplaced": 100000}
@@ -61,3 +61,7 @@ class Policy(Base):
             "time_limit_seconds": self.time_limit_seconds,
             "travel_speed_kmh": self.travel_speed_kmh,
         }
+
+
+# Versions are never edited: a change is a new version (the database refuses UPDATE, DELETE, TRUNCATE).
+append_only(Policy.__table__)

@@ -272,8 +272,14 @@ def case_offers(session: Session, case: Case, now: datetime, policy: Policy | No
     return CaseOffers(_rule_slot(answer.rule_offers[0], snap, km), offers, target, perf_counter() - started)
 
 
+class Slots(list):
+    """Free starts; when the optimizer did not answer, none, and `degraded` says why (not a full day)."""
+
+    degraded: str | None = None
+
+
 def garage_slots(session: Session, case: Case, garage: Garage, now: datetime, count: int = 8,
-                 around: datetime | None = None) -> list[Slot]:
+                 around: datetime | None = None) -> Slots:
     """The earliest free starts for this case at one garage: what its reception can say yes to.
 
     The garage itself is asked, however far the caller is. With `around`, the free starts nearest
@@ -286,13 +292,15 @@ def garage_slots(session: Session, case: Case, garage: Garage, now: datetime, co
     problem.policy = replace(problem.policy, offers=count * (2 if around else 1))
     try:
         found = ask(lambda: solve(problem).offers, snap.policy.time_limit_seconds or 1.0)
-    except EngineUnavailable:
-        return []
+    except EngineUnavailable as exc:
+        unanswered = Slots()
+        unanswered.degraded = exc.code
+        return unanswered
     slots = [_slot(o, snap, o.distance_km) for o in found]
     if around is not None:
         slots = sorted(sorted(slots, key=lambda s: abs((s.start - around).total_seconds()))[:count],
                        key=lambda s: s.start)
-    return slots
+    return Slots(slots)
 
 
 def offers_document(session: Session, case: Case, now: datetime, policy: Policy | None = None) -> dict:

@@ -140,3 +140,119 @@ def test_more_time_and_notes_are_bounded(app, client, auth):
     long_note = auth.post(f"/api/v1/appointments/{job}/finish", json={"note": "x" * 5000})
     assert long_note.status_code == 400 and long_note.get_json()["error"]["details"]["field"] == "note"
     assert auth.post(f"/api/v1/appointments/{job}/finish", json=["not", "an", "object"]).status_code == 400
+
+
+TAG = "<i>XS</i>1"  # a plate is free text too, and short
+
+
+def test_script_typed_anywhere_in_a_case_is_escaped_on_every_page_that_shows_it(app, client, auth):
+    """Every free-text field along one case's life, typed with script and markup, and every page that shows
+    them, read raw: a name, a model, a plate, an e-mail, the note, a direct-line message and a garage's
+    decline, an urgency reason, a booking reason, a finish note, a feedback comment, a policy note."""
+    from urllib.parse import quote
+
+    from scheduler.services.feedback import token_for
+
+    auth.login("operator")
+    made = auth.post("/api/v1/cases", json={
+        "customer": {"name": f"Eve {SCRIPT}", "phone": "+33 6 11 22 33 45", "email": "eve<i>@example.fr"},
+        "vehicle": {"plate": TAG, "model": f"Clio {SCRIPT}"}, "symptom": "annual_service",
+        "location": {"lat": 45.735, "lon": 4.835}, "note": SCRIPT})
+    assert made.status_code == 201, made.get_json()
+    case = made.get_json()["id"]
+    asked = auth.post(f"/api/v1/cases/{case}/direct-line", json={"garage": "venissieux", "message": SCRIPT})
+    assert asked.status_code == 201, asked.get_json()
+    auth.login("reception-venissieux")
+    declined = auth.post(f"/api/v1/direct-line/{asked.get_json()['id']}/answer",
+                         json={"accept": False, "reason": SCRIPT})
+    assert declined.status_code == 200, declined.get_json()
+    assert_escaped(raw(client, "/garages/venissieux/board"), "the asked garage's board and inbox")
+    auth.login("operator")
+    assert auth.post(f"/api/v1/cases/{case}/urgency", json={"urgency": "P2", "reason": SCRIPT}).status_code == 200
+    best = client.get(f"/api/v1/cases/{case}/offers").get_json()["offers"][0]
+    booked = auth.post(f"/api/v1/cases/{case}/appointments", json={
+        **{k: best[k] for k in ("garage", "technician", "start")}, "source": "typed", "reason": SCRIPT})
+    assert booked.status_code == 201, booked.get_json()
+    garage, appointment = best["garage"], booked.get_json()["id"]
+    for path, where in ((f"/desk/cases/{case}", "the operator's case page"), ("/desk/", "the desk"),
+                        (f"/desk/vehicle?plate={quote(TAG)}", "the plate look-up")):
+        assert_escaped(raw(client, path), where)
+    assert "&lt;I&gt;XS&lt;/I&gt;1" in raw(client, f"/desk/cases/{case}"), "the plate (upper case), escaped"
+    auth.login(f"reception-{garage}")
+    for action in ("check-in",):
+        assert auth.post(f"/api/v1/appointments/{appointment}/{action}").status_code == 200
+    auth.login(f"workshop-{garage}")
+    assert auth.post(f"/api/v1/appointments/{appointment}/start").status_code == 200
+    assert auth.post(f"/api/v1/appointments/{appointment}/finish", json={"note": SCRIPT}).status_code == 200
+    assert_escaped(raw(client, f"/garages/{garage}/jobs?day={best['start'][:10]}"), "the job list")
+    auth.login(f"reception-{garage}")
+    assert_escaped(raw(client, f"/garages/{garage}/board?day={best['start'][:10]}"), "the board")
+    outbox = raw(client, f"/garages/{garage}/outbox")
+    assert "eve<i>@" not in outbox and "eve&lt;i&gt;@example.fr" in outbox, "the outbox's addressee, escaped"
+    assert_escaped(outbox, "the outbox")
+    assert_escaped(raw(client, f"/garages/{garage}/vehicle?plate={quote(TAG)}"), "the counter's plate look-up")
+    gave = auth.post(f"/api/v1/cases/{case}/feedback", json={"stage": "reception", "score": 9, "comment": SCRIPT})
+    assert gave.status_code == 201, gave.get_json()
+    auth.login("planner")
+    assert auth.post("/api/v1/policy", json={"p1_reserve_minutes": 45, "note": SCRIPT}).status_code == 201
+    for path, where in ((f"/planner/cases/{case}", "the planner's case page"),
+                        ("/planner/overrides?from=2026-01-01&to=2027-12-31", "the overrides' list"),
+                        ("/planner/policy", "the policy's history")):
+        assert_escaped(raw(client, path), where)
+    assert "<script>alert" not in raw(client, "/planner/")
+    anyone = app.test_client()
+    assert_escaped(raw(anyone, f"/feedback/{token_for(case, app.config['SECRET_KEY'])}"), "the customer's feedback page")
+
+
+@pytest.mark.parametrize("day", ["2026-03-29", "2026-10-25", "2027-03-28", "2027-10-31"])
+def test_the_days_clocks_change_are_shown_whole(client, auth, day):
+    """Spring forward (a 23-hour day) and fall back (25 hours, 02:00-03:00 twice): every desk draws them."""
+    auth.login("reception-lyon-07")
+    assert client.get(f"/garages/lyon-07/board?day={day}").status_code == 200
+    board = client.get(f"/api/v1/garages/lyon-07/board?day={day}")
+    assert board.status_code == 200 and board.get_json()["day"] == day
+    auth.login("workshop-lyon-07")
+    assert client.get(f"/garages/lyon-07/jobs?day={day}").status_code == 200
+
+
+@pytest.mark.parametrize("day, time", [("2027-03-28", "02:30"), ("2027-10-31", "02:30"), ("2027-03-29", "02:30")])
+def test_a_typed_time_in_a_dst_gap_or_overlap_is_refused_with_a_reason_and_writes_nothing(app, client, auth,
+                                                                                           day, time):
+    from tests.web.pages import csrf_from
+    from tests.web.story import open_case
+
+    auth.login("operator")
+    case = open_case(auth, plate="DS-001-TT")
+    page = client.get(f"/desk/cases/{case['id']}")
+    before = footprint(app)
+    response = client.post(f"/desk/cases/{case['id']}/book", data={
+        "csrf_token": csrf_from(page.get_data(as_text=True)), "garage": "lyon-07", "technician": "lyon-07-t1",
+        "day": day, "time": time, "reason": "typed by the caller"}, follow_redirects=True)
+    assert response.status_code == 200 and "flash error" in response.get_data(as_text=True)
+    assert footprint(app) == before
+
+
+@pytest.mark.parametrize("path", ["/api/v1/cases/2147483648", "/api/v1/cases/9223372036854775808",
+                                  "/api/v1/appointments/2147483648/start", "/api/v1/drive-ins/2147483648/arrived",
+                                  "/api/v1/squeeze/2147483648/confirm", "/api/v1/direct-line/2147483648/answer",
+                                  "/api/v1/tokens/2147483648"])
+def test_ids_beyond_the_integer_columns_are_404s_for_writes_too(client, auth, path):
+    auth.login("reception-lyon-07")
+    method = "DELETE" if "/tokens/" in path else "GET" if path.count("/") == 4 else "POST"
+    response = client.open(path, method=method, headers=auth.headers(), json={})
+    assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
+
+
+def test_rtl_and_emoji_in_messages_and_answers_come_back_as_typed(client, auth):
+    from tests.web.story import open_case
+
+    auth.login("operator")
+    case = open_case(auth, plate="RT-002-LE")
+    asked = auth.post(f"/api/v1/cases/{case['id']}/direct-line", json={"garage": "lyon-07", "message": RTL})
+    assert asked.get_json()["message"] == RTL
+    auth.login("reception-lyon-07")
+    answer = auth.post(f"/api/v1/direct-line/{asked.get_json()['id']}/answer", json={"accept": False, "reason": RTL})
+    assert answer.get_json()["answer"] == RTL
+    assert RTL in client.get("/garages/lyon-07/board").get_data(as_text=True)
+    auth.login("operator")
+    assert RTL in client.get(f"/desk/cases/{case['id']}").get_data(as_text=True)

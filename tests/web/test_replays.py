@@ -12,6 +12,7 @@ from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from scheduler.models import (
     Appointment, Case, Customer, Garage, JobType, OpeningHours, Override, Policy, Replay, ShiftPattern, Skill,
@@ -200,5 +201,41 @@ def test_the_cli_replays_with_a_progress_bar(history):
     refused = app.test_cli_runner().invoke(args=["replay", "--from", "2027-03-01", "--to", "2027-03-05",
                                                  "--set", "rule.colour=3"])
     assert refused.exit_code != 0 and "rule.colour is not a policy field" in refused.output
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_a_replay_whose_planning_fails_says_so_and_writes_no_figures(history, monkeypatch):
+    """The replay's planning erroring half-way: the replay is failed with the reason, its other passes too,
+    no figures are written, and the planner's page and the API say it failed."""
+    from scheduler.models import ReplayPart
+    from tests.conftest import Auth
+
+    app = make_app(history)
+    with app.app_context():
+        replay = replays.create(db.session, None, {**PERIOD, "policy": {"p1_reserve_minutes": 60}}, at(10, 9))
+        db.session.commit()
+        replay_id = replay.id
+    played = replays.play
+
+    def broken(world, name, progress=lambda _: None):
+        if name == replays.PASSES[-1]:
+            raise RuntimeError("the planning crashed")
+        return played(world, name, progress)
+
+    monkeypatch.setattr(replays, "play", broken)
+    with pytest.raises(RuntimeError):
+        replays.run_job(app.config["SQLALCHEMY_DATABASE_URI"], replay_id)
+    with app.app_context():
+        failed = db.session.get(Replay, replay_id)
+        assert (failed.status, failed.result) == ("failed", None) and "the planning crashed" in failed.error
+        parts = db.session.scalars(select(ReplayPart).where(ReplayPart.replay_id == replay_id)).all()
+        assert all(p.status in ("done", "failed") for p in parts) and any(p.status == "failed" for p in parts)
+    planner = Auth(app.test_client())
+    planner.login("planner")
+    answer = planner.client.get(f"/api/v1/replays/{replay_id}").get_json()
+    assert (answer["status"], answer["result"]) == ("failed", None)
+    page = planner.client.get(f"/planner/replays/{replay_id}").get_data(as_text=True)
+    assert "The replay failed:" in page and "the planning crashed" in page
     with app.app_context():
         db.engine.dispose()

@@ -110,3 +110,41 @@ def test_api_tokens_are_listed_issued_and_revoked(app, client, auth):
     auth.login("operator")
     assert client.delete(f"/api/v1/tokens/{token['id']}", headers=auth.headers()).status_code == 204
     assert bearer.get("/api/v1/session", headers=headers).status_code == 401, "revoked: refused at once"
+
+
+def test_the_secret_key_and_the_sqlite_file_are_readable_by_their_owner_only(tmp_path, monkeypatch):
+    """Made owner-only, and an older instance folder's (readable by all) is put right at the next start."""
+    import stat
+
+    from web import create_app
+    from web.extensions import db
+
+    def mode(path) -> int:
+        return stat.S_IMODE(path.stat().st_mode)
+
+    instance = tmp_path / "instance"
+    monkeypatch.setenv("FRONTLINE_INSTANCE_PATH", str(instance))
+    monkeypatch.delenv("FRONTLINE_SECRET_KEY", raising=False)
+    monkeypatch.delenv("FRONTLINE_DATABASE_URL", raising=False)
+    import os
+
+    umask = os.umask(0o022)  # files readable by all unless the app says otherwise
+    try:
+        app = create_app()
+        with app.app_context():
+            db.create_all()
+            db.engine.dispose()
+    finally:
+        os.umask(umask)
+    database, secret = instance / "frontline.sqlite", instance / "secret_key"
+    assert mode(secret) == 0o600 and mode(database) == 0o600
+    assert all(mode(p) == 0o600 for p in instance.glob("frontline.sqlite-*"))
+    secret.chmod(0o644)
+    database.chmod(0o644)
+    again = create_app()
+    with again.app_context():
+        db.session.execute(db.text("SELECT 1"))
+        db.session.remove()
+        db.engine.dispose()
+    assert again.config["SECRET_KEY"] == app.config["SECRET_KEY"], "the same secret, kept"
+    assert mode(secret) == 0o600 and mode(database) == 0o600

@@ -41,6 +41,7 @@ def direct_line_read(request_id: int):
 @bp.post("/v1/direct-line/<int:request_id>/answer")
 def direct_line_answer(request_id: int):
     require("reception", "workshop")
+    asked = direct_line.get_request(db.session, current_user, request_id)  # another garage's: 403 before parsing
     data = json_body()
     accept = data.get("accept")
     if not isinstance(accept, bool):
@@ -48,7 +49,6 @@ def direct_line_answer(request_id: int):
     overbook = data.get("overbook", False)
     if not isinstance(overbook, bool):
         raise Invalid("overbook must be true or false.", field="overbook")
-    asked = direct_line.get_request(db.session, current_user, request_id)
     answered = direct_line.answer(
         db.session, current_user, asked, accept, now(),
         start=time_field(data, "start") if accept else None,

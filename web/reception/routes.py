@@ -74,7 +74,7 @@ def _answer_slots(asked, garage: Garage, moment: datetime) -> dict:
     found = planning.garage_slots(db.session, asked.case, garage, moment, count=8)
     today = [s for s in found if garage.local(s.start).date() == garage.today(moment)]
     return {"today": today, "next": None if today or not found else found[0],
-            "rule": asked.rule_start if asked.rule_garage_id == garage.id else None}
+            "rule": asked.rule_start if asked.rule_garage_id == garage.id else None, "degraded": found.degraded}
 
 
 # Answers a refusal sent back: the form shows again what the person typed.

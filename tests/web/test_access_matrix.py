@@ -1,0 +1,327 @@
+"""The exact access matrix: every route of the app (pages and API) × every role × own garage / another garage.
+
+The table below is the allowed set of DESIGN.md's roles and API.md's "who" column, one row per route
+and method. A route the app serves that is not in the table fails `test_every_route_is_in_the_table`,
+so a new route cannot ship without saying who may use it.
+
+Allowed means the request got past the access checks (not 401/403, not sent to the login page);
+forbidden means 401/403 with the API's error body, or the login page / a 403 page for pages.
+Reads are GETs; writes carry deliberately invalid bodies or target things in a state that refuses
+(an answered request, a rejected preview, a finished case), so a 4xx after the access check proves
+access passed and nothing changes: the last test checks the database is as it was.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, inspect, select
+
+from tests.conftest import CLOCK_NOW, PASSWORD, make_app
+from tests.web.pages import csrf_from
+from web.extensions import db
+
+OWN, OTHER = "givors", "ecully"  # both have answered direct-line requests in the seed
+USERS = {"operator": "operator", "reception": f"reception-{OWN}", "workshop": f"workshop-{OWN}",
+         "planner": "planner", "admin": "admin"}
+ROLES = ("anonymous", *USERS)
+LOGGED_IN = tuple(USERS)
+PUBLIC = ROLES
+GARAGE_ROLES = ("reception", "workshop")
+PLANNERS = ("planner", "admin")
+
+
+@dataclass(frozen=True)
+class Rule:
+    who: tuple[str, ...]
+    path: str  # filled from the scope's objects: {garage}, {case}, {appointment}, {request}, {preview}, ...
+    garage: bool = False  # bound to a garage: reception and workshop only for their own
+    body: dict | None = None  # JSON for the API, form fields (with the CSRF token) for pages
+    fresh_login: bool = False  # the request ends the session it is made with
+
+
+def api(who, path, garage=False, body=None):
+    return Rule(tuple(who), "/api/v1" + path, garage, body)
+
+
+# (method, rule as in app.url_map) -> who may use it.
+TABLE: dict[tuple[str, str], Rule] = {
+    # -- public -----------------------------------------------------------------------------------
+    ("GET", "/static/<path:filename>"): Rule(PUBLIC, "/static/frontline.css"),
+    ("GET", "/login"): Rule(PUBLIC, "/login"),
+    ("POST", "/login"): Rule(PUBLIC, "/login", body={"username": ""}),
+    ("POST", "/lang/<code>"): Rule(PUBLIC, "/lang/xx"),
+    ("GET", "/feedback/<token>"): Rule(PUBLIC, "/feedback/{feedback}"),
+    ("POST", "/feedback/<token>"): Rule(PUBLIC, "/feedback/{feedback}", body={"booking": "x"}),
+    ("GET", "/api/openapi.json"): Rule(PUBLIC, "/api/openapi.json"),
+    ("POST", "/api/v1/session"): api(PUBLIC, "/session", body={}),
+    ("GET", "/"): Rule(PUBLIC, "/"),  # sends each user to their desk, a visitor to the login page
+    ("POST", "/logout"): Rule(LOGGED_IN, "/logout", body={}, fresh_login=True),
+    # -- the API: anyone logged in ------------------------------------------------------------------
+    ("GET", "/api/v1/session"): api(LOGGED_IN, "/session"),
+    ("DELETE", "/api/v1/session"): api(LOGGED_IN, "/session"),
+    ("GET", "/api/v1/symptoms"): api(LOGGED_IN, "/symptoms"),
+    ("GET", "/api/v1/garages"): api(LOGGED_IN, "/garages"),
+    ("GET", "/api/v1/policy"): api(LOGGED_IN, "/policy"),
+    ("GET", "/api/v1/tokens"): api(LOGGED_IN, "/tokens"),
+    ("POST", "/api/v1/tokens"): api(LOGGED_IN, "/tokens", body={}),
+    ("DELETE", "/api/v1/tokens/<int:token_id>"): api(LOGGED_IN, "/tokens/{token}"),
+    # -- cases: in scope ----------------------------------------------------------------------------
+    ("POST", "/api/v1/cases"): api(("operator", "reception"), "/cases", body={}),
+    ("GET", "/api/v1/cases/<int:case_id>"): api(LOGGED_IN, "/cases/{case}", garage=True),
+    ("GET", "/api/v1/cases/<int:case_id>/offers"): api(("operator", "reception"), "/cases/{case}/offers", True),
+    ("POST", "/api/v1/cases/<int:case_id>/appointments"): api(("operator", "reception"),
+                                                              "/cases/{case}/appointments", True, {}),
+    ("POST", "/api/v1/cases/<int:case_id>/urgency"): api(("operator", "reception"), "/cases/{case}/urgency", True,
+                                                         {"urgency": "P9"}),
+    ("POST", "/api/v1/cases/<int:case_id>/direct-line"): api(("operator",), "/cases/{case}/direct-line", True, {}),
+    ("POST", "/api/v1/cases/<int:case_id>/drive-in"): api(("operator",), "/cases/{case}/drive-in", True,
+                                                          {"confirm": "maybe"}),
+    ("POST", "/api/v1/cases/<int:case_id>/feedback"): api(LOGGED_IN, "/cases/{case}/feedback", True, {}),
+    ("POST", "/api/v1/cases/<int:case_id>/squeeze"): api(("reception",), "/cases/{case}/squeeze", True, {}),
+    ("GET", "/api/v1/vehicles/<plate>"): api(("operator", "reception"), "/vehicles/ZZ-999-ZZ"),
+    # -- direct line ------------------------------------------------------------------------------------
+    ("GET", "/api/v1/direct-line"): api(("operator", "reception", "workshop"), "/direct-line"),
+    ("GET", "/api/v1/direct-line/<int:request_id>"): api(("operator", "reception", "workshop"),
+                                                         "/direct-line/{request}", True),
+    ("POST", "/api/v1/direct-line/<int:request_id>/answer"): api(("reception", "workshop"),
+                                                                 "/direct-line/{request}/answer", True, {}),
+    # -- the garage desk --------------------------------------------------------------------------------
+    ("GET", "/api/v1/garages/<garage_id>/board"): api(LOGGED_IN, "/garages/{garage}/board", True),
+    ("GET", "/api/v1/squeeze/<int:preview_id>"): api(("reception", "admin"), "/squeeze/{preview}", True),
+    ("POST", "/api/v1/squeeze/<int:preview_id>/confirm"): api(("reception", "admin"), "/squeeze/{preview}/confirm",
+                                                              True, {}),
+    ("POST", "/api/v1/squeeze/<int:preview_id>/reject"): api(("reception", "admin"), "/squeeze/{preview}/reject",
+                                                             True, {}),
+    ("POST", "/api/v1/appointments/<int:appointment_id>/<action>"): api(
+        GARAGE_ROLES, "/appointments/{appointment}/no-such-action", True, {}),
+    ("GET", "/api/v1/appointments/<int:appointment_id>/calendar.ics"): api(
+        LOGGED_IN, "/appointments/{appointment}/calendar.ics", True),
+    ("POST", "/api/v1/drive-ins/<int:drive_in_id>/arrived"): api(GARAGE_ROLES, "/drive-ins/{drive_in}/arrived",
+                                                                 True, {}),
+    ("GET", "/api/v1/outbox"): api(("reception", "admin"), "/outbox"),
+    # -- the planner ----------------------------------------------------------------------------------
+    ("GET", "/api/v1/overrides"): api(PLANNERS, "/overrides"),
+    ("GET", "/api/v1/stats/overrides"): api(PLANNERS, "/stats/overrides"),
+    ("GET", "/api/v1/stats/summary"): api(PLANNERS, "/stats/summary"),
+    ("GET", "/api/v1/stats/rules"): api(PLANNERS, "/stats/rules"),
+    ("GET", "/api/v1/stats/feedback"): api(PLANNERS, "/stats/feedback"),
+    ("GET", "/api/v1/policy/versions"): api(PLANNERS, "/policy/versions"),
+    ("POST", "/api/v1/policy"): api(PLANNERS, "/policy", body={"no_such_field": 1}),
+    ("GET", "/api/v1/replays"): api(PLANNERS, "/replays"),
+    ("POST", "/api/v1/replays"): api(PLANNERS, "/replays", body={}),
+    ("GET", "/api/v1/replays/<int:replay_id>"): api(PLANNERS, "/replays/{replay}"),
+    # -- the operator's desk ----------------------------------------------------------------------------
+    ("GET", "/desk/"): Rule(("operator",), "/desk/"),
+    ("GET", "/desk/vehicle"): Rule(("operator",), "/desk/vehicle?plate=ZZ-999-ZZ"),
+    ("POST", "/desk/cases"): Rule(("operator",), "/desk/cases", body={}),
+    ("GET", "/desk/cases/<int:case_id>"): Rule(("operator",), "/desk/cases/{case}"),
+    ("GET", "/desk/cases/<int:case_id>/live"): Rule(("operator",), "/desk/cases/{case}/live"),
+    ("POST", "/desk/cases/<int:case_id>/book"): Rule(("operator",), "/desk/cases/{case}/book",
+                                                     body={"start": "not a time"}),
+    ("POST", "/desk/cases/<int:case_id>/urgency"): Rule(("operator",), "/desk/cases/{case}/urgency",
+                                                        body={"urgency": "P9"}),
+    ("POST", "/desk/cases/<int:case_id>/direct-line"): Rule(("operator",), "/desk/cases/{case}/direct-line",
+                                                            body={"garage": "nowhere"}),
+    ("POST", "/desk/cases/<int:case_id>/drive-in"): Rule(("operator",), "/desk/cases/{case}/drive-in",
+                                                         body={"garage": "nowhere"}),
+    # -- a garage's board, job list, inbox and actions ---------------------------------------------------
+    ("GET", "/garages/<garage_id>/board"): Rule(("reception", "operator", "planner", "admin"),
+                                                "/garages/{garage}/board", True),
+    ("GET", "/garages/<garage_id>/board/live"): Rule(LOGGED_IN, "/garages/{garage}/board/live", True),
+    ("GET", "/garages/<garage_id>/jobs"): Rule(("workshop", "reception", "admin"), "/garages/{garage}/jobs", True),
+    ("GET", "/garages/<garage_id>/direct-line/inbox"): Rule(LOGGED_IN, "/garages/{garage}/direct-line/inbox", True),
+    ("GET", "/garages/<garage_id>/outbox"): Rule(("reception", "admin"), "/garages/{garage}/outbox", True),
+    ("GET", "/garages/<garage_id>/vehicle"): Rule(("reception",), "/garages/{garage}/vehicle?plate=ZZ-999-ZZ", True),
+    ("POST", "/garages/<garage_id>/walk-in"): Rule(("reception",), "/garages/{garage}/walk-in", True, {}),
+    ("POST", "/garages/<garage_id>/cases/<int:case_id>/squeeze"): Rule(
+        ("reception",), "/garages/{garage}/cases/{case}/squeeze", True, {}),
+    ("POST", "/garages/<garage_id>/cases/<int:case_id>/place"): Rule(
+        ("reception",), "/garages/{garage}/cases/{case}/place", True, {"time": "not a time"}),
+    ("GET", "/garages/<garage_id>/squeeze/<int:preview_id>"): Rule(
+        ("reception", "admin"), "/garages/{garage}/squeeze/{preview}", True),
+    ("POST", "/garages/<garage_id>/squeeze/<int:preview_id>/confirm"): Rule(
+        ("reception", "admin"), "/garages/{garage}/squeeze/{preview}/confirm", True, {}),
+    ("POST", "/garages/<garage_id>/squeeze/<int:preview_id>/reject"): Rule(
+        ("reception", "admin"), "/garages/{garage}/squeeze/{preview}/reject", True, {}),
+    ("POST", "/garages/<garage_id>/direct-line/<int:request_id>/answer"): Rule(
+        GARAGE_ROLES, "/garages/{garage}/direct-line/{request}/answer", True, {"decision": "decline"}),
+    ("POST", "/garages/<garage_id>/appointments/<int:appointment_id>/<action>"): Rule(
+        GARAGE_ROLES, "/garages/{garage}/appointments/{appointment}/no-such-action", True, {}),
+    ("POST", "/garages/<garage_id>/drive-ins/<int:drive_in_id>/arrived"): Rule(
+        GARAGE_ROLES, "/garages/{garage}/drive-ins/{drive_in}/arrived", True, {}),
+    # -- the planner's desk and the admin -----------------------------------------------------------------
+    ("GET", "/planner/"): Rule(PLANNERS, "/planner/"),
+    ("GET", "/planner/overrides"): Rule(PLANNERS, "/planner/overrides"),
+    ("GET", "/planner/rules"): Rule(PLANNERS, "/planner/rules"),
+    ("GET", "/planner/cases/<int:case_id>"): Rule(PLANNERS, "/planner/cases/{case}"),
+    ("GET", "/planner/policy"): Rule(PLANNERS, "/planner/policy"),
+    ("POST", "/planner/policy"): Rule(PLANNERS, "/planner/policy", body={}),
+    ("GET", "/planner/replays"): Rule(PLANNERS, "/planner/replays"),
+    ("POST", "/planner/replays"): Rule(PLANNERS, "/planner/replays", body={"other": "no equals sign"}),
+    ("GET", "/planner/replays/<int:replay_id>"): Rule(PLANNERS, "/planner/replays/{replay}"),
+    ("GET", "/planner/replays/<int:replay_id>/progress"): Rule(PLANNERS, "/planner/replays/{replay}/progress"),
+    ("GET", "/admin/"): Rule(("admin",), "/admin/"),
+}
+
+
+def scopes(rule: Rule) -> tuple[str, ...]:
+    """own: the user's garage and its things; other: another garage's; mixed: the user's garage in the
+    path but another garage's thing in it (the page must not trust the path's garage)."""
+    if not rule.garage:
+        return ("network",)
+    if "{garage}" in rule.path and rule.path.count("{") > 1:
+        return ("own", "other", "mixed")
+    return ("own", "other")
+
+
+def allowed(rule: Rule, role: str, scope: str) -> bool:
+    return role in rule.who and not (role in GARAGE_ROLES and scope in ("other", "mixed"))
+
+
+CASES = [pytest.param(method, path, role, scope, id=f"{method} {path} {role} {scope}")
+         for (method, path), rule in TABLE.items() for scope in scopes(rule) for role in ROLES]
+
+
+# -- one database for the module, its objects made once ---------------------------------------------
+
+
+@dataclass
+class World:
+    app: object
+    things: dict  # scope -> {name: value} for the paths
+    bearer: dict  # role -> API token
+    cookies: dict  # role -> (session cookie, CSRF token)
+    counts: dict  # table -> rows before the matrix ran
+
+
+def _counts() -> dict:
+    names = inspect(db.engine).get_table_names()
+    skip = {"user_session", "api_token", "app_user", "alembic_version"}  # logins and tokens are the point
+    return {t: db.session.execute(select(func.count()).select_from(db.metadata.tables[t])).scalar()
+            for t in names if t in db.metadata.tables and t not in skip}
+
+
+def _make_things() -> tuple[dict, dict]:
+    from scheduler.models import Appointment, ApiToken, Case, DirectLineRequest, DriveIn, Replay, User
+    from scheduler.services import accounts, feedback, squeeze
+
+    users = {role: db.session.scalar(select(User).where(User.username == name)) for role, name in USERS.items()}
+    things = {}
+    for scope, garage_id in (("own", OWN), ("other", OTHER)):
+        done = db.session.scalars(select(Case).where(Case.garage_id == garage_id, Case.status == "done")
+                                  .order_by(Case.id)).first()
+        appointment = db.session.scalars(select(Appointment).where(Appointment.case_id == done.id)).first()
+        answered = db.session.scalars(select(DirectLineRequest).where(
+            DirectLineRequest.garage_id == garage_id, DirectLineRequest.status != "open")).first()
+        booked = db.session.scalars(select(Case).join(Appointment).where(
+            Case.garage_id == garage_id, Case.status == "booked", Appointment.status == "booked",
+            Appointment.start_at > CLOCK_NOW).order_by(Appointment.start_at)).first()
+        reception = db.session.scalar(select(User).where(User.username == f"reception-{garage_id}"))
+        preview = squeeze.preview_squeeze(db.session, reception, booked, booked.garage, CLOCK_NOW)
+        squeeze.reject(db.session, reception, preview, CLOCK_NOW)
+        came = DriveIn(case=done, garage_id=garage_id, expected_at=CLOCK_NOW - timedelta(hours=1),
+                       status="arrived", announced_at=CLOCK_NOW - timedelta(hours=2))
+        db.session.add(came)
+        db.session.flush()
+        things[scope] = {"garage": garage_id, "case": done.id, "appointment": appointment.id,
+                         "request": answered.id, "preview": preview.id, "drive_in": came.id}
+    things["mixed"] = {**things["other"], "garage": OWN}
+    replay = Replay(status="failed", params={"from": "2026-10-01", "to": "2026-10-07", "policy": {}},
+                    error="a replay that failed", created_by_id=users["planner"].id, created_at=CLOCK_NOW)
+    revoked = ApiToken(token_hash="0" * 64, user=users["admin"], revoked_at=CLOCK_NOW)
+    db.session.add_all([replay, revoked])
+    db.session.flush()
+    common = {"replay": replay.id, "token": revoked.id,
+              "feedback": feedback.token_for(things["own"]["case"], "test-secret")}
+    things = {scope: {**values, **common} for scope, values in things.items()}
+    things["network"] = things["own"]
+    bearer = {role: accounts.issue_token(db.session, user)[1] for role, user in users.items()}
+    return things, bearer
+
+
+def _login(app, role: str) -> tuple[str, str]:
+    client = app.test_client()
+    answer = client.post("/api/v1/session", json={"username": USERS[role], "password": PASSWORD})
+    assert answer.status_code == 200, answer.get_json()
+    return client.get_cookie("session").value, answer.get_json()["csrf_token"]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def world(request, tmp_path_factory):
+    if request.param == "sqlite":
+        copy = tmp_path_factory.mktemp("matrix") / "frontline.sqlite"
+        shutil.copy(request.getfixturevalue("sqlite_template"), copy)
+        url = f"sqlite:///{copy}"
+    else:
+        url = request.getfixturevalue("pg_databases").create("matrix",
+                                                             template=request.getfixturevalue("pg_seeded"))
+    app = make_app(url, RATELIMIT_ENABLED=False)
+    with app.app_context():
+        things, bearer = _make_things()
+        db.session.commit()
+        counts = _counts()
+    cookies = {role: _login(app, role) for role in USERS}
+    yield World(app, things, bearer, cookies, counts)
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _request(world: World, method: str, rule: Rule, role: str, scope: str):
+    client = world.app.test_client()
+    path = rule.path.format(**world.things[scope])
+    if path.startswith("/api/"):
+        headers = {"Authorization": f"Bearer {world.bearer[role]}"} if role != "anonymous" else {}
+        return client.open(path, method=method, headers=headers, json=rule.body)
+    if role == "anonymous":
+        csrf = csrf_from(client.get("/login").get_data(as_text=True))
+    elif rule.fresh_login:
+        cookie, csrf = _login(world.app, role)
+        client.set_cookie("session", cookie)
+    else:
+        cookie, csrf = world.cookies[role]
+        client.set_cookie("session", cookie)
+    data = {"csrf_token": csrf, **rule.body} if rule.body is not None else None
+    return client.open(path, method=method, data=data)
+
+
+def _sent_to_login(response) -> bool:
+    """Sent to log in first (with where to come back to): logging out also ends on the login page, without."""
+    where = response.headers.get("Location", "")
+    return response.status_code == 302 and where.split("?")[0].endswith("/login") and "next=" in where
+
+
+@pytest.mark.parametrize("method, path, role, scope", CASES)
+def test_access_matrix(world, method, path, role, scope):
+    rule = TABLE[(method, path)]
+    response = _request(world, method, rule, role, scope)
+    status = response.status_code
+    assert status < 500, response.get_data(as_text=True)[:500]
+    is_api = rule.path.startswith("/api/")
+    if allowed(rule, role, scope):
+        assert status not in (401, 403) and not _sent_to_login(response), \
+            f"{role} ({scope}) refused: {status} {response.get_data(as_text=True)[:300]}"
+    elif is_api:
+        assert status == (401 if role == "anonymous" else 403), \
+            f"{role} ({scope}) not refused: {status} {response.get_data(as_text=True)[:300]}"
+        assert response.get_json()["error"]["code"] in ("not_logged_in", "forbidden")
+    elif role == "anonymous":
+        assert _sent_to_login(response), f"a visitor got {status}"
+    else:
+        assert status == 403, f"{role} ({scope}) not refused: {status} {response.headers.get('Location')}"
+
+
+def test_every_route_is_in_the_table(world):
+    served = {(method, rule.rule) for rule in world.app.url_map.iter_rules()
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert served - set(TABLE) == set(), "routes the table does not cover: add who may use them"
+    assert set(TABLE) - served == set(), "the table names routes the app no longer serves"
+
+
+def test_the_matrix_changed_nothing(world, request):
+    """Runs after the matrix (same module, declared last): every refused or invalid write left no row."""
+    with world.app.app_context():
+        assert _counts() == world.counts
