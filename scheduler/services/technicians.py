@@ -81,8 +81,13 @@ class Hit:
 
 
 def _hit(session: Session, before: set[int], technician: Technician, now: datetime) -> Hit:
+    return _hit_many(session, {technician.id: before}, [technician], now)
+
+
+def _hit_many(session: Session, before: dict[str, set[int]], people: list[Technician], now: datetime) -> Hit:
+    """What is off shift now and was not before the change, over these technicians."""
     session.flush()
-    after = off_shift(session, technician, now) - before
+    after = set().union(*(off_shift(session, t, now) - before.get(t.id, set()) for t in people))
     rows = session.scalars(select(Appointment).where(Appointment.id.in_(after)).order_by(Appointment.start_at)) \
         if after else []
     return Hit(list(rows))
