@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.errors import NotFound, refuse_fields
+from scheduler.errors import refuse_fields
 from scheduler.models import ClosedDay, Garage, OpeningHours, User
 from scheduler.services import audit, capacity
 from scheduler.services.technicians import WEEKDAYS, Hit, _clock, _hit_many, off_shift
@@ -40,11 +40,7 @@ def garage_dict(garage: Garage) -> dict:
 
 
 def get(session: Session, actor: User, garage_id: object) -> Garage:
-    audit.require_admin(actor)
-    found = session.get(Garage, garage_id) if isinstance(garage_id, str) else None
-    if found is None:
-        raise NotFound(f"No garage {garage_id!r}.")
-    return found
+    return audit.find(session, actor, Garage, garage_id, "garage")
 
 
 # -- parsing (API and pages alike) -------------------------------------------------------------------------------

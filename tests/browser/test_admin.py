@@ -74,7 +74,7 @@ def test_a_technician_off_sick_today_and_the_work_re_planned(browser, live_serve
     log_in(reception, live_server, f"reception-{GARAGE}")
     reception.wait_for_selector("#timeline")
     reception.screenshot(path=f"{shots}/admin-4-reception-board.png", full_page=True)
-    for appointment_id, place in placed.items():
+    for appointment_id in placed:
         cell = reception.inner_text(f"#appt-{appointment_id} td:nth-child(2)")
         assert cell != name, f"appointment {appointment_id} is no longer with {name}"
         assert reception.inner_text(f"#appt-{appointment_id} td:nth-child(1)").strip()
