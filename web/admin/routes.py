@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from scheduler.errors import DomainError
-from scheduler.models import ROLES, Appointment, Garage, JobType, Technician, User
-from scheduler.services import accounts, audit, garages, technicians
+from scheduler.models import ROLES, URGENCIES, Appointment, Garage, JobType, Technician, User
+from scheduler.services import accounts, audit, catalogue, garages, technicians
 from web.actions import back
 from web.auth import roles_required
 from web.clock import now
@@ -295,3 +295,76 @@ def replan(garage_id: str):
         flash(exc.message, "error")
         return redirect(back(url_for("admin.garage", garage_id=place.id)))
     return redirect(url_for("reception.preview", garage_id=place.id, preview_id=preview.id))
+
+
+# -- the catalogue -------------------------------------------------------------------------------------------------
+
+def _job_form() -> dict:
+    data = {k: request.form.get(k, "").strip() for k in ("code", "label", "skill")}
+    data["duration_minutes"] = _number(request.form.get("duration_minutes", "").strip(), int)
+    data["lift"] = request.form.get("lift") == "yes"
+    return data
+
+
+def _symptom_form() -> dict:
+    return {k: request.form.get(k, "").strip() for k in ("code", "label", "label_fr", "urgency", "job_type")}
+
+
+def _catalogue_options() -> dict:
+    return {"skills": [(s, s.replace("_", " ")) for s in technicians.all_skills(db.session)],
+            "urgencies": [(u, u) for u in URGENCIES],
+            "job_types": [(j.code, j.label) for j in catalogue.job_types(db.session)]}
+
+
+def _catalogue_page(errors: dict | None = None, which: str | None = None, form: dict | None = None, status=200):
+    return render_template("admin/catalogue.html", job_types=catalogue.job_types(db.session),
+                           symptoms=catalogue.symptoms(db.session), options=_catalogue_options(),
+                           errors=errors or {}, which=which, form=form or {},
+                           history=audit.entries(db.session, "job_type", limit=10)
+                           + audit.entries(db.session, "symptom", limit=10)), status
+
+
+@bp.get("/catalogue")
+@roles_required("admin")
+def catalogue_page():
+    return _catalogue_page()
+
+
+# kind in the path: (entity, the form's reader)
+CATALOGUE = {"job-types": ("job_type", _job_form), "symptoms": ("symptom", _symptom_form)}
+
+
+@bp.post("/catalogue/<any('job-types', symptoms):kind>")
+@roles_required("admin")
+def catalogue_add(kind: str):
+    entity, parse = CATALOGUE[kind]
+    form = parse()
+    try:
+        catalogue.add(db.session, current_user, entity, form, now())
+    except DomainError as exc:
+        return _catalogue_page(refused(exc), entity, form, 400)
+    flash(_("%(code)s is added to the catalogue.", code=form["code"]), "success")
+    return redirect(url_for("admin.catalogue_page"))
+
+
+@bp.route("/catalogue/<kind>/<code>", methods=["GET", "POST"])
+@roles_required("admin")
+def catalogue_item(kind: str, code: str):
+    entity, parse = CATALOGUE.get(kind) or abort(404)
+    model = catalogue.KINDS[entity][0]
+    row = audit.find(db.session, current_user, model, code, entity.replace("_", " "))
+    errors, form = {}, {}
+    if request.method == "POST":
+        form = parse()
+        form.pop("code", None)
+        try:
+            catalogue.change(db.session, current_user, entity, row, form, now())
+        except DomainError as exc:
+            errors = refused(exc)
+            row = audit.find(db.session, current_user, model, code, entity)
+        else:
+            flash(_("%(code)s is saved.", code=code), "success")
+            return redirect(url_for("admin.catalogue_item", kind=kind, code=code))
+    return render_template("admin/catalogue_item.html", kind=kind, row=row, errors=errors, form=form,
+                           options=_catalogue_options(),
+                           history=audit.entries(db.session, entity, code, limit=30)), 400 if errors else 200

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from scheduler.errors import NotFound
 from scheduler.models import Garage
-from scheduler.services import accounts, audit, garages, squeeze, technicians
+from scheduler.services import accounts, audit, catalogue, garages, squeeze, technicians
 from web.api import bp, json_body, require
 from web.api.cases import text_field
 from web.api.garage import _garage
@@ -130,6 +130,36 @@ def garage_change(garage_id: str):
     return jsonify({"garage": garages.garage_dict(found), "affected": _hit(hit)})
 
 
+# -- the catalogue --------------------------------------------------------------------------------------------------
+
+@bp.get("/v1/job-types")
+def job_type_list():
+    require()
+    return jsonify([catalogue.job_type_dict(j) for j in catalogue.job_types(db.session)])
+
+
+@bp.post("/v1/job-types", defaults={"kind": "job-types"})
+@bp.post("/v1/symptoms", defaults={"kind": "symptoms"})
+def catalogue_add(kind: str):
+    require("admin")
+    entity = _ENTITIES[kind]
+    row = catalogue.add(db.session, current_user, entity, json_body(), now())
+    return jsonify(catalogue.KINDS[entity][2](row)), 201
+
+
+@bp.patch("/v1/job-types/<code>", defaults={"kind": "job-types"})
+@bp.patch("/v1/symptoms/<code>", defaults={"kind": "symptoms"})
+def catalogue_change(kind: str, code: str):
+    require("admin")
+    entity = _ENTITIES[kind]
+    row = audit.find(db.session, current_user, catalogue.KINDS[entity][0], code, entity.replace("_", " "))
+    return jsonify(catalogue.KINDS[entity][2](catalogue.change(db.session, current_user, entity, row, json_body(),
+                                                                now())))
+
+
+_ENTITIES = {"job-types": "job_type", "symptoms": "symptom"}
+
+
 _USER = {"type": "object", "properties": {
     "id": {"type": "integer"}, "username": {"type": "string"}, "name": {"type": "string"},
     "role": {"type": "string", "enum": ["operator", "reception", "workshop", "planner", "admin"]},
@@ -178,7 +208,30 @@ _GARAGE_BODY = {"type": "object", "properties": {
 _GARAGE_FULL = {"allOf": [_ref("Garage"), {"type": "object", "properties": {"opening_hours": _HOURS,
                                                                          "closed_days": _CLOSED}}]}
 
+_JOB = {"type": "object", "properties": {
+    "code": {"type": "string"}, "label": {"type": "string"}, "skill": {"type": "string"},
+    "duration_minutes": {"type": "integer", "description": "a multiple of 15"}, "lift": {"type": "boolean"}}}
+_SYMPTOM = {"type": "object", "properties": {
+    "code": {"type": "string"}, "label": {"type": "string", "description": "English"},
+    "label_fr": {"type": "string"}, "urgency": {"type": "string", "enum": ["P1", "P2", "P3"]},
+    "job_type": {"type": "string"}}}
+_CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+
 add_paths({
+    "/api/v1/job-types": {
+        "get": _op("The job types: skill, standard duration, lift", "all", _json({"type": "array", "items": _JOB})),
+        "post": _write("Add a job type (its code never changes)", "admin", 201, _json(_JOB),
+                       {**_JOB, "required": ["code", "label", "skill", "duration_minutes"]}, (400, 401, 403))},
+    "/api/v1/job-types/{code}": {"patch": _write(
+        "Change a job type's label, skill, duration or lift (work already booked keeps its time)", "admin", 200,
+        _json(_JOB), _JOB, (400, 401, 403, 404), params=[_CODE])},
+    "/api/v1/symptoms": {"post": _write(
+        "Add a symptom: labels in English and French, suggested urgency and job type", "admin", 201,
+        _json(_SYMPTOM), {**_SYMPTOM, "required": ["code", "label", "label_fr", "urgency", "job_type"]},
+        (400, 401, 403))},
+    "/api/v1/symptoms/{code}": {"patch": _write(
+        "Change a symptom's labels, suggested urgency or job type", "admin", 200, _json(_SYMPTOM), _SYMPTOM,
+        (400, 401, 403, 404), params=[_CODE])},
     "/api/v1/garages": {"post": _write(
         "Add a garage `{id, name, address, city, location, phone, lifts, opening_hours}` (the id never changes)",
         "admin", 201, _json(_GARAGE_FULL), {**_GARAGE_BODY, "required": ["id", "name", "address", "city",
