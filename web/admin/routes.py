@@ -320,8 +320,9 @@ def _catalogue_page(errors: dict | None = None, which: str | None = None, form: 
     return render_template("admin/catalogue.html", job_types=catalogue.job_types(db.session),
                            symptoms=catalogue.symptoms(db.session), options=_catalogue_options(),
                            errors=errors or {}, which=which, form=form or {},
-                           history=audit.entries(db.session, "job_type", limit=10)
-                           + audit.entries(db.session, "symptom", limit=10)), status
+                           history=sorted(audit.entries(db.session, "job_type", limit=10)
+                                          + audit.entries(db.session, "symptom", limit=10),
+                                          key=lambda e: (e.at, e.id), reverse=True)), status
 
 
 @bp.get("/catalogue")
