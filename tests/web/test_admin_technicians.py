@@ -241,3 +241,19 @@ def test_only_an_admin_changes_technicians(app, client, auth, username):
         assert db.session.scalar(select(func.count()).select_from(Absence).where(Absence.reason == "leave",
                                                                                  Absence.first_day == datetime(
                                                                                      2026, 12, 1).date())) == 0
+
+
+def test_a_move_to_another_garage_hits_the_work_booked_at_the_old_one(app, client, auth):
+    tech, _ = busiest_today(app)
+    with app.app_context():
+        expected = sorted(db.session.scalars(select(Appointment.id).where(
+            Appointment.technician_id == tech, Appointment.status.in_(ACTIVE), Appointment.end_at > CLOCK_NOW)))
+    auth.login("admin")
+    moved = auth.client.patch(f"/api/v1/technicians/{tech}", json={"garage": "givors"}, headers=auth.headers())
+    assert moved.status_code == 200
+    hit = moved.get_json()["affected"]
+    assert expected and sorted(a["id"] for a in hit) == expected and {a["garage"] for a in hit} == {GARAGE}
+    board = client.get(f"/api/v1/garages/{GARAGE}/board").get_json()
+    assert tech not in [t["id"] for t in board["technicians"]]
+    page = client.get(f"/admin/technicians/{tech}").get_data(as_text=True)
+    assert f"Re-plan {len([a for a in hit if a['movable']])} appointments at {GARAGE}" in page
