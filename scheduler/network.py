@@ -19,6 +19,7 @@ from optimizer.clock import ceil_minute, floor_minute
 from scheduler.models import Garage, NetworkStamp, Technician
 from scheduler.services import capacity
 
+
 class Network:
     """Garages and active technicians, fully loaded and detached, with each technician's shifts by day."""
 

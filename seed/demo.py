@@ -9,9 +9,8 @@ feedback, so the planner pages have real data on first start.
 
 from __future__ import annotations
 
-import unicodedata
-
 import random
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone
@@ -21,11 +20,27 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scheduler.models import (
-    Absence, Appointment, Case, CaseEvent, Customer, DirectLineRequest, Feedback, Garage, JobType,
-    OpeningHours, Override, Policy, ShiftPattern, Skill, Symptom, Technician, User, Vehicle,
+    Absence,
+    Appointment,
+    Case,
+    CaseEvent,
+    Customer,
+    DirectLineRequest,
+    Feedback,
+    Garage,
+    JobType,
+    OpeningHours,
+    Override,
+    Policy,
+    ShiftPattern,
+    Skill,
+    Symptom,
+    Technician,
+    User,
+    Vehicle,
 )
-from seed import catalog
 from scheduler.services import capacity
+from seed import catalog
 
 DEMO_PASSWORD = "frontline-demo"
 ZONE = ZoneInfo("Europe/Paris")

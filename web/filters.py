@@ -122,12 +122,40 @@ def km(distance: float) -> str:
     return format_decimal(distance, format="#,##0.0")
 
 
+ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def fact_value(value: object) -> str:
+    """An audit fact's value as a person reads it: times in the network's zone, lists joined, yes/no."""
+    if value is None or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, str) and ISO_MOMENT.match(value):
+        try:
+            return local_datetime(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    if isinstance(value, list):
+        return "; ".join(fact_value(v) for v in value)
+    if isinstance(value, dict) and "weekday" in value:  # a shift or a day's opening hours
+        day = format_date(date(2024, 1, 1 + int(value["weekday"])), "EEE")  # 2024-01-01 was a Monday
+        text = f"{day} {value.get('start') or value.get('opens')}–{value.get('end') or value.get('closes')}"
+        if value.get("lunch_start"):
+            text += " " + _("lunch %(start)s–%(end)s", start=value["lunch_start"], end=value["lunch_end"])
+        return text
+    if isinstance(value, dict):
+        return " ".join(str(v) for v in value.values())
+    return str(value)
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(local_time=local_time, local_datetime=local_datetime, local_when=local_when,
                                  day_label=day_label, minutes_label=minutes_label, wait_label=wait_label,
                                  seconds_label=seconds_label, garage_names=garage_names,
                                  plain_times=plain_times, event_text=event_text, event_kind=event_kind,
-                                 status_label=status_label, fromiso=fromiso, km=km)
+                                 status_label=status_label, fromiso=fromiso, km=km,
+                                 fact_value=fact_value)
     app.jinja_env.globals.update(timeline_pos=timeline_pos)
 
     @app.context_processor

@@ -6,10 +6,10 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, false
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import ForeignKey, String, false
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 from werkzeug.security import check_password_hash
 
 from scheduler.db import Base, UTCDateTime, utcnow

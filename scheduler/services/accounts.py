@@ -138,11 +138,7 @@ def users(session: Session, actor: User) -> list[User]:
 
 
 def get_user(session: Session, actor: User, user_id: object) -> User:
-    audit.require_admin(actor)
-    user = session.get(User, user_id) if isinstance(user_id, int) and not isinstance(user_id, bool) else None
-    if user is None:
-        raise NotFound(f"No user {user_id!r}.")
-    return user
+    return audit.find(session, actor, User, user_id, "user", int)
 
 
 def _placement_problems(session: Session, role: object, garage_id: object) -> dict[str, str]:

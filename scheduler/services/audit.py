@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.errors import Forbidden
+from scheduler.errors import Forbidden, NotFound
 from scheduler.models import AuditEntry, User
 
 SECRET = "(secret)"  # what a password "was" and "became" in the trail
@@ -30,6 +30,15 @@ def fact(value: object) -> object:
 def require_admin(actor: User) -> None:
     if actor.role != "admin":
         raise Forbidden("Only an admin changes the network, its people and its catalogue.")
+
+
+def find(session: Session, actor: User, model: type, key: object, what: str, kind: type = str):
+    """The row an admin asks for by its id, or a 404 that names it (an id of the wrong kind is not found)."""
+    require_admin(actor)
+    found = session.get(model, key) if isinstance(key, kind) and not isinstance(key, bool) else None
+    if found is None:
+        raise NotFound(f"No {what} {key!r}.")
+    return found
 
 
 def record(session: Session, actor: User | None, entity: str, entity_id: object, action: str,

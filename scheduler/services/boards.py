@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session, selectinload
 from scheduler.models import ACTIVE, Appointment, Case, Garage, Technician
 from scheduler.services import capacity
 
-
 # Booked but not checked in this long after its start: reception should chase it.
 LATE_AFTER = timedelta(minutes=15)
 

@@ -34,7 +34,17 @@ from optimizer.geo import haversine_km
 from scheduler.db import may_write, utcnow
 from scheduler.errors import Invalid, NotFound
 from scheduler.models import (
-    URGENCIES, Appointment, Case, Garage, JobType, Override, Policy, Replay, ReplayPart, Technician, User,
+    URGENCIES,
+    Appointment,
+    Case,
+    Garage,
+    JobType,
+    Override,
+    Policy,
+    Replay,
+    ReplayPart,
+    Technician,
+    User,
 )
 from scheduler.models.override import TIE_MINUTES
 from scheduler.models.replay import PASSES

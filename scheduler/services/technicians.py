@@ -11,12 +11,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.errors import NotFound, refuse_fields
-from scheduler.models import ACTIVE, Absence, Appointment, Garage, PlanPreview, ShiftPattern, Skill, Technician, User
+from scheduler.models import (
+    ACTIVE,
+    Absence,
+    Appointment,
+    Garage,
+    PlanPreview,
+    ShiftPattern,
+    Skill,
+    Technician,
+    User,
+)
 from scheduler.services import audit, capacity, squeeze
 
 MAX_ABSENCE_DAYS = 366
@@ -44,11 +55,7 @@ def shift_facts(patterns) -> list[dict]:
 
 
 def get(session: Session, actor: User, technician_id: object) -> Technician:
-    audit.require_admin(actor)
-    found = session.get(Technician, technician_id) if isinstance(technician_id, str) else None
-    if found is None:
-        raise NotFound(f"No technician {technician_id!r}.")
-    return found
+    return audit.find(session, actor, Technician, technician_id, "technician")
 
 
 # -- what a change hits --------------------------------------------------------------------------------------
@@ -81,8 +88,13 @@ class Hit:
 
 
 def _hit(session: Session, before: set[int], technician: Technician, now: datetime) -> Hit:
+    return _hit_many(session, {technician.id: before}, [technician], now)
+
+
+def _hit_many(session: Session, before: dict[str, set[int]], people: list[Technician], now: datetime) -> Hit:
+    """What is off shift now and was not before the change, over these technicians."""
     session.flush()
-    after = off_shift(session, technician, now) - before
+    after = set().union(*(off_shift(session, t, now) - before.get(t.id, set()) for t in people))
     rows = session.scalars(select(Appointment).where(Appointment.id.in_(after)).order_by(Appointment.start_at)) \
         if after else []
     return Hit(list(rows))
@@ -131,7 +143,7 @@ def _shifts(value: object, problems: dict) -> list[ShiftPattern] | None:
             continue
         return None
     spans.sort()
-    for (d1, _, e1), (d2, s2, _) in zip(spans, spans[1:]):
+    for (d1, _, e1), (d2, s2, _) in pairwise(spans):
         if d1 == d2 and s2 < e1:
             problems["shifts"] = f"Two shifts overlap on {WEEKDAYS[d1]}: make them follow each other."
             return None

@@ -74,10 +74,22 @@ def test_a_technician_off_sick_today_and_the_work_re_planned(browser, live_serve
     log_in(reception, live_server, f"reception-{GARAGE}")
     reception.wait_for_selector("#timeline")
     reception.screenshot(path=f"{shots}/admin-4-reception-board.png", full_page=True)
-    for appointment_id, place in placed.items():
+    for appointment_id in placed:
         cell = reception.inner_text(f"#appt-{appointment_id} td:nth-child(2)")
         assert cell != name, f"appointment {appointment_id} is no longer with {name}"
         assert reception.inner_text(f"#appt-{appointment_id} td:nth-child(1)").strip()
     board = reception.request.get(f"{live_server}/api/v1/garages/{GARAGE}/board").json()
     (row,) = [t for t in board["technicians"] if t["id"] == tech]
     assert not row["shifts"] and not {a["id"] for a in row["appointments"]} & set(placed)
+
+    # the change is in the audit trail, worded from → to
+    admin.goto(f"{live_server}/admin/")
+    with admin.expect_navigation():
+        admin.click("nav.subnav a:has-text('Audit trail')")
+    trail = admin.inner_text("table.audit")
+    assert tech in trail and "absence added" in trail
+    admin.screenshot(path=f"{shots}/admin-5-audit.png", full_page=True)
+    for name, path in (("users", "/admin/users"), ("garage", f"/admin/garages/{GARAGE}"),
+                       ("catalogue", "/admin/catalogue"), ("overview", "/admin/")):
+        admin.goto(f"{live_server}{path}")
+        admin.screenshot(path=f"{shots}/admin-6-{name}.png", full_page=True)

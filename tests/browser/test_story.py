@@ -11,8 +11,8 @@ import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from tests.conftest import PASSWORD
 from scheduler.services import capacity
+from tests.conftest import PASSWORD
 
 PARIS = ZoneInfo("Europe/Paris")
 PLATE = "GH-123-JK"

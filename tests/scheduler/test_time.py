@@ -9,7 +9,17 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from scheduler.db import Base
-from scheduler.models import Appointment, Case, Customer, Garage, JobType, ShiftPattern, Skill, Technician, Vehicle
+from scheduler.models import (
+    Appointment,
+    Case,
+    Customer,
+    Garage,
+    JobType,
+    ShiftPattern,
+    Skill,
+    Technician,
+    Vehicle,
+)
 from scheduler.services import capacity
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -11,12 +11,19 @@ from sqlalchemy.orm import Session
 
 from scheduler.db import Base
 from scheduler.models import (
-    KINDS, Appointment, DirectLineRequest, Feedback, Garage, Override, Symptom, Technician, User,
+    KINDS,
+    Appointment,
+    DirectLineRequest,
+    Feedback,
+    Garage,
+    Override,
+    Symptom,
+    Technician,
+    User,
 )
+from scheduler.services import capacity
 from seed import demo
 from tests.conftest import NOW, SMALL_SEED
-from scheduler.services import capacity
-
 
 # Enough to tell two networks apart: determinism does not need weeks of demand.
 TINY_SEED = {"days_ahead": 0, "history_days": 6, "dense_history_days": 0}

@@ -21,7 +21,7 @@ def busiest_today(app, garage: str = GARAGE) -> tuple[str, list[int]]:
     """The technician with the most booked work left today, and that work (by the same rule as the app)."""
     with app.app_context():
         place = db.session.get(Garage, garage)
-        start, end = place.day_bounds(place.today(CLOCK_NOW))
+        _, end = place.day_bounds(place.today(CLOCK_NOW))
         rows = db.session.execute(select(Appointment.technician_id, Appointment.id).where(
             Appointment.garage_id == garage, Appointment.status == "booked",
             Appointment.start_at >= CLOCK_NOW, Appointment.start_at < end)).all()
@@ -92,7 +92,7 @@ def test_sick_today_lists_exactly_the_work_hit_and_nothing_moves_before_a_confir
 
 
 def test_an_absent_technician_is_offered_and_booked_no_more(app, client, auth):
-    tech, work = busiest_today(app)
+    tech, _ = busiest_today(app)
     auth.login("admin")
     day = today(app)
     auth.post(f"/api/v1/technicians/{tech}/absences", json={"start": day, "end": day, "reason": "sick"})
@@ -182,7 +182,7 @@ def test_add_move_and_skills_through_api_and_pages(app, client, auth):
     assert edit.status_code == 302
     text = client.get(f"/admin/technicians/{hugo_id}").get_data(as_text=True)
     assert "tyres" in text and "changed" in text
-    actions = [e["action"] for e in client.get(f"/api/v1/audit?entity=technician").get_json()]
+    actions = [e["action"] for e in client.get("/api/v1/audit?entity=technician").get_json()]
     assert actions.count("created") == 2 and actions.count("changed") == 2
 
 
@@ -241,3 +241,19 @@ def test_only_an_admin_changes_technicians(app, client, auth, username):
         assert db.session.scalar(select(func.count()).select_from(Absence).where(Absence.reason == "leave",
                                                                                  Absence.first_day == datetime(
                                                                                      2026, 12, 1).date())) == 0
+
+
+def test_a_move_to_another_garage_hits_the_work_booked_at_the_old_one(app, client, auth):
+    tech, _ = busiest_today(app)
+    with app.app_context():
+        expected = sorted(db.session.scalars(select(Appointment.id).where(
+            Appointment.technician_id == tech, Appointment.status.in_(ACTIVE), Appointment.end_at > CLOCK_NOW)))
+    auth.login("admin")
+    moved = auth.client.patch(f"/api/v1/technicians/{tech}", json={"garage": "givors"}, headers=auth.headers())
+    assert moved.status_code == 200
+    hit = moved.get_json()["affected"]
+    assert expected and sorted(a["id"] for a in hit) == expected and {a["garage"] for a in hit} == {GARAGE}
+    board = client.get(f"/api/v1/garages/{GARAGE}/board").get_json()
+    assert tech not in [t["id"] for t in board["technicians"]]
+    page = client.get(f"/admin/technicians/{tech}").get_data(as_text=True)
+    assert f"Re-plan {len([a for a in hit if a['movable']])} appointments at {GARAGE}" in page

@@ -181,3 +181,19 @@ def test_only_an_admin_may(app, client, auth, username):
     assert auth.form("/admin/users", NEW).status_code == 403
     with app.app_context():
         assert db.session.scalar(select(User.id).where(User.username == "camille.r")) is None
+
+
+def test_deactivate_and_reset_through_the_page(app, client, auth):
+    target = app.test_client()
+    assert target.post("/api/v1/session", json={"username": "workshop-lyon-07", "password": PASSWORD}).status_code == 200
+    auth.login("admin")
+    user_id = _id(app, "workshop-lyon-07")
+    form = {"name": "Workshop Lyon 7e Gerland", "role": "workshop", "garage": "lyon-07"}
+    reset = auth.form(f"/admin/users/{user_id}", {**form, "active": "yes", "password": "short"})
+    assert reset.status_code == 400 and 'id="e-password"' in reset.get_data(as_text=True)
+    assert target.get("/api/v1/session").status_code == 200, "a refused form changes nothing"
+    off = auth.form(f"/admin/users/{user_id}", form)  # "active" unticked
+    assert off.status_code == 302
+    assert target.get("/garages/lyon-07/jobs").status_code == 302
+    page = client.get(f"/admin/users/{user_id}").get_data(as_text=True)
+    assert "deactivated" in page

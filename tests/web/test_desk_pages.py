@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
+from scheduler.services import capacity
 from tests.conftest import CLOCK_NOW, Auth
 from tests.web.pages import csrf_from
-from scheduler.services import capacity
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from scheduler.errors import DomainError
-from scheduler.models import ROLES, Appointment, Garage, JobType, Technician, User
-from scheduler.services import accounts, audit, technicians
+from scheduler.models import ROLES, URGENCIES, Appointment, Garage, JobType, Technician, User
+from scheduler.services import accounts, audit, catalogue, garages, technicians
 from web.actions import back
 from web.auth import roles_required
 from web.clock import now
@@ -115,8 +115,78 @@ def _garage(garage_id: str) -> Garage:
     return garage
 
 
-def _garage_page(garage: Garage, errors: dict | None = None, form: dict | None = None, status: int = 200):
+def _number(raw: str, kind=float):
+    """A typed number, or the text itself so that the service names the field."""
+    try:
+        return kind(raw)
+    except ValueError:
+        return raw
+
+
+def _garage_form() -> tuple[dict, dict]:
+    """The settings form as the API's body, and as typed (to fill the form again after a refusal)."""
+    typed = {k: request.form.get(k, "").strip() for k in (
+        "id", "name", "address", "city", "lat", "lon", "phone", "lifts", "hours", "closed")}
+    data = {k: typed[k] for k in ("name", "address", "city", "phone")}
+    data["lifts"] = _number(typed["lifts"], int)
+    data["location"] = {"lat": _number(typed["lat"]), "lon": _number(typed["lon"])}
+    data["opening_hours"] = garages.parse_hours(typed["hours"])
+    data["closed_days"] = garages.parse_closed(typed["closed"])
+    return data, typed
+
+
+def _settings(garage: Garage) -> dict:
+    return {"name": garage.name, "address": garage.address, "city": garage.city, "lat": garage.lat,
+            "lon": garage.lon, "phone": garage.phone, "lifts": garage.lifts, "hours": garages.hours_text(garage),
+            "closed": garages.closed_text(garage)}
+
+
+@bp.route("/garages/new", methods=["GET", "POST"])
+@roles_required("admin")
+def garage_new():
+    errors, typed = {}, {"hours": "\n".join(f"{d} 08:00-18:00 lunch 12:00-13:30" for d in technicians.WEEKDAYS[:5]),
+                         "lifts": "4"}
+    if request.method == "POST":
+        data, typed = _garage_form()
+        try:
+            made = garages.add(db.session, current_user, {**data, "id": typed["id"]}, now())
+        except DomainError as exc:
+            errors = refused(exc)
+        else:
+            flash(_("%(garage)s is added: now add its technicians.", garage=made.name), "success")
+            return redirect(url_for("admin.garage", garage_id=made.id))
+    return render_template("admin/garage_new.html", errors=errors, settings=typed), 400 if errors else 200
+
+
+@bp.post("/garages/<garage_id>")
+@roles_required("admin")
+def garage_change(garage_id: str):
+    place = garages.get(db.session, current_user, garage_id)
+    data, typed = _garage_form()
+    try:
+        hit = garages.change(db.session, current_user, place, data, now())
+    except DomainError as exc:
+        errors = refused(exc)
+        return _garage_page(_garage(garage_id), settings_errors=errors, settings=typed, status=400)
+    flash(_("%(garage)s is saved.", garage=place.name), "success")
+    if hit.appointments:
+        flash(ngettext("This hits %(num)s booked appointment: re-plan it below.",
+                       "This hits %(num)s booked appointments: re-plan them below.", len(hit.appointments)), "error")
+    return redirect(url_for("admin.garage", garage_id=garage_id,
+                            affected=",".join(str(a.id) for a in hit.appointments) or None))
+
+
+def _affected() -> list:
+    ids = [int(i) for i in request.args.get("affected", "").split(",") if i.isdigit()]
+    return list(db.session.scalars(select(Appointment).where(Appointment.id.in_(ids))
+                                   .order_by(Appointment.start_at))) if ids else []
+
+
+def _garage_page(garage: Garage, errors: dict | None = None, form: dict | None = None, status: int = 200,
+                 settings_errors: dict | None = None, settings: dict | None = None):
     return render_template("admin/garage.html", garage=garage, errors=errors or {}, form=form or {},
+                           settings_errors=settings_errors or {}, settings=settings or _settings(garage),
+                           affected=_affected(),
                            default_week="\n".join(f"{d} 08:00-12:00, 13:30-17:30" for d in technicians.WEEKDAYS[:5]),
                            skills=technicians.all_skills(db.session), weekdays=technicians.WEEKDAYS,
                            history=audit.entries(db.session, "garage", garage.id, limit=30)), status
@@ -147,10 +217,11 @@ def _technician_page(person, errors: dict | None = None, status: int = 200, week
                      failed: str | None = None):
     moment = now()
     # Right after a change, exactly what it hit; otherwise whatever work is still left with no one on shift.
-    ids = [int(i) for i in request.args.get("affected", "").split(",") if i.isdigit()] or \
-        sorted(technicians.off_shift(db.session, person, moment))
-    affected = list(db.session.scalars(select(Appointment).where(Appointment.id.in_(ids))
-                                       .order_by(Appointment.start_at))) if ids else []
+    affected = _affected()
+    if not affected:
+        ids = technicians.off_shift(db.session, person, moment)
+        affected = list(db.session.scalars(select(Appointment).where(Appointment.id.in_(ids))
+                                           .order_by(Appointment.start_at))) if ids else []
     zone = person.garage.zone
     absences = [a for a in sorted(person.absences, key=lambda a: a.first_day) if a.span(zone)[1] > moment]
     return render_template(
@@ -224,3 +295,77 @@ def replan(garage_id: str):
         flash(exc.message, "error")
         return redirect(back(url_for("admin.garage", garage_id=place.id)))
     return redirect(url_for("reception.preview", garage_id=place.id, preview_id=preview.id))
+
+
+# -- the catalogue -------------------------------------------------------------------------------------------------
+
+def _job_form() -> dict:
+    data = {k: request.form.get(k, "").strip() for k in ("code", "label", "skill")}
+    data["duration_minutes"] = _number(request.form.get("duration_minutes", "").strip(), int)
+    data["lift"] = request.form.get("lift") == "yes"
+    return data
+
+
+def _symptom_form() -> dict:
+    return {k: request.form.get(k, "").strip() for k in ("code", "label", "label_fr", "urgency", "job_type")}
+
+
+def _catalogue_options() -> dict:
+    return {"skills": [(s, s.replace("_", " ")) for s in technicians.all_skills(db.session)],
+            "urgencies": [(u, u) for u in URGENCIES],
+            "job_types": [(j.code, j.label) for j in catalogue.job_types(db.session)]}
+
+
+def _catalogue_page(errors: dict | None = None, which: str | None = None, form: dict | None = None, status=200):
+    return render_template("admin/catalogue.html", job_types=catalogue.job_types(db.session),
+                           symptoms=catalogue.symptoms(db.session), options=_catalogue_options(),
+                           errors=errors or {}, which=which, form=form or {},
+                           history=sorted(audit.entries(db.session, "job_type", limit=10)
+                                          + audit.entries(db.session, "symptom", limit=10),
+                                          key=lambda e: (e.at, e.id), reverse=True)), status
+
+
+@bp.get("/catalogue")
+@roles_required("admin")
+def catalogue_page():
+    return _catalogue_page()
+
+
+# kind in the path: (entity, the form's reader)
+CATALOGUE = {"job-types": ("job_type", _job_form), "symptoms": ("symptom", _symptom_form)}
+
+
+@bp.post("/catalogue/<any('job-types', symptoms):kind>")
+@roles_required("admin")
+def catalogue_add(kind: str):
+    entity, parse = CATALOGUE[kind]
+    form = parse()
+    try:
+        catalogue.add(db.session, current_user, entity, form, now())
+    except DomainError as exc:
+        return _catalogue_page(refused(exc), entity, form, 400)
+    flash(_("%(code)s is added to the catalogue.", code=form["code"]), "success")
+    return redirect(url_for("admin.catalogue_page"))
+
+
+@bp.route("/catalogue/<kind>/<code>", methods=["GET", "POST"])
+@roles_required("admin")
+def catalogue_item(kind: str, code: str):
+    entity, parse = CATALOGUE.get(kind) or abort(404)
+    model = catalogue.KINDS[entity][0]
+    row = audit.find(db.session, current_user, model, code, entity.replace("_", " "))
+    errors, form = {}, {}
+    if request.method == "POST":
+        form = parse()
+        form.pop("code", None)
+        try:
+            catalogue.change(db.session, current_user, entity, row, form, now())
+        except DomainError as exc:
+            errors = refused(exc)
+            row = audit.find(db.session, current_user, model, code, entity)
+        else:
+            flash(_("%(code)s is saved.", code=code), "success")
+            return redirect(url_for("admin.catalogue_item", kind=kind, code=code))
+    return render_template("admin/catalogue_item.html", kind=kind, row=row, errors=errors, form=form,
+                           options=_catalogue_options(),
+                           history=audit.entries(db.session, entity, code, limit=30)), 400 if errors else 200

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from scheduler.errors import NotFound
 from scheduler.models import Garage
-from scheduler.services import accounts, audit, squeeze, technicians
+from scheduler.services import accounts, audit, catalogue, garages, squeeze, technicians
 from web.api import bp, json_body, require
 from web.api.cases import text_field
 from web.api.garage import _garage
@@ -114,6 +114,52 @@ def garage_replan(garage_id: str):
     return jsonify(squeeze.diff(db.session, preview).to_dict()), 201
 
 
+# -- garages -------------------------------------------------------------------------------------------------------
+
+@bp.post("/v1/garages")
+def garage_add():
+    require("admin")
+    return jsonify(garages.garage_dict(garages.add(db.session, current_user, json_body(), now()))), 201
+
+
+@bp.patch("/v1/garages/<garage_id>")
+def garage_change(garage_id: str):
+    require("admin")
+    found = garages.get(db.session, current_user, garage_id)
+    hit = garages.change(db.session, current_user, found, json_body(), now())
+    return jsonify({"garage": garages.garage_dict(found), "affected": _hit(hit)})
+
+
+# -- the catalogue --------------------------------------------------------------------------------------------------
+
+@bp.get("/v1/job-types")
+def job_type_list():
+    require()
+    return jsonify([catalogue.job_type_dict(j) for j in catalogue.job_types(db.session)])
+
+
+@bp.post("/v1/job-types", defaults={"kind": "job-types"})
+@bp.post("/v1/symptoms", defaults={"kind": "symptoms"})
+def catalogue_add(kind: str):
+    require("admin")
+    entity = _ENTITIES[kind]
+    row = catalogue.add(db.session, current_user, entity, json_body(), now())
+    return jsonify(catalogue.KINDS[entity][2](row)), 201
+
+
+@bp.patch("/v1/job-types/<code>", defaults={"kind": "job-types"})
+@bp.patch("/v1/symptoms/<code>", defaults={"kind": "symptoms"})
+def catalogue_change(kind: str, code: str):
+    require("admin")
+    entity = _ENTITIES[kind]
+    row = audit.find(db.session, current_user, catalogue.KINDS[entity][0], code, entity.replace("_", " "))
+    return jsonify(catalogue.KINDS[entity][2](catalogue.change(db.session, current_user, entity, row, json_body(),
+                                                                now())))
+
+
+_ENTITIES = {"job-types": "job_type", "symptoms": "symptom"}
+
+
 _USER = {"type": "object", "properties": {
     "id": {"type": "integer"}, "username": {"type": "string"}, "name": {"type": "string"},
     "role": {"type": "string", "enum": ["operator", "reception", "workshop", "planner", "admin"]},
@@ -148,7 +194,55 @@ _AFFECTED = {"type": "array", "description": "exactly the active appointments th
 _GARAGE_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
 _TECH_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
 
+_HOURS = {"type": "array", "items": {"type": "object", "properties": {
+    "weekday": {"type": "integer", "description": "0 = Monday"}, "opens": {"type": "string", "example": "07:45"},
+    "closes": {"type": "string", "example": "18:30"}, "lunch_start": {"type": "string", "nullable": True},
+    "lunch_end": {"type": "string", "nullable": True}}}, "description": "a weekday not listed is closed"}
+_CLOSED = {"type": "array", "items": {"type": "object", "properties": {
+    "day": {"type": "string", "format": "date"}, "reason": {"type": "string"}}}}
+_GARAGE_BODY = {"type": "object", "properties": {
+    "name": {"type": "string"}, "address": {"type": "string"}, "city": {"type": "string"},
+    "location": {"type": "object", "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}}},
+    "phone": {"type": "string"}, "lifts": {"type": "integer"}, "timezone": {"type": "string"},
+    "opening_hours": _HOURS, "closed_days": _CLOSED}}
+_GARAGE_FULL = {"allOf": [_ref("Garage"), {"type": "object", "properties": {"opening_hours": _HOURS,
+                                                                         "closed_days": _CLOSED}}]}
+
+_JOB = {"type": "object", "properties": {
+    "code": {"type": "string"}, "label": {"type": "string"}, "skill": {"type": "string"},
+    "duration_minutes": {"type": "integer", "description": "a multiple of 15"}, "lift": {"type": "boolean"}}}
+_SYMPTOM = {"type": "object", "properties": {
+    "code": {"type": "string"}, "label": {"type": "string", "description": "English"},
+    "label_fr": {"type": "string"}, "urgency": {"type": "string", "enum": ["P1", "P2", "P3"]},
+    "job_type": {"type": "string"}}}
+_CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+
 add_paths({
+    "/api/v1/job-types": {
+        "get": _op("The job types: skill, standard duration, lift", "all", _json({"type": "array", "items": _JOB})),
+        "post": _write("Add a job type (its code never changes)", "admin", 201, _json(_JOB),
+                       {**_JOB, "required": ["code", "label", "skill", "duration_minutes"]}, (400, 401, 403))},
+    "/api/v1/job-types/{code}": {"patch": _write(
+        "Change a job type's label, skill, duration or lift (work already booked keeps its time)", "admin", 200,
+        _json(_JOB), _JOB, (400, 401, 403, 404), params=[_CODE])},
+    "/api/v1/symptoms": {"post": _write(
+        "Add a symptom: labels in English and French, suggested urgency and job type", "admin", 201,
+        _json(_SYMPTOM), {**_SYMPTOM, "required": ["code", "label", "label_fr", "urgency", "job_type"]},
+        (400, 401, 403))},
+    "/api/v1/symptoms/{code}": {"patch": _write(
+        "Change a symptom's labels, suggested urgency or job type", "admin", 200, _json(_SYMPTOM), _SYMPTOM,
+        (400, 401, 403, 404), params=[_CODE])},
+    "/api/v1/garages": {"post": _write(
+        "Add a garage `{id, name, address, city, location, phone, lifts, opening_hours}` (the id never changes)",
+        "admin", 201, _json(_GARAGE_FULL), {**_GARAGE_BODY, "required": ["id", "name", "address", "city",
+                                                                         "location", "phone", "lifts"]},
+        (400, 401, 403))},
+    "/api/v1/garages/{id}": {"patch": _write(
+        "Change name, address, location, phone, lifts, opening hours (the whole week) or closed days (the whole "
+        "list); answers the booked work that shorter hours or a closed day leave with no one on shift. Statistics "
+        "and overrides refer to the id, so a rename keeps them", "admin", 200,
+        _json({"type": "object", "properties": {"garage": _GARAGE_FULL, "affected": _AFFECTED}}), _GARAGE_BODY,
+        (400, 401, 403, 404), params=[_GARAGE_ID])},
     "/api/v1/garages/{id}/technicians": {
         "get": _op("The garage's technicians with skills, weekly shifts and absences to come", "admin",
                    _json({"type": "array", "items": _TECH}), errors=(401, 403, 404), params=[_GARAGE_ID]),

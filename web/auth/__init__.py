@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
 from datetime import datetime, timedelta
+from functools import wraps
 
 from flask import Flask, abort, request, session
 from flask_login import LoginManager, current_user, logout_user

@@ -1,0 +1,135 @@
+"""The catalogue at the admin desk: job types (skill, duration, lift) and symptoms (labels in French and
+English, suggested urgency and job type). Codes never change: cases and statistics refer to them.
+
+A new duration applies to work booked from then on; what is booked keeps the time it was given.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.errors import refuse_fields
+from scheduler.models import URGENCIES, JobType, Skill, Symptom, User
+from scheduler.services import audit
+
+# The columns' names as the API and the trail call them.
+NAMES = {"skill_code": "skill", "needs_lift": "lift", "job_type_code": "job_type"}
+CODE = re.compile(r"^[a-z0-9][a-z0-9_]{1,39}$")
+MAX_DURATION = 8 * 60
+
+
+def job_type_dict(j: JobType) -> dict:
+    return {"code": j.code, "label": j.label, "skill": j.skill_code, "duration_minutes": j.duration_minutes,
+            "lift": j.needs_lift}
+
+
+def symptom_dict(s: Symptom) -> dict:
+    return {"code": s.code, "label": s.label, "label_fr": s.label_fr, "urgency": s.urgency,
+            "job_type": s.job_type_code}
+
+
+def job_types(session: Session) -> list[JobType]:
+    return list(session.scalars(select(JobType).order_by(JobType.code)))
+
+
+def symptoms(session: Session) -> list[Symptom]:
+    return list(session.scalars(select(Symptom).order_by(Symptom.urgency, Symptom.code)))
+
+
+def _code(session: Session, model: type, value: object, problems: dict) -> str | None:
+    if not isinstance(value, str) or not CODE.match(value):
+        problems["code"] = "The code is 2 to 40 lower-case letters, digits or underscores, e.g. brake_noise."
+    elif session.get(model, value) is not None:
+        problems["code"] = f"The code {value!r} is taken."
+    else:
+        return value
+    return None
+
+
+def _label(data: dict, name: str, limit: int, problems: dict) -> str | None:
+    value = data.get(name)
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        problems[name] = f"Give the {name.replace('_', ' ')} (at most {limit} characters)."
+        return None
+    return value.strip()
+
+
+def _job_values(session: Session, data: dict, problems: dict, creating: bool) -> dict:
+    values = {}
+    if "label" in data or creating:
+        values["label"] = _label(data, "label", 120, problems)
+    if "skill" in data or creating:
+        if not isinstance(data.get("skill"), str) or session.get(Skill, data.get("skill")) is None:
+            problems["skill"] = f"No skill {data.get('skill')!r}: choose one of the skills technicians have."
+        values["skill_code"] = data.get("skill")
+    if "duration_minutes" in data or creating:
+        minutes = data.get("duration_minutes")
+        if not isinstance(minutes, int) or isinstance(minutes, bool) or not 15 <= minutes <= MAX_DURATION \
+                or minutes % 15:
+            problems["duration_minutes"] = f"The duration is in minutes, a multiple of 15 from 15 to {MAX_DURATION}."
+        values["duration_minutes"] = minutes
+    if "lift" in data or creating:
+        if not isinstance(data.get("lift", False), bool):
+            problems["lift"] = "lift is true or false."
+        values["needs_lift"] = data.get("lift", False)
+    return values
+
+
+def _symptom_values(session: Session, data: dict, problems: dict, creating: bool) -> dict:
+    values = {}
+    for name in ("label", "label_fr"):
+        if name in data or creating:
+            values[name] = _label(data, name, 160, problems)
+    if "urgency" in data or creating:
+        if data.get("urgency") not in URGENCIES:
+            problems["urgency"] = f"The suggested urgency is one of {', '.join(URGENCIES)}."
+        values["urgency"] = data.get("urgency")
+    if "job_type" in data or creating:
+        if not isinstance(data.get("job_type"), str) or session.get(JobType, data.get("job_type")) is None:
+            problems["job_type"] = f"No job type {data.get('job_type')!r}: choose one of the catalogue."
+        values["job_type_code"] = data.get("job_type")
+    return values
+
+
+def _unknown(data: dict, allowed: set[str]) -> dict[str, str]:
+    return {f: f"{f} cannot be changed here (a code never changes)." for f in sorted(set(data) - allowed)}
+
+
+# entity: (model, its fields read from a body, its dict, the fields a change may give)
+KINDS = {
+    "job_type": (JobType, _job_values, job_type_dict, {"label", "skill", "duration_minutes", "lift"}),
+    "symptom": (Symptom, _symptom_values, symptom_dict, {"label", "label_fr", "urgency", "job_type"}),
+}
+
+
+def add(session: Session, actor: User, entity: str, data: dict, now: datetime):
+    """A new job type or symptom: saved whole or refused field by field."""
+    audit.require_admin(actor)
+    model, parse, as_dict, _ = KINDS[entity]
+    problems: dict[str, str] = {}
+    code = _code(session, model, data.get("code"), problems)
+    values = parse(session, data, problems, creating=True)
+    refuse_fields(problems)
+    row = model(code=code, **values)
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, entity, code, "created",
+                 {k: (None, v) for k, v in as_dict(row).items() if k != "code"}, now)
+    return row
+
+
+def change(session: Session, actor: User, entity: str, row, data: dict, now: datetime):
+    audit.require_admin(actor)
+    _, parse, _, allowed = KINDS[entity]
+    problems = _unknown(data, allowed)
+    values = parse(session, data, problems, creating=False)
+    refuse_fields(problems)
+    changes = {NAMES.get(k, k): v for k, v in audit.apply(row, values).items()}
+    if changes:
+        session.flush()
+        audit.record(session, actor, entity, row.code, "changed", changes, now)
+    return row

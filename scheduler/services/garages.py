@@ -1,0 +1,240 @@
+"""Garages at the admin desk: name, address, location, phone, lifts, opening hours with lunch, closed days.
+
+A garage's id never changes: statistics, overrides and users refer to it, so a rename is a new name on the
+same garage. Shorter hours and closed days take working time away (capacity.shifts reads them): the work
+that hits is listed as for a technician's absence, and re-planned the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.errors import refuse_fields
+from scheduler.models import ClosedDay, Garage, OpeningHours, User
+from scheduler.services import audit, capacity
+from scheduler.services.technicians import WEEKDAYS, Hit, _clock, _hit_many, off_shift
+
+GARAGE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+PHONE = re.compile(r"^\+?[0-9 ().-]{6,30}$")
+TEXTS = {"name": 120, "address": 200, "city": 80}
+
+
+def hours_facts(garage: Garage) -> list[dict]:
+    return [{"weekday": h.weekday, "opens": f"{h.opens:%H:%M}", "closes": f"{h.closes:%H:%M}",
+             "lunch_start": f"{h.lunch_starts:%H:%M}" if h.lunch_starts else None,
+             "lunch_end": f"{h.lunch_ends:%H:%M}" if h.lunch_ends else None}
+            for h in sorted(garage.opening_hours, key=lambda h: h.weekday)]
+
+
+def closed_facts(garage: Garage) -> list[dict]:
+    return [{"day": c.day.isoformat(), "reason": c.reason} for c in sorted(garage.closed_days, key=lambda c: c.day)]
+
+
+def garage_dict(garage: Garage) -> dict:
+    return {**garage.to_dict(), "opening_hours": hours_facts(garage), "closed_days": closed_facts(garage)}
+
+
+def get(session: Session, actor: User, garage_id: object) -> Garage:
+    return audit.find(session, actor, Garage, garage_id, "garage")
+
+
+# -- parsing (API and pages alike) -------------------------------------------------------------------------------
+
+def _hours(value: object, problems: dict) -> list[OpeningHours] | None:
+    if not isinstance(value, list):
+        problems["opening_hours"] = "opening_hours is a list of {weekday, opens, closes, lunch_start, lunch_end}."
+        return None
+    out, seen = [], set()
+    for item in value:
+        item = item if isinstance(item, dict) else {}
+        weekday = item.get("weekday")
+        opens, closes = _clock(item.get("opens")), _clock(item.get("closes"))
+        lunch = [item.get("lunch_start"), item.get("lunch_end")]
+        lunch_start, lunch_end = (_clock(v) for v in lunch)
+        day = WEEKDAYS[weekday] if isinstance(weekday, int) and 0 <= weekday <= 6 else None
+        if day is None or isinstance(weekday, bool):
+            problems["opening_hours"] = "Each day's weekday is 0 (Monday) to 6 (Sunday)."
+        elif weekday in seen:
+            problems["opening_hours"] = f"{day} is given twice: one line per day."
+        elif opens is None or closes is None or closes <= opens:
+            problems["opening_hours"] = f"{day}: opens and closes are times like 07:45 and 18:30, closing after opening."
+        elif any(lunch) and (lunch_start is None or lunch_end is None or not opens < lunch_start < lunch_end < closes):
+            problems["opening_hours"] = f"{day}: the lunch closure is two times inside the opening hours, e.g. 12:00-13:30."
+        else:
+            seen.add(weekday)
+            out.append(OpeningHours(weekday=weekday, opens=opens, closes=closes, lunch_starts=lunch_start,
+                                    lunch_ends=lunch_end))
+            continue
+        return None
+    return sorted(out, key=lambda h: h.weekday)
+
+
+def _closed(value: object, problems: dict) -> list[ClosedDay] | None:
+    if not isinstance(value, list):
+        problems["closed_days"] = "closed_days is a list of {day, reason}."
+        return None
+    out, seen = [], set()
+    for item in value:
+        item = item if isinstance(item, dict) else {}
+        try:
+            day = date.fromisoformat(item.get("day")) if isinstance(item.get("day"), str) else None
+        except ValueError:
+            day = None
+        reason = item.get("reason") or "public holiday"
+        if day is None or not 2000 <= day.year <= 2100:
+            problems["closed_days"] = f"A closed day is a date like 2026-12-25, not {item.get('day')!r}."
+        elif day in seen:
+            problems["closed_days"] = f"{day} is given twice."
+        elif not isinstance(reason, str) or len(reason) > 80:
+            problems["closed_days"] = f"{day}: the reason is text of at most 80 characters."
+        else:
+            seen.add(day)
+            out.append(ClosedDay(day=day, reason=reason.strip() or "public holiday"))
+            continue
+        return None
+    return sorted(out, key=lambda c: c.day)
+
+
+def parse_hours(text: str) -> list[dict]:
+    """A page's hours, one line per day: "Mon 07:45-18:30 lunch 12:00-13:30"."""
+    out = []
+    for line in filter(None, (raw.strip() for raw in text.splitlines())):
+        parts = line.replace(",", " ").split()
+        head = parts[0][:3].title()
+        spans = [p.split("-") for p in parts[1:] if "-" in p]
+        entry = {"weekday": WEEKDAYS.index(head) if head in WEEKDAYS else -1,
+                 "opens": spans[0][0] if spans else "", "closes": spans[0][1] if spans else ""}
+        if len(spans) > 1:
+            entry["lunch_start"], entry["lunch_end"] = spans[1][0], spans[1][1]
+        out.append(entry)
+    return out
+
+
+def hours_text(garage: Garage) -> str:
+    return "\n".join(f"{WEEKDAYS[h['weekday']]} {h['opens']}-{h['closes']}"
+                     + (f" lunch {h['lunch_start']}-{h['lunch_end']}" if h["lunch_start"] else "")
+                     for h in hours_facts(garage))
+
+
+def parse_closed(text: str) -> list[dict]:
+    """A page's closed days, one per line: "2026-12-25 Christmas"."""
+    out = []
+    for line in filter(None, (raw.strip() for raw in text.splitlines())):
+        day, _, reason = line.partition(" ")
+        out.append({"day": day, "reason": reason.strip() or "public holiday"})
+    return out
+
+
+def closed_text(garage: Garage) -> str:
+    return "\n".join(f"{c['day']} {c['reason']}" for c in closed_facts(garage))
+
+
+def _fields(session: Session, data: dict, problems: dict, creating: bool) -> dict:
+    values: dict = {}
+    for name, limit in TEXTS.items():
+        if name in data or creating:
+            value = data.get(name)
+            if not isinstance(value, str) or not value.strip() or len(value) > limit:
+                problems[name] = f"Give the garage's {name} (at most {limit} characters)."
+            else:
+                values[name] = value.strip()
+    if "phone" in data or creating:
+        phone = data.get("phone")
+        if not isinstance(phone, str) or not PHONE.match(phone.strip()):
+            problems["phone"] = "The phone is digits, spaces and + ( ) . - (6 to 30), e.g. +33 4 72 10 20 30."
+        else:
+            values["phone"] = phone.strip()
+    if "lifts" in data or creating:
+        lifts = data.get("lifts")
+        if not isinstance(lifts, int) or isinstance(lifts, bool) or not 0 <= lifts <= 50:
+            problems["lifts"] = "lifts is a whole number from 0 to 50."
+        else:
+            values["lifts"] = lifts
+    if "location" in data or creating:
+        where = data.get("location")
+        lat, lon = (where.get(k) if isinstance(where, dict) else None for k in ("lat", "lon"))
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lat, lon)) \
+                or not -90 <= lat <= 90 or not -180 <= lon <= 180:
+            problems["location"] = "location is {lat, lon} in degrees (latitude -90 to 90, longitude -180 to 180)."
+        else:
+            values["lat"], values["lon"] = float(lat), float(lon)
+    if "timezone" in data or creating:
+        zone = data.get("timezone") or "Europe/Paris"
+        try:
+            ZoneInfo(zone) if isinstance(zone, str) and zone else None
+            values["timezone"] = zone
+        except (ZoneInfoNotFoundError, ValueError):
+            problems["timezone"] = f"Unknown time zone {zone!r}: e.g. Europe/Paris."
+    if "opening_hours" in data or creating:
+        values["opening_hours"] = _hours(data.get("opening_hours", []), problems)
+    if "closed_days" in data:
+        values["closed_days"] = _closed(data["closed_days"], problems)
+    return values
+
+
+# -- the changes ---------------------------------------------------------------------------------------------------
+
+def add(session: Session, actor: User, data: dict, now: datetime) -> Garage:
+    audit.require_admin(actor)
+    problems: dict[str, str] = {}
+    garage_id = data.get("id")
+    if not isinstance(garage_id, str) or not GARAGE_ID.match(garage_id):
+        problems["id"] = "The id is 2 to 40 lower-case letters, digits or dashes, e.g. lyon-08 (it never changes)."
+    elif session.get(Garage, garage_id) is not None:
+        problems["id"] = f"There is already a garage {garage_id!r}."
+    values = _fields(session, data, problems, creating=True)
+    refuse_fields(problems)
+    garage = Garage(id=garage_id, **values)
+    session.add(garage)
+    session.flush()
+    audit.record(session, actor, "garage", garage.id, "created",
+                 {k: (None, v) for k, v in garage_dict(garage).items() if k != "id"}, now)
+    return garage
+
+
+def change(session: Session, actor: User, garage: Garage, data: dict, now: datetime) -> Hit:
+    """Saved whole or not at all; returns the booked work that shorter hours or a closed day leave uncovered."""
+    audit.require_admin(actor)
+    problems: dict[str, str] = {f: f"{f} cannot be changed here (a garage's id never changes)." for f in sorted(
+        set(data) - {"name", "address", "city", "phone", "lifts", "location", "timezone", "opening_hours",
+                     "closed_days"})}
+    values = _fields(session, data, problems, creating=False)
+    refuse_fields(problems)
+    capacity.lock_garage(session, garage.id)
+    before = {t.id: off_shift(session, t, now) for t in garage.technicians}
+    hours, closed = values.pop("opening_hours", None), values.pop("closed_days", None)
+    changes = audit.apply(garage, values)
+    if "lat" in changes or "lon" in changes:
+        changes["location"] = ({"lat": changes.get("lat", (garage.lat,))[0], "lon": changes.get("lon", (garage.lon,))[0]},
+                               {"lat": garage.lat, "lon": garage.lon})
+        changes.pop("lat", None), changes.pop("lon", None)
+    if hours is not None:
+        was = hours_facts(garage)
+        garage.opening_hours = []
+        session.flush()  # the old rows go before the new ones take their (garage, weekday)
+        garage.opening_hours = hours
+        if hours_facts(garage) != was:
+            changes["opening_hours"] = (was, hours_facts(garage))
+    if closed is not None:
+        was = closed_facts(garage)
+        garage.closed_days = []
+        session.flush()
+        garage.closed_days = closed
+        if closed_facts(garage) != was:
+            changes["closed_days"] = (was, closed_facts(garage))
+    hit = _hit_many(session, before, garage.technicians, now)
+    if changes:
+        if hit.appointments:
+            changes["work_hit"] = (None, [a.id for a in hit.appointments])
+        audit.record(session, actor, "garage", garage.id, "changed", changes, now)
+    return hit
+
+
+def all_garages(session: Session) -> list[Garage]:
+    return list(session.scalars(select(Garage).order_by(Garage.id)))
+

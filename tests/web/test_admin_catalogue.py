@@ -1,0 +1,92 @@
+"""The catalogue at the admin desk: job types (skill, duration, lift) and symptoms (French and English labels,
+suggested urgency and job type), through the API and the pages, audited, admin only."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from scheduler.models import AuditEntry, JobType, Symptom
+from web.extensions import db
+
+JOB = {"code": "clutch_repair", "label": "Clutch repair", "skill": "engine", "duration_minutes": 180, "lift": True}
+SYMPTOM = {"code": "clutch_slips", "label": "Clutch slips", "label_fr": "L'embrayage patine", "urgency": "P2",
+           "job_type": "clutch_repair"}
+
+
+def test_a_new_symptom_is_offered_to_callers_in_their_language(app, client, auth):
+    auth.login("admin")
+    assert auth.post("/api/v1/job-types", json=JOB).status_code == 201
+    made = auth.post("/api/v1/symptoms", json=SYMPTOM)
+    assert made.status_code == 201, made.get_json()
+    auth.login("operator")
+    listed = {s["code"]: s for s in client.get("/api/v1/symptoms", headers={"Accept-Language": "en"}).get_json()}
+    assert listed["clutch_slips"]["urgency"] == "P2" and listed["clutch_slips"]["job_type"] == "clutch_repair"
+    case = auth.post("/api/v1/cases", json={
+        "customer": {"name": "Lou Martin", "phone": "+33 6 00 00 00 01"},
+        "vehicle": {"plate": "AB-123-CD", "model": "Clio"}, "symptom": "clutch_slips",
+        "location": {"lat": 45.735, "lon": 4.835}})
+    assert case.status_code == 201 and case.get_json()["urgency"] == "P2"
+    assert case.get_json()["job_type"] == "clutch_repair"
+
+
+def test_a_changed_job_type_is_audited_from_and_to(app, client, auth):
+    auth.login("admin")
+    changed = auth.client.patch("/api/v1/job-types/oil_change", json={"duration_minutes": 60, "lift": False},
+                                headers=auth.headers())
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["duration_minutes"] == 60
+    (entry,) = client.get("/api/v1/audit?entity=job_type&entity_id=oil_change").get_json()
+    assert entry["changes"]["duration_minutes"][1] == 60 and entry["changes"]["lift"] == [True, False]
+    symptom = auth.client.patch("/api/v1/symptoms/engine_fault_stop", json={"label_fr": "Moteur : arrêt immédiat"},
+                                headers=auth.headers())
+    assert symptom.status_code == 200
+    fr = {s["code"]: s["label"] for s in client.get("/api/v1/symptoms", headers={"Accept-Language": "fr"}).get_json()}
+    assert fr["engine_fault_stop"] == "Moteur : arrêt immédiat"
+
+
+@pytest.mark.parametrize("path, body, field", [
+    ("/api/v1/job-types", {**JOB, "code": "Clutch Repair"}, "code"),
+    ("/api/v1/job-types", {**JOB, "code": "oil_change"}, "code"),
+    ("/api/v1/job-types", {**JOB, "skill": "juggling"}, "skill"),
+    ("/api/v1/job-types", {**JOB, "duration_minutes": 50}, "duration_minutes"),
+    ("/api/v1/job-types", {**JOB, "label": ""}, "label"),
+    ("/api/v1/symptoms", {**SYMPTOM, "job_type": "nothing"}, "job_type"),
+    ("/api/v1/symptoms", {**SYMPTOM, "urgency": "P0"}, "urgency"),
+    ("/api/v1/symptoms", {**SYMPTOM, "label_fr": ""}, "label_fr"),
+])
+def test_a_bad_catalogue_entry_names_its_field_and_saves_nothing(app, client, auth, path, body, field):
+    auth.login("admin")
+    refused = auth.post(path, json=body)
+    assert refused.status_code == 400 and field in refused.get_json()["error"]["details"]["fields"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+        assert db.session.get(JobType, "clutch_repair") is None and db.session.get(Symptom, "clutch_slips") is None
+
+
+def test_the_catalogue_through_the_pages(app, client, auth):
+    auth.login("admin")
+    assert "oil_change" in client.get("/admin/catalogue").get_data(as_text=True)
+    bad = auth.form("/admin/catalogue/job-types", {**JOB, "duration_minutes": "three hours", "lift": "yes"})
+    assert bad.status_code == 400 and 'id="e-duration_minutes"' in bad.get_data(as_text=True)
+    assert auth.form("/admin/catalogue/job-types", {**JOB, "lift": "yes"}).status_code == 302
+    assert auth.form("/admin/catalogue/symptoms", SYMPTOM).status_code == 302
+    edit = auth.form("/admin/catalogue/symptoms/clutch_slips", {**SYMPTOM, "urgency": "P1"})
+    assert edit.status_code == 302
+    page = client.get("/admin/catalogue/symptoms/clutch_slips").get_data(as_text=True)
+    assert "P2 → " in page.replace("<strong>", "").replace("</strong>", "")
+    with app.app_context():
+        assert db.session.get(Symptom, "clutch_slips").urgency == "P1"
+        assert db.session.get(JobType, "clutch_repair").needs_lift is True
+
+
+@pytest.mark.parametrize("username", ["operator", "reception-lyon-07", "planner"])
+def test_only_an_admin_changes_the_catalogue(app, client, auth, username):
+    auth.login(username)
+    assert auth.post("/api/v1/job-types", json=JOB).status_code == 403
+    assert auth.post("/api/v1/symptoms", json=SYMPTOM).status_code == 403
+    assert auth.client.patch("/api/v1/job-types/oil_change", json={"duration_minutes": 15},
+                             headers=auth.headers()).status_code == 403
+    assert client.get("/admin/catalogue").status_code == 403
+    assert auth.form("/admin/catalogue/symptoms/engine_fault_stop", {"urgency": "P3"}).status_code == 403
+    assert client.get("/api/v1/job-types").status_code == 200  # reading the catalogue is for everyone

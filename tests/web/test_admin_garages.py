@@ -1,0 +1,162 @@
+"""Garages at the admin desk: name, address, location, phone, lifts, opening hours with lunch, closed days
+(honoured by offers and booking), a new garage; renames keep statistics on the same garage."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from scheduler.models import ACTIVE, Appointment, AuditEntry, Garage, Technician
+from scheduler.services import capacity
+from tests.conftest import CLOCK_NOW
+from tests.web.story import open_case
+from web.extensions import db
+
+GARAGE = "lyon-07"
+NEW = {"id": "lyon-08", "name": "Lyon 8e Monplaisir", "address": "4 avenue des Frères Lumière", "city": "Lyon",
+       "location": {"lat": 45.744, "lon": 4.870}, "phone": "+33 4 78 00 11 22", "lifts": 3,
+       "opening_hours": [{"weekday": d, "opens": "08:00", "closes": "18:00", "lunch_start": "12:00",
+                          "lunch_end": "13:30"} for d in range(5)]}
+
+
+def patch(auth, garage: str, body: dict):
+    return auth.client.patch(f"/api/v1/garages/{garage}", json=body, headers=auth.headers())
+
+
+def next_working_day(app) -> date:
+    with app.app_context():
+        day = db.session.get(Garage, GARAGE).today(CLOCK_NOW) + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def test_a_rename_keeps_the_statistics_on_the_same_garage(app, client, auth):
+    auth.login("admin")
+    before = client.get("/api/v1/stats/overrides?group_by=garage").get_json()
+    assert GARAGE in [r["key"] for r in before]
+    changed = patch(auth, GARAGE, {"name": "Lyon Gerland (new site name)", "phone": "+33 4 72 99 99 99",
+                                   "address": "64 avenue Tony Garnier", "lifts": 8})
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["garage"]["name"] == "Lyon Gerland (new site name)"
+    after = client.get("/api/v1/stats/overrides?group_by=garage").get_json()
+    assert [(r["key"], r["count"]) for r in after] == [(r["key"], r["count"]) for r in before]
+    assert "Lyon Gerland (new site name)" in client.get("/planner/?group_by=garage").get_data(as_text=True)
+    (entry,) = client.get(f"/api/v1/audit?entity=garage&entity_id={GARAGE}").get_json()
+    assert entry["changes"]["name"] == ["Lyon 7e Gerland", "Lyon Gerland (new site name)"]
+    assert entry["changes"]["lifts"] == [7, 8] and entry["actor"] == "admin"
+
+
+def test_a_closed_day_takes_the_garage_out_of_offers_and_booking(app, client, auth):
+    day = next_working_day(app)
+    auth.login("admin")
+    closed = patch(auth, GARAGE, {"closed_days": [{"day": day.isoformat(), "reason": "public holiday"}]})
+    assert closed.status_code == 200, closed.get_json()
+    with app.app_context():
+        start, end = db.session.get(Garage, GARAGE).day_bounds(day)
+        expected = sorted(db.session.scalars(select(Appointment.id).where(
+            Appointment.garage_id == GARAGE, Appointment.status.in_(ACTIVE),
+            Appointment.start_at < end, Appointment.end_at > start)))
+        assert all(capacity.shifts(t, day) == [] for t in db.session.get(Garage, GARAGE).technicians)
+    assert expected and sorted(a["id"] for a in closed.get_json()["affected"]) == expected
+    auth.login("operator")
+    case = open_case(auth)
+    offers = client.get(f"/api/v1/cases/{case['id']}/offers").get_json()
+    assert not [o for o in offers["offers"] if o["garage"] == GARAGE and o["start"][:10] == day.isoformat()]
+    with app.app_context():
+        tech = db.session.scalars(select(Technician).where(Technician.garage_id == GARAGE)).first()
+        tech_id, zone = tech.id, tech.garage.zone
+    booked = auth.post(f"/api/v1/cases/{case['id']}/appointments", json={
+        "garage": GARAGE, "technician": tech_id, "reason": "try the holiday",
+        "start": datetime.combine(day, time(9), zone).isoformat()})
+    assert booked.status_code == 422 and "outside their shift" in booked.get_json()["error"]["message"]
+
+
+def test_a_lunch_closure_cuts_the_shifts(app, client, auth):
+    day = next_working_day(app)
+    auth.login("admin")
+    hours = [{"weekday": d, "opens": "07:45", "closes": "18:30", "lunch_start": "12:15", "lunch_end": "14:15"}
+             for d in range(5)]
+    assert patch(auth, GARAGE, {"opening_hours": hours}).status_code == 200
+    with app.app_context():
+        garage = db.session.get(Garage, GARAGE)
+        lunch = (datetime.combine(day, time(12, 15), garage.zone), datetime.combine(day, time(14, 15), garage.zone))
+        for t in garage.technicians:
+            assert all(e <= lunch[0] or s >= lunch[1] for s, e in capacity.shifts(t, day))
+    page = client.get(f"/admin/garages/{GARAGE}").get_data(as_text=True)
+    assert "Mon 07:45-18:30 lunch 12:15-14:15" in page
+
+
+def test_add_a_garage_through_api_and_page(app, client, auth):
+    auth.login("admin")
+    made = auth.post("/api/v1/garages", json=NEW)
+    assert made.status_code == 201, made.get_json()
+    assert made.get_json()["opening_hours"][0]["lunch_start"] == "12:00"
+    assert any(g["id"] == "lyon-08" for g in client.get("/api/v1/garages").get_json())
+    again = auth.post("/api/v1/garages", json=NEW)
+    assert again.status_code == 400 and "id" in again.get_json()["error"]["details"]["fields"]
+    page = auth.form("/admin/garages/new", {"id": "bron-2", "name": "Bron 2", "address": "1 rue A", "city": "Bron",
+                                            "lat": "45.73", "lon": "4.91", "phone": "+33 4 00 00 00 00",
+                                            "lifts": "2", "hours": "Mon 08:00-17:00\nSat 08:00-12:00"})
+    assert page.status_code == 302
+    with app.app_context():
+        garage = db.session.get(Garage, "bron-2")
+        assert [(h.weekday, h.opens) for h in garage.opening_hours] == [(0, time(8)), (5, time(8))]
+    made = auth.post("/api/v1/garages/bron-2/technicians", json={
+        "name": "Nadia K.", "skills": ["maintenance"], "shifts": [{"weekday": 0, "start": "07:00", "end": "18:00"}]})
+    with app.app_context():  # the garage's hours bound the shift
+        tech = db.session.get(Technician, made.get_json()["id"])
+        monday = date(2026, 11, 30)
+        zone = tech.garage.zone
+        assert capacity.shifts(tech, monday) == [(datetime.combine(monday, time(8), zone),
+                                                  datetime.combine(monday, time(17), zone))]
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"name": ""}, "name"),
+    ({"phone": "call me"}, "phone"),
+    ({"lifts": -1}, "lifts"),
+    ({"lifts": "two"}, "lifts"),
+    ({"location": {"lat": 95, "lon": 4.8}}, "location"),
+    ({"opening_hours": [{"weekday": 0, "opens": "18:00", "closes": "08:00"}]}, "opening_hours"),
+    ({"opening_hours": [{"weekday": 0, "opens": "08:00", "closes": "18:00", "lunch_start": "07:00",
+                         "lunch_end": "09:00"}]}, "opening_hours"),
+    ({"opening_hours": [{"weekday": 0, "opens": "08:00", "closes": "18:00"}] * 2}, "opening_hours"),
+    ({"closed_days": [{"day": "Christmas"}]}, "closed_days"),
+    ({"id": "renamed"}, "id"),
+])
+def test_a_bad_garage_change_names_its_field_and_saves_nothing(app, client, auth, body, field):
+    auth.login("admin")
+    was = client.get(f"/admin/garages/{GARAGE}").get_data(as_text=True)
+    refused = patch(auth, GARAGE, {"name": "Half saved?", **body})
+    assert refused.status_code == 400 and field in refused.get_json()["error"]["details"]["fields"]
+    with app.app_context():
+        assert db.session.get(Garage, GARAGE).name == "Lyon 7e Gerland"
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+    assert "Half saved?" not in was
+
+
+def test_the_garage_page_refuses_bad_hours_under_the_field(app, client, auth):
+    auth.login("admin")
+    form = {"name": "Lyon 7e Gerland", "address": "62 avenue Tony Garnier", "city": "Lyon", "lat": "45.7335",
+            "lon": "4.8335", "phone": "+33 4 70 10 20 40", "lifts": "7", "hours": "Mon 18:00-08:00", "closed": ""}
+    page = auth.form(f"/admin/garages/{GARAGE}", form)
+    assert page.status_code == 400
+    text = page.get_data(as_text=True)
+    assert 'id="e-opening_hours"' in text and "closing after opening" in text and "Mon 18:00-08:00" in text
+    ok = auth.form(f"/admin/garages/{GARAGE}", {**form, "hours": "Mon 07:45-18:30 lunch 12:00-13:00",
+                                                "closed": "2026-12-25 Christmas"})
+    assert ok.status_code == 302
+
+
+@pytest.mark.parametrize("username", ["operator", "reception-lyon-07", "workshop-lyon-07", "planner"])
+def test_only_an_admin_changes_garages(app, client, auth, username):
+    auth.login(username)
+    assert patch(auth, GARAGE, {"name": "Mine"}).status_code == 403
+    assert auth.post("/api/v1/garages", json=NEW).status_code == 403
+    assert client.get("/admin/garages/new").status_code == 403
+    assert auth.form(f"/admin/garages/{GARAGE}", {"name": "Mine"}).status_code == 403
+    with app.app_context():
+        assert db.session.get(Garage, GARAGE).name == "Lyon 7e Gerland"
