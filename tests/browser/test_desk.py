@@ -32,7 +32,7 @@ def open_call(page, plate: str, symptom: str, near: str, name: str = "Léa Marti
     page.fill("input[name=phone]", phone)
     page.fill("input[name=plate]", plate)
     page.fill("input[name=model]", "Renault Clio")
-    page.select_option("select[name=near]", near)
+    page.fill("input[name=near]", near)
     page.select_option("select[name=symptom]", symptom)
     with page.expect_navigation():
         page.click("button:has-text('Open case')")
@@ -64,7 +64,7 @@ def api_case(page, base: str, case_id: int) -> dict:
 
 def test_moving_a_booking_asks_first_and_dismissing_changes_nothing(browser, live_server, shots):
     page = operator_page(browser, live_server)
-    case_id = open_call(page, "MV-101-AB", "annual_service", "villefranche")
+    case_id = open_call(page, "MV-101-AB", "annual_service", "Villefranche-sur-Saône")
     with page.expect_navigation():
         page.click("table.offers tbody tr:first-child button:has-text('Book')")
     assert "Booked:" in page.inner_text(".flash.success")
@@ -163,7 +163,7 @@ def test_a_late_acceptance_is_shown_as_missing_the_target(browser, live_server, 
     from web.extensions import db
 
     page = operator_page(browser, live_server)
-    case_id = open_call(page, "LA-303-TE", "engine_fault_stop", "givors")
+    case_id = open_call(page, "LA-303-TE", "engine_fault_stop", "69700")  # Givors' postcode
     put_on_the_direct_line(page, "givors")
 
     with live_app.app_context():  # the garage can only take it in a few days

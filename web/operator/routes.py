@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from scheduler.errors import AlreadyBooked, Invalid
 from scheduler.models import Garage, Symptom, Technician
-from scheduler.services import boards, booking, cases, direct_line, drive_in, open_work, planning, urgency
+from scheduler.services import boards, booking, cases, direct_line, drive_in, open_work, places, planning, urgency
 from web.actions import refusals_flashed
 from web.api.cases import text_field, time_field
 from web.auth import roles_required
@@ -29,14 +29,18 @@ def _case_url(case_id: int, **_) -> str:
 
 
 def _call_form() -> tuple[CallForm, dict]:
-    form = CallForm()
+    form = CallForm(find=lambda text: places.find(db.session, text))
     garages = {g.id: g for g in db.session.scalars(select(Garage).order_by(Garage.city, Garage.name))}
     symptoms = db.session.scalars(select(Symptom).order_by(Symptom.urgency, Symptom.code))
     french = str(get_locale()) == "fr"
     form.symptom.choices = [("", _("— pick what the caller reports —"))] + [
         (s.code, f"{s.urgency} · {s.label_fr if french else s.label}") for s in symptoms]
-    form.near.choices = [(g.id, f"{g.city} — {g.name}") for g in garages.values()]
     return form, garages
+
+
+def _places() -> list[str]:
+    """What "Caller is near" suggests: the garages, then the area's towns with their postcodes."""
+    return [p.name for p in places.garages(db.session)] + [c.label for c in places.communes()]
 
 
 def queue_state() -> dict:
@@ -58,7 +62,7 @@ def desk():
     asked = request.args.get("q", "").strip()[:120]
     found = cases.search(db.session, current_user, asked) if asked else None
     return render_template("operator/desk.html", cases=boards.recent_cases(db.session, 15), form=form,
-                           garages=sorted(garages.values(), key=lambda g: g.name), load=load, days=days,
+                           garages=sorted(garages.values(), key=lambda g: g.name), load=load, days=days, places=_places(),
                            queue=queue_state(), asked=asked, found=found)
 
 
@@ -109,9 +113,9 @@ def open_case():
     form, garages = _call_form()
     if not form.validate():
         return render_template("operator/desk.html", cases=boards.recent_cases(db.session, 15), form=form,
-                               garages=sorted(garages.values(), key=lambda g: g.name), load=None, days=[],
+                               garages=sorted(garages.values(), key=lambda g: g.name), load=None, days=[], places=_places(),
                                queue=queue_state(), asked="", found=None), 400
-    case = cases.open_case(db.session, current_user, form.as_call(garages), now())
+    case = cases.open_case(db.session, current_user, form.as_call(), now())
     return redirect(url_for("operator.case", case_id=case.id))
 
 
