@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from scheduler.errors import AlreadyBooked, Invalid
-from scheduler.models import Garage, Symptom, Technician
+from scheduler.errors import AlreadyBooked, Conflict, Invalid
+from scheduler.models import DirectLineRequest, Garage, Symptom, Technician
 from scheduler.services import boards, booking, cases, direct_line, drive_in, open_work, places, planning, urgency
 from web.actions import refusals_flashed
 from web.api.cases import text_field, time_field
@@ -275,8 +275,18 @@ def send_direct_line(case_id: int):
 @refusals_flashed(_case_url)
 def announce_drive_in(case_id: int):
     case = cases.get_case(db.session, current_user, case_id)
-    announced = drive_in.announce(db.session, current_user, case, now(), request.form.get("garage") or None,
-                                  note=text_field(request.form, "note"))
+    try:
+        announced = drive_in.announce(db.session, current_user, case, now(), request.form.get("garage") or None,
+                                      note=text_field(request.form, "note"),
+                                      confirmed=request.form.get("confirm") == "yes")
+    except Conflict as refused:
+        if not refused.details.get("confirm_required"):
+            raise
+        # the garage just said no to this case: sending the customer there anyway is asked, not done
+        db.session.rollback()
+        declined = db.session.get(DirectLineRequest, refused.details["declined"])
+        return render_template("operator/confirm_drive_in.html", case=case, declined=declined,
+                               note=request.form.get("note", "")), 409
     flash(_("%(garage)s expects the customer at %(time)s.", garage=announced.garage.name,
             time=local_when(announced.expected_at, announced.garage, now())), "success")
     return redirect(_case_url(case_id))
