@@ -93,6 +93,13 @@ def test_moving_a_booking_asks_first_and_dismissing_changes_nothing(browser, liv
     assert [(o["kind"], o["reason"]) for o in moved["overrides"]] == [
         ("rebook", "The customer will be at work near the other garage")]
 
+    # the first garage reads it in its inbox, on its board
+    reception = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    log_in(reception, live_server, f"reception-{booked['garage']}")
+    notice = reception.wait_for_selector("#inbox .notices li:has-text('MV-101-AB')")
+    assert "The customer will be at work near the other garage" in notice.inner_text()
+    reception.screenshot(path=str(shots / "board-notice.png"), full_page=False)
+
 
 def test_the_queue_shows_a_garage_answer_without_reloading(browser, live_server, shots):
     page = operator_page(browser, live_server)

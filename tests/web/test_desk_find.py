@@ -74,6 +74,12 @@ def test_the_queue_lists_open_work_most_urgent_first_and_a_garage_answer_changes
     assert waiting["garage"] == "lyon-07" and 0 < waiting["seconds_left"] <= 15 * 60
     assert [c["urgency"] for c in queue] == sorted(c["urgency"] for c in queue)
 
+    for username, sees in (("reception-lyon-07", True), ("workshop-givors", False)):
+        garage = Auth(app.test_client())
+        garage.login(username)
+        theirs = [c["id"] for c in garage.client.get("/api/v1/cases?queue=1").get_json()]
+        assert (asked["id"] in theirs) is sees and urgent["id"] not in theirs, username
+
     page = client.get("/desk/").get_data(as_text=True)
     poll = re.search(r'hx-get="(/desk/queue\?v=[^"]+)"', page).group(1).replace("&amp;", "&")
     assert client.get(poll).status_code == 204, "nothing changed: the panel is left alone"
