@@ -70,6 +70,7 @@ def test_moving_a_booking_asks_first_and_dismissing_changes_nothing(browser, liv
     assert "Booked:" in page.inner_text(".flash.success")
     assert page.locator("table.offers button", has_text=re.compile(r"^Book$")).count() == 0, "no one-click rebooking"
     (booked,) = api_case(page, live_server, case_id)["appointments"]
+    page.screenshot(path=str(shots / "desk-booked-case.png"), full_page=True)
 
     with page.expect_navigation():
         page.click("table.offers tbody tr:nth-child(2) button:has-text('Move here')")
