@@ -11,7 +11,18 @@ from sqlalchemy import select
 
 from scheduler.errors import AlreadyBooked, Conflict, Invalid
 from scheduler.models import DirectLineRequest, Garage, Symptom, Technician
-from scheduler.services import boards, booking, cases, direct_line, drive_in, open_work, places, planning, urgency
+from scheduler.services import (
+    boards,
+    booking,
+    cases,
+    direct_line,
+    drive_in,
+    open_work,
+    places,
+    planning,
+    policies,
+    urgency,
+)
 from web.actions import refusals_flashed
 from web.api.cases import text_field, time_field
 from web.auth import roles_required
@@ -127,10 +138,13 @@ def _case_view(case_id: int):
     nearby = planning.nearest_garages(db.session, case.lat, case.lon, moment)[:8] if case.lat is not None else []
     # a request to a closed garage waits unread while its answer time runs: say so beside its name
     opens = {g.id: at for g, _km in nearby if (at := planning.open_from(g, moment)) > moment}
+    # when a customer setting off now is there: what a drive-in's reception is told to expect
+    policy = policies.in_force(db.session, moment)
+    there = {g.id: planning.open_from(g, planning.arrival(moment, km, policy)) for g, km in nearby}
     technicians = {t.id: t for t in db.session.scalars(select(Technician).where(
         Technician.id.in_([s.technician for s in ([found.rule] if found and found.rule else []) + (found.offers if found else [])])))}
     return render_template("operator/case.html", case=case, found=found, garages=garages, nearby=nearby, opens=opens,
-                           technicians=technicians, live=live_state(case), current=booking.active_booking(case))
+                           there=there, technicians=technicians, live=live_state(case), current=booking.active_booking(case))
 
 
 @bp.get("/cases/<int:case_id>")
@@ -145,18 +159,18 @@ def live_state(case) -> dict:
     moment = now()
     requests = direct_line.for_case(db.session, case)
     events = list(reversed(cases.timeline(db.session, case, moment)))
+    state = {"requests": requests, "appointments": [a for a in case.appointments if a.status != "cancelled"],
+             "events": events, "names": Names(db.session, events), "now": moment}
+    state["fresh"] = not unchanged([(r.id, r.status_at(moment)) for r in requests] +
+                                   [(a.id, a.status) for a in state["appointments"]] + [len(events)])
     # an acceptance is judged by its date: one that misses the urgency target (as it stood when asked) is no "yes"
     late = {}
-    for r in requests:
+    for r in requests if state["fresh"] else ():
         if r.status == "accepted" and r.appointment is not None:
             target = direct_line.target_of(db.session, r)
             if not target.met_by(r.appointment.start_at):
                 late[r.id] = target
-    state = {"requests": requests, "appointments": [a for a in case.appointments if a.status != "cancelled"],
-             "events": events, "names": Names(db.session, events), "now": moment, "late": late,
-             "late_appointments": {r.appointment_id for r in requests if r.id in late}}
-    state["fresh"] = not unchanged([(r.id, r.status_at(moment)) for r in requests] +
-                                   [(a.id, a.status) for a in state["appointments"]] + [len(events)])
+    state.update(late=late, late_appointments={r.appointment_id for r in requests if r.id in late})
     return state
 
 
