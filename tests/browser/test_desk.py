@@ -123,6 +123,20 @@ def test_the_queue_shows_a_garage_answer_without_reloading(browser, live_server,
         page.click(f"#work-{case_id} a:has-text('Open case')")  # one action from its case
     assert f"/desk/cases/{case_id}" in page.url
 
+    # sending the customer to the garage that just said no is asked first
+    page.select_option("form[action$='/drive-in'] select[name=garage]", "villefranche")
+    with page.expect_navigation():
+        page.click("button:has-text('Tell the garage they are coming')")
+    assert "Villefranche-sur-Saône declined this case" in page.inner_text("main")
+    assert "No engine specialist until Monday" in page.inner_text("main")
+    page.screenshot(path=str(shots / "desk-drive-in-confirm.png"), full_page=True)
+    with page.expect_navigation():
+        page.click("button:has-text('anyway')")
+    assert "expects the customer" in page.inner_text(".flash.success")
+    with page.expect_navigation():
+        page.click("nav a:has-text('Call-centre desk')")
+    assert "Drive-in to Villefranche-sur-Saône" in page.inner_text(f"#work-{case_id}")
+
 
 def a_known_customer(live_app):
     """A customer of the demo whose car has been to the network before: a repeat caller."""
