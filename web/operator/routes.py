@@ -182,7 +182,12 @@ def case_live(case_id: int):
     state = live_state(case)
     if not state["fresh"]:
         return "", 204
-    return render_template("operator/_live.html", case=case, live=state)
+    current = booking.active_booking(case)
+    body = render_template("operator/_live.html", case=case, live=state, current=current)
+    if request.args.get("booked", str(current.id if current else 0)) != str(current.id if current else 0):
+        # booked (or moved) since the page was drawn: its Book buttons are stale, so the whole page is drawn again
+        return body, 200, {"HX-Refresh": "true"}
+    return body
 
 
 def _typed_start(garage_id: str, form) -> datetime:
