@@ -41,6 +41,14 @@ def open_case(session: Session, actor: User, data: dict, now: datetime | None = 
     walk_in = actor.role == "reception"
     if walk_in and location is None:
         location = {"lat": actor.garage.lat, "lon": actor.garage.lon}
+    if isinstance(location, dict) and "place" in location:  # a town, postcode or garage, as the caller says it
+        from scheduler.services.places import find
+
+        place = find(session, location["place"]) if isinstance(location["place"], str) else None
+        if place is None:
+            raise Invalid(f"location.place {location['place']!r} is not a town, postcode or garage of the network's "
+                          "area.", field="location.place")
+        location = {"lat": place.lat, "lon": place.lon}
     if not isinstance(location, dict) or not all(
             isinstance(location.get(k), (int, float)) and not isinstance(location.get(k), bool) for k in ("lat", "lon")):
         raise Invalid("location must be {lat, lon} in degrees.", field="location")

@@ -32,7 +32,7 @@ def open_call(page, plate: str, symptom: str, near: str, name: str = "Léa Marti
     page.fill("input[name=phone]", phone)
     page.fill("input[name=plate]", plate)
     page.fill("input[name=model]", "Renault Clio")
-    page.select_option("select[name=near]", near)
+    page.fill("input[name=near]", near)
     page.select_option("select[name=symptom]", symptom)
     with page.expect_navigation():
         page.click("button:has-text('Open case')")
@@ -64,12 +64,13 @@ def api_case(page, base: str, case_id: int) -> dict:
 
 def test_moving_a_booking_asks_first_and_dismissing_changes_nothing(browser, live_server, shots):
     page = operator_page(browser, live_server)
-    case_id = open_call(page, "MV-101-AB", "annual_service", "villefranche")
+    case_id = open_call(page, "MV-101-AB", "annual_service", "Villefranche-sur-Saône")
     with page.expect_navigation():
         page.click("table.offers tbody tr:first-child button:has-text('Book')")
     assert "Booked:" in page.inner_text(".flash.success")
     assert page.locator("table.offers button", has_text=re.compile(r"^Book$")).count() == 0, "no one-click rebooking"
     (booked,) = api_case(page, live_server, case_id)["appointments"]
+    page.screenshot(path=str(shots / "desk-booked-case.png"), full_page=True)
 
     with page.expect_navigation():
         page.click("table.offers tbody tr:nth-child(2) button:has-text('Move here')")
@@ -93,6 +94,13 @@ def test_moving_a_booking_asks_first_and_dismissing_changes_nothing(browser, liv
     assert [(o["kind"], o["reason"]) for o in moved["overrides"]] == [
         ("rebook", "The customer will be at work near the other garage")]
 
+    # the first garage reads it in its inbox, on its board
+    reception = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    log_in(reception, live_server, f"reception-{booked['garage']}")
+    notice = reception.wait_for_selector("#inbox .notices li:has-text('MV-101-AB')")
+    assert "The customer will be at work near the other garage" in notice.inner_text()
+    reception.screenshot(path=str(shots / "board-notice.png"), full_page=False)
+
 
 def test_the_queue_shows_a_garage_answer_without_reloading(browser, live_server, shots):
     page = operator_page(browser, live_server)
@@ -114,6 +122,20 @@ def test_the_queue_shows_a_garage_answer_without_reloading(browser, live_server,
     with page.expect_navigation():
         page.click(f"#work-{case_id} a:has-text('Open case')")  # one action from its case
     assert f"/desk/cases/{case_id}" in page.url
+
+    # sending the customer to the garage that just said no is asked first
+    page.select_option("form[action$='/drive-in'] select[name=garage]", "villefranche")
+    with page.expect_navigation():
+        page.click("button:has-text('Tell the garage they are coming')")
+    assert "Villefranche-sur-Saône declined this case" in page.inner_text("main")
+    assert "No engine specialist until Monday" in page.inner_text("main")
+    page.screenshot(path=str(shots / "desk-drive-in-confirm.png"), full_page=True)
+    with page.expect_navigation():
+        page.click("button:has-text('anyway')")
+    assert "expects the customer" in page.inner_text(".flash.success")
+    with page.expect_navigation():
+        page.click("nav a:has-text('Call-centre desk')")
+    assert "Drive-in to Villefranche-sur-Saône" in page.inner_text(f"#work-{case_id}")
 
 
 def a_known_customer(live_app):
@@ -163,7 +185,7 @@ def test_a_late_acceptance_is_shown_as_missing_the_target(browser, live_server, 
     from web.extensions import db
 
     page = operator_page(browser, live_server)
-    case_id = open_call(page, "LA-303-TE", "engine_fault_stop", "givors")
+    case_id = open_call(page, "LA-303-TE", "engine_fault_stop", "69700")  # Givors' postcode
     put_on_the_direct_line(page, "givors")
 
     with live_app.app_context():  # the garage can only take it in a few days

@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 
 from tests.conftest import CLOCK_NOW, Auth
-from tests.web.story import footprint, open_case
+from tests.web.pages import csrf_from
+from tests.web.story import call, footprint, open_case
 from tests.web.test_desk_pages import open_call
 
 
@@ -73,6 +74,12 @@ def test_the_queue_lists_open_work_most_urgent_first_and_a_garage_answer_changes
     assert waiting["garage"] == "lyon-07" and 0 < waiting["seconds_left"] <= 15 * 60
     assert [c["urgency"] for c in queue] == sorted(c["urgency"] for c in queue)
 
+    for username, sees in (("reception-lyon-07", True), ("workshop-givors", False)):
+        garage = Auth(app.test_client())
+        garage.login(username)
+        theirs = [c["id"] for c in garage.client.get("/api/v1/cases?queue=1").get_json()]
+        assert (asked["id"] in theirs) is sees and urgent["id"] not in theirs, username
+
     page = client.get("/desk/").get_data(as_text=True)
     poll = re.search(r'hx-get="(/desk/queue\?v=[^"]+)"', page).group(1).replace("&amp;", "&")
     assert client.get(poll).status_code == 204, "nothing changed: the panel is left alone"
@@ -127,3 +134,34 @@ def test_typing_the_phone_lists_the_callers_cars_and_fills_the_name(client, auth
     assert 'id="name"' not in picked and 'id="phone"' not in picked
     by_plate = client.get("/desk/vehicle", query_string={"plate": "zx101qq"}).get_data(as_text=True)
     assert re.search(r'<input[^>]*id="phone"[^>]*value="\+33 6 12 34 56 78"', by_plate), "a known plate fills the phone"
+
+
+@pytest.mark.parametrize("near, nearest", [
+    ("Vénissieux", "venissieux"), ("venissieux", "venissieux"), ("69200", "venissieux"), ("Vénissieux (69200)", "venissieux"),
+    ("lyon 9eme", "lyon-09"), ("69009", "lyon-09"), ("Givors", "givors"), ("lyon-07", "lyon-07"),
+    ("Villefranche-sur-Saône", "villefranche"), ("Lyon 3e Part-Dieu", "lyon-03"), ("st priest", "saint-priest"),
+])
+def test_caller_is_near_takes_a_town_a_postcode_or_a_garage(client, auth, near, nearest):
+    case_id, page = open_call(client, auth, near=near)
+    assert f'<option value="{nearest}">' in re.search(r'<form[^>]*/drive-in".*?</form>', page, re.DOTALL).group(0)
+    first = re.search(r'/drive-in".*?<select name="garage"><option value="([^"]+)"', page, re.DOTALL).group(1)
+    assert first == nearest, (near, first)
+
+
+def test_a_place_outside_the_area_is_refused_on_the_form_and_in_the_api(app, client, auth):
+    auth.login("operator")
+    desk = client.get("/desk/").get_data(as_text=True)
+    assert '<datalist id="places">' in desk and "Vénissieux (69200)" in desk
+    before = footprint(app)
+    for near in ("Paris", "75001", "Lyon", ""):
+        refused = client.post("/desk/cases", data={
+            "csrf_token": csrf_from(desk), "name": "Marc Petit", "phone": "0612345678", "plate": "ZX-101-QQ",
+            "model": "Peugeot 308", "symptom": "engine_fault_stop", "near": near})
+        assert refused.status_code == 400, near
+        if near:
+            assert "Not a town, postcode or garage of the network" in refused.get_data(as_text=True), near
+    api = auth.post("/api/v1/cases", json={**call(), "location": {"place": "Paris"}})
+    assert (api.status_code, api.get_json()["error"]["code"]) == (400, "bad_request")
+    assert footprint(app) == before
+    made = auth.post("/api/v1/cases", json={**call(), "location": {"place": "69200"}})
+    assert made.status_code == 201 and made.get_json()["location"]["lat"] == pytest.approx(45.6975)

@@ -91,3 +91,19 @@ def test_a_book_click_on_a_page_from_before_the_booking_asks_to_confirm_a_move(a
     confirm = client.get(answer.headers["Location"]).get_data(as_text=True)
     assert "booked meanwhile" in confirm and "Move this booking" in confirm
     assert footprint(app) == before
+
+
+def test_the_case_page_is_drawn_again_when_the_case_is_booked_elsewhere(app, client, auth):
+    case_id, page = open_call(client, auth, symptom="annual_service")
+    poll = re.search(r'hx-get="([^"]+/live\?[^"]+)"', page).group(1).replace("&amp;", "&")
+    assert "booked=0" in poll and client.get(poll).status_code == 204
+    colleague = Auth(app.test_client())
+    colleague.login("operator2")
+    best = colleague.client.get(f"/api/v1/cases/{case_id}/offers").get_json()["offers"][0]
+    slot = {k: best[k] for k in ("garage", "technician", "start")}
+    assert colleague.post(f"/api/v1/cases/{case_id}/appointments", json=slot).status_code == 201
+    stale = client.get(poll)
+    assert stale.status_code == 200 and stale.headers.get("HX-Refresh") == "true", "its Book buttons are stale"
+    fresh = client.get(f"/desk/cases/{case_id}").get_data(as_text=True)
+    again = re.search(r'hx-get="([^"]+/live\?[^"]+)"', fresh).group(1).replace("&amp;", "&")
+    assert client.get(again).status_code == 204 and ">Book</button>" not in fresh

@@ -142,3 +142,43 @@ def test_the_timeline_records_offers_once_per_change_and_the_new_urgency_s_rule_
     panel = re.search(r'class="rule-offer">(.*?)</p>', page, re.DOTALL).group(1)
     wait = re.search(r"in \d+ (?:days?|min)|in \d+ h \d+", panel).group(0)
     assert f"({wait})" in rules[-1]["text"], "the panel and the timeline say the wait the same way"
+
+
+def test_a_drive_in_at_a_garage_that_just_declined_asks_first(app, client, auth):
+    case_id, page = open_call(client, auth)
+    client.post(f"/desk/cases/{case_id}/direct-line", data={
+        "csrf_token": csrf_from(page), "garage": "lyon-07", "message": "Today?"})
+    workshop = Auth(app.test_client())
+    workshop.login("workshop-lyon-07")
+    asked = workshop.client.get("/api/v1/direct-line?status=open").get_json()[0]["id"]
+    workshop.post(f"/api/v1/direct-line/{asked}/answer", json={"accept": False, "reason": "No one free today"})
+    page = client.get(f"/desk/cases/{case_id}").get_data(as_text=True)
+    before = rows(app)
+    asking = client.post(f"/desk/cases/{case_id}/drive-in", data={
+        "csrf_token": csrf_from(page), "garage": "lyon-07", "note": "coming anyway"})
+    text = asking.get_data(as_text=True)
+    assert asking.status_code == 409 and "Lyon 7e Gerland declined this case" in text and "No one free today" in text
+    assert 'name="confirm" value="yes"' in text and 'value="coming anyway"' in text
+    assert rows(app) == before, "asking writes nothing"
+    sent = client.post(f"/desk/cases/{case_id}/drive-in", data={
+        "csrf_token": csrf_from(text), "garage": "lyon-07", "note": "coming anyway", "confirm": "yes"},
+        follow_redirects=True)
+    assert "Lyon 7e Gerland expects the customer" in sent.get_data(as_text=True)
+
+
+def test_a_drive_in_is_expected_after_the_drive_to_that_garage(app, client, auth):
+    import math
+
+    from scheduler.models import Case
+    from scheduler.services import planning, policies
+
+    auth.login("operator")
+    case = open_case(auth)  # in Lyon 7e
+    announced = auth.post(f"/api/v1/cases/{case['id']}/drive-in", json={"garage": "villefranche"}).get_json()
+    with app.app_context():
+        stored = db.session.get(Case, case["id"])
+        km = dict((g.id, d) for g, d in planning.nearest_garages(db.session, stored.lat, stored.lon, CLOCK_NOW))
+        speed = policies.in_force(db.session, CLOCK_NOW).travel_speed_kmh
+    drive = timedelta(minutes=math.ceil(km["villefranche"] / speed * 60))
+    assert drive > timedelta(minutes=20), "Villefranche is a real drive from Lyon 7e, not ten minutes"
+    assert datetime.fromisoformat(announced["expected_at"]) == CLOCK_NOW + drive

@@ -131,7 +131,10 @@ add_schemas({
     "Board": {"type": "object", "properties": {
         "garage": {"type": "string"}, "day": {"type": "string", "format": "date"}, "load": {"type": "number"},
         "technicians": {"type": "array", "items": obj}, "lifts": {"type": "array", "items": obj},
-        "drive_ins": {"type": "array", "items": obj}, "requests": {"type": "array", "items": obj}}},
+        "drive_ins": {"type": "array", "items": obj}, "requests": {"type": "array", "items": obj},
+        "notices": {"type": "array", "description": "the last day's notices to the garage, newest first: "
+                    "{id, garage, case, kind: booking_moved, data: {appointment, technician, start, pinned, channel, "
+                    "to_garage, to_start, reason, role}, created_at}", "items": obj}}},
     "Message": {"type": "object", "properties": {
         "id": {"type": "integer"}, "case": {"type": "integer"}, "to": {"type": "string"},
         "subject": {"type": "string"}, "kind": {"type": "string"},

@@ -177,7 +177,10 @@ def document() -> dict:
                     "customer": {"type": "object", "properties": {"name": {"type": "string"}, "phone": {"type": "string"}}},
                     "vehicle": {"type": "object", "properties": {"plate": {"type": "string"}, "model": {"type": "string"}}},
                     "symptom": {"type": "string"}, "note": {"type": "string"},
-                    "location": {"type": "object", "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}}}}},
+                    "location": {"type": "object", "description": "{lat, lon}, or {place}: a town, a postcode or a "
+                                 "garage of the network's area (e.g. Vénissieux, 69200, lyon-07)",
+                                 "properties": {"lat": {"type": "number"}, "lon": {"type": "number"},
+                                                "place": {"type": "string"}}}}},
                 "Vehicle": {"type": "object", "properties": {
                     "plate": {"type": "string"}, "model": {"type": "string"},
                     "customer": {"type": "object", "properties": {"name": {"type": "string"}, "phone": {"type": "string"}}},

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
 
 class CallForm(FlaskForm):
@@ -11,14 +11,25 @@ class CallForm(FlaskForm):
     phone = StringField(_l("Phone"), validators=[DataRequired(), Length(max=30)])
     plate = StringField(_l("Plate"), validators=[DataRequired(), Length(max=20)])
     model = StringField(_l("Model"), validators=[DataRequired(), Length(max=80)])
-    near = SelectField(_l("Caller is near"), validators=[DataRequired()])
+    # a town, a postcode or a garage of the network: `find` (scheduler.services.places) says where that is
+    near = StringField(_l("Caller is near"), validators=[DataRequired(), Length(max=120)])
     note = TextAreaField(_l("Note"), validators=[Length(max=2000)])
     # Last before the button: picking the symptom is the step that leads straight to the offers.
     symptom = SelectField(_l("Reported symptom"), validators=[DataRequired()])
 
-    def as_call(self, garages: dict) -> dict:
+    def __init__(self, *args, find=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._find, self.place = find, None
+
+    def validate_near(self, field):
+        self.place = self._find(field.data) if self._find else None
+        if self.place is None:
+            raise ValidationError(_l("Not a town, postcode or garage of the network's area: pick one from the list "
+                                     "(e.g. Vénissieux or 69200)."))
+
+    def as_call(self) -> dict:
         """The same shape as POST /api/v1/cases, so the page and the API share one service."""
-        near = garages[self.near.data]
         return {"customer": {"name": self.name.data, "phone": self.phone.data},
                 "vehicle": {"plate": self.plate.data, "model": self.model.data},
-                "symptom": self.symptom.data, "location": {"lat": near.lat, "lon": near.lon}, "note": self.note.data}
+                "symptom": self.symptom.data, "location": {"lat": self.place.lat, "lon": self.place.lon},
+                "note": self.note.data}

@@ -9,9 +9,20 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from scheduler.errors import AlreadyBooked, Invalid
-from scheduler.models import Garage, Symptom, Technician
-from scheduler.services import boards, booking, cases, direct_line, drive_in, open_work, planning, urgency
+from scheduler.errors import AlreadyBooked, Conflict, Invalid
+from scheduler.models import DirectLineRequest, Garage, Symptom, Technician
+from scheduler.services import (
+    boards,
+    booking,
+    cases,
+    direct_line,
+    drive_in,
+    open_work,
+    places,
+    planning,
+    policies,
+    urgency,
+)
 from web.actions import refusals_flashed
 from web.api.cases import text_field, time_field
 from web.auth import roles_required
@@ -29,14 +40,18 @@ def _case_url(case_id: int, **_) -> str:
 
 
 def _call_form() -> tuple[CallForm, dict]:
-    form = CallForm()
+    form = CallForm(find=lambda text: places.find(db.session, text))
     garages = {g.id: g for g in db.session.scalars(select(Garage).order_by(Garage.city, Garage.name))}
     symptoms = db.session.scalars(select(Symptom).order_by(Symptom.urgency, Symptom.code))
     french = str(get_locale()) == "fr"
     form.symptom.choices = [("", _("— pick what the caller reports —"))] + [
         (s.code, f"{s.urgency} · {s.label_fr if french else s.label}") for s in symptoms]
-    form.near.choices = [(g.id, f"{g.city} — {g.name}") for g in garages.values()]
     return form, garages
+
+
+def _places() -> list[str]:
+    """What "Caller is near" suggests: the garages, then the area's towns with their postcodes."""
+    return [p.name for p in places.garages(db.session)] + [c.label for c in places.communes()]
 
 
 def queue_state() -> dict:
@@ -58,7 +73,7 @@ def desk():
     asked = request.args.get("q", "").strip()[:120]
     found = cases.search(db.session, current_user, asked) if asked else None
     return render_template("operator/desk.html", cases=boards.recent_cases(db.session, 15), form=form,
-                           garages=sorted(garages.values(), key=lambda g: g.name), load=load, days=days,
+                           garages=sorted(garages.values(), key=lambda g: g.name), load=load, days=days, places=_places(),
                            queue=queue_state(), asked=asked, found=found)
 
 
@@ -109,9 +124,9 @@ def open_case():
     form, garages = _call_form()
     if not form.validate():
         return render_template("operator/desk.html", cases=boards.recent_cases(db.session, 15), form=form,
-                               garages=sorted(garages.values(), key=lambda g: g.name), load=None, days=[],
+                               garages=sorted(garages.values(), key=lambda g: g.name), load=None, days=[], places=_places(),
                                queue=queue_state(), asked="", found=None), 400
-    case = cases.open_case(db.session, current_user, form.as_call(garages), now())
+    case = cases.open_case(db.session, current_user, form.as_call(), now())
     return redirect(url_for("operator.case", case_id=case.id))
 
 
@@ -123,10 +138,13 @@ def _case_view(case_id: int):
     nearby = planning.nearest_garages(db.session, case.lat, case.lon, moment)[:8] if case.lat is not None else []
     # a request to a closed garage waits unread while its answer time runs: say so beside its name
     opens = {g.id: at for g, _km in nearby if (at := planning.open_from(g, moment)) > moment}
+    # when a customer setting off now is there: what a drive-in's reception is told to expect
+    policy = policies.in_force(db.session, moment)
+    there = {g.id: planning.open_from(g, planning.arrival(moment, km, policy)) for g, km in nearby}
     technicians = {t.id: t for t in db.session.scalars(select(Technician).where(
         Technician.id.in_([s.technician for s in ([found.rule] if found and found.rule else []) + (found.offers if found else [])])))}
     return render_template("operator/case.html", case=case, found=found, garages=garages, nearby=nearby, opens=opens,
-                           technicians=technicians, live=live_state(case), current=booking.active_booking(case))
+                           there=there, technicians=technicians, live=live_state(case), current=booking.active_booking(case))
 
 
 @bp.get("/cases/<int:case_id>")
@@ -141,18 +159,18 @@ def live_state(case) -> dict:
     moment = now()
     requests = direct_line.for_case(db.session, case)
     events = list(reversed(cases.timeline(db.session, case, moment)))
+    state = {"requests": requests, "appointments": [a for a in case.appointments if a.status != "cancelled"],
+             "events": events, "names": Names(db.session, events), "now": moment}
+    state["fresh"] = not unchanged([(r.id, r.status_at(moment)) for r in requests] +
+                                   [(a.id, a.status) for a in state["appointments"]] + [len(events)])
     # an acceptance is judged by its date: one that misses the urgency target (as it stood when asked) is no "yes"
     late = {}
-    for r in requests:
+    for r in requests if state["fresh"] else ():
         if r.status == "accepted" and r.appointment is not None:
             target = direct_line.target_of(db.session, r)
             if not target.met_by(r.appointment.start_at):
                 late[r.id] = target
-    state = {"requests": requests, "appointments": [a for a in case.appointments if a.status != "cancelled"],
-             "events": events, "names": Names(db.session, events), "now": moment, "late": late,
-             "late_appointments": {r.appointment_id for r in requests if r.id in late}}
-    state["fresh"] = not unchanged([(r.id, r.status_at(moment)) for r in requests] +
-                                   [(a.id, a.status) for a in state["appointments"]] + [len(events)])
+    state.update(late=late, late_appointments={r.appointment_id for r in requests if r.id in late})
     return state
 
 
@@ -164,7 +182,12 @@ def case_live(case_id: int):
     state = live_state(case)
     if not state["fresh"]:
         return "", 204
-    return render_template("operator/_live.html", case=case, live=state)
+    current = booking.active_booking(case)
+    body = render_template("operator/_live.html", case=case, live=state, current=current)
+    if request.args.get("booked", str(current.id if current else 0)) != str(current.id if current else 0):
+        # booked (or moved) since the page was drawn: its Book buttons are stale, so the whole page is drawn again
+        return body, 200, {"HX-Refresh": "true"}
+    return body
 
 
 def _typed_start(garage_id: str, form) -> datetime:
@@ -271,8 +294,18 @@ def send_direct_line(case_id: int):
 @refusals_flashed(_case_url)
 def announce_drive_in(case_id: int):
     case = cases.get_case(db.session, current_user, case_id)
-    announced = drive_in.announce(db.session, current_user, case, now(), request.form.get("garage") or None,
-                                  note=text_field(request.form, "note"))
+    try:
+        announced = drive_in.announce(db.session, current_user, case, now(), request.form.get("garage") or None,
+                                      note=text_field(request.form, "note"),
+                                      confirmed=request.form.get("confirm") == "yes")
+    except Conflict as refused:
+        if not refused.details.get("confirm_required"):
+            raise
+        # the garage just said no to this case: sending the customer there anyway is asked, not done
+        db.session.rollback()
+        declined = db.session.get(DirectLineRequest, refused.details["declined"])
+        return render_template("operator/confirm_drive_in.html", case=case, declined=declined,
+                               note=request.form.get("note", "")), 409
     flash(_("%(garage)s expects the customer at %(time)s.", garage=announced.garage.name,
             time=local_when(announced.expected_at, announced.garage, now())), "success")
     return redirect(_case_url(case_id))
