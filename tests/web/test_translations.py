@@ -1,0 +1,50 @@
+"""The French catalog is whole, consistent with the source, and compiled: what the app loads is what was written."""
+
+from __future__ import annotations
+
+import re
+
+from babel.messages.mofile import read_mo
+
+from web import i18n
+
+PLACEHOLDER = re.compile(r"%\(\w+\)[sdif]|%\(\w+\)0\d[dif]")
+
+
+def _ids(catalog) -> set:
+    return {m.id for m in catalog if m.id}
+
+
+def test_every_text_of_the_source_is_in_the_catalog_and_translated():
+    source = _ids(i18n.extract())
+    for locale in i18n.locales():
+        catalog = i18n.read_catalog(locale)
+        absent = sorted(str(i) for i in source - _ids(catalog))
+        assert not absent, f"not in {locale}: run `flask --app web translate update`: {absent}"
+        assert not i18n.missing(catalog), f"untranslated or fuzzy in {locale}: {i18n.missing(catalog)}"
+
+
+def test_translations_keep_every_placeholder():
+    for locale in i18n.locales():
+        for message in i18n.read_catalog(locale):
+            if not message.id:
+                continue
+            ids = message.id if isinstance(message.id, tuple) else (message.id,)
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            wanted = sorted(set(PLACEHOLDER.findall(ids[-1])))
+            for string in filter(None, strings):  # an empty one is the first test's failure
+                assert sorted(set(PLACEHOLDER.findall(string))) == wanted, (message.id, string)
+
+
+def test_the_compiled_catalog_is_the_written_one():
+    for locale in i18n.locales():
+        written = {_plain(m.id): _plain(m.string) for m in i18n.read_catalog(locale)
+                   if m.id and not m.fuzzy and all(_plain(m.string))}
+        with i18n.po_path(locale).with_suffix(".mo").open("rb") as f:
+            compiled = {_plain(m.id): _plain(m.string) for m in read_mo(f)
+                        if m.id and all(_plain(m.string))}
+        assert compiled == written, f"{locale}: run `flask --app web translate compile` and commit the .mo"
+
+
+def _plain(string) -> tuple:
+    return tuple(string) if isinstance(string, (list, tuple)) else (string,)
