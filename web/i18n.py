@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -48,6 +49,15 @@ def extract() -> Catalog:
     return catalog
 
 
+NNBSP = "\u202f"
+_BEFORE_PUNCTUATION = re.compile(r"(?<=[^\s\u202f\u00a0(\[])[ \u00a0]?([;!?]|:(?=\s|$))")
+
+
+def french_typography(text: str) -> str:
+    """A narrow no-break space before ; ! ? and a spaced colon, as French sets them; never in "09:30" or "%(x)s"."""
+    return _BEFORE_PUNCTUATION.sub(lambda m: NNBSP + m[1], text)
+
+
 def po_path(locale: str) -> Path:
     return CATALOGS / locale / "LC_MESSAGES" / "messages.po"
 
@@ -84,6 +94,11 @@ def translate_update() -> None:
         created = catalog.creation_date
         catalog.update(template, update_header_comment=False)
         catalog.creation_date = created  # a header that changes at every run would only make merge conflicts
+        if locale == "fr":
+            for message in catalog:
+                if message.id and message.string:
+                    message.string = tuple(map(french_typography, message.string)) \
+                        if isinstance(message.string, tuple) else french_typography(message.string)
         with po_path(locale).open("wb") as f:
             # no line numbers: an edit elsewhere in a file does not touch the catalog
             write_po(f, catalog, width=120, ignore_obsolete=True, include_lineno=False)

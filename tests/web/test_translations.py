@@ -48,3 +48,9 @@ def test_the_compiled_catalog_is_the_written_one():
 
 def _plain(string) -> tuple:
     return tuple(string) if isinstance(string, (list, tuple)) else (string,)
+
+
+def test_french_sets_a_narrow_no_break_space_before_colons_and_question_marks():
+    for message in i18n.read_catalog("fr"):
+        for string in filter(None, _plain(message.string) if message.id else ()):
+            assert i18n.french_typography(string) == string, f"{string!r}: run `flask --app web translate update`"
