@@ -30,7 +30,7 @@ WEB = Path(__file__).parent
 ROOT = WEB.parent
 MAPPING = WEB / "babel.cfg"
 CATALOGS = WEB / "translations"
-SOURCES = ("web", "scheduler")  # scheduler's refusals are marked with scheduler.texts.N_
+SOURCES = ("web", "scheduler", "seed")  # scheduler and seed mark their texts with scheduler.texts.N_
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None, "N_": None}
 
 

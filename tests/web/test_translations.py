@@ -31,9 +31,11 @@ def test_translations_keep_every_placeholder():
                 continue
             ids = message.id if isinstance(message.id, tuple) else (message.id,)
             strings = message.string if isinstance(message.string, tuple) else (message.string,)
-            wanted = sorted(set(PLACEHOLDER.findall(ids[-1])))
+            wanted = set(PLACEHOLDER.findall(ids[-1]))
             for string in filter(None, strings):  # an empty one is the first test's failure
-                assert sorted(set(PLACEHOLDER.findall(string))) == wanted, (message.id, string)
+                found = set(PLACEHOLDER.findall(string))
+                # a plural's singular may say "one" instead of %(num)s
+                assert found == wanted or (len(ids) > 1 and found == wanted - {"%(num)s"}), (message.id, string)
 
 
 def test_the_compiled_catalog_is_the_written_one():

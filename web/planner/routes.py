@@ -226,7 +226,8 @@ def _same(value, given: str) -> bool:
 @bp.get("/replays/<int:replay_id>")
 @roles_required("planner", "admin")
 def replay(replay_id: int):
-    return render_template("planner/replay.html", replay=replays.get(db.session, replay_id), urgencies=URGENCIES)
+    return render_template("planner/replay.html", replay=replays.get(db.session, replay_id), urgencies=URGENCIES,
+                           labels=labels)
 
 
 @bp.get("/replays/<int:replay_id>/progress")
