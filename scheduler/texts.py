@@ -9,3 +9,7 @@ from __future__ import annotations
 
 def N_(text: str) -> str:  # noqa: N802 - gettext's conventional name for "mark, do not translate now"
     return text
+
+
+class Phrase(str):
+    """A marked text used as a word of another (a refusal's reason): web translates it before filling it in."""

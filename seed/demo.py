@@ -140,14 +140,14 @@ class _Builder:
             self.s.add(user)
             return user
 
-        self.operators = [add("operator", "operator", "Amélie (call centre)"),
-                          add("operator2", "operator", "Karim (call centre)")]
-        add("planner", "planner", "Hélène (planning)")
+        self.operators = [add("operator", "operator", "Amélie (centre d’appels)"),
+                          add("operator2", "operator", "Karim (centre d’appels)")]
+        add("planner", "planner", "Hélène (planification)")
         add("admin", "admin", "Admin")
         self.garage_users: dict[str, list[User]] = {}
         for g in self.garages:
-            self.garage_users[g.id] = [add(f"reception-{g.id}", "reception", f"Reception {g.name}", g.id),
-                                       add(f"workshop-{g.id}", "workshop", f"Workshop {g.name}", g.id)]
+            self.garage_users[g.id] = [add(f"reception-{g.id}", "reception", f"Accueil {g.name}", g.id),
+                                       add(f"workshop-{g.id}", "workshop", f"Atelier {g.name}", g.id)]
         self.s.flush()
 
     # -- cases and appointments ------------------------------------------------------------

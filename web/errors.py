@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from scheduler.errors import DomainError, SlotTaken
 from scheduler.services.capacity import refused_by_guard
 from web.extensions import db
+from web.refusals import refusal_text
 
 CODES = {400: "bad_request", 401: "not_logged_in", 403: "forbidden", 404: "not_found",
          405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
@@ -70,7 +71,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         db.session.rollback()
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        return error_response(exc.status, exc.code, refusal_text(exc), exc.details)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):

@@ -37,6 +37,10 @@ def local_when(moment: datetime | None, garage=None, since: datetime | None = No
     return local_time(moment, garage)
 
 
+def short_day(day: date) -> str:
+    return format_date(day, "EEE d")
+
+
 def day_label(day: date) -> str:
     return format_date(day, "EEEE d MMMM y")
 
@@ -98,6 +102,13 @@ def role_label(role: str) -> str:
             "planner": _("planner"), "admin": _("admin")}.get(role, role)
 
 
+def team_label(team: str) -> str:
+    """The team a user's actions count towards; a garage's team by its role (the name says the garage)."""
+    from web.planner.labels import TEAMS
+
+    return str(TEAMS[team]) if team in TEAMS else role_label(team.rpartition(" ")[2])
+
+
 def term(label: str | None) -> str:
     """A label of the network's catalogue (job types, skills), in the reader's language when the catalog has it."""
     return _(label) if label else ""
@@ -146,6 +157,13 @@ def km(distance: float) -> str:
     return format_decimal(distance, format="#,##0.0")
 
 
+def percent(share: float) -> str:
+    """0.46 as the reader writes it: "46 %" in French (a narrow no-break space), "46%" in English."""
+    from flask_babel import format_percent
+
+    return format_percent(share)
+
+
 def register(app: Flask) -> None:
     from web.late_reasons import why_not_earlier
 
@@ -155,12 +173,16 @@ def register(app: Flask) -> None:
                                  plain_times=plain_times, event_text=event_text, event_kind=event_kind,
                                  status_label=status_label, fromiso=fromiso, km=km,
                                  why_not_earlier=why_not_earlier, term=term,
-                                 skill_label=skill_label, role_label=role_label)
+                                 skill_label=skill_label, role_label=role_label,
+                                 short_day=short_day, decimal=km, team_label=team_label,
+                                 percent=percent)
     app.jinja_env.globals.update(timeline_pos=timeline_pos)
 
     @app.context_processor
     def globals_():
         from web.auth import home_url
 
-        return {"current_locale": str(get_locale() or "en"),
+        french = str(get_locale() or "en") == "fr"
+        # "Label{{ colon }} value": French sets a narrow no-break space before the colon
+        return {"current_locale": str(get_locale() or "en"), "colon": "\u202f:" if french else ":",
                 "home_url": home_url(current_user) if current_user.is_authenticated else "/"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 
 import click
@@ -11,6 +12,18 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 from flask import current_app, request, session
 from flask_login import current_user
+
+
+def translate_term(text: str, locale: str) -> str:
+    """A text in `locale` outside any request (messages written for customers), from the compiled catalog."""
+    return _translations(locale).gettext(text)
+
+
+@lru_cache(maxsize=8)
+def _translations(locale: str):
+    from babel.support import Translations
+
+    return Translations.load(str(CATALOGS), [locale])
 
 
 def select_locale() -> str | None:

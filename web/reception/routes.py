@@ -218,7 +218,7 @@ def walk_in(garage_id: str):
     form = walk_in_form()
     if not form.validate():
         for field, errors in form.errors.items():
-            flash(f"{getattr(form, field).label.text}: {errors[0]}", "error")
+            flash(_("%(label)s: %(text)s", label=getattr(form, field).label.text, text=errors[0]), "error")
         return redirect(_board_url(garage_id))
     case = cases.open_case(db.session, current_user, form.as_walk_in(), now())
     preview = squeeze.preview_squeeze(db.session, current_user, case, garage, now())
