@@ -43,7 +43,7 @@ JOB_TYPES = [
 # code, label, French label, urgency, job type
 SYMPTOMS = [
     ("engine_fault_stop", "Engine fault warning: stop and go to the nearest garage",
-     "Défaut moteur : arrêtez-vous et rendez-vous au garage le plus proche", "P1", "fault_diagnosis"),
+     "Défaut moteur\u202f: arrêtez-vous et rendez-vous au garage le plus proche", "P1", "fault_diagnosis"),
     ("brakes_failing", "Brake pedal soft or brakes failing", "Pédale de frein molle ou freins défaillants", "P1", "brake_repair"),
     ("wont_start", "Car will not start (immobilised)", "La voiture ne démarre pas (immobilisée)", "P1", "fault_diagnosis"),
     ("hv_warning", "High-voltage system warning (electric or hybrid)", "Alerte système haute tension (électrique ou hybride)", "P1", "hv_battery_check"),
@@ -77,7 +77,7 @@ OVERRIDE_REASONS = {
     "walk_in": ["Arrivé avec un voyant défaut moteur", "Arrivé avec un pneu à plat"],
     "manual_slot": ["Le client ne peut venir que tôt le matin", "Même créneau qu’un autre véhicule de la famille"],
     "overbook": ["Un deuxième technicien finit plus tôt", "Contrôle rapide pendant un long travail"],
-    "drive_in": ["Client invité à venir tout de suite : immobilisé à proximité",
+    "drive_in": ["Client invité à venir tout de suite\u202f: immobilisé à proximité",
                  "Voyant allumé, garage à cinq minutes"],
     "rebook": ["Le client ne peut venir qu’en fin de semaine", "Rapproché du travail du client"],
 }
