@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -95,7 +96,7 @@ def locales() -> list[str]:
 
 @click.group("translate")
 def translate_group() -> None:
-    """The French catalog: update it from the source, compile it, check it is complete."""
+    """The French catalog: update it from the source, list what is left (todo), fill it, compile it, check it."""
 
 
 @translate_group.command("update")
@@ -107,15 +108,59 @@ def translate_update() -> None:
         created = catalog.creation_date
         catalog.update(template, update_header_comment=False)
         catalog.creation_date = created  # a header that changes at every run would only make merge conflicts
-        if locale == "fr":
-            for message in catalog:
-                if message.id and message.string:
-                    message.string = tuple(map(french_typography, message.string)) \
-                        if isinstance(message.string, tuple) else french_typography(message.string)
-        with po_path(locale).open("wb") as f:
-            # no line numbers: an edit elsewhere in a file does not touch the catalog
-            write_po(f, catalog, width=120, ignore_obsolete=True, include_lineno=False)
+        write_catalog(locale, catalog)
         _report(locale, catalog)
+
+
+def write_catalog(locale: str, catalog: Catalog) -> None:
+    if locale == "fr":
+        for message in catalog:
+            if message.id and message.string:
+                message.string = tuple(map(french_typography, message.string)) \
+                    if isinstance(message.string, tuple) else french_typography(message.string)
+    with po_path(locale).open("wb") as f:
+        # no line numbers: an edit elsewhere in a file does not touch the catalog
+        write_po(f, catalog, width=120, ignore_obsolete=True, include_lineno=False)
+
+
+@translate_group.command("todo")
+@click.option("--locale", default="fr", show_default=True)
+def translate_todo(locale: str) -> None:
+    """The texts left to translate as JSON {msgid: "" or [singular, plural]}: fill it, then `translate fill`."""
+    catalog = read_catalog(locale)
+    left = set(missing(catalog))
+    todo = {}
+    for message in catalog:
+        if message.id and (message.id if isinstance(message.id, str) else message.id[0]) in left:
+            if isinstance(message.id, tuple):
+                todo[message.id[0]] = {"plural": message.id[1], "fr": ["", ""]}
+            else:
+                todo[message.id] = message.string if message.fuzzy else ""
+    click.echo(json.dumps(todo, ensure_ascii=False, indent=1))
+
+
+@translate_group.command("fill")
+@click.argument("answers", type=click.File("r", encoding="utf-8"))
+@click.option("--locale", default="fr", show_default=True)
+def translate_fill(answers, locale: str) -> None:
+    """Put the translations of a filled `translate todo` file into the .po (typography set, fuzzy flags cleared)."""
+    given = json.load(answers)
+    catalog = read_catalog(locale)
+    filled = 0
+    for message in catalog:
+        key = message.id if isinstance(message.id, str) else (message.id[0] if message.id else None)
+        value = given.get(key) if key else None
+        if isinstance(value, dict):
+            value = value.get(locale)
+        if not value or (isinstance(message.id, tuple) != isinstance(value, list)) or \
+                (isinstance(value, list) and not all(value)):
+            continue
+        message.string = tuple(value) if isinstance(value, list) else value
+        message.flags.discard("fuzzy")
+        filled += 1
+    write_catalog(locale, catalog)
+    click.echo(f"{locale}: {filled} translation(s) filled")
+    _report(locale, catalog)
 
 
 @translate_group.command("compile")
@@ -125,7 +170,7 @@ def translate_compile() -> None:
         catalog = read_catalog(locale)
         with po_path(locale).with_suffix(".mo").open("wb") as f:
             write_mo(f, catalog)  # fuzzy entries are left out, as gettext would
-        click.echo(f"{locale}: compiled {po_path(locale).with_suffix('.mo').relative_to(ROOT)}")
+        click.echo(f"{locale}: compiled {_shown(po_path(locale).with_suffix('.mo'))}")
 
 
 @translate_group.command("check")
@@ -143,9 +188,13 @@ def translate_check() -> None:
         raise SystemExit(1)
 
 
+def _shown(path: Path) -> Path:
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
 def _report(locale: str, catalog: Catalog) -> bool:
     left = missing(catalog)
-    click.echo(f"{locale}: {len(left)} text(s) to translate in {po_path(locale).relative_to(ROOT)}")
+    click.echo(f"{locale}: {len(left)} text(s) to translate in {_shown(po_path(locale))}")
     for msgid in left:
         click.echo(f"  {msgid}")
     return bool(left)

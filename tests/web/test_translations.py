@@ -56,3 +56,31 @@ def test_french_sets_a_narrow_no_break_space_before_colons_and_question_marks():
     for message in i18n.read_catalog("fr"):
         for string in filter(None, _plain(message.string) if message.id else ()):
             assert i18n.french_typography(string) == string, f"{string!r}: run `flask --app web translate update`"
+
+
+def test_what_is_left_goes_out_as_json_and_comes_back_translated(tmp_path, monkeypatch):
+    import json
+    import shutil
+
+    from babel.messages.pofile import write_po
+    from click.testing import CliRunner
+
+    shutil.copytree(i18n.CATALOGS, tmp_path / "translations")
+    monkeypatch.setattr(i18n, "CATALOGS", tmp_path / "translations")
+    catalog = i18n.read_catalog("fr")
+    catalog["Why not earlier: %(why)s"].string = ""
+    catalog.add(("%(num)s new text", "%(num)s new texts"), ("", ""))
+    with i18n.po_path("fr").open("wb") as f:
+        write_po(f, catalog)
+    runner = CliRunner()
+    todo = json.loads(runner.invoke(i18n.translate_group, ["todo"]).output)
+    assert todo == {"Why not earlier: %(why)s": "",
+                    "%(num)s new text": {"plural": "%(num)s new texts", "fr": ["", ""]}}
+    todo["Why not earlier: %(why)s"] = "Pourquoi pas plus tôt: %(why)s"
+    todo["%(num)s new text"]["fr"] = ["%(num)s nouveau texte", "%(num)s nouveaux textes"]
+    (tmp_path / "todo.json").write_text(json.dumps(todo))
+    assert runner.invoke(i18n.translate_group, ["fill", str(tmp_path / "todo.json")]).exit_code == 0
+    filled = i18n.read_catalog("fr")
+    assert filled["Why not earlier: %(why)s"].string == "Pourquoi pas plus tôt\u202f: %(why)s"
+    assert filled["%(num)s new text"].string == ("%(num)s nouveau texte", "%(num)s nouveaux textes")
+    assert runner.invoke(i18n.translate_group, ["check"]).exit_code == 0, "nothing of the source is left"
