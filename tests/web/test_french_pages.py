@@ -127,9 +127,10 @@ def test_visible_text_keeps_what_a_user_reads_and_drops_markup():
 @pytest.fixture
 def world(app, client, auth):
     """A small day of the network with something on every page: a case on the direct line, a declined one,
-    a booked one whose urgency changed, a walk-in with its squeeze-in preview, a queued replay."""
+    a booked one whose urgency changed, a walk-in with its squeeze-in preview, a job checked in, started and
+    finished, a queued replay."""
     from scheduler.services import feedback, replays
-    from scheduler.models import User
+    from scheduler.models import Appointment, User
     from web.extensions import db
 
     auth.login("operator")
@@ -154,6 +155,14 @@ def world(app, client, auth):
         "customer": {"name": "Nadia Kaci", "phone": "+33 6 70 00 00 01", "email": "nadia@example.fr"},
         "vehicle": {"plate": "FR-104-DD", "model": "Renault Clio"}, "symptom": "engine_fault_stop"}).get_json()
     preview = auth.post(f"/api/v1/cases/{walk_in['id']}/squeeze", json={"garage": GARAGE}).get_json()
+    with app.app_context():  # the job flow on a booked job of today: check-in, start, more time, finish
+        job = db.session.scalar(db.select(Appointment).where(
+            Appointment.garage_id == GARAGE, Appointment.status == "booked", Appointment.start_at > CLOCK_NOW)
+            .order_by(Appointment.start_at).limit(1))
+        job_id, worked = job.id, job.case_id
+    for step, body in (("check-in", {}), ("start", {}), ("finish", {"note": "plaquettes changées"})):
+        done = auth.post(f"/api/v1/appointments/{job_id}/{step}", json=body)
+        assert done.status_code == 200, done.get_json()
 
     with app.app_context():
         planner = db.session.scalar(db.select(User).where(User.username == "planner"))
@@ -163,7 +172,7 @@ def world(app, client, auth):
         db.session.commit()
         replay_id = replay.id
     return {
-        "case_id": [waiting["id"], declined["id"], booked["id"], walk_in["id"]], "garage_id": [GARAGE],
+        "case_id": [waiting["id"], declined["id"], booked["id"], walk_in["id"], worked], "garage_id": [GARAGE],
         "preview_id": [preview["id"]], "replay_id": [replay_id],
         "token": [feedback.token_for(booked["id"], app.config["SECRET_KEY"])],
         "plate": "FR-103-CC", "tomorrow": (CLOCK_NOW + timedelta(days=1)).date().isoformat(),
