@@ -229,3 +229,13 @@ def test_every_page_of_every_role_reads_in_french(app, world):
     never = sorted({e for e, _ in addresses} - seen)
     assert not never, f"pages no role could open (status per role in the walk): {never}"
     assert not english, "English left on French pages:\n" + "\n".join(f"{k}: {v}" for k, v in english.items())
+
+
+def test_the_customers_message_names_the_job_in_the_customers_language(app, world):
+    from scheduler.models import Message
+    from web.extensions import db
+
+    with app.app_context():
+        sent = db.session.scalars(db.select(Message).where(Message.case_id == world["case_id"][2])).all()
+        assert sent and all(m.locale == "fr" for m in sent)
+        assert all("Travaux : Vidange." in m.body and "SUMMARY:Vidange — " in m.ics for m in sent), sent[0].body
