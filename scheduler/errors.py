@@ -1,15 +1,33 @@
-"""Refusals a service can give. Each says why and carries what the user needs next."""
+"""Refusals a service can give. Each says why and carries what the user needs next.
+
+A refusal's words are a fact: `template` is the English text marked with `N_` (the msgid), `words` the values
+of its %(name)s placeholders. web renders them in the reader's language (web/refusals.py); `message` is the
+English, for logs, the CLI and clients that ask for English.
+"""
 
 from __future__ import annotations
+
+from datetime import date, datetime
+
+
+def plain(value: object) -> str:
+    """A value of a refusal's words in English: local times as "Tue 24 Nov 10:00"."""
+    if isinstance(value, datetime):
+        return f"{value:%a %d %b %H:%M}"
+    if isinstance(value, date):
+        return f"{value:%a %d %b}"
+    return str(value)
 
 
 class DomainError(Exception):
     code = "invalid"
     status = 422
 
-    def __init__(self, message: str, **details):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, words: dict | None = None, **details):
+        self.template = message
+        self.words = dict(words or {})
+        self.message = message % {k: plain(v) for k, v in self.words.items()} if self.words else message
+        super().__init__(self.message)
         self.details = details
 
 

@@ -1,8 +1,10 @@
 """The demo network's fixed data: garages, skills, job types, symptoms, names."""
 
+from scheduler.texts import N_
+
 SKILLS = [
-    ("maintenance", "Maintenance"), ("diagnostics", "Diagnostics"), ("electrical", "Electrical"),
-    ("engine", "Engine"), ("tyres", "Tyres"), ("bodywork", "Bodywork"), ("high_voltage", "High-voltage"),
+    ("maintenance", N_("Maintenance")), ("diagnostics", N_("Diagnostics")), ("electrical", N_("Electrical")),
+    ("engine", N_("Engine")), ("tyres", N_("Tyres")), ("bodywork", N_("Bodywork")), ("high_voltage", N_("High-voltage")),
 ]
 
 # id, name, address, city, lat, lon, lifts, technicians, load of the next two weeks
@@ -25,23 +27,23 @@ GARAGES = [
 
 # code, label, skill, minutes, lift
 JOB_TYPES = [
-    ("annual_service", "Annual service", "maintenance", 90, True),
-    ("oil_change", "Oil change", "maintenance", 45, True),
-    ("brake_inspection", "Brake inspection", "maintenance", 60, True),
-    ("brake_repair", "Brake repair", "maintenance", 120, True),
-    ("fault_diagnosis", "Fault diagnosis", "diagnostics", 60, False),
-    ("warning_light_check", "Warning light check", "diagnostics", 45, False),
-    ("electrical_repair", "Electrical repair", "electrical", 120, True),
-    ("engine_repair", "Engine repair", "engine", 180, True),
-    ("tyre_change", "Tyre change", "tyres", 45, True),
-    ("bodywork_repair", "Bodywork repair", "bodywork", 240, False),
-    ("hv_battery_check", "High-voltage battery check", "high_voltage", 90, True),
+    ("annual_service", N_("Annual service"), "maintenance", 90, True),
+    ("oil_change", N_("Oil change"), "maintenance", 45, True),
+    ("brake_inspection", N_("Brake inspection"), "maintenance", 60, True),
+    ("brake_repair", N_("Brake repair"), "maintenance", 120, True),
+    ("fault_diagnosis", N_("Fault diagnosis"), "diagnostics", 60, False),
+    ("warning_light_check", N_("Warning light check"), "diagnostics", 45, False),
+    ("electrical_repair", N_("Electrical repair"), "electrical", 120, True),
+    ("engine_repair", N_("Engine repair"), "engine", 180, True),
+    ("tyre_change", N_("Tyre change"), "tyres", 45, True),
+    ("bodywork_repair", N_("Bodywork repair"), "bodywork", 240, False),
+    ("hv_battery_check", N_("High-voltage battery check"), "high_voltage", 90, True),
 ]
 
 # code, label, French label, urgency, job type
 SYMPTOMS = [
     ("engine_fault_stop", "Engine fault warning: stop and go to the nearest garage",
-     "Défaut moteur : arrêtez-vous et rendez-vous au garage le plus proche", "P1", "fault_diagnosis"),
+     "Défaut moteur\u202f: arrêtez-vous et rendez-vous au garage le plus proche", "P1", "fault_diagnosis"),
     ("brakes_failing", "Brake pedal soft or brakes failing", "Pédale de frein molle ou freins défaillants", "P1", "brake_repair"),
     ("wont_start", "Car will not start (immobilised)", "La voiture ne démarre pas (immobilisée)", "P1", "fault_diagnosis"),
     ("hv_warning", "High-voltage system warning (electric or hybrid)", "Alerte système haute tension (électrique ou hybride)", "P1", "hv_battery_check"),
@@ -64,15 +66,18 @@ LAST_NAMES = ["Martin", "Bernard", "Dubois", "Moreau", "Laurent", "Girard", "Rou
 CAR_MODELS = ["Peugeot 208", "Renault Clio", "Citroën C3", "Peugeot 3008", "Renault Mégane", "Dacia Sandero",
               "Renault Zoe", "Peugeot e-208", "Citroën C4", "Toyota Yaris Hybrid", "Volkswagen Golf", "Tesla Model 3"]
 
+# What people typed: the network works in French.
 OVERRIDE_REASONS = {
-    "urgency_raise": ["Customer stranded with children", "Warning light turned red during the call",
-                      "Vehicle needed for medical appointments"],
-    "urgency_lower": ["Customer confirmed the car drives normally", "Light went off after restart"],
-    "direct_line": ["P1 with no slot within target", "Foreman can look at it today", "Immobilised on the ring road"],
-    "squeeze_in": ["Short job, fits between two services", "Safety issue, cannot wait"],
-    "walk_in": ["Drove in with an engine fault warning", "Arrived on a flat tyre"],
-    "manual_slot": ["Customer can only come early morning", "Same slot as a sibling vehicle"],
-    "overbook": ["Second technician finishing early", "Quick check during a long job"],
-    "drive_in": ["Customer told to come now: immobilised nearby", "Warning light, garage five minutes away"],
-    "rebook": ["Customer can only come later in the week", "Moved nearer to the customer's work"],
+    "urgency_raise": ["Client bloqué avec ses enfants", "Le voyant est passé au rouge pendant l’appel",
+                      "Véhicule indispensable pour des rendez-vous médicaux"],
+    "urgency_lower": ["Le client confirme que la voiture roule normalement", "Le voyant s’est éteint au redémarrage"],
+    "direct_line": ["P1 sans créneau dans l’objectif", "Le chef d’atelier peut regarder aujourd’hui",
+                    "Immobilisé sur le périphérique"],
+    "squeeze_in": ["Travail court, tient entre deux révisions", "Problème de sécurité, ne peut pas attendre"],
+    "walk_in": ["Arrivé avec un voyant défaut moteur", "Arrivé avec un pneu à plat"],
+    "manual_slot": ["Le client ne peut venir que tôt le matin", "Même créneau qu’un autre véhicule de la famille"],
+    "overbook": ["Un deuxième technicien finit plus tôt", "Contrôle rapide pendant un long travail"],
+    "drive_in": ["Client invité à venir tout de suite\u202f: immobilisé à proximité",
+                 "Voyant allumé, garage à cinq minutes"],
+    "rebook": ["Le client ne peut venir qu’en fin de semaine", "Rapproché du travail du client"],
 }

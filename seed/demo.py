@@ -103,7 +103,7 @@ class _Builder:
             for code, label, label_fr, urgency, job in catalog.SYMPTOMS
         }
         s.add_all(self.symptoms.values())
-        self.policy = Policy(version=1, active=True, note="Standard rules at launch",
+        self.policy = Policy(version=1, active=True, note="Règles standard au lancement",
                              created_at=self.now - timedelta(days=120))
         s.add(self.policy)
         self.garages: list[Garage] = []
@@ -139,7 +139,7 @@ class _Builder:
                 if rnd.random() < 0.12:
                     first = self.today + timedelta(days=rnd.randrange(1, 20))
                     tech.absences.append(Absence(first_day=first, last_day=first + timedelta(days=rnd.choice([0, 2, 4])),
-                                                 reason=rnd.choice(["leave", "training", "sick"])))
+                                                 reason=rnd.choice(["congés", "formation", "arrêt maladie"])))
                 s.add(tech)
         s.flush()
         self.progress("network", 1, 4)
@@ -156,14 +156,14 @@ class _Builder:
             self.s.add(user)
             return user
 
-        self.operators = [add("operator", "operator", "Amélie (call centre)"),
-                          add("operator2", "operator", "Karim (call centre)")]
-        add("planner", "planner", "Hélène (planning)")
+        self.operators = [add("operator", "operator", "Amélie (centre d’appels)"),
+                          add("operator2", "operator", "Karim (centre d’appels)")]
+        add("planner", "planner", "Hélène (planification)")
         add("admin", "admin", "Admin")
         self.garage_users: dict[str, list[User]] = {}
         for g in self.garages:
-            self.garage_users[g.id] = [add(f"reception-{g.id}", "reception", f"Reception {g.name}", g.id),
-                                       add(f"workshop-{g.id}", "workshop", f"Workshop {g.name}", g.id)]
+            self.garage_users[g.id] = [add(f"reception-{g.id}", "reception", f"Accueil {g.name}", g.id),
+                                       add(f"workshop-{g.id}", "workshop", f"Atelier {g.name}", g.id)]
         self.s.flush()
 
     # -- cases and appointments ------------------------------------------------------------
@@ -413,22 +413,23 @@ class _Builder:
             self.s.add(later)
         if kind == "direct_line":
             answered = override.created_at + timedelta(minutes=rnd.randint(2, 14))
-            self.s.add(DirectLineRequest(case=case, garage=garage, message=f"{symptom.label}. Can you take it today?",
+            self.s.add(DirectLineRequest(case=case, garage=garage,
+                                         message=f"{symptom.label_fr}. Pouvez-vous le prendre aujourd’hui\u202f?",
                                          status="accepted", created_at=override.created_at,
                                          created_by_id=actor.id, expires_at=override.created_at + timedelta(minutes=15),
                                          answered_at=answered, answered_by_id=workshop_user.id,
-                                         answer=f"Yes, {appt.start_at.astimezone(ZONE):%H:%M}"))
+                                         answer=f"Oui, {appt.start_at.astimezone(ZONE):%H:%M}"))
             case.events.append(CaseEvent(at=answered, kind="direct_line_answer",
                                          data={"garage": garage.id, "accepted": True,
                                                "seconds": round((answered - override.created_at).total_seconds()),
                                                "start": appt.start_at.isoformat()}))
             if rnd.random() < 0.3:  # an earlier attempt at a neighbour that said no
-                self.s.add(DirectLineRequest(case=case, garage=rnd.choice(self.garages), message="Immobilised customer",
+                self.s.add(DirectLineRequest(case=case, garage=rnd.choice(self.garages), message="Client immobilisé",
                                              status=rnd.choice(["declined", "expired"]), created_by_id=actor.id,
                                              created_at=call_at + timedelta(minutes=1),
                                              expires_at=call_at + timedelta(minutes=16),
                                              answered_at=call_at + timedelta(minutes=3),
-                                             answer="No technician free today"))
+                                             answer="Aucun technicien libre aujourd’hui"))
         if started and rnd.random() < 0.6:
             for stage in ("booking", "wait", "reception", "repair"):
                 self.s.add(Feedback(case=case, stage=stage, score=rnd.choice([6, 7, 8, 9, 9, 10, 10]),

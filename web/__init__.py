@@ -49,6 +49,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # The address customers' links point to (the confirmation's feedback link).
     outbox.configure_links(app.config.get("BASE_URL", "http://127.0.0.1:5000"), app.config["SECRET_KEY"])
+    from web.i18n import translate_term
+
+    outbox.configure_terms(translate_term)  # a customer's message names the job in the customer's language
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)

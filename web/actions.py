@@ -9,6 +9,7 @@ from flask import flash, redirect, request
 
 from scheduler.errors import DomainError, Forbidden
 from web.extensions import db
+from web.refusals import refusal_text
 
 
 def is_local_path(target: str) -> bool:
@@ -36,7 +37,7 @@ def refusals_flashed(default_endpoint):
                 raise
             except DomainError as exc:
                 db.session.rollback()
-                flash(exc.message, "error")
+                flash(refusal_text(exc), "error")
                 return redirect(back(default_endpoint(**kwargs)))
 
         return wrapper

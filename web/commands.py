@@ -20,6 +20,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(replay_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(outbox_group)
+    from web.i18n import translate_group
+
+    app.cli.add_command(translate_group)
 
 
 def upgrade_database() -> None:

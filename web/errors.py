@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
@@ -12,11 +13,25 @@ from werkzeug.exceptions import HTTPException
 from scheduler.errors import DomainError, SlotTaken
 from scheduler.services.capacity import refused_by_guard
 from web.extensions import db
+from web.refusals import refusal_text
 
 CODES = {400: "bad_request", 401: "not_logged_in", 403: "forbidden", 404: "not_found",
          405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
          422: "rule_broken", 429: "too_many_requests", 500: "internal_error", 503: "unavailable"}
 RETRY_AFTER_SECONDS = 5
+# The page's title, and what a status says when the code that raised it said nothing more (werkzeug's English).
+TITLES = {400: _l("Bad request"), 401: _l("Not logged in"), 403: _l("Not allowed"), 404: _l("Not found"),
+          405: _l("Method not allowed"), 409: _l("Conflict"), 413: _l("Too large"), 415: _l("Unsupported format"),
+          422: _l("Refused by a rule"), 429: _l("Too many attempts"), 500: _l("Internal error"),
+          503: _l("Unavailable")}
+DESCRIPTIONS = {
+    400: _l("The request could not be understood."), 401: _l("Log in first."),
+    403: _l("You are not allowed to see this."),
+    404: _l("There is nothing at this address: check it, or go back to your home page."),
+    405: _l("This address does not take that method."), 413: _l("What was sent is too large."),
+    415: _l("This format is not accepted."), 429: _l("Too many attempts: wait a moment and try again."),
+    500: _l("Something went wrong on our side; nothing was saved."),
+}
 
 
 def error_response(status: int, code: str, message: str, details: dict | None = None, headers: dict | None = None):
@@ -24,20 +39,20 @@ def error_response(status: int, code: str, message: str, details: dict | None = 
         body = {"error": {"code": code, "message": message, "details": details or {}}}
         return jsonify(body), status, headers or {}
     return render_template("error.html", status=status, code=code, message=message,
-                           details=details or {}), status, headers or {}
+                           title=TITLES.get(status, code.replace("_", " ")), details=details or {}), status, headers or {}
 
 
 def database_error(exc: SQLAlchemyError):
     """A write the database refused (capacity: 409), or a database that cannot answer now (503)."""
     if isinstance(exc, IntegrityError) and refused_by_guard(exc):
-        taken = SlotTaken("That slot was just taken: reload to see what is free.")
+        taken = SlotTaken(_("That slot was just taken: reload to see what is free."))
         return error_response(taken.status, taken.code, taken.message)
     if isinstance(exc, (OperationalError, InterfaceError)) and "append_only" not in str(exc):
         return unavailable()
     from flask import current_app
 
     current_app.logger.error("database error: %s", exc)
-    return error_response(500, "internal_error", "Something went wrong on our side; nothing was saved.")
+    return error_response(500, "internal_error", str(DESCRIPTIONS[500]))
 
 
 def unavailable():
@@ -56,19 +71,21 @@ def register(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         db.session.rollback()
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        return error_response(exc.status, exc.code, refusal_text(exc), exc.details)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
         db.session.rollback()
-        return error_response(400, "csrf_failed", f"{exc.description} Reload the page and try again.")
+        return error_response(400, "csrf_failed", _("The form expired or came from elsewhere. Reload the page and try again."))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         db.session.rollback()
         status = exc.code or 500
         headers = {"Allow": ", ".join(exc.valid_methods)} if getattr(exc, "valid_methods", None) else None
-        return error_response(status, CODES.get(status, "error"), exc.description or exc.name, headers=headers)
+        said = exc.description if exc.description != type(exc).description else None  # werkzeug's own words
+        message = said or str(DESCRIPTIONS.get(status, exc.description or exc.name))
+        return error_response(status, CODES.get(status, "error"), message, headers=headers)
 
     @app.errorhandler(SQLAlchemyError)
     def sql_error(exc: SQLAlchemyError):
@@ -79,7 +96,7 @@ def register(app: Flask) -> None:
     def unexpected(exc: Exception):
         _safe_rollback()
         app.logger.exception("unexpected error")
-        return error_response(500, "internal_error", "Something went wrong on our side; nothing was saved.")
+        return error_response(500, "internal_error", str(DESCRIPTIONS[500]))
 
 
 def _safe_rollback() -> None:

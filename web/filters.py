@@ -7,7 +7,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
-from flask_babel import format_date, get_locale, ngettext
+from flask_babel import format_date, format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -37,6 +37,10 @@ def local_when(moment: datetime | None, garage=None, since: datetime | None = No
     return local_time(moment, garage)
 
 
+def short_day(day: date) -> str:
+    return format_date(day, "EEE d")
+
+
 def day_label(day: date) -> str:
     return format_date(day, "EEEE d MMMM y")
 
@@ -47,7 +51,7 @@ def minutes_label(minutes: int | None) -> str:
     sign = "-" if minutes < 0 else ""
     minutes = abs(minutes)
     if minutes >= 1440:
-        return f"{sign}{minutes / 1440:.1f} d"
+        return sign + _("%(days)s d", days=format_decimal(minutes / 1440, format="0.0"))
     if minutes >= 60:
         return f"{sign}{minutes // 60} h {minutes % 60:02d}"
     return f"{sign}{minutes} min"
@@ -84,10 +88,43 @@ def plain_times(text: str) -> str:
 
 
 def status_label(status: str) -> str:
-    """An appointment's or a case's status, in the reader's language."""
+    """A status (case, appointment, drive-in, direct-line request, preview, message, replay) in the reader's language."""
     return {"booked": _("booked"), "checked_in": _("checked in"), "in_progress": _("in progress"), "done": _("done"),
             "cancelled": _("cancelled"), "no_show": _("no-show"), "open": _("open"), "queued": _("queued"),
-            "sent": _("sent"), "failed": _("failed")}.get(status, status.replace("_", " "))
+            "sent": _("sent"), "failed": _("failed"), "expected": _("expected"), "arrived": _("arrived"),
+            "accepted": _("accepted"), "declined": _("declined"), "expired": _("expired"),
+            "confirmed": _("confirmed"), "rejected": _("rejected"), "superseded": _("superseded"),
+            "running": _("running")}.get(status, status.replace("_", " "))
+
+
+def role_label(role: str) -> str:
+    return {"operator": _("operator"), "reception": _("reception"), "workshop": _("workshop"),
+            "planner": _("planner"), "admin": _("admin")}.get(role, role)
+
+
+def team_label(team: str) -> str:
+    """The team a user's actions count towards; a garage's team by its role (the name says the garage)."""
+    from web.planner.labels import TEAMS
+
+    return str(TEAMS[team]) if team in TEAMS else role_label(team.rpartition(" ")[2])
+
+
+def term(label: str | None) -> str:
+    """A label of the network's catalogue (job types, skills), in the reader's language when the catalog has it."""
+    return _(label) if label else ""
+
+
+def skill_label(code: str) -> str:
+    """A skill by its code, in the reader's language (the labels are read once per request)."""
+    from flask import g
+    from sqlalchemy import select
+
+    from scheduler.models import Skill
+    from web.extensions import db
+
+    if "skill_labels" not in g:
+        g.skill_labels = dict(db.session.execute(select(Skill.code, Skill.label)).all())
+    return term(g.skill_labels.get(code, code))
 
 
 def event_text(event, names) -> str:
@@ -117,8 +154,6 @@ def fromiso(text: str | None) -> datetime | None:
 
 def km(distance: float) -> str:
     """A distance as the reader writes it: "15,0" in French, "15.0" in English."""
-    from flask_babel import format_decimal
-
     return format_decimal(distance, format="#,##0.0")
 
 
@@ -149,12 +184,25 @@ def fact_value(value: object) -> str:
     return str(value)
 
 
+def percent(share: float) -> str:
+    """0.46 as the reader writes it: "46 %" in French (a narrow no-break space), "46%" in English."""
+    from flask_babel import format_percent
+
+    return format_percent(share)
+
+
 def register(app: Flask) -> None:
+    from web.late_reasons import why_not_earlier
+
     app.jinja_env.filters.update(local_time=local_time, local_datetime=local_datetime, local_when=local_when,
                                  day_label=day_label, minutes_label=minutes_label, wait_label=wait_label,
                                  seconds_label=seconds_label, garage_names=garage_names,
                                  plain_times=plain_times, event_text=event_text, event_kind=event_kind,
                                  status_label=status_label, fromiso=fromiso, km=km,
+                                 why_not_earlier=why_not_earlier, term=term,
+                                 skill_label=skill_label, role_label=role_label,
+                                 short_day=short_day, decimal=km, team_label=team_label,
+                                 percent=percent,
                                  fact_value=fact_value)
     app.jinja_env.globals.update(timeline_pos=timeline_pos)
 
@@ -162,5 +210,7 @@ def register(app: Flask) -> None:
     def globals_():
         from web.auth import home_url
 
-        return {"current_locale": str(get_locale() or "en"),
+        french = str(get_locale() or "en") == "fr"
+        # "Label{{ colon }} value": French sets a narrow no-break space before the colon
+        return {"current_locale": str(get_locale() or "en"), "colon": "\u202f:" if french else ":",
                 "home_url": home_url(current_user) if current_user.is_authenticated else "/"}

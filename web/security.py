@@ -6,6 +6,7 @@ The pages run no inline script (the CSP forbids it): their only script is the ve
 from __future__ import annotations
 
 from flask import Flask, current_app, request
+from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -64,5 +65,5 @@ def register(app: Flask) -> None:
 
         current_app.logger.warning("login rate limit hit: %s %s from %s (%s)", request.method, request.path,
                                    get_remote_address(), exc.description)
-        return error_response(429, "too_many_requests", "Too many login attempts: wait a minute and try again.",
+        return error_response(429, "too_many_requests", _("Too many login attempts: wait a minute and try again."),
                               headers={"Retry-After": "60"})

@@ -47,6 +47,9 @@ KIND_LABELS = {
     "direct_line": lambda: _("direct line"), "direct_line_answer": lambda: _("garage's answer"),
     "direct_line_expired": lambda: _("no answer"), "booking": lambda: _("booking"),
     "cancelled": lambda: _("cancelled"), "drive_in": lambda: _("drive-in"),
+    "check_in": lambda: _("check-in"), "start": lambda: _("work started"), "finish": lambda: _("work finished"),
+    "no_show": lambda: _("no-show"), "cancel": lambda: _("cancelled"), "moved": lambda: _("moved"),
+    "more_time": lambda: _("more time"), "arrived": lambda: _("arrived"),
 }
 
 
@@ -82,7 +85,7 @@ def describe(event: CaseEvent, names: Names, locale: str) -> str:
                           for o in d.get("offers", []))
         return _("Offers shown: %(offers)s", offers=shown or _("none"))
     if kind == "override":
-        return f"{override_kind_label(d.get('kind', ''))}: {d.get('reason', '')}"
+        return _("%(label)s: %(text)s", label=override_kind_label(d.get("kind", "")), text=d.get("reason", ""))
     if kind == "urgency":
         return _("Urgency %(before)s → %(after)s", before=d.get("before"), after=d.get("after"))
     if kind == "direct_line":
@@ -112,4 +115,29 @@ def describe(event: CaseEvent, names: Names, locale: str) -> str:
     if kind == "drive_in":
         return _("Drive-in announced at %(garage)s, expected %(when)s", garage=names.garage(d.get("garage")),
                  when=names.when(d.get("expected_at"), d.get("garage")))
-    return ", ".join(f"{k}: {v}" for k, v in d.items())
+    return _job_step(kind, d, names) or ", ".join(f"{k}: {v}" for k, v in d.items())
+
+
+def _job_step(kind: str, d: dict, names: Names) -> str | None:
+    """The job flow's facts (check-in, start, finish, no-show, cancel, moves, more time, arrival)."""
+    garage = names.garage(d.get("garage"))
+    if kind == "check_in":
+        return _("Checked in at %(garage)s", garage=garage)
+    if kind == "start":
+        return _("Work started at %(garage)s", garage=garage)
+    if kind == "finish":
+        return _("Work finished at %(garage)s: %(note)s", garage=garage, note=d["note"]) if d.get("note") \
+            else _("Work finished at %(garage)s", garage=garage)
+    if kind in ("no_show", "cancel"):
+        text = _("No-show at %(garage)s", garage=garage) if kind == "no_show" \
+            else _("Appointment at %(garage)s cancelled", garage=garage)
+        return _("%(label)s: %(text)s", label=text, text=d["reason"]) if d.get("reason") else text
+    if kind == "moved":
+        return _("Moved from %(before)s to %(when)s at %(garage)s (a squeeze-in)", garage=garage,
+                 before=names.when(d.get("before"), d.get("garage")), when=names.when(d.get("start"), d.get("garage")))
+    if kind == "more_time":
+        return _("%(minutes)s more minutes: now ends %(when)s", minutes=d.get("minutes"),
+                 when=names.when(d.get("end"), d.get("garage")))
+    if kind == "arrived":
+        return _("Arrived at %(garage)s", garage=garage)
+    return None

@@ -13,6 +13,7 @@ from scheduler.models import ACTIVE, Appointment, Case, Garage, Technician, User
 from scheduler.services import capacity, notices, outbox, overrides, policies
 from scheduler.services.capacity import Clash
 from scheduler.services.planning import CaseOffers, case_offers, garage_slots
+from scheduler.texts import N_, Phrase
 
 
 def book(session: Session, case: Case, technician: Technician, start: datetime, end: datetime, *,
@@ -31,7 +32,7 @@ def book(session: Session, case: Case, technician: Technician, start: datetime, 
             session.flush()
     except IntegrityError as exc:
         if capacity.refused_by_guard(exc):
-            raise SlotTaken("That slot was just taken.", technician=technician.id, start=start.isoformat()) from None
+            raise SlotTaken(N_("That slot was just taken."), technician=technician.id, start=start.isoformat()) from None
         raise
     return appointment
 
@@ -53,7 +54,8 @@ def active_booking(case: Case) -> Appointment | None:
 def _garage(session: Session, garage_id: str) -> Garage:
     garage = session.get(Garage, garage_id) if isinstance(garage_id, str) else None
     if garage is None:
-        raise Invalid(f"No garage {garage_id!r}: see GET /api/v1/garages.", field="garage")
+        raise Invalid(N_("No garage %(garage)s: see GET /api/v1/garages."), words={"garage": repr(garage_id)},
+                      field="garage")
     return garage
 
 
@@ -62,9 +64,11 @@ def technician_for(session: Session, case: Case, garage_id: str, technician_id: 
     _garage(session, garage_id)
     technician = session.get(Technician, technician_id)
     if technician is None or technician.garage_id != garage_id or not technician.active:
-        raise Invalid(f"No technician {technician_id!r} works at {garage_id}.", field="technician")
+        raise Invalid(N_("No technician %(technician)s works at %(garage)s."),
+                      words={"technician": repr(technician_id), "garage": garage_id}, field="technician")
     if case.job_type.skill_code not in technician.skill_codes:
-        raise RuleBroken(f"{technician.name} has no {case.job_type.skill_code} skill, which this job needs.")
+        raise RuleBroken(N_("%(technician)s has no %(skill)s skill, which this job needs."),
+                         words={"technician": technician.name, "skill": case.job_type.skill_code})
     return technician
 
 
@@ -79,8 +83,9 @@ def free_technician(session: Session, case: Case, garage_id: str, start: datetim
     working = [t for t in sorted(garage.technicians, key=lambda t: t.id)
                if t.active and skill in t.skill_codes and capacity.works(t, start, end)]
     if not working:
-        raise RuleBroken(f"No one with the {skill} skill works at {garage.name} "
-                         f"{garage.local(start):%a %d %b %H:%M}–{garage.local(end):%H:%M}: pick another time.")
+        raise RuleBroken(N_("No one with the %(skill)s skill works at %(garage)s %(start)s–%(end)s: pick another time."),
+                         words={"skill": skill, "garage": garage.name, "start": garage.local(start),
+                                "end": f"{garage.local(end):%H:%M}"})
     return next((t for t in working if not capacity.busy(session, t.id, start, end, ignore)), working[0])
 
 
@@ -100,16 +105,19 @@ def place(session: Session, case: Case, technician: Technician, start: datetime,
 def _refusal(session: Session, case: Case, technician: Technician, start: datetime, now: datetime,
              typed: bool, overbook_allowed: bool) -> SlotTaken:
     """Say what happened: an offer someone took meanwhile, or a time the person typed that is busy."""
-    hint = " Or overbook it, with a reason." if overbook_allowed else ""
+    hint = Phrase(N_(" Or overbook it, with a reason.")) if overbook_allowed else ""
     if typed:
         garage = technician.garage
         around = garage_slots(session, case, garage, now, around=start)
-        return SlotTaken(f"Busy then: {technician.name} or every lift at {garage.name} is taken at "
-                         f"{garage.local(start):%a %d %b %H:%M}. Free times around it are listed.{hint}",
+        return SlotTaken(N_("Busy then: %(technician)s or every lift at %(garage)s is taken at %(start)s. Free times "
+                            "around it are listed.%(hint)s"),
+                         words={"technician": technician.name, "garage": garage.name, "start": garage.local(start),
+                                "hint": hint},
                          offers=[s.to_dict() for s in around], busy_then=True, overbook_allowed=overbook_allowed)
     fresh = case_offers(session, case, now)
-    return SlotTaken(f"Slot just taken: {technician.name} or every lift at {technician.garage.name} is busy "
-                     f"then. Here are the next offers.{hint}",
+    return SlotTaken(N_("Slot just taken: %(technician)s or every lift at %(garage)s is busy then. Here are the next "
+                        "offers.%(hint)s"),
+                     words={"technician": technician.name, "garage": technician.garage.name, "hint": hint},
                      offers=fresh.to_dict()["offers"], overbook_allowed=overbook_allowed)
 
 
@@ -130,9 +138,9 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
     """
     lock_case(session, case)
     if case.status in ("done", "cancelled"):
-        raise Conflict(f"Case {case.id} is {case.status}: open a new case.")
+        raise Conflict(N_("Case %(case)s is %(status)s: open a new case."), words={"case": case.id, "status": case.status})
     if actor.role == "reception" and garage_id != actor.garage_id:
-        raise Forbidden("Reception books at its own garage; ask the call centre for another one.")
+        raise Forbidden(N_("Reception books at its own garage; ask the call centre for another one."))
     start = start.replace(second=0, microsecond=0)
     current = active_booking(case)
     if current is not None:
@@ -140,16 +148,19 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
             if current.garage_id == garage_id and current.start_at == start and \
                     technician_id in ("", None, current.technician_id):
                 return current, False
-            raise AlreadyBooked(f"Case {case.id} is already booked ({current.garage.name}, "
-                                f"{current.garage.local(current.start_at):%a %d %b %H:%M}): say which booking this "
-                                "replaces to move it.", appointment=current.to_dict())
+            raise AlreadyBooked(N_("Case %(case)s is already booked (%(garage)s, %(start)s): say which booking this "
+                                   "replaces to move it."), appointment=current.to_dict(),
+                                words={"case": case.id, "garage": current.garage.name,
+                                       "start": current.garage.local(current.start_at)})
         if replaces != current.id:
-            raise Conflict(f"The case's booking is now {current.id}, not {replaces}: reload and try again.",
+            raise Conflict(N_("The case's booking is now %(current)s, not %(replaces)s: reload and try again."),
+                           words={"current": current.id, "replaces": replaces},
                            appointment=current.to_dict())
         if current.status != "booked":
-            raise Conflict(f"The customer is already {current.status.replace('_', ' ')}: the booking cannot move.")
+            raise Conflict(N_("The customer is already %(status)s: the booking cannot move."),
+                           words={"status": current.status})
     elif replaces is not None:
-        raise Conflict(f"Case {case.id} has no active booking to replace.")
+        raise Conflict(N_("Case %(case)s has no active booking to replace."), words={"case": case.id})
     end = start + timedelta(minutes=case.job_type.duration_minutes)
     ignore = (current.id,) if current else ()
     technician = (technician_for(session, case, garage_id, technician_id) if technician_id
@@ -166,12 +177,14 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
     kind = ("overbook" if clash else "rebook" if current is not None
             else departure if misses_target or not found.gives(garage_id, start) else None)
     if kind and not reason:
-        why = ("the technician or the lifts are busy then" if kind == "overbook"
-               else "it moves the case's booking" if kind == "rebook"
-               else "it misses the P1 target (started the same working day)" if misses_target
-               else "the rules did not offer that slot")
-        raise ReasonRequired(f"Give a reason to book this: {why}. The rules offer "
-                             f"{found.rule.start.isoformat() if found.rule else 'nothing'}.",
+        why = (N_("the technician or the lifts are busy then") if kind == "overbook"
+               else N_("it moves the case's booking") if kind == "rebook"
+               else N_("it misses the P1 target (started the same working day)") if misses_target
+               else N_("the rules did not offer that slot"))
+        rule_start = (session.get(Garage, found.rule.garage).local(found.rule.start) if found.rule
+                      else Phrase(N_("nothing")))
+        raise ReasonRequired(N_("Give a reason to book this: %(why)s. The rules offer %(rule)s."),
+                             words={"why": Phrase(why), "rule": rule_start},
                              kind=kind, rule_offer=found.rule.to_dict() if found.rule else None,
                              target=found.to_dict()["target"])
     try:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from scheduler.errors import RuleBroken
 from scheduler.models import ACTIVE, Appointment, Technician
 from scheduler.models.appointment import LIFTS_FULL, TECHNICIAN_BUSY
+from scheduler.texts import N_
 
 # How far in the past a start may be: "now" typed a minute ago is still now.
 GRACE = timedelta(minutes=15)
@@ -112,11 +113,13 @@ def works(technician: Technician, start: datetime, end: datetime) -> bool:
 def check_slot(technician: Technician, start: datetime, end: datetime, now: datetime) -> None:
     """A slot is allowed when it is not in the past and lies inside one of the technician's shifts."""
     if start < now - GRACE:
-        raise RuleBroken("That start is in the past: pick a time from now on.", field="start")
+        raise RuleBroken(N_("That start is in the past: pick a time from now on."), field="start")
     if not works(technician, start, end):
         local = technician.garage.local(start)
-        raise RuleBroken(f"{technician.name} does not work {local:%a %d %b %H:%M}–{technician.garage.local(end):%H:%M}"
-                         " (outside their shift): pick another time or technician.", field="start")
+        raise RuleBroken(N_("%(technician)s does not work %(start)s–%(end)s (outside their shift): pick another time "
+                            "or technician."), field="start",
+                         words={"technician": technician.name, "start": local,
+                                "end": f"{technician.garage.local(end):%H:%M}"})
 
 
 def lock_garage(session: Session, garage_id: str) -> None:

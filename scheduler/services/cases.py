@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from scheduler.db import utcnow
 from scheduler.errors import Forbidden, Invalid, NotFound
 from scheduler.models import GARAGE_ROLES, Case, CaseEvent, Customer, Override, Symptom, User, Vehicle
+from scheduler.texts import N_
 
 
 def _text(data: dict, path: str, limit: int = 120, required: bool = True) -> str:
@@ -21,9 +22,10 @@ def _text(data: dict, path: str, limit: int = 120, required: bool = True) -> str
     if not required and (node is None or (isinstance(node, str) and not node.strip())):
         return ""
     if not isinstance(node, str) or not node.strip():
-        raise Invalid(f"{path} is required (text).", field=path)
+        raise Invalid(N_("%(field)s is required (text)."), words={"field": path}, field=path)
     if len(node) > limit:
-        raise Invalid(f"{path} is longer than {limit} characters.", field=path)
+        raise Invalid(N_("%(field)s is longer than %(limit)s characters."), words={"field": path, "limit": limit},
+                      field=path)
     return node.strip()
 
 
@@ -31,11 +33,12 @@ def open_case(session: Session, actor: User, data: dict, now: datetime | None = 
     now = now or utcnow()
     symptom = session.get(Symptom, _text(data, "symptom", 40))
     if symptom is None:
-        raise Invalid(f"Unknown symptom {data.get('symptom')!r}: see GET /api/v1/symptoms.", field="symptom")
+        raise Invalid(N_("Unknown symptom %(symptom)s: see GET /api/v1/symptoms."),
+                      words={"symptom": repr(data.get("symptom"))}, field="symptom")
     name, phone = _text(data, "customer.name"), _text(data, "customer.phone", 30)
     email = _text(data, "customer.email", 200, required=False)
     if email and ("@" not in email or any(c.isspace() for c in email)):
-        raise Invalid("customer.email is not an e-mail address.", field="customer.email")
+        raise Invalid(N_("customer.email is not an e-mail address."), field="customer.email")
     plate, model = _text(data, "vehicle.plate", 20).upper(), _text(data, "vehicle.model", 80)
     location = data.get("location")
     walk_in = actor.role == "reception"
@@ -51,9 +54,9 @@ def open_case(session: Session, actor: User, data: dict, now: datetime | None = 
         location = {"lat": place.lat, "lon": place.lon}
     if not isinstance(location, dict) or not all(
             isinstance(location.get(k), (int, float)) and not isinstance(location.get(k), bool) for k in ("lat", "lon")):
-        raise Invalid("location must be {lat, lon} in degrees.", field="location")
+        raise Invalid(N_("location must be {lat, lon} in degrees."), field="location")
     if not (-90 <= location["lat"] <= 90 and -180 <= location["lon"] <= 180):
-        raise Invalid("location is out of range.", field="location")
+        raise Invalid(N_("location is out of range."), field="location")
     # The case's customer is who the user typed (the person calling or at the counter): a known car may be
     # someone else's, and what was typed is never discarded.
     customer = session.scalar(select(Customer).where(Customer.phone == phone, Customer.name == name))
@@ -110,9 +113,9 @@ def vehicle_dict(vehicle: Vehicle, latest: list[Case], actor: User) -> dict:
 def get_case(session: Session, actor: User, case_id: int) -> Case:
     case = session.get(Case, case_id)
     if case is None:
-        raise NotFound(f"No case {case_id}.")
+        raise NotFound(N_("No case %(id)s."), words={"id": case_id})
     if not actor.can_see_garage(case.garage_id):
-        raise Forbidden("This case belongs to another garage.")
+        raise Forbidden(N_("This case belongs to another garage."))
     return case
 
 

@@ -28,22 +28,25 @@ from scheduler.models import Case, DirectLineRequest, Garage, User
 from scheduler.services import capacity, overrides, planning, policies
 from scheduler.services.booking import active_booking, confirm, lock_case, note_offers_shown, place, technician_for
 from scheduler.services.planning import Slot, Target, case_offers
+from scheduler.texts import N_
 
 
 def send(session: Session, actor: User, case: Case, garage_id: str, message: str, now: datetime) -> DirectLineRequest:
     if not message.strip():
-        raise Invalid("Write a message for the garage: what the caller needs.", field="message")
+        raise Invalid(N_("Write a message for the garage: what the caller needs."), field="message")
     garage = session.get(Garage, garage_id) if isinstance(garage_id, str) else None
     if garage is None:
-        raise Invalid(f"No garage {garage_id!r}: see GET /api/v1/garages.", field="garage")
+        raise Invalid(N_("No garage %(garage)s: see GET /api/v1/garages."), words={"garage": repr(garage_id)},
+                      field="garage")
     lock_case(session, case)  # one open request per garage and case, even when two operators send at once
     if case.status in ("done", "cancelled"):
-        raise Conflict(f"Case {case.id} is {case.status}.")
+        raise Conflict(N_("Case %(case)s is %(status)s."), words={"case": case.id, "status": case.status})
     expire_due(session, now, case)
     if session.scalar(select(DirectLineRequest.id).where(DirectLineRequest.case_id == case.id,
                                                          DirectLineRequest.garage_id == garage_id,
                                                          DirectLineRequest.status == "open")):
-        raise Conflict(f"{garage.name} already has this case on the direct line: wait for its answer.")
+        raise Conflict(N_("%(garage)s already has this case on the direct line: wait for its answer."),
+                       words={"garage": garage.name})
     policy = policies.in_force(session, now)
     found = case_offers(session, case, now, policy)
     rule = found.rule
@@ -96,9 +99,9 @@ def with_status(query, status: str | None, now: datetime):
 def get_request(session: Session, actor: User, request_id: int) -> DirectLineRequest:
     request = session.get(DirectLineRequest, request_id)
     if request is None:
-        raise NotFound(f"No direct-line request {request_id}.")
+        raise NotFound(N_("No direct-line request %(id)s."), words={"id": request_id})
     if actor.role in ("reception", "workshop") and request.garage_id != actor.garage_id:
-        raise Forbidden("This request was put to another garage.")
+        raise Forbidden(N_("This request was put to another garage."))
     return request
 
 
@@ -134,36 +137,39 @@ def answer(session: Session, actor: User, request: DirectLineRequest, accept: bo
     expire_due(session, now, request.case)
     if request.status != "open":
         when = request.answered_at or request.expires_at
-        raise AlreadyAnswered(f"This request is already {request.status} ({when:%H:%M} UTC).", status=request.status)
+        raise AlreadyAnswered(N_("This request is already %(status)s (%(when)s UTC)."), status=request.status,
+                              words={"status": request.status, "when": f"{when:%H:%M}"})
     case = request.case
     if not accept:
         if not reason:
-            raise ReasonRequired("Say why you decline, so the operator can tell the caller and try elsewhere.")
+            raise ReasonRequired(N_("Say why you decline, so the operator can tell the caller and try elsewhere."))
         _close(request, "declined", actor, now, reason)
         case.log("direct_line_answer", actor, now, garage=request.garage_id, request=request.id, accepted=False,
                  seconds=request.response_seconds, reason=reason)
         return request
     if start is None or not technician_id:
-        raise Invalid("To accept, give the start and the technician.", field="start" if start is None else "technician")
+        raise Invalid(N_("To accept, give the start and the technician."), field="start" if start is None else "technician")
     technician = technician_for(session, case, request.garage_id, technician_id)
     start = start.replace(second=0, microsecond=0)
     end = start + timedelta(minutes=case.job_type.duration_minutes)
     capacity.check_slot(technician, start, end, now)
     target = target_of(session, request)
     if not late_ok and not target.met_by(start):
-        raise MissesTarget(f"{start.astimezone(request.garage.zone):%a %d %b %H:%M} misses the {case.urgency} target "
-                           f"(start by the end of {target.due_day:%a %d %b}): confirm to accept it anyway.",
+        raise MissesTarget(N_("%(start)s misses the %(urgency)s target (start by the end of %(day)s): confirm to accept "
+                              "it anyway."), words={"start": start.astimezone(request.garage.zone),
+                                                    "urgency": case.urgency, "day": target.due_day},
                            latest_start=target.latest_start.isoformat())
     current = active_booking(case)
     if current is not None and current.status != "booked":
-        raise Conflict(f"The customer is already {current.status.replace('_', ' ')} at {current.garage.name}.")
+        raise Conflict(N_("The customer is already %(status)s at %(garage)s."),
+                       words={"status": current.status, "garage": current.garage.name})
     ignore = (current.id,) if current else ()
     capacity.lock_garage(session, technician.garage_id)
     clash = capacity.clash(session, technician, start, end, case.job_type.needs_lift, ignore)
     if clash and not overbook:
         raise _busy(session, case, technician, start, now, clash)
     if clash and not reason:
-        raise ReasonRequired("Say why you overbook: who absorbs it, so the planners can see what it cost.",
+        raise ReasonRequired(N_("Say why you overbook: who absorbs it, so the planners can see what it cost."),
                              kind="overbook")
     try:
         appointment = place(session, case, technician, start, channel="direct_line", pinned=True, clash=clash,

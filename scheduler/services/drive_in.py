@@ -12,33 +12,36 @@ from scheduler.models import Case, DirectLineRequest, DriveIn, Garage, User
 from scheduler.services import overrides, policies
 from scheduler.services.booking import note_offers_shown
 from scheduler.services.planning import arrival, case_offers, nearest_garages, open_from
+from scheduler.texts import N_
 
 
 def announce(session: Session, actor: User, case: Case, now: datetime, garage_id: str | None = None,
              expected_at: datetime | None = None, note: str = "", confirmed: bool = False) -> DriveIn:
     if case.status in ("done", "cancelled"):
-        raise Conflict(f"Case {case.id} is {case.status}.")
+        raise Conflict(N_("Case %(case)s is %(status)s."), words={"case": case.id, "status": case.status})
     if case.lat is None:
-        raise Invalid("The case has no location to find the nearest garage from.", field="location")
+        raise Invalid(N_("The case has no location to find the nearest garage from."), field="location")
     nearest = nearest_garages(session, case.lat, case.lon, now)
     if garage_id is None:
         garage, km = nearest[0]
     else:
         garage, km = next(((g, d) for g, d in nearest if g.id == garage_id), (None, 0.0))
         if garage is None:
-            raise Invalid(f"No garage {garage_id!r}: see GET /api/v1/garages.", field="garage")
+            raise Invalid(N_("No garage %(garage)s: see GET /api/v1/garages."), words={"garage": repr(garage_id)},
+                          field="garage")
     declined = session.scalar(select(DirectLineRequest).where(
         DirectLineRequest.case_id == case.id, DirectLineRequest.garage_id == garage.id,
         DirectLineRequest.status == "declined"))
     if declined is not None and not confirmed:
-        raise Conflict(f"{garage.name} declined this case on the direct line ({declined.answer}): "
-                       "confirm to send the customer there anyway.", declined=declined.id, confirm_required=True)
+        raise Conflict(N_("%(garage)s declined this case on the direct line (%(answer)s): confirm to send the customer "
+                          "there anyway."), words={"garage": garage.name, "answer": declined.answer},
+                       declined=declined.id, confirm_required=True)
     policy = policies.in_force(session, now)
     if expected_at is None:
         # a garage that is closed on arrival expects the car when it opens
         expected_at = open_from(garage, arrival(now, km, policy))
     elif expected_at < now - timedelta(minutes=15) or expected_at > now + timedelta(days=1):
-        raise Invalid("expected_at must be within the next 24 hours.", field="expected_at")
+        raise Invalid(N_("expected_at must be within the next 24 hours."), field="expected_at")
     drive_in = DriveIn(case=case, garage=garage, expected_at=expected_at.replace(microsecond=0), note=note,
                        announced_at=now, announced_by_id=actor.id)
     session.add(drive_in)

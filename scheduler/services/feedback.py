@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.errors import Conflict, Forbidden, Invalid, NotFound
 from scheduler.models import STAGES, Case, Feedback
+from scheduler.texts import N_
 
 
 def token_for(case_id: int, secret: str) -> str:
@@ -25,13 +26,13 @@ def token_for(case_id: int, secret: str) -> str:
 
 def case_for_token(session: Session, token: object, secret: str) -> Case:
     if not isinstance(token, str) or "." not in token:
-        raise Forbidden("This feedback link is not valid.")
+        raise Forbidden(N_("This feedback link is not valid."))
     raw_id = token.split(".", 1)[0]
     if not raw_id.isdigit() or len(raw_id) > 9 or not hmac.compare_digest(token, token_for(int(raw_id), secret)):
-        raise Forbidden("This feedback link is not valid.")
+        raise Forbidden(N_("This feedback link is not valid."))
     case = session.get(Case, int(raw_id))
     if case is None:
-        raise NotFound("This case no longer exists.")
+        raise NotFound(N_("This case no longer exists."))
     return case
 
 
@@ -41,15 +42,15 @@ def given(session: Session, case: Case) -> dict[str, Feedback]:
 
 def give(session: Session, case: Case, stage: object, score: object, comment: object, now: datetime) -> Feedback:
     if stage not in STAGES:
-        raise Invalid(f"stage must be one of {', '.join(STAGES)}.", field="stage")
+        raise Invalid(N_("stage must be one of %(stages)s."), words={"stages": ", ".join(STAGES)}, field="stage")
     if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 10:
-        raise Invalid("score must be a whole number from 0 to 10.", field="score")
+        raise Invalid(N_("score must be a whole number from 0 to 10."), field="score")
     if comment is None:
         comment = ""
     if not isinstance(comment, str) or len(comment) > 2000:
-        raise Invalid("comment must be text of at most 2000 characters.", field="comment")
+        raise Invalid(N_("comment must be text of at most 2000 characters."), field="comment")
     if case.status == "cancelled":
-        raise Conflict("This case was cancelled: there is nothing to rate.")
+        raise Conflict(N_("This case was cancelled: there is nothing to rate."))
     feedback = given(session, case).get(stage)
     if feedback is None:
         feedback = Feedback(case=case, stage=stage)

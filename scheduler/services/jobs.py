@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from scheduler.errors import Conflict, Forbidden, Invalid, NotFound, ReasonRequired
 from scheduler.models import ACTIVE, Appointment, DriveIn, PlanPreview, User
 from scheduler.services import booking, capacity, outbox, overrides, squeeze
+from scheduler.texts import N_
 
 ACTIONS = ("check-in", "start", "finish", "no-show", "cancel")
 # From which statuses each action may be taken: anything else is refused (409) and says why.
@@ -28,30 +29,31 @@ MAX_EXTRA_MINUTES = 8 * 60
 def get_appointment(session: Session, actor: User, appointment_id: int) -> Appointment:
     appointment = session.get(Appointment, appointment_id)
     if appointment is None:
-        raise NotFound(f"No appointment {appointment_id}.")
+        raise NotFound(N_("No appointment %(id)s."), words={"id": appointment_id})
     if not actor.can_see_garage(appointment.garage_id):
-        raise Forbidden("This appointment belongs to another garage.")
+        raise Forbidden(N_("This appointment belongs to another garage."))
     return appointment
 
 
 def _check_actor(actor: User, appointment: Appointment) -> None:
     if actor.role not in ("reception", "workshop") or actor.garage_id != appointment.garage_id:
-        raise Forbidden("Only the garage's reception and workshop act on its appointments.")
+        raise Forbidden(N_("Only the garage's reception and workshop act on its appointments."))
 
 
 def act(session: Session, actor: User, appointment: Appointment, action: str, now: datetime, *,
         note: str = "", reason: str = "") -> Appointment:
     """Take one step of the job flow, from the status that allows it."""
     if action not in ACTIONS:
-        raise NotFound(f"No action {action!r}: use one of {', '.join(ACTIONS)}.")
+        raise NotFound(N_("No action %(action)s: use one of %(actions)s."),
+                       words={"action": repr(action), "actions": ", ".join(ACTIONS)})
     _check_actor(actor, appointment)
     booking.lock_case(session, appointment.case)
     session.refresh(appointment)  # a colleague may have acted on it meanwhile
     if appointment.status not in ALLOWED[action]:
-        raise Conflict(f"This appointment is {appointment.status.replace('_', ' ')}: “{action}” is not possible "
-                       "from there.", status=appointment.status)
+        raise Conflict(N_("This appointment is %(status)s: “%(action)s” is not possible from there."),
+                       words={"status": appointment.status, "action": action}, status=appointment.status)
     if action == "cancel" and not reason:
-        raise ReasonRequired("Say why the appointment is cancelled: the customer is told.")
+        raise ReasonRequired(N_("Say why the appointment is cancelled: the customer is told."))
     case = appointment.case
     appointment.status = RESULT[action]
     data = {"appointment": appointment.id, "garage": appointment.garage_id}
@@ -88,9 +90,11 @@ def more_time(session: Session, actor: User, appointment: Appointment, minutes: 
     """
     _check_actor(actor, appointment)
     if not isinstance(minutes, int) or isinstance(minutes, bool) or not 0 < minutes <= MAX_EXTRA_MINUTES:
-        raise Invalid(f"minutes must be a whole number from 1 to {MAX_EXTRA_MINUTES}.", field="minutes")
+        raise Invalid(N_("minutes must be a whole number from 1 to %(most)s."), words={"most": MAX_EXTRA_MINUTES},
+                      field="minutes")
     if appointment.status not in ACTIVE:
-        raise Conflict(f"This appointment is {appointment.status.replace('_', ' ')}: it cannot take more time.")
+        raise Conflict(N_("This appointment is %(status)s: it cannot take more time."),
+                       words={"status": appointment.status})
     booking.lock_case(session, appointment.case)
     capacity.lock_garage(session, appointment.garage_id)
     old_end, new_end = appointment.end_at, appointment.end_at + timedelta(minutes=minutes)
@@ -112,11 +116,11 @@ def arrived(session: Session, actor: User, drive_in_id: int, now: datetime) -> D
     """An announced drive-in is at the counter: it becomes a walk-in here, ready to squeeze in."""
     drive_in = session.get(DriveIn, drive_in_id)
     if drive_in is None:
-        raise NotFound(f"No drive-in {drive_in_id}.")
+        raise NotFound(N_("No drive-in %(id)s."), words={"id": drive_in_id})
     if actor.role not in ("reception", "workshop") or actor.garage_id != drive_in.garage_id:
-        raise Forbidden("Only the expected garage marks a drive-in arrived.")
+        raise Forbidden(N_("Only the expected garage marks a drive-in arrived."))
     if drive_in.status != "expected":
-        raise Conflict(f"This drive-in is already {drive_in.status}.")
+        raise Conflict(N_("This drive-in is already %(status)s."), words={"status": drive_in.status})
     drive_in.status = "arrived"
     case = drive_in.case
     case.channel, case.garage_id = "walk_in", drive_in.garage_id

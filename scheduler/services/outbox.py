@@ -60,6 +60,19 @@ def configure_links(base_url: str | None, secret: str | None) -> None:
     LINKS.update(base_url=base_url.rstrip("/") if base_url else None, secret=secret)
 
 
+# How the catalogue's labels (job types) read in a language: the web app gives its catalog; English otherwise.
+TERMS: dict[str, Callable[[str, str], str] | None] = {"translate": None}
+
+
+def configure_terms(translate: Callable[[str, str], str] | None) -> None:
+    TERMS["translate"] = translate
+
+
+def term(label: str, locale: str) -> str:
+    translate = TERMS["translate"]
+    return translate(label, locale) if translate and label else label
+
+
 def feedback_link(case: Case) -> str | None:
     from scheduler.services.feedback import token_for
 
@@ -68,7 +81,7 @@ def feedback_link(case: Case) -> str | None:
     return f"{LINKS['base_url']}/feedback/{token_for(case.id, LINKS['secret'])}"
 
 
-def calendar(appointment: Appointment) -> str:
+def calendar(appointment: Appointment, locale: str | None = None) -> str:
     """The appointment as the customer's calendar sees it: one event, updated by its sequence number."""
     garage, case = appointment.garage, appointment.case
     cal = Calendar()
@@ -81,7 +94,8 @@ def calendar(appointment: Appointment) -> str:
     event.add("dtstart", appointment.start_at)
     event.add("dtend", appointment.end_at)
     event.add("sequence", appointment.version)
-    event.add("summary", f"{case.job_type.label} — {garage.name}")
+    locale = locale or (case.customer.locale if case.customer.locale in TEXTS else "fr")
+    event.add("summary", f"{term(case.job_type.label, locale)} — {garage.name}")
     event.add("location", f"{garage.name}, {garage.address}, {garage.city}")
     event.add("description", f"{case.vehicle.model} {case.vehicle.plate}")
     event.add("status", "CANCELLED" if appointment.status == "cancelled" else "CONFIRMED")
@@ -104,7 +118,7 @@ def queue(session: Session, kind: str, appointment: Appointment, now: datetime,
     words = {"name": customer.name, "when": _when(appointment.start_at, appointment, locale),
              "before": _when(before, appointment, locale) if before else "", "garage": appointment.garage.name,
              "address": f"{appointment.garage.address}, {appointment.garage.city}",
-             "vehicle": f"{case.vehicle.model} {case.vehicle.plate}", "job": case.job_type.label}
+             "vehicle": f"{case.vehicle.model} {case.vehicle.plate}", "job": term(case.job_type.label, locale)}
     session.flush()  # the appointment's id and version are in the event
     text = body.format(**words)
     link = feedback_link(case) if kind == "booked" else None
@@ -112,7 +126,7 @@ def queue(session: Session, kind: str, appointment: Appointment, now: datetime,
         text += TEXTS[locale]["feedback"].format(link=link)
     message = Message(case=case, appointment_id=appointment.id, garage_id=appointment.garage_id, kind=kind,
                       recipient=customer.email or customer.phone, locale=locale, subject=subject.format(**words),
-                      body=text, ics=calendar(appointment), created_at=now, next_attempt_at=now)
+                      body=text, ics=calendar(appointment, locale), created_at=now, next_attempt_at=now)
     session.add(message)
     session.info["frontline.messages_queued"] = True  # the web layer may deliver right after the commit
     return message

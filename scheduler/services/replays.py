@@ -52,6 +52,7 @@ from scheduler.services import capacity, policies
 from scheduler.services.planning import working_day
 from scheduler.services.replay_plan import NetworkPlan, Rules
 from scheduler.services.stats import NETWORK_ZONE, local_day_start
+from scheduler.texts import N_
 
 MAX_DAYS = 92
 Progress = Callable[[float], None]
@@ -63,18 +64,18 @@ def _day(data: dict, name: str) -> date:
         return date.fromisoformat(value[:10]) if isinstance(value, str) else None  # type: ignore[return-value]
     except ValueError:
         pass
-    raise Invalid(f"{name} must be a day, YYYY-MM-DD.", field=name)
+    raise Invalid(N_("%(name)s must be a day, YYYY-MM-DD."), words={"name": name}, field=name)
 
 
 def parse_params(data: dict) -> dict:
     """{from, to (inclusive days), policy: {changed fields}} checked: a 400 names the field."""
     first, last = _day(data, "from"), _day(data, "to")
     if first is None or last is None:
-        raise Invalid("from and to are required (days, YYYY-MM-DD).", field="from" if first is None else "to")
+        raise Invalid(N_("from and to are required (days, YYYY-MM-DD)."), field="from" if first is None else "to")
     if last < first:
-        raise Invalid("to must not be before from.", field="to")
+        raise Invalid(N_("to must not be before from."), field="to")
     if (last - first).days + 1 > MAX_DAYS:
-        raise Invalid(f"A replay covers at most {MAX_DAYS} days.", field="to")
+        raise Invalid(N_("A replay covers at most %(days)s days."), words={"days": MAX_DAYS}, field="to")
     changes = policies.validate(data.get("policy") or {})
     return {"from": first.isoformat(), "to": last.isoformat(), "policy": changes}
 
@@ -91,7 +92,7 @@ def create(session: Session, actor: User | None, data: dict, now: datetime, runn
 def get(session: Session, replay_id: int) -> Replay:
     replay = session.get(Replay, replay_id)
     if replay is None:
-        raise NotFound(f"No replay {replay_id}.")
+        raise NotFound(N_("No replay %(id)s."), words={"id": replay_id})
     return replay
 
 

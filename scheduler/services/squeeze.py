@@ -24,6 +24,7 @@ from scheduler.models import ACTIVE, Appointment, Case, Garage, PlanPreview, Use
 from scheduler.models.appointment import MOVING
 from scheduler.services import booking, capacity, outbox, overrides, planning, policies
 from scheduler.services.engine import EngineUnavailable, ask
+from scheduler.texts import N_
 
 
 def day_window(garage: Garage, now: datetime, last_day=None) -> tuple[datetime, datetime]:
@@ -48,9 +49,9 @@ def _at(minute: int) -> datetime:
 
 def check_garage(actor: User, garage: Garage) -> None:
     if actor.role == "reception" and actor.garage_id != garage.id:
-        raise Forbidden("Reception plans its own garage's day only.")
+        raise Forbidden(N_("Reception plans its own garage's day only."))
     if actor.role not in ("reception", "workshop", "admin"):
-        raise Forbidden("Squeeze-ins and re-plans are for the garage's reception (or an admin).")
+        raise Forbidden(N_("Squeeze-ins and re-plans are for the garage's reception (or an admin)."))
 
 
 @dataclass
@@ -66,10 +67,10 @@ def preview_squeeze(session: Session, actor: User, case: Case, garage: Garage, n
     """Ask the optimizer to fit the case into the garage's day; store what it proposes, change nothing."""
     check_garage(actor, garage)
     if case.status in ("done", "cancelled"):
-        raise Conflict(f"Case {case.id} is {case.status}.")
+        raise Conflict(N_("Case %(case)s is %(status)s."), words={"case": case.id, "status": case.status})
     current = booking.active_booking(case)
     if current is not None and current.status != "booked":
-        raise Conflict(f"The customer is already {current.status.replace('_', ' ')}: nothing to fit in.")
+        raise Conflict(N_("The customer is already %(status)s: nothing to fit in."), words={"status": current.status})
     start, end = day_window(garage, now)
     snap = planning.snapshot(session, now)
     job = case.job_type
@@ -95,7 +96,7 @@ def preview_replan(session: Session, actor: User, garage: Garage, appointments: 
     check_garage(actor, garage)
     movable = [a for a in appointments if a.status == "booked" and a.garage_id == garage.id and a.end_at > now]
     if not movable:
-        raise Invalid("Nothing to re-plan: pick booked appointments of this garage that have not started.",
+        raise Invalid(N_("Nothing to re-plan: pick booked appointments of this garage that have not started."),
                       field="appointments")
     last_day = max(garage.local(a.start_at).date() for a in movable)
     start, end = day_window(garage, now, last_day)
@@ -154,7 +155,7 @@ def _rule_fact(rule: planning.Slot | None) -> dict | None:
 def get_preview(session: Session, actor: User, preview_id: int) -> PlanPreview:
     preview = session.get(PlanPreview, preview_id)
     if preview is None:
-        raise NotFound(f"No preview {preview_id}.")
+        raise NotFound(N_("No preview %(id)s."), words={"id": preview_id})
     check_garage(actor, preview.garage)
     return preview
 
@@ -280,7 +281,7 @@ def confirm(session: Session, actor: User, preview: PlanPreview, now: datetime, 
     """
     check_garage(actor, preview.garage)
     if preview.status != "open":
-        raise Conflict(f"This preview is already {preview.status}.", status=preview.status)
+        raise Conflict(N_("This preview is already %(status)s."), words={"status": preview.status}, status=preview.status)
     garage = preview.garage
     if preview.case is not None:
         booking.lock_case(session, preview.case)
@@ -296,7 +297,7 @@ def confirm(session: Session, actor: User, preview: PlanPreview, now: datetime, 
         return Outcome(False, fresh)
     seen = diff(session, preview)
     if not seen.placed:
-        raise Conflict("Nothing fits in this preview: place the job by hand, or take the next options.")
+        raise Conflict(N_("Nothing fits in this preview: place the job by hand, or take the next options."))
     policy = policies.in_force(session, now)
     moved = _apply_moves(session, seen.moved, actor, now, preview)
     appointment = None
@@ -335,7 +336,7 @@ def _apply_moves(session: Session, moves: list[dict], actor: User, now: datetime
             session.flush()
         except IntegrityError as exc:  # the database refused: the plan changed under us after all
             if capacity.refused_by_guard(exc):
-                raise Conflict("The plan changed while it was being applied: nothing was changed; preview again.") \
+                raise Conflict(N_("The plan changed while it was being applied: nothing was changed; preview again.")) \
                     from None
             raise
         a.case.log("moved", actor, now, appointment=a.id, garage=a.garage_id, before=m["from"].isoformat(),
@@ -379,7 +380,7 @@ def _default_reason(case: Case) -> str:
 def reject(session: Session, actor: User, preview: PlanPreview, now: datetime) -> PlanPreview:
     check_garage(actor, preview.garage)
     if preview.status != "open":
-        raise Conflict(f"This preview is already {preview.status}.", status=preview.status)
+        raise Conflict(N_("This preview is already %(status)s."), words={"status": preview.status}, status=preview.status)
     preview.status, preview.decided_at = "rejected", now
     session.flush()
     return preview

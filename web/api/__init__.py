@@ -7,6 +7,7 @@ from flask_login import current_user
 from flask_wtf.csrf import ValidationError, validate_csrf
 from werkzeug.exceptions import BadRequest
 
+from web.auth import roles_needed
 from web.inputs import BadText
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -59,7 +60,7 @@ def require(*roles: str) -> None:
     if not current_user.is_authenticated:
         abort(401, description="Log in first: POST /api/v1/session, or send Authorization: Bearer <token>.")
     if roles and current_user.role not in roles:
-        abort(403, description=f"This needs the role {' or '.join(roles)}.")
+        abort(403, description=roles_needed(roles))
 
 
 from web.api import admin, cases, catalog, direct_line, garage, openapi, planner, session, tokens  # noqa: E402,F401

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from functools import wraps
 
 from flask import Flask, abort, request, session
+from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, logout_user
 from sqlalchemy import select
 
@@ -111,7 +112,7 @@ def roles_required(*roles: str):
 
                 return login_manager.unauthorized()
             if current_user.role not in roles:
-                abort(403, description=f"This needs the role {' or '.join(roles)}.")
+                abort(403, description=roles_needed(roles))
             return view(*args, **kwargs)
 
         return wrapper
@@ -122,7 +123,7 @@ def roles_required(*roles: str):
 def check_garage(garage_id: str) -> None:
     """A garage-bound user acts only on their own garage."""
     if not current_user.can_see_garage(garage_id):
-        abort(403, description="This belongs to another garage.")
+        abort(403, description=_("This belongs to another garage."))
 
 
 HOME_ENDPOINTS = {
@@ -141,3 +142,9 @@ def home_url(user: User) -> str:
     if user.role in ("reception", "workshop"):
         return url_for(endpoint, garage_id=user.garage_id)
     return url_for(endpoint)
+
+
+def roles_needed(roles) -> str:
+    from web.filters import role_label
+
+    return _("This needs the role %(roles)s.", roles=_(" or ").join(role_label(r) for r in roles))

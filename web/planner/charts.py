@@ -5,11 +5,28 @@ Every bar is a link to the overrides behind it, so a chart is a way into the dat
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from markupsafe import Markup, escape
 
 SEGMENTS = [("beat", "#2e7d32", _l("beat the rules")), ("tie", "#90a4ae", _l("tie")),
             ("lost", "#c62828", _l("lost")), ("pending", "#ffca80", _l("pending"))]
+
+
+def _count(key: str, num: int) -> str:
+    """"3 beat the rules": the verb agrees with the number in French."""
+    if key == "beat":
+        return ngettext("%(num)s beat the rules", "%(num)s beat the rules", num)
+    if key == "tie":
+        return ngettext("%(num)s tie", "%(num)s ties", num)
+    if key == "lost":
+        return ngettext("%(num)s lost", "%(num)s lost", num)
+    return ngettext("%(num)s pending", "%(num)s pending", num)
+
+
+def _segment_title(row: dict, key: str) -> str:
+    return escape(_("%(label)s: %(text)s", label=row["label"], text=_count(key, row[key])))
 
 
 def _legend(width: int, y: int) -> str:
@@ -43,12 +60,12 @@ def weekly(rows: list[dict], link, title: str) -> Markup:
         x = left + i * step + 3
         y = base
         segs = []
-        for key, colour, text in SEGMENTS:
+        for key, colour, _text in SEGMENTS:
             h = r[key] * scale
             if h:
                 y -= h
                 segs.append(f'<rect x="{x}" y="{y:.1f}" width="{step - 6}" height="{h:.1f}" fill="{colour}">'
-                            f'<title>{escape(r["label"])}: {r[key]} {escape(str(text))}</title></rect>')
+                            f'<title>{_segment_title(r, key)}</title></rect>')
         count = f'<text x="{x + (step - 6) / 2:.1f}" y="{y - 4:.1f}" class="value" text-anchor="middle">' \
                 f'{r["count"]}</text>' if r["count"] else ""
         short = escape(r.get("short", r["label"]))
@@ -76,11 +93,11 @@ def bars(rows: list[dict], link, title: str, limit: int = 12) -> Markup:
         text = r["label"] if len(r["label"]) <= 28 else r["label"][:27] + "…"
         x = label_w
         segs = []
-        for key, colour, name in SEGMENTS:
+        for key, colour, _name in SEGMENTS:
             w = r[key] / peak * bar_w
             if w:
                 segs.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{row_h - 8}" fill="{colour}">'
-                            f'<title>{escape(r["label"])}: {r[key]} {escape(str(name))}</title></rect>')
+                            f'<title>{_segment_title(r, key)}</title></rect>')
                 x += w
         out.append(f'<a href="{escape(link(r))}" class="bar" data-key="{escape(r["key"])}">'
                    f'<rect x="0" y="{y - 2}" width="{label_w + bar_w + 50}" height="{row_h - 4}" class="hit"/>'

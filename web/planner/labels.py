@@ -15,6 +15,7 @@ KINDS = {
     "urgency_raise": _l("Urgency raised"), "urgency_lower": _l("Urgency lowered"),
     "direct_line": _l("Direct line"), "squeeze_in": _l("Squeeze-in"), "walk_in": _l("Walk-in"),
     "drive_in": _l("Drive-in (call centre)"), "manual_slot": _l("Slot chosen by hand"), "overbook": _l("Overbooking"),
+    "rebook": _l("Booking moved"),
 }
 RULES = {
     "min_notice": _l("Minimum notice"), "rule_garages": _l("Home garage only"),

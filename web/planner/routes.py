@@ -20,6 +20,7 @@ from web.auth import roles_required
 from web.clock import now
 from web.extensions import db
 from web.planner import charts, labels, tables
+from web.refusals import refusal_text
 
 bp = Blueprint("planner", __name__, url_prefix="/planner")
 DEFAULT_WEEKS = 12
@@ -40,7 +41,7 @@ def overrides():
     try:
         f = _filters()
     except DomainError as exc:
-        flash(exc.message, "error")
+        flash(refusal_text(exc), "error")
         return redirect(url_for("planner.overrides"))
     garages = labels.garage_names()
     rows = stats.list_overrides(db.session, f)
@@ -173,7 +174,7 @@ def policy_change():
     except DomainError as exc:
         db.session.rollback()
         field = exc.details.get("field")
-        flash(_("Not saved: %(message)s", message=exc.message), "error")
+        flash(_("Not saved: %(message)s", message=refusal_text(exc)), "error")
         return redirect(url_for("planner.policy", field=field, _anchor=f"f-{field}" if field else None))
     flash(_("Policy version %(n)s is in force from now on.", n=version.version), "success")
     return redirect(url_for("planner.policy"))
@@ -226,7 +227,8 @@ def _same(value, given: str) -> bool:
 @bp.get("/replays/<int:replay_id>")
 @roles_required("planner", "admin")
 def replay(replay_id: int):
-    return render_template("planner/replay.html", replay=replays.get(db.session, replay_id), urgencies=URGENCIES)
+    return render_template("planner/replay.html", replay=replays.get(db.session, replay_id), urgencies=URGENCIES,
+                           labels=labels)
 
 
 @bp.get("/replays/<int:replay_id>/progress")
@@ -246,7 +248,7 @@ def rate(token: str):
     try:
         found = feedback.case_for_token(db.session, token, current_app.config["SECRET_KEY"])
     except DomainError as exc:
-        abort(exc.status, description=exc.message)
+        abort(exc.status, description=refusal_text(exc))
     return render_template("planner/feedback.html", case=found, token=token,
                            given=feedback.given(db.session, found), stages=labels.STAGES)
 
@@ -263,7 +265,7 @@ def rate_post(token: str):
                 feedback.give(db.session, found, stage, int(score), request.form.get("comment", ""), now())
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        flash(refusal_text(exc), "error")
         return redirect(url_for("feedback_page.rate", token=token))
     flash(_("Thank you: your answers go to the whole team that handled your car."), "success")
     return redirect(url_for("feedback_page.rate", token=token))

@@ -7,6 +7,7 @@ import io
 from datetime import date, datetime, timedelta
 
 from flask import Response, request
+from flask_babel import gettext as _
 
 from scheduler.errors import Invalid
 from scheduler.models import Override
@@ -35,7 +36,8 @@ def _moment(name: str, value: str, end: bool):
             raise ValueError
         return moment
     except (ValueError, OverflowError):
-        raise Invalid(f"{name} must be a day (YYYY-MM-DD) or a time with a UTC offset.", field=name) from None
+        raise Invalid(_("%(name)s must be a day (YYYY-MM-DD) or a time with a UTC offset.", name=name),
+                      field=name) from None
 
 
 def filters_from_args(default_weeks: int | None = None, today: date | None = None) -> Filters:

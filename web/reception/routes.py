@@ -31,10 +31,10 @@ def parse_day(garage: Garage) -> date:
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        abort(400, description=f"day must look like 2026-11-24, not {raw!r}.")
+        abort(400, description=_("The day must look like 2026-11-24, not %(raw)s.", raw=repr(raw)))
     today = garage.today(now())
     if abs((day - today).days) > 3660:  # no board is kept further away; also keeps day ± 1 in range
-        abort(400, description=f"day must be within ten years of today, not {raw!r}.")
+        abort(400, description=_("The day must be within ten years of today, not %(raw)s.", raw=repr(raw)))
     return day
 
 
@@ -42,7 +42,7 @@ def load_garage(garage_id: str) -> Garage:
     check_garage(garage_id)
     garage = db.session.get(Garage, garage_id)
     if garage is None:
-        abort(404, description=f"No garage {garage_id!r}.")
+        abort(404, description=_("No garage %(garage)s.", garage=repr(garage_id)))
     return garage
 
 
@@ -221,7 +221,7 @@ def walk_in(garage_id: str):
     form = walk_in_form()
     if not form.validate():
         for field, errors in form.errors.items():
-            flash(f"{getattr(form, field).label.text}: {errors[0]}", "error")
+            flash(_("%(label)s: %(text)s", label=getattr(form, field).label.text, text=errors[0]), "error")
         return redirect(_board_url(garage_id))
     case = cases.open_case(db.session, current_user, form.as_walk_in(), now())
     preview = squeeze.preview_squeeze(db.session, current_user, case, garage, now())

@@ -1,0 +1,59 @@
+"""Why the standard rules could not offer earlier, in the reader's language, from the optimizer's facts.
+
+The optimizer states LateReason facts (code, free_at, garage, minutes); the scheduler keeps them as dicts
+with ISO times (Slot.reason_facts, Override.reasons). Only here do they become words.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
+
+from web.filters import local_datetime
+
+
+def _garage(garage_id: str | None, garages: dict):
+    return garages.get(garage_id) if garage_id else None
+
+
+def _name(garage_id: str | None, garages: dict) -> str:
+    garage = _garage(garage_id, garages)
+    return getattr(garage, "name", garage) or garage_id or "?"
+
+
+def _when(reason: dict, garages: dict) -> str:
+    free_at = reason.get("free_at")
+    if not free_at:
+        return "?"
+    garage = _garage(reason.get("garage"), garages)
+    return local_datetime(datetime.fromisoformat(free_at), garage if hasattr(garage, "local") else None)
+
+
+def reason_text(reason: dict, garages: dict) -> str:
+    """One reason. `garages` maps ids to Garage objects or to names."""
+    code, minutes = reason.get("code") or "none", reason.get("minutes")
+    if code == "min_notice":
+        return _("minimum notice of %(minutes)s min (free at %(when)s otherwise)", minutes=minutes,
+                 when=_when(reason, garages))
+    if code == "rule_garages":
+        return ngettext("only the nearest garage is looked at (%(garage)s is free at %(when)s)",
+                        "only the first %(num)s garages are looked at (%(garage)s is free at %(when)s)",
+                        minutes or 1, garage=_name(reason.get("garage"), garages), when=_when(reason, garages))
+    if code == "lifts_full":
+        return _("every lift is taken until then (a technician is free at %(when)s)", when=_when(reason, garages))
+    if code == "no_technician":
+        return _("no qualified technician is free earlier")
+    if code == "travel":
+        return _("the customer cannot be at %(garage)s earlier (%(minutes)s min away)",
+                 garage=_name(reason.get("garage"), garages), minutes=minutes)
+    if code == "outside_hours":
+        return _("the garage is closed until then")
+    return _("nothing: it is the first possible slot")
+
+
+def why_not_earlier(reasons, garages: dict) -> str:
+    """All the reasons, as one sentence's parts."""
+    separator = "\u202f; " if str(get_locale()) == "fr" else "; "
+    return separator.join(reason_text(r, garages) for r in reasons) if reasons else reason_text({}, garages)

@@ -1,0 +1,31 @@
+"""A service's refusal in the reader's language: the template is the msgid, its words are filled in here."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask_babel import format_date
+from flask_babel import gettext as _
+
+from scheduler.errors import DomainError
+from scheduler.texts import Phrase
+
+
+def _word(name: str, value: object) -> object:
+    from web.filters import status_label
+
+    if isinstance(value, datetime):  # already in the garage's zone
+        return f"{format_date(value.date(), 'EEE d MMM')} {value:%H:%M}"
+    if isinstance(value, date):
+        return format_date(value, "EEE d MMM")
+    if isinstance(value, Phrase):
+        return _(value) if value else value
+    if name == "status" and isinstance(value, str):
+        return status_label(value)
+    return value
+
+
+def refusal_text(exc: DomainError) -> str:
+    words = {name: _word(name, value) for name, value in getattr(exc, "words", {}).items()}
+    template = getattr(exc, "template", exc.message)
+    return _(template, **words) if words else _(template)
