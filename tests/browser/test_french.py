@@ -44,7 +44,7 @@ def test_the_desks_read_in_french_in_a_french_browser(browser, live_server):
     operator.fill("input[name=phone]", "+33 6 12 34 56 78")
     operator.fill("input[name=plate]", "FR-555-ZZ")
     operator.fill("input[name=model]", "Peugeot 308")
-    operator.select_option("select[name=near]", "lyon-07")
+    operator.fill("input[name=near]", "Lyon 7e")
     operator.select_option("select[name=symptom]", "engine_fault_stop")
     with operator.expect_navigation():
         operator.click("form[action$='/desk/cases'] button[type=submit]")
