@@ -263,8 +263,18 @@ def _counts() -> dict:
 
 
 def _make_things() -> tuple[dict, dict]:
-    from scheduler.models import (Appointment, ApiToken, Case, DirectLineRequest, DriveIn, JobType, Replay,
-                                  Symptom, Technician, User)
+    from scheduler.models import (
+        ApiToken,
+        Appointment,
+        Case,
+        DirectLineRequest,
+        DriveIn,
+        JobType,
+        Replay,
+        Symptom,
+        Technician,
+        User,
+    )
     from scheduler.services import accounts, feedback, squeeze
 
     users = {role: db.session.scalar(select(User).where(User.username == name)) for role, name in USERS.items()}
