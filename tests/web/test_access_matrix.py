@@ -60,17 +60,25 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/session"): api(PUBLIC, "/session", body={}),
     ("GET", "/"): Rule(PUBLIC, "/"),  # sends each user to their desk, a visitor to the login page
     ("POST", "/logout"): Rule(LOGGED_IN, "/logout", body={}, fresh_login=True),
+    ("GET", "/account/password"): Rule(LOGGED_IN, "/account/password"),
+    ("POST", "/account/password"): Rule(LOGGED_IN, "/account/password",  # a wrong current password: nothing changes
+                                        body={"current_password": "not the password", "new_password": ""}),
     # -- the API: anyone logged in ------------------------------------------------------------------
     ("GET", "/api/v1/session"): api(LOGGED_IN, "/session"),
     ("DELETE", "/api/v1/session"): api(LOGGED_IN, "/session"),
     ("GET", "/api/v1/symptoms"): api(LOGGED_IN, "/symptoms"),
     ("GET", "/api/v1/garages"): api(LOGGED_IN, "/garages"),
+    ("GET", "/api/v1/job-types"): api(LOGGED_IN, "/job-types"),
+    ("POST", "/api/v1/account/password"): api(LOGGED_IN, "/account/password",
+                                              body={"current_password": "not the password", "new_password": ""}),
     ("GET", "/api/v1/policy"): api(LOGGED_IN, "/policy"),
     ("GET", "/api/v1/tokens"): api(LOGGED_IN, "/tokens"),
     ("POST", "/api/v1/tokens"): api(LOGGED_IN, "/tokens", body={}),
     ("DELETE", "/api/v1/tokens/<int:token_id>"): api(LOGGED_IN, "/tokens/{token}"),
     # -- cases: in scope ----------------------------------------------------------------------------
     ("POST", "/api/v1/cases"): api(("operator", "reception"), "/cases", body={}),
+    ("GET", "/api/v1/cases"): api(("operator", "reception", "workshop"), "/cases?q=ZZ-999-ZZ"),
+    ("GET", "/api/v1/customers"): api(("operator", "reception"), "/customers?phone=0100000000"),
     ("GET", "/api/v1/cases/<int:case_id>"): api(LOGGED_IN, "/cases/{case}", garage=True),
     ("GET", "/api/v1/cases/<int:case_id>/offers"): api(("operator", "reception"), "/cases/{case}/offers", True),
     ("POST", "/api/v1/cases/<int:case_id>/appointments"): api(("operator", "reception"),
@@ -103,6 +111,8 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/drive-ins/<int:drive_in_id>/arrived"): api(GARAGE_ROLES, "/drive-ins/{drive_in}/arrived",
                                                                  True, {}),
     ("GET", "/api/v1/outbox"): api(("reception", "admin"), "/outbox"),
+    ("POST", "/api/v1/garages/<garage_id>/replan"): api(("reception", "admin"), "/garages/{garage}/replan", True,
+                                                        {"appointments": []}),
     # -- the planner ----------------------------------------------------------------------------------
     ("GET", "/api/v1/overrides"): api(PLANNERS, "/overrides"),
     ("GET", "/api/v1/stats/overrides"): api(PLANNERS, "/stats/overrides"),
@@ -114,12 +124,34 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/replays"): api(PLANNERS, "/replays"),
     ("POST", "/api/v1/replays"): api(PLANNERS, "/replays", body={}),
     ("GET", "/api/v1/replays/<int:replay_id>"): api(PLANNERS, "/replays/{replay}"),
+    # -- the admin ------------------------------------------------------------------------------------
+    ("GET", "/api/v1/users"): api(("admin",), "/users"),
+    ("POST", "/api/v1/users"): api(("admin",), "/users", body={"username": ""}),
+    ("PATCH", "/api/v1/users/<int:user_id>"): api(("admin",), "/users/{user}", body={"name": ""}),
+    ("GET", "/api/v1/audit"): api(("admin",), "/audit"),
+    ("POST", "/api/v1/garages"): api(("admin",), "/garages", body={"id": ""}),
+    ("PATCH", "/api/v1/garages/<garage_id>"): api(("admin",), "/garages/{garage}", body={"name": ""}),
+    ("GET", "/api/v1/garages/<garage_id>/technicians"): api(("admin",), "/garages/{garage}/technicians"),
+    ("POST", "/api/v1/garages/<garage_id>/technicians"): api(("admin",), "/garages/{garage}/technicians",
+                                                             body={"name": ""}),
+    ("PATCH", "/api/v1/technicians/<technician_id>"): api(("admin",), "/technicians/{technician}",
+                                                          body={"name": ""}),
+    ("POST", "/api/v1/technicians/<technician_id>/absences"): api(("admin",), "/technicians/{technician}/absences",
+                                                                  body={"start": "not a day"}),
+    ("DELETE", "/api/v1/absences/<int:absence_id>"): api(("admin",), "/absences/999999999"),  # none: 404
+    ("POST", "/api/v1/job-types"): api(("admin",), "/job-types", body={"code": ""}),
+    ("PATCH", "/api/v1/job-types/<code>"): api(("admin",), "/job-types/{job_type}", body={"label": ""}),
+    ("POST", "/api/v1/symptoms"): api(("admin",), "/symptoms", body={"code": ""}),
+    ("PATCH", "/api/v1/symptoms/<code>"): api(("admin",), "/symptoms/{symptom}", body={"label": ""}),
     # -- the operator's desk ----------------------------------------------------------------------------
     ("GET", "/desk/"): Rule(("operator",), "/desk/"),
     ("GET", "/desk/vehicle"): Rule(("operator",), "/desk/vehicle?plate=ZZ-999-ZZ"),
+    ("GET", "/desk/customer"): Rule(("operator",), "/desk/customer?phone=0100000000"),
+    ("GET", "/desk/queue"): Rule(("operator",), "/desk/queue"),
     ("POST", "/desk/cases"): Rule(("operator",), "/desk/cases", body={}),
     ("GET", "/desk/cases/<int:case_id>"): Rule(("operator",), "/desk/cases/{case}"),
     ("GET", "/desk/cases/<int:case_id>/live"): Rule(("operator",), "/desk/cases/{case}/live"),
+    ("GET", "/desk/cases/<int:case_id>/move"): Rule(("operator",), "/desk/cases/{case}/move"),  # a read: changes nothing
     ("POST", "/desk/cases/<int:case_id>/book"): Rule(("operator",), "/desk/cases/{case}/book",
                                                      body={"start": "not a time"}),
     ("POST", "/desk/cases/<int:case_id>/urgency"): Rule(("operator",), "/desk/cases/{case}/urgency",
@@ -165,6 +197,31 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/planner/replays/<int:replay_id>"): Rule(PLANNERS, "/planner/replays/{replay}"),
     ("GET", "/planner/replays/<int:replay_id>/progress"): Rule(PLANNERS, "/planner/replays/{replay}/progress"),
     ("GET", "/admin/"): Rule(("admin",), "/admin/"),
+    ("GET", "/admin/users"): Rule(("admin",), "/admin/users"),
+    ("POST", "/admin/users"): Rule(("admin",), "/admin/users", body={"username": ""}),
+    ("GET", "/admin/users/<int:user_id>"): Rule(("admin",), "/admin/users/{user}"),
+    ("POST", "/admin/users/<int:user_id>"): Rule(("admin",), "/admin/users/{user}", body={"name": ""}),
+    ("GET", "/admin/audit"): Rule(("admin",), "/admin/audit"),
+    ("GET", "/admin/garages/new"): Rule(("admin",), "/admin/garages/new"),
+    ("POST", "/admin/garages/new"): Rule(("admin",), "/admin/garages/new", body={"id": ""}),
+    ("GET", "/admin/garages/<garage_id>"): Rule(("admin",), "/admin/garages/{garage}"),
+    ("POST", "/admin/garages/<garage_id>"): Rule(("admin",), "/admin/garages/{garage}", body={"name": ""}),
+    ("POST", "/admin/garages/<garage_id>/technicians"): Rule(("admin",), "/admin/garages/{garage}/technicians",
+                                                             body={"name": ""}),
+    ("POST", "/admin/garages/<garage_id>/replan"): Rule(("admin",), "/admin/garages/{garage}/replan", body={}),
+    ("GET", "/admin/technicians/<technician_id>"): Rule(("admin",), "/admin/technicians/{technician}"),
+    ("POST", "/admin/technicians/<technician_id>"): Rule(("admin",), "/admin/technicians/{technician}",
+                                                         body={"name": ""}),
+    ("POST", "/admin/technicians/<technician_id>/absences"): Rule(
+        ("admin",), "/admin/technicians/{technician}/absences", body={"start": "not a day"}),
+    ("POST", "/admin/absences/<int:absence_id>/remove"): Rule(("admin",), "/admin/absences/999999999/remove",
+                                                              body={}),  # none: 404
+    ("GET", "/admin/catalogue"): Rule(("admin",), "/admin/catalogue"),
+    ("POST", "/admin/catalogue/<any('job-types', symptoms):kind>"): Rule(("admin",), "/admin/catalogue/symptoms",
+                                                                         body={"code": ""}),
+    ("GET", "/admin/catalogue/<kind>/<code>"): Rule(("admin",), "/admin/catalogue/job-types/{job_type}"),
+    ("POST", "/admin/catalogue/<kind>/<code>"): Rule(("admin",), "/admin/catalogue/job-types/{job_type}",
+                                                     body={"label": ""}),
 }
 
 
@@ -206,7 +263,18 @@ def _counts() -> dict:
 
 
 def _make_things() -> tuple[dict, dict]:
-    from scheduler.models import Appointment, ApiToken, Case, DirectLineRequest, DriveIn, Replay, User
+    from scheduler.models import (
+        ApiToken,
+        Appointment,
+        Case,
+        DirectLineRequest,
+        DriveIn,
+        JobType,
+        Replay,
+        Symptom,
+        Technician,
+        User,
+    )
     from scheduler.services import accounts, feedback, squeeze
 
     users = {role: db.session.scalar(select(User).where(User.username == name)) for role, name in USERS.items()}
@@ -227,15 +295,20 @@ def _make_things() -> tuple[dict, dict]:
                        status="arrived", announced_at=CLOCK_NOW - timedelta(hours=2))
         db.session.add(came)
         db.session.flush()
+        technician = db.session.scalars(select(Technician).where(Technician.garage_id == garage_id)
+                                        .order_by(Technician.id)).first()
         things[scope] = {"garage": garage_id, "case": done.id, "appointment": appointment.id,
-                         "request": answered.id, "preview": preview.id, "drive_in": came.id}
+                         "request": answered.id, "preview": preview.id, "drive_in": came.id,
+                         "technician": technician.id}
     things["mixed"] = {**things["other"], "garage": OWN}
     replay = Replay(status="failed", params={"from": "2026-10-01", "to": "2026-10-07", "policy": {}},
                     error="a replay that failed", created_by_id=users["planner"].id, created_at=CLOCK_NOW)
     revoked = ApiToken(token_hash="0" * 64, user=users["admin"], revoked_at=CLOCK_NOW)
     db.session.add_all([replay, revoked])
     db.session.flush()
-    common = {"replay": replay.id, "token": revoked.id,
+    common = {"replay": replay.id, "token": revoked.id, "user": users["planner"].id,
+              "job_type": db.session.scalars(select(JobType.code).order_by(JobType.code)).first(),
+              "symptom": db.session.scalars(select(Symptom.code).order_by(Symptom.code)).first(),
               "feedback": feedback.token_for(things["own"]["case"], "test-secret")}
     things = {scope: {**values, **common} for scope, values in things.items()}
     things["network"] = things["own"]
