@@ -40,8 +40,8 @@ def test_the_desks_read_in_french_in_a_french_browser(browser, live_server):
     operator = french_page(browser, live_server, "operator")
     desk = read(operator, "operator-desk", pieces)
     assert "Poste d’appels" in desk and "Nouvel appel" in desk
-    operator.fill("input[name=name]", "Marc Petit")
-    operator.fill("input[name=phone]", "+33 6 12 34 56 78")
+    operator.fill("input[name=name]", "Julie Bernard")
+    operator.fill("input[name=phone]", "+33 6 98 76 54 31")
     operator.fill("input[name=plate]", "FR-555-ZZ")
     operator.fill("input[name=model]", "Peugeot 308")
     operator.fill("input[name=near]", "Lyon 7e")
