@@ -253,7 +253,7 @@ def case_offers(session: Session, case: Case, now: datetime, policy: Policy | No
     others = [d for _, d in candidates[snap.policy.rule_garages:]]
     limit = snap.policy.time_limit_seconds or 1.0
     window = now + timedelta(days=1)
-    work = snap.work(ignore_case=case.id)
+    work = snap.work(ignore_case=case.id, skill=case.job_type.skill_code, lift=case.job_type.needs_lift)
     while True:
         until = {g: snap.horizon_end if g in home else min(window, snap.horizon_end) for g in km}
         problem = snap.plan("offers", until, [request], work=work)
