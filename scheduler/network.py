@@ -28,6 +28,10 @@ class Network:
         self.technicians = technicians
         self._shifts: dict[tuple[str, date], tuple[tuple[int, int], ...]] = {}
         self._spans: dict[tuple[str, date, date], tuple[tuple[int, int], ...]] = {}
+        self._edges: dict[tuple[str, date, date], tuple[list[int], list[int]]] = {}
+        # each technician's skills, as the optimizer takes them: read once per stamp, not per question
+        self.skills: dict[str, frozenset[str]] = {t.id: frozenset(t.skill_codes) for ts in technicians.values()
+                                                  for t in ts}
 
     def shifts(self, technician: Technician, day: date) -> tuple[tuple[int, int], ...]:
         """The technician's shifts that day, in minutes since the epoch (the format's rounding)."""
@@ -45,6 +49,16 @@ class Network:
         if found is None:
             days = (first + timedelta(days=i) for i in range((last - first).days + 1))
             found = self._spans[key] = tuple(span for day in days for span in self.shifts(technician, day))
+        return found
+
+    def shift_edges(self, technician: Technician, first: date, last: date) -> tuple[list[int], list[int]]:
+        """The starts and the ends of `shifts_between`, as lists to bisect (ends are sorted as starts are:
+        a technician's shifts never overlap)."""
+        key = (technician.id, first, last)
+        found = self._edges.get(key)
+        if found is None:
+            spans = self.shifts_between(technician, first, last)
+            found = self._edges[key] = ([s for s, _ in spans], [e for _, e in spans])
         return found
 
 

@@ -167,10 +167,16 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
                   else free_technician(session, case, garage_id, start, end, ignore))
     capacity.check_slot(technician, start, end, now)
     policy = policies.in_force(session, now)
-    found = case_offers(session, case, now, policy)
-    capacity.lock_garage(session, technician.garage_id)
-    clash = capacity.clash(session, technician, start, end, case.job_type.needs_lift, ignore)
     consent = policy.allow_overbook if overbook is None else overbook
+    lift = case.job_type.needs_lift
+    # The chosen slot first, by the one rule of "busy": a refusal searches the network once, for its fresh offers.
+    if not (consent and reason) and capacity.clash(session, technician, start, end, lift, ignore):
+        raise _refusal(session, case, technician, start, now, typed, consent)
+    found = case_offers(session, case, now, policy)
+    # Again under the garage's lock, so the check and the write it allows are not split by another booking
+    # (the first check was a read anyone could beat); the database's guard stays the last word.
+    capacity.lock_garage(session, technician.garage_id)
+    clash = capacity.clash(session, technician, start, end, lift, ignore)
     if clash and not (consent and reason):
         raise _refusal(session, case, technician, start, now, typed, consent)
     misses_target = case.urgency == "P1" and not found.target.met_by(start)

@@ -233,6 +233,11 @@ def _proven(answer: Answer, snap: Snapshot, case: Case, window: datetime, others
     return offers[-1].cost < beyond
 
 
+def _size(problem) -> tuple[int, int]:
+    """How many shifts and appointments a problem has (a widening only ever adds to both)."""
+    return sum(len(t.shifts) for t in problem.technicians.values()), len(problem.appointments)
+
+
 def case_offers(session: Session, case: Case, now: datetime, policy: Policy | None = None) -> CaseOffers:
     """The standard rules' offer and the cheapest offers across the network, for one case.
 
@@ -253,10 +258,18 @@ def case_offers(session: Session, case: Case, now: datetime, policy: Policy | No
     others = [d for _, d in candidates[snap.policy.rule_garages:]]
     limit = snap.policy.time_limit_seconds or 1.0
     window = now + timedelta(days=1)
-    work = snap.work(ignore_case=case.id)
+    work = snap.work(ignore_case=case.id, skill=case.job_type.skill_code, lift=case.job_type.needs_lift)
+    answer, size = None, None
     while True:
         until = {g: snap.horizon_end if g in home else min(window, snap.horizon_end) for g in km}
         problem = snap.plan("offers", until, [request], work=work)
+        # a wider window only adds shifts and work: when it added none, the problem and its answer are the same
+        if answer is not None and _size(problem) == size:
+            if _proven(answer, snap, case, window, others):
+                break
+            window = now + 2 * (window - now)
+            continue
+        size = _size(problem)
         try:
             answer = ask(lambda: solve(problem), limit)
         except EngineUnavailable as exc:

@@ -29,6 +29,10 @@ from scheduler.network import network
 SHIFT_REACH = timedelta(days=1)
 
 
+def _at(minute: int) -> datetime:
+    return datetime.fromtimestamp(minute * 60, timezone.utc)
+
+
 def local_days(zone, start: datetime, end: datetime) -> list[date]:
     """The local days of [start, end] in that zone."""
     first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
@@ -114,18 +118,31 @@ class Snapshot:
 
         `ignore_case` leaves out the case's own booking (it is being moved); `ignore`, appointments being re-placed.
         `work` is the work a widening search already read (`Snapshot.work`): only what the wider window adds is read.
+        A `work` made for one skill (an offers question) leaves out what cannot change its answer: the technicians
+        without the skill (and their work) unless the job needs a lift (their lift work fills the lifts), and, in
+        offers mode, work starting after the last shift looked at.
         """
         garage_ids = list(until)
-        technicians = self.technicians(garage_ids)
-        shifts = {t.id: self._shifts(t, until[t.garage_id]) for t in technicians}
         work = work or self.work(ignore_case, ignore)
-        items = work.until({g: u + SHIFT_REACH for g, u in until.items()})
+        technicians = self.technicians(garage_ids)
+        skills = self.network.skills
+        if work.skill is not None and not work.lift:
+            technicians = [t for t in technicians if work.skill in skills[t.id]]
+        shifts = {t.id: self._shifts(t, until[t.garage_id]) for t in technicians}
+        if mode == "offers":
+            # a start is only looked for within these shifts: work starting after the last of them changes nothing
+            reach = dict.fromkeys(garage_ids, self.now)
+            for t in technicians:
+                if shifts[t.id] and (work.skill is None or work.skill in skills[t.id]):
+                    reach[t.garage_id] = max(reach[t.garage_id], _at(shifts[t.id][-1][1]))
+        else:
+            reach = {g: u + SHIFT_REACH for g, u in until.items()}
+        items = work.until(reach)
         return make_problem(
             mode=mode, now=self.now.astimezone(self._zone(garage_ids)), slot=self.policy.slot_minutes,
             garages=[PlanGarage(g, Location(garage.lat, garage.lon), garage.lifts)
                      for g in garage_ids for garage in (self.network.garages[g],)],
-            technicians=[PlanTechnician(t.id, t.garage_id, frozenset(t.skill_codes), shifts[t.id])
-                         for t in technicians],
+            technicians=[PlanTechnician(t.id, t.garage_id, skills[t.id], shifts[t.id]) for t in technicians],
             appointments=items, requests=requests, policy=self.plan_policy)
 
     def _zone(self, garage_ids: list[str]):
@@ -134,19 +151,25 @@ class Snapshot:
 
     def _shifts(self, technician: Technician, until: datetime) -> tuple[tuple[int, int], ...]:
         """Shifts that end after now and start before `until`."""
-        days = local_days(technician.garage.zone, self.now, until)
-        spans = self.network.shifts_between(technician, days[0], days[-1])
-        now, end = self.now.timestamp() / 60, until.timestamp() / 60
-        first = bisect_right([e for _, e in spans], now)  # ends are sorted as starts are: shifts never overlap
-        last = bisect_left([s for s, _ in spans], end)
+        zone = technician.garage.zone
+        first, last = self.now.astimezone(zone).date(), until.astimezone(zone).date()
+        spans = self.network.shifts_between(technician, first, last)
+        starts, ends = self.network.shift_edges(technician, first, last)
+        first = bisect_right(ends, self.now.timestamp() / 60)  # ends are sorted as starts are: shifts never overlap
+        last = bisect_left(starts, until.timestamp() / 60)
         return spans[first:last]
 
-    def work(self, ignore_case: int | None = None, ignore: Collection[int] = ()) -> Work:
-        """The active work of the garages a question looks at, read window by window as it widens."""
-        return Work(self, ignore_case, ignore)
+    def work(self, ignore_case: int | None = None, ignore: Collection[int] = (), skill: str | None = None,
+             lift: bool = False) -> Work:
+        """The active work of the garages a question looks at, read window by window as it widens.
+
+        With `skill` (one request's question): only the work of the technicians with that skill, and when the
+        request needs a lift, every lift job too (they fill the lifts).
+        """
+        return Work(self, ignore_case, ignore, skill, lift)
 
     def _work(self, since: dict[str, datetime | None], until: dict[str, datetime], ignore_case: int | None,
-              ignore: Collection[int] = ()) -> list[PlanItem]:
+              ignore: Collection[int] = (), skill: str | None = None, lift: bool = False) -> list[PlanItem]:
         """The active work of those garages from now (or from `since`, what was read before) until each one's end:
         busy time, lifts in use."""
         if not until:
@@ -167,6 +190,9 @@ class Snapshot:
         if ignore:
             query = query.where(Appointment.id.not_in(list(ignore)))
         known = {t.id for t in self.technicians(list(until))}
+        if skill is not None:
+            skilled = Appointment.technician_id.in_(sorted(t for t in known if skill in self.network.skills[t]))
+            query = query.where(or_(skilled, Appointment.lift.is_(True)) if lift else skilled)
         # Core rows, not ORM objects: thousands of rows per question
         return [(a[9], PlanItem(str(a[0]), a[1], a[2], a[3], a[4], a[5], "P3", a[6], a[7], a[8]))
                 for a in self.session.connection().execute(query).all() if a[1] in known]
@@ -202,8 +228,10 @@ class Work:
     Made per question, never kept across a write: a refusal's fresh offers read the database afresh.
     """
 
-    def __init__(self, snap: Snapshot, ignore_case: int | None, ignore: Collection[int]):
+    def __init__(self, snap: Snapshot, ignore_case: int | None, ignore: Collection[int], skill: str | None = None,
+                 lift: bool = False):
         self.snap, self.ignore_case, self.ignore = snap, ignore_case, ignore
+        self.skill, self.lift = skill, lift
         self.read: dict[str, datetime] = {}
         self.items: dict[str, list[PlanItem]] = {}
 
@@ -215,7 +243,8 @@ class Work:
         wanted = {g: u for g, u in until.items() if self.read.get(g) != u}
         for g in wanted:
             self.items.setdefault(g, [])
-        for g, item in self.snap._work({g: self.read.get(g) for g in wanted}, wanted, self.ignore_case, self.ignore):
+        for g, item in self.snap._work({g: self.read.get(g) for g in wanted}, wanted, self.ignore_case, self.ignore,
+                                      self.skill, self.lift):
             self.items[g].append(item)
         self.read.update(wanted)
         return [item for g in until for item in self.items[g]]

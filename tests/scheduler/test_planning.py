@@ -95,7 +95,7 @@ def test_the_windowed_fast_path_gives_exactly_what_the_validated_file_path_gives
     with app.app_context():
         garages = list(db.session.scalars(select(Garage).order_by(Garage.id)))
         symptoms = list(db.session.scalars(select(Symptom).order_by(Symptom.code)))
-        for i in range(10):
+        for i in range(24):
             near, symptom = rnd.choice(garages), rnd.choice(symptoms)
             customer = Customer(name=f"Caller {i}", phone="+33 6 00 00 00 00")
             case = Case(urgency=symptom.urgency, job_type_code=symptom.job_type_code, symptom=symptom,

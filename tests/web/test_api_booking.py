@@ -220,3 +220,88 @@ def test_raising_urgency_needs_a_reason_recomputes_offers_and_is_logged(app, cli
     assert [o["kind"] for o in lowered.get_json()["overrides"]] == ["urgency_raise", "urgency_lower"]
     auth.login("workshop-lyon-07")
     assert auth.post(f"/api/v1/cases/{case['id']}/urgency", json={"urgency": "P1", "reason": "x"}).status_code == 403
+
+
+def _lift_jobs(app, garage_id: str, start: datetime, spare: str, exclude_case: int) -> None:
+    """Every lift of the garage in use at `start`, by work on technicians other than `spare` (overbooked work
+    still takes a lift): the technician is free, the lifts are not."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from scheduler.models import Appointment, Case, Garage
+
+    with app.app_context():
+        garage = db.session.get(Garage, garage_id)
+        others = sorted((t for t in garage.technicians if t.id != spare), key=lambda t: t.id)
+        cases = list(db.session.scalars(select(Case).where(Case.id != exclude_case).order_by(Case.id)
+                                        .limit(garage.lifts)))
+        for i, case in enumerate(cases):
+            db.session.add(Appointment(case=case, garage_id=garage_id, technician_id=others[i % len(others)].id,
+                                       start_at=start, end_at=start + timedelta(minutes=60), lift=True,
+                                       skill_code="maintenance", overbooked=True))
+        db.session.commit()
+
+
+def test_booking_checks_the_lifts_of_the_chosen_slot_not_only_its_technician(app, client, auth):
+    auth.login("operator")
+    case = open_case(auth, symptom="brakes_failing")  # brake repair needs a lift
+    best = offers_of(client, case["id"])["offers"][0]
+    start = datetime.fromisoformat(best["start"])
+    _lift_jobs(app, best["garage"], start, best["technician"], case["id"])
+    before = footprint(app)
+    refused = book(auth, case["id"], best, reason="the caller insists")
+    assert refused.status_code == 409, refused.get_json()
+    error = refused.get_json()["error"]
+    assert error["code"] == "slot_taken"
+    assert all((o["garage"], o["start"]) != (best["garage"], best["start"]) for o in error["details"]["offers"])
+    assert footprint(app) == before
+
+
+def test_a_slot_taken_between_the_first_check_and_the_write_is_refused(app, client, auth, monkeypatch):
+    """The first look at the chosen slot is a read anyone could beat: the check under the garage's lock (and the
+    database's guard after it) decides. Here someone takes the technician while the booking computes its offers."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from scheduler.models import Appointment, Case
+    from scheduler.services import booking
+
+    auth.login("operator")
+    case = open_case(auth)
+    best = offers_of(client, case["id"])["offers"][0]
+    start = datetime.fromisoformat(best["start"])
+    real = booking.case_offers
+
+    def offers_while_someone_books(session, *args, **kwargs):
+        found = real(session, *args, **kwargs)
+        other = session.scalars(select(Case).where(Case.id != case["id"]).order_by(Case.id)).first()
+        session.add(Appointment(case=other, garage_id=best["garage"], technician_id=best["technician"],
+                                start_at=start, end_at=start + timedelta(minutes=30), skill_code="maintenance"))
+        session.flush()
+        return found
+
+    monkeypatch.setattr(booking, "case_offers", offers_while_someone_books)
+    before = footprint(app)
+    refused = book(auth, case["id"], best)
+    assert refused.status_code == 409, refused.get_json()
+    assert refused.get_json()["error"]["code"] == "slot_taken"
+    assert footprint(app) == before, "nothing written, the other booking rolled back with the refusal"
+    with app.app_context():
+        assert not list(db.session.scalars(select(Appointment).where(Appointment.case_id == case["id"])))
+
+
+def test_a_refused_booking_searches_the_network_once_for_its_fresh_offers(app, client, auth, monkeypatch):
+    from scheduler.services import booking
+
+    auth.login("operator")
+    first, second = open_case(auth, plate="AA-111-AA"), open_case(auth, plate="BB-222-BB")
+    best = offers_of(client, first["id"])["offers"][0]
+    assert book(auth, first["id"], best).status_code == 201
+    calls = []
+    real = booking.case_offers
+    monkeypatch.setattr(booking, "case_offers", lambda *a, **k: calls.append(1) or real(*a, **k))
+    refused = book(auth, second["id"], best)
+    assert refused.status_code == 409 and refused.get_json()["error"]["details"]["offers"]
+    assert len(calls) == 1
