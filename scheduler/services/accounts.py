@@ -14,6 +14,7 @@ from scheduler.errors import DomainError, LastAdmin, NotFound, refuse_fields
 from scheduler.models import ROLES, ApiToken, Garage, User, UserSession
 from scheduler.models.user import GARAGE_ROLES, digest
 from scheduler.services import audit
+from scheduler.texts import N_
 
 _dummy_hash: str | None = None
 
@@ -218,7 +219,7 @@ def change_user(session: Session, actor: User, user: User, data: dict, now: date
         others = session.scalar(select(func.count(User.id)).where(
             User.role == "admin", User.active.is_(True), User.id != user.id))
         if not others:
-            raise LastAdmin("This is the last active admin: make another user admin first.", field="role")
+            raise LastAdmin(N_("This is the last active admin: make another user admin first."), field="role")
     changes = audit.apply(user, {"role": role, "garage_id": garage_id, "display_name": name.strip(),
                                  "active": active})
     changes = {{"garage_id": "garage", "display_name": "name"}.get(k, k): v for k, v in changes.items()}

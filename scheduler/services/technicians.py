@@ -29,6 +29,7 @@ from scheduler.models import (
     User,
 )
 from scheduler.services import audit, capacity, squeeze
+from scheduler.texts import N_
 
 MAX_ABSENCE_DAYS = 366
 HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -304,7 +305,7 @@ def remove_absence(session: Session, actor: User, absence_id: object, now: datet
     audit.require_admin(actor)
     absence = session.get(Absence, absence_id) if isinstance(absence_id, int) else None
     if absence is None:
-        raise NotFound(f"No absence {absence_id!r}.")
+        raise NotFound(N_("No absence %(key)s."), words={"key": repr(absence_id)})
     start, end = absence.span(absence.technician.garage.zone)
     audit.record(session, actor, "technician", absence.technician_id, "absence_removed",
                  {"absence": (absence.id, None), "start": (start, None), "end": (end, None),
