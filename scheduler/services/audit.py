@@ -44,10 +44,7 @@ def find(session: Session, actor: User, model: type, key: object, what: str, kin
     require_admin(actor)
     found = session.get(model, key) if isinstance(key, kind) and not isinstance(key, bool) else None
     if found is None:
-        what = what.replace("_", " ")
-        if what in NOT_FOUND:
-            raise NotFound(NOT_FOUND[what], words={"key": repr(key)})
-        raise NotFound(f"No {what} {key!r}.")
+        raise NotFound(NOT_FOUND.get(what.replace("_", " "), N_("Not found: %(key)s.")), words={"key": repr(key)})
     return found
 
 

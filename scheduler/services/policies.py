@@ -54,7 +54,7 @@ def versions(session: Session) -> list[Policy]:
 def flatten(fields: Any, prefix: str = "") -> dict[str, Any]:
     """{"rule": {"garages": 3}} → {"rule.garages": 3}; dotted keys are taken as they are."""
     if not isinstance(fields, dict):
-        raise Invalid("The policy changes must be an object of fields, e.g. {\"rule\": {\"garages\": 3}}.",
+        raise Invalid(N_("The policy changes must be an object of fields, e.g. {\"rule\": {\"garages\": 3}}."),
                       field=prefix or "policy")
     flat: dict[str, Any] = {}
     for key, value in fields.items():

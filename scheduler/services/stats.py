@@ -190,7 +190,7 @@ def totals(overrides: list[Override]) -> OverrideGroup:
 def summarize(overrides: list[Override], group_by: str, filters: Filters | None = None) -> list[OverrideGroup]:
     """One group per key; weeks in date order with the empty ones of the period, others biggest first."""
     if group_by not in GROUPS:
-        raise Invalid(f"group_by must be one of {', '.join(GROUPS)}.", field="group_by")
+        raise Invalid(N_("group_by must be one of %(groups)s."), field="group_by", words={"groups": ", ".join(GROUPS)})
     zone = filters.zone if filters else NETWORK_ZONE
     groups: dict[str, list[Override]] = defaultdict(list)
     for o in overrides:

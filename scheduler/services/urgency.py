@@ -14,7 +14,8 @@ from scheduler.texts import N_
 
 def change_urgency(session, actor: User, case: Case, urgency: object, reason: str, now: datetime) -> Override:
     if urgency not in URGENCIES:
-        raise Invalid(f"urgency must be one of {', '.join(URGENCIES)}.", field="urgency")
+        raise Invalid(N_("urgency must be one of %(urgencies)s."), field="urgency",
+                      words={"urgencies": ", ".join(URGENCIES)})
     if urgency == case.urgency:
         raise RuleBroken(N_("The case is already %(urgency)s."), words={"urgency": urgency})
     if not reason:

@@ -21,7 +21,7 @@ from web.auth import roles_required
 from web.clock import now
 from web.extensions import db
 from web.filters import role_label, skill_label, term
-from web.refusals import refusal_text
+from web.refusals import field_texts, refusal_text
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -29,10 +29,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def refused(exc: DomainError) -> dict:
     """A service's refusal as {field: message} for the form (rolled back: nothing half-saved)."""
     db.session.rollback()
-    fields = exc.details.get("fields")
-    if fields:
-        return dict(fields)
-    return {exc.details.get("field") or "form": refusal_text(exc)}
+    return field_texts(exc) or {exc.details.get("field") or "form": refusal_text(exc)}
 
 
 def _garages() -> list[Garage]:
