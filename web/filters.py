@@ -239,6 +239,16 @@ def percent(share: float) -> str:
     return format_percent(share)
 
 
+class _Colon:
+    """The colon after a label, "\u202f:" in French, as a global: for macros imported without the page's context."""
+
+    def __str__(self) -> str:
+        return "\u202f:" if str(get_locale() or "en") == "fr" else ":"
+
+    def __html__(self) -> str:
+        return str(self)
+
+
 def register(app: Flask) -> None:
     from web.late_reasons import why_not_earlier
 
@@ -253,7 +263,8 @@ def register(app: Flask) -> None:
                                  percent=percent,
                                  fact_value=fact_value, audit_word=audit_word, audit_value=audit_value,
                                  quoted=quoted)
-    app.jinja_env.globals.update(timeline_pos=timeline_pos)
+    # the page's context gives `colon`; a macro imported without that context (admin/_audit.html) reads this one
+    app.jinja_env.globals.update(timeline_pos=timeline_pos, colon=_Colon())
 
     @app.context_processor
     def globals_():

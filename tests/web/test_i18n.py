@@ -31,6 +31,7 @@ def test_a_forms_refusal_reads_in_the_readers_language(app, client, auth):
     from sqlalchemy import select
 
     from scheduler.models import User
+    from tests.web.test_french_pages import visible_text
     from web.extensions import db
 
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr-FR,fr;q=0.9"
@@ -42,6 +43,11 @@ def test_a_forms_refusal_reads_in_the_readers_language(app, client, auth):
     assert "Un identifiant fait de 2 à 60 caractères" in page
     assert "Le rôle accueil est rattaché à un garage" in page  # the role's word in French too
     assert "Le mot de passe doit comporter au moins 8 caractères." in page
+    made = auth.form("/admin/users", {"username": "paul", "name": "Paul", "role": "reception", "garage": "lyon-07",
+                                      "password": "assez-long-1"})
+    assert made.status_code == 302
+    trail = visible_text(client.get("/admin/audit").get_data(as_text=True))
+    assert "utilisateur" in trail and "créé" in trail and "rôle : | — → | accueil" in trail  # words, not codes
     with app.app_context():
         me = db.session.scalar(select(User.id).where(User.username == "admin"))
     last = auth.form(f"/admin/users/{me}", {"name": "Admin", "role": "planner", "garage": "", "active": "yes"})
