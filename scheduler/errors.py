@@ -19,11 +19,29 @@ def plain(value: object) -> str:
     return str(value)
 
 
+class Said(str):
+    """One field's refusal (refuse_fields): the English as a string, for logs and the API's details, and the
+    template marked with `N_` with its words, for web to word in the reader's language (web/refusals.py).
+
+    `Said(N_("%(day)s is given twice."), day="Mon")`; a refusal without words is the marked text alone.
+    """
+
+    template: str
+    words: dict
+
+    def __new__(cls, template: str, **words):
+        said = super().__new__(cls, template % {k: plain(v) for k, v in words.items()} if words else template)
+        said.template, said.words = template, words
+        return said
+
+
 class DomainError(Exception):
     code = "invalid"
     status = 422
 
     def __init__(self, message: str, *, words: dict | None = None, **details):
+        if isinstance(message, Said):  # a field's refusal as the headline
+            message, words = message.template, {**message.words, **(words or {})}
         self.template = message
         self.words = dict(words or {})
         self.message = message % {k: plain(v) for k, v in self.words.items()} if self.words else message

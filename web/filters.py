@@ -102,6 +102,12 @@ def role_label(role: str) -> str:
             "planner": _("planner"), "admin": _("admin")}.get(role, role)
 
 
+def channel_label(channel: str) -> str:
+    """How a case or a booking came in: by the call centre, at a garage's counter, on the direct line."""
+    return {"call_centre": _("call centre"), "walk_in": _("walk-in"),
+            "direct_line": _("direct line")}.get(channel, channel.replace("_", " "))
+
+
 def team_label(team: str) -> str:
     """The team a user's actions count towards; a garage's team by its role (the name says the garage)."""
     from web.planner.labels import TEAMS
@@ -160,6 +166,10 @@ def km(distance: float) -> str:
 ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
+def _list_separator() -> str:
+    return "\u202f; " if str(get_locale() or "en") == "fr" else "; "
+
+
 def fact_value(value: object) -> str:
     """An audit fact's value as a person reads it: times in the network's zone, lists joined, yes/no."""
     if value is None or value == []:
@@ -172,7 +182,7 @@ def fact_value(value: object) -> str:
         except ValueError:
             return value
     if isinstance(value, list):
-        return "; ".join(fact_value(v) for v in value)
+        return _list_separator().join(fact_value(v) for v in value)
     if isinstance(value, dict) and "weekday" in value:  # a shift or a day's opening hours
         day = format_date(date(2024, 1, 1 + int(value["weekday"])), "EEE")  # 2024-01-01 was a Monday
         text = f"{day} {value.get('start') or value.get('opens')}–{value.get('end') or value.get('closes')}"
@@ -184,11 +194,59 @@ def fact_value(value: object) -> str:
     return str(value)
 
 
+def quoted(text: object) -> str:
+    """Someone's words quoted as the reader's language does: « mot » (no-break spaces inside) or “word”."""
+    return f"«\u00a0{text}\u00a0»" if str(get_locale() or "en") == "fr" else f"“{text}”"
+
+
+def audit_word(word: str) -> str:
+    """An audit entry's entity, action or changed field in the reader's words (one not listed as it is)."""
+    words = {
+        # entities
+        "user": _("user"), "garage": _("garage"), "technician": _("technician"), "job_type": _("job type"),
+        "symptom": _("symptom"),
+        # actions
+        "created": _("created"), "changed": _("changed"), "deactivated": _("deactivated"),
+        "reactivated": _("reactivated"), "password_reset": _("password reset"),
+        "password_changed": _("password changed"), "absence_added": _("absence added"),
+        "absence_removed": _("absence removed"),
+        # fields
+        "username": _("username"), "name": _("name"), "role": _("role"), "password": _("password"),
+        "other_sessions_ended": _("other sessions ended"), "active": _("active"), "label": _("label"),
+        "label_fr": _("label in French"), "skill": _("skill"), "duration_minutes": _("duration (minutes)"),
+        "lift": _("needs a lift"), "urgency": _("urgency"), "skills": _("skills"), "shifts": _("shifts"),
+        "absence": _("absence"), "start": _("start"), "end": _("end"), "reason": _("reason"),
+        "work_hit": _("work hit"), "address": _("address"), "city": _("city"), "phone": _("phone"),
+        "lifts": _("lifts"), "location": _("location"), "timezone": _("time zone"),
+        "opening_hours": _("opening hours"), "closed_days": _("closed days"),
+    }
+    return words.get(word, word.replace("_", " "))
+
+
+def audit_value(value: object, field: str) -> str:
+    """A changed field's value as a person reads it: roles and skills worded, the rest as fact_value."""
+    if field == "role" and isinstance(value, str):
+        return role_label(value)
+    if field in ("skill", "skills") and value:
+        return _list_separator().join(skill_label(v) for v in (value if isinstance(value, list) else [value]))
+    return fact_value(value)
+
+
 def percent(share: float) -> str:
     """0.46 as the reader writes it: "46 %" in French (a narrow no-break space), "46%" in English."""
     from flask_babel import format_percent
 
     return format_percent(share)
+
+
+class _Colon:
+    """The colon after a label, "\u202f:" in French, as a global: for macros imported without the page's context."""
+
+    def __str__(self) -> str:
+        return "\u202f:" if str(get_locale() or "en") == "fr" else ":"
+
+    def __html__(self) -> str:
+        return str(self)
 
 
 def register(app: Flask) -> None:
@@ -200,11 +258,13 @@ def register(app: Flask) -> None:
                                  plain_times=plain_times, event_text=event_text, event_kind=event_kind,
                                  status_label=status_label, fromiso=fromiso, km=km,
                                  why_not_earlier=why_not_earlier, term=term,
-                                 skill_label=skill_label, role_label=role_label,
+                                 skill_label=skill_label, role_label=role_label, channel_label=channel_label,
                                  short_day=short_day, decimal=km, team_label=team_label,
                                  percent=percent,
-                                 fact_value=fact_value)
-    app.jinja_env.globals.update(timeline_pos=timeline_pos)
+                                 fact_value=fact_value, audit_word=audit_word, audit_value=audit_value,
+                                 quoted=quoted)
+    # the page's context gives `colon`; a macro imported without that context (admin/_audit.html) reads this one
+    app.jinja_env.globals.update(timeline_pos=timeline_pos, colon=_Colon())
 
     @app.context_processor
     def globals_():

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from flask_babel import format_date
 from flask_babel import gettext as _
 
-from scheduler.errors import DomainError
+from scheduler.errors import DomainError, Said
 from scheduler.texts import Phrase
 
 
@@ -23,6 +23,19 @@ def _word(name: str, value: object) -> object:
     if name == "status" and isinstance(value, str):
         return status_label(value)
     return value
+
+
+def said_text(text: str) -> str:
+    """One field's refusal in the reader's language: a Said with its words, or a text marked alone."""
+    if isinstance(text, Said):
+        words = {name: _word(name, value) for name, value in text.words.items()}
+        return _(text.template, **words) if words else _(text.template)
+    return _(text) if text else text
+
+
+def field_texts(exc: DomainError) -> dict[str, str]:
+    """A form's refusal, one message per bad field, in the reader's language ({} when no field was named)."""
+    return {name: said_text(text) for name, text in (exc.details.get("fields") or {}).items()}
 
 
 def refusal_text(exc: DomainError) -> str:

@@ -80,7 +80,8 @@ def describe(event: CaseEvent, names: Names, locale: str) -> str:
         return under + _("Standard rules: %(when)s at %(garage)s (%(wait)s)", when=names.when(d["start"], d["garage"]),
                          garage=names.garage(d["garage"]), wait=wait_label(d.get("wait_minutes", 0)))
     if kind == "offers":
-        shown = "; ".join(_("%(when)s at %(garage)s (%(wait)s)", when=names.when(o["start"], o["garage"]),
+        separator = "\u202f; " if locale == "fr" else "; "  # French sets a narrow no-break space before ;
+        shown = separator.join(_("%(when)s at %(garage)s (%(wait)s)", when=names.when(o["start"], o["garage"]),
                             garage=names.garage(o["garage"]), wait=wait_label(o.get("wait_minutes", 0)))
                           for o in d.get("offers", []))
         return _("Offers shown: %(offers)s", offers=shown or _("none"))

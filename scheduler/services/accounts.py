@@ -10,10 +10,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from scheduler.db import utcnow
-from scheduler.errors import DomainError, LastAdmin, NotFound, refuse_fields
+from scheduler.errors import DomainError, LastAdmin, NotFound, Said, refuse_fields
 from scheduler.models import ROLES, ApiToken, Garage, User, UserSession
 from scheduler.models.user import GARAGE_ROLES, digest
 from scheduler.services import audit
+from scheduler.texts import N_, Phrase
 
 _dummy_hash: str | None = None
 
@@ -57,17 +58,19 @@ def revoke_session(session: Session, token: str) -> None:
 def create_user(session: Session, username: str, role: str, password: str, garage_id: str | None = None,
                 display_name: str | None = None) -> User:
     if role not in ROLES:
-        raise DomainError(f"Unknown role {role!r}: choose one of {', '.join(ROLES)}.")
+        raise DomainError(N_("Unknown role %(role)s: choose one of %(roles)s."),
+                          words={"role": repr(role), "roles": ", ".join(ROLES)})
     if role in GARAGE_ROLES and not garage_id:
-        raise DomainError(f"A {role} user belongs to a garage: give --garage.")
+        raise DomainError(N_("A %(role)s user belongs to a garage: give --garage."), words={"role": Phrase(role)})
     if role not in GARAGE_ROLES and garage_id:
-        raise DomainError(f"A {role} user works network-wide: do not give a garage.")
+        raise DomainError(N_("A %(role)s user works network-wide: do not give a garage."),
+                          words={"role": Phrase(role)})
     if garage_id and session.get(Garage, garage_id) is None:
-        raise NotFound(f"No garage {garage_id!r}.")
+        raise NotFound(N_("No garage %(garage)s."), words={"garage": repr(garage_id)})
     if len(password) < 8:
-        raise DomainError("The password needs at least 8 characters.")
+        raise DomainError(Said(N_("The password needs at least %(least)s characters."), least=MIN_PASSWORD))
     if session.scalar(select(User).where(User.username == username)):
-        raise DomainError(f"The username {username!r} is taken.")
+        raise DomainError(N_("The username %(username)s is taken."), words={"username": repr(username)})
     user = User(username=username, role=role, garage_id=garage_id, display_name=display_name or username)
     user.set_password(password)
     session.add(user)
@@ -78,7 +81,7 @@ def create_user(session: Session, username: str, role: str, password: str, garag
 def create_token(session: Session, username: str) -> str:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"No user {username!r}.")
+        raise NotFound(audit.NOT_FOUND["user"], words={"key": repr(username)})
     token = "fl_" + secrets.token_urlsafe(32)
     session.add(ApiToken(token_hash=digest(token), user=user))
     session.flush()
@@ -105,7 +108,7 @@ def issue_token(session: Session, user: User) -> tuple[ApiToken, str]:
 def revoke_token(session: Session, actor: User, token_id: int) -> ApiToken:
     row = session.get(ApiToken, token_id)
     if row is None or (actor.role != "admin" and row.user_id != actor.id):
-        raise NotFound(f"No token {token_id} of yours.")
+        raise NotFound(N_("No token %(token)s of yours."), words={"token": token_id})
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         session.flush()
@@ -120,9 +123,9 @@ USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,59}$")
 
 def password_problem(password: object) -> str | None:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        return f"The password needs at least {MIN_PASSWORD} characters."
+        return Said(N_("The password needs at least %(least)s characters."), least=MIN_PASSWORD)
     if len(password) > 200:
-        return "The password is longer than 200 characters."
+        return N_("The password is longer than 200 characters.")
     return None
 
 
@@ -144,14 +147,14 @@ def get_user(session: Session, actor: User, user_id: object) -> User:
 def _placement_problems(session: Session, role: object, garage_id: object) -> dict[str, str]:
     """Role and garage together: a garage-bound role needs a garage of the network, the others none."""
     if role not in ROLES:
-        return {"role": f"Choose a role: {', '.join(ROLES)}."}
+        return {"role": Said(N_("Choose a role: %(roles)s."), roles=", ".join(ROLES))}
     if role in GARAGE_ROLES:
         if not garage_id:
-            return {"garage": f"A {role} user belongs to a garage: choose one."}
+            return {"garage": Said(N_("A %(role)s user belongs to a garage: choose one."), role=Phrase(role))}
         if not isinstance(garage_id, str) or session.get(Garage, garage_id) is None:
-            return {"garage": f"No garage {garage_id!r}."}
+            return {"garage": Said(N_("No garage %(garage)s."), garage=repr(garage_id))}
     elif garage_id:
-        return {"garage": f"A {role} user works network-wide: leave the garage empty."}
+        return {"garage": Said(N_("A %(role)s user works network-wide: leave the garage empty."), role=Phrase(role))}
     return {}
 
 
@@ -163,12 +166,12 @@ def add_user(session: Session, actor: User, data: dict, now: datetime) -> User:
     role, garage_id, password = data.get("role"), data.get("garage") or None, data.get("password")
     problems = {}
     if not isinstance(username, str) or not USERNAME.match(username):
-        problems["username"] = ("A username is 2 to 60 characters: lower-case letters, digits, dot, dash or "
-                                "underscore, starting with a letter or digit.")
+        problems["username"] = N_("A username is 2 to 60 characters: lower-case letters, digits, dot, dash or "
+                                  "underscore, starting with a letter or digit.")
     elif session.scalar(select(User.id).where(User.username == username)) is not None:
-        problems["username"] = f"The username {username!r} is taken."
+        problems["username"] = Said(N_("The username %(username)s is taken."), username=repr(username))
     if not isinstance(name, str) or not name.strip() or len(name) > 120:
-        problems["name"] = "Give the person's name (at most 120 characters)."
+        problems["name"] = N_("Give the person's name (at most 120 characters).")
     problems.update(_placement_problems(session, role, garage_id))
     if (why := password_problem(password)) is not None:
         problems["password"] = why
@@ -197,7 +200,7 @@ def change_user(session: Session, actor: User, user: User, data: dict, now: date
     """Role, garage, name, active; a password given here is a reset. Deactivation ends sessions and tokens."""
     audit.require_admin(actor)
     unknown = set(data) - {"name", "role", "garage", "active", "password"}
-    problems = {field: f"{field} cannot be changed here." for field in sorted(unknown)}
+    problems = {field: Said(N_("%(field)s cannot be changed here."), field=field) for field in sorted(unknown)}
     role = data.get("role", user.role)
     garage_id = data.get("garage", user.garage_id) or None
     if "role" in data and role not in GARAGE_ROLES and "garage" not in data:
@@ -206,10 +209,10 @@ def change_user(session: Session, actor: User, user: User, data: dict, now: date
         problems.update(_placement_problems(session, role, garage_id))
     name = data.get("name", user.display_name)
     if not isinstance(name, str) or not name.strip() or len(name) > 120:
-        problems["name"] = "Give the person's name (at most 120 characters)."
+        problems["name"] = N_("Give the person's name (at most 120 characters).")
     active = data.get("active", user.active)
     if not isinstance(active, bool):
-        problems["active"] = "active is true or false."
+        problems["active"] = N_("active is true or false.")
     if "password" in data and (why := password_problem(data["password"])) is not None:
         problems["password"] = why
     refuse_fields(problems)
@@ -218,7 +221,7 @@ def change_user(session: Session, actor: User, user: User, data: dict, now: date
         others = session.scalar(select(func.count(User.id)).where(
             User.role == "admin", User.active.is_(True), User.id != user.id))
         if not others:
-            raise LastAdmin("This is the last active admin: make another user admin first.", field="role")
+            raise LastAdmin(N_("This is the last active admin: make another user admin first."), field="role")
     changes = audit.apply(user, {"role": role, "garage_id": garage_id, "display_name": name.strip(),
                                  "active": active})
     changes = {{"garage_id": "garage", "display_name": "name"}.get(k, k): v for k, v in changes.items()}
@@ -258,11 +261,11 @@ def change_own_password(session: Session, user: User, current: object, new: obje
     """The user's own new password: their other sessions end (a stolen one with them)."""
     problems = {}
     if not isinstance(current, str) or not user.check_password(current):
-        problems["current_password"] = "That is not your current password."
+        problems["current_password"] = N_("That is not your current password.")
     if (why := password_problem(new)) is not None:
         problems["new_password"] = why
     elif isinstance(current, str) and new == current:
-        problems["new_password"] = "Choose a password different from the current one."
+        problems["new_password"] = N_("Choose a password different from the current one.")
     refuse_fields(problems)
     user.set_password(new)
     user.must_change_password = False

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.errors import Forbidden, NotFound
 from scheduler.models import AuditEntry, User
+from scheduler.texts import N_
 
 SECRET = "(secret)"  # what a password "was" and "became" in the trail
 
@@ -29,7 +30,13 @@ def fact(value: object) -> object:
 
 def require_admin(actor: User) -> None:
     if actor.role != "admin":
-        raise Forbidden("Only an admin changes the network, its people and its catalogue.")
+        raise Forbidden(N_("Only an admin changes the network, its people and its catalogue."))
+
+
+# What an admin asks for by its id, and the refusal when there is no such row (`what` as find's callers name it).
+NOT_FOUND = {"user": N_("No user %(key)s."), "technician": N_("No technician %(key)s."),
+             "garage": N_("No garage %(key)s."), "job type": N_("No job type %(key)s."),
+             "symptom": N_("No symptom %(key)s.")}
 
 
 def find(session: Session, actor: User, model: type, key: object, what: str, kind: type = str):
@@ -37,7 +44,7 @@ def find(session: Session, actor: User, model: type, key: object, what: str, kin
     require_admin(actor)
     found = session.get(model, key) if isinstance(key, kind) and not isinstance(key, bool) else None
     if found is None:
-        raise NotFound(f"No {what} {key!r}.")
+        raise NotFound(NOT_FOUND.get(what.replace("_", " "), N_("Not found: %(key)s.")), words={"key": repr(key)})
     return found
 
 

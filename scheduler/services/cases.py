@@ -49,8 +49,8 @@ def open_case(session: Session, actor: User, data: dict, now: datetime | None = 
 
         place = find(session, location["place"]) if isinstance(location["place"], str) else None
         if place is None:
-            raise Invalid(f"location.place {location['place']!r} is not a town, postcode or garage of the network's "
-                          "area.", field="location.place")
+            raise Invalid(N_("location.place %(place)s is not a town, postcode or garage of the network's area."),
+                          field="location.place", words={"place": repr(location["place"])})
         location = {"lat": place.lat, "lon": place.lon}
     if not isinstance(location, dict) or not all(
             isinstance(location.get(k), (int, float)) and not isinstance(location.get(k), bool) for k in ("lat", "lon")):
@@ -181,7 +181,7 @@ def search(session: Session, actor: User, text: str, limit: int = 50) -> list[Ca
     if not text:
         return []
     if len(text) > 120:
-        raise Invalid("q is longer than 120 characters.", field="q")
+        raise Invalid(N_("q is longer than 120 characters."), field="q")
     found = []
     number = text.lstrip("#").strip()
     if number.isdigit() and len(number) <= 9:
@@ -207,7 +207,7 @@ def customers_by_phone(session: Session, actor: User, phone: str, limit: int = 1
     A garage sees only customers whose cars have been to it: a phone number is not a directory.
     """
     if not isinstance(phone, str) or len(phone) > 30 or not PHONE.match(phone.strip() or "x"):
-        raise Invalid("phone must be a phone number, e.g. +33 6 12 34 56 78.", field="phone")
+        raise Invalid(N_("phone must be a phone number, e.g. +33 6 12 34 56 78."), field="phone")
     key = phone_key(phone)
     if len(key) < 6:
         return []

@@ -12,9 +12,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.errors import refuse_fields
+from scheduler.errors import Said, refuse_fields
 from scheduler.models import URGENCIES, JobType, Skill, Symptom, User
 from scheduler.services import audit
+from scheduler.texts import N_
 
 # The columns' names as the API and the trail call them.
 NAMES = {"skill_code": "skill", "needs_lift": "lift", "job_type_code": "job_type"}
@@ -42,18 +43,22 @@ def symptoms(session: Session) -> list[Symptom]:
 
 def _code(session: Session, model: type, value: object, problems: dict) -> str | None:
     if not isinstance(value, str) or not CODE.match(value):
-        problems["code"] = "The code is 2 to 40 lower-case letters, digits or underscores, e.g. brake_noise."
+        problems["code"] = N_("The code is 2 to 40 lower-case letters, digits or underscores, e.g. brake_noise.")
     elif session.get(model, value) is not None:
-        problems["code"] = f"The code {value!r} is taken."
+        problems["code"] = Said(N_("The code %(code)s is taken."), code=repr(value))
     else:
         return value
     return None
 
 
+GIVE = {"label": N_("Give the label (at most %(limit)s characters)."),
+        "label_fr": N_("Give the label fr (at most %(limit)s characters).")}
+
+
 def _label(data: dict, name: str, limit: int, problems: dict) -> str | None:
     value = data.get(name)
     if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        problems[name] = f"Give the {name.replace('_', ' ')} (at most {limit} characters)."
+        problems[name] = Said(GIVE[name], limit=limit)
         return None
     return value.strip()
 
@@ -64,17 +69,19 @@ def _job_values(session: Session, data: dict, problems: dict, creating: bool) ->
         values["label"] = _label(data, "label", 120, problems)
     if "skill" in data or creating:
         if not isinstance(data.get("skill"), str) or session.get(Skill, data.get("skill")) is None:
-            problems["skill"] = f"No skill {data.get('skill')!r}: choose one of the skills technicians have."
+            problems["skill"] = Said(N_("No skill %(skill)s: choose one of the skills technicians have."),
+                                     skill=repr(data.get("skill")))
         values["skill_code"] = data.get("skill")
     if "duration_minutes" in data or creating:
         minutes = data.get("duration_minutes")
         if not isinstance(minutes, int) or isinstance(minutes, bool) or not 15 <= minutes <= MAX_DURATION \
                 or minutes % 15:
-            problems["duration_minutes"] = f"The duration is in minutes, a multiple of 15 from 15 to {MAX_DURATION}."
+            problems["duration_minutes"] = Said(N_("The duration is in minutes, a multiple of 15 from 15 to %(most)s."),
+                                                most=MAX_DURATION)
         values["duration_minutes"] = minutes
     if "lift" in data or creating:
         if not isinstance(data.get("lift", False), bool):
-            problems["lift"] = "lift is true or false."
+            problems["lift"] = N_("lift is true or false.")
         values["needs_lift"] = data.get("lift", False)
     return values
 
@@ -86,17 +93,20 @@ def _symptom_values(session: Session, data: dict, problems: dict, creating: bool
             values[name] = _label(data, name, 160, problems)
     if "urgency" in data or creating:
         if data.get("urgency") not in URGENCIES:
-            problems["urgency"] = f"The suggested urgency is one of {', '.join(URGENCIES)}."
+            problems["urgency"] = Said(N_("The suggested urgency is one of %(urgencies)s."),
+                                       urgencies=", ".join(URGENCIES))
         values["urgency"] = data.get("urgency")
     if "job_type" in data or creating:
         if not isinstance(data.get("job_type"), str) or session.get(JobType, data.get("job_type")) is None:
-            problems["job_type"] = f"No job type {data.get('job_type')!r}: choose one of the catalogue."
+            problems["job_type"] = Said(N_("No job type %(job_type)s: choose one of the catalogue."),
+                                        job_type=repr(data.get("job_type")))
         values["job_type_code"] = data.get("job_type")
     return values
 
 
 def _unknown(data: dict, allowed: set[str]) -> dict[str, str]:
-    return {f: f"{f} cannot be changed here (a code never changes)." for f in sorted(set(data) - allowed)}
+    return {f: Said(N_("%(field)s cannot be changed here (a code never changes)."), field=f)
+            for f in sorted(set(data) - allowed)}
 
 
 # entity: (model, its fields read from a body, its dict, the fields a change may give)

@@ -203,10 +203,14 @@ def answer(session: Session, actor: User, request: DirectLineRequest, accept: bo
 def _busy(session: Session, case: Case, technician, start: datetime, now: datetime,
           clash: capacity.Clash) -> SlotTaken:
     """The refusal of a busy time, with the garage's free times around it: what to answer instead."""
-    what = "every lift is taken" if clash.lifts_full and not clash.busy else f"{technician.name} is busy"
+    if clash.lifts_full and not clash.busy:
+        template = N_("Every lift is taken then: pick another time or technician, or overbook with a reason.")
+        words = {}
+    else:
+        template = N_("%(technician)s is busy then: pick another time or technician, or overbook with a reason.")
+        words = {"technician": technician.name}
     around = planning.garage_slots(session, case, technician.garage, now, around=start)
-    return SlotTaken(f"{what.capitalize()} then: pick another time or technician, or overbook with a reason.",
-                     technician=technician.id, lifts_full=clash.lifts_full,
+    return SlotTaken(template, words=words, technician=technician.id, lifts_full=clash.lifts_full,
                      busy=[a.id for a in clash.busy], offers=[s.to_dict() for s in around])
 
 

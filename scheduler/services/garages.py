@@ -14,14 +14,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.errors import refuse_fields
+from scheduler.errors import Said, refuse_fields
 from scheduler.models import ClosedDay, Garage, OpeningHours, User
 from scheduler.services import audit, capacity
 from scheduler.services.technicians import WEEKDAYS, Hit, _clock, _hit_many, off_shift
+from scheduler.texts import N_
 
 GARAGE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 PHONE = re.compile(r"^\+?[0-9 ().-]{6,30}$")
 TEXTS = {"name": 120, "address": 200, "city": 80}
+GIVE = {"name": N_("Give the garage's name (at most %(limit)s characters)."),
+        "address": N_("Give the garage's address (at most %(limit)s characters)."),
+        "city": N_("Give the garage's city (at most %(limit)s characters).")}
 
 
 def hours_facts(garage: Garage) -> list[dict]:
@@ -47,7 +51,7 @@ def get(session: Session, actor: User, garage_id: object) -> Garage:
 
 def _hours(value: object, problems: dict) -> list[OpeningHours] | None:
     if not isinstance(value, list):
-        problems["opening_hours"] = "opening_hours is a list of {weekday, opens, closes, lunch_start, lunch_end}."
+        problems["opening_hours"] = N_("opening_hours is a list of {weekday, opens, closes, lunch_start, lunch_end}.")
         return None
     out, seen = [], set()
     for item in value:
@@ -58,13 +62,15 @@ def _hours(value: object, problems: dict) -> list[OpeningHours] | None:
         lunch_start, lunch_end = (_clock(v) for v in lunch)
         day = WEEKDAYS[weekday] if isinstance(weekday, int) and 0 <= weekday <= 6 else None
         if day is None or isinstance(weekday, bool):
-            problems["opening_hours"] = "Each day's weekday is 0 (Monday) to 6 (Sunday)."
+            problems["opening_hours"] = N_("Each day's weekday is 0 (Monday) to 6 (Sunday).")
         elif weekday in seen:
-            problems["opening_hours"] = f"{day} is given twice: one line per day."
+            problems["opening_hours"] = Said(N_("%(day)s is given twice: one line per day."), day=day)
         elif opens is None or closes is None or closes <= opens:
-            problems["opening_hours"] = f"{day}: opens and closes are times like 07:45 and 18:30, closing after opening."
+            problems["opening_hours"] = Said(N_("%(day)s: opens and closes are times like 07:45 and 18:30, "
+                                                "closing after opening."), day=day)
         elif any(lunch) and (lunch_start is None or lunch_end is None or not opens < lunch_start < lunch_end < closes):
-            problems["opening_hours"] = f"{day}: the lunch closure is two times inside the opening hours, e.g. 12:00-13:30."
+            problems["opening_hours"] = Said(N_("%(day)s: the lunch closure is two times inside the opening hours, "
+                                                "e.g. 12:00-13:30."), day=day)
         else:
             seen.add(weekday)
             out.append(OpeningHours(weekday=weekday, opens=opens, closes=closes, lunch_starts=lunch_start,
@@ -76,7 +82,7 @@ def _hours(value: object, problems: dict) -> list[OpeningHours] | None:
 
 def _closed(value: object, problems: dict) -> list[ClosedDay] | None:
     if not isinstance(value, list):
-        problems["closed_days"] = "closed_days is a list of {day, reason}."
+        problems["closed_days"] = N_("closed_days is a list of {day, reason}.")
         return None
     out, seen = [], set()
     for item in value:
@@ -87,11 +93,13 @@ def _closed(value: object, problems: dict) -> list[ClosedDay] | None:
             day = None
         reason = item.get("reason") or "public holiday"
         if day is None or not 2000 <= day.year <= 2100:
-            problems["closed_days"] = f"A closed day is a date like 2026-12-25, not {item.get('day')!r}."
+            problems["closed_days"] = Said(N_("A closed day is a date like 2026-12-25, not %(value)s."),
+                                           value=repr(item.get("day")))
         elif day in seen:
-            problems["closed_days"] = f"{day} is given twice."
+            problems["closed_days"] = Said(N_("%(day)s is given twice."), day=day.isoformat())
         elif not isinstance(reason, str) or len(reason) > 80:
-            problems["closed_days"] = f"{day}: the reason is text of at most 80 characters."
+            problems["closed_days"] = Said(N_("%(day)s: the reason is text of at most 80 characters."),
+                                           day=day.isoformat())
         else:
             seen.add(day)
             out.append(ClosedDay(day=day, reason=reason.strip() or "public holiday"))
@@ -140,19 +148,19 @@ def _fields(session: Session, data: dict, problems: dict, creating: bool) -> dic
         if name in data or creating:
             value = data.get(name)
             if not isinstance(value, str) or not value.strip() or len(value) > limit:
-                problems[name] = f"Give the garage's {name} (at most {limit} characters)."
+                problems[name] = Said(GIVE[name], limit=limit)
             else:
                 values[name] = value.strip()
     if "phone" in data or creating:
         phone = data.get("phone")
         if not isinstance(phone, str) or not PHONE.match(phone.strip()):
-            problems["phone"] = "The phone is digits, spaces and + ( ) . - (6 to 30), e.g. +33 4 72 10 20 30."
+            problems["phone"] = N_("The phone is digits, spaces and + ( ) . - (6 to 30), e.g. +33 4 72 10 20 30.")
         else:
             values["phone"] = phone.strip()
     if "lifts" in data or creating:
         lifts = data.get("lifts")
         if not isinstance(lifts, int) or isinstance(lifts, bool) or not 0 <= lifts <= 50:
-            problems["lifts"] = "lifts is a whole number from 0 to 50."
+            problems["lifts"] = N_("lifts is a whole number from 0 to 50.")
         else:
             values["lifts"] = lifts
     if "location" in data or creating:
@@ -160,7 +168,7 @@ def _fields(session: Session, data: dict, problems: dict, creating: bool) -> dic
         lat, lon = (where.get(k) if isinstance(where, dict) else None for k in ("lat", "lon"))
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lat, lon)) \
                 or not -90 <= lat <= 90 or not -180 <= lon <= 180:
-            problems["location"] = "location is {lat, lon} in degrees (latitude -90 to 90, longitude -180 to 180)."
+            problems["location"] = N_("location is {lat, lon} in degrees (latitude -90 to 90, longitude -180 to 180).")
         else:
             values["lat"], values["lon"] = float(lat), float(lon)
     if "timezone" in data or creating:
@@ -169,7 +177,7 @@ def _fields(session: Session, data: dict, problems: dict, creating: bool) -> dic
             ZoneInfo(zone) if isinstance(zone, str) and zone else None
             values["timezone"] = zone
         except (ZoneInfoNotFoundError, ValueError):
-            problems["timezone"] = f"Unknown time zone {zone!r}: e.g. Europe/Paris."
+            problems["timezone"] = Said(N_("Unknown time zone %(zone)s: e.g. Europe/Paris."), zone=repr(zone))
     if "opening_hours" in data or creating:
         values["opening_hours"] = _hours(data.get("opening_hours", []), problems)
     if "closed_days" in data:
@@ -184,9 +192,9 @@ def add(session: Session, actor: User, data: dict, now: datetime) -> Garage:
     problems: dict[str, str] = {}
     garage_id = data.get("id")
     if not isinstance(garage_id, str) or not GARAGE_ID.match(garage_id):
-        problems["id"] = "The id is 2 to 40 lower-case letters, digits or dashes, e.g. lyon-08 (it never changes)."
+        problems["id"] = N_("The id is 2 to 40 lower-case letters, digits or dashes, e.g. lyon-08 (it never changes).")
     elif session.get(Garage, garage_id) is not None:
-        problems["id"] = f"There is already a garage {garage_id!r}."
+        problems["id"] = Said(N_("There is already a garage %(garage)s."), garage=repr(garage_id))
     values = _fields(session, data, problems, creating=True)
     refuse_fields(problems)
     garage = Garage(id=garage_id, **values)
@@ -200,7 +208,8 @@ def add(session: Session, actor: User, data: dict, now: datetime) -> Garage:
 def change(session: Session, actor: User, garage: Garage, data: dict, now: datetime) -> Hit:
     """Saved whole or not at all; returns the booked work that shorter hours or a closed day leave uncovered."""
     audit.require_admin(actor)
-    problems: dict[str, str] = {f: f"{f} cannot be changed here (a garage's id never changes)." for f in sorted(
+    problems: dict[str, str] = {f: Said(N_("%(field)s cannot be changed here (a garage's id never changes)."),
+                                        field=f) for f in sorted(
         set(data) - {"name", "address", "city", "phone", "lifts", "location", "timezone", "opening_hours",
                      "closed_days"})}
     values = _fields(session, data, problems, creating=False)

@@ -19,6 +19,7 @@ from scheduler.models import Case, Garage, Policy
 from scheduler.services import policies
 from scheduler.services.engine import EngineUnavailable, ask
 from scheduler.services.snapshot import Snapshot
+from scheduler.texts import N_
 
 
 @dataclass(frozen=True)
@@ -196,7 +197,7 @@ def nearest_garages(session: Session, lat: float, lon: float, now: datetime | No
 
 def _request(case: Case, now: datetime, garages: tuple[str, ...] | None = None, earliest: datetime | None = None):
     if case.lat is None or case.lon is None:
-        raise RuleBroken("The case has no location: give the caller's position to search the network.")
+        raise RuleBroken(N_("The case has no location: give the caller's position to search the network."))
     job = case.job_type
     return make_request(id=str(case.id), duration=job.duration_minutes, skill=job.skill_code, lift=job.needs_lift,
                         urgency=case.urgency, location=Location(case.lat, case.lon), garages=garages, now=now,

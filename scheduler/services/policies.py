@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from scheduler.errors import Invalid
 from scheduler.models import URGENCIES, Policy, User
 from scheduler.models.policy import DEFAULT_NOTICE, DEFAULT_WEIGHTS
+from scheduler.texts import N_
 
 # Every field a planner may change: its path, its kind, and its bounds. Paths are what errors name.
 #   (path, attribute, type, minimum, maximum)
@@ -53,7 +54,7 @@ def versions(session: Session) -> list[Policy]:
 def flatten(fields: Any, prefix: str = "") -> dict[str, Any]:
     """{"rule": {"garages": 3}} → {"rule.garages": 3}; dotted keys are taken as they are."""
     if not isinstance(fields, dict):
-        raise Invalid("The policy changes must be an object of fields, e.g. {\"rule\": {\"garages\": 3}}.",
+        raise Invalid(N_("The policy changes must be an object of fields, e.g. {\"rule\": {\"garages\": 3}}."),
                       field=prefix or "policy")
     flat: dict[str, Any] = {}
     for key, value in fields.items():
@@ -71,28 +72,31 @@ def validate(fields: Any) -> dict[str, Any]:
     for path, value in flatten(fields).items():
         if path == "note":
             if not isinstance(value, str) or len(value) > 200:
-                raise Invalid("note must be text of at most 200 characters.", field="note")
+                raise Invalid(N_("note must be text of at most 200 characters."), field="note")
             clean[path] = value.strip()
             continue
         if path not in PATHS:
-            raise Invalid(f"{path} is not a policy field (fields: {', '.join(PATHS)}).", field=path)
+            raise Invalid(N_("%(path)s is not a policy field (fields: %(fields)s)."), field=path,
+                          words={"path": path, "fields": ", ".join(PATHS)})
         _attr, kind, low, high = PATHS[path]
         if kind is bool:
             if not isinstance(value, bool):
-                raise Invalid(f"{path} must be true or false.", field=path)
+                raise Invalid(N_("%(path)s must be true or false."), field=path, words={"path": path})
             clean[path] = value
             continue
         if isinstance(value, str):
             try:
                 value = float(value.strip().replace(",", "."))
             except ValueError:
-                raise Invalid(f"{path} must be a number (got {value!r}).", field=path) from None
+                raise Invalid(N_("%(path)s must be a number (got %(value)s)."), field=path,
+                              words={"path": path, "value": repr(value)}) from None
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise Invalid(f"{path} must be a number.", field=path)
+            raise Invalid(N_("%(path)s must be a number."), field=path, words={"path": path})
         if kind is int and not float(value).is_integer():
-            raise Invalid(f"{path} must be a whole number.", field=path)
+            raise Invalid(N_("%(path)s must be a whole number."), field=path, words={"path": path})
         if value < low or value > high:
-            raise Invalid(f"{path} must be between {low:g} and {high:g} (got {value:g}).", field=path)
+            raise Invalid(N_("%(path)s must be between %(low)s and %(high)s (got %(value)s)."), field=path,
+                          words={"path": path, "low": f"{low:g}", "high": f"{high:g}", "value": f"{value:g}"})
         clean[path] = int(value) if kind is int else float(value)
     return clean
 
@@ -123,7 +127,7 @@ def change(session: Session, actor: User, fields: dict, now: datetime) -> Policy
     """A new version: the one in force now with the changed fields, by `actor`, from `now` on."""
     changes = validate(fields)
     if not [p for p in changes if p != "note"]:
-        raise Invalid("Change at least one field of the policy.", field="policy")
+        raise Invalid(N_("Change at least one field of the policy."), field="policy")
     current = in_force(session, now)
     version = apply(current, changes)
     version.version = (session.scalar(select(func.max(Policy.version))) or 0) + 1

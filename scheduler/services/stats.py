@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from scheduler.errors import Invalid
 from scheduler.models import KINDS, STAGES, URGENCIES, Case, Feedback, Override
 from scheduler.models.override import RULE_CODES, VERDICTS, worse_returns
+from scheduler.texts import N_
 
 GROUPS = ("garage", "kind", "reason", "team", "urgency", "week")
 NETWORK_ZONE = ZoneInfo("Europe/Paris")
@@ -44,9 +45,10 @@ class Filters:
         for name, allowed in (("kind", KINDS), ("urgency", URGENCIES), ("verdict", VERDICTS), ("rule", RULE_CODES)):
             value = getattr(self, name)
             if value is not None and value not in allowed:
-                raise Invalid(f"{name} must be one of {', '.join(allowed)}.", field=name)
+                raise Invalid(N_("%(name)s must be one of %(allowed)s."), field=name,
+                              words={"name": name, "allowed": ", ".join(allowed)})
         if self.start and self.end and self.end <= self.start:
-            raise Invalid("to must be after from.", field="to")
+            raise Invalid(N_("to must be after from."), field="to")
         return self
 
     def query(self) -> dict:
@@ -188,7 +190,7 @@ def totals(overrides: list[Override]) -> OverrideGroup:
 def summarize(overrides: list[Override], group_by: str, filters: Filters | None = None) -> list[OverrideGroup]:
     """One group per key; weeks in date order with the empty ones of the period, others biggest first."""
     if group_by not in GROUPS:
-        raise Invalid(f"group_by must be one of {', '.join(GROUPS)}.", field="group_by")
+        raise Invalid(N_("group_by must be one of %(groups)s."), field="group_by", words={"groups": ", ".join(GROUPS)})
     zone = filters.zone if filters else NETWORK_ZONE
     groups: dict[str, list[Override]] = defaultdict(list)
     for o in overrides:

@@ -16,7 +16,7 @@ from itertools import pairwise
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.errors import NotFound, refuse_fields
+from scheduler.errors import NotFound, Said, refuse_fields
 from scheduler.models import (
     ACTIVE,
     Absence,
@@ -29,6 +29,7 @@ from scheduler.models import (
     User,
 )
 from scheduler.services import audit, capacity, squeeze
+from scheduler.texts import N_
 
 MAX_ABSENCE_DAYS = 366
 HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -104,12 +105,13 @@ def _hit_many(session: Session, before: dict[str, set[int]], people: list[Techni
 
 def _skills(session: Session, value: object, problems: dict) -> list[Skill] | None:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        problems["skills"] = "skills is a list of skill codes."
+        problems["skills"] = N_("skills is a list of skill codes.")
         return None
     found = {s.code: s for s in session.scalars(select(Skill).where(Skill.code.in_(value)))}
     unknown = [v for v in value if v not in found]
     if unknown:
-        problems["skills"] = f"Unknown skill {unknown[0]!r}: choose among {', '.join(all_skills(session))}."
+        problems["skills"] = Said(N_("Unknown skill %(skill)s: choose among %(skills)s."), skill=repr(unknown[0]),
+                                  skills=", ".join(all_skills(session)))
         return None
     return [found[v] for v in sorted(set(value))]
 
@@ -126,18 +128,19 @@ def _clock(value: object) -> time | None:
 def _shifts(value: object, problems: dict) -> list[ShiftPattern] | None:
     """[{weekday 0-6, start "HH:MM", end "HH:MM"}]: spans of one weekday may not overlap."""
     if not isinstance(value, list):
-        problems["shifts"] = "shifts is a list of {weekday, start, end}."
+        problems["shifts"] = N_("shifts is a list of {weekday, start, end}.")
         return None
     spans: list[tuple[int, time, time]] = []
     for i, item in enumerate(value):
         weekday = item.get("weekday") if isinstance(item, dict) else None
         start, end = (_clock(item.get(k)) if isinstance(item, dict) else None for k in ("start", "end"))
         if not isinstance(weekday, int) or isinstance(weekday, bool) or not 0 <= weekday <= 6:
-            problems["shifts"] = f"Shift {i + 1}: weekday is 0 (Monday) to 6 (Sunday)."
+            problems["shifts"] = Said(N_("Shift %(n)s: weekday is 0 (Monday) to 6 (Sunday)."), n=i + 1)
         elif start is None or end is None:
-            problems["shifts"] = f"Shift {i + 1}: start and end are times like 08:00 and 12:30."
+            problems["shifts"] = Said(N_("Shift %(n)s: start and end are times like 08:00 and 12:30."), n=i + 1)
         elif end <= start:
-            problems["shifts"] = f"Shift {i + 1} ({WEEKDAYS[weekday]}): it must end after it starts."
+            problems["shifts"] = Said(N_("Shift %(n)s (%(day)s): it must end after it starts."), n=i + 1,
+                                      day=WEEKDAYS[weekday])
         else:
             spans.append((weekday, start, end))
             continue
@@ -145,7 +148,8 @@ def _shifts(value: object, problems: dict) -> list[ShiftPattern] | None:
     spans.sort()
     for (d1, _, e1), (d2, s2, _) in pairwise(spans):
         if d1 == d2 and s2 < e1:
-            problems["shifts"] = f"Two shifts overlap on {WEEKDAYS[d1]}: make them follow each other."
+            problems["shifts"] = Said(N_("Two shifts overlap on %(day)s: make them follow each other."),
+                                      day=WEEKDAYS[d1])
             return None
     return [ShiftPattern(weekday=d, starts=s, ends=e) for d, s, e in spans]
 
@@ -174,7 +178,7 @@ def week_text(patterns) -> str:
 
 def _name(value: object, problems: dict) -> str | None:
     if not isinstance(value, str) or not value.strip() or len(value) > 120:
-        problems["name"] = "Give the technician's name (at most 120 characters)."
+        problems["name"] = N_("Give the technician's name (at most 120 characters).")
         return None
     return value.strip()
 
@@ -182,7 +186,7 @@ def _name(value: object, problems: dict) -> str | None:
 def _garage(session: Session, value: object, problems: dict) -> Garage | None:
     found = session.get(Garage, value) if isinstance(value, str) and value else None
     if found is None:
-        problems["garage"] = f"No garage {value!r}: choose one of the network."
+        problems["garage"] = Said(N_("No garage %(garage)s: choose one of the network."), garage=repr(value))
     return found
 
 
@@ -212,7 +216,7 @@ def add(session: Session, actor: User, garage: Garage, data: dict, now: datetime
 def change(session: Session, actor: User, technician: Technician, data: dict, now: datetime) -> Hit:
     """Name, garage (a move), skills, shifts, active: saved whole or not at all; returns the work it hits."""
     audit.require_admin(actor)
-    problems: dict[str, str] = {f: f"{f} cannot be changed here." for f in sorted(
+    problems: dict[str, str] = {f: Said(N_("%(field)s cannot be changed here."), field=f) for f in sorted(
         set(data) - {"name", "garage", "skills", "shifts", "active"})}
     values: dict = {}
     if "name" in data:
@@ -225,7 +229,7 @@ def change(session: Session, actor: User, technician: Technician, data: dict, no
         values["shifts"] = _shifts(data["shifts"], problems)
     if "active" in data:
         if not isinstance(data["active"], bool):
-            problems["active"] = "active is true or false."
+            problems["active"] = N_("active is true or false.")
         values["active"] = data["active"]
     refuse_fields(problems)
     capacity.lock_garage(session, technician.garage_id)
@@ -249,6 +253,10 @@ def change(session: Session, actor: User, technician: Technician, data: dict, no
     return hit
 
 
+MOMENT = {"start": N_("start is a day (2026-11-24) or a time (2026-11-24T14:00 or with its UTC offset)."),
+          "end": N_("end is a day (2026-11-24) or a time (2026-11-24T14:00 or with its UTC offset).")}
+
+
 def _moment(value: object, zone, name: str, problems: dict, end: bool = False) -> datetime | None:
     """A day (whole days: an end day is included) or a time (naive: the garage's local time)."""
     if isinstance(value, str):
@@ -261,7 +269,7 @@ def _moment(value: object, zone, name: str, problems: dict, end: bool = False) -
             moment = None
         if moment is not None and 2000 <= moment.year <= 2100:
             return moment if moment.utcoffset() is not None else moment.replace(tzinfo=zone)
-    problems[name] = f"{name} is a day (2026-11-24) or a time (2026-11-24T14:00 or with its UTC offset)."
+    problems[name] = MOMENT[name]
     return None
 
 
@@ -275,14 +283,15 @@ def add_absence(session: Session, actor: User, technician: Technician, data: dic
     end = _moment(data.get("end"), zone, "end", problems, end=True)
     reason = data.get("reason") or "leave"
     if not isinstance(reason, str) or len(reason) > 80:
-        problems["reason"] = "reason is text of at most 80 characters (sick, leave, training...)."
+        problems["reason"] = N_("reason is text of at most 80 characters (sick, leave, training...).")
     if start and end:
         if end <= start:
-            problems["end"] = "The absence must end after it starts."
+            problems["end"] = N_("The absence must end after it starts.")
         elif end <= now:
-            problems["end"] = "That absence is already over: nothing to change."
+            problems["end"] = N_("That absence is already over: nothing to change.")
         elif end - start > timedelta(days=MAX_ABSENCE_DAYS):
-            problems["end"] = f"An absence is at most {MAX_ABSENCE_DAYS} days: add another one after it."
+            problems["end"] = Said(N_("An absence is at most %(days)s days: add another one after it."),
+                                   days=MAX_ABSENCE_DAYS)
     refuse_fields(problems)
     whole_days = all(isinstance(data.get(k), str) and len(data[k]) == 10 for k in ("start", "end"))
     capacity.lock_garage(session, technician.garage_id)
@@ -304,7 +313,7 @@ def remove_absence(session: Session, actor: User, absence_id: object, now: datet
     audit.require_admin(actor)
     absence = session.get(Absence, absence_id) if isinstance(absence_id, int) else None
     if absence is None:
-        raise NotFound(f"No absence {absence_id!r}.")
+        raise NotFound(N_("No absence %(key)s."), words={"key": repr(absence_id)})
     start, end = absence.span(absence.technician.garage.zone)
     audit.record(session, actor, "technician", absence.technician_id, "absence_removed",
                  {"absence": (absence.id, None), "start": (start, None), "end": (end, None),
@@ -319,6 +328,6 @@ def replan(session: Session, actor: User, garage: Garage, appointment_ids: objec
     """The garage desk's own re-plan preview for these appointments: nothing moves until it is confirmed."""
     if not isinstance(appointment_ids, list) or not appointment_ids or not all(
             isinstance(i, int) and not isinstance(i, bool) for i in appointment_ids):
-        refuse_fields({"appointments": "appointments is a list of appointment ids."})
+        refuse_fields({"appointments": N_("appointments is a list of appointment ids.")})
     rows = list(session.scalars(select(Appointment).where(Appointment.id.in_(appointment_ids))))
     return squeeze.preview_replan(session, actor, garage, rows, now, reason=reason)

@@ -9,15 +9,18 @@ from scheduler.models import URGENCIES, Case, Override, User
 from scheduler.services import overrides, policies
 from scheduler.services.booking import active_booking, note_offers_shown
 from scheduler.services.planning import case_offers
+from scheduler.texts import N_
 
 
 def change_urgency(session, actor: User, case: Case, urgency: object, reason: str, now: datetime) -> Override:
     if urgency not in URGENCIES:
-        raise Invalid(f"urgency must be one of {', '.join(URGENCIES)}.", field="urgency")
+        raise Invalid(N_("urgency must be one of %(urgencies)s."), field="urgency",
+                      words={"urgencies": ", ".join(URGENCIES)})
     if urgency == case.urgency:
-        raise RuleBroken(f"The case is already {urgency}.")
+        raise RuleBroken(N_("The case is already %(urgency)s."), words={"urgency": urgency})
     if not reason:
-        raise ReasonRequired(f"Say why the case goes from {case.urgency} to {urgency}.")
+        raise ReasonRequired(N_("Say why the case goes from %(before)s to %(after)s."),
+                             words={"before": case.urgency, "after": urgency})
     policy = policies.in_force(session, now)
     kind = "urgency_raise" if urgency < case.urgency else "urgency_lower"
     before, case.urgency = case.urgency, urgency

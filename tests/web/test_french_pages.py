@@ -60,7 +60,8 @@ def english_pieces() -> dict[str, str]:
 
 
 class VisibleText(HTMLParser):
-    """What a user reads: the text, and the titles, placeholders and labels that show on hover or in fields."""
+    """What a user reads: the text, and the titles, placeholders and labels that show on hover or in fields.
+    An element marked lang="en" is English on purpose (the catalogue's English labels): it is left out."""
 
     SHOWN = ("title", "placeholder", "aria-label", "alt")
 
@@ -68,11 +69,18 @@ class VisibleText(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.hidden = 0
+        self.english: list = []  # [tag, depth] of the lang="en" element being read
 
     def handle_starttag(self, tag, attrs):
         if tag in ("script", "style"):
             self.hidden += 1
         attrs = dict(attrs)
+        if self.english and tag == self.english[0]:
+            self.english[1] += 1
+        elif not self.english and (attrs.get("lang") or "").startswith("en"):
+            self.english = [tag, 1]
+        if self.english:
+            return
         self.parts += [attrs[a] for a in self.SHOWN if attrs.get(a)]
         if tag == "input" and attrs.get("type") in ("submit", "button") and attrs.get("value"):
             self.parts.append(attrs["value"])
@@ -80,9 +88,13 @@ class VisibleText(HTMLParser):
     def handle_endtag(self, tag):
         if tag in ("script", "style"):
             self.hidden = max(0, self.hidden - 1)
+        if self.english and tag == self.english[0]:
+            self.english[1] -= 1
+            if not self.english[1]:
+                self.english = []
 
     def handle_data(self, data):
-        if not self.hidden:
+        if not self.hidden and not self.english:
             self.parts.append(data)
 
 
@@ -115,9 +127,10 @@ def leftovers(text: str, pieces: dict[str, str]) -> list[str]:
 
 def test_visible_text_keeps_what_a_user_reads_and_drops_markup():
     text = visible_text('<p title="Plus tard">Offres&nbsp;: <b>Lyon</b></p><script>var a = "Book it";</script>'
-                        '<input type="submit" value="Book now"><input name="q" placeholder="Plate or phone">')
+                        '<input type="submit" value="Book now"><input name="q" placeholder="Plate or phone">'
+                        '<td lang="en">Oil <td>nested</td> change</td><td lang="fr">Vidange</td>')
     assert "Plus tard" in text and "Offres : | Lyon" in text and "Book now" in text and "Plate or phone" in text
-    assert "Book it" not in text
+    assert "Book it" not in text and "Oil" not in text and "nested" not in text and "Vidange" in text
     pieces = {"Book now": "Book now", "Plate or phone": "Plate or phone", "Standard rules": "x"}
     assert leftovers(text, pieces) == ["Book now", "Plate or phone"]
     assert raw_codes(visible_text("<td>rebook</td><td>réservé</td><span>(checked_in)</span>"),
@@ -159,13 +172,14 @@ def world(app, client, auth):
         job = db.session.scalar(db.select(Appointment).where(
             Appointment.garage_id == GARAGE, Appointment.status == "booked", Appointment.start_at > CLOCK_NOW)
             .order_by(Appointment.start_at).limit(1))
-        job_id, worked = job.id, job.case_id
+        job_id, worked, technician_id = job.id, job.case_id, job.technician_id
     for step, body in (("check-in", {}), ("start", {}), ("finish", {"note": "plaquettes changées"})):
         done = auth.post(f"/api/v1/appointments/{job_id}/{step}", json=body)
         assert done.status_code == 200, done.get_json()
 
     with app.app_context():
         planner = db.session.scalar(db.select(User).where(User.username == "planner"))
+        user_id = db.session.scalar(db.select(User.id).where(User.username == ROLES["reception"]))
         day = (CLOCK_NOW - timedelta(days=3)).date().isoformat()
         replay = replays.create(db.session, planner, {"from": day, "to": day, "policy": {"rule.garages": 3}},
                                 CLOCK_NOW)
@@ -174,6 +188,9 @@ def world(app, client, auth):
     return {
         "case_id": [waiting["id"], declined["id"], booked["id"], walk_in["id"], worked], "garage_id": [GARAGE],
         "preview_id": [preview["id"]], "replay_id": [replay_id],
+        # the admin's pages: a user, a technician, and an item of each kind of the catalogue
+        "user_id": [user_id], "technician_id": [technician_id],
+        "kind": ["job-types", "symptoms"], "code": ["oil_change", "brakes_failing"],
         "token": [feedback.token_for(booked["id"], app.config["SECRET_KEY"])],
         "plate": "FR-103-CC", "tomorrow": (CLOCK_NOW + timedelta(days=1)).date().isoformat(),
     }

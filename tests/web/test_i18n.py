@@ -24,3 +24,35 @@ def test_the_header_switch_sticks_to_the_user(app, client, auth):
     other = app.test_client()
     Auth(other).login("operator")
     assert "Poste d’appels" in other.get("/desk/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+
+def test_a_forms_refusal_reads_in_the_readers_language(app, client, auth):
+    """The services refuse in English templates with their words apart; a French page words each field's."""
+    from sqlalchemy import select
+
+    from scheduler.models import User
+    from tests.web.test_french_pages import visible_text
+    from web.extensions import db
+
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr-FR,fr;q=0.9"
+    auth.login("admin")
+    bad = auth.form("/admin/users", {"username": "X!", "name": "Paul", "role": "reception", "garage": "",
+                                     "password": "court"})
+    page = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "Rien n’a été enregistré" in page
+    assert "Un identifiant fait de 2 à 60 caractères" in page
+    assert "Le rôle accueil est rattaché à un garage" in page  # the role's word in French too
+    assert "Le mot de passe doit comporter au moins 8 caractères." in page
+    made = auth.form("/admin/users", {"username": "paul", "name": "Paul", "role": "reception", "garage": "lyon-07",
+                                      "password": "assez-long-1"})
+    assert made.status_code == 302
+    trail = visible_text(client.get("/admin/audit").get_data(as_text=True))
+    assert "utilisateur" in trail and "créé" in trail and "rôle : | — → | accueil" in trail  # words, not codes
+    with app.app_context():
+        me = db.session.scalar(select(User.id).where(User.username == "admin"))
+    last = auth.form(f"/admin/users/{me}", {"name": "Admin", "role": "planner", "garage": "", "active": "yes"})
+    assert last.status_code == 409 and "C’est le dernier administrateur actif" in last.get_data(as_text=True)
+    page = client.get("/account/password").get_data(as_text=True)
+    wrong = client.post("/account/password", data={"csrf_token": csrf_from(page), "current_password": "nope",
+                                                    "new_password": "un-autre-secret"})
+    assert wrong.status_code == 400 and "Ce n’est pas votre mot de passe actuel." in wrong.get_data(as_text=True)

@@ -84,3 +84,75 @@ def test_what_is_left_goes_out_as_json_and_comes_back_translated(tmp_path, monke
     assert filled["Why not earlier: %(why)s"].string == "Pourquoi pas plus tôt\u202f: %(why)s"
     assert filled["%(num)s new text"].string == ("%(num)s nouveau texte", "%(num)s nouveaux textes")
     assert runner.invoke(i18n.translate_group, ["check"]).exit_code == 0, "nothing of the source is left"
+
+
+def test_the_schedulers_refusals_are_marked_and_worded_apart():
+    """A refusal of the scheduler is an English template marked with N_, its values given apart (`words=`, or
+    `Said(N_(...), **words)` for one field of a form): web words it in the reader's language. An f-string or an
+    unmarked text would reach a French page in English; a placeholder without its word would not render."""
+    import ast
+    import inspect
+
+    from scheduler import errors
+
+    refusals = {name for name, c in vars(errors).items() if inspect.isclass(c) and issubclass(c, errors.DomainError)}
+    found: list[str] = []
+
+    def marked(node) -> str | None:
+        """The template of N_("..."), implicit concatenations joined."""
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "N_" and node.args \
+                and isinstance(node.args[0], ast.Constant):
+            return node.args[0].value
+        return None
+
+    def text(node, where: str, words: set[str] | None) -> None:
+        """A refusal's text: marked (with a word for each placeholder), a Said, or computed elsewhere."""
+        if isinstance(node, (ast.JoinedStr, ast.BinOp)) or (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+            found.append(f"{where}: not marked with N_: {ast.unparse(node)[:80]}")
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Said":
+            said(node, where)
+        elif (template := marked(node)) is not None and words is not None:
+            wanted = set(re.findall(r"%\((\w+)\)", template))
+            if wanted != words:
+                found.append(f"{where}: {template!r} has words {sorted(words)}, wants {sorted(wanted)}")
+
+    def said(node, where: str) -> None:
+        if not node.args:
+            found.append(f"{where}: Said() takes a text marked with N_")
+        else:  # a marked text, or one of a table of them (GIVE[name])
+            text(node.args[0], where, {k.arg for k in node.keywords})
+
+    def values(node, where: str) -> None:
+        """The messages of a form's refusal, {field: text}."""
+        if isinstance(node, ast.Dict):
+            for value in node.values:
+                text(value, where, None if isinstance(value, ast.Call) and getattr(value.func, "id", "") == "Said"
+                     else set())
+        elif isinstance(node, ast.DictComp):
+            text(node.value, where, set())
+
+    for path in sorted((i18n.ROOT / "scheduler").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for function in [tree, *(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef))]:
+            problems_of = isinstance(function, ast.FunctionDef) and ("problem" in function.name or
+                                                                       "unknown" in function.name)
+            for node in ast.walk(function):
+                where = f"{path.relative_to(i18n.ROOT)}:{getattr(node, 'lineno', '?')}"
+                if isinstance(node, ast.Call) and getattr(node.func, "id", None) in refusals and node.args:
+                    given = next((k.value for k in node.keywords if k.arg == "words"), None)
+                    words = {k.value for k in given.keys if isinstance(k, ast.Constant)} \
+                        if isinstance(given, ast.Dict) else (set() if given is None else None)
+                    text(node.args[0], where, words)
+                elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "refuse_fields" and node.args:
+                    values(node.args[0], where)
+                elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    for target in targets:
+                        if isinstance(target, ast.Subscript) and getattr(target.value, "id", None) == "problems":
+                            text(node.value, where, set())
+                        elif getattr(target, "id", None) == "problems" and node.value is not None:
+                            values(node.value, where)
+                elif isinstance(node, ast.Return) and problems_of and node.value is not None:
+                    values(node.value, where) if isinstance(node.value, (ast.Dict, ast.DictComp)) \
+                        else text(node.value, where, set())
+    assert not sorted(set(found)), "\n".join(sorted(set(found)))

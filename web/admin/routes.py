@@ -20,6 +20,8 @@ from web.actions import back
 from web.auth import roles_required
 from web.clock import now
 from web.extensions import db
+from web.filters import role_label, skill_label, term
+from web.refusals import field_texts, refusal_text
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -27,10 +29,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def refused(exc: DomainError) -> dict:
     """A service's refusal as {field: message} for the form (rolled back: nothing half-saved)."""
     db.session.rollback()
-    fields = exc.details.get("fields")
-    if fields:
-        return dict(fields)
-    return {exc.details.get("field") or "form": exc.message}
+    return field_texts(exc) or {exc.details.get("field") or "form": refusal_text(exc)}
 
 
 def _garages() -> list[Garage]:
@@ -38,7 +37,7 @@ def _garages() -> list[Garage]:
 
 
 def _choices() -> dict:
-    return {"role_options": [(r, r) for r in ROLES], "garage_options": [(g.id, g.name) for g in _garages()]}
+    return {"role_options": [(r, role_label(r)) for r in ROLES], "garage_options": [(g.id, g.name) for g in _garages()]}
 
 
 @bp.get("/")
@@ -78,7 +77,7 @@ def users():
 @roles_required("admin")
 def user(user_id: int):
     person = accounts.get_user(db.session, current_user, user_id)
-    errors = {}
+    errors, status = {}, 200
     if request.method == "POST":
         data = {"name": request.form.get("name", "").strip(), "role": request.form.get("role", ""),
                 "garage": request.form.get("garage", "") or None, "active": request.form.get("active") == "yes"}
@@ -87,14 +86,13 @@ def user(user_id: int):
         try:
             accounts.change_user(db.session, current_user, person, data, now())
         except DomainError as exc:
-            errors = refused(exc)
+            errors, status = refused(exc), 409 if exc.code == "last_admin" else 400
             person = accounts.get_user(db.session, current_user, user_id)
         else:
             flash(_("%(user)s is saved.", user=person.username), "success")
             return redirect(url_for("admin.user", user_id=user_id))
     return render_template("admin/user.html", person=person, errors=errors, **_choices(),
-                           history=audit.entries(db.session, "user", str(person.id), limit=50)), \
-        (409 if errors.get("role", "").startswith("This is the last") else 400) if errors else 200
+                           history=audit.entries(db.session, "user", str(person.id), limit=50)), status
 
 
 # -- the audit trail ---------------------------------------------------------------------------------------------
@@ -111,7 +109,7 @@ def audit_trail():
 def _garage(garage_id: str) -> Garage:
     garage = db.session.get(Garage, garage_id)
     if garage is None:
-        abort(404, description=f"No garage {garage_id!r}.")
+        abort(404, description=_("No garage %(garage)s.", garage=repr(garage_id)))
     return garage
 
 
@@ -292,7 +290,7 @@ def replan(garage_id: str):
                                      request.form.get("reason", "")[:1000])
     except DomainError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        flash(refusal_text(exc), "error")
         return redirect(back(url_for("admin.garage", garage_id=place.id)))
     return redirect(url_for("reception.preview", garage_id=place.id, preview_id=preview.id))
 
@@ -311,9 +309,9 @@ def _symptom_form() -> dict:
 
 
 def _catalogue_options() -> dict:
-    return {"skills": [(s, s.replace("_", " ")) for s in technicians.all_skills(db.session)],
+    return {"skills": [(s, skill_label(s)) for s in technicians.all_skills(db.session)],
             "urgencies": [(u, u) for u in URGENCIES],
-            "job_types": [(j.code, j.label) for j in catalogue.job_types(db.session)]}
+            "job_types": [(j.code, term(j.label)) for j in catalogue.job_types(db.session)]}
 
 
 def _catalogue_page(errors: dict | None = None, which: str | None = None, form: dict | None = None, status=200):

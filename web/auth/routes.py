@@ -80,6 +80,7 @@ def set_language(code: str):
 def password():
     """One's own password: required first when an admin chose it; the other sessions end."""
     from scheduler.errors import DomainError
+    from web.refusals import field_texts, refusal_text
 
     errors = {}
     if request.method == "POST":
@@ -88,7 +89,7 @@ def password():
                                          request.form.get("new_password"), current_user.session_token, now())
         except DomainError as exc:
             db.session.rollback()
-            errors = exc.details.get("fields") or {exc.details.get("field", "new_password"): exc.message}
+            errors = field_texts(exc) or {exc.details.get("field", "new_password"): refusal_text(exc)}
             return render_template("auth/password.html", errors=errors), exc.status
         flash(_("Your password is changed; your other sessions are ended."), "success")
         return redirect(home_url(current_user))
