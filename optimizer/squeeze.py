@@ -65,6 +65,8 @@ class PlanModel:
         self.new_intervals: dict[str, list] = defaultdict(list)  # placements and move options
         self.conflicted_stays: list[tuple[Appointment, cp_model.IntVar]] = []
         self.lift_intervals: dict[str, list] = defaultdict(list)
+        self.new_lift: dict[str, list] = defaultdict(list)  # (interval, present) of placements and move options
+        self.lift_conflicted_stays: dict[str, list[tuple[Appointment, cp_model.IntVar]]] = defaultdict(list)
         self.objective: list = []
         self.constant = 0.0
         self._split_fixed_and_movable()
@@ -96,11 +98,17 @@ class PlanModel:
                     if b.start >= a.end:
                         break
                     self.conflicted.update(x.id for x in (a, b) if x.id in movable)
+        # Movable lift work where existing work already needs more lifts than there are stays movable
+        # too: moving some of it away can make room. Where lifts are over-booked, the load is checked
+        # only while something new is there (`_add_over_lifts`), as the format checks it.
+        self.over_lift: dict[str, list[Span]] = {}
+        self.lift_conflicted: set[str] = set()
         for garage, items in lift_by_garage.items():
             over = saturated(((a.start, a.end) for a in items), p.garages[garage].lifts + 1)
-            for a in items:
-                if a.id in movable and any(s < a.end and a.start < e for s, e in over):
-                    movable.discard(a.id)
+            if over:
+                self.over_lift[garage] = over
+                self.lift_conflicted.update(a.id for a in items if a.id in movable
+                                            and any(s < a.end and a.start < e for s, e in over))
         self.movable = [a for a in p.appointments if a.id in movable]
         fixed = [a for a in p.appointments if a.id not in movable]
         self.fixed_busy: dict[str, list[Span]] = defaultdict(list)
@@ -170,6 +178,7 @@ class PlanModel:
                 self.new_intervals[tech_id].append((iv, present))
                 if r.lift:
                     self.lift_intervals[garage].append(iv)
+                    self.new_lift[garage].append((iv, present))
                 travel = wait_w * (self.origin + lo * self.slot - r.origin) + w.travel_km * km
                 self.objective.append(round(travel * SCALE) * present)
             m.add(sum(placed) <= 1)
@@ -213,7 +222,13 @@ class PlanModel:
                 self.conflicted_stays.append((a, stay))
             else:
                 self.tech_intervals[a.technician].append(stay_iv)
-            if a.lift:
+            if a.id in self.lift_conflicted:
+                self.lift_conflicted_stays[garage].append((a, stay))
+                # outside the over-booked spans its stay takes a lift like any other job
+                for s, e in subtract([(a.start, a.end)], self.over_lift[garage]):
+                    self.lift_intervals[garage].append(
+                        m.new_optional_fixed_size_interval_var(s - self.origin, e - s, stay, f"sl_{a.id}_{s}"))
+            elif a.lift:
                 self.lift_intervals[garage].append(stay_iv)
             options = []
             for tech_id, dom in doms.items():
@@ -225,6 +240,7 @@ class PlanModel:
                 self.new_intervals[tech_id].append((iv, present))
                 if a.lift:
                     self.lift_intervals[garage].append(iv)
+                    self.new_lift[garage].append((iv, present))
                 mv.options[tech_id] = present
                 options.append(present)
             m.add_exactly_one([stay] + options)
@@ -266,7 +282,51 @@ class PlanModel:
                 if level > 0:
                     fixed.append((m.new_fixed_size_interval_var(t0 - self.origin, t1 - t0, f"fl_{garage}_{t0}"),
                                   min(level, lifts)))
-            m.add_cumulative([iv for iv, _ in fixed] + ivs, [d for _, d in fixed] + [1] * len(ivs), lifts)
+            over = self._add_over_lifts(garage)
+            m.add_cumulative([iv for iv, _ in fixed] + [iv for iv, _ in over] + ivs,
+                             [d for _, d in fixed] + [d for _, d in over] + [1] * len(ivs), lifts)
+
+    def _add_over_lifts(self, garage: str) -> list[tuple[cp_model.IntervalVar, cp_model.IntVar]]:
+        """Where existing lift work exceeds the lifts, its movable part that stays counts only while
+        something new (a placement or a moved job) overlaps that span: one interval per span between
+        existing lift events, its demand the movable jobs staying there, or 0 while nothing new is there.
+        Exact: a new item there sees load = fixed + staying + new, which must be ≤ lifts at its instants,
+        so the staying jobs alone must fit beside the fixed ones over the whole span (the span's load is
+        constant, as its bounds are every existing start and end)."""
+        m = self.model
+        stays = self.lift_conflicted_stays.get(garage)
+        if not stays:
+            return []
+        p = self.p
+        events = sorted({t for a in p.appointments if a.lift and p.garage_of(a) == garage for t in (a.start, a.end)})
+        out = []
+        for t0, t1 in zip(events, events[1:]):
+            if not any(s <= t0 and t1 <= e for s, e in self.over_lift[garage]):
+                continue
+            here = [stay for a, stay in stays if a.start < t1 and t0 < a.end]
+            if not here:
+                continue
+            lo, hi = t0 - self.origin, t1 - self.origin
+            touching = []
+            for iv, present in self.new_lift[garage]:
+                starts, ends = m.new_bool_var(""), m.new_bool_var("")
+                m.add(iv.start_expr() < hi).only_enforce_if(starts)
+                m.add(iv.start_expr() >= hi).only_enforce_if(starts.Not())
+                m.add(iv.end_expr() > lo).only_enforce_if(ends)
+                m.add(iv.end_expr() <= lo).only_enforce_if(ends.Not())
+                overlaps = m.new_bool_var("")
+                m.add_bool_and([present, starts, ends]).only_enforce_if(overlaps)
+                m.add_bool_or([present.Not(), starts.Not(), ends.Not(), overlaps])
+                touching.append(overlaps)
+            if not touching:
+                continue
+            used = m.new_bool_var(f"ol_{garage}_{t0}")
+            m.add_max_equality(used, touching)
+            demand = m.new_int_var(0, len(here), f"od_{garage}_{t0}")
+            m.add(demand == sum(here)).only_enforce_if(used)
+            m.add(demand == 0).only_enforce_if(used.Not())
+            out.append((m.new_fixed_size_interval_var(lo, hi - lo, f"oi_{garage}_{t0}"), demand))
+        return out
 
 
     # -- solving -----------------------------------------------------------------------

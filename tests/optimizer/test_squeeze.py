@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from optimizer.answer import Answer
@@ -40,6 +40,10 @@ def test_replan_example_is_feasible_and_improves_on_no_moves(shared):
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000))
+# existing lift work over the lifts, unpinned: moving part of it away makes room (the model once froze it all)
+@example(seed=380)
+@example(seed=448)
+@example(seed=19)
 def test_squeeze_matches_brute_force_on_tiny_instances(seed):
     problem = load(random_problem(seed, mode="squeeze", garages=1, techs=2, appointments=3,
                                   requests=1, slot=30, max_moves=2))
