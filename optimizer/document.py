@@ -38,7 +38,12 @@ from datetime import datetime, timezone
 from math import isfinite
 from pathlib import Path
 from sys import intern
-from typing import Any
+from typing import Annotated, Any, Literal
+
+try:  # a compiled JSON reader: it reads most of a network's appointments a window at a time
+    import msgspec
+except ImportError:  # pragma: no cover - everything is read by the standard library then, more slowly
+    msgspec = None
 
 from optimizer.clock import parse_instant
 from optimizer.stream import NotJSON, Reading, read_object
@@ -520,6 +525,37 @@ APPOINTMENT = re.compile(r"\{" + ",".join(f'{_SPACE}"{key}"{_SPACE}:{_SPACE}{val
     ("urgency", _TEXT), ("status", _TEXT), ("pinned", _FLAG), ("flex_minutes", "(0|[1-9][0-9]{0,8})"))) + r"\}")
 
 
+if msgspec is not None:
+    _NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
+
+    class _RawAppointment(msgspec.Struct, gc=False):
+        """An appointment as msgspec reads it: what it takes is what read_appointment takes at once.
+
+        Anything else (a missing or null field, an id given as a number, a whole number written
+        60.0) makes msgspec refuse the window, which is then read the usual way, naming each fault.
+        """
+
+        id: _NonEmpty
+        technician: _NonEmpty
+        start: str
+        end: str
+        skill: _NonEmpty
+        lift: bool = False
+        urgency: Literal["P1", "P2", "P3"] = "P3"
+        status: Literal["booked", "checked_in", "in_progress"] = "booked"
+        pinned: bool = False
+        flex_minutes: Annotated[int, msgspec.Meta(ge=0, le=MAX_FLEX)] = 0
+
+    _read_appointments = msgspec.json.Decoder(list[_RawAppointment]).decode
+    _REFUSED = msgspec.DecodeError  # a ValidationError is one too
+
+
+def _as_dict(raw: Any) -> dict:
+    return {"id": raw.id, "technician": raw.technician, "start": raw.start, "end": raw.end, "skill": raw.skill,
+            "lift": raw.lift, "urgency": raw.urgency, "status": raw.status, "pinned": raw.pinned,
+            "flex_minutes": raw.flex_minutes}
+
+
 class _Technicians(Reading):
     def __init__(self, r: _Reader):
         self.r, self.found = r, []
@@ -537,6 +573,26 @@ class _Appointments(Reading):
 
     def element(self, value: Any) -> None:
         self.found.append(read_appointment(self.r, value, len(self.found)))
+
+    if msgspec is not None:
+        boundary = re.compile(r"\}(?=[ \t\n\r]*,)")
+
+    def batch(self, text: str) -> bool:
+        """read_appointment for a run of whole elements, decoded by msgspec: a fifth of the time."""
+        try:
+            raws = _read_appointments("[" + text + "]")
+        except _REFUSED:
+            return False
+        found = self.found
+        add, known = found.append, self.known.get
+        for a in raws:
+            s, e = known(a.start), known(a.end)
+            if type(s) is tuple and type(e) is tuple and e[2] > s[2]:
+                add(Appointment(a.id, intern(a.technician), s[0], e[1], intern(a.skill), a.lift,
+                                a.urgency, a.status, a.pinned, a.flex_minutes))
+            else:  # a new time, or a fault to name
+                add(read_appointment(self.r, _as_dict(a), len(found)))
+        return True
 
     def matched(self, match: re.Match) -> bool:
         """read_appointment for the usual spelling, without decoding it as JSON first: half the time."""
