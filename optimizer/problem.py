@@ -1,4 +1,4 @@
-"""The plan problem (format version 1.1) as dataclasses (appointments: msgspec Structs), and the trusted constructor.
+"""The plan problem (format version 1.1): dataclasses and msgspec Structs; the trusted constructor.
 
 Times are whole minutes since the Unix epoch. `parse_problem` (optimizer.document) builds a
 Problem from a document and names every fault; `make_problem` builds the same Problem from
