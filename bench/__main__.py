@@ -1,4 +1,4 @@
-"""`python -m bench [optimizer|desk|network|load|planner|all] [--quick] [--backend B]`: print the figures of docs/performance.md."""
+"""`python -m bench [optimizer|desk|network|load|planner|loading|all] [--quick] [--backend B]`: print the figures of docs/performance.md."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def _gap(answer) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("what", nargs="?", choices=["optimizer", "desk", "network", "load", "planner", "all"],
+    parser.add_argument("what", nargs="?", choices=["optimizer", "desk", "network", "load", "planner", "loading", "all"],
                         default="all")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both",
@@ -138,6 +138,10 @@ def main() -> None:
     from bench.engine import (bench_loading, bench_offers_scale, bench_replan_weeks, bench_two_garage_squeeze,
                               bench_workers)
 
+    if args.what == "loading":  # the network file's loading alone (issue #9 part 4)
+        bench_loading([40] if args.quick else [1000, 3000])
+        return
+
     if args.quick:
         bench_offers(garages=40, requests=50)
         bench_squeeze(instances=5)
@@ -145,7 +149,7 @@ def main() -> None:
         print("-- engine, second round (issue #9)")
         bench_replan_weeks([0], [2], reference=4, old_limit=2)
         bench_offers_scale([100], requests=50)
-        bench_loading(40)
+        bench_loading([40])
         bench_two_garage_squeeze(3)
     else:
         bench_offers(garages=300, requests=300)
@@ -154,7 +158,7 @@ def main() -> None:
         print("-- engine, second round (issue #9)")
         bench_replan_weeks([0, 1, 2, 3, 4, 5], [2, 10], reference=args.reference)
         bench_offers_scale([300, 1000, 3000], requests=300)
-        bench_loading(3000)
+        bench_loading([1000, 3000])
         bench_two_garage_squeeze(20)
         bench_workers([0, 1, 2])
 

@@ -4,8 +4,8 @@
   it ran) beside the re-plan by neighbourhoods (`optimizer.solve`), at 2, 10 and a longer limit;
 - offers at 300 to 3,000 garages with candidates by radius: the best-first search beside a scan of
   every candidate garage (the earlier search), checked equal field by field;
-- loading a network file: the CLI's streaming reader beside `json.load` + parse, in a child process
-  so its peak memory is its own;
+- loading a network file: the CLI's streaming reader beside `json.load` + parse, and `json.load`
+  alone (a plain reader, for reference), each in a child process of its own (peak: its VmHWM);
 - squeezes with two garages at the default 2 s limit, against the same model given 20 s.
 """
 
@@ -117,37 +117,49 @@ if sys.argv[2] == "stream":
     from optimizer.document import load_problem
     problem = load_problem(sys.argv[1])
 else:
-    from optimizer.problem import parse_problem
     with open(sys.argv[1], encoding="utf-8") as f:
-        problem = parse_problem(json.load(f))
-from optimizer.freetime import FreeTime
-free = FreeTime(problem)
-for tech in problem.technicians:
-    free.windows(tech, False)
-took = time.perf_counter() - t
-print(json.dumps({"seconds": took, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "appointments": len(problem.appointments)}))
-"""
-
-
-def bench_loading(garages: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "network.json"
-        doc = generate(garages=garages, technicians=8, days=10, load=0.85, requests=50, seed=1, mode="offers")
-        with path.open("w", encoding="utf-8") as f:
-            json.dump(doc, f)
+        doc = json.load(f)
+    if sys.argv[2] == "json.load + parse":
+        from optimizer.problem import parse_problem
+        problem = parse_problem(doc)
         del doc
-        size = path.stat().st_size / 1e6
-        out = {}
-        for how in ("stream", "json.load"):
-            env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
-            run = subprocess.run([sys.executable, "-c", LOADER, str(path), how], capture_output=True, text=True,
-                                 env=env, check=True)
-            out[how] = json.loads(run.stdout)
-        s, j = out["stream"], out["json.load"]
-        print(f"load    {garages} garages ({s['appointments']:,} appointments, {size:.0f} MB file), load + index: "
-              f"streaming reader {s['seconds']:.1f} s, peak {s['peak_mb']:.0f} MB | json.load + parse "
-              f"{j['seconds']:.1f} s, peak {j['peak_mb']:.0f} MB")
+if sys.argv[2] != "plain json.load":
+    from optimizer.freetime import FreeTime
+    free = FreeTime(problem)
+    for tech in problem.technicians:
+        free.windows(tech, False)
+took = time.perf_counter() - t
+use = resource.getrusage(resource.RUSAGE_SELF)
+# VmHWM is this process's own peak. ru_maxrss is not: Linux carries the parent's peak over the
+# fork into it, so a child of a process that had just built the network reported ~1.2 GB.
+with open("/proc/self/status") as f:
+    peak = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
+print(json.dumps({"seconds": took, "cpu": use.ru_utime + use.ru_stime, "peak_mb": peak}))
+"""
+LOAD_WAYS = ("stream", "json.load + parse", "plain json.load")
+
+
+def bench_loading(sizes: list[int]) -> None:
+    """Load and index (every technician's free windows) a network file, each way in a fresh process."""
+    for garages in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "network.json"
+            doc = generate(garages=garages, technicians=8, days=10, load=0.85, requests=50, seed=1, mode="offers")
+            appointments = len(doc["appointments"])
+            with path.open("w", encoding="utf-8") as f:
+                json.dump(doc, f)
+            del doc
+            size = path.stat().st_size / 1e6
+            out = {}
+            for how in LOAD_WAYS:
+                env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+                run = subprocess.run([sys.executable, "-c", LOADER, str(path), how], capture_output=True, text=True,
+                                     env=env, check=True)
+                out[how] = json.loads(run.stdout)
+        cells = [f"{how} {o['seconds']:.1f} s (CPU {o['cpu']:.1f} s), peak {o['peak_mb']:.0f} MB"
+                 for how, o in out.items()]
+        print(f"load    {garages} garages ({appointments:,} appointments, {size:.0f} MB file); load + index: "
+              f"{cells[0]} | {cells[1]} | reading alone: {cells[2]}; load average {os.getloadavg()[0]:.1f}")
 
 
 def bench_two_garage_squeeze(instances: int, long_limit: float = 20) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from itertools import accumulate
+from operator import le
 
 from optimizer.problem import Problem
 
@@ -37,19 +38,23 @@ def merge(spans: Iterable[Span]) -> list[Span]:
 def subtract(windows: list[Span], blocked: list[Span]) -> list[Span]:
     """Windows minus merged, sorted blocked spans; each window is cut on its own."""
     out: list[Span] = []
+    add, n = out.append, len(blocked)
     for a, b in windows:
         i = bisect_left(blocked, (a,))
         if i and blocked[i - 1][1] > a:
             i -= 1
         cur = a
-        while i < len(blocked) and blocked[i][0] < b:
+        while i < n:
             s, e = blocked[i]
+            if s >= b:
+                break
             if s > cur:
-                out.append((cur, s))
-            cur = max(cur, e)
+                add((cur, s))
+            if e > cur:  # noqa: PLR1730 (a max() call per span was a tenth of building windows)
+                cur = e
             i += 1
         if cur < b:
-            out.append((cur, b))
+            add((cur, b))
     return out
 
 
@@ -136,7 +141,14 @@ class FreeTime:
         cached = self._windows.get(technician)
         if cached is None:
             tech = self.problem.technicians[technician]
-            busy = merge(_pairs(self._busy.pop(technician, [])))
+            flat = self._busy.pop(technician, [])
+            starts, ends = flat[0::2], flat[1::2]
+            if all(map(le, starts, ends)) and all(map(le, ends, starts[1:])):
+                # In order and apart already (a plan usually is): what `subtract` needs, as
+                # merging would give it (spans that only touch cut a window the same way).
+                busy = list(zip(starts, ends))
+            else:
+                busy = merge(_pairs(flat))
             cached = self._windows[technician] = _as_windows(subtract(list(tech.shifts), busy))
         return cached
 

@@ -92,6 +92,8 @@ class _Text:
             return
         quick = reading.pattern.match if reading.pattern is not None else None
         matched, element = reading.matched, reading.element
+        boundary = reading.boundary
+        refused = -1  # the end of the text `batch` last refused: read one by one up to there
         while True:
             if len(self.buf) - self.pos <= MARGIN:
                 self.more()
@@ -100,6 +102,30 @@ class _Text:
             # The hot loop works on locals; the window moves only between its rounds.
             buf, pos = self.buf, self.pos
             limit = len(buf) if self.done else len(buf) - MARGIN
+            if boundary is not None and self.offset + pos >= refused:
+                # Most of the window in one go: up to the last element that ends before the limit
+                # and before the first ']' (the array's end, unless an element holds one). A cut in
+                # the wrong place (inside a string or a nested value, or past the array's end) is
+                # not valid JSON, so `batch` refuses it and the elements are read one by one below.
+                end = buf.find("]", pos, limit)
+                if end < 0:
+                    end = limit
+                cut = None
+                for found in boundary.finditer(buf, max(pos, end - MARGIN), end):
+                    cut = found.end()
+                if cut is None:
+                    pass
+                elif not reading.batch(buf[pos:cut]):
+                    refused = self.offset + cut
+                else:
+                    pos = cut
+                    if buf.startswith(", ", pos):
+                        pos += 2
+                    else:
+                        self.pos = pos
+                        if self._after_element():
+                            return
+                        continue
             while pos < limit:
                 match = quick(buf, pos) if quick is not None else None
                 if match is not None and matched(match):
@@ -150,11 +176,18 @@ class Reading:
     """
 
     pattern: re.Pattern | None = None
+    # When given: where an element ends with a comma after it (searched in the window's last part).
+    # `batch` then gets the text of many whole elements at once, joined by their commas, and
+    # returns False to have them read one by one instead (it must then have taken none of them).
+    boundary: re.Pattern | None = None
 
     def element(self, value: Any) -> None:
         raise NotImplementedError
 
     def matched(self, match: re.Match) -> bool:
+        return False
+
+    def batch(self, text: str) -> bool:
         return False
 
 
