@@ -81,7 +81,7 @@ def settle_locale() -> None:
         state = inspect(user, raiseerr=False)
         if state is None or "locale" in state.dict:  # anonymous, or its language already loaded: no query
             get_locale()
-    except Exception:  # noqa: BLE001 - then the handler words it after the rollback, as it always did
+    except Exception:  # noqa: BLE001, S110 - then the handler words it after the rollback, as it always did
         pass
 
 
