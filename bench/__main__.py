@@ -1,4 +1,4 @@
-"""`python -m bench [optimizer|desk|network|load|planner|loading|all] [--quick] [--backend B]`: print the figures of docs/performance.md."""
+"""`python -m bench [optimizer|desk|network|load|planner|loading|all] [--quick] [--backend B] [--scenario S]`: print the figures of docs/performance.md."""
 
 from __future__ import annotations
 
@@ -116,6 +116,10 @@ def main() -> None:
                         help="the database of the desk, network and load runs")
     parser.add_argument("--reference", type=float, default=60,
                         help="seconds of the re-plan taken as the reference on garage-weeks (the issue asks 600)")
+    parser.add_argument("--scenario", choices=["races", "throughput", "both"], default="races",
+                        help="load: the adversarial races, the throughput run (bench/throughput.py), or both")
+    parser.add_argument("--seconds", type=float, help="load: how long each scenario runs")
+    parser.add_argument("--cases", type=int, help="load, throughput: cases opened beforehand")
     args = parser.parse_args()
     if args.what in ("desk", "all"):
         from bench.desk import bench_desk
@@ -128,7 +132,8 @@ def main() -> None:
     if args.what in ("load", "all"):
         from bench.load import bench_load
 
-        bench_load(backend=args.backend, quick=args.quick)
+        bench_load(backend=args.backend, quick=args.quick, seconds=args.seconds, scenario=args.scenario,
+                   cases=args.cases)
     if args.what in ("planner", "all"):
         from bench.planner import bench_planner
 

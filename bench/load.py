@@ -84,13 +84,15 @@ class Person:
         self.cookies = http.cookies.get_dict()
         self.csrf = response.json()["csrf_token"]
 
-    def session(self) -> requests.Session:
+    def session(self, keep_alive: bool = False) -> requests.Session:
         http = requests.Session()
         http.cookies.update(self.cookies)
         http.headers["X-CSRFToken"] = self.csrf
         # A new connection per request: one kept open while its client waits at a barrier longer than the
-        # server's keep-alive is closed under it, and a POST is not retried (nor should be).
-        http.headers["Connection"] = "close"
+        # server's keep-alive is closed under it, and a POST is not retried (nor should be). The throughput
+        # clients never wait, and keep theirs.
+        if not keep_alive:
+            http.headers["Connection"] = "close"
         return http
 
 
@@ -308,41 +310,99 @@ def check_database(url: str) -> dict:
             "cases_booked_twice": sum(1 for n in per_case.values() if n > 1)}
 
 
-def bench_load(backend: str = "both", quick: bool = False, clients: int = 16, seconds: float | None = None) -> dict:
-    import tempfile
+def bench_load(backend: str = "both", quick: bool = False, clients: int = 16, seconds: float | None = None,
+               scenario: str = "races", cases: int | None = None) -> dict:
+    """`scenario`: races (the adversarial groups of four), throughput (bench/throughput.py) or both, each on a
+    freshly seeded database of each backend."""
+    from bench.databases import backends
 
-    from bench.databases import backends, database, machine, working_morning
+    results = {}
+    for name in backends(backend):
+        if scenario in ("races", "both"):
+            results[name] = _races(name, quick, clients, seconds)
+        if scenario in ("throughput", "both"):
+            results[(name, "throughput")] = _throughput(name, quick, clients, seconds, cases)
+    return results
+
+
+def _seeded(url: str):
+    """The demo network seeded at the next working morning: (clock, garages)."""
+    from bench.databases import working_morning
     from scheduler.db import utcnow
+    from scheduler.models import Garage
     from seed import demo
-    from tests.web.server import Gunicorn
     from web import create_app
     from web.extensions import db
 
-    seconds = seconds or (30 if quick else 180)
-    results = {}
-    for name in backends(backend):
-        with database(name, "load") as url:
-            clock = working_morning(utcnow())
-            app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
-            with app.app_context():
-                db.create_all()
-                demo.seed(db.session, now=clock - timedelta(hours=12), days_ahead=14, history_days=7,
-                          dense_history_days=2)
-                db.session.commit()
-                from scheduler.models import Garage
+    clock = working_morning(utcnow())
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        db.create_all()
+        demo.seed(db.session, now=clock - timedelta(hours=12), days_ahead=14, history_days=7,
+                  dense_history_days=2)
+        db.session.commit()
+        garages = [(g.id, g.lat, g.lon) for g in db.session.query(Garage).order_by(Garage.id)]
+        db.engine.dispose()
+    return clock, garages
 
-                garages = [(g.id, g.lat, g.lon) for g in db.session.query(Garage).order_by(Garage.id)]
-                db.engine.dispose()
-            workers = 4
-            instance = Path(tempfile.mkdtemp(prefix="frontline-load-"))
-            print(f"load    {name}: starting; {machine()}")
-            with Gunicorn(url, instance, workers=workers, threads=4, clock=clock.isoformat()) as server:
-                tally, elapsed = run_load(server.base, garages, clients=clients, seconds=seconds)
-            print(f"        ({machine()} at the end)")
-            held = check_database(url)
-            results[name] = (tally, elapsed, held)
-            report(name, workers, clients, tally, elapsed, held)
-    return results
+
+WORKERS, THREADS = 4, 4  # deploy/gunicorn.conf.py on this 2-core machine: 2 per core, 4 threads each
+
+
+def _races(name: str, quick: bool, clients: int, seconds: float | None):
+    import tempfile
+
+    from bench.databases import database, machine
+    from tests.web.server import Gunicorn
+
+    seconds = seconds or (30 if quick else 180)
+    with database(name, "load") as url:
+        clock, garages = _seeded(url)
+        workers = WORKERS
+        instance = Path(tempfile.mkdtemp(prefix="frontline-load-"))
+        print(f"load    {name}: starting; {machine()}")
+        with Gunicorn(url, instance, workers=workers, threads=THREADS, clock=clock.isoformat()) as server:
+            tally, elapsed = run_load(server.base, garages, clients=clients, seconds=seconds)
+        print(f"        ({machine()} at the end)")
+        held = check_database(url)
+        report(name, workers, clients, tally, elapsed, held)
+    return tally, elapsed, held
+
+
+def _throughput(name: str, quick: bool, clients: int, seconds: float | None, cases: int | None):
+    import tempfile
+
+    from bench import throughput
+    from bench.databases import database, machine
+    from tests.web.server import Gunicorn
+
+    seconds = seconds or (30 if quick else 120)
+    cases = cases or (300 if quick else 3000)
+    with database(name, "through") as url:
+        clock, garages = _seeded(url)
+        instance = Path(tempfile.mkdtemp(prefix="frontline-through-"))
+        print(f"through {name}: starting; {machine()}")
+        with Gunicorn(url, instance, workers=WORKERS, threads=THREADS, clock=clock.isoformat()) as server:
+            people = People(server.base)
+            t = time.perf_counter()
+            ids = throughput.open_cases(server.base, people, garages, cases, clients)
+            open_s = time.perf_counter() - t
+            groups = {"server": lambda: {server.process.pid, *server.worker_pids()}}
+            pg_engine = None
+            if name == "postgresql":
+                groups["postgres"], pg_engine = throughput.postgres_backends(url)
+            meter = throughput.CpuMeter(groups)
+            load_before = machine()
+            meter.start()
+            tally, elapsed = throughput.run_throughput(server.base, people, ids, clients, seconds)
+            cpu = meter.stop()
+            load_after = machine()
+            if pg_engine is not None:
+                pg_engine.dispose()
+        held = check_database(url)
+        throughput.report(name, WORKERS, THREADS, clients, len(ids), open_s, tally, elapsed, cpu, held,
+                          (load_before, load_after))
+    return tally, elapsed, cpu, held
 
 
 def report(name: str, workers: int, clients: int, tally: Tally, elapsed: float, held: dict) -> None:

@@ -305,3 +305,29 @@ def test_a_refused_booking_searches_the_network_once_for_its_fresh_offers(app, c
     refused = book(auth, second["id"], best)
     assert refused.status_code == 409 and refused.get_json()["error"]["details"]["offers"]
     assert len(calls) == 1
+
+
+def test_a_refusal_is_worded_without_reading_the_user_again(app, client, auth):
+    """The refusal's language is settled before the rollback: reading the user again afterwards opened a new
+    transaction for it (on SQLite a write one, behind every other writer: under load the 409 became a 500)."""
+    from sqlalchemy import event
+
+    auth.login("operator")
+    first, second = open_case(auth, plate="CC-333-CC"), open_case(auth, plate="DD-444-DD")
+    best = offers_of(client, first["id"])["offers"][0]
+    assert book(auth, first["id"], best).status_code == 201
+    with app.app_context():
+        engine = db.engine
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        refused = book(auth, second["id"], best)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "slot_taken"
+    assert any("JOIN app_user" in s for s in statements), "the user comes with the session"
+    assert not [s for s in statements if "FROM app_user WHERE" in s], "and is not read again to word the refusal"

@@ -9,6 +9,7 @@ from flask import Flask, abort, request, session
 from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, logout_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from scheduler.models import ApiToken, User, UserSession
 from scheduler.models.user import digest
@@ -93,8 +94,11 @@ def _lifetime(name: str) -> timedelta:
 
 
 def _live_credential(model, token: str, born_after: datetime | None = None) -> User | None:
-    """The active user behind an unrevoked session or API token (a session no older than its lifetime)."""
-    query = select(model).where(model.token_hash == digest(token), model.revoked_at.is_(None))
+    """The active user behind an unrevoked session or API token (a session no older than its lifetime).
+
+    One query for both: every request asks it, and the user came in a second round trip."""
+    query = select(model).options(joinedload(model.user)).where(model.token_hash == digest(token),
+                                                                  model.revoked_at.is_(None))
     if born_after is not None:
         query = query.where(model.created_at > born_after)
     row = db.session.scalar(query)
