@@ -363,3 +363,30 @@ def test_the_workshop_is_warned_before_accepting_a_start_that_misses_the_target(
     auth.login("operator")
     read = client.get(f"/api/v1/cases/{case['id']}").get_json()
     assert read["appointments"][0]["start"] == rule["start"]
+
+
+def test_a_walk_in_refused_for_a_missing_field_keeps_what_was_typed(app, client, auth):
+    """At the counter nothing is typed twice: the board comes back with the plate, name, phone and model kept."""
+    auth.login("reception-lyon-07")
+    typed = {"plate": "WI-777-KC", "name": "Nadia Kaci", "phone": "+33 6 70 00 00 07", "model": "Renault Zoé",
+             "email": "", "symptom": ""}
+    answer = auth.form("/garages/lyon-07/walk-in", typed)
+    assert answer.status_code == 400
+    page = answer.get_data(as_text=True)
+    for value in ("WI-777-KC", "Nadia Kaci", "+33 6 70 00 00 07", "Renault Zoé"):
+        assert f'value="{value}"' in page, value
+    assert "This field is required." in page or "Ce champ est requis." in page
+
+
+def test_the_workshop_start_button_and_the_move_table_read_as_actions_in_french(app, client, auth):
+    """"Start" is a verb on a job's button (Commencer), a noun in a column (Début); a move's shift is a Décalage."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr-FR,fr;q=0.9"
+    auth.login("workshop-lyon-07")
+    jobs = client.get("/garages/lyon-07/jobs").get_data(as_text=True)
+    assert ">Commencer</button>" in jobs and ">Début</button>" not in jobs
+    case = walk_in(auth)
+    auth.login("reception-lyon-07")
+    shown = auth.form(f"/garages/lyon-07/cases/{case['id']}/squeeze")
+    assert shown.status_code == 302, shown.get_data(as_text=True)[:300]
+    page = client.get(shown.headers["Location"]).get_data(as_text=True)
+    assert "<th>Décalage</th>" in page and "<th>Modifier</th>" not in page

@@ -222,7 +222,9 @@ def walk_in(garage_id: str):
     if not form.validate():
         for field, errors in form.errors.items():
             flash(_("%(label)s: %(text)s", label=getattr(form, field).label.text, text=errors[0]), "error")
-        return redirect(_board_url(garage_id))
+        # The board again with what was typed, so nothing is typed twice at the counter.
+        return render_template("reception/board.html", live=board_state(garage, garage.today(now())),
+                               inbox=inbox_state(garage), form=form, garage=garage), 400
     case = cases.open_case(db.session, current_user, form.as_walk_in(), now())
     preview = squeeze.preview_squeeze(db.session, current_user, case, garage, now())
     return redirect(url_for("reception.preview", garage_id=garage_id, preview_id=preview.id))
