@@ -45,12 +45,13 @@ def day_label(day: date) -> str:
     return format_date(day, "EEEE d MMMM y")
 
 
-def minutes_label(minutes: int | None) -> str:
+def minutes_label(minutes: int | None, days: bool = True) -> str:
+    """A span of time: "45 min", "2 h 05", "3.5 d" (days of 24 h; `days=False` keeps hours, for work time)."""
     if minutes is None:
         return "—"
     sign = "-" if minutes < 0 else ""
     minutes = abs(minutes)
-    if minutes >= 1440:
+    if days and minutes >= 1440:
         return sign + _("%(days)s d", days=format_decimal(minutes / 1440, format="0.0"))
     if minutes >= 60:
         return f"{sign}{minutes // 60} h {minutes % 60:02d}"

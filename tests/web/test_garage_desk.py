@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -390,3 +391,15 @@ def test_the_workshop_start_button_and_the_move_table_read_as_actions_in_french(
     assert shown.status_code == 302, shown.get_data(as_text=True)[:300]
     page = client.get(shown.headers["Location"]).get_data(as_text=True)
     assert "<th>Décalage</th>" in page and "<th>Modifier</th>" not in page
+
+
+def test_the_boards_load_is_counted_in_hours_of_work_not_in_days(app, client, auth):
+    """A day's work on a garage's shifts reads "58 h of 62 h", never "2.4 d of 2.6 d" (days of 24 h)."""
+    auth.login("reception-lyon-07")
+    board = client.get("/api/v1/garages/lyon-07/board").get_json()
+    page = client.get("/garages/lyon-07/board").get_data(as_text=True)
+    load = re.search(r'<p class="load">(.*?)</p>', page, re.S).group(1)
+    shifts = sum(len(t["shifts"]) for t in board["technicians"])
+    assert shifts, "the garage works today"
+    assert re.search(r"\(\d+ h( \d\d)? of \d+ h( \d\d)? of shifts\)", load), load
+    assert " d " not in load
