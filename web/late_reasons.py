@@ -11,7 +11,7 @@ from datetime import datetime
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
-from web.filters import local_datetime
+from web.filters import local_datetime, minutes_label
 
 
 def _garage(garage_id: str | None, garages: dict):
@@ -35,7 +35,7 @@ def reason_text(reason: dict, garages: dict) -> str:
     """One reason. `garages` maps ids to Garage objects or to names."""
     code, minutes = reason.get("code") or "none", reason.get("minutes")
     if code == "min_notice":
-        return _("minimum notice of %(minutes)s min (free at %(when)s otherwise)", minutes=minutes,
+        return _("minimum notice of %(time)s (free at %(when)s otherwise)", time=minutes_label(minutes or 0, days=False),
                  when=_when(reason, garages))
     if code == "rule_garages":
         return ngettext("only the nearest garage is looked at (%(garage)s is free at %(when)s)",

@@ -56,3 +56,15 @@ def test_a_forms_refusal_reads_in_the_readers_language(app, client, auth):
     wrong = client.post("/account/password", data={"csrf_token": csrf_from(page), "current_password": "nope",
                                                     "new_password": "un-autre-secret"})
     assert wrong.status_code == 400 and "Ce n’est pas votre mot de passe actuel." in wrong.get_data(as_text=True)
+
+
+def test_a_rules_notice_reads_in_hours_not_in_a_count_of_minutes(app):
+    """"délai de prévenance de 24 h", not "1440 min": the planner and the operator read it at a glance."""
+    from web.late_reasons import reason_text
+
+    reason = {"code": "min_notice", "minutes": 1440, "free_at": "2026-11-24T12:30:00+00:00"}
+    with app.test_request_context(headers={"Accept-Language": "fr-FR,fr;q=0.9"}):
+        text = reason_text(reason, {})
+    assert text.startswith("délai de prévenance de 24 h (libre le ") and "1440" not in text
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert reason_text({**reason, "minutes": 90}, {}).startswith("minimum notice of 1 h 30 (free at ")

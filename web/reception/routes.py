@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -273,11 +273,16 @@ def confirm(garage_id: str, preview_id: int):
         return redirect(url_for("reception.preview", garage_id=garage_id, preview_id=outcome.preview.id))
     if outcome.appointment is not None:
         garage = outcome.appointment.garage
-        flash(_("Fitted in: %(when)s with %(technician)s; %(moved)s moved, their customers are told.",
-                when=garage.local(outcome.appointment.start_at).strftime("%H:%M"),
-                technician=outcome.appointment.technician.name, moved=len(outcome.moved)), "success")
+        when = garage.local(outcome.appointment.start_at).strftime("%H:%M")
+        technician = outcome.appointment.technician.name
+        flash(ngettext("Fitted in: %(when)s with %(technician)s; %(num)s appointment moved, its customer is told.",
+                       "Fitted in: %(when)s with %(technician)s; %(num)s appointments moved, their customers are told.",
+                       len(outcome.moved), when=when, technician=technician) if outcome.moved else
+              _("Fitted in: %(when)s with %(technician)s; nothing else moved.", when=when, technician=technician),
+              "success")
     else:
-        flash(_("Re-planned: %(moved)s appointments moved, their customers are told.", moved=len(outcome.moved)),
+        flash(ngettext("Re-planned: %(num)s appointment moved, its customer is told.",
+                       "Re-planned: %(num)s appointments moved, their customers are told.", len(outcome.moved)),
               "success")
     return redirect(back(_board_url(garage_id)))
 
