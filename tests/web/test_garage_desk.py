@@ -403,3 +403,15 @@ def test_the_boards_load_is_counted_in_hours_of_work_not_in_days(app, client, au
     assert shifts, "the garage works today"
     assert re.search(r"\(\d+ h( \d\d)? of \d+ h( \d\d)? of shifts\)", load), load
     assert " d " not in load
+
+
+def test_a_job_nobody_here_is_qualified_for_offers_no_hand_placement_that_cannot_work(app, client, auth):
+    with app.app_context():
+        skills = {s for t in db.session.scalars(select(Technician).where(Technician.garage_id == "lyon-07"))
+                  for s in t.skill_codes}
+    assert "electrical" not in skills, "the demo's Lyon 7e has no electrician: this test relies on it"
+    case = walk_in(auth, symptom="electrical_glitch")
+    proposal = preview(auth, case["id"]).get_json()
+    page = client.get(f"/garages/lyon-07/squeeze/{proposal['id']}").get_data(as_text=True)
+    assert "No technician here has the skill for this job" in page
+    assert 'name="technician"' not in page and "Place by hand" not in page
