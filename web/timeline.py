@@ -50,6 +50,7 @@ KIND_LABELS = {
     "check_in": lambda: _("check-in"), "start": lambda: _("work started"), "finish": lambda: _("work finished"),
     "no_show": lambda: _("no-show"), "cancel": lambda: _("cancelled"), "moved": lambda: _("moved"),
     "more_time": lambda: _("more time"), "arrived": lambda: _("arrived"),
+    "told_by_phone": lambda: _("customer phoned"),
 }
 
 
@@ -141,4 +142,6 @@ def _job_step(kind: str, d: dict, names: Names) -> str | None:
                  when=names.when(d.get("end"), d.get("garage")))
     if kind == "arrived":
         return _("Arrived at %(garage)s", garage=garage)
+    if kind == "told_by_phone":
+        return _("The customer was told by phone (no e-mail address)")
     return None

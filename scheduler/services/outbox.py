@@ -19,7 +19,9 @@ from icalendar import Calendar, Event
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from scheduler.errors import Conflict, Forbidden, NotFound
 from scheduler.models import Appointment, Case, Message, User
+from scheduler.texts import N_
 
 # Retries wait longer each time; after the last one the message stays failed (and visible).
 RETRY_MINUTES = (1, 5, 30, 120)
@@ -140,6 +142,22 @@ def visible(session: Session, actor: User, status: str | None = None, limit: int
     if status:
         query = query.where(Message.status == status)
     return list(session.scalars(query.limit(limit)))
+
+
+def told_by_phone(session: Session, actor: User, message_id: int, now: datetime) -> Message:
+    """Reception phoned a customer who has no e-mail address: the message is sent, by the person who told them."""
+    message = session.get(Message, message_id)
+    if message is None:
+        raise NotFound(N_("No message %(id)s."), words={"id": message_id})
+    if actor.role != "admin" and not (actor.role == "reception" and actor.garage_id == message.garage_id):
+        raise Forbidden(N_("Only the garage's reception tells its customers."))
+    if message.by_email or message.status != "queued":
+        raise Conflict(N_("This message is not waiting for a phone call (%(status)s)."),
+                       words={"status": "e-mail" if message.by_email else message.status})
+    message.status, message.sent_at, message.last_error = "sent", now, ""
+    message.case.log("told_by_phone", actor, now, message=message.id, kind=message.kind)
+    session.flush()
+    return message
 
 
 Send = Callable[[EmailMessage], None]

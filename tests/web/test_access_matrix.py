@@ -111,6 +111,8 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/drive-ins/<int:drive_in_id>/arrived"): api(GARAGE_ROLES, "/drive-ins/{drive_in}/arrived",
                                                                  True, {}),
     ("GET", "/api/v1/outbox"): api(("reception", "admin"), "/outbox"),
+    ("POST", "/api/v1/outbox/<int:message_id>/phoned"): api(("reception", "admin"), "/outbox/{message}/phoned",
+                                                            True, {}),
     ("POST", "/api/v1/garages/<garage_id>/replan"): api(("reception", "admin"), "/garages/{garage}/replan", True,
                                                         {"appointments": []}),
     # -- the planner ----------------------------------------------------------------------------------
@@ -167,6 +169,8 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/garages/<garage_id>/jobs"): Rule(("workshop", "reception", "admin"), "/garages/{garage}/jobs", True),
     ("GET", "/garages/<garage_id>/direct-line/inbox"): Rule(LOGGED_IN, "/garages/{garage}/direct-line/inbox", True),
     ("GET", "/garages/<garage_id>/outbox"): Rule(("reception", "admin"), "/garages/{garage}/outbox", True),
+    ("POST", "/garages/<garage_id>/outbox/<int:message_id>/phoned"): Rule(
+        ("reception", "admin"), "/garages/{garage}/outbox/{message}/phoned", True, {}),
     ("GET", "/garages/<garage_id>/vehicle"): Rule(("reception",), "/garages/{garage}/vehicle?plate=ZZ-999-ZZ", True),
     ("POST", "/garages/<garage_id>/walk-in"): Rule(("reception",), "/garages/{garage}/walk-in", True, {}),
     ("POST", "/garages/<garage_id>/cases/<int:case_id>/squeeze"): Rule(
@@ -270,6 +274,7 @@ def _make_things() -> tuple[dict, dict]:
         DirectLineRequest,
         DriveIn,
         JobType,
+        Message,
         Replay,
         Symptom,
         Technician,
@@ -293,13 +298,16 @@ def _make_things() -> tuple[dict, dict]:
         squeeze.reject(db.session, reception, preview, CLOCK_NOW)
         came = DriveIn(case=done, garage_id=garage_id, expected_at=CLOCK_NOW - timedelta(hours=1),
                        status="arrived", announced_at=CLOCK_NOW - timedelta(hours=2))
-        db.session.add(came)
+        told = Message(case=done, appointment_id=appointment.id, garage_id=garage_id, kind="booked",
+                       recipient="+33 4 00 00 00 00", subject="told already", body="-", status="sent",
+                       created_at=CLOCK_NOW - timedelta(hours=1), sent_at=CLOCK_NOW)  # a phone call would be a 409
+        db.session.add_all([came, told])
         db.session.flush()
         technician = db.session.scalars(select(Technician).where(Technician.garage_id == garage_id)
                                         .order_by(Technician.id)).first()
         things[scope] = {"garage": garage_id, "case": done.id, "appointment": appointment.id,
                          "request": answered.id, "preview": preview.id, "drive_in": came.id,
-                         "technician": technician.id}
+                         "technician": technician.id, "message": told.id}
     things["mixed"] = {**things["other"], "garage": OWN}
     replay = Replay(status="failed", params={"from": "2026-10-01", "to": "2026-10-07", "policy": {}},
                     error="a replay that failed", created_by_id=users["planner"].id, created_at=CLOCK_NOW)

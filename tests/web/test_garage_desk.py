@@ -415,3 +415,32 @@ def test_a_job_nobody_here_is_qualified_for_offers_no_hand_placement_that_cannot
     page = client.get(f"/garages/lyon-07/squeeze/{proposal['id']}").get_data(as_text=True)
     assert "No technician here has the skill for this job" in page
     assert 'name="technician"' not in page and "Place by hand" not in page
+
+
+def test_a_customer_without_e_mail_is_told_by_phone_and_the_outbox_says_so(app, client, auth):
+    booked = _one_booked_today(app)
+    with app.app_context():
+        appointment = db.session.get(Appointment, booked)
+        appointment.case.customer.email = None
+        db.session.commit()
+    auth.login("reception-lyon-07")
+    assert auth.post(f"/api/v1/appointments/{booked}/cancel", json={"reason": "customer called"}).status_code == 200
+    with app.app_context():
+        message = db.session.scalar(select(Message).where(Message.appointment_id == booked))
+        assert (message.status, message.by_email) == ("queued", False)
+    page = client.get("/garages/lyon-07/outbox").get_data(as_text=True)
+    assert f"/garages/lyon-07/outbox/{message.id}/phoned" in page and "Told by phone" in page
+
+    auth.login("reception-lyon-03")
+    assert auth.post(f"/api/v1/outbox/{message.id}/phoned", json={}).status_code == 403
+    auth.login("reception-lyon-07")
+    answer = auth.form(f"/garages/lyon-07/outbox/{message.id}/phoned")
+    assert answer.status_code == 302
+    with app.app_context():
+        told = db.session.get(Message, message.id)
+        assert told.status == "sent" and told.sent_at is not None
+        assert [e.kind for e in told.case.events][-1] == "told_by_phone"
+    page = client.get("/garages/lyon-07/outbox").get_data(as_text=True)
+    assert f"/outbox/{message.id}/phoned" not in page
+    again = auth.post(f"/api/v1/outbox/{message.id}/phoned", json={})
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "conflict"

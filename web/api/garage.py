@@ -116,6 +116,12 @@ def outbox_list():
     return jsonify([m.to_dict() for m in outbox.visible(db.session, current_user, status)])
 
 
+@bp.post("/v1/outbox/<int:message_id>/phoned")
+def outbox_told_by_phone(message_id: int):
+    require("reception", "admin")
+    return jsonify(outbox.told_by_phone(db.session, current_user, message_id, now()).to_dict())
+
+
 _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
 _GARAGE = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
 obj = {"type": "object"}
@@ -185,4 +191,8 @@ add_paths({
         "Messages to customers, newest first: queued, sent or failed (with the error), reception's own garage",
         "reception (own garage), admin", _json({"type": "array", "items": _ref("Message")}), errors=(400, 401, 403),
         params=[{"name": "status", "in": "query", "schema": {"type": "string", "enum": list(MESSAGE_STATUSES)}}])},
+    "/api/v1/outbox/{id}/phoned": {"post": _write(
+        "A queued message to a customer with no e-mail address was told by phone: it becomes sent (sent_at now), "
+        "and the case's timeline says so. 409 for an e-mail message or one not queued.",
+        "reception (own garage), admin", 200, _json(_ref("Message")), obj, (401, 403, 404, 409), [_ID])},
 })

@@ -366,3 +366,19 @@ def outbox_page(garage_id: str):
     status = request.args.get("status") or None
     messages = [m for m in outbox.visible(db.session, current_user, status) if m.garage_id == garage.id]
     return render_template("reception/outbox.html", garage=garage, messages=messages, status=status)
+
+
+def _outbox_url(garage_id: str, **_) -> str:
+    return url_for("reception.outbox_page", garage_id=garage_id)
+
+
+@bp.post("/outbox/<int:message_id>/phoned")
+@roles_required("reception", "admin")
+@refusals_flashed(_outbox_url)
+def told_by_phone(garage_id: str, message_id: int):
+    from scheduler.services import outbox
+
+    load_garage(garage_id)
+    message = outbox.told_by_phone(db.session, current_user, message_id, now())
+    flash(_("%(name)s is marked as told by phone.", name=message.case.customer.name), "success")
+    return redirect(back(_outbox_url(garage_id)))
