@@ -35,6 +35,10 @@ class Garage(Base):
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.zone)
 
+    def qualified(self, skill: str) -> list[Technician]:
+        """Who may do a job of that skill here: the active technicians who have it, by id."""
+        return [t for t in self.technicians if t.active and skill in t.skill_codes]
+
     def today(self, now: datetime) -> date:
         return self.local(now).date()
 

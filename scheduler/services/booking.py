@@ -80,8 +80,7 @@ def free_technician(session: Session, case: Case, garage_id: str, start: datetim
     """
     garage = _garage(session, garage_id)
     skill = case.job_type.skill_code
-    working = [t for t in sorted(garage.technicians, key=lambda t: t.id)
-               if t.active and skill in t.skill_codes and capacity.works(t, start, end)]
+    working = [t for t in sorted(garage.qualified(skill), key=lambda t: t.id) if capacity.works(t, start, end)]
     if not working:
         raise RuleBroken(N_("No one with the %(skill)s skill works at %(garage)s %(start)s–%(end)s: pick another time."),
                          words={"skill": skill, "garage": garage.name, "start": garage.local(start),

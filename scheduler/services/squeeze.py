@@ -239,9 +239,9 @@ def no_fit(session: Session, case: Case, garage: Garage, now: datetime, degraded
     if degraded:
         later = [s for s in planning.garage_slots(session, case, garage, now, count=1) if s.start >= end]
         return NoFit("engine_unavailable", later[0] if later else None)
-    working = [t for t in garage.technicians if t.active and job.skill_code in t.skill_codes
-               and any(e - max(s, now) >= timedelta(minutes=job.duration_minutes)
-                       for s, e in capacity.shifts(t, garage.today(now)))]
+    working = [t for t in garage.qualified(job.skill_code)
+               if any(e - max(s, now) >= timedelta(minutes=job.duration_minutes)
+                      for s, e in capacity.shifts(t, garage.today(now)))]
     if not working:
         reason = "no_technician"
     elif job.needs_lift and _fits_without_lift(session, case, garage, now, end):
