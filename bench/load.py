@@ -196,6 +196,11 @@ def run_load(base: str, garages: list[tuple[str, float, float]], clients: int = 
                 return
 
     threads = [threading.Thread(target=member, args=(g, i), daemon=True) for g in range(groups) for i in range(GROUP)]
+    return tally, run_clients(threads, failures)
+
+
+def run_clients(threads: list[threading.Thread], failures: list[BaseException]) -> float:
+    """Start every client at once, wait for all; the seconds it took. A client's own failure is raised here."""
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -204,7 +209,7 @@ def run_load(base: str, garages: list[tuple[str, float, float]], clients: int = 
     elapsed = time.perf_counter() - started
     if failures:
         raise failures[0]
-    return tally, elapsed
+    return elapsed
 
 
 def _booking_round(client: Client, barrier, board: dict, index: int, plate: str, garage: str, lat: float,

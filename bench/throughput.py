@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import requests
 
+from bench.load import run_clients
 from bench.stats import pct
 
 SYMPTOMS = ("annual_service", "oil_change", "seasonal_tyres", "brake_noise", "puncture", "warning_light")
@@ -239,15 +240,7 @@ def run_throughput(base: str, people, case_ids: list[int], clients: int = 16, se
                 return
 
     threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    if failures:
-        raise failures[0]
-    return tally, elapsed
+    return tally, run_clients(threads, failures)
 
 
 def book_case(http: requests.Session, base: str, case: int, tally: Throughput) -> None:
