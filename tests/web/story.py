@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from sqlalchemy import func, select
 
-from scheduler.models import Appointment, CaseEvent, DirectLineRequest, Override
+from scheduler.models import Appointment, Case, CaseEvent, DirectLineRequest, Garage, Override
 from web.extensions import db
 
 LYON_07 = {"lat": 45.735, "lon": 4.835}
@@ -27,3 +29,20 @@ def footprint(app) -> tuple[int, ...]:
     with app.app_context():
         return tuple(db.session.scalar(select(func.count()).select_from(model))
                      for model in (Appointment, Override, CaseEvent, DirectLineRequest))
+
+
+def fill_lifts(app, garage_id: str, start: datetime, minutes: int = 60, spare: str | None = None,
+               exclude_case: int | None = None) -> None:
+    """Every lift of the garage in use at `start`, by work people overbooked (which still takes a lift), on
+    technicians other than `spare` (so that one is free and only the lifts are not) and for cases other than
+    `exclude_case`."""
+    with app.app_context():
+        garage = db.session.get(Garage, garage_id)
+        technicians = [t for t in garage.technicians if t.active and t.id != spare]
+        others = select(Case).order_by(Case.id).limit(garage.lifts)
+        cases = list(db.session.scalars(others.where(Case.id != exclude_case) if exclude_case else others))
+        for i, case in enumerate(cases):
+            db.session.add(Appointment(case=case, garage_id=garage_id, technician_id=technicians[i % len(technicians)].id,
+                                       start_at=start, end_at=start + timedelta(minutes=minutes), lift=True,
+                                       skill_code="maintenance", overbooked=True))
+        db.session.commit()

@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from tests.conftest import CLOCK_NOW
-from tests.web.story import footprint, open_case
+from tests.web.story import fill_lifts, footprint, open_case
 from web.extensions import db
 
 
@@ -222,33 +222,12 @@ def test_raising_urgency_needs_a_reason_recomputes_offers_and_is_logged(app, cli
     assert auth.post(f"/api/v1/cases/{case['id']}/urgency", json={"urgency": "P1", "reason": "x"}).status_code == 403
 
 
-def _lift_jobs(app, garage_id: str, start: datetime, spare: str, exclude_case: int) -> None:
-    """Every lift of the garage in use at `start`, by work on technicians other than `spare` (overbooked work
-    still takes a lift): the technician is free, the lifts are not."""
-    from datetime import timedelta
-
-    from sqlalchemy import select
-
-    from scheduler.models import Appointment, Case, Garage
-
-    with app.app_context():
-        garage = db.session.get(Garage, garage_id)
-        others = sorted((t for t in garage.technicians if t.id != spare), key=lambda t: t.id)
-        cases = list(db.session.scalars(select(Case).where(Case.id != exclude_case).order_by(Case.id)
-                                        .limit(garage.lifts)))
-        for i, case in enumerate(cases):
-            db.session.add(Appointment(case=case, garage_id=garage_id, technician_id=others[i % len(others)].id,
-                                       start_at=start, end_at=start + timedelta(minutes=60), lift=True,
-                                       skill_code="maintenance", overbooked=True))
-        db.session.commit()
-
-
 def test_booking_checks_the_lifts_of_the_chosen_slot_not_only_its_technician(app, client, auth):
     auth.login("operator")
     case = open_case(auth, symptom="brakes_failing")  # brake repair needs a lift
     best = offers_of(client, case["id"])["offers"][0]
     start = datetime.fromisoformat(best["start"])
-    _lift_jobs(app, best["garage"], start, best["technician"], case["id"])
+    fill_lifts(app, best["garage"], start, spare=best["technician"], exclude_case=case["id"])
     before = footprint(app)
     refused = book(auth, case["id"], best, reason="the caller insists")
     assert refused.status_code == 409, refused.get_json()

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from scheduler.models import Appointment, Garage, Technician
+from scheduler.models import Appointment, Technician
 from tests.conftest import CLOCK_NOW
-from tests.web.story import footprint, open_case
+from tests.web.story import fill_lifts, footprint, open_case
 from web.extensions import db
 
 
@@ -49,27 +49,12 @@ def test_overbook_ticked_on_a_free_technician_is_a_plain_booking_that_still_bloc
     assert footprint(app) == before
 
 
-def _fill_lifts(app, garage_id: str, start: datetime, minutes: int = 60) -> None:
-    """Every lift of the garage in use at `start`, by work people overbooked (which still takes a lift)."""
-    from scheduler.models import Case
-
-    with app.app_context():
-        garage = db.session.get(Garage, garage_id)
-        cases = list(db.session.scalars(select(Case).limit(garage.lifts)))
-        technicians = [t for t in garage.technicians if t.active]
-        for i, case in enumerate(cases):
-            db.session.add(Appointment(case=case, garage_id=garage_id, technician_id=technicians[i % len(technicians)].id,
-                                       start_at=start, end_at=start + timedelta(minutes=minutes), lift=True,
-                                       skill_code="maintenance", overbooked=True))
-        db.session.commit()
-
-
 def test_accepting_on_the_direct_line_checks_the_lifts(app, client, auth):
     auth.login("operator")
     case = open_case(auth, symptom="brakes_failing")  # brake repair needs a lift
     best = offers_of(client, case["id"])["offers"][0]
     request = put_to(auth, case["id"], best["garage"])
-    _fill_lifts(app, best["garage"], datetime.fromisoformat(best["start"]))
+    fill_lifts(app, best["garage"], datetime.fromisoformat(best["start"]))
     auth.login(f"workshop-{best['garage']}")
     before = footprint(app)
     accept = {"accept": True, "start": best["start"], "technician": best["technician"]}
