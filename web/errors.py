@@ -67,40 +67,19 @@ def unavailable():
                                retry=_("Try again"), locale=locale), 503, headers
 
 
-def settle_locale() -> None:
-    """The reader's language, settled for the request (Flask-Babel keeps it) before a handler rolls back, when
-    nothing has to be read for it. The rollback expires the logged-in user: wording the answer afterwards read the
-    user again, in a new transaction only for that, which for a POST on SQLite is a write transaction waiting
-    behind every other writer. Under load (`python -m bench load --scenario throughput`) a 409 became a 500."""
-    from flask_babel import get_locale
-    from flask_login import current_user
-    from sqlalchemy import inspect
-
-    try:
-        user = current_user._get_current_object()
-        state = inspect(user, raiseerr=False)
-        if state is None or "locale" in state.dict:  # anonymous, or its language already loaded: no query
-            get_locale()
-    except Exception:  # noqa: BLE001, S110 - then the handler words it after the rollback, as it always did
-        pass
-
-
 def register(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
-        settle_locale()
         db.session.rollback()
         return error_response(exc.status, exc.code, refusal_text(exc), exc.details)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
-        settle_locale()
         db.session.rollback()
         return error_response(400, "csrf_failed", _("The form expired or came from elsewhere. Reload the page and try again."))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        settle_locale()
         db.session.rollback()
         status = exc.code or 500
         headers = {"Allow": ", ".join(exc.valid_methods)} if getattr(exc, "valid_methods", None) else None

@@ -14,6 +14,8 @@ from babel.messages.pofile import read_po, write_po
 from flask import current_app, request, session
 from flask_login import current_user
 
+from scheduler.models.user import NOT_LOADED
+
 
 def translate_term(text: str, locale: str) -> str:
     """A text in `locale` outside any request (messages written for customers), from the compiled catalog."""
@@ -29,8 +31,10 @@ def _translations(locale: str):
 
 def select_locale() -> str | None:
     languages = current_app.config["LANGUAGES"]
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
+    if current_user and current_user.is_authenticated:
+        chosen = current_user.locale if current_user.reads_in is NOT_LOADED else current_user.reads_in
+        if chosen in languages:
+            return chosen
     if session.get("lang") in languages:
         return session["lang"]
     return request.accept_languages.best_match(languages)

@@ -25,6 +25,9 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+NOT_LOADED = object()
+
+
 class User(Base):
     __tablename__ = "app_user"
 
@@ -45,6 +48,10 @@ class User(Base):
     # The login session (or API token) this object was loaded through; set by the web layer.
     session_token = None
     via_token = False
+    # Its language as loaded with it (None: the browser's): a refusal's rollback expires the user, and wording the
+    # refusal must not read it again (a new transaction only for that; on SQLite a write one, queued behind every
+    # writer). NOT_LOADED when the user was not loaded through a session or a token (a login in progress).
+    reads_in = NOT_LOADED
     is_authenticated = True
     is_anonymous = False
 

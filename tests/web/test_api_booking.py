@@ -287,8 +287,8 @@ def test_a_refused_booking_searches_the_network_once_for_its_fresh_offers(app, c
 
 
 def test_a_refusal_is_worded_without_reading_the_user_again(app, client, auth):
-    """The refusal's language is settled before the rollback: reading the user again afterwards opened a new
-    transaction for it (on SQLite a write one, behind every other writer: under load the 409 became a 500)."""
+    """The refusal is worded in the language loaded with the user: reading the user again after the rollback opened
+    a new transaction for it (on SQLite a write one, behind every other writer: under load the 409 became a 500)."""
     from sqlalchemy import event
 
     auth.login("operator")

@@ -102,7 +102,10 @@ def _live_credential(model, token: str, born_after: datetime | None = None) -> U
     if born_after is not None:
         query = query.where(model.created_at > born_after)
     row = db.session.scalar(query)
-    return row.user if row is not None and row.user.active else None
+    if row is None or not row.user.active:
+        return None
+    row.user.reads_in = row.user.locale
+    return row.user
 
 
 def roles_required(*roles: str):
