@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import random
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 from optimizer.answer import Answer, Move, Placement, Unplaced
 from optimizer.baseline import no_move_plan
 from optimizer.freetime import FreeTime
-from optimizer.insertion import Inserter
+from optimizer.insertion import Inserter, pull_earlier
 from optimizer.offers import garage_lower, offers_for, unplaced_reason
 from optimizer.problem import Appointment, Problem, Request
 from optimizer.squeeze import SCALE, PlanModel
@@ -39,6 +39,8 @@ INSERT_SHARE = 0.3
 # Up to this many movable jobs, the whole problem is first given to one model, with this share
 # of the time left; it usually proves its plan optimal and the search stops there.
 WHOLE_AT_ONCE = 80
+# Pulling late requests earlier (optimizer.insertion.pull_earlier) may use this share.
+PULL_SHARE = 0.1
 WHOLE_SHARE = 0.5
 
 
@@ -133,6 +135,30 @@ class Week:
             out[r.id] = [mine[d] for d in sorted(mine)]
         return out
 
+    def focus(self, plan: Plan, tried: Counter) -> Part | None:
+        """The neighbourhood of the request whose wait costs most (less so each time it was the focus): the
+        first days it may start on, up to where it is now, with the work of whoever could do it there (every
+        job of those days when it needs a lift: lift jobs of any technician hold the lifts)."""
+        p = self.problem
+        if not self.days:
+            return None
+
+        def late(r: Request) -> float:
+            pl = plan.placements.get(r.id)
+            return p.unplaced_cost(r) if pl is None else p.wait_weight(r.urgency) * (pl.start - r.earliest)
+
+        r = max(p.requests, key=lambda r: (late(r) / (1 + tried[r.id]), r.id), default=None)
+        if r is None or late(r) <= 0:
+            return None
+        tried[r.id] += 1
+        pl = plan.placements.get(r.id)
+        first, last = self.day(r.earliest), self.day(pl.start) if pl else self.days[-1]
+        days = [d for d in self.days if first <= d <= last] or [self.days[0]]
+        # the earliest day first, then each later day in turn with it, as the request is the focus again
+        chosen = (days[0],) if len(days) == 1 else (days[0], days[1 + (tried[r.id] - 1) % (len(days) - 1)])
+        techs = None if r.lift else frozenset(t.id for t in p.technicians.values() if r.skill in t.skills)
+        return Part(chosen, None, techs)
+
     def parts(self, rnd: random.Random):
         """Neighbourhoods for ever: the requests alone; each day in turn, earliest first; then days,
         pairs of days and technicians' days at random."""
@@ -210,7 +236,19 @@ def replan(problem: Problem, time_limit: float, workers: int = 1, seed: int = 0)
         if better is not None and better.cost < plan.cost - 1e-9:
             plan = better
 
+    def pull(share: float) -> None:
+        nonlocal plan
+
+        def cost(placements, moves):
+            found = evaluate(problem, placements, moves)
+            return None if found is None else found.cost
+
+        better = pull_earlier(problem, plan.placements, plan.moves, time.perf_counter() + time_limit * share, cost)
+        if better is not None:
+            plan = Plan(*better)
+
     insert(INSERT_SHARE)
+    pull(PULL_SHARE)
     movable = {a.id for a in problem.appointments if problem.is_movable(a)}
     if len(movable) <= WHOLE_AT_ONCE:
         # A small plan (a garage's day at the desk) is one model, proved optimal in well under a second.
@@ -224,9 +262,17 @@ def replan(problem: Problem, time_limit: float, workers: int = 1, seed: int = 0)
             plan = whole
         if proof:
             bound = max(bound, min(proof[0], plan.cost))
-    for part in week.parts(rnd):
-        if steps and steps % 4 == 0 and missing():
-            insert(INSERT_SHARE / 3)  # the plan has changed: room may have appeared
+    tried: Counter = Counter()
+    parts = week.parts(rnd)
+    while True:
+        if steps and steps % 4 == 0:  # the plan has changed: room may have appeared
+            if missing():
+                insert(INSERT_SHARE / 3)
+            pull(PULL_SHARE / 3)
+        # every other neighbourhood is around the request that costs most: it moves the total most
+        part = (week.focus(plan, tried) if steps % 2 else None) or next(parts, None)
+        if part is None:
+            break
         left = deadline - time.perf_counter()
         if left < 0.15 or plan.cost <= bound + 1e-6:
             break

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optimizer.baseline import no_move_plan
-from optimizer.insertion import Inserter
+from optimizer.insertion import Inserter, pull_earlier
+from optimizer.replan import Week, evaluate
 from optimizer.solve import solve
 from optimizer.validate import check_answer
 from tests.optimizer.factory import at, brute_force, load, random_problem
@@ -57,6 +59,54 @@ def test_the_constructive_start_makes_room_by_moving_a_job_in_the_way():
     placed = inserter.placements["r"]
     assert (placed.technician, placed.start) == ("t0", problem.now)
     assert [m.technician for m in inserter.moves.values()] == ["t1"]
+
+
+# t0 alone does diagnostics: booked solid today, free tomorrow; t1 could take today's maintenance.
+BUSY_TODAY = [("t0", 0, h, 60, "maintenance", 0, False, False) for h in (9, 10, 11)]
+TEAM = {"t0": ["diagnostics", "maintenance"], "t1": ["maintenance"]}
+
+
+def _cost(problem):
+    def cost(placements, moves):
+        plan = evaluate(problem, placements, moves)
+        return None if plan is None else plan.cost
+    return cost
+
+
+def test_a_late_request_is_pulled_earlier_by_moving_the_work_in_its_way():
+    problem = week(BUSY_TODAY, TEAM, {"skill": "diagnostics", "urgency": "P1"})
+    placements, unplaced = no_move_plan(problem)
+    assert not unplaced and placements[0].start == problem.now + 24 * 60, "without moves: tomorrow"
+    late = {pl.request: pl for pl in placements}
+    before = _cost(problem)(late, {})
+    pulled = pull_earlier(problem, late, {}, float("inf"), _cost(problem))
+    assert pulled is not None
+    now_placements, moves, cost = pulled
+    assert now_placements["r"].start == problem.now and now_placements["r"].technician == "t0"
+    assert [m.technician for m in moves.values()] == ["t1"]  # the job in the way goes to t1
+    assert cost < before
+    assert check_answer(problem, evaluate(problem, now_placements, moves).answer()).feasible
+
+
+def test_nothing_is_pulled_when_moving_work_would_cost_more_than_the_wait_it_saves():
+    # a P3's day of waiting costs 1,440; moving a job costs 30 plus each minute it shifts: here the only
+    # earlier start needs jobs moved that cannot go anywhere (no flex, no one else with the skill)
+    problem = week(BUSY_TODAY, {"t0": ["diagnostics", "maintenance"]}, {"skill": "diagnostics", "urgency": "P3"})
+    placements, _ = no_move_plan(problem)
+    assert pull_earlier(problem, {pl.request: pl for pl in placements}, {}, float("inf"), _cost(problem)) is None
+
+
+def test_the_search_focuses_on_the_request_whose_wait_costs_most():
+    problem = week(BUSY_TODAY, TEAM, {"skill": "diagnostics", "urgency": "P1"})
+    placements, _ = no_move_plan(problem)
+    plan = evaluate(problem, {pl.request: pl for pl in placements}, {})
+    part = Week(problem).focus(plan, Counter())
+    # the first day it may start on that has work to move, with the work of whoever could do it
+    days = Week(problem)
+    assert part.days == (days.day(problem.now),)
+    assert part.techs == frozenset({"t0"})
+    assert {"a0", "a1", "a2"} <= days.free(part, plan)  # today's jobs on t0 may move out of its way
+    assert len(days.allowed(part, plan)["r"]) == 2  # and it may start today or stay where it is, tomorrow
 
 
 def test_no_technician_free_only_when_no_room_even_with_every_movable_job_gone():
