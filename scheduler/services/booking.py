@@ -8,8 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from scheduler.network import network
 from scheduler.errors import AlreadyBooked, Conflict, Forbidden, Invalid, ReasonRequired, RuleBroken, SlotTaken
-from scheduler.models import ACTIVE, Appointment, Case, Garage, Technician, User
+from scheduler.models import ACTIVE, Appointment, Case, Garage, Policy, Technician, User
 from scheduler.services import capacity, notices, outbox, overrides, policies
 from scheduler.services.capacity import Clash
 from scheduler.services.planning import CaseOffers, case_offers, garage_slots
@@ -60,13 +61,18 @@ def _garage(session: Session, garage_id: str) -> Garage:
 
 
 def technician_for(session: Session, case: Case, garage_id: str, technician_id: str) -> Technician:
-    """The named technician, who must work at that garage and have the case's skill."""
+    """The named technician, who must work at that garage and have the case's skill.
+
+    From the shared network (scheduler/network.py): read-only, with their shifts, skills and garage already
+    loaded, so checking the slot costs no query. Booking links an appointment to it by id only.
+    """
     _garage(session, garage_id)
-    technician = session.get(Technician, technician_id)
-    if technician is None or technician.garage_id != garage_id or not technician.active:
+    known = network(session)
+    technician = next((t for t in known.technicians.get(garage_id, ()) if t.id == technician_id), None)
+    if technician is None:  # the network holds the active technicians only
         raise Invalid(N_("No technician %(technician)s works at %(garage)s."),
                       words={"technician": repr(technician_id), "garage": garage_id}, field="technician")
-    if case.job_type.skill_code not in technician.skill_codes:
+    if case.job_type.skill_code not in known.skills[technician.id]:
         raise RuleBroken(N_("%(technician)s has no %(skill)s skill, which this job needs."),
                          words={"technician": technician.name, "skill": case.job_type.skill_code})
     return technician
@@ -102,7 +108,7 @@ def place(session: Session, case: Case, technician: Technician, start: datetime,
 
 
 def _refusal(session: Session, case: Case, technician: Technician, start: datetime, now: datetime,
-             typed: bool, overbook_allowed: bool) -> SlotTaken:
+             typed: bool, overbook_allowed: bool, policy: Policy | None = None) -> SlotTaken:
     """Say what happened: an offer someone took meanwhile, or a time the person typed that is busy."""
     hint = Phrase(N_(" Or overbook it, with a reason.")) if overbook_allowed else ""
     if typed:
@@ -113,7 +119,7 @@ def _refusal(session: Session, case: Case, technician: Technician, start: dateti
                          words={"technician": technician.name, "garage": garage.name, "start": garage.local(start),
                                 "hint": hint},
                          offers=[s.to_dict() for s in around], busy_then=True, overbook_allowed=overbook_allowed)
-    fresh = case_offers(session, case, now)
+    fresh = case_offers(session, case, now, policy)
     return SlotTaken(N_("Slot just taken: %(technician)s or every lift at %(garage)s is busy then. Here are the next "
                         "offers.%(hint)s"),
                      words={"technician": technician.name, "garage": technician.garage.name, "hint": hint},
@@ -170,14 +176,14 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
     lift = case.job_type.needs_lift
     # The chosen slot first, by the one rule of "busy": a refusal searches the network once, for its fresh offers.
     if not (consent and reason) and capacity.clash(session, technician, start, end, lift, ignore):
-        raise _refusal(session, case, technician, start, now, typed, consent)
+        raise _refusal(session, case, technician, start, now, typed, consent, policy)
     found = case_offers(session, case, now, policy)
     # Again under the garage's lock, so the check and the write it allows are not split by another booking
     # (the first check was a read anyone could beat); the database's guard stays the last word.
     capacity.lock_garage(session, technician.garage_id)
     clash = capacity.clash(session, technician, start, end, lift, ignore)
     if clash and not (consent and reason):
-        raise _refusal(session, case, technician, start, now, typed, consent)
+        raise _refusal(session, case, technician, start, now, typed, consent, policy)
     misses_target = case.urgency == "P1" and not found.target.met_by(start)
     kind = ("overbook" if clash else "rebook" if current is not None
             else departure if misses_target or not found.gives(garage_id, start) else None)
@@ -196,7 +202,7 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
         appointment = place(session, case, technician, start, channel=case.channel, pinned=kind is not None,
                             clash=clash, actor=actor, replacing=current)
     except SlotTaken:
-        raise _refusal(session, case, technician, start, now, typed, policy.allow_overbook) from None
+        raise _refusal(session, case, technician, start, now, typed, policy.allow_overbook, policy) from None
     note_offers_shown(case, found, now)
     if kind:
         overrides.record(session, actor, case, kind, reason, found.rule, policy, now, appointment=appointment,
