@@ -173,3 +173,18 @@ def test_a_drive_in_announced_after_closing_is_expected_when_the_garage_opens(ap
     assert announced.status_code == 201
     opening = datetime.combine(evening.date() + timedelta(days=1), time(7, 45), paris)
     assert datetime.fromisoformat(announced.get_json()["expected_at"]) == opening
+
+
+def test_the_garage_asked_reads_the_case_it_is_asked_about_but_acts_only_through_its_answer(client, auth):
+    case, best, request = put_on_the_line(client, auth, plate="RD-456-CS")
+    elsewhere = "lyon-03" if best["garage"] != "lyon-03" else "lyon-09"
+    for role in ("reception", "workshop"):
+        auth.login(f"{role}-{best['garage']}")
+        read = client.get(f"/api/v1/cases/{case['id']}")
+        assert read.status_code == 200, read.get_json()
+        assert read.get_json()["vehicle"]["plate"] == "RD-456-CS"  # what it is asked to take on
+    auth.login(f"reception-{best['garage']}")  # reception may raise urgency on its own cases
+    raised = auth.post(f"/api/v1/cases/{case['id']}/urgency", json={"urgency": "P2", "reason": "mine now?"})
+    assert raised.status_code == 403, "reading a case it was asked about does not make it the garage's"
+    auth.login(f"reception-{elsewhere}")
+    assert client.get(f"/api/v1/cases/{case['id']}").status_code == 403
