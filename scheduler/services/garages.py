@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from scheduler.errors import Said, refuse_fields
 from scheduler.models import ClosedDay, Garage, OpeningHours, User
 from scheduler.services import audit, capacity
-from scheduler.services.technicians import WEEKDAYS, Hit, _clock, _hit_many, off_shift
+from scheduler.services.technicians import WEEKDAYS, Hit, _clock, _hit_many, off_shift, weekday_of
 from scheduler.texts import N_
 
 GARAGE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
@@ -109,13 +109,12 @@ def _closed(value: object, problems: dict) -> list[ClosedDay] | None:
 
 
 def parse_hours(text: str) -> list[dict]:
-    """A page's hours, one line per day: "Mon 07:45-18:30 lunch 12:00-13:30"."""
+    """A page's hours, one line per day: "Mon 07:45-18:30 lunch 12:00-13:30" (or "lun. … déjeuner …")."""
     out = []
     for line in filter(None, (raw.strip() for raw in text.splitlines())):
         parts = line.replace(",", " ").split()
-        head = parts[0][:3].title()
         spans = [p.split("-") for p in parts[1:] if "-" in p]
-        entry = {"weekday": WEEKDAYS.index(head) if head in WEEKDAYS else -1,
+        entry = {"weekday": weekday_of(parts[0]),
                  "opens": spans[0][0] if spans else "", "closes": spans[0][1] if spans else ""}
         if len(spans) > 1:
             entry["lunch_start"], entry["lunch_end"] = spans[1][0], spans[1][1]
@@ -123,9 +122,10 @@ def parse_hours(text: str) -> list[dict]:
     return out
 
 
-def hours_text(garage: Garage) -> str:
-    return "\n".join(f"{WEEKDAYS[h['weekday']]} {h['opens']}-{h['closes']}"
-                     + (f" lunch {h['lunch_start']}-{h['lunch_end']}" if h["lunch_start"] else "")
+def hours_text(garage: Garage, day_names: tuple[str, ...] = WEEKDAYS, lunch: str = "lunch") -> str:
+    """The hours as the page shows them, with the reader's day names and word for lunch."""
+    return "\n".join(f"{day_names[h['weekday']]} {h['opens']}-{h['closes']}"
+                     + (f" {lunch} {h['lunch_start']}-{h['lunch_end']}" if h["lunch_start"] else "")
                      for h in hours_facts(garage))
 
 

@@ -34,6 +34,18 @@ from scheduler.texts import N_
 MAX_ABSENCE_DAYS = 366
 HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# Day names as an admin types them: English or French, whole or cut short (three letters at least), any
+# case, with or without the abbreviation's dot ("Mon", "monday", "lun.", "Lundi"); pages show the reader's.
+DAY_NAMES = (("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+             ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"))
+
+
+def weekday_of(word: str) -> int:
+    """The weekday (0 = Monday) a typed day name means; -1 when it names none (refused, naming the line)."""
+    typed = word.strip().rstrip(".").lower()
+    if len(typed) < 3:
+        return -1
+    return next((day for names in DAY_NAMES for day, name in enumerate(names) if name.startswith(typed)), -1)
 
 
 def technician_dict(t: Technician, now: datetime | None = None) -> dict:
@@ -162,18 +174,19 @@ def parse_week(text: str) -> list[dict]:
         if not line:
             continue
         head, _, rest = line.partition(" ")
-        weekday = WEEKDAYS.index(head[:3].title()) if head[:3].title() in WEEKDAYS else -1
+        weekday = weekday_of(head)
         for span in filter(None, (s.strip() for s in rest.split(","))):
             start, _, end = span.partition("-")
             out.append({"weekday": weekday, "start": start.strip(), "end": end.strip()})
     return out
 
 
-def week_text(patterns) -> str:
+def week_text(patterns, day_names: tuple[str, ...] = WEEKDAYS) -> str:
+    """The shifts as the page shows them, one line per weekday, with the reader's day names."""
     days: dict[int, list[str]] = {}
     for p in sorted(patterns, key=lambda p: (p.weekday, p.starts)):
         days.setdefault(p.weekday, []).append(f"{p.starts:%H:%M}-{p.ends:%H:%M}")
-    return "\n".join(f"{WEEKDAYS[d]} {', '.join(spans)}" for d, spans in sorted(days.items()))
+    return "\n".join(f"{day_names[d]} {', '.join(spans)}" for d, spans in sorted(days.items()))
 
 
 def _name(value: object, problems: dict) -> str | None:

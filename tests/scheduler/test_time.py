@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,7 @@ from scheduler.models import (
     Vehicle,
 )
 from scheduler.services import capacity
+from scheduler.services.technicians import weekday_of
 
 PARIS = ZoneInfo("Europe/Paris")
 LAST_SUNDAY_OF_OCTOBER = date(2026, 10, 25)  # clocks go back at 03:00
@@ -82,3 +84,11 @@ def test_naive_datetimes_are_refused(tmp_path):
                             start_at=datetime(2026, 10, 25, 10), end_at=datetime(2026, 10, 25, 11)))
     with pytest.raises(StatementError, match="naive datetimes are refused"):
         session.flush()
+
+
+@pytest.mark.parametrize(("typed", "weekday"), [
+    ("Mon", 0), ("monday", 0), ("lun.", 0), ("Lundi", 0), ("MAR", 1), ("mardi", 1), ("Tue", 1), ("mercredi", 2),
+    ("jeu", 3), ("Fri.", 4), ("ven", 4), ("samedi", 5), ("dim.", 6), ("Sun", 6),
+    ("lundo", -1), ("mo", -1), ("", -1), ("08:00-12:00", -1)])
+def test_a_typed_day_name_is_read_in_english_or_french(typed, weekday):
+    assert weekday_of(typed) == weekday

@@ -160,3 +160,23 @@ def test_only_an_admin_changes_garages(app, client, auth, username):
     assert auth.form(f"/admin/garages/{GARAGE}", {"name": "Mine"}).status_code == 403
     with app.app_context():
         assert db.session.get(Garage, GARAGE).name == "Lyon 7e Gerland"
+
+
+def test_hours_read_and_typed_in_french(app, client, auth):
+    french = {"Accept-Language": "fr"}
+    auth.login("admin")
+    page = client.get(f"/admin/garages/{GARAGE}", headers=french).get_data(as_text=True)
+    assert "lun. " in page and "Mon " not in page  # the hours box speaks the reader's language
+    form = {"name": "Lyon 7e Gerland", "address": "62 avenue Tony Garnier", "city": "Lyon", "lat": "45.7335",
+            "lon": "4.8335", "phone": "+33 4 70 10 20 40", "lifts": "7", "closed": "",
+            "hours": "lun. 07:45-18:30 déjeuner 12:00-13:00\nMardi 08:00-17:00\nwed 08:00-12:00"}
+    saved = auth.form(f"/admin/garages/{GARAGE}", form, headers=french)
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:500]
+    with app.app_context():
+        hours = {h.weekday: h for h in db.session.get(Garage, GARAGE).opening_hours}
+        assert sorted(hours) == [0, 1, 2]
+        assert (hours[0].opens, hours[0].lunch_starts, hours[1].closes) == (time(7, 45), time(12), time(17))
+    again = client.get(f"/admin/garages/{GARAGE}", headers=french).get_data(as_text=True)
+    assert "lun. 07:45-18:30 déjeuner 12:00-13:00" in again
+    refused = auth.form(f"/admin/garages/{GARAGE}", {**form, "hours": "lundo 07:45-18:30"}, headers=french)
+    assert refused.status_code == 400  # not a day in either language: said under the field, nothing saved

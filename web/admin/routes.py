@@ -6,7 +6,10 @@ back as the same page with a message under each bad field; nothing of it was sav
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -121,6 +124,12 @@ def _number(raw: str, kind=float):
         return raw
 
 
+def day_names() -> tuple[str, ...]:
+    """The weekdays as the reader writes them short ("Mon", "lun."): what the hours and shifts boxes show; the
+    boxes read English and French alike (technicians.weekday_of)."""
+    return tuple(format_date(date(2024, 1, 1 + i), "EEE") for i in range(7))  # 2024-01-01 was a Monday
+
+
 def _garage_form() -> tuple[dict, dict]:
     """The settings form as the API's body, and as typed (to fill the form again after a refusal)."""
     typed = {k: request.form.get(k, "").strip() for k in (
@@ -135,14 +144,15 @@ def _garage_form() -> tuple[dict, dict]:
 
 def _settings(garage: Garage) -> dict:
     return {"name": garage.name, "address": garage.address, "city": garage.city, "lat": garage.lat,
-            "lon": garage.lon, "phone": garage.phone, "lifts": garage.lifts, "hours": garages.hours_text(garage),
+            "lon": garage.lon, "phone": garage.phone, "lifts": garage.lifts,
+            "hours": garages.hours_text(garage, day_names(), _("lunch")),
             "closed": garages.closed_text(garage)}
 
 
 @bp.route("/garages/new", methods=["GET", "POST"])
 @roles_required("admin")
 def garage_new():
-    errors, typed = {}, {"hours": "\n".join(f"{d} 08:00-18:00 lunch 12:00-13:30" for d in technicians.WEEKDAYS[:5]),
+    errors, typed = {}, {"hours": "\n".join(f"{d} 08:00-18:00 {_('lunch')} 12:00-13:30" for d in day_names()[:5]),
                          "lifts": "4"}
     if request.method == "POST":
         data, typed = _garage_form()
@@ -185,8 +195,8 @@ def _garage_page(garage: Garage, errors: dict | None = None, form: dict | None =
     return render_template("admin/garage.html", garage=garage, errors=errors or {}, form=form or {},
                            settings_errors=settings_errors or {}, settings=settings or _settings(garage),
                            affected=_affected(),
-                           default_week="\n".join(f"{d} 08:00-12:00, 13:30-17:30" for d in technicians.WEEKDAYS[:5]),
-                           skills=technicians.all_skills(db.session), weekdays=technicians.WEEKDAYS,
+                           default_week="\n".join(f"{d} 08:00-12:00, 13:30-17:30" for d in day_names()[:5]),
+                           skills=technicians.all_skills(db.session),
                            history=audit.entries(db.session, "garage", garage.id, limit=30)), status
 
 
@@ -225,7 +235,7 @@ def _technician_page(person, errors: dict | None = None, status: int = 200, week
     return render_template(
         "admin/technician.html", person=person, errors=errors or {}, failed=failed, now=moment, affected=affected,
         absences=absences, skills=technicians.all_skills(db.session), garage_options=_choices()["garage_options"],
-        week=technicians.week_text(person.shift_patterns) if week is None else week,
+        week=technicians.week_text(person.shift_patterns, day_names()) if week is None else week,
         today=person.garage.today(moment).isoformat(),
         history=audit.entries(db.session, "technician", person.id, limit=30)), status
 
