@@ -136,28 +136,38 @@ class Week:
         return out
 
     def focus(self, plan: Plan, tried: Counter) -> Part | None:
-        """The neighbourhood of the request whose wait costs most (less so each time it was the focus): the
-        first days it may start on, up to where it is now, with the work of whoever could do it there (every
-        job of those days when it needs a lift: lift jobs of any technician hold the lifts)."""
+        """The neighbourhood of the request whose wait costs most (less so each time it was the focus): at the
+        garage it is placed at (an unplaced one: its nearest candidates in turn), its first days with work to
+        move up to where it is now, the work of whoever could do it there (every job of those days when it
+        needs a lift: lift jobs of any technician hold the lifts). None when there is nothing to gain."""
         p = self.problem
         if not self.days:
             return None
+        week_end = self.span(self.days[-1])[1]
 
         def late(r: Request) -> float:
+            # an unplaced request counts as if it waited to the end of the plan: its 100,000-fold cost would make
+            # it the focus every time, even when nothing can ever make room for it (insertion tries those)
             pl = plan.placements.get(r.id)
-            return p.unplaced_cost(r) if pl is None else p.wait_weight(r.urgency) * (pl.start - r.earliest)
+            return p.wait_weight(r.urgency) * ((pl.start if pl else week_end) - r.earliest)
 
         r = max(p.requests, key=lambda r: (late(r) / (1 + tried[r.id]), r.id), default=None)
         if r is None or late(r) <= 0:
             return None
         tried[r.id] += 1
         pl = plan.placements.get(r.id)
+        near = [g for g, _ in p.candidate_garages(r)][:3]
+        garage = pl.garage if pl else (near[(tried[r.id] - 1) % len(near)] if near else None)
+        if garage is None:
+            return None
         first, last = self.day(r.earliest), self.day(pl.start) if pl else self.days[-1]
-        days = [d for d in self.days if first <= d <= last] or [self.days[0]]
+        days = [d for d in self.days if first <= d <= last]
+        if not days:
+            return None
         # the earliest day first, then each later day in turn with it, as the request is the focus again
         chosen = (days[0],) if len(days) == 1 else (days[0], days[1 + (tried[r.id] - 1) % (len(days) - 1)])
-        techs = None if r.lift else frozenset(t.id for t in p.technicians.values() if r.skill in t.skills)
-        return Part(chosen, None, techs)
+        techs = None if r.lift else frozenset(t.id for t in p.technicians_by_garage[garage] if r.skill in t.skills)
+        return Part(chosen, frozenset([garage]), techs)
 
     def parts(self, rnd: random.Random):
         """Neighbourhoods for ever: the requests alone; each day in turn, earliest first; then days,
@@ -229,7 +239,7 @@ def replan(problem: Problem, time_limit: float, workers: int = 1, seed: int = 0)
     def insert(share: float) -> None:
         nonlocal plan
         inserter = Inserter(problem, plan.placements, plan.moves)
-        until = time.perf_counter() + time_limit * share
+        until = min(deadline, time.perf_counter() + time_limit * share)
         for request in missing():
             inserter.place(request, until)
         better = evaluate(problem, inserter.placements, inserter.moves)
@@ -243,7 +253,8 @@ def replan(problem: Problem, time_limit: float, workers: int = 1, seed: int = 0)
             found = evaluate(problem, placements, moves)
             return None if found is None else found.cost
 
-        better = pull_earlier(problem, plan.placements, plan.moves, time.perf_counter() + time_limit * share, cost)
+        until = min(deadline, time.perf_counter() + time_limit * share)
+        better = pull_earlier(problem, plan.placements, plan.moves, until, cost)
         if better is not None:
             plan = Plan(*better)
 

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from scheduler.db import utcnow
 from scheduler.errors import Forbidden, Invalid, NotFound
-from scheduler.models import (GARAGE_ROLES, Appointment, Case, CaseEvent, Customer, DirectLineRequest, DriveIn, Override,
-                              Symptom, User, Vehicle)
+from scheduler.models import GARAGE_ROLES, Case, CaseEvent, Customer, Override, Symptom, User, Vehicle
+from scheduler.services.open_work import waits_on
 from scheduler.texts import N_
 
 
@@ -111,26 +111,16 @@ def vehicle_dict(vehicle: Vehicle, latest: list[Case], actor: User) -> dict:
                        "job_type": c.job_type_code, "status": c.status, "garage": c.garage_id} for c in latest]}
 
 
-def get_case(session: Session, actor: User, case_id: int, reading: bool = False) -> Case:
-    """The case, when the actor may act on it: a garage acts on its own cases. `reading`: also a case the
-    actor's garage has had a part in (asked on the direct line, a drive-in expected, an appointment there),
-    which its queue and inbox already show."""
+def get_case(session: Session, actor: User, case_id: int, reading_at: datetime | None = None) -> Case:
+    """The case, when the actor may act on it: a garage acts on its own cases. `reading_at`: a garage may also
+    read a case its queue shows it at that moment (waiting on its answer, a drive-in expected there)."""
     case = session.get(Case, case_id)
     if case is None:
         raise NotFound(N_("No case %(id)s."), words={"id": case_id})
-    if not actor.can_see_garage(case.garage_id) and not (reading and involves(session, case, actor.garage_id)):
+    if not actor.can_see_garage(case.garage_id) and not (
+            reading_at is not None and waits_on(session, case, actor.garage_id, reading_at)):
         raise Forbidden(N_("This case belongs to another garage."))
     return case
-
-
-def involves(session: Session, case: Case, garage_id: str | None) -> bool:
-    """Whether a garage has had a part in a case: asked on the direct line, a drive-in announced to it, or one
-    of its appointments (one since moved elsewhere included)."""
-    if garage_id is None:
-        return False
-    parts = [select(model.case_id).where(model.case_id == case.id, model.garage_id == garage_id)
-             for model in (DirectLineRequest, DriveIn, Appointment)]
-    return session.execute(parts[0].union_all(*parts[1:]).limit(1)).first() is not None
 
 
 def timeline(session: Session, case: Case, now: datetime) -> list[CaseEvent]:

@@ -28,6 +28,10 @@ class OpenWork:
     due: datetime | None = None  # a request's expiry, a drive-in's expected arrival
     answer: str | None = None  # what a garage said when it declined
 
+    def concerns(self, garage_id: str | None) -> bool:
+        """Whether it is in that garage's queue: the garage it waits on, or the case's own garage."""
+        return garage_id is not None and garage_id in (self.garage_id, self.case.garage_id)
+
     def seconds_left(self, now: datetime) -> int | None:
         return None if self.due is None else int((self.due - now).total_seconds())
 
@@ -58,6 +62,21 @@ def _item(case: Case, requests: list[DirectLineRequest], drive_ins: list[DriveIn
     return None
 
 
+def _pending(case: Case, drive_ins: list[DriveIn]) -> bool:
+    """Whether a case can be open work at all (the queue's query, for one case)."""
+    return case.status not in ("done", "cancelled") and (case.status == "open" or bool(drive_ins))
+
+
+def waits_on(session: Session, case: Case, garage_id: str | None, now: datetime) -> bool:
+    """Whether the case is in that garage's queue now: the garage may read what its queue shows it."""
+    drive_ins = list(session.scalars(select(DriveIn).where(DriveIn.case_id == case.id, DriveIn.status == "expected")))
+    if garage_id is None or not _pending(case, drive_ins):
+        return False
+    requests = list(session.scalars(select(DirectLineRequest).where(DirectLineRequest.case_id == case.id)))
+    item = _item(case, requests, drive_ins, now)
+    return item is not None and item.concerns(garage_id)
+
+
 def queue(session: Session, actor: User, now: datetime, limit: int = 100) -> list[OpenWork]:
     """The open work the actor can act on: the network's for the call centre, a garage's own for its staff."""
     expected = select(DriveIn.case_id).where(DriveIn.status == "expected")
@@ -75,6 +94,6 @@ def queue(session: Session, actor: User, now: datetime, limit: int = 100) -> lis
         drive_ins.setdefault(d.case_id, []).append(d)
     items = [item for c in cases if (item := _item(c, requests.get(c.id, []), drive_ins.get(c.id, []), now))]
     if actor.role in ("reception", "workshop"):
-        items = [i for i in items if actor.garage_id in (i.garage_id, i.case.garage_id)]
+        items = [i for i in items if i.concerns(actor.garage_id)]
     items.sort(key=lambda i: (i.case.urgency, i.since, i.case.id))
     return items[:limit]

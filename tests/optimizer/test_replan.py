@@ -104,7 +104,7 @@ def test_the_search_focuses_on_the_request_whose_wait_costs_most():
     # the first day it may start on that has work to move, with the work of whoever could do it
     days = Week(problem)
     assert part.days == (days.day(problem.now),)
-    assert part.techs == frozenset({"t0"})
+    assert part.techs == frozenset({"t0"}) and part.garages == frozenset({"g0"})  # at the garage it is placed at
     assert {"a0", "a1", "a2"} <= days.free(part, plan)  # today's jobs on t0 may move out of its way
     assert len(days.allowed(part, plan)["r"]) == 2  # and it may start today or stay where it is, tomorrow
 

@@ -188,3 +188,18 @@ def test_the_garage_asked_reads_the_case_it_is_asked_about_but_acts_only_through
     assert raised.status_code == 403, "reading a case it was asked about does not make it the garage's"
     auth.login(f"reception-{elsewhere}")
     assert client.get(f"/api/v1/cases/{case['id']}").status_code == 403
+    # Declined: still in the garage's queue while the case is unbooked; once booked elsewhere, no longer its to read.
+    auth.login(f"reception-{best['garage']}")
+    declined = auth.post(f"/api/v1/direct-line/{request['id']}/answer", json={"accept": False, "reason": "Full today"})
+    assert declined.status_code == 200, declined.get_json()
+    assert client.get(f"/api/v1/cases/{case['id']}").status_code == 200
+    auth.login("operator")
+    offer = next(o for o in client.get(f"/api/v1/cases/{case['id']}/offers").get_json()["offers"]
+                 if o["garage"] != best["garage"])
+    booked = auth.post(f"/api/v1/cases/{case['id']}/appointments", json={
+        **{k: offer[k] for k in ("garage", "technician", "start")}, "reason": "declined by the first garage"})
+    assert booked.status_code == 201, booked.get_json()
+    for role in ("reception", "workshop"):
+        auth.login(f"{role}-{best['garage']}")
+        assert client.get(f"/api/v1/cases/{case['id']}").status_code == 403
+        assert case["id"] not in [c["id"] for c in client.get("/api/v1/cases?queue=1").get_json()]

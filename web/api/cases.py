@@ -103,7 +103,7 @@ def vehicle_read(plate: str):
 @bp.get("/v1/cases/<int:case_id>")
 def case_read(case_id: int):
     require()
-    return jsonify(case_body(cases.get_case(db.session, current_user, case_id, reading=True)))
+    return jsonify(case_body(cases.get_case(db.session, current_user, case_id, reading_at=now())))
 
 
 @bp.get("/v1/cases/<int:case_id>/offers")
