@@ -38,14 +38,16 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # case, with or without the abbreviation's dot ("Mon", "monday", "lun.", "Lundi"); pages show the reader's.
 DAY_NAMES = (("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
              ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"))
+SHORT_FORMS = {"tues": 1, "weds": 2, "thur": 3, "thurs": 3}  # common ones that are no prefix of the name
 
 
 def weekday_of(word: str) -> int:
-    """The weekday (0 = Monday) a typed day name means; -1 when it names none (refused, naming the line)."""
-    typed = word.strip().rstrip(".").lower()
+    """The weekday (0 = Monday) a typed day name means; -1 when it names none (refused under the field)."""
+    typed = word.strip().rstrip(".:").lower()
     if len(typed) < 3:
         return -1
-    return next((day for names in DAY_NAMES for day, name in enumerate(names) if name.startswith(typed)), -1)
+    return SHORT_FORMS.get(typed, next((day for names in DAY_NAMES for day, name in enumerate(names)
+                                        if name.startswith(typed)), -1))
 
 
 def technician_dict(t: Technician, now: datetime | None = None) -> dict:

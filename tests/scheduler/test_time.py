@@ -88,7 +88,8 @@ def test_naive_datetimes_are_refused(tmp_path):
 
 @pytest.mark.parametrize(("typed", "weekday"), [
     ("Mon", 0), ("monday", 0), ("lun.", 0), ("Lundi", 0), ("MAR", 1), ("mardi", 1), ("Tue", 1), ("mercredi", 2),
-    ("jeu", 3), ("Fri.", 4), ("ven", 4), ("samedi", 5), ("dim.", 6), ("Sun", 6),
+    ("jeu", 3), ("Fri.", 4), ("ven", 4), ("samedi", 5), ("dim.", 6), ("Sun", 6), ("Mon:", 0), ("Weds", 2),
+    ("Thurs", 3), ("tues", 1),
     ("lundo", -1), ("mo", -1), ("", -1), ("08:00-12:00", -1)])
 def test_a_typed_day_name_is_read_in_english_or_french(typed, weekday):
     assert weekday_of(typed) == weekday
