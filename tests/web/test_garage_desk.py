@@ -444,3 +444,18 @@ def test_a_customer_without_e_mail_is_told_by_phone_and_the_outbox_says_so(app, 
     assert f"/outbox/{message.id}/phoned" not in page
     again = auth.post(f"/api/v1/outbox/{message.id}/phoned", json={})
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "conflict"
+
+
+def test_no_show_beside_check_in_asks_for_a_confirmation_first(app, client, auth):
+    """A slip of the finger on the board must not mark a customer absent: "No-show" only opens a confirmation."""
+    booked = _one_booked_today(app)
+    auth.login("reception-lyon-07")
+    board = client.get("/garages/lyon-07/board").get_data(as_text=True)
+    action = f"/garages/lyon-07/appointments/{booked}/no-show"
+    assert action in board
+    closed = board.split(action)[0].rsplit("<details", 1)[1]  # the no-show form sits inside a closed <details>
+    assert "</details>" not in closed and "<summary>No-show</summary>" in closed
+    confirm = board.split(action)[1].split("</form>")[0]
+    assert ">Confirm: the customer did not come</button>" in confirm
+    assert auth.form(action, {"next": "/garages/lyon-07/board"}).status_code == 302
+    assert auth.post(f"/api/v1/appointments/{booked}/no-show").status_code == 409  # it was taken, once
