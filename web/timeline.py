@@ -73,7 +73,8 @@ def describe(event: CaseEvent, names: Names, locale: str) -> str:
     if "text" in d and len(d) == 1:
         return d["text"]  # written before the timeline kept facts
     if kind in ("call", "walk_in"):
-        return f"{names.symptom(d.get('symptom'), locale)} — {d.get('model', '')} {d.get('plate', '')}"
+        told = f"{names.symptom(d.get('symptom'), locale)} — {d.get('model', '')} {d.get('plate', '')}"
+        return told + (" " + _("(on record: %(model)s)", model=d["model_before"]) if d.get("model_before") else "")
     if kind == "rule_offer":
         under = f"{d['urgency']} · " if d.get("urgency") else ""  # the urgency whose rules gave it
         if d.get("none"):

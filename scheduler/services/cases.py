@@ -65,15 +65,18 @@ def open_case(session: Session, actor: User, data: dict, now: datetime | None = 
     if email:
         customer.email = email
     vehicle = vehicle_by_plate(session, plate)
+    before = None
     if vehicle is None:
         vehicle = Vehicle(plate=plate, model=model, customer=customer)
+    elif vehicle.model != model:  # the person with the car says what it is now; the timeline keeps what was stored
+        before, vehicle.model = vehicle.model, model
     case = Case(urgency=symptom.urgency, job_type_code=symptom.job_type_code, symptom=symptom,
                 customer=customer, vehicle=vehicle, lat=float(location["lat"]), lon=float(location["lon"]),
                 note=_text(data, "note", 2000, required=False), channel="walk_in" if walk_in else "call_centre",
                 garage_id=actor.garage_id if walk_in else None, opened_at=now, opened_by_id=actor.id)
     session.add(case)
     case.log("walk_in" if walk_in else "call", actor, now, symptom=symptom.code, plate=vehicle.plate,
-             model=vehicle.model)
+             model=vehicle.model, **({"model_before": before} if before is not None else {}))
     session.flush()
     return case
 

@@ -111,3 +111,16 @@ def test_a_known_plate_finds_the_vehicle_its_owner_and_latest_cases(client, auth
         "reception sees the car, not the call centre's cases elsewhere"
     auth.login("planner")
     assert client.get(f"/api/v1/vehicles/{CALL['vehicle']['plate']}").status_code == 403
+
+
+def test_the_model_said_on_the_call_wins_over_the_one_on_record_and_the_timeline_keeps_both(client, auth):
+    auth.login("operator")
+    auth.post("/api/v1/cases", json=CALL)
+    again = auth.post("/api/v1/cases", json={**CALL, "vehicle": {**CALL["vehicle"], "model": "Tesla Model 3"}})
+    assert again.status_code == 201, again.get_json()
+    case = client.get(f"/api/v1/cases/{again.get_json()['id']}").get_json()
+    assert case["vehicle"]["model"] == "Tesla Model 3"
+    call = next(e for e in case["timeline"] if e["kind"] == "call")
+    assert "Tesla Model 3" in call["text"] and f"(on record: {CALL['vehicle']['model']})" in call["text"]
+    found = client.get(f"/api/v1/vehicles/{CALL['vehicle']['plate']}").get_json()
+    assert found["model"] == "Tesla Model 3"
