@@ -113,8 +113,7 @@ class Inserter:
         options = []
         for garage, km in p.candidate_garages(request):
             lower = garage_lower(p, request, km)
-            # the travel cost in minutes of waiting, so options sort by cost
-            travel = p.policy.weights.travel_km * km / max(p.wait_weight(request.urgency), 1e-9)
+            travel = self._travel(request, km)
             for tech in p.technicians_by_garage[garage]:
                 if request.skill not in tech.skills:
                     continue
@@ -133,12 +132,14 @@ class Inserter:
                 return True
         return False
 
-    def rank(self, placement: Placement) -> float:
+    def _travel(self, request: Request, km: float) -> float:
+        """The travel cost in minutes of waiting, so options sort by cost."""
+        return self.p.policy.weights.travel_km * km / max(self.p.wait_weight(request.urgency), 1e-9)
+
+    def rank(self, request: Request, placement: Placement) -> float:
         """A placement's start plus its travel, in minutes of waiting: how `place` orders its options."""
-        p = self.p
-        request = next(r for r in p.requests if r.id == placement.request)
-        km = dict(p.candidate_garages(request)).get(placement.garage, 0.0)
-        return placement.start + p.policy.weights.travel_km * km / max(p.wait_weight(request.urgency), 1e-9)
+        km = dict(self.p.candidate_garages(request)).get(placement.garage, 0.0)
+        return placement.start + self._travel(request, km)
 
     def _try(self, request: Request, tech: str, garage: str, start: int) -> bool:
         end = start + request.duration
@@ -228,15 +229,15 @@ def pull_earlier(problem: Problem, placements: dict[str, Placement], moves: dict
     improved = False
 
     def late(pl: Placement) -> float:
-        r = requests[pl.request]
-        return problem.wait_weight(r.urgency) * (pl.start - r.earliest)
+        return problem.late_cost(requests[pl.request], pl.start)
 
     for pl in sorted(placements.values(), key=late, reverse=True):
         if time.perf_counter() > deadline or late(pl) <= 0:
             break
         without = {k: v for k, v in placements.items() if k != pl.request}
         inserter = Inserter(problem, without, moves)
-        if not inserter.place(requests[pl.request], deadline, before=inserter.rank(pl)):
+        request = requests[pl.request]
+        if not inserter.place(request, deadline, before=inserter.rank(request, pl)):
             continue
         cost = evaluate(inserter.placements, inserter.moves)
         if cost is not None and cost < current - 1e-9:

@@ -218,6 +218,11 @@ class Problem:
     def wait_weight(self, urgency: str) -> float:
         return self.policy.weights.wait[urgency]
 
+    def late_cost(self, request: Request, start: int) -> float:
+        """What waiting from the request's first possible start until `start` costs: how much a search
+        has to gain by bringing it earlier."""
+        return self.wait_weight(request.urgency) * (start - request.earliest)
+
     def unplaced_cost(self, request: Request) -> float:
         return self.policy.weights.unplaced * self.wait_weight(request.urgency)
 

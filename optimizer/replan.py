@@ -149,7 +149,7 @@ class Week:
             # an unplaced request counts as if it waited to the end of the plan: its 100,000-fold cost would make
             # it the focus every time, even when nothing can ever make room for it (insertion tries those)
             pl = plan.placements.get(r.id)
-            return p.wait_weight(r.urgency) * ((pl.start if pl else week_end) - r.earliest)
+            return p.late_cost(r, pl.start if pl else week_end)
 
         r = max(p.requests, key=lambda r: (late(r) / (1 + tried[r.id]), r.id), default=None)
         if r is None or late(r) <= 0:

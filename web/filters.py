@@ -185,14 +185,24 @@ def fact_value(value: object) -> str:
     if isinstance(value, list):
         return _list_separator().join(fact_value(v) for v in value)
     if isinstance(value, dict) and "weekday" in value:  # a shift or a day's opening hours
-        day = format_date(date(2024, 1, 1 + int(value["weekday"])), "EEE")  # 2024-01-01 was a Monday
-        text = f"{day} {value.get('start') or value.get('opens')}–{value.get('end') or value.get('closes')}"
+        text = f"{day_name(int(value['weekday']))} {value.get('start') or value.get('opens')}–{value.get('end') or value.get('closes')}"
         if value.get("lunch_start"):
             text += " " + _("lunch %(start)s–%(end)s", start=value["lunch_start"], end=value["lunch_end"])
         return text
     if isinstance(value, dict):
         return " ".join(str(v) for v in value.values())
     return str(value)
+
+
+def day_name(weekday: int) -> str:
+    """A weekday (0 = Monday) as the reader writes it short: "Mon", "lun."."""
+    return format_date(date(2024, 1, 1 + weekday), "EEE")  # 2024-01-01 was a Monday
+
+
+def day_names() -> tuple[str, ...]:
+    """The week's days as the reader writes them short, Monday first: what the hours and shifts boxes show
+    (the boxes read English and French alike: technicians.weekday_of)."""
+    return tuple(day_name(d) for d in range(7))
 
 
 def quoted(text: object) -> str:

@@ -6,10 +6,7 @@ back as the same page with a message under each bad field; nothing of it was sav
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -23,7 +20,7 @@ from web.actions import back
 from web.auth import roles_required
 from web.clock import now
 from web.extensions import db
-from web.filters import role_label, skill_label, term
+from web.filters import day_names, role_label, skill_label, term
 from web.refusals import field_texts, refusal_text
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -122,12 +119,6 @@ def _number(raw: str, kind=float):
         return kind(raw)
     except ValueError:
         return raw
-
-
-def day_names() -> tuple[str, ...]:
-    """The weekdays as the reader writes them short ("Mon", "lun."): what the hours and shifts boxes show; the
-    boxes read English and French alike (technicians.weekday_of)."""
-    return tuple(format_date(date(2024, 1, 1 + i), "EEE") for i in range(7))  # 2024-01-01 was a Monday
 
 
 def _garage_form() -> tuple[dict, dict]:
