@@ -10,6 +10,15 @@ from __future__ import annotations
 from datetime import date, datetime
 
 
+class Weekday(int):
+    """A weekday (0 = Monday) among a refusal's words: "Mon" in English, the reader's own short name on a page."""
+
+    NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+    def __str__(self) -> str:
+        return self.NAMES[self]
+
+
 def plain(value: object) -> str:
     """A value of a refusal's words in English: local times as "Tue 24 Nov 10:00"."""
     if isinstance(value, datetime):

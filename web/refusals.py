@@ -7,17 +7,19 @@ from datetime import date, datetime
 from flask_babel import format_date
 from flask_babel import gettext as _
 
-from scheduler.errors import DomainError, Said
+from scheduler.errors import DomainError, Said, Weekday
 from scheduler.texts import Phrase
 
 
 def _word(name: str, value: object) -> object:
-    from web.filters import status_label
+    from web.filters import day_name, status_label
 
     if isinstance(value, datetime):  # already in the garage's zone
         return f"{format_date(value.date(), 'EEE d MMM')} {value:%H:%M}"
     if isinstance(value, date):
         return format_date(value, "EEE d MMM")
+    if isinstance(value, Weekday):
+        return day_name(value)
     if isinstance(value, Phrase):
         return _(value) if value else value
     if name == "status" and isinstance(value, str):

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.errors import Said, refuse_fields
+from scheduler.errors import Said, Weekday, refuse_fields
 from scheduler.models import ClosedDay, Garage, OpeningHours, User
 from scheduler.services import audit, capacity
 from scheduler.services.technicians import WEEKDAYS, Hit, _clock, _hit_many, off_shift, weekday_of
@@ -60,7 +60,7 @@ def _hours(value: object, problems: dict) -> list[OpeningHours] | None:
         opens, closes = _clock(item.get("opens")), _clock(item.get("closes"))
         lunch = [item.get("lunch_start"), item.get("lunch_end")]
         lunch_start, lunch_end = (_clock(v) for v in lunch)
-        day = WEEKDAYS[weekday] if isinstance(weekday, int) and 0 <= weekday <= 6 else None
+        day = Weekday(weekday) if isinstance(weekday, int) and 0 <= weekday <= 6 else None
         if day is None or isinstance(weekday, bool):
             problems["opening_hours"] = N_("Each day's weekday is 0 (Monday) to 6 (Sunday).")
         elif weekday in seen:

@@ -16,7 +16,7 @@ from itertools import pairwise
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.errors import NotFound, Said, refuse_fields
+from scheduler.errors import NotFound, Said, Weekday, refuse_fields
 from scheduler.models import (
     ACTIVE,
     Absence,
@@ -33,7 +33,7 @@ from scheduler.texts import N_
 
 MAX_ABSENCE_DAYS = 366
 HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAYS = Weekday.NAMES
 # Day names as an admin types them: English or French, whole or cut short (three letters at least), any
 # case, with or without the abbreviation's dot ("Mon", "monday", "lun.", "Lundi"); pages show the reader's.
 DAY_NAMES = (("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
@@ -154,7 +154,7 @@ def _shifts(value: object, problems: dict) -> list[ShiftPattern] | None:
             problems["shifts"] = Said(N_("Shift %(n)s: start and end are times like 08:00 and 12:30."), n=i + 1)
         elif end <= start:
             problems["shifts"] = Said(N_("Shift %(n)s (%(day)s): it must end after it starts."), n=i + 1,
-                                      day=WEEKDAYS[weekday])
+                                      day=Weekday(weekday))
         else:
             spans.append((weekday, start, end))
             continue
@@ -163,7 +163,7 @@ def _shifts(value: object, problems: dict) -> list[ShiftPattern] | None:
     for (d1, _, e1), (d2, s2, _) in pairwise(spans):
         if d1 == d2 and s2 < e1:
             problems["shifts"] = Said(N_("Two shifts overlap on %(day)s: make them follow each other."),
-                                      day=WEEKDAYS[d1])
+                                      day=Weekday(d1))
             return None
     return [ShiftPattern(weekday=d, starts=s, ends=e) for d, s, e in spans]
 

@@ -180,3 +180,11 @@ def test_hours_read_and_typed_in_french(app, client, auth):
     assert "lun. 07:45-18:30 déjeuner 12:00-13:00" in again
     refused = auth.form(f"/admin/garages/{GARAGE}", {**form, "hours": "lundo 07:45-18:30"}, headers=french)
     assert refused.status_code == 400  # not a day in either language: said under the field, nothing saved
+    twice = auth.form(f"/admin/garages/{GARAGE}", {**form, "hours": "lundi 08:00-12:00\nlun. 13:00-17:00"},
+                      headers=french).get_data(as_text=True)
+    # the refusal names the day as the reader does, not in English
+    assert "lun. figure deux fois" in twice and "Mon " not in twice
+    api = client.patch(f"/api/v1/garages/{GARAGE}", headers=auth.headers(), json={"opening_hours": [
+        {"weekday": 0, "opens": "08:00", "closes": "12:00"}, {"weekday": 0, "opens": "13:00", "closes": "17:00"}]})
+    assert api.status_code in (400, 422)
+    assert api.get_json()["error"]["details"]["fields"]["opening_hours"] == "Mon is given twice: one line per day."
