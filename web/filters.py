@@ -205,6 +205,13 @@ def day_names() -> tuple[str, ...]:
     return tuple(day_name(d) for d in range(7))
 
 
+def reason_text(reason: str | None) -> str:
+    """An override's reason: the person's own words as typed, or the app's default worded for the reader."""
+    from scheduler.services.overrides import GIVEN_BY_APP
+
+    return _(reason) if reason in GIVEN_BY_APP else (reason or "")
+
+
 def quoted(text: object) -> str:
     """Someone's words quoted as the reader's language does: « mot » (no-break spaces inside) or “word”."""
     return f"«\u00a0{text}\u00a0»" if str(get_locale() or "en") == "fr" else f"“{text}”"
@@ -273,7 +280,7 @@ def register(app: Flask) -> None:
                                  short_day=short_day, decimal=km, team_label=team_label,
                                  percent=percent,
                                  fact_value=fact_value, audit_word=audit_word, audit_value=audit_value,
-                                 quoted=quoted)
+                                 quoted=quoted, reason_text=reason_text)
     # the page's context gives `colon`; a macro imported without that context (admin/_audit.html) reads this one
     app.jinja_env.globals.update(timeline_pos=timeline_pos, colon=_Colon())
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.models import CaseEvent, Garage, Symptom, Technician
-from web.filters import local_datetime, seconds_label, wait_label
+from web.filters import local_datetime, reason_text, seconds_label, wait_label
 
 
 class Names:
@@ -88,7 +88,7 @@ def describe(event: CaseEvent, names: Names, locale: str) -> str:
                           for o in d.get("offers", []))
         return _("Offers shown: %(offers)s", offers=shown or _("none"))
     if kind == "override":
-        return _("%(label)s: %(text)s", label=override_kind_label(d.get("kind", "")), text=d.get("reason", ""))
+        return _("%(label)s: %(text)s", label=override_kind_label(d.get("kind", "")), text=reason_text(d.get("reason")))
     if kind == "urgency":
         return _("Urgency %(before)s → %(after)s", before=d.get("before"), after=d.get("after"))
     if kind == "direct_line":
@@ -136,8 +136,15 @@ def _job_step(kind: str, d: dict, names: Names) -> str | None:
             else _("Appointment at %(garage)s cancelled", garage=garage)
         return _("%(label)s: %(text)s", label=text, text=d["reason"]) if d.get("reason") else text
     if kind == "moved":
-        return _("Moved from %(before)s to %(when)s at %(garage)s (a squeeze-in)", garage=garage,
-                 before=names.when(d.get("before"), d.get("garage")), when=names.when(d.get("start"), d.get("garage")))
+        before, when = names.when(d.get("before"), d.get("garage")), names.when(d.get("start"), d.get("garage"))
+        if d.get("technician_before") and d.get("technician") and d["technician"] != d["technician_before"]:
+            text = _("Moved from %(before)s to %(when)s at %(garage)s, now with %(technician)s", before=before,
+                     when=when, garage=garage, technician=names.technicians.get(d["technician"], d["technician"]))
+        else:
+            text = _("Moved from %(before)s to %(when)s at %(garage)s", before=before, when=when, garage=garage)
+        # a squeeze-in names the case it made room for; a re-plan (an absence, a job that overran) names none
+        why = _("to make room for a squeeze-in") if d.get("cause") else _("re-plan")
+        return _("%(text)s (%(why)s)", text=text, why=why)
     if kind == "more_time":
         return _("%(minutes)s more minutes: now ends %(when)s", minutes=d.get("minutes"),
                  when=names.when(d.get("end"), d.get("garage")))

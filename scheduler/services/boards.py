@@ -128,6 +128,12 @@ class GarageDay:
             tick = (tick + timedelta(hours=1, minutes=5)).replace(minute=0)  # steady across a DST change
         return ticks
 
+    def off_shift(self) -> list[Appointment]:
+        """Work still to do whose technician is not on shift then (an absence or a shorter shift came after it
+        was booked): it needs another technician or another time, and its customer a call."""
+        return [a for r in self.rows for a in r.appointments
+                if a.status in ("booked", "checked_in") and r.off_shift(a)]
+
     def late(self) -> list[Appointment]:
         """Booked but not checked in 15 minutes after its start; in progress past its end."""
         if self.now is None:

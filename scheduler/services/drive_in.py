@@ -47,7 +47,7 @@ def announce(session: Session, actor: User, case: Case, now: datetime, garage_id
     session.add(drive_in)
     found = case_offers(session, case, now, policy)
     note_offers_shown(case, found, now)
-    overrides.record(session, actor, case, "drive_in", note or "Drive-in announced: customer told to come now",
+    overrides.record(session, actor, case, "drive_in", note or overrides.DRIVE_IN_ANNOUNCED,
                      found.rule, policy, now, garage_id=garage.id)
     case.log("drive_in", actor, now, garage=garage.id, expected_at=drive_in.expected_at.isoformat())
     session.flush()

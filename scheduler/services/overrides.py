@@ -9,6 +9,14 @@ from sqlalchemy.orm import Session
 
 from scheduler.models import Appointment, Case, Override, OverrideOutcome, Policy, User
 from scheduler.services.planning import Slot
+from scheduler.texts import N_
+
+# The reason an override carries when the person gave none: stored as this English (the API's language),
+# worded in the reader's language where a page shows it (web.filters.reason_text).
+DRIVE_IN_ANNOUNCED = N_("Drive-in announced: customer told to come now")
+WALK_IN_FITTED = N_("Walk-in fitted into today")
+SQUEEZED_IN = N_("Squeezed into today")
+GIVEN_BY_APP = frozenset((DRIVE_IN_ANNOUNCED, WALK_IN_FITTED, SQUEEZED_IN))
 
 
 def record(session: Session, actor: User, case: Case, kind: str, reason: str, rule: Slot | None,

@@ -102,12 +102,16 @@ def preview_replan(session: Session, actor: User, garage: Garage, appointments: 
     start, end = day_window(garage, now, last_day)
     snap = planning.snapshot(session, now)
     requests = []
-    for a in movable:  # each keeps its day: the customer planned for it
+    for a in movable:
+        # Each keeps its day (the customer planned for it) and starts no earlier than its flex allows: a
+        # customer told at 07:00 cannot be at the garage at 08:00 for a 15:15 booking. Later the same day is
+        # the garage's to offer.
         day = garage.local(a.start_at).date()
         day_start, day_end = (datetime.combine(d, time(0), garage.zone) for d in (day, day + timedelta(days=1)))
+        earliest = max(now, day_start, a.start_at - timedelta(minutes=max(0, a.flex_minutes)))
         requests.append(make_request(id=f"a{a.id}", duration=round((a.end_at - a.start_at).total_seconds() / 60),
                                      skill=a.skill_code, lift=a.lift, urgency=a.case.urgency, location=None,
-                                     garages=(garage.id,), now=now, earliest=max(now, day_start),
+                                     garages=(garage.id,), now=now, earliest=earliest,
                                      latest=day_end - timedelta(minutes=1)))
     problem = snap.plan("squeeze" if last_day == garage.today(now) else "replan", {garage.id: end}, requests,
                         ignore={a.id for a in movable})
@@ -171,6 +175,7 @@ class Diff:
     rule: dict | None
     saved_minutes: int | None  # against the rule offer
     delay_minutes: int  # imposed on moved customers (later only)
+    left: list[Appointment] = field(default_factory=list)  # a re-plan's work that finds no place: it stays as booked
 
     @property
     def fits(self) -> bool:
@@ -229,7 +234,8 @@ def diff(session: Session, preview: PlanPreview) -> Diff:
     if preview.rule and placed and preview.kind == "squeeze":
         saved = round((datetime.fromisoformat(preview.rule["start"]) - placed[0]["start"]).total_seconds() / 60)
     delay = sum(max(0, m["delay_minutes"]) for m in moved)
-    return Diff(preview, placed, moved, plan["unplaced"], preview.rule, saved, delay)
+    left = [rows[i] for i in plan["unplaced"] if i in rows] if preview.kind == "replan" else []
+    return Diff(preview, placed, moved, plan["unplaced"], preview.rule, saved, delay, left)
 
 
 def no_fit(session: Session, case: Case, garage: Garage, now: datetime, degraded: bool = False) -> NoFit:
@@ -374,7 +380,7 @@ def _place_case(session: Session, actor: User, preview: PlanPreview, seen: Diff,
 
 
 def _default_reason(case: Case) -> str:
-    return "Walk-in fitted into today" if case.channel == "walk_in" else "Squeezed into today"
+    return overrides.WALK_IN_FITTED if case.channel == "walk_in" else overrides.SQUEEZED_IN
 
 
 def reject(session: Session, actor: User, preview: PlanPreview, now: datetime) -> PlanPreview:

@@ -74,6 +74,11 @@ def test_sick_today_lists_exactly_the_work_hit_and_nothing_moves_before_a_confir
     proposal = preview.get_json()
     assert plan(app) == before, "a preview moves nothing"
     assert all(m["technician_to"] != tech for m in proposal["moves"])
+    with app.app_context():
+        for m in proposal["moves"]:  # a customer told now cannot come hours early: never before the booking's flex
+            a = db.session.get(Appointment, m["appointment"])
+            earliest = max(CLOCK_NOW, datetime.fromisoformat(m["from"]) - timedelta(minutes=a.flex_minutes))
+            assert datetime.fromisoformat(m["to"]) >= earliest, (m, a.flex_minutes)
 
     done = auth.post(f"/api/v1/squeeze/{proposal['id']}/confirm", json={})
     assert done.status_code == 200, done.get_json()
@@ -86,6 +91,11 @@ def test_sick_today_lists_exactly_the_work_hit_and_nothing_moves_before_a_confir
             a = db.session.get(Appointment, appointment_id)
             assert a.technician_id != tech and capacity.works(a.technician, a.start_at, a.end_at)
     assert {i for i in before if after[i] != before[i]} == moved, "nothing else moved"
+    with app.app_context():
+        case_id = db.session.get(Appointment, next(iter(placed))).case_id
+    auth.login("operator")  # the customer's timeline says why the booking moved, and to whom
+    timeline = client.get(f"/desk/cases/{case_id}").get_data(as_text=True)
+    assert "(re-plan)" in timeline and "now with" in timeline and "squeeze-in" not in timeline
     with app.app_context():
         entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "absence_added")).one()
         assert entry.entity_id == tech and sorted(entry.changes["work_hit"][1]) == expected
@@ -108,6 +118,30 @@ def test_an_absent_technician_is_offered_and_booked_no_more(app, client, auth):
         while tomorrow.weekday() >= 5:
             tomorrow += timedelta(days=1)
         assert capacity.shifts(t, tomorrow), "the day after, they work again"
+
+
+def test_work_left_with_an_absent_technician_is_flagged_on_the_board_and_named_in_the_preview(app, client, auth):
+    tech, hit = busiest_today(app)
+    with app.app_context():
+        plates = {i: db.session.get(Appointment, i).case.vehicle.plate for i in hit}
+    day = today(app)
+    auth.login("admin")
+    auth.post(f"/api/v1/technicians/{tech}/absences", json={"start": day, "end": day, "reason": "sick"})
+    auth.login(f"reception-{GARAGE}")
+    board = client.get(f"/garages/{GARAGE}/board").get_data(as_text=True)
+    banner = board.split("Technician not on shift", 1)[1].split("</div>", 1)[0]
+    assert all(plate in banner for plate in plates.values()), "every job of the absent technician is named"
+    assert board.count("technician not on shift") == len(hit)  # and tagged in the jobs table
+    with app.app_context():  # the whole day blocked: the re-plan leaves some out, and names them
+        for t in db.session.get(Garage, GARAGE).technicians:
+            if t.id != tech:
+                db.session.add(Absence(technician_id=t.id, first_day=datetime.fromisoformat(day).date(),
+                                       last_day=datetime.fromisoformat(day).date(), reason="training"))
+        db.session.commit()
+    preview = auth.post(f"/api/v1/garages/{GARAGE}/replan", json={"appointments": hit}).get_json()
+    assert set(preview["unplaced"]) == set(hit)
+    page = client.get(f"/garages/{GARAGE}/squeeze/{preview['id']}").get_data(as_text=True)
+    assert all(plate in page for plate in plates.values()) and "call the customer" in page
 
 
 def test_a_part_day_absence_hits_only_the_work_in_its_hours(app, client, auth):

@@ -173,6 +173,11 @@ def test_a_drive_in_announced_after_closing_is_expected_when_the_garage_opens(ap
     assert announced.status_code == 201
     opening = datetime.combine(evening.date() + timedelta(days=1), time(7, 45), paris)
     assert datetime.fromisoformat(announced.get_json()["expected_at"]) == opening
+    # no note: the override's reason is the app's own, in English for the API and in French on the page
+    (override,) = client.get(f"/api/v1/cases/{case['id']}").get_json()["overrides"]
+    assert override["reason"] == "Drive-in announced: customer told to come now"
+    page = client.get(f"/desk/cases/{case['id']}", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Arrivée annoncée\u202f: client invité à venir maintenant" in page and "customer told to come" not in page
 
 
 def test_the_garage_asked_reads_the_case_it_is_asked_about_but_acts_only_through_its_answer(client, auth):

@@ -73,6 +73,10 @@ def label(group_by: str, key: str, garages: dict[str, str]) -> str:
         return str(STAGES.get(key, key))
     if group_by == "verdict":
         return str(VERDICTS.get(key, key))
+    if group_by == "reason":
+        from web.filters import reason_text
+
+        return reason_text(key)
     return key
 
 

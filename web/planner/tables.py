@@ -13,6 +13,7 @@ from scheduler.errors import Invalid
 from scheduler.models import Override
 from scheduler.services import stats
 from scheduler.services.stats import Filters, local_day_start
+from web.filters import reason_text
 from web.planner import labels
 
 FILTER_NAMES = ("garage", "kind", "urgency", "team", "reason", "verdict", "rule")
@@ -62,7 +63,8 @@ def override_row(o: Override, garages: dict[str, str]) -> dict:
             "garage_label": garages.get(o.garage_id, o.garage_id) if o.garage_id else None,
             "team_label": labels.team_label(o.team, garages),
             "verdict_label": labels.label("verdict", o.verdict, garages),
-            "reason": stats.reason_key(o) if o.kind == "direct_line" else o.reason, "message": o.reason}
+            "reason": stats.reason_key(o) if o.kind == "direct_line" else reason_text(o.reason),
+            "message": reason_text(o.reason)}
 
 
 def override_csv_row(row: dict) -> dict:

@@ -284,6 +284,11 @@ def confirm(garage_id: str, preview_id: int):
         flash(ngettext("Re-planned: %(num)s appointment moved, its customer is told.",
                        "Re-planned: %(num)s appointments moved, their customers are told.", len(outcome.moved)),
               "success")
+        left = outcome.preview.plan.get("unplaced") or []
+        if left:
+            flash(ngettext("%(num)s job found no place and stays as booked: call its customer (listed on the board).",
+                           "%(num)s jobs found no place and stay as booked: call their customers (listed on the board).",
+                           len(left)), "error")
     return redirect(back(_board_url(garage_id)))
 
 
