@@ -118,8 +118,8 @@ def more_time(session: Session, actor: User, appointment: Appointment, minutes: 
             p.status, p.decided_at = "superseded", now
             total += p.plan["cause"].get("minutes", 0)
             known = {a.id for a in later}
-            later += [a for a in session.scalars(select(Appointment).where(Appointment.id.in_(p.plan.get("replaced", []))))
-                      if a.id not in known and a.status == "booked" and a.start_at >= now]
+            taken = session.scalars(select(Appointment).where(Appointment.id.in_(p.plan.get("replaced", []))))
+            later += [a for a in taken if a.id not in known and a.status == "booked" and a.start_at >= now]
         preview = squeeze.preview_replan(session, actor, appointment.garage, later, now,
                                          cause={"kind": "more_time", "appointment": appointment.id, "minutes": total})
     return appointment, preview

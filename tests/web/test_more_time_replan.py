@@ -40,8 +40,9 @@ def more_time_from_the_job_list(app, auth, minutes: int = 120) -> tuple[object, 
 
 def open_replan(app) -> PlanPreview:
     with app.app_context():
-        return db.session.scalar(select(PlanPreview).where(PlanPreview.garage_id == GARAGE, PlanPreview.kind == "replan",
-                                                           PlanPreview.status == "open").order_by(PlanPreview.id.desc()))
+        return db.session.scalar(select(PlanPreview).where(
+            PlanPreview.garage_id == GARAGE, PlanPreview.kind == "replan", PlanPreview.status == "open")
+            .order_by(PlanPreview.id.desc()))
 
 
 def live_version(html: str) -> str:
