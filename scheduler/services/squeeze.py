@@ -91,8 +91,12 @@ def preview_squeeze(session: Session, actor: User, case: Case, garage: Garage, n
 
 
 def preview_replan(session: Session, actor: User, garage: Garage, appointments: list[Appointment], now: datetime,
-                   reason: str = "") -> PlanPreview:
-    """Re-place these appointments, each on its own day at this garage, moving other work if that helps."""
+                   reason: str = "", cause: dict | None = None) -> PlanPreview:
+    """Re-place these appointments, each on its own day at this garage, moving other work if that helps.
+
+    `reason` is what a person typed; `cause` is the fact that made the re-plan needed, kept as data so that
+    each reader gets it in their own language, e.g. {"kind": "more_time", "appointment": 12, "minutes": 30}.
+    """
     check_garage(actor, garage)
     movable = [a for a in appointments if a.status == "booked" and a.garage_id == garage.id and a.end_at > now]
     if not movable:
@@ -120,6 +124,8 @@ def preview_replan(session: Session, actor: User, garage: Garage, appointments: 
     plan["was"] = {str(a.id): [a.technician_id, a.start_at.isoformat()] for a in movable}
     plan["degraded"] = degraded
     plan["replaced"] = [a.id for a in movable]
+    if cause:
+        plan["cause"] = cause
     preview = PlanPreview(kind="replan", garage_id=garage.id, created_at=now, created_by_id=actor.id,
                           fingerprint=fingerprint(session, garage.id, start, end), plan=plan, reason=reason[:1000])
     session.add(preview)
@@ -162,6 +168,61 @@ def get_preview(session: Session, actor: User, preview_id: int) -> PlanPreview:
         raise NotFound(N_("No preview %(id)s."), words={"id": preview_id})
     check_garage(actor, preview.garage)
     return preview
+
+
+def _window(preview: PlanPreview) -> tuple[datetime, datetime]:
+    start, end = (datetime.fromisoformat(t) for t in preview.plan["window"])
+    return start, end
+
+
+def is_current(session: Session, preview: PlanPreview) -> bool:
+    """Whether the garage's plan is still the one the preview was computed on: only then does a confirm apply it
+    (otherwise the confirm supersedes it and proposes a fresh one)."""
+    start, end = _window(preview)
+    return fingerprint(session, preview.garage_id, start, end) == preview.fingerprint
+
+
+@dataclass
+class Waiting:
+    """A re-plan waiting for reception's decision, as the board lists it."""
+
+    preview: PlanPreview
+    cause: dict  # the fact behind it (plan["cause"]), {} when a person typed a reason (preview.reason) instead
+    because: Appointment | None  # the job the cause names: the one that needs more time
+    replaced: list[Appointment]  # the work to re-place that is still booked
+    current: bool  # computed on the plan as it still is; else a confirm proposes a fresh re-plan
+
+    def to_dict(self) -> dict:
+        p = self.preview
+        return {"preview": p.id, "kind": p.kind, "created_at": p.created_at.isoformat(),
+                "created_by": p.created_by_id, "cause": self.cause or None, "reason": p.reason or None,
+                "appointments": [a.id for a in self.replaced], "current": self.current}
+
+
+def waiting_replans(session: Session, garage: Garage, now: datetime) -> list[Waiting]:
+    """The re-plans of a garage that wait for a decision, oldest first. One definition of "waiting":
+
+    still open (neither confirmed, rejected nor superseded), its window not over (a re-plan of a day gone by is
+    moot), and some of the work it re-places still booked (nothing started, cancelled or moved by hand can be
+    re-placed). The plan having changed since does not end the wait: the overlap is still there, and a confirm
+    answers with a fresh re-plan. A read: nothing is written.
+    """
+    found = []
+    for p in session.scalars(select(PlanPreview).where(PlanPreview.garage_id == garage.id, PlanPreview.kind == "replan",
+                                                       PlanPreview.status == "open")
+                             .order_by(PlanPreview.created_at, PlanPreview.id)):
+        if _window(p)[1] <= now:
+            continue
+        ids = p.plan.get("replaced", [])
+        replaced = list(session.scalars(select(Appointment).where(
+            Appointment.id.in_(ids), Appointment.status == "booked", Appointment.end_at > now)
+            .order_by(Appointment.start_at))) if ids else []
+        if not replaced:
+            continue
+        cause = p.plan.get("cause") or {}
+        because = session.get(Appointment, cause["appointment"]) if cause.get("appointment") else None
+        found.append(Waiting(p, cause, because, replaced, is_current(session, p)))
+    return found
 
 
 @dataclass
@@ -292,14 +353,14 @@ def confirm(session: Session, actor: User, preview: PlanPreview, now: datetime, 
     if preview.case is not None:
         booking.lock_case(session, preview.case)
     capacity.lock_garage(session, garage.id)
-    start, end = (datetime.fromisoformat(t) for t in preview.plan["window"])
-    if fingerprint(session, garage.id, start, end) != preview.fingerprint:
+    start, end = _window(preview)
+    if not is_current(session, preview):
         preview.status, preview.decided_at = "superseded", now
         if preview.kind == "squeeze":
             fresh = preview_squeeze(session, actor, preview.case, garage, now)
         else:
             fresh = preview_replan(session, actor, garage, list(session.scalars(select(Appointment).where(
-                Appointment.id.in_(preview.plan["replaced"])))), now, preview.reason)
+                Appointment.id.in_(preview.plan["replaced"])))), now, preview.reason, preview.plan.get("cause"))
         return Outcome(False, fresh)
     seen = diff(session, preview)
     if not seen.placed:

@@ -140,7 +140,12 @@ add_schemas({
         "drive_ins": {"type": "array", "items": obj}, "requests": {"type": "array", "items": obj},
         "notices": {"type": "array", "description": "the last day's notices to the garage, newest first: "
                     "{id, garage, case, kind: booking_moved, data: {appointment, technician, start, pinned, channel, "
-                    "to_garage, to_start, reason, role}, created_at}", "items": obj}}},
+                    "to_garage, to_start, reason, role}, created_at}", "items": obj},
+        "replans": {"type": "array", "description": "re-plans waiting for reception's decision, oldest first: "
+                    "{preview, kind: replan, created_at, created_by, cause: {kind: more_time, appointment, minutes} "
+                    "or null, reason (typed) or null, appointments (the work to re-place, still booked), "
+                    "current (false: the plan changed since, a confirm answers with a fresh preview)}",
+                    "items": obj}}},
     "Message": {"type": "object", "properties": {
         "id": {"type": "integer"}, "case": {"type": "integer"}, "to": {"type": "string"},
         "subject": {"type": "string"}, "kind": {"type": "string"},
@@ -150,8 +155,8 @@ add_schemas({
 })
 add_paths({
     "/api/v1/garages/{id}/board": {"get": _op(
-        "A garage's day: technicians with shifts and jobs, lifts in use, what runs late, drive-ins and direct-line "
-        "requests waiting", "reception, workshop of the garage; operator, planner, admin", _json(_ref("Board")),
+        "A garage's day: technicians with shifts and jobs, lifts in use, what runs late, drive-ins, direct-line "
+        "requests and re-plans waiting", "reception, workshop of the garage; operator, planner, admin", _json(_ref("Board")),
         errors=(400, 401, 403, 404),
         params=[_GARAGE, {"name": "day", "in": "query", "schema": {"type": "string", "format": "date"}}])},
     "/api/v1/cases/{id}/squeeze": {"post": _write(

@@ -47,18 +47,21 @@ def load_garage(garage_id: str) -> Garage:
 
 
 def inbox_state(garage: Garage) -> dict:
-    """What the garage must answer now: direct-line requests and announced drive-ins."""
+    """What the garage must answer now: direct-line requests, announced drive-ins, re-plans waiting for a decision."""
     moment = now()
     requests = direct_line.open_for_garage(db.session, garage, moment)
     answered = direct_line.answered_since(db.session, garage, moment - timedelta(hours=12), moment)
     drive_ins = drive_in.expected(db.session, garage, moment - timedelta(hours=2))
     told = notices.recent(db.session, garage, moment - timedelta(hours=24))
+    replans = squeeze.waiting_replans(db.session, garage, moment)
     if unchanged([r.id for r in requests] + [(r.id, r.status_at(moment)) for r in answered] + [d.id for d in drive_ins]
-                 + [("notice", n.id) for n in told]):
+                 + [("notice", n.id) for n in told]
+                 + [("replan", w.preview.id, w.current, [a.id for a in w.replaced]) for w in replans]):
         return {"fresh": False}  # a poll with nothing new: the suggestions below need not be computed
     return {
         "fresh": True, "garage": garage, "now": moment, "requests": requests, "answered": answered,
-        "drive_ins": drive_ins, "notices": told,
+        "drive_ins": drive_ins, "notices": told, "replans": replans,
+        "can_decide": current_user.role in ("reception", "admin"),
         "slots": {r.id: _answer_slots(r, garage, moment) for r in requests},
         "targets": {r.id: direct_line.target_of(db.session, r) for r in requests},
         "drafts": session.get(DRAFTS, {}),
@@ -103,10 +106,11 @@ def counter_cases(garage: Garage, moment: datetime) -> list:
 
 
 def inbox_facts(garage: Garage, moment: datetime) -> dict:
-    """What the board's API carries besides the day: drive-ins expected and direct-line requests waiting."""
+    """What the board's API carries besides the day: drive-ins expected, direct-line requests and re-plans waiting."""
     return {"drive_ins": [d.to_dict() for d in drive_in.expected(db.session, garage, moment - timedelta(hours=2))],
             "requests": [r.to_dict(moment) for r in direct_line.open_for_garage(db.session, garage, moment)],
-            "notices": [n.to_dict() for n in notices.recent(db.session, garage, moment - timedelta(hours=24))]}
+            "notices": [n.to_dict() for n in notices.recent(db.session, garage, moment - timedelta(hours=24))],
+            "replans": [w.to_dict() for w in squeeze.waiting_replans(db.session, garage, moment)]}
 
 
 @bp.get("/board")
@@ -340,9 +344,13 @@ def act(garage_id: str, appointment_id: int, action: str):
         except ValueError:
             raise Invalid(_("Pick how much more time the job needs."), field="minutes") from None
         _appointment, preview_made = jobs.more_time(db.session, current_user, appointment, minutes, now())
-        if preview_made is not None:
+        if preview_made is not None and current_user.role == "reception":
             flash(_("The job now runs into later work: here is a re-plan of it to confirm or reject."), "info")
             return redirect(url_for("reception.preview", garage_id=garage_id, preview_id=preview_made.id))
+        if preview_made is not None:  # deciding the re-plan is reception's: the workshop stays on its job list
+            flash(_("%(minutes)s more minutes. The job now runs into later work: reception has a re-plan of it "
+                    "to confirm; until then the later jobs wait.", minutes=minutes), "info")
+            return redirect(back(_home_url(garage_id)))
         flash(_("%(minutes)s more minutes: nothing else moves.", minutes=minutes), "success")
     else:
         jobs.act(db.session, current_user, appointment, action, now(), note=text_field(request.form, "note", 4000),

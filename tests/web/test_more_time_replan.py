@@ -1,0 +1,134 @@
+"""A job that needs more time and runs into later work: the workshop stays on its job list, and the re-plan
+waits on reception's board (and its polled inbox) until reception confirms or rejects it."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from scheduler.models import Appointment, PlanPreview
+from tests.conftest import CLOCK_NOW
+from web.extensions import db
+
+GARAGE = "lyon-07"
+BOARD = f"/garages/{GARAGE}/board"
+JOBS = f"/garages/{GARAGE}/jobs"
+INBOX = f"/garages/{GARAGE}/direct-line/inbox"
+
+
+def job_with_work_right_after(app) -> tuple[int, int]:
+    """A booked job of today whose technician has another booked job starting as it ends."""
+    with app.app_context():
+        rows = list(db.session.scalars(select(Appointment).where(
+            Appointment.garage_id == GARAGE, Appointment.status == "booked").order_by(Appointment.start_at)))
+        follow = {(a.technician_id, a.start_at): a.id for a in rows}
+        first = next(a for a in rows if a.start_at > CLOCK_NOW and a.start_at.date() == CLOCK_NOW.date()
+                     and (a.technician_id, a.end_at) in follow)
+        return first.id, follow[(first.technician_id, first.end_at)]
+
+
+def more_time_from_the_job_list(app, auth, minutes: int = 120) -> tuple[object, int, int]:
+    """The workshop starts the job and asks for more time through the job list's form."""
+    first, later = job_with_work_right_after(app)
+    auth.login(f"workshop-{GARAGE}")
+    assert auth.form(f"/garages/{GARAGE}/appointments/{first}/start", {"next": JOBS}).status_code == 302
+    asked = auth.form(f"/garages/{GARAGE}/appointments/{first}/more-time", {"minutes": str(minutes), "next": JOBS})
+    return asked, first, later
+
+
+def open_replan(app) -> PlanPreview:
+    with app.app_context():
+        return db.session.scalar(select(PlanPreview).where(
+            PlanPreview.garage_id == GARAGE, PlanPreview.kind == "replan", PlanPreview.status == "open")
+            .order_by(PlanPreview.id.desc()))
+
+
+def live_version(html: str) -> str:
+    return re.search(r'direct-line/inbox\?v=([0-9a-f]+)', html).group(1)
+
+
+def test_the_workshops_more_time_ends_on_its_job_list_and_the_re_plan_waits_on_receptions_board(app, client, auth):
+    asked, first, later = more_time_from_the_job_list(app, auth)
+    assert asked.status_code == 302 and asked.headers["Location"].endswith(JOBS), \
+        "the workshop stays on its job list: deciding the re-plan is reception's"
+    job_list = client.get(JOBS)
+    assert job_list.status_code == 200
+    page = job_list.get_data(as_text=True)
+    replan = open_replan(app)
+    assert replan is not None and later in replan.plan["replaced"]
+    assert replan.plan["cause"] == {"kind": "more_time", "appointment": first, "minutes": 120}
+    assert "reception has a re-plan of it to confirm" in page, "the flash says reception has the re-plan to confirm"
+    assert f'id="replan-{replan.id}"' in page, "the job list shows the re-plan waiting at reception"
+    assert f"/squeeze/{replan.id}" not in page, "…without a link the workshop could not open"
+    with app.app_context():
+        assert db.session.get(Appointment, first).overbooked, "the extra time is applied, flagged until re-planned"
+
+    auth.login(f"reception-{GARAGE}")
+    board = client.get(BOARD).get_data(as_text=True)
+    assert f'id="replan-{replan.id}"' in board
+    item = board[board.index(f'id="replan-{replan.id}"'):].split("</li>")[0]
+    with app.app_context():
+        extended = db.session.get(Appointment, first)
+        plate, technician = extended.case.vehicle.plate, extended.technician.name
+    assert plate in item and technician in item and "2 h" in item, \
+        "what caused it, in the reader's words: whose job needs how much more time"
+    link = f"/garages/{GARAGE}/squeeze/{replan.id}"
+    assert f'href="{link}"' in item
+    assert client.get(link).status_code == 200
+    api = client.get(f"/api/v1/garages/{GARAGE}/board").get_json()
+    assert [r["preview"] for r in api["replans"]] == [replan.id]
+    assert api["replans"][0]["cause"]["appointment"] == first and later in api["replans"][0]["appointments"]
+    with app.app_context():
+        assert db.session.get(PlanPreview, replan.id).status == "open", "reading the board writes nothing"
+
+    version = live_version(board)
+    assert client.get(INBOX, query_string={"v": version}).status_code == 204, "the poll: nothing new"
+    confirmed = auth.form(f"{link}/confirm")
+    assert confirmed.status_code == 302
+    assert open_replan(app) is None
+    polled = client.get(INBOX, query_string={"v": version})
+    assert polled.status_code == 200, "the poll sees the decision within seconds"
+    assert f'id="replan-{replan.id}"' not in polled.get_data(as_text=True)
+    assert f'id="replan-{replan.id}"' not in client.get(BOARD).get_data(as_text=True)
+    assert client.get(f"/api/v1/garages/{GARAGE}/board").get_json()["replans"] == []
+
+
+def test_a_rejected_re_plan_is_no_longer_waiting_and_a_new_one_shows_within_a_poll(app, client, auth):
+    auth.login(f"reception-{GARAGE}")
+    version = live_version(client.get(BOARD).get_data(as_text=True))
+    asked, _first, _later = more_time_from_the_job_list(app, auth)
+    assert asked.status_code == 302
+    replan = open_replan(app)
+    auth.login(f"reception-{GARAGE}")
+    polled = client.get(INBOX, query_string={"v": version})
+    assert polled.status_code == 200 and f'id="replan-{replan.id}"' in polled.get_data(as_text=True)
+    assert auth.form(f"/garages/{GARAGE}/squeeze/{replan.id}/reject").status_code == 302
+    assert f'id="replan-{replan.id}"' not in client.get(BOARD).get_data(as_text=True)
+
+
+def test_a_second_extension_replaces_the_first_re_plan_and_a_day_gone_by_ends_the_wait(app, client, auth):
+    asked, first, _later = more_time_from_the_job_list(app, auth, minutes=30)
+    older = open_replan(app)
+    assert auth.form(f"/garages/{GARAGE}/appointments/{first}/more-time",
+                     {"minutes": "30", "next": JOBS}).status_code == 302
+    newer = open_replan(app)
+    assert newer.id != older.id
+    assert set(older.plan["replaced"]) <= set(newer.plan["replaced"]), "the work the first was to re-place stays in"
+    assert newer.plan["cause"]["minutes"] == 60, "it is for both extensions"
+    auth.login(f"reception-{GARAGE}")
+    board = client.get(BOARD).get_data(as_text=True)
+    assert f'id="replan-{newer.id}"' in board and f'id="replan-{older.id}"' not in board, \
+        "one re-plan per job waits: the latest"
+    app.config["CLOCK"] = lambda: CLOCK_NOW + timedelta(days=1)
+    assert f'id="replan-{newer.id}"' not in client.get(BOARD).get_data(as_text=True), "yesterday's re-plan is moot"
+
+
+def test_reception_asking_more_time_still_goes_straight_to_the_preview(app, client, auth):
+    first, _later = job_with_work_right_after(app)
+    auth.login(f"reception-{GARAGE}")
+    assert auth.form(f"/garages/{GARAGE}/appointments/{first}/start").status_code == 302
+    asked = auth.form(f"/garages/{GARAGE}/appointments/{first}/more-time", {"minutes": "120"})
+    assert asked.status_code == 302 and f"/garages/{GARAGE}/squeeze/" in asked.headers["Location"]
+    assert client.get(asked.headers["Location"]).status_code == 200
