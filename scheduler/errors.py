@@ -7,7 +7,9 @@ English, for logs, the CLI and clients that ask for English.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
+
+from scheduler.texts import short_date
 
 
 class Weekday(int):
@@ -20,11 +22,13 @@ class Weekday(int):
 
 
 def plain(value: object) -> str:
-    """A value of a refusal's words in English: local times as "Tue 24 Nov 10:00"."""
+    """A value of a refusal's words in English: local times as "Tue 24 Nov 10:00" ("Thu 3 Dec 2099 10:00" in
+    another year: scheduler.texts.short_date)."""
+    today = datetime.now(timezone.utc).date()  # the English is for logs and the CLI: the real clock's year
     if isinstance(value, datetime):
-        return f"{value:%a %d %b %H:%M}"
+        return f"{short_date(value.date(), today)} {value:%H:%M}"
     if isinstance(value, date):
-        return f"{value:%a %d %b}"
+        return short_date(value, today)
     return str(value)
 
 
@@ -76,6 +80,12 @@ class SlotTaken(Conflict):
 
 class RuleBroken(DomainError):
     code, status = "rule_broken", 422
+
+
+class TooFarAhead(RuleBroken):
+    """A start beyond the booking window (scheduler.services.capacity.BOOKING_WINDOW): a typo, not a booking."""
+
+    code = "too_far_ahead"
 
 
 class ReasonRequired(RuleBroken):

@@ -11,12 +11,24 @@ from flask_babel import format_date, format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from scheduler.texts import short_date
+
 
 def _local(moment: datetime, garage) -> datetime:
     """In the garage's zone, or the network's where no single garage applies; never raw UTC."""
     if garage is not None:
         return garage.local(moment)
     return moment.astimezone(ZoneInfo(current_app.config["NETWORK_TIMEZONE"]))
+
+
+def said_date(day: date, zone=None, weekday: str = "EEE", month: str = "MMM") -> str:
+    """A date as the reader says it short, "jeu. 3 déc.", with its year when that is not this year
+    ("jeu. 3 déc. 2099"): scheduler.texts.short_date, this year being the app clock's in `zone` (a garage's
+    zone, or the network's)."""
+    from web.clock import now
+
+    zone = zone or ZoneInfo(current_app.config["NETWORK_TIMEZONE"])
+    return short_date(day, now().astimezone(zone).date(), str(get_locale() or "en"), weekday=weekday, month=month)
 
 
 def local_time(moment: datetime | None, garage=None) -> str:
@@ -27,7 +39,7 @@ def local_datetime(moment: datetime | None, garage=None) -> str:
     if moment is None:
         return ""
     local = _local(moment, garage)
-    return f"{format_date(local.date(), 'EEE d MMM')} {local:%H:%M}"
+    return f"{said_date(local.date(), local.tzinfo)} {local:%H:%M}"
 
 
 def local_when(moment: datetime | None, garage=None, since: datetime | None = None) -> str:
@@ -85,7 +97,7 @@ _INSTANT = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2})(?::\d{2})?(?:[+-]\d
 
 def plain_times(text: str) -> str:
     """The optimizer's notes carry ISO times (already local); an operator reads 'Wed 25 Nov 13:30'."""
-    return _INSTANT.sub(lambda m: f"{format_date(date.fromisoformat(m[1]), 'EEE d MMM')} {m[2]}", text)
+    return _INSTANT.sub(lambda m: f"{said_date(date.fromisoformat(m[1]))} {m[2]}", text)
 
 
 def status_label(status: str) -> str:
@@ -277,7 +289,7 @@ def register(app: Flask) -> None:
                                  status_label=status_label, fromiso=fromiso, km=km,
                                  why_not_earlier=why_not_earlier, term=term,
                                  skill_label=skill_label, role_label=role_label, channel_label=channel_label,
-                                 short_day=short_day, decimal=km, team_label=team_label,
+                                 short_day=short_day, said_date=said_date, decimal=km, team_label=team_label,
                                  percent=percent,
                                  fact_value=fact_value, audit_word=audit_word, audit_value=audit_value,
                                  quoted=quoted, reason_text=reason_text)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask_babel import format_date
 from flask_babel import gettext as _
 
 from scheduler.errors import DomainError, Said, Weekday
@@ -12,12 +11,12 @@ from scheduler.texts import Phrase
 
 
 def _word(name: str, value: object) -> object:
-    from web.filters import day_name, status_label
+    from web.filters import day_name, said_date, status_label
 
     if isinstance(value, datetime):  # already in the garage's zone
-        return f"{format_date(value.date(), 'EEE d MMM')} {value:%H:%M}"
+        return f"{said_date(value.date(), value.tzinfo)} {value:%H:%M}"
     if isinstance(value, date):
-        return format_date(value, "EEE d MMM")
+        return said_date(value)
     if isinstance(value, Weekday):
         return day_name(value)
     if isinstance(value, Phrase):

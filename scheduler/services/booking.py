@@ -147,6 +147,8 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
     if actor.role == "reception" and garage_id != actor.garage_id:
         raise Forbidden(N_("Reception books at its own garage; ask the call centre for another one."))
     start = start.replace(second=0, microsecond=0)
+    # before anyone is looked for: a day decades ahead is a typo, whoever works then
+    capacity.check_window(start, now, _garage(session, garage_id).zone)
     current = active_booking(case)
     if current is not None:
         if replaces is None:

@@ -16,13 +16,17 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from scheduler.errors import RuleBroken
+from scheduler.errors import RuleBroken, TooFarAhead
 from scheduler.models import ACTIVE, Appointment, Technician
 from scheduler.models.appointment import LIFTS_FULL, TECHNICIAN_BUSY
 from scheduler.texts import N_
 
 # How far in the past a start may be: "now" typed a minute ago is still now.
 GRACE = timedelta(minutes=15)
+# How far ahead anyone may book, whoever decides. The rules offer within the policy's horizon (horizon_days, 28 by
+# default); a person may book beyond it (an override, with a reason), but a start past this is a slip of the
+# keyboard (2099 for 2026), not a booking. One rule for every path: booking, moves, the direct line's answer.
+BOOKING_WINDOW = timedelta(days=365)
 
 
 @dataclass
@@ -110,10 +114,23 @@ def works(technician: Technician, start: datetime, end: datetime) -> bool:
     return any(s <= start and end <= e for s, e in shifts(technician, technician.garage.today(start)))
 
 
+def check_window(start: datetime, now: datetime, zone) -> None:
+    """A start is bookable when it is within BOOKING_WINDOW of now; `zone` is the garage's, to say it in."""
+    latest = now + BOOKING_WINDOW
+    if start > latest:
+        raise TooFarAhead(N_("%(start)s is too far ahead: bookings are taken at most %(days)s days ahead (until "
+                             "%(latest)s). Check the day."), field="start",
+                          words={"start": start.astimezone(zone), "days": BOOKING_WINDOW.days,
+                                 "latest": latest.astimezone(zone).date()},
+                          latest_start=latest.isoformat())
+
+
 def check_slot(technician: Technician, start: datetime, end: datetime, now: datetime) -> None:
-    """A slot is allowed when it is not in the past and lies inside one of the technician's shifts."""
+    """A slot is allowed when it is not in the past nor beyond the booking window, and lies inside one of the
+    technician's shifts."""
     if start < now - GRACE:
         raise RuleBroken(N_("That start is in the past: pick a time from now on."), field="start")
+    check_window(start, now, technician.garage.zone)
     if not works(technician, start, end):
         local = technician.garage.local(start)
         raise RuleBroken(N_("%(technician)s does not work %(start)s–%(end)s (outside their shift): pick another time "

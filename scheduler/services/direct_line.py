@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from scheduler.errors import (
     AlreadyAnswered,
@@ -24,7 +24,7 @@ from scheduler.errors import (
     ReasonRequired,
     SlotTaken,
 )
-from scheduler.models import Case, DirectLineRequest, Garage, User
+from scheduler.models import Case, DirectLineRequest, Garage, Policy, User
 from scheduler.services import capacity, overrides, planning, policies
 from scheduler.services.booking import active_booking, confirm, lock_case, note_offers_shown, place, technician_for
 from scheduler.services.planning import Slot, Target, case_offers
@@ -52,7 +52,7 @@ def send(session: Session, actor: User, case: Case, garage_id: str, message: str
     rule = found.rule
     request = DirectLineRequest(
         case=case, garage=garage, message=message, status="open", created_at=now, created_by_id=actor.id,
-        expires_at=now + timedelta(minutes=policy.direct_line_expiry_minutes),
+        expires_at=expiry(garage, now, policy),
         rule_garage_id=rule.garage if rule else None, rule_technician_id=rule.technician if rule else None,
         rule_start=rule.start if rule else None, rule_end=rule.end if rule else None,
         rule_note=rule.late_because if rule else "The rules offered nothing within the horizon.")
@@ -61,6 +61,18 @@ def send(session: Session, actor: User, case: Case, garage_id: str, message: str
     case.log("direct_line", actor, now, garage=garage.id, message=message)
     session.flush()
     return request
+
+
+def expiry(garage: Garage, sent: datetime, policy: Policy) -> datetime:
+    """When a request put to `garage` at `sent` expires: the policy's minutes to answer (direct_line_expiry_minutes)
+    counted from when someone there can first read it — at once while the garage is open, else from its next opening
+    (planning.open_from: its hours and closed days). A request sent at 06:56 to a garage opening at 07:45 expires
+    at 08:00, not at 07:11, before anyone could answer.
+
+    The one definition: stored as the request's `expires_at` when it is sent; its status (status_at), the API,
+    the pages, the open-work queue and the sweeper (expire_due) all read that.
+    """
+    return planning.open_from(garage, sent) + timedelta(minutes=policy.direct_line_expiry_minutes)
 
 
 def expire_due(session: Session, now: datetime, case: Case | None = None) -> list[DirectLineRequest]:
@@ -80,8 +92,12 @@ def expire_due(session: Session, now: datetime, case: Case | None = None) -> lis
 
 
 def expiry_fact(request: DirectLineRequest) -> dict:
-    return {"garage": request.garage_id, "request": request.id,
-            "minutes": round((request.expires_at - request.created_at).total_seconds() / 60)}
+    """The timeline's "no answer within N min": the minutes the garage had to answer, counted from its opening
+    when the request was sent while it was closed (the policy in force then: versions are never edited)."""
+    session = object_session(request)
+    minutes = (policies.in_force(session, request.created_at).direct_line_expiry_minutes if session is not None
+               else round((request.expires_at - request.created_at).total_seconds() / 60))
+    return {"garage": request.garage_id, "request": request.id, "minutes": minutes}
 
 
 def with_status(query, status: str | None, now: datetime):

@@ -14,14 +14,13 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
-from babel.dates import format_datetime
 from icalendar import Calendar, Event
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from scheduler.errors import Conflict, Forbidden, NotFound
 from scheduler.models import Appointment, Case, Message, User
-from scheduler.texts import N_
+from scheduler.texts import N_, short_date
 
 # Retries wait longer each time; after the last one the message stays failed (and visible).
 RETRY_MINUTES = (1, 5, 30, 120)
@@ -105,9 +104,13 @@ def calendar(appointment: Appointment, locale: str | None = None) -> str:
     return cal.to_ical().decode()
 
 
-def _when(moment: datetime, appointment: Appointment, locale: str) -> str:
-    return format_datetime(moment.astimezone(appointment.garage.zone), "EEEE d MMMM 'à' HH:mm" if locale == "fr"
-                           else "EEEE d MMMM 'at' HH:mm", locale=locale)
+def _when(moment: datetime, appointment: Appointment, locale: str, now: datetime) -> str:
+    """The time as the customer reads it, in the garage's zone: "jeudi 3 décembre à 10:00", with the year when
+    it is not this year's ("jeudi 3 décembre 2099 à 10:00": short_date)."""
+    zone = appointment.garage.zone
+    local = moment.astimezone(zone)
+    day = short_date(local.date(), now.astimezone(zone).date(), locale, weekday="EEEE", month="MMMM")
+    return f"{day} à {local:%H:%M}" if locale == "fr" else f"{day} at {local:%H:%M}"
 
 
 def queue(session: Session, kind: str, appointment: Appointment, now: datetime,
@@ -117,8 +120,8 @@ def queue(session: Session, kind: str, appointment: Appointment, now: datetime,
     customer = case.customer
     locale = customer.locale if customer.locale in TEXTS else "fr"
     subject, body = TEXTS[locale][kind]
-    words = {"name": customer.name, "when": _when(appointment.start_at, appointment, locale),
-             "before": _when(before, appointment, locale) if before else "", "garage": appointment.garage.name,
+    words = {"name": customer.name, "when": _when(appointment.start_at, appointment, locale, now),
+             "before": _when(before, appointment, locale, now) if before else "", "garage": appointment.garage.name,
              "address": f"{appointment.garage.address}, {appointment.garage.city}",
              "vehicle": f"{case.vehicle.model} {case.vehicle.plate}", "job": term(case.job_type.label, locale)}
     session.flush()  # the appointment's id and version are in the event

@@ -120,12 +120,12 @@ def _hours(garage: Garage) -> dict:
     return {h.weekday: (h.opens, h.closes) for h in garage.opening_hours}
 
 
-def _first_open(hours: dict, now: datetime, zone) -> datetime:
-    """`now` if open by `hours`, else the next opening; `now` when `hours` is empty."""
+def _first_open(hours: dict, now: datetime, zone, closed: frozenset[date] = frozenset()) -> datetime:
+    """`now` if open by `hours`, else the next opening, skipping the `closed` days; `now` when `hours` is empty."""
     local = now.astimezone(zone)
-    for ahead in range(8):
+    for ahead in range(8 + len(closed)):  # a week, and a day more for each closed day that may fall in it
         day = local.date() + timedelta(days=ahead)
-        if day.weekday() in hours:
+        if day.weekday() in hours and day not in closed:
             opens, closes = (datetime.combine(day, t, zone) for t in hours[day.weekday()])
             if local < closes:
                 return max(now, opens)
@@ -133,11 +133,12 @@ def _first_open(hours: dict, now: datetime, zone) -> datetime:
 
 
 def open_from(garage: Garage, now: datetime) -> datetime:
-    """`now` while the garage is open, else when it next opens: when someone there can first read a message.
+    """`now` while the garage is open, else when it next opens (its weekly hours, its closed days skipped):
+    when someone there can first read a message.
 
     A garage with no opening hours on record is treated as open.
     """
-    return _first_open(_hours(garage), now, garage.zone)
+    return _first_open(_hours(garage), now, garage.zone, frozenset(c.day for c in garage.closed_days))
 
 
 def working_day(garage: Garage, now: datetime) -> date:

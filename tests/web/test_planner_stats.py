@@ -122,7 +122,7 @@ def test_groupings(client, auth, known):
     assert [w["key"] for w in weeks] == ["2027-03-01", "2027-03-08"]  # date order
     assert figures(weeks[0]) == (4, 2, 0, 2, 0, 4260, 2130, 90)
     assert figures(weeks[1]) == (3, 1, 1, 0, 1, 10, 10, 0)
-    assert weeks[0]["label"] == "Week of 1 Mar"
+    assert weeks[0]["label"] == "Week of 1 Mar 2027"  # the clock is in 2026: another year is said with its year
     garages = by_key(get(client, "/api/v1/stats/overrides", group_by="garage").get_json())
     assert {k: g["count"] for k, g in garages.items()} == {"lyon-07": 5, "venissieux": 2}
     assert garages["lyon-07"]["label"] == "Lyon 7e Gerland"
@@ -214,7 +214,7 @@ def test_the_dashboard_shows_the_same_figures_and_links_to_them(client, auth, kn
     assert "Lyon 7e Gerland" in page and "Squeeze-in" in page and "rillieux" not in page.split("<main>")[1].split(
         "<select")[0]
     assert 'href="/planner/overrides?from=2027-03-01&amp;to=2027-03-07"' in page  # the first week's bar
-    assert page.index("Week of 1 Mar") < page.index("Week of 8 Mar") or "1 Mar" in page
+    assert page.index("Week of 1 Mar 2027") < page.index("Week of 8 Mar 2027") or "1 Mar 2027" in page
     assert "did not come back worse" in page or "not come back worse" in page  # how a lowered urgency is judged
     listed = get(client, "/planner/overrides", verdict="lost").get_data(as_text=True)
     assert f"#{known['B'][1]}" in listed and f"#{known['F'][1]}" in listed and f"#{known['A'][1]}" not in listed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
+from scheduler.services.capacity import BOOKING_WINDOW
 from web.api import bp
 
 
@@ -110,7 +111,9 @@ def document() -> dict:
             "details.offers (`source: typed`, a time a person asked for that is busy, says so with the free times "
             "around it). A booked case answers 409 already_booked unless `replaces` names its booking: the move "
             "needs a reason, is logged as a rebook override, the first garage is told in its inbox and the "
-            "customer's message is queued. The same booking again answers 200 with that appointment.",
+            "customer's message is queued. The same booking again answers 200 with that appointment. A start more "
+            f"than {BOOKING_WINDOW.days} days ahead answers 422 too_far_ahead (details.field `start`, "
+            "details.latest_start), whoever books and with any reason.",
             "operator, reception (at its own garage)", 201, _json(_ref("Appointment"), "Booked"), _ref("Booking"),
             (400, 401, 403, 404, 409, 422), [CASE_ID])},
         "/api/v1/cases/{id}/urgency": {"post": _write(
@@ -120,7 +123,9 @@ def document() -> dict:
              "properties": {"urgency": {"type": "string", "enum": ["P1", "P2", "P3"]}, "reason": {"type": "string"}}},
             (400, 401, 403, 404, 422), [CASE_ID])},
         "/api/v1/cases/{id}/direct-line": {"post": _write(
-            "Put the case straight to one garage; it expires unanswered after the policy's time.", "operator", 201,
+            "Put the case straight to one garage; it expires unanswered after the policy's time "
+            "(direct_line_expiry_minutes), counted from the garage's next opening when it is closed: `expires_at`.",
+            "operator", 201,
             _json(_ref("DirectLineRequest"), "Sent"),
             {"type": "object", "required": ["garage", "message"],
              "properties": {"garage": {"type": "string"}, "message": {"type": "string"}}},
@@ -145,7 +150,8 @@ def document() -> dict:
             "Answer once: accept with a start and technician (books a pinned appointment, channel direct_line, and "
             "logs the direct_line override against the rule offer at the time of asking; overbook: true accepts "
             "even if that technician is busy), or decline with a reason. 409 already_answered when it is no longer "
-            "open (answered or expired).", "reception, workshop of that garage", 200,
+            f"open (answered or expired); 422 too_far_ahead for a start more than {BOOKING_WINDOW.days} days "
+            "ahead.", "reception, workshop of that garage", 200,
             _json({"oneOf": [_ref("Appointment"), _ref("DirectLineRequest")]}, "The booked appointment, or the declined request"),
             {"type": "object", "required": ["accept"], "properties": {
                 "accept": {"type": "boolean"}, "start": {"type": "string", "format": "date-time"},

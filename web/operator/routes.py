@@ -9,11 +9,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from scheduler.errors import AlreadyBooked, Conflict, Invalid
+from scheduler.errors import AlreadyBooked, Conflict, DomainError, Invalid
 from scheduler.models import DirectLineRequest, Garage, Symptom, Technician
 from scheduler.services import (
     boards,
     booking,
+    capacity,
     cases,
     direct_line,
     drive_in,
@@ -31,6 +32,7 @@ from web.extensions import db
 from web.filters import local_datetime, local_when
 from web.live import unchanged
 from web.operator.forms import CallForm
+from web.refusals import refusal_text
 
 bp = Blueprint("operator", __name__, url_prefix="/desk")
 
@@ -130,7 +132,8 @@ def open_case():
     return redirect(url_for("operator.case", case_id=case.id))
 
 
-def _case_view(case_id: int):
+def _case_view(case_id: int, typed: dict | None = None, typed_errors: dict | None = None):
+    """The case page; `typed` and `typed_errors` give back a refused "another time" form, each refusal under its field."""
     case = cases.get_case(db.session, current_user, case_id)
     moment = now()
     found = planning.case_offers(db.session, case, moment) if case.status in ("open", "booked") else None
@@ -144,7 +147,8 @@ def _case_view(case_id: int):
     technicians = {t.id: t for t in db.session.scalars(select(Technician).where(
         Technician.id.in_([s.technician for s in ([found.rule] if found and found.rule else []) + (found.offers if found else [])])))}
     return render_template("operator/case.html", case=case, found=found, garages=garages, nearby=nearby, opens=opens,
-                           there=there, technicians=technicians, live=live_state(case), current=booking.active_booking(case))
+                           there=there, technicians=technicians, live=live_state(case), current=booking.active_booking(case),
+                           typed=typed or {}, typed_errors=typed_errors or {})
 
 
 @bp.get("/cases/<int:case_id>")
@@ -159,9 +163,12 @@ def live_state(case) -> dict:
     moment = now()
     requests = direct_line.for_case(db.session, case)
     events = list(reversed(cases.timeline(db.session, case, moment)))
+    # a request waiting on a closed garage: its answer time starts when the garage opens (direct_line.expiry)
+    closed = {r.id: at for r in requests if r.status_at(moment) == "open"
+              and (at := planning.open_from(r.garage, moment)) > moment}
     state = {"requests": requests, "appointments": [a for a in case.appointments if a.status != "cancelled"],
-             "events": events, "names": Names(db.session, events), "now": moment}
-    state["fresh"] = not unchanged([(r.id, r.status_at(moment)) for r in requests] +
+             "events": events, "names": Names(db.session, events), "now": moment, "closed": closed}
+    state["fresh"] = not unchanged([(r.id, r.status_at(moment), r.id in closed) for r in requests] +
                                    [(a.id, a.status) for a in state["appointments"]] + [len(events)])
     # an acceptance is judged by its date: one that misses the urgency target (as it stood when asked) is no "yes"
     late = {}
@@ -203,10 +210,30 @@ def _typed_start(garage_id: str, form) -> datetime:
     return datetime.combine(day, clock, garage.zone)
 
 
+def _is_typed(form) -> bool:
+    """Whether a person typed the time (else it is an offer the page showed)."""
+    return form.get("source") == "typed" if form.get("source") else "start" not in form
+
+
 def _asked_start(form) -> tuple[datetime, bool]:
-    """The start the form asks for, and whether a person typed it (else it is an offer the page showed)."""
-    typed = form.get("source") == "typed" if form.get("source") else "start" not in form
+    """The start the form asks for, and whether a person typed it."""
+    typed = _is_typed(form)
     return (_typed_start(form.get("garage", ""), form) if typed else time_field(form, "start")), typed
+
+
+# A refusal of a typed time that names one of these is said under that field of the form: the start under its day.
+TYPED_FIELDS = {"start": "day", "day": "day", "time": "time", "garage": "garage"}
+
+
+def _typed_refused(case_id: int, form, exc: DomainError):
+    """A typed time refused for one of its fields: the case page again, the form as it was sent, the refusal under
+    the field; nothing saved. Any other refusal goes on up (flashed by refusals_flashed)."""
+    field = TYPED_FIELDS.get(exc.details.get("field"))
+    if field is None:
+        raise exc
+    db.session.rollback()
+    asked = {k: form.get(k, "") for k in ("garage", "day", "time", "reason")}
+    return _case_view(case_id, typed=asked, typed_errors={field: refusal_text(exc)}), exc.status
 
 
 def _replaces(form) -> int | None:
@@ -228,10 +255,17 @@ def move(case_id: int):
     if current is None:
         flash(_("The case has no booking to move: book it from the offers."), "error")
         return redirect(_case_url(case_id))
-    start, typed = _asked_start(request.args)
-    garage = db.session.get(Garage, request.args.get("garage", ""))
-    if garage is None:
-        raise Invalid(_("Pick a garage."), field="garage")
+    typed = _is_typed(request.args)
+    try:
+        start, typed = _asked_start(request.args)
+        garage = db.session.get(Garage, request.args.get("garage", ""))
+        if garage is None:
+            raise Invalid(_("Pick a garage."), field="garage")
+        capacity.check_window(start, now(), garage.zone)  # said now, not after the reason is typed
+    except DomainError as exc:
+        if not typed:
+            raise
+        return _typed_refused(case_id, request.args, exc)
     accepted = next((r for r in direct_line.for_case(db.session, case)
                      if r.status == "accepted" and r.appointment_id == current.id), None)
     technician = db.session.get(Technician, request.args.get("technician", "")) if request.args.get("technician") else None
@@ -245,9 +279,10 @@ def move(case_id: int):
 def book(case_id: int):
     case = cases.get_case(db.session, current_user, case_id)
     form = request.form
-    start, typed = _asked_start(form)
-    replaces = _replaces(form)
+    typed = _is_typed(form)
     try:
+        start, typed = _asked_start(form)
+        replaces = _replaces(form)
         appointment, _made = booking.book_for_case(db.session, current_user, case, form.get("garage", ""),
                                                    form.get("technician", ""), start, text_field(form, "reason"),
                                                    now(), typed=typed, replaces=replaces)
@@ -257,6 +292,10 @@ def book(case_id: int):
         flash(_("The case was booked meanwhile: moving it needs your confirmation."), "error")
         return redirect(url_for("operator.move", case_id=case_id, **{
             k: form[k] for k in ("garage", "technician", "start", "day", "time", "source", "reason") if form.get(k)}))
+    except DomainError as exc:
+        if not typed:
+            raise
+        return _typed_refused(case_id, form, exc)
     garage = appointment.garage
     when = local_datetime(appointment.start_at, garage)
     if replaces is not None:
@@ -283,9 +322,16 @@ def change_urgency(case_id: int):
 @refusals_flashed(_case_url)
 def send_direct_line(case_id: int):
     case = cases.get_case(db.session, current_user, case_id)
+    moment = now()
     sent = direct_line.send(db.session, current_user, case, request.form.get("garage", ""),
-                            text_field(request.form, "message"), now())
-    flash(_("Sent to %(garage)s. Their answer appears here.", garage=sent.garage.name), "success")
+                            text_field(request.form, "message"), moment)
+    opens = planning.open_from(sent.garage, moment)
+    if opens > moment:  # sent while the garage is closed: say when its time to answer starts
+        flash(_("Sent to %(garage)s, closed until %(time)s: its time to answer starts then (expires %(expires)s). "
+                "Their answer appears here.", garage=sent.garage.name, time=local_when(opens, sent.garage, moment),
+                expires=local_when(sent.expires_at, sent.garage, moment)), "success")
+    else:
+        flash(_("Sent to %(garage)s. Their answer appears here.", garage=sent.garage.name), "success")
     return redirect(_case_url(case_id))
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta  # noqa: F401  (templates use labels.date)
 
-from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -44,7 +43,9 @@ def garage_names() -> dict[str, str]:
 
 def week_label(key: str) -> str:
     monday = date.fromisoformat(key)
-    return str(_l("Week of %(day)s", day=format_date(monday, "d MMM")))
+    from web.filters import said_date
+
+    return str(_l("Week of %(day)s", day=said_date(monday, weekday="")))
 
 
 def team_label(team: str, garages: dict[str, str]) -> str:

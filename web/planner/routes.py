@@ -19,6 +19,7 @@ from web.actions import refusals_flashed
 from web.auth import roles_required
 from web.clock import now
 from web.extensions import db
+from web.filters import said_date
 from web.planner import charts, labels, tables
 from web.refusals import refusal_text
 
@@ -48,7 +49,7 @@ def overrides():
     total = tables.group_rows([stats.totals(rows)], "all", garages)[0]
     weeks = tables.group_rows(stats.summarize(rows, "week", f), "week", garages)
     for w in weeks:
-        w["short"] = labels.format_date(labels.date.fromisoformat(w["key"]), "d MMM")
+        w["short"] = said_date(labels.date.fromisoformat(w["key"]), weekday="")
     query = f.query()
 
     def drill(group_by):
