@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from scheduler.errors import (
     AlreadyAnswered,
@@ -52,7 +52,7 @@ def send(session: Session, actor: User, case: Case, garage_id: str, message: str
     rule = found.rule
     request = DirectLineRequest(
         case=case, garage=garage, message=message, status="open", created_at=now, created_by_id=actor.id,
-        expires_at=expiry(garage, now, policy),
+        expires_at=expiry(now, policy),
         rule_garage_id=rule.garage if rule else None, rule_technician_id=rule.technician if rule else None,
         rule_start=rule.start if rule else None, rule_end=rule.end if rule else None,
         rule_note=rule.late_because if rule else "The rules offered nothing within the horizon.")
@@ -63,16 +63,15 @@ def send(session: Session, actor: User, case: Case, garage_id: str, message: str
     return request
 
 
-def expiry(garage: Garage, sent: datetime, policy: Policy) -> datetime:
-    """When a request put to `garage` at `sent` expires: the policy's minutes to answer (direct_line_expiry_minutes)
-    counted from when someone there can first read it — at once while the garage is open, else from its next opening
-    (planning.open_from: its hours and closed days). A request sent at 06:56 to a garage opening at 07:45 expires
-    at 08:00, not at 07:11, before anyone could answer.
+def expiry(sent: datetime, policy: Policy) -> datetime:
+    """When a request sent at `sent` expires: the policy's minutes to answer (direct_line_expiry_minutes) after it
+    is sent, at any hour, as issue #4 states the rule. Sent while the garage is closed, it can expire before
+    anyone there reads it: the operator is warned before and after sending (web.operator), not given a longer clock.
 
     The one definition: stored as the request's `expires_at` when it is sent; its status (status_at), the API,
     the pages, the open-work queue and the sweeper (expire_due) all read that.
     """
-    return planning.open_from(garage, sent) + timedelta(minutes=policy.direct_line_expiry_minutes)
+    return sent + timedelta(minutes=policy.direct_line_expiry_minutes)
 
 
 def expire_due(session: Session, now: datetime, case: Case | None = None) -> list[DirectLineRequest]:
@@ -92,12 +91,8 @@ def expire_due(session: Session, now: datetime, case: Case | None = None) -> lis
 
 
 def expiry_fact(request: DirectLineRequest) -> dict:
-    """The timeline's "no answer within N min": the minutes the garage had to answer, counted from its opening
-    when the request was sent while it was closed (the policy in force then: versions are never edited)."""
-    session = object_session(request)
-    minutes = (policies.in_force(session, request.created_at).direct_line_expiry_minutes if session is not None
-               else round((request.expires_at - request.created_at).total_seconds() / 60))
-    return {"garage": request.garage_id, "request": request.id, "minutes": minutes}
+    return {"garage": request.garage_id, "request": request.id,
+            "minutes": round((request.expires_at - request.created_at).total_seconds() / 60)}
 
 
 def with_status(query, status: str | None, now: datetime):

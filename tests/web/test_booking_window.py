@@ -148,7 +148,7 @@ def _weekday_early_morning() -> datetime:
     return datetime.combine(CLOCK_NOW.astimezone(PARIS).date(), time(6, 56), PARIS)
 
 
-def test_a_request_sent_before_opening_expires_its_minutes_after_the_opening_not_after_sending(app, client, auth):
+def test_a_request_sent_before_opening_expires_its_minutes_after_sending_as_the_issue_states(app, client, auth):
     early = _weekday_early_morning()
     app.config["CLOCK"] = lambda: early
     auth.login("operator")
@@ -157,36 +157,28 @@ def test_a_request_sent_before_opening_expires_its_minutes_after_the_opening_not
                      json={"garage": "venissieux", "message": "Engine fault, customer immobilised. Today?"})
     assert sent.status_code == 201, sent.get_json()
     request = sent.get_json()
-    assert {"id", "status", "garage", "case"} <= set(request) and request["status"] == "open"
-    opening = datetime.combine(early.date(), time(7, 45), PARIS)
-    assert datetime.fromisoformat(request["expires_at"]) == opening + timedelta(minutes=15)
-
-    app.config["CLOCK"] = lambda: early + timedelta(minutes=30)  # 07:26: past "sent + 15", the garage still closed
-    assert client.get(f"/api/v1/direct-line/{request['id']}").get_json()["status"] == "open"
-    assert [r["id"] for r in client.get("/api/v1/direct-line?status=open").get_json()] == [request["id"]]
-    # a write in the meantime (another request for the case) stores no expiry either: the sweeper reads the same time
-    assert auth.post(f"/api/v1/cases/{case['id']}/direct-line",
-                     json={"garage": "lyon-07", "message": "Or you?"}).status_code == 201
-    assert client.get(f"/api/v1/direct-line/{request['id']}").get_json()["status"] == "open"
-
-    app.config["CLOCK"] = lambda: opening + timedelta(minutes=16)
+    assert datetime.fromisoformat(request["expires_at"]) == early + timedelta(minutes=15)
+    app.config["CLOCK"] = lambda: early + timedelta(minutes=16)  # 07:12: expired, the garage still closed
     assert client.get(f"/api/v1/direct-line/{request['id']}").get_json()["status"] == "expired"
     expired = [e for e in client.get(f"/api/v1/cases/{case['id']}").get_json()["timeline"]
                if e["kind"] == "direct_line_expired"]
     assert any("Vénissieux" in e["text"] and "within 15 min" in e["text"] for e in expired), expired
 
 
-def test_the_operator_sees_the_garage_is_closed_and_when_the_request_expires(app, client, auth):
+def test_the_operator_is_warned_when_a_request_expires_before_the_garage_opens(app, client, auth):
     early = _weekday_early_morning()
     app.config["CLOCK"] = lambda: early
     case_id, page = open_call(client, auth)
     sent = client.post(f"/desk/cases/{case_id}/direct-line", data={
         "csrf_token": csrf_from(page), "garage": "venissieux", "message": "Today?"}, follow_redirects=True)
     text = sent.get_data(as_text=True)
-    assert "Sent to Vénissieux, closed until 07:45: its time to answer starts then (expires 08:00)." in text
-    assert "Waiting for Vénissieux — sent 06:56, expires 08:00" in text
-    assert "Vénissieux is closed until 07:45: its time to answer starts then." in text
+    assert "it is closed until 07:45 and the request expires 07:11, before anyone there can answer" in text
+    assert "Waiting for Vénissieux — sent 06:56, expires 07:11" in text
+    assert "Vénissieux is closed until 07:45: nobody there will answer before this request expires." in text
 
-    app.config["CLOCK"] = lambda: early + timedelta(minutes=60)  # 07:56: open, the answer time running
-    later = client.get(f"/desk/cases/{case_id}").get_data(as_text=True)
-    assert "Waiting for Vénissieux — sent 06:56, expires 08:00" in later and "is closed until" not in later
+    app.config["CLOCK"] = lambda: datetime.combine(early.date(), time(8), PARIS)  # open: a new request is answered
+    case_id, page = open_call(client, auth)
+    sent = client.post(f"/desk/cases/{case_id}/direct-line", data={
+        "csrf_token": csrf_from(page), "garage": "venissieux", "message": "Today?"}, follow_redirects=True)
+    text = sent.get_data(as_text=True)
+    assert "Waiting for Vénissieux — sent 08:00, expires 08:15" in text and "is closed until" not in text

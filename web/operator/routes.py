@@ -163,9 +163,9 @@ def live_state(case) -> dict:
     moment = now()
     requests = direct_line.for_case(db.session, case)
     events = list(reversed(cases.timeline(db.session, case, moment)))
-    # a request waiting on a closed garage: its answer time starts when the garage opens (direct_line.expiry)
+    # a request that expires before its garage opens: nobody will answer it (direct_line.expiry)
     closed = {r.id: at for r in requests if r.status_at(moment) == "open"
-              and (at := planning.open_from(r.garage, moment)) > moment}
+              and (at := planning.open_from(r.garage, moment)) >= r.expires_at}
     state = {"requests": requests, "appointments": [a for a in case.appointments if a.status != "cancelled"],
              "events": events, "names": Names(db.session, events), "now": moment, "closed": closed}
     state["fresh"] = not unchanged([(r.id, r.status_at(moment), r.id in closed) for r in requests] +
@@ -326,10 +326,11 @@ def send_direct_line(case_id: int):
     sent = direct_line.send(db.session, current_user, case, request.form.get("garage", ""),
                             text_field(request.form, "message"), moment)
     opens = planning.open_from(sent.garage, moment)
-    if opens > moment:  # sent while the garage is closed: say when its time to answer starts
-        flash(_("Sent to %(garage)s, closed until %(time)s: its time to answer starts then (expires %(expires)s). "
-                "Their answer appears here.", garage=sent.garage.name, time=local_when(opens, sent.garage, moment),
-                expires=local_when(sent.expires_at, sent.garage, moment)), "success")
+    if opens >= sent.expires_at:  # nobody there reads it before it expires: the operator should know now
+        flash(_("Sent to %(garage)s, but it is closed until %(time)s and the request expires %(expires)s, before "
+                "anyone there can answer: announce a drive-in or try a garage that is open.", garage=sent.garage.name,
+                time=local_when(opens, sent.garage, moment), expires=local_when(sent.expires_at, sent.garage, moment)),
+              "error")
     else:
         flash(_("Sent to %(garage)s. Their answer appears here.", garage=sent.garage.name), "success")
     return redirect(_case_url(case_id))
