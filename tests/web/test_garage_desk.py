@@ -459,3 +459,21 @@ def test_no_show_beside_check_in_asks_for_a_confirmation_first(app, client, auth
     assert ">Confirm: the customer did not come</button>" in confirm
     assert auth.form(action, {"next": "/garages/lyon-07/board"}).status_code == 302
     assert auth.post(f"/api/v1/appointments/{booked}/no-show").status_code == 409  # it was taken, once
+
+
+def test_a_placement_by_hand_refused_returns_to_its_preview_with_what_was_typed(app, client, auth):
+    case = walk_in(auth)
+    proposal = preview(auth, case["id"]).get_json()
+    shown = client.get(f"/garages/lyon-07/squeeze/{proposal['id']}").get_data(as_text=True)
+    tech = re.findall(r'<option value="(lyon-07-t\d+)"', shown)[-1]  # not the first: the choice must survive
+    typed = {"time": "23:30", "technician": tech, "reason": "foreman between two jobs", "preview": str(proposal["id"])}
+    refused = auth.form(f"/garages/lyon-07/cases/{case['id']}/place", typed)
+    assert refused.status_code == 302
+    back = refused.headers["Location"]
+    assert f"/garages/lyon-07/squeeze/{proposal['id']}" in back  # not the board: the preview stays in front of them
+    page = client.get(back).get_data(as_text=True)
+    assert 'value="23:30"' in page and 'value="foreman between two jobs"' in page
+    assert f'<option value="{tech}" selected>' in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Appointment)
+                                 .where(Appointment.case_id == case["id"])) == 0

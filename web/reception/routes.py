@@ -306,9 +306,19 @@ def reject(garage_id: str, preview_id: int):
     return redirect(_board_url(garage_id))
 
 
+def _placing_again(garage_id: str, case_id: int, **_) -> str:
+    """A refused placement by hand goes back to the preview it was typed on, with what was typed, not to the board."""
+    preview_id = request.form.get("preview", "")
+    if not preview_id.isdigit():
+        return url_for("reception.board", garage_id=garage_id)
+    typed = {k: request.form.get(k, "")[:1000] for k in ("time", "technician", "reason", "overbook")}
+    return url_for("reception.preview", garage_id=garage_id, preview_id=int(preview_id),
+                   **{k: v for k, v in typed.items() if v}) + "#hand-h"
+
+
 @bp.post("/cases/<int:case_id>/place")
 @roles_required("reception")
-@refusals_flashed(lambda garage_id, case_id, **_: url_for("reception.board", garage_id=garage_id))
+@refusals_flashed(_placing_again)
 def place(garage_id: str, case_id: int):
     """Reception places the job by hand: a time today and a technician, pinned, with a reason."""
     garage = load_garage(garage_id)
