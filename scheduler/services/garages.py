@@ -85,16 +85,17 @@ def _closed(value: object, problems: dict) -> list[ClosedDay] | None:
         problems["closed_days"] = N_("closed_days is a list of {day, reason}.")
         return None
     out, seen = [], set()
-    for item in value:
-        item = item if isinstance(item, dict) else {}
+    for given in value:
+        item = given if isinstance(given, dict) else {}
+        typed = item.get("day") if isinstance(given, dict) else given  # said back as given: a bare string too
         try:
-            day = date.fromisoformat(item.get("day")) if isinstance(item.get("day"), str) else None
+            day = date.fromisoformat(typed) if isinstance(typed, str) else None
         except ValueError:
             day = None
         reason = item.get("reason") or "public holiday"
         if day is None or not 2000 <= day.year <= 2100:
             problems["closed_days"] = Said(N_("A closed day is a date like 2026-12-25, not %(value)s."),
-                                           value=repr(item.get("day")))
+                                           value=repr(typed))
         elif day in seen:
             problems["closed_days"] = Said(N_("%(day)s is given twice."), day=day.isoformat())
         elif not isinstance(reason, str) or len(reason) > 80:
@@ -205,13 +206,17 @@ def add(session: Session, actor: User, data: dict, now: datetime) -> Garage:
     return garage
 
 
+CHANGEABLE = ("name", "address", "city", "phone", "lifts", "location", "timezone", "opening_hours", "closed_days")
+
+
 def change(session: Session, actor: User, garage: Garage, data: dict, now: datetime) -> Hit:
     """Saved whole or not at all; returns the booked work that shorter hours or a closed day leave uncovered."""
     audit.require_admin(actor)
-    problems: dict[str, str] = {f: Said(N_("%(field)s cannot be changed here (a garage's id never changes)."),
-                                        field=f) for f in sorted(
-        set(data) - {"name", "address", "city", "phone", "lifts", "location", "timezone", "opening_hours",
-                     "closed_days"})}
+    problems: dict[str, str] = {
+        f: N_("id cannot be changed: a garage's id never changes.") if f == "id" else
+        Said(N_("%(field)s is not a garage's field: name, address, city, phone, lifts, location, timezone, "
+                "opening_hours, closed_days."), field=f)
+        for f in sorted(set(data) - set(CHANGEABLE))}
     values = _fields(session, data, problems, creating=False)
     refuse_fields(problems)
     capacity.lock_garage(session, garage.id)

@@ -209,7 +209,10 @@ def _garage(session: Session, value: object, problems: dict) -> Garage | None:
 
 def add(session: Session, actor: User, garage: Garage, data: dict, now: datetime) -> Technician:
     audit.require_admin(actor)
-    problems: dict[str, str] = {}
+    # a field the API does not know is refused, not dropped: a technician created without the shifts sent
+    # as "week" would work no hours and be offered nowhere
+    problems: dict[str, str] = {f: Said(N_("%(field)s is not a technician's field: name, skills, shifts."), field=f)
+                                for f in sorted(set(data) - {"name", "skills", "shifts"})}
     name = _name(data.get("name"), problems)
     skills = _skills(session, data.get("skills", []), problems)
     shifts = _shifts(data.get("shifts", []), problems)

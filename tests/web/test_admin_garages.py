@@ -188,3 +188,19 @@ def test_hours_read_and_typed_in_french(app, client, auth):
         {"weekday": 0, "opens": "08:00", "closes": "12:00"}, {"weekday": 0, "opens": "13:00", "closes": "17:00"}]})
     assert api.status_code in (400, 422)
     assert api.get_json()["error"]["details"]["fields"]["opening_hours"] == "Mon is given twice: one line per day."
+
+
+def test_a_wrong_garage_change_says_what_is_wrong_with_it(app, client, auth):
+    auth.login("admin")
+
+    def refused(body: dict) -> dict:
+        answer = client.patch(f"/api/v1/garages/{GARAGE}", headers=auth.headers(), json=body)
+        assert answer.status_code in (400, 422), answer.get_json()
+        return answer.get_json()["error"]["details"]["fields"]
+
+    assert "is not a garage's field" in refused({"hours": "Mon 08:00-12:00"})["hours"]
+    assert refused({"id": "lyon-99"})["id"] == "id cannot be changed: a garage's id never changes."
+    assert refused({"closed_days": ["not-a-date"]})["closed_days"] == \
+        "A closed day is a date like 2026-12-25, not 'not-a-date'."
+    with app.app_context():
+        assert db.session.get(Garage, GARAGE).id == GARAGE and not db.session.get(Garage, GARAGE).closed_days

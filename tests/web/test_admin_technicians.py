@@ -189,6 +189,10 @@ def test_a_shorter_shift_hits_the_work_it_no_longer_covers(app, client, auth):
 
 def test_add_move_and_skills_through_api_and_pages(app, client, auth):
     auth.login("admin")
+    dropped = auth.post(f"/api/v1/garages/{GARAGE}/technicians", json={
+        "name": "Inès Haddad", "skills": ["maintenance"], "week": "Mon 08:00-12:00"})
+    assert dropped.status_code == 400, "shifts sent under another name are refused, not silently dropped"
+    assert "week" in dropped.get_json()["error"]["details"]["fields"]
     made = auth.post(f"/api/v1/garages/{GARAGE}/technicians", json={
         "name": "Inès Haddad", "skills": ["maintenance", "high_voltage"],
         "shifts": [{"weekday": d, "start": "08:00", "end": "12:00"} for d in range(5)]})

@@ -43,6 +43,8 @@ def test_cookie_writes_need_the_csrf_header_and_logout_revokes(client, auth):
     auth.login("operator")
     refused = client.delete("/api/v1/session")
     assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "csrf_failed"
+    assert refused.get_json()["error"]["message"] == \
+        "The CSRF token is missing: send the csrf_token from GET /api/v1/session in the X-CSRFToken header."
     assert client.get("/api/v1/session").status_code == 200  # still logged in
     assert client.delete("/api/v1/session", headers=auth.headers()).status_code == 204
     assert client.get("/api/v1/session").status_code == 401

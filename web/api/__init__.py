@@ -30,7 +30,8 @@ def check_csrf_for_cookie_writes():
         from web.errors import error_response
 
         return error_response(400, "csrf_failed",
-                              f"{exc}: send the csrf_token from GET /api/v1/session in the X-CSRFToken header.")
+                              f"{str(exc).rstrip('.')}: send the csrf_token from GET /api/v1/session in the "
+                              "X-CSRFToken header.")
 
 
 def json_body() -> dict:
