@@ -204,3 +204,32 @@ def test_a_wrong_garage_change_says_what_is_wrong_with_it(app, client, auth):
         "A closed day is a date like 2026-12-25, not 'not-a-date'."
     with app.app_context():
         assert db.session.get(Garage, GARAGE).id == GARAGE and not db.session.get(Garage, GARAGE).closed_days
+
+
+def test_fewer_lifts_than_the_lift_work_booked_lists_the_jobs_left_without_one(app, client, auth):
+    from scheduler.models import ACTIVE, Appointment
+    from tests.conftest import CLOCK_NOW
+
+    with app.app_context():
+        lift_work = {a.id: (a.start_at, a.end_at) for a in db.session.scalars(select(Appointment).where(
+            Appointment.garage_id == GARAGE, Appointment.lift.is_(True), Appointment.status.in_(ACTIVE),
+            Appointment.end_at > CLOCK_NOW))}
+    assert len(lift_work) > 2, "Lyon 7e has lift work booked"
+    auth.login("admin")
+    same = patch(auth, GARAGE, {"lifts": 7})
+    assert same.status_code == 200 and same.get_json()["affected"] == []
+    one = patch(auth, GARAGE, {"lifts": 1})
+    assert one.status_code == 200, one.get_json()
+    hit = {a["id"] for a in one.get_json()["affected"]}
+    # with one lift, every lift job that overlaps an earlier-starting one is left without a lift, and only those
+    expected = {i for i, (s, e) in lift_work.items()
+                if any(j != i and (s2, j) < (s, i) and s2 < s + (e - s) and e2 > s
+                       for j, (s2, e2) in lift_work.items())}
+    assert hit and hit <= set(lift_work) and hit <= expected
+    form = {"name": "Lyon 7e Gerland", "address": "62 avenue Tony Garnier", "city": "Lyon", "lat": "45.7335",
+            "lon": "4.8335", "phone": "+33 4 70 10 20 40", "lifts": "1", "closed": ""}
+    patch(auth, GARAGE, {"lifts": 7})
+    page = client.get(f"/admin/garages/{GARAGE}").get_data(as_text=True)
+    form["hours"] = page.split('name="hours"', 1)[1].split(">", 1)[1].split("</textarea>", 1)[0]
+    saved = auth.form(f"/admin/garages/{GARAGE}", form, follow_redirects=True).get_data(as_text=True)
+    assert f"This hits {len(hit)} booked appointments: re-plan them below." in saved  # as fewer hours would
