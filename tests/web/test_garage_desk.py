@@ -447,9 +447,16 @@ def test_a_customer_without_e_mail_is_told_by_phone_and_the_outbox_says_so(app, 
 
 
 def test_no_show_beside_check_in_asks_for_a_confirmation_first(app, client, auth):
-    """A slip of the finger on the board must not mark a customer absent: "No-show" only opens a confirmation."""
+    """A slip of the finger on the board must not mark a customer absent: "No-show" only opens a confirmation,
+    and only once the appointment's time has come."""
     booked = _one_booked_today(app)
     auth.login("reception-lyon-07")
+    board = client.get("/garages/lyon-07/board").get_data(as_text=True)
+    assert f"/garages/lyon-07/appointments/{booked}/no-show" not in board  # not due yet: nobody is absent
+    assert f"/garages/lyon-07/appointments/{booked}/check-in" in board
+    with app.app_context():
+        due = db.session.get(Appointment, booked).start_at + timedelta(minutes=5)
+    app.config["CLOCK"] = lambda: due
     board = client.get("/garages/lyon-07/board").get_data(as_text=True)
     action = f"/garages/lyon-07/appointments/{booked}/no-show"
     assert action in board
