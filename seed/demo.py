@@ -262,8 +262,12 @@ class _Builder:
                                     job = self.job_types[symptom.job_type_code]
                                     stop = cursor + timedelta(minutes=job.duration_minutes)
                                     if stop <= end and self._free(tech, cursor, stop, job.needs_lift):
-                                        opened = min(self.now, cursor) - timedelta(days=rnd.randrange(1, 20),
-                                                                                   minutes=rnd.randrange(0, 600))
+                                        # called 1 to 7 days before the job (routine work is booked ahead),
+                                        # and never later than now: no wait longer than the rules' horizon
+                                        # (drawn as 1 to 19 and folded, so the rest of the seeded network stays as it was)
+                                        days, minutes = 1 + (rnd.randrange(1, 20) - 1) % 7, rnd.randrange(0, 600)
+                                        opened = min(self.now - timedelta(minutes=minutes),
+                                                     cursor - timedelta(days=days, minutes=minutes))
                                         case = self._case(symptom, garage, opened, actor=rnd.choice(self.operators))
                                         self._appointment(case, tech, cursor, job)
                                         cursor, booked = stop, True

@@ -94,6 +94,11 @@ def serve(host: str, port: int, debug: bool) -> None:
     _print_logins()
     db.session.remove()  # release the connection: an open SQLite transaction would block every writer
     click.echo(f"\nFrontline runs at http://{host}:{port}/  (Ctrl+C stops it)")
+    if not current_app.config.get("BASE_URL"):  # customers' links point here, not at the default port
+        from scheduler.services import outbox
+
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        outbox.configure_links(f"http://{shown}:{port}", current_app.config["SECRET_KEY"])
     # plain HTTP on one machine: cookies marked Secure would not come back (production runs behind TLS)
     current_app.config["SESSION_COOKIE_SECURE"] = False
     from werkzeug.serving import run_simple

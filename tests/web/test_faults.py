@@ -45,6 +45,24 @@ def test_serve_says_what_is_wrong_in_one_line():
     assert len(lines) == 1 and "cannot be used" in lines[0] and "Traceback" not in result.output
 
 
+def test_serve_points_customers_links_at_the_port_it_serves(sqlite_template, tmp_path, monkeypatch):
+    from flask.cli import ScriptInfo
+
+    from scheduler.services import outbox
+
+    copy = tmp_path / "frontline.sqlite"
+    shutil.copy(sqlite_template, copy)
+    app = make_app(f"sqlite:///{copy}")
+    served = []
+    monkeypatch.setattr("werkzeug.serving.run_simple", lambda host, port, *a, **k: served.append((host, port)))
+    monkeypatch.setattr("web.commands.upgrade_database", lambda: None)  # the test copy is built, not migrated
+    monkeypatch.setitem(outbox.LINKS, "base_url", "http://127.0.0.1:5000")
+    result = CliRunner().invoke(app.cli, ["serve", "--port", "5077"], obj=ScriptInfo(create_app=lambda: app))
+    assert result.exit_code == 0, result.output
+    assert served and served[0][1] == 5077
+    assert outbox.LINKS["base_url"] == "http://127.0.0.1:5077"  # the feedback link opens on this server
+
+
 def test_the_app_recovers_when_the_database_comes_back(sqlite_template, tmp_path):
     import shutil
 
