@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.errors import Conflict, Forbidden, Invalid, NotFound, ReasonRequired
+from scheduler.errors import Conflict, Forbidden, Invalid, NotFound
 from scheduler.models import ACTIVE, Appointment, DriveIn, PlanPreview, User
 from scheduler.services import booking, capacity, outbox, overrides, squeeze
 from scheduler.texts import N_
@@ -52,8 +52,6 @@ def act(session: Session, actor: User, appointment: Appointment, action: str, no
     if appointment.status not in ALLOWED[action]:
         raise Conflict(N_("This appointment is %(status)s: “%(action)s” is not possible from there."),
                        words={"status": appointment.status, "action": action}, status=appointment.status)
-    if action == "cancel" and not reason:
-        raise ReasonRequired(N_("Say why the appointment is cancelled: the customer is told."))
     case = appointment.case
     appointment.status = RESULT[action]
     data = {"appointment": appointment.id, "garage": appointment.garage_id}

@@ -160,8 +160,7 @@ def _one_booked_today(app, garage: str = "lyon-07") -> int:
 def test_the_job_flow_refuses_steps_from_the_wrong_status(app, client, auth):
     booked = _one_booked_today(app)
     auth.login("reception-lyon-07")
-    assert auth.post(f"/api/v1/appointments/{booked}/cancel", json={}).get_json()["error"]["code"] == \
-        "reason_required"
+    # API.md: cancel takes no body; a reason given goes into the case's timeline
     assert auth.post(f"/api/v1/appointments/{booked}/cancel", json={"reason": "customer called"}).status_code == 200
     before = footprint(app)
     for action in ("check-in", "start", "finish", "no-show", "cancel"):
@@ -484,3 +483,14 @@ def test_a_placement_by_hand_refused_returns_to_its_preview_with_what_was_typed(
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Appointment)
                                  .where(Appointment.case_id == case["id"])) == 0
+
+
+def test_cancel_needs_no_body_as_the_contract_says(app, client, auth):
+    booked = _one_booked_today(app)
+    auth.login("reception-lyon-07")
+    cancelled = auth.post(f"/api/v1/appointments/{booked}/cancel")
+    assert cancelled.status_code == 200, cancelled.get_json()
+    assert cancelled.get_json()["status"] == "cancelled"
+    with app.app_context():
+        told = db.session.scalars(select(Message).where(Message.appointment_id == booked)).all()
+        assert [m.kind for m in told] == ["cancelled"]  # the customer is told all the same
