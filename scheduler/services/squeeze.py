@@ -48,7 +48,8 @@ def _at(minute: int) -> datetime:
 
 
 def check_garage(actor: User, garage: Garage) -> None:
-    if actor.role == "reception" and actor.garage_id != garage.id:
+    # the workshop reaches a re-plan only through its own job's more time (jobs.more_time): its own garage too
+    if actor.role in ("reception", "workshop") and actor.garage_id != garage.id:
         raise Forbidden(N_("Reception plans its own garage's day only."))
     if actor.role not in ("reception", "workshop", "admin"):
         raise Forbidden(N_("Squeeze-ins and re-plans are for the garage's reception (or an admin)."))

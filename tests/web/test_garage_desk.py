@@ -494,3 +494,17 @@ def test_cancel_needs_no_body_as_the_contract_says(app, client, auth):
     with app.app_context():
         told = db.session.scalars(select(Message).where(Message.appointment_id == booked)).all()
         assert [m.kind for m in told] == ["cancelled"]  # the customer is told all the same
+
+
+def test_a_workshop_re_plans_nothing_at_another_garage(app):
+    from scheduler.errors import Forbidden
+    from scheduler.models import Garage, User
+    from scheduler.services import squeeze
+
+    booked = _one_booked_today(app)
+    with app.app_context():
+        elsewhere = db.session.scalar(select(User).where(User.username == "workshop-lyon-03"))
+        with pytest.raises(Forbidden):
+            squeeze.preview_replan(db.session, elsewhere, db.session.get(Garage, "lyon-07"),
+                                   [db.session.get(Appointment, booked)], CLOCK_NOW)
+        assert db.session.scalar(select(func.count()).select_from(PlanPreview)) == 0
