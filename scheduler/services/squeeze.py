@@ -220,10 +220,14 @@ def waiting_replans(session: Session, garage: Garage, now: datetime) -> list[Wai
             .order_by(Appointment.start_at))) if ids else []
         if not replaced:
             continue
-        cause = p.plan.get("cause") or {}
-        because = session.get(Appointment, cause["appointment"]) if cause.get("appointment") else None
-        found.append(Waiting(p, cause, because, replaced, is_current(session, p)))
+        found.append(Waiting(p, *cause_of(session, p), replaced, is_current(session, p)))
     return found
+
+
+def cause_of(session: Session, preview: PlanPreview) -> tuple[dict, Appointment | None]:
+    """The fact that made a re-plan needed ({} when a person typed a reason instead), and the job it names."""
+    cause = preview.plan.get("cause") or {}
+    return cause, session.get(Appointment, cause["appointment"]) if cause.get("appointment") else None
 
 
 @dataclass

@@ -131,4 +131,8 @@ def test_reception_asking_more_time_still_goes_straight_to_the_preview(app, clie
     assert auth.form(f"/garages/{GARAGE}/appointments/{first}/start").status_code == 302
     asked = auth.form(f"/garages/{GARAGE}/appointments/{first}/more-time", {"minutes": "120"})
     assert asked.status_code == 302 and f"/garages/{GARAGE}/squeeze/" in asked.headers["Location"]
-    assert client.get(asked.headers["Location"]).status_code == 200
+    page = client.get(asked.headers["Location"])
+    assert page.status_code == 200
+    with app.app_context():
+        plate = db.session.get(Appointment, first).case.vehicle.plate
+    assert f"{plate} with " in page.get_data(as_text=True) and "needs 2 h more" in page.get_data(as_text=True)

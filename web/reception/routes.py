@@ -258,8 +258,9 @@ def preview(garage_id: str, preview_id: int):
     names = {t.id: t.name for t in garage.technicians}
     from scheduler.services import policies
 
+    cause, because = squeeze.cause_of(db.session, found)
     return render_template("reception/preview.html", garage=garage, seen=seen, preview=found, missing=missing,
-                           names=names, now=moment, case=found.case,
+                           names=names, now=moment, case=found.case, cause=cause, because=because,
                            max_moves=policies.in_force(db.session, moment).max_moves,
                            garage_names=dict(db.session.execute(select(Garage.id, Garage.name)).all()))
 
