@@ -147,6 +147,11 @@ def visible(session: Session, actor: User, status: str | None = None, limit: int
     return list(session.scalars(query.limit(limit)))
 
 
+def garage_of(session: Session, message_id: int) -> str | None:
+    """The garage a message is sent for (None when there is no such message)."""
+    return session.scalar(select(Message.garage_id).where(Message.id == message_id))
+
+
 def told_by_phone(session: Session, actor: User, message_id: int, now: datetime) -> Message:
     """Reception phoned a customer who has no e-mail address: the message is sent, by the person who told them."""
     message = session.get(Message, message_id)

@@ -432,6 +432,8 @@ def test_a_customer_without_e_mail_is_told_by_phone_and_the_outbox_says_so(app, 
 
     auth.login("reception-lyon-03")
     assert auth.post(f"/api/v1/outbox/{message.id}/phoned", json={}).status_code == 403
+    auth.login("admin")  # an admin may act on it, but on its own garage's page, not under another garage's
+    assert auth.form(f"/garages/lyon-03/outbox/{message.id}/phoned").status_code == 404
     auth.login("reception-lyon-07")
     answer = auth.form(f"/garages/lyon-07/outbox/{message.id}/phoned")
     assert answer.status_code == 302
