@@ -85,9 +85,12 @@ def _closed(value: object, problems: dict) -> list[ClosedDay] | None:
         problems["closed_days"] = N_("closed_days is a list of {day, reason}.")
         return None
     out, seen = [], set()
-    for given in value:
-        item = given if isinstance(given, dict) else {}
-        typed = item.get("day") if isinstance(given, dict) else given  # said back as given: a bare string too
+    for item in value:
+        if not isinstance(item, dict):  # a bare "2026-12-25" too: each day is an object, with its reason
+            problems["closed_days"] = Said(N_("closed_days is a list of {day, reason}, not %(value)s."),
+                                           value=repr(item))
+            return None
+        typed = item.get("day")
         try:
             day = date.fromisoformat(typed) if isinstance(typed, str) else None
         except ValueError:

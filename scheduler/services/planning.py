@@ -120,12 +120,15 @@ def _hours(garage: Garage) -> dict:
     return {h.weekday: (h.opens, h.closes) for h in garage.opening_hours}
 
 
-def _first_open(hours: dict, now: datetime, zone, closed: frozenset[date] = frozenset()) -> datetime:
-    """`now` if open by `hours`, else the next opening, skipping the `closed` days; `now` when `hours` is empty."""
+def _first_open(hours: dict, now: datetime, zone) -> datetime:
+    """`now` if open by `hours`, else the next opening; `now` when `hours` is empty.
+
+    Weekly hours only: a closed day is not skipped here, as the targets (working_day) count working days by the
+    week too; one reading of "when is the garage next open" for both."""
     local = now.astimezone(zone)
-    for ahead in range(8 + len(closed)):  # a week, and a day more for each closed day that may fall in it
+    for ahead in range(8):
         day = local.date() + timedelta(days=ahead)
-        if day.weekday() in hours and day not in closed:
+        if day.weekday() in hours:
             opens, closes = (datetime.combine(day, t, zone) for t in hours[day.weekday()])
             if local < closes:
                 return max(now, opens)
@@ -133,12 +136,11 @@ def _first_open(hours: dict, now: datetime, zone, closed: frozenset[date] = froz
 
 
 def open_from(garage: Garage, now: datetime) -> datetime:
-    """`now` while the garage is open, else when it next opens (its weekly hours, its closed days skipped):
-    when someone there can first read a message.
+    """`now` while the garage is open, else when it next opens: when someone there can first read a message.
 
     A garage with no opening hours on record is treated as open.
     """
-    return _first_open(_hours(garage), now, garage.zone, frozenset(c.day for c in garage.closed_days))
+    return _first_open(_hours(garage), now, garage.zone)
 
 
 def working_day(garage: Garage, now: datetime) -> date:

@@ -80,17 +80,6 @@ def test_a_garage_is_open_from_now_or_its_next_opening(moment, first_read):
     assert open_from(garage_open(*range(5)), now) == datetime.fromisoformat(first_read).replace(tzinfo=PARIS)
 
 
-def test_a_garage_closed_for_a_day_is_open_from_its_next_open_day():
-    from datetime import date
-
-    from scheduler.models import ClosedDay
-
-    garage = garage_open(*range(5))
-    garage.closed_days = [ClosedDay(day=date(2026, 11, 30), reason="inventory")]  # the Monday
-    friday_evening = datetime(2026, 11, 27, 19, 0, tzinfo=PARIS)
-    assert open_from(garage, friday_evening) == datetime(2026, 12, 1, 7, 45, tzinfo=PARIS)
-
-
 def test_the_windowed_fast_path_gives_exactly_what_the_validated_file_path_gives(app):
     """Offers and rule offers, field by field, on random cases of the demo network at random moments."""
     import json

@@ -201,7 +201,10 @@ def test_a_wrong_garage_change_says_what_is_wrong_with_it(app, client, auth):
     assert "is not a garage's field" in refused({"hours": "Mon 08:00-12:00"})["hours"]
     assert refused({"id": "lyon-99"})["id"] == "id cannot be changed: a garage's id never changes."
     assert refused({"closed_days": ["not-a-date"]})["closed_days"] == \
-        "A closed day is a date like 2026-12-25, not 'not-a-date'."
+        "closed_days is a list of {day, reason}, not 'not-a-date'."
+    assert "list of {day, reason}" in refused({"closed_days": ["2026-12-25"]})["closed_days"]
+    assert refused({"closed_days": [{"day": "nope"}]})["closed_days"] == \
+        "A closed day is a date like 2026-12-25, not 'nope'."
     with app.app_context():
         assert db.session.get(Garage, GARAGE).id == GARAGE and not db.session.get(Garage, GARAGE).closed_days
 

@@ -1,5 +1,6 @@
 """Bookings are taken up to a year ahead, whoever decides; a date in another year is said with its year;
-a direct-line request sent while the garage is closed gets its minutes to answer from the opening."""
+a direct-line request expires its minutes after sending, and the operator is warned when that is before
+the garage opens."""
 
 from __future__ import annotations
 

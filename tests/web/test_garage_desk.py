@@ -510,3 +510,13 @@ def test_a_workshop_re_plans_nothing_at_another_garage(app):
             squeeze.preview_replan(db.session, elsewhere, db.session.get(Garage, "lyon-07"),
                                    [db.session.get(Appointment, booked)], CLOCK_NOW)
         assert db.session.scalar(select(func.count()).select_from(PlanPreview)) == 0
+
+
+def test_a_preview_is_confirmed_or_rejected_only_under_its_own_garages_address(app, client, auth):
+    case = walk_in(auth)
+    shown = preview(auth, case["id"]).get_json()
+    auth.login("admin")
+    for action in ("confirm", "reject"):
+        assert auth.form(f"/garages/lyon-03/squeeze/{shown['id']}/{action}").status_code == 404
+    with app.app_context():
+        assert db.session.get(PlanPreview, shown["id"]).status == "open"

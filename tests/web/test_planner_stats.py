@@ -214,7 +214,7 @@ def test_the_dashboard_shows_the_same_figures_and_links_to_them(client, auth, kn
     assert "Lyon 7e Gerland" in page and "Squeeze-in" in page and "rillieux" not in page.split("<main>")[1].split(
         "<select")[0]
     assert 'href="/planner/overrides?from=2027-03-01&amp;to=2027-03-07"' in page  # the first week's bar
-    assert page.index("Week of 1 Mar 2027") < page.index("Week of 8 Mar 2027") or "1 Mar 2027" in page
+    assert page.index("Week of 1 Mar 2027") < page.index("Week of 8 Mar 2027")
     assert "did not come back worse" in page or "not come back worse" in page  # how a lowered urgency is judged
     listed = get(client, "/planner/overrides", verdict="lost").get_data(as_text=True)
     assert f"#{known['B'][1]}" in listed and f"#{known['F'][1]}" in listed and f"#{known['A'][1]}" not in listed

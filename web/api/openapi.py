@@ -124,7 +124,7 @@ def document() -> dict:
             (400, 401, 403, 404, 422), [CASE_ID])},
         "/api/v1/cases/{id}/direct-line": {"post": _write(
             "Put the case straight to one garage; it expires unanswered after the policy's time "
-            "(direct_line_expiry_minutes), counted from the garage's next opening when it is closed: `expires_at`.",
+            "(direct_line_expiry_minutes) after it is sent, at any hour: `expires_at`.",
             "operator", 201,
             _json(_ref("DirectLineRequest"), "Sent"),
             {"type": "object", "required": ["garage", "message"],

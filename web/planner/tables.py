@@ -63,8 +63,9 @@ def override_row(o: Override, garages: dict[str, str]) -> dict:
             "garage_label": garages.get(o.garage_id, o.garage_id) if o.garage_id else None,
             "team_label": labels.team_label(o.team, garages),
             "verdict_label": labels.label("verdict", o.verdict, garages),
-            "reason": stats.reason_key(o) if o.kind == "direct_line" else reason_text(o.reason),
-            "message": reason_text(o.reason)}
+            "reason": stats.reason_key(o) if o.kind == "direct_line" else o.reason, "message": o.reason,
+            # the page's words; the API and the CSV keep the reason as stored (the ?reason= filter matches it)
+            "reason_label": reason_text(stats.reason_key(o) if o.kind == "direct_line" else o.reason)}
 
 
 def override_csv_row(row: dict) -> dict:

@@ -271,6 +271,8 @@ def preview(garage_id: str, preview_id: int):
 def confirm(garage_id: str, preview_id: int):
     load_garage(garage_id)
     found = squeeze.get_preview(db.session, current_user, preview_id)
+    if found.garage_id != garage_id:
+        abort(404)  # as the preview's own page: another garage's preview is not under this address
     outcome = squeeze.confirm(db.session, current_user, found, now(), text_field(request.form, "reason"))
     if not outcome.applied:
         keep_writes_of_refusal()
@@ -302,7 +304,10 @@ def confirm(garage_id: str, preview_id: int):
 @refusals_flashed(_board_url)
 def reject(garage_id: str, preview_id: int):
     load_garage(garage_id)
-    squeeze.reject(db.session, current_user, squeeze.get_preview(db.session, current_user, preview_id), now())
+    found = squeeze.get_preview(db.session, current_user, preview_id)
+    if found.garage_id != garage_id:
+        abort(404)
+    squeeze.reject(db.session, current_user, found, now())
     flash(_("Preview rejected: nothing changed."), "info")
     return redirect(_board_url(garage_id))
 
@@ -310,7 +315,7 @@ def reject(garage_id: str, preview_id: int):
 def _placing_again(garage_id: str, case_id: int, **_) -> str:
     """A refused placement by hand goes back to the preview it was typed on, with what was typed, not to the board."""
     preview_id = request.form.get("preview", "")
-    if not preview_id.isdigit():
+    if not (preview_id.isascii() and preview_id.isdigit()):
         return url_for("reception.board", garage_id=garage_id)
     typed = {k: request.form.get(k, "")[:1000] for k in ("time", "technician", "reason", "overbook")}
     return url_for("reception.preview", garage_id=garage_id, preview_id=int(preview_id),
