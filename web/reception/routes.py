@@ -408,8 +408,9 @@ def told_by_phone(garage_id: str, message_id: int):
     from scheduler.services import outbox
 
     load_garage(garage_id)
-    if outbox.garage_of(db.session, message_id) not in (None, garage_id):
-        abort(404)  # another garage's message: not on this garage's page, whoever may act on it
+    owner = outbox.garage_of(db.session, message_id)
+    if owner not in (None, garage_id) and current_user.can_see_garage(owner):
+        abort(404)  # another garage's message is not on this garage's page (a garage's own staff get the 403 below)
     message = outbox.told_by_phone(db.session, current_user, message_id, now())
     flash(_("%(name)s is marked as told by phone.", name=message.case.customer.name), "success")
     return redirect(back(_outbox_url(garage_id)))
