@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from scheduler.errors import RuleBroken, TooFarAhead
-from scheduler.models import ACTIVE, Appointment, Technician
+from scheduler.models import ACTIVE, Appointment, Garage, Technician
 from scheduler.models.appointment import LIFTS_FULL, TECHNICIAN_BUSY
 from scheduler.texts import N_
 
@@ -51,12 +51,18 @@ def busy(session: Session, technician_id: str, start: datetime, end: datetime,
     return list(session.scalars(query.order_by(Appointment.start_at)))
 
 
+def _lift_work(garage_id: str, start: datetime, end: datetime | None = None) -> list:
+    """Where the garage's lift work in use over [start, end) (to the end of time without `end`) is read: the one
+    reading of "this job holds a lift" (active, on a lift)."""
+    where = [Appointment.garage_id == garage_id, Appointment.lift.is_(True), Appointment.status.in_(ACTIVE),
+             Appointment.end_at > start]
+    return where + ([Appointment.start_at < end] if end is not None else [])
+
+
 def lift_peak(session: Session, garage_id: str, start: datetime, end: datetime,
               ignore: Collection[int] = ()) -> int:
     """The most lift jobs in use at once at the garage during [start, end)."""
-    query = select(Appointment.start_at, Appointment.end_at).where(
-        Appointment.garage_id == garage_id, Appointment.lift.is_(True), Appointment.status.in_(ACTIVE),
-        Appointment.start_at < end, Appointment.end_at > start)
+    query = select(Appointment.start_at, Appointment.end_at).where(*_lift_work(garage_id, start, end))
     if ignore:
         query = query.where(Appointment.id.not_in(list(ignore)))
     spans = session.execute(query).all()
@@ -66,6 +72,21 @@ def lift_peak(session: Session, garage_id: str, start: datetime, end: datetime,
         in_use += step
         peak = max(peak, in_use)
     return peak
+
+
+def beyond_lifts(session: Session, garage: Garage, now: datetime) -> set[int]:
+    """The garage's lift work from now on that finds no lift: wherever more lift jobs overlap than it has
+    lifts, the ones that start last (the first ones booked there hold the lifts). Back to back is no overlap."""
+    holding: list[Appointment] = []
+    over: set[int] = set()
+    for a in session.scalars(select(Appointment).where(*_lift_work(garage.id, now))
+                             .order_by(Appointment.start_at, Appointment.id)):
+        holding = [h for h in holding if h.end_at > a.start_at]
+        if len(holding) >= garage.lifts:
+            over.add(a.id)
+        else:
+            holding.append(a)
+    return over
 
 
 def clash(session: Session, technician: Technician, start: datetime, end: datetime, lift: bool,

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.errors import Said, Weekday, refuse_fields
-from scheduler.models import ACTIVE, Appointment, ClosedDay, Garage, OpeningHours, User
+from scheduler.models import Appointment, ClosedDay, Garage, OpeningHours, User
 from scheduler.services import audit, capacity
 from scheduler.services.technicians import WEEKDAYS, Hit, _clock, _hit_many, off_shift, weekday_of
 from scheduler.texts import N_
@@ -224,7 +224,7 @@ def change(session: Session, actor: User, garage: Garage, data: dict, now: datet
     refuse_fields(problems)
     capacity.lock_garage(session, garage.id)
     before = {t.id: off_shift(session, t, now) for t in garage.technicians}
-    over_before = over_lifts(session, garage, now)
+    over_before = capacity.beyond_lifts(session, garage, now)
     hours, closed = values.pop("opening_hours", None), values.pop("closed_days", None)
     changes = audit.apply(garage, values)
     if "lat" in changes or "lon" in changes:
@@ -246,7 +246,7 @@ def change(session: Session, actor: User, garage: Garage, data: dict, now: datet
         if closed_facts(garage) != was:
             changes["closed_days"] = (was, closed_facts(garage))
     hit = _hit_many(session, before, garage.technicians, now)
-    lifted = over_lifts(session, garage, now) - over_before - {a.id for a in hit.appointments}
+    lifted = capacity.beyond_lifts(session, garage, now) - over_before - {a.id for a in hit.appointments}
     if lifted:  # fewer lifts than the lift work booked at once: the jobs beyond them need a re-plan too
         hit.appointments = sorted(hit.appointments + list(session.scalars(
             select(Appointment).where(Appointment.id.in_(lifted)))), key=lambda a: (a.start_at, a.id))
@@ -255,23 +255,6 @@ def change(session: Session, actor: User, garage: Garage, data: dict, now: datet
             changes["work_hit"] = (None, [a.id for a in hit.appointments])
         audit.record(session, actor, "garage", garage.id, "changed", changes, now)
     return hit
-
-
-def over_lifts(session: Session, garage: Garage, now: datetime) -> set[int]:
-    """The garage's lift work from now on that finds no lift: wherever more lift jobs overlap than it has
-    lifts, the ones that start last (the first ones booked there hold the lifts)."""
-    jobs = session.scalars(select(Appointment).where(
-        Appointment.garage_id == garage.id, Appointment.lift.is_(True), Appointment.status.in_(ACTIVE),
-        Appointment.end_at > now).order_by(Appointment.start_at, Appointment.id))
-    holding: list[Appointment] = []
-    over: set[int] = set()
-    for a in jobs:
-        holding = [h for h in holding if h.end_at > a.start_at]
-        if len(holding) >= garage.lifts:
-            over.add(a.id)
-        else:
-            holding.append(a)
-    return over
 
 
 def all_garages(session: Session) -> list[Garage]:
