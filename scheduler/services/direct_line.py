@@ -74,6 +74,13 @@ def expiry(sent: datetime, policy: Policy) -> datetime:
     return sent + timedelta(minutes=policy.direct_line_expiry_minutes)
 
 
+def unread_until(request: DirectLineRequest, now: datetime) -> datetime | None:
+    """When the request's garage opens, if not before the request expires (expiry): nobody there will read it in
+    time, and the operator is told so; None when the garage can answer."""
+    opens = planning.open_from(request.garage, now)
+    return opens if opens >= request.expires_at else None
+
+
 def expire_due(session: Session, now: datetime, case: Case | None = None) -> list[DirectLineRequest]:
     """Store the expiry of open requests past their time (of one case, or all), with a line in each timeline.
 

@@ -165,7 +165,7 @@ def live_state(case) -> dict:
     events = list(reversed(cases.timeline(db.session, case, moment)))
     # a request that expires before its garage opens: nobody will answer it (direct_line.expiry)
     closed = {r.id: at for r in requests if r.status_at(moment) == "open"
-              and (at := planning.open_from(r.garage, moment)) >= r.expires_at}
+              and (at := direct_line.unread_until(r, moment)) is not None}
     state = {"requests": requests, "appointments": [a for a in case.appointments if a.status != "cancelled"],
              "events": events, "names": Names(db.session, events), "now": moment, "closed": closed}
     state["fresh"] = not unchanged([(r.id, r.status_at(moment), r.id in closed) for r in requests] +
@@ -325,8 +325,8 @@ def send_direct_line(case_id: int):
     moment = now()
     sent = direct_line.send(db.session, current_user, case, request.form.get("garage", ""),
                             text_field(request.form, "message"), moment)
-    opens = planning.open_from(sent.garage, moment)
-    if opens >= sent.expires_at:  # nobody there reads it before it expires: the operator should know now
+    opens = direct_line.unread_until(sent, moment)
+    if opens is not None:  # nobody there reads it before it expires: the operator should know now
         flash(_("Sent to %(garage)s, but it is closed until %(time)s and the request expires %(expires)s, before "
                 "anyone there can answer: announce a drive-in or try a garage that is open.", garage=sent.garage.name,
                 time=local_when(opens, sent.garage, moment), expires=local_when(sent.expires_at, sent.garage, moment)),
