@@ -112,26 +112,35 @@ class CaseOffers:
 
 
 # Assumed for a garage with no opening hours on record when counting working days.
-WORKING_WEEK = dict.fromkeys(range(5), (time(0), time(18)))
+WORKING_WEEK = dict.fromkeys(range(5), [(time(0), time(18))])
+# Far enough for any run of closed days an admin can enter (a summer closure), near enough to end.
+_LOOK_AHEAD_DAYS = 400
 
 
 def _hours(garage: Garage) -> dict:
-    """{weekday: (opens, closes)} in the garage's local time."""
-    return {h.weekday: (h.opens, h.closes) for h in garage.opening_hours}
+    """{weekday: [(opens, closes), ...]} in the garage's local time: one span, or two around lunch."""
+    return {h.weekday: h.spans() for h in garage.opening_hours}
 
 
-def _first_open(hours: dict, now: datetime, zone) -> datetime:
-    """`now` if open by `hours`, else the next opening; `now` when `hours` is empty.
+def _open_days(garage: Garage, hours: dict, first: date):
+    """The days from `first` on that the garage opens, with their spans: its week, less its closed days."""
+    closed = {c.day for c in garage.closed_days}
+    for ahead in range(_LOOK_AHEAD_DAYS):
+        day = first + timedelta(days=ahead)
+        if day.weekday() in hours and day not in closed:
+            yield day, hours[day.weekday()]
 
-    Weekly hours only: a closed day is not skipped here, as the targets (working_day) count working days by the
-    week too; one reading of "when is the garage next open" for both."""
+
+def _first_open(garage: Garage, hours: dict, now: datetime) -> datetime:
+    """`now` if open by `hours`, else the next opening (lunch and closed days skipped); `now` when `hours` is empty.
+
+    One reading of "when is the garage next open" for the targets (working_day) and for who can read a message."""
+    zone = garage.zone
     local = now.astimezone(zone)
-    for ahead in range(8):
-        day = local.date() + timedelta(days=ahead)
-        if day.weekday() in hours:
-            opens, closes = (datetime.combine(day, t, zone) for t in hours[day.weekday()])
-            if local < closes:
-                return max(now, opens)
+    for day, spans in _open_days(garage, hours, local.date()) if hours else ():
+        for opens, closes in spans:
+            if local < datetime.combine(day, closes, zone):
+                return max(now, datetime.combine(day, opens, zone))
     return now
 
 
@@ -140,19 +149,17 @@ def open_from(garage: Garage, now: datetime) -> datetime:
 
     A garage with no opening hours on record is treated as open.
     """
-    return _first_open(_hours(garage), now, garage.zone)
+    return _first_open(garage, _hours(garage), now)
 
 
 def working_day(garage: Garage, now: datetime) -> date:
     """The working day a call at `now` belongs to: today while the garage is still open, else its next open day."""
-    return _first_open(_hours(garage) or WORKING_WEEK, now, garage.zone).astimezone(garage.zone).date()
+    return _first_open(garage, _hours(garage) or WORKING_WEEK, now).astimezone(garage.zone).date()
 
 
-def _next_open_day(day: date, open_days: dict) -> date:
-    day += timedelta(days=1)
-    while day.weekday() not in open_days:
-        day += timedelta(days=1)
-    return day
+def _next_open_day(garage: Garage, day: date) -> date:
+    return next((d for d, _spans in _open_days(garage, _hours(garage) or WORKING_WEEK, day + timedelta(days=1))),
+                day + timedelta(days=1))
 
 
 def target_for(urgency: str, now: datetime, garage: Garage) -> Target:
@@ -166,7 +173,7 @@ def target_for(urgency: str, now: datetime, garage: Garage) -> Target:
     day = working_day(garage, now)
     if urgency == "P2":
         for _ in range(2):
-            day = _next_open_day(day, _hours(garage) or WORKING_WEEK)
+            day = _next_open_day(garage, day)
     return Target(urgency, datetime.combine(day + timedelta(days=1), time(0), garage.zone))
 
 

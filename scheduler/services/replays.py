@@ -243,7 +243,8 @@ def figures(session: Session, replay: Replay, zone: ZoneInfo = NETWORK_ZONE) -> 
     start, end = period(replay.params, zone)
     cases, skipped = demand(session, start, end)
     passes = {p.name: p.starts or {} for p in replay.parts}
-    garages = list(session.scalars(select(Garage).options(selectinload(Garage.opening_hours))))
+    garages = list(session.scalars(select(Garage).options(selectinload(Garage.opening_hours),
+                                                          selectinload(Garage.closed_days))))
 
     days: dict[int, date] = {}
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scheduler.models import Case, Customer, Garage, OpeningHours, Symptom, Vehicle
+from scheduler.models import Case, ClosedDay, Customer, Garage, OpeningHours, Symptom, Vehicle
 from scheduler.services.planning import case_offers, open_from, target_for
 from tests.conftest import NOW
 from web.extensions import db
@@ -42,9 +42,12 @@ def test_engine_fault_near_a_saturated_garage(app):
 PARIS = ZoneInfo("Europe/Paris")
 
 
-def garage_open(*weekdays: int, closes: time = time(18, 30)) -> Garage:
+def garage_open(*weekdays: int, closes: time = time(18, 30), closed: tuple[str, ...] = (),
+                lunch: tuple[time, time] | tuple[None, None] = (None, None)) -> Garage:
     return Garage(id="g", name="G", timezone="Europe/Paris",
-                  opening_hours=[OpeningHours(weekday=d, opens=time(7, 45), closes=closes) for d in weekdays])
+                  opening_hours=[OpeningHours(weekday=d, opens=time(7, 45), closes=closes, lunch_starts=lunch[0],
+                                              lunch_ends=lunch[1]) for d in weekdays],
+                  closed_days=[ClosedDay(day=datetime.fromisoformat(d).date()) for d in closed])
 
 
 @pytest.mark.parametrize("called, urgency, due_by, weekdays", [
@@ -64,6 +67,23 @@ def test_the_target_counts_the_nearest_garages_working_days(called, urgency, due
     assert not target.met_by(target.latest_start)
 
 
+@pytest.mark.parametrize("called, urgency, due_by", [
+    # Christmas Eve evening, Christmas Day a closed Friday: the P1 is due Monday, not on a day nobody works
+    ("2026-12-24 19:00", "P1", "2026-12-29 00:00"),
+    ("2026-12-24 10:00", "P1", "2026-12-25 00:00"),  # Christmas Eve is open: today
+    ("2026-12-24 10:00", "P2", "2026-12-30 00:00"),  # + 2 working days: Monday 28th and Tuesday 29th
+    ("2026-12-24 12:30", "P1", "2026-12-25 00:00"),  # at lunch the day is still today's
+])
+def test_the_targets_working_days_skip_the_garages_closed_days(called, urgency, due_by):
+    now = datetime.fromisoformat(called).replace(tzinfo=PARIS)
+    garage = garage_open(*range(5), closed=("2026-12-25",), lunch=(time(12), time(14)))
+    target = target_for(urgency, now, garage)
+    assert target.latest_start == datetime.fromisoformat(due_by).replace(tzinfo=PARIS)
+    assert target.due_day == target.latest_start.date() - timedelta(days=1)
+    assert target.met_by(target.latest_start - timedelta(minutes=15))
+    assert not target.met_by(target.latest_start)
+
+
 def test_p3_has_no_target():
     target = target_for("P3", datetime(2026, 11, 24, 10, tzinfo=PARIS), garage_open(*range(5)))
     assert target.latest_start is None and target.met_by(datetime(2027, 1, 1, tzinfo=PARIS))
@@ -74,10 +94,13 @@ def test_p3_has_no_target():
     ("2026-11-24 06:30", "2026-11-24 07:45"),  # before opening: at opening
     ("2026-11-24 19:00", "2026-11-25 07:45"),  # after closing: the next morning
     ("2026-11-27 19:00", "2026-11-30 07:45"),  # Friday evening: Monday
+    ("2026-12-24 12:30", "2026-12-24 14:00"),  # lunch: after lunch
+    ("2026-12-24 19:00", "2026-12-28 07:45"),  # Christmas Eve evening: past the closed Friday and the weekend
 ])
 def test_a_garage_is_open_from_now_or_its_next_opening(moment, first_read):
     now = datetime.fromisoformat(moment).replace(tzinfo=PARIS)
-    assert open_from(garage_open(*range(5)), now) == datetime.fromisoformat(first_read).replace(tzinfo=PARIS)
+    garage = garage_open(*range(5), closed=("2026-12-25",), lunch=(time(12), time(14)))
+    assert open_from(garage, now) == datetime.fromisoformat(first_read).replace(tzinfo=PARIS)
 
 
 def test_the_windowed_fast_path_gives_exactly_what_the_validated_file_path_gives(app):
