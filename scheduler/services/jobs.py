@@ -103,21 +103,22 @@ def more_time(session: Session, actor: User, appointment: Appointment, minutes: 
                          minutes=minutes, end=new_end.isoformat())
     session.flush()
     later = [a for a in clash.busy if a.status == "booked" and a.start_at >= now]
+    # A re-plan still open for this job's earlier extension is out of date, even when these minutes run into
+    # nothing new: this one replaces it at reception, and takes over the work it was to re-place and the
+    # minutes it was for.
+    earlier = [p for p in session.scalars(select(PlanPreview).where(
+        PlanPreview.garage_id == appointment.garage_id, PlanPreview.kind == "replan", PlanPreview.status == "open"))
+        if (p.plan.get("cause") or {}).get("kind") == "more_time"
+        and p.plan["cause"].get("appointment") == appointment.id]
+    total = minutes
+    for p in earlier:
+        p.status, p.decided_at = "superseded", now
+        total += p.plan["cause"].get("minutes", 0)
+        known = {a.id for a in later}
+        taken = session.scalars(select(Appointment).where(Appointment.id.in_(p.plan.get("replaced", []))))
+        later += [a for a in taken if a.id not in known and a.status == "booked" and a.start_at >= now]
     preview = None
     if later:
-        # A re-plan still open for this job's earlier extension is out of date: this one replaces it at
-        # reception, and takes over the work it was to re-place and the minutes it was for.
-        earlier = [p for p in session.scalars(select(PlanPreview).where(
-            PlanPreview.garage_id == appointment.garage_id, PlanPreview.kind == "replan", PlanPreview.status == "open"))
-            if (p.plan.get("cause") or {}).get("kind") == "more_time"
-            and p.plan["cause"].get("appointment") == appointment.id]
-        total = minutes
-        for p in earlier:
-            p.status, p.decided_at = "superseded", now
-            total += p.plan["cause"].get("minutes", 0)
-            known = {a.id for a in later}
-            taken = session.scalars(select(Appointment).where(Appointment.id.in_(p.plan.get("replaced", []))))
-            later += [a for a in taken if a.id not in known and a.status == "booked" and a.start_at >= now]
         preview = squeeze.preview_replan(session, actor, appointment.garage, later, now,
                                          cause={"kind": "more_time", "appointment": appointment.id, "minutes": total})
     return appointment, preview

@@ -136,3 +136,38 @@ def test_reception_asking_more_time_still_goes_straight_to_the_preview(app, clie
     with app.app_context():
         plate = db.session.get(Appointment, first).case.vehicle.plate
     assert f"{plate} with " in page.get_data(as_text=True) and "needs 2 h more" in page.get_data(as_text=True)
+
+
+def test_a_second_extension_into_free_time_still_brings_the_waiting_re_plan_up_to_date(app, client, auth):
+    """The first extension runs into the next job; the second only into free time. Reception must still see
+    the whole of it: a re-plan for both extensions, not one that says the job needs the first minutes only."""
+    with app.app_context():
+        rows = list(db.session.scalars(select(Appointment).where(
+            Appointment.garage_id == GARAGE, Appointment.status.in_(("booked", "checked_in", "in_progress")))
+            .order_by(Appointment.start_at)))
+        follow = {(a.technician_id, a.start_at): a for a in rows if a.status == "booked"}
+
+        def free_after(a: Appointment) -> bool:
+            return not any(b.technician_id == a.technician_id and b.start_at < a.end_at + timedelta(minutes=15)
+                           and b.end_at > a.end_at for b in rows)
+
+        first, later = next((a, follow[(a.technician_id, a.end_at)]) for a in rows
+                            if a.status == "booked" and a.start_at > CLOCK_NOW
+                            and a.start_at.date() == CLOCK_NOW.date() and (a.technician_id, a.end_at) in follow
+                            and free_after(follow[(a.technician_id, a.end_at)]))
+        first_id, later_id = first.id, later.id
+        into_later = int((later.end_at - later.start_at).total_seconds() // 60)
+    auth.login(f"workshop-{GARAGE}")
+    assert auth.form(f"/garages/{GARAGE}/appointments/{first_id}/start", {"next": JOBS}).status_code == 302
+    assert auth.form(f"/garages/{GARAGE}/appointments/{first_id}/more-time",
+                     {"minutes": str(into_later), "next": JOBS}).status_code == 302
+    older = open_replan(app)
+    assert older.plan["replaced"] == [later_id]
+    assert auth.form(f"/garages/{GARAGE}/appointments/{first_id}/more-time",
+                     {"minutes": "15", "next": JOBS}).status_code == 302
+    newer = open_replan(app)
+    assert newer.id != older.id, "the first re-plan's minutes are out of date"
+    assert newer.plan["replaced"] == [later_id]
+    assert newer.plan["cause"]["minutes"] == into_later + 15
+    with app.app_context():
+        assert db.session.get(PlanPreview, older.id).status == "superseded"
