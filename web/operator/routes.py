@@ -30,6 +30,7 @@ from web.auth import roles_required
 from web.clock import now
 from web.extensions import db
 from web.filters import local_datetime, local_when
+from web.inputs import clock_time
 from web.live import unchanged
 from web.operator.forms import CallForm
 from web.refusals import refusal_text
@@ -204,7 +205,7 @@ def _typed_start(garage_id: str, form) -> datetime:
         raise Invalid(_("Pick a garage."), field="garage")
     try:
         day = date.fromisoformat(form.get("day", ""))
-        clock = datetime.strptime(form.get("time", "").strip(), "%H:%M").time()
+        clock = clock_time(form.get("time", ""))
     except ValueError:
         raise Invalid(_("Give the day and the time, e.g. 2026-11-27 and 14:15."), field="time") from None
     return datetime.combine(day, clock, garage.zone)

@@ -17,6 +17,7 @@ from web.auth import check_garage, roles_required
 from web.clock import now
 from web.extensions import db
 from web.filters import status_label
+from web.inputs import clock_time
 from web.live import unchanged
 from web.reception.forms import WalkInForm
 from web.transaction import keep_writes_of_refusal
@@ -154,7 +155,7 @@ def _chosen_start(garage: Garage) -> tuple[datetime | None, str]:
     typed = request.form.get("time", "").strip()
     if typed:
         try:
-            clock = datetime.strptime(typed, "%H:%M").time()
+            clock = clock_time(typed)
         except ValueError:
             raise Invalid(_("Type the time as HH:MM, e.g. 14:15."), field="time") from None
         return datetime.combine(garage.today(now()), clock, garage.zone), request.form.get("technician", "")
@@ -341,7 +342,7 @@ def place(garage_id: str, case_id: int):
 
 def _typed_time(garage: Garage) -> tuple[datetime, str]:
     try:
-        clock = datetime.strptime(request.form.get("time", "").strip(), "%H:%M").time()
+        clock = clock_time(request.form.get("time", ""))
     except ValueError:
         raise Invalid(_("Type the time as HH:MM, e.g. 14:15."), field="time") from None
     return datetime.combine(garage.today(now()), clock, garage.zone), request.form.get("technician", "")
