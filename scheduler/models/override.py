@@ -34,6 +34,7 @@ def judged_by(kind: str) -> str:
     `earlier_start`: the work started earlier than the rule offer, net of the delay imposed on moved work.
     `not_worse`: a lowered urgency frees capacity for others; it is right once the work is done and the car
     has not come back worse (a new case for the same vehicle, or the case raised again, within WATCH).
+    Either kind is pending until its work has started (API.md).
     """
     return "not_worse" if kind == "urgency_lower" else "earlier_start"
 
@@ -139,12 +140,14 @@ class Override(Base):
 
     @property
     def verdict(self) -> str:
+        # API.md: "a verdict is pending until the work has started", whatever the kind; a lowered urgency whose
+        # car came back worse is lost from its start on
+        if self.actual_start is None:
+            return "pending"
         if self.judged_by == "not_worse":
             if self.came_back_worse():
                 return "lost"
             return "beat" if self.actual_end is not None else "pending"
-        if self.actual_start is None:
-            return "pending"
         if self.rule_start is None:
             return "beat"  # the rules offered nothing at all
         net = self.gain_minutes - self.knock_on_minutes

@@ -1,0 +1,32 @@
+"""API.md: "A verdict is pending until the work has started", for every kind of override."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from scheduler.models import Override
+from scheduler.models.override import KINDS
+
+T0 = datetime(2026, 11, 2, 8, tzinfo=timezone.utc)
+
+
+def judged(kind: str, *, started: bool, ended: bool = False, came_back_worse: bool = False) -> str:
+    o = Override(kind=kind, rule_start=T0 + timedelta(days=2), actual_start=T0 + timedelta(hours=2) if started else None,
+                 actual_end=T0 + timedelta(hours=3) if ended else None, knock_on_minutes=0)
+    o._came_back_worse = came_back_worse
+    return o.verdict
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_no_kind_is_judged_before_its_work_starts(kind):
+    assert judged(kind, started=False) == "pending"
+    assert judged(kind, started=False, came_back_worse=True) == "pending"
+
+
+def test_a_lowered_urgency_whose_car_came_back_worse_is_lost_once_its_work_starts():
+    assert judged("urgency_lower", started=True, came_back_worse=True) == "lost"
+    assert judged("urgency_lower", started=True) == "pending", "right only once the work is done"
+    assert judged("urgency_lower", started=True, ended=True) == "beat"
+    assert judged("manual_slot", started=True) == "beat", "46 h earlier than the rules"
