@@ -24,12 +24,16 @@ def token_for(case_id: int, secret: str) -> str:
     return f"{case_id}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
 
 
-def case_for_token(session: Session, token: object, secret: str) -> Case:
+def case_for_token(session: Session, token: object, secret: str, case_id: int | None = None) -> Case:
+    """The case a customer's link token is for; with `case_id`, the token must be that case's (a link rates
+    its own case only: another case's is not allowed, 403, like a link that is not valid)."""
     if not isinstance(token, str) or "." not in token:
         raise Forbidden(N_("This feedback link is not valid."))
     raw_id = token.split(".", 1)[0]
     if not raw_id.isdigit() or len(raw_id) > 9 or not hmac.compare_digest(token, token_for(int(raw_id), secret)):
         raise Forbidden(N_("This feedback link is not valid."))
+    if case_id is not None and int(raw_id) != case_id:
+        raise Forbidden(N_("This feedback link is for another case."))
     case = session.get(Case, int(raw_id))
     if case is None:
         raise NotFound(N_("This case no longer exists."))

@@ -83,8 +83,9 @@ def test_the_customer_rates_the_stages_with_the_link_token(app, client, auth):
     assert again.status_code == 201 and again.get_json()["id"] == given.get_json()["id"]  # replaced, not added
     assert client.post(f"/api/v1/cases/{case_id}/feedback", json={"stage": "repair", "score": 9,
                                                                   "token": token[:-1] + "x"}).status_code == 403
-    assert client.post(f"/api/v1/cases/{case_id + 1}/feedback", json={"stage": "repair", "score": 9,
-                                                                      "token": token}).status_code == 400
+    # a case's link rates that case only: another case is not allowed (403), as API.md has it, not malformed (400)
+    other = client.post(f"/api/v1/cases/{case_id + 1}/feedback", json={"stage": "repair", "score": 9, "token": token})
+    assert other.status_code == 403 and other.get_json()["error"]["code"] == "forbidden", other.get_json()
     assert client.post(f"/api/v1/cases/{case_id}/feedback", json={"stage": "repair", "score": 9}).status_code == 401
     bad = client.post(f"/api/v1/cases/{case_id}/feedback", json={"stage": "mechanic", "score": 9, "token": token})
     assert bad.status_code == 400 and bad.get_json()["error"]["details"]["field"] == "stage"

@@ -2,12 +2,14 @@
 
 The planner's tables build their own CSV (their columns are chosen, with readable labels); any
 other list endpoint is turned into CSV here from its JSON: nested objects become dotted columns,
-lists of plain values are joined with ';', anything deeper stays as JSON text.
+lists of plain values are joined with ';', anything deeper stays as JSON text. An empty list still
+has its header: the columns of the list's items as the served OpenAPI document describes them.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 from flask import Blueprint, Response, request
 
@@ -28,6 +30,37 @@ def flatten(row: dict, prefix: str = "") -> dict:
     return out
 
 
+def documented_columns(rule: str) -> list[str]:
+    """The CSV columns of the list a GET route answers, from its item schema in the OpenAPI document
+    ([] when the document does not describe its items)."""
+    from web.api.openapi import document
+
+    doc = document()
+    shape = re.sub(r"<[^>]+>", "{}", rule)
+    answer = next((ops["get"].get("responses", {}).get("200", {}) for path, ops in doc["paths"].items()
+                   if re.sub(r"\{[^}]+\}", "{}", path) == shape and "get" in ops), {})
+    schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
+    if schema.get("type") != "array" or not isinstance(schema.get("items"), dict):
+        return []
+
+    def resolve(node: dict) -> dict:
+        if "$ref" in node:
+            return resolve(doc["components"]["schemas"][node["$ref"].rsplit("/", 1)[-1]])
+        if "allOf" in node:
+            merged: dict = {}
+            for part in node["allOf"]:
+                merged.update(resolve(part).get("properties", {}))
+            return {"type": "object", "properties": merged}
+        return node
+
+    def sample(node: dict) -> dict:
+        """A row shaped like the schema, so that its columns come out as flatten() names a real row's."""
+        return {name: sample(inner) if inner.get("properties") else None
+                for name, inner in sorted((k, resolve(v)) for k, v in resolve(node).get("properties", {}).items())}
+
+    return list(flatten(sample(schema["items"])))
+
+
 def register(bp: Blueprint) -> None:
     @bp.after_request
     def list_as_csv(response: Response) -> Response:
@@ -38,5 +71,7 @@ def register(bp: Blueprint) -> None:
             return response
         rows = [flatten(r) for r in body]
         columns = list(dict.fromkeys(k for r in rows for k in r))
+        if not rows and request.url_rule is not None:
+            columns = documented_columns(request.url_rule.rule)
         name = (request.endpoint or "list").rsplit(".", 1)[-1]
         return csv_response(rows, columns, name)

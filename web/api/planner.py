@@ -145,9 +145,7 @@ def feedback_give(case_id: int):
     data = json_body()
     token = data.get("token") or request.args.get("token")
     if token is not None:
-        case = feedback.case_for_token(db.session, token, current_app.config["SECRET_KEY"])
-        if case.id != case_id:
-            raise Invalid("This feedback link is for another case.", field="token")
+        case = feedback.case_for_token(db.session, token, current_app.config["SECRET_KEY"], case_id)
     else:
         require()
         case = cases.get_case(db.session, current_user, case_id)
