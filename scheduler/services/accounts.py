@@ -63,7 +63,7 @@ def create_user(session: Session, username: str, role: str, password: str, garag
     if role in GARAGE_ROLES and not garage_id:
         raise DomainError(N_("A %(role)s user belongs to a garage: give --garage."), words={"role": Phrase(role)})
     if role not in GARAGE_ROLES and garage_id:
-        raise DomainError(N_("A %(role)s user works network-wide: do not give a garage."),
+        raise DomainError(N_("The %(role)s role works network-wide: do not give a garage."),
                           words={"role": Phrase(role)})
     if garage_id and session.get(Garage, garage_id) is None:
         raise NotFound(N_("No garage %(garage)s."), words={"garage": repr(garage_id)})
@@ -154,7 +154,7 @@ def _placement_problems(session: Session, role: object, garage_id: object) -> di
         if not isinstance(garage_id, str) or session.get(Garage, garage_id) is None:
             return {"garage": Said(N_("No garage %(garage)s."), garage=repr(garage_id))}
     elif garage_id:
-        return {"garage": Said(N_("A %(role)s user works network-wide: leave the garage empty."), role=Phrase(role))}
+        return {"garage": Said(N_("The %(role)s role works network-wide: leave the garage empty."), role=Phrase(role))}
     return {}
 
 
