@@ -109,8 +109,10 @@ def test_a_stale_preview_is_refused_with_a_fresh_one_and_nothing_applied(app, cl
         other_id = other.id
     assert auth.post(f"/api/v1/appointments/{other_id}/cancel", json={"reason": "called off"}).status_code == 200
     before, appointments = footprint(app), moments(app)
-    stale = auth.post(f"/api/v1/squeeze/{first['id']}/confirm", json={})
+    stale = client.post(f"/api/v1/squeeze/{first['id']}/confirm", json={},
+                        headers={**auth.headers(), "Accept-Language": "fr-FR"})
     assert stale.status_code == 409 and stale.get_json()["error"]["code"] == "plan_changed"
+    assert "Le planning a changé" in stale.get_json()["error"]["message"], "worded in the reader's language"
     fresh = stale.get_json()["error"]["details"]["preview"]
     assert fresh["id"] != first["id"] and fresh["status"] == "open"
     assert footprint(app) == before and moments(app) == appointments, "nothing applied"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, jsonify, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from scheduler.errors import Forbidden, Invalid, NotFound
@@ -63,8 +64,9 @@ def squeeze_confirm(preview_id: int):
     if not outcome.applied:
         keep_writes_of_refusal()  # the old preview is superseded and a fresh one proposed: both are true
         fresh = squeeze.diff(db.session, outcome.preview).to_dict()
-        return jsonify({"error": {"code": "plan_changed", "message": "The plan changed since the preview: nothing "
-                                  "was applied. Here is a fresh preview.", "details": {"preview": fresh}}}), 409
+        return jsonify({"error": {"code": "plan_changed", "details": {"preview": fresh},
+                                  "message": _("The plan changed since this preview: nothing was applied. Here is "
+                                               "a fresh one.")}}), 409
     return jsonify({"preview": outcome.preview.id,
                     "appointment": outcome.appointment.to_dict() if outcome.appointment else None,
                     "moved": [a.to_dict() for a in outcome.moved]})
