@@ -206,10 +206,12 @@ class Inserter:
         duration = a.end - a.start
         lo = max(a.start - a.flex_minutes, p.now)
         hi = a.start + a.flex_minutes
-        starts = sorted({grid_ceil(lo, p.slot) + k * p.slot for k in range((hi - lo) // p.slot + 1)} | {a.start},
+        # Grid starts only, even for a job that sits off the grid: a move there to another technician is
+        # still a move, and a moved job starts on the grid (format, feasibility 3).
+        starts = sorted({grid_ceil(lo, p.slot) + k * p.slot for k in range((hi - lo) // p.slot + 1)},
                         key=lambda s: abs(s - a.start))
         for s in starts:
-            if s < lo or s > hi or (s % p.slot and s != a.start):
+            if s < lo or s > hi:
                 continue
             e = s + duration
             if a.lift and any(load >= p.garages[garage].lifts for _, _, load in board.lift_peak(garage, s, e)):

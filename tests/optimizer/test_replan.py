@@ -175,3 +175,20 @@ def test_the_constructive_start_does_not_list_every_start_of_a_long_shift_first(
         tracemalloc.stop()
     assert inserter.placements["r"].start == problem.now
     assert peak < 5_000_000
+
+
+def test_work_off_the_grid_that_makes_room_moves_onto_the_grid():
+    # a0 sits at 9:07, in the only slot the request has on t0; t1 could take it at 9:07 only off the grid.
+    problem = week([("t0", 0, 9 + 7 / 60, 30, "tyres", 0, False, False)],
+                   {"t0": ["engine", "tyres"], "t1": ["tyres"]}, {"skill": "engine", "latest": at(9)})
+    answer = solve(problem, time_limit=1)
+    check = check_answer(problem, answer)
+    assert check.feasible, check.violations
+    assert all(mv.start % problem.slot == 0 for mv in answer.moves)
+    assert not answer.placements  # a0 cannot move within its flex of 0 without leaving the grid
+    flexible = week([("t0", 0, 9 + 7 / 60, 30, "tyres", 30, False, False)],
+                    {"t0": ["engine", "tyres"], "t1": ["tyres"]}, {"skill": "engine", "latest": at(9)})
+    answer = solve(flexible, time_limit=1)
+    assert check_answer(flexible, answer).feasible
+    assert [pl.request for pl in answer.placements] == ["r"]
+    assert [(mv.technician, mv.start % flexible.slot) for mv in answer.moves] == [("t1", 0)]
