@@ -92,6 +92,8 @@ def offers_for(problem: Problem, free: FreeTime, request: Request, limit: int) -
 
 
 def unplaced_reason(problem: Problem, request: Request) -> str:
+    if problem.mode == "offers" and problem.policy.offers == 0:
+        return "no offer asked for (policy.offers is 0)"
     candidates = problem.candidate_garages(request)
     if not candidates:
         # An empty list of its own, or no limit (max_travel_km null) with no garage at all: no distance to name.
