@@ -18,7 +18,7 @@ an overflow deep in the solver (every figure is far beyond any real garage):
 | policy.travel_speed_kmh | 1 to 2,000 |
 | policy.rule.garages | 1 to 1,000 |
 | policy.rule.min_notice_minutes (each) | 0 to 527,040 (366 days) |
-| policy.offers | 1 to 100 |
+| policy.offers | 0 to 100 |
 | policy.max_moves | 0 to 100,000 |
 | policy.weights.wait.*, travel_km, shift_minute | 0 to 10,000 |
 | policy.weights.move | 0 to 1,000,000 |
@@ -236,9 +236,7 @@ def _notice(r: _Reader, rule: dict) -> dict[str, int] | int | None:
     path = "policy.rule"
     if not isinstance(given, dict):
         return r.number(rule, "min_notice_minutes", path, integer=True, minimum=0, maximum=MAX_NOTICE)
-    for key in given:
-        if key not in URGENCIES:
-            r.fault(f"{path}.min_notice_minutes.{key}", "is not an urgency (P1, P2 or P3)")
+    # A key that names no urgency is an extra field, which the format allows and ignores.
     notice = {u: r.number(given, u, f"{path}.min_notice_minutes", integer=True, minimum=0, maximum=MAX_NOTICE)
               for u in URGENCIES if u in given}
     return None if None in notice.values() else notice
@@ -265,7 +263,8 @@ def _parse_policy(r: _Reader, raw: Any) -> Policy | None:
         max_travel_km=max_km,
         rule_garages=r.number(rule, "garages", "policy.rule", integer=True, minimum=1, maximum=1000),
         notice=_notice(r, rule),
-        offers=r.number(data, "offers", "policy", integer=True, minimum=1, maximum=100),
+        # 0 is a count the format allows ("up to offers offers"): every request is then unplaced in offers mode.
+        offers=r.number(data, "offers", "policy", integer=True, minimum=0, maximum=100),
         max_moves=r.number(data, "max_moves", "policy", integer=True, minimum=0, maximum=100000),
         travel_km=r.number(weights, "travel_km", "policy.weights", minimum=0, maximum=1e4),
         move=r.number(weights, "move", "policy.weights", minimum=0, maximum=1e6),

@@ -11,9 +11,11 @@ other work moves, in milliseconds.
 
 from __future__ import annotations
 
+import heapq
 import time
 from bisect import bisect_left, insort
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from optimizer.answer import Move, Placement
@@ -110,6 +112,9 @@ class Inserter:
         """Place the request at its cheapest start that works, moving what is in the way; with `before`,
         only at a start that ranks before it (a start plus travel, in minutes of waiting)."""
         p = self.p
+        # Each shift's starts, merged lazily in rank order: a long shift on a fine grid (a year at
+        # 1 minute is half a million starts per technician) must not be listed before the deadline
+        # is first looked at.
         options = []
         for garage, km in p.candidate_garages(request):
             lower = garage_lower(p, request, km)
@@ -118,12 +123,8 @@ class Inserter:
                 if request.skill not in tech.skills:
                     continue
                 for s, e in tech.shifts:
-                    start = grid_ceil(max(s, lower), p.slot)
-                    while start + request.duration <= e and (request.latest is None or start <= request.latest):
-                        options.append((start + travel, start, tech.id, garage))
-                        start += p.slot
-        options.sort()
-        for rank, start, tech, garage in options:
+                    options.append(self._starts(request, garage, tech.id, travel, max(s, lower), e))
+        for rank, start, tech, garage in heapq.merge(*options):
             if before is not None and rank >= before:
                 return False
             if time.perf_counter() > deadline:
@@ -131,6 +132,13 @@ class Inserter:
             if self._try(request, tech, garage, start):
                 return True
         return False
+
+    def _starts(self, request: Request, garage: str, tech: str, travel: float, lower: int,
+                end: int) -> Iterator[tuple[float, int, str, str]]:
+        start = grid_ceil(lower, self.p.slot)
+        while start + request.duration <= end and (request.latest is None or start <= request.latest):
+            yield start + travel, start, tech, garage
+            start += self.p.slot
 
     def _travel(self, request: Request, km: float) -> float:
         """The travel cost in minutes of waiting, so options sort by cost."""
@@ -198,10 +206,12 @@ class Inserter:
         duration = a.end - a.start
         lo = max(a.start - a.flex_minutes, p.now)
         hi = a.start + a.flex_minutes
-        starts = sorted({grid_ceil(lo, p.slot) + k * p.slot for k in range((hi - lo) // p.slot + 1)} | {a.start},
+        # Grid starts only, even for a job that sits off the grid: a move there to another technician is
+        # still a move, and a moved job starts on the grid (format, feasibility 3).
+        starts = sorted({grid_ceil(lo, p.slot) + k * p.slot for k in range((hi - lo) // p.slot + 1)},
                         key=lambda s: abs(s - a.start))
         for s in starts:
-            if s < lo or s > hi or (s % p.slot and s != a.start):
+            if s < lo or s > hi:
                 continue
             e = s + duration
             if a.lift and any(load >= p.garages[garage].lifts for _, _, load in board.lift_peak(garage, s, e)):

@@ -92,9 +92,15 @@ def offers_for(problem: Problem, free: FreeTime, request: Request, limit: int) -
 
 
 def unplaced_reason(problem: Problem, request: Request) -> str:
+    if problem.mode == "offers" and problem.policy.offers == 0:
+        return "no offer asked for (policy.offers is 0)"
     candidates = problem.candidate_garages(request)
     if not candidates:
-        return f"no garage within {problem.policy.max_travel_km:g} km"
+        # An empty list of its own, or no limit (max_travel_km null) with no garage at all: no distance to name.
+        limit = problem.policy.max_travel_km
+        if request.garages is not None:
+            return "the request lists no garage"
+        return "no garage in the problem" if limit is None else f"no garage within {limit:g} km"
     if not any(request.skill in t.skills for g, _ in candidates for t in problem.technicians_by_garage[g]):
         return f"no {request.skill} technician at the candidate garages"
     if request.lift and all(problem.garages[g].lifts == 0 for g, _ in candidates):

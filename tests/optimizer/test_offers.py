@@ -122,3 +122,24 @@ def test_a_full_lift_blocks_a_lift_job_but_not_a_floor_job():
     floor = _one_garage(garages=["lyon-07"], lift=False)
     floor_job = offers_for(floor, FreeTime(floor), floor.requests[0], 1)[0]
     assert (floor_job.technician, floor_job.start) == ("t-3", problem.now)
+
+
+@pytest.mark.parametrize("garages, max_travel_km, reason", [
+    ([], None, "no garage in the problem"),  # max_travel_km null: no limit, and no garage to reach
+    ([], 30, "no garage within 30 km"),
+])
+def test_a_request_with_no_candidate_garage_is_unplaced_with_a_reason(garages, max_travel_km, reason):
+    doc = {"version": 1, "mode": "offers", "now": at(9), "garages": garages, "technicians": [],
+           "requests": [{"id": "r", "duration_minutes": 30, "skill": "tyres", "urgency": "P2",
+                         "location": {"lat": 45.75, "lon": 4.85}}],
+           "policy": {"max_travel_km": max_travel_km}}
+    answer = solve(load(doc))
+    assert [u.reason for u in answer.unplaced] == [reason]
+    assert answer.rule_offers == [None]
+
+
+def test_a_request_that_lists_no_garage_is_unplaced_and_says_so():
+    doc = random_problem(7, requests=1)
+    doc["requests"][0]["garages"] = []
+    answer = solve(load(doc))
+    assert [u.reason for u in answer.unplaced] == ["the request lists no garage"]

@@ -179,3 +179,20 @@ def test_cli_answers_invalid_for_an_absurd_value_and_never_solves_it(tmp_path, r
     assert answer["status"] == "INVALID"
     assert any(e.startswith("problem.slot_minutes") for e in answer["errors"])
     assert any(e.startswith("garages[0].lifts") for e in answer["errors"])
+
+
+def test_the_letter_of_the_format_no_offers_asked_for_and_an_extra_notice_key_are_valid():
+    # "Up to `offers` offers" allows 0, and extra fields are allowed and ignored, in the notice by urgency too.
+    from optimizer.solve import solve
+    from optimizer.validate import check_answer
+
+    doc = random_problem(11, requests=2)
+    doc["policy"]["offers"] = 0
+    doc["policy"]["rule"]["min_notice_minutes"] = {"P1": 0, "P4": 60, "note": "the desk's"}
+    problem = parse_problem(doc)
+    assert problem.policy.rule.min_notice_minutes == {"P1": 0, "P2": 1440, "P3": 1440}
+    answer = solve(problem)
+    assert answer.offers == []
+    assert [u.reason for u in answer.unplaced] == ["no offer asked for (policy.offers is 0)"] * 2
+    check = check_answer(problem, answer)
+    assert check.feasible and check.cost == answer.cost

@@ -156,3 +156,39 @@ def test_a_request_said_to_have_no_technician_cannot_be_placed_by_any_plan(seed)
         if u.code == "no_technician":
             alone = replace(problem, requests=[r for r in problem.requests if r.id == u.request], _candidates={})
             assert brute_force(alone) >= alone.unplaced_cost(alone.requests[0]) - 1e-6
+
+
+def test_the_constructive_start_does_not_list_every_start_of_a_long_shift_first():
+    # A year-long shift on a 1-minute grid has half a million starts; they were all listed and sorted
+    # before the first was tried or the deadline looked at (a 200-year shift took minutes and gigabytes).
+    import tracemalloc
+
+    problem = week([], {"t0": ["maintenance"]}, {"skill": "maintenance"})
+    problem = replace(problem, slot=1, technicians={"t0": replace(problem.technicians["t0"], shifts=(
+        (problem.now, problem.now + 366 * 1440),))})
+    inserter = Inserter(problem, {}, {})
+    tracemalloc.start()
+    try:
+        assert inserter.place(problem.requests[0], deadline=float("inf"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert inserter.placements["r"].start == problem.now
+    assert peak < 5_000_000
+
+
+def test_work_off_the_grid_that_makes_room_moves_onto_the_grid():
+    # a0 sits at 9:07, in the only slot the request has on t0; t1 could take it at 9:07 only off the grid.
+    problem = week([("t0", 0, 9 + 7 / 60, 30, "tyres", 0, False, False)],
+                   {"t0": ["engine", "tyres"], "t1": ["tyres"]}, {"skill": "engine", "latest": at(9)})
+    answer = solve(problem, time_limit=1)
+    check = check_answer(problem, answer)
+    assert check.feasible, check.violations
+    assert all(mv.start % problem.slot == 0 for mv in answer.moves)
+    assert not answer.placements  # a0 cannot move within its flex of 0 without leaving the grid
+    flexible = week([("t0", 0, 9 + 7 / 60, 30, "tyres", 30, False, False)],
+                    {"t0": ["engine", "tyres"], "t1": ["tyres"]}, {"skill": "engine", "latest": at(9)})
+    answer = solve(flexible, time_limit=1)
+    assert check_answer(flexible, answer).feasible
+    assert [pl.request for pl in answer.placements] == ["r"]
+    assert [(mv.technician, mv.start % flexible.slot) for mv in answer.moves] == [("t1", 0)]

@@ -86,3 +86,16 @@ def test_moving_more_than_max_moves_or_pinned_work_is_refused():
                                                    Move("b", "t1", minute(10.5), minute(11))]))
     assert any("more than max_moves" in v for v in check.violations)
     assert any("not movable" in v for v in check.violations)
+
+
+def test_a_job_off_the_grid_moved_to_another_technician_must_start_on_the_grid():
+    # Existing work may stay off the grid where it is; a change of technician alone is a move, and a
+    # moved appointment's new start is on the grid (format: feasibility 3).
+    p = problem(technicians=[
+        {"id": "t1", "garage": "g", "skills": ["maintenance"], "shifts": [{"start": at(8), "end": at(12)}]},
+        {"id": "t3", "garage": "g", "skills": ["maintenance"], "shifts": [{"start": at(8), "end": at(12)}]},
+    ], appointments=[{"id": "a", "technician": "t1", "start": at(10 + 7 / 60), "end": at(10.5 + 7 / 60),
+                      "skill": "maintenance", "flex_minutes": 30}])
+    swap = check_plan(p, Answer(status="", moves=[Move("a", "t3", minute(10) + 7, minute(10) + 37)]))
+    assert any("off the 15-minute grid" in v for v in swap.violations)
+    assert check_plan(p, Answer(status="", moves=[Move("a", "t3", minute(10), minute(10) + 30)])).feasible
