@@ -247,6 +247,7 @@ def confirm(session: Session, case: Case, appointment: Appointment, earlier: lis
              technician=appointment.technician_id, start=appointment.start_at.isoformat(),
              overbooked=appointment.overbooked)
     if earlier:
-        outbox.queue(session, "moved", appointment, now, before=earlier[0].start_at)
+        if outbox.move_is_news(earlier[0].start_at, earlier[0].garage_id, appointment):
+            outbox.queue(session, "moved", appointment, now, before=earlier[0].start_at)
     else:
         outbox.queue(session, "booked", appointment, now)

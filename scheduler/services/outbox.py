@@ -113,6 +113,12 @@ def _when(moment: datetime, appointment: Appointment, locale: str, now: datetime
     return f"{day} à {local:%H:%M}" if locale == "fr" else f"{day} at {local:%H:%M}"
 
 
+def move_is_news(before_start: datetime, before_garage: str, appointment: Appointment) -> bool:
+    """Whether a customer is told their booking moved: only when what they were told changes, the time or the
+    garage; another technician at the same time is the garage's business."""
+    return before_start != appointment.start_at or before_garage != appointment.garage_id
+
+
 def queue(session: Session, kind: str, appointment: Appointment, now: datetime,
           before: datetime | None = None) -> Message:
     """Write the customer's message about this appointment (booked, moved from `before`, cancelled)."""

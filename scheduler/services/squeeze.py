@@ -414,7 +414,8 @@ def _apply_moves(session: Session, moves: list[dict], actor: User, now: datetime
         a.case.log("moved", actor, now, appointment=a.id, garage=a.garage_id, before=m["from"].isoformat(),
                    start=m["to"].isoformat(), technician_before=m["technician_from"], technician=m["technician_to"],
                    preview=preview.id, cause=preview.case_id)
-        outbox.queue(session, "moved", a, now, before=m["from"])
+        if outbox.move_is_news(m["from"], a.garage_id, a):
+            outbox.queue(session, "moved", a, now, before=m["from"])
         moved.append(a)
     return moved
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from scheduler.models import Absence, Appointment, Message, Override, PlanPreview, Policy, Technician
 from tests.conftest import CLOCK_NOW
@@ -75,7 +75,10 @@ def test_a_walk_in_is_previewed_then_squeezed_in_and_the_outcome_is_judged_from_
         assert len(override.moved) == len(proposal["moves"])
         told = db.session.scalars(select(Message).where(Message.appointment_id.in_(
             [placed["id"], *[m["appointment"] for m in proposal["moves"]]]))).all()
-        assert sorted(m.kind for m in told) == ["booked"] + ["moved"] * len(proposal["moves"])
+        # a customer is told of a new time, not of another technician at the same time
+        retimed = [m for m in proposal["moves"] if m["from"] != m["to"]]
+        assert sorted(m.kind for m in told) == ["booked"] + ["moved"] * len(retimed)
+        assert {m.appointment_id for m in told if m.kind == "moved"} == {m["appointment"] for m in retimed}
         booked = next(m for m in told if m.kind == "booked")
         assert booked.recipient == "nadia.kaci@example.fr" and "rendez-vous" in booked.subject.lower()
         event = Calendar.from_ical(booked.ics).walk("VEVENT")[0]
@@ -522,3 +525,37 @@ def test_a_preview_is_confirmed_or_rejected_only_under_its_own_garages_address(a
         assert auth.form(f"/garages/lyon-03/squeeze/{shown['id']}/{action}").status_code == 404
     with app.app_context():
         assert db.session.get(PlanPreview, shown["id"]).status == "open"
+
+
+def test_a_move_to_another_technician_at_the_same_time_tells_the_customer_nothing(app):
+    from types import SimpleNamespace
+
+    from scheduler.models import User
+    from scheduler.services import capacity, squeeze
+
+    with app.app_context():
+        chosen = None
+        for a in db.session.scalars(select(Appointment).where(
+                Appointment.garage_id == "lyon-07", Appointment.status == "booked", Appointment.start_at > CLOCK_NOW)
+                .order_by(Appointment.start_at)):
+            other = next((t for t in a.garage.qualified(a.skill_code) if t.id != a.technician_id
+                          and capacity.works(t, a.start_at, a.end_at)
+                          and not capacity.busy(db.session, t.id, a.start_at, a.end_at, ())), None)
+            if other is not None:
+                chosen = (a, other)
+                break
+        a, other = chosen
+        retimed = db.session.scalar(select(Appointment).where(
+            Appointment.garage_id == "lyon-07", Appointment.status == "booked", Appointment.start_at > CLOCK_NOW,
+            Appointment.id != a.id).order_by(Appointment.start_at.desc()).limit(1))
+        actor = db.session.scalar(select(User).where(User.username == "reception-lyon-07"))
+        moves = [{"appointment": a, "from": a.start_at, "to": a.start_at, "technician_from": a.technician_id,
+                  "technician_to": other.id},
+                 {"appointment": retimed, "from": retimed.start_at, "to": retimed.start_at - timedelta(minutes=15),
+                  "technician_from": retimed.technician_id, "technician_to": retimed.technician_id}]
+        db.session.execute(update(Appointment).where(Appointment.id == retimed.id).values(overbooked=True))
+        squeeze._apply_moves(db.session, moves, actor, CLOCK_NOW, SimpleNamespace(id=0, case_id=None))
+        told = db.session.scalars(select(Message).where(Message.appointment_id.in_([a.id, retimed.id]))).all()
+        assert [(m.appointment_id, m.kind) for m in told] == [(retimed.id, "moved")], \
+            "only the customer whose time changed is told"
+        db.session.rollback()
