@@ -80,11 +80,12 @@ def act(session: Session, actor: User, appointment: Appointment, action: str, no
 
 
 def more_time(session: Session, actor: User, appointment: Appointment, minutes: object, now: datetime
-              ) -> tuple[Appointment, PlanPreview | None]:
+              ) -> tuple[Appointment, PlanPreview | None, list[Appointment]]:
     """The job needs longer: extend it, and when that runs into later work, preview a re-plan of that work.
 
     Running into a colleague's next job is the workshop's explicit decision, so the extended job is
-    flagged overbooked until the re-plan moves the later work away.
+    flagged overbooked until the re-plan moves the later work away. Also returned: the later work that
+    no re-plan may move (checked in, started, due already) and so waits for this job to end.
     """
     _check_actor(actor, appointment)
     if not isinstance(minutes, int) or isinstance(minutes, bool) or not 0 < minutes <= MAX_EXTRA_MINUTES:
@@ -103,6 +104,7 @@ def more_time(session: Session, actor: User, appointment: Appointment, minutes: 
                          minutes=minutes, end=new_end.isoformat())
     session.flush()
     later = [a for a in clash.busy if a.status == "booked" and a.start_at >= now]
+    held = sorted((a for a in clash.busy if a not in later), key=lambda a: a.start_at)
     # A re-plan still open for this job's earlier extension is out of date, even when these minutes run into
     # nothing new: this one replaces it at reception, and takes over the work it was to re-place and the
     # minutes it was for.
@@ -121,7 +123,7 @@ def more_time(session: Session, actor: User, appointment: Appointment, minutes: 
     if later:
         preview = squeeze.preview_replan(session, actor, appointment.garage, later, now,
                                          cause={"kind": "more_time", "appointment": appointment.id, "minutes": total})
-    return appointment, preview
+    return appointment, preview, held
 
 
 def arrived(session: Session, actor: User, drive_in_id: int, now: datetime) -> DriveIn:

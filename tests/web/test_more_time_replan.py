@@ -171,3 +171,24 @@ def test_a_second_extension_into_free_time_still_brings_the_waiting_re_plan_up_t
     assert newer.plan["cause"]["minutes"] == into_later + 15
     with app.app_context():
         assert db.session.get(PlanPreview, older.id).status == "superseded"
+
+
+def test_more_time_into_a_customer_already_checked_in_says_who_now_waits(app, client, auth):
+    """No re-plan may move a customer who is already here: the page names them and until when they wait."""
+    first, later = job_with_work_right_after(app)
+    auth.login(f"reception-{GARAGE}")
+    assert auth.post(f"/api/v1/appointments/{later}/check-in").status_code == 200
+    auth.login(f"workshop-{GARAGE}")
+    assert auth.form(f"/garages/{GARAGE}/appointments/{first}/start", {"next": JOBS}).status_code == 302
+    asked = auth.form(f"/garages/{GARAGE}/appointments/{first}/more-time", {"minutes": "30", "next": JOBS})
+    assert asked.status_code == 302
+    page = client.get(JOBS).get_data(as_text=True)
+    with app.app_context():
+        waiting = db.session.get(Appointment, later)
+        name, plate = waiting.case.customer.name, waiting.case.vehicle.plate
+        end = db.session.get(Appointment, first).end_at.astimezone(waiting.garage.zone)
+    assert "nothing else moves" not in page
+    assert f"{name} ({plate}," in page and f"now wait until {end:%H:%M}" in page
+    assert open_replan(app) is None, "nothing to re-plan: the customer is here"
+    more = auth.post(f"/api/v1/appointments/{first}/more-time", json={"minutes": 15})
+    assert more.status_code == 200 and [a["id"] for a in more.get_json()["waiting"]] == [later]

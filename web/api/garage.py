@@ -87,9 +87,10 @@ def appointment_action(appointment_id: int, action: str):
         raise Invalid("The body must be a JSON object.")
     appointment = jobs.get_appointment(db.session, current_user, appointment_id)
     if action == "more-time":
-        appointment, preview = jobs.more_time(db.session, current_user, appointment, data.get("minutes"), now())
+        appointment, preview, held = jobs.more_time(db.session, current_user, appointment, data.get("minutes"), now())
         return jsonify({"appointment": appointment.to_dict(),
-                        "preview": squeeze.diff(db.session, preview).to_dict() if preview else None})
+                        "preview": squeeze.diff(db.session, preview).to_dict() if preview else None,
+                        "waiting": [a.to_dict() for a in held]})
     done = jobs.act(db.session, current_user, appointment, action, now(), note=text_field(data, "note", 4000),
                     reason=text_field(data, "reason"))
     return jsonify(done.to_dict())
@@ -179,7 +180,8 @@ add_paths({
                                                    _json(_ref("Preview")), obj, (401, 403, 404, 409), [_ID])},
     "/api/v1/appointments/{id}/{action}": {"post": _write(
         "The job flow: check-in, start, finish ({note}), no-show, cancel ({reason}), more-time ({minutes}: extends "
-        "the job and previews a re-plan of the work it runs into). 409 from a status that does not allow it.",
+        "the job and previews a re-plan of the work it runs into; answers {appointment, preview, waiting}, waiting "
+        "being the later work no re-plan may move, which now waits). 409 from a status that does not allow it.",
         "reception, workshop of the garage", 200, _json(_ref("Appointment")),
         {"type": "object", "properties": {"note": {"type": "string"}, "reason": {"type": "string"},
                                           "minutes": {"type": "integer"}}},

@@ -360,7 +360,12 @@ def act(garage_id: str, appointment_id: int, action: str):
             minutes = int(request.form.get("minutes", ""))
         except ValueError:
             raise Invalid(_("Pick how much more time the job needs."), field="minutes") from None
-        _appointment, preview_made = jobs.more_time(db.session, current_user, appointment, minutes, now())
+        extended, preview_made, held = jobs.more_time(db.session, current_user, appointment, minutes, now())
+        if held:  # nobody can move them: say who now waits, so someone tells them
+            flash(_("Already here, so nothing moves them: %(who)s now wait until %(end)s.",
+                    who=", ".join(f"{a.case.customer.name} ({a.case.vehicle.plate}, "
+                                  f"{a.garage.local(a.start_at):%H:%M})" for a in held),
+                    end=f"{extended.garage.local(extended.end_at):%H:%M}"), "warning")
         if preview_made is not None and current_user.role == "reception":
             flash(_("The job now runs into later work: here is a re-plan of it to confirm or reject."), "info")
             return redirect(url_for("reception.preview", garage_id=garage_id, preview_id=preview_made.id))
@@ -368,7 +373,8 @@ def act(garage_id: str, appointment_id: int, action: str):
             flash(_("%(minutes)s more minutes. The job now runs into later work: reception has a re-plan of it "
                     "to confirm; until then the later jobs wait.", minutes=minutes), "info")
             return redirect(back(_home_url(garage_id)))
-        flash(_("%(minutes)s more minutes: nothing else moves.", minutes=minutes), "success")
+        if not held:
+            flash(_("%(minutes)s more minutes: nothing else moves.", minutes=minutes), "success")
     else:
         jobs.act(db.session, current_user, appointment, action, now(), note=text_field(request.form, "note", 4000),
                  reason=text_field(request.form, "reason"))
