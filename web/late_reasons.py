@@ -24,28 +24,41 @@ def _name(garage_id: str | None, garages: dict) -> str:
 
 
 def _when(reason: dict, garages: dict) -> str:
-    free_at = reason.get("free_at")
-    if not free_at:
-        return "?"
+    free_at = reason["free_at"]
     garage = _garage(reason.get("garage"), garages)
     return local_datetime(datetime.fromisoformat(free_at), garage if hasattr(garage, "local") else None)
 
 
 def reason_text(reason: dict, garages: dict) -> str:
-    """One reason. `garages` maps ids to Garage objects or to names."""
+    """One reason. `garages` maps ids to Garage objects or to names.
+
+    Older rows kept only the optimizer's note (Override.reasons reads the rule back from it): a reason without
+    its time or garage is said without them, never with a "?" in their place."""
     code, minutes = reason.get("code") or "none", reason.get("minutes")
+    known = bool(reason.get("free_at"))
     if code == "min_notice":
-        return _("minimum notice of %(time)s (free at %(when)s otherwise)", time=minutes_label(minutes or 0, days=False),
+        if not minutes:
+            return _("the minimum notice")
+        if not known:
+            return _("minimum notice of %(time)s", time=minutes_label(minutes, days=False))
+        return _("minimum notice of %(time)s (free at %(when)s otherwise)", time=minutes_label(minutes, days=False),
                  when=_when(reason, garages))
     if code == "rule_garages":
+        if not (known and reason.get("garage")):
+            return ngettext("only the nearest garage is looked at", "only the first %(num)s garages are looked at",
+                            minutes or 1)
         return ngettext("only the nearest garage is looked at (%(garage)s is free at %(when)s)",
                         "only the first %(num)s garages are looked at (%(garage)s is free at %(when)s)",
                         minutes or 1, garage=_name(reason.get("garage"), garages), when=_when(reason, garages))
     if code == "lifts_full":
+        if not known:
+            return _("every lift is taken until then")
         return _("every lift is taken until then (a technician is free at %(when)s)", when=_when(reason, garages))
     if code == "no_technician":
         return _("no qualified technician is free earlier")
     if code == "travel":
+        if not (reason.get("garage") and minutes):
+            return _("the customer cannot be there earlier")
         return _("the customer cannot be at %(garage)s earlier (%(minutes)s min away)",
                  garage=_name(reason.get("garage"), garages), minutes=minutes)
     if code == "outside_hours":

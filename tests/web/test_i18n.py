@@ -68,3 +68,20 @@ def test_a_rules_notice_reads_in_hours_not_in_a_count_of_minutes(app):
     assert text.startswith("délai de prévenance de 24 h (libre le ") and "1440" not in text
     with app.test_request_context(headers={"Accept-Language": "en"}):
         assert reason_text({**reason, "minutes": 90}, {}).startswith("minimum notice of 1 h 30 (free at ")
+
+
+def test_a_reason_kept_without_its_time_or_garage_is_said_without_them(app):
+    """Older overrides kept only the optimizer's note: their reasons have no time or garage to show, and the
+    page must not put a "?" where they would be."""
+    from scheduler.models.override import reasons_from_note
+    from web.late_reasons import reason_text
+
+    notes = ["minimum notice of 1440 min", "only the first 1 garage(s) are looked at", "every lift is taken",
+             "the customer needs time to drive there"]
+    for locale in ("fr-FR", "en"):
+        with app.test_request_context(headers={"Accept-Language": locale}):
+            said = [reason_text(r, {}) for note in notes for r in reasons_from_note(note)]
+        assert len(said) == len(notes) and not [s for s in said if "?" in s or "None" in s], said
+    with app.test_request_context(headers={"Accept-Language": "fr-FR"}):
+        assert reason_text(reasons_from_note("only the first 1 garage(s) are looked at")[0], {}) == \
+            "seul le garage le plus proche est regardé"

@@ -259,3 +259,20 @@ def test_every_list_endpoint_answers_csv(client, auth, path, column):
     assert len(lines) == len(rows) and column in lines[0]
     assert parse_csv(client.get(path + "?format=csv")) == lines
     assert client.get(path, headers={"Accept": "application/json"}).is_json
+
+
+def test_the_case_page_words_the_apps_own_reason_and_each_late_reason_once(app, client, auth):
+    from scheduler.services.overrides import WALK_IN_FITTED
+
+    with app.app_context():
+        o = override("W", "walk_in", "P2", "lyon-07", "lyon-07 reception", T0, rule_start=T0 + 2 * D,
+                     actual_start=T0 + H, reason_text=WALK_IN_FITTED,
+                     note="only the first 1 garage(s) are looked at")  # an older row: the note, no facts
+        db.session.commit()
+        case_id = o.case_id
+    auth.login("planner")
+    page = client.get(f"/planner/cases/{case_id}", headers={"Accept-Language": "fr-FR"}).get_data(as_text=True)
+    story = page.split('id="case-timeline"')[1]
+    assert "Walk-in fitted into today" not in story and "Client au comptoir inséré aujourd’hui" in story
+    assert "?" not in story.split("</ol>")[0].replace("?from", ""), "no placeholder where a fact is missing"
+    assert story.count("seul le garage le plus proche est regardé") == 1
