@@ -3,6 +3,7 @@ exactly that work, and re-planning it is the garage desk's preview and confirm: 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -295,3 +296,19 @@ def test_a_move_to_another_garage_hits_the_work_booked_at_the_old_one(app, clien
     assert tech not in [t["id"] for t in board["technicians"]]
     page = client.get(f"/admin/technicians/{tech}").get_data(as_text=True)
     assert f"Re-plan {len([a for a in hit if a['movable']])} appointments at {GARAGE}" in page
+
+
+def test_sick_today_from_the_page_starts_now_not_at_midnight(app, client, auth):
+    """The morning's work was done: an absence from midnight would flag it, and unbook the lifts it used."""
+    tech, _ = busiest_today(app)
+    auth.login("admin")
+    page = client.get(f"/admin/technicians/{tech}").get_data(as_text=True)
+    form = page.split('id="sick-today"')[0].rsplit("<form", 1)[1]
+    fields = dict(re.findall(r'name="(start|end|reason)" value="([^"]*)"', form))
+    assert auth.form(f"/admin/technicians/{tech}/absences", fields).status_code == 302
+    with app.app_context():
+        absence = db.session.scalar(select(Absence).where(Absence.technician_id == tech).order_by(Absence.id.desc()))
+        zone = absence.technician.garage.zone
+        start, end = absence.span(zone)
+        assert start == CLOCK_NOW.astimezone(zone).replace(second=0, microsecond=0)
+        assert end == datetime.combine(CLOCK_NOW.astimezone(zone).date() + timedelta(days=1), time(0), zone)

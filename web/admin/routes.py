@@ -228,6 +228,8 @@ def _technician_page(person, errors: dict | None = None, status: int = 200, week
         absences=absences, skills=technicians.all_skills(db.session), garage_options=_choices()["garage_options"],
         week=technicians.week_text(person.shift_patterns, day_names()) if week is None else week,
         today=person.garage.today(moment).isoformat(),
+        # "sick today" starts now: the morning's work was done, and its lifts were used
+        sick_from=f"{person.garage.local(moment):%Y-%m-%dT%H:%M}",
         history=audit.entries(db.session, "technician", person.id, limit=30)), status
 
 
