@@ -4,6 +4,7 @@ appointments that hits, previews a re-plan and confirms it; reception's board sh
 from __future__ import annotations
 
 import os
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -80,7 +81,9 @@ def test_a_technician_off_sick_today_and_the_work_re_planned(browser, live_serve
         assert reception.inner_text(f"#appt-{appointment_id} td:nth-child(1)").strip()
     board = reception.request.get(f"{live_server}/api/v1/garages/{GARAGE}/board").json()
     (row,) = [t for t in board["technicians"] if t["id"] == tech]
-    assert not row["shifts"] and not {a["id"] for a in row["appointments"]} & set(placed)
+    # off from the moment they called in sick: what is left of their day is before it
+    assert all(datetime.fromisoformat(s["end"]) <= story_clock() for s in row["shifts"])
+    assert not {a["id"] for a in row["appointments"]} & set(placed)
 
     # the change is in the audit trail, worded from → to
     admin.goto(f"{live_server}/admin/")
