@@ -257,6 +257,8 @@ def audit_value(value: object, field: str) -> str:
     """A changed field's value as a person reads it: roles and skills worded, the rest as fact_value."""
     if field == "role" and isinstance(value, str):
         return role_label(value)
+    if field == "work_hit" and isinstance(value, list):  # appointment ids mean nothing to a reader: how many
+        return ngettext("%(num)s appointment", "%(num)s appointments", len(value))
     if field in ("skill", "skills") and value:
         return _list_separator().join(skill_label(v) for v in (value if isinstance(value, list) else [value]))
     return fact_value(value)

@@ -295,7 +295,11 @@ def test_a_move_to_another_garage_hits_the_work_booked_at_the_old_one(app, clien
     board = client.get(f"/api/v1/garages/{GARAGE}/board").get_json()
     assert tech not in [t["id"] for t in board["technicians"]]
     page = client.get(f"/admin/technicians/{tech}").get_data(as_text=True)
-    assert f"Re-plan {len([a for a in hit if a['movable']])} appointments at {GARAGE}" in page
+    with app.app_context():
+        name = db.session.get(Garage, GARAGE).name
+    assert f"Re-plan {len([a for a in hit if a['movable']])} appointments at {name}" in page, "named, not an id"
+    trail = page.split('class="grid audit"')[1]
+    assert f"work hit:</span> — → <strong>{len(expected)} appointments</strong>" in trail, "how many, not their ids"
 
 
 def test_sick_today_from_the_page_starts_now_not_at_midnight(app, client, auth):
