@@ -6,9 +6,6 @@ the JSON decoder recurse until it crashed. Both are a 400 that says why, before 
 
 from __future__ import annotations
 
-import re
-from datetime import time
-
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import BadRequest
@@ -19,19 +16,6 @@ MAX_BODY_BYTES = 1024 * 1024
 
 class BadText(ValueError):
     pass
-
-
-# "14:15", "14h15", "14h", "9.30", "0930": the ways people at a French desk type a time of day.
-_CLOCK = re.compile(r"(\d{1,2})\s*(?:[:hH.]\s*(\d{2})?)?|(\d{2})(\d{2})")
-
-
-def clock_time(text: str) -> time:
-    """A time of day as a person types it; ValueError when it is none."""
-    found = _CLOCK.fullmatch(text.strip())
-    if found is None:
-        raise ValueError(f"not a time of day: {text!r}")
-    hours, minutes = (found[1], found[2]) if found[1] is not None else (found[3], found[4])
-    return time(int(hours), int(minutes or 0))  # ValueError past 23:59
 
 
 def check_text(value: object, depth_limit: int = MAX_DEPTH) -> None:

@@ -19,6 +19,7 @@ from scheduler.models import Appointment, ClosedDay, Garage, OpeningHours, User
 from scheduler.services import audit, capacity
 from scheduler.services.technicians import WEEKDAYS, Hit, _clock, _hit_many, off_shift, weekday_of
 from scheduler.texts import N_
+from scheduler.typed import as_clock, as_day
 
 GARAGE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 PHONE = re.compile(r"^\+?[0-9 ().-]{6,30}$")
@@ -117,7 +118,7 @@ def parse_hours(text: str) -> list[dict]:
     out = []
     for line in filter(None, (raw.strip() for raw in text.splitlines())):
         parts = line.replace(",", " ").split()
-        spans = [p.split("-") for p in parts[1:] if "-" in p]
+        spans = [[as_clock(t) for t in p.split("-", 1)] for p in parts[1:] if "-" in p]
         entry = {"weekday": weekday_of(parts[0]),
                  "opens": spans[0][0] if spans else "", "closes": spans[0][1] if spans else ""}
         if len(spans) > 1:
@@ -134,11 +135,11 @@ def hours_text(garage: Garage, day_names: tuple[str, ...] = WEEKDAYS, lunch: str
 
 
 def parse_closed(text: str) -> list[dict]:
-    """A page's closed days, one per line: "2026-12-25 Christmas"."""
+    """A page's closed days, one per line: "2026-12-25 Christmas" (or "25/12/2026 Noël")."""
     out = []
     for line in filter(None, (raw.strip() for raw in text.splitlines())):
         day, _, reason = line.partition(" ")
-        out.append({"day": day, "reason": reason.strip() or "public holiday"})
+        out.append({"day": as_day(day), "reason": reason.strip() or "public holiday"})
     return out
 
 

@@ -30,6 +30,7 @@ from scheduler.models import (
 )
 from scheduler.services import audit, capacity, squeeze
 from scheduler.texts import N_
+from scheduler.typed import as_clock
 
 MAX_ABSENCE_DAYS = 366
 HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -179,7 +180,7 @@ def parse_week(text: str) -> list[dict]:
         weekday = weekday_of(head)
         for span in filter(None, (s.strip() for s in rest.split(","))):
             start, _, end = span.partition("-")
-            out.append({"weekday": weekday, "start": start.strip(), "end": end.strip()})
+            out.append({"weekday": weekday, "start": as_clock(start.strip()), "end": as_clock(end.strip())})
     return out
 
 

@@ -8,7 +8,9 @@ from datetime import time
 import pytest
 
 from tests.web.test_garage_desk import preview, walk_in
-from web.inputs import clock_time
+from web.extensions import db
+from scheduler.models import Garage, Technician
+from scheduler.typed import as_day, as_moment, clock_time
 
 
 @pytest.mark.parametrize("typed, meant", [
@@ -37,3 +39,52 @@ def test_reception_places_by_hand_at_a_time_typed_the_french_way(backend, app, c
     page = client.get(refused.headers["Location"]).get_data(as_text=True)
     assert "Type the time as HH:MM" not in page, "23h30 is a time"
     assert "23:30" in page, "the refusal is about 23:30 itself: nobody works then"
+
+
+@pytest.mark.parametrize("typed, read", [
+    ("25/12/2026", "2026-12-25"), ("1/5/2027", "2027-05-01"), ("2026-12-25", "2026-12-25"),
+    ("31/02/2026", "31/02/2026"), ("Noël", "Noël"),  # not a day: as typed, for the refusal to quote
+])
+def test_a_day_written_the_french_way_is_read_day_first(typed, read):
+    assert as_day(typed) == read
+
+
+@pytest.mark.parametrize("typed, read", [
+    ("24/11/2026 14h", "2026-11-24T14:00"), ("24/11/2026 à 9h30", "2026-11-24T09:30"),
+    ("2026-11-24T14:00", "2026-11-24T14:00"), ("2026-11-24 14h15", "2026-11-24T14:15"),
+    ("24/11/2026", "2026-11-24"), ("2026-11-24", "2026-11-24"), ("demain", "demain"), ("24/11/2026 midi", "24/11/2026 midi"),
+])
+def test_a_moment_written_the_french_way_is_read_as_meant(typed, read):
+    assert as_moment(typed) == read
+
+
+def test_the_admin_types_hours_holidays_shifts_and_absences_the_french_way(backend, app, client, auth):
+    if backend != "sqlite":
+        pytest.skip("reading typed days and times does not depend on the database; the SQLite run covers it")
+    french = {"Accept-Language": "fr"}
+    auth.login("admin")
+    form = {"name": "Lyon 7e Gerland", "address": "62 avenue Tony Garnier", "city": "Lyon", "lat": "45.7335",
+            "lon": "4.8335", "phone": "+33 4 70 10 20 40", "lifts": "7", "closed": "25/12/2026 Noël",
+            "hours": "lun. 7h45-18h30 déjeuner 12h-13h30\nven. 7h45-17h"}
+    saved = auth.form("/admin/garages/lyon-07", form, headers=french)
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:300]
+    tech = "lyon-07-t01"
+    week = auth.form(f"/admin/technicians/{tech}", {"name": "Renamed", "garage": "lyon-07", "skills": "maintenance",
+                                                     "week": "lun. 8h-12h, 13h30-17h", "active": "yes"},
+                     headers=french)
+    assert week.status_code == 302, week.get_data(as_text=True)[:300]
+    away = auth.form(f"/admin/technicians/{tech}/absences",
+                     {"start": "01/12/2026 14h", "end": "02/12/2026", "reason": "formation"}, headers=french)
+    assert away.status_code == 302, away.get_data(as_text=True)[:300]
+    with app.app_context():
+        garage = db.session.get(Garage, "lyon-07")
+        hours = {h.weekday: h for h in garage.opening_hours}
+        assert (hours[0].opens, hours[0].closes, hours[0].lunch_starts, hours[0].lunch_ends, hours[4].closes) == \
+            (time(7, 45), time(18, 30), time(12), time(13, 30), time(17))
+        assert [(c.day.isoformat(), c.reason) for c in garage.closed_days] == [("2026-12-25", "Noël")]
+        person = db.session.get(Technician, tech)
+        assert [(p.starts, p.ends) for p in person.shift_patterns] == [(time(8), time(12)), (time(13, 30), time(17))]
+        absence = max(person.absences, key=lambda a: a.id)
+        start, end = absence.span(garage.zone)
+        assert (start.astimezone(garage.zone).isoformat(), end.astimezone(garage.zone).isoformat()) == \
+            ("2026-12-01T14:00:00+01:00", "2026-12-03T00:00:00+01:00")

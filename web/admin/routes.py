@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from scheduler.errors import DomainError
 from scheduler.models import ROLES, URGENCIES, Appointment, Garage, JobType, Technician, User
 from scheduler.services import accounts, audit, catalogue, garages, technicians
+from scheduler.typed import as_moment
 from web.actions import back
 from web.auth import roles_required
 from web.clock import now
@@ -265,6 +266,7 @@ def _after_change(person, hit: technicians.Hit):
 def absence_add(technician_id: str):
     person = technicians.get(db.session, current_user, technician_id)
     data = {k: request.form.get(k, "").strip() for k in ("start", "end", "reason")}
+    data["start"], data["end"] = as_moment(data["start"]), as_moment(data["end"])  # "24/11/2026 14h" too
     try:
         absence, hit = technicians.add_absence(db.session, current_user, person, data, now())
     except DomainError as exc:

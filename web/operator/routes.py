@@ -24,13 +24,13 @@ from scheduler.services import (
     policies,
     urgency,
 )
+from scheduler.typed import clock_time
 from web.actions import refusals_flashed
 from web.api.cases import text_field, time_field
 from web.auth import roles_required
 from web.clock import now
 from web.extensions import db
 from web.filters import local_datetime, local_when
-from web.inputs import clock_time
 from web.live import unchanged
 from web.operator.forms import CallForm
 from web.refusals import refusal_text

@@ -11,13 +11,13 @@ from sqlalchemy import select
 from scheduler.errors import DomainError, Invalid
 from scheduler.models import Garage, Symptom
 from scheduler.services import boards, booking, cases, direct_line, drive_in, jobs, notices, planning, squeeze
+from scheduler.typed import clock_time
 from web.actions import back, refusals_flashed
 from web.api.cases import text_field
 from web.auth import check_garage, roles_required
 from web.clock import now
 from web.extensions import db
 from web.filters import status_label
-from web.inputs import clock_time
 from web.live import unchanged
 from web.reception.forms import WalkInForm
 from web.transaction import keep_writes_of_refusal

@@ -1,0 +1,50 @@
+"""Days and times as people type them at a French desk ("14h15", "25/12/2026"), read into the forms the API
+speaks ("14:15", "2026-12-25"). The pages pass what was typed through these; the API takes its own forms only.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+
+# "14:15", "14h15", "14h", "14", "9.30", "0930"
+_CLOCK = re.compile(r"(\d{1,2})\s*(?:[:hH.]\s*(\d{2})?)?|(\d{2})(\d{2})")
+_DAY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
+def clock_time(text: str) -> time:
+    """A time of day as a person types it; ValueError when it is none."""
+    found = _CLOCK.fullmatch(text.strip())
+    if found is None:
+        raise ValueError(f"not a time of day: {text!r}")
+    hours, minutes = (found[1], found[2]) if found[1] is not None else (found[3], found[4])
+    return time(int(hours), int(minutes or 0))  # ValueError past 23:59
+
+
+def as_clock(text: str) -> str:
+    """"7h45" as "07:45"; what is not a time comes back as typed, for the refusal to quote."""
+    try:
+        return f"{clock_time(text):%H:%M}"
+    except ValueError:
+        return text
+
+
+def as_day(text: str) -> str:
+    """"25/12/2026" (day first, as written in France) as "2026-12-25"; anything else as typed."""
+    found = _DAY.fullmatch(text.strip())
+    if found is None:
+        return text
+    try:
+        return date(int(found[3]), int(found[2]), int(found[1])).isoformat()
+    except ValueError:
+        return text
+
+
+def as_moment(text: str) -> str:
+    """A day, or a day and a time: "24/11/2026 14h" as "2026-11-24T14:00"; anything else as typed."""
+    day, _, clock = text.strip().replace("T", " ").partition(" ")
+    day = as_day(day)
+    if not clock.strip():
+        return day if day != text.strip() else text
+    hour = as_clock(clock.strip().removeprefix("à").strip())
+    return f"{day}T{hour}" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", day) and re.fullmatch(r"\d{2}:\d{2}", hour) else text
