@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import smtplib
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
@@ -82,8 +82,13 @@ def feedback_link(case: Case) -> str | None:
     return f"{LINKS['base_url']}/feedback/{token_for(case.id, LINKS['secret'])}"
 
 
-def calendar(appointment: Appointment, locale: str | None = None) -> str:
-    """The appointment as the customer's calendar sees it: one event, updated by its sequence number."""
+def calendar(appointment: Appointment, made_at: datetime, locale: str | None = None) -> str:
+    """The appointment as the customer's calendar sees it: one event, updated by its sequence number.
+
+    Every time is written in UTC (`…Z`): a time kept in the garage's zone (as a direct-line answer's is until it
+    is read back) came out as TZID=Europe/Paris with no VTIMEZONE to define it, which strict calendars refuse or
+    shift. DTSTAMP is `made_at`, when this calendar was made (RFC 5545 with a METHOD): a moved appointment's
+    update must not carry the time of the first booking."""
     garage, case = appointment.garage, appointment.case
     cal = Calendar()
     cal.add("prodid", "-//Frontline//appointments//EN")
@@ -91,9 +96,9 @@ def calendar(appointment: Appointment, locale: str | None = None) -> str:
     cal.add("method", "CANCEL" if appointment.status == "cancelled" else "PUBLISH")
     event = Event()
     event.add("uid", f"appointment-{appointment.id}@frontline")
-    event.add("dtstamp", appointment.created_at)
-    event.add("dtstart", appointment.start_at)
-    event.add("dtend", appointment.end_at)
+    event.add("dtstamp", made_at.astimezone(timezone.utc))
+    event.add("dtstart", appointment.start_at.astimezone(timezone.utc))
+    event.add("dtend", appointment.end_at.astimezone(timezone.utc))
     event.add("sequence", appointment.version)
     locale = locale or (case.customer.locale if case.customer.locale in TEXTS else "fr")
     event.add("summary", f"{term(case.job_type.label, locale)} — {garage.name}")
@@ -131,7 +136,7 @@ def queue(session: Session, kind: str, appointment: Appointment, now: datetime,
         text += TEXTS[locale]["feedback"].format(link=link)
     message = Message(case=case, appointment_id=appointment.id, garage_id=appointment.garage_id, kind=kind,
                       recipient=customer.email or customer.phone, locale=locale, subject=subject.format(**words),
-                      body=text, ics=calendar(appointment, locale), created_at=now, next_attempt_at=now)
+                      body=text, ics=calendar(appointment, now, locale), created_at=now, next_attempt_at=now)
     session.add(message)
     session.info["frontline.messages_queued"] = True  # the web layer may deliver right after the commit
     return message

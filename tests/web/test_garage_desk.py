@@ -522,3 +522,64 @@ def test_a_preview_is_confirmed_or_rejected_only_under_its_own_garages_address(a
         assert auth.form(f"/garages/lyon-03/squeeze/{shown['id']}/{action}").status_code == 404
     with app.app_context():
         assert db.session.get(PlanPreview, shown["id"]).status == "open"
+
+
+def utc_event(ics: str):
+    """The one event of a calendar file, after checking that every time in it is UTC (`…Z`): a TZID with no
+    VTIMEZONE to define it is what strict calendar apps refuse or shift."""
+    calendar = Calendar.from_ical(ics)
+    assert "TZID" not in ics and not calendar.walk("VTIMEZONE")
+    (event,) = calendar.walk("VEVENT")
+    for name in ("dtstamp", "dtstart", "dtend"):
+        assert "TZID" not in event[name].params and event[name].to_ical().endswith(b"Z"), (name, ics)
+    return event
+
+
+def test_a_direct_line_booking_s_calendar_is_in_utc_like_every_other(app, client, auth):
+    from tests.web.story import open_case
+    from tests.web.test_desk_pages import later_today_on_shift
+    from tests.web.pages import csrf_from
+
+    auth.login("operator")
+    case = open_case(auth)
+    asked = auth.post(f"/api/v1/cases/{case['id']}/direct-line", json={"garage": "lyon-07", "message": "today?"})
+    assert asked.status_code == 201, asked.get_json()
+    auth.login("reception-lyon-07")
+    board = client.get("/garages/lyon-07/board").get_data(as_text=True)
+    technician = re.search(r'<select name="technician"><option value="([^"]+)"', board).group(1)
+    answer_at = later_today_on_shift(app, technician, minutes=60)  # typed at the desk: a time in the garage's zone
+    answered_at = CLOCK_NOW + timedelta(minutes=4)
+    app.config["CLOCK"] = lambda: answered_at
+    accepted = client.post(f"/garages/lyon-07/direct-line/{asked.get_json()['id']}/answer", data={
+        "csrf_token": csrf_from(board), "decision": "accept", "time": f"{answer_at:%H:%M}", "technician": technician,
+        "overbook": "yes", "reason": "the foreman asks a colleague"})
+    assert accepted.status_code == 302
+    with app.app_context():
+        (told,) = db.session.scalars(select(Message).where(Message.case_id == case["id"]))
+        assert told.kind == "booked"
+        event = utc_event(told.ics)
+        assert event.decoded("dtstart") == answer_at and event.decoded("dtstamp") == answered_at
+        appointment = told.appointment_id
+    later = answered_at + timedelta(hours=2)  # the file as downloaded later is made then
+    app.config["CLOCK"] = lambda: later
+    downloaded = client.get(f"/api/v1/appointments/{appointment}/calendar.ics")
+    assert downloaded.status_code == 200
+    event = utc_event(downloaded.get_data(as_text=True))
+    assert event.decoded("dtstart") == answer_at and event.decoded("dtstamp") == later
+
+
+def test_a_moved_booking_s_calendar_is_stamped_when_it_moved(app, client, auth):
+    case = walk_in(auth)
+    squeezed_at = CLOCK_NOW + timedelta(minutes=20)
+    app.config["CLOCK"] = lambda: squeezed_at
+    proposal = preview(auth, case["id"]).get_json()
+    assert proposal["moves"], "Lyon 7e is full today: fitting a P1 in moves someone"
+    assert auth.post(f"/api/v1/squeeze/{proposal['id']}/confirm", json={"reason": "P1"}).status_code == 200
+    with app.app_context():
+        moved = db.session.scalars(select(Message).where(Message.kind == "moved")).all()
+        assert len(moved) == len(proposal["moves"])
+        for message in moved:
+            assert db.session.get(Appointment, message.appointment_id).created_at < squeezed_at, "booked before"
+            event = utc_event(message.ics)
+            assert event.decoded("dtstamp") == squeezed_at == message.created_at, "the update is as new as the move"
+            assert event["sequence"] > 1

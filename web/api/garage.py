@@ -99,7 +99,7 @@ def appointment_action(appointment_id: int, action: str):
 def appointment_calendar(appointment_id: int):
     require()
     appointment = jobs.get_appointment(db.session, current_user, appointment_id)
-    return Response(outbox.calendar(appointment), mimetype="text/calendar",
+    return Response(outbox.calendar(appointment, now()), mimetype="text/calendar",
                     headers={"Content-Disposition": f'attachment; filename="appointment-{appointment.id}.ics"'})
 
 
