@@ -152,9 +152,20 @@ def visible(session: Session, actor: User, status: str | None = None, limit: int
     return list(session.scalars(query.limit(limit)))
 
 
-def garage_of(session: Session, message_id: int) -> str | None:
-    """The garage a message is sent for (None when there is no such message)."""
-    return session.scalar(select(Message.garage_id).where(Message.id == message_id))
+def readable(session: Session, actor: User, message_id: int) -> Message:
+    """One message, as it was sent: for the staff of the garage it was sent for (reception, who answers the
+    customer, and the workshop, whose work it announces), and for admins."""
+    message = session.get(Message, message_id)
+    if message is None:
+        raise NotFound(N_("No message %(id)s."), words={"id": message_id})
+    if actor.role != "admin" and not (actor.role in ("reception", "workshop") and actor.garage_id == message.garage_id):
+        raise Forbidden(N_("Only the garage's reception and workshop read what its customers were told."))
+    return message
+
+
+def attachment_name(message: Message) -> str:
+    """The calendar file's name, in the message's language: the customer's and the garage's copy are one file."""
+    return "rendez-vous.ics" if message.locale == "fr" else "appointment.ics"
 
 
 def told_by_phone(session: Session, actor: User, message_id: int, now: datetime) -> Message:
@@ -198,7 +209,7 @@ def _email(message: Message, sender_address: str) -> EmailMessage:
     email.set_content(message.body)
     if message.ics:
         email.add_attachment(message.ics.encode(), maintype="text", subtype="calendar",
-                             filename="rendez-vous.ics" if message.locale == "fr" else "appointment.ics")
+                             filename=attachment_name(message))
     return email
 
 

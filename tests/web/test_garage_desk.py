@@ -583,3 +583,48 @@ def test_a_moved_booking_s_calendar_is_stamped_when_it_moved(app, client, auth):
             event = utc_event(message.ics)
             assert event.decoded("dtstamp") == squeezed_at == message.created_at, "the update is as new as the move"
             assert event["sequence"] > 1
+
+
+def test_the_garage_reads_what_a_customer_was_told_as_sent_and_only_its_own(app, client, auth):
+    from markupsafe import escape
+
+    case = walk_in(auth)
+    proposal = preview(auth, case["id"]).get_json()
+    assert auth.post(f"/api/v1/squeeze/{proposal['id']}/confirm", json={"reason": "P1"}).status_code == 200
+    with app.app_context():
+        told = db.session.scalar(select(Message).where(Message.case_id == case["id"], Message.kind == "booked"))
+        message, subject, body, ics = told.id, told.subject, told.body, told.ics
+    assert told.locale == "fr" and body.startswith("Bonjour Nadia Kaci")
+    page_path, calendar_path = f"/garages/lyon-07/outbox/{message}", f"/garages/lyon-07/outbox/{message}/calendar.ics"
+    assert f'href="{page_path}"' in client.get("/garages/lyon-07/outbox").get_data(as_text=True)
+
+    for user in ("reception-lyon-07", "workshop-lyon-07", "admin"):
+        auth.login(user)
+        page = client.get(page_path)
+        assert page.status_code == 200, user
+        text = page.get_data(as_text=True)
+        # the reader's page is in English; the message in the French it was sent in, every line of it
+        assert 'lang="fr"' in text and "What the customer was sent" in text
+        assert all(str(escape(line)) in text for line in body.splitlines())
+        assert "Votre rendez-vous est confirmé" in text and "nadia.kaci@example.fr" in text
+        downloaded = client.get(calendar_path)
+        assert downloaded.status_code == 200 and downloaded.mimetype == "text/calendar"
+        assert downloaded.get_data(as_text=True) == ics and 'filename="rendez-vous.ics"' in \
+            downloaded.headers["Content-Disposition"]
+        read = client.get(f"/api/v1/outbox/{message}").get_json()
+        assert (read["subject"], read["body"], read["locale"]) == (subject, body, "fr")
+        assert client.get(read["calendar"]).get_data(as_text=True) == ics
+
+    # another garage's staff: 403, as for every other garage thing; an admin at the wrong garage's address: 404
+    for user in ("reception-lyon-03", "workshop-lyon-03"):
+        auth.login(user)
+        assert client.get(f"/garages/lyon-03/outbox/{message}").status_code == 403, user
+        assert client.get(f"/garages/lyon-03/outbox/{message}/calendar.ics").status_code == 403, user
+        assert client.get(page_path).status_code == 403, user
+        assert client.get(f"/api/v1/outbox/{message}").status_code == 403, user
+        assert client.get(f"/api/v1/outbox/{message}/calendar.ics").status_code == 403, user
+    auth.login("admin")
+    assert client.get(f"/garages/lyon-03/outbox/{message}").status_code == 404
+    assert client.get(f"/api/v1/outbox/{message + 10**6}").status_code == 404
+    auth.login("operator")
+    assert client.get(f"/api/v1/outbox/{message}").status_code == 403
