@@ -44,6 +44,23 @@ def given(session: Session, case: Case) -> dict[str, Feedback]:
     return {f.stage: f for f in session.scalars(select(Feedback).where(Feedback.case_id == case.id))}
 
 
+def stages_reached(case: Case) -> tuple[str, ...]:
+    """The stages the customer has been through, from stored facts: a stage is rated once it has happened.
+
+    The booking is the contact that opened the case; the wait starts with an appointment; reception is the
+    counter (a walk-in is received there) or a check-in, or the work starting, which a check-in may skip;
+    the repair is work finished."""
+    made = list(case.appointments)
+    reached = {"booking"}
+    if made:
+        reached.add("wait")
+    if case.channel == "walk_in" or any(a.checked_in_at or a.started_at for a in made):
+        reached.add("reception")
+    if any(a.finished_at for a in made):
+        reached.add("repair")
+    return tuple(s for s in STAGES if s in reached)
+
+
 def give(session: Session, case: Case, stage: object, score: object, comment: object, now: datetime) -> Feedback:
     if stage not in STAGES:
         raise Invalid(N_("stage must be one of %(stages)s."), words={"stages": ", ".join(STAGES)}, field="stage")
@@ -55,6 +72,10 @@ def give(session: Session, case: Case, stage: object, score: object, comment: ob
         raise Invalid(N_("comment must be text of at most 2000 characters."), field="comment")
     if case.status == "cancelled":
         raise Conflict(N_("This case was cancelled: there is nothing to rate."))
+    reached = stages_reached(case)
+    if stage not in reached:  # a score for what did not happen yet would be read as a verdict on it
+        raise Conflict(N_("This stage has not happened yet: it can be rated once it has."), field="stage",
+                       stage=stage, stages=list(reached))
     feedback = given(session, case).get(stage)
     if feedback is None:
         feedback = Feedback(case=case, stage=stage)

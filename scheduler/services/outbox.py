@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import smtplib
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
@@ -82,8 +82,13 @@ def feedback_link(case: Case) -> str | None:
     return f"{LINKS['base_url']}/feedback/{token_for(case.id, LINKS['secret'])}"
 
 
-def calendar(appointment: Appointment, locale: str | None = None) -> str:
-    """The appointment as the customer's calendar sees it: one event, updated by its sequence number."""
+def calendar(appointment: Appointment, made_at: datetime, locale: str | None = None) -> str:
+    """The appointment as the customer's calendar sees it: one event, updated by its sequence number.
+
+    Every time is written in UTC (`…Z`): a time kept in the garage's zone (as a direct-line answer's is until it
+    is read back) came out as TZID=Europe/Paris with no VTIMEZONE to define it, which strict calendars refuse or
+    shift. DTSTAMP is `made_at`, when this calendar was made (RFC 5545 with a METHOD): a moved appointment's
+    update must not carry the time of the first booking."""
     garage, case = appointment.garage, appointment.case
     cal = Calendar()
     cal.add("prodid", "-//Frontline//appointments//EN")
@@ -91,9 +96,9 @@ def calendar(appointment: Appointment, locale: str | None = None) -> str:
     cal.add("method", "CANCEL" if appointment.status == "cancelled" else "PUBLISH")
     event = Event()
     event.add("uid", f"appointment-{appointment.id}@frontline")
-    event.add("dtstamp", appointment.created_at)
-    event.add("dtstart", appointment.start_at)
-    event.add("dtend", appointment.end_at)
+    event.add("dtstamp", made_at.astimezone(timezone.utc))
+    event.add("dtstart", appointment.start_at.astimezone(timezone.utc))
+    event.add("dtend", appointment.end_at.astimezone(timezone.utc))
     event.add("sequence", appointment.version)
     locale = locale or (case.customer.locale if case.customer.locale in TEXTS else "fr")
     event.add("summary", f"{term(case.job_type.label, locale)} — {garage.name}")
@@ -137,7 +142,7 @@ def queue(session: Session, kind: str, appointment: Appointment, now: datetime,
         text += TEXTS[locale]["feedback"].format(link=link)
     message = Message(case=case, appointment_id=appointment.id, garage_id=appointment.garage_id, kind=kind,
                       recipient=customer.email or customer.phone, locale=locale, subject=subject.format(**words),
-                      body=text, ics=calendar(appointment, locale), created_at=now, next_attempt_at=now)
+                      body=text, ics=calendar(appointment, now, locale), created_at=now, next_attempt_at=now)
     session.add(message)
     session.info["frontline.messages_queued"] = True  # the web layer may deliver right after the commit
     return message
@@ -153,9 +158,20 @@ def visible(session: Session, actor: User, status: str | None = None, limit: int
     return list(session.scalars(query.limit(limit)))
 
 
-def garage_of(session: Session, message_id: int) -> str | None:
-    """The garage a message is sent for (None when there is no such message)."""
-    return session.scalar(select(Message.garage_id).where(Message.id == message_id))
+def readable(session: Session, actor: User, message_id: int) -> Message:
+    """One message, as it was sent: for the staff of the garage it was sent for (reception, who answers the
+    customer, and the workshop, whose work it announces), and for admins."""
+    message = session.get(Message, message_id)
+    if message is None:
+        raise NotFound(N_("No message %(id)s."), words={"id": message_id})
+    if actor.role != "admin" and not (actor.role in ("reception", "workshop") and actor.garage_id == message.garage_id):
+        raise Forbidden(N_("Only the garage's reception and workshop read what its customers were told."))
+    return message
+
+
+def attachment_name(message: Message) -> str:
+    """The calendar file's name, in the message's language: the customer's and the garage's copy are one file."""
+    return "rendez-vous.ics" if message.locale == "fr" else "appointment.ics"
 
 
 def told_by_phone(session: Session, actor: User, message_id: int, now: datetime) -> Message:
@@ -199,7 +215,7 @@ def _email(message: Message, sender_address: str) -> EmailMessage:
     email.set_content(message.body)
     if message.ics:
         email.add_attachment(message.ics.encode(), maintype="text", subtype="calendar",
-                             filename="rendez-vous.ics" if message.locale == "fr" else "appointment.ics")
+                             filename=attachment_name(message))
     return email
 
 

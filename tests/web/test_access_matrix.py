@@ -111,6 +111,9 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/drive-ins/<int:drive_in_id>/arrived"): api(GARAGE_ROLES, "/drive-ins/{drive_in}/arrived",
                                                                  True, {}),
     ("GET", "/api/v1/outbox"): api(("reception", "admin"), "/outbox"),
+    ("GET", "/api/v1/outbox/<int:message_id>"): api(("reception", "workshop", "admin"), "/outbox/{message}", True),
+    ("GET", "/api/v1/outbox/<int:message_id>/calendar.ics"): api(("reception", "workshop", "admin"),
+                                                                 "/outbox/{message}/calendar.ics", True),
     ("POST", "/api/v1/outbox/<int:message_id>/phoned"): api(("reception", "admin"), "/outbox/{message}/phoned",
                                                             True, {}),
     ("POST", "/api/v1/garages/<garage_id>/replan"): api(("reception", "admin"), "/garages/{garage}/replan", True,
@@ -169,6 +172,10 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/garages/<garage_id>/jobs"): Rule(("workshop", "reception", "admin"), "/garages/{garage}/jobs", True),
     ("GET", "/garages/<garage_id>/direct-line/inbox"): Rule(LOGGED_IN, "/garages/{garage}/direct-line/inbox", True),
     ("GET", "/garages/<garage_id>/outbox"): Rule(("reception", "admin"), "/garages/{garage}/outbox", True),
+    ("GET", "/garages/<garage_id>/outbox/<int:message_id>"): Rule(
+        ("reception", "workshop", "admin"), "/garages/{garage}/outbox/{message}", True),
+    ("GET", "/garages/<garage_id>/outbox/<int:message_id>/calendar.ics"): Rule(
+        ("reception", "workshop", "admin"), "/garages/{garage}/outbox/{message}/calendar.ics", True),
     ("POST", "/garages/<garage_id>/outbox/<int:message_id>/phoned"): Rule(
         ("reception", "admin"), "/garages/{garage}/outbox/{message}/phoned", True, {}),
     ("GET", "/garages/<garage_id>/vehicle"): Rule(("reception",), "/garages/{garage}/vehicle?plate=ZZ-999-ZZ", True),

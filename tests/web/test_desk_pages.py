@@ -30,12 +30,12 @@ def later_today_on_shift(app, technician_id: str, minutes: int) -> datetime:
     raise AssertionError(f"{technician_id} has no shift time left today")
 
 
-def open_call(client, auth, plate="GH-123-JK", symptom="engine_fault_stop", near="lyon-07"):
+def open_call(client, auth, plate="GH-123-JK", symptom="engine_fault_stop", near="lyon-07", email=""):
     auth.login("operator")
     desk = client.get("/desk/").get_data(as_text=True)
     response = client.post("/desk/cases", data={
         "csrf_token": csrf_from(desk), "name": "Marc Petit", "phone": "+33 6 12 34 56 78", "plate": plate,
-        "model": "Peugeot 308", "symptom": symptom, "near": near, "note": ""})
+        "model": "Peugeot 308", "symptom": symptom, "near": near, "note": "", "email": email})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     case_url = response.headers["Location"]
     return int(case_url.rstrip("/").split("/")[-1]), client.get(case_url).get_data(as_text=True)
@@ -227,3 +227,50 @@ def test_an_empty_message_or_an_overlong_reason_is_refused_on_the_page_and_nothi
         "csrf_token": csrf_from(page), "urgency": "P2", "reason": "x" * 1001}, follow_redirects=True)
     assert "reason is longer than 1000 characters" in long.get_data(as_text=True)
     assert footprint(app) == before
+
+
+def test_the_call_form_takes_the_callers_e_mail_so_the_confirmation_goes_by_e_mail(app, client, auth):
+    from sqlalchemy import select
+
+    from scheduler.models import Customer, Message
+    from web.extensions import db
+
+    def on_file() -> str | None:
+        with app.app_context():
+            return db.session.scalar(select(Customer.email).where(Customer.name == "Marc Petit"))
+
+    auth.login("operator")
+    assert re.search(r'<input[^>]*id="email"[^>]*name="email"[^>]*type="email"', client.get("/desk/").get_data(as_text=True))
+    case_id, _page = open_call(client, auth, email=" marc.petit@example.fr ")
+    assert on_file() == "marc.petit@example.fr"
+    best = client.get(f"/api/v1/cases/{case_id}/offers").get_json()["offers"][0]
+    booked = auth.post(f"/api/v1/cases/{case_id}/appointments", json={
+        **{k: best[k] for k in ("garage", "technician", "start")}, "reason": "caller's choice"})
+    assert booked.status_code in (200, 201), booked.get_json()
+    with app.app_context():
+        told = db.session.scalar(select(Message).where(Message.appointment_id == booked.get_json()["id"]))
+        assert (told.recipient, told.by_email) == ("marc.petit@example.fr", True), "not queued for a phone call"
+
+    # the phone look-up offers the address on file, and never overwrites one being typed
+    looked = client.get("/desk/customer", query_string={"phone": "+33 6 12 34 56 78", "name": "Marc Petit"})
+    assert 'value="marc.petit@example.fr"' in looked.get_data(as_text=True)
+    typed = client.get("/desk/customer", query_string={"phone": "+33 6 12 34 56 78", "email": "x@example.fr"})
+    assert 'id="email"' not in typed.get_data(as_text=True)
+
+    open_call(client, auth, plate="GH-124-JK")  # a known caller who gives no address keeps theirs
+    assert on_file() == "marc.petit@example.fr"
+    open_call(client, auth, plate="GH-125-JK", email="marc@garage-petit.fr")  # a new one replaces it
+    assert on_file() == "marc@garage-petit.fr"
+
+    desk = client.get("/desk/").get_data(as_text=True)
+    refused = client.post("/desk/cases", data={
+        "csrf_token": csrf_from(desk), "name": "Marc Petit", "phone": "+33 6 12 34 56 78", "plate": "GH-126-JK",
+        "model": "Peugeot 308", "symptom": "engine_fault_stop", "near": "lyon-07", "email": "marc@petit@example.fr"})
+    assert refused.status_code == 400 and "Not an e-mail address." in refused.get_data(as_text=True)
+    assert on_file() == "marc@garage-petit.fr"
+    # the API refuses what the page refuses: one rule
+    api = auth.post("/api/v1/cases", json={
+        "customer": {"name": "Marc Petit", "phone": "+33 6 12 34 56 78", "email": "marc@petit@example.fr"},
+        "vehicle": {"plate": "GH-126-JK", "model": "Peugeot 308"}, "symptom": "engine_fault_stop",
+        "location": {"place": "lyon-07"}})
+    assert api.status_code == 400 and api.get_json()["error"]["details"]["field"] == "customer.email"

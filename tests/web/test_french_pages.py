@@ -142,7 +142,7 @@ def world(app, client, auth):
     """A small day of the network with something on every page: a case on the direct line, a declined one,
     a booked one whose urgency changed, a walk-in with its squeeze-in preview, a job checked in, started and
     finished, a queued replay."""
-    from scheduler.services import feedback, replays
+    from scheduler.services import feedback, outbox, replays
     from scheduler.models import Appointment, User
     from web.extensions import db
 
@@ -183,11 +183,12 @@ def world(app, client, auth):
         day = (CLOCK_NOW - timedelta(days=3)).date().isoformat()
         replay = replays.create(db.session, planner, {"from": day, "to": day, "policy": {"rule.garages": 3}},
                                 CLOCK_NOW)
+        told = outbox.queue(db.session, "booked", db.session.get(Appointment, job_id), CLOCK_NOW)  # with its .ics
         db.session.commit()
-        replay_id = replay.id
+        replay_id, message_id = replay.id, told.id
     return {
         "case_id": [waiting["id"], declined["id"], booked["id"], walk_in["id"], worked], "garage_id": [GARAGE],
-        "preview_id": [preview["id"]], "replay_id": [replay_id],
+        "preview_id": [preview["id"]], "replay_id": [replay_id], "message_id": [message_id],
         # the admin's pages: a user, a technician, and an item of each kind of the catalogue
         "user_id": [user_id], "technician_id": [technician_id],
         "kind": ["job-types", "symptoms"], "code": ["oil_change", "brakes_failing"],

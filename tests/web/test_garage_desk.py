@@ -559,3 +559,109 @@ def test_a_move_to_another_technician_at_the_same_time_tells_the_customer_nothin
         assert [(m.appointment_id, m.kind) for m in told] == [(retimed.id, "moved")], \
             "only the customer whose time changed is told"
         db.session.rollback()
+
+
+def utc_event(ics: str):
+    """The one event of a calendar file, after checking that every time in it is UTC (`…Z`): a TZID with no
+    VTIMEZONE to define it is what strict calendar apps refuse or shift."""
+    calendar = Calendar.from_ical(ics)
+    assert "TZID" not in ics and not calendar.walk("VTIMEZONE")
+    (event,) = calendar.walk("VEVENT")
+    for name in ("dtstamp", "dtstart", "dtend"):
+        assert "TZID" not in event[name].params and event[name].to_ical().endswith(b"Z"), (name, ics)
+    return event
+
+
+def test_a_direct_line_booking_s_calendar_is_in_utc_like_every_other(app, client, auth):
+    from tests.web.story import open_case
+    from tests.web.test_desk_pages import later_today_on_shift
+    from tests.web.pages import csrf_from
+
+    auth.login("operator")
+    case = open_case(auth)
+    asked = auth.post(f"/api/v1/cases/{case['id']}/direct-line", json={"garage": "lyon-07", "message": "today?"})
+    assert asked.status_code == 201, asked.get_json()
+    auth.login("reception-lyon-07")
+    board = client.get("/garages/lyon-07/board").get_data(as_text=True)
+    technician = re.search(r'<select name="technician"><option value="([^"]+)"', board).group(1)
+    answer_at = later_today_on_shift(app, technician, minutes=60)  # typed at the desk: a time in the garage's zone
+    answered_at = CLOCK_NOW + timedelta(minutes=4)
+    app.config["CLOCK"] = lambda: answered_at
+    accepted = client.post(f"/garages/lyon-07/direct-line/{asked.get_json()['id']}/answer", data={
+        "csrf_token": csrf_from(board), "decision": "accept", "time": f"{answer_at:%H:%M}", "technician": technician,
+        "overbook": "yes", "reason": "the foreman asks a colleague"})
+    assert accepted.status_code == 302
+    with app.app_context():
+        (told,) = db.session.scalars(select(Message).where(Message.case_id == case["id"]))
+        assert told.kind == "booked"
+        event = utc_event(told.ics)
+        assert event.decoded("dtstart") == answer_at and event.decoded("dtstamp") == answered_at
+        appointment = told.appointment_id
+    later = answered_at + timedelta(hours=2)  # the file as downloaded later is made then
+    app.config["CLOCK"] = lambda: later
+    downloaded = client.get(f"/api/v1/appointments/{appointment}/calendar.ics")
+    assert downloaded.status_code == 200
+    event = utc_event(downloaded.get_data(as_text=True))
+    assert event.decoded("dtstart") == answer_at and event.decoded("dtstamp") == later
+
+
+def test_a_moved_booking_s_calendar_is_stamped_when_it_moved(app, client, auth):
+    case = walk_in(auth)
+    squeezed_at = CLOCK_NOW + timedelta(minutes=20)
+    app.config["CLOCK"] = lambda: squeezed_at
+    proposal = preview(auth, case["id"]).get_json()
+    assert proposal["moves"], "Lyon 7e is full today: fitting a P1 in moves someone"
+    assert auth.post(f"/api/v1/squeeze/{proposal['id']}/confirm", json={"reason": "P1"}).status_code == 200
+    with app.app_context():
+        moved = db.session.scalars(select(Message).where(Message.kind == "moved")).all()
+        assert len(moved) == len(proposal["moves"])
+        for message in moved:
+            assert db.session.get(Appointment, message.appointment_id).created_at < squeezed_at, "booked before"
+            event = utc_event(message.ics)
+            assert event.decoded("dtstamp") == squeezed_at == message.created_at, "the update is as new as the move"
+            assert event["sequence"] > 1
+
+
+def test_the_garage_reads_what_a_customer_was_told_as_sent_and_only_its_own(app, client, auth):
+    from markupsafe import escape
+
+    case = walk_in(auth)
+    proposal = preview(auth, case["id"]).get_json()
+    assert auth.post(f"/api/v1/squeeze/{proposal['id']}/confirm", json={"reason": "P1"}).status_code == 200
+    with app.app_context():
+        told = db.session.scalar(select(Message).where(Message.case_id == case["id"], Message.kind == "booked"))
+        message, subject, body, ics = told.id, told.subject, told.body, told.ics
+    assert told.locale == "fr" and body.startswith("Bonjour Nadia Kaci")
+    page_path, calendar_path = f"/garages/lyon-07/outbox/{message}", f"/garages/lyon-07/outbox/{message}/calendar.ics"
+    assert f'href="{page_path}"' in client.get("/garages/lyon-07/outbox").get_data(as_text=True)
+
+    for user in ("reception-lyon-07", "workshop-lyon-07", "admin"):
+        auth.login(user)
+        page = client.get(page_path)
+        assert page.status_code == 200, user
+        text = page.get_data(as_text=True)
+        # the reader's page is in English; the message in the French it was sent in, every line of it
+        assert 'lang="fr"' in text and "What the customer was sent" in text
+        assert all(str(escape(line)) in text for line in body.splitlines())
+        assert "Votre rendez-vous est confirmé" in text and "nadia.kaci@example.fr" in text
+        downloaded = client.get(calendar_path)
+        assert downloaded.status_code == 200 and downloaded.mimetype == "text/calendar"
+        assert downloaded.get_data(as_text=True) == ics and 'filename="rendez-vous.ics"' in \
+            downloaded.headers["Content-Disposition"]
+        read = client.get(f"/api/v1/outbox/{message}").get_json()
+        assert (read["subject"], read["body"], read["locale"]) == (subject, body, "fr")
+        assert client.get(read["calendar"]).get_data(as_text=True) == ics
+
+    # another garage's staff: 403, as for every other garage thing; an admin at the wrong garage's address: 404
+    for user in ("reception-lyon-03", "workshop-lyon-03"):
+        auth.login(user)
+        assert client.get(f"/garages/lyon-03/outbox/{message}").status_code == 403, user
+        assert client.get(f"/garages/lyon-03/outbox/{message}/calendar.ics").status_code == 403, user
+        assert client.get(page_path).status_code == 403, user
+        assert client.get(f"/api/v1/outbox/{message}").status_code == 403, user
+        assert client.get(f"/api/v1/outbox/{message}/calendar.ics").status_code == 403, user
+    auth.login("admin")
+    assert client.get(f"/garages/lyon-03/outbox/{message}").status_code == 404
+    assert client.get(f"/api/v1/outbox/{message + 10**6}").status_code == 404
+    auth.login("operator")
+    assert client.get(f"/api/v1/outbox/{message}").status_code == 403

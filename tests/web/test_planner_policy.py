@@ -3,6 +3,7 @@ rules use then) and the customers' feedback by link token."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -100,3 +101,59 @@ def test_the_customer_rates_the_stages_with_the_link_token(app, client, auth):
     with app.app_context():
         scores = {stage: f.score for stage, f in feedback.given(db.session, db.session.get(Case, case_id)).items()}
     assert scores == {"repair": 7, "booking": 10, "wait": 5}
+
+
+def test_a_stage_is_rated_once_it_has_happened_not_before(app, client, auth):
+    """The link comes with the booking: the repair cannot be rated before any work is done, nor the reception
+    before the car is there, nor the wait before there is an appointment to wait for."""
+    from scheduler.services import feedback
+    from tests.web.story import open_case
+    from web.extensions import db
+
+    auth.login("operator")
+    case = open_case(auth)["id"]
+    token = feedback.token_for(case, app.config["SECRET_KEY"])
+    customer = app.test_client()  # the customer's link needs no account
+
+    def rate(stage: str):
+        return customer.post(f"/api/v1/cases/{case}/feedback", json={"stage": stage, "score": 3, "token": token})
+
+    def offered() -> set:
+        return set(re.findall(r'type="radio" name="(\w+)"', customer.get(f"/feedback/{token}").get_data(as_text=True)))
+
+    refused = rate("wait")
+    assert refused.status_code == 409, refused.get_json()
+    error = refused.get_json()["error"]
+    assert error["code"] == "conflict" and "has not happened yet" in error["message"]
+    assert error["details"] == {"field": "stage", "stage": "wait", "stages": ["booking"]}
+    assert rate("booking").status_code == 201
+    assert offered() == {"booking"}
+
+    best = client.get(f"/api/v1/cases/{case}/offers").get_json()["offers"][0]
+    booked = auth.post(f"/api/v1/cases/{case}/appointments", json={
+        **{k: best[k] for k in ("garage", "technician", "start")}, "reason": "caller's choice"})
+    assert booked.status_code == 201, booked.get_json()
+    appointment = booked.get_json()["id"]
+    assert [rate(s).status_code for s in ("wait", "reception", "repair")] == [201, 409, 409]
+    page = customer.get(f"/feedback/{token}").get_data(as_text=True)
+    assert offered() == {"booking", "wait"} and "once they have happened" in page
+    # a score posted anyway for a stage the page does not offer is refused, and nothing of the form is kept
+    sent = customer.post(f"/feedback/{token}", data={"csrf_token": csrf_from(page), "wait": "8", "repair": "0"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "has not happened yet" in sent
+    with app.app_context():
+        from scheduler.models import Case
+
+        scores = {s: f.score for s, f in feedback.given(db.session, db.session.get(Case, case)).items()}
+    assert scores == {"booking": 3, "wait": 3}
+
+    auth.login(f"reception-{best['garage']}")
+    assert auth.post(f"/api/v1/appointments/{appointment}/check-in").status_code == 200
+    assert [rate(s).status_code for s in ("reception", "repair")] == [201, 409]
+    auth.login(f"workshop-{best['garage']}")
+    assert auth.post(f"/api/v1/appointments/{appointment}/start").status_code == 200
+    assert rate("repair").status_code == 409, "work started is not work done"
+    assert auth.post(f"/api/v1/appointments/{appointment}/finish", json={"note": "done"}).status_code == 200
+    assert rate("repair").status_code == 201
+    assert offered() == {"booking", "wait", "reception", "repair"}
+    assert "once they have happened" not in customer.get(f"/feedback/{token}").get_data(as_text=True)

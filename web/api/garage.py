@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify, request
+from flask import Response, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -100,7 +100,7 @@ def appointment_action(appointment_id: int, action: str):
 def appointment_calendar(appointment_id: int):
     require()
     appointment = jobs.get_appointment(db.session, current_user, appointment_id)
-    return Response(outbox.calendar(appointment), mimetype="text/calendar",
+    return Response(outbox.calendar(appointment, now()), mimetype="text/calendar",
                     headers={"Content-Disposition": f'attachment; filename="appointment-{appointment.id}.ics"'})
 
 
@@ -117,6 +117,24 @@ def outbox_list():
     if status is not None and status not in MESSAGE_STATUSES:
         raise Invalid(f"status must be one of {', '.join(MESSAGE_STATUSES)}.", field="status")
     return jsonify([m.to_dict() for m in outbox.visible(db.session, current_user, status)])
+
+
+@bp.get("/v1/outbox/<int:message_id>")
+def outbox_read(message_id: int):
+    require("reception", "workshop", "admin")
+    message = outbox.readable(db.session, current_user, message_id)
+    calendar = url_for("api.outbox_calendar", message_id=message.id) if message.ics is not None else None
+    return jsonify({**message.to_dict(), "locale": message.locale, "body": message.body, "calendar": calendar})
+
+
+@bp.get("/v1/outbox/<int:message_id>/calendar.ics")
+def outbox_calendar(message_id: int):
+    require("reception", "workshop", "admin")
+    message = outbox.readable(db.session, current_user, message_id)
+    if message.ics is None:
+        raise NotFound(_("This message has no calendar file."))
+    return Response(message.ics, mimetype="text/calendar",
+                    headers={"Content-Disposition": f'attachment; filename="{outbox.attachment_name(message)}"'})
 
 
 @bp.post("/v1/outbox/<int:message_id>/phoned")
@@ -200,6 +218,17 @@ add_paths({
         "Messages to customers, newest first: queued, sent or failed (with the error), reception's own garage",
         "reception (own garage), admin", _json({"type": "array", "items": _ref("Message")}), errors=(400, 401, 403),
         params=[{"name": "status", "in": "query", "schema": {"type": "string", "enum": list(MESSAGE_STATUSES)}}])},
+    "/api/v1/outbox/{id}": {"get": _op(
+        "One message as it was sent: its full text (body) in the language it was sent in (locale), and the address "
+        "of its calendar file (calendar, null when it has none)", "reception, workshop of the garage; admin",
+        _json({"allOf": [_ref("Message"), {"type": "object", "properties": {
+            "locale": {"type": "string"}, "body": {"type": "string"},
+            "calendar": {"type": "string", "nullable": True}}}]}), errors=(401, 403, 404), params=[_ID])},
+    "/api/v1/outbox/{id}/calendar.ics": {"get": {
+        "summary": "The calendar file attached to the message, as it was sent (not as the appointment is now)",
+        "description": "Who: reception, workshop of the garage; admin.", "parameters": [_ID],
+        "responses": {"200": {"description": "text/calendar", "content": {"text/calendar": {"schema": {"type": "string"}}}},
+                      **{str(c): ERRORS[str(c)] for c in (401, 403, 404)}}}},
     "/api/v1/outbox/{id}/phoned": {"post": _write(
         "A queued message to a customer with no e-mail address was told by phone: it becomes sent (sent_at now), "
         "and the case's timeline says so. 409 for an e-mail message or one not queued.",

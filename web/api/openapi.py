@@ -180,7 +180,10 @@ def document() -> dict:
                                                              "urgency": {"type": "string", "enum": ["P1", "P2", "P3"]},
                                                              "job_type": {"type": "string"}}},
                 "NewCase": {"type": "object", "required": ["customer", "vehicle", "symptom"], "properties": {
-                    "customer": {"type": "object", "properties": {"name": {"type": "string"}, "phone": {"type": "string"}}},
+                    "customer": {"type": "object", "properties": {
+                        "name": {"type": "string"}, "phone": {"type": "string"},
+                        "email": {"type": "string", "nullable": True, "description": "optional: where the "
+                                  "confirmation goes; a known customer keeps the address on file when none is given"}}},
                     "vehicle": {"type": "object", "properties": {"plate": {"type": "string"}, "model": {"type": "string"}}},
                     "symptom": {"type": "string"}, "note": {"type": "string"},
                     "location": {"type": "object", "description": "{lat, lon}, or {place}: a town, a postcode or a "

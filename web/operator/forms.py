@@ -3,6 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from web.customer_fields import email_field
+
 
 class CallForm(FlaskForm):
     """A call: who, which car, what it shows, and where the caller is."""
@@ -11,6 +13,8 @@ class CallForm(FlaskForm):
     phone = StringField(_l("Phone"), validators=[DataRequired(), Length(max=30)])
     plate = StringField(_l("Plate"), validators=[DataRequired(), Length(max=20)])
     model = StringField(_l("Model"), validators=[DataRequired(), Length(max=80)])
+    # optional: a known caller keeps the address on file unless another is typed (scheduler.services.cases.open_case)
+    email = email_field()
     # a town, a postcode or a garage of the network: `find` (scheduler.services.places) says where that is
     near = StringField(_l("Caller is near"), validators=[DataRequired(), Length(max=120)])
     note = TextAreaField(_l("Note"), validators=[Length(max=2000)])
@@ -29,7 +33,7 @@ class CallForm(FlaskForm):
 
     def as_call(self) -> dict:
         """The same shape as POST /api/v1/cases, so the page and the API share one service."""
-        return {"customer": {"name": self.name.data, "phone": self.phone.data},
+        return {"customer": {"name": self.name.data, "phone": self.phone.data, "email": self.email.data or None},
                 "vehicle": {"plate": self.plate.data, "model": self.model.data},
                 "symptom": self.symptom.data, "location": {"lat": self.place.lat, "lon": self.place.lon},
                 "note": self.note.data}

@@ -250,8 +250,10 @@ def rate(token: str):
         found = feedback.case_for_token(db.session, token, current_app.config["SECRET_KEY"])
     except DomainError as exc:
         abort(exc.status, description=refusal_text(exc))
-    return render_template("planner/feedback.html", case=found, token=token,
-                           given=feedback.given(db.session, found), stages=labels.STAGES)
+    reached = feedback.stages_reached(found)
+    return render_template("planner/feedback.html", case=found, token=token, given=feedback.given(db.session, found),
+                           stages={k: v for k, v in labels.STAGES.items() if k in reached},
+                           later=len(reached) < len(labels.STAGES))
 
 
 @feedback_bp.post("/<token>")

@@ -1,7 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from web.customer_fields import email_field
 
 
 class WalkInForm(FlaskForm):
@@ -11,9 +13,7 @@ class WalkInForm(FlaskForm):
     name = StringField(_l("Customer name"), validators=[DataRequired(), Length(max=120)])
     phone = StringField(_l("Phone"), validators=[DataRequired(), Length(max=30)])
     model = StringField(_l("Model"), validators=[DataRequired(), Length(max=80)])
-    email = EmailField(_l("E-mail (for the confirmation)"),
-                       validators=[Optional(), Regexp(r"^[^@\s]+@[^@\s]+$", message=_l("Not an e-mail address.")),
-                                   Length(max=200)])
+    email = email_field()
     symptom = SelectField(_l("What the customer reports"), validators=[DataRequired()])
 
     def as_walk_in(self) -> dict:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -408,16 +408,45 @@ def _outbox_url(garage_id: str, **_) -> str:
     return url_for("reception.outbox_page", garage_id=garage_id)
 
 
+def _message_here(garage_id: str, message_id: int):
+    """The garage and a message of its outbox, for a user who may read it."""
+    from scheduler.services import outbox
+
+    garage = load_garage(garage_id)
+    message = outbox.readable(db.session, current_user, message_id)
+    if message.garage_id != garage_id:
+        abort(404)  # another garage's message is not at this garage's address (its own staff got a 403 above)
+    return garage, message
+
+
+@bp.get("/outbox/<int:message_id>")
+@roles_required("reception", "workshop", "admin")
+def message_page(garage_id: str, message_id: int):
+    """What the customer was told, word for word, in their language: reception answers their call with it."""
+    garage, message = _message_here(garage_id, message_id)
+    return render_template("reception/message.html", garage=garage, message=message)
+
+
+@bp.get("/outbox/<int:message_id>/calendar.ics")
+@roles_required("reception", "workshop", "admin")
+def message_calendar(garage_id: str, message_id: int):
+    """The calendar file as it was attached, not as the appointment is now."""
+    from scheduler.services import outbox
+
+    _garage, message = _message_here(garage_id, message_id)
+    if message.ics is None:
+        abort(404, description=_("This message has no calendar file."))
+    return Response(message.ics, mimetype="text/calendar",
+                    headers={"Content-Disposition": f'attachment; filename="{outbox.attachment_name(message)}"'})
+
+
 @bp.post("/outbox/<int:message_id>/phoned")
 @roles_required("reception", "admin")
 @refusals_flashed(_outbox_url)
 def told_by_phone(garage_id: str, message_id: int):
     from scheduler.services import outbox
 
-    load_garage(garage_id)
-    owner = outbox.garage_of(db.session, message_id)
-    if owner not in (None, garage_id) and current_user.can_see_garage(owner):
-        abort(404)  # another garage's message is not on this garage's page (a garage's own staff get the 403 below)
+    _message_here(garage_id, message_id)
     message = outbox.told_by_phone(db.session, current_user, message_id, now())
     flash(_("%(name)s is marked as told by phone.", name=message.case.customer.name), "success")
     return redirect(back(_outbox_url(garage_id)))
