@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from scheduler.db import utcnow
 from scheduler.errors import Forbidden, Invalid, NotFound
-from scheduler.models import GARAGE_ROLES, Case, CaseEvent, Customer, Override, Symptom, User, Vehicle
+from scheduler.models import (
+    ACTIVE, GARAGE_ROLES, Appointment, Case, CaseEvent, Customer, Override, Symptom, User, Vehicle,
+)
 from scheduler.services.open_work import waits_on
 from scheduler.texts import N_
 
@@ -108,6 +110,14 @@ def find_vehicle(session: Session, actor: User, plate: str) -> tuple[Vehicle, li
     latest = session.scalars(select(Case).where(Case.vehicle_id == vehicle.id)
                              .order_by(Case.opened_at.desc(), Case.id.desc()).limit(20))
     return vehicle, [c for c in latest if actor.can_see_garage(c.garage_id)][:5]
+
+
+def booked_elsewhere(session: Session, vehicle: Vehicle, garage_id: str | None, now: datetime) -> bool:
+    """Whether the car holds a booking still to come (or under way) at another garage: a walk-in for it here
+    leaves that slot to become a no-show unless someone cancels it. Which garage and when stay that garage's."""
+    return session.scalar(select(func.count()).select_from(Appointment).join(Case).where(
+        Case.vehicle_id == vehicle.id, Appointment.status.in_(ACTIVE), Appointment.end_at > now,
+        Appointment.garage_id != garage_id)) > 0
 
 
 def may_see_owner(actor: User, latest: list[Case]) -> bool:

@@ -165,3 +165,26 @@ def test_a_place_outside_the_area_is_refused_on_the_form_and_in_the_api(app, cli
     assert footprint(app) == before
     made = auth.post("/api/v1/cases", json={**call(), "location": {"place": "69200"}})
     assert made.status_code == 201 and made.get_json()["location"]["lat"] == pytest.approx(45.6975)
+
+
+def test_a_walk_in_whose_car_is_booked_at_another_garage_is_flagged_at_the_counter(app, client, auth):
+    from sqlalchemy import select
+
+    from scheduler.models import Appointment, Case
+    from web.extensions import db
+
+    with app.app_context():
+        rows = db.session.execute(select(Case.vehicle_id, Appointment.garage_id).join(Appointment).where(
+            Appointment.status == "booked", Appointment.start_at > CLOCK_NOW)).all()
+        garages_of: dict[int, set] = {}
+        for vehicle_id, garage_id in rows:
+            garages_of.setdefault(vehicle_id, set()).add(garage_id)
+        elsewhere = next(v for v, gs in garages_of.items() if "lyon-07" not in gs)
+        here = next(v for v, gs in garages_of.items() if gs == {"lyon-07"})
+        plate_elsewhere, plate_here = (db.session.get(Case, db.session.scalar(
+            select(Case.id).where(Case.vehicle_id == v).limit(1))).vehicle.plate for v in (elsewhere, here))
+    auth.login("reception-lyon-07")
+    flagged = client.get("/garages/lyon-07/vehicle", query_string={"plate": plate_elsewhere}).get_data(as_text=True)
+    assert "booked at another garage of the network" in flagged
+    own = client.get("/garages/lyon-07/vehicle", query_string={"plate": plate_here}).get_data(as_text=True)
+    assert "Known vehicle" in own and "another garage" not in own, "its booking here is this garage's own"

@@ -214,7 +214,9 @@ def known_vehicle(garage_id: str):
     found = cases.find_vehicle(db.session, current_user, request.args.get("plate", ""))
     vehicle, latest = found if found else (None, [])
     owner = vehicle.customer if vehicle and cases.may_see_owner(current_user, latest) else None
-    return render_template("reception/_known_vehicle.html", vehicle=vehicle, owner=owner, latest=latest)
+    elsewhere = vehicle is not None and cases.booked_elsewhere(db.session, vehicle, garage_id, now())
+    return render_template("reception/_known_vehicle.html", vehicle=vehicle, owner=owner, latest=latest,
+                           elsewhere=elsewhere)
 
 
 @bp.post("/walk-in")
