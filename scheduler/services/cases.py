@@ -57,9 +57,13 @@ def open_case(session: Session, actor: User, data: dict, now: datetime | None = 
     if walk_in and location is None:
         location = {"lat": actor.garage.lat, "lon": actor.garage.lon}
     if isinstance(location, dict) and "place" in location:  # a town, postcode or garage, as the caller says it
-        from scheduler.services.places import find
+        from scheduler.services.places import find, several
 
         place = find(session, location["place"]) if isinstance(location["place"], str) else None
+        if place is None and (choices := several(location["place"]) if isinstance(location["place"], str) else []):
+            raise Invalid(N_("location.place %(place)s is more than one place: say which, e.g. %(places)s."),
+                          field="location.place",
+                          words={"place": repr(location["place"]), "places": ", ".join(c.name for c in choices[:3])})
         if place is None:
             raise Invalid(N_("location.place %(place)s is not a town, postcode or garage of the network's area."),
                           field="location.place", words={"place": repr(location["place"])})

@@ -73,3 +73,11 @@ def find(session: Session, text: str) -> Place | None:
         return exact[0]
     starting = [c for c in communes() if key(c.name).startswith(wanted)]
     return starting[0] if len(starting) == 1 and len(wanted) >= 3 else None
+
+
+def several(text: str) -> list[Place]:
+    """The communes a name could be when it is more than one ("Lyon": each arrondissement), so the person can be
+    asked which; [] when the name is one place or none."""
+    wanted = key(text or "")
+    starting = [c for c in communes() if key(c.name).startswith(wanted)] if len(wanted) >= 3 else []
+    return starting if len(starting) > 1 and not any(key(c.name) == wanted for c in starting) else []

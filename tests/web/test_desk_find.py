@@ -158,10 +158,15 @@ def test_a_place_outside_the_area_is_refused_on_the_form_and_in_the_api(app, cli
             "csrf_token": csrf_from(desk), "name": "Marc Petit", "phone": "0612345678", "plate": "ZX-101-QQ",
             "model": "Peugeot 308", "symptom": "engine_fault_stop", "near": near})
         assert refused.status_code == 400, near
-        if near:
+        assert "Network load, next 7 days" in refused.get_data(as_text=True), "the desk stays whole around the form"
+        if near == "Lyon":  # nine arrondissements: the operator is asked which
+            assert "Lyon is more than one place: which one? Lyon 1er, Lyon 2e" in refused.get_data(as_text=True)
+        elif near:
             assert "Not a town, postcode or garage of the network" in refused.get_data(as_text=True), near
     api = auth.post("/api/v1/cases", json={**call(), "location": {"place": "Paris"}})
     assert (api.status_code, api.get_json()["error"]["code"]) == (400, "bad_request")
+    lyon = auth.post("/api/v1/cases", json={**call(), "location": {"place": "lyon"}}).get_json()["error"]
+    assert "more than one place" in lyon["message"] and "Lyon 1er" in lyon["message"]
     assert footprint(app) == before
     made = auth.post("/api/v1/cases", json={**call(), "location": {"place": "69200"}})
     assert made.status_code == 201 and made.get_json()["location"]["lat"] == pytest.approx(45.6975)

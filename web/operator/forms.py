@@ -1,8 +1,10 @@
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from scheduler.services import places
 from web.customer_fields import email_field
 
 
@@ -27,6 +29,10 @@ class CallForm(FlaskForm):
 
     def validate_near(self, field):
         self.place = self._find(field.data) if self._find else None
+        if self.place is None and (choices := places.several(field.data)):
+            shown = ", ".join(c.name for c in choices[:8]) + ("…" if len(choices) > 8 else "")
+            raise ValidationError(_("%(typed)s is more than one place: which one? %(places)s",
+                                    typed=field.data.strip(), places=shown))
         if self.place is None:
             raise ValidationError(_l("Not a town, postcode or garage of the network's area: pick one from the list "
                                      "(e.g. Vénissieux or 69200)."))

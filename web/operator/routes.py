@@ -66,18 +66,22 @@ def queue_state() -> dict:
             "garages": {g.id: g for g in db.session.scalars(select(Garage))}}
 
 
+def _desk_page(form: CallForm, garages: dict, asked: str = "", found=None, status: int = 200):
+    """The desk as a whole, the same whether first drawn or drawn again around a refused call form."""
+    today = now().astimezone(ZoneInfo(current_app.config["NETWORK_TIMEZONE"])).date()
+    days = [today + timedelta(days=i) for i in range(7)]
+    return render_template("operator/desk.html", cases=boards.recent_cases(db.session, 15), form=form,
+                           garages=sorted(garages.values(), key=lambda g: g.name),
+                           load=boards.network_load(db.session, days), days=days, places=_places(),
+                           queue=queue_state(), asked=asked, found=found), status
+
+
 @bp.get("/")
 @roles_required("operator")
 def desk():
-    today = now().astimezone(ZoneInfo(current_app.config["NETWORK_TIMEZONE"])).date()
-    days = [today + timedelta(days=i) for i in range(7)]
-    load = boards.network_load(db.session, days)
     form, garages = _call_form()
     asked = request.args.get("q", "").strip()[:120]
-    found = cases.search(db.session, current_user, asked) if asked else None
-    return render_template("operator/desk.html", cases=boards.recent_cases(db.session, 15), form=form,
-                           garages=sorted(garages.values(), key=lambda g: g.name), load=load, days=days, places=_places(),
-                           queue=queue_state(), asked=asked, found=found)
+    return _desk_page(form, garages, asked, cases.search(db.session, current_user, asked) if asked else None)
 
 
 @bp.get("/queue")
@@ -129,9 +133,7 @@ def known_customer():
 def open_case():
     form, garages = _call_form()
     if not form.validate():
-        return render_template("operator/desk.html", cases=boards.recent_cases(db.session, 15), form=form,
-                               garages=sorted(garages.values(), key=lambda g: g.name), load=None, days=[], places=_places(),
-                               queue=queue_state(), asked="", found=None), 400
+        return _desk_page(form, garages, status=400)
     case = cases.open_case(db.session, current_user, form.as_call(), now())
     return redirect(url_for("operator.case", case_id=case.id))
 
