@@ -522,3 +522,21 @@ def test_a_preview_is_confirmed_or_rejected_only_under_its_own_garages_address(a
         assert auth.form(f"/garages/lyon-03/squeeze/{shown['id']}/{action}").status_code == 404
     with app.app_context():
         assert db.session.get(PlanPreview, shown["id"]).status == "open"
+
+
+def test_a_decided_preview_no_longer_says_nothing_changes_nor_offers_to_decide(app, client, auth):
+    """Back after a confirm shows the preview again: as a record, without "nothing changes until you confirm"
+    and without the confirm and reject buttons, and the browser is told not to keep the open copy."""
+    case = walk_in(auth)
+    proposal = preview(auth, case["id"]).get_json()
+    address = f"/garages/lyon-07/squeeze/{proposal['id']}"
+    shown = client.get(address)
+    assert shown.headers["Cache-Control"] == "no-store"
+    page = shown.get_data(as_text=True)
+    assert "Nothing changes until you confirm." in page
+    assert f"{address}/confirm" in page and f"{address}/reject" in page
+    assert auth.post(f"/api/v1/squeeze/{proposal['id']}/confirm", json={}).status_code == 200
+    page = client.get(address).get_data(as_text=True)
+    assert "This preview is confirmed." in page
+    assert "Nothing changes until you confirm." not in page
+    assert f"{address}/confirm" not in page and f"{address}/reject" not in page and "Place by hand" not in page

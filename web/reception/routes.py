@@ -260,10 +260,12 @@ def preview(garage_id: str, preview_id: int):
     from scheduler.services import policies
 
     cause, because = squeeze.cause_of(db.session, found)
-    return render_template("reception/preview.html", garage=garage, seen=seen, preview=found, missing=missing,
+    page = render_template("reception/preview.html", garage=garage, seen=seen, preview=found, missing=missing,
                            names=names, now=moment, case=found.case, cause=cause, because=because,
                            max_moves=policies.in_force(db.session, moment).max_moves,
                            garage_names=dict(db.session.execute(select(Garage.id, Garage.name)).all()))
+    # Back after a confirm must ask again: a kept copy would still offer to confirm what is already decided.
+    return page, {"Cache-Control": "no-store"}
 
 
 @bp.post("/squeeze/<int:preview_id>/confirm")
