@@ -540,3 +540,24 @@ def test_a_decided_preview_no_longer_says_nothing_changes_nor_offers_to_decide(a
     assert "This preview is confirmed." in page
     assert "Nothing changes until you confirm." not in page
     assert f"{address}/confirm" not in page and f"{address}/reject" not in page and "Place by hand" not in page
+
+
+def test_the_direct_line_answer_offers_each_slot_once_with_every_label_it_has(app, client, auth):
+    """On a full day the next free time here is often the standard rules' own slot: one line with both labels,
+    not two lines of the same time that read as two choices."""
+    from tests.web.story import open_case
+
+    auth.login("operator")
+    case = open_case(auth, plate="LT-404-TG")
+    rule = client.get(f"/api/v1/cases/{case['id']}/offers").get_json()["rule_offer"]
+    assert rule["garage"] == "lyon-07", "the rules give the saturated home garage, days out"
+    sent = auth.post(f"/api/v1/cases/{case['id']}/direct-line", json={"garage": "lyon-07", "message": "Today?"})
+    auth.login("reception-lyon-07")
+    inbox = client.get("/garages/lyon-07/direct-line/inbox").get_data(as_text=True)
+    asked = inbox.split(f'id="request-{sent.get_json()["id"]}"')[1].split("</article>")[0]
+    choice = asked.split('<select name="slot">')[1].split("</select>")[0]
+    options = re.findall(r'<option value="([^"]*)"[^>]*>(.*?)</option>', choice, re.S)
+    values = [v for v, _text in options if v]
+    assert len(values) == len(set(values)), options
+    (said,) = [" ".join(text.split()) for v, text in options if v == f"{rule['technician']}|{rule['start']}"]
+    assert said.endswith("(next free time, the standard rules’ slot)"), said
