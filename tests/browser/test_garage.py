@@ -55,7 +55,7 @@ def test_a_walk_in_is_squeezed_into_a_saturated_day(browser, live_server, live_a
     outbox = reception.request.get(f"{live_server}/api/v1/outbox").json()
     for move in confirmed["moves"]:
         told = [m for m in outbox if m["appointment"] == move["appointment"] and m["kind"] == "moved"]
-        assert told, f"the customer of appointment {move['appointment']} is told"
+        assert bool(told) == bool(move["told"]), f"the customer of appointment {move['appointment']} is told"
         ics = reception.request.get(f"{live_server}/api/v1/appointments/{move['appointment']}/calendar.ics").text()
         event = Calendar.from_ical(ics).walk("VEVENT")[0]
         assert event.decoded("dtstart") == datetime.fromisoformat(move["to"])

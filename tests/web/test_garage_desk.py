@@ -75,7 +75,8 @@ def test_a_walk_in_is_previewed_then_squeezed_in_and_the_outcome_is_judged_from_
         assert len(override.moved) == len(proposal["moves"])
         told = db.session.scalars(select(Message).where(Message.appointment_id.in_(
             [placed["id"], *[m["appointment"] for m in proposal["moves"]]]))).all()
-        assert sorted(m.kind for m in told) == ["booked"] + ["moved"] * len(proposal["moves"])
+        # a move to another technician at the same time is not news to the customer: only the others are told
+        assert sorted(m.kind for m in told) == ["booked"] + ["moved"] * sum(1 for m in proposal["moves"] if m["told"])
         booked = next(m for m in told if m.kind == "booked")
         assert booked.recipient == "nadia.kaci@example.fr" and "rendez-vous" in booked.subject.lower()
         event = Calendar.from_ical(booked.ics).walk("VEVENT")[0]
@@ -561,3 +562,63 @@ def test_the_direct_line_answer_offers_each_slot_once_with_every_label_it_has(ap
     assert len(values) == len(set(values)), options
     (said,) = [" ".join(text.split()) for v, text in options if v == f"{rule['technician']}|{rule['start']}"]
     assert said.endswith("(next free time, the standard rules’ slot)"), said
+
+
+def test_the_preview_shows_each_move_from_to_and_which_customers_are_told_and_how(app, client, auth):
+    """A move reads "15:45 → 17:15" in one column, not two time columns that read as a job from one to the other;
+    beside it, how the customer hears of it, as the outbox will send it: by e-mail when they gave an address,
+    else reception phones them; moved only to another technician at the same time, they are not told at all."""
+    from scheduler.services import outbox
+
+    case = walk_in(auth)
+    proposal = preview(auth, case["id"]).get_json()
+    assert len(proposal["moves"]) >= 2, "on the demo's full Lyon 7e the P1 moves several jobs"
+
+    phoned_id, mailed_id = (m["appointment"] for m in proposal["moves"][:2])
+
+    def plan_keeps_in_place(kept: Appointment, technician: str) -> None:
+        """The plan also hands `kept` to `technician` at its own time, in its own garage."""
+        shown = db.session.get(PlanPreview, proposal["id"])
+        moves = [m for m in shown.plan["moves"] if m["appointment"] != kept.id]
+        moves.append({"appointment": kept.id, "technician": technician, "start": kept.start_at.isoformat(),
+                      "end": kept.end_at.isoformat(), "from": kept.start_at.isoformat(),
+                      "technician_from": kept.technician_id})
+        shown.plan = {**shown.plan, "moves": moves}
+        db.session.commit()
+
+    with app.app_context():
+        kept = db.session.scalar(select(Appointment).where(
+            Appointment.garage_id == "lyon-07", Appointment.status == "booked", Appointment.start_at > CLOCK_NOW,
+            Appointment.id.not_in([m["appointment"] for m in proposal["moves"]])).order_by(Appointment.start_at.desc())
+            .limit(1))
+        kept_id = kept.id
+        colleague = next(t.id for t in kept.garage.technicians if t.id != kept.technician_id)
+        plan_keeps_in_place(kept, colleague)
+        phoned, mailed = (db.session.get(Appointment, i).case.customer for i in (phoned_id, mailed_id))
+        phoned.email, mailed.email = None, mailed.email or "told@example.fr"
+        db.session.commit()
+        assert (outbox.how_told(phoned), outbox.how_told(mailed)) == ("phone", "email")
+        people = {i: db.session.get(Appointment, i).case.customer.name for i in (kept_id, phoned_id, mailed_id)}
+        phone = phoned.phone
+    moves = {m["appointment"]: m for m in client.get(f"/api/v1/squeeze/{proposal['id']}").get_json()["moves"]}
+    assert [moves[i]["told"] for i in (kept_id, phoned_id, mailed_id)] == [None, "phone", "email"]
+    page = client.get(f"/garages/lyon-07/squeeze/{proposal['id']}").get_data(as_text=True)
+    table = page.split('<table class="grid moves">')[1].split("</table>")[0]
+    assert "<th>Moved</th>" in table and "<th>Customer told</th>" in table
+    assert "<th>From</th>" not in table and "<th>To</th>" not in table
+    row = {i: next(r for r in table.split("<tr>") if f"<td>{name}</td>" in r) for i, name in people.items()}
+    assert "not told: same time, same garage" in row[kept_id] and "(same time)" in row[kept_id]
+    assert " → <strong>" not in row[kept_id].split('class="nowrap move">')[1].split("</td>")[0]
+    assert re.search(r'<td class="nowrap move">\d\d:\d\d → <strong>\d\d:\d\d</strong></td>', row[phoned_id])
+    assert "by phone: reception calls" in row[phoned_id] and phone in row[phoned_id]
+    assert ">by e-mail<" in row[mailed_id]
+
+    with app.app_context():  # confirmed on its own technician, so that the move cannot clash in this full day
+        plan_keeps_in_place(db.session.get(Appointment, kept_id), db.session.get(Appointment, kept_id).technician_id)
+    assert auth.post(f"/api/v1/squeeze/{proposal['id']}/confirm", json={}).status_code == 200
+    with app.app_context():
+        told = {m.appointment_id: m for m in db.session.scalars(select(Message).where(
+            Message.appointment_id.in_(moves), Message.kind == "moved"))}
+        assert set(told) == set(moves) - {kept_id}, "everyone moved in time is told, the one kept in place is not"
+        assert not told[phoned_id].by_email and told[phoned_id].recipient == phone
+        assert told[mailed_id].by_email
