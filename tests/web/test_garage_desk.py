@@ -622,3 +622,30 @@ def test_the_preview_shows_each_move_from_to_and_which_customers_are_told_and_ho
         assert set(told) == set(moves) - {kept_id}, "everyone moved in time is told, the one kept in place is not"
         assert not told[phoned_id].by_email and told[phoned_id].recipient == phone
         assert told[mailed_id].by_email
+
+
+def test_placing_by_hand_marks_its_required_reason_and_time_boxes_hint_rather_than_look_filled(app, client, auth):
+    """Beside the confirm's "Reason (optional)", the hand placement's reason says it is required (as the direct
+    line's "Reason (needed to overbook)" does); a time box's hint reads as an example, never as a time typed."""
+    case = walk_in(auth)
+    proposal = preview(auth, case["id"]).get_json()
+    page = client.get(f"/garages/lyon-07/squeeze/{proposal['id']}").get_data(as_text=True)
+    hand = page.split('id="hand-h"')[1].split("</section>")[0]
+    reason = re.search(r"<label>([^<]*)<input name=\"reason\"([^>]*)>", hand)
+    assert reason.group(1).strip() == "Reason (required)" and " required " in reason.group(2)
+    assert "Reason (optional)" in page.split('id="hand-h"')[0]
+    time_box = re.search(r'<input name="time"[^>]*>', hand).group(0)
+    assert 'placeholder="e.g. 14:15"' in time_box
+
+    from tests.web.story import open_case
+
+    auth.login("operator")
+    asked = open_case(auth)
+    assert auth.post(f"/api/v1/cases/{asked['id']}/direct-line",
+                     json={"garage": "lyon-07", "message": "Today?"}).status_code == 201
+    auth.login("reception-lyon-07")
+    inbox = client.get("/garages/lyon-07/direct-line/inbox").get_data(as_text=True)
+    assert 'placeholder="14:15"' not in inbox and 'placeholder="e.g. 14:15"' in inbox
+    css = client.get("/static/frontline.css").get_data(as_text=True)
+    hint = re.search(r"(?m)^::placeholder \{([^}]*)\}", css)
+    assert hint and "font-style: italic" in hint.group(1) and "opacity: 1" in hint.group(1)
