@@ -13,6 +13,12 @@ MESSAGE_KINDS = ("booked", "moved", "cancelled")
 MESSAGE_STATUSES = ("queued", "sent", "failed")
 
 
+def is_email_address(recipient: str) -> bool:
+    """Whether a message's recipient is an e-mail address (sent by SMTP) rather than a phone number (reception
+    calls the customer: there is no SMS gateway)."""
+    return "@" in recipient
+
+
 class Message(Base):
     __tablename__ = "message"
 
@@ -37,7 +43,7 @@ class Message(Base):
 
     @property
     def by_email(self) -> bool:
-        return "@" in self.recipient
+        return is_email_address(self.recipient)
 
     def to_dict(self) -> dict:
         return {"id": self.id, "case": self.case_id, "appointment": self.appointment_id, "garage": self.garage_id,

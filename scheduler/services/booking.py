@@ -247,7 +247,7 @@ def confirm(session: Session, case: Case, appointment: Appointment, earlier: lis
              technician=appointment.technician_id, start=appointment.start_at.isoformat(),
              overbooked=appointment.overbooked)
     if earlier:
-        if outbox.move_is_news(earlier[0].start_at, earlier[0].garage_id, appointment):
+        if outbox.tells_of_move(earlier[0].garage_id, earlier[0].start_at, appointment.garage_id, appointment.start_at):
             outbox.queue(session, "moved", appointment, now, before=earlier[0].start_at)
     else:
         outbox.queue(session, "booked", appointment, now)

@@ -19,7 +19,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from scheduler.errors import Conflict, Forbidden, NotFound
-from scheduler.models import Appointment, Case, Message, User
+from scheduler.models import Appointment, Case, Customer, Message, User
+from scheduler.models.message import is_email_address
 from scheduler.texts import N_, short_date
 
 # Retries wait longer each time; after the last one the message stays failed (and visible).
@@ -118,10 +119,20 @@ def _when(moment: datetime, appointment: Appointment, locale: str, now: datetime
     return f"{day} à {local:%H:%M}" if locale == "fr" else f"{day} at {local:%H:%M}"
 
 
-def move_is_news(before_start: datetime, before_garage: str, appointment: Appointment) -> bool:
-    """Whether a customer is told their booking moved: only when what they were told changes, the time or the
-    garage; another technician at the same time is the garage's business."""
-    return before_start != appointment.start_at or before_garage != appointment.garage_id
+def recipient(customer: Customer) -> str:
+    """Where a customer's messages go: their e-mail address when they gave one, else their phone number."""
+    return customer.email or customer.phone
+
+
+def how_told(customer: Customer) -> str:
+    """How a message reaches this customer: "email", or "phone" when reception has to call them."""
+    return "email" if is_email_address(recipient(customer)) else "phone"
+
+
+def tells_of_move(garage_before: str, start_before: datetime, garage_after: str, start_after: datetime) -> bool:
+    """Whether a move is one the customer hears of: another time or another garage. Another technician at the
+    same time and place changes nothing for them, and a message would announce a move to where they already are."""
+    return (garage_before, start_before) != (garage_after, start_after)
 
 
 def queue(session: Session, kind: str, appointment: Appointment, now: datetime,
@@ -141,7 +152,7 @@ def queue(session: Session, kind: str, appointment: Appointment, now: datetime,
     if link:  # feedback belongs to the case and its stages: the confirmation carries the way to give it
         text += TEXTS[locale]["feedback"].format(link=link)
     message = Message(case=case, appointment_id=appointment.id, garage_id=appointment.garage_id, kind=kind,
-                      recipient=customer.email or customer.phone, locale=locale, subject=subject.format(**words),
+                      recipient=recipient(customer), locale=locale, subject=subject.format(**words),
                       body=text, ics=calendar(appointment, now, locale), created_at=now, next_attempt_at=now)
     session.add(message)
     session.info["frontline.messages_queued"] = True  # the web layer may deliver right after the commit

@@ -236,7 +236,7 @@ class Diff:
 
     preview: PlanPreview
     placed: list[dict]  # {request, appointment (replan), technician, start, end}
-    moved: list[dict]  # {appointment (object), from, to, technician_from, technician_to, delay_minutes}
+    moved: list[dict]  # {appointment (object), from, to, technician_from, technician_to, delay_minutes, told}
     unplaced: list[int]
     rule: dict | None
     saved_minutes: int | None  # against the rule offer
@@ -265,7 +265,7 @@ class Diff:
             "moves": [{"appointment": m["appointment"].id, "case": m["appointment"].case_id,
                        "from": m["from"].isoformat(), "to": m["to"].isoformat(),
                        "technician_from": m["technician_from"], "technician_to": m["technician_to"],
-                       "delay_minutes": m["delay_minutes"]} for m in self.moved],
+                       "delay_minutes": m["delay_minutes"], "told": m["told"]} for m in self.moved],
             "unplaced": self.unplaced, "cost": p.plan.get("cost"), "rule_offer": self.rule,
             "saved_minutes": self.saved_minutes, "delay_minutes": self.delay_minutes,
         }
@@ -299,9 +299,19 @@ def diff(session: Session, preview: PlanPreview) -> Diff:
     saved = None
     if preview.rule and placed and preview.kind == "squeeze":
         saved = round((datetime.fromisoformat(preview.rule["start"]) - placed[0]["start"]).total_seconds() / 60)
+    for m in moved:
+        m["told"] = _told(m["appointment"], m["from"], m["to"])
     delay = sum(max(0, m["delay_minutes"]) for m in moved)
     left = [rows[i] for i in plan["unplaced"] if i in rows] if preview.kind == "replan" else []
     return Diff(preview, placed, moved, plan["unplaced"], preview.rule, saved, delay, left)
+
+
+def _told(appointment: Appointment, was: datetime, to: datetime) -> str | None:
+    """How the customer of moved work hears of it (the outbox's "email" or "phone"), None when they are not told;
+    work moves within its garage."""
+    if not outbox.tells_of_move(appointment.garage_id, was, appointment.garage_id, to):
+        return None
+    return outbox.how_told(appointment.case.customer)
 
 
 def no_fit(session: Session, case: Case, garage: Garage, now: datetime, degraded: bool = False) -> NoFit:
@@ -414,7 +424,7 @@ def _apply_moves(session: Session, moves: list[dict], actor: User, now: datetime
         a.case.log("moved", actor, now, appointment=a.id, garage=a.garage_id, before=m["from"].isoformat(),
                    start=m["to"].isoformat(), technician_before=m["technician_from"], technician=m["technician_to"],
                    preview=preview.id, cause=preview.case_id)
-        if outbox.move_is_news(m["from"], a.garage_id, a):
+        if m["told"]:
             outbox.queue(session, "moved", a, now, before=m["from"])
         moved.append(a)
     return moved

@@ -4,7 +4,7 @@ override's verdict a fact."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from icalendar import Calendar
 from sqlalchemy import select
@@ -55,7 +55,7 @@ def test_a_walk_in_is_squeezed_into_a_saturated_day(browser, live_server, live_a
     outbox = reception.request.get(f"{live_server}/api/v1/outbox").json()
     for move in confirmed["moves"]:
         told = [m for m in outbox if m["appointment"] == move["appointment"] and m["kind"] == "moved"]
-        assert told, f"the customer of appointment {move['appointment']} is told"
+        assert bool(told) == bool(move["told"]), f"the customer of appointment {move['appointment']} is told"
         ics = reception.request.get(f"{live_server}/api/v1/appointments/{move['appointment']}/calendar.ics").text()
         event = Calendar.from_ical(ics).walk("VEVENT")[0]
         assert event.decoded("dtstart") == datetime.fromisoformat(move["to"])
@@ -79,3 +79,35 @@ def test_a_walk_in_is_squeezed_into_a_saturated_day(browser, live_server, live_a
     assert override["gain_minutes"] == round(
         (datetime.fromisoformat(override["rule_offer"]["start"]) - started).total_seconds() / 60)
     assert override["knock_on_minutes"] == confirmed["delay_minutes"]
+
+
+def test_the_job_lists_actions_stay_within_their_panel_at_1366_px_and_narrower(browser, live_server, live_app):
+    """In French (the longest words) at 1366 px the running jobs' note, Finish, minutes and Needs more time sit
+    in the panel beside names on one line; narrower, the actions go under their job instead of past the panel."""
+    from scheduler.models import Appointment
+    from tests.conftest import CLOCK_NOW
+    from web.extensions import db
+
+    with live_app.app_context():
+        running = db.session.scalar(select(Appointment.id).where(
+            Appointment.garage_id == "lyon-07", Appointment.status == "in_progress",
+            Appointment.start_at < CLOCK_NOW + timedelta(hours=12)).limit(1))
+    assert running is not None, "the demo's Lyon 7e has work in progress this morning"
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    log_in(page, live_server, "workshop-lyon-07")
+    for width in (1366, 1200, 800):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{live_server}/garages/lyon-07/jobs")
+        panel = page.query_selector("#timeline").bounding_box()
+        row = f"#appt-{running}"
+        controls = page.query_selector_all(f"{row} td.actions :is(input:not([type=hidden]), select, button)")
+        assert len(controls) == 4, "note, Finish, minutes, Needs more time"
+        for control in controls:
+            box = control.bounding_box()
+            assert panel["x"] <= box["x"] and box["x"] + box["width"] <= panel["x"] + panel["width"], \
+                (width, control.inner_text() or control.get_attribute("name"), box, panel)
+        assert page.query_selector(f"{row} button:has-text('Il faut plus de temps')").is_visible()
+        name = page.query_selector(f"{row} small.who").bounding_box()
+        assert name["height"] < 24, f"the customer's name on one line at {width} px"
+    context.close()

@@ -51,6 +51,7 @@ def api(who, path, garage=False, body=None):
 TABLE: dict[tuple[str, str], Rule] = {
     # -- public -----------------------------------------------------------------------------------
     ("GET", "/static/<path:filename>"): Rule(PUBLIC, "/static/frontline.css"),
+    ("GET", "/favicon.ico"): Rule(PUBLIC, "/favicon.ico"),
     ("GET", "/login"): Rule(PUBLIC, "/login"),
     ("POST", "/login"): Rule(PUBLIC, "/login", body={"username": ""}),
     ("POST", "/lang/<code>"): Rule(PUBLIC, "/lang/xx"),

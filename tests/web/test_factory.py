@@ -60,3 +60,14 @@ def test_user_create_prompts_for_the_password(app):
     assert result.exit_code == 0, result.output
     assert app.test_client().post("/api/v1/session", json={"username": "prompted",
                                                             "password": "a-good-password"}).status_code == 200
+
+
+def test_the_vendored_icon_answers_favicon_ico_and_every_page_links_it(client, auth):
+    icon = client.get("/favicon.ico")  # asked before anyone logs in, and by tools that read no page
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    assert icon.data.startswith(b"<svg") and b"http://www.w3.org/2000/svg" in icon.data and b"href" not in icon.data
+    login = client.get("/login").get_data(as_text=True)
+    assert '<link rel="icon" type="image/svg+xml" href="/static/favicon.svg">' in login
+    assert client.get("/static/favicon.svg").data == icon.data
+    auth.login("reception-lyon-07")
+    assert 'rel="icon"' in client.get("/garages/lyon-07/board").get_data(as_text=True)

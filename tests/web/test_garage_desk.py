@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from scheduler.models import Absence, Appointment, Message, Override, PlanPreview, Policy, Technician
 from tests.conftest import CLOCK_NOW
@@ -527,40 +527,6 @@ def test_a_preview_is_confirmed_or_rejected_only_under_its_own_garages_address(a
         assert db.session.get(PlanPreview, shown["id"]).status == "open"
 
 
-def test_a_move_to_another_technician_at_the_same_time_tells_the_customer_nothing(app):
-    from types import SimpleNamespace
-
-    from scheduler.models import User
-    from scheduler.services import capacity, squeeze
-
-    with app.app_context():
-        chosen = None
-        for a in db.session.scalars(select(Appointment).where(
-                Appointment.garage_id == "lyon-07", Appointment.status == "booked", Appointment.start_at > CLOCK_NOW)
-                .order_by(Appointment.start_at)):
-            other = next((t for t in a.garage.qualified(a.skill_code) if t.id != a.technician_id
-                          and capacity.works(t, a.start_at, a.end_at)
-                          and not capacity.busy(db.session, t.id, a.start_at, a.end_at, ())), None)
-            if other is not None:
-                chosen = (a, other)
-                break
-        a, other = chosen
-        retimed = db.session.scalar(select(Appointment).where(
-            Appointment.garage_id == "lyon-07", Appointment.status == "booked", Appointment.start_at > CLOCK_NOW,
-            Appointment.id != a.id).order_by(Appointment.start_at.desc()).limit(1))
-        actor = db.session.scalar(select(User).where(User.username == "reception-lyon-07"))
-        moves = [{"appointment": a, "from": a.start_at, "to": a.start_at, "technician_from": a.technician_id,
-                  "technician_to": other.id},
-                 {"appointment": retimed, "from": retimed.start_at, "to": retimed.start_at - timedelta(minutes=15),
-                  "technician_from": retimed.technician_id, "technician_to": retimed.technician_id}]
-        db.session.execute(update(Appointment).where(Appointment.id == retimed.id).values(overbooked=True))
-        squeeze._apply_moves(db.session, moves, actor, CLOCK_NOW, SimpleNamespace(id=0, case_id=None))
-        told = db.session.scalars(select(Message).where(Message.appointment_id.in_([a.id, retimed.id]))).all()
-        assert [(m.appointment_id, m.kind) for m in told] == [(retimed.id, "moved")], \
-            "only the customer whose time changed is told"
-        db.session.rollback()
-
-
 def utc_event(ics: str):
     """The one event of a calendar file, after checking that every time in it is UTC (`…Z`): a TZID with no
     VTIMEZONE to define it is what strict calendar apps refuse or shift."""
@@ -665,3 +631,129 @@ def test_the_garage_reads_what_a_customer_was_told_as_sent_and_only_its_own(app,
     assert client.get(f"/api/v1/outbox/{message + 10**6}").status_code == 404
     auth.login("operator")
     assert client.get(f"/api/v1/outbox/{message}").status_code == 403
+
+
+def test_a_decided_preview_no_longer_says_nothing_changes_nor_offers_to_decide(app, client, auth):
+    """Back after a confirm shows the preview again: as a record, without "nothing changes until you confirm"
+    and without the confirm and reject buttons, and the browser is told not to keep the open copy."""
+    case = walk_in(auth)
+    proposal = preview(auth, case["id"]).get_json()
+    address = f"/garages/lyon-07/squeeze/{proposal['id']}"
+    shown = client.get(address)
+    assert shown.headers["Cache-Control"] == "no-store"
+    page = shown.get_data(as_text=True)
+    assert "Nothing changes until you confirm." in page
+    assert f"{address}/confirm" in page and f"{address}/reject" in page
+    assert auth.post(f"/api/v1/squeeze/{proposal['id']}/confirm", json={}).status_code == 200
+    page = client.get(address).get_data(as_text=True)
+    assert "This preview is confirmed." in page
+    assert "Nothing changes until you confirm." not in page
+    assert f"{address}/confirm" not in page and f"{address}/reject" not in page and "Place by hand" not in page
+
+
+def test_the_direct_line_answer_offers_each_slot_once_with_every_label_it_has(app, client, auth):
+    """On a full day the next free time here is often the standard rules' own slot: one line with both labels,
+    not two lines of the same time that read as two choices."""
+    from tests.web.story import open_case
+
+    auth.login("operator")
+    case = open_case(auth, plate="LT-404-TG")
+    rule = client.get(f"/api/v1/cases/{case['id']}/offers").get_json()["rule_offer"]
+    assert rule["garage"] == "lyon-07", "the rules give the saturated home garage, days out"
+    sent = auth.post(f"/api/v1/cases/{case['id']}/direct-line", json={"garage": "lyon-07", "message": "Today?"})
+    auth.login("reception-lyon-07")
+    inbox = client.get("/garages/lyon-07/direct-line/inbox").get_data(as_text=True)
+    asked = inbox.split(f'id="request-{sent.get_json()["id"]}"')[1].split("</article>")[0]
+    choice = asked.split('<select name="slot">')[1].split("</select>")[0]
+    options = re.findall(r'<option value="([^"]*)"[^>]*>(.*?)</option>', choice, re.S)
+    values = [v for v, _text in options if v]
+    assert len(values) == len(set(values)), options
+    (said,) = [" ".join(text.split()) for v, text in options if v == f"{rule['technician']}|{rule['start']}"]
+    assert said.endswith("(next free time, the standard rules’ slot)"), said
+
+
+def test_the_preview_shows_each_move_from_to_and_which_customers_are_told_and_how(app, client, auth):
+    """A move reads "15:45 → 17:15" in one column, not two time columns that read as a job from one to the other;
+    beside it, how the customer hears of it, as the outbox will send it: by e-mail when they gave an address,
+    else reception phones them; moved only to another technician at the same time, they are not told at all."""
+    from scheduler.services import outbox
+
+    case = walk_in(auth)
+    proposal = preview(auth, case["id"]).get_json()
+    assert len(proposal["moves"]) >= 2, "on the demo's full Lyon 7e the P1 moves several jobs"
+
+    phoned_id, mailed_id = (m["appointment"] for m in proposal["moves"][:2])
+
+    def plan_keeps_in_place(kept: Appointment, technician: str) -> None:
+        """The plan also hands `kept` to `technician` at its own time, in its own garage."""
+        shown = db.session.get(PlanPreview, proposal["id"])
+        moves = [m for m in shown.plan["moves"] if m["appointment"] != kept.id]
+        moves.append({"appointment": kept.id, "technician": technician, "start": kept.start_at.isoformat(),
+                      "end": kept.end_at.isoformat(), "from": kept.start_at.isoformat(),
+                      "technician_from": kept.technician_id})
+        shown.plan = {**shown.plan, "moves": moves}
+        db.session.commit()
+
+    with app.app_context():
+        kept = db.session.scalar(select(Appointment).where(
+            Appointment.garage_id == "lyon-07", Appointment.status == "booked", Appointment.start_at > CLOCK_NOW,
+            Appointment.id.not_in([m["appointment"] for m in proposal["moves"]])).order_by(Appointment.start_at.desc())
+            .limit(1))
+        kept_id = kept.id
+        colleague = next(t.id for t in kept.garage.technicians if t.id != kept.technician_id)
+        plan_keeps_in_place(kept, colleague)
+        phoned, mailed = (db.session.get(Appointment, i).case.customer for i in (phoned_id, mailed_id))
+        phoned.email, mailed.email = None, mailed.email or "told@example.fr"
+        db.session.commit()
+        assert (outbox.how_told(phoned), outbox.how_told(mailed)) == ("phone", "email")
+        people = {i: db.session.get(Appointment, i).case.customer.name for i in (kept_id, phoned_id, mailed_id)}
+        phone = phoned.phone
+    moves = {m["appointment"]: m for m in client.get(f"/api/v1/squeeze/{proposal['id']}").get_json()["moves"]}
+    assert [moves[i]["told"] for i in (kept_id, phoned_id, mailed_id)] == [None, "phone", "email"]
+    page = client.get(f"/garages/lyon-07/squeeze/{proposal['id']}").get_data(as_text=True)
+    table = page.split('<table class="grid moves">')[1].split("</table>")[0]
+    assert "<th>Moved</th>" in table and "<th>Customer told</th>" in table
+    assert "<th>From</th>" not in table and "<th>To</th>" not in table
+    row = {i: next(r for r in table.split("<tr>") if f"<td>{name}</td>" in r) for i, name in people.items()}
+    assert "not told: same time, same garage" in row[kept_id] and "(same time)" in row[kept_id]
+    assert " → <strong>" not in row[kept_id].split('class="nowrap move">')[1].split("</td>")[0]
+    assert re.search(r'<td class="nowrap move">\d\d:\d\d → <strong>\d\d:\d\d</strong></td>', row[phoned_id])
+    assert "by phone: reception calls" in row[phoned_id] and phone in row[phoned_id]
+    assert ">by e-mail<" in row[mailed_id]
+
+    with app.app_context():  # confirmed on its own technician, so that the move cannot clash in this full day
+        plan_keeps_in_place(db.session.get(Appointment, kept_id), db.session.get(Appointment, kept_id).technician_id)
+    assert auth.post(f"/api/v1/squeeze/{proposal['id']}/confirm", json={}).status_code == 200
+    with app.app_context():
+        told = {m.appointment_id: m for m in db.session.scalars(select(Message).where(
+            Message.appointment_id.in_(moves), Message.kind == "moved"))}
+        assert set(told) == set(moves) - {kept_id}, "everyone moved in time is told, the one kept in place is not"
+        assert not told[phoned_id].by_email and told[phoned_id].recipient == phone
+        assert told[mailed_id].by_email
+
+
+def test_placing_by_hand_marks_its_required_reason_and_time_boxes_hint_rather_than_look_filled(app, client, auth):
+    """Beside the confirm's "Reason (optional)", the hand placement's reason says it is required (as the direct
+    line's "Reason (needed to overbook)" does); a time box's hint reads as an example, never as a time typed."""
+    case = walk_in(auth)
+    proposal = preview(auth, case["id"]).get_json()
+    page = client.get(f"/garages/lyon-07/squeeze/{proposal['id']}").get_data(as_text=True)
+    hand = page.split('id="hand-h"')[1].split("</section>")[0]
+    reason = re.search(r"<label>([^<]*)<input name=\"reason\"([^>]*)>", hand)
+    assert reason.group(1).strip() == "Reason (required)" and " required " in reason.group(2)
+    assert "Reason (optional)" in page.split('id="hand-h"')[0]
+    time_box = re.search(r'<input name="time"[^>]*>', hand).group(0)
+    assert 'placeholder="e.g. 14:15"' in time_box
+
+    from tests.web.story import open_case
+
+    auth.login("operator")
+    asked = open_case(auth)
+    assert auth.post(f"/api/v1/cases/{asked['id']}/direct-line",
+                     json={"garage": "lyon-07", "message": "Today?"}).status_code == 201
+    auth.login("reception-lyon-07")
+    inbox = client.get("/garages/lyon-07/direct-line/inbox").get_data(as_text=True)
+    assert 'placeholder="14:15"' not in inbox and 'placeholder="e.g. 14:15"' in inbox
+    css = client.get("/static/frontline.css").get_data(as_text=True)
+    hint = re.search(r"(?m)^::placeholder \{([^}]*)\}", css)
+    assert hint and "font-style: italic" in hint.group(1) and "opacity: 1" in hint.group(1)

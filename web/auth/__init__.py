@@ -78,7 +78,7 @@ def init_login(app: Flask, manager: LoginManager) -> None:
 
 
 # What a user who must change their password may still reach.
-PASSWORD_FREE = frozenset({"static", "auth.password", "auth.logout", "auth.set_language", "auth.login",
+PASSWORD_FREE = frozenset({"static", "auth.favicon", "auth.password", "auth.logout", "auth.set_language", "auth.login",
                            "api.session_read", "api.session_delete", "api.session_create", "api.own_password"})
 
 # How long a login lasts: ended after this long unused, and after this long in any case (a working day).

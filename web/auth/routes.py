@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
@@ -20,6 +20,12 @@ def index():
     if current_user.is_authenticated:
         return redirect(home_url(current_user))
     return redirect(url_for("auth.login"))
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    # Browsers and tools ask this address whatever the page links to; the one vendored icon answers it.
+    return current_app.send_static_file("favicon.svg")
 
 
 @bp.route("/login", methods=["GET", "POST"])

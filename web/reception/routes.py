@@ -74,11 +74,26 @@ def inbox_state(garage: Garage) -> dict:
 
 
 def _answer_slots(asked, garage: Garage, moment: datetime) -> dict:
-    """What the garage can say yes to: today's free times first; else its next one; the rules' own slot last."""
+    """What the garage can say yes to: today's free times first; else its next one; the rules' own slot last.
+
+    Each slot (technician, start) is offered once: the rules' slot is often the next free one, and two lines of
+    the same time read as two choices; it then carries both labels.
+    """
     found = planning.garage_slots(db.session, asked.case, garage, moment, count=8)
     today = [s for s in found if garage.local(s.start).date() == garage.today(moment)]
-    return {"today": today, "next": None if today or not found else found[0],
-            "rule": asked.rule_start if asked.rule_garage_id == garage.id else None, "degraded": found.degraded}
+    options = [{"technician": s.technician, "start": s.start, "today": True, "next": False, "rule": False}
+               for s in today]
+    if found and not today:
+        options.append({"technician": found[0].technician, "start": found[0].start, "today": False, "next": True,
+                        "rule": False})
+    if asked.rule_start and asked.rule_garage_id == garage.id:
+        rule = (asked.rule_technician_id, asked.rule_start)
+        same = next((o for o in options if (o["technician"], o["start"]) == rule), None)
+        if same is None:
+            same = {"technician": rule[0], "start": rule[1], "today": False, "next": False}
+            options.append(same)
+        same["rule"] = True
+    return {"options": options, "today": bool(today), "degraded": found.degraded}
 
 
 # Answers a refusal sent back: the form shows again what the person typed.
@@ -262,10 +277,12 @@ def preview(garage_id: str, preview_id: int):
     from scheduler.services import policies
 
     cause, because = squeeze.cause_of(db.session, found)
-    return render_template("reception/preview.html", garage=garage, seen=seen, preview=found, missing=missing,
+    page = render_template("reception/preview.html", garage=garage, seen=seen, preview=found, missing=missing,
                            names=names, now=moment, case=found.case, cause=cause, because=because,
                            max_moves=policies.in_force(db.session, moment).max_moves,
                            garage_names=dict(db.session.execute(select(Garage.id, Garage.name)).all()))
+    # Back after a confirm must ask again: a kept copy would still offer to confirm what is already decided.
+    return page, {"Cache-Control": "no-store"}
 
 
 @bp.post("/squeeze/<int:preview_id>/confirm")
