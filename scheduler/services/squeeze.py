@@ -354,6 +354,7 @@ class Outcome:
     preview: PlanPreview  # the confirmed one, or the fresh one when the plan had changed
     appointment: Appointment | None = None
     moved: list[Appointment] = field(default_factory=list)
+    told: int = 0  # of the moved, how many customers are told (their time or garage changed)
 
 
 def confirm(session: Session, actor: User, preview: PlanPreview, now: datetime, reason: str = "") -> Outcome:
@@ -388,7 +389,7 @@ def confirm(session: Session, actor: User, preview: PlanPreview, now: datetime, 
     _unflag_resolved(session, garage.id, start, end)
     preview.status, preview.decided_at = "confirmed", now
     session.flush()
-    return Outcome(True, preview, appointment, moved)
+    return Outcome(True, preview, appointment, moved, sum(1 for m in seen.moved if m["told"]))
 
 
 def _unflag_resolved(session: Session, garage_id: str, start: datetime, end: datetime) -> None:

@@ -723,7 +723,10 @@ def test_the_preview_shows_each_move_from_to_and_which_customers_are_told_and_ho
 
     with app.app_context():  # confirmed on its own technician, so that the move cannot clash in this full day
         plan_keeps_in_place(db.session.get(Appointment, kept_id), db.session.get(Appointment, kept_id).technician_id)
-    assert auth.post(f"/api/v1/squeeze/{proposal['id']}/confirm", json={}).status_code == 200
+    confirmed = auth.form(f"/garages/lyon-07/squeeze/{proposal['id']}/confirm")
+    assert confirmed.status_code == 302
+    flashed = client.get(confirmed.headers["Location"]).get_data(as_text=True)
+    assert "1 of them keeps its time with another technician: its customer is not told." in flashed
     with app.app_context():
         told = {m.appointment_id: m for m in db.session.scalars(select(Message).where(
             Message.appointment_id.in_(moves), Message.kind == "moved"))}
