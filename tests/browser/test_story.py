@@ -67,7 +67,8 @@ def test_the_story_on_the_demo_network(browser, live_server, live_app, story_clo
     operator = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     log_in(operator, live_server, "operator")
     operator.wait_for_selector("input[name=name]:focus")
-    for text in ("Marc Petit", "+33 6 12 34 56 78", PLATE, "Peugeot 308"):  # the name field has the focus
+    # the name field has the focus; the e-mail is for the confirmation the customer gets
+    for text in ("Marc Petit", "+33 6 12 34 56 78", PLATE, "Peugeot 308", "marc.petit@example.fr"):
         operator.keyboard.type(text)
         operator.keyboard.press("Tab")
     operator.keyboard.type("Lyon 7e Gerland")  # where the caller is: a garage, a town or a postcode
