@@ -79,6 +79,14 @@ def act(session: Session, actor: User, appointment: Appointment, action: str, no
     return appointment
 
 
+def running_beside(session: Session, appointment: Appointment) -> list[Appointment]:
+    """The technician's other jobs under way: starting a second car is allowed (waiting for a part, a test
+    drive), but the person who does it is told, since one of the two is then late or idle."""
+    return list(session.scalars(select(Appointment).where(
+        Appointment.technician_id == appointment.technician_id, Appointment.status == "in_progress",
+        Appointment.id != appointment.id).order_by(Appointment.started_at)))
+
+
 def more_time(session: Session, actor: User, appointment: Appointment, minutes: object, now: datetime
               ) -> tuple[Appointment, PlanPreview | None, list[Appointment]]:
     """The job needs longer: extend it, and when that runs into later work, preview a re-plan of that work.

@@ -192,3 +192,17 @@ def test_more_time_into_a_customer_already_checked_in_says_who_now_waits(app, cl
     assert open_replan(app) is None, "nothing to re-plan: the customer is here"
     more = auth.post(f"/api/v1/appointments/{first}/more-time", json={"minutes": 15})
     assert more.status_code == 200 and [a["id"] for a in more.get_json()["waiting"]] == [later]
+
+
+def test_starting_a_second_car_for_a_technician_says_the_first_is_still_under_way(app, client, auth):
+    first, later = job_with_work_right_after(app)
+    auth.login(f"workshop-{GARAGE}")
+    assert auth.form(f"/garages/{GARAGE}/appointments/{first}/start", {"next": JOBS}).status_code == 302
+    client.get(JOBS)  # the flash of that first start is read
+    assert auth.form(f"/garages/{GARAGE}/appointments/{later}/start", {"next": JOBS}).status_code == 302
+    page = client.get(JOBS).get_data(as_text=True)
+    with app.app_context():
+        running = db.session.get(Appointment, first)
+        plate, name = running.case.vehicle.plate, running.technician.name
+    flashed = re.search(rf"{name} also has ([^<]*) under way\.", page)
+    assert flashed and plate in flashed.group(1).split(", "), "the first car is named"

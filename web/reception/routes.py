@@ -403,6 +403,9 @@ def act(garage_id: str, appointment_id: int, action: str):
                  reason=text_field(request.form, "reason"))
         flash(_("Done: %(plate)s is %(status)s.", plate=appointment.case.vehicle.plate,
                 status=status_label(appointment.status)), "success")
+        if action == "start" and (others := jobs.running_beside(db.session, appointment)):
+            flash(_("%(technician)s also has %(plates)s under way.", technician=appointment.technician.name,
+                    plates=", ".join(a.case.vehicle.plate for a in others)), "warning")
     return redirect(back(_home_url(garage_id)))
 
 
