@@ -61,6 +61,11 @@ def test_a_closed_day_takes_the_garage_out_of_offers_and_booking(app, client, au
             Appointment.start_at < end, Appointment.end_at > start)))
         assert all(capacity.shifts(t, day) == [] for t in db.session.get(Garage, GARAGE).technicians)
     assert expected and sorted(a["id"] for a in closed.get_json()["affected"]) == expected
+    page = client.get(f"/admin/garages/{GARAGE}", query_string={"affected": ",".join(map(str, expected))})
+    table = page.get_data(as_text=True).split('id="affected"')[1].split("</table>")[0]
+    with app.app_context():  # a day the garage is closed needs a new day: whoever calls them has the number
+        phone = db.session.get(Appointment, expected[0]).case.customer.phone
+    assert phone in table
     auth.login("operator")
     case = open_case(auth)
     offers = client.get(f"/api/v1/cases/{case['id']}/offers").get_json()
