@@ -51,6 +51,7 @@ KIND_LABELS = {
     "no_show": lambda: _("no-show"), "cancel": lambda: _("cancelled"), "moved": lambda: _("moved"),
     "more_time": lambda: _("more time"), "arrived": lambda: _("arrived"),
     "told_by_phone": lambda: _("customer phoned"),
+    "stranded": lambda: _("no one on shift"),
 }
 
 
@@ -152,4 +153,7 @@ def _job_step(kind: str, d: dict, names: Names) -> str | None:
         return _("Arrived at %(garage)s", garage=garage)
     if kind == "told_by_phone":
         return _("The customer was told by phone (no e-mail address)")
+    if kind == "stranded":
+        return _("No one is on shift any more for the booking of %(when)s at %(garage)s (an absence, a closed day "
+                 "or shorter hours)", when=names.when(d.get("start"), d.get("garage")), garage=garage)
     return None

@@ -246,7 +246,7 @@ def change(session: Session, actor: User, garage: Garage, data: dict, now: datet
         garage.closed_days = closed
         if closed_facts(garage) != was:
             changes["closed_days"] = (was, closed_facts(garage))
-    hit = _hit_many(session, before, garage.technicians, now)
+    hit = _hit_many(session, actor, before, garage.technicians, now)
     lifted = capacity.beyond_lifts(session, garage, now) - over_before - {a.id for a in hit.appointments}
     if lifted:  # fewer lifts than the lift work booked at once: the jobs beyond them need a re-plan too
         hit.appointments = sorted(hit.appointments + list(session.scalars(

@@ -76,13 +76,18 @@ def get(session: Session, actor: User, technician_id: object) -> Technician:
 
 # -- what a change hits --------------------------------------------------------------------------------------
 
+def can_do(technician: Technician, appointment: Appointment) -> bool:
+    """Whether the technician booked for a job can still do it where and when it is booked: the one reading of
+    "someone is on shift for this booking" after an absence, a move, shorter hours or a closed day."""
+    return technician.garage_id == appointment.garage_id and technician.active and \
+        capacity.works(technician, appointment.start_at, appointment.end_at)
+
+
 def off_shift(session: Session, technician: Technician, now: datetime) -> set[int]:
     """The technician's active work from now on that they can no longer do where and when it is booked."""
     rows = session.scalars(select(Appointment).where(
         Appointment.technician_id == technician.id, Appointment.status.in_(ACTIVE), Appointment.end_at > now))
-    return {a.id for a in rows
-            if a.garage_id != technician.garage_id or not technician.active
-            or not capacity.works(technician, a.start_at, a.end_at)}
+    return {a.id for a in rows if not can_do(technician, a)}
 
 
 @dataclass
@@ -103,17 +108,25 @@ class Hit:
         return out
 
 
-def _hit(session: Session, before: set[int], technician: Technician, now: datetime) -> Hit:
-    return _hit_many(session, {technician.id: before}, [technician], now)
+def _hit(session: Session, actor: User, before: set[int], technician: Technician, now: datetime) -> Hit:
+    return _hit_many(session, actor, {technician.id: before}, [technician], now)
 
 
-def _hit_many(session: Session, before: dict[str, set[int]], people: list[Technician], now: datetime) -> Hit:
-    """What is off shift now and was not before the change, over these technicians."""
+def _hit_many(session: Session, actor: User, before: dict[str, set[int]], people: list[Technician],
+              now: datetime) -> Hit:
+    """What is off shift now and was not before the change, over these technicians.
+
+    Each booking hit is a fact on its case's timeline ("stranded"): the call centre finds there the bookings
+    that still have no one (scheduler.services.stranded), whatever a re-plan later places."""
     session.flush()
     after = set().union(*(off_shift(session, t, now) - before.get(t.id, set()) for t in people))
-    rows = session.scalars(select(Appointment).where(Appointment.id.in_(after)).order_by(Appointment.start_at)) \
-        if after else []
-    return Hit(list(rows))
+    rows = list(session.scalars(select(Appointment).where(Appointment.id.in_(after))
+                                .order_by(Appointment.start_at))) if after else []
+    for a in rows:
+        if a.status == "booked":
+            a.case.log("stranded", actor, now, appointment=a.id, garage=a.garage_id, start=a.start_at.isoformat(),
+                       technician=a.technician_id)
+    return Hit(rows)
 
 
 # -- parsing what an admin typed (API and pages alike) --------------------------------------------------------
@@ -264,7 +277,7 @@ def change(session: Session, actor: User, technician: Technician, data: dict, no
     if "shifts" in values and shift_facts(values["shifts"]) != shift_facts(technician.shift_patterns):
         changes["shifts"] = (shift_facts(technician.shift_patterns), shift_facts(values["shifts"]))
         technician.shift_patterns = values["shifts"]
-    hit = _hit(session, before, technician, now)
+    hit = _hit(session, actor, before, technician, now)
     if changes:
         if hit.appointments:
             changes["work_hit"] = (None, [a.id for a in hit.appointments])
@@ -320,7 +333,7 @@ def add_absence(session: Session, actor: User, technician: Technician, data: dic
                       last_day=(end - timedelta(microseconds=1)).astimezone(zone).date(),
                       start_at=None if whole_days else start, end_at=None if whole_days else end)
     session.add(absence)
-    hit = _hit(session, before, technician, now)
+    hit = _hit(session, actor, before, technician, now)
     audit.record(session, actor, "technician", technician.id, "absence_added",
                  {"absence": (None, absence.id), "start": (None, start), "end": (None, end),
                   "reason": (None, absence.reason), "work_hit": (None, [a.id for a in hit.appointments])}, now)

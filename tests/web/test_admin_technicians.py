@@ -316,3 +316,34 @@ def test_sick_today_from_the_page_starts_now_not_at_midnight(app, client, auth):
         start, end = absence.span(zone)
         assert start == CLOCK_NOW.astimezone(zone).replace(second=0, microsecond=0)
         assert end == datetime.combine(CLOCK_NOW.astimezone(zone).date() + timedelta(days=1), time(0), zone)
+
+
+def test_bookings_an_absence_strands_reach_the_call_centre_until_someone_can_do_them(app, client, auth):
+    tech, _ = busiest_today(app)
+    tomorrow = (datetime.fromisoformat(today(app)) + timedelta(days=1)).date()
+    with app.app_context():
+        garage = db.session.get(Garage, GARAGE)
+        while not any(capacity.shifts(t, tomorrow) for t in garage.technicians):
+            tomorrow += timedelta(days=1)
+        start, end = garage.day_bounds(tomorrow)
+    expected = work_of(app, tech, start, end)
+    auth.login("admin")
+    made = auth.post(f"/api/v1/technicians/{tech}/absences",
+                     json={"start": tomorrow.isoformat(), "end": tomorrow.isoformat(), "reason": "training"})
+    assert made.status_code == 201 and sorted(a["id"] for a in made.get_json()["affected"]) == expected
+    absence_id = made.get_json()["absence"]["id"]
+
+    auth.login("operator")
+    desk = client.get("/desk/").get_data(as_text=True)
+    assert 'id="stranded"' in desk
+    listed = sorted(int(i) for i in re.findall(r'id="stranded-(\d+)"', desk))
+    assert expected and listed == expected, "exactly the bookings the absence left with no one"
+    with app.app_context():
+        case_id = db.session.get(Appointment, expected[0]).case_id
+    timeline = client.get(f"/desk/cases/{case_id}").get_data(as_text=True)
+    assert "No one is on shift any more for the booking of" in timeline
+
+    auth.login("admin")  # back after all: the bookings have their technician again, and leave the list
+    assert client.delete(f"/api/v1/absences/{absence_id}", headers=auth.headers()).status_code in (200, 204)
+    auth.login("operator")
+    assert 'id="stranded"' not in client.get("/desk/").get_data(as_text=True)

@@ -22,6 +22,7 @@ from scheduler.services import (
     places,
     planning,
     policies,
+    stranded,
     urgency,
 )
 from scheduler.typed import clock_time
@@ -73,7 +74,8 @@ def _desk_page(form: CallForm, garages: dict, asked: str = "", found=None, statu
     return render_template("operator/desk.html", cases=boards.recent_cases(db.session, 15), form=form,
                            garages=sorted(garages.values(), key=lambda g: g.name),
                            load=boards.network_load(db.session, days), days=days, places=_places(),
-                           queue=queue_state(), asked=asked, found=found), status
+                           queue=queue_state(), asked=asked, found=found,
+                           stranded=stranded.bookings(db.session, now())), status
 
 
 @bp.get("/")
