@@ -188,7 +188,7 @@ def test_more_time_into_a_customer_already_checked_in_says_who_now_waits(app, cl
         name, plate = waiting.case.customer.name, waiting.case.vehicle.plate
         end = db.session.get(Appointment, first).end_at.astimezone(waiting.garage.zone)
     assert "nothing else moves" not in page
-    assert f"{name} ({plate}," in page and f"now wait until {end:%H:%M}" in page
+    assert f"{name} ({plate}," in page and f"now waits until {end:%H:%M}" in page
     assert open_replan(app) is None, "nothing to re-plan: the customer is here"
     more = auth.post(f"/api/v1/appointments/{first}/more-time", json={"minutes": 15})
     assert more.status_code == 200 and [a["id"] for a in more.get_json()["waiting"]] == [later]

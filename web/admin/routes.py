@@ -229,8 +229,6 @@ def _technician_page(person, errors: dict | None = None, status: int = 200, week
         absences=absences, skills=technicians.all_skills(db.session), garage_options=_choices()["garage_options"],
         week=technicians.week_text(person.shift_patterns, day_names()) if week is None else week,
         today=person.garage.today(moment).isoformat(),
-        # "sick today" starts now: the morning's work was done, and its lifts were used
-        sick_from=f"{person.garage.local(moment):%Y-%m-%dT%H:%M}",
         history=audit.entries(db.session, "technician", person.id, limit=30)), status
 
 
@@ -267,6 +265,9 @@ def absence_add(technician_id: str):
     person = technicians.get(db.session, current_user, technician_id)
     data = {k: request.form.get(k, "").strip() for k in ("start", "end", "reason")}
     data["start"], data["end"] = as_moment(data["start"]), as_moment(data["end"])  # "24/11/2026 14h" too
+    if request.form.get("sick_today") == "yes":  # from the moment of the click, not of the page (left open overnight)
+        local = person.garage.local(now())
+        data["start"], data["end"] = f"{local:%Y-%m-%dT%H:%M}", local.date().isoformat()
     try:
         absence, hit = technicians.add_absence(db.session, current_user, person, data, now())
     except DomainError as exc:

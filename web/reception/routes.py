@@ -385,10 +385,11 @@ def act(garage_id: str, appointment_id: int, action: str):
             raise Invalid(_("Pick how much more time the job needs."), field="minutes") from None
         extended, preview_made, held = jobs.more_time(db.session, current_user, appointment, minutes, now())
         if held:  # nobody can move them: say who now waits, so someone tells them
-            flash(_("Already here, so nothing moves them: %(who)s now wait until %(end)s.",
-                    who=", ".join(f"{a.case.customer.name} ({a.case.vehicle.plate}, "
-                                  f"{a.garage.local(a.start_at):%H:%M})" for a in held),
-                    end=f"{extended.garage.local(extended.end_at):%H:%M}"), "warning")
+            flash(ngettext("Already here, so nothing moves them: %(who)s now waits until %(end)s.",
+                           "Already here, so nothing moves them: %(who)s now wait until %(end)s.", len(held),
+                           who=", ".join(f"{a.case.customer.name} ({a.case.vehicle.plate}, "
+                                         f"{a.garage.local(a.start_at):%H:%M})" for a in held),
+                           end=f"{extended.garage.local(extended.end_at):%H:%M}"), "warning")
         if preview_made is not None and current_user.role == "reception":
             flash(_("The job now runs into later work: here is a re-plan of it to confirm or reject."), "info")
             return redirect(url_for("reception.preview", garage_id=garage_id, preview_id=preview_made.id))
