@@ -241,3 +241,21 @@ def test_fewer_lifts_than_the_lift_work_booked_lists_the_jobs_left_without_one(a
     form["hours"] = page.split('name="hours"', 1)[1].split(">", 1)[1].split("</textarea>", 1)[0]
     saved = auth.form(f"/admin/garages/{GARAGE}", form, follow_redirects=True).get_data(as_text=True)
     assert f"This hits {len(hit)} booked appointments: re-plan them below." in saved  # as fewer hours would
+
+
+def test_a_re_plan_that_places_nothing_can_be_closed_and_stops_waiting_on_the_board(app, client, auth):
+    day = next_working_day(app)
+    auth.login("admin")
+    closed = patch(auth, GARAGE, {"closed_days": [{"day": day.isoformat(), "reason": "public holiday"}]})
+    movable = [a["id"] for a in closed.get_json()["affected"] if a["movable"]]
+    assert len(movable) >= 2
+    preview = auth.post(f"/api/v1/garages/{GARAGE}/replan", json={"appointments": movable, "reason": "holiday"})
+    assert preview.status_code == 201 and preview.get_json()["placements"] == [], "a closed day has no room"
+    preview_id = preview.get_json()["id"]
+    auth.login(f"reception-{GARAGE}")
+    assert f'id="replan-{preview_id}"' in client.get(f"/garages/{GARAGE}/board").get_data(as_text=True)
+    page = client.get(f"/garages/{GARAGE}/squeeze/{preview_id}").get_data(as_text=True)
+    assert "Call the customers to agree other times." in page and "Confirming leaves" not in page
+    assert 'id="close-replan"' in page, "not a dead end: it can be closed"
+    assert auth.form(f"/garages/{GARAGE}/squeeze/{preview_id}/reject").status_code == 302
+    assert f'id="replan-{preview_id}"' not in client.get(f"/garages/{GARAGE}/board").get_data(as_text=True)
