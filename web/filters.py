@@ -296,7 +296,7 @@ def register(app: Flask) -> None:
                                  fact_value=fact_value, audit_word=audit_word, audit_value=audit_value,
                                  quoted=quoted, reason_text=reason_text)
     # the page's context gives `colon`; a macro imported without that context (admin/_audit.html) reads this one
-    app.jinja_env.globals.update(timeline_pos=timeline_pos, colon=_Colon())
+    app.jinja_env.globals.update(timeline_pos=timeline_pos, colon=_Colon(), list_separator=_list_separator)
 
     @app.context_processor
     def globals_():
