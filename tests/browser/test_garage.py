@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from icalendar import Calendar
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.browser.test_story import log_in
@@ -111,3 +112,54 @@ def test_the_job_lists_actions_stay_within_their_panel_at_1366_px_and_narrower(b
         name = page.query_selector(f"{row} small.who").bounding_box()
         assert name["height"] < 24, f"the customer's name on one line at {width} px"
     context.close()
+
+
+def test_the_plate_look_up_never_replaces_what_was_typed_and_a_corrected_plate_drops_its_owner(
+        browser, live_server, live_app):
+    from scheduler.models import Vehicle
+    from web.extensions import db
+
+    plate = known_plate(live_app, "lyon-07")
+    with live_app.app_context():
+        vehicle = db.session.scalar(select(Vehicle).where(Vehicle.plate == plate))
+        model, owner = vehicle.model, vehicle.customer.name
+    page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    log_in(page, live_server, "reception-lyon-07")
+
+    def plate_is(text: str, known: bool) -> None:
+        page.fill("#plate", "")
+        page.click("#plate")
+        page.keyboard.type(text)
+        page.keyboard.press("Tab")
+        if known:
+            expect(page.locator("#known-vehicle")).to_contain_text("Known vehicle")
+        else:
+            expect(page.locator("#known-vehicle")).not_to_contain_text("Known vehicle")
+        page.wait_for_timeout(300)  # the out-of-band fills land with the hint
+
+    # the person typed the name first: the look-up fills the rest, never the name
+    page.click("#name")
+    page.keyboard.type("Someone Else")
+    plate_is(plate, known=True)
+    assert page.input_value("#name") == "Someone Else"
+    assert page.input_value("#model") == model, "an empty field is filled"
+    # a corrected plate of an unknown car drops what the first plate filled, and keeps what was typed
+    plate_is("ZZ-000-ZZ", known=False)
+    assert page.input_value("#model") == "" and page.input_value("#name") == "Someone Else"
+
+    page.goto(f"{live_server}/garages/lyon-07/board")
+    plate_is(plate, known=True)
+    assert page.input_value("#name") == owner, "the owner is filled in when nothing was typed"
+    plate_is("ZZ-000-ZZ", known=False)
+    assert page.input_value("#name") == "" and page.input_value("#phone") == "", \
+        "a corrected plate does not keep the previous owner, who would be sent the confirmation"
+    # typing straight on in the field the look-up filled replaces the fill, never appends to it
+    page.goto(f"{live_server}/garages/lyon-07/board")
+    page.click("#plate")
+    page.keyboard.type(plate)
+    page.keyboard.press("Tab")
+    expect(page.locator("#known-vehicle")).to_contain_text("Known vehicle")
+    page.wait_for_timeout(300)
+    focused = page.evaluate("document.activeElement.id")
+    page.keyboard.type("Typed Over")
+    assert page.input_value(f"#{focused}") == "Typed Over"

@@ -1,0 +1,33 @@
+// A look-up (a known plate, a known phone) fills the call and walk-in forms out of band. It must never replace
+// what a person typed: a field is filled only while it is empty or still holds what a look-up put there; the
+// field they are in keeps the focus, its fill selected, so what they type next replaces it. A look-up that
+// finds no owner clears only what the same look-up filled (data-clears), so a corrected plate does not keep
+// the previous owner's name and e-mail.
+var refocus = null;
+
+document.addEventListener("htmx:oobBeforeSwap", function (evt) {
+  var target = evt.detail.target;
+  var incoming = evt.detail.fragment && evt.detail.fragment.firstElementChild;
+  if (!(target instanceof HTMLInputElement) || !incoming) return;
+  var mine = incoming.dataset || {};
+  var typed = target.value !== "" && !target.dataset.lookedUp;
+  var other = mine.clears && target.dataset.lookedUp !== mine.clears;
+  if (mine.replace !== "yes" && (typed || other)) {  // "replace": the person chose it (a car from the caller's list)
+    evt.detail.shouldSwap = false;
+  } else if (target === document.activeElement) {
+    refocus = target.id;  // the field they just moved to: filled, and selected so that typing replaces the fill
+  }
+});
+
+document.addEventListener("htmx:oobAfterSwap", function (evt) {
+  if (refocus && evt.target.id === refocus) {
+    refocus = null;
+    evt.target.focus();
+    evt.target.select();
+  }
+});
+
+// Typing in a field a look-up filled makes it the person's own.
+document.addEventListener("input", function (evt) {
+  if (evt.target.dataset && evt.target.dataset.lookedUp) delete evt.target.dataset.lookedUp;
+});
