@@ -300,16 +300,17 @@ class _Builder:
             self.progress("history", di + 1, len(weekdays))
 
     def _rule_reasons(self, garage: Garage, saturated: bool, call_at: datetime, rule_start: datetime,
-                      job: JobType) -> list[dict]:
+                      job: JobType, urgency: str) -> list[dict]:
         """Why the rules' offer was late, the way the optimizer says it: a full garage is mostly the home-garage
         rule (a neighbour had room) with full lifts or no free technician; elsewhere the day's notice."""
         rnd = self.extra
+        # each rule's own figure, as the optimizer gives it (LateReason.minutes): not how late it made the offer
+        figures = {"min_notice": self.policy.notice(urgency), "rule_garages": self.policy.rule_garages, "travel": 25}
 
         def reason(code: str, hours: float | None, other: Garage | None = None) -> dict:
             free_at = None if hours is None else (call_at + timedelta(hours=hours)).replace(second=0, microsecond=0)
             return {"code": code, "free_at": free_at.isoformat() if free_at else None,
-                    "garage": other.id if other else None,
-                    "minutes": round((rule_start - free_at).total_seconds() / 60) if free_at else None}
+                    "garage": other.id if other else None, "minutes": figures.get(code)}
 
         if saturated:
             neighbour = min((g for g in self.garages if g.id != garage.id),
@@ -326,7 +327,7 @@ class _Builder:
             return [reason("min_notice", rnd.choice([0.5, 1, 2, 3]))]
         if roll < 0.85:
             return [reason("outside_hours", rnd.choice([14, 16]))]
-        return [reason("travel", 1)] if roll < 0.92 else [reason("none", None)]
+        return [reason("travel", 1, garage)] if roll < 0.92 else [reason("none", None)]
 
     def _override(self, kind: str, symptom: Symptom, garage: Garage, day: date) -> None:
         rnd = self.rnd
@@ -392,7 +393,7 @@ class _Builder:
             case=case, kind=kind, reason=reason, actor_id=actor.id, team=actor.team, urgency=symptom.urgency,
             created_at=call_at + timedelta(minutes=4), policy_id=self.policy.id, garage_id=garage.id,
             rule_reasons=[{"code": "none", "free_at": None, "garage": None, "minutes": None}] if tie else
-            self._rule_reasons(garage, saturated, call_at, rule_start, job),
+            self._rule_reasons(garage, saturated, call_at, rule_start, job, symptom.urgency),
             rule_garage_id=garage.id, rule_technician_id=techs[0].id, rule_start=rule_start,
             rule_end=rule_start + timedelta(minutes=job.duration_minutes),
             result_garage_id=garage.id, result_technician_id=appt.technician_id, result_start=appt.start_at,

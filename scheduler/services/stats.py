@@ -204,6 +204,16 @@ def summarize(overrides: list[Override], group_by: str, filters: Filters | None 
     return sorted((group(k, rows) for k, rows in groups.items()), key=lambda g: (-g.count, g.key))
 
 
+def late_minutes(override: Override, reason: dict) -> int:
+    """How much later the rule offer was than the time this rule alone kept it from (its `free_at`): the delay
+    the rule caused. A reason's `minutes` is the rule's own figure (the notice, how many garages are looked at,
+    the drive), not a delay."""
+    free_at = reason.get("free_at")
+    if not free_at or override.rule_start is None:
+        return 0
+    return max(0, round((override.rule_start - datetime.fromisoformat(free_at)).total_seconds() / 60))
+
+
 def rule_review(overrides: list[Override]) -> list[RuleGroup]:
     """Which rule made the rule offer late, how often people beat it and by how much: the rule to change
     first comes first (most minutes gained against it, then most overrides). An override late for two
@@ -220,7 +230,7 @@ def rule_review(overrides: list[Override]) -> list[RuleGroup]:
         g = group(code, rows)
         out.append(RuleGroup(rule=code, overrides=g.count, beat=g.beat, tie=g.tie, lost=g.lost, pending=g.pending,
                              gain_minutes_total=g.gain_minutes_total, gain_minutes_median=g.gain_minutes_median,
-                             late_minutes_total=sum(r.get("minutes") or 0 for _, r in pairs)))
+                             late_minutes_total=sum(late_minutes(o, r) for o, r in pairs)))
     return sorted(out, key=lambda r: (r.rule == "none", -r.gain_minutes_total, -r.overrides, r.rule))
 
 

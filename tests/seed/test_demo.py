@@ -17,6 +17,7 @@ from scheduler.models import (
     Feedback,
     Garage,
     Override,
+    Policy,
     Symptom,
     Technician,
     User,
@@ -106,6 +107,11 @@ def test_history_has_every_override_kind_with_rule_offer_and_outcome(network):
     assert {"beat", "lost"} <= verdicts
     assert network.scalar(select(func.count(DirectLineRequest.id))) > 0
     assert network.scalar(select(func.count(Feedback.id))) > 0
+    # each reason's figure means what the optimizer means by it: the notice, how many garages, the drive
+    policy = network.scalar(select(Policy).where(Policy.active))
+    reasons = [(o, r) for o in overrides for r in o.reasons]
+    assert {r["minutes"] for _, r in reasons if r["code"] == "rule_garages"} == {policy.rule_garages}
+    assert all(r["minutes"] == policy.notice(o.urgency) for o, r in reasons if r["code"] == "min_notice")
 
 
 def test_saturated_garages_are_fuller_than_free_ones(network):

@@ -17,8 +17,8 @@ PERIOD = {"from": "2027-03-01", "to": "2027-03-14"}
 H, D = timedelta(hours=1), timedelta(days=1)
 
 
-def reason(code, minutes=None, garage=None):
-    return {"code": code, "free_at": None, "garage": garage, "minutes": minutes}
+def reason(code, minutes=None, garage=None, free_at=None):
+    return {"code": code, "free_at": free_at.isoformat() if free_at else None, "garage": garage, "minutes": minutes}
 
 
 def make_case(urgency, opened_at, vehicle=None, plate=None):
@@ -48,7 +48,8 @@ def known(app):
     with app.app_context():
         ids = {}
         ids["A"] = override("A", "direct_line", "P1", "lyon-07", "call centre", T0, rule_start=T0 + 3 * D,
-                            actual_start=T0 + 2 * H, reasons=[reason("rule_garages", 4000, "lyon-03"),
+                            actual_start=T0 + 2 * H, reasons=[reason("rule_garages", 1, "lyon-03",  # 4,000 min late
+                                                                     T0 + 3 * D - timedelta(minutes=4000)),
                                                               reason("lifts_full", 1000)],
                             reason_text="P1 — Engine fault. Peugeot 208 AB-123-CD.\nCustomer immobilised near you. "
                                         "Can you take it today? " + "x" * 80)  # gain 4200: beat
