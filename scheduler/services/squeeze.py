@@ -355,6 +355,7 @@ class Outcome:
     appointment: Appointment | None = None
     moved: list[Appointment] = field(default_factory=list)
     told: int = 0  # of the moved, how many customers are told (their time or garage changed)
+    phoned: list[Appointment] = field(default_factory=list)  # of those, the ones reception has to call
 
 
 def confirm(session: Session, actor: User, preview: PlanPreview, now: datetime, reason: str = "") -> Outcome:
@@ -389,7 +390,8 @@ def confirm(session: Session, actor: User, preview: PlanPreview, now: datetime, 
     _unflag_resolved(session, garage.id, start, end)
     preview.status, preview.decided_at = "confirmed", now
     session.flush()
-    return Outcome(True, preview, appointment, moved, sum(1 for m in seen.moved if m["told"]))
+    return Outcome(True, preview, appointment, moved, sum(1 for m in seen.moved if m["told"]),
+                   [m["appointment"] for m in seen.moved if m["told"] == "phone"])
 
 
 def _unflag_resolved(session: Session, garage_id: str, start: datetime, end: datetime) -> None:

@@ -729,6 +729,7 @@ def test_the_preview_shows_each_move_from_to_and_which_customers_are_told_and_ho
     assert confirmed.status_code == 302
     flashed = client.get(confirmed.headers["Location"]).get_data(as_text=True)
     assert "1 of them keeps its time with another technician: its customer is not told." in flashed
+    assert "No e-mail address: call " in flashed and phone in flashed.split("No e-mail address: call ")[1][:200]
     with app.app_context():
         told = {m.appointment_id: m for m in db.session.scalars(select(Message).where(
             Message.appointment_id.in_(moves), Message.kind == "moved"))}

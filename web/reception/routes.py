@@ -316,6 +316,9 @@ def confirm(garage_id: str, preview_id: int):
             flash(ngettext("%(num)s job found no place and stays as booked: call its customer (listed on the board).",
                            "%(num)s jobs found no place and stay as booked: call their customers (listed on the board).",
                            len(left)), "error")
+    if outcome.phoned:  # "told" includes them: the outbox lists them, but the flash is read first
+        flash(_("No e-mail address: call %(who)s.",
+                who=", ".join(f"{a.case.customer.name} {a.case.customer.phone}" for a in outcome.phoned)), "warning")
     if outcome.told < len(outcome.moved):  # only another technician, same time: nothing to tell those customers
         flash(ngettext("%(num)s of them keeps its time with another technician: its customer is not told.",
                        "%(num)s of them keep their time with another technician: their customers are not told.",
