@@ -7,6 +7,7 @@ inline path and the RQ path (a real Redis at 127.0.0.1:6379) give the same resul
 
 from __future__ import annotations
 
+import re
 import socket
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -188,6 +189,12 @@ def test_the_api_starts_a_replay_and_reports_its_progress_and_figures(history):
     inverted = client.post("/api/v1/replays", json={"from": "2027-03-05", "to": "2027-03-01"},
                            headers={"X-CSRFToken": csrf, "Accept-Language": "fr"})
     assert inverted.status_code == 400 and "ne doit pas précéder son début" in inverted.get_json()["error"]["message"]
+    form = client.get("/planner/replays").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    refused = client.post("/planner/replays", data={"csrf_token": token, "from": "2027-03-05", "to": "2027-03-01"})
+    again = client.get(refused.headers["Location"]).get_data(as_text=True)
+    assert 'name="from" value="2027-03-05"' in again and 'name="to" value="2027-03-01"' in again, \
+        "a refused replay keeps the period as typed"
     listed = client.get("/api/v1/replays?format=csv").get_data(as_text=True)
     assert "rule.min_notice_minutes.P1=0" in listed
     with app.app_context():

@@ -194,13 +194,16 @@ def replay_list():
     current = policies.in_force(db.session, now())
     return render_template("planner/replays.html", labels=labels, replays=replays.recent(db.session, 15),
                            current={p: policies.value_at(current, p) for p in REPLAY_FIELDS}, fields=REPLAY_FIELDS,
-                           default_from=(today - timedelta(days=30)).isoformat(),
-                           default_to=(today - timedelta(days=1)).isoformat(), runner=jobs.runner())
+                           # a refused replay comes back with the period as typed
+                           default_from=request.args.get("from") or (today - timedelta(days=30)).isoformat(),
+                           default_to=request.args.get("to") or (today - timedelta(days=1)).isoformat(),
+                           runner=jobs.runner())
 
 
 @bp.post("/replays")
 @roles_required("planner", "admin")
-@refusals_flashed(lambda **_: url_for("planner.replay_list"))
+@refusals_flashed(lambda **_: url_for("planner.replay_list",
+                                      **{k: request.form.get(k, "")[:10] for k in ("from", "to")}))
 def replay_start():
     changes = {p: request.form[p].strip() for p in REPLAY_FIELDS if request.form.get(p, "").strip()}
     for line in request.form.get("other", "").splitlines():
