@@ -64,7 +64,7 @@ def minutes_label(minutes: int | None, days: bool = True) -> str:
     sign = "-" if minutes < 0 else ""
     minutes = abs(minutes)
     if days and minutes >= 1440:
-        return sign + _("%(days)s d", days=format_decimal(minutes / 1440, format="0.0"))
+        return sign + _("%(days)s d", days=format_decimal(minutes / 1440, format="0.#"))
     if minutes >= 60:
         return f"{sign}{minutes // 60} h" + (f" {minutes % 60:02d}" if minutes % 60 else "")
     return f"{sign}{minutes} min"

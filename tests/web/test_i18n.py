@@ -85,3 +85,13 @@ def test_a_reason_kept_without_its_time_or_garage_is_said_without_them(app):
     with app.test_request_context(headers={"Accept-Language": "fr-FR"}):
         assert reason_text(reasons_from_note("only the first 1 garage(s) are looked at")[0], {}) == \
             "seul le garage le plus proche est regardé"
+
+
+def test_a_span_of_whole_days_reads_without_a_decimal(app):
+    from web.filters import minutes_label
+
+    with app.test_request_context(headers={"Accept-Language": "fr-FR"}):
+        assert (minutes_label(14 * 1440), minutes_label(round(3.8 * 1440)), minutes_label(125)) == \
+            ("14 j", "3,8 j", "2 h 05")
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert minutes_label(14 * 1440) == "14 d"
