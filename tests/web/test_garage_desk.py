@@ -763,3 +763,15 @@ def test_placing_by_hand_marks_its_required_reason_and_time_boxes_hint_rather_th
     css = client.get("/static/frontline.css").get_data(as_text=True)
     hint = re.search(r"(?m)^::placeholder \{([^}]*)\}", css)
     assert hint and "font-style: italic" in hint.group(1) and "opacity: 1" in hint.group(1)
+
+
+def test_the_counter_lists_todays_walk_ins_not_yesterdays_left_open(app, client, auth):
+    from scheduler.models import Garage
+    from web.reception.routes import counter_cases
+
+    case = walk_in(auth)
+    with app.app_context():
+        garage = db.session.get(Garage, "lyon-07")
+        assert case["id"] in [c.id for c in counter_cases(garage, CLOCK_NOW)], "today's walk-in waits at the counter"
+        assert case["id"] not in [c.id for c in counter_cases(garage, CLOCK_NOW + timedelta(days=1))], \
+            "a walk-in of yesterday no longer waits at the counter"

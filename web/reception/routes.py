@@ -117,7 +117,8 @@ def counter_cases(garage: Garage, moment: datetime) -> list:
 
     start, end = garage.day_bounds(garage.today(moment))
     return list(db.session.scalars(select(Case).where(Case.garage_id == garage.id, Case.channel == "walk_in",
-                                                      Case.status == "open", Case.opened_at < end)
+                                                      Case.status == "open", Case.opened_at >= start,
+                                                      Case.opened_at < end)
                                    .order_by(Case.urgency, Case.opened_at).limit(20)))
 
 
