@@ -52,6 +52,7 @@ KIND_LABELS = {
     "more_time": lambda: _("more time"), "arrived": lambda: _("arrived"),
     "told_by_phone": lambda: _("customer phoned"),
     "stranded": lambda: _("no one on shift"),
+    "withdrawn": lambda: _("closed"),
 }
 
 
@@ -153,6 +154,9 @@ def _job_step(kind: str, d: dict, names: Names) -> str | None:
         return _("Arrived at %(garage)s", garage=garage)
     if kind == "told_by_phone":
         return _("The customer was told by phone (no e-mail address)")
+    if kind == "withdrawn":
+        text = _("The customer left without a booking")
+        return _("%(label)s: %(text)s", label=text, text=d["reason"]) if d.get("reason") else text
     if kind == "stranded":
         return _("No one is on shift any more for the booking of %(when)s at %(garage)s (an absence, a closed day "
                  "or shorter hours)", when=names.when(d.get("start"), d.get("garage")), garage=garage)

@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.db import utcnow
-from scheduler.errors import Forbidden, Invalid, NotFound
+from scheduler.errors import Conflict, Forbidden, Invalid, NotFound
 from scheduler.models import (
     ACTIVE, GARAGE_ROLES, Appointment, Case, CaseEvent, Customer, Override, Symptom, User, Vehicle,
 )
@@ -92,6 +92,20 @@ def open_case(session: Session, actor: User, data: dict, now: datetime | None = 
     session.add(case)
     case.log("walk_in" if walk_in else "call", actor, now, symptom=symptom.code, plate=vehicle.plate,
              model=vehicle.model, **({"model_before": before} if before is not None else {}))
+    session.flush()
+    return case
+
+
+def withdraw(session: Session, actor: User, case: Case, reason: str, now: datetime) -> Case:
+    """A walk-in closed without a booking: the customer at the counter left. Its garage's reception only, and
+    never a case with a booking (cancel the appointment instead: the customer is told)."""
+    if actor.role != "reception" or case.garage_id != actor.garage_id:
+        raise Forbidden(N_("Only the garage's reception closes a walk-in of its counter."))
+    if case.channel != "walk_in" or case.status != "open" or any(a.status in ACTIVE for a in case.appointments):
+        raise Conflict(N_("Case %(case)s is %(status)s: only a walk-in not booked yet is closed this way."),
+                       words={"case": case.id, "status": case.status})
+    case.status = "cancelled"
+    case.log("withdrawn", actor, now, **({"reason": reason} if reason else {}))
     session.flush()
     return case
 

@@ -84,6 +84,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/cases/<int:case_id>/offers"): api(("operator", "reception"), "/cases/{case}/offers", True),
     ("POST", "/api/v1/cases/<int:case_id>/appointments"): api(("operator", "reception"),
                                                               "/cases/{case}/appointments", True, {}),
+    ("POST", "/api/v1/cases/<int:case_id>/withdraw"): api(("reception",), "/cases/{case}/withdraw", True, {}),
     ("POST", "/api/v1/cases/<int:case_id>/urgency"): api(("operator", "reception"), "/cases/{case}/urgency", True,
                                                          {"urgency": "P9"}),
     ("POST", "/api/v1/cases/<int:case_id>/direct-line"): api(("operator",), "/cases/{case}/direct-line", True, {}),
@@ -181,6 +182,8 @@ TABLE: dict[tuple[str, str], Rule] = {
         ("reception", "admin"), "/garages/{garage}/outbox/{message}/phoned", True, {}),
     ("GET", "/garages/<garage_id>/vehicle"): Rule(("reception",), "/garages/{garage}/vehicle?plate=ZZ-999-ZZ", True),
     ("POST", "/garages/<garage_id>/walk-in"): Rule(("reception",), "/garages/{garage}/walk-in", True, {}),
+    ("POST", "/garages/<garage_id>/cases/<int:case_id>/withdraw"): Rule(
+        ("reception",), "/garages/{garage}/cases/{case}/withdraw", True, {}),
     ("POST", "/garages/<garage_id>/cases/<int:case_id>/squeeze"): Rule(
         ("reception",), "/garages/{garage}/cases/{case}/squeeze", True, {}),
     ("POST", "/garages/<garage_id>/cases/<int:case_id>/place"): Rule(

@@ -775,3 +775,21 @@ def test_the_counter_lists_todays_walk_ins_not_yesterdays_left_open(app, client,
         assert case["id"] in [c.id for c in counter_cases(garage, CLOCK_NOW)], "today's walk-in waits at the counter"
         assert case["id"] not in [c.id for c in counter_cases(garage, CLOCK_NOW + timedelta(days=1))], \
             "a walk-in of yesterday no longer waits at the counter"
+
+
+def test_a_walk_in_whose_customer_left_is_closed_from_the_counter(app, client, auth):
+    left, stays = walk_in(auth), walk_in(auth, vehicle={"plate": "WI-002-KC", "model": "Peugeot 208"})
+    board = client.get("/garages/lyon-07/board").get_data(as_text=True)
+    action = f"/garages/lyon-07/cases/{left['id']}/withdraw"
+    assert action in board, "each walk-in at the counter can be closed"
+    assert auth.form(action).status_code == 302
+    board = client.get("/garages/lyon-07/board").get_data(as_text=True)
+    assert "left without a booking" in board and action not in board
+    assert f"/cases/{stays['id']}/squeeze" in board, "the other one still waits"
+    assert client.get(f"/api/v1/cases/{left['id']}").get_json()["status"] == "cancelled"
+    api = auth.post(f"/api/v1/cases/{stays['id']}/withdraw", json={"reason": "went to work"})
+    assert api.status_code == 200 and api.get_json()["status"] == "cancelled"
+    assert auth.post(f"/api/v1/cases/{stays['id']}/withdraw").status_code == 409, "closed once"
+    booked = walk_in(auth, vehicle={"plate": "WI-003-KC", "model": "Peugeot 208"})
+    assert auth.post(f"/api/v1/squeeze/{preview(auth, booked['id']).get_json()['id']}/confirm", json={}).status_code == 200
+    assert auth.post(f"/api/v1/cases/{booked['id']}/withdraw").status_code == 409, "a booked case: cancel its booking"

@@ -140,6 +140,15 @@ def case_urgency(case_id: int):
     return jsonify(case_body(case))
 
 
+@bp.post("/v1/cases/<int:case_id>/withdraw")
+def case_withdraw(case_id: int):
+    require("reception")
+    data = json_body() if request.data else {}
+    case = cases.get_case(db.session, current_user, case_id)
+    cases.withdraw(db.session, current_user, case, text_field(data, "reason"), now())
+    return jsonify(case_body(case))
+
+
 @bp.post("/v1/cases/<int:case_id>/drive-in")
 def case_drive_in(case_id: int):
     require("operator")

@@ -122,6 +122,11 @@ def document() -> dict:
             {"type": "object", "required": ["urgency", "reason"],
              "properties": {"urgency": {"type": "string", "enum": ["P1", "P2", "P3"]}, "reason": {"type": "string"}}},
             (400, 401, 403, 404, 422), [CASE_ID])},
+        "/api/v1/cases/{id}/withdraw": {"post": _write(
+            "Close a walk-in not booked yet, the customer having left (`{reason}` optional): the case is cancelled "
+            "and leaves the counter. 409 for a booked or closed case.", "reception (its own garage)", 200,
+            _json(_ref("Case")), {"type": "object", "properties": {"reason": {"type": "string"}}},
+            (400, 401, 403, 404, 409), [CASE_ID])},
         "/api/v1/cases/{id}/direct-line": {"post": _write(
             "Put the case straight to one garage; it expires unanswered after the policy's time "
             "(direct_line_expiry_minutes) after it is sent, at any hour: `expires_at`.",

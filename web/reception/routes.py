@@ -253,6 +253,18 @@ def walk_in(garage_id: str):
     return redirect(url_for("reception.preview", garage_id=garage_id, preview_id=preview.id))
 
 
+@bp.post("/cases/<int:case_id>/withdraw")
+@roles_required("reception")
+@refusals_flashed(_board_url)
+def withdraw_case(garage_id: str, case_id: int):
+    """The customer at the counter left: the walk-in closes and leaves the counter list."""
+    load_garage(garage_id)
+    case = cases.withdraw(db.session, current_user, cases.get_case(db.session, current_user, case_id),
+                          text_field(request.form, "reason"), now())
+    flash(_("Closed: %(plate)s left without a booking.", plate=case.vehicle.plate), "success")
+    return redirect(_board_url(garage_id))
+
+
 @bp.post("/cases/<int:case_id>/squeeze")
 @roles_required("reception")
 @refusals_flashed(_board_url)
