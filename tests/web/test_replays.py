@@ -186,6 +186,7 @@ def test_the_api_starts_a_replay_and_reports_its_progress_and_figures(history):
     page = client.get(f"/planner/replays/{replay_id}").get_data(as_text=True)
     assert "1 of the 1 overrides" in page and "100 %" in page
     assert "2027-03-01 →" not in page and "1 Mar" in page and "5 Mar" in page, "the period as a reader says it"
+    assert "“People” is when the work really started" in page, "what each column measures, so P2/P3 are not misread"
     inverted = client.post("/api/v1/replays", json={"from": "2027-03-05", "to": "2027-03-01"},
                            headers={"X-CSRFToken": csrf, "Accept-Language": "fr"})
     assert inverted.status_code == 400 and "ne doit pas précéder son début" in inverted.get_json()["error"]["message"]
