@@ -155,7 +155,7 @@ def _job_step(kind: str, d: dict, names: Names) -> str | None:
     if kind == "told_by_phone":
         return _("The customer was told by phone (no e-mail address)")
     if kind == "withdrawn":
-        text = _("The customer left without a booking")
+        text = _("Closed without a booking")
         return _("%(label)s: %(text)s", label=text, text=d["reason"]) if d.get("reason") else text
     if kind == "stranded":
         return _("No one is on shift any more for the booking of %(when)s at %(garage)s (an absence, a closed day "

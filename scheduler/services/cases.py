@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session, selectinload
 from scheduler.db import utcnow
 from scheduler.errors import Conflict, Forbidden, Invalid, NotFound
 from scheduler.models import (
-    ACTIVE, GARAGE_ROLES, Appointment, Case, CaseEvent, Customer, Override, Symptom, User, Vehicle,
+    ACTIVE, GARAGE_ROLES, Appointment, Case, CaseEvent, Customer, DirectLineRequest, DriveIn, Override, Symptom, User,
+    Vehicle,
 )
 from scheduler.services.open_work import waits_on
 from scheduler.texts import N_
@@ -97,13 +98,22 @@ def open_case(session: Session, actor: User, data: dict, now: datetime | None = 
 
 
 def withdraw(session: Session, actor: User, case: Case, reason: str, now: datetime) -> Case:
-    """A walk-in closed without a booking: the customer at the counter left. Its garage's reception only, and
-    never a case with a booking (cancel the appointment instead: the customer is told)."""
-    if actor.role != "reception" or case.garage_id != actor.garage_id:
-        raise Forbidden(N_("Only the garage's reception closes a walk-in of its counter."))
-    if case.channel != "walk_in" or case.status != "open" or any(a.status in ACTIVE for a in case.appointments):
-        raise Conflict(N_("Case %(case)s is %(status)s: only a walk-in not booked yet is closed this way."),
+    """A case closed without a booking: the walk-in at the counter left (its garage's reception), or the caller
+    no longer needs one (the call centre), so it leaves the counter or the open work. Never a case with a
+    booking (cancel the appointment instead: the customer is told), nor one a garage is still asked about or
+    expects (a direct-line request open, a drive-in announced): that garage would answer for nothing."""
+    if actor.role not in ("reception", "operator") or (actor.role == "reception" and case.garage_id != actor.garage_id):
+        raise Forbidden(N_("Only the garage's reception (its walk-ins) or the call centre closes a case."))
+    if case.status != "open" or any(a.status in ACTIVE for a in case.appointments) or (
+            actor.role == "reception" and case.channel != "walk_in"):
+        raise Conflict(N_("Case %(case)s is %(status)s: only a case not booked yet is closed this way."),
                        words={"case": case.id, "status": case.status})
+    asked = session.scalars(select(DirectLineRequest).where(DirectLineRequest.case_id == case.id))
+    expected = session.scalar(select(func.count()).select_from(DriveIn).where(
+        DriveIn.case_id == case.id, DriveIn.status == "expected"))
+    if expected or any(r.status_at(now) == "open" for r in asked):
+        raise Conflict(N_("A garage is still asked about case %(case)s or expects the customer: withdraw that first."),
+                       words={"case": case.id})
     case.status = "cancelled"
     case.log("withdrawn", actor, now, **({"reason": reason} if reason else {}))
     session.flush()

@@ -84,7 +84,8 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/cases/<int:case_id>/offers"): api(("operator", "reception"), "/cases/{case}/offers", True),
     ("POST", "/api/v1/cases/<int:case_id>/appointments"): api(("operator", "reception"),
                                                               "/cases/{case}/appointments", True, {}),
-    ("POST", "/api/v1/cases/<int:case_id>/withdraw"): api(("reception",), "/cases/{case}/withdraw", True, {}),
+    ("POST", "/api/v1/cases/<int:case_id>/withdraw"): api(("operator", "reception"), "/cases/{case}/withdraw", True,
+                                                          {}),
     ("POST", "/api/v1/cases/<int:case_id>/urgency"): api(("operator", "reception"), "/cases/{case}/urgency", True,
                                                          {"urgency": "P9"}),
     ("POST", "/api/v1/cases/<int:case_id>/direct-line"): api(("operator",), "/cases/{case}/direct-line", True, {}),
@@ -161,6 +162,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/desk/cases/<int:case_id>/move"): Rule(("operator",), "/desk/cases/{case}/move"),  # a read: changes nothing
     ("POST", "/desk/cases/<int:case_id>/book"): Rule(("operator",), "/desk/cases/{case}/book",
                                                      body={"start": "not a time"}),
+    ("POST", "/desk/cases/<int:case_id>/withdraw"): Rule(("operator",), "/desk/cases/{case}/withdraw", body={}),
     ("POST", "/desk/cases/<int:case_id>/urgency"): Rule(("operator",), "/desk/cases/{case}/urgency",
                                                         body={"urgency": "P9"}),
     ("POST", "/desk/cases/<int:case_id>/direct-line"): Rule(("operator",), "/desk/cases/{case}/direct-line",

@@ -193,3 +193,23 @@ def test_a_walk_in_whose_car_is_booked_at_another_garage_is_flagged_at_the_count
     assert "booked at another garage of the network" in flagged
     own = client.get("/garages/lyon-07/vehicle", query_string={"plate": plate_here}).get_data(as_text=True)
     assert "Known vehicle" in own and "another garage" not in own, "its booking here is this garage's own"
+
+
+def test_a_case_the_caller_no_longer_needs_leaves_the_open_work(app, client, auth):
+    auth.login("operator")
+    needless, asked = open_case(auth), open_case(auth, plate="GH-124-JK")
+    queue = [c["id"] for c in auth.client.get("/api/v1/cases?queue=1", headers=auth.headers()).get_json()]
+    assert needless["id"] in queue, "an unbooked P1 is open work"
+    page = client.get(f"/desk/cases/{needless['id']}").get_data(as_text=True)
+    assert 'id="withdraw"' in page
+    closed = auth.form(f"/desk/cases/{needless['id']}/withdraw", {"reason": "repaired elsewhere"})
+    assert closed.status_code == 302
+    queue = [c["id"] for c in auth.client.get("/api/v1/cases?queue=1", headers=auth.headers()).get_json()]
+    assert needless["id"] not in queue and asked["id"] in queue
+    timeline = client.get(f"/desk/cases/{needless['id']}").get_data(as_text=True)
+    assert "Closed without a booking: repaired elsewhere" in timeline and 'id="withdraw"' not in timeline
+    # a garage still asked about a case would answer for nothing: that request goes first
+    sent = auth.post(f"/api/v1/cases/{asked['id']}/direct-line", json={"garage": "lyon-07", "message": "today?"})
+    assert sent.status_code == 201, sent.get_json()
+    refused = auth.post(f"/api/v1/cases/{asked['id']}/withdraw", json={})
+    assert refused.status_code == 409 and "still asked" in refused.get_json()["error"]["message"]

@@ -142,7 +142,7 @@ def case_urgency(case_id: int):
 
 @bp.post("/v1/cases/<int:case_id>/withdraw")
 def case_withdraw(case_id: int):
-    require("reception")
+    require("operator", "reception")
     data = json_body() if request.data else {}
     case = cases.get_case(db.session, current_user, case_id)
     cases.withdraw(db.session, current_user, case, text_field(data, "reason"), now())

@@ -123,8 +123,10 @@ def document() -> dict:
              "properties": {"urgency": {"type": "string", "enum": ["P1", "P2", "P3"]}, "reason": {"type": "string"}}},
             (400, 401, 403, 404, 422), [CASE_ID])},
         "/api/v1/cases/{id}/withdraw": {"post": _write(
-            "Close a walk-in not booked yet, the customer having left (`{reason}` optional): the case is cancelled "
-            "and leaves the counter. 409 for a booked or closed case.", "reception (its own garage)", 200,
+            "Close a case not booked yet (`{reason}` optional): a walk-in whose customer left, or a caller who no "
+            "longer needs a booking; the case is cancelled and leaves the counter or the open work. 409 for a booked "
+            "or closed case, or one a garage is still asked about or expects.",
+            "operator, reception (its own garage's walk-ins)", 200,
             _json(_ref("Case")), {"type": "object", "properties": {"reason": {"type": "string"}}},
             (400, 401, 403, 404, 409), [CASE_ID])},
         "/api/v1/cases/{id}/direct-line": {"post": _write(

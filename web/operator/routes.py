@@ -325,6 +325,17 @@ def change_urgency(case_id: int):
     return redirect(_case_url(case_id))
 
 
+@bp.post("/cases/<int:case_id>/withdraw")
+@roles_required("operator")
+@refusals_flashed(_case_url)
+def withdraw_case(case_id: int):
+    """The caller no longer needs a booking: the case closes and leaves the open work."""
+    case = cases.withdraw(db.session, current_user, cases.get_case(db.session, current_user, case_id),
+                          text_field(request.form, "reason"), now())
+    flash(_("Case %(case)s is closed without a booking.", case=case.id), "success")
+    return redirect(url_for("operator.desk"))
+
+
 @bp.post("/cases/<int:case_id>/direct-line")
 @roles_required("operator")
 @refusals_flashed(_case_url)
