@@ -12,10 +12,9 @@ from sqlalchemy.orm import Session, selectinload
 from scheduler.db import utcnow
 from scheduler.errors import Conflict, Forbidden, Invalid, NotFound
 from scheduler.models import (
-    ACTIVE, GARAGE_ROLES, Appointment, Case, CaseEvent, Customer, DirectLineRequest, DriveIn, Override, Symptom, User,
-    Vehicle,
+    ACTIVE, GARAGE_ROLES, Appointment, Case, CaseEvent, Customer, Override, Symptom, User, Vehicle,
 )
-from scheduler.services.open_work import waits_on
+from scheduler.services.open_work import waits_on, waits_on_a_garage
 from scheduler.texts import N_
 
 
@@ -108,10 +107,7 @@ def withdraw(session: Session, actor: User, case: Case, reason: str, now: dateti
             actor.role == "reception" and case.channel != "walk_in"):
         raise Conflict(N_("Case %(case)s is %(status)s: only a case not booked yet is closed this way."),
                        words={"case": case.id, "status": case.status})
-    asked = session.scalars(select(DirectLineRequest).where(DirectLineRequest.case_id == case.id))
-    expected = session.scalar(select(func.count()).select_from(DriveIn).where(
-        DriveIn.case_id == case.id, DriveIn.status == "expected"))
-    if expected or any(r.status_at(now) == "open" for r in asked):
+    if waits_on_a_garage(session, case, now):
         raise Conflict(N_("A garage is still asked about case %(case)s or expects the customer: withdraw that first."),
                        words={"case": case.id})
     case.status = "cancelled"

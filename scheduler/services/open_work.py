@@ -67,14 +67,26 @@ def _pending(case: Case, drive_ins: list[DriveIn]) -> bool:
     return case.status not in ("done", "cancelled") and (case.status == "open" or bool(drive_ins))
 
 
+def item_of(session: Session, case: Case, now: datetime) -> OpenWork | None:
+    """The case's open work now, if it is open work (the queue's reading, for one case)."""
+    drive_ins = list(session.scalars(select(DriveIn).where(DriveIn.case_id == case.id, DriveIn.status == "expected")))
+    if not _pending(case, drive_ins):
+        return None
+    requests = list(session.scalars(select(DirectLineRequest).where(DirectLineRequest.case_id == case.id)))
+    return _item(case, requests, drive_ins, now)
+
+
 def waits_on(session: Session, case: Case, garage_id: str | None, now: datetime) -> bool:
     """Whether the case is in that garage's queue now: the garage may read what its queue shows it."""
-    drive_ins = list(session.scalars(select(DriveIn).where(DriveIn.case_id == case.id, DriveIn.status == "expected")))
-    if garage_id is None or not _pending(case, drive_ins):
-        return False
-    requests = list(session.scalars(select(DirectLineRequest).where(DirectLineRequest.case_id == case.id)))
-    item = _item(case, requests, drive_ins, now)
+    item = item_of(session, case, now) if garage_id is not None else None
     return item is not None and item.concerns(garage_id)
+
+
+def waits_on_a_garage(session: Session, case: Case, now: datetime) -> bool:
+    """Whether a garage is asked about the case (a direct-line request still open) or expects its customer
+    (a drive-in announced): the first two of KINDS."""
+    item = item_of(session, case, now)
+    return item is not None and item.kind in ("waiting", "drive_in")
 
 
 def queue(session: Session, actor: User, now: datetime, limit: int = 100) -> list[OpenWork]:
