@@ -18,7 +18,7 @@ from scheduler.services.capacity import BOOKING_WINDOW
 from scheduler.services.technicians import can_do
 
 
-def bookings(session: Session, now: datetime, garage_id: str | None = None) -> list[Appointment]:
+def bookings(session: Session, now: datetime) -> list[Appointment]:
     """The bookings still to come that no one can do where and when they are booked, soonest first."""
     # a booking is at most a year ahead, so a fact older than that concerns none still to come
     facts = session.scalars(select(CaseEvent).where(CaseEvent.kind == "stranded", CaseEvent.at > now - BOOKING_WINDOW))
@@ -30,6 +30,4 @@ def bookings(session: Session, now: datetime, garage_id: str | None = None) -> l
              .options(selectinload(Appointment.case).selectinload(Case.customer),
                       selectinload(Appointment.case).selectinload(Case.vehicle))
              .order_by(Appointment.start_at, Appointment.id))
-    if garage_id is not None:
-        query = query.where(Appointment.garage_id == garage_id)
     return [a for a in session.scalars(query) if not can_do(a.technician, a)]

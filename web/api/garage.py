@@ -127,14 +127,19 @@ def outbox_read(message_id: int):
     return jsonify({**message.to_dict(), "locale": message.locale, "body": message.body, "calendar": calendar})
 
 
-@bp.get("/v1/outbox/<int:message_id>/calendar.ics")
-def outbox_calendar(message_id: int):
-    require("reception", "workshop", "admin")
-    message = outbox.readable(db.session, current_user, message_id)
+def calendar_download(message) -> Response:
+    """The calendar file a message was sent with, as it was attached (not as the appointment is now): the API's
+    and the outbox page's download alike."""
     if message.ics is None:
         raise NotFound(_("This message has no calendar file."))
     return Response(message.ics, mimetype="text/calendar",
                     headers={"Content-Disposition": f'attachment; filename="{outbox.attachment_name(message)}"'})
+
+
+@bp.get("/v1/outbox/<int:message_id>/calendar.ics")
+def outbox_calendar(message_id: int):
+    require("reception", "workshop", "admin")
+    return calendar_download(outbox.readable(db.session, current_user, message_id))
 
 
 @bp.post("/v1/outbox/<int:message_id>/phoned")

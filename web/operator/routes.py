@@ -69,13 +69,14 @@ def queue_state() -> dict:
 
 def _desk_page(form: CallForm, garages: dict, asked: str = "", found=None, status: int = 200):
     """The desk as a whole, the same whether first drawn or drawn again around a refused call form."""
-    today = now().astimezone(ZoneInfo(current_app.config["NETWORK_TIMEZONE"])).date()
+    moment = now()
+    today = moment.astimezone(ZoneInfo(current_app.config["NETWORK_TIMEZONE"])).date()
     days = [today + timedelta(days=i) for i in range(7)]
     return render_template("operator/desk.html", cases=boards.recent_cases(db.session, 15), form=form,
                            garages=sorted(garages.values(), key=lambda g: g.name),
                            load=boards.network_load(db.session, days), days=days, places=_places(),
                            queue=queue_state(), asked=asked, found=found,
-                           stranded=stranded.bookings(db.session, now())), status
+                           stranded=stranded.bookings(db.session, moment)), status
 
 
 @bp.get("/")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,6 +14,7 @@ from scheduler.services import boards, booking, cases, direct_line, drive_in, jo
 from scheduler.typed import clock_time
 from web.actions import back, refusals_flashed
 from web.api.cases import text_field
+from web.api.garage import calendar_download
 from web.auth import check_garage, roles_required
 from web.clock import now
 from web.extensions import db
@@ -474,13 +475,7 @@ def message_page(garage_id: str, message_id: int):
 @roles_required("reception", "workshop", "admin")
 def message_calendar(garage_id: str, message_id: int):
     """The calendar file as it was attached, not as the appointment is now."""
-    from scheduler.services import outbox
-
-    _garage, message = _message_here(garage_id, message_id)
-    if message.ics is None:
-        abort(404, description=_("This message has no calendar file."))
-    return Response(message.ics, mimetype="text/calendar",
-                    headers={"Content-Disposition": f'attachment; filename="{outbox.attachment_name(message)}"'})
+    return calendar_download(_message_here(garage_id, message_id)[1])
 
 
 @bp.post("/outbox/<int:message_id>/phoned")
