@@ -3,10 +3,12 @@
 For a request that finds no free start, try each qualified technician's grid starts, earliest
 first: the movable jobs in the way on that technician, and (for a lift job) enough movable
 lift jobs to free a lift over the whole window, are moved, each to the nearest start within its
-flex at which some qualified technician of its garage is free and a lift is too. The first start
-at which every such job finds a place wins. One level deep, no chains: it is a start for the
-search (CP-SAT improves it), not the search itself, but it places most requests that fit once
-other work moves, in milliseconds.
+flex at which some qualified technician of its garage is free and a lift is too, or else where
+one job (and for a lift job one lift job) is in the way and can itself go to a free place: a
+chain two moves long, since on a full week a job's own flex seldom holds a free place but a
+neighbour's does. The first start at which every such job finds a place wins. It is a start for
+the search (CP-SAT improves it), not the search itself, but it places most requests that fit
+once other work moves, in milliseconds.
 """
 
 from __future__ import annotations
@@ -15,15 +17,13 @@ import heapq
 import time
 from bisect import bisect_left, insort
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from optimizer.answer import Move, Placement
 from optimizer.clock import grid_ceil
 from optimizer.offers import garage_lower
 from optimizer.problem import Appointment, Problem, Request
-
-LONGEST = 7 * 1440  # no job is longer than the format allows (a week): bounds the look-back
 
 
 @dataclass
@@ -44,6 +44,7 @@ class Board:
         self.items: dict[str, Item] = {}
         self.by_tech: dict[str, list[tuple[int, str]]] = defaultdict(list)
         self.lifts: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        self.longest = 0  # the longest item ever on the board: how far back an overlap can begin
         requests = {r.id: r for r in problem.requests}
         for a in problem.appointments:
             mv = moves.get(a.id)
@@ -54,6 +55,7 @@ class Board:
 
     def add(self, item: Item) -> None:
         self.items[item.id] = item
+        self.longest = max(self.longest, item.end - item.start)
         insort(self.by_tech[item.technician], (item.start, item.id))
         if item.lift:
             insort(self.lifts[self.p.technicians[item.technician].garage], (item.start, item.id))
@@ -67,7 +69,7 @@ class Board:
 
     def _overlapping(self, rows: list[tuple[int, str]], start: int, end: int) -> list[Item]:
         out = []
-        for i in range(bisect_left(rows, (start - LONGEST,)), bisect_left(rows, (end,))):
+        for i in range(bisect_left(rows, (start - self.longest,)), bisect_left(rows, (end,))):
             item = self.items[rows[i][1]]
             if item.end > start:
                 out.append(item)
@@ -99,18 +101,28 @@ def _in_shift(problem: Problem, tech: str, start: int, end: int) -> bool:
 
 
 class Inserter:
-    def __init__(self, problem: Problem, placements: dict[str, Placement], moves: dict[str, Move]):
+    def __init__(self, problem: Problem, placements: dict[str, Placement], moves: dict[str, Move],
+                 places: dict | None = None):
         self.p = problem
+        self._places = {} if places is None else places  # a job's possible places (`_working`), shareable
         self.placements = dict(placements)
         self.moves = dict(moves)
         self.board = Board(problem, self.placements, self.moves)
+        self._requests = {r.id: r for r in problem.requests}
 
     def movable(self, item: Item) -> bool:
         return item.appointment is not None and self.p.is_movable(item.appointment)
 
-    def place(self, request: Request, deadline: float, before: float | None = None) -> bool:
+    def place(self, request: Request, deadline: float, before: float | None = None, bump: bool = False,
+              judge: Callable[[Inserter], bool] | None = None) -> bool:
         """Place the request at its cheapest start that works, moving what is in the way; with `before`,
-        only at a start that ranks before it (a start plus travel, in minutes of waiting)."""
+        only at a start that ranks before it (a start plus travel, in minutes of waiting).
+
+        With `bump`, requests placed in the way that wait no more dearly than this one are taken off
+        and placed again after it (wherever each then fits best, moving work, but bumping nothing):
+        two P1s placed in the wrong order, or a P3 on the only afternoon a P1 fits. With `judge`, a
+        start that works is kept only when `judge(self)` says so (the whole plan is cheaper, say);
+        otherwise it is undone and the next start tried."""
         p = self.p
         # Each shift's starts, merged lazily in rank order: a long shift on a fine grid (a year at
         # 1 minute is half a million starts per technician) must not be listed before the deadline
@@ -129,7 +141,7 @@ class Inserter:
                 return False
             if time.perf_counter() > deadline:
                 return False
-            if self._try(request, tech, garage, start):
+            if self._try(request, tech, garage, start, bump, deadline, judge):
                 return True
         return False
 
@@ -149,10 +161,16 @@ class Inserter:
         km = dict(self.p.candidate_garages(request)).get(placement.garage, 0.0)
         return placement.start + self._travel(request, km)
 
-    def _try(self, request: Request, tech: str, garage: str, start: int) -> bool:
+    def _try(self, request: Request, tech: str, garage: str, start: int, bump: bool = False,
+             deadline: float = float("inf"), judge: Callable[[Inserter], bool] | None = None) -> bool:
         end = start + request.duration
         board = self.board
         ejected = board.on_tech(tech, start, end)
+        bumped = [self._requests[it.id[len("request:"):]] for it in ejected if it.appointment is None]
+        if bumped and not (bump and all(self.p.wait_weight(q.urgency) <= self.p.wait_weight(request.urgency)
+                                        for q in bumped)):
+            return False
+        ejected = [it for it in ejected if it.appointment is not None]
         if any(not self.movable(it) for it in ejected):
             return False
         out = {it.id for it in ejected}
@@ -173,53 +191,152 @@ class Inserter:
                     load -= 1
         if len(set(self.moves) | out) > self.p.policy.max_moves:
             return False
+        saved = self._save()
+        for q in bumped:
+            board.remove("request:" + q.id)
+            del self.placements[q.id]
         # Take the ejected jobs off and the request on, then find each job a new place.
         for it in ejected:
             board.remove(it.id)
-        key = "request:" + request.id
-        board.add(Item(key, tech, start, end, request.lift, None))
+        board.add(Item("request:" + request.id, tech, start, end, request.lift, None))
         placed: list[Item] = []
         for it in sorted(ejected, key=lambda x: -(x.end - x.start)):
-            spot = self._relocate(it)
-            if spot is None:
-                for done in placed:
-                    board.remove(done.id)
-                board.remove(key)
-                for back in ejected:
-                    board.add(back)
+            spots = self._relocate(it)
+            if spots is None:
+                self._load(saved)
                 return False
-            board.add(spot)
-            placed.append(spot)
+            placed.extend(spots)
         self.placements[request.id] = Placement(request.id, garage, tech, start, end)
-        for spot in placed:
+        for spot in placed:  # in order: a job a chain moved twice ends where it went last
             a = spot.appointment
             if spot.technician == a.technician and spot.start == a.start:
                 self.moves.pop(a.id, None)
             else:
                 self.moves[a.id] = Move(a.id, spot.technician, spot.start, spot.end)
+        if len(self.moves) > self.p.policy.max_moves:
+            self._load(saved)
+            return False
+        for q in sorted(bumped, key=lambda q: (-self.p.wait_weight(q.urgency), -q.duration, q.id)):
+            if not self.place(q, deadline):
+                self._load(saved)
+                return False
+        if judge is not None and not judge(self):
+            self._load(saved)
+            return False
         return True
 
-    def _relocate(self, item: Item) -> Item | None:
-        """The nearest place for a job within its flex: a qualified technician free, a lift free."""
-        p, board, a = self.p, self.board, item.appointment
-        garage = p.garage_of(a)
+    def tidy(self) -> int:
+        """Put back where they were booked the moved jobs whose place has come free again (other moves
+        made room, a request left): each is a move's cost saved and one more move the limit allows.
+        Returns how many went back."""
+        board, back = self.board, 0
+        for job_id in sorted(self.moves):
+            a = board.items[job_id].appointment
+            board.remove(job_id)
+            home = Item(a.id, a.technician, a.start, a.end, a.lift, a)
+            lifts = self.p.garages[self.p.garage_of(a)].lifts
+            if not board.on_tech(a.technician, a.start, a.end) and not (
+                    a.lift and any(load >= lifts for _, _, load in board.lift_peak(self.p.garage_of(a), a.start, a.end))):
+                board.add(home)
+                del self.moves[job_id]
+                back += 1
+            else:
+                mv = self.moves[job_id]
+                board.add(Item(a.id, mv.technician, mv.start, mv.end, a.lift, a))
+        return back
+
+    def _save(self):
+        board = self.board
+        return (dict(self.placements), dict(self.moves), dict(board.items),
+                {k: list(v) for k, v in board.by_tech.items()}, {k: list(v) for k, v in board.lifts.items()})
+
+    def _load(self, saved) -> None:
+        placements, moves, items, by_tech, lifts = saved
+        self.placements, self.moves = dict(placements), dict(moves)
+        self.board.items = dict(items)
+        self.board.by_tech = defaultdict(list, {k: list(v) for k, v in by_tech.items()})
+        self.board.lifts = defaultdict(list, {k: list(v) for k, v in lifts.items()})
+
+    def _working(self, a: Appointment) -> list[tuple[int, int, list[str]]]:
+        """Where a job may go, nearest first: each start within its flex and the qualified technicians
+        working over it (the same for the whole search: only who is free there changes)."""
+        p = self.p
         duration = a.end - a.start
         lo = max(a.start - a.flex_minutes, p.now)
         hi = a.start + a.flex_minutes
         # Grid starts only, even for a job that sits off the grid: a move there to another technician is
         # still a move, and a moved job starts on the grid (format, feasibility 3).
-        starts = sorted({grid_ceil(lo, p.slot) + k * p.slot for k in range((hi - lo) // p.slot + 1)},
-                        key=lambda s: abs(s - a.start))
-        for s in starts:
-            if s < lo or s > hi:
+        starts = [s for s in sorted({grid_ceil(lo, p.slot) + k * p.slot for k in range((hi - lo) // p.slot + 1)},
+                                    key=lambda s: abs(s - a.start)) if lo <= s <= hi]
+        qualified = [t.id for t in p.technicians_by_garage[p.garage_of(a)] if a.skill in t.skills]
+        return [(s, s + duration, [t for t in qualified if _in_shift(p, t, s, s + duration)]) for s in starts]
+
+    def _relocate(self, item: Item, chain: bool = True, taboo: frozenset[str] = frozenset()) -> list[Item] | None:
+        """The nearest place for a job within its flex: a qualified technician free, a lift free; failing
+        that (with `chain`), a place where one movable job on the technician, and for a lift job one
+        movable lift job, are in the way and can each go to a free place of their own. The places are put
+        on the board and returned (the job's, then the others'); None leaves the board as it was."""
+        p, board, a = self.p, self.board, item.appointment
+        garage = p.garage_of(a)
+        lifts = p.garages[garage].lifts
+        working = self._places.get(a.id)
+        if working is None:
+            working = self._places[a.id] = self._working(a)
+        for s, e, techs in working:
+            # a free technician first: on a full week few are, and the lift count costs more to read
+            tech = next((t for t in techs if not board.on_tech(t, s, e)), None)
+            if tech is None or (a.lift and any(load >= lifts for _, _, load in board.lift_peak(garage, s, e))):
                 continue
-            e = s + duration
-            if a.lift and any(load >= p.garages[garage].lifts for _, _, load in board.lift_peak(garage, s, e)):
-                continue
-            for tech in p.technicians_by_garage[garage]:
-                if a.skill in tech.skills and _in_shift(p, tech.id, s, e) and not board.on_tech(tech.id, s, e):
-                    return Item(a.id, tech.id, s, e, a.lift, a)
+            spot = Item(a.id, tech, s, e, a.lift, a)
+            board.add(spot)
+            return [spot]
+        if not chain:
+            return None
+        taboo = taboo | {a.id}
+        for s, e, techs in working:
+            for tech in techs:
+                out = board.on_tech(tech, s, e)
+                if len(out) > 1 or any(b.id in taboo or not self.movable(b) for b in out):
+                    continue
+                if a.lift:
+                    spare = self._spare_lift(garage, s, e, {b.id for b in out if b.lift} | taboo)
+                    if spare is None:
+                        continue
+                    out = out + spare
+                if not out:
+                    continue  # free here, but the direct pass found the lifts full and nothing to push
+                for b in out:
+                    board.remove(b.id)
+                spot = Item(a.id, tech, s, e, a.lift, a)
+                board.add(spot)
+                found: list[Item] = [spot]
+                for b in out:
+                    more = self._relocate(b, False)
+                    if more is None:
+                        break
+                    found.extend(more)
+                else:
+                    return found
+                for done in found:
+                    board.remove(done.id)
+                for b in out:
+                    board.add(b)
         return None
+
+    def _spare_lift(self, garage: str, start: int, end: int, gone: set[str]) -> list[Item] | None:
+        """What must leave for a lift to be free over [start, end) once `gone` has: nothing ([]), one
+        movable lift job over every full moment (the one with most flex, so most room to go), or None."""
+        lifts = self.p.garages[garage].lifts
+        full = [(t0, t1, load) for t0, t1, load in self.board.lift_peak(garage, start, end, gone) if load >= lifts]
+        if not full:
+            return []
+        if lifts == 0 or any(load > lifts for _, _, load in full):
+            return None
+        spare = [it for it in self.board.lift_items(garage, full[0][0], full[-1][1])
+                 if it.id not in gone and self.movable(it) and all(it.start < t1 and it.end > t0 for t0, t1, _ in full)]
+        if not spare:
+            return None
+        return [max(spare, key=lambda it: (it.appointment.flex_minutes, it.id))]
 
 
 def pull_earlier(problem: Problem, placements: dict[str, Placement], moves: dict[str, Move], deadline: float,
@@ -237,6 +354,10 @@ def pull_earlier(problem: Problem, placements: dict[str, Placement], moves: dict
     if current is None:
         return None
     improved = False
+    places: dict = {}
+    tidied = Inserter(problem, placements, moves, places)
+    if tidied.tidy():
+        placements, moves, current, improved = tidied.placements, tidied.moves, evaluate(tidied.placements, tidied.moves), True
 
     def late(pl: Placement) -> float:
         return problem.late_cost(requests[pl.request], pl.start)
@@ -245,11 +366,17 @@ def pull_earlier(problem: Problem, placements: dict[str, Placement], moves: dict
         if time.perf_counter() > deadline or late(pl) <= 0:
             break
         without = {k: v for k, v in placements.items() if k != pl.request}
-        inserter = Inserter(problem, without, moves)
+        inserter = Inserter(problem, without, moves, places)
         request = requests[pl.request]
-        if not inserter.place(request, deadline, before=inserter.rank(request, pl)):
-            continue
-        cost = evaluate(inserter.placements, inserter.moves)
-        if cost is not None and cost < current - 1e-9:
-            placements, moves, current, improved = inserter.placements, inserter.moves, cost, True
+        found: list[float] = []
+
+        def cheaper(attempt: Inserter, current: float = current, found: list[float] = found) -> bool:
+            cost = evaluate(attempt.placements, attempt.moves)
+            if cost is None or cost >= current - 1e-9:
+                return False
+            found.append(cost)
+            return True
+
+        if inserter.place(request, deadline, before=inserter.rank(request, pl), bump=True, judge=cheaper):
+            placements, moves, current, improved = inserter.placements, inserter.moves, found[-1], True
     return (placements, moves, current) if improved else None

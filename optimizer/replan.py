@@ -6,8 +6,9 @@ that fit once other work moved. Here the plan is improved a neighbourhood at a t
 request stays free, but only the work of one day (or two, or a few technicians) may move; the
 rest is held where the current plan has it. Each such model starts from the current plan (a complete hint), so
 the plan never gets worse. Before any of it, a constructive start (optimizer.insertion) places
-the requests that find no free start by moving the jobs in their way, so CP-SAT starts from a
-full answer where one is easy to find.
+every request afresh, dearest wait first, moving the jobs in its way, so CP-SAT starts from a
+full answer where one is easy to find; between the models, late requests are pulled earlier the
+same way, taking the place of cheaper requests when that is cheaper in all.
 
 What is left unplaced is said truthfully (`why_unplaced`): "no technician free" only when no
 room appears even with every movable job gone.
@@ -88,6 +89,7 @@ class Part:
     garages: frozenset[str] | None = None
     techs: frozenset[str] | None = None
     work: bool = True
+    window: tuple[int, int] | None = None  # instead of days: the work of the garages over these minutes
 
 
 class Week:
@@ -102,6 +104,8 @@ class Week:
             if problem.is_movable(a):
                 self.work[self.day(a.start)].append(a)
         self.days = sorted(self.work)
+        self.movable = [a for items in self.work.values() for a in items]
+        self.flex = max((a.flex_minutes for a in self.movable), default=0)
         self.garages = sorted({problem.garage_of(a) for items in self.work.values() for a in items})
 
     def day(self, minute: int) -> int:
@@ -114,6 +118,11 @@ class Week:
     def free(self, part: Part, plan: Plan) -> set[str]:
         out = set(plan.moves)  # moved work is always free: held, it could sit where other work must return
         if not part.work:
+            return out
+        if part.window is not None:
+            lo, hi = part.window
+            out.update(a.id for a in self.movable if a.start < hi and a.end > lo
+                       and (part.garages is None or self.problem.garage_of(a) in part.garages))
             return out
         for day in part.days:
             for a in self.work.get(day, ()):
@@ -130,6 +139,8 @@ class Week:
         for r in self.problem.requests:
             pl = plan.placements.get(r.id)
             mine = dict(spans)
+            if part.window is not None:
+                mine[-1] = part.window  # before every day: spans are listed in day order
             if pl is not None:
                 mine.setdefault(self.day(pl.start), self.span(self.day(pl.start)))
             out[r.id] = [mine[d] for d in sorted(mine)]
@@ -160,6 +171,10 @@ class Week:
         garage = pl.garage if pl else (near[(tried[r.id] - 1) % len(near)] if near else None)
         if garage is None:
             return None
+        if tried[r.id] % 2 == 0:
+            window = self._shift_window(r, garage, pl.start if pl else week_end, tried[r.id] // 2 - 1)
+            if window is not None:
+                return Part((), frozenset([garage]), None, True, window)
         first, last = self.day(r.earliest), self.day(pl.start) if pl else self.days[-1]
         days = [d for d in self.days if first <= d <= last]
         if not days:
@@ -168,6 +183,18 @@ class Week:
         chosen = (days[0],) if len(days) == 1 else (days[0], days[1 + (tried[r.id] - 1) % (len(days) - 1)])
         techs = None if r.lift else frozenset(t.id for t in p.technicians_by_garage[garage] if r.skill in t.skills)
         return Part(chosen, frozenset([garage]), techs)
+
+    def _shift_window(self, r: Request, garage: str, before: int, k: int) -> tuple[int, int] | None:
+        """The k-th (in turn) shift of the garage, among those the request could start in before `before`,
+        widened by the most flex any job has: its work may all move, so room is made where the request
+        would start, not a day of work at a time (a model a step can solve)."""
+        p = self.problem
+        spans = sorted({(s, e) for t in p.technicians_by_garage[garage] if r.skill in t.skills
+                        for s, e in t.shifts if e - r.duration >= r.earliest and s < before})
+        if not spans:
+            return None
+        s, e = spans[k % len(spans)]
+        return max(s, r.earliest) - self.flex, e + self.flex
 
     def parts(self, rnd: random.Random):
         """Neighbourhoods for ever: the requests alone; each day in turn, earliest first; then days,
@@ -258,7 +285,22 @@ def replan(problem: Problem, time_limit: float, workers: int = 1, seed: int = 0)
         if better is not None:
             plan = Plan(*better)
 
-    insert(INSERT_SHARE)
+    def rebuild(share: float) -> None:
+        # Every request placed afresh, dearest wait first, each moving what is in its way: the no-move plan
+        # gives the morning's free starts to whichever request asked first, and its moves are then spent
+        # on cheap requests before the dear ones get theirs.
+        nonlocal plan
+        inserter = Inserter(problem, {}, {})
+        until = min(deadline, time.perf_counter() + time_limit * share)
+        for request in sorted(problem.requests, key=lambda r: (-problem.wait_weight(r.urgency), -r.duration, r.id)):
+            inserter.place(request, until)
+        fresh = evaluate(problem, inserter.placements, inserter.moves)
+        if fresh is not None and fresh.cost < plan.cost - 1e-9:
+            plan = fresh
+
+    rebuild(INSERT_SHARE / 2)
+    if missing():
+        insert(INSERT_SHARE / 2)
     pull(PULL_SHARE)
     movable = {a.id for a in problem.appointments if problem.is_movable(a)}
     if len(movable) <= WHOLE_AT_ONCE:

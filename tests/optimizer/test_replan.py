@@ -8,6 +8,7 @@ from dataclasses import replace
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from optimizer.answer import Move, Placement
 from optimizer.baseline import no_move_plan
 from optimizer.insertion import Inserter, pull_earlier
 from optimizer.replan import Week, evaluate
@@ -88,6 +89,52 @@ def test_a_late_request_is_pulled_earlier_by_moving_the_work_in_its_way():
     assert check_answer(problem, evaluate(problem, now_placements, moves).answer()).feasible
 
 
+def _requests(problem, *extra):
+    """The problem with more requests beside its own "r": (id, urgency, minutes, skill)."""
+    r = problem.requests[0]
+    more = [replace(r, id=rid, urgency=urgency, duration=minutes, skill=skill) for rid, urgency, minutes, skill in extra]
+    return replace(problem, requests=[*problem.requests, *more], _candidates={})
+
+
+def test_a_dear_request_takes_the_place_of_a_cheaper_one_which_is_placed_again_after_it():
+    # only t0 does diagnostics; a P3 holds its whole first morning and the P1 waits a day behind it
+    problem = week([], {"t0": ["diagnostics"]}, {"skill": "diagnostics", "urgency": "P1", "duration_minutes": 180})
+    problem = _requests(problem, ("cheap", "P3", 180, "diagnostics"))
+    day = 24 * 60
+    late = {"cheap": Placement("cheap", "g0", "t0", problem.now, problem.now + 180),
+            "r": Placement("r", "g0", "t0", problem.now + day, problem.now + day + 180)}
+    before = _cost(problem)(late, {})
+    pulled = pull_earlier(problem, late, {}, float("inf"), _cost(problem))
+    assert pulled is not None, "the P1 could not take the P3's place"
+    placements, moves, cost = pulled
+    assert placements["r"].start == problem.now and placements["cheap"].start == problem.now + day
+    assert moves == {} and cost < before
+
+
+def test_a_job_in_the_way_goes_where_a_neighbour_makes_room_for_it():
+    # the P1 needs t0 (the only diagnostics) this morning; t0's 9:00 job has no flex and can only go to t1,
+    # whose own 9:00 job can wait an hour: two moves, one chain
+    jobs = [("t0", 0, 9, 60, "maintenance", 0, False, False), ("t0", 0, 10, 120, "maintenance", 0, True, False),
+            ("t1", 0, 9, 60, "maintenance", 60, False, False), ("t1", 0, 11, 60, "maintenance", 0, True, False)]
+    problem = week(jobs, {"t0": ["diagnostics", "maintenance"], "t1": ["maintenance"]},
+                   {"skill": "diagnostics", "urgency": "P1"})
+    inserter = Inserter(problem, {}, {})
+    assert inserter.place(problem.requests[0], deadline=float("inf"))
+    assert (inserter.placements["r"].technician, inserter.placements["r"].start) == ("t0", problem.now)
+    assert {(m.appointment, m.technician, m.start - problem.now) for m in inserter.moves.values()} == {
+        ("a0", "t1", 0), ("a2", "t1", 60)}
+    plan = evaluate(problem, inserter.placements, inserter.moves)
+    assert plan is not None and check_answer(problem, plan.answer()).feasible
+
+
+def test_a_moved_job_whose_place_came_free_goes_back_and_costs_no_move():
+    jobs = [("t0", 0, 9, 60, "maintenance", 60, False, False)]
+    problem = week(jobs, {"t0": ["maintenance"]}, {"skill": "maintenance", "urgency": "P3"})
+    moved = {"a0": Move("a0", "t0", problem.now + 60, problem.now + 120)}  # nothing stands at 9:00 any more
+    inserter = Inserter(problem, {}, moved)
+    assert inserter.tidy() == 1 and inserter.moves == {}
+
+
 def test_nothing_is_pulled_when_moving_work_would_cost_more_than_the_wait_it_saves():
     # a P3's day of waiting costs 1,440; moving a job costs 30 plus each minute it shifts: here the only
     # earlier start needs jobs moved that cannot go anywhere (no flex, no one else with the skill)
@@ -107,6 +154,11 @@ def test_the_search_focuses_on_the_request_whose_wait_costs_most():
     assert part.techs == frozenset({"t0"}) and part.garages == frozenset({"g0"})  # at the garage it is placed at
     assert {"a0", "a1", "a2"} <= days.free(part, plan)  # today's jobs on t0 may move out of its way
     assert len(days.allowed(part, plan)["r"]) == 2  # and it may start today or stay where it is, tomorrow
+    # the next time, only the shift it could start in first, every job around it free to move (a smaller model)
+    tried = Counter({"r": 1})
+    window = days.focus(plan, tried).window
+    assert window == (problem.now, problem.now + 180)  # today's shift 9:00-12:00; these jobs have no flex
+    assert days.free(days.focus(plan, Counter({"r": 1})), plan) == {"a0", "a1", "a2"}
 
 
 def test_no_technician_free_only_when_no_room_even_with_every_movable_job_gone():
