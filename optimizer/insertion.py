@@ -102,8 +102,9 @@ def _in_shift(problem: Problem, tech: str, start: int, end: int) -> bool:
 
 class Inserter:
     def __init__(self, problem: Problem, placements: dict[str, Placement], moves: dict[str, Move],
-                 places: dict | None = None):
+                 places: dict | None = None, thorough: bool = True):
         self.p = problem
+        self.thorough = thorough
         self._places = {} if places is None else places  # a job's possible places (`_working`), shareable
         self.placements = dict(placements)
         self.moves = dict(moves)
@@ -123,6 +124,16 @@ class Inserter:
         two P1s placed in the wrong order, or a P3 on the only afternoon a P1 fits. With `judge`, a
         start that works is kept only when `judge(self)` says so (the whole plan is cheaper, say);
         otherwise it is undone and the next start tried."""
+        # Chains cost two moves and, on a full week, most of the search's time: unless `thorough`, a request of
+        # the cheapest kind (a P3 waits a day for what a move and its shift cost) gets them only when nothing
+        # else places it.
+        if self.thorough or self.p.wait_weight(request.urgency) > min(self.p.policy.weights.wait.values()):
+            return self._place(request, deadline, before, bump, judge, True)
+        return self._place(request, deadline, before, bump, judge, False) or (
+            time.perf_counter() < deadline and self._place(request, deadline, before, bump, judge, True))
+
+    def _place(self, request: Request, deadline: float, before: float | None, bump: bool,
+               judge: Callable[[Inserter], bool] | None, chain: bool) -> bool:
         p = self.p
         # Each shift's starts, merged lazily in rank order: a long shift on a fine grid (a year at
         # 1 minute is half a million starts per technician) must not be listed before the deadline
@@ -141,7 +152,7 @@ class Inserter:
                 return False
             if time.perf_counter() > deadline:
                 return False
-            if self._try(request, tech, garage, start, bump, deadline, judge):
+            if self._try(request, tech, garage, start, bump, deadline, judge, chain):
                 return True
         return False
 
@@ -162,7 +173,8 @@ class Inserter:
         return placement.start + self._travel(request, km)
 
     def _try(self, request: Request, tech: str, garage: str, start: int, bump: bool = False,
-             deadline: float = float("inf"), judge: Callable[[Inserter], bool] | None = None) -> bool:
+             deadline: float = float("inf"), judge: Callable[[Inserter], bool] | None = None,
+             chain: bool = True) -> bool:
         end = start + request.duration
         board = self.board
         ejected = board.on_tech(tech, start, end)
@@ -201,7 +213,7 @@ class Inserter:
         board.add(Item("request:" + request.id, tech, start, end, request.lift, None))
         placed: list[Item] = []
         for it in sorted(ejected, key=lambda x: -(x.end - x.start)):
-            spots = self._relocate(it)
+            spots = self._relocate(it, chain)
             if spots is None:
                 self._load(saved)
                 return False
