@@ -39,11 +39,17 @@ def solve(problem: Problem, time_limit: float | None = None, workers: int = DEFA
     elif problem.mode == "replan":
         from optimizer.replan import replan
 
-        answer = replan(problem, limit, workers=workers, seed=seed)
+        answer = replan(problem, _left(limit, started), workers=workers, seed=seed)
     else:
         from optimizer.squeeze import plan  # OR-Tools is loaded only when a model is solved
 
-        answer = plan(problem, limit, workers=workers, seed=seed)
+        answer = plan(problem, _left(limit, started), workers=workers, seed=seed)
     answer.rule_offers = rule_offers(problem, free)
     answer.solve_seconds = time.perf_counter() - started
     return answer
+
+
+def _left(limit: float, started: float) -> float:
+    """What is left of the time limit: loading OR-Tools (about 0.25 s, once per process) and reading the free
+    time count against it, as the caller waits for them too."""
+    return max(0.05, limit - (time.perf_counter() - started))

@@ -244,3 +244,16 @@ def test_work_off_the_grid_that_makes_room_moves_onto_the_grid():
     assert check_answer(flexible, answer).feasible
     assert [pl.request for pl in answer.placements] == ["r"]
     assert [(mv.technician, mv.start % flexible.slot) for mv in answer.moves] == [("t1", 0)]
+
+
+def test_the_time_limit_counts_from_the_front_door(monkeypatch):
+    # loading OR-Tools and reading the free time come out of the caller's limit: the search gets what is left
+    import optimizer.replan
+
+    given_limits = []
+    real = optimizer.replan.replan
+    monkeypatch.setattr(optimizer.replan, "replan",
+                        lambda problem, limit, **kw: given_limits.append(limit) or real(problem, 0.2, **kw))
+    problem = week(FULL_DAYS, {"t0": ["diagnostics", "maintenance"], "t1": ["maintenance"]}, {"skill": "diagnostics"})
+    solve(problem, time_limit=1.0)
+    assert len(given_limits) == 1 and given_limits[0] < 1.0
