@@ -25,6 +25,9 @@ from optimizer.clock import grid_ceil
 from optimizer.offers import garage_lower
 from optimizer.problem import Appointment, Problem, Request
 
+# Each job's possible places (`Inserter._working`), by id: the same for the whole search, so shared by its passes.
+Places = dict[str, list[tuple[int, int, list[str]]]]
+
 
 @dataclass
 class Item:
@@ -102,7 +105,7 @@ def _in_shift(problem: Problem, tech: str, start: int, end: int) -> bool:
 
 class Inserter:
     def __init__(self, problem: Problem, placements: dict[str, Placement], moves: dict[str, Move],
-                 places: dict | None = None, thorough: bool = True):
+                 places: Places | None = None, thorough: bool = True):
         self.p = problem
         self.thorough = thorough
         self._places = {} if places is None else places  # a job's possible places (`_working`), shareable
@@ -172,9 +175,8 @@ class Inserter:
         km = dict(self.p.candidate_garages(request)).get(placement.garage, 0.0)
         return placement.start + self._travel(request, km)
 
-    def _try(self, request: Request, tech: str, garage: str, start: int, bump: bool = False,
-             deadline: float = float("inf"), judge: Callable[[Inserter], bool] | None = None,
-             chain: bool = True) -> bool:
+    def _try(self, request: Request, tech: str, garage: str, start: int, bump: bool, deadline: float,
+             judge: Callable[[Inserter], bool] | None, chain: bool) -> bool:
         end = start + request.duration
         board = self.board
         ejected = board.on_tech(tech, start, end)
@@ -186,19 +188,21 @@ class Inserter:
         if any(not self.movable(it) for it in ejected):
             return False
         out = {it.id for it in ejected}
+        gone = out | {"request:" + q.id for q in bumped}  # what leaves the lifts too
         lifts = self.p.garages[garage].lifts
         if request.lift:
             if lifts == 0:
                 return False
-            for t0, t1, load in board.lift_peak(garage, start, end, out):
+            for t0, t1, load in board.lift_peak(garage, start, end, gone):
                 while load >= lifts:
                     # the movable lift job over this span that can go furthest either way
                     spare = [it for it in board.lift_items(garage, t0, t1)
-                             if it.id not in out and self.movable(it)]
+                             if it.id not in gone and self.movable(it)]
                     if not spare:
                         return False
                     pick = max(spare, key=lambda it: it.appointment.flex_minutes)
                     out.add(pick.id)
+                    gone.add(pick.id)
                     ejected.append(pick)
                     load -= 1
         if len(set(self.moves) | out) > self.p.policy.max_moves:
@@ -213,7 +217,7 @@ class Inserter:
         board.add(Item("request:" + request.id, tech, start, end, request.lift, None))
         placed: list[Item] = []
         for it in sorted(ejected, key=lambda x: -(x.end - x.start)):
-            spots = self._relocate(it, chain)
+            spots = self._relocate(it, chain, deadline)
             if spots is None:
                 self._load(saved)
                 return False
@@ -283,7 +287,7 @@ class Inserter:
         qualified = [t.id for t in p.technicians_by_garage[p.garage_of(a)] if a.skill in t.skills]
         return [(s, s + duration, [t for t in qualified if _in_shift(p, t, s, s + duration)]) for s in starts]
 
-    def _relocate(self, item: Item, chain: bool = True, taboo: frozenset[str] = frozenset()) -> list[Item] | None:
+    def _relocate(self, item: Item, chain: bool, deadline: float) -> list[Item] | None:
         """The nearest place for a job within its flex: a qualified technician free, a lift free; failing
         that (with `chain`), a place where one movable job on the technician, and for a lift job one
         movable lift job, are in the way and can each go to a free place of their own. The places are put
@@ -291,6 +295,8 @@ class Inserter:
         p, board, a = self.p, self.board, item.appointment
         garage = p.garage_of(a)
         lifts = p.garages[garage].lifts
+        if a.lift and lifts == 0:
+            return None  # where it is was never checked against the lifts; a new place would be
         working = self._places.get(a.id)
         if working is None:
             working = self._places[a.id] = self._working(a)
@@ -304,26 +310,25 @@ class Inserter:
             return [spot]
         if not chain:
             return None
-        taboo = taboo | {a.id}
         for s, e, techs in working:
+            if time.perf_counter() > deadline:  # each start may try every technician's chain: a long flex is many
+                return None
             for tech in techs:
                 out = board.on_tech(tech, s, e)
-                if len(out) > 1 or any(b.id in taboo or not self.movable(b) for b in out):
+                if len(out) > 1 or any(not self.movable(b) for b in out):
                     continue
                 if a.lift:
-                    spare = self._spare_lift(garage, s, e, {b.id for b in out if b.lift} | taboo)
+                    spare = self._spare_lift(garage, s, e, {b.id for b in out if b.lift})
                     if spare is None:
                         continue
                     out = out + spare
-                if not out:
-                    continue  # free here, but the direct pass found the lifts full and nothing to push
                 for b in out:
                     board.remove(b.id)
                 spot = Item(a.id, tech, s, e, a.lift, a)
                 board.add(spot)
                 found: list[Item] = [spot]
                 for b in out:
-                    more = self._relocate(b, False)
+                    more = self._relocate(b, False, deadline)
                     if more is None:
                         break
                     found.extend(more)
@@ -337,12 +342,13 @@ class Inserter:
 
     def _spare_lift(self, garage: str, start: int, end: int, gone: set[str]) -> list[Item] | None:
         """What must leave for a lift to be free over [start, end) once `gone` has: nothing ([]), one
-        movable lift job over every full moment (the one with most flex, so most room to go), or None."""
+        movable lift job over every full moment (the one with most flex, so most room to go), or None.
+        The garage has lifts: a lift job is never given a new place where there are none."""
         lifts = self.p.garages[garage].lifts
         full = [(t0, t1, load) for t0, t1, load in self.board.lift_peak(garage, start, end, gone) if load >= lifts]
         if not full:
             return []
-        if lifts == 0 or any(load > lifts for _, _, load in full):
+        if any(load > lifts for _, _, load in full):
             return None
         spare = [it for it in self.board.lift_items(garage, full[0][0], full[-1][1])
                  if it.id not in gone and self.movable(it) and all(it.start < t1 and it.end > t0 for t0, t1, _ in full)]
@@ -352,7 +358,7 @@ class Inserter:
 
 
 def pull_earlier(problem: Problem, placements: dict[str, Placement], moves: dict[str, Move], deadline: float,
-                 evaluate) -> tuple[dict[str, Placement], dict[str, Move], float] | None:
+                 evaluate, places: Places | None = None) -> tuple[dict[str, Placement], dict[str, Move], float] | None:
     """The placed requests, costliest wait first, each taken off and put back at an earlier start by moving
     what is in the way there (as the constructive start does for a request with no place at all).
 
@@ -366,10 +372,12 @@ def pull_earlier(problem: Problem, placements: dict[str, Placement], moves: dict
     if current is None:
         return None
     improved = False
-    places: dict = {}
+    places = {} if places is None else places
     tidied = Inserter(problem, placements, moves, places)
     if tidied.tidy():
-        placements, moves, current, improved = tidied.placements, tidied.moves, evaluate(tidied.placements, tidied.moves), True
+        cost = evaluate(tidied.placements, tidied.moves)
+        if cost is not None and cost < current - 1e-9:
+            placements, moves, current, improved = tidied.placements, tidied.moves, cost, True
 
     def late(pl: Placement) -> float:
         return problem.late_cost(requests[pl.request], pl.start)

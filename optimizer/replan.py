@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from optimizer.answer import Answer, Move, Placement, Unplaced
 from optimizer.baseline import no_move_plan
 from optimizer.freetime import FreeTime
-from optimizer.insertion import Inserter, pull_earlier
+from optimizer.insertion import Inserter, Places, pull_earlier
 from optimizer.offers import garage_lower, offers_for, unplaced_reason
 from optimizer.problem import Appointment, Problem, Request
 from optimizer.squeeze import SCALE, PlanModel
@@ -35,7 +35,8 @@ from optimizer.validate import check_plan
 # of its gain early. Measured: capped at 0.7 s, 13 neighbourhoods in 10 s placed as many requests
 # as 6 of 1.5 s, for a lower cost on most garage-weeks.
 STEP_SECONDS = 0.7
-# The constructive start (optimizer.insertion) may use this share of the time limit.
+# The constructive start (optimizer.insertion): the quick rebuild may use this share of the time limit, the
+# thorough one and the insertion of what is still unplaced half of it each.
 INSERT_SHARE = 0.3
 # Up to this many movable jobs, the whole problem is first given to one model, with this share
 # of the time left; it usually proves its plan optimal and the search stops there.
@@ -106,6 +107,7 @@ class Week:
         self.days = sorted(self.work)
         self.movable = [a for items in self.work.values() for a in items]
         self.flex = max((a.flex_minutes for a in self.movable), default=0)
+        self._open: FreeTime | None = None  # the plan with every movable job gone, read when first needed
         self.garages = sorted({problem.garage_of(a) for items in self.work.values() for a in items})
 
     def day(self, minute: int) -> int:
@@ -140,7 +142,7 @@ class Week:
             pl = plan.placements.get(r.id)
             mine = dict(spans)
             if part.window is not None:
-                mine[-1] = part.window  # before every day: spans are listed in day order
+                mine[-1] = part.window
             if pl is not None:
                 mine.setdefault(self.day(pl.start), self.span(self.day(pl.start)))
             out[r.id] = [mine[d] for d in sorted(mine)]
@@ -168,7 +170,8 @@ class Week:
         tried[r.id] += 1
         pl = plan.placements.get(r.id)
         near = [g for g, _ in p.candidate_garages(r)][:3]
-        garage = pl.garage if pl else (near[(tried[r.id] - 1) % len(near)] if near else None)
+        # an unplaced request's candidates in turn, each given a day step and a window step (they alternate)
+        garage = pl.garage if pl else (near[(tried[r.id] - 1) // 2 % len(near)] if near else None)
         if garage is None:
             return None
         if tried[r.id] % 2 == 0:
@@ -189,12 +192,21 @@ class Week:
         widened by the most flex any job has: its work may all move, so room is made where the request
         would start, not a day of work at a time (a model a step can solve)."""
         p = self.problem
-        spans = sorted({(s, e) for t in p.technicians_by_garage[garage] if r.skill in t.skills
-                        for s, e in t.shifts if e - r.duration >= r.earliest and s < before})
+        if self._open is None:
+            self._open = FreeTime(p, exclude=[a.id for a in self.movable])
+        lower = garage_lower(p, r, dict(p.candidate_garages(r)).get(garage, 0.0))  # now, earliest, arrival
+        upper = before if r.latest is None else min(before, r.latest + 1)
+        qualified = [t for t in p.technicians_by_garage[garage] if r.skill in t.skills]
+        # only shifts it could start in were every movable job gone: others would be a step wasted
+        spans = sorted({(s, e) for t in qualified for s, e in t.shifts if s < upper and e - r.duration >= lower
+                        and self._open.first_start(t.id, r.duration, r.lift, max(s, lower),
+                                                   min(e - r.duration, upper - 1)) is not None})
         if not spans:
             return None
         s, e = spans[k % len(spans)]
-        return max(s, r.earliest) - self.flex, e + self.flex
+        # a week's flex would make the window a week: no wider than the shift itself on either side
+        widen = min(self.flex, e - s)
+        return max(s, lower) - widen, e + widen
 
     def parts(self, rnd: random.Random):
         """Neighbourhoods for ever: the requests alone; each day in turn, earliest first; then days,
@@ -258,6 +270,7 @@ def replan(problem: Problem, time_limit: float, workers: int = 1, seed: int = 0)
     bound = lower_bound(problem)
     rnd = random.Random(seed)
     week = Week(problem)
+    places: Places = {}  # each job's possible places, listed once for every constructive pass
     steps = 0
     def missing() -> list[Request]:
         left = [r for r in problem.requests if r.id not in plan.placements]
@@ -265,7 +278,7 @@ def replan(problem: Problem, time_limit: float, workers: int = 1, seed: int = 0)
 
     def insert(share: float) -> None:
         nonlocal plan
-        inserter = Inserter(problem, plan.placements, plan.moves)
+        inserter = Inserter(problem, plan.placements, plan.moves, places)
         until = min(deadline, time.perf_counter() + time_limit * share)
         for request in missing():
             inserter.place(request, until)
@@ -281,7 +294,7 @@ def replan(problem: Problem, time_limit: float, workers: int = 1, seed: int = 0)
             return None if found is None else found.cost
 
         until = min(deadline, time.perf_counter() + time_limit * share)
-        better = pull_earlier(problem, plan.placements, plan.moves, until, cost)
+        better = pull_earlier(problem, plan.placements, plan.moves, until, cost, places)
         if better is not None:
             plan = Plan(*better)
 
@@ -292,7 +305,7 @@ def replan(problem: Problem, time_limit: float, workers: int = 1, seed: int = 0)
         # only where nothing else places them: a week's rebuild in about 0.3 s), then thoroughly when time
         # allows (up to 1.7 s, and better at 10 s on most garage-weeks measured).
         nonlocal plan
-        inserter = Inserter(problem, {}, {}, thorough=thorough)
+        inserter = Inserter(problem, {}, {}, places, thorough=thorough)
         until = min(deadline, time.perf_counter() + time_limit * share)
         for request in sorted(problem.requests, key=lambda r: (-problem.wait_weight(r.urgency), -r.duration, r.id)):
             inserter.place(request, until)
@@ -300,7 +313,7 @@ def replan(problem: Problem, time_limit: float, workers: int = 1, seed: int = 0)
         if fresh is not None and fresh.cost < plan.cost - 1e-9:
             plan = fresh
 
-    rebuild(INSERT_SHARE, thorough=False)  # it seldom needs a tenth of that, but must finish
+    rebuild(INSERT_SHARE, thorough=False)  # a week's takes about 0.3 s; cut off, its plan is seldom kept
     rebuild(INSERT_SHARE / 2, thorough=True)
     if missing():
         insert(INSERT_SHARE / 2)

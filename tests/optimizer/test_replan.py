@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from optimizer.answer import Move, Placement
 from optimizer.baseline import no_move_plan
-from optimizer.insertion import Inserter, pull_earlier
+from optimizer.insertion import Inserter, Item, pull_earlier
 from optimizer.replan import Week, evaluate
 from optimizer.solve import solve
 from optimizer.validate import check_answer
@@ -125,6 +125,49 @@ def test_a_job_in_the_way_goes_where_a_neighbour_makes_room_for_it():
         ("a0", "t1", 0), ("a2", "t1", 60)}
     plan = evaluate(problem, inserter.placements, inserter.moves)
     assert plan is not None and check_answer(problem, plan.answer()).feasible
+
+
+def test_a_dear_lift_request_takes_the_lift_of_the_cheaper_one_it_bumps():
+    # one lift: the P3 holds it all morning; bumped, it gives the lift back to the P1 (no job moved for it)
+    problem = week([], {"t0": ["diagnostics"]}, {"skill": "diagnostics", "urgency": "P1", "duration_minutes": 180,
+                                                 "lift": True}, lifts=1)
+    problem = _requests(problem, ("cheap", "P3", 180, "diagnostics"))
+    day = 24 * 60
+    late = {"cheap": Placement("cheap", "g0", "t0", problem.now, problem.now + 180),
+            "r": Placement("r", "g0", "t0", problem.now + day, problem.now + day + 180)}
+    pulled = pull_earlier(problem, late, {}, float("inf"), _cost(problem))
+    assert pulled is not None
+    assert pulled[0]["r"].start == problem.now and pulled[0]["cheap"].start == problem.now + day
+
+
+def test_a_lift_job_at_a_garage_without_lifts_is_never_given_a_new_place():
+    # booked on a lift at a garage with none, it stays as people made it; moved, it would break the lift rule
+    jobs = [("t0", 0, 9, 60, "maintenance", 0, False, True)]
+    problem = week(jobs, {"t0": ["diagnostics", "maintenance"], "t1": ["maintenance"]},
+                   {"skill": "diagnostics", "urgency": "P1"}, lifts=0)
+    inserter = Inserter(problem, {}, {})
+    assert inserter.place(problem.requests[0], deadline=float("inf"))
+    assert inserter.moves == {} and inserter.placements["r"].start == problem.now + 60  # after it, not over it
+    assert evaluate(problem, inserter.placements, inserter.moves) is not None
+
+
+def test_a_chain_is_not_searched_past_the_deadline():
+    jobs = [("t0", 0, 9, 60, "maintenance", 0, False, False), ("t0", 0, 10, 120, "maintenance", 0, True, False),
+            ("t1", 0, 9, 60, "maintenance", 60, False, False), ("t1", 0, 11, 60, "maintenance", 0, True, False)]
+    problem = week(jobs, {"t0": ["diagnostics", "maintenance"], "t1": ["maintenance"]},
+                   {"skill": "diagnostics", "urgency": "P1"})
+
+    def in_the_way():
+        inserter = Inserter(problem, {}, {})
+        job = inserter.board.remove("a0")
+        inserter.board.add(Item("request:r", "t0", problem.now, problem.now + 60, False, None))
+        return inserter, job
+
+    inserter, job = in_the_way()
+    assert inserter._relocate(job, True, deadline=0.0) is None  # the clock has run out: no chain is tried
+    inserter, job = in_the_way()
+    assert [(i.id, i.technician) for i in inserter._relocate(job, True, deadline=float("inf"))] == [
+        ("a0", "t1"), ("a2", "t1")]
 
 
 def test_a_moved_job_whose_place_came_free_goes_back_and_costs_no_move():
