@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from scheduler.db import utcnow
 from scheduler.errors import Conflict, Forbidden, Invalid, NotFound
 from scheduler.models import (
-    ACTIVE, GARAGE_ROLES, Appointment, Case, CaseEvent, Customer, Override, Symptom, User, Vehicle,
+    ACTIVE, GARAGE_ROLES, Appointment, Case, CaseEvent, Customer, Garage, Override, Symptom, User, Vehicle,
 )
 from scheduler.services.open_work import waits_on, waits_on_a_garage
 from scheduler.texts import N_
@@ -142,6 +142,17 @@ def booked_elsewhere(session: Session, vehicle: Vehicle, garage_id: str | None, 
     return session.scalar(select(func.count()).select_from(Appointment).join(Case).where(
         Case.vehicle_id == vehicle.id, Appointment.status.in_(ACTIVE), Appointment.end_at > now,
         Appointment.garage_id != garage_id)) > 0
+
+
+def at_counter(session: Session, garage: Garage, moment: datetime, vehicle: Vehicle | None = None) -> list[Case]:
+    """Customers at the counter today (walk-ins, arrived drive-ins) whose case is not booked yet; with `vehicle`,
+    that car's: registered again, it would be a second case for the same customer waiting."""
+    start, end = garage.day_bounds(garage.today(moment))
+    query = select(Case).where(Case.garage_id == garage.id, Case.channel == "walk_in", Case.status == "open",
+                               Case.opened_at >= start, Case.opened_at < end)
+    if vehicle is not None:
+        query = query.where(Case.vehicle_id == vehicle.id)
+    return list(session.scalars(query.order_by(Case.urgency, Case.opened_at).limit(20)))
 
 
 def may_see_owner(actor: User, latest: list[Case]) -> bool:

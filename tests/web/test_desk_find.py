@@ -195,6 +195,20 @@ def test_a_walk_in_whose_car_is_booked_at_another_garage_is_flagged_at_the_count
     assert "Known vehicle" in own and "another garage" not in own, "its booking here is this garage's own"
 
 
+def test_a_car_already_waiting_at_the_counter_is_flagged_before_it_is_registered_again(client, auth):
+    auth.login("reception-lyon-07")
+    waiting = open_case(auth, plate="QW-321-ER")  # reception's case: a walk-in at its garage
+    assert waiting["status"] == "open"
+    again = client.get("/garages/lyon-07/vehicle", query_string={"plate": "qw 321 er"}).get_data(as_text=True)
+    assert "already at the counter since" in again
+    assert "already at the counter" not in client.get(
+        "/garages/lyon-07/vehicle", query_string={"plate": "GH-123-JK"}).get_data(as_text=True)
+    # once it has left, the car is a car like any other
+    assert auth.post(f"/api/v1/cases/{waiting['id']}/withdraw", json={}).status_code == 200
+    assert "already at the counter" not in client.get(
+        "/garages/lyon-07/vehicle", query_string={"plate": "QW-321-ER"}).get_data(as_text=True)
+
+
 def test_a_case_the_caller_no_longer_needs_leaves_the_open_work(app, client, auth):
     auth.login("operator")
     needless, asked = open_case(auth), open_case(auth, plate="GH-124-JK")

@@ -767,13 +767,14 @@ def test_placing_by_hand_marks_its_required_reason_and_time_boxes_hint_rather_th
 
 def test_the_counter_lists_todays_walk_ins_not_yesterdays_left_open(app, client, auth):
     from scheduler.models import Garage
-    from web.reception.routes import counter_cases
+    from scheduler.services.cases import at_counter
 
     case = walk_in(auth)
     with app.app_context():
         garage = db.session.get(Garage, "lyon-07")
-        assert case["id"] in [c.id for c in counter_cases(garage, CLOCK_NOW)], "today's walk-in waits at the counter"
-        assert case["id"] not in [c.id for c in counter_cases(garage, CLOCK_NOW + timedelta(days=1))], \
+        assert case["id"] in [c.id for c in at_counter(db.session, garage, CLOCK_NOW)], \
+            "today's walk-in waits at the counter"
+        assert case["id"] not in [c.id for c in at_counter(db.session, garage, CLOCK_NOW + timedelta(days=1))], \
             "a walk-in of yesterday no longer waits at the counter"
 
 

@@ -105,22 +105,11 @@ def board_state(garage: Garage, day: date) -> dict:
     """The day's timeline and what waits at the counter; `fresh` says whether the page's copy is out of date."""
     moment = now()
     board = boards.garage_day(db.session, garage, day, moment)
-    counter = counter_cases(garage, moment)
+    counter = cases.at_counter(db.session, garage, moment)
     version = [(a.id, a.version, a.status) for a in board.appointments] + [c.id for c in counter]
     version.append(moment.replace(second=0, microsecond=0).isoformat()[:15])  # the now line moves every 10 min
     return {"fresh": not unchanged(version), "board": board, "now": moment, "counter": counter,
             "today": garage.today(moment), "prev_day": day - timedelta(days=1), "next_day": day + timedelta(days=1)}
-
-
-def counter_cases(garage: Garage, moment: datetime) -> list:
-    """Customers at the counter today (walk-ins, arrived drive-ins) whose case is not booked yet."""
-    from scheduler.models import Case
-
-    start, end = garage.day_bounds(garage.today(moment))
-    return list(db.session.scalars(select(Case).where(Case.garage_id == garage.id, Case.channel == "walk_in",
-                                                      Case.status == "open", Case.opened_at >= start,
-                                                      Case.opened_at < end)
-                                   .order_by(Case.urgency, Case.opened_at).limit(20)))
 
 
 def inbox_facts(garage: Garage, moment: datetime) -> dict:
@@ -227,13 +216,15 @@ def _board_url(garage_id: str, **_) -> str:
 @roles_required("reception")
 def known_vehicle(garage_id: str):
     """Asked as the plate is typed at the counter: a car this garage knows fills its owner and model."""
-    load_garage(garage_id)
+    garage = load_garage(garage_id)
     found = cases.find_vehicle(db.session, current_user, request.args.get("plate", ""))
     vehicle, latest = found if found else (None, [])
     owner = vehicle.customer if vehicle and cases.may_see_owner(current_user, latest) else None
-    elsewhere = vehicle is not None and cases.booked_elsewhere(db.session, vehicle, garage_id, now())
+    moment = now()
+    elsewhere = vehicle is not None and cases.booked_elsewhere(db.session, vehicle, garage_id, moment)
+    waiting = cases.at_counter(db.session, garage, moment, vehicle) if vehicle is not None else []
     return render_template("reception/_known_vehicle.html", vehicle=vehicle, owner=owner, latest=latest,
-                           elsewhere=elsewhere)
+                           elsewhere=elsewhere, waiting=waiting[0] if waiting else None, garage=garage)
 
 
 @bp.post("/walk-in")
