@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scheduler.db import Base, UTCDateTime, utcnow
 
-MESSAGE_KINDS = ("booked", "moved", "cancelled")
+MESSAGE_KINDS = ("booked", "moved", "cancelled", "delayed")
 MESSAGE_STATUSES = ("queued", "sent", "failed")
 
 

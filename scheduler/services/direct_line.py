@@ -26,7 +26,9 @@ from scheduler.errors import (
 )
 from scheduler.models import Case, DirectLineRequest, Garage, Policy, User
 from scheduler.services import capacity, overrides, planning, policies
-from scheduler.services.booking import active_booking, confirm, lock_case, note_offers_shown, place, technician_for
+from scheduler.services.booking import (
+    active_booking, confirm, lock_case, note_offers_shown, place, technician_for, tell_who_waits,
+)
 from scheduler.services.planning import Slot, Target, case_offers
 from scheduler.texts import N_
 
@@ -205,6 +207,7 @@ def answer(session: Session, actor: User, request: DirectLineRequest, accept: bo
     if clash:
         overrides.record(session, actor, case, "overbook", reason, rule, policy, now, appointment=appointment,
                          **overrides.knock_on(clash, appointment.start_at, appointment.end_at))
+        tell_who_waits(session, clash, appointment.start_at, appointment.end_at, now)
     overrides.settle_pending(session, case, appointment, now)
     case.log("direct_line_answer", actor, now, garage=request.garage_id, request=request.id, accepted=True,
              seconds=request.response_seconds, start=appointment.start_at.isoformat(), overbooked=bool(clash),

@@ -38,6 +38,10 @@ TEXTS = {
         "cancelled": ("Votre rendez-vous du {when} est annulé",
                       "Bonjour {name},\n\nVotre rendez-vous du {when} à {garage} est annulé.\n"
                       "Véhicule : {vehicle}.\n"),
+        "delayed": ("Votre rendez-vous du {when} pourrait commencer en retard",
+                    "Bonjour {name},\n\nUn véhicule urgent a dû être pris en charge juste avant le vôtre : votre "
+                    "rendez-vous du {when} à {garage} pourrait commencer jusqu’à {minutes} minutes plus tard. "
+                    "Veuillez nous en excuser.\nVéhicule : {vehicle}. Travaux : {job}.\n"),
     },
     "en": {
         "booked": ("Your appointment on {when} at {garage}",
@@ -50,6 +54,10 @@ TEXTS = {
         "cancelled": ("Your appointment on {when} is cancelled",
                       "Hello {name},\n\nYour appointment on {when} at {garage} is cancelled.\n"
                       "Vehicle: {vehicle}.\n"),
+        "delayed": ("Your appointment on {when} may start late",
+                    "Hello {name},\n\nAn urgent car had to be taken in just before yours: your appointment on "
+                    "{when} at {garage} may start up to {minutes} minutes late. We apologise.\n"
+                    "Vehicle: {vehicle}. Work: {job}.\n"),
     },
 }
 
@@ -136,8 +144,9 @@ def tells_of_move(garage_before: str, start_before: datetime, garage_after: str,
 
 
 def queue(session: Session, kind: str, appointment: Appointment, now: datetime,
-          before: datetime | None = None) -> Message:
-    """Write the customer's message about this appointment (booked, moved from `before`, cancelled)."""
+          before: datetime | None = None, minutes: int = 0) -> Message:
+    """Write the customer's message about this appointment (booked, moved from `before`, cancelled, delayed by up
+    to `minutes`)."""
     case: Case = appointment.case
     customer = case.customer
     locale = customer.locale if customer.locale in TEXTS else "fr"
@@ -145,7 +154,8 @@ def queue(session: Session, kind: str, appointment: Appointment, now: datetime,
     words = {"name": customer.name, "when": _when(appointment.start_at, appointment, locale, now),
              "before": _when(before, appointment, locale, now) if before else "", "garage": appointment.garage.name,
              "address": f"{appointment.garage.address}, {appointment.garage.city}",
-             "vehicle": f"{case.vehicle.model} {case.vehicle.plate}", "job": term(case.job_type.label, locale)}
+             "vehicle": f"{case.vehicle.model} {case.vehicle.plate}", "job": term(case.job_type.label, locale),
+             "minutes": minutes}
     session.flush()  # the appointment's id and version are in the event
     text = body.format(**words)
     link = feedback_link(case) if kind == "booked" else None

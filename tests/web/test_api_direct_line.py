@@ -5,8 +5,12 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
+from scheduler.models import Message
 from tests.conftest import CLOCK_NOW
 from tests.web.story import footprint, open_case
+from web.extensions import db
 
 
 def put_on_the_line(client, auth, plate: str = "GH-123-JK") -> tuple[dict, dict, dict]:
@@ -116,6 +120,15 @@ def test_accepting_a_busy_slot_is_refused_and_the_request_stays_open(app, client
     assert squeezed.get_json()["request"]["status"] == "accepted"
     read = client.get(f"/api/v1/cases/{_case['id']}").get_json()
     assert sorted(o["kind"] for o in read["overrides"]) == ["direct_line", "overbook"]
+    # the customer already booked there now waits for the urgent car: told by how long, at most
+    waits = next(o for o in read["overrides"] if o["kind"] == "overbook")["moved"]
+    assert [w["appointment"] for w in waits] == [taken.get_json()["id"]]
+    with app.app_context():
+        told = db.session.scalars(select(Message).where(Message.appointment_id == taken.get_json()["id"],
+                                                        Message.kind == "delayed")).all()
+        assert len(told) == 1, "the customer whose slot was overbooked is told"
+        assert f"jusqu’à {waits[0]['delay_minutes']} minutes plus tard" in told[0].body
+        assert "pourrait commencer en retard" in told[0].subject
 
 
 def test_who_may_use_the_direct_line(app, client, auth):
