@@ -98,6 +98,16 @@ class Board:
             out.append((t0, t1, level))
         return out
 
+    def lift_full(self, garage: str, start: int, end: int) -> bool:
+        """Whether every lift of the garage is taken at some moment of [start, end)."""
+        lifts = self.p.garages[garage].lifts
+        return any(load >= lifts for _, _, load in self.lift_peak(garage, start, end))
+
+
+def dearest_first(problem: Problem, requests) -> list[Request]:
+    """Requests in the order they are placed: the dearest wait first, the longest first among equals."""
+    return sorted(requests, key=lambda r: (-problem.wait_weight(r.urgency), -r.duration, r.id))
+
 
 def _in_shift(problem: Problem, tech: str, start: int, end: int) -> bool:
     return any(s <= start and end <= e for s, e in problem.technicians[tech].shifts)
@@ -232,7 +242,7 @@ class Inserter:
         if len(self.moves) > self.p.policy.max_moves:
             self._load(saved)
             return False
-        for q in sorted(bumped, key=lambda q: (-self.p.wait_weight(q.urgency), -q.duration, q.id)):
+        for q in dearest_first(self.p, bumped):
             if not self.place(q, deadline):
                 self._load(saved)
                 return False
@@ -249,11 +259,9 @@ class Inserter:
         for job_id in sorted(self.moves):
             a = board.items[job_id].appointment
             board.remove(job_id)
-            home = Item(a.id, a.technician, a.start, a.end, a.lift, a)
-            lifts = self.p.garages[self.p.garage_of(a)].lifts
             if not board.on_tech(a.technician, a.start, a.end) and not (
-                    a.lift and any(load >= lifts for _, _, load in board.lift_peak(self.p.garage_of(a), a.start, a.end))):
-                board.add(home)
+                    a.lift and board.lift_full(self.p.garage_of(a), a.start, a.end)):
+                board.add(Item(a.id, a.technician, a.start, a.end, a.lift, a))
                 del self.moves[job_id]
                 back += 1
             else:
@@ -262,16 +270,14 @@ class Inserter:
         return back
 
     def _save(self):
+        """A copy of the plan and its board, for `_load` to restore once (every caller returns after it)."""
         board = self.board
         return (dict(self.placements), dict(self.moves), dict(board.items),
-                {k: list(v) for k, v in board.by_tech.items()}, {k: list(v) for k, v in board.lifts.items()})
+                defaultdict(list, {k: list(v) for k, v in board.by_tech.items()}),
+                defaultdict(list, {k: list(v) for k, v in board.lifts.items()}))
 
     def _load(self, saved) -> None:
-        placements, moves, items, by_tech, lifts = saved
-        self.placements, self.moves = dict(placements), dict(moves)
-        self.board.items = dict(items)
-        self.board.by_tech = defaultdict(list, {k: list(v) for k, v in by_tech.items()})
-        self.board.lifts = defaultdict(list, {k: list(v) for k, v in lifts.items()})
+        self.placements, self.moves, self.board.items, self.board.by_tech, self.board.lifts = saved
 
     def _working(self, a: Appointment) -> list[tuple[int, int, list[str]]]:
         """Where a job may go, nearest first: each start within its flex and the qualified technicians
@@ -294,8 +300,7 @@ class Inserter:
         on the board and returned (the job's, then the others'); None leaves the board as it was."""
         p, board, a = self.p, self.board, item.appointment
         garage = p.garage_of(a)
-        lifts = p.garages[garage].lifts
-        if a.lift and lifts == 0:
+        if a.lift and p.garages[garage].lifts == 0:
             return None  # where it is was never checked against the lifts; a new place would be
         working = self._places.get(a.id)
         if working is None:
@@ -303,7 +308,7 @@ class Inserter:
         for s, e, techs in working:
             # a free technician first: on a full week few are, and the lift count costs more to read
             tech = next((t for t in techs if not board.on_tech(t, s, e)), None)
-            if tech is None or (a.lift and any(load >= lifts for _, _, load in board.lift_peak(garage, s, e))):
+            if tech is None or (a.lift and board.lift_full(garage, s, e)):
                 continue
             spot = Item(a.id, tech, s, e, a.lift, a)
             board.add(spot)

@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from optimizer.answer import Answer, Move, Placement, Unplaced
 from optimizer.baseline import no_move_plan
 from optimizer.freetime import FreeTime
-from optimizer.insertion import Inserter, Places, pull_earlier
+from optimizer.insertion import Inserter, Places, dearest_first, pull_earlier
 from optimizer.offers import garage_lower, offers_for, unplaced_reason
 from optimizer.problem import Appointment, Problem, Request
 from optimizer.squeeze import SCALE, PlanModel
@@ -108,7 +108,7 @@ class Week:
         self.movable = [a for items in self.work.values() for a in items]
         self.flex = max((a.flex_minutes for a in self.movable), default=0)
         self._open: FreeTime | None = None  # the plan with every movable job gone, read when first needed
-        self.garages = sorted({problem.garage_of(a) for items in self.work.values() for a in items})
+        self.garages = sorted({problem.garage_of(a) for a in self.movable})
 
     def day(self, minute: int) -> int:
         return (minute + self.shift) // 1440
@@ -307,7 +307,7 @@ def replan(problem: Problem, time_limit: float, workers: int = 1, seed: int = 0)
         nonlocal plan
         inserter = Inserter(problem, {}, {}, places, thorough=thorough)
         until = min(deadline, time.perf_counter() + time_limit * share)
-        for request in sorted(problem.requests, key=lambda r: (-problem.wait_weight(r.urgency), -r.duration, r.id)):
+        for request in dearest_first(problem, problem.requests):
             inserter.place(request, until)
         fresh = evaluate(problem, inserter.placements, inserter.moves)
         if fresh is not None and fresh.cost < plan.cost - 1e-9:

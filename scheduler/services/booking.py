@@ -206,20 +206,22 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
     except SlotTaken:
         raise _refusal(session, case, technician, start, now, typed, policy.allow_overbook, policy) from None
     note_offers_shown(case, found, now)
+    knock_on = overrides.knock_on(clash, start, end) if clash else {}
     if kind:
         overrides.record(session, actor, case, kind, reason, found.rule, policy, now, appointment=appointment,
-                         **(overrides.knock_on(clash, start, end) if clash else {}))
+                         **knock_on)
     if clash:
-        tell_who_waits(session, clash, start, end, now)
+        tell_who_waits(session, clash, knock_on, now)
     overrides.settle_pending(session, case, appointment, now)
     confirm(session, case, appointment, [current] if current else [], actor, now, reason)
     return appointment, True
 
 
-def tell_who_waits(session: Session, clash: Clash, start: datetime, end: datetime, now: datetime) -> None:
-    """An overbooking makes the customers whose work it overlaps wait for it (the override's knock-on): each one
-    still to arrive is told by how long at most. One who is already here is told at the counter."""
-    waits = {w["appointment"]: w["delay_minutes"] for w in overrides.knock_on(clash, start, end)["moved"]}
+def tell_who_waits(session: Session, clash: Clash, knock_on: dict, now: datetime) -> None:
+    """An overbooking makes the customers whose work it overlaps wait for it (`knock_on`, the override's figures
+    from overrides.knock_on): each one still to arrive is told by how long at most. One who is already here is
+    told at the counter."""
+    waits = {w["appointment"]: w["delay_minutes"] for w in knock_on["moved"]}
     for waiting in clash.busy:
         if waits.get(waiting.id, 0) > 0 and waiting.status == "booked":
             outbox.queue(session, "delayed", waiting, now, minutes=waits[waiting.id])
