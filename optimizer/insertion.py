@@ -4,9 +4,9 @@ For a request that finds no free start, try each qualified technician's grid sta
 first: the movable jobs in the way on that technician, and (for a lift job) enough movable
 lift jobs to free a lift over the whole window, are moved, each to the nearest start within its
 flex at which some qualified technician of its garage is free and a lift is too, or else where
-one job (and for a lift job one lift job) is in the way and can itself go to a free place: a
-chain two moves long, since on a full week a job's own flex seldom holds a free place but a
-neighbour's does. The first start at which every such job finds a place wins. It is a start for
+a few jobs (`width`; and for a lift job one lift job) are in the way and can each go to a free
+place: a chain, since on a full week a job's own flex seldom holds a free place but its
+neighbours' do. The first start at which every such job finds a place wins. It is a start for
 the search (CP-SAT improves it), not the search itself, but it places most requests that fit
 once other work moves, in milliseconds.
 """
@@ -19,6 +19,7 @@ from bisect import bisect_left, insort
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 
 from optimizer.answer import Move, Placement
 from optimizer.clock import grid_ceil
@@ -93,7 +94,7 @@ class Board:
                 events[min(it.end, end)] -= 1
         out, level = [], 0
         times = sorted(events)
-        for t0, t1 in zip(times, times[1:]):
+        for t0, t1 in pairwise(times):
             level += events[t0]
             out.append((t0, t1, level))
         return out
@@ -115,9 +116,12 @@ def _in_shift(problem: Problem, tech: str, start: int, end: int) -> bool:
 
 class Inserter:
     def __init__(self, problem: Problem, placements: dict[str, Placement], moves: dict[str, Move],
-                 places: Places | None = None, thorough: bool = True):
+                 places: Places | None = None, thorough: bool = True, width: int = 2):
         self.p = problem
         self.thorough = thorough
+        # How many jobs may be in a chain's way. Two found a P1's place today on garage-weeks where one left it
+        # for tomorrow, but spend moves faster: the re-plan rebuilds with both and keeps the cheaper.
+        self.width = width
         self._places = {} if places is None else places  # a job's possible places (`_working`), shareable
         self.placements = dict(placements)
         self.moves = dict(moves)
@@ -295,8 +299,8 @@ class Inserter:
 
     def _relocate(self, item: Item, chain: bool, deadline: float) -> list[Item] | None:
         """The nearest place for a job within its flex: a qualified technician free, a lift free; failing
-        that (with `chain`), a place where one movable job on the technician, and for a lift job one
-        movable lift job, are in the way and can each go to a free place of their own. The places are put
+        that (with `chain`), a place where up to `width` movable jobs on the technician, and for a lift job
+        one movable lift job, are in the way and can each go to a free place of their own. The places are put
         on the board and returned (the job's, then the others'); None leaves the board as it was."""
         p, board, a = self.p, self.board, item.appointment
         garage = p.garage_of(a)
@@ -320,7 +324,7 @@ class Inserter:
                 return None
             for tech in techs:
                 out = board.on_tech(tech, s, e)
-                if len(out) > 1 or any(not self.movable(b) for b in out):
+                if len(out) > self.width or any(not self.movable(b) for b in out):
                     continue
                 if a.lift:
                     spare = self._spare_lift(garage, s, e, {b.id for b in out if b.lift})

@@ -20,7 +20,7 @@ import random
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from optimizer.answer import Answer, Move, Placement, Unplaced
 from optimizer.baseline import no_move_plan
@@ -36,7 +36,7 @@ from optimizer.validate import check_plan
 # as 6 of 1.5 s, for a lower cost on most garage-weeks.
 STEP_SECONDS = 0.7
 # The constructive start (optimizer.insertion): the quick rebuild may use this share of the time limit, the
-# thorough one and the insertion of what is still unplaced half of it each.
+# two thorough ones and the insertion of what is still unplaced half of it each.
 INSERT_SHARE = 0.3
 # Up to this many movable jobs, the whole problem is first given to one model, with this share
 # of the time left; it usually proves its plan optimal and the search stops there.
@@ -98,7 +98,7 @@ class Week:
 
     def __init__(self, problem: Problem):
         self.problem = problem
-        offset = datetime.fromtimestamp(problem.now * 60, problem.zone or timezone.utc).utcoffset()
+        offset = datetime.fromtimestamp(problem.now * 60, problem.zone or UTC).utcoffset()
         self.shift = int(offset.total_seconds() // 60) if offset else 0
         self.work: dict[int, list[Appointment]] = defaultdict(list)
         for a in problem.appointments:
@@ -298,14 +298,16 @@ def replan(problem: Problem, time_limit: float, workers: int = 1, seed: int = 0)
         if better is not None:
             plan = Plan(*better)
 
-    def rebuild(share: float, thorough: bool) -> None:
+    def rebuild(share: float, thorough: bool, width: int = 2) -> None:
         # Every request placed afresh, dearest wait first, each moving what is in its way: the no-move plan
         # gives the morning's free starts to whichever request asked first, and its moves are then spent
         # on cheap requests before the dear ones get theirs. Quickly first (chains for the cheapest requests
         # only where nothing else places them: a week's rebuild in about 0.3 s), then thoroughly when time
-        # allows (up to 1.7 s, and better at 10 s on most garage-weeks measured).
+        # allows (up to 1.7 s, and better at 10 s on most garage-weeks measured), with chains of one job in the
+        # way and of two: the wider finds room for a P1 today where the narrower left it for tomorrow, but can
+        # spend the moves the policy allows before the cheaper requests are placed.
         nonlocal plan
-        inserter = Inserter(problem, {}, {}, places, thorough=thorough)
+        inserter = Inserter(problem, {}, {}, places, thorough=thorough, width=width)
         until = min(deadline, time.perf_counter() + time_limit * share)
         for request in dearest_first(problem, problem.requests):
             inserter.place(request, until)
@@ -314,7 +316,8 @@ def replan(problem: Problem, time_limit: float, workers: int = 1, seed: int = 0)
             plan = fresh
 
     rebuild(INSERT_SHARE, thorough=False)  # a week's takes about 0.3 s; cut off, its plan is seldom kept
-    rebuild(INSERT_SHARE / 2, thorough=True)
+    rebuild(INSERT_SHARE / 2, thorough=True, width=1)
+    rebuild(INSERT_SHARE / 2, thorough=True, width=2)
     if missing():
         insert(INSERT_SHARE / 2)
     pull(PULL_SHARE)

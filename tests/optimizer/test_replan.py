@@ -127,6 +127,27 @@ def test_a_job_in_the_way_goes_where_a_neighbour_makes_room_for_it():
     assert plan is not None and check_answer(problem, plan.answer()).feasible
 
 
+def test_a_job_in_the_way_goes_where_two_neighbours_make_room_for_it():
+    # as above, but two half-hour jobs sit where t0's 9:00 job can go, and each can wait an hour: width 1 finds
+    # no room today and waits for tomorrow; width 2 moves both neighbours and starts the P1 now
+    jobs = [("t0", 0, 9, 60, "maintenance", 0, False, False), ("t0", 0, 10, 120, "maintenance", 0, True, False),
+            ("t1", 0, 9, 30, "maintenance", 60, False, False), ("t1", 0, 9.5, 30, "maintenance", 60, False, False),
+            ("t1", 0, 11, 60, "maintenance", 0, True, False)]
+    problem = week(jobs, {"t0": ["diagnostics", "maintenance"], "t1": ["maintenance"]},
+                   {"skill": "diagnostics", "urgency": "P1"})
+    narrow = Inserter(problem, {}, {}, width=1)
+    assert narrow.place(problem.requests[0], deadline=float("inf"))
+    assert narrow.placements["r"].start == problem.now + 24 * 60 and narrow.moves == {}
+    inserter = Inserter(problem, {}, {}, width=2)
+    assert inserter.place(problem.requests[0], deadline=float("inf"))
+    assert (inserter.placements["r"].technician, inserter.placements["r"].start) == ("t0", problem.now)
+    assert {(m.appointment, m.technician) for m in inserter.moves.values()} == {("a0", "t1"), ("a2", "t1"),
+                                                                                 ("a3", "t1")}
+    assert sorted(m.start - problem.now for m in inserter.moves.values()) == [0, 60, 90]
+    plan = evaluate(problem, inserter.placements, inserter.moves)
+    assert plan is not None and check_answer(problem, plan.answer()).feasible
+
+
 def test_a_dear_lift_request_takes_the_lift_of_the_cheaper_one_it_bumps():
     # one lift: the P3 holds it all morning; bumped, it gives the lift back to the P1 (no job moved for it)
     problem = week([], {"t0": ["diagnostics"]}, {"skill": "diagnostics", "urgency": "P1", "duration_minutes": 180,
