@@ -12,7 +12,18 @@ from sqlalchemy.orm import Session, selectinload
 from scheduler.db import utcnow
 from scheduler.errors import Conflict, Forbidden, Invalid, NotFound
 from scheduler.models import (
-    ACTIVE, GARAGE_ROLES, Appointment, Case, CaseEvent, Customer, Garage, Override, Symptom, User, Vehicle,
+    ACTIVE,
+    GARAGE_ROLES,
+    Appointment,
+    Case,
+    CaseEvent,
+    Customer,
+    Garage,
+    Override,
+    PlanPreview,
+    Symptom,
+    User,
+    Vehicle,
 )
 from scheduler.services.open_work import waits_on, waits_on_a_garage
 from scheduler.texts import N_
@@ -112,6 +123,10 @@ def withdraw(session: Session, actor: User, case: Case, reason: str, now: dateti
                        words={"case": case.id})
     case.status = "cancelled"
     case.log("withdrawn", actor, now, **({"reason": reason} if reason else {}))
+    # its squeeze-in previews go with it: confirmed later, one would book the customer who left, moving others
+    for preview in session.scalars(select(PlanPreview).where(PlanPreview.case_id == case.id,
+                                                             PlanPreview.status == "open")):
+        preview.status, preview.decided_at = "rejected", now
     session.flush()
     return case
 

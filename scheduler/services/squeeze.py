@@ -369,6 +369,9 @@ def confirm(session: Session, actor: User, preview: PlanPreview, now: datetime, 
     garage = preview.garage
     if preview.case is not None:
         booking.lock_case(session, preview.case)
+        if preview.case.status in ("done", "cancelled"):  # closed meanwhile (a walk-in who left): nobody to place
+            raise Conflict(N_("Case %(case)s is %(status)s: nothing was applied."),
+                           words={"case": preview.case.id, "status": preview.case.status})
     capacity.lock_garage(session, garage.id)
     start, end = _window(preview)
     if not is_current(session, preview):

@@ -794,3 +794,21 @@ def test_a_walk_in_whose_customer_left_is_closed_from_the_counter(app, client, a
     booked = walk_in(auth, vehicle={"plate": "WI-003-KC", "model": "Peugeot 208"})
     assert auth.post(f"/api/v1/squeeze/{preview(auth, booked['id']).get_json()['id']}/confirm", json={}).status_code == 200
     assert auth.post(f"/api/v1/cases/{booked['id']}/withdraw").status_code == 409, "a booked case: cancel its booking"
+
+
+def test_a_walk_in_who_left_cannot_be_booked_from_its_old_preview(app, client, auth):
+    case = walk_in(auth)
+    proposal = preview(auth, case["id"]).get_json()
+    assert proposal["moves"], "Lyon 7e is full today: confirming it would move someone"
+    before = moments(app)
+    assert auth.post(f"/api/v1/cases/{case['id']}/withdraw", json={}).status_code == 200
+    assert client.get(f"/api/v1/squeeze/{proposal['id']}").get_json()["status"] == "rejected", "closed with its case"
+    assert auth.post(f"/api/v1/squeeze/{proposal['id']}/confirm", json={"reason": "P1"}).status_code == 409
+    # a preview left open by a case closed some other way is refused too: nobody is left to place
+    with app.app_context():
+        db.session.get(PlanPreview, proposal["id"]).status = "open"
+        db.session.commit()
+    refused = auth.post(f"/api/v1/squeeze/{proposal['id']}/confirm", json={"reason": "P1"})
+    assert refused.status_code == 409 and "cancelled" in refused.get_json()["error"]["message"]
+    assert moments(app) == before, "nobody moved, nothing booked"
+    assert client.get(f"/api/v1/cases/{case['id']}").get_json()["status"] == "cancelled"
