@@ -293,11 +293,12 @@ def _moment(value: object, zone, name: str, problems: dict, end: bool = False) -
     """A day (whole days: an end day is included) or a time (naive: the garage's local time)."""
     if isinstance(value, str):
         try:
-            if len(value) == 10:
+            if len(value) == 10:  # the day after the last (9999-12-31 has none): in range below, or refused
                 day = date.fromisoformat(value)
-                return datetime.combine(day + timedelta(days=1) if end else day, time(0), zone)
-            moment = datetime.fromisoformat(value)
-        except ValueError:
+                moment = datetime.combine(day + timedelta(days=1) if end else day, time(0), zone)
+            else:
+                moment = datetime.fromisoformat(value)
+        except (ValueError, OverflowError):
             moment = None
         if moment is not None and 2000 <= moment.year <= 2100:
             return moment if moment.utcoffset() is not None else moment.replace(tzinfo=zone)

@@ -230,6 +230,7 @@ def test_add_move_and_skills_through_api_and_pages(app, client, auth):
     ({"start": "2026-12-03", "end": "2026-12-01"}, "end"),
     ({"start": "2020-01-01", "end": "2020-01-02"}, "end"),  # over already
     ({"start": "2026-12-01", "end": "2028-12-01"}, "end"),
+    ({"start": "2026-01-01", "end": "9999-12-31"}, "end"),  # "retired": the day after it is past the calendar
     ({"start": "2026-12-01", "end": "2026-12-02", "reason": "x" * 81}, "reason"),
 ])
 def test_a_bad_absence_names_its_field_and_saves_nothing(app, client, auth, body, field):
