@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.web.pages import csrf_from
@@ -36,6 +38,17 @@ def test_each_role_lands_on_its_home_page_and_logs_out(client, username):
     assert out.status_code == 302 and out.headers["Location"].endswith("/login"), out.get_data(as_text=True).split("<main>")[1][:600]
     again = client.get(path)
     assert again.status_code == 302 and "/login" in again.headers["Location"]
+
+
+@pytest.mark.parametrize("username", sorted(HOMES))
+def test_every_link_of_the_main_menu_opens_for_the_one_who_sees_it(client, username):
+    page_login(client, username)
+    home = client.get(HOMES[username][0]).get_data(as_text=True)
+    menu = home.split('class="mainnav"', 1)[1].split("</nav>", 1)[0]
+    links = re.findall(r'href="([^"]+)"', menu)
+    assert links, "every role has a desk to go to"
+    for link in links:
+        assert client.get(link).status_code == 200, link
 
 
 def test_wrong_password_is_refused_with_a_message(client):
