@@ -221,3 +221,19 @@ def test_the_garage_asked_reads_the_case_it_is_asked_about_but_acts_only_through
         auth.login(f"{role}-{best['garage']}")
         assert client.get(f"/api/v1/cases/{case['id']}").status_code == 403
         assert case["id"] not in [c["id"] for c in client.get("/api/v1/cases?queue=1").get_json()]
+
+
+def test_a_message_too_long_is_refused_in_the_reader_s_language_and_the_form_stops_it_first(app, client, auth):
+    auth.login("operator")
+    case = open_case(auth, plate="LO-999-NG")
+    best = client.get(f"/api/v1/cases/{case['id']}/offers").get_json()["offers"][0]
+    body = {"garage": best["garage"], "message": "x" * 1001}
+    refused = client.post(f"/api/v1/cases/{case['id']}/direct-line", json=body,
+                          headers={**auth.headers(), "Accept-Language": "fr"})
+    assert refused.status_code == 400
+    assert refused.get_json()["error"]["message"] == "message dépasse 1000 caractères."
+    assert refused.get_json()["error"]["details"]["field"] == "message"
+    english = auth.post(f"/api/v1/cases/{case['id']}/direct-line", json=body)
+    assert english.get_json()["error"]["message"] == "message is longer than 1000 characters."
+    page = client.get(f"/desk/cases/{case['id']}").get_data(as_text=True)
+    assert '<textarea name="message" rows="4" maxlength="1000">' in page, "what is typed is not lost to a refusal"

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from scheduler.errors import Invalid, NotFound
 from scheduler.services import booking, cases, drive_in, open_work, planning, urgency
+from scheduler.texts import N_
 from web.api import bp, json_body, require
 from web.clock import now
 from web.extensions import db
@@ -17,9 +18,10 @@ def text_field(data: dict, name: str, limit: int = 1000) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise Invalid(f"{name} must be text.", field=name)
+        raise Invalid(N_("%(field)s must be text."), words={"field": name}, field=name)
     if len(value) > limit:
-        raise Invalid(f"{name} is longer than {limit} characters.", field=name)
+        raise Invalid(N_("%(field)s is longer than %(limit)s characters."), words={"field": name, "limit": limit},
+                      field=name)
     return value.strip()
 
 
@@ -32,17 +34,17 @@ def time_field(data: dict, name: str, required: bool = True) -> datetime | None:
     except ValueError:
         moment = None
     if moment is None or moment.utcoffset() is None:
-        raise Invalid(f"{name} must be an ISO 8601 time with a UTC offset, e.g. 2026-11-24T14:15:00+01:00.",
-                      field=name)
+        raise Invalid(N_("%(field)s must be an ISO 8601 time with a UTC offset, e.g. 2026-11-24T14:15:00+01:00."),
+                      words={"field": name}, field=name)
     if not 2000 <= moment.year <= 2100:  # nothing is booked outside; and such times overflow conversions
-        raise Invalid(f"{name} must be a time between the years 2000 and 2100.", field=name)
+        raise Invalid(N_("%(field)s must be a time between the years 2000 and 2100."), words={"field": name}, field=name)
     return moment
 
 
 def id_field(data: dict, name: str) -> str:
     value = data.get(name)
     if not isinstance(value, str) or not value:
-        raise Invalid(f"{name} is required (its id, as text).", field=name)
+        raise Invalid(N_("%(field)s is required (its id, as text)."), words={"field": name}, field=name)
     return value
 
 
