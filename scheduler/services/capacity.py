@@ -136,7 +136,9 @@ def works(technician: Technician, start: datetime, end: datetime) -> bool:
 
 
 def check_window(start: datetime, now: datetime, zone) -> None:
-    """A start is bookable when it is within BOOKING_WINDOW of now; `zone` is the garage's, to say it in."""
+    """A start is bookable when it is neither past nor beyond BOOKING_WINDOW; `zone` is the garage's, to say it in."""
+    if start < now - GRACE:
+        raise RuleBroken(N_("That start is in the past: pick a time from now on."), field="start")
     latest = now + BOOKING_WINDOW
     if start > latest:
         raise TooFarAhead(N_("%(start)s is too far ahead: bookings are taken at most %(days)s days ahead (until "
@@ -147,10 +149,7 @@ def check_window(start: datetime, now: datetime, zone) -> None:
 
 
 def check_slot(technician: Technician, start: datetime, end: datetime, now: datetime) -> None:
-    """A slot is allowed when it is not in the past nor beyond the booking window, and lies inside one of the
-    technician's shifts."""
-    if start < now - GRACE:
-        raise RuleBroken(N_("That start is in the past: pick a time from now on."), field="start")
+    """A slot is allowed when it is within the booking window and inside one of the technician's shifts."""
     check_window(start, now, technician.garage.zone)
     if not works(technician, start, end):
         local = technician.garage.local(start)

@@ -107,3 +107,15 @@ def test_the_case_page_is_drawn_again_when_the_case_is_booked_elsewhere(app, cli
     fresh = client.get(f"/desk/cases/{case_id}").get_data(as_text=True)
     again = re.search(r'hx-get="([^"]+/live\?[^"]+)"', fresh).group(1).replace("&amp;", "&")
     assert client.get(again).status_code == 204 and ">Book</button>" not in fresh
+
+
+def test_moving_to_a_past_day_is_refused_before_a_reason_is_asked(app, client, auth):
+    case_id, offers, page = _booked_case(client, auth)
+    move_link = re.search(r'<form method="get" action="([^"]+/move)"', page).group(1)
+    before = footprint(app)
+    refused = client.get(move_link, query_string={"garage": offers[0]["garage"], "source": "typed",
+                                                  "day": "2020-01-01", "time": "10:00"})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Move this booking" not in text
+    assert "That start is in the past" in text
+    assert footprint(app) == before
