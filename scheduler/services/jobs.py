@@ -18,12 +18,28 @@ from scheduler.texts import N_
 
 ACTIONS = ("check-in", "start", "finish", "no-show", "cancel")
 # From which statuses each action may be taken: anything else is refused (409) and says why.
-ALLOWED = {"check-in": ("booked",), "start": ("booked", "checked_in"), "finish": ("in_progress",),
+# A customer marked absent who turns up after all is checked in from no_show (`_back_after_no_show`).
+ALLOWED = {"check-in": ("booked", "no_show"), "start": ("booked", "checked_in"), "finish": ("in_progress",),
            "no-show": ("booked",), "cancel": ("booked", "checked_in")}
 RESULT = {"check-in": "checked_in", "start": "in_progress", "finish": "done", "no-show": "no_show",
           "cancel": "cancelled"}
 # Most extra time a job can be given at once: more than a working day is a new booking.
 MAX_EXTRA_MINUTES = 8 * 60
+
+
+def _back_after_no_show(session: Session, appointment: Appointment, now: datetime) -> None:
+    """A customer marked absent who turns up after all: checked in on the day, when the case has not been booked
+    again since and the time is still free (a no-show gives it to others); otherwise they are a walk-in now."""
+    garage = appointment.garage
+    if garage.local(now).date() != garage.local(appointment.start_at).date():
+        raise Conflict(N_("This no-show was on another day: register the customer as a walk-in."))
+    if booking.active_booking(appointment.case) is not None:
+        raise Conflict(N_("The case has been booked again since the no-show: check in that booking."))
+    capacity.lock_garage(session, appointment.garage_id)
+    if capacity.clash(session, appointment.technician, appointment.start_at, appointment.end_at, appointment.lift,
+                      (appointment.id,)):
+        raise Conflict(N_("Its time has gone to other work since the no-show: register the customer as a walk-in "
+                          "to squeeze them in."))
 
 
 def get_appointment(session: Session, actor: User, appointment_id: int) -> Appointment:
@@ -53,10 +69,15 @@ def act(session: Session, actor: User, appointment: Appointment, action: str, no
         raise Conflict(N_("This appointment is %(status)s: “%(action)s” is not possible from there."),
                        words={"status": appointment.status, "action": action}, status=appointment.status)
     case = appointment.case
+    late = appointment.status == "no_show"
+    if late:
+        _back_after_no_show(session, appointment, now)
     appointment.status = RESULT[action]
     data = {"appointment": appointment.id, "garage": appointment.garage_id}
     if action == "check-in":
         appointment.checked_in_at = now
+        if late:
+            case.status, data["after_no_show"] = "booked", True
     elif action == "start":
         appointment.started_at = now
         case.status = "in_progress"

@@ -812,3 +812,44 @@ def test_a_walk_in_who_left_cannot_be_booked_from_its_old_preview(app, client, a
     assert refused.status_code == 409 and "cancelled" in refused.get_json()["error"]["message"]
     assert moments(app) == before, "nobody moved, nothing booked"
     assert client.get(f"/api/v1/cases/{case['id']}").get_json()["status"] == "cancelled"
+
+
+def _absent(app, client, auth) -> int:
+    booked = _one_booked_today(app)
+    with app.app_context():
+        due = db.session.get(Appointment, booked).start_at + timedelta(minutes=20)
+    app.config["CLOCK"] = lambda: due
+    auth.login("reception-lyon-07")
+    assert auth.post(f"/api/v1/appointments/{booked}/no-show").status_code == 200
+    return booked
+
+
+def test_a_customer_marked_absent_who_comes_after_all_is_checked_in(app, client, auth):
+    booked = _absent(app, client, auth)
+    board = client.get("/garages/lyon-07/board").get_data(as_text=True)
+    action = f"/garages/lyon-07/appointments/{booked}/check-in"
+    assert action in board and ">Came after all: check in</button>" in board.split(action)[1].split("</form>")[0]
+    assert auth.form(action, {"next": "/garages/lyon-07/board"}).status_code == 302
+    with app.app_context():
+        appointment = db.session.get(Appointment, booked)
+        assert (appointment.status, appointment.case.status) == ("checked_in", "booked")
+        assert appointment.case.events[-1].data.get("after_no_show") is True
+
+
+def test_a_late_comer_whose_time_went_to_other_work_is_told_to_come_in_as_a_walk_in(app, client, auth):
+    booked = _absent(app, client, auth)
+    with app.app_context():  # someone else's job put on the technician's freed time meanwhile (overbooked passes)
+        gone = db.session.get(Appointment, booked)
+        other = db.session.scalar(select(Appointment).where(
+            Appointment.garage_id == "lyon-07", Appointment.status == "booked", Appointment.id != booked))
+        other.technician_id, other.start_at, other.end_at = gone.technician_id, gone.start_at, gone.end_at
+        other.overbooked = True
+        db.session.commit()
+    before = footprint(app)
+    refused = auth.post(f"/api/v1/appointments/{booked}/check-in")
+    assert refused.status_code == 409 and "walk-in" in refused.get_json()["error"]["message"]
+    assert footprint(app) == before
+
+    app.config["CLOCK"] = lambda: CLOCK_NOW + timedelta(days=1)  # the next day: a new visit, not a late one
+    auth.login("reception-lyon-07")
+    assert "another day" in auth.post(f"/api/v1/appointments/{booked}/check-in").get_json()["error"]["message"]
