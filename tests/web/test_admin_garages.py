@@ -156,6 +156,26 @@ def test_the_garage_page_refuses_bad_hours_under_the_field(app, client, auth):
     assert ok.status_code == 302
 
 
+def test_an_emptied_hours_box_is_refused_not_read_as_open_every_day(app, client, auth):
+    auth.login("admin")
+    def hours(garage_id):
+        with app.app_context():
+            found = db.session.get(Garage, garage_id)
+            return found and [(h.weekday, h.opens, h.closes) for h in found.opening_hours]
+
+    before = hours(GARAGE)
+    form = {"name": "Lyon 7e Gerland", "address": "62 avenue Tony Garnier", "city": "Lyon", "lat": "45.7335",
+            "lon": "4.8335", "phone": "+33 4 70 10 20 40", "lifts": "7", "hours": "", "closed": ""}
+    page = auth.form(f"/admin/garages/{GARAGE}", form)
+    assert page.status_code == 400
+    assert 'id="e-opening_hours"' in page.get_data(as_text=True) and "Give the days the garage opens" in \
+        page.get_data(as_text=True)
+    assert before and hours(GARAGE) == before
+    new = auth.form("/admin/garages/new", {**form, "id": "nohours", "name": "Sans horaires"})
+    assert new.status_code == 400 and "Give the days the garage opens" in new.get_data(as_text=True)
+    assert hours("nohours") is None
+
+
 @pytest.mark.parametrize("username", ["operator", "reception-lyon-07", "workshop-lyon-07", "planner"])
 def test_only_an_admin_changes_garages(app, client, auth, username):
     auth.login(username)
