@@ -68,6 +68,10 @@ def act(session: Session, actor: User, appointment: Appointment, action: str, no
     if appointment.status not in ALLOWED[action]:
         raise Conflict(N_("This appointment is %(status)s: “%(action)s” is not possible from there."),
                        words={"status": appointment.status, "action": action}, status=appointment.status)
+    garage = appointment.garage
+    if action in ("check-in", "start") and garage.local(now).date() < garage.local(appointment.start_at).date():
+        raise Conflict(N_("This appointment is on %(day)s: check the customer in when they come."),
+                       words={"day": garage.local(appointment.start_at).date()})
     case = appointment.case
     late = appointment.status == "no_show"
     if late:

@@ -853,3 +853,19 @@ def test_a_late_comer_whose_time_went_to_other_work_is_told_to_come_in_as_a_walk
     app.config["CLOCK"] = lambda: CLOCK_NOW + timedelta(days=1)  # the next day: a new visit, not a late one
     auth.login("reception-lyon-07")
     assert "another day" in auth.post(f"/api/v1/appointments/{booked}/check-in").get_json()["error"]["message"]
+
+
+def test_a_customer_is_checked_in_on_the_day_and_the_board_of_another_day_stays_on_it(app, client, auth):
+    with app.app_context():
+        tomorrow = db.session.scalar(select(Appointment).where(
+            Appointment.garage_id == "lyon-07", Appointment.status == "booked",
+            Appointment.start_at > CLOCK_NOW + timedelta(days=1)).order_by(Appointment.start_at).limit(1))
+        booked, day = tomorrow.id, tomorrow.garage.local(tomorrow.start_at).date()
+    auth.login("reception-lyon-07")
+    before = footprint(app)
+    early = auth.post(f"/api/v1/appointments/{booked}/check-in")
+    assert early.status_code == 409 and "check the customer in when they come" in early.get_json()["error"]["message"]
+    assert footprint(app) == before
+    board = client.get(f"/garages/lyon-07/board?day={day.isoformat()}").get_data(as_text=True)
+    assert f'name="next" value="/garages/lyon-07/board?day={day.isoformat()}#appt-' in board
+    assert f"/appointments/{booked}/check-in" not in board, "no button for what would be refused"
