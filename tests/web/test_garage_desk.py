@@ -869,3 +869,17 @@ def test_a_customer_is_checked_in_on_the_day_and_the_board_of_another_day_stays_
     board = client.get(f"/garages/lyon-07/board?day={day.isoformat()}").get_data(as_text=True)
     assert f'name="next" value="/garages/lyon-07/board?day={day.isoformat()}#appt-' in board
     assert f"/appointments/{booked}/check-in" not in board, "no button for what would be refused"
+
+
+def test_finished_work_still_counts_in_the_day_s_load(app, client, auth):
+    booked = _one_booked_today(app)
+    auth.login("workshop-lyon-07")
+    before = client.get("/api/v1/garages/lyon-07/board").get_json()["booked_minutes"]
+    assert auth.post(f"/api/v1/appointments/{booked}/start").status_code == 200
+    assert auth.post(f"/api/v1/appointments/{booked}/finish", json={"note": "done"}).status_code == 200
+    assert client.get("/api/v1/garages/lyon-07/board").get_json()["booked_minutes"] == before, "done work took its time"
+    other = _one_booked_today(app)
+    with app.app_context():
+        minutes = int((lambda a: (a.end_at - a.start_at).total_seconds() // 60)(db.session.get(Appointment, other)))
+    assert auth.post(f"/api/v1/appointments/{other}/cancel").status_code == 200
+    assert client.get("/api/v1/garages/lyon-07/board").get_json()["booked_minutes"] == before - minutes
