@@ -217,14 +217,14 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
     return appointment, True
 
 
-def tell_who_waits(session: Session, clash: Clash, knock_on: dict, now: datetime) -> None:
+def tell_who_waits(session: Session, clash: Clash, knock_on: dict, now: datetime, why: str = "urgent") -> None:
     """An overbooking makes the customers whose work it overlaps wait for it (`knock_on`, the override's figures
     from overrides.knock_on): each one still to arrive is told by how long at most. One who is already here is
     told at the counter."""
     waits = {w["appointment"]: w["delay_minutes"] for w in knock_on["moved"]}
     for waiting in clash.busy:
         if waits.get(waiting.id, 0) > 0 and waiting.status == "booked":
-            outbox.queue(session, "delayed", waiting, now, minutes=waits[waiting.id])
+            outbox.queue(session, "delayed", waiting, now, minutes=waits[waiting.id], why=why)
 
 
 def note_offers_shown(case: Case, found: CaseOffers, now: datetime) -> None:

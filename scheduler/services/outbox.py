@@ -39,9 +39,10 @@ TEXTS = {
                       "Bonjour {name},\n\nVotre rendez-vous du {when} à {garage} est annulé.\n"
                       "Véhicule : {vehicle}.\n"),
         "delayed": ("Votre rendez-vous du {when} pourrait commencer en retard",
-                    "Bonjour {name},\n\nUn véhicule urgent a dû être pris en charge juste avant le vôtre : votre "
-                    "rendez-vous du {when} à {garage} pourrait commencer jusqu’à {minutes} minutes plus tard. "
+                    "Bonjour {name},\n\n{why} : votre rendez-vous du {when} à {garage} pourrait commencer jusqu’à {minutes} minutes plus tard. "
                     "Veuillez nous en excuser.\nVéhicule : {vehicle}. Travaux : {job}.\n"),
+        "why": {"urgent": "Un véhicule urgent a dû être pris en charge juste avant le vôtre",
+                "overrun": "Les travaux prévus juste avant les vôtres prennent plus de temps que prévu"},
     },
     "en": {
         "booked": ("Your appointment on {when} at {garage}",
@@ -55,9 +56,10 @@ TEXTS = {
                       "Hello {name},\n\nYour appointment on {when} at {garage} is cancelled.\n"
                       "Vehicle: {vehicle}.\n"),
         "delayed": ("Your appointment on {when} may start late",
-                    "Hello {name},\n\nAn urgent car had to be taken in just before yours: your appointment on "
-                    "{when} at {garage} may start up to {minutes} minutes late. We apologise.\n"
+                    "Hello {name},\n\n{why}: your appointment on {when} at {garage} may start up to {minutes} minutes late. We apologise.\n"
                     "Vehicle: {vehicle}. Work: {job}.\n"),
+        "why": {"urgent": "An urgent car had to be taken in just before yours",
+                "overrun": "The work planned just before yours is taking longer than expected"},
     },
 }
 
@@ -144,9 +146,9 @@ def tells_of_move(garage_before: str, start_before: datetime, garage_after: str,
 
 
 def queue(session: Session, kind: str, appointment: Appointment, now: datetime,
-          before: datetime | None = None, minutes: int = 0) -> Message:
+          before: datetime | None = None, minutes: int = 0, why: str = "urgent") -> Message:
     """Write the customer's message about this appointment (booked, moved from `before`, cancelled, delayed by up
-    to `minutes`)."""
+    to `minutes` because of `why`: an urgent car taken in before it, or work before it that overran)."""
     case: Case = appointment.case
     customer = case.customer
     locale = customer.locale if customer.locale in TEXTS else "fr"
@@ -155,7 +157,7 @@ def queue(session: Session, kind: str, appointment: Appointment, now: datetime,
              "before": _when(before, appointment, locale, now) if before else "", "garage": appointment.garage.name,
              "address": f"{appointment.garage.address}, {appointment.garage.city}",
              "vehicle": f"{case.vehicle.model} {case.vehicle.plate}", "job": term(case.job_type.label, locale),
-             "minutes": minutes}
+             "minutes": minutes, "why": TEXTS[locale]["why"][why]}
     session.flush()  # the appointment's id and version are in the event
     text = body.format(**words)
     link = feedback_link(case) if kind == "booked" else None

@@ -83,8 +83,9 @@ def settle_outcome(session: Session, appointment: Appointment, now: datetime) ->
 
 
 def knock_on(clash, start: datetime, end: datetime) -> dict:
-    """An overbooking's cost to others: the customers whose work it overlaps wait for it (overlap minutes).
+    """An overbooking's cost to others: each customer whose work starts while it runs waits until it ends (not
+    only as long as their own job overlaps it: a 45-minute job booked an hour inside it still waits the hour).
     The `moved` and `knock_on_minutes` of its override."""
-    waits = [{"appointment": a.id, "delay_minutes": int((min(end, a.end_at) - max(start, a.start_at)).total_seconds() // 60)}
+    waits = [{"appointment": a.id, "delay_minutes": int((end - a.start_at).total_seconds() // 60)}
              for a in clash.busy if a.start_at >= start]
     return {"moved": waits, "knock_on_minutes": sum(w["delay_minutes"] for w in waits)}

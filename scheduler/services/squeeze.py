@@ -471,5 +471,19 @@ def reject(session: Session, actor: User, preview: PlanPreview, now: datetime) -
     if preview.status != "open":
         raise Conflict(N_("This preview is already %(status)s."), words={"status": preview.status}, status=preview.status)
     preview.status, preview.decided_at = "rejected", now
+    cause = preview.plan.get("cause") or {}
+    if cause.get("kind") == "more_time":
+        _tell_who_waits_for(session, session.get(Appointment, cause.get("appointment")), now)
     session.flush()
     return preview
+
+
+def _tell_who_waits_for(session: Session, longer: Appointment | None, now: datetime) -> None:
+    """Nothing moves for a job that takes longer: the customers booked after it wait for it, and are told so,
+    as the customers an overbooking delays are (booking.tell_who_waits, with the same knock-on figures)."""
+    if longer is None or not longer.active:
+        return
+    clash = capacity.clash(session, longer.technician, longer.start_at, longer.end_at, longer.lift, (longer.id,))
+    if clash.busy:
+        booking.tell_who_waits(session, clash, overrides.knock_on(clash, longer.start_at, longer.end_at), now,
+                               why="overrun")

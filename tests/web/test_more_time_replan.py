@@ -206,3 +206,21 @@ def test_starting_a_second_car_for_a_technician_says_the_first_is_still_under_wa
         plate, name = running.case.vehicle.plate, running.technician.name
     flashed = re.search(rf"{name} also has ([^<]*) under way\.", page)
     assert flashed and plate in flashed.group(1).split(", "), "the first car is named"
+
+
+def test_customers_left_waiting_by_a_rejected_re_plan_are_told_by_how_long(app, client, auth):
+    from scheduler.models import Message
+
+    asked, first, later = more_time_from_the_job_list(app, auth, minutes=60)
+    assert asked.status_code == 302
+    replan = open_replan(app)
+    with app.app_context():
+        told = db.session.scalars(select(Message).where(Message.appointment_id == later, Message.kind == "delayed"))
+        assert list(told) == [], "nobody is told while the re-plan may still move them"
+    auth.login(f"reception-{GARAGE}")
+    assert auth.form(f"/garages/{GARAGE}/squeeze/{replan.id}/reject").status_code == 302
+    with app.app_context():
+        told = list(db.session.scalars(select(Message).where(Message.appointment_id == later,
+                                                             Message.kind == "delayed")))
+        assert len(told) == 1, "the customer booked right after the longer job waits an hour for it"
+        assert "60 minutes" in told[0].body
