@@ -57,3 +57,9 @@ def announce(session: Session, actor: User, case: Case, now: datetime, garage_id
 def expected(session: Session, garage: Garage, since: datetime) -> list[DriveIn]:
     return list(session.scalars(select(DriveIn).where(DriveIn.garage_id == garage.id, DriveIn.status == "expected",
                                                       DriveIn.expected_at >= since).order_by(DriveIn.expected_at)))
+
+
+def for_case(session: Session, case: Case) -> list[DriveIn]:
+    """The case's drive-ins still in force (expected, or arrived at the counter), oldest first."""
+    return list(session.scalars(select(DriveIn).where(DriveIn.case_id == case.id, DriveIn.status != "cancelled")
+                                .order_by(DriveIn.announced_at, DriveIn.id)))

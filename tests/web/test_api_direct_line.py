@@ -171,9 +171,15 @@ def test_announcing_a_drive_in_tells_the_nearest_garage(client, auth):
     assert CLOCK_NOW < datetime.fromisoformat(drive_in["expected_at"]) < CLOCK_NOW + timedelta(hours=1)
     (override,) = client.get(f"/api/v1/cases/{case['id']}").get_json()["overrides"]
     assert override["kind"] == "drive_in" and override["rule_offer"] is not None and override["result"] is None
+    status = client.get(f"/desk/cases/{case['id']}").get_data(as_text=True).split('<section id="live"')[1]
+    assert "Drive-in announced: Lyon 7e Gerland expects the customer" in status and "Not booked yet." not in status
     auth.login("reception-lyon-07")
     board = client.get("/garages/lyon-07/board").get_data(as_text=True)
     assert "GH-123-JK" in board and "Expected" in board
+    assert auth.post(f"/api/v1/drive-ins/{drive_in['id']}/arrived").status_code == 200
+    auth.login("operator")
+    status = client.get(f"/desk/cases/{case['id']}").get_data(as_text=True).split('<section id="live"')[1]
+    assert "Drive-in: the customer is at Lyon 7e Gerland’s counter." in status
 
 
 def test_a_drive_in_announced_after_closing_is_expected_when_the_garage_opens(app, client, auth):

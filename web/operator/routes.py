@@ -175,9 +175,12 @@ def live_state(case) -> dict:
     # a request that expires before its garage opens: nobody will answer it (direct_line.expiry)
     closed = {r.id: at for r in requests if r.status_at(moment) == "open"
               and (at := direct_line.unread_until(r, moment)) is not None}
+    drive_ins = drive_in.for_case(db.session, case)
     state = {"requests": requests, "appointments": [a for a in case.appointments if a.status != "cancelled"],
-             "events": events, "names": Names(db.session, events), "now": moment, "closed": closed}
+             "drive_ins": drive_ins, "events": events, "names": Names(db.session, events), "now": moment,
+             "closed": closed}
     state["fresh"] = not unchanged([(r.id, r.status_at(moment), r.id in closed) for r in requests] +
+                                   [(d.id, d.status) for d in drive_ins] +
                                    [(a.id, a.status) for a in state["appointments"]] + [len(events)])
     # an acceptance is judged by its date: one that misses the urgency target (as it stood when asked) is no "yes"
     late = {}
