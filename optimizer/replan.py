@@ -298,14 +298,15 @@ def replan(problem: Problem, time_limit: float, workers: int = 1, seed: int = 0)
         if better is not None:
             plan = Plan(*better)
 
-    def rebuild(share: float, thorough: bool, width: int = 2) -> None:
+    def rebuild(share: float, thorough: bool, width: int) -> None:
         # Every request placed afresh, dearest wait first, each moving what is in its way: the no-move plan
         # gives the morning's free starts to whichever request asked first, and its moves are then spent
-        # on cheap requests before the dear ones get theirs. Quickly first (chains for the cheapest requests
-        # only where nothing else places them: a week's rebuild in about 0.3 s), then thoroughly when time
-        # allows (up to 1.7 s, and better at 10 s on most garage-weeks measured), with chains of one job in the
-        # way and of two: the wider finds room for a P1 today where the narrower left it for tomorrow, but can
-        # spend the moves the policy allows before the cheaper requests are placed.
+        # on cheap requests before the dear ones get theirs. Quickly first, with chains of one job in the way
+        # (for the cheapest requests only where nothing else places them: a week's rebuild in about 0.3 s),
+        # then thoroughly when time allows (up to 1.7 s, and better at 10 s on most garage-weeks measured),
+        # with chains of one job in the way and of two: the wider finds room for a P1 today where the narrower
+        # left it for tomorrow, but can spend the moves the policy allows before the cheaper requests are
+        # placed (a quick rebuild with two left a request unplaced at 2 s on garage-weeks measured).
         nonlocal plan
         inserter = Inserter(problem, {}, {}, places, thorough=thorough, width=width)
         until = min(deadline, time.perf_counter() + time_limit * share)
@@ -315,7 +316,7 @@ def replan(problem: Problem, time_limit: float, workers: int = 1, seed: int = 0)
         if fresh is not None and fresh.cost < plan.cost - 1e-9:
             plan = fresh
 
-    rebuild(INSERT_SHARE, thorough=False)  # a week's takes about 0.3 s; cut off, its plan is seldom kept
+    rebuild(INSERT_SHARE, thorough=False, width=1)  # a week's takes about 0.3 s; cut off, its plan is seldom kept
     rebuild(INSERT_SHARE / 2, thorough=True, width=1)
     rebuild(INSERT_SHARE / 2, thorough=True, width=2)
     if missing():
