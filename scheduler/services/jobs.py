@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from scheduler.errors import Conflict, Forbidden, Invalid, NotFound
 from scheduler.models import ACTIVE, Appointment, DriveIn, PlanPreview, User
 from scheduler.services import booking, capacity, outbox, overrides, squeeze
+from scheduler.services.open_work import waits_on_a_garage
 from scheduler.texts import N_
 
 ACTIONS = ("check-in", "start", "finish", "no-show", "cancel")
@@ -28,18 +29,25 @@ MAX_EXTRA_MINUTES = 8 * 60
 
 
 def _back_after_no_show(session: Session, appointment: Appointment, now: datetime) -> None:
-    """A customer marked absent who turns up after all: checked in on the day, when the case has not been booked
-    again since and the time is still free (a no-show gives it to others); otherwise they are a walk-in now."""
-    garage = appointment.garage
+    """A customer marked absent who turns up after all: checked in on the day, their job from now on (its booked
+    start when still ahead) with the same technician, when that time is free (a no-show gives it to others), the
+    case has not been booked again and no garage is asked about it meanwhile; otherwise they are a walk-in now."""
+    garage, case = appointment.garage, appointment.case
     if garage.local(now).date() != garage.local(appointment.start_at).date():
         raise Conflict(N_("This no-show was on another day: register the customer as a walk-in."))
-    if booking.active_booking(appointment.case) is not None:
+    if booking.active_booking(case) is not None:
         raise Conflict(N_("The case has been booked again since the no-show: check in that booking."))
+    if waits_on_a_garage(session, case, now):
+        raise Conflict(N_("A garage is still asked about case %(case)s or expects the customer: withdraw that first."),
+                       words={"case": case.id})
+    start = max(appointment.start_at, now.replace(second=0, microsecond=0))
+    end = start + (appointment.end_at - appointment.start_at)
     capacity.lock_garage(session, appointment.garage_id)
-    if capacity.clash(session, appointment.technician, appointment.start_at, appointment.end_at, appointment.lift,
-                      (appointment.id,)):
+    if not capacity.works(appointment.technician, start, end) or capacity.clash(
+            session, appointment.technician, start, end, appointment.lift, (appointment.id,)):
         raise Conflict(N_("Its time has gone to other work since the no-show: register the customer as a walk-in "
                           "to squeeze them in."))
+    appointment.start_at, appointment.end_at = start, end
 
 
 def get_appointment(session: Session, actor: User, appointment_id: int) -> Appointment:

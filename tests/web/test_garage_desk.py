@@ -814,8 +814,20 @@ def test_a_walk_in_who_left_cannot_be_booked_from_its_old_preview(app, client, a
     assert client.get(f"/api/v1/cases/{case['id']}").get_json()["status"] == "cancelled"
 
 
-def _absent(app, client, auth) -> int:
-    booked = _one_booked_today(app)
+def _free_after(app, late: timedelta = timedelta(minutes=20)) -> int:
+    """A booked job of today that could still run `late`: its technician working and free, a lift free if it needs one."""
+    from scheduler.services import capacity
+
+    with app.app_context():
+        rows = db.session.scalars(select(Appointment).where(
+            Appointment.garage_id == "lyon-07", Appointment.status == "booked", Appointment.start_at > CLOCK_NOW,
+            Appointment.start_at < CLOCK_NOW + timedelta(hours=6)).order_by(Appointment.start_at))
+        return next(a.id for a in rows if capacity.works(a.technician, a.start_at + late, a.end_at + late)
+                    and not capacity.clash(db.session, a.technician, a.start_at + late, a.end_at + late, a.lift, (a.id,)))
+
+
+def _absent(app, client, auth, booked: int | None = None) -> int:
+    booked = booked or _one_booked_today(app)
     with app.app_context():
         due = db.session.get(Appointment, booked).start_at + timedelta(minutes=20)
     app.config["CLOCK"] = lambda: due
@@ -825,7 +837,10 @@ def _absent(app, client, auth) -> int:
 
 
 def test_a_customer_marked_absent_who_comes_after_all_is_checked_in(app, client, auth):
-    booked = _absent(app, client, auth)
+    booked = _absent(app, client, auth, _free_after(app))
+    with app.app_context():
+        was = db.session.get(Appointment, booked)
+        was = (was.start_at, was.end_at)
     board = client.get("/garages/lyon-07/board").get_data(as_text=True)
     action = f"/garages/lyon-07/appointments/{booked}/check-in"
     assert action in board and ">Came after all: check in</button>" in board.split(action)[1].split("</form>")[0]
@@ -833,6 +848,8 @@ def test_a_customer_marked_absent_who_comes_after_all_is_checked_in(app, client,
     with app.app_context():
         appointment = db.session.get(Appointment, booked)
         assert (appointment.status, appointment.case.status) == ("checked_in", "booked")
+        late = timedelta(minutes=20)  # the job runs from their arrival, with the same technician
+        assert (appointment.start_at, appointment.end_at) == (was[0] + late, was[1] + late)
         assert appointment.case.events[-1].data.get("after_no_show") is True
 
 
@@ -869,6 +886,13 @@ def test_a_customer_is_checked_in_on_the_day_and_the_board_of_another_day_stays_
     board = client.get(f"/garages/lyon-07/board?day={day.isoformat()}").get_data(as_text=True)
     assert f'name="next" value="/garages/lyon-07/board?day={day.isoformat()}#appt-' in board
     assert f"/appointments/{booked}/check-in" not in board, "no button for what would be refused"
+    # redrawn by a poll, the timeline's actions still come back to the page it sits on, not to /board/live
+    polled = client.get(f"/garages/lyon-07/board/live?day={day.isoformat()}",
+                        headers={"HX-Current-URL": f"http://localhost/garages/lyon-07/board?day={day.isoformat()}"})
+    assert f'name="next" value="/garages/lyon-07/board?day={day.isoformat()}#appt-' in polled.get_data(as_text=True)
+    auth.login("workshop-lyon-07")
+    jobs = client.get(f"/garages/lyon-07/jobs?day={day.isoformat()}").get_data(as_text=True)
+    assert f"/appointments/{booked}/start" not in jobs, "nor a start a day early"
 
 
 def test_finished_work_still_counts_in_the_day_s_load(app, client, auth):

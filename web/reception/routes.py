@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, ngettext
@@ -101,14 +102,24 @@ def _answer_slots(asked, garage: Garage, moment: datetime) -> dict:
 DRAFTS = "direct_line_drafts"
 
 
-def board_state(garage: Garage, day: date) -> dict:
+def page_path() -> str:
+    """The page the timeline sits on, for its row actions to come back to as it was (the board of its day, or the
+    job list): also when a poll redrew the timeline, whose own address is /board/live (htmx names the page)."""
+    shown = request.headers.get("HX-Current-URL")
+    if shown:
+        parts = urlsplit(shown)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return request.full_path.rstrip("?")
+
+
+def board_state(garage: Garage, day: date, here: str | None = None) -> dict:
     """The day's timeline and what waits at the counter; `fresh` says whether the page's copy is out of date."""
     moment = now()
     board = boards.garage_day(db.session, garage, day, moment)
     counter = cases.at_counter(db.session, garage, moment)
     version = [(a.id, a.version, a.status) for a in board.appointments] + [c.id for c in counter]
     version.append(moment.replace(second=0, microsecond=0).isoformat()[:15])  # the now line moves every 10 min
-    return {"fresh": not unchanged(version), "board": board, "now": moment, "counter": counter,
+    return {"fresh": not unchanged(version), "board": board, "now": moment, "counter": counter, "here": here or page_path(),
             "today": garage.today(moment), "prev_day": day - timedelta(days=1), "next_day": day + timedelta(days=1)}
 
 
@@ -238,7 +249,8 @@ def walk_in(garage_id: str):
         for field, errors in form.errors.items():
             flash(_("%(label)s: %(text)s", label=getattr(form, field).label.text, text=errors[0]), "error")
         # The board again with what was typed, so nothing is typed twice at the counter.
-        return render_template("reception/board.html", live=board_state(garage, garage.today(now())),
+        board = url_for("reception.board", garage_id=garage.id)  # not this POST's address: row actions come back
+        return render_template("reception/board.html", live=board_state(garage, garage.today(now()), board),
                                inbox=inbox_state(garage), form=form, garage=garage), 400
     case = cases.open_case(db.session, current_user, form.as_walk_in(), now())
     preview = squeeze.preview_squeeze(db.session, current_user, case, garage, now())
