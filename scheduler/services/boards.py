@@ -16,6 +16,9 @@ from scheduler.services import capacity
 LATE_AFTER = timedelta(minutes=15)
 
 
+# The work a day's load counts: booked, under way or done (a finished job took its time); not cancelled or no-show.
+HOLDS_TIME = (*ACTIVE, "done")
+
 @dataclass
 class Overlap:
     """Two jobs on one technician at once (an overbooking people chose): the later one's customer waits."""
@@ -44,7 +47,7 @@ class TechnicianDay:
         """The day's booked work, done work included: a finished job took its time (it used to drop out of the
         load, so a full day read 15 % booked by evening). Cancelled and no-show work took none."""
         return sum(int((a.end_at - a.start_at).total_seconds() // 60) for a in self.appointments
-                   if a.active or a.status == "done")
+                   if a.status in HOLDS_TIME)
 
     def free_minutes_after(self, moment: datetime) -> int:
         """Shift time after `moment` that no active job takes."""
@@ -192,7 +195,7 @@ def network_load(session: Session, days: list[date]) -> dict[str, dict[date, flo
     _, last = garages[0].day_bounds(max(days))
     booked: dict[tuple[str, date], int] = defaultdict(int)
     rows = session.execute(select(Appointment.garage_id, Appointment.start_at, Appointment.end_at)
-                           .where(Appointment.status.in_(ACTIVE), Appointment.start_at >= first,
+                           .where(Appointment.status.in_(HOLDS_TIME), Appointment.start_at >= first,
                                   Appointment.start_at < last))
     zones = {g.id: g for g in garages}
     for garage_id, s, e in rows:

@@ -147,14 +147,14 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
     if actor.role == "reception" and garage_id != actor.garage_id:
         raise Forbidden(N_("Reception books at its own garage; ask the call centre for another one."))
     start = start.replace(second=0, microsecond=0)
+    current = active_booking(case)
+    if current is not None and replaces is None and current.garage_id == garage_id and current.start_at == start \
+            and technician_id in ("", None, current.technician_id):
+        return current, False  # a double submit, even once its start has passed
     # before anyone is looked for: a day decades ahead is a typo, whoever works then
     capacity.check_window(start, now, _garage(session, garage_id).zone)
-    current = active_booking(case)
     if current is not None:
         if replaces is None:
-            if current.garage_id == garage_id and current.start_at == start and \
-                    technician_id in ("", None, current.technician_id):
-                return current, False
             raise AlreadyBooked(N_("Case %(case)s is already booked (%(garage)s, %(start)s): say which booking this "
                                    "replaces to move it."), appointment=current.to_dict(),
                                 words={"case": case.id, "garage": current.garage.name,

@@ -25,6 +25,7 @@ from scheduler.models import (
     User,
     Vehicle,
 )
+from scheduler.services.booking import lock_case
 from scheduler.services.open_work import waits_on, waits_on_a_garage
 from scheduler.texts import N_
 
@@ -114,6 +115,7 @@ def withdraw(session: Session, actor: User, case: Case, reason: str, now: dateti
     expects (a direct-line request open, a drive-in announced): that garage would answer for nothing."""
     if actor.role not in ("reception", "operator") or (actor.role == "reception" and case.garage_id != actor.garage_id):
         raise Forbidden(N_("Only the garage's reception (its walk-ins) or the call centre closes a case."))
+    lock_case(session, case)  # a squeeze-in confirm racing it sees the case closed, or books before it is read
     if case.status != "open" or any(a.status in ACTIVE for a in case.appointments) or (
             actor.role == "reception" and case.channel != "walk_in"):
         raise Conflict(N_("Case %(case)s is %(status)s: only a case not booked yet is closed this way."),

@@ -60,6 +60,8 @@ def expected(session: Session, garage: Garage, since: datetime) -> list[DriveIn]
 
 
 def for_case(session: Session, case: Case) -> list[DriveIn]:
-    """The case's drive-ins still in force (expected, or arrived at the counter), oldest first."""
-    return list(session.scalars(select(DriveIn).where(DriveIn.case_id == case.id, DriveIn.status != "cancelled")
-                                .order_by(DriveIn.announced_at, DriveIn.id)))
+    """The case's drive-ins that say where it stands: expected, or arrived and waiting at the counter (once the
+    case is booked or closed, its booking or its end says it), oldest first."""
+    found = session.scalars(select(DriveIn).where(DriveIn.case_id == case.id).order_by(DriveIn.announced_at,
+                                                                                       DriveIn.id))
+    return [d for d in found if d.status == "expected" or (d.status == "arrived" and case.status == "open")]

@@ -83,9 +83,12 @@ def settle_outcome(session: Session, appointment: Appointment, now: datetime) ->
 
 
 def knock_on(clash, start: datetime, end: datetime) -> dict:
-    """An overbooking's cost to others: each customer whose work starts while it runs waits until it ends (not
-    only as long as their own job overlaps it: a 45-minute job booked an hour inside it still waits the hour).
-    The `moved` and `knock_on_minutes` of its override."""
-    waits = [{"appointment": a.id, "delay_minutes": int((end - a.start_at).total_seconds() // 60)}
-             for a in clash.busy if a.start_at >= start]
+    """An overbooking's cost to others: the customers whose work starts while it runs (on its technician) wait in
+    turn, the first until it ends, each next one until the one before is done; not only as long as their own job
+    overlaps it. The `moved` and `knock_on_minutes` of its override."""
+    waits, free = [], end
+    for a in sorted((a for a in clash.busy if a.start_at >= start), key=lambda a: (a.start_at, a.id)):
+        begins = max(a.start_at, free)
+        waits.append({"appointment": a.id, "delay_minutes": int((begins - a.start_at).total_seconds() // 60)})
+        free = begins + (a.end_at - a.start_at)
     return {"moved": waits, "knock_on_minutes": sum(w["delay_minutes"] for w in waits)}

@@ -30,3 +30,21 @@ def test_a_lowered_urgency_whose_car_came_back_worse_is_lost_once_its_work_start
     assert judged("urgency_lower", started=True) == "pending", "right only once the work is done"
     assert judged("urgency_lower", started=True, ended=True) == "beat"
     assert judged("manual_slot", started=True) == "beat", "46 h earlier than the rules"
+
+
+def test_an_overbooking_s_knock_on_is_each_customer_s_wait_in_turn():
+    # one hour of overbooking at 10:00 on a technician booked 10:30-11:00, 11:00-11:45 and 12:30-13:00: the first
+    # waits until 11:00, the second until the first is done (11:30), the third not at all (free by then)
+    from types import SimpleNamespace
+
+    from scheduler.services.capacity import Clash
+    from scheduler.services.overrides import knock_on
+
+    def job(i, start, minutes):
+        return SimpleNamespace(id=i, start_at=T0 + timedelta(minutes=start), end_at=T0 + timedelta(minutes=start + minutes))
+
+    busy = [job(3, 270, 30), job(1, 150, 30), job(2, 180, 45)]  # 10:30, 11:00, 12:30 (T0 is 8:00 UTC)
+    found = knock_on(Clash(busy=busy), T0 + timedelta(minutes=120), T0 + timedelta(minutes=180))
+    assert found["moved"] == [{"appointment": 1, "delay_minutes": 30}, {"appointment": 2, "delay_minutes": 30},
+                              {"appointment": 3, "delay_minutes": 0}]
+    assert found["knock_on_minutes"] == 60

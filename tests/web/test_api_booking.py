@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -128,6 +128,13 @@ def test_a_booked_case_is_never_silently_rebooked_and_a_double_submit_books_once
     for _ in range(3):  # the same booking again: the same appointment, nothing new anywhere
         again = book(auth, case["id"], offers[0])
         assert (again.status_code, again.get_json()["id"]) == (200, booked["id"])
+    later = datetime.fromisoformat(offers[0]["start"]) + timedelta(minutes=30)
+    app.config["CLOCK"] = lambda: later  # a page resubmitted once the appointment has begun: still the same one
+    auth.login("operator")
+    again = book(auth, case["id"], offers[0])
+    assert (again.status_code, again.get_json()["id"]) == (200, booked["id"]), again.get_json()
+    app.config["CLOCK"] = lambda: CLOCK_NOW
+    auth.login("operator")
     other = book(auth, case["id"], offers[1])
     assert (other.status_code, other.get_json()["error"]["code"]) == (409, "already_booked")
     assert other.get_json()["error"]["details"]["appointment"]["id"] == booked["id"]
