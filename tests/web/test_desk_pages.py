@@ -274,3 +274,25 @@ def test_the_call_form_takes_the_callers_e_mail_so_the_confirmation_goes_by_e_ma
         "vehicle": {"plate": "GH-126-JK", "model": "Peugeot 308"}, "symptom": "engine_fault_stop",
         "location": {"place": "lyon-07"}})
     assert api.status_code == 400 and api.get_json()["error"]["details"]["field"] == "customer.email"
+
+
+def test_an_acceptance_for_another_day_is_confirmed_with_its_day(app, client, auth):
+    from scheduler.models import Technician
+    from web.extensions import db
+
+    case_id, page = open_call(client, auth)
+    client.post(f"/desk/cases/{case_id}/direct-line", data={
+        "csrf_token": csrf_from(page), "garage": "lyon-07", "message": "Tomorrow morning?"})
+    request_id = client.get("/api/v1/direct-line").get_json()[0]["id"]
+    with app.app_context():  # the first shift of tomorrow (overbooking ticked, in case that time is taken)
+        tomorrow = CLOCK_NOW.astimezone(PARIS).date() + timedelta(days=1)
+        technician, start = next((t.id, s) for t in db.session.get(Technician, "lyon-07-t01").garage.technicians
+                                 for s, e in capacity.shifts(t, tomorrow) if s + timedelta(hours=2) <= e)
+    auth.login("reception-lyon-07")
+    board = client.get("/garages/lyon-07/board").get_data(as_text=True)
+    accepted = client.post(f"/garages/lyon-07/direct-line/{request_id}/answer", data={
+        "csrf_token": csrf_from(board), "decision": "accept", "slot": f"{technician}|{start.isoformat()}",
+        "overbook": "yes", "reason": "the customer can only come tomorrow", "late_ok": "yes"}, follow_redirects=True)
+    text = accepted.get_data(as_text=True)
+    assert accepted.status_code == 200 and f"Accepted: {start:%a} {start.day} {start:%b}" in text, \
+        re.findall(r'class="flash[^"]*">([^<]*)', text)

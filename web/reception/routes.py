@@ -19,7 +19,7 @@ from web.api.garage import calendar_download
 from web.auth import check_garage, roles_required
 from web.clock import now
 from web.extensions import db
-from web.filters import status_label
+from web.filters import local_when, status_label
 from web.live import unchanged
 from web.reception.forms import WalkInForm
 from web.transaction import keep_writes_of_refusal
@@ -201,8 +201,8 @@ def answer(garage_id: str, request_id: int):
                                "late": str(request_id) if refused.code == "misses_target" else ""}
             raise
         session.pop(DRAFTS, None)
-        flash(_("Accepted: %(when)s. The operator sees it now.",
-                when=garage.local(asked.appointment.start_at).strftime("%H:%M")), "success")
+        flash(_("Accepted: %(when)s. The operator sees it now.",  # with its day when it is not today
+                when=local_when(asked.appointment.start_at, garage, now())), "success")
     else:
         direct_line.answer(db.session, current_user, asked, False, now(),
                            reason=text_field(request.form, "reason"))
