@@ -277,3 +277,12 @@ def test_the_case_page_words_the_apps_own_reason_and_each_late_reason_once(app, 
     assert "Walk-in fitted into today" not in story and "Client au comptoir inséré aujourd’hui" in story
     assert "?" not in story.split("</ol>")[0].replace("?from", ""), "no placeholder where a fact is missing"
     assert story.count("seul le garage le plus proche est regardé") == 1
+
+
+@pytest.mark.parametrize("path", ["/planner/", "/planner/overrides", "/planner/rules"])
+def test_a_bad_date_in_a_planner_page_s_address_keeps_the_planner_on_the_page_with_the_reason(client, auth, path):
+    auth.login("planner")
+    refused = client.get(f"{path}?from=2026-13-01")
+    assert refused.status_code == 302 and refused.headers["Location"].endswith(path)
+    page = client.get(refused.headers["Location"]).get_data(as_text=True)
+    assert 'class="flash' in page and "from" in page.split('class="flash', 1)[1][:300]

@@ -31,19 +31,23 @@ def _today():
     return now().astimezone(ZoneInfo(current_app.config["NETWORK_TIMEZONE"])).date()
 
 
-def _filters():
-    return tables.filters_from_args(DEFAULT_WEEKS, _today())
+def _filters(endpoint: str):
+    """The page's filters, or (None, the page without them) with the refusal flashed: a bad date in a typed
+    address leaves the planner on their page with the reason, not on a bare 400."""
+    try:
+        return tables.filters_from_args(DEFAULT_WEEKS, _today()), None
+    except DomainError as exc:
+        flash(refusal_text(exc), "error")
+        return None, redirect(url_for(endpoint))
 
 
 @bp.get("/")
 @roles_required("planner", "admin")
 def overrides():
     """The dashboard of a period: totals, weeks, breakdowns, rule review and satisfaction."""
-    try:
-        f = _filters()
-    except DomainError as exc:
-        flash(refusal_text(exc), "error")
-        return redirect(url_for("planner.overrides"))
+    f, refused = _filters("planner.overrides")
+    if refused:
+        return refused
     garages = labels.garage_names()
     rows = stats.list_overrides(db.session, f)
     total = tables.group_rows([stats.totals(rows)], "all", garages)[0]
@@ -75,7 +79,9 @@ def overrides():
 @roles_required("planner", "admin")
 def override_list():
     """The overrides behind a figure: every number of the dashboard links here with its filters."""
-    f = _filters()
+    f, refused = _filters("planner.override_list")
+    if refused:
+        return refused
     garages = labels.garage_names()
     found = stats.list_overrides(db.session, f)
     rows = [tables.override_row(o, garages) for o in found]
@@ -87,7 +93,9 @@ def override_list():
 @bp.get("/rules")
 @roles_required("planner", "admin")
 def rules():
-    f = _filters()
+    f, refused = _filters("planner.rules")
+    if refused:
+        return refused
     found = tables.rule_rows(stats.rule_review(stats.list_overrides(db.session, f)))
     peak = max([r["gain_minutes_total"] for r in found] + [1])
     return render_template("planner/rules.html", f=f, query=f.query(), rules=found, peak=peak, labels=labels)
