@@ -197,3 +197,10 @@ def test_deactivate_and_reset_through_the_page(app, client, auth):
     assert target.get("/garages/lyon-07/jobs").status_code == 302
     page = client.get(f"/admin/users/{user_id}").get_data(as_text=True)
     assert "deactivated" in page
+
+
+def test_the_users_list_names_each_person_s_garage(client, auth):
+    auth.login("admin")
+    page = client.get("/admin/users").get_data(as_text=True)
+    row = page.split(">reception-lyon-07</a>", 1)[1].split("</tr>", 1)[0]
+    assert "<td>Lyon 7e Gerland</td>" in row and "<td>lyon-07</td>" not in row
