@@ -902,6 +902,10 @@ def test_finished_work_still_counts_in_the_day_s_load(app, client, auth):
     assert auth.post(f"/api/v1/appointments/{booked}/start").status_code == 200
     assert auth.post(f"/api/v1/appointments/{booked}/finish", json={"note": "done"}).status_code == 200
     assert client.get("/api/v1/garages/lyon-07/board").get_json()["booked_minutes"] == before, "done work took its time"
+    auth.login("reception-lyon-07")  # who hands the car back reads what was done
+    row = client.get("/garages/lyon-07/board").get_data(as_text=True).split(f'id="appt-{booked}"', 1)[1].split("</tr>")[0]
+    assert "Workshop note: done" in row
+    auth.login("workshop-lyon-07")
     other = _one_booked_today(app)
     with app.app_context():
         minutes = int((lambda a: (a.end_at - a.start_at).total_seconds() // 60)(db.session.get(Appointment, other)))
