@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from html import unescape
 
 import pytest
 from icalendar import Calendar
@@ -153,6 +154,16 @@ def test_a_walk_in_that_cannot_fit_today_says_why_and_what_comes_next(app, clien
     assert "Here, first free slot" in page or "can take it today" in page
     refused = auth.post(f"/api/v1/squeeze/{proposal['id']}/confirm", json={})
     assert refused.status_code == 409
+    # the customer can come back at the first free slot here: booked from the preview in one action
+    form = re.search(r'<form[^>]*id="book-next">.*?</form>', page, re.S).group(0)
+    slot = unescape(re.search(r'name="slot" value="([^"]+)"', form).group(1))
+    technician, start = slot.split("|")
+    booked = auth.form(f"/garages/lyon-07/cases/{case['id']}/place",
+                       {"preview": str(proposal["id"]), "slot": slot, "reason": "comes back then"})
+    assert booked.status_code == 302 and "/board" in booked.headers["Location"]
+    (appointment,) = client.get(f"/api/v1/cases/{case['id']}").get_json()["appointments"]
+    assert (appointment["technician"], appointment["status"]) == (technician, "booked")
+    assert datetime.fromisoformat(appointment["start"]) == datetime.fromisoformat(start) > CLOCK_NOW + timedelta(hours=12)
 
 
 def _one_booked_today(app, garage: str = "lyon-07") -> int:
@@ -908,6 +919,7 @@ def test_finished_work_still_counts_in_the_day_s_load(app, client, auth):
     auth.login("workshop-lyon-07")
     other = _one_booked_today(app)
     with app.app_context():
-        minutes = int((lambda a: (a.end_at - a.start_at).total_seconds() // 60)(db.session.get(Appointment, other)))
+        job = db.session.get(Appointment, other)
+        minutes = int((job.end_at - job.start_at).total_seconds() // 60)
     assert auth.post(f"/api/v1/appointments/{other}/cancel").status_code == 200
     assert client.get("/api/v1/garages/lyon-07/board").get_json()["booked_minutes"] == before - minutes

@@ -378,12 +378,22 @@ def place(garage_id: str, case_id: int):
         db.session, current_user, case, garage.id, technician, start, text_field(request.form, "reason"), now(),
         typed=True, overbook=request.form.get("overbook") == "yes",
         departure="walk_in" if case.channel == "walk_in" else "squeeze_in")
-    flash(_("Placed by hand: %(when)s with %(technician)s.", when=garage.local(appointment.start_at).strftime("%H:%M"),
+    flash(_("Placed by hand: %(when)s with %(technician)s.", when=local_when(appointment.start_at, garage, now()),
             technician=appointment.technician.name), "success")
     return redirect(_board_url(garage_id))
 
 
 def _typed_time(garage: Garage) -> tuple[datetime, str]:
+    """Today's typed time and technician, or the slot a no-fit preview proposed here on a later day (`slot`)."""
+    technician, _sep, start = request.form.get("slot", "").partition("|")
+    if start:
+        try:
+            moment = datetime.fromisoformat(start)
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            raise Invalid(_("Pick a suggested slot or type a time."), field="time")
+        return moment, technician
     try:
         clock = clock_time(request.form.get("time", ""))
     except ValueError:
