@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import DDL, CheckConstraint, ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -56,6 +56,11 @@ class Appointment(Base):
     @property
     def active(self) -> bool:
         return self.status in ACTIVE
+
+    @property
+    def day(self) -> date:
+        """Its day at its garage: the customer is checked in and the job started from that day on, not before."""
+        return self.garage.today(self.start_at)
 
     def to_dict(self) -> dict:
         return {

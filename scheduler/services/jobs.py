@@ -33,7 +33,7 @@ def _back_after_no_show(session: Session, appointment: Appointment, now: datetim
     start when still ahead) with the same technician, when that time is free (a no-show gives it to others), the
     case has not been booked again and no garage is asked about it meanwhile; otherwise they are a walk-in now."""
     garage, case = appointment.garage, appointment.case
-    if garage.local(now).date() != garage.local(appointment.start_at).date():
+    if garage.today(now) != appointment.day:
         raise Conflict(N_("This no-show was on another day: register the customer as a walk-in."))
     if booking.active_booking(case) is not None:
         raise Conflict(N_("The case has been booked again since the no-show: check in that booking."))
@@ -76,10 +76,9 @@ def act(session: Session, actor: User, appointment: Appointment, action: str, no
     if appointment.status not in ALLOWED[action]:
         raise Conflict(N_("This appointment is %(status)s: “%(action)s” is not possible from there."),
                        words={"status": appointment.status, "action": action}, status=appointment.status)
-    garage = appointment.garage
-    if action in ("check-in", "start") and garage.local(now).date() < garage.local(appointment.start_at).date():
+    if action in ("check-in", "start") and appointment.garage.today(now) < appointment.day:
         raise Conflict(N_("This appointment is on %(day)s: check the customer in when they come."),
-                       words={"day": garage.local(appointment.start_at).date()})
+                       words={"day": appointment.day})
     case = appointment.case
     late = appointment.status == "no_show"
     if late:

@@ -172,8 +172,8 @@ def garage_new():
 def garage_change(garage_id: str):
     place = garages.get(db.session, current_user, garage_id)
     data, typed = _garage_form()
-    if _no_hours(typed):
-        return _garage_page(_garage(garage_id), settings_errors=_no_hours(typed), settings=typed, status=400)
+    if errors := _no_hours(typed):
+        return _garage_page(_garage(garage_id), settings_errors=errors, settings=typed, status=400)
     try:
         hit = garages.change(db.session, current_user, place, data, now())
     except DomainError as exc:

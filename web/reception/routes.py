@@ -176,11 +176,25 @@ def _chosen_start(garage: Garage) -> tuple[datetime | None, str]:
         except ValueError:
             raise Invalid(_("Type the time as HH:MM, e.g. 14:15."), field="time") from None
         return datetime.combine(garage.today(now()), clock, garage.zone), request.form.get("technician", "")
+    slot = _offered_slot()
+    if slot is None:
+        raise Invalid(_("Pick a suggested slot or type a time."), field="slot")
+    return slot
+
+
+def _offered_slot() -> tuple[datetime, str] | None:
+    """The slot a suggestion's button sends, "technician|start" (its start with a UTC offset), as (start,
+    technician); None when the form sent none."""
     technician, _sep, start = request.form.get("slot", "").partition("|")
+    if not start:
+        return None
     try:
-        return datetime.fromisoformat(start), technician
+        moment = datetime.fromisoformat(start)
     except ValueError:
-        raise Invalid(_("Pick a suggested slot or type a time."), field="slot") from None
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise Invalid(_("Pick a suggested slot or type a time."), field="slot")
+    return moment, technician
 
 
 @bp.post("/direct-line/<int:request_id>/answer")
@@ -385,15 +399,9 @@ def place(garage_id: str, case_id: int):
 
 def _typed_time(garage: Garage) -> tuple[datetime, str]:
     """Today's typed time and technician, or the slot a no-fit preview proposed here on a later day (`slot`)."""
-    technician, _sep, start = request.form.get("slot", "").partition("|")
-    if start:
-        try:
-            moment = datetime.fromisoformat(start)
-        except ValueError:
-            moment = None
-        if moment is None or moment.tzinfo is None:
-            raise Invalid(_("Pick a suggested slot or type a time."), field="time")
-        return moment, technician
+    slot = _offered_slot()
+    if slot is not None:
+        return slot
     try:
         clock = clock_time(request.form.get("time", ""))
     except ValueError:
