@@ -210,8 +210,8 @@ def test_the_dashboard_shows_the_same_figures_and_links_to_them(client, auth, kn
     auth.login("planner")
     page = get(client, "/planner/").get_data(as_text=True)
     assert '<span class="n">7</span><span>overrides</span>' in page
-    assert '<span class="n">3</span><span>beat the rules</span>' in page
-    assert '<span class="n">1</span><span>tied</span>' in page
+    assert '<span class="n">3</span><span>did better than the rules</span>' in page
+    assert '<span class="n">1</span><span>tied with the rules</span>' in page
     assert "Lyon 7e Gerland" in page and "Squeeze-in" in page and "rillieux" not in page.split("<main>")[1].split(
         "<select")[0]
     assert 'href="/planner/overrides?from=2027-03-01&amp;to=2027-03-07"' in page  # the first week's bar
@@ -248,6 +248,10 @@ def test_the_pages_read_in_french(client, auth, known):
     page = client.get("/planner/", query_string=PERIOD, headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert "Les équipes ont-elles battu les règles" in page and "Semaine du 1 mars" in page
     assert "Envoyé au garage (centre d’appels)" in page
+    # each figure agrees with its count: one tie, three wins, two losses (not "2 perdu")
+    assert '<span class="n">1</span><span>à égalité avec les règles</span>' in page
+    assert '<span class="n">3</span><span>ont fait mieux que les règles</span>' in page
+    assert '<span class="n">2</span><span>ont fait moins bien que les règles</span>' in page
     assert client.get("/api/v1/stats/rules", query_string=PERIOD,
                       headers={"Accept-Language": "fr"}).get_json()[0]["label"] == "Ponts pleins"
 
