@@ -7,8 +7,10 @@ request stays free, but only the work of one day (or two, or a few technicians) 
 rest is held where the current plan has it. Each such model starts from the current plan (a complete hint), so
 the plan never gets worse. Before any of it, a constructive start (optimizer.insertion) places
 every request afresh, dearest wait first, moving the jobs in its way, so CP-SAT starts from a
-full answer where one is easy to find; between the models, late requests are pulled earlier the
-same way, taking the place of cheaper requests when that is cheaper in all.
+full answer where one is easy to find; each P1 of one such start is also given a small CP-SAT model
+of its garage's earliest shift where it could start (a probe), since the room a P1 needs today is often
+made by a dozen jobs shifting at once, beyond any chain; between the models, late requests are pulled
+earlier the same way, taking the place of cheaper requests when that is cheaper in all.
 
 What is left unplaced is said truthfully (`why_unplaced`): "no technician free" only when no
 room appears even with every movable job gone.
@@ -35,6 +37,12 @@ from optimizer.validate import check_plan
 # of its gain early. Measured: capped at 0.7 s, 13 neighbourhoods in 10 s placed as many requests
 # as 6 of 1.5 s, for a lower cost on most garage-weeks.
 STEP_SECONDS = 0.7
+# A P1's probe (Week.probe): its garage's earliest shift, every movable job there free, as one model. On a
+# garage-week a P1 waited a day at a cost of 141,000 where 15 moves start it this afternoon (27,000); the
+# model finds that in 0.3-2 s, or proves the morning infeasible in 0.03 s. Each is capped, and all of them
+# together may use PROBE_SHARE of the time limit.
+PROBE_SECONDS = 0.7
+PROBE_SHARE = 0.2
 # The constructive start (optimizer.insertion): the quick rebuild may use this share of the time limit, the
 # two thorough ones and the insertion of what is still unplaced half of it each.
 INSERT_SHARE = 0.3
@@ -44,6 +52,10 @@ WHOLE_AT_ONCE = 80
 # Pulling late requests earlier (optimizer.insertion.pull_earlier) may use this share.
 PULL_SHARE = 0.1
 WHOLE_SHARE = 0.5
+
+
+# A constructive start's first requests: their placements, the moves they made, and the requests placed.
+Start = tuple[dict[str, Placement], dict[str, Move], list[Request]]
 
 
 @dataclass
@@ -133,12 +145,13 @@ class Week:
                     out.add(a.id)
         return out
 
-    def allowed(self, part: Part, plan: Plan) -> dict[str, list[tuple[int, int]]] | None:
+    def allowed(self, part: Part, plan: Plan, requests: list[Request] | None = None
+                ) -> dict[str, list[tuple[int, int]]] | None:
         if not part.work:
             return None
         spans = {day: self.span(day) for day in part.days}
         out = {}
-        for r in self.problem.requests:
+        for r in self.problem.requests if requests is None else requests:
             pl = plan.placements.get(r.id)
             mine = dict(spans)
             if part.window is not None:
@@ -187,7 +200,8 @@ class Week:
         techs = None if r.lift else frozenset(t.id for t in p.technicians_by_garage[garage] if r.skill in t.skills)
         return Part(chosen, frozenset([garage]), techs)
 
-    def _shift_window(self, r: Request, garage: str, before: int, k: int) -> tuple[int, int] | None:
+    def _shift_window(self, r: Request, garage: str, before: int, k: int, wrap: bool = True
+                      ) -> tuple[int, int] | None:
         """The k-th (in turn) shift of the garage, among those the request could start in before `before`,
         widened by the most flex any job has: its work may all move, so room is made where the request
         would start, not a day of work at a time (a model a step can solve)."""
@@ -201,12 +215,47 @@ class Week:
         spans = sorted({(s, e) for t in qualified for s, e in t.shifts if s < upper and e - r.duration >= lower
                         and self._open.first_start(t.id, r.duration, r.lift, max(s, lower),
                                                    min(e - r.duration, upper - 1)) is not None})
-        if not spans:
+        if not spans or (not wrap and k >= len(spans)):
             return None
         s, e = spans[k % len(spans)]
         # a week's flex would make the window a week: no wider than the shift itself on either side
         widen = min(self.flex, e - s)
         return max(s, lower) - widen, e + widen
+
+    def probe(self, placed: list[Request], placements: dict[str, Placement], moves: dict[str, Move],
+              request: Request, until: float, workers: int, seed: int) -> Plan | None:
+        """`request` placed by CP-SAT, with the requests placed so far held, in the earliest shift window
+        where it could start were the movable work gone, every movable job of that window free: a P1
+        that fits this afternoon only once fifteen jobs shift, which no chain of the constructive start
+        finds. None when that is no earlier than where it is."""
+        p = self.problem
+        sub = replace(p, requests=list(placed), _candidates=p._candidates)
+        plan = evaluate(sub, dict(placements), dict(moves))
+        if plan is None:
+            return None
+        pl = plan.placements.get(request.id)
+        before = pl.start if pl else (request.latest + 1 if request.latest is not None else 10 ** 12)
+        tried = 0
+        for garage, _ in p.candidate_garages(request)[:2]:
+            for k in range(2):
+                left = until - time.perf_counter()
+                if left < 0.1 or tried >= 2:
+                    return None
+                window = self._shift_window(request, garage, before, k, wrap=False)
+                if window is None:
+                    break
+                tried += 1
+                part = Part((), frozenset([garage]), None, True, window)
+                allowed = self.allowed(part, plan, placed)
+                try:
+                    better = improve(sub, plan, self.free(part, plan), allowed, min(PROBE_SECONDS, left),
+                                     workers, seed)
+                except Exception:  # noqa: BLE001 - the constructive start goes on without it
+                    better = None
+                if better is not None and better.cost < plan.cost - 1e-9 and request.id in better.placements \
+                        and (pl is None or better.placements[request.id].start < pl.start):
+                    return better
+        return None
 
     def parts(self, rnd: random.Random):
         """Neighbourhoods for ever: the requests alone; each day in turn, earliest first; then days,
@@ -298,7 +347,10 @@ def replan(problem: Problem, time_limit: float, workers: int = 1, seed: int = 0)
         if better is not None:
             plan = Plan(*better)
 
-    def rebuild(share: float, thorough: bool, width: int) -> None:
+    dearest = max((problem.wait_weight(r.urgency) for r in problem.requests), default=0.0)
+
+    def rebuild(share: float, thorough: bool, width: int, probe: float = 0.0, start: Start | None = None
+                ) -> Start | None:
         # Every request placed afresh, dearest wait first, each moving what is in its way: the no-move plan
         # gives the morning's free starts to whichever request asked first, and its moves are then spent
         # on cheap requests before the dear ones get theirs. Quickly first, with chains of one job in the way
@@ -307,17 +359,39 @@ def replan(problem: Problem, time_limit: float, workers: int = 1, seed: int = 0)
         # with chains of one job in the way and of two: the wider finds room for a P1 today where the narrower
         # left it for tomorrow, but can spend the moves the policy allows before the cheaper requests are
         # placed (a quick rebuild with two left a request unplaced at 2 s on garage-weeks measured).
+        # With `probe`, that share of the time limit (on top of `share`) goes to CP-SAT probes of the dearest
+        # requests (Week.probe), each right after it is placed, and the plan of the dearest requests alone is
+        # returned, for a later rebuild to `start` from.
         nonlocal plan
-        inserter = Inserter(problem, {}, {}, places, thorough=thorough, width=width)
-        until = min(deadline, time.perf_counter() + time_limit * share)
+        placements, moves, done = start if start is not None else ({}, {}, [])
+        inserter = Inserter(problem, placements, moves, places, thorough=thorough, width=width)
+        began = time.perf_counter()
+        probes_until = min(deadline, began + time_limit * probe)
+        spent = 0.0  # in probes: the placing is given its whole share besides
+        done = list(done)
+        dear: Start | None = None
         for request in dearest_first(problem, problem.requests):
-            inserter.place(request, until)
+            if request in done:
+                continue
+            if probe and dear is None and problem.wait_weight(request.urgency) < dearest:
+                dear = (dict(inserter.placements), dict(inserter.moves), list(done))
+            inserter.place(request, min(deadline, began + time_limit * share + spent))
+            done.append(request)
+            if probe and problem.wait_weight(request.urgency) >= dearest and time.perf_counter() < probes_until:
+                at = time.perf_counter()
+                better = week.probe(done, inserter.placements, inserter.moves, request, probes_until, workers, seed)
+                spent += time.perf_counter() - at
+                if better is not None:
+                    inserter = Inserter(problem, better.placements, better.moves, places, thorough=thorough,
+                                        width=width)
         fresh = evaluate(problem, inserter.placements, inserter.moves)
         if fresh is not None and fresh.cost < plan.cost - 1e-9:
             plan = fresh
+        return dear
 
     rebuild(INSERT_SHARE, thorough=False, width=1)  # a week's takes about 0.3 s; cut off, its plan is seldom kept
-    rebuild(INSERT_SHARE / 2, thorough=True, width=1)
+    dear = rebuild(INSERT_SHARE, thorough=False, width=1, probe=PROBE_SHARE)
+    rebuild(INSERT_SHARE / 2, thorough=True, width=1, start=dear)
     rebuild(INSERT_SHARE / 2, thorough=True, width=2)
     if missing():
         insert(INSERT_SHARE / 2)

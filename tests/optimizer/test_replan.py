@@ -148,6 +148,29 @@ def test_a_job_in_the_way_goes_where_two_neighbours_make_room_for_it():
     assert plan is not None and check_answer(problem, plan.answer()).feasible
 
 
+def test_a_p1_that_fits_today_only_through_three_moves_is_placed_today_by_the_probe():
+    # a0 must leave t0's 9:00 for the P1; it can go only to t1's 9:00 (no flex), whose job a2 can go only to
+    # t2's 10:00, whose job a5 can go to t2's 11:00: a chain of three, past any chain the constructive start
+    # builds, so it leaves the P1 for tomorrow. The probe (CP-SAT over today's shift) starts it now.
+    jobs = [("t0", 0, 9, 60, "maintenance", 0, False, False), ("t0", 0, 10, 120, "maintenance", 0, True, False),
+            ("t1", 0, 9, 60, "maintenance", 60, False, False), ("t1", 0, 10, 120, "maintenance", 0, True, False),
+            ("t2", 0, 9, 60, "maintenance", 0, True, False), ("t2", 0, 10, 60, "maintenance", 60, False, False)]
+    problem = week(jobs, {"t0": ["diagnostics", "maintenance"], "t1": ["maintenance"], "t2": ["maintenance"]},
+                   {"skill": "diagnostics", "urgency": "P1"})
+    request = problem.requests[0]
+    inserter = Inserter(problem, {}, {}, width=2)
+    assert inserter.place(request, deadline=float("inf"))
+    assert inserter.placements["r"].start == problem.now + 24 * 60 and inserter.moves == {}
+    better = Week(problem).probe([request], inserter.placements, inserter.moves, request, float("inf"), 1, 0)
+    assert better is not None
+    assert (better.placements["r"].technician, better.placements["r"].start) == ("t0", problem.now)
+    assert {(m.appointment, m.technician, m.start - problem.now) for m in better.moves.values()} == {
+        ("a0", "t1", 0), ("a2", "t2", 60), ("a5", "t2", 120)}
+    assert check_answer(problem, better.answer()).feasible
+    # where it already is the earliest it can be, the probe says so
+    assert Week(problem).probe([request], better.placements, better.moves, request, float("inf"), 1, 0) is None
+
+
 def test_a_dear_lift_request_takes_the_lift_of_the_cheaper_one_it_bumps():
     # one lift: the P3 holds it all morning; bumped, it gives the lift back to the P1 (no job moved for it)
     problem = week([], {"t0": ["diagnostics"]}, {"skill": "diagnostics", "urgency": "P1", "duration_minutes": 180,
