@@ -20,7 +20,7 @@ HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 
-# Login attempts: per address and per account, so neither a scan of many accounts nor a guess of one
+# Failed login attempts: per address and per account, so neither a scan of many accounts nor a guess of one
 # account from many addresses gets far. Storage in Redis when configured (shared by every worker).
 LOGIN_PER_ADDRESS = "60 per minute; 600 per hour"  # a call centre logs in from behind one address
 LOGIN_PER_ACCOUNT = "10 per minute; 30 per hour"
@@ -36,10 +36,16 @@ def _account() -> str:
     return f"account:{str(name or '').strip().lower()}"
 
 
+def _failed(response) -> bool:
+    return response.status_code >= 400
+
+
 def limit_logins(view):
-    """Both limits on a login view; the page and the API count against the same ones."""
-    view = limiter.shared_limit(LOGIN_PER_ADDRESS, scope="login-address", methods=["POST"])(view)
-    return limiter.shared_limit(LOGIN_PER_ACCOUNT, scope="login-account", key_func=_account, methods=["POST"])(view)
+    """Both limits on a login view; the page and the API count against the same ones. Only failed attempts
+    count: a desk that logs in many times a day, or a script that logs in for each call, is never locked out."""
+    view = limiter.shared_limit(LOGIN_PER_ADDRESS, scope="login-address", methods=["POST"], deduct_when=_failed)(view)
+    return limiter.shared_limit(LOGIN_PER_ACCOUNT, scope="login-account", key_func=_account, methods=["POST"],
+                                deduct_when=_failed)(view)
 
 
 def register(app: Flask) -> None:

@@ -57,6 +57,16 @@ def test_guessing_a_password_is_stopped_per_account_and_logged(app, client, capl
     assert page.status_code == 429, "the login page and the API share the account's limit"
 
 
+def test_logging_in_successfully_never_counts_against_the_limit(client):
+    # a desk (or a script) that logs in again and again with the right password is never locked out
+    answers = {client.post("/api/v1/session", json={"username": "operator", "password": "frontline-demo"}).status_code
+               for _ in range(40)}
+    assert answers == {200}
+    for i in range(9):
+        assert client.post("/api/v1/session", json={"username": "operator", "password": f"typo-{i}"}).status_code == 401
+    assert client.post("/api/v1/session", json={"username": "operator", "password": "frontline-demo"}).status_code == 200
+
+
 def test_passwords_are_argon2id_and_older_hashes_are_upgraded_at_login(app, client):
     from sqlalchemy import select
     from werkzeug.security import generate_password_hash
