@@ -61,6 +61,15 @@ def test_bearer_tokens_need_no_cookie_and_no_csrf(app):
     me = bare.get("/api/v1/session", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 200 and me.get_json()["role"] == "planner"
     assert bare.get("/api/v1/garages", headers={"Authorization": "Bearer fl_not-a-token"}).status_code == 401
+    # a client that keeps its cookies (the CSRF token the session read and the login page set) still acts
+    # with its token, and writes need no CSRF header
+    bearer = {"Authorization": f"Bearer {token}"}
+    jar = app.test_client()
+    assert jar.get("/login").status_code == 200 and jar.get("/api/v1/session", headers=bearer).status_code == 200
+    assert jar.get_cookie("session") is not None
+    assert jar.get("/api/v1/symptoms", headers=bearer).status_code == 200
+    assert jar.post("/api/v1/policy", json={"offers": 4}, headers=bearer).status_code == 201
+    assert jar.get("/api/v1/symptoms", headers={"Authorization": "Bearer fl_not-a-token"}).status_code == 401
 
 
 def test_garages_and_symptoms(client, auth):

@@ -54,6 +54,17 @@ def init_login(app: Flask, manager: LoginManager) -> None:
         return user
 
     @app.before_request
+    def bearer_first():
+        """A request that carries a bearer token is its holder's, whatever cookie comes with it: Flask-Login
+        reads the cookie first, and a cookie with no login in it (the CSRF token of GET /api/v1/session, of
+        the login page) failed its session protection and made the request anonymous before the token was
+        looked at. A wrong token stays a 401, never the cookie's user."""
+        if request.headers.get("Authorization", "").startswith("Bearer "):
+            from flask import g
+
+            g._login_user = load_bearer(request) or manager.anonymous_user()
+
+    @app.before_request
     def first_password_first():
         """A password an admin chose is changed before anything else (a bearer token is the holder's own)."""
         if request.endpoint in PASSWORD_FREE or not current_user.is_authenticated or current_user.via_token \
