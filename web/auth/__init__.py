@@ -66,17 +66,14 @@ def init_login(app: Flask, manager: LoginManager) -> None:
 
     @app.before_request
     def first_password_first():
-        """A password an admin chose is changed before anything else (a bearer token is the holder's own)."""
-        if request.endpoint in PASSWORD_FREE or not current_user.is_authenticated or current_user.via_token \
-                or not current_user.must_change_password:
+        """A password an admin chose is changed before any page is shown. Not before an API call: the API's
+        contract has a user created with a password usable at once (a 403 there means a role or a garage);
+        the session read says `must_change_password`, and POST /api/v1/account/password changes it."""
+        if request.endpoint in PASSWORD_FREE or request.path.startswith("/api/") or \
+                not current_user.is_authenticated or not current_user.must_change_password:
             return None
         from flask import redirect, url_for
 
-        if request.path.startswith("/api/"):
-            from web.errors import error_response
-
-            return error_response(403, "password_change_required",
-                                  "Choose your own password first: POST /api/v1/account/password.")
         return redirect(url_for("auth.password"))
 
     @manager.unauthorized_handler
