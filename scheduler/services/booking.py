@@ -128,11 +128,13 @@ def _refusal(session: Session, case: Case, technician: Technician, start: dateti
 
 def book_for_case(session: Session, actor: User, case: Case, garage_id: str, technician_id: str, start: datetime,
                   reason: str, now: datetime, *, replaces: int | None = None, typed: bool = False,
-                  overbook: bool | None = None, departure: str = "manual_slot") -> tuple[Appointment, bool]:
+                  overbook: bool | None = None, departure: str = "manual_slot", repeat: bool = True
+                  ) -> tuple[Appointment, bool]:
     """The operator's or reception's booking, with the P1 guard and the override it may be.
 
-    Returns the appointment and whether it was made now: repeating the booking the case already
-    has gives that one back, so a double submit never books twice. Another booking for a booked
+    Returns the appointment and whether it was made now: with `repeat` (a page's form), repeating the
+    booking the case already has gives that one back, so a double submit never books twice; without it
+    (the API's contract) that is 409 already_booked like any other. Another booking for a booked
     case is a move: it must name the booking it replaces, with a reason.
 
     A slot the rules or the optimizer offered needs nothing more. A slot they did not give
@@ -148,8 +150,8 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
         raise Forbidden(N_("Reception books at its own garage; ask the call centre for another one."))
     start = start.replace(second=0, microsecond=0)
     current = active_booking(case)
-    if current is not None and replaces is None and current.garage_id == garage_id and current.start_at == start \
-            and technician_id in ("", None, current.technician_id):
+    if repeat and current is not None and replaces is None and current.garage_id == garage_id \
+            and current.start_at == start and technician_id in ("", None, current.technician_id):
         return current, False  # a double submit, even once its start has passed
     # before anyone is looked for: a day decades ahead is a typo, whoever works then
     capacity.check_window(start, now, _garage(session, garage_id).zone)

@@ -296,3 +296,15 @@ def test_an_acceptance_for_another_day_is_confirmed_with_its_day(app, client, au
     text = accepted.get_data(as_text=True)
     assert accepted.status_code == 200 and f"Accepted: {start:%a} {start.day} {start:%b}" in text, \
         re.findall(r'class="flash[^"]*">([^<]*)', text)
+
+
+def test_a_booking_form_sent_twice_books_once(client, auth):
+    # a double click, or the browser's resend: the page's form gives back the booking already made
+    case_id, page = open_call(client, auth, symptom="annual_service")
+    offer = client.get(f"/api/v1/cases/{case_id}/offers").get_json()["offers"][0]
+    form = {"csrf_token": csrf_from(page), "garage": offer["garage"], "technician": offer["technician"],
+            "start": offer["start"]}
+    for _ in range(2):
+        sent = client.post(f"/desk/cases/{case_id}/book", data=form, follow_redirects=True).get_data(as_text=True)
+        assert "Booked:" in sent
+    assert len(client.get(f"/api/v1/cases/{case_id}").get_json()["appointments"]) == 1

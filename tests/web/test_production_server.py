@@ -30,7 +30,7 @@ def test_gunicorn_with_the_production_config_serves_a_login_and_a_booking(served
                 [(best["garage"], best["start"], "booked")]
         again = operator.post(f"/api/v1/cases/{case['id']}/appointments",
                               json={key: best[key] for key in ("garage", "technician", "start")})
-        assert again.status_code == 200  # a double submit books nothing more
+        assert again.status_code == 409 and again.json()["error"]["code"] == "already_booked"  # nothing more
         page = operator.get(f"/desk/cases/{case['id']}")
         assert page.status_code == 200 and "GU-001-NI" in page.text
         assert operator.http.cookies.get("session")  # sent back over plain HTTP: Secure is off here

@@ -126,11 +126,11 @@ def case_book(case_id: int):
     source = data.get("source", "offer")
     if source not in ("offer", "typed"):
         raise Invalid("source must be offer (an offer shown) or typed (a time a person asked for).", field="source")
-    appointment, made = booking.book_for_case(db.session, current_user, case, id_field(data, "garage"),
-                                              id_field(data, "technician"), time_field(data, "start"),
-                                              text_field(data, "reason"), now(), replaces=replaces,
-                                              typed=source == "typed")
-    return jsonify(appointment.to_dict()), 201 if made else 200
+    appointment, _made = booking.book_for_case(db.session, current_user, case, id_field(data, "garage"),
+                                               id_field(data, "technician"), time_field(data, "start"),
+                                               text_field(data, "reason"), now(), replaces=replaces,
+                                               typed=source == "typed", repeat=False)
+    return jsonify(appointment.to_dict()), 201
 
 
 @bp.post("/v1/cases/<int:case_id>/urgency")
