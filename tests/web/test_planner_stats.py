@@ -264,6 +264,13 @@ def test_every_list_endpoint_answers_csv(client, auth, path, column):
     assert len(lines) == len(rows) and column in lines[0]
     assert parse_csv(client.get(path + "?format=csv")) == lines
     assert client.get(path, headers={"Accept": "application/json"}).is_json
+    # the Accept headers clients send: parameters, a fallback, both named (the first wins a tie), upper case
+    for accept in ("text/csv; charset=utf-8", "text/csv, */*", "text/csv, application/json",
+                   "application/json;q=0.5, text/csv", "text/*"):
+        assert parse_csv(client.get(path, headers={"Accept": accept})) == lines, accept
+    assert parse_csv(client.get(path + "?format=CSV")) == lines
+    for accept in ("application/json, text/csv", "*/*", "text/csv;q=0.1, application/json", "text/csv;q=0"):
+        assert client.get(path, headers={"Accept": accept}).is_json, accept
 
 
 def test_the_case_page_words_the_apps_own_reason_and_each_late_reason_once(app, client, auth):

@@ -94,8 +94,30 @@ def satisfaction_rows(stages: list[stats.Satisfaction], garages_sat: list[stats.
 
 
 def wants_csv() -> bool:
-    if request.args.get("format") == "csv":
+    """`?format=csv` (any case), or an Accept header that names text/csv (with any parameters) at least as
+    high as application/json, the first named winning a tie: `text/csv, */*` and `text/csv; charset=utf-8`
+    are CSV. A header naming neither falls back to the media ranges (`text/*` is CSV, `*/*` JSON)."""
+    if request.args.get("format", "").strip().lower() == "csv":
         return True
+    named: dict[str, float] = {}
+    for part in request.headers.get("Accept", "").split(","):
+        kind, *params = (p.strip() for p in part.split(";"))
+        kind = kind.lower()
+        if kind not in ("text/csv", "application/json") or kind in named:
+            continue
+        quality = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        named[kind] = quality
+    if named:
+        csv_q = named.get("text/csv", 0.0)
+        json_q = named.get("application/json", 0.0)
+        return csv_q > 0 and (csv_q > json_q or (csv_q == json_q and next(iter(named)) == "text/csv"))
     best = request.accept_mimetypes.best_match(["application/json", "text/csv"])
     return best == "text/csv" and request.accept_mimetypes["text/csv"] > request.accept_mimetypes["application/json"]
 
