@@ -79,6 +79,10 @@ def act(session: Session, actor: User, appointment: Appointment, action: str, no
     if action in ("check-in", "start") and appointment.garage.today(now) < appointment.day:
         raise Conflict(N_("This appointment is on %(day)s: check the customer in when they come."),
                        words={"day": appointment.day})
+    if action == "no-show" and now < appointment.start_at:
+        # the board offers it from the start only; the API said yes hours ahead and freed the time
+        raise Conflict(N_("The customer is due at %(time)s: mark them absent once that time has passed."),
+                       words={"time": appointment.garage.local(appointment.start_at)})
     case = appointment.case
     late = appointment.status == "no_show"
     if late:

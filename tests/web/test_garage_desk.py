@@ -471,8 +471,11 @@ def test_no_show_beside_check_in_asks_for_a_confirmation_first(app, client, auth
     board = client.get("/garages/lyon-07/board").get_data(as_text=True)
     assert f"/garages/lyon-07/appointments/{booked}/no-show" not in board  # not due yet: nobody is absent
     assert f"/garages/lyon-07/appointments/{booked}/check-in" in board
+    early = auth.post(f"/api/v1/appointments/{booked}/no-show")  # nor through the API, hours ahead
+    assert early.status_code == 409 and "once that time has passed" in early.get_json()["error"]["message"]
     with app.app_context():
         due = db.session.get(Appointment, booked).start_at + timedelta(minutes=5)
+        assert db.session.get(Appointment, booked).status == "booked"
     app.config["CLOCK"] = lambda: due
     board = client.get("/garages/lyon-07/board").get_data(as_text=True)
     action = f"/garages/lyon-07/appointments/{booked}/no-show"
