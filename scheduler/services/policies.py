@@ -47,6 +47,24 @@ def in_force(session: Session, at: datetime) -> Policy:
     return found or session.scalar(query.order_by(Policy.version).limit(1)) or Policy(version=0)
 
 
+def in_force_over(session: Session, start: datetime, end: datetime) -> list[Policy]:
+    """Every version that was in force at some moment of [start, end): the one at its start, and those
+    created during it."""
+    first = in_force(session, start)
+    return [first, *(p for p in session.scalars(select(Policy).where(
+        Policy.active.is_(True), Policy.created_at > start, Policy.created_at < end).order_by(Policy.created_at))
+        if p.id != first.id)]
+
+
+def typed(path: str, value: str) -> Any:
+    """A value typed on a page as the API takes it: yes/no in either language for a true-or-false field
+    (anything else is left for `validate` to refuse)."""
+    if path in PATHS and PATHS[path][1] is bool:
+        return {"true": True, "vrai": True, "yes": True, "oui": True, "1": True,
+                "false": False, "faux": False, "no": False, "non": False, "0": False}.get(value.strip().lower(), value.strip())
+    return value.strip()
+
+
 def versions(session: Session) -> list[Policy]:
     return list(session.scalars(select(Policy).order_by(Policy.version.desc())))
 

@@ -251,3 +251,29 @@ def test_a_replay_whose_planning_fails_says_so_and_writes_no_figures(history, mo
     assert "The replay failed:" in page and "the planning crashed" in page
     with app.app_context():
         db.engine.dispose()
+
+
+def test_the_form_replays_todays_rules_over_a_period_played_under_older_ones(history):
+    """The form shows today's rules; a value left as shown is no change, unless the period ran under another
+    value: then it is what the planner wants to see (what today's rules would have done last month)."""
+    app = make_app(history)
+    app.config["CLOCK"] = lambda: at(10, 9)
+    from scheduler.services import policies
+
+    with app.app_context():  # after the period: P1 at once
+        policies.change(db.session, db.session.scalar(select(User)), {"rule": {"min_notice_minutes": {"P1": 0}}},
+                        at(8, 9))
+        db.session.commit()
+        assert policies.value_at(policies.in_force(db.session, at(0, 9)), "rule.min_notice_minutes.P1") != 0
+    client = app.test_client()
+    client.post("/api/v1/session", json={"username": "planner", "password": "frontline-demo"})
+    form = client.get("/planner/replays").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    sent = client.post("/planner/replays", data={
+        "csrf_token": token, **PERIOD, "rule.min_notice_minutes.P1": "0", "rule.garages": "1",
+        "other": "same_day_visible=vrai"})
+    assert sent.status_code == 302, sent.get_data(as_text=True)[:300]
+    with app.app_context():
+        replay = db.session.scalars(select(Replay).order_by(Replay.id.desc())).first()
+        assert replay.params["policy"] == {"rule.min_notice_minutes.P1": 0, "same_day_visible": True}
+        db.engine.dispose()

@@ -219,17 +219,32 @@ def replay_start():
             path, sep, value = line.partition("=")
             if not sep:
                 raise Invalid(_("Write other changes as path=value, one per line."), field="other")
-            changes[path.strip()] = value.strip()
-    current = policies.in_force(db.session, now())
+            changes[path.strip()] = policies.typed(path.strip(), value)
+    # The form shows the rules in force today: a value left as shown is no change, unless the period was
+    # played under other values (a rule changed since), in which case it is what the planner wants to try.
+    then = _period_versions(request.form.get("from"), request.form.get("to"))
     changes = {p: v for p, v in changes.items() if p not in policies.PATHS or
-               not _same(policies.value_at(current, p), v)}
+               not all(_same(policies.value_at(version, p), v) for version in then)}
     replay = replays.create(db.session, current_user, {"from": request.form.get("from"), "to": request.form.get("to"),
                                                        "policy": changes}, now(), runner=jobs.runner())
     jobs.start_replay(replay.id)
     return redirect(url_for("planner.replay", replay_id=replay.id))
 
 
-def _same(value, given: str) -> bool:
+def _period_versions(first: str | None, last: str | None) -> list:
+    """The policy versions in force over the period typed, and today's (a period that cannot be read
+    is refused by the replay itself)."""
+    versions = [policies.in_force(db.session, now())]
+    try:
+        start, end = replays.period({"from": (first or "")[:10], "to": (last or "")[:10]})
+    except ValueError:
+        return versions
+    return versions + policies.in_force_over(db.session, start, end)
+
+
+def _same(value, given: str | bool) -> bool:
+    if isinstance(given, bool) or isinstance(value, bool):
+        return value is given
     try:
         return float(given.replace(",", ".")) == float(value)
     except ValueError:
