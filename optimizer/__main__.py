@@ -47,6 +47,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         print("answer cannot be read: not valid JSON: nested too deeply")
         return 2
     result = check_answer(problem, answer)
+    if answer.errors:
+        result.feasible, result.violations = False, [*answer.errors, *result.violations]
     if result.feasible:
         print(f"feasible; cost {result.cost:.3f}")
     else:

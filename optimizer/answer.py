@@ -153,13 +153,19 @@ def _reason_dict(reason: LateReason, at) -> dict[str, Any]:
 
 
 def answer_from_dict(doc: Any) -> Answer:
-    """Read an answer document back (for `check`); raises ValueError naming the fault."""
+    """Read an answer document back (for `check`); raises ValueError naming a fault that stops reading it.
+    A time off the whole minute is read (floored) and named in `errors`: the answer is infeasible."""
     if not isinstance(doc, dict):
         raise ValueError("answer: must be an object")
 
+    off: list[str] = []  # times between minutes: no grid has them, and flooring them would hide it
+
     def minute(obj: dict, key: str, path: str) -> int:
         try:
-            return parse_instant(obj[key])[1]
+            moment, value = parse_instant(obj[key])
+            if moment.second or moment.microsecond:
+                off.append(f"{path}.{key}: {obj[key]} is not on a whole minute, so not on the grid")
+            return value
         except KeyError:
             raise ValueError(f"{path}.{key}: is required") from None
         except ValueError as exc:
@@ -194,5 +200,5 @@ def answer_from_dict(doc: Any) -> Answer:
         raise ValueError(f"answer: a row lacks {exc}") from None
     return Answer(
         status=str(doc.get("status", "")), cost=doc.get("cost"), bound=doc.get("bound"),
-        placements=placements, moves=moves, unplaced=unplaced, offers=offers,
+        placements=placements, moves=moves, unplaced=unplaced, offers=offers, errors=off,
     )

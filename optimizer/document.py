@@ -526,7 +526,7 @@ def _read_requests(r: _Reader, doc: dict, garages: dict[str, Garage], now: Minut
                 if len(set(cands)) != len(cands):
                     r.fault(f"{path}.garages", "lists a garage twice")
                 cands = tuple(dict.fromkeys(g for g in cands if g in garages))
-        elif loc is None and "location" not in raw:
+        elif loc is None and raw.get("location") is None:  # absent or null: a bad one was named above
             r.fault(f"{path}.location", "is required when garages is null or absent")
         earliest = r.instant(raw, "earliest", path, required=False)
         latest = r.instant(raw, "latest", path, required=False)

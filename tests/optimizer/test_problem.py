@@ -45,6 +45,13 @@ def test_structural_faults(doc, expected):
     assert expected in "\n".join(faults(doc))
 
 
+def test_a_request_with_a_null_location_and_no_garages_is_invalid_not_dropped():
+    doc = random_problem(4, appointments=0)
+    doc["requests"][0].pop("garages", None)
+    doc["requests"][0]["location"] = None
+    assert "requests[0].location: is required when garages is null or absent" in faults(doc)
+
+
 def test_duplicate_ids_and_unknown_references():
     doc = random_problem(4, appointments=1)
     doc["technicians"].append(dict(doc["technicians"][0]))
@@ -117,6 +124,23 @@ def test_cli_check_names_each_violation(tmp_path, repo_root):
     assert result.returncode == 1
     assert "off the 30-minute grid" in result.stdout
     assert "not inside a single shift" in result.stdout
+
+
+def test_cli_check_refuses_times_between_minutes(tmp_path, repo_root):
+    # 10:00:30 is on no grid; read to the minute it passed as 10:00, feasible, and its wait cost too low
+    doc = random_problem(6, mode="squeeze", garages=1, techs=1, appointments=0, requests=1)
+    doc["technicians"][0]["skills"] = ["maintenance"]
+    doc["technicians"][0]["shifts"] = [{"start": at(8), "end": at(12)}]
+    doc["requests"][0].update(skill="maintenance", duration_minutes=60, lift=False)
+    problem = tmp_path / "p.json"
+    problem.write_text(json.dumps(doc))
+    answer = tmp_path / "a.json"
+    answer.write_text(json.dumps({"status": "FEASIBLE", "placements": [
+        {"request": "r0", "garage": "g0", "technician": "g0-t0",
+         "start": "2026-08-06T10:00:30+02:00", "end": "2026-08-06T11:00:30+02:00"}]}))
+    result = run_cli("check", str(problem), str(answer), cwd=repo_root)
+    assert result.returncode == 1 and result.stdout.startswith("INFEASIBLE")
+    assert "placements[0].start: 2026-08-06T10:00:30+02:00 is not on a whole minute" in result.stdout
 
 
 @pytest.mark.parametrize("text", ['{"a":' * 50_000 + "1" + "}" * 50_000, "[" * 100_000 + "]" * 100_000,
