@@ -406,8 +406,18 @@ def _without(dom: list[list[int]], value: int) -> list[list[int]]:
 
 
 def plan(problem: Problem, time_limit: float, workers: int = 8, seed: int = 0) -> Answer:
-    """Squeeze or re-plan as one model; never fails to answer: the no-move plan is the fallback."""
-    return _one_model(problem, time_limit, workers, seed)
+    """Squeeze or re-plan as one model; never fails to answer: the no-move plan is the fallback. What is left
+    unplaced is said as the re-plan says it: "no technician free" only when there is no room even with
+    every movable job gone (another request may have taken it, or the move limit kept it)."""
+    from optimizer.replan import Plan, why_unplaced  # the re-plan builds on this module's model
+
+    answer = _one_model(problem, time_limit, workers, seed)
+    if answer.unplaced:
+        placed = Plan({pl.request: pl for pl in answer.placements}, {mv.appointment: mv for mv in answer.moves},
+                      answer.cost or 0.0)
+        left = {u.request for u in answer.unplaced}
+        answer.unplaced = [why_unplaced(problem, placed, r) for r in problem.requests if r.id in left]
+    return answer
 
 
 def _one_model(problem: Problem, time_limit: float, workers: int = 8, seed: int = 0) -> Answer:

@@ -120,3 +120,20 @@ def test_two_requests_between_two_garages_match_brute_force(seed):
     answer = solve(problem, workers=2)
     assert check_answer(problem, answer).feasible
     assert abs(answer.cost - brute_force(problem)) < 1e-6
+
+
+def test_a_request_left_out_because_another_took_the_room_is_not_said_to_have_no_technician():
+    # one free hour, two requests: the P1 takes it; the P3 had a technician, the P1 had the hour
+    hour = {"start": at(9), "end": at(10)}
+    near = {"lat": 45.75, "lon": 4.85}
+    problem = load({"version": 1, "mode": "squeeze", "now": at(9), "slot_minutes": 15,
+                    "garages": [{"id": "g1", "location": near, "lifts": 1}],
+                    "technicians": [{"id": "t1", "garage": "g1", "skills": ["diag"], "shifts": [hour]}],
+                    "appointments": [],
+                    "requests": [{"id": r, "duration_minutes": 60, "skill": "diag", "lift": False, "urgency": u,
+                                  "location": near} for r, u in (("r1", "P1"), ("r2", "P3"))],
+                    "policy": {"rule": {"garages": 1, "min_notice_minutes": 0}}})
+    answer = solve(problem, time_limit=5)
+    assert [p.request for p in answer.placements] == ["r1"]
+    assert [(u.request, u.code) for u in answer.unplaced] == [("r2", "other_requests")]
+    assert "taken by other requests" in answer.unplaced[0].reason
