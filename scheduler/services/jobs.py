@@ -15,9 +15,12 @@ from scheduler.errors import Conflict, Forbidden, Invalid, NotFound
 from scheduler.models import ACTIVE, Appointment, DriveIn, PlanPreview, User
 from scheduler.services import booking, capacity, outbox, overrides, squeeze
 from scheduler.services.open_work import waits_on_a_garage
-from scheduler.texts import N_
+from scheduler.texts import N_, Phrase
 
 ACTIONS = ("check-in", "start", "finish", "no-show", "cancel")
+# Each action as a refusal says it, in the reader's language (the action's name is the API's word).
+SAID = {"check-in": Phrase(N_("check in")), "start": Phrase(N_("start the work")),
+        "finish": Phrase(N_("finish the work")), "no-show": Phrase(N_("mark absent")), "cancel": Phrase(N_("cancel"))}
 # From which statuses each action may be taken: anything else is refused (409) and says why.
 # A customer marked absent who turns up after all is checked in from no_show (`_back_after_no_show`).
 ALLOWED = {"check-in": ("booked", "no_show"), "start": ("booked", "checked_in"), "finish": ("in_progress",),
@@ -75,7 +78,8 @@ def act(session: Session, actor: User, appointment: Appointment, action: str, no
     session.refresh(appointment)  # a colleague may have acted on it meanwhile
     if appointment.status not in ALLOWED[action]:
         raise Conflict(N_("This appointment is %(status)s: “%(action)s” is not possible from there."),
-                       words={"status": appointment.status, "action": action}, status=appointment.status)
+                       words={"status": appointment.status, "action": SAID[action]},
+                       status=appointment.status)
     if action in ("check-in", "start") and appointment.garage.today(now) < appointment.day:
         raise Conflict(N_("This appointment is on %(day)s: check the customer in when they come."),
                        words={"day": appointment.day})

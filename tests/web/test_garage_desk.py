@@ -194,6 +194,9 @@ def test_the_job_flow_refuses_steps_from_the_wrong_status(app, client, auth):
         assert auth.post(f"/api/v1/appointments/{job}/{action}").get_json()["status"] == status
     for action in ("check-in", "start", "finish", "no-show", "cancel"):
         assert auth.post(f"/api/v1/appointments/{job}/{action}", json={"reason": "x"}).status_code == 409
+    # said in the reader's words, not the API's: a second tab's "start" on a finished job
+    french = auth.client.post(f"/api/v1/appointments/{job}/start", headers={**auth.headers(), "Accept-Language": "fr"})
+    assert "«\xa0commencer le travail\xa0» n’est pas possible" in french.get_json()["error"]["message"]
 
 
 def test_garage_desks_see_and_act_on_their_own_garage_only(app, client, auth):
