@@ -489,6 +489,11 @@ def test_no_show_beside_check_in_asks_for_a_confirmation_first(app, client, auth
     assert ">Confirm: the customer did not come</button>" in confirm
     assert auth.form(action, {"next": "/garages/lyon-07/board"}).status_code == 302
     assert auth.post(f"/api/v1/appointments/{booked}/no-show").status_code == 409  # it was taken, once
+    with app.app_context():
+        case_id = db.session.get(Appointment, booked).case_id
+    auth.login("operator")  # the call centre sees an absent customer, not a booking in green
+    status = client.get(f"/desk/cases/{case_id}").get_data(as_text=True).split('id="live"')[1].split("<h3>")[0]
+    assert "No-show:" in status and "Booked:" not in status
 
 
 def test_a_placement_by_hand_refused_returns_to_its_preview_with_what_was_typed(app, client, auth):
