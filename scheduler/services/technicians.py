@@ -191,7 +191,10 @@ def parse_week(text: str) -> list[dict]:
             continue
         head, _, rest = line.partition(" ")
         weekday = weekday_of(head)
-        for span in filter(None, (s.strip() for s in rest.split(","))):
+        spans = [s.strip() for s in rest.split(",") if s.strip()]
+        if not spans:  # a line of no hours ("foo", "Mon") is a typo, refused as such: it must not empty the week
+            out.append({"weekday": weekday, "start": "", "end": ""})
+        for span in spans:
             start, _, end = span.partition("-")
             out.append({"weekday": weekday, "start": as_clock(start.strip()), "end": as_clock(end.strip())})
     return out

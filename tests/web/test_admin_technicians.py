@@ -215,6 +215,12 @@ def test_add_move_and_skills_through_api_and_pages(app, client, auth):
         assert [(p.weekday, f"{p.starts:%H:%M}") for p in hugo.shift_patterns] == [(0, "08:00"), (1, "09:00")]
         hugo_id = hugo.id
     assert "Hugo Lambert" in client.get(f"/admin/garages/{GARAGE}").get_data(as_text=True)
+    for typo in ("foo", "Mon", "lun."):  # a line of no hours is refused, never read as "no shifts at all"
+        refused = auth.form(f"/admin/technicians/{hugo_id}", {"name": "Hugo Lambert", "garage": GARAGE,
+                                                              "skills": ["maintenance"], "week": typo, "active": "yes"})
+        assert refused.status_code == 400, typo
+    with app.app_context():
+        assert len(db.session.get(Technician, hugo_id).shift_patterns) == 2
     edit = auth.form(f"/admin/technicians/{hugo_id}", {"name": "Hugo Lambert", "garage": GARAGE,
                                                        "skills": ["maintenance", "tyres"], "week": "Mon 08:00-12:00",
                                                        "active": "yes"})
