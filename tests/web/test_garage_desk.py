@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from html import unescape
 
 import pytest
@@ -421,6 +421,11 @@ def test_the_boards_load_is_counted_in_hours_of_work_not_in_days(app, client, au
     assert shifts, "the garage works today"
     assert re.search(r"\(\d+ h( \d\d)? of \d+ h( \d\d)? of shifts\)", load), load
     assert " d " not in load
+    today = date.fromisoformat(board["day"])
+    sunday = today + timedelta(days=6 - today.weekday())  # the demo's garages close on Sundays
+    closed = client.get(f"/garages/lyon-07/board?day={sunday.isoformat()}").get_data(as_text=True)
+    load = re.search(r'<p class="load">(.*?)</p>', closed, re.S).group(1)
+    assert "Nobody works here this day" in load and "0 %" not in load
 
 
 def test_a_job_nobody_here_is_qualified_for_offers_no_hand_placement_that_cannot_work(app, client, auth):
@@ -462,6 +467,9 @@ def test_a_customer_without_e_mail_is_told_by_phone_and_the_outbox_says_so(app, 
         assert [e.kind for e in told.case.events][-1] == "told_by_phone"
     page = client.get("/garages/lyon-07/outbox").get_data(as_text=True)
     assert f"/outbox/{message.id}/phoned" not in page
+    link = page.index(f"/outbox/{message.id}\"")
+    row = page[page.rindex("<tr", 0, link):page.index("</tr>", link)]
+    assert '<span class="status sent">told by phone</span>' in row  # not "sent", as an e-mail would be
     again = auth.post(f"/api/v1/outbox/{message.id}/phoned", json={})
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "conflict"
 

@@ -78,7 +78,7 @@ def users():
 @roles_required("admin")
 def user(user_id: int):
     person = accounts.get_user(db.session, current_user, user_id)
-    errors, status = {}, 200
+    errors, status, typed = {}, 200, {}
     if request.method == "POST":
         data = {"name": request.form.get("name", "").strip(), "role": request.form.get("role", ""),
                 "garage": request.form.get("garage", "") or None, "active": request.form.get("active") == "yes"}
@@ -89,10 +89,11 @@ def user(user_id: int):
         except DomainError as exc:
             errors, status = refused(exc), 409 if exc.code == "last_admin" else 400
             person = accounts.get_user(db.session, current_user, user_id)
+            typed = {k: v for k, v in data.items() if k != "password"}  # the form comes back as typed
         else:
             flash(_("%(user)s is saved.", user=person.username), "success")
             return redirect(url_for("admin.user", user_id=user_id))
-    return render_template("admin/user.html", person=person, errors=errors, **_choices(),
+    return render_template("admin/user.html", person=person, errors=errors, typed=typed, **_choices(),
                            history=audit.entries(db.session, "user", str(person.id), limit=50)), status
 
 
