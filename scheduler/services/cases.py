@@ -161,6 +161,14 @@ def booked_elsewhere(session: Session, vehicle: Vehicle, garage_id: str | None, 
         Appointment.garage_id != garage_id)) > 0
 
 
+def booked_here(session: Session, vehicle: Vehicle, garage_id: str, now: datetime) -> Appointment | None:
+    """The car's next booking at this garage still to come or under way: the customer at the counter is
+    most likely that customer, to check in, not a walk-in to register (a second case, a second booking)."""
+    return session.scalars(select(Appointment).join(Case).where(
+        Case.vehicle_id == vehicle.id, Appointment.status.in_(ACTIVE), Appointment.end_at > now,
+        Appointment.garage_id == garage_id).order_by(Appointment.start_at).limit(1)).first()
+
+
 def at_counter(session: Session, garage: Garage, moment: datetime, vehicle: Vehicle | None = None) -> list[Case]:
     """Customers at the counter today (walk-ins, arrived drive-ins) whose case is not booked yet; with `vehicle`,
     that car's: registered again, it would be a second case for the same customer waiting."""

@@ -150,7 +150,8 @@ def change(session: Session, actor: User, fields: dict, now: datetime) -> Policy
     version = apply(current, changes)
     version.version = (session.scalar(select(func.max(Policy.version))) or 0) + 1
     version.active, version.created_at, version.created_by_id = True, now, actor.id
-    version.note = changes.get("note") or "Changed " + ", ".join(p for p in changes if p != "note")
+    # no note is no note: what changed is a fact of the versions (differences), shown in the reader's language
+    version.note = changes.get("note") or ""
     session.add(version)
     session.flush()
     return version

@@ -193,6 +193,9 @@ def test_a_walk_in_whose_car_is_booked_at_another_garage_is_flagged_at_the_count
     assert "booked at another garage of the network" in flagged
     own = client.get("/garages/lyon-07/vehicle", query_string={"plate": plate_here}).get_data(as_text=True)
     assert "Known vehicle" in own and "another garage" not in own, "its booking here is this garage's own"
+    # ... and said: the customer at the counter is most likely that booking's, to check in, not a second one
+    assert "This car is booked here" in own
+    assert "This car is booked here" not in flagged
 
 
 def test_a_car_already_waiting_at_the_counter_is_flagged_before_it_is_registered_again(client, auth):

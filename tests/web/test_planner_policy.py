@@ -63,9 +63,14 @@ def test_the_policy_page_changes_a_field_and_names_a_bad_one(client, auth):
                                                  "note": "P1 at once"}, follow_redirects=True)
     text = saved.get_data(as_text=True)
     assert "Policy version 2 is in force" in text and "1440 → <strong>0</strong>" in text
-    bad = client.post("/planner/policy", data={"csrf_token": csrf_from(text), "search_radius_km": "-4"},
-                      follow_redirects=True).get_data(as_text=True)
+    refused = client.post("/planner/policy", data={"csrf_token": csrf_from(text), "search_radius_km": "-4",
+                                                   "offers": "5", "note": "wider and more"})
+    bad = refused.get_data(as_text=True)
+    assert refused.status_code == 400
     assert "search_radius_km must be between" in bad and 'id="f-search_radius_km" class="field-error"' in bad
+    # what was typed comes back, the good field and the note with the bad one, to be fixed and sent again
+    assert 'name="offers" value="5"' in bad and 'name="search_radius_km" value="-4"' in bad
+    assert 'value="wider and more"' in bad
 
 
 def test_the_customer_rates_the_stages_with_the_link_token(app, client, auth):

@@ -151,14 +151,17 @@ def _field_rows(policy) -> list[tuple[str, object]]:
 @bp.get("/policy")
 @roles_required("planner", "admin")
 def policy():
-    moment = now()
-    current = policies.in_force(db.session, moment)
+    return _policy_page(error_field=request.args.get("field"))
+
+
+def _policy_page(error_field: str | None = None, typed: dict | None = None, status: int = 200):
+    current = policies.in_force(db.session, now())
     versions = policies.versions(db.session)
     history = [(v, policies.differences(versions[i + 1], v) if i + 1 < len(versions) else [])
                for i, v in enumerate(versions)]
     return render_template("planner/policy.html", labels=labels, current=current, fields=_field_rows(current),
-                           history=history,
-                           names=policies.creators(db.session, versions), error_field=request.args.get("field"))
+                           history=history, names=policies.creators(db.session, versions), error_field=error_field,
+                           typed=typed or {}), status
 
 
 @bp.post("/policy")
@@ -182,9 +185,13 @@ def policy_change():
         version = policies.change(db.session, current_user, changes, now())
     except DomainError as exc:
         db.session.rollback()
-        field = exc.details.get("field")
         flash(_("Not saved: %(message)s", message=refusal_text(exc)), "error")
-        return redirect(url_for("planner.policy", field=field, _anchor=f"f-{field}" if field else None))
+        # the page again, as typed: a redirect would show the saved values and lose every field but the bad one
+        typed = {path: request.form[path] for path, value in _field_rows(current)
+                 if path in request.form and not isinstance(value, bool)}
+        typed.update({path: path in request.form for path, value in _field_rows(current) if isinstance(value, bool)})
+        typed["note"] = request.form.get("note", "")
+        return _policy_page(exc.details.get("field"), typed, 400)
     flash(_("Policy version %(n)s is in force from now on.", n=version.version), "success")
     return redirect(url_for("planner.policy"))
 
