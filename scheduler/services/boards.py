@@ -62,13 +62,16 @@ class TechnicianDay:
 
     @property
     def overlaps(self) -> list[Overlap]:
-        jobs = sorted(self.active, key=lambda a: (a.start_at, a.id))
+        """Each pair of jobs at once, in the order the technician takes them: by start, the more urgent first
+        at the same start (an urgent car overbooked onto a routine one goes first), and the later one's wait:
+        until the first is done (not the length they share: a short job inside a long one waits to its end)."""
+        jobs = sorted(self.active, key=lambda a: (a.start_at, a.case.urgency, a.id))
         found = []
         for i, a in enumerate(jobs):
             for b in jobs[i + 1:]:
                 if b.start_at >= a.end_at:
                     break
-                found.append(Overlap(a, b, int((min(a.end_at, b.end_at) - b.start_at).total_seconds() // 60)))
+                found.append(Overlap(a, b, int((a.end_at - b.start_at).total_seconds() // 60)))
         return found
 
     def off_shift(self, appointment: Appointment) -> bool:
