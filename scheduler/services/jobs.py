@@ -144,7 +144,12 @@ def more_time(session: Session, actor: User, appointment: Appointment, minutes: 
                        words={"status": appointment.status})
     booking.lock_case(session, appointment.case)
     capacity.lock_garage(session, appointment.garage_id)
-    old_end, new_end = appointment.end_at, appointment.end_at + timedelta(minutes=minutes)
+    # From when the work will end as it runs: a job started late ends its length after it started, not at its
+    # booked end (started at 10:10, an 08:00-08:45 job given 2 h more ended at 10:45, before its own length).
+    old_end = appointment.end_at
+    running = appointment.started_at + (old_end - appointment.start_at) if appointment.started_at else old_end
+    new_end = max(old_end, running) + timedelta(minutes=minutes)
+    minutes = int((new_end - old_end).total_seconds() // 60)
     clash = capacity.clash(session, appointment.technician, old_end, new_end, appointment.lift, (appointment.id,))
     appointment.end_at = new_end
     appointment.overbooked = appointment.overbooked or bool(clash)

@@ -224,3 +224,21 @@ def test_customers_left_waiting_by_a_rejected_re_plan_are_told_by_how_long(app, 
                                                              Message.kind == "delayed")))
         assert len(told) == 1, "the customer booked right after the longer job waits an hour for it"
         assert "60 minutes" in told[0].body
+
+
+def test_more_time_for_a_job_started_late_counts_from_when_it_will_end_as_it_runs(app, client, auth):
+    first, _later = job_with_work_right_after(app)
+    with app.app_context():
+        job = db.session.get(Appointment, first)
+        booked_start, length = job.start_at, job.end_at - job.start_at
+    late = booked_start + timedelta(minutes=40)
+    app.config["CLOCK"] = lambda: late  # the car came forty minutes late; the work starts now
+    auth.login(f"workshop-{GARAGE}")
+    assert auth.form(f"/garages/{GARAGE}/appointments/{first}/start", {"next": JOBS}).status_code == 302
+    assert auth.form(f"/garages/{GARAGE}/appointments/{first}/more-time", {"minutes": "30", "next": JOBS}).status_code \
+        == 302
+    with app.app_context():
+        job = db.session.get(Appointment, first)
+        # its own length after it started, then the half hour asked: not the booked end plus thirty minutes
+        assert job.end_at == late + length + timedelta(minutes=30)
+        assert job.case.events[-1].data["minutes"] == 70
