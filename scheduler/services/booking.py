@@ -108,10 +108,12 @@ def place(session: Session, case: Case, technician: Technician, start: datetime,
 
 
 def _refusal(session: Session, case: Case, technician: Technician, start: datetime, now: datetime,
-             typed: bool, overbook_allowed: bool, policy: Policy | None = None) -> SlotTaken:
-    """Say what happened: an offer someone took meanwhile, or a time the person typed that is busy."""
+             typed: bool, overbook_allowed: bool, policy: Policy | None = None, own_garage: bool = False) -> SlotTaken:
+    """Say what happened: an offer someone took meanwhile, or a time the person typed that is busy. The free
+    times offered instead are ones the person may book: reception books at its own garage only, so it is given
+    that garage's free times around the slot, never the network's offers it would be refused."""
     hint = Phrase(N_(" Or overbook it, with a reason.")) if overbook_allowed else ""
-    if typed:
+    if typed or own_garage:
         garage = technician.garage
         around = garage_slots(session, case, garage, now, around=start)
         return SlotTaken(N_("Busy then: %(technician)s or every lift at %(garage)s is taken at %(start)s. Free times "
@@ -180,14 +182,14 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
     lift = case.job_type.needs_lift
     # The chosen slot first, by the one rule of "busy": a refusal searches the network once, for its fresh offers.
     if not (consent and reason) and capacity.clash(session, technician, start, end, lift, ignore):
-        raise _refusal(session, case, technician, start, now, typed, consent, policy)
+        raise _refusal(session, case, technician, start, now, typed, consent, policy, actor.role == "reception")
     found = case_offers(session, case, now, policy)
     # Again under the garage's lock, so the check and the write it allows are not split by another booking
     # (the first check was a read anyone could beat); the database's guard stays the last word.
     capacity.lock_garage(session, technician.garage_id)
     clash = capacity.clash(session, technician, start, end, lift, ignore)
     if clash and not (consent and reason):
-        raise _refusal(session, case, technician, start, now, typed, consent, policy)
+        raise _refusal(session, case, technician, start, now, typed, consent, policy, actor.role == "reception")
     misses_target = case.urgency == "P1" and not found.target.met_by(start)
     kind = ("overbook" if clash else "rebook" if current is not None
             else departure if misses_target or not found.gives(garage_id, start) else None)
@@ -206,7 +208,8 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
         appointment = place(session, case, technician, start, channel=case.channel, pinned=kind is not None,
                             clash=clash, actor=actor, replacing=current)
     except SlotTaken:
-        raise _refusal(session, case, technician, start, now, typed, policy.allow_overbook, policy) from None
+        raise _refusal(session, case, technician, start, now, typed, policy.allow_overbook, policy,
+                       actor.role == "reception") from None
     note_offers_shown(case, found, now)
     knock_on = overrides.knock_on(clash, start, end) if clash else {}
     if kind:

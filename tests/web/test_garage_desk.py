@@ -942,3 +942,15 @@ def test_finished_work_still_counts_in_the_day_s_load(app, client, auth):
         minutes = int((job.end_at - job.start_at).total_seconds() // 60)
     assert auth.post(f"/api/v1/appointments/{other}/cancel").status_code == 200
     assert client.get("/api/v1/garages/lyon-07/board").get_json()["booked_minutes"] == before - minutes
+
+
+def test_reception_losing_a_slot_is_offered_free_times_at_its_own_garage_only(app, client, auth):
+    # reception books at its own garage only: fresh offers at other garages would each be refused
+    case = walk_in(auth)
+    with app.app_context():
+        taken = db.session.get(Appointment, _one_booked_today(app))
+        slot = {"garage": "lyon-07", "technician": taken.technician_id, "start": taken.start_at.isoformat()}
+    refused = auth.post(f"/api/v1/cases/{case['id']}/appointments", json=slot)
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "slot_taken"
+    offers = refused.get_json()["error"]["details"]["offers"]
+    assert offers and {o["garage"] for o in offers} == {"lyon-07"}
