@@ -10,15 +10,18 @@ from sqlalchemy.orm import Session
 from scheduler.errors import Conflict, Invalid
 from scheduler.models import Case, DirectLineRequest, DriveIn, Garage, User
 from scheduler.services import overrides, policies
-from scheduler.services.booking import note_offers_shown
+from scheduler.services.booking import lock_case, note_offers_shown
 from scheduler.services.planning import arrival, case_offers, nearest_garages, open_from
 from scheduler.texts import N_
 
 
 def announce(session: Session, actor: User, case: Case, now: datetime, garage_id: str | None = None,
              expected_at: datetime | None = None, note: str = "", confirmed: bool = False) -> DriveIn:
+    lock_case(session, case)  # two announcements at once are one
     if case.status in ("done", "cancelled"):
         raise Conflict(N_("Case %(case)s is %(status)s."), words={"case": case.id, "status": case.status})
+    if not isinstance(note, str) or len(note) > 500:
+        raise Invalid(N_("note must be text of at most 500 characters."), field="note")
     if case.lat is None:
         raise Invalid(N_("The case has no location to find the nearest garage from."), field="location")
     nearest = nearest_garages(session, case.lat, case.lon, now)
@@ -36,6 +39,12 @@ def announce(session: Session, actor: User, case: Case, now: datetime, garage_id
         raise Conflict(N_("%(garage)s declined this case on the direct line (%(answer)s): confirm to send the customer "
                           "there anyway."), words={"garage": garage.name, "answer": declined.answer},
                        declined=declined.id, confirm_required=True)
+    already = session.scalar(select(DriveIn).where(DriveIn.case_id == case.id, DriveIn.garage_id == garage.id,
+                                                   DriveIn.status == "expected"))
+    if already is not None:  # the garage would see the same car coming twice
+        raise Conflict(N_("%(garage)s already expects this customer (announced %(when)s)."),
+                       words={"garage": garage.name, "when": garage.local(already.announced_at)},
+                       drive_in=already.id)
     policy = policies.in_force(session, now)
     if expected_at is None:
         # a garage that is closed on arrival expects the car when it opens

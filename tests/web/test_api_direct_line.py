@@ -171,6 +171,11 @@ def test_announcing_a_drive_in_tells_the_nearest_garage(client, auth):
     assert CLOCK_NOW < datetime.fromisoformat(drive_in["expected_at"]) < CLOCK_NOW + timedelta(hours=1)
     (override,) = client.get(f"/api/v1/cases/{case['id']}").get_json()["overrides"]
     assert override["kind"] == "drive_in" and override["rule_offer"] is not None and override["result"] is None
+    # announced twice (a double click, a colleague): the garage expects the car once, and one override says so
+    again = auth.post(f"/api/v1/cases/{case['id']}/drive-in", json={})
+    assert again.status_code == 409 and again.get_json()["error"]["details"]["drive_in"] == drive_in["id"]
+    assert auth.post(f"/api/v1/cases/{case['id']}/drive-in", json={"note": "x" * 501}).status_code == 400
+    assert len(client.get(f"/api/v1/cases/{case['id']}").get_json()["overrides"]) == 1
     status = client.get(f"/desk/cases/{case['id']}").get_data(as_text=True).split('<section id="live"')[1]
     assert "Drive-in announced: Lyon 7e Gerland expects the customer" in status and "Not booked yet." not in status
     auth.login("reception-lyon-07")
