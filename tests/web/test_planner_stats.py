@@ -220,7 +220,7 @@ def test_the_dashboard_shows_the_same_figures_and_links_to_them(client, auth, kn
     listed = get(client, "/planner/overrides", verdict="lost").get_data(as_text=True)
     assert f"#{known['B'][1]}" in listed and f"#{known['F'][1]}" in listed and f"#{known['A'][1]}" not in listed
     timeline = client.get(f"/planner/cases/{known['A'][1]}").get_data(as_text=True)
-    assert "Home garage only" in timeline and "Lifts full" in timeline and "rated" in timeline
+    assert "Only the nearest garages" in timeline and "Lifts full" in timeline and "rated" in timeline
 
 
 def test_planner_api_is_for_planners_and_admins(client, auth, known):

@@ -17,7 +17,7 @@ KINDS = {
     "rebook": _l("Booking moved"),
 }
 RULES = {
-    "min_notice": _l("Minimum notice"), "rule_garages": _l("Home garage only"),
+    "min_notice": _l("Minimum notice"), "rule_garages": _l("Only the nearest garages"),
     "lifts_full": _l("Lifts full"), "no_technician": _l("No qualified technician free"),
     "travel": _l("Travel time to the garage"), "outside_hours": _l("Outside opening hours"),
     "none": _l("Not late / unknown"),
