@@ -178,7 +178,7 @@ def group(key: str, rows: list[Override]) -> OverrideGroup:
     return OverrideGroup(
         key=key, count=len(rows), beat=verdicts.count("beat"), tie=verdicts.count("tie"),
         lost=verdicts.count("lost"), pending=verdicts.count("pending"),
-        gain_minutes_total=sum(gains), gain_minutes_median=statistics.median(gains) if gains else None,
+        gain_minutes_total=sum(gains), gain_minutes_median=float(statistics.median(gains)) if gains else None,
         knock_on_minutes_total=sum(o.knock_on_minutes or 0 for o in rows),
     )
 

@@ -104,6 +104,7 @@ def test_totals_verdicts_gains_and_knock_on(client, auth, known):
     auth.login("planner")
     total = get(client, "/api/v1/stats/summary").get_json()
     assert figures(total) == (7, 3, 1, 2, 1, 4270, 60, 90)
+    assert isinstance(total["gain_minutes_median"], float), "one type whether the median falls on a row or between two"
     listed = by_key(get(client, "/api/v1/overrides").get_json(), "id")
     assert len(listed) == 7 and known["old"][0] not in listed
     expect = {"A": ("beat", 4200), "B": ("lost", 60), "C": ("tie", 10), "D": ("pending", None),
