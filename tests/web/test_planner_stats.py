@@ -195,6 +195,10 @@ def test_csv_equals_the_json(client, auth, known, path, params, key):
         for column in line:
             if column in row and not isinstance(row[column], (dict, list)):
                 assert line[column] == as_text(row[column]), (column, row[key])
+        for name, value in row.items():  # an object of the JSON (an override's rule offer, its result) is kept whole
+            if isinstance(value, dict):
+                for inner, text in value.items():
+                    assert line[f"{name}.{inner}"] == as_text(text), (name, inner, row[key])
 
 
 def test_satisfaction_by_stage_and_garage_never_by_person(client, auth, known):

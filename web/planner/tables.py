@@ -23,7 +23,10 @@ RULE_COLUMNS = ["rule", "label", "overrides", "beat", "tie", "lost", "pending", 
                 "gain_minutes_median", "late_minutes_total"]
 OVERRIDE_COLUMNS = ["id", "case", "created_at", "kind", "kind_label", "urgency", "garage", "garage_label", "team",
                     "team_label", "reason", "rule_start", "rule_garage", "result_start", "actual_start",
-                    "gain_minutes", "knock_on_minutes", "verdict", "judged_by", "rules_late"]
+                    "gain_minutes", "knock_on_minutes", "verdict", "judged_by", "rules_late",
+                    # the JSON's rule_offer and result whole, as dotted columns like every other list's CSV
+                    *(f"{part}.{key}" for part in ("rule_offer", "result")
+                      for key in ("garage", "technician", "start", "end"))]
 
 
 def _moment(name: str, value: str, end: bool):
@@ -71,7 +74,8 @@ def override_row(o: Override, garages: dict[str, str]) -> dict:
 def override_csv_row(row: dict) -> dict:
     rule, result = row["rule_offer"] or {}, row["result"] or {}
     return {**row, "rule_start": rule.get("start"), "rule_garage": rule.get("garage"),
-            "result_start": result.get("start"), "rules_late": ";".join(r["code"] for r in row["rule_reasons"])}
+            "result_start": result.get("start"), "rules_late": ";".join(r["code"] for r in row["rule_reasons"]),
+            **{f"rule_offer.{k}": v for k, v in rule.items()}, **{f"result.{k}": v for k, v in result.items()}}
 
 
 def group_rows(groups: list[stats.OverrideGroup], group_by: str, garages: dict[str, str]) -> list[dict]:
