@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 from html import unescape
 
 import pytest
@@ -954,3 +955,18 @@ def test_reception_losing_a_slot_is_offered_free_times_at_its_own_garage_only(ap
     assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "slot_taken"
     offers = refused.get_json()["error"]["details"]["offers"]
     assert offers and {o["garage"] for o in offers} == {"lyon-07"}
+
+
+def test_a_placement_by_hand_at_a_busy_time_lists_the_free_times_around_it(app, client, auth):
+    case = walk_in(auth)
+    proposal = preview(auth, case["id"]).get_json()
+    with app.app_context():
+        busy = db.session.get(Appointment, _one_booked_today(app))
+        at = busy.start_at.astimezone(ZoneInfo("Europe/Paris")).strftime("%H:%M")
+        tech = busy.technician_id
+    refused = auth.form(f"/garages/lyon-07/cases/{case['id']}/place", {
+        "time": at, "technician": tech, "reason": "foreman's call", "preview": str(proposal["id"])})
+    assert refused.status_code == 302
+    page = client.get(refused.headers["Location"]).get_data(as_text=True)
+    assert "Busy then" in page and "Free then: " in page, "the refusal says free times are listed: they are"
+    assert re.search(r"Free then: \d\d:\d\d \(", page)

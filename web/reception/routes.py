@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from scheduler.errors import DomainError, Invalid
-from scheduler.models import Garage, Symptom
+from scheduler.errors import DomainError, Invalid, SlotTaken
+from scheduler.models import Garage, Symptom, Technician
 from scheduler.services import boards, booking, cases, direct_line, drive_in, jobs, notices, planning, squeeze
 from scheduler.typed import clock_time
 from web.actions import back, refusals_flashed
@@ -19,9 +19,10 @@ from web.api.garage import calendar_download
 from web.auth import check_garage, roles_required
 from web.clock import now
 from web.extensions import db
-from web.filters import local_when, status_label
+from web.filters import local_time, local_when, status_label
 from web.live import unchanged
 from web.reception.forms import WalkInForm
+from web.refusals import refusal_text
 from web.transaction import keep_writes_of_refusal
 
 bp = Blueprint("reception", __name__, url_prefix="/garages/<garage_id>")
@@ -372,6 +373,11 @@ def reject(garage_id: str, preview_id: int):
     return redirect(_board_url(garage_id))
 
 
+def technician_name(technician_id: str) -> str:
+    found = db.session.get(Technician, technician_id)
+    return found.name if found else technician_id
+
+
 def _placing_again(garage_id: str, case_id: int, **_) -> str:
     """A refused placement by hand goes back to the preview it was typed on, with what was typed, not to the board."""
     preview_id = request.form.get("preview", "")
@@ -390,10 +396,18 @@ def place(garage_id: str, case_id: int):
     garage = load_garage(garage_id)
     case = cases.get_case(db.session, current_user, case_id)
     start, technician = _typed_time(garage)
-    appointment, _made = booking.book_for_case(
-        db.session, current_user, case, garage.id, technician, start, text_field(request.form, "reason"), now(),
-        typed=True, overbook=request.form.get("overbook") == "yes",
-        departure="walk_in" if case.channel == "walk_in" else "squeeze_in")
+    try:
+        appointment, _made = booking.book_for_case(
+            db.session, current_user, case, garage.id, technician, start, text_field(request.form, "reason"), now(),
+            typed=True, overbook=request.form.get("overbook") == "yes",
+            departure="walk_in" if case.channel == "walk_in" else "squeeze_in")
+    except SlotTaken as exc:
+        # the refusal says "free times around it are listed": list them here, the page has no room for them
+        db.session.rollback()
+        free = [f"{local_time(datetime.fromisoformat(o['start']), garage)} ({technician_name(o['technician'])})"
+                for o in exc.details.get("offers", [])[:4]]
+        flash(refusal_text(exc) + (" " + _("Free then: %(times)s.", times=", ".join(free)) if free else ""), "error")
+        return redirect(back(_placing_again(garage_id, case_id)))
     flash(_("Placed by hand: %(when)s with %(technician)s.", when=local_when(appointment.start_at, garage, now()),
             technician=appointment.technician.name), "success")
     return redirect(_board_url(garage_id))
