@@ -204,6 +204,7 @@ def test_add_move_and_skills_through_api_and_pages(app, client, auth):
     moved = auth.client.patch(f"/api/v1/technicians/{new['id']}", json={"garage": "givors", "skills": ["tyres"]},
                               headers=auth.headers())
     assert moved.status_code == 200 and moved.get_json()["technician"]["garage"] == "givors"
+    assert moved.get_json()["garage"] == "givors" and moved.get_json()["id"] == new["id"], "the technician, at the top"
     board = client.get("/api/v1/garages/givors/board").get_json()
     assert any(t["id"] == new["id"] for t in board["technicians"])
 

@@ -87,7 +87,9 @@ def technician_change(technician_id: str):
     require("admin")
     found = technicians.get(db.session, current_user, technician_id)
     hit = technicians.change(db.session, current_user, found, json_body(), now())
-    return jsonify({"technician": technicians.technician_dict(found, now()), "affected": _hit(hit)})
+    body = technicians.technician_dict(found, now())
+    # the technician itself at the top (what a PATCH answers), and under its name with the work it hits
+    return jsonify({**body, "technician": body, "affected": _hit(hit)})
 
 
 @bp.post("/v1/technicians/<technician_id>/absences")
@@ -95,7 +97,8 @@ def absence_add(technician_id: str):
     require("admin")
     found = technicians.get(db.session, current_user, technician_id)
     absence, hit = technicians.add_absence(db.session, current_user, found, json_body(), now())
-    return jsonify({"absence": technicians.absence_dict(absence, found.garage.zone), "affected": _hit(hit)}), 201
+    body = technicians.absence_dict(absence, found.garage.zone)
+    return jsonify({**body, "absence": body, "affected": _hit(hit)}), 201
 
 
 @bp.delete("/v1/absences/<int:absence_id>")
@@ -127,7 +130,8 @@ def garage_change(garage_id: str):
     require("admin")
     found = garages.get(db.session, current_user, garage_id)
     hit = garages.change(db.session, current_user, found, json_body(), now())
-    return jsonify({"garage": garages.garage_dict(found), "affected": _hit(hit)})
+    body = garages.garage_dict(found)
+    return jsonify({**body, "garage": body, "affected": _hit(hit)})
 
 
 # -- the catalogue --------------------------------------------------------------------------------------------------
@@ -241,7 +245,8 @@ add_paths({
         "Change name, address, location, phone, lifts, opening hours (the whole week) or closed days (the whole "
         "list); answers the booked work that shorter hours or a closed day leave with no one on shift. Statistics "
         "and overrides refer to the id, so a rename keeps them", "admin", 200,
-        _json({"type": "object", "properties": {"garage": _GARAGE_FULL, "affected": _AFFECTED}}), _GARAGE_BODY,
+        _json({"allOf": [_GARAGE_FULL, {"type": "object",
+                                        "properties": {"garage": _GARAGE_FULL, "affected": _AFFECTED}}]}), _GARAGE_BODY,
         (400, 401, 403, 404), params=[_GARAGE_ID])},
     "/api/v1/garages/{id}/technicians": {
         "get": _op("The garage's technicians with skills, weekly shifts and absences to come", "admin",
@@ -251,12 +256,13 @@ add_paths({
     },
     "/api/v1/technicians/{id}": {"patch": _write(
         "Change name, garage (a move), skills, shifts (the whole week) or active; answers the work it hits",
-        "admin", 200, _json({"type": "object", "properties": {"technician": _TECH, "affected": _AFFECTED}}),
+        "admin", 200, _json({"allOf": [_TECH, {"type": "object",
+                                               "properties": {"technician": _TECH, "affected": _AFFECTED}}]}),
         {"type": "object"}, (400, 401, 403, 404), params=[_TECH_ID])},
     "/api/v1/technicians/{id}/absences": {"post": _write(
         "Add an absence `{start, end, reason}`: days (2026-11-24, the end day included) or times (part of a "
         "day); answers the booked work it hits", "admin", 201,
-        _json({"type": "object", "properties": {"absence": _ABSENCE, "affected": _AFFECTED}}),
+        _json({"allOf": [_ABSENCE, {"type": "object", "properties": {"absence": _ABSENCE, "affected": _AFFECTED}}]}),
         {"type": "object", "required": ["start", "end"], "properties": {
             "start": {"type": "string"}, "end": {"type": "string"}, "reason": {"type": "string"}}},
         (400, 401, 403, 404), params=[_TECH_ID])},
