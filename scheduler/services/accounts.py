@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from scheduler.db import utcnow
-from scheduler.errors import DomainError, LastAdmin, NotFound, Said, refuse_fields
+from scheduler.errors import DomainError, Forbidden, LastAdmin, NotFound, Said, refuse_fields
 from scheduler.models import ROLES, ApiToken, Garage, User, UserSession
 from scheduler.models.user import GARAGE_ROLES, digest
 from scheduler.services import audit
@@ -97,7 +97,10 @@ def tokens(session: Session, actor: User) -> list[ApiToken]:
 
 
 def issue_token(session: Session, user: User) -> tuple[ApiToken, str]:
-    """A new token for the user: the secret is shown once, only its hash is kept."""
+    """A new token for the user: the secret is shown once, only its hash is kept. Not on a password an admin
+    chose (a first one, a reset): a token would outlive it, and the change it is due would be for show."""
+    if user.must_change_password:
+        raise Forbidden(N_("Choose your own password first (POST /api/v1/account/password), then ask for a token."))
     secret = "fl_" + secrets.token_urlsafe(32)
     row = ApiToken(token_hash=digest(secret), user=user)
     session.add(row)

@@ -87,6 +87,15 @@ class GarageDay:
     now: datetime | None = None
 
     @property
+    def waits(self) -> dict[int, int]:
+        """Each overbooked job's wait: the longest of its overlaps (a job behind two others waits for both)."""
+        out: dict[int, int] = {}
+        for row in self.rows:
+            for o in row.overlaps:
+                out[o.later.id] = max(out.get(o.later.id, 0), o.minutes)
+        return out
+
+    @property
     def load(self) -> float:
         """Booked minutes over shift minutes of the day."""
         capacity = sum(r.shift_minutes for r in self.rows)
@@ -224,7 +233,7 @@ def recent_cases(session: Session, limit: int = 20, garage_id: str | None = None
 def board_dict(board: GarageDay) -> dict:
     """The day as the API shows it: technicians with shifts and jobs, lifts in use, what runs late."""
     late = {a.id for a in board.late()}
-    waiting = {o.later.id: o.minutes for r in board.rows for o in r.overlaps}
+    waiting = board.waits
 
     def job(a: Appointment, row: TechnicianDay) -> dict:
         case = a.case

@@ -155,14 +155,14 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
     if repeat and current is not None and replaces is None and current.garage_id == garage_id \
             and current.start_at == start and technician_id in ("", None, current.technician_id):
         return current, False  # a double submit, even once its start has passed
+    if current is not None and replaces is None:  # first: a client's retry after the start is still this, not a 422
+        raise AlreadyBooked(N_("Case %(case)s is already booked (%(garage)s, %(start)s): say which booking this "
+                               "replaces to move it."), appointment=current.to_dict(),
+                            words={"case": case.id, "garage": current.garage.name,
+                                   "start": current.garage.local(current.start_at)})
     # before anyone is looked for: a day decades ahead is a typo, whoever works then
     capacity.check_window(start, now, _garage(session, garage_id).zone)
     if current is not None:
-        if replaces is None:
-            raise AlreadyBooked(N_("Case %(case)s is already booked (%(garage)s, %(start)s): say which booking this "
-                                   "replaces to move it."), appointment=current.to_dict(),
-                                words={"case": case.id, "garage": current.garage.name,
-                                       "start": current.garage.local(current.start_at)})
         if replaces != current.id:
             raise Conflict(N_("The case's booking is now %(current)s, not %(replaces)s: reload and try again."),
                            words={"current": current.id, "replaces": replaces},

@@ -15,6 +15,10 @@ from scheduler.services.planning import arrival, case_offers, nearest_garages, o
 from scheduler.texts import N_
 
 
+# How long after its expected time a drive-in stays on reception's board (web/reception lists those).
+STILL_EXPECTED = timedelta(hours=2)
+
+
 def announce(session: Session, actor: User, case: Case, now: datetime, garage_id: str | None = None,
              expected_at: datetime | None = None, note: str = "", confirmed: bool = False) -> DriveIn:
     lock_case(session, case)  # two announcements at once are one
@@ -39,8 +43,11 @@ def announce(session: Session, actor: User, case: Case, now: datetime, garage_id
         raise Conflict(N_("%(garage)s declined this case on the direct line (%(answer)s): confirm to send the customer "
                           "there anyway."), words={"garage": garage.name, "answer": declined.answer},
                        declined=declined.id, confirm_required=True)
+    # one the garage still shows (reception lists those expected in the last two hours): an older one never came,
+    # and the customer calling back is announced again
     already = session.scalar(select(DriveIn).where(DriveIn.case_id == case.id, DriveIn.garage_id == garage.id,
-                                                   DriveIn.status == "expected"))
+                                                   DriveIn.status == "expected",
+                                                   DriveIn.expected_at >= now - STILL_EXPECTED))
     if already is not None:  # the garage would see the same car coming twice
         raise Conflict(N_("%(garage)s already expects this customer (announced %(when)s)."),
                        words={"garage": garage.name, "when": garage.local(already.announced_at)},

@@ -146,8 +146,12 @@ def more_time(session: Session, actor: User, appointment: Appointment, minutes: 
     capacity.lock_garage(session, appointment.garage_id)
     # From when the work will end as it runs: a job started late ends its length after it started, not at its
     # booked end (started at 10:10, an 08:00-08:45 job given 2 h more ended at 10:45, before its own length).
+    # Once: after a first extension the end already holds the late start (counting it again added it each time).
     old_end = appointment.end_at
-    running = appointment.started_at + (old_end - appointment.start_at) if appointment.started_at else old_end
+    extended = any(e.kind == "more_time" and e.data.get("appointment") == appointment.id
+                   for e in appointment.case.events)
+    running = appointment.started_at + (old_end - appointment.start_at) \
+        if appointment.started_at and not extended else old_end
     new_end = max(old_end, running) + timedelta(minutes=minutes)
     minutes = int((new_end - old_end).total_seconds() // 60)
     clash = capacity.clash(session, appointment.technician, old_end, new_end, appointment.lift, (appointment.id,))

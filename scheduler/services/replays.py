@@ -76,6 +76,8 @@ def parse_params(data: dict) -> dict:
         raise Invalid(N_("to must not be before from."), field="to")
     if (last - first).days + 1 > MAX_DAYS:
         raise Invalid(N_("A replay covers at most %(days)s days."), words={"days": MAX_DAYS}, field="to")
+    if last >= date.max:  # its end is the next day's midnight: past the calendar, the replay's thread crashed
+        raise Invalid(N_("to must be a day before 9999-12-31."), field="to")
     changes = policies.validate(data.get("policy") or {})
     return {"from": first.isoformat(), "to": last.isoformat(), "policy": changes}
 

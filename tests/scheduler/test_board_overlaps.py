@@ -26,3 +26,11 @@ def test_a_short_job_inside_a_long_one_waits_until_the_long_one_ends_not_the_tim
     long, short = job(1, 0, 180, "P2"), job(2, 60, 30, "P2")  # the first job was given two more hours
     (overlap,) = TechnicianDay(None, [], [long, short]).overlaps
     assert (overlap.first.id, overlap.later.id, overlap.minutes) == (1, 2, 120)
+
+
+def test_a_job_behind_two_others_waits_for_the_longer_of_them():
+    from scheduler.services.boards import GarageDay
+
+    long, short, last = job(1, 0, 180, "P2"), job(2, 30, 30, "P2"), job(3, 45, 30, "P2")
+    day = GarageDay(None, None, [TechnicianDay(None, [], [long, short, last])])
+    assert day.waits == {2: 150, 3: 135}  # the 15 minutes behind the short job are not the wait

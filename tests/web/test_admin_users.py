@@ -46,6 +46,9 @@ def test_an_admin_adds_a_user_who_must_choose_their_own_password_before_any_page
     # session read says it is still to change
     assert client.get("/api/v1/garages/lyon-07/board").status_code == 200
     assert client.get("/api/v1/session").get_json()["must_change_password"] is True
+    # but no token on it: a token would outlive the admin's password, and the change would be for show
+    refused = auth.post("/api/v1/tokens")
+    assert refused.status_code == 403 and "your own password first" in refused.get_json()["error"]["message"]
     short = auth.post("/api/v1/account/password", json={"current_password": "first-one-123", "new_password": "x"})
     assert short.status_code == 400 and "new_password" in short.get_json()["error"]["details"]["fields"]
     done = auth.post("/api/v1/account/password",

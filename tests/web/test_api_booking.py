@@ -129,6 +129,13 @@ def test_a_booked_case_is_never_silently_rebooked_and_a_double_submit_books_once
         again = book(auth, case["id"], offers[0])
         assert (again.status_code, again.get_json()["error"]["code"]) == (409, "already_booked")
         assert again.get_json()["error"]["details"]["appointment"]["id"] == booked["id"]
+    later = datetime.fromisoformat(offers[0]["start"]) + timedelta(minutes=30)
+    app.config["CLOCK"] = lambda: later  # a client's retry once the appointment has begun: still already booked
+    auth.login("operator")
+    again = book(auth, case["id"], offers[0])
+    assert (again.status_code, again.get_json()["error"]["code"]) == (409, "already_booked"), again.get_json()
+    app.config["CLOCK"] = lambda: CLOCK_NOW
+    auth.login("operator")
     other = book(auth, case["id"], offers[1])
     assert (other.status_code, other.get_json()["error"]["code"]) == (409, "already_booked")
     assert other.get_json()["error"]["details"]["appointment"]["id"] == booked["id"]

@@ -248,3 +248,14 @@ def test_a_message_too_long_is_refused_in_the_reader_s_language_and_the_form_sto
     assert english.get_json()["error"]["message"] == "message is longer than 1000 characters."
     page = client.get(f"/desk/cases/{case['id']}").get_data(as_text=True)
     assert '<textarea name="message" rows="4" maxlength="1000">' in page, "what is typed is not lost to a refusal"
+
+
+def test_a_drive_in_that_never_came_does_not_stop_announcing_it_again(app, client, auth):
+    auth.login("operator")
+    case = open_case(auth)
+    first = auth.post(f"/api/v1/cases/{case['id']}/drive-in", json={}).get_json()
+    later = datetime.fromisoformat(first["expected_at"]) + timedelta(hours=3)  # off reception's board by now
+    app.config["CLOCK"] = lambda: later
+    auth.login("operator")
+    again = auth.post(f"/api/v1/cases/{case['id']}/drive-in", json={"note": "held up, on the way now"})
+    assert again.status_code == 201 and again.get_json()["id"] != first["id"]

@@ -242,3 +242,9 @@ def test_more_time_for_a_job_started_late_counts_from_when_it_will_end_as_it_run
         # its own length after it started, then the half hour asked: not the booked end plus thirty minutes
         assert job.end_at == late + length + timedelta(minutes=30)
         assert job.case.events[-1].data["minutes"] == 70
+        first_end = job.end_at
+    # a second extension adds its own minutes only: the late start is in the end already
+    assert auth.form(f"/garages/{GARAGE}/appointments/{first}/more-time", {"minutes": "15", "next": JOBS}).status_code \
+        == 302
+    with app.app_context():
+        assert db.session.get(Appointment, first).end_at == first_end + timedelta(minutes=15)

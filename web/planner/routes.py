@@ -244,7 +244,7 @@ def _period_versions(first: str | None, last: str | None) -> list:
     versions = [policies.in_force(db.session, now())]
     try:
         start, end = replays.period({"from": (first or "")[:10], "to": (last or "")[:10]})
-    except ValueError:
+    except (ValueError, OverflowError):  # 9999-12-31's next day: the replay refuses it with a 400
         return versions
     return versions + policies.in_force_over(db.session, start, end)
 

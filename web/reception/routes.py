@@ -55,7 +55,7 @@ def inbox_state(garage: Garage) -> dict:
     moment = now()
     requests = direct_line.open_for_garage(db.session, garage, moment)
     answered = direct_line.answered_since(db.session, garage, moment - timedelta(hours=12), moment)
-    drive_ins = drive_in.expected(db.session, garage, moment - timedelta(hours=2))
+    drive_ins = drive_in.expected(db.session, garage, moment - drive_in.STILL_EXPECTED)
     told = notices.recent(db.session, garage, moment - timedelta(hours=24))
     replans = squeeze.waiting_replans(db.session, garage, moment)
     if unchanged([r.id for r in requests] + [(r.id, r.status_at(moment)) for r in answered] + [d.id for d in drive_ins]
@@ -126,7 +126,8 @@ def board_state(garage: Garage, day: date, here: str | None = None) -> dict:
 
 def inbox_facts(garage: Garage, moment: datetime) -> dict:
     """What the board's API carries besides the day: drive-ins expected, direct-line requests and re-plans waiting."""
-    return {"drive_ins": [d.to_dict() for d in drive_in.expected(db.session, garage, moment - timedelta(hours=2))],
+    expected = drive_in.expected(db.session, garage, moment - drive_in.STILL_EXPECTED)
+    return {"drive_ins": [d.to_dict() for d in expected],
             "requests": [r.to_dict(moment) for r in direct_line.open_for_garage(db.session, garage, moment)],
             "notices": [n.to_dict() for n in notices.recent(db.session, garage, moment - timedelta(hours=24))],
             "replans": [w.to_dict() for w in squeeze.waiting_replans(db.session, garage, moment)]}
