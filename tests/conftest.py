@@ -46,9 +46,19 @@ SMALL_SEED = {"seed": 7, "days_ahead": 7, "history_days": 30, "dense_history_day
 PASSWORD = "frontline-demo"
 
 
+# The longest files, measured (pytest --durations): each file runs on one worker (--dist loadfile), so started
+# last they ran alone at the end while the other core idled (the last 2 % of a CI run took two minutes).
+LONGEST_FIRST = ("tests/browser/", "tests/web/test_access_matrix.py", "tests/web/test_french_pages.py",
+                 "tests/web/test_api_fuzz.py", "tests/web/test_stress.py", "tests/web/test_production_server.py",
+                 "tests/web/test_nasty_inputs.py", "tests/seed/test_demo.py")
+
+
 def pytest_collection_modifyitems(config, items):
-    # The browser tests are the slowest: run them last.
-    items.sort(key=lambda item: "tests/browser" in str(item.fspath))
+    def rank(item) -> int:
+        path = str(item.fspath).replace("\\", "/")
+        return next((i for i, part in enumerate(LONGEST_FIRST) if part in path), len(LONGEST_FIRST))
+
+    items.sort(key=rank)  # stable: each file's tests keep their order
 
 
 def _pg_driver(url: str) -> str:
