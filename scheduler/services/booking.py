@@ -148,7 +148,8 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
     lock_case(session, case)
     if case.status in ("done", "cancelled"):
         raise Conflict(N_("Case %(case)s is %(status)s: open a new case."), words={"case": case.id, "status": case.status})
-    if actor.role == "reception" and garage_id != actor.garage_id:
+    own_garage = actor.role == "reception"  # reception books at its own garage only, and is offered its free times
+    if own_garage and garage_id != actor.garage_id:
         raise Forbidden(N_("Reception books at its own garage; ask the call centre for another one."))
     start = start.replace(second=0, microsecond=0)
     current = active_booking(case)
@@ -182,14 +183,14 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
     lift = case.job_type.needs_lift
     # The chosen slot first, by the one rule of "busy": a refusal searches the network once, for its fresh offers.
     if not (consent and reason) and capacity.clash(session, technician, start, end, lift, ignore):
-        raise _refusal(session, case, technician, start, now, typed, consent, policy, actor.role == "reception")
+        raise _refusal(session, case, technician, start, now, typed, consent, policy, own_garage)
     found = case_offers(session, case, now, policy)
     # Again under the garage's lock, so the check and the write it allows are not split by another booking
     # (the first check was a read anyone could beat); the database's guard stays the last word.
     capacity.lock_garage(session, technician.garage_id)
     clash = capacity.clash(session, technician, start, end, lift, ignore)
     if clash and not (consent and reason):
-        raise _refusal(session, case, technician, start, now, typed, consent, policy, actor.role == "reception")
+        raise _refusal(session, case, technician, start, now, typed, consent, policy, own_garage)
     misses_target = case.urgency == "P1" and not found.target.met_by(start)
     kind = ("overbook" if clash else "rebook" if current is not None
             else departure if misses_target or not found.gives(garage_id, start) else None)
@@ -208,8 +209,8 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
         appointment = place(session, case, technician, start, channel=case.channel, pinned=kind is not None,
                             clash=clash, actor=actor, replacing=current)
     except SlotTaken:
-        raise _refusal(session, case, technician, start, now, typed, policy.allow_overbook, policy,
-                       actor.role == "reception") from None
+        raise _refusal(session, case, technician, start, now, typed, policy.allow_overbook, policy, own_garage) \
+            from None
     note_offers_shown(case, found, now)
     knock_on = overrides.knock_on(clash, start, end) if clash else {}
     if kind:

@@ -153,20 +153,13 @@ def find_vehicle(session: Session, actor: User, plate: str) -> tuple[Vehicle, li
     return vehicle, [c for c in latest if actor.can_see_garage(c.garage_id)][:5]
 
 
-def booked_elsewhere(session: Session, vehicle: Vehicle, garage_id: str | None, now: datetime) -> bool:
-    """Whether the car holds a booking still to come (or under way) at another garage: a walk-in for it here
-    leaves that slot to become a no-show unless someone cancels it. Which garage and when stay that garage's."""
-    return session.scalar(select(func.count()).select_from(Appointment).join(Case).where(
-        Case.vehicle_id == vehicle.id, Appointment.status.in_(ACTIVE), Appointment.end_at > now,
-        Appointment.garage_id != garage_id)) > 0
-
-
-def booked_here(session: Session, vehicle: Vehicle, garage_id: str, now: datetime) -> Appointment | None:
-    """The car's next booking at this garage still to come or under way: the customer at the counter is
-    most likely that customer, to check in, not a walk-in to register (a second case, a second booking)."""
-    return session.scalars(select(Appointment).join(Case).where(
-        Case.vehicle_id == vehicle.id, Appointment.status.in_(ACTIVE), Appointment.end_at > now,
-        Appointment.garage_id == garage_id).order_by(Appointment.start_at).limit(1)).first()
+def bookings_ahead(session: Session, vehicle: Vehicle, now: datetime) -> list[Appointment]:
+    """The car's bookings still to come or under way, at any garage, soonest first: a walk-in registered for
+    it is most likely that booking's customer (here: to check in, not a second case and booking; elsewhere:
+    that slot becomes a no-show unless someone cancels it). Which garage and when stay that garage's."""
+    return list(session.scalars(select(Appointment).join(Case).where(
+        Case.vehicle_id == vehicle.id, Appointment.status.in_(ACTIVE), Appointment.end_at > now)
+        .order_by(Appointment.start_at)))
 
 
 def at_counter(session: Session, garage: Garage, moment: datetime, vehicle: Vehicle | None = None) -> list[Case]:

@@ -110,17 +110,23 @@ def test_cli_solves_and_checks_its_own_answer(tmp_path, repo_root):
     assert checked.stdout.startswith("feasible; cost")
 
 
-def test_cli_check_names_each_violation(tmp_path, repo_root):
+def check_one_placement(tmp_path, repo_root, start: str, end: str, shift: tuple[float, float] | None = None):
+    """`check` of a one-technician squeeze problem against an answer placing its one-hour request at start-end."""
     doc = random_problem(6, mode="squeeze", garages=1, techs=1, appointments=0, requests=1)
     doc["technicians"][0]["skills"] = ["maintenance"]
-    doc["requests"][0].update(skill="maintenance", duration_minutes=60)
+    if shift is not None:
+        doc["technicians"][0]["shifts"] = [{"start": at(shift[0]), "end": at(shift[1])}]
+    doc["requests"][0].update(skill="maintenance", duration_minutes=60, lift=False)
     problem = tmp_path / "p.json"
     problem.write_text(json.dumps(doc))
     answer = tmp_path / "a.json"
     answer.write_text(json.dumps({"status": "FEASIBLE", "placements": [
-        {"request": "r0", "garage": "g0", "technician": "g0-t0",
-         "start": "2026-08-06T20:07:00+02:00", "end": "2026-08-06T21:07:00+02:00"}]}))
-    result = run_cli("check", str(problem), str(answer), cwd=repo_root)
+        {"request": "r0", "garage": "g0", "technician": "g0-t0", "start": start, "end": end}]}))
+    return run_cli("check", str(problem), str(answer), cwd=repo_root)
+
+
+def test_cli_check_names_each_violation(tmp_path, repo_root):
+    result = check_one_placement(tmp_path, repo_root, "2026-08-06T20:07:00+02:00", "2026-08-06T21:07:00+02:00")
     assert result.returncode == 1
     assert "off the 30-minute grid" in result.stdout
     assert "not inside a single shift" in result.stdout
@@ -128,17 +134,8 @@ def test_cli_check_names_each_violation(tmp_path, repo_root):
 
 def test_cli_check_refuses_times_between_minutes(tmp_path, repo_root):
     # 10:00:30 is on no grid; read to the minute it passed as 10:00, feasible, and its wait cost too low
-    doc = random_problem(6, mode="squeeze", garages=1, techs=1, appointments=0, requests=1)
-    doc["technicians"][0]["skills"] = ["maintenance"]
-    doc["technicians"][0]["shifts"] = [{"start": at(8), "end": at(12)}]
-    doc["requests"][0].update(skill="maintenance", duration_minutes=60, lift=False)
-    problem = tmp_path / "p.json"
-    problem.write_text(json.dumps(doc))
-    answer = tmp_path / "a.json"
-    answer.write_text(json.dumps({"status": "FEASIBLE", "placements": [
-        {"request": "r0", "garage": "g0", "technician": "g0-t0",
-         "start": "2026-08-06T10:00:30+02:00", "end": "2026-08-06T11:00:30+02:00"}]}))
-    result = run_cli("check", str(problem), str(answer), cwd=repo_root)
+    result = check_one_placement(tmp_path, repo_root, "2026-08-06T10:00:30+02:00", "2026-08-06T11:00:30+02:00",
+                                 shift=(8, 12))
     assert result.returncode == 1 and result.stdout.startswith("INFEASIBLE")
     assert "placements[0].start: 2026-08-06T10:00:30+02:00 is not on a whole minute" in result.stdout
 

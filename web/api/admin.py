@@ -68,6 +68,12 @@ def _hit(hit: technicians.Hit) -> list[dict]:
     return [{**a.to_dict(), "movable": a.status == "booked"} for a in hit.appointments]
 
 
+def _changed(name: str, body: dict, hit: technicians.Hit) -> dict:
+    """What a change answers: the object itself at the top (as a PATCH does), and under its name with the
+    booked work the change hits."""
+    return {**body, name: body, "affected": _hit(hit)}
+
+
 @bp.get("/v1/garages/<garage_id>/technicians")
 def technician_list(garage_id: str):
     require("admin")
@@ -87,9 +93,7 @@ def technician_change(technician_id: str):
     require("admin")
     found = technicians.get(db.session, current_user, technician_id)
     hit = technicians.change(db.session, current_user, found, json_body(), now())
-    body = technicians.technician_dict(found, now())
-    # the technician itself at the top (what a PATCH answers), and under its name with the work it hits
-    return jsonify({**body, "technician": body, "affected": _hit(hit)})
+    return jsonify(_changed("technician", technicians.technician_dict(found, now()), hit))
 
 
 @bp.post("/v1/technicians/<technician_id>/absences")
@@ -97,8 +101,7 @@ def absence_add(technician_id: str):
     require("admin")
     found = technicians.get(db.session, current_user, technician_id)
     absence, hit = technicians.add_absence(db.session, current_user, found, json_body(), now())
-    body = technicians.absence_dict(absence, found.garage.zone)
-    return jsonify({**body, "absence": body, "affected": _hit(hit)}), 201
+    return jsonify(_changed("absence", technicians.absence_dict(absence, found.garage.zone), hit)), 201
 
 
 @bp.delete("/v1/absences/<int:absence_id>")
@@ -130,8 +133,7 @@ def garage_change(garage_id: str):
     require("admin")
     found = garages.get(db.session, current_user, garage_id)
     hit = garages.change(db.session, current_user, found, json_body(), now())
-    body = garages.garage_dict(found)
-    return jsonify({**body, "garage": body, "affected": _hit(hit)})
+    return jsonify(_changed("garage", garages.garage_dict(found), hit))
 
 
 # -- the catalogue --------------------------------------------------------------------------------------------------

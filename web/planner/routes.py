@@ -169,7 +169,8 @@ def _policy_page(error_field: str | None = None, typed: dict | None = None, stat
 def policy_change():
     current = policies.in_force(db.session, now())
     changes: dict = {}
-    for path, value in _field_rows(current):
+    rows = _field_rows(current)
+    for path, value in rows:
         given = request.form.get(path)
         if isinstance(value, bool):
             given_bool = given == "on"
@@ -187,9 +188,8 @@ def policy_change():
         db.session.rollback()
         flash(_("Not saved: %(message)s", message=refusal_text(exc)), "error")
         # the page again, as typed: a redirect would show the saved values and lose every field but the bad one
-        typed = {path: request.form[path] for path, value in _field_rows(current)
-                 if path in request.form and not isinstance(value, bool)}
-        typed.update({path: path in request.form for path, value in _field_rows(current) if isinstance(value, bool)})
+        typed = {path: path in request.form if isinstance(value, bool) else request.form[path]
+                 for path, value in rows if isinstance(value, bool) or path in request.form}
         typed["note"] = request.form.get("note", "")
         return _policy_page(exc.details.get("field"), typed, 400)
     flash(_("Policy version %(n)s is in force from now on.", n=version.version), "success")

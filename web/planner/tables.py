@@ -103,25 +103,13 @@ def wants_csv() -> bool:
     are CSV. A header naming neither falls back to the media ranges (`text/*` is CSV, `*/*` JSON)."""
     if request.args.get("format", "").strip().lower() == "csv":
         return True
-    named: dict[str, float] = {}
-    for part in request.headers.get("Accept", "").split(","):
-        kind, *params = (p.strip() for p in part.split(";"))
-        kind = kind.lower()
-        if kind not in ("text/csv", "application/json") or kind in named:
-            continue
-        quality = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        named[kind] = quality
+    # werkzeug has parsed the header, highest quality first and in the header's order among equals; it matches
+    # "text/csv; charset=utf-8" to no text/csv, so the media type is read without its parameters here
+    named = [(value.split(";")[0].strip().lower(), quality) for value, quality in request.accept_mimetypes]
+    named = [(kind, quality) for kind, quality in named if kind in ("text/csv", "application/json")]
     if named:
-        csv_q = named.get("text/csv", 0.0)
-        json_q = named.get("application/json", 0.0)
-        return csv_q > 0 and (csv_q > json_q or (csv_q == json_q and next(iter(named)) == "text/csv"))
+        kind, quality = named[0]
+        return kind == "text/csv" and quality > 0
     best = request.accept_mimetypes.best_match(["application/json", "text/csv"])
     return best == "text/csv" and request.accept_mimetypes["text/csv"] > request.accept_mimetypes["application/json"]
 

@@ -248,8 +248,9 @@ def known_vehicle(garage_id: str):
     vehicle, latest = found if found else (None, [])
     owner = vehicle.customer if vehicle and cases.may_see_owner(current_user, latest) else None
     moment = now()
-    elsewhere = vehicle is not None and cases.booked_elsewhere(db.session, vehicle, garage_id, moment)
-    here = cases.booked_here(db.session, vehicle, garage_id, moment) if vehicle is not None else None
+    ahead = cases.bookings_ahead(db.session, vehicle, moment) if vehicle is not None else []
+    elsewhere = any(a.garage_id != garage_id for a in ahead)
+    here = next((a for a in ahead if a.garage_id == garage_id), None)
     waiting = cases.at_counter(db.session, garage, moment, vehicle) if vehicle is not None else []
     return render_template("reception/_known_vehicle.html", vehicle=vehicle, owner=owner, latest=latest,
                            elsewhere=elsewhere, here=here, waiting=waiting[0] if waiting else None, garage=garage,
