@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.errors import Conflict, Forbidden, Invalid, NotFound
+from scheduler.errors import Forbidden, Invalid, NotFound
 from scheduler.models import STAGES, Case, Feedback
 from scheduler.texts import N_
 
@@ -70,12 +70,8 @@ def give(session: Session, case: Case, stage: object, score: object, comment: ob
         comment = ""
     if not isinstance(comment, str) or len(comment) > 2000:
         raise Invalid(N_("comment must be text of at most 2000 characters."), field="comment")
-    if case.status == "cancelled":
-        raise Conflict(N_("This case was cancelled: there is nothing to rate."))
-    reached = stages_reached(case)
-    if stage not in reached:  # a score for what did not happen yet would be read as a verdict on it
-        raise Conflict(N_("This stage has not happened yet: it can be rated once it has."), field="stage",
-                       stage=stage, stages=list(reached))
+    # Any stage, at any time, as API.md has it (201): a customer who cancelled may well have something to say
+    # of the booking. The customer's page asks only about the stages that happened (stages_reached).
     feedback = given(session, case).get(stage)
     if feedback is None:
         feedback = Feedback(case=case, stage=stage)

@@ -246,14 +246,12 @@ add_paths({
                                                  "schema": {"type": "integer"}}])},
     "/api/v1/cases/{id}/feedback": {"post": _write(
         "Rate a stage of the case (booking, wait, reception, repair) 0–10; by a user in scope, or by the "
-        "customer with the link token ({token} in the body or ?token=). Rating a stage again replaces it. A stage "
-        "is rated once it has happened: the wait once booked, reception once the car is there (a walk-in, a check-in "
-        "or the work started), the repair once the work is finished; before, 409 with details {stage, stages: the "
-        "stages that can be rated now}; 409 too for a cancelled case.",
+        "customer with the link token ({token} in the body or ?token=). Rating a stage again replaces it. Any "
+        "stage at any time (the customer's page asks only about the stages that have happened).",
         "all in scope; the customer's link token", 201, _json(_ref("Feedback"), "Recorded"),
         {"type": "object", "required": ["stage", "score"], "properties": {
             "stage": {"type": "string", "enum": ["booking", "wait", "reception", "repair"]},
             "score": {"type": "integer", "minimum": 0, "maximum": 10}, "comment": {"type": "string"},
-            "token": {"type": "string"}}}, (400, 401, 403, 404, 409),
+            "token": {"type": "string"}}}, (400, 401, 403, 404),
         [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}])},
 })

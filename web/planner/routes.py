@@ -293,7 +293,7 @@ def rate(token: str):
 def rate_post(token: str):
     try:
         found = feedback.case_for_token(db.session, token, current_app.config["SECRET_KEY"])
-        for stage in labels.STAGES:
+        for stage in feedback.stages_reached(found):  # the page asks about what happened, and reads only that
             score = request.form.get(stage, "").strip()
             if score:
                 if not score.isdigit():
