@@ -24,7 +24,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from optimizer.answer import Answer, Move, Placement, Unplaced
+from optimizer.answer import Answer, Move, Offer, Placement, Unplaced
 from optimizer.baseline import no_move_plan
 from optimizer.freetime import FreeTime
 from optimizer.insertion import Inserter, Places, dearest_first, pull_earlier
@@ -35,8 +35,10 @@ from optimizer.validate import check_plan
 
 # A garage-week day's model is seldom proved optimal in any time worth waiting for; it finds most
 # of its gain early. Measured: capped at 0.7 s, 13 neighbourhoods in 10 s placed as many requests
-# as 6 of 1.5 s, for a lower cost on most garage-weeks.
-STEP_SECONDS = 0.7
+# as 6 of 1.5 s, for a lower cost on most garage-weeks. Since the constructive start places every
+# request, the gain left is in moves a day's model finds in 1-1.4 s and not in 0.7 (two P2s brought
+# four days earlier on one garage-week, 224,600 -> 181,900): 1 s, measured side by side (Stop 24).
+STEP_SECONDS = 1.0
 # A P1's probe (Week.probe): its garage's earliest shift, every movable job there free, as one model. On a
 # garage-week a P1 waited a day at a cost of 141,000 where 15 moves start it this afternoon (27,000); the
 # model finds that in 0.3-2 s, or proves the morning infeasible in 0.03 s. Each is capped, and all of them
@@ -111,8 +113,9 @@ class Part:
 class Week:
     """The days of a problem and the movable work on each, for cutting it into neighbourhoods."""
 
-    def __init__(self, problem: Problem):
+    def __init__(self, problem: Problem, floor: dict[str, float] | None = None):
         self.problem = problem
+        self.floor = floor or {}  # each request's least wait cost in any plan: what is above it can be gained
         offset = datetime.fromtimestamp(problem.now * 60, problem.zone or UTC).utcoffset()
         self.shift = int(offset.total_seconds() // 60) if offset else 0
         self.work: dict[int, list[Appointment]] = defaultdict(list)
@@ -165,10 +168,13 @@ class Week:
         return out
 
     def focus(self, plan: Plan, tried: Counter) -> Part | None:
-        """The neighbourhood of the request whose wait costs most (less so each time it was the focus): at the
-        garage it is placed at (an unplaced one: its nearest candidates in turn), its first days with work to
-        move up to where it is now, the work of whoever could do it there (every job of those days when it
-        needs a lift: lift jobs of any technician hold the lifts). None when there is nothing to gain."""
+        """The neighbourhood of the request whose wait costs most above its floor (less so each time it was the
+        focus: a P1 that waits only as long as any plan makes it wait has nothing to gain). A placed request's
+        garage's shifts where it could start earlier, one at a time, earliest first (a P2 four days out fitted
+        on the second morning, not the first two shifts); then its first days with work to move up to where it
+        is now, the work of whoever could do it there (every job of those days when it needs a lift: lift jobs
+        of any technician hold the lifts). An unplaced request: its nearest candidates in turn, a day step and
+        a window step at each. None when there is nothing to gain."""
         p = self.problem
         if not self.days:
             return None
@@ -178,7 +184,7 @@ class Week:
             # an unplaced request counts as if it waited to the end of the plan: its 100,000-fold cost would make
             # it the focus every time, even when nothing can ever make room for it (insertion tries those)
             pl = plan.placements.get(r.id)
-            return p.late_cost(r, pl.start if pl else week_end)
+            return p.late_cost(r, pl.start if pl else week_end) - self.floor.get(r.id, 0.0)
 
         r = max(p.requests, key=lambda r: (late(r) / (1 + tried[r.id]), r.id), default=None)
         if r is None or late(r) <= 0:
@@ -190,7 +196,11 @@ class Week:
         garage = pl.garage if pl else (near[(tried[r.id] - 1) // 2 % len(near)] if near else None)
         if garage is None:
             return None
-        if tried[r.id] % 2 == 0:
+        if pl is not None:
+            window = self._shift_window(r, garage, pl.start, tried[r.id] - 1, wrap=False)
+            if window is not None:
+                return Part((), frozenset([garage]), None, True, window)
+        elif tried[r.id] % 2 == 0:
             window = self._shift_window(r, garage, pl.start if pl else week_end, tried[r.id] // 2 - 1)
             if window is not None:
                 return Part((), frozenset([garage]), None, True, window)
@@ -302,15 +312,22 @@ def improve(problem: Problem, plan: Plan, free: set[str], allowed, limit: float,
     return evaluate(problem, {pl.request: pl for pl in placements}, kept)
 
 
-def lower_bound(problem: Problem) -> float:
-    """Each request at its cheapest start with every movable job gone, or unplaced if none: moves cost
-    nothing less than zero and requests only take room from one another, so no plan costs less."""
+def cheapest(problem: Problem) -> dict[str, Offer | None]:
+    """Each request's cheapest offer with every movable job gone (None when it has none even then)."""
     free = FreeTime(problem, exclude=[a.id for a in problem.appointments if problem.is_movable(a)])
-    total = 0.0
+    out: dict[str, Offer | None] = {}
     for r in problem.requests:
         best = offers_for(problem, free, r, 1)
-        total += min(best[0].cost, problem.unplaced_cost(r)) if best else problem.unplaced_cost(r)
-    return total
+        out[r.id] = best[0] if best else None
+    return out
+
+
+def lower_bound(problem: Problem, best: dict[str, Offer | None] | None = None) -> float:
+    """Each request at its cheapest start with every movable job gone, or unplaced if none: moves cost
+    nothing less than zero and requests only take room from one another, so no plan costs less."""
+    best = cheapest(problem) if best is None else best
+    return sum(min(best[r.id].cost, problem.unplaced_cost(r)) if best[r.id] else problem.unplaced_cost(r)
+               for r in problem.requests)
 
 
 def replan(problem: Problem, time_limit: float, workers: int = 1, seed: int = 0) -> Answer:
@@ -319,9 +336,10 @@ def replan(problem: Problem, time_limit: float, workers: int = 1, seed: int = 0)
     base_placements, _ = no_move_plan(problem)
     plan = evaluate(problem, {pl.request: pl for pl in base_placements}, {})
     assert plan is not None, "the no-move plan is feasible by construction"
-    bound = lower_bound(problem)
+    best = cheapest(problem)
+    bound = lower_bound(problem, best)
     rnd = random.Random(seed)
-    week = Week(problem)
+    week = Week(problem, {r.id: problem.late_cost(r, best[r.id].start) for r in problem.requests if best[r.id]})
     places: Places = {}  # each job's possible places, listed once for every constructive pass
     steps = 0
     def missing() -> list[Request]:

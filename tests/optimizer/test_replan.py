@@ -234,18 +234,43 @@ def test_the_search_focuses_on_the_request_whose_wait_costs_most():
     problem = week(BUSY_TODAY, TEAM, {"skill": "diagnostics", "urgency": "P1"})
     placements, _ = no_move_plan(problem)
     plan = evaluate(problem, {pl.request: pl for pl in placements}, {})
-    part = Week(problem).focus(plan, Counter())
-    # the first day it may start on that has work to move, with the work of whoever could do it
     days = Week(problem)
-    assert part.days == (days.day(problem.now),)
-    assert part.techs == frozenset({"t0"}) and part.garages == frozenset({"g0"})  # at the garage it is placed at
+    # first the shift it could start in first (tomorrow's starts where it is now), every job around it free to
+    # move: a smaller model than a day's
+    part = days.focus(plan, Counter())
+    assert part.window == (problem.now, problem.now + 180)  # today's shift 9:00-12:00; these jobs have no flex
+    assert part.garages == frozenset({"g0"}) and days.free(part, plan) == {"a0", "a1", "a2"}
+    # no earlier shift left to try: the first day it may start on that has work to move, with the work of
+    # whoever could do it, at the garage it is placed at
+    part = days.focus(plan, Counter({"r": 1}))
+    assert part.days[0] == days.day(problem.now) and part.window is None
+    assert part.techs == frozenset({"t0"}) and part.garages == frozenset({"g0"})
     assert {"a0", "a1", "a2"} <= days.free(part, plan)  # today's jobs on t0 may move out of its way
     assert len(days.allowed(part, plan)["r"]) == 2  # and it may start today or stay where it is, tomorrow
-    # the next time, only the shift it could start in first, every job around it free to move (a smaller model)
-    tried = Counter({"r": 1})
-    window = days.focus(plan, tried).window
-    assert window == (problem.now, problem.now + 180)  # today's shift 9:00-12:00; these jobs have no flex
-    assert days.free(days.focus(plan, Counter({"r": 1})), plan) == {"a0", "a1", "a2"}
+
+
+def test_the_focus_is_what_waits_above_what_any_plan_makes_it_wait():
+    # a P1 that waits as long as any plan makes it wait has nothing to gain, however dear its wait: the P2
+    # behind it, which could start earlier, is the focus
+    problem = _requests(week(BUSY_TODAY, TEAM, {"skill": "diagnostics", "urgency": "P2"}),
+                        ("urgent", "P1", 60, "diagnostics"))
+    day = 24 * 60
+    at_floor = problem.now + day
+    plan = evaluate(problem, {"urgent": Placement("urgent", "g0", "t0", at_floor, at_floor + 60),
+                              "r": Placement("r", "g0", "t0", at_floor + 60, at_floor + 120)}, {})
+    urgent = problem.requests[1]
+    assert problem.late_cost(urgent, at_floor) > problem.late_cost(problem.requests[0], at_floor + 60)
+    floor = {"urgent": problem.late_cost(urgent, at_floor), "r": 0.0}
+    assert Week(problem, floor).focus(plan, Counter()).window == (problem.now, problem.now + 180)
+    tried = Counter()
+    Week(problem, floor).focus(plan, tried)
+    assert tried == {"r": 1}
+    tried = Counter()
+    Week(problem).focus(plan, tried)  # without floors, the dearest wait
+    assert tried == {"urgent": 1}
+    # both at their floors: nothing to gain, no neighbourhood
+    assert Week(problem, {"urgent": floor["urgent"], "r": problem.late_cost(problem.requests[0], at_floor + 60)}
+                ).focus(plan, Counter()) is None
 
 
 def test_no_technician_free_only_when_no_room_even_with_every_movable_job_gone():
