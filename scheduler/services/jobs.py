@@ -183,6 +183,16 @@ def more_time(session: Session, actor: User, appointment: Appointment, minutes: 
     return appointment, preview, held
 
 
+def past_shift(appointment: Appointment) -> datetime | None:
+    """When the technician's shift ends, if the job (given more time) now runs past it: overtime to agree on."""
+    start, end = appointment.start_at, appointment.end_at
+    technician = appointment.technician
+    for s, e in capacity.shifts(technician, appointment.garage.today(start)):
+        if s <= start < e:
+            return e if end > e else None
+    return None
+
+
 def arrived(session: Session, actor: User, drive_in_id: int, now: datetime) -> DriveIn:
     """An announced drive-in is at the counter: it becomes a walk-in here, ready to squeeze in."""
     drive_in = session.get(DriveIn, drive_in_id)

@@ -192,6 +192,7 @@ def test_more_time_into_a_customer_already_checked_in_says_who_now_waits(app, cl
     assert open_replan(app) is None, "nothing to re-plan: the customer is here"
     more = auth.post(f"/api/v1/appointments/{first}/more-time", json={"minutes": 15})
     assert more.status_code == 200 and [a["id"] for a in more.get_json()["waiting"]] == [later]
+    assert more.get_json()["past_shift_end"] is None, "the later job is within the shift, so is this one"
 
 
 def test_starting_a_second_car_for_a_technician_says_the_first_is_still_under_way(app, client, auth):
@@ -248,3 +249,25 @@ def test_more_time_for_a_job_started_late_counts_from_when_it_will_end_as_it_run
         == 302
     with app.app_context():
         assert db.session.get(Appointment, first).end_at == first_end + timedelta(minutes=15)
+
+
+def test_more_time_past_the_end_of_the_shift_is_said_as_overtime(app, client, auth):
+    """The workshop extends the last job of a technician's day: the job list says it now ends after the shift,
+    and until when the shift ran; the API gives that end, and null while the job stays within the shift."""
+    from scheduler.services import capacity
+
+    with app.app_context():
+        rows = db.session.scalars(select(Appointment).where(
+            Appointment.garage_id == GARAGE, Appointment.status == "booked", Appointment.start_at > CLOCK_NOW))
+        last = next(a for a in rows if a.start_at.date() == CLOCK_NOW.date() and any(
+            s <= a.start_at and a.end_at == e for s, e in capacity.shifts(a.technician, a.garage.today(a.start_at))))
+        first, shift_end = last.id, last.end_at.astimezone(last.garage.zone)
+        name = last.technician.name
+    auth.login(f"workshop-{GARAGE}")
+    assert auth.form(f"/garages/{GARAGE}/appointments/{first}/start", {"next": JOBS}).status_code == 302
+    asked = auth.form(f"/garages/{GARAGE}/appointments/{first}/more-time", {"minutes": "30", "next": JOBS})
+    assert asked.status_code == 302
+    page = client.get(JOBS).get_data(as_text=True)
+    assert f"after {name}&#39;s shift (until {shift_end:%H:%M}): overtime" in page
+    more = auth.post(f"/api/v1/appointments/{first}/more-time", json={"minutes": 15})
+    assert more.status_code == 200 and more.get_json()["past_shift_end"] == shift_end.isoformat()

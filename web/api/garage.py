@@ -88,9 +88,11 @@ def appointment_action(appointment_id: int, action: str):
     appointment = jobs.get_appointment(db.session, current_user, appointment_id)
     if action == "more-time":
         appointment, preview, held = jobs.more_time(db.session, current_user, appointment, data.get("minutes"), now())
+        shift_end = jobs.past_shift(appointment)
         return jsonify({"appointment": appointment.to_dict(),
                         "preview": squeeze.diff(db.session, preview).to_dict() if preview else None,
-                        "waiting": [a.to_dict() for a in held]})
+                        "waiting": [a.to_dict() for a in held],
+                        "past_shift_end": shift_end.isoformat() if shift_end else None})
     done = jobs.act(db.session, current_user, appointment, action, now(), note=text_field(data, "note", 4000),
                     reason=text_field(data, "reason"))
     return jsonify(done.to_dict())
@@ -203,8 +205,9 @@ add_paths({
                                                    _json(_ref("Preview")), obj, (401, 403, 404, 409), [_ID])},
     "/api/v1/appointments/{id}/{action}": {"post": _write(
         "The job flow: check-in, start, finish ({note}), no-show, cancel ({reason}), more-time ({minutes}: extends "
-        "the job and previews a re-plan of the work it runs into; answers {appointment, preview, waiting}, waiting "
-        "being the later work no re-plan may move, which now waits). 409 from a status that does not allow it.",
+        "the job and previews a re-plan of the work it runs into; answers {appointment, preview, waiting, past_shift_end}, waiting "
+        "being the later work no re-plan may move, which now waits, past_shift_end when the technician's shift "
+        "ends before the job now does, else null). 409 from a status that does not allow it.",
         "reception, workshop of the garage", 200, _json(_ref("Appointment")),
         {"type": "object", "properties": {"note": {"type": "string"}, "reason": {"type": "string"},
                                           "minutes": {"type": "integer"}}},

@@ -440,6 +440,11 @@ def act(garage_id: str, appointment_id: int, action: str):
         except ValueError:
             raise Invalid(_("Pick how much more time the job needs."), field="minutes") from None
         extended, preview_made, held = jobs.more_time(db.session, current_user, appointment, minutes, now())
+        shift_end = jobs.past_shift(extended)
+        if shift_end is not None:
+            flash(_("The job now ends at %(end)s, after %(name)s's shift (until %(shift_end)s): overtime to agree "
+                    "on.", end=f"{extended.garage.local(extended.end_at):%H:%M}", name=extended.technician.name,
+                    shift_end=f"{extended.garage.local(shift_end):%H:%M}"), "warning")
         if held:  # nobody can move them: say who now waits, so someone tells them
             flash(ngettext("Already here, so nothing moves them: %(who)s now waits until %(end)s.",
                            "Already here, so nothing moves them: %(who)s now wait until %(end)s.", len(held),
