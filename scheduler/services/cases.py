@@ -280,6 +280,14 @@ def search(session: Session, actor: User, text: str, limit: int = 50) -> list[Ca
     return list(session.scalars(query))
 
 
+def recent(session: Session, actor: User, limit: int = 50) -> list[Case]:
+    """The latest cases the actor may see, newest first: the list before anything is searched for."""
+    query = select(Case).order_by(Case.opened_at.desc(), Case.id.desc()).limit(limit)
+    if actor.role in GARAGE_ROLES:
+        query = query.where(Case.garage_id == actor.garage_id)
+    return list(session.scalars(query))
+
+
 def customers_by_phone(session: Session, actor: User, phone: str, limit: int = 10) -> list[Customer]:
     """Who calls from this number, and their cars: telephony gives the phone before anything else.
 

@@ -238,7 +238,9 @@ def waits(starts: list[tuple[Demand, datetime | None]], day_of: Callable[[Demand
     return {"cases": len(starts), "placed": len(placed), "unplaced": len(starts) - len(placed),
             "median_minutes": statistics.median(minutes) if minutes else None,
             "p90_minutes": _p90(minutes) if minutes else None,
-            "same_day_share": round(same_day / len(placed), 4) if placed else None}
+            "same_day_share": round(same_day / len(placed), 4) if placed else None,
+            # API.md's words for the same figures: "the waits (median, p90, same-day share)"
+            "median": statistics.median(minutes) if minutes else None, "p90": _p90(minutes) if minutes else None}
 
 
 def figures(session: Session, replay: Replay, zone: ZoneInfo = NETWORK_ZONE) -> dict:

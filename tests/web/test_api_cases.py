@@ -39,6 +39,21 @@ def test_reception_opens_a_walk_in_at_its_own_garage(client, auth):
     assert refused.status_code == 403
 
 
+def test_the_case_list_without_a_search_is_the_latest_cases_in_scope(client, auth):
+    auth.login("reception-venissieux")
+    walk_in = auth.post("/api/v1/cases", json={k: v for k, v in CALL.items() if k != "location"}).get_json()
+    listed = client.get("/api/v1/cases")
+    assert listed.status_code == 200
+    cases = listed.get_json()
+    assert cases[0]["id"] == walk_in["id"] and {c["garage"] for c in cases} == {"venissieux"}
+    assert walk_in["id"] in {c["id"] for c in client.get("/api/v1/cases?q=").get_json()}
+    csv = client.get("/api/v1/cases?format=csv")
+    assert csv.status_code == 200 and csv.mimetype == "text/csv" and str(walk_in["id"]) in csv.get_data(as_text=True)
+    auth.login("operator")
+    network = client.get("/api/v1/cases").get_json()
+    assert network[0]["id"] == walk_in["id"] and len({c["garage"] for c in network}) > 1
+
+
 @pytest.mark.parametrize("change, field", [
     ({"symptom": "unicorn"}, "symptom"),
     ({"customer": {"name": "X"}}, "customer.phone"),

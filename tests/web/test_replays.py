@@ -100,6 +100,8 @@ def run(url: str, changes: dict) -> dict:
 
 
 def waits(block: dict) -> tuple:
+    # API.md names them median and p90; median_minutes and p90_minutes say the unit: the same figures
+    assert (block["median"], block["p90"]) == (block["median_minutes"], block["p90_minutes"])
     return block["placed"], block["median_minutes"], block["p90_minutes"], block["same_day_share"]
 
 

@@ -81,7 +81,7 @@ def document() -> dict:
                                "customer's name, newest first. `queue=1`: cases waiting for a garage's answer, after a "
                                "decline or an expiry, P1/P2 cases not booked, drive-ins announced but not arrived; most "
                                "urgent and oldest first, each with `queue: {kind, since, garage, due, seconds_left, "
-                               "answer}`. A garage's staff see their own garage's cases.",
+                               "answer}`. Neither: the latest 50 cases, newest first. A garage's staff see their own garage's cases.",
                                "operator (network), reception and workshop (own garage)",
                                _json({"type": "array", "items": _ref("Case")}), errors=(400, 401, 403),
                                params=[{"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 120}},
