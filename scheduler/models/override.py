@@ -21,7 +21,7 @@ KINDS = ("urgency_raise", "urgency_lower", "direct_line", "squeeze_in", "walk_in
 VERDICTS = ("beat", "tie", "lost", "pending")
 # Why the rule offer was late, as the optimizer reports it (LateReason.code).
 RULE_CODES = ("min_notice", "rule_garages", "lifts_full", "no_technician", "travel", "outside_hours", "none")
-# Within one slot of the rule offer, net of knock-on, people neither beat nor lost to the rules.
+# A replay counts a human override unnecessary when the changed policy starts the work within one slot of it.
 TIE_MINUTES = 15
 # A lowered urgency is wrong if the car comes back worse within this time of the decision.
 WATCH = timedelta(days=30)
@@ -151,7 +151,8 @@ class Override(Base):
         if self.rule_start is None:
             return "beat"  # the rules offered nothing at all
         net = self.gain_minutes - self.knock_on_minutes
-        return "tie" if abs(net) < TIE_MINUTES else "beat" if net > 0 else "lost"
+        # DESIGN.md: beat = started earlier than the rule offer, net of the knock-on; so a tie is exactly level
+        return "tie" if net == 0 else "beat" if net > 0 else "lost"
 
     def rule_offer_dict(self) -> dict | None:
         if self.rule_start is None:

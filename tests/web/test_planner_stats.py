@@ -103,11 +103,11 @@ def figures(row):
 def test_totals_verdicts_gains_and_knock_on(client, auth, known):
     auth.login("planner")
     total = get(client, "/api/v1/stats/summary").get_json()
-    assert figures(total) == (7, 3, 1, 2, 1, 4270, 60, 90)
+    assert figures(total) == (7, 4, 0, 2, 1, 4270, 60, 90)
     assert isinstance(total["gain_minutes_median"], float), "one type whether the median falls on a row or between two"
     listed = by_key(get(client, "/api/v1/overrides").get_json(), "id")
     assert len(listed) == 7 and known["old"][0] not in listed
-    expect = {"A": ("beat", 4200), "B": ("lost", 60), "C": ("tie", 10), "D": ("pending", None),
+    expect = {"A": ("beat", 4200), "B": ("lost", 60), "C": ("beat", 10), "D": ("pending", None),
               "E": ("beat", None), "F": ("lost", None), "G": ("beat", None)}
     for name, (verdict, gain) in expect.items():
         row = listed[known[name][0]]
@@ -123,12 +123,12 @@ def test_groupings(client, auth, known):
     weeks = get(client, "/api/v1/stats/overrides", group_by="week").get_json()
     assert [w["key"] for w in weeks] == ["2027-03-01", "2027-03-08"]  # date order
     assert figures(weeks[0]) == (4, 2, 0, 2, 0, 4260, 2130, 90)
-    assert figures(weeks[1]) == (3, 1, 1, 0, 1, 10, 10, 0)
+    assert figures(weeks[1]) == (3, 2, 0, 0, 1, 10, 10, 0)
     assert weeks[0]["label"] == "Week of 1 Mar 2027"  # the clock is in 2026: another year is said with its year
     garages = by_key(get(client, "/api/v1/stats/overrides", group_by="garage").get_json())
     assert {k: g["count"] for k, g in garages.items()} == {"lyon-07": 5, "venissieux": 2}
     assert garages["lyon-07"]["label"] == "Lyon 7e Gerland"
-    assert figures(garages["venissieux"]) == (2, 0, 1, 0, 1, 10, 10, 0)
+    assert figures(garages["venissieux"]) == (2, 1, 0, 0, 1, 10, 10, 0)
     kinds = by_key(get(client, "/api/v1/stats/overrides", group_by="kind").get_json())
     assert kinds["urgency_lower"]["count"] == 2 and kinds["urgency_lower"]["gain_minutes_total"] == 0
     assert kinds["squeeze_in"]["label"] == "Squeeze-in" and kinds["drive_in"]["beat"] == 1
@@ -165,7 +165,7 @@ def test_rule_review_is_ranked_by_what_people_gained_against_each_rule(client, a
             found["rule_garages"]["gain_minutes_total"], found["rule_garages"]["late_minutes_total"]) == (1, 1, 4200, 4000)
     assert (found["min_notice"]["overrides"], found["min_notice"]["beat"], found["min_notice"]["lost"],
             found["min_notice"]["tie"], found["min_notice"]["gain_minutes_total"],
-            found["min_notice"]["gain_minutes_median"]) == (2, 0, 1, 1, 70, 35)
+            found["min_notice"]["gain_minutes_median"]) == (2, 1, 1, 0, 70, 35)
     assert (found["no_technician"]["overrides"], found["no_technician"]["beat"], found["no_technician"]["pending"],
             found["no_technician"]["gain_minutes_median"]) == (2, 1, 1, None)
     assert found["min_notice"]["label"] == "Minimum notice"
@@ -215,8 +215,8 @@ def test_the_dashboard_shows_the_same_figures_and_links_to_them(client, auth, kn
     auth.login("planner")
     page = get(client, "/planner/").get_data(as_text=True)
     assert '<span class="n">7</span><span>overrides</span>' in page
-    assert '<span class="n">3</span><span>did better than the rules</span>' in page
-    assert '<span class="n">1</span><span>tied with the rules</span>' in page
+    assert '<span class="n">4</span><span>did better than the rules</span>' in page
+    assert '<span class="n">0</span><span>tied with the rules</span>' in page
     assert "Lyon 7e Gerland" in page and "Squeeze-in" in page and "rillieux" not in page.split("<main>")[1].split(
         "<select")[0]
     assert 'href="/planner/overrides?from=2027-03-01&amp;to=2027-03-07"' in page  # the first week's bar
@@ -253,9 +253,9 @@ def test_the_pages_read_in_french(client, auth, known):
     page = client.get("/planner/", query_string=PERIOD, headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert "Les équipes ont-elles battu les règles" in page and "Semaine du 1 mars" in page
     assert "Envoyé au garage (centre d’appels)" in page
-    # each figure agrees with its count: one tie, three wins, two losses (not "2 perdu")
-    assert '<span class="n">1</span><span>à égalité avec les règles</span>' in page
-    assert '<span class="n">3</span><span>ont fait mieux que les règles</span>' in page
+    # each figure agrees with its count: no tie, four wins, two losses (not "2 perdu")
+    assert '<span class="n">0</span><span>à égalité avec les règles</span>' in page
+    assert '<span class="n">4</span><span>ont fait mieux que les règles</span>' in page
     assert '<span class="n">2</span><span>ont fait moins bien que les règles</span>' in page
     assert client.get("/api/v1/stats/rules", query_string=PERIOD,
                       headers={"Accept-Language": "fr"}).get_json()[0]["label"] == "Ponts pleins"

@@ -28,7 +28,7 @@ ROLES = {"reception": _l("reception"), "workshop": _l("workshop")}
 TEAMS = {"call centre": _l("Call centre"), "planning": _l("Planning"), "administration": _l("Administration")}
 JUDGED_BY = {
     "earlier_start": _l("Beat = the work started earlier than the rule offer, net of the delay imposed on "
-                        "moved work; within 15 min either way is a tie."),
+                        "moved work; exactly level is a tie."),
     "not_worse": _l("A lowered urgency frees capacity: it is right (beat) once the work is done and the car has "
                     "not come back worse (a more urgent case for the same vehicle, or the case raised again, "
                     "within 30 days), wrong (lost) if it did. Start times are not compared."),
