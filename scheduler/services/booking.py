@@ -192,8 +192,11 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
     if clash and not (consent and reason):
         raise _refusal(session, case, technician, start, now, typed, consent, policy, own_garage)
     misses_target = case.urgency == "P1" and not found.target.met_by(start)
+    # With the optimizer failed or late, what it would offer is not known: a free slot (offered a moment ago,
+    # most likely) is not called a departure from it, so no booking is refused because of the solver (DESIGN).
+    offered = found.degraded is not None or found.gives(garage_id, start)
     kind = ("overbook" if clash else "rebook" if current is not None
-            else departure if misses_target or not found.gives(garage_id, start) else None)
+            else departure if misses_target or not offered else None)
     if kind and not reason:
         why = (N_("the technician or the lifts are busy then") if kind == "overbook"
                else N_("it moves the case's booking") if kind == "rebook"

@@ -101,3 +101,23 @@ def test_the_direct_line_answer_says_the_optimizer_did_not_answer(app, client, a
     assert "no free time today" not in html, "a failed solve is not a full day"
     assert "the standard rules’ slot" in html or "Standard rules would give" in html
     assert plan_of(app) == before
+
+
+def test_an_offer_shown_is_booked_without_a_reason_when_the_optimizer_fails_at_the_booking(app, client, auth,
+                                                                                        monkeypatch):
+    """The operator picks an offer the optimizer gave; as the booking is made the optimizer fails (a busy
+    machine, its time limit passed): the booking is not refused for want of a reason because of the solver."""
+    auth.login("operator")
+    case = open_case(auth)
+    found = client.get(f"/api/v1/cases/{case['id']}/offers").get_json()
+    rule = (found["rule_offer"]["garage"], found["rule_offer"]["start"])
+    offer = next(o for o in found["offers"] if (o["garage"], o["start"]) != rule)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the solver crashed")
+
+    monkeypatch.setattr(planning, "solve", broken)
+    booked = auth.post(f"/api/v1/cases/{case['id']}/appointments",
+                       json={k: offer[k] for k in ("garage", "technician", "start")})
+    assert booked.status_code == 201, booked.get_json()
+    assert (booked.get_json()["garage"], booked.get_json()["start"]) == (offer["garage"], offer["start"])
