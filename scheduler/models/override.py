@@ -21,8 +21,6 @@ KINDS = ("urgency_raise", "urgency_lower", "direct_line", "squeeze_in", "walk_in
 VERDICTS = ("beat", "tie", "lost", "pending")
 # Why the rule offer was late, as the optimizer reports it (LateReason.code).
 RULE_CODES = ("min_notice", "rule_garages", "lifts_full", "no_technician", "travel", "outside_hours", "none")
-# A replay counts a human override unnecessary when the changed policy starts the work within one slot of it.
-TIE_MINUTES = 15
 # A lowered urgency is wrong if the car comes back worse within this time of the decision.
 WATCH = timedelta(days=30)
 URGENCY_ORDER = {"P1": 1, "P2": 2, "P3": 3}

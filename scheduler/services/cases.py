@@ -25,6 +25,7 @@ from scheduler.models import (
     User,
     Vehicle,
 )
+from scheduler.services import boards
 from scheduler.services.booking import lock_case
 from scheduler.services.open_work import waits_on, waits_on_a_garage
 from scheduler.texts import N_
@@ -281,11 +282,9 @@ def search(session: Session, actor: User, text: str, limit: int = 50) -> list[Ca
 
 
 def recent(session: Session, actor: User, limit: int = 50) -> list[Case]:
-    """The latest cases the actor may see, newest first: the list before anything is searched for."""
-    query = select(Case).order_by(Case.opened_at.desc(), Case.id.desc()).limit(limit)
-    if actor.role in GARAGE_ROLES:
-        query = query.where(Case.garage_id == actor.garage_id)
-    return list(session.scalars(query))
+    """The latest cases the actor may see (a garage's staff: their garage's), newest first: the list before
+    anything is searched for."""
+    return boards.recent_cases(session, limit, actor.garage_id if actor.role in GARAGE_ROLES else None)
 
 
 def customers_by_phone(session: Session, actor: User, phone: str, limit: int = 10) -> list[Customer]:

@@ -46,13 +46,15 @@ from scheduler.models import (
     Technician,
     User,
 )
-from scheduler.models.override import TIE_MINUTES
 from scheduler.models.replay import PASSES
 from scheduler.services import capacity, policies
 from scheduler.services.planning import working_day
 from scheduler.services.replay_plan import NetworkPlan, Rules
 from scheduler.services.stats import NETWORK_ZONE, local_day_start
 from scheduler.texts import N_
+
+# A human override was unnecessary when the changed policy starts the work no later than they did, within one slot.
+WITHIN_A_SLOT = timedelta(minutes=15)
 
 MAX_DAYS = 92
 Progress = Callable[[float], None]
@@ -235,12 +237,12 @@ def waits(starts: list[tuple[Demand, datetime | None]], day_of: Callable[[Demand
     placed = [(d, s) for d, s in starts if s is not None]
     minutes = [max(0, round((s - d.opened_at).total_seconds() / 60)) for d, s in placed]
     same_day = sum(1 for d, s in placed if s.astimezone(zone).date() <= day_of(d))
+    median, p90 = (statistics.median(minutes), _p90(minutes)) if minutes else (None, None)
     return {"cases": len(starts), "placed": len(placed), "unplaced": len(starts) - len(placed),
-            "median_minutes": statistics.median(minutes) if minutes else None,
-            "p90_minutes": _p90(minutes) if minutes else None,
+            "median_minutes": median, "p90_minutes": p90,
             "same_day_share": round(same_day / len(placed), 4) if placed else None,
             # API.md's words for the same figures: "the waits (median, p90, same-day share)"
-            "median": statistics.median(minutes) if minutes else None, "p90": _p90(minutes) if minutes else None}
+            "median": median, "p90": p90}
 
 
 def figures(session: Session, replay: Replay, zone: ZoneInfo = NETWORK_ZONE) -> dict:
@@ -279,7 +281,7 @@ def figures(session: Session, replay: Replay, zone: ZoneInfo = NETWORK_ZONE) -> 
     for o in overrides:
         achieved = o.actual_start or o.result_start or by_case[o.case_id].human_start
         changed = start_in("changed", by_case[o.case_id])
-        if achieved and changed and changed <= achieved + timedelta(minutes=TIE_MINUTES):
+        if achieved and changed and changed <= achieved + WITHIN_A_SLOT:
             unnecessary.append(o.id)
     result["overrides"] = {"total": len(overrides), "unnecessary": len(unnecessary),
                            "unnecessary_ids": sorted(unnecessary)}
