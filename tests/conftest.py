@@ -101,8 +101,9 @@ def pg_databases():
 
 
 def make_app(url: str, **extra):
+    # The suite reads its answers in English unless a test asks otherwise (the network's default is French).
     config = {"TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": url,
-              "CLOCK": lambda: CLOCK_NOW}
+              "CLOCK": lambda: CLOCK_NOW, "BABEL_DEFAULT_LOCALE": "en"}
     config.update(extra)
     return create_app(config)
 

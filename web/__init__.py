@@ -24,7 +24,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_DURATION=0,
         WTF_CSRF_TIME_LIMIT=None,
-        BABEL_DEFAULT_LOCALE="en",
+        # The network's language, for a reader who has not chosen one and whose browser does not say (an API client):
+        # this network is French.
+        BABEL_DEFAULT_LOCALE=os.environ.get("FRONTLINE_LANGUAGE", "fr"),
         LANGUAGES=["en", "fr"],
         NETWORK_TIMEZONE="Europe/Paris",
         JSON_SORT_KEYS=False,

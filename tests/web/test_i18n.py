@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
+import shutil
+
+from tests.conftest import CLOCK_NOW, Auth
 from tests.web.pages import csrf_from
+from web import create_app
+from web.extensions import db
 
 
 def test_the_browser_language_is_used_before_login(client):
     page = client.get("/login", headers={"Accept-Language": "fr-FR,fr;q=0.9"}).get_data(as_text=True)
     assert "Se connecter à Frontline" in page
     assert "Log in to Frontline" in client.get("/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+
+def test_a_reader_who_does_not_say_reads_the_networks_language_french(sqlite_template, tmp_path, monkeypatch):
+    """An API client or a browser without Accept-Language, and a user with no setting, read French: this network's
+    language (FRONTLINE_LANGUAGE changes it). The rest of the suite runs with English as its default."""
+    monkeypatch.delenv("FRONTLINE_LANGUAGE", raising=False)
+    copy = tmp_path / "frontline.sqlite"
+    shutil.copy(sqlite_template, copy)
+    app = create_app({"TESTING": True, "SECRET_KEY": "t", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{copy}",
+                      "CLOCK": lambda: CLOCK_NOW})
+    client = app.test_client()
+    refused = client.get("/api/v1/cases")
+    assert refused.status_code == 401 and refused.get_json()["error"]["message"].startswith("Connectez-vous")
+    assert "Se connecter à Frontline" in client.get("/login").get_data(as_text=True)
+    Auth(client).login("operator")
+    assert "Poste d’appels" in client.get("/desk/").get_data(as_text=True)
+    assert "Call-centre desk" in client.get("/desk/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    with app.app_context():
+        db.engine.dispose()
 
 
 def test_the_header_switch_sticks_to_the_user(app, client, auth):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import ValidationError, validate_csrf
 from werkzeug.exceptions import BadRequest
@@ -30,20 +31,21 @@ def check_csrf_for_cookie_writes():
         from web.errors import error_response
 
         return error_response(400, "csrf_failed",
-                              f"{str(exc).rstrip('.')}: send the csrf_token from GET /api/v1/session in the "
-                              "X-CSRFToken header.")
+                              _("%(why)s: send the csrf_token from GET /api/v1/session in the X-CSRFToken header.",
+                                why=str(exc).rstrip(".")))
 
 
 def json_body() -> dict:
     """The request's JSON object, or a 400 that says what is wrong."""
     if not request.is_json:
-        abort(400, description="Send a JSON object with Content-Type: application/json.")
+        abort(400, description=_("Send a JSON object with Content-Type: application/json."))
     try:
         data = request.get_json()
     except BadRequest as exc:
-        abort(400, description=f"Send a JSON object with Content-Type: application/json ({_why_not_json(exc)}).")
+        abort(400, description=_("Send a JSON object with Content-Type: application/json (%(why)s).",
+                                 why=_why_not_json(exc)))
     if not isinstance(data, dict):
-        abort(400, description="The body must be a JSON object.")
+        abort(400, description=_("The body must be a JSON object."))
     return data
 
 
@@ -54,12 +56,12 @@ def _why_not_json(exc: BaseException) -> str:
         if isinstance(seen, BadText):
             return str(seen)
         seen = seen.__cause__ or seen.__context__
-    return "the body is not valid JSON"
+    return _("the body is not valid JSON")
 
 
 def require(*roles: str) -> None:
     if not current_user.is_authenticated:
-        abort(401, description="Log in first: POST /api/v1/session, or send Authorization: Bearer <token>.")
+        abort(401, description=_("Log in first: POST /api/v1/session, or send Authorization: Bearer <token>."))
     if roles and current_user.role not in roles:
         abort(403, description=roles_needed(roles))
 
