@@ -46,7 +46,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     except RecursionError:  # json's decoder recurses once per level of nesting
         print("answer cannot be read: not valid JSON: nested too deeply")
         return 2
-    result = check_answer(problem, answer)
+    result = check_answer(problem, answer, statement=True)
     if answer.errors:
         result.feasible, result.violations = False, [*answer.errors, *result.violations]
     if result.feasible:

@@ -31,7 +31,8 @@ class Unplaced:
     request: str
     reason: str
     # The reason as a fact: `no_garage`, `no_skill`, `no_lift`, `no_technician` (no room even with
-    # every movable job gone), `other_requests`, `move_limit`, `moves_not_found`; "" when not known.
+    # every movable job gone), `lifts_full` (someone is free then, but work no move can change holds every
+    # lift), `other_requests`, `move_limit`, `moves_not_found`; "" when not known.
     code: str = ""
 
 
@@ -96,6 +97,7 @@ class Answer:
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     fallback: bool = False
+    rule_offers_stated: bool = True  # False for a document read back without them: `check` has none to judge
 
     def to_dict(self, zone: tzinfo | None) -> dict[str, Any]:
         """The JSON document; times in `zone` (the problem's `now` offset)."""
@@ -196,9 +198,19 @@ def answer_from_dict(doc: Any) -> Answer:
                   float(o.get("cost", 0.0)))
             for i, o in enumerate(rows("offers"))
         ]
+        given = doc.get("rule_offers")
+        if given is not None and (not isinstance(given, list)
+                                  or not all(r is None or isinstance(r, dict) for r in given)):
+            raise ValueError("answer.rule_offers: must be a list of objects or nulls")
+        rule = None if given is None else [
+            None if r is None else RuleOffer(str(r["request"]), str(r["garage"]), str(r["technician"]),
+                                             minute(r, "start", f"rule_offers[{i}]"), minute(r, "end", f"rule_offers[{i}]"))
+            for i, r in enumerate(given)
+        ]
     except KeyError as exc:
         raise ValueError(f"answer: a row lacks {exc}") from None
     return Answer(
         status=str(doc.get("status", "")), cost=doc.get("cost"), bound=doc.get("bound"),
         placements=placements, moves=moves, unplaced=unplaced, offers=offers, errors=off,
+        rule_offers=rule if rule is not None else [], rule_offers_stated=rule is not None,
     )

@@ -21,7 +21,7 @@ def no_move_plan(problem: Problem) -> tuple[list[Placement], list[Unplaced]]:
     for request in sorted(problem.requests, key=lambda r: URGENCY_ORDER[r.urgency]):
         best = offers_for(problem, free, request, 1)
         if not best:
-            missing.append(unplaced(problem, request))
+            missing.append(unplaced(problem, request, free))
             continue
         offer = best[0]
         placements.append(Placement(request.id, offer.garage, offer.technician, offer.start, offer.end))

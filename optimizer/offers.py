@@ -91,7 +91,10 @@ def offers_for(problem: Problem, free: FreeTime, request: Request, limit: int) -
     return found
 
 
-def unplaced_reason(problem: Problem, request: Request) -> str:
+def unplaced_reason(problem: Problem, request: Request, free: FreeTime | None = None) -> str:
+    """Why the request has no place, the first true reason found: no garage, no skill, no lift, no time it may
+    start in (earliest after latest, or the customer arriving too late), no shift long enough, every lift taken
+    when someone is free, or everyone busy. `free` is the plan it was looked for in (the problem's, by default)."""
     if problem.mode == "offers" and problem.policy.offers == 0:
         return "no offer asked for (policy.offers is 0)"
     candidates = problem.candidate_garages(request)
@@ -106,8 +109,25 @@ def unplaced_reason(problem: Problem, request: Request) -> str:
     if request.lift and all(problem.garages[g].lifts == 0 for g, _ in candidates):
         return "no lift at the candidate garages"
     when = "before latest" if request.latest is not None else "in the planning horizon"
+    if request.latest is not None and request.earliest > request.latest:
+        return "earliest is after latest"
+    lowers = {g: garage_lower(problem, request, km) for g, km in candidates}
+    if request.latest is not None and min(lowers.values()) > request.latest:
+        return "the customer cannot reach a candidate garage before latest"
+
+    def room(plan: FreeTime, lift: bool) -> bool:
+        return any(plan.first_start(t.id, request.duration, lift, lowers[g], request.latest) is not None
+                   for g, _ in candidates for t in problem.technicians_by_garage[g] if request.skill in t.skills)
+
+    if not room(FreeTime(problem, exclude=[a.id for a in problem.appointments]), False):
+        arriving = " once the customer can be there" if problem.policy.travel_speed_kmh is not None \
+            and request.location is not None else ""
+        return f"no {request.skill} shift with {request.duration} free minutes {when}{arriving}"
+    free = free or FreeTime(problem)
+    if request.lift and room(free, False):
+        return f"every lift is taken whenever a {request.skill} technician is free {when}"
     return f"no {request.skill} technician free {when}"
 
 
-def unplaced(problem: Problem, request: Request) -> Unplaced:
-    return Unplaced(request.id, unplaced_reason(problem, request))
+def unplaced(problem: Problem, request: Request, free: FreeTime | None = None) -> Unplaced:
+    return Unplaced(request.id, unplaced_reason(problem, request, free))

@@ -470,10 +470,11 @@ def replan(problem: Problem, time_limit: float, workers: int = 1, seed: int = 0)
 
 def why_unplaced(problem: Problem, plan: Plan, request: Request) -> Unplaced:
     """The true reason a request is left out of this plan, as a code and in words."""
-    general = unplaced_reason(problem, request)
     movable = [a.id for a in problem.appointments if problem.is_movable(a)]
-    if not _room(problem, request, FreeTime(problem, exclude=movable)):
-        return Unplaced(request.id, general, "no_technician")
+    fixed = FreeTime(problem, exclude=movable)  # what no move can change
+    if not _room(problem, request, fixed):
+        why = unplaced_reason(problem, request, fixed)
+        return Unplaced(request.id, why, "lifts_full" if why.startswith("every lift") else "no_technician")
     # Room appears once the movable work goes: say what keeps it from being made.
     others = FreeTime(problem, exclude=movable)
     for pl in plan.placements.values():

@@ -23,7 +23,7 @@ def solve_offers(problem: Problem, free: FreeTime | None = None) -> Answer:
         if found:
             answer.cost += found[0].cost
         else:
-            answer.unplaced.append(unplaced(problem, request))
+            answer.unplaced.append(unplaced(problem, request, free))
             answer.cost += problem.unplaced_cost(request)
     answer.bound = answer.cost  # exact enumeration: the offers are provably the cheapest
     return answer

@@ -196,8 +196,50 @@ def problem_for_single(problem: Problem, request_id: str) -> Problem:
                    _candidates=problem._candidates)
 
 
-def check_answer(problem: Problem, answer: Answer) -> Check:
-    if problem.mode == "offers":
-        return check_offers(problem, answer)
-    return check_plan(problem, answer)
+def check_answer(problem: Problem, answer: Answer, statement: bool = False) -> Check:
+    """Feasibility and cost; with `statement`, also what a whole answer says of itself (`check_statement`)."""
+    check = check_offers(problem, answer) if problem.mode == "offers" else check_plan(problem, answer)
+    bad = check_statement(problem, answer, check.cost) if statement else []
+    return Check(check.feasible and not bad, check.cost, [*check.violations, *bad])
+
+
+def check_statement(problem: Problem, answer: Answer, cost: float) -> list[str]:
+    """What an answer says of itself, against the format: its status, its bound, which requests it leaves
+    unplaced, and the rule offers (exactly what the standard rules give: optimizer.rule)."""
+    from optimizer.rule import rule_offers
+
+    bad: list[str] = []
+    if answer.status not in ("OPTIMAL", "FEASIBLE"):
+        bad.append(f"status: {answer.status or 'missing'} for an answer with a plan (OPTIMAL or FEASIBLE)")
+    if isinstance(answer.bound, (int, float)) and answer.bound > cost + 1e-3:
+        bad.append(f"bound: {answer.bound} is above the cost {cost:.3f}, so it bounds nothing")
+    answered = {o.request for o in answer.offers} if problem.mode == "offers" else \
+        {p.request for p in answer.placements}
+    said = [u.request for u in answer.unplaced]
+    for r in problem.requests:
+        if r.id in answered and r.id in said:
+            bad.append(f"request {r.id}: both {'offered' if problem.mode == 'offers' else 'placed'} and unplaced")
+        elif r.id not in answered and r.id not in said:
+            bad.append(f"request {r.id}: neither {'offered' if problem.mode == 'offers' else 'placed'} nor unplaced")
+    if answer.rule_offers_stated:
+        expected = rule_offers(problem)
+        if len(answer.rule_offers) != len(expected):
+            bad.append(f"rule_offers: {len(answer.rule_offers)} given, one per request ({len(expected)}) expected")
+        else:
+            for r, given, rule in zip(problem.requests, answer.rule_offers, expected, strict=True):
+                mine = None if given is None else (given.garage, given.technician, given.start, given.end)
+                theirs = None if rule is None else (rule.garage, rule.technician, rule.start, rule.end)
+                if mine != theirs:
+                    bad.append(f"rule offer of {r.id}: {_said(mine, problem)} given, the rules give "
+                               f"{_said(theirs, problem)}")
+    return bad
+
+
+def _said(slot: tuple | None, problem: Problem) -> str:
+    from optimizer.clock import format_instant
+
+    if slot is None:
+        return "none"
+    garage, technician, start, _end = slot
+    return f"{garage}/{technician} at {format_instant(start, problem.zone)}"
 

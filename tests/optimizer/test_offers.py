@@ -39,7 +39,8 @@ def test_offers_match_exhaustive_enumeration(seed, garages, techs, appointments,
         assert [(round(o.cost, 6), o.garage, o.technician, o.start) for o in got] == \
             expected_offers(problem, request.id, problem.policy.offers)
     answer = solve(problem)
-    assert check_answer(problem, answer).feasible
+    check = check_answer(problem, answer, statement=True)
+    assert check.feasible, check.violations
 
 
 @settings(max_examples=60, deadline=None)

@@ -110,6 +110,32 @@ def test_cli_solves_and_checks_its_own_answer(tmp_path, repo_root):
     assert checked.stdout.startswith("feasible; cost")
 
 
+@pytest.mark.parametrize("change, says", [
+    (lambda a: a.update(status="INVALID"), "status: INVALID for an answer with a plan"),
+    (lambda a: a.update(bound=a["cost"] + 1000), "so it bounds nothing"),
+    (lambda a: a["unplaced"].append({"request": a["placements"][0]["request"], "reason": "none"}),
+     "both placed and unplaced"),
+    (lambda a: a.update(placements=a["placements"][1:]), "neither placed nor unplaced"),
+    (lambda a: a.update(rule_offers=[None if r else {**a["placements"][0], "request": p["request"]}
+                                     for r, p in zip(a["rule_offers"], a["placements"], strict=True)]),
+     "given, the rules give"),
+])
+def test_cli_check_judges_what_an_answer_says_of_itself(tmp_path, repo_root, change, says):
+    """A feasible plan with a false status, a bound above its cost, a request both placed and unplaced (or
+    neither), or rule offers that are not the rules': each is named, and the answer is not called feasible."""
+    problem = tmp_path / "p.json"
+    problem.write_text(json.dumps(random_problem(5, mode="squeeze", appointments=5, requests=2)))
+    out = tmp_path / "a.json"
+    assert run_cli("solve", str(problem), "--out", str(out), "--time-limit", "2", cwd=repo_root).returncode == 0
+    answer = json.loads(out.read_text())
+    assert len(answer["placements"]) == 2
+    change(answer)
+    out.write_text(json.dumps(answer))
+    checked = run_cli("check", str(problem), str(out), cwd=repo_root)
+    assert checked.returncode == 1 and checked.stdout.startswith("INFEASIBLE") and says in checked.stdout, \
+        checked.stdout
+
+
 def check_one_placement(tmp_path, repo_root, start: str, end: str, shift: tuple[float, float] | None = None):
     """`check` of a one-technician squeeze problem against an answer placing its one-hour request at start-end."""
     doc = random_problem(6, mode="squeeze", garages=1, techs=1, appointments=0, requests=1)

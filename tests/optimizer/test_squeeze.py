@@ -62,7 +62,7 @@ def test_every_answer_is_feasible_and_never_worse_than_no_moves(seed, garages, t
     problem = load(random_problem(seed, mode=mode, garages=garages, techs=techs, appointments=appointments,
                                   requests=requests, days=days, slot=15, max_moves=3))
     answer = solve(problem, time_limit=2, workers=2)
-    check = check_answer(problem, answer)
+    check = check_answer(problem, answer, statement=True)  # its status, bound, unplaced and rule offers too
     assert check.feasible, check.violations
     assert answer.cost <= no_move_cost(problem) + 1e-6
 
@@ -137,3 +137,54 @@ def test_a_request_left_out_because_another_took_the_room_is_not_said_to_have_no
     assert [p.request for p in answer.placements] == ["r1"]
     assert [(u.request, u.code) for u in answer.unplaced] == [("r2", "other_requests")]
     assert "taken by other requests" in answer.unplaced[0].reason
+
+
+def _alone(mode: str, request: dict, shift_end: float = 12, appointments: tuple = (), travel: float | None = None):
+    near = {"lat": 45.75, "lon": 4.85}
+    policy = {"rule": {"garages": 1, "min_notice_minutes": 0}}
+    if travel is not None:
+        policy["travel_speed_kmh"] = travel
+    return load({"version": 1, "mode": mode, "now": at(9), "slot_minutes": 15,
+                 "garages": [{"id": "g1", "location": near, "lifts": 1}],
+                 "technicians": [{"id": "t1", "garage": "g1", "skills": ["m"], "shifts": [{"start": at(9),
+                                                                                          "end": at(shift_end)}]},
+                                 {"id": "t2", "garage": "g1", "skills": ["b"], "shifts": [{"start": at(9),
+                                                                                          "end": at(12)}]}],
+                 "appointments": list(appointments),
+                 "requests": [{"id": "r1", "duration_minutes": 60, "skill": "m", "lift": False, "urgency": "P1",
+                               "location": near, "garages": ["g1"], **request}],
+                 "policy": policy})
+
+
+def test_an_unplaced_reason_names_what_blocks_the_request_not_always_a_busy_technician():
+    lift_held = ({"id": "a1", "technician": "t2", "start": at(9), "end": at(12), "skill": "b", "lift": True,
+                  "status": "in_progress", "pinned": True, "flex_minutes": 0},)
+    for mode in ("offers", "squeeze"):
+        held = solve(_alone(mode, {"lift": True}, appointments=lift_held), time_limit=2).unplaced
+        assert held[0].reason.startswith("every lift is taken whenever a m technician is free"), held
+        assert mode == "offers" or held[0].code == "lifts_full"
+        backwards = solve(_alone(mode, {"earliest": at(11), "latest": at(10)}), time_limit=2).unplaced
+        assert backwards[0].reason == "earliest is after latest"
+        far = {"location": {"lat": 46.29, "lon": 4.85}}  # 60 km at 30 km/h: there at 11:00, the shift ends 10:30
+        short = solve(_alone(mode, far, shift_end=10.5, travel=30), time_limit=2).unplaced
+        assert short[0].reason == "no m shift with 60 free minutes in the planning horizon once the customer can be there"
+        busy = ({"id": "a2", "technician": "t1", "start": at(9), "end": at(12), "skill": "m", "lift": False,
+                 "status": "in_progress", "pinned": True, "flex_minutes": 0},)
+        assert solve(_alone(mode, {}, appointments=busy), time_limit=2).unplaced[0].reason == \
+            "no m technician free in the planning horizon"
+
+
+def test_a_network_sized_squeeze_is_searched_as_a_re_plan_and_beats_the_no_move_plan():
+    """Beyond AT_ONCE movable jobs one model of the whole squeeze found nothing in its time (it returned the
+    no-move plan); it is searched as the re-plan searches, from a constructive start, and its bound is real."""
+    from bench.generate import generate
+    from optimizer.squeeze import AT_ONCE
+
+    problem = load(generate(garages=6, technicians=8, days=2, requests=4, seed=7, mode="squeeze", urgency="P1",
+                            spread_deg=0.05))
+    assert sum(problem.is_movable(a) for a in problem.appointments) > AT_ONCE
+    answer = solve(problem, time_limit=2)
+    assert check_answer(problem, answer).feasible and not answer.fallback
+    assert any("neighbourhoods searched" in note for note in answer.notes)
+    assert answer.cost < no_move_cost(problem)
+    assert 0 <= answer.bound <= answer.cost
