@@ -103,7 +103,8 @@ class _Builder:
             for code, label, label_fr, urgency, job in catalog.SYMPTOMS
         }
         s.add_all(self.symptoms.values())
-        self.policy = Policy(version=1, active=True, note="Règles standard au lancement",
+        # Today's free slots are offered to the call centre at launch; a planner can keep them for the garages.
+        self.policy = Policy(version=1, active=True, note="Règles standard au lancement", same_day_visible=True,
                              created_at=self.now - timedelta(days=120))
         s.add(self.policy)
         self.garages: list[Garage] = []

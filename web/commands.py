@@ -164,7 +164,7 @@ def replay_command(first: str, last: str, assignments: tuple[str, ...]) -> None:
     """
     import time
 
-    from scheduler.services import replays
+    from scheduler.services import policies, replays
     from web import jobs
 
     changes = {}
@@ -172,7 +172,7 @@ def replay_command(first: str, last: str, assignments: tuple[str, ...]) -> None:
         path, sep, value = assignment.partition("=")
         if not sep:
             raise click.BadParameter(f"{assignment!r}: write PATH=VALUE", param_hint="--set")
-        changes[path.strip()] = value.strip()
+        changes[path.strip()] = policies.typed(path.strip(), value)
     from scheduler.db import utcnow
 
     try:

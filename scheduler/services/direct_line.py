@@ -157,8 +157,8 @@ def answer(session: Session, actor: User, request: DirectLineRequest, accept: bo
     expire_due(session, now, request.case)
     if request.status != "open":
         when = request.answered_at or request.expires_at
-        raise AlreadyAnswered(N_("This request is already %(status)s (%(when)s UTC)."), status=request.status,
-                              words={"status": request.status, "when": f"{when:%H:%M}"})
+        raise AlreadyAnswered(N_("This request is already %(status)s (at %(when)s)."), status=request.status,
+                              words={"status": request.status, "when": f"{request.garage.local(when):%H:%M}"})
     case = request.case
     if not accept:
         if not reason:

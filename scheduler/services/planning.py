@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from optimizer import Answer, Location, Offer, RuleOffer, make_request, rule_offers, solve
 from scheduler.errors import RuleBroken
-from scheduler.models import Case, Garage, Policy
+from scheduler.models import Case, Garage, Policy, User
 from scheduler.services import policies
 from scheduler.services.engine import EngineUnavailable, ask
 from scheduler.services.snapshot import Snapshot
@@ -229,8 +229,10 @@ def _rule_slot(found: RuleOffer | None, snap: Snapshot, km: dict[str, float]) ->
     return _slot(found, snap, km.get(found.garage), late_because=found.late_because, reasons=found.reasons)
 
 
-def _proven(answer: Answer, snap: Snapshot, case: Case, window: datetime, others: list[float]) -> bool:
-    """Whether answers from this window are the network's: nothing beyond it could rank among them."""
+def _proven(answer: Answer, snap: Snapshot, case: Case, window: datetime, others: list[float],
+            since: datetime) -> bool:
+    """Whether answers from this window are the network's: nothing beyond it could rank among them (a wait
+    counts from `since`, the request's earliest start)."""
     if not others or window >= snap.horizon_end:
         return True
     rule = answer.rule_offers[0] if answer.rule_offers else None
@@ -240,7 +242,7 @@ def _proven(answer: Answer, snap: Snapshot, case: Case, window: datetime, others
     offers, weights = answer.offers, snap.plan_policy.weights
     if len(offers) < snap.plan_policy.offers:
         return False
-    beyond = weights.wait[case.urgency] * (edge - snap.now.timestamp() / 60) + weights.travel_km * min(others)
+    beyond = weights.wait[case.urgency] * (edge - since.timestamp() / 60) + weights.travel_km * min(others)
     return offers[-1].cost < beyond
 
 
@@ -252,8 +254,9 @@ def _size(problem) -> tuple[int, int]:
 def case_offers(session: Session, case: Case, now: datetime, policy: Policy | None = None) -> CaseOffers:
     """The standard rules' offer and the cheapest offers across the network, for one case.
 
-    The rule garages are looked at over the whole booking horizon; the others over a window from
-    now that widens until nothing beyond it could be a better offer. The optimizer answers within
+    Offers start now, or tomorrow for a P2 or P3 when the policy keeps today from the call centre
+    (`policies.visible_from`). The rule garages are looked at over the whole booking horizon; the others over a
+    window from now that widens until nothing beyond it could be a better offer. The optimizer answers within
     the policy's time limit; when it fails or is late, the offers are the rules' own and `degraded`
     says why, so no page waits on it or breaks because of it.
     """
@@ -261,9 +264,11 @@ def case_offers(session: Session, case: Case, now: datetime, policy: Policy | No
     snap = snapshot(session, now, policy)
     candidates = snap.candidates(case.lat, case.lon) if case.lat is not None else []
     # the shared network's garages: loading every garage into the session cost most of a call at 300 garages
-    target = target_for(case.urgency, now, snap.nearest_garage(case.lat, case.lon) if case.lat is not None
-                        else next(iter(snap.network.garages.values())))
-    request = _request(case, now)
+    nearest = snap.nearest_garage(case.lat, case.lon) if case.lat is not None \
+        else next(iter(snap.network.garages.values()))
+    target = target_for(case.urgency, now, nearest)
+    since = policies.visible_from(snap.policy.same_day_visible, case.urgency, now, nearest.zone)
+    request = _request(case, now, earliest=since)
     km = dict(candidates)
     home = [g for g, _ in candidates[:snap.policy.rule_garages]]
     others = [d for _, d in candidates[snap.policy.rule_garages:]]
@@ -276,7 +281,7 @@ def case_offers(session: Session, case: Case, now: datetime, policy: Policy | No
         problem = snap.plan("offers", until, [request], work=work)
         # a wider window only adds shifts and work: when it added none, the problem and its answer are the same
         if answer is not None and _size(problem) == size:
-            if _proven(answer, snap, case, window, others):
+            if _proven(answer, snap, case, window, others, since):
                 break
             window = now + 2 * (window - now)
             continue
@@ -289,7 +294,7 @@ def case_offers(session: Session, case: Case, now: datetime, policy: Policy | No
             except EngineUnavailable:
                 rule = None
             return CaseOffers(rule, [rule] if rule else [], target, perf_counter() - started, degraded=exc.code)
-        if _proven(answer, snap, case, window, others):
+        if _proven(answer, snap, case, window, others, since):
             break
         window = now + 2 * (window - now)
     offers = [_slot(o, snap, o.distance_km, distance_km=o.distance_km, cost=o.cost) for o in answer.offers]
@@ -320,11 +325,23 @@ def garage_slots(session: Session, case: Case, garage: Garage, now: datetime, co
         unanswered = Slots()
         unanswered.degraded = exc.code
         return unanswered
-    slots = [_slot(o, snap, o.distance_km) for o in found]
+    slots = [_slot(o, snap, o.distance_km, distance_km=o.distance_km, cost=o.cost) for o in found]
     if around is not None:
         slots = sorted(sorted(slots, key=lambda s: abs((s.start - around).total_seconds()))[:count],
                        key=lambda s: s.start)
     return Slots(slots)
+
+
+def desk_offers(session: Session, actor: User, case: Case, now: datetime) -> CaseOffers:
+    """What the reader's desk can book: the network's offers for the call centre; for a garage's reception, which
+    books at its own garage only, that garage's earliest free times (as many as the policy offers). The rule
+    offer and the target are the case's either way."""
+    found = case_offers(session, case, now)
+    if actor.role != "reception" or actor.garage_id is None:
+        return found
+    garage = session.get(Garage, actor.garage_id)
+    own = garage_slots(session, case, garage, now, count=snapshot(session, now).policy.offers)
+    return replace(found, offers=list(own), degraded=found.degraded or own.degraded)
 
 
 def offers_document(session: Session, case: Case, now: datetime, policy: Policy | None = None) -> dict:
@@ -332,7 +349,9 @@ def offers_document(session: Session, case: Case, now: datetime, policy: Policy 
     and what a planner exports to reproduce a case (`python -m optimizer solve`)."""
     snap = snapshot(session, now, policy)
     until = {g: snap.horizon_end for g, _ in snap.candidates(case.lat, case.lon)}
+    since = policies.visible_from(snap.policy.same_day_visible, case.urgency, now,
+                                  snap.nearest_garage(case.lat, case.lon).zone)
     request = {"id": str(case.id), "duration_minutes": case.job_type.duration_minutes,
                "skill": case.job_type.skill_code, "lift": case.job_type.needs_lift, "urgency": case.urgency,
-               "location": {"lat": case.lat, "lon": case.lon}, "earliest": now.isoformat()}
+               "location": {"lat": case.lat, "lon": case.lon}, "earliest": since.isoformat()}
     return snap.document("offers", until, [request], ignore_case=case.id)

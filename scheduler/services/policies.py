@@ -7,7 +7,7 @@ then, so an override is judged against the rules its people were up against.
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import func, select
@@ -47,6 +47,15 @@ def in_force(session: Session, at: datetime) -> Policy:
     return found or session.scalar(query.order_by(Policy.version).limit(1)) or Policy(version=0)
 
 
+def visible_from(same_day_visible: bool, urgency: str, now: datetime, zone: tzinfo) -> datetime:
+    """When the call centre's offers may start: now, or, under a policy that keeps the rest of today from the call
+    centre (the garages keep it for walk-ins and squeeze-ins), the next local midnight. Never for a P1: its target
+    is today. The one definition, for the desk's offers and rule offer and for a replay's."""
+    if same_day_visible or urgency == "P1":
+        return now
+    return datetime.combine(now.astimezone(zone).date() + timedelta(days=1), time(0), zone)
+
+
 def in_force_over(session: Session, start: datetime, end: datetime) -> list[Policy]:
     """Every version that was in force at some moment of [start, end): the one at its start, and those
     created during it."""
@@ -62,6 +71,12 @@ def typed(path: str, value: str) -> Any:
     if path in PATHS and PATHS[path][1] is bool:
         return {"true": True, "vrai": True, "yes": True, "oui": True, "1": True,
                 "false": False, "faux": False, "no": False, "non": False, "0": False}.get(value.strip().lower(), value.strip())
+    if path in PATHS:  # a number, with a decimal comma as French types it
+        try:
+            number = float(value.strip().replace(",", "."))
+        except ValueError:
+            return value.strip()
+        return int(number) if number.is_integer() and abs(number) < 2 ** 53 else number
     return value.strip()
 
 
@@ -102,14 +117,14 @@ def validate(fields: Any) -> dict[str, Any]:
                 raise Invalid(N_("%(path)s must be true or false."), field=path, words={"path": path})
             clean[path] = value
             continue
-        if isinstance(value, str):
-            try:
-                value = float(value.strip().replace(",", "."))
-            except ValueError:
-                raise Invalid(N_("%(path)s must be a number (got %(value)s)."), field=path,
-                              words={"path": path, "value": repr(value)}) from None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, str):  # the API takes JSON numbers; a page's text is read by `typed`
+            raise Invalid(N_("%(path)s must be a number (got %(value)s)."), field=path,
+                          words={"path": path, "value": repr(value)})
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise Invalid(N_("%(path)s must be a number."), field=path, words={"path": path})
+        if isinstance(value, int) and abs(value) > 2 ** 53 or not math.isfinite(value):  # beyond any bound
+            raise Invalid(N_("%(path)s must be between %(low)s and %(high)s."), field=path,
+                          words={"path": path, "low": f"{low:g}", "high": f"{high:g}"})
         if kind is int and not float(value).is_integer():
             raise Invalid(N_("%(path)s must be a whole number."), field=path, words={"path": path})
         if value < low or value > high:

@@ -24,6 +24,7 @@ from optimizer import Garage, Location, Policy, RulePolicy, Technician, make_pro
 from optimizer.clock import ceil_minute
 from optimizer.freetime import FreeTime, _as_windows, _pairs, merge, saturated, subtract
 from optimizer.rule import earliest_at
+from scheduler.services.policies import visible_from
 
 
 @dataclass(frozen=True)
@@ -36,12 +37,14 @@ class Rules:
     travel_speed_kmh: float | None
     horizon_days: int
     p1_reserve_minutes: int
+    same_day_visible: bool = True
 
     @classmethod
     def of(cls, policy) -> Rules:
         return cls(garages=policy.rule_garages, notice=tuple((u, policy.notice(u)) for u in ("P1", "P2", "P3")),
                    max_travel_km=policy.search_radius_km, travel_speed_kmh=policy.travel_speed_kmh or None,
-                   horizon_days=policy.horizon_days, p1_reserve_minutes=policy.p1_reserve_minutes or 0)
+                   horizon_days=policy.horizon_days, p1_reserve_minutes=policy.p1_reserve_minutes or 0,
+                   same_day_visible=bool(policy.same_day_visible))
 
     def engine_policy(self) -> Policy:
         return Policy(max_travel_km=self.max_travel_km, rule=RulePolicy(self.garages, dict(self.notice)),
@@ -159,7 +162,8 @@ class NetworkPlan:
         problem.now, problem.now_exact, problem.policy = ceil_minute(now), now.timestamp() / 60, policy
         # candidate garages are cached by request id: the id carries the radius they were found within
         request = make_request(f"{key}@{rules.max_travel_km}", duration, skill, lift, urgency, Location(lat, lon),
-                               None, now, latest=now + timedelta(days=rules.horizon_days))
+                               None, now, visible_from(rules.same_day_visible, urgency, now, self.zone),
+                               latest=now + timedelta(days=rules.horizon_days))
         home = problem.candidate_garages(request)[: rules.garages]
         lower = max(problem.now + policy.rule.notice(urgency), request.earliest)
         reserve = rules.p1_reserve_minutes if urgency != "P1" else 0

@@ -16,7 +16,7 @@ from itertools import pairwise
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.errors import NotFound, Said, Weekday, refuse_fields
+from scheduler.errors import Conflict, NotFound, Said, Weekday, refuse_fields
 from scheduler.models import (
     ACTIVE,
     Absence,
@@ -331,6 +331,15 @@ def add_absence(session: Session, actor: User, technician: Technician, data: dic
     refuse_fields(problems)
     whole_days = all(isinstance(data.get(k), str) and len(data[k]) == 10 for k in ("start", "end"))
     capacity.lock_garage(session, technician.garage_id)
+    # Entered twice (a double submit, two admins): the same time off listed twice, and removing one leaves it off.
+    covering = next((a for a in technician.absences
+                     if a.span(zone)[0] <= start and end <= a.span(zone)[1]), None)
+    if covering is not None:
+        first, last = covering.span(zone)
+        raise Conflict(N_("%(name)s is already absent then (%(start)s – %(end)s, %(reason)s)."),
+                       words={"name": technician.name, "start": first.astimezone(zone),
+                              "end": last.astimezone(zone), "reason": covering.reason}, field="start",
+                       absence=covering.id)
     before = off_shift(session, technician, now)
     absence = Absence(technician=technician, reason=reason.strip() or "leave",
                       first_day=start.astimezone(zone).date(),
@@ -365,5 +374,6 @@ def replan(session: Session, actor: User, garage: Garage, appointment_ids: objec
     if not isinstance(appointment_ids, list) or not appointment_ids or not all(
             isinstance(i, int) and not isinstance(i, bool) for i in appointment_ids):
         refuse_fields({"appointments": N_("appointments is a list of appointment ids.")})
-    rows = list(session.scalars(select(Appointment).where(Appointment.id.in_(appointment_ids))))
+    known = [i for i in appointment_ids if 0 < i < 2 ** 31]  # beyond the ids a database holds: no such appointment
+    rows = list(session.scalars(select(Appointment).where(Appointment.id.in_(known))))
     return squeeze.preview_replan(session, actor, garage, rows, now, reason=reason)

@@ -53,6 +53,10 @@ def test_a_walk_in_is_squeezed_into_a_saturated_day(browser, live_server, live_a
 
     confirmed = reception.request.get(f"{live_server}/api/v1/squeeze/{preview_id}").json()
     assert confirmed["status"] == "confirmed"
+    emailed = sum(1 for m in confirmed["moves"] if m["told"] == "email")
+    flashes = " ".join(f.inner_text() for f in reception.query_selector_all(".flash"))
+    assert "told" not in flashes, "a message queued is not a customer told"
+    assert not emailed or f"on its way to {emailed} customer" in flashes
     outbox = reception.request.get(f"{live_server}/api/v1/outbox").json()
     for move in confirmed["moves"]:
         told = [m for m in outbox if m["appointment"] == move["appointment"] and m["kind"] == "moved"]

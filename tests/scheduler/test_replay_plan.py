@@ -4,7 +4,7 @@ FreeTime's, and its rule offer is the engine's rule offer, at every moment it is
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 
 from optimizer import Location, make_request
 from optimizer.freetime import FreeTime
@@ -52,16 +52,21 @@ def test_the_plans_rule_offer_is_the_engines():
     plan = network(rnd)
     for n in range(120):
         now = DAY + timedelta(days=rnd.randrange(3), minutes=15 * rnd.randrange(60) + rnd.randrange(15))
+        same_day = rnd.random() < 0.5
         policy = Policy(rule_garages=rnd.choice([1, 2, 3]), search_radius_km=rnd.choice([5.0, 30.0]),
-                        notice_minutes={"P1": rnd.choice([0, 120]), "P2": 240, "P3": 1440},
-                        travel_speed_kmh=rnd.choice([30.0, 0.0]), horizon_days=5, p1_reserve_minutes=0)
+                        notice_minutes={"P1": rnd.choice([0, 120]), "P2": rnd.choice([0, 240]), "P3": 1440},
+                        travel_speed_kmh=rnd.choice([30.0, 0.0]), horizon_days=5, p1_reserve_minutes=0,
+                        same_day_visible=same_day)
         rules = Rules.of(policy)
         urgency, lift = rnd.choice(["P1", "P2", "P3"]), rnd.random() < 0.5
         lat, lon = 45.0 + rnd.random() / 20, 4.8 + rnd.random() / 20
         duration, skill = rnd.choice([30, 60, 90]), rnd.choice(["x", "y"])
         placed = plan.rule_offer(str(n), now, duration, skill, lift, urgency, lat, lon, rules)
         problem = plan.problem  # now and policy are those of this question
-        request = make_request(f"check{n}", duration, skill, lift, urgency, Location(lat, lon), None, now,
+        # a P2 or P3 is offered nothing today when the policy keeps today from the call centre
+        tomorrow = datetime.combine(now.date() + timedelta(days=1), time(0), DAY.tzinfo)
+        earliest = now if same_day or urgency == "P1" else tomorrow
+        request = make_request(f"check{n}", duration, skill, lift, urgency, Location(lat, lon), None, now, earliest,
                                latest=now + timedelta(days=5))
         expected = rule_offer(problem, plan.free, request)
         if expected is None:
@@ -70,4 +75,17 @@ def test_the_plans_rule_offer_is_the_engines():
             assert placed is not None, n
             assert (placed.garage, placed.technician, int(placed.start.timestamp() // 60)) == \
                 (expected.garage, expected.technician, expected.start), n
+            assert placed.start >= earliest
             plan.occupy(placed.technician, placed.start, placed.end, lift)
+
+
+def test_a_policy_that_keeps_today_from_the_call_centre_gives_a_p2_tomorrow_and_a_p1_today():
+    plan = network(random.Random(1))
+    now = DAY + timedelta(hours=1)  # 08:00, shifts from 07:00 and 12:00 every day
+    for urgency, same_day, day in [("P2", True, 0), ("P2", False, 1), ("P1", False, 0), ("P3", False, 1)]:
+        rules = Rules.of(Policy(rule_garages=1, search_radius_km=30.0, notice_minutes={"P1": 0, "P2": 0, "P3": 0},
+                                travel_speed_kmh=0.0, horizon_days=5, p1_reserve_minutes=0,
+                                same_day_visible=same_day))
+        placed = plan.rule_offer(f"{urgency}{same_day}", now, 30, "x", False, urgency, 45.0, 4.8, rules)
+        assert placed.start == now.replace(hour=7) + timedelta(days=day) + (timedelta(hours=1) if not day else
+                                                                           timedelta()), (urgency, same_day)

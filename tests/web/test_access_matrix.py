@@ -198,6 +198,10 @@ TABLE: dict[tuple[str, str], Rule] = {
         ("reception", "admin"), "/garages/{garage}/squeeze/{preview}/reject", True, {}),
     ("POST", "/garages/<garage_id>/direct-line/<int:request_id>/answer"): Rule(
         GARAGE_ROLES, "/garages/{garage}/direct-line/{request}/answer", True, {"decision": "decline"}),
+    ("GET", "/garages/<garage_id>/appointments/<int:appointment_id>/move"): Rule(
+        ("reception",), "/garages/{garage}/appointments/{appointment}/move", True),
+    ("POST", "/garages/<garage_id>/appointments/<int:appointment_id>/move"): Rule(
+        ("reception",), "/garages/{garage}/appointments/{appointment}/move", True, {"slot": "not a slot"}),
     ("POST", "/garages/<garage_id>/appointments/<int:appointment_id>/<action>"): Rule(
         GARAGE_ROLES, "/garages/{garage}/appointments/{appointment}/no-such-action", True, {}),
     ("POST", "/garages/<garage_id>/drive-ins/<int:drive_in_id>/arrived"): Rule(

@@ -4,7 +4,7 @@ exactly that work, and re-planning it is the garage desk's preview and confirm: 
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -357,3 +357,25 @@ def test_bookings_an_absence_strands_reach_the_call_centre_until_someone_can_do_
     assert client.delete(f"/api/v1/absences/{absence_id}", headers=auth.headers()).status_code in (200, 204)
     auth.login("operator")
     assert 'id="stranded"' not in client.get("/desk/").get_data(as_text=True)
+
+
+def test_an_absence_already_entered_is_refused_once_and_a_longer_one_over_it_is_taken(app, client, auth):
+    tech, _ = busiest_today(app)
+    day = today(app)
+    auth.login("admin")
+    first = auth.post(f"/api/v1/technicians/{tech}/absences", json={"start": day, "end": day, "reason": "sick"})
+    assert first.status_code == 201, first.get_json()
+    again = auth.post(f"/api/v1/technicians/{tech}/absences", json={"start": day, "end": day, "reason": "sick"})
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "conflict"
+    assert "already absent" in again.get_json()["error"]["message"]
+    within = auth.post(f"/api/v1/technicians/{tech}/absences",
+                       json={"start": f"{day}T14:00", "end": f"{day}T15:00", "reason": "training"})
+    assert within.status_code == 409
+    page = auth.form(f"/admin/technicians/{tech}/absences", {"start": day, "end": day, "reason": "sick"},
+                     follow_redirects=True)
+    assert "already absent" in page.get_data(as_text=True)
+    longer = auth.post(f"/api/v1/technicians/{tech}/absences",
+                       json={"start": day, "end": (date.fromisoformat(day) + timedelta(days=2)).isoformat()})
+    assert longer.status_code == 201, longer.get_json()
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Absence).where(Absence.technician_id == tech)) == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -318,3 +319,30 @@ def test_a_refusal_is_worded_without_reading_the_user_again(app, client, auth):
     assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "slot_taken"
     assert any("JOIN app_user" in s for s in statements), "the user comes with the session"
     assert not [s for s in statements if "FROM app_user WHERE" in s], "and is not read again to word the refusal"
+
+
+def test_a_policy_that_keeps_today_from_the_call_centre_offers_a_p2_tomorrow_but_a_p1_today(client, auth):
+    """same_day_visible: the planner's lever. Unticked, a P2's offers and rule offer start tomorrow (the garages
+    keep today for walk-ins); booking today's free slot is then a departure that needs a reason. A P1 is always
+    offered today."""
+    auth.login("operator")
+    p2 = open_case(auth, plate="SD-222-PP", symptom="brake_noise")["id"]
+    zone = ZoneInfo("Europe/Paris")
+    today = CLOCK_NOW.astimezone(zone).date()
+    before = client.get(f"/api/v1/cases/{p2}/offers").get_json()
+    starts = [datetime.fromisoformat(o["start"]).astimezone(zone).date() for o in before["offers"]]
+    assert today in starts  # the lever bites: today's slots were offered while visible
+    today_slot = next(o for o in before["offers"] if datetime.fromisoformat(o["start"]).astimezone(zone).date() == today)
+    auth.login("planner")
+    assert auth.post("/api/v1/policy", json={"same_day_visible": False}).status_code == 201
+    auth.login("operator")
+    after = client.get(f"/api/v1/cases/{p2}/offers").get_json()
+    assert after["offers"] and all(datetime.fromisoformat(o["start"]).astimezone(zone).date() > today
+                                   for o in after["offers"])
+    assert datetime.fromisoformat(after["rule_offer"]["start"]).astimezone(zone).date() > today
+    refused = auth.post(f"/api/v1/cases/{p2}/appointments",
+                        json={k: today_slot[k] for k in ("garage", "technician", "start")})
+    assert refused.status_code == 422 and refused.get_json()["error"]["details"]["kind"] == "manual_slot"
+    p1 = open_case(auth, plate="SD-111-PP")["id"]
+    urgent = client.get(f"/api/v1/cases/{p1}/offers").get_json()
+    assert datetime.fromisoformat(urgent["offers"][0]["start"]).astimezone(zone).date() == today

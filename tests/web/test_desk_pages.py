@@ -11,6 +11,7 @@ from babel.dates import format_date
 from scheduler.services import capacity
 from tests.conftest import CLOCK_NOW, Auth
 from tests.web.pages import csrf_from
+from tests.web.story import open_case
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -308,3 +309,18 @@ def test_a_booking_form_sent_twice_books_once(client, auth):
         sent = client.post(f"/desk/cases/{case_id}/book", data=form, follow_redirects=True).get_data(as_text=True)
         assert "Booked:" in sent
     assert len(client.get(f"/api/v1/cases/{case_id}").get_json()["appointments"]) == 1
+
+
+def test_the_callers_note_is_on_the_case_page_and_on_the_garages_board(client, auth):
+    """What the operator typed in the note ("back from holiday, engine warning") is read where the work is done."""
+    auth.login("operator")
+    case = open_case(auth, plate="NO-123-TE")
+    assert "Back from holiday, engine fault warning" in client.get(f"/desk/cases/{case['id']}").get_data(as_text=True)
+    best = client.get(f"/api/v1/cases/{case['id']}/offers").get_json()["offers"][0]
+    booked = auth.post(f"/api/v1/cases/{case['id']}/appointments",
+                       json={k: best[k] for k in ("garage", "technician", "start")})
+    assert booked.status_code == 201, booked.get_json()
+    auth.login(f"reception-{best['garage']}")
+    day = best["start"][:10]
+    board = client.get(f"/garages/{best['garage']}/board?day={day}").get_data(as_text=True)
+    assert "NO-123-TE" in board and "Back from holiday, engine fault warning" in board

@@ -194,7 +194,11 @@ def world(app, client, auth):
         told = outbox.queue(db.session, "booked", db.session.get(Appointment, job_id), CLOCK_NOW)  # with its .ics
         db.session.commit()
         replay_id, message_id = replay.id, told.id
+        movable = db.session.scalar(db.select(Appointment.id).where(  # reception's move page of a booking
+            Appointment.garage_id == GARAGE, Appointment.status == "booked", Appointment.start_at > CLOCK_NOW)
+            .order_by(Appointment.start_at).limit(1))
     return {
+        "appointment_id": [movable],
         "case_id": [waiting["id"], declined["id"], booked["id"], walk_in["id"], worked], "garage_id": [GARAGE],
         "preview_id": [preview["id"]], "replay_id": [replay_id], "message_id": [message_id],
         # the admin's pages: a user, a technician, and an item of each kind of the catalogue

@@ -969,4 +969,69 @@ def test_a_placement_by_hand_at_a_busy_time_lists_the_free_times_around_it(app, 
     assert refused.status_code == 302
     page = client.get(refused.headers["Location"]).get_data(as_text=True)
     assert "Busy then" in page and "Free then: " in page, "the refusal says free times are listed: they are"
-    assert re.search(r"Free then: \d\d:\d\d \(", page)
+    # today's are times alone; this full day's nearest free times are on another day, and say which
+    listed = re.search(r"Free then: ([^<]*)\.", page)[1].split(", ")
+    today = CLOCK_NOW.astimezone(ZoneInfo("Europe/Paris"))
+    assert all(re.fullmatch(r"(\w{3} \d{1,2} \w{3} )?\d\d:\d\d \(.+\)", t) for t in listed), listed
+    assert any(not re.match(r"\d", t) and not t.startswith(f"{today:%a} {today.day} ") for t in listed), listed
+
+
+def test_a_confirm_whose_body_is_not_json_is_refused_and_applies_nothing(app, client, auth):
+    """A body that does not parse is a 400, never taken for an empty one (which would apply the preview)."""
+    case = walk_in(auth)
+    proposal = preview(auth, case["id"]).get_json()
+    before = moments(app)
+    broken = client.post(f"/api/v1/squeeze/{proposal['id']}/confirm", data="{bad", content_type="application/json",
+                         headers=auth.headers())
+    assert broken.status_code == 400 and broken.get_json()["error"]["code"] == "bad_request"
+    assert moments(app) == before and client.get(f"/api/v1/squeeze/{proposal['id']}").get_json()["status"] == "open"
+    no_body = client.post(f"/api/v1/squeeze/{proposal['id']}/confirm", headers=auth.headers())
+    assert no_body.status_code == 200, no_body.get_json()  # no body at all is still a confirm without a reason
+
+
+def test_reception_is_offered_its_own_garages_free_times_which_it_can_book(client, auth):
+    """Reception books at its own garage only: the offers it reads are that garage's, and the first one books."""
+    case = walk_in(auth)
+    found = client.get(f"/api/v1/cases/{case['id']}/offers").get_json()
+    assert found["offers"] and {o["garage"] for o in found["offers"]} == {"lyon-07"}
+    starts = [o["start"] for o in found["offers"]]
+    assert starts == sorted(starts) and all(o["cost"] >= 0 and o["distance_km"] >= 0 for o in found["offers"])
+    assert found["target"]["urgency"] == "P1" and "rule_offer" in found
+    first = found["offers"][0]
+    booked = auth.post(f"/api/v1/cases/{case['id']}/appointments",
+                       json={**{k: first[k] for k in ("garage", "technician", "start")}, "reason": "at the counter"})
+    assert booked.status_code == 201, booked.get_json()
+
+
+def test_reception_moves_a_booking_to_another_free_time_from_the_board_with_a_reason(app, client, auth):
+    """The customer calls, or their technician is off: reception picks one of the garage's free times (with its
+    day when it is not today), says why, and the booking moves; the customer is sent the new time."""
+    booked = _one_booked_today(app)
+    auth.login("reception-lyon-07")
+    board = client.get("/garages/lyon-07/board").get_data(as_text=True)
+    assert f"/garages/lyon-07/appointments/{booked}/move" in board
+    page = client.get(f"/garages/lyon-07/appointments/{booked}/move")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    slots = re.findall(r'name="slot" value="([^"]+)"', html)
+    assert slots, "the garage's free times are listed"
+    chosen = unescape(slots[-1])
+    technician, start = chosen.split("|")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html)[1]
+    no_reason = client.post(f"/garages/lyon-07/appointments/{booked}/move", data={"csrf_token": csrf, "slot": chosen})
+    assert no_reason.status_code == 302 and no_reason.headers["Location"].endswith(f"/appointments/{booked}/move")
+    with app.app_context():
+        assert db.session.get(Appointment, booked).status == "booked", "refused: nothing moved"
+    moved = client.post(f"/garages/lyon-07/appointments/{booked}/move",
+                        data={"csrf_token": csrf, "slot": chosen, "reason": "the customer can only come later"})
+    assert moved.status_code == 302 and "/garages/lyon-07/board?day=" in moved.headers["Location"]
+    with app.app_context():
+        old = db.session.get(Appointment, booked)
+        new = db.session.scalar(select(Appointment).where(Appointment.case_id == old.case_id,
+                                                          Appointment.status == "booked"))
+        assert old.status == "cancelled"
+        assert (new.technician_id, new.start_at) == (technician, datetime.fromisoformat(start))
+        assert "rebook" in db.session.scalars(select(Override.kind).where(Override.case_id == old.case_id)).all()
+        assert db.session.scalar(select(func.count()).select_from(Message).where(
+            Message.appointment_id == new.id, Message.kind == "moved")) == 1
+    assert client.get(f"/garages/lyon-07/appointments/{new.id}/move").status_code == 200

@@ -256,3 +256,25 @@ def test_rtl_and_emoji_in_messages_and_answers_come_back_as_typed(client, auth):
     assert RTL in client.get("/garages/lyon-07/board").get_data(as_text=True)
     auth.login("operator")
     assert RTL in client.get(f"/desk/cases/{case['id']}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("fields, field", [
+    ({"max_moves": 10 ** 400}, "max_moves"), ({"weights": {"move": 10 ** 400}}, "weights.move"),
+    ({"rule": {"min_notice_minutes": {"P1": -(10 ** 400)}}}, "rule.min_notice_minutes.P1"),
+    ({"max_moves": "4"}, "max_moves"), ({"search_radius_km": "35"}, "search_radius_km"),
+])
+def test_a_policy_number_too_big_for_a_float_or_sent_as_text_is_a_400_in_a_change_and_in_a_replay(
+        app, client, auth, fields, field):
+    auth.login("planner")
+    versions = len(client.get("/api/v1/policy/versions").get_json())
+    changed = auth.post("/api/v1/policy", json=fields)
+    assert changed.status_code == 400 and changed.get_json()["error"]["details"]["field"] == field
+    assert len(client.get("/api/v1/policy/versions").get_json()) == versions
+    replay = auth.post("/api/v1/replays", json={"from": "2026-11-16", "to": "2026-11-17", "policy": fields})
+    assert replay.status_code == 400 and replay.get_json()["error"]["details"]["field"] == field
+
+
+def test_a_garage_replan_of_an_id_beyond_the_integer_columns_is_a_400(client, auth):
+    auth.login("reception-lyon-07")
+    response = auth.post("/api/v1/garages/lyon-07/replan", json={"appointments": [10 ** 30, 2 ** 31]})
+    assert response.status_code == 400 and response.get_json()["error"]["details"]["field"] == "appointments"

@@ -73,6 +73,27 @@ def test_the_policy_page_changes_a_field_and_names_a_bad_one(client, auth):
     assert 'value="wider and more"' in bad
 
 
+def test_the_policy_page_unticks_a_box_as_a_browser_sends_it_and_a_form_without_a_box_leaves_it(client, auth):
+    """An unticked box is sent as its hidden "off" alone, a ticked one as "off" and "on"; a box the form did not
+    carry is no change (an empty form once turned every setting off)."""
+    auth.login("planner")
+    page = client.get("/planner/policy").get_data(as_text=True)
+    assert client.get("/api/v1/policy").get_json()["same_day_visible"] is True
+    saved = client.post("/planner/policy", data={"csrf_token": csrf_from(page), "same_day_visible": "off",
+                                                 "allow_overbook": "off", "note": "today for the garages"},
+                        follow_redirects=True)
+    assert saved.status_code == 200
+    policy = client.get("/api/v1/policy").get_json()
+    assert (policy["same_day_visible"], policy["allow_overbook"], policy["note"]) == \
+        (False, False, "today for the garages")
+    ticked = client.post("/planner/policy", data={"csrf_token": csrf_from(saved.get_data(as_text=True)),
+                                                  "same_day_visible": ["off", "on"]}, follow_redirects=True)
+    assert ticked.status_code == 200 and client.get("/api/v1/policy").get_json()["same_day_visible"] is True
+    versions = len(client.get("/api/v1/policy/versions").get_json())
+    empty = client.post("/planner/policy", data={"csrf_token": csrf_from(ticked.get_data(as_text=True))})
+    assert empty.status_code == 400 and len(client.get("/api/v1/policy/versions").get_json()) == versions
+
+
 def test_the_customer_rates_the_stages_with_the_link_token(app, client, auth):
     from sqlalchemy import select
 

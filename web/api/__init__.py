@@ -49,6 +49,11 @@ def json_body() -> dict:
     return data
 
 
+def optional_json_body() -> dict:
+    """The request's JSON object, `{}` when there is no body; a body that is not a JSON object is a 400."""
+    return json_body() if request.get_data(cache=True) else {}
+
+
 def _why_not_json(exc: BaseException) -> str:
     """What our decoder said (NUL bytes, too deep) when Flask and Werkzeug wrapped it in their own 400."""
     seen: BaseException | None = exc

@@ -111,7 +111,7 @@ def case_read(case_id: int):
 def case_offers(case_id: int):
     require("operator", "reception")
     case = cases.get_case(db.session, current_user, case_id)
-    return jsonify(planning.case_offers(db.session, case, now()).to_dict())
+    return jsonify(planning.desk_offers(db.session, current_user, case, now()).to_dict())
 
 
 @bp.post("/v1/cases/<int:case_id>/appointments")

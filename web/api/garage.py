@@ -9,7 +9,7 @@ from flask_login import current_user
 from scheduler.errors import Forbidden, Invalid, NotFound
 from scheduler.models import MESSAGE_STATUSES, Garage
 from scheduler.services import boards, cases, jobs, outbox, squeeze
-from web.api import bp, json_body, require
+from web.api import bp, json_body, optional_json_body, require
 from web.api.cases import id_field, text_field
 from web.api.openapi import ERRORS, _json, _op, _ref, _write, add_paths, add_schemas
 from web.clock import now
@@ -56,9 +56,7 @@ def squeeze_read(preview_id: int):
 @bp.post("/v1/squeeze/<int:preview_id>/confirm")
 def squeeze_confirm(preview_id: int):
     require("reception", "admin")
-    data = request.get_json(silent=True) or {}
-    if not isinstance(data, dict):
-        raise Invalid("The body must be a JSON object.")
+    data = optional_json_body()
     preview = squeeze.get_preview(db.session, current_user, preview_id)
     outcome = squeeze.confirm(db.session, current_user, preview, now(), text_field(data, "reason"))
     if not outcome.applied:
@@ -82,9 +80,7 @@ def squeeze_reject(preview_id: int):
 @bp.post("/v1/appointments/<int:appointment_id>/<action>")
 def appointment_action(appointment_id: int, action: str):
     require("reception", "workshop")
-    data = request.get_json(silent=True) if request.data else {}
-    if not isinstance(data, dict):
-        raise Invalid("The body must be a JSON object.")
+    data = optional_json_body()
     appointment = jobs.get_appointment(db.session, current_user, appointment_id)
     if action == "more-time":
         appointment, preview, held = jobs.more_time(db.session, current_user, appointment, data.get("minutes"), now())

@@ -96,7 +96,7 @@ FIELDS = {
     "same_day_visible": _l("Same-day slots visible to the call centre"),
     "max_moves": _l("Most appointments a squeeze-in may move"),
     "offers": _l("Offers shown per case"),
-    "allow_overbook": _l("Overbooking allowed, with a reason"),
+    "allow_overbook": _l("The call centre may overbook, with a reason (reception decides for its garage)"),
     "direct_line_expiry_minutes": _l("Direct line: minutes to answer"),
     "travel_speed_kmh": _l("Customers’ travel speed (km/h)"),
     "time_limit_seconds": _l("Optimizer time limit (seconds)"),

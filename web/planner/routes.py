@@ -173,11 +173,12 @@ def policy_change():
     for path, value in rows:
         given = request.form.get(path)
         if isinstance(value, bool):
-            given_bool = given == "on"
-            if given_bool != value:
-                changes[path] = given_bool
+            # a ticked box sends "off" (the hidden field before it) and "on"; a form without the field changes nothing
+            sent = request.form.getlist(path)
+            if sent and ("on" in sent) != value:
+                changes[path] = "on" in sent
         elif given is not None and given.strip() != "" and given.strip() != f"{value:g}":
-            changes[path] = given.strip()
+            changes[path] = policies.typed(path, given)
     if request.form.get("note", "").strip():
         changes["note"] = request.form["note"]
     try:
@@ -188,7 +189,7 @@ def policy_change():
         db.session.rollback()
         flash(_("Not saved: %(message)s", message=refusal_text(exc)), "error")
         # the page again, as typed: a redirect would show the saved values and lose every field but the bad one
-        typed = {path: path in request.form if isinstance(value, bool) else request.form[path]
+        typed = {path: "on" in request.form.getlist(path) if isinstance(value, bool) else request.form[path]
                  for path, value in rows if isinstance(value, bool) or path in request.form}
         typed["note"] = request.form.get("note", "")
         return _policy_page(exc.details.get("field"), typed, 400)
@@ -220,7 +221,7 @@ def replay_list():
 @refusals_flashed(lambda **_: url_for("planner.replay_list",
                                       **{k: request.form.get(k, "")[:10] for k in ("from", "to")}))
 def replay_start():
-    changes = {p: request.form[p].strip() for p in REPLAY_FIELDS if request.form.get(p, "").strip()}
+    changes = {p: policies.typed(p, request.form[p]) for p in REPLAY_FIELDS if request.form.get(p, "").strip()}
     for line in request.form.get("other", "").splitlines():
         if line.strip():
             path, sep, value = line.partition("=")
@@ -249,13 +250,11 @@ def _period_versions(first: str | None, last: str | None) -> list:
     return versions + policies.in_force_over(db.session, start, end)
 
 
-def _same(value, given: str | bool) -> bool:
+def _same(value, given: str | bool | float) -> bool:
+    """Whether a value typed (as `policies.typed` reads it) is the one a version has."""
     if isinstance(given, bool) or isinstance(value, bool):
         return value is given
-    try:
-        return float(given.replace(",", ".")) == float(value)
-    except ValueError:
-        return False
+    return isinstance(given, (int, float)) and given == float(value)
 
 
 @bp.get("/replays/<int:replay_id>")

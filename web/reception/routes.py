@@ -19,7 +19,7 @@ from web.api.garage import calendar_download
 from web.auth import check_garage, roles_required
 from web.clock import now
 from web.extensions import db
-from web.filters import local_time, local_when, status_label
+from web.filters import local_when, status_label
 from web.live import unchanged
 from web.reception.forms import WalkInForm
 from web.refusals import refusal_text
@@ -338,20 +338,24 @@ def confirm(garage_id: str, preview_id: int):
         garage = outcome.appointment.garage
         when = garage.local(outcome.appointment.start_at).strftime("%H:%M")
         technician = outcome.appointment.technician.name
-        flash(ngettext("Fitted in: %(when)s with %(technician)s; %(num)s appointment moved, its customer is told.",
-                       "Fitted in: %(when)s with %(technician)s; %(num)s appointments moved, their customers are told.",
+        flash(ngettext("Fitted in: %(when)s with %(technician)s; %(num)s appointment moved.",
+                       "Fitted in: %(when)s with %(technician)s; %(num)s appointments moved.",
                        len(outcome.moved), when=when, technician=technician) if outcome.moved else
               _("Fitted in: %(when)s with %(technician)s; nothing else moved.", when=when, technician=technician),
               "success")
     else:
-        flash(ngettext("Re-planned: %(num)s appointment moved, its customer is told.",
-                       "Re-planned: %(num)s appointments moved, their customers are told.", len(outcome.moved)),
-              "success")
+        flash(ngettext("Re-planned: %(num)s appointment moved.", "Re-planned: %(num)s appointments moved.",
+                       len(outcome.moved)), "success")
         left = outcome.preview.plan.get("unplaced") or []
         if left:
             flash(ngettext("%(num)s job found no place and stays as booked: call its customer (listed on the board).",
                            "%(num)s jobs found no place and stay as booked: call their customers (listed on the board).",
                            len(left)), "error")
+    emailed = outcome.told - len(outcome.phoned)
+    if emailed:  # queued, not yet sent: the outbox says when each one goes
+        flash(ngettext("A message of the new time is on its way to %(num)s customer (Messages to customers).",
+                       "A message of the new time is on its way to %(num)s customers (Messages to customers).",
+                       emailed), "info")
     if outcome.phoned:  # "told" includes them: the outbox lists them, but the flash is read first
         flash(_("No e-mail address: call %(who)s.",
                 who=", ".join(f"{a.case.customer.name} {a.case.customer.phone}" for a in outcome.phoned)), "warning")
@@ -406,7 +410,8 @@ def place(garage_id: str, case_id: int):
     except SlotTaken as exc:
         # the refusal says "free times around it are listed": list them here, the page has no room for them
         db.session.rollback()
-        free = [f"{local_time(datetime.fromisoformat(o['start']), garage)} ({technician_name(o['technician'])})"
+        # with their day when it is not today: a full day's nearest free times are on other days
+        free = [f"{local_when(datetime.fromisoformat(o['start']), garage, now())} ({technician_name(o['technician'])})"
                 for o in exc.details.get("offers", [])[:4]]
         flash(refusal_text(exc) + (" " + _("Free then: %(times)s.", times=", ".join(free)) if free else ""), "error")
         return redirect(back(_placing_again(garage_id, case_id)))
@@ -425,6 +430,45 @@ def _typed_time(garage: Garage) -> tuple[datetime, str]:
     except ValueError:
         raise Invalid(_("Type the time as HH:MM, e.g. 14:15."), field="time") from None
     return datetime.combine(garage.today(now()), clock, garage.zone), request.form.get("technician", "")
+
+
+@bp.get("/appointments/<int:appointment_id>/move")
+@roles_required("reception")
+@refusals_flashed(_board_url)
+def move_page(garage_id: str, appointment_id: int):
+    """Another time at this garage for a booked customer (they call, a technician is off): its next free times."""
+    garage = load_garage(garage_id)
+    appointment = jobs.get_appointment(db.session, current_user, appointment_id)
+    if appointment.status != "booked":
+        flash(_("Only a booking not yet checked in can move: %(plate)s is %(status)s.",
+                plate=appointment.case.vehicle.plate, status=status_label(appointment.status)), "error")
+        return redirect(_board_url(garage_id))
+    slots = [s for s in planning.garage_slots(db.session, appointment.case, garage, now(), count=12)
+             if s.start != appointment.start_at]
+    return render_template("reception/move.html", garage=garage, appointment=appointment, slots=slots,
+                           names={t.id: t.name for t in garage.technicians}, moment=now())
+
+
+@bp.post("/appointments/<int:appointment_id>/move")
+@roles_required("reception")
+@refusals_flashed(lambda garage_id, appointment_id, **_: url_for(
+    "reception.move_page", garage_id=garage_id, appointment_id=appointment_id))
+def move(garage_id: str, appointment_id: int):
+    garage = load_garage(garage_id)
+    appointment = jobs.get_appointment(db.session, current_user, appointment_id)
+    technician, _sep, start = request.form.get("slot", "").partition("|")
+    try:
+        moment = datetime.fromisoformat(start)
+    except ValueError:
+        raise Invalid(_("Pick one of the free times."), field="slot") from None
+    if moment.tzinfo is None:
+        raise Invalid(_("Pick one of the free times."), field="slot")
+    moved, _made = booking.book_for_case(db.session, current_user, appointment.case, garage.id, technician, moment,
+                                         text_field(request.form, "reason"), now(), replaces=appointment.id,
+                                         repeat=False)
+    flash(_("Moved: %(plate)s is now booked %(when)s with %(technician)s.", plate=moved.case.vehicle.plate,
+            when=local_when(moved.start_at, garage, now()), technician=moved.technician.name), "success")
+    return redirect(url_for("reception.board", garage_id=garage_id, day=moved.day.isoformat()))
 
 
 @bp.post("/appointments/<int:appointment_id>/<action>")
