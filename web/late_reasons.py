@@ -63,6 +63,12 @@ def reason_text(reason: dict, garages: dict) -> str:
                  garage=_name(reason.get("garage"), garages), minutes=minutes)
     if code == "outside_hours":
         return _("the garage is closed until then")
+    if code == "same_day":
+        return _("today's free time is kept for the garages' walk-ins")
+    if code == "p1_reserve":
+        if not minutes:
+            return _("the days before keep their free time for P1 cases")
+        return _("the days before keep %(time)s of free time for P1 cases", time=minutes_label(minutes, days=False))
     return _("nothing: it is the first possible slot")
 
 

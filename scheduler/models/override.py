@@ -19,8 +19,10 @@ from scheduler.db import Base, UTCDateTime, append_only, utcnow
 KINDS = ("urgency_raise", "urgency_lower", "direct_line", "squeeze_in", "walk_in", "drive_in", "manual_slot",
          "overbook", "rebook")
 VERDICTS = ("beat", "tie", "lost", "pending")
-# Why the rule offer was late, as the optimizer reports it (LateReason.code).
-RULE_CODES = ("min_notice", "rule_garages", "lifts_full", "no_technician", "travel", "outside_hours", "none")
+# Why the rule offer was late, as the optimizer reports it (LateReason.code), and the two rules the desk applies
+# on top (planning.case_offers): today kept from the call centre, and the P1 reserve of a garage-day.
+RULE_CODES = ("min_notice", "rule_garages", "lifts_full", "no_technician", "travel", "outside_hours", "same_day",
+              "p1_reserve", "none")
 # A lowered urgency is wrong if the car comes back worse within this time of the decision.
 WATCH = timedelta(days=30)
 URGENCY_ORDER = {"P1": 1, "P2": 2, "P3": 3}

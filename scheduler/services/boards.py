@@ -62,17 +62,13 @@ class TechnicianDay:
 
     @property
     def overlaps(self) -> list[Overlap]:
-        """Each pair of jobs at once, in the order the technician takes them: by start, the more urgent first
-        at the same start (an urgent car overbooked onto a routine one goes first), and the later one's wait:
-        until the first is done (not the length they share: a short job inside a long one waits to its end)."""
+        """Each job that waits, with the one it waits for: the technician takes the jobs in turn, by start, the
+        more urgent first at the same start (an urgent car overbooked onto a routine one goes first), each when
+        the one before is done (capacity.waits_in_turn): a job pushed back pushes the next one too, and a short
+        job inside a long one waits to its end."""
         jobs = sorted(self.active, key=lambda a: (a.start_at, a.case.urgency, a.id))
-        found = []
-        for i, a in enumerate(jobs):
-            for b in jobs[i + 1:]:
-                if b.start_at >= a.end_at:
-                    break
-                found.append(Overlap(a, b, int((a.end_at - b.start_at).total_seconds() // 60)))
-        return found
+        return [Overlap(jobs[i - 1], job, minutes)
+                for i, (job, minutes) in enumerate(zip(jobs, capacity.waits_in_turn(jobs), strict=True)) if minutes]
 
     def off_shift(self, appointment: Appointment) -> bool:
         """Work booked outside the technician's shifts (an absence or a shorter shift came after it)."""
@@ -88,12 +84,8 @@ class GarageDay:
 
     @property
     def waits(self) -> dict[int, int]:
-        """Each overbooked job's wait: the longest of its overlaps (a job behind two others waits for both)."""
-        out: dict[int, int] = {}
-        for row in self.rows:
-            for o in row.overlaps:
-                out[o.later.id] = max(out.get(o.later.id, 0), o.minutes)
-        return out
+        """Each job's wait behind the work before it (`TechnicianDay.overlaps`), in minutes."""
+        return {o.later.id: o.minutes for row in self.rows for o in row.overlaps}
 
     @property
     def load(self) -> float:

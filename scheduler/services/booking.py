@@ -13,7 +13,7 @@ from scheduler.errors import AlreadyBooked, Conflict, Forbidden, Invalid, Reason
 from scheduler.models import ACTIVE, Appointment, Case, Garage, Policy, Technician, User
 from scheduler.services import capacity, notices, outbox, overrides, policies
 from scheduler.services.capacity import Clash
-from scheduler.services.planning import CaseOffers, case_offers, garage_slots
+from scheduler.services.planning import CaseOffers, case_offers, desk_offers, garage_slots
 from scheduler.texts import N_, Phrase
 
 
@@ -184,7 +184,7 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
     # The chosen slot first, by the one rule of "busy": a refusal searches the network once, for its fresh offers.
     if not (consent and reason) and capacity.clash(session, technician, start, end, lift, ignore):
         raise _refusal(session, case, technician, start, now, typed, consent, policy, own_garage)
-    found = case_offers(session, case, now, policy)
+    found = desk_offers(session, actor, case, now, policy)  # what this desk was offered: reception, its garage's
     # Again under the garage's lock, so the check and the write it allows are not split by another booking
     # (the first check was a read anyone could beat); the database's guard stays the last word.
     capacity.lock_garage(session, technician.garage_id)
@@ -215,23 +215,25 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
         raise _refusal(session, case, technician, start, now, typed, policy.allow_overbook, policy, own_garage) \
             from None
     note_offers_shown(case, found, now)
-    knock_on = overrides.knock_on(clash, start, end) if clash else {}
+    later = capacity.work_from(session, technician.id, start, (appointment.id,)) if clash else []
+    knock_on = overrides.knock_on(later, start, end) if clash else {}
     if kind:
         overrides.record(session, actor, case, kind, reason, found.rule, policy, now, appointment=appointment,
                          **knock_on)
     if clash:
-        tell_who_waits(session, clash, knock_on, now)
+        tell_who_waits(session, later, knock_on, now)
     overrides.settle_pending(session, case, appointment, now)
     confirm(session, case, appointment, [current] if current else [], actor, now, reason)
     return appointment, True
 
 
-def tell_who_waits(session: Session, clash: Clash, knock_on: dict, now: datetime, why: str = "urgent") -> None:
-    """An overbooking makes the customers whose work it overlaps wait for it (`knock_on`, the override's figures
-    from overrides.knock_on): each one still to arrive is told by how long at most. One who is already here is
-    told at the counter."""
+def tell_who_waits(session: Session, later: list[Appointment], knock_on: dict, now: datetime,
+                   why: str = "urgent") -> None:
+    """An overbooking makes the customers of the work after it wait in turn (`knock_on`, the override's figures
+    from overrides.knock_on over `later`): each one still to arrive is told by how long at most. One who is
+    already here is told at the counter."""
     waits = {w["appointment"]: w["delay_minutes"] for w in knock_on["moved"]}
-    for waiting in clash.busy:
+    for waiting in later:
         if waits.get(waiting.id, 0) > 0 and waiting.status == "booked":
             outbox.queue(session, "delayed", waiting, now, minutes=waits[waiting.id], why=why)
 

@@ -51,6 +51,25 @@ def busy(session: Session, technician_id: str, start: datetime, end: datetime,
     return list(session.scalars(query.order_by(Appointment.start_at)))
 
 
+def waits_in_turn(jobs: list, free: datetime | None = None) -> list[int]:
+    """How long each job's customer waits when a technician takes `jobs` one after another in this order, each
+    starting at its time or when the one before is done, whichever is later (from `free` on, when given: the
+    technician is busy until then). Minutes, in the order given. The one reading of "how long does an
+    overbooking make people wait": the board's and the knock-on an override records."""
+    out = []
+    for job in jobs:
+        begins = job.start_at if free is None else max(job.start_at, free)
+        out.append(int((begins - job.start_at).total_seconds() // 60))
+        free = begins + (job.end_at - job.start_at)
+    return out
+
+
+def work_from(session: Session, technician_id: str, start: datetime, ignore: Collection[int] = ()) -> list[Appointment]:
+    """The technician's active work from `start` to the same time the next day: what an overbooking at `start`
+    can push back in turn."""
+    return [a for a in busy(session, technician_id, start, start + timedelta(days=1), ignore) if a.start_at >= start]
+
+
 def _lift_work(garage_id: str, start: datetime, end: datetime | None = None) -> list:
     """Where the garage's lift work in use over [start, end) (to the end of time without `end`) is read: the one
     reading of "this job holds a lift" (active, on a lift)."""

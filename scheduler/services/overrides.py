@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.models import Appointment, Case, Override, OverrideOutcome, Policy, User
+from scheduler.services.capacity import waits_in_turn
 from scheduler.services.planning import Slot
 from scheduler.texts import N_
 
@@ -82,13 +83,15 @@ def settle_outcome(session: Session, appointment: Appointment, now: datetime) ->
             settle(override, appointment, now)
 
 
-def knock_on(clash, start: datetime, end: datetime) -> dict:
-    """An overbooking's cost to others: the customers whose work starts while it runs (on its technician) wait in
-    turn, the first until it ends, each next one until the one before is done; not only as long as their own job
-    overlaps it. The `moved` and `knock_on_minutes` of its override."""
-    waits, free = [], end
-    for a in sorted((a for a in clash.busy if a.start_at >= start), key=lambda a: (a.start_at, a.id)):
-        begins = max(a.start_at, free)
-        waits.append({"appointment": a.id, "delay_minutes": int((begins - a.start_at).total_seconds() // 60)})
-        free = begins + (a.end_at - a.start_at)
+def knock_on(later: list, start: datetime, end: datetime) -> dict:
+    """An overbooking's cost to others: the customers of its technician's work from its start on (`later`:
+    capacity.work_from) wait in turn, the first until it ends, each next one until the one before is done, as far
+    as the delay carries (capacity.waits_in_turn); not only those whose own job overlaps it. The `moved` and
+    `knock_on_minutes` of its override."""
+    jobs = sorted((a for a in later if a.start_at >= start), key=lambda a: (a.start_at, a.id))
+    waits = []
+    for a, minutes in zip(jobs, waits_in_turn(jobs, end), strict=True):
+        waits.append({"appointment": a.id, "delay_minutes": minutes})
+        if not minutes:  # on time: from here on the day runs as it did without the overbooking
+            break
     return {"moved": waits, "knock_on_minutes": sum(w["delay_minutes"] for w in waits)}

@@ -13,11 +13,14 @@ from time import perf_counter
 
 from sqlalchemy.orm import Session
 
-from optimizer import Answer, Location, Offer, RuleOffer, make_request, rule_offers, solve
+from optimizer import Answer, LateReason, Location, Offer, RuleOffer, make_request, rule_offers, solve
+from optimizer.freetime import FreeTime
+from optimizer.rule import rule_offer
 from scheduler.errors import RuleBroken
 from scheduler.models import Case, Garage, Policy, User
 from scheduler.services import policies
 from scheduler.services.engine import EngineUnavailable, ask
+from scheduler.services.replay_plan import free_minutes
 from scheduler.services.snapshot import Snapshot
 from scheduler.texts import N_
 
@@ -298,7 +301,37 @@ def case_offers(session: Session, case: Case, now: datetime, policy: Policy | No
             break
         window = now + 2 * (window - now)
     offers = [_slot(o, snap, o.distance_km, distance_km=o.distance_km, cost=o.cost) for o in answer.offers]
-    return CaseOffers(_rule_slot(answer.rule_offers[0], snap, km), offers, target, perf_counter() - started)
+    rule = _kept_for_p1(snap, case, problem, request, answer.rule_offers[0])
+    if rule is not None and since > now:  # today kept from the call centre (policies.visible_from)
+        rule = replace(rule, reasons=(LateReason("same_day"), *(r for r in rule.reasons if r.code != "none")))
+    return CaseOffers(_rule_slot(rule, snap, km), offers, target, perf_counter() - started)
+
+
+def _kept_for_p1(snap: Snapshot, case: Case, problem, request, rule: RuleOffer | None) -> RuleOffer | None:
+    """The rule offer under the policy's P1 reserve, as a replay plays it: work other than a P1 goes to the first
+    garage-day that keeps p1_reserve_minutes of free technician time after it (replay_plan.free_minutes, from
+    now on today); a later day's rule offer says so."""
+    reserve = snap.policy.p1_reserve_minutes or 0
+    if rule is None or not reserve or case.urgency == "P1":
+        return rule
+    pushed = False
+    free = FreeTime(problem)
+    while rule is not None:
+        zone = snap.network.garages[rule.garage].zone
+        day = _at(rule.start).astimezone(zone).date()
+        lo = max(datetime.combine(day, time(0), zone), snap.now)
+        hi = datetime.combine(day + timedelta(days=1), time(0), zone)
+        whole = snap.plan("offers", {rule.garage: hi}, [], ignore_case=case.id)  # every technician's time there
+        left = free_minutes(FreeTime(whole), whole, rule.garage, math.floor(lo.timestamp() / 60),
+                            math.floor(hi.timestamp() / 60))
+        if left - request.duration >= reserve:
+            break
+        pushed = True
+        rule = rule_offer(problem, free, replace(request, earliest=math.floor(hi.timestamp() / 60)))
+    if rule is None or not pushed:
+        return rule
+    return replace(rule, reasons=(LateReason("p1_reserve", minutes=reserve),
+                                  *(r for r in rule.reasons if r.code != "none")))
 
 
 class Slots(list):
@@ -332,15 +365,15 @@ def garage_slots(session: Session, case: Case, garage: Garage, now: datetime, co
     return Slots(slots)
 
 
-def desk_offers(session: Session, actor: User, case: Case, now: datetime) -> CaseOffers:
-    """What the reader's desk can book: the network's offers for the call centre; for a garage's reception, which
-    books at its own garage only, that garage's earliest free times (as many as the policy offers). The rule
-    offer and the target are the case's either way."""
-    found = case_offers(session, case, now)
+def desk_offers(session: Session, actor: User, case: Case, now: datetime, policy: Policy | None = None) -> CaseOffers:
+    """What the reader's desk is offered, and so may book without a reason: the network's offers for the call
+    centre; for a garage's reception, which books at its own garage only, that garage's earliest free times (as
+    many as the policy offers). The rule offer and the target are the case's either way."""
+    found = case_offers(session, case, now, policy)
     if actor.role != "reception" or actor.garage_id is None:
         return found
     garage = session.get(Garage, actor.garage_id)
-    own = garage_slots(session, case, garage, now, count=snapshot(session, now).policy.offers)
+    own = garage_slots(session, case, garage, now, count=snapshot(session, now, policy).policy.offers)
     return replace(found, offers=list(own), degraded=found.degraded or own.degraded)
 
 

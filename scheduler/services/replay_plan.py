@@ -7,9 +7,9 @@ moment (the problem's `now` moves forward), and whatever is placed takes its cap
 The rule offer is the engine's (`optimizer.rule`: notice by urgency, the customer's arrival at each
 garage, the first `rule.garages` candidates, ties by garage then technician), without its late
 reasons, which a replay does not need; tests/scheduler/test_replay_plan.py checks it equals
-`rule_offer`. Two things are the replay's own: the search horizon (the desk searches
-`horizon_days` of shifts, so the rules offer nothing beyond), and the P1 reserve: minutes of free
-technician time per garage-day that only P1 work may take.
+`rule_offer`. The search horizon is the replay's own (the desk searches `horizon_days` of shifts, so
+the rules offer nothing beyond); the P1 reserve (minutes of free technician time per garage-day that only
+P1 work may take) is read by `free_minutes`, for the desk's rule offer too.
 """
 
 from __future__ import annotations
@@ -107,6 +107,17 @@ class GrowingFreeTime(FreeTime):
             self._full[garage] = ([s for s, _ in spans], [e for _, e in spans])
 
 
+def free_minutes(free: FreeTime, problem, garage: str, lo: int, hi: int) -> int:
+    """The garage's free technician minutes in [lo, hi) (every technician's shifts less their work): what the
+    policy's P1 reserve (p1_reserve_minutes per garage-day) keeps back from other work. The one reading of it,
+    for a replay and for the desk's rule offer (planning)."""
+    total = 0
+    for tech in problem.technicians_by_garage[garage]:
+        starts, ends, _ = free.windows_of(tech.id)
+        total += sum(max(0, min(b, hi) - max(a, lo)) for a, b in zip(starts, ends, strict=True) if a < hi and b > lo)
+    return total
+
+
 class NetworkPlan:
     """Shifts of every technician over the period, and the work booked on them so far."""
 
@@ -144,12 +155,8 @@ class NetworkPlan:
         """Free technician time at the garage that local day: what a P1 reserve keeps back."""
         key = (garage, day)
         if key not in self._free_minutes:
-            lo, hi = self._midnight(day), self._midnight(day + timedelta(days=1))
-            total = 0
-            for tech in self.problem.technicians_by_garage[garage]:
-                starts, ends, _ = self.free.windows_of(tech.id)
-                total += sum(max(0, min(b, hi) - max(a, lo)) for a, b in zip(starts, ends) if a < hi and b > lo)
-            self._free_minutes[key] = total
+            self._free_minutes[key] = free_minutes(self.free, self.problem, garage, self._midnight(day),
+                                                   self._midnight(day + timedelta(days=1)))
         return self._free_minutes[key]
 
     def rule_offer(self, key: str, now: datetime, duration: int, skill: str, lift: bool, urgency: str,

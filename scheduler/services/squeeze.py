@@ -485,5 +485,6 @@ def _tell_who_waits_for(session: Session, longer: Appointment | None, now: datet
         return
     clash = capacity.clash(session, longer.technician, longer.start_at, longer.end_at, longer.lift, (longer.id,))
     if clash.busy:
-        booking.tell_who_waits(session, clash, overrides.knock_on(clash, longer.start_at, longer.end_at), now,
+        later = capacity.work_from(session, longer.technician_id, longer.start_at, (longer.id,))
+        booking.tell_who_waits(session, later, overrides.knock_on(later, longer.start_at, longer.end_at), now,
                                why="overrun")

@@ -28,9 +28,19 @@ def test_a_short_job_inside_a_long_one_waits_until_the_long_one_ends_not_the_tim
     assert (overlap.first.id, overlap.later.id, overlap.minutes) == (1, 2, 120)
 
 
-def test_a_job_behind_two_others_waits_for_the_longer_of_them():
+def test_a_job_behind_two_others_waits_for_both_in_turn():
     from scheduler.services.boards import GarageDay
 
     long, short, last = job(1, 0, 180, "P2"), job(2, 30, 30, "P2"), job(3, 45, 30, "P2")
     day = GarageDay(None, None, [TechnicianDay(None, [], [long, short, last])])
-    assert day.waits == {2: 150, 3: 135}  # the 15 minutes behind the short job are not the wait
+    # one technician: the long job until 3:00, then the short one until 3:30, then the last
+    assert day.waits == {2: 150, 3: 165}
+    assert [(o.first.id, o.later.id) for o in day.rows[0].overlaps] == [(1, 2), (2, 3)]
+
+
+def test_a_job_pushed_back_pushes_the_next_one_though_their_bookings_do_not_overlap():
+    """The walkthrough's case: an urgent car at 10:30 onto a 10:45 job; the 11:15 job behind it was said to wait
+    15 minutes (its overlap with nothing) when it waits for both."""
+    urgent, pushed, next_one = job(1, 150, 60, "P1"), job(2, 165, 45, "P3"), job(3, 195, 45, "P3")
+    waits = {o.later.id: (o.first.id, o.minutes) for o in TechnicianDay(None, [], [urgent, pushed, next_one]).overlaps}
+    assert waits == {2: (1, 45), 3: (2, 60)}

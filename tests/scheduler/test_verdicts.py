@@ -37,14 +37,16 @@ def test_an_overbooking_s_knock_on_is_each_customer_s_wait_in_turn():
     # waits until 11:00, the second until the first is done (11:30), the third not at all (free by then)
     from types import SimpleNamespace
 
-    from scheduler.services.capacity import Clash
     from scheduler.services.overrides import knock_on
 
     def job(i, start, minutes):
         return SimpleNamespace(id=i, start_at=T0 + timedelta(minutes=start), end_at=T0 + timedelta(minutes=start + minutes))
 
     busy = [job(3, 270, 30), job(1, 150, 30), job(2, 180, 45)]  # 10:30, 11:00, 12:30 (T0 is 8:00 UTC)
-    found = knock_on(Clash(busy=busy), T0 + timedelta(minutes=120), T0 + timedelta(minutes=180))
+    found = knock_on(busy, T0 + timedelta(minutes=120), T0 + timedelta(minutes=180))
     assert found["moved"] == [{"appointment": 1, "delay_minutes": 30}, {"appointment": 2, "delay_minutes": 30},
                               {"appointment": 3, "delay_minutes": 0}]
     assert found["knock_on_minutes"] == 60
+    # past the first job on time the day runs as before: it is where the list ends
+    later = knock_on([*busy, job(4, 330, 30)], T0 + timedelta(minutes=120), T0 + timedelta(minutes=180))
+    assert later["moved"] == found["moved"]

@@ -340,9 +340,38 @@ def test_a_policy_that_keeps_today_from_the_call_centre_offers_a_p2_tomorrow_but
     assert after["offers"] and all(datetime.fromisoformat(o["start"]).astimezone(zone).date() > today
                                    for o in after["offers"])
     assert datetime.fromisoformat(after["rule_offer"]["start"]).astimezone(zone).date() > today
+    assert after["rule_offer"]["reasons"][0]["code"] == "same_day"  # why the rules offer no earlier, said
     refused = auth.post(f"/api/v1/cases/{p2}/appointments",
                         json={k: today_slot[k] for k in ("garage", "technician", "start")})
     assert refused.status_code == 422 and refused.get_json()["error"]["details"]["kind"] == "manual_slot"
     p1 = open_case(auth, plate="SD-111-PP")["id"]
     urgent = client.get(f"/api/v1/cases/{p1}/offers").get_json()
     assert datetime.fromisoformat(urgent["offers"][0]["start"]).astimezone(zone).date() == today
+
+
+def test_a_p1_reserve_moves_the_rule_offer_of_other_work_to_a_day_that_keeps_it_free(app, client, auth):
+    """p1_reserve_minutes: the rules give work other than a P1 the first garage-day that still has the reserve
+    free after it (as a replay plays them); the board's own count of free time agrees. A P1 is not held back."""
+    from scheduler.models import Garage
+    from scheduler.services import boards
+
+    auth.login("operator")
+    p2 = open_case(auth, plate="RS-222-PP", symptom="brake_noise")["id"]
+    before = client.get(f"/api/v1/cases/{p2}/offers").get_json()["rule_offer"]
+    p1 = open_case(auth, plate="RS-111-PP")["id"]
+    urgent = client.get(f"/api/v1/cases/{p1}/offers").get_json()["rule_offer"]
+    auth.login("planner")
+    assert auth.post("/api/v1/policy", json={"p1_reserve_minutes": 1440}).status_code == 201
+    auth.login("operator")
+    after = client.get(f"/api/v1/cases/{p2}/offers").get_json()["rule_offer"]
+    assert after["start"] > before["start"] and "p1_reserve" in [r["code"] for r in after["reasons"]]
+    assert client.get(f"/api/v1/cases/{p1}/offers").get_json()["rule_offer"]["start"] == urgent["start"]
+    zone = ZoneInfo("Europe/Paris")
+    duration = (datetime.fromisoformat(after["end"]) - datetime.fromisoformat(after["start"])).total_seconds() // 60
+    with app.app_context():
+        def free(slot) -> int:
+            garage = db.session.get(Garage, slot["garage"])
+            day = boards.garage_day(db.session, garage, datetime.fromisoformat(slot["start"]).astimezone(zone).date(),
+                                    CLOCK_NOW)
+            return sum(row.free_minutes_after(CLOCK_NOW) for row in day.rows)
+        assert free(before) - duration < 1440 <= free(after) - duration

@@ -990,17 +990,22 @@ def test_a_confirm_whose_body_is_not_json_is_refused_and_applies_nothing(app, cl
 
 
 def test_reception_is_offered_its_own_garages_free_times_which_it_can_book(client, auth):
-    """Reception books at its own garage only: the offers it reads are that garage's, and the first one books."""
-    case = walk_in(auth)
+    """Reception books at its own garage only: the offers it reads are that garage's, and any of them books."""
+    case = walk_in(auth, symptom="oil_change")
     found = client.get(f"/api/v1/cases/{case['id']}/offers").get_json()
     assert found["offers"] and {o["garage"] for o in found["offers"]} == {"lyon-07"}
     starts = [o["start"] for o in found["offers"]]
     assert starts == sorted(starts) and all(o["cost"] >= 0 and o["distance_km"] >= 0 for o in found["offers"])
-    assert found["target"]["urgency"] == "P1" and "rule_offer" in found
-    first = found["offers"][0]
+    assert found["target"]["urgency"] == "P3" and "rule_offer" in found
+    auth.login("operator")  # the network's offers, which reception is not shown
+    network = {(o["garage"], o["start"]) for o in client.get(f"/api/v1/cases/{case['id']}/offers").get_json()["offers"]}
+    own = [o for o in found["offers"] if (o["garage"], o["start"]) not in network]
+    assert own, "the garage's own free times are not the network's best"
+    auth.login("reception-lyon-07")
     booked = auth.post(f"/api/v1/cases/{case['id']}/appointments",
-                       json={**{k: first[k] for k in ("garage", "technician", "start")}, "reason": "at the counter"})
+                       json={k: own[-1][k] for k in ("garage", "technician", "start")})
     assert booked.status_code == 201, booked.get_json()
+    assert client.get(f"/api/v1/cases/{case['id']}").get_json()["overrides"] == []
 
 
 def test_reception_moves_a_booking_to_another_free_time_from_the_board_with_a_reason(app, client, auth):

@@ -302,3 +302,15 @@ def test_a_bad_date_in_a_planner_page_s_address_keeps_the_planner_on_the_page_wi
     assert refused.status_code == 302 and refused.headers["Location"].endswith(path)
     page = client.get(refused.headers["Location"]).get_data(as_text=True)
     assert 'class="flash' in page and "from" in page.split('class="flash', 1)[1][:300]
+
+
+def test_a_chart_of_more_groups_than_it_draws_says_the_table_has_them_all(app):
+    from web.planner import charts
+
+    rows = [{"key": f"g{i}", "label": f"Garage {i}", "count": 20 - i, "beat": 20 - i, "tie": 0, "lost": 0,
+             "pending": 0, "gain_minutes_total": 0} for i in range(15)]
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        drawn = str(charts.bars(rows, lambda r: f"/planner/overrides?garage={r['key']}", "By garage"))
+        few = str(charts.bars(rows[:5], lambda r: "/", "By garage"))
+    assert drawn.count('class="bar"') == 12 and "The 12 biggest of 15 groups: the table lists them all." in drawn
+    assert few.count('class="bar"') == 5 and "biggest of" not in few

@@ -281,3 +281,34 @@ def test_the_form_replays_todays_rules_over_a_period_played_under_older_ones(his
         replay = db.session.scalars(select(Replay).order_by(Replay.id.desc())).first()
         assert replay.params["policy"] == {"rule.min_notice_minutes.P1": 0, "same_day_visible": True}
         db.engine.dispose()
+
+
+def test_a_replays_changes_become_the_rules_in_one_step_from_its_page(history):
+    """What-if, then change the rules: the done replay's page posts its changes as a new policy version."""
+    from web import jobs
+
+    app = make_app(history)
+    client = app.test_client()
+    csrf = client.post("/api/v1/session", json={"username": "planner", "password": "frontline-demo"}).get_json()["csrf_token"]
+    started = client.post("/api/v1/replays", json={**PERIOD, "policy": {"rule.min_notice_minutes.P1": 0,
+                                                                       "same_day_visible": False}},
+                          headers={"X-CSRFToken": csrf})
+    replay_id = started.get_json()["id"]
+    jobs.join(replay_id)
+    page = client.get(f"/planner/replays/{replay_id}").get_data(as_text=True)
+    form = re.search(r'<form method="post" action="/planner/policy" class="row-form apply-replay">(.*?)</form>', page,
+                     re.S)
+    assert form, "a done replay with changes offers to apply them"
+    fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form[1])
+    data: dict = {}
+    for name, value in fields:
+        data.setdefault(name, []).append(value)
+    before = client.get("/api/v1/policy").get_json()
+    applied = client.post("/planner/policy", data=data)
+    assert applied.status_code == 302, applied.get_data(as_text=True)[:300]
+    now = client.get("/api/v1/policy").get_json()
+    assert now["version"] == before["version"] + 1 and now["note"] == f"From replay #{replay_id}"
+    assert now["rule"]["min_notice_minutes"]["P1"] == 0 and now["same_day_visible"] is False
+    assert now["rule"]["garages"] == before["rule"]["garages"], "nothing else changes"
+    with app.app_context():
+        db.engine.dispose()

@@ -79,12 +79,16 @@ def weekly(rows: list[dict], link, title: str) -> Markup:
 
 
 def bars(rows: list[dict], link, title: str, limit: int = 12) -> Markup:
-    """Horizontal stacked bars, biggest first; each links to the overrides of its group."""
-    rows = rows[:limit]
+    """Horizontal stacked bars, biggest first; each links to the overrides of its group. Past `limit` groups the
+    chart says how many it leaves to the table beside it."""
+    total, rows = len(rows), rows[:limit]
     if not rows:
         return Markup("")
     label_w, bar_w, row_h = 180, 230, 24
-    height = row_h * len(rows) + 30
+    left_out = _("The %(shown)s biggest of %(total)s groups: the table lists them all.", shown=len(rows),
+                 total=total) if total > len(rows) else ""
+    title = f"{title} ({left_out})" if left_out else title
+    height = row_h * len(rows) + 30 + (18 if left_out else 0)
     peak = max([r["count"] for r in rows] + [1])
     out = [f'<svg class="chart" role="img" viewBox="0 0 {label_w + bar_w + 50} {height}" '
            f'width="{label_w + bar_w + 50}" height="{height}" aria-label="{escape(title)}"><title>{escape(title)}</title>']
@@ -103,5 +107,9 @@ def bars(rows: list[dict], link, title: str, limit: int = 12) -> Markup:
                    f'<rect x="0" y="{y - 2}" width="{label_w + bar_w + 50}" height="{row_h - 4}" class="hit"/>'
                    f'<text x="{label_w - 8}" y="{y + 12}" class="axis" text-anchor="end">{escape(text)}</text>'
                    f'{"".join(segs)}<text x="{x + 6:.1f}" y="{y + 12}" class="value">{r["count"]}</text></a>')
-    out.append(f'<g transform="translate(20,{height - 14})">{_legend(bar_w, 0)}</g></svg>')
+    legend_y = height - 14 - (18 if left_out else 0)
+    out.append(f'<g transform="translate(20,{legend_y})">{_legend(bar_w, 0)}</g>')
+    if left_out:
+        out.append(f'<text x="20" y="{height - 4}" class="axis">{escape(left_out)}</text>')
+    out.append("</svg>")
     return Markup("".join(out))

@@ -20,6 +20,7 @@ RULES = {
     "min_notice": _l("Minimum notice"), "rule_garages": _l("Only the nearest garages"),
     "lifts_full": _l("Lifts full"), "no_technician": _l("No qualified technician free"),
     "travel": _l("Travel time to the garage"), "outside_hours": _l("Outside opening hours"),
+    "same_day": _l("Today kept from the call centre"), "p1_reserve": _l("P1 reserve"),
     "none": _l("Not late / unknown"),
 }
 VERDICTS = {"beat": _l("beat the rules"), "tie": _l("tie"), "lost": _l("lost"), "pending": _l("pending")}
