@@ -209,8 +209,10 @@ def check_statement(problem: Problem, answer: Answer, cost: float) -> list[str]:
     from optimizer.rule import rule_offers
 
     bad: list[str] = []
-    if answer.status not in ("OPTIMAL", "FEASIBLE"):
-        bad.append(f"status: {answer.status or 'missing'} for an answer with a plan (OPTIMAL or FEASIBLE)")
+    planned = bool(answer.placements or answer.moves or answer.offers)
+    if answer.status not in ("OPTIMAL", "FEASIBLE") and (planned or answer.status != "INFEASIBLE"):
+        bad.append(f"status: {answer.status or 'missing'} for an answer with a plan (OPTIMAL or FEASIBLE)"
+                   if planned else f"status: {answer.status or 'missing'} (OPTIMAL, FEASIBLE or INFEASIBLE)")
     if isinstance(answer.bound, (int, float)) and answer.bound > cost + 1e-3:
         bad.append(f"bound: {answer.bound} is above the cost {cost:.3f}, so it bounds nothing")
     answered = {o.request for o in answer.offers} if problem.mode == "offers" else \
@@ -222,15 +224,18 @@ def check_statement(problem: Problem, answer: Answer, cost: float) -> list[str]:
         elif r.id not in answered and r.id not in said:
             bad.append(f"request {r.id}: neither {'offered' if problem.mode == 'offers' else 'placed'} nor unplaced")
     if answer.rule_offers_stated:
-        expected = rule_offers(problem)
+        expected = dict(zip((r.id for r in problem.requests), rule_offers(problem), strict=True))
         if len(answer.rule_offers) != len(expected):
             bad.append(f"rule_offers: {len(answer.rule_offers)} given, one per request ({len(expected)}) expected")
         else:
-            for r, given, rule in zip(problem.requests, answer.rule_offers, expected, strict=True):
+            # each names its request; a null stands for the request at its place in the problem
+            for r, given in zip(problem.requests, answer.rule_offers, strict=True):
+                request = given.request if given is not None and given.request in expected else r.id
+                rule = expected[request]
                 mine = None if given is None else (given.garage, given.technician, given.start, given.end)
                 theirs = None if rule is None else (rule.garage, rule.technician, rule.start, rule.end)
                 if mine != theirs:
-                    bad.append(f"rule offer of {r.id}: {_said(mine, problem)} given, the rules give "
+                    bad.append(f"rule offer of {request}: {_said(mine, problem)} given, the rules give "
                                f"{_said(theirs, problem)}")
     return bad
 

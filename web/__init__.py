@@ -14,10 +14,14 @@ from web.extensions import babel, csrf, db, login_manager, migrate
 MIGRATIONS = str(Path(__file__).parent / "migrations")
 
 
+LANGUAGES = ["en", "fr"]
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     # FRONTLINE_INSTANCE_PATH moves the instance folder (config, SQLite file, secret) elsewhere.
     app = Flask(__name__, instance_relative_config=True, instance_path=os.environ.get("FRONTLINE_INSTANCE_PATH"))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    language = os.environ.get("FRONTLINE_LANGUAGE", "fr")
     app.config.from_mapping(
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{Path(app.instance_path) / 'frontline.sqlite'}",
         SESSION_COOKIE_HTTPONLY=True,
@@ -26,8 +30,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         # The network's language, for a reader who has not chosen one and whose browser does not say (an API client):
         # this network is French.
-        BABEL_DEFAULT_LOCALE=os.environ.get("FRONTLINE_LANGUAGE", "fr"),
-        LANGUAGES=["en", "fr"],
+        BABEL_DEFAULT_LOCALE=language if language in LANGUAGES else "fr",  # one it has no words for reads French
+        LANGUAGES=list(LANGUAGES),
         NETWORK_TIMEZONE="Europe/Paris",
         JSON_SORT_KEYS=False,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -58,7 +58,8 @@ def database_error(exc: SQLAlchemyError):
 def unavailable():
     """503 that needs neither the database nor the logged-in user: the database may be what is down."""
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-    locale = request.accept_languages.best_match(["fr", "en"]) or "fr"
+    locale = request.accept_languages.best_match(current_app.config["LANGUAGES"]) \
+        or current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(locale):  # the user's own language setting is in the database
         message = _("The database is busy or unreachable; nothing was saved. Try again in a few seconds.")
         if request.path.startswith("/api/"):

@@ -35,7 +35,7 @@ class Policy(Base):
     # Minimum notice of the rule offer by urgency, in minutes: {"P1": 0, "P2": 240, "P3": 1440}.
     notice_minutes: Mapped[dict] = mapped_column(JSON, default=lambda: dict(DEFAULT_NOTICE))
     p1_reserve_minutes: Mapped[int] = mapped_column(default=0)  # per garage-day, kept free for P1
-    same_day_visible: Mapped[bool] = mapped_column(default=False)  # to the call centre
+    same_day_visible: Mapped[bool] = mapped_column(default=True)  # to the call centre (policies.visible_from)
     max_moves: Mapped[int] = mapped_column(default=3)
     offers: Mapped[int] = mapped_column(default=5)
     allow_overbook: Mapped[bool] = mapped_column(default=False)

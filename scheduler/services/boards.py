@@ -62,11 +62,10 @@ class TechnicianDay:
 
     @property
     def overlaps(self) -> list[Overlap]:
-        """Each job that waits, with the one it waits for: the technician takes the jobs in turn, by start, the
-        more urgent first at the same start (an urgent car overbooked onto a routine one goes first), each when
-        the one before is done (capacity.waits_in_turn): a job pushed back pushes the next one too, and a short
-        job inside a long one waits to its end."""
-        jobs = sorted(self.active, key=lambda a: (a.start_at, a.case.urgency, a.id))
+        """Each job that waits, with the one it waits for: the technician takes the jobs in turn
+        (capacity.turn_order), each when the one before is done (capacity.waits_in_turn): a job pushed back pushes
+        the next one too, and a short job inside a long one waits to its end."""
+        jobs = sorted(self.active, key=capacity.turn_order)
         return [Overlap(jobs[i - 1], job, minutes)
                 for i, (job, minutes) in enumerate(zip(jobs, capacity.waits_in_turn(jobs), strict=True)) if minutes]
 

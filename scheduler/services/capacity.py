@@ -51,6 +51,12 @@ def busy(session: Session, technician_id: str, start: datetime, end: datetime,
     return list(session.scalars(query.order_by(Appointment.start_at)))
 
 
+def turn_order(job) -> tuple:
+    """The order a technician takes their jobs in: by start, the more urgent first at the same start (an urgent
+    car overbooked onto a routine one goes first)."""
+    return job.start_at, job.case.urgency, job.id
+
+
 def waits_in_turn(jobs: list, free: datetime | None = None) -> list[int]:
     """How long each job's customer waits when a technician takes `jobs` one after another in this order, each
     starting at its time or when the one before is done, whichever is later (from `free` on, when given: the

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.models import Appointment, Case, Override, OverrideOutcome, Policy, User
-from scheduler.services.capacity import waits_in_turn
+from scheduler.services.capacity import turn_order, waits_in_turn
 from scheduler.services.planning import Slot
 from scheduler.texts import N_
 
@@ -88,10 +88,11 @@ def knock_on(later: list, start: datetime, end: datetime) -> dict:
     capacity.work_from) wait in turn, the first until it ends, each next one until the one before is done, as far
     as the delay carries (capacity.waits_in_turn); not only those whose own job overlaps it. The `moved` and
     `knock_on_minutes` of its override."""
-    jobs = sorted((a for a in later if a.start_at >= start), key=lambda a: (a.start_at, a.id))
+    jobs = sorted((a for a in later if a.start_at >= start), key=turn_order)
     waits = []
-    for a, minutes in zip(jobs, waits_in_turn(jobs, end), strict=True):
-        waits.append({"appointment": a.id, "delay_minutes": minutes})
-        if not minutes:  # on time: from here on the day runs as it did without the overbooking
+    # what each waits behind it, less what they already waited for one another (an earlier overbooking)
+    for a, behind, already in zip(jobs, waits_in_turn(jobs, end), waits_in_turn(jobs), strict=True):
+        waits.append({"appointment": a.id, "delay_minutes": behind - already})
+        if behind == already:  # no later: from here on the day runs as it did without this overbooking
             break
     return {"moved": waits, "knock_on_minutes": sum(w["delay_minutes"] for w in waits)}

@@ -270,7 +270,7 @@ def case_offers(session: Session, case: Case, now: datetime, policy: Policy | No
     nearest = snap.nearest_garage(case.lat, case.lon) if case.lat is not None \
         else next(iter(snap.network.garages.values()))
     target = target_for(case.urgency, now, nearest)
-    since = policies.visible_from(snap.policy.same_day_visible, case.urgency, now, nearest.zone)
+    since = _visible_from(snap, case, now, nearest)
     request = _request(case, now, earliest=since)
     km = dict(candidates)
     home = [g for g, _ in candidates[:snap.policy.rule_garages]]
@@ -301,28 +301,37 @@ def case_offers(session: Session, case: Case, now: datetime, policy: Policy | No
             break
         window = now + 2 * (window - now)
     offers = [_slot(o, snap, o.distance_km, distance_km=o.distance_km, cost=o.cost) for o in answer.offers]
-    rule = _kept_for_p1(snap, case, problem, request, answer.rule_offers[0])
+    free = FreeTime(problem)  # the plan the rule offer was found in, for asking it again
+    rule = _kept_for_p1(snap, case, problem, free, request, answer.rule_offers[0])
     if rule is not None and since > now:  # today kept from the call centre (policies.visible_from)
-        rule = replace(rule, reasons=(LateReason("same_day"), *(r for r in rule.reasons if r.code != "none")))
+        uncut = rule_offer(problem, free, replace(request, earliest=math.ceil(now.timestamp() / 60)))
+        if uncut is not None and _at(uncut.start) < since:  # said only where it made the rule offer later
+            rule = replace(rule, reasons=(LateReason("same_day"), *(r for r in rule.reasons if r.code != "none")))
     return CaseOffers(_rule_slot(rule, snap, km), offers, target, perf_counter() - started)
 
 
-def _kept_for_p1(snap: Snapshot, case: Case, problem, request, rule: RuleOffer | None) -> RuleOffer | None:
+def _kept_for_p1(snap: Snapshot, case: Case, problem, free: FreeTime, request, rule: RuleOffer | None
+                 ) -> RuleOffer | None:
     """The rule offer under the policy's P1 reserve, as a replay plays it: work other than a P1 goes to the first
     garage-day that keeps p1_reserve_minutes of free technician time after it (replay_plan.free_minutes, from
-    now on today); a later day's rule offer says so."""
+    now on today); a later day's rule offer says so. Every technician of a garage counts, so each garage asked
+    is read once, whole, over the horizon."""
     reserve = snap.policy.p1_reserve_minutes or 0
     if rule is None or not reserve or case.urgency == "P1":
         return rule
     pushed = False
-    free = FreeTime(problem)
+    work = snap.work(ignore_case=case.id)
+    whole: dict[str, tuple] = {}
     while rule is not None:
+        if rule.garage not in whole:
+            plan = snap.plan("offers", {rule.garage: snap.horizon_end}, [], work=work)
+            whole[rule.garage] = (plan, FreeTime(plan))
+        plan, everyone = whole[rule.garage]
         zone = snap.network.garages[rule.garage].zone
         day = _at(rule.start).astimezone(zone).date()
         lo = max(datetime.combine(day, time(0), zone), snap.now)
         hi = datetime.combine(day + timedelta(days=1), time(0), zone)
-        whole = snap.plan("offers", {rule.garage: hi}, [], ignore_case=case.id)  # every technician's time there
-        left = free_minutes(FreeTime(whole), whole, rule.garage, math.floor(lo.timestamp() / 60),
+        left = free_minutes(everyone, plan, rule.garage, math.floor(lo.timestamp() / 60),
                             math.floor(hi.timestamp() / 60))
         if left - request.duration >= reserve:
             break
@@ -332,6 +341,13 @@ def _kept_for_p1(snap: Snapshot, case: Case, problem, request, rule: RuleOffer |
         return rule
     return replace(rule, reasons=(LateReason("p1_reserve", minutes=reserve),
                                   *(r for r in rule.reasons if r.code != "none")))
+
+
+def _visible_from(snap: Snapshot, case: Case, now: datetime, nearest: Garage) -> datetime:
+    """The call centre's cases: from policies.visible_from; a walk-in, at the counter, from now."""
+    if case.channel == "walk_in":
+        return now
+    return policies.visible_from(snap.policy.same_day_visible, case.urgency, now, nearest.zone)
 
 
 class Slots(list):
@@ -382,8 +398,7 @@ def offers_document(session: Session, case: Case, now: datetime, policy: Policy 
     and what a planner exports to reproduce a case (`python -m optimizer solve`)."""
     snap = snapshot(session, now, policy)
     until = {g: snap.horizon_end for g, _ in snap.candidates(case.lat, case.lon)}
-    since = policies.visible_from(snap.policy.same_day_visible, case.urgency, now,
-                                  snap.nearest_garage(case.lat, case.lon).zone)
+    since = _visible_from(snap, case, now, snap.nearest_garage(case.lat, case.lon))
     request = {"id": str(case.id), "duration_minutes": case.job_type.duration_minutes,
                "skill": case.job_type.skill_code, "lift": case.job_type.needs_lift, "urgency": case.urgency,
                "location": {"lat": case.lat, "lon": case.lon}, "earliest": since.isoformat()}

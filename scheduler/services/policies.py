@@ -47,11 +47,12 @@ def in_force(session: Session, at: datetime) -> Policy:
     return found or session.scalar(query.order_by(Policy.version).limit(1)) or Policy(version=0)
 
 
-def visible_from(same_day_visible: bool, urgency: str, now: datetime, zone: tzinfo) -> datetime:
+def visible_from(same_day_visible: bool | None, urgency: str, now: datetime, zone: tzinfo) -> datetime:
     """When the call centre's offers may start: now, or, under a policy that keeps the rest of today from the call
     centre (the garages keep it for walk-ins and squeeze-ins), the next local midnight. Never for a P1: its target
-    is today. The one definition, for the desk's offers and rule offer and for a replay's."""
-    if same_day_visible or urgency == "P1":
+    is today; nor for a walk-in, at the counter already (its callers ask for the call centre's cases only). The one
+    definition, for the desk's offers and rule offer and for a replay's."""
+    if same_day_visible is not False or urgency == "P1":  # unset (no policy on record): visible, as before
         return now
     return datetime.combine(now.astimezone(zone).date() + timedelta(days=1), time(0), zone)
 

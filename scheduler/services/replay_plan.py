@@ -44,7 +44,7 @@ class Rules:
         return cls(garages=policy.rule_garages, notice=tuple((u, policy.notice(u)) for u in ("P1", "P2", "P3")),
                    max_travel_km=policy.search_radius_km, travel_speed_kmh=policy.travel_speed_kmh or None,
                    horizon_days=policy.horizon_days, p1_reserve_minutes=policy.p1_reserve_minutes or 0,
-                   same_day_visible=bool(policy.same_day_visible))
+                   same_day_visible=policy.same_day_visible is not False)
 
     def engine_policy(self) -> Policy:
         return Policy(max_travel_km=self.max_travel_km, rule=RulePolicy(self.garages, dict(self.notice)),
@@ -152,16 +152,20 @@ class NetworkPlan:
         return ceil_minute(datetime.combine(day, time(0), self.zone))
 
     def free_minutes(self, garage: str, day: date) -> int:
-        """Free technician time at the garage that local day: what a P1 reserve keeps back."""
+        """Free technician time at the garage that local day from the question's moment on (what is gone cannot
+        take a P1): what a P1 reserve keeps back."""
+        lo, hi = self._midnight(day), self._midnight(day + timedelta(days=1))
+        if self.problem.now > lo:  # today: from now, not kept (the moment moves with every case)
+            return free_minutes(self.free, self.problem, garage, self.problem.now, hi)
         key = (garage, day)
         if key not in self._free_minutes:
-            self._free_minutes[key] = free_minutes(self.free, self.problem, garage, self._midnight(day),
-                                                   self._midnight(day + timedelta(days=1)))
+            self._free_minutes[key] = free_minutes(self.free, self.problem, garage, lo, hi)
         return self._free_minutes[key]
 
     def rule_offer(self, key: str, now: datetime, duration: int, skill: str, lift: bool, urgency: str,
-                   lat: float, lon: float, rules: Rules) -> Placed | None:
-        """The rule offer of one request at `now` against the plan as it stands."""
+                   lat: float, lon: float, rules: Rules, at_counter: bool = False) -> Placed | None:
+        """The rule offer of one request at `now` against the plan as it stands (`at_counter`: a walk-in, whom
+        the call centre's rule on today does not concern)."""
         problem = self.problem
         policy = self._policies.get(rules)
         if policy is None:
@@ -169,7 +173,8 @@ class NetworkPlan:
         problem.now, problem.now_exact, problem.policy = ceil_minute(now), now.timestamp() / 60, policy
         # candidate garages are cached by request id: the id carries the radius they were found within
         request = make_request(f"{key}@{rules.max_travel_km}", duration, skill, lift, urgency, Location(lat, lon),
-                               None, now, visible_from(rules.same_day_visible, urgency, now, self.zone),
+                               None, now, now if at_counter else visible_from(rules.same_day_visible, urgency, now,
+                                                                             self.zone),
                                latest=now + timedelta(days=rules.horizon_days))
         home = problem.candidate_garages(request)[: rules.garages]
         lower = max(problem.now + policy.rule.notice(urgency), request.earliest)

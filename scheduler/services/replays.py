@@ -123,13 +123,14 @@ class Demand:
     lat: float
     lon: float
     human_start: datetime | None
+    at_counter: bool = False  # a walk-in: the call centre's rules on today do not apply to them
 
 
 def demand(session: Session, start: datetime, end: datetime) -> tuple[list[Demand], int]:
     """The cases opened in [start, end), in arrival order, and how many had no location to replay."""
     rows = session.execute(
         select(Case.id, Case.opened_at, Case.urgency, Case.lat, Case.lon, JobType.duration_minutes,
-               JobType.skill_code, JobType.needs_lift)
+               JobType.skill_code, JobType.needs_lift, Case.channel)
         .join(JobType, JobType.code == Case.job_type_code)
         .where(Case.opened_at >= start, Case.opened_at < end).order_by(Case.opened_at, Case.id)).all()
     starts: dict[int, datetime] = {}
@@ -141,7 +142,7 @@ def demand(session: Session, start: datetime, end: datetime) -> tuple[list[Deman
         if case_id not in starts or moment < starts[case_id]:
             starts[case_id] = moment
     out = [Demand(r.id, r.opened_at, r.urgency, r.duration_minutes, r.skill_code, r.needs_lift, r.lat, r.lon,
-                  starts.get(r.id)) for r in rows if r.lat is not None and r.lon is not None]
+                  starts.get(r.id), r.channel == "walk_in") for r in rows if r.lat is not None and r.lon is not None]
     return out, len(rows) - len(out)
 
 
@@ -216,7 +217,7 @@ def play(world: World, name: str, progress: Progress = lambda _: None) -> dict[s
         if key not in rules_of:
             rules_of[key] = Rules.of(version if name == "rules" else policies.apply(version, world.changes))
         placed = plan.rule_offer(str(case.case_id), case.opened_at, case.duration, case.skill, case.lift,
-                                 case.urgency, case.lat, case.lon, rules_of[key])
+                                 case.urgency, case.lat, case.lon, rules_of[key], at_counter=case.at_counter)
         if placed is not None:
             plan.occupy(placed.technician, placed.start, placed.end, case.lift)
         out[str(case.case_id)] = placed.start.isoformat() if placed else None

@@ -40,7 +40,8 @@ def test_an_overbooking_s_knock_on_is_each_customer_s_wait_in_turn():
     from scheduler.services.overrides import knock_on
 
     def job(i, start, minutes):
-        return SimpleNamespace(id=i, start_at=T0 + timedelta(minutes=start), end_at=T0 + timedelta(minutes=start + minutes))
+        return SimpleNamespace(id=i, start_at=T0 + timedelta(minutes=start),
+                               end_at=T0 + timedelta(minutes=start + minutes), case=SimpleNamespace(urgency="P3"))
 
     busy = [job(3, 270, 30), job(1, 150, 30), job(2, 180, 45)]  # 10:30, 11:00, 12:30 (T0 is 8:00 UTC)
     found = knock_on(busy, T0 + timedelta(minutes=120), T0 + timedelta(minutes=180))
@@ -50,3 +51,7 @@ def test_an_overbooking_s_knock_on_is_each_customer_s_wait_in_turn():
     # past the first job on time the day runs as before: it is where the list ends
     later = knock_on([*busy, job(4, 330, 30)], T0 + timedelta(minutes=120), T0 + timedelta(minutes=180))
     assert later["moved"] == found["moved"]
+    # two jobs already overlapping (an earlier overbooking: 11:00 waits 15 min for 10:30-11:15): only what this
+    # one adds is its knock-on
+    earlier = knock_on([job(5, 150, 45), job(6, 180, 30)], T0 + timedelta(minutes=120), T0 + timedelta(minutes=180))
+    assert earlier["moved"] == [{"appointment": 5, "delay_minutes": 30}, {"appointment": 6, "delay_minutes": 30}]

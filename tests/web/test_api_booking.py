@@ -260,7 +260,7 @@ def test_a_slot_taken_between_the_first_check_and_the_write_is_refused(app, clie
     case = open_case(auth)
     best = offers_of(client, case["id"])["offers"][0]
     start = datetime.fromisoformat(best["start"])
-    real = booking.case_offers
+    real = booking.desk_offers
 
     def offers_while_someone_books(session, *args, **kwargs):
         found = real(session, *args, **kwargs)
@@ -270,7 +270,7 @@ def test_a_slot_taken_between_the_first_check_and_the_write_is_refused(app, clie
         session.flush()
         return found
 
-    monkeypatch.setattr(booking, "case_offers", offers_while_someone_books)
+    monkeypatch.setattr(booking, "desk_offers", offers_while_someone_books)
     before = footprint(app)
     refused = book(auth, case["id"], best)
     assert refused.status_code == 409, refused.get_json()
@@ -334,6 +334,13 @@ def test_a_policy_that_keeps_today_from_the_call_centre_offers_a_p2_tomorrow_but
     assert today in starts  # the lever bites: today's slots were offered while visible
     today_slot = next(o for o in before["offers"] if datetime.fromisoformat(o["start"]).astimezone(zone).date() == today)
     auth.login("planner")
+    # no notice for a P2, every garage for the rules: they alone offer today, so keeping today makes them later
+    assert auth.post("/api/v1/policy", json={"rule": {"garages": 14, "min_notice_minutes": {"P2": 0}}}).status_code \
+        == 201
+    auth.login("operator")
+    ruled = client.get(f"/api/v1/cases/{p2}/offers").get_json()["rule_offer"]
+    assert datetime.fromisoformat(ruled["start"]).astimezone(zone).date() == today
+    auth.login("planner")
     assert auth.post("/api/v1/policy", json={"same_day_visible": False}).status_code == 201
     auth.login("operator")
     after = client.get(f"/api/v1/cases/{p2}/offers").get_json()
@@ -346,6 +353,13 @@ def test_a_policy_that_keeps_today_from_the_call_centre_offers_a_p2_tomorrow_but
     assert refused.status_code == 422 and refused.get_json()["error"]["details"]["kind"] == "manual_slot"
     p1 = open_case(auth, plate="SD-111-PP")["id"]
     urgent = client.get(f"/api/v1/cases/{p1}/offers").get_json()
+    auth.login("reception-lyon-07")  # a walk-in is at the counter: the call centre's rule on today is not theirs
+    walk_in = auth.post("/api/v1/cases", json={"customer": {"name": "Léa Roux", "phone": "+33 6 11 22 33 44"},
+                                               "vehicle": {"plate": "SD-333-PP", "model": "Clio"},
+                                               "symptom": "brake_noise"}).get_json()["id"]
+    counter = client.get(f"/api/v1/cases/{walk_in}/offers").get_json()["rule_offer"]
+    assert datetime.fromisoformat(counter["start"]).astimezone(zone).date() == today
+    assert "same_day" not in [r["code"] for r in counter["reasons"]]
     assert datetime.fromisoformat(urgent["offers"][0]["start"]).astimezone(zone).date() == today
 
 

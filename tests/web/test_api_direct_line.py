@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from scheduler.models import Message
+from scheduler.models import Appointment, Message
 from tests.conftest import CLOCK_NOW
 from tests.web.story import footprint, open_case
 from web.extensions import db
@@ -123,8 +123,12 @@ def test_accepting_a_busy_slot_is_refused_and_the_request_stays_open(app, client
     # the customer already booked there now waits for the urgent car: told by how long, at most
     # and whoever comes after them on that technician waits in turn, as far as the delay carries
     waits = next(o for o in read["overrides"] if o["kind"] == "overbook")["moved"]
-    assert waits[0]["appointment"] == taken.get_json()["id"]
-    assert all(w["delay_minutes"] > 0 for w in waits[:-1])
+    assert waits[0]["appointment"] == taken.get_json()["id"] and waits[0]["delay_minutes"] > 0
+    with app.app_context():  # each next one that waits is booked to start before the one before it is done
+        jobs = [db.session.get(Appointment, w["appointment"]) for w in waits]
+        for before, delay, after, waited in zip(jobs, waits, jobs[1:], waits[1:]):
+            assert not waited["delay_minutes"] or \
+                after.start_at < before.end_at + timedelta(minutes=delay["delay_minutes"]), (before.id, after.id)
     with app.app_context():
         told = db.session.scalars(select(Message).where(Message.appointment_id == taken.get_json()["id"],
                                                         Message.kind == "delayed")).all()

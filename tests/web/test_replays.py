@@ -273,13 +273,13 @@ def test_the_form_replays_todays_rules_over_a_period_played_under_older_ones(his
     token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
     sent = client.post("/planner/replays", data={
         "csrf_token": token, **PERIOD, "rule.min_notice_minutes.P1": "0", "rule.garages": "1",
-        "other": "same_day_visible=vrai"})
+        "other": "same_day_visible=faux"})
     assert sent.status_code == 302, sent.get_data(as_text=True)[:300]
     calendar_end = client.post("/planner/replays", data={"csrf_token": token, "from": "9999-12-30", "to": "9999-12-31"})
     assert calendar_end.status_code == 302 and "/planner/replays?" in calendar_end.headers["Location"]  # refused
     with app.app_context():
         replay = db.session.scalars(select(Replay).order_by(Replay.id.desc())).first()
-        assert replay.params["policy"] == {"rule.min_notice_minutes.P1": 0, "same_day_visible": True}
+        assert replay.params["policy"] == {"rule.min_notice_minutes.P1": 0, "same_day_visible": False}
         db.engine.dispose()
 
 

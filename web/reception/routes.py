@@ -11,7 +11,18 @@ from sqlalchemy import select
 
 from scheduler.errors import DomainError, Invalid, SlotTaken
 from scheduler.models import Garage, Symptom, Technician
-from scheduler.services import boards, booking, cases, direct_line, drive_in, jobs, notices, planning, squeeze
+from scheduler.services import (
+    boards,
+    booking,
+    cases,
+    direct_line,
+    drive_in,
+    jobs,
+    notices,
+    outbox,
+    planning,
+    squeeze,
+)
 from scheduler.typed import clock_time
 from web.actions import back, refusals_flashed
 from web.api.cases import text_field
@@ -468,6 +479,9 @@ def move(garage_id: str, appointment_id: int):
                                          repeat=False)
     flash(_("Moved: %(plate)s is now booked %(when)s with %(technician)s.", plate=moved.case.vehicle.plate,
             when=local_when(moved.start_at, garage, now()), technician=moved.technician.name), "success")
+    customer = moved.case.customer
+    if outbox.how_told(customer) == "phone":  # the message waits in the outbox for someone to call
+        flash(_("No e-mail address: call %(who)s.", who=f"{customer.name} {customer.phone}"), "warning")
     return redirect(url_for("reception.board", garage_id=garage_id, day=moved.day.isoformat()))
 
 
