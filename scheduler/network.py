@@ -89,8 +89,11 @@ def network(session: Session) -> Network:
 
 def _load(session: Session) -> Network:
     # A session of its own on the same connection: it sees this transaction's data, and what it loads
-    # is detached at once, so no commit elsewhere ever expires it.
-    with Session(bind=session.connection(), expire_on_commit=False) as loader:
+    # is detached at once, so no commit elsewhere ever expires it. It only reads, so it joins the transaction
+    # without a SAVEPOINT of its own (rollback_only): by default, inside the caller's SAVEPOINT (the tests'
+    # PostgreSQL fixture), it opened another one that could outlive its parent, and the transaction aborted
+    # ("current transaction is aborted", "nested transaction already deassociated"; a rare flaky test).
+    with Session(bind=session.connection(), expire_on_commit=False, join_transaction_mode="rollback_only") as loader:
         garages = {g.id: g for g in loader.scalars(select(Garage).options(selectinload(Garage.opening_hours),
                                                                    selectinload(Garage.closed_days)))}
         technicians: dict[str, list[Technician]] = {g: [] for g in garages}
