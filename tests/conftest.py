@@ -14,6 +14,7 @@ from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from flask import current_app
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -154,10 +155,19 @@ def app(backend, request, tmp_path):
         connection = db.engine.connect()
         outer = connection.begin()
     # A plain Session: Flask-SQLAlchemy's own picks its engine in get_bind and would ignore `bind`,
-    # committing for real. Scoped per app context, as Flask-SQLAlchemy scopes it.
+    # committing for real. Scoped per app context, as Flask-SQLAlchemy scopes it. `db.session` is the process's:
+    # only apps on this database (this one, or one a test makes beside it) get the test's connection; another in
+    # the process (the browser tests' live server, answering a page's poll in its own thread) keeps its own
+    # session, never this connection, which two threads at once would corrupt (a rare "current transaction is
+    # aborted" on PostgreSQL).
     app_session = db.session
-    db.session = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
-                                scopefunc=_app_ctx_id)
+    bound = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+    here = application.config["SQLALCHEMY_DATABASE_URI"]
+
+    def session_for_this_app():
+        return bound() if current_app.config["SQLALCHEMY_DATABASE_URI"] == here else app_session()
+
+    db.session = scoped_session(session_for_this_app, scopefunc=_app_ctx_id)
     yield application
     with application.app_context():
         db.session.remove()

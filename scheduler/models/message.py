@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from scheduler.db import Base, UTCDateTime, utcnow
 
 MESSAGE_KINDS = ("booked", "moved", "cancelled", "delayed")
-MESSAGE_STATUSES = ("queued", "sent", "failed")
+# superseded: not sent, and no longer true (its booking moved again before it went): never sent
+MESSAGE_STATUSES = ("queued", "sent", "failed", "superseded")
 
 
 def is_email_address(recipient: str) -> bool:

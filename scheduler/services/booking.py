@@ -209,8 +209,9 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
                              kind=kind, rule_offer=found.rule.to_dict() if found.rule else None,
                              target=found.to_dict()["target"])
     try:
-        appointment = place(session, case, technician, start, channel=case.channel, pinned=kind is not None,
-                            clash=clash, actor=actor, replacing=current)
+        # a move keeps how the booking came (a direct-line answer moved is still the garage's yes to the case)
+        appointment = place(session, case, technician, start, channel=current.channel if current else case.channel,
+                            pinned=kind is not None, clash=clash, actor=actor, replacing=current)
     except SlotTaken:
         raise _refusal(session, case, technician, start, now, typed, policy.allow_overbook, policy, own_garage) \
             from None
@@ -271,6 +272,7 @@ def confirm(session: Session, case: Case, appointment: Appointment, earlier: lis
              technician=appointment.technician_id, start=appointment.start_at.isoformat(),
              overbooked=appointment.overbooked)
     if earlier:
+        outbox.supersede_unsent(session, earlier)
         if outbox.tells_of_move(earlier[0].garage_id, earlier[0].start_at, appointment.garage_id, appointment.start_at):
             outbox.queue(session, "moved", appointment, now, before=earlier[0].start_at)
     else:

@@ -171,6 +171,15 @@ def queue(session: Session, kind: str, appointment: Appointment, now: datetime,
     return message
 
 
+def supersede_unsent(session: Session, appointments: list[Appointment]) -> None:
+    """Messages about these bookings not sent yet (or failed) are no longer true once they are replaced: they are
+    never sent, so the customer hears of the booking that holds, not of each one before it."""
+    ids = [a.id for a in appointments]
+    for message in session.scalars(select(Message).where(Message.appointment_id.in_(ids),
+                                                         Message.status.in_(("queued", "failed")))):
+        message.status = "superseded"
+
+
 def visible(session: Session, actor: User, status: str | None = None, limit: int = 200) -> list[Message]:
     """A garage's outbox for its reception; every message for an admin."""
     query = select(Message).order_by(Message.created_at.desc(), Message.id.desc())

@@ -266,9 +266,7 @@ def case_offers(session: Session, case: Case, now: datetime, policy: Policy | No
     started = perf_counter()
     snap = snapshot(session, now, policy)
     candidates = snap.candidates(case.lat, case.lon) if case.lat is not None else []
-    # the shared network's garages: loading every garage into the session cost most of a call at 300 garages
-    nearest = snap.nearest_garage(case.lat, case.lon) if case.lat is not None \
-        else next(iter(snap.network.garages.values()))
+    nearest = _nearest(snap, case)
     target = target_for(case.urgency, now, nearest)
     since = _visible_from(snap, case, now, nearest)
     request = _request(case, now, earliest=since)
@@ -341,6 +339,17 @@ def _kept_for_p1(snap: Snapshot, case: Case, problem, free: FreeTime, request, r
         return rule
     return replace(rule, reasons=(LateReason("p1_reserve", minutes=reserve),
                                   *(r for r in rule.reasons if r.code != "none")))
+
+
+def _nearest(snap: Snapshot, case: Case) -> Garage:
+    # the shared network's garages: loading every garage into the session cost most of a call at 300 garages
+    return snap.nearest_garage(case.lat, case.lon) if case.lat is not None \
+        else next(iter(snap.network.garages.values()))
+
+
+def case_target(session: Session, case: Case, now: datetime) -> Target:
+    """The case's urgency target as its offers count it (the nearest garage's working days), without searching."""
+    return target_for(case.urgency, now, _nearest(snapshot(session, now), case))
 
 
 def _visible_from(snap: Snapshot, case: Case, now: datetime, nearest: Garage) -> datetime:

@@ -389,3 +389,29 @@ def test_a_p1_reserve_moves_the_rule_offer_of_other_work_to_a_day_that_keeps_it_
                                     CLOCK_NOW)
             return sum(row.free_minutes_after(CLOCK_NOW) for row in day.rows)
         assert free(before) - duration < 1440 <= free(after) - duration
+
+
+def test_a_booking_moved_before_its_messages_went_withdraws_them_so_the_customer_hears_only_what_holds(app, client,
+                                                                                                     auth):
+    from sqlalchemy import select
+
+    from scheduler.models import Message
+
+    auth.login("operator")
+    case = open_case(auth, plate="MV-123-EE", symptom="brake_noise")["id"]
+    offers = client.get(f"/api/v1/cases/{case}/offers").get_json()["offers"]
+    first = auth.post(f"/api/v1/cases/{case}/appointments", json={k: offers[0][k] for k in ("garage", "technician",
+                                                                                           "start")}).get_json()
+    moves = []
+    for offer in (offers[2], offers[4]):
+        moved = auth.post(f"/api/v1/cases/{case}/appointments", json={
+            **{k: offer[k] for k in ("garage", "technician", "start")}, "replaces": (moves[-1] if moves else first)["id"],
+            "reason": "the customer asked for later"})
+        assert moved.status_code == 201, moved.get_json()
+        moves.append(moved.get_json())
+    with app.app_context():
+        told = {(m.appointment_id, m.kind): m.status for m in db.session.scalars(
+            select(Message).where(Message.case_id == case))}
+    assert told[(first["id"], "booked")] == "superseded"
+    assert told[(moves[0]["id"], "moved")] == "superseded"
+    assert told[(moves[1]["id"], "moved")] == "queued", "only the booking that holds is told"

@@ -12,6 +12,7 @@ from scheduler.services import capacity
 from tests.conftest import CLOCK_NOW, Auth
 from tests.web.pages import csrf_from
 from tests.web.story import open_case
+from web.extensions import db
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -324,3 +325,38 @@ def test_the_callers_note_is_on_the_case_page_and_on_the_garages_board(client, a
     day = best["start"][:10]
     board = client.get(f"/garages/{best['garage']}/board?day={day}").get_data(as_text=True)
     assert "NO-123-TE" in board and "Back from holiday, engine fault warning" in board
+
+
+def test_a_booking_that_misses_the_p1_target_is_said_on_the_case_page_and_where_it_would_move(app, client, auth):
+    """Raised to P1 with its booking days away: the operator's case page says the booking misses the target, and
+    a move page (the operator's, reception's) says which times miss it too."""
+
+    from scheduler.models import Appointment
+
+    auth.login("operator")
+    case = open_case(auth, plate="TG-123-AA", symptom="brake_noise")["id"]
+    best = client.get(f"/api/v1/cases/{case}/offers").get_json()["offers"][0]
+    booked = auth.post(f"/api/v1/cases/{case}/appointments", json={k: best[k] for k in ("garage", "technician",
+                                                                                       "start")}).get_json()
+    assert "misses the P2 target" not in client.get(f"/desk/cases/{case}").get_data(as_text=True)
+    with app.app_context():  # booked long ago, for a day well past any target
+        appointment = db.session.get(Appointment, booked["id"])
+        appointment.start_at += timedelta(days=20)  # past the seed's booked fortnight: free
+        appointment.end_at += timedelta(days=20)
+        db.session.commit()
+    raised = auth.post(f"/api/v1/cases/{case}/urgency", json={"urgency": "P1", "reason": "immobilised after all"})
+    assert raised.status_code == 200, raised.get_json()
+    page = client.get(f"/desk/cases/{case}").get_data(as_text=True)
+    assert "The booking misses the P1 target" in page
+    far = datetime.fromisoformat(booked["start"]) + timedelta(days=21)
+    move = client.get(f"/desk/cases/{case}/move", query_string={"garage": best["garage"], "start": far.isoformat(),
+                                                                "technician": best["technician"]})
+    assert move.status_code == 200 and "This time misses the P1 target" in move.get_data(as_text=True)
+    auth.login(f"reception-{best['garage']}")
+    moving = client.get(f"/garages/{best['garage']}/appointments/{booked['id']}/move").get_data(as_text=True)
+    assert "P1 target: started by the end of" in moving
+    late = moving.count("misses target")
+    radios = re.findall(r'<input type="radio" name="slot"[^>]*>', moving)
+    assert radios and late <= len(radios)
+    checked = [r for r in radios if "checked" in r]
+    assert late < len(radios) or not checked, "a time that misses the target is never ticked for the user"

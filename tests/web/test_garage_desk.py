@@ -1036,6 +1036,7 @@ def test_reception_moves_a_booking_to_another_free_time_from_the_board_with_a_re
                                                           Appointment.status == "booked"))
         assert old.status == "cancelled"
         assert (new.technician_id, new.start_at) == (technician, datetime.fromisoformat(start))
+        assert new.channel == old.channel, "a move keeps how the booking came"
         assert "rebook" in db.session.scalars(select(Override.kind).where(Override.case_id == old.case_id)).all()
         assert db.session.scalar(select(func.count()).select_from(Message).where(
             Message.appointment_id == new.id, Message.kind == "moved")) == 1

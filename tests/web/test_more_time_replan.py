@@ -135,7 +135,7 @@ def test_reception_asking_more_time_still_goes_straight_to_the_preview(app, clie
     assert page.status_code == 200
     with app.app_context():
         plate = db.session.get(Appointment, first).case.vehicle.plate
-    assert f"{plate} with " in page.get_data(as_text=True) and "needs 2 h more" in page.get_data(as_text=True)
+    assert f"{plate} with " in page.get_data(as_text=True) and "now ends 2 h later than booked" in page.get_data(as_text=True)
 
 
 def test_a_second_extension_into_free_time_still_brings_the_waiting_re_plan_up_to_date(app, client, auth):

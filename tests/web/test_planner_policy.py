@@ -67,7 +67,7 @@ def test_the_policy_page_changes_a_field_and_names_a_bad_one(client, auth):
                                                    "offers": "5", "note": "wider and more"})
     bad = refused.get_data(as_text=True)
     assert refused.status_code == 400
-    assert "search_radius_km must be between" in bad and 'id="f-search_radius_km" class="field-error"' in bad
+    assert "Search radius (km) must be between" in bad and 'id="f-search_radius_km" class="field-error"' in bad
     # what was typed comes back, the good field and the note with the bad one, to be fixed and sent again
     assert 'name="offers" value="5"' in bad and 'name="search_radius_km" value="-4"' in bad
     assert 'value="wider and more"' in bad

@@ -310,5 +310,7 @@ def test_a_replays_changes_become_the_rules_in_one_step_from_its_page(history):
     assert now["version"] == before["version"] + 1 and now["note"] == f"From replay #{replay_id}"
     assert now["rule"]["min_notice_minutes"]["P1"] == 0 and now["same_day_visible"] is False
     assert now["rule"]["garages"] == before["rule"]["garages"], "nothing else changes"
+    again = client.get(f"/planner/replays/{replay_id}").get_data(as_text=True)
+    assert "apply-replay" not in again and f"These changes are the rules in force (version {now['version']})" in again
     with app.app_context():
         db.engine.dispose()

@@ -282,7 +282,8 @@ def move(case_id: int):
                      if r.status == "accepted" and r.appointment_id == current.id), None)
     technician = db.session.get(Technician, request.args.get("technician", "")) if request.args.get("technician") else None
     return render_template("operator/move.html", case=case, current=current, accepted=accepted, garage=garage,
-                           start=start, typed=typed, technician=technician, asked=request.args)
+                           start=start, typed=typed, technician=technician, asked=request.args,
+                           target=planning.case_target(db.session, case, now()))
 
 
 @bp.post("/cases/<int:case_id>/book")

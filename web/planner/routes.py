@@ -187,6 +187,8 @@ def policy_change():
         version = policies.change(db.session, current_user, changes, now())
     except DomainError as exc:
         db.session.rollback()
+        if exc.words.get("path") in labels.FIELDS:  # the page names a field by its label, as the form shows it
+            exc.words["path"] = labels.FIELDS[exc.words["path"]]
         flash(_("Not saved: %(message)s", message=refusal_text(exc)), "error")
         # the page again, as typed: a redirect would show the saved values and lose every field but the bad one
         typed = {path: "on" in request.form.getlist(path) if isinstance(value, bool) else request.form[path]
@@ -260,15 +262,27 @@ def _same(value, given: str | bool | float) -> bool:
 @bp.get("/replays/<int:replay_id>")
 @roles_required("planner", "admin")
 def replay(replay_id: int):
-    return render_template("planner/replay.html", replay=replays.get(db.session, replay_id), urgencies=URGENCIES,
-                           labels=labels)
+    found = replays.get(db.session, replay_id)
+    return render_template("planner/replay.html", replay=found, urgencies=URGENCIES, labels=labels,
+                           in_force=_in_force_already(found))
 
 
 @bp.get("/replays/<int:replay_id>/progress")
 @roles_required("planner", "admin")
 def replay_progress(replay_id: int):
     found = replays.get(db.session, replay_id)
-    return render_template("planner/_replay_progress.html", replay=found, urgencies=URGENCIES)
+    return render_template("planner/_replay_progress.html", replay=found, urgencies=URGENCIES,
+                           in_force=_in_force_already(found))
+
+
+def _in_force_already(replay) -> int | None:
+    """The version in force when it already has every value the replay tried (applied, or changed since to the
+    same): its page then says so instead of offering to apply them again."""
+    tried = {p: v for p, v in (replay.params.get("policy") or {}).items() if p in policies.PATHS}
+    current = policies.in_force(db.session, now())
+    if tried and all(_same(policies.value_at(current, p), v) for p, v in tried.items()):
+        return current.version
+    return None
 
 
 # -- the customer's feedback page (no login: the link token is the key) -------------------------

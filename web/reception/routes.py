@@ -457,7 +457,8 @@ def move_page(garage_id: str, appointment_id: int):
     slots = [s for s in planning.garage_slots(db.session, appointment.case, garage, now(), count=12)
              if s.start != appointment.start_at]
     return render_template("reception/move.html", garage=garage, appointment=appointment, slots=slots,
-                           names={t.id: t.name for t in garage.technicians}, moment=now())
+                           names={t.id: t.name for t in garage.technicians}, moment=now(),
+                           target=planning.case_target(db.session, appointment.case, now()))
 
 
 @bp.post("/appointments/<int:appointment_id>/move")
