@@ -10,8 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from scheduler.db import Base, UTCDateTime, utcnow
 
 MESSAGE_KINDS = ("booked", "moved", "cancelled", "delayed")
-# superseded: not sent, and no longer true (its booking moved again before it went): never sent
-MESSAGE_STATUSES = ("queued", "sent", "failed", "superseded")
+MESSAGE_STATUSES = ("queued", "sent", "failed")
 
 
 def is_email_address(recipient: str) -> bool:

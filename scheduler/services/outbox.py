@@ -171,13 +171,18 @@ def queue(session: Session, kind: str, appointment: Appointment, now: datetime,
     return message
 
 
+SUPERSEDED = "superseded: its booking was replaced before it went"
+
+
 def supersede_unsent(session: Session, appointments: list[Appointment]) -> None:
     """Messages about these bookings not sent yet (or failed) are no longer true once they are replaced: they are
-    never sent, so the customer hears of the booking that holds, not of each one before it."""
+    never sent, so the customer hears of the booking that holds, not of each one before it. API.md's statuses are
+    queued, sent and failed: such a message is failed for good, its error saying why, never tried again."""
     ids = [a.id for a in appointments]
     for message in session.scalars(select(Message).where(Message.appointment_id.in_(ids),
                                                          Message.status.in_(("queued", "failed")))):
-        message.status = "superseded"
+        message.status, message.last_error = "failed", SUPERSEDED
+        message.attempts, message.next_attempt_at = len(RETRY_MINUTES) + 1, None
 
 
 def visible(session: Session, actor: User, status: str | None = None, limit: int = 200) -> list[Message]:

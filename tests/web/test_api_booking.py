@@ -410,8 +410,17 @@ def test_a_booking_moved_before_its_messages_went_withdraws_them_so_the_customer
         assert moved.status_code == 201, moved.get_json()
         moves.append(moved.get_json())
     with app.app_context():
-        told = {(m.appointment_id, m.kind): m.status for m in db.session.scalars(
+        told = {(m.appointment_id, m.kind): (m.status, m.last_error) for m in db.session.scalars(
             select(Message).where(Message.case_id == case))}
-    assert told[(first["id"], "booked")] == "superseded"
-    assert told[(moves[0]["id"], "moved")] == "superseded"
-    assert told[(moves[1]["id"], "moved")] == "queued", "only the booking that holds is told"
+        from scheduler.services import outbox
+
+        due = {m.id for m in outbox.due(db.session, CLOCK_NOW + timedelta(days=1))}
+        withdrawn = db.session.scalars(select(Message.id).where(Message.case_id == case,
+                                                                Message.status == "failed")).all()
+    superseded = ("failed", "superseded: its booking was replaced before it went")  # API.md: queued, sent, failed
+    assert told[(first["id"], "booked")] == superseded and told[(moves[0]["id"], "moved")] == superseded
+    assert told[(moves[1]["id"], "moved")] == ("queued", ""), "only the booking that holds is told"
+    assert withdrawn and not due & set(withdrawn), "never tried again"
+    auth.login(f"reception-{offers[0]['garage']}")  # the garage's outbox says why, in the reader's words
+    page = client.get(f"/garages/{offers[0]['garage']}/outbox?status=failed").get_data(as_text=True)
+    assert "its booking was replaced before it went: never sent" in page and "superseded:" not in page
