@@ -94,10 +94,17 @@ def free_technician(session: Session, case: Case, garage_id: str, start: datetim
     return next((t for t in working if not capacity.busy(session, t.id, start, end, ignore)), working[0])
 
 
+def job_length(case: Case, replacing: Appointment | None = None) -> timedelta:
+    """How long the booking takes: its job type's length, or the longer one the booking it replaces was given
+    (more time asked before the work started: a move does not take it back)."""
+    length = timedelta(minutes=case.job_type.duration_minutes)
+    return max(length, replacing.end_at - replacing.start_at) if replacing is not None else length
+
+
 def place(session: Session, case: Case, technician: Technician, start: datetime, *, channel: str, pinned: bool,
           clash: Clash, actor: User, replacing: Appointment | None = None) -> Appointment:
     """Book, cancelling the booking it replaces, all or nothing. `clash` is what the person consented to."""
-    end = start + timedelta(minutes=case.job_type.duration_minutes)
+    end = start + job_length(case, replacing)
     with session.begin_nested():  # a refused insert also restores the booking it was to replace
         if replacing is not None:
             replacing.status = "cancelled"
@@ -173,7 +180,7 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
                            words={"status": current.status})
     elif replaces is not None:
         raise Conflict(N_("Case %(case)s has no active booking to replace."), words={"case": case.id})
-    end = start + timedelta(minutes=case.job_type.duration_minutes)
+    end = start + job_length(case, current)
     ignore = (current.id,) if current else ()
     technician = (technician_for(session, case, garage_id, technician_id) if technician_id
                   else free_technician(session, case, garage_id, start, end, ignore))

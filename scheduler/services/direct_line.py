@@ -27,7 +27,7 @@ from scheduler.errors import (
 from scheduler.models import Case, DirectLineRequest, Garage, Policy, User
 from scheduler.services import capacity, overrides, planning, policies
 from scheduler.services.booking import (
-    active_booking, confirm, lock_case, note_offers_shown, place, technician_for, tell_who_waits,
+    active_booking, confirm, job_length, lock_case, note_offers_shown, place, technician_for, tell_who_waits,
 )
 from scheduler.services.planning import Slot, Target, case_offers
 from scheduler.texts import N_
@@ -171,7 +171,7 @@ def answer(session: Session, actor: User, request: DirectLineRequest, accept: bo
         raise Invalid(N_("To accept, give the start and the technician."), field="start" if start is None else "technician")
     technician = technician_for(session, case, request.garage_id, technician_id)
     start = start.replace(second=0, microsecond=0)
-    end = start + timedelta(minutes=case.job_type.duration_minutes)
+    end = start + job_length(case, active_booking(case))  # as place() books it
     capacity.check_slot(technician, start, end, now)
     target = target_of(session, request)
     if not late_ok and not target.met_by(start):

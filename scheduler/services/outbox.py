@@ -160,8 +160,9 @@ def queue(session: Session, kind: str, appointment: Appointment, now: datetime,
              "minutes": minutes, "why": TEXTS[locale]["why"][why]}
     session.flush()  # the appointment's id and version are in the event
     text = body.format(**words)
-    link = feedback_link(case) if kind == "booked" else None
-    if link:  # feedback belongs to the case and its stages: the confirmation carries the way to give it
+    link = feedback_link(case) if kind in ("booked", "moved") else None
+    if link:  # feedback belongs to the case and its stages: the confirmation carries the way to give it, and so does
+        # a move's message (the confirmation may never have gone: supersede_unsent)
         text += TEXTS[locale]["feedback"].format(link=link)
     message = Message(case=case, appointment_id=appointment.id, garage_id=appointment.garage_id, kind=kind,
                       recipient=recipient(customer), locale=locale, subject=subject.format(**words),

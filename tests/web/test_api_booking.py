@@ -420,6 +420,8 @@ def test_a_booking_moved_before_its_messages_went_withdraws_them_so_the_customer
     superseded = ("failed", "superseded: its booking was replaced before it went")  # API.md: queued, sent, failed
     assert told[(first["id"], "booked")] == superseded and told[(moves[0]["id"], "moved")] == superseded
     assert told[(moves[1]["id"], "moved")] == ("queued", ""), "only the booking that holds is told"
+    with app.app_context():  # and its message carries the feedback link the withdrawn confirmation had
+        assert "/feedback/" in db.session.scalar(select(Message.body).where(Message.appointment_id == moves[1]["id"]))
     assert withdrawn and not due & set(withdrawn), "never tried again"
     auth.login(f"reception-{offers[0]['garage']}")  # the garage's outbox says why, in the reader's words
     page = client.get(f"/garages/{offers[0]['garage']}/outbox?status=failed").get_data(as_text=True)

@@ -1013,6 +1013,12 @@ def test_reception_moves_a_booking_to_another_free_time_from_the_board_with_a_re
     day when it is not today), says why, and the booking moves; the customer is sent the new time."""
     booked = _one_booked_today(app)
     auth.login("reception-lyon-07")
+    # the workshop knows it will take longer: a move keeps the time it was given
+    longer = auth.post(f"/api/v1/appointments/{booked}/more-time", json={"minutes": 30})
+    assert longer.status_code == 200, longer.get_json()
+    with app.app_context():
+        given = db.session.get(Appointment, booked)
+        length = given.end_at - given.start_at
     board = client.get("/garages/lyon-07/board").get_data(as_text=True)
     assert f"/garages/lyon-07/appointments/{booked}/move" in board
     page = client.get(f"/garages/lyon-07/appointments/{booked}/move")
@@ -1037,6 +1043,7 @@ def test_reception_moves_a_booking_to_another_free_time_from_the_board_with_a_re
         assert old.status == "cancelled"
         assert (new.technician_id, new.start_at) == (technician, datetime.fromisoformat(start))
         assert new.channel == old.channel, "a move keeps how the booking came"
+        assert new.end_at - new.start_at == length, "and the time the workshop said it needs"
         assert "rebook" in db.session.scalars(select(Override.kind).where(Override.case_id == old.case_id)).all()
         assert db.session.scalar(select(func.count()).select_from(Message).where(
             Message.appointment_id == new.id, Message.kind == "moved")) == 1
