@@ -12,6 +12,7 @@ garage's place in the candidate order, then technician id).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from heapq import heapify, heappop, heappush
 
 from optimizer.answer import Offer, Unplaced
@@ -119,7 +120,7 @@ def unplaced_reason(problem: Problem, request: Request, free: FreeTime | None = 
         return any(plan.first_start(t.id, request.duration, lift, lowers[g], request.latest) is not None
                    for g, _ in candidates for t in problem.technicians_by_garage[g] if request.skill in t.skills)
 
-    if not room(FreeTime(problem, exclude=[a.id for a in problem.appointments]), False):
+    if not room(FreeTime(replace(problem, appointments=[], _candidates=problem._candidates)), False):  # none booked
         arriving = " once the customer can be there" if problem.policy.travel_speed_kmh is not None \
             and request.location is not None else ""
         return f"no {request.skill} shift with {request.duration} free minutes {when}{arriving}"

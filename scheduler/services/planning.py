@@ -299,12 +299,15 @@ def case_offers(session: Session, case: Case, now: datetime, policy: Policy | No
             break
         window = now + 2 * (window - now)
     offers = [_slot(o, snap, o.distance_km, distance_km=o.distance_km, cost=o.cost) for o in answer.offers]
-    free = FreeTime(problem)  # the plan the rule offer was found in, for asking it again
-    rule = _kept_for_p1(snap, case, problem, free, request, answer.rule_offers[0])
-    if rule is not None and since > now:  # today kept from the call centre (policies.visible_from)
-        uncut = rule_offer(problem, free, replace(request, earliest=math.ceil(now.timestamp() / 60)))
-        if uncut is not None and _at(uncut.start) < since:  # said only where it made the rule offer later
-            rule = replace(rule, reasons=(LateReason("same_day"), *(r for r in rule.reasons if r.code != "none")))
+    rule = answer.rule_offers[0]
+    reserve = bool(snap.policy.p1_reserve_minutes) and case.urgency != "P1"
+    if rule is not None and (reserve or since > now):  # a rule on top of the engine's: the rule offer asked again
+        free = FreeTime(problem)  # the plan the rule offer was found in
+        rule = _kept_for_p1(snap, case, problem, free, request, rule)
+        if rule is not None and since > now:  # today kept from the call centre (policies.visible_from)
+            uncut = rule_offer(problem, free, replace(request, earliest=math.ceil(now.timestamp() / 60)))
+            if uncut is not None and _at(uncut.start) < since:  # said only where it made the rule offer later
+                rule = replace(rule, reasons=(LateReason("same_day"), *(r for r in rule.reasons if r.code != "none")))
     return CaseOffers(_rule_slot(rule, snap, km), offers, target, perf_counter() - started)
 
 
@@ -407,7 +410,7 @@ def offers_document(session: Session, case: Case, now: datetime, policy: Policy 
     and what a planner exports to reproduce a case (`python -m optimizer solve`)."""
     snap = snapshot(session, now, policy)
     until = {g: snap.horizon_end for g, _ in snap.candidates(case.lat, case.lon)}
-    since = _visible_from(snap, case, now, snap.nearest_garage(case.lat, case.lon))
+    since = _visible_from(snap, case, now, _nearest(snap, case))
     request = {"id": str(case.id), "duration_minutes": case.job_type.duration_minutes,
                "skill": case.job_type.skill_code, "lift": case.job_type.needs_lift, "urgency": case.urgency,
                "location": {"lat": case.lat, "lon": case.lon}, "earliest": since.isoformat()}

@@ -278,6 +278,8 @@ def replay_progress(replay_id: int):
 def _in_force_already(replay) -> int | None:
     """The version in force when it already has every value the replay tried (applied, or changed since to the
     same): its page then says so instead of offering to apply them again."""
+    if replay.status != "done":  # the page offers to apply them once it is done; its polls ask nothing
+        return None
     tried = {p: v for p, v in (replay.params.get("policy") or {}).items() if p in policies.PATHS}
     current = policies.in_force(db.session, now())
     if tried and all(_same(policies.value_at(current, p), v) for p, v in tried.items()):

@@ -195,9 +195,9 @@ def _chosen_start(garage: Garage) -> tuple[datetime | None, str]:
     return slot
 
 
-def _offered_slot() -> tuple[datetime, str] | None:
+def _offered_slot(refused: str | None = None) -> tuple[datetime, str] | None:
     """The slot a suggestion's button sends, "technician|start" (its start with a UTC offset), as (start,
-    technician); None when the form sent none."""
+    technician); None when the form sent none. `refused`: what a slot that does not read as one is told."""
     technician, _sep, start = request.form.get("slot", "").partition("|")
     if not start:
         return None
@@ -206,7 +206,7 @@ def _offered_slot() -> tuple[datetime, str] | None:
     except ValueError:
         moment = None
     if moment is None or moment.tzinfo is None:
-        raise Invalid(_("Pick a suggested slot or type a time."), field="slot")
+        raise Invalid(refused or _("Pick a suggested slot or type a time."), field="slot")
     return moment, technician
 
 
@@ -468,13 +468,11 @@ def move_page(garage_id: str, appointment_id: int):
 def move(garage_id: str, appointment_id: int):
     garage = load_garage(garage_id)
     appointment = jobs.get_appointment(db.session, current_user, appointment_id)
-    technician, _sep, start = request.form.get("slot", "").partition("|")
-    try:
-        moment = datetime.fromisoformat(start)
-    except ValueError:
-        raise Invalid(_("Pick one of the free times."), field="slot") from None
-    if moment.tzinfo is None:
-        raise Invalid(_("Pick one of the free times."), field="slot")
+    refused = _("Pick one of the free times.")
+    slot = _offered_slot(refused)
+    if slot is None:
+        raise Invalid(refused, field="slot")
+    moment, technician = slot
     moved, _made = booking.book_for_case(db.session, current_user, appointment.case, garage.id, technician, moment,
                                          text_field(request.form, "reason"), now(), replaces=appointment.id,
                                          repeat=False)
