@@ -30,11 +30,14 @@ TEXTS = {
     "fr": {
         "booked": ("Votre rendez-vous du {when} à {garage}",
                    "Bonjour {name},\n\nVotre rendez-vous est confirmé : {when} à {garage}, {address}.\n"
-                   "Véhicule : {vehicle}. Travaux : {job}.\n\nLe rendez-vous est joint pour votre agenda.\n"),
+                   "Véhicule : {vehicle}. Travaux : {job}.\n"),
+        # said only in an e-mail: a customer reception phones has nothing attached
+        "attached": {"booked": "\nLe rendez-vous est joint pour votre agenda.\n",
+                     "moved": "\nLe rendez-vous mis à jour est joint.\n"},
         "feedback": "\nAprès votre passage, dites-nous comment chaque étape s’est passée : {link}\n",
         "moved": ("Votre rendez-vous est déplacé au {when}",
                   "Bonjour {name},\n\nVotre rendez-vous du {before} est déplacé : {when} à {garage}, {address}.\n"
-                  "Véhicule : {vehicle}. Travaux : {job}.\n\nLe rendez-vous mis à jour est joint.\n"),
+                  "Véhicule : {vehicle}. Travaux : {job}.\n"),
         "cancelled": ("Votre rendez-vous du {when} est annulé",
                       "Bonjour {name},\n\nVotre rendez-vous du {when} à {garage} est annulé.\n"
                       "Véhicule : {vehicle}.\n"),
@@ -47,11 +50,13 @@ TEXTS = {
     "en": {
         "booked": ("Your appointment on {when} at {garage}",
                    "Hello {name},\n\nYour appointment is confirmed: {when} at {garage}, {address}.\n"
-                   "Vehicle: {vehicle}. Work: {job}.\n\nThe appointment is attached for your calendar.\n"),
+                   "Vehicle: {vehicle}. Work: {job}.\n"),
+        "attached": {"booked": "\nThe appointment is attached for your calendar.\n",
+                     "moved": "\nThe updated appointment is attached.\n"},
         "feedback": "\nAfter your visit, tell us how each step went: {link}\n",
         "moved": ("Your appointment is moved to {when}",
                   "Hello {name},\n\nYour appointment of {before} is moved: {when} at {garage}, {address}.\n"
-                  "Vehicle: {vehicle}. Work: {job}.\n\nThe updated appointment is attached.\n"),
+                  "Vehicle: {vehicle}. Work: {job}.\n"),
         "cancelled": ("Your appointment on {when} is cancelled",
                       "Hello {name},\n\nYour appointment on {when} at {garage} is cancelled.\n"
                       "Vehicle: {vehicle}.\n"),
@@ -160,6 +165,8 @@ def queue(session: Session, kind: str, appointment: Appointment, now: datetime,
              "minutes": minutes, "why": TEXTS[locale]["why"][why]}
     session.flush()  # the appointment's id and version are in the event
     text = body.format(**words)
+    if kind in TEXTS[locale]["attached"] and how_told(customer) == "email":
+        text += TEXTS[locale]["attached"][kind]
     link = feedback_link(case) if kind in ("booked", "moved") else None
     if link:  # feedback belongs to the case and its stages: the confirmation carries the way to give it, and so does
         # a move's message (the confirmation may never have gone: supersede_unsent)

@@ -174,6 +174,27 @@ def _one_booked_today(app, garage: str = "lyon-07") -> int:
             .order_by(Appointment.start_at).limit(1))
 
 
+def test_only_an_e_mail_says_the_appointment_is_attached(app):
+    """A customer reception phones is read the message: it must not promise a calendar file they never get."""
+    from scheduler.services import outbox
+
+    booked = _one_booked_today(app)
+    with app.app_context():
+        appointment = db.session.get(Appointment, booked)
+        customer = appointment.case.customer
+        customer.locale = "fr"
+        said = {}
+        for email in (None, "client@example.fr"):
+            customer.email = email
+            for kind in ("booked", "moved"):
+                said[outbox.how_told(customer), kind] = outbox.queue(
+                    db.session, kind, appointment, CLOCK_NOW, before=appointment.start_at - timedelta(hours=1)).body
+        db.session.rollback()
+    assert "joint" not in said["phone", "booked"] and "joint" not in said["phone", "moved"]
+    assert "Le rendez-vous est joint pour votre agenda." in said["email", "booked"]
+    assert "Le rendez-vous mis à jour est joint." in said["email", "moved"]
+
+
 def test_the_job_flow_refuses_steps_from_the_wrong_status(app, client, auth):
     booked = _one_booked_today(app)
     auth.login("reception-lyon-07")
