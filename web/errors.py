@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from scheduler.errors import DomainError, SlotTaken
 from scheduler.services.capacity import refused_by_guard
 from web.extensions import db
-from web.refusals import refusal_text
+from web.refusals import field_texts, refusal_text
 
 CODES = {400: "bad_request", 401: "not_logged_in", 403: "forbidden", 404: "not_found",
          405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
@@ -72,7 +72,10 @@ def register(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         db.session.rollback()
-        return error_response(exc.status, exc.code, refusal_text(exc), exc.details)
+        details = exc.details
+        if details.get("fields"):  # each field's refusal in the reader's language, like the headline
+            details = {**details, "fields": field_texts(exc)}
+        return error_response(exc.status, exc.code, refusal_text(exc), details)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):

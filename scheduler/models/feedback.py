@@ -22,8 +22,12 @@ class Feedback(Base):
     score: Mapped[int]
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Who typed it in for the customer (a colleague taking it by phone); None when the customer gave it by their link.
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), nullable=True)
 
     case: Mapped[Case] = relationship()
+    recorded_by: Mapped[User | None] = relationship()
 
 
 from scheduler.models.case import Case  # noqa: E402
+from scheduler.models.user import User  # noqa: E402

@@ -1,7 +1,8 @@
 """Customers rate the chain's stages of their case (booking, wait, reception, repair), never a person.
 
 The customer's link carries a token made from the case id and the app's secret: no account, no
-guessable URL, nothing stored. A stage rated again replaces the earlier score.
+guessable URL, nothing stored. A stage rated again replaces the earlier score; a colleague may type a score in
+for a customer who gives it by phone, and is named with it.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler.errors import Forbidden, Invalid, NotFound
-from scheduler.models import STAGES, Case, Feedback
+from scheduler.errors import Conflict, Forbidden, Invalid, NotFound
+from scheduler.models import STAGES, Case, Feedback, User
 from scheduler.texts import N_
 
 
@@ -61,26 +62,34 @@ def stages_reached(case: Case) -> tuple[str, ...]:
     return tuple(s for s in STAGES if s in reached)
 
 
-def give(session: Session, case: Case, stage: object, score: object, comment: object, now: datetime) -> Feedback:
+def give(session: Session, case: Case, stage: object, score: object, comment: object, now: datetime,
+         by: User | None = None) -> Feedback:
+    """The customer's score for a stage of their case: given by their link (`by` None), or typed in for them by a
+    colleague (`by`, who took it by phone). A stage rated again replaces the earlier score, and keeps its comment
+    when no new one is given (None); a colleague never replaces what the customer gave themselves."""
     if stage not in STAGES:
         raise Invalid(N_("stage must be one of %(stages)s."), words={"stages": ", ".join(STAGES)}, field="stage")
     if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 10:
         raise Invalid(N_("score must be a whole number from 0 to 10."), field="score")
-    if comment is None:
-        comment = ""
-    if not isinstance(comment, str) or len(comment) > 2000:
+    if comment is not None and (not isinstance(comment, str) or len(comment) > 2000):
         raise Invalid(N_("comment must be text of at most 2000 characters."), field="comment")
     # Any stage, at any time, as API.md has it (201): a customer who cancelled may well have something to say
     # of the booking. The customer's page asks only about the stages that happened (stages_reached).
     feedback = given(session, case).get(stage)
     if feedback is None:
-        feedback = Feedback(case=case, stage=stage)
+        feedback = Feedback(case=case, stage=stage, comment="")
         session.add(feedback)
-    feedback.score, feedback.comment, feedback.created_at = score, comment.strip(), now
+    elif by is not None and feedback.recorded_by_id is None:
+        raise Conflict(N_("The customer rated this stage themselves: their score stands."), field="stage")
+    feedback.score, feedback.created_at = score, now
+    feedback.recorded_by_id = by.id if by is not None else None
+    if comment is not None:
+        feedback.comment = comment.strip()
     session.flush()
     return feedback
 
 
 def to_dict(feedback: Feedback) -> dict:
     return {"id": feedback.id, "case": feedback.case_id, "stage": feedback.stage, "score": feedback.score,
-            "comment": feedback.comment, "created_at": feedback.created_at.isoformat()}
+            "comment": feedback.comment, "created_at": feedback.created_at.isoformat(),
+            "recorded_by": feedback.recorded_by.username if feedback.recorded_by else None}

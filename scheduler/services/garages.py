@@ -54,6 +54,12 @@ def _hours(value: object, problems: dict) -> list[OpeningHours] | None:
     if not isinstance(value, list):
         problems["opening_hours"] = N_("opening_hours is a list of {weekday, opens, closes, lunch_start, lunch_end}.")
         return None
+    if not value:
+        # a slip, not a decision: a garage with no hours on record books whenever its technicians work
+        # (capacity.shifts), weekends included, the opposite of "a day not listed is closed"
+        problems["opening_hours"] = N_("Give the days the garage opens: with none listed, it would take bookings "
+                                       "whenever its technicians work.")
+        return None
     out, seen = [], set()
     for item in value:
         item = item if isinstance(item, dict) else {}

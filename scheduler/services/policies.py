@@ -163,6 +163,10 @@ def change(session: Session, actor: User, fields: dict, now: datetime) -> Policy
     if not [p for p in changes if p != "note"]:
         raise Invalid(N_("Change at least one field of the policy."), field="policy")
     current = in_force(session, now)
+    # a value typed another way (30.0 for 30) is no change: a version that changes nothing would say it did
+    changes = {p: v for p, v in changes.items() if p == "note" or value_at(current, p) != v}
+    if not [p for p in changes if p != "note"]:
+        raise Invalid(N_("Nothing changed: the rules in force already say this."), field="policy")
     version = apply(current, changes)
     version.version = (session.scalar(select(func.max(Policy.version))) or 0) + 1
     version.active, version.created_at, version.created_by_id = True, now, actor.id

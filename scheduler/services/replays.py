@@ -60,12 +60,21 @@ MAX_DAYS = 92
 Progress = Callable[[float], None]
 
 
-def _day(data: dict, name: str) -> date:
+def _day(data: dict, name: str) -> date | None:
+    """A day as YYYY-MM-DD (or the day of a full ISO time); None when not given. Nothing trailing: "2026-10-02x"
+    is refused, not read as the 2nd. Before 1970 nothing is on record and the engine's minutes count from then."""
     value = data.get(name)
-    try:
-        return date.fromisoformat(value[:10]) if isinstance(value, str) else None  # type: ignore[return-value]
-    except ValueError:
-        pass
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            day = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value).date()
+        except ValueError:
+            pass
+        else:
+            if day.year >= 1970:
+                return day
+            raise Invalid(N_("%(name)s must be a day from 1970 on."), words={"name": name}, field=name)
     raise Invalid(N_("%(name)s must be a day, YYYY-MM-DD."), words={"name": name}, field=name)
 
 

@@ -131,6 +131,8 @@ def test_add_a_garage_through_api_and_page(app, client, auth):
     ({"opening_hours": [{"weekday": 0, "opens": "08:00", "closes": "18:00"}] * 2}, "opening_hours"),
     ({"closed_days": [{"day": "Christmas"}]}, "closed_days"),
     ({"id": "renamed"}, "id"),
+    # the page's rule, on the API too: no hours would book whenever the technicians work, Sundays included
+    ({"opening_hours": []}, "opening_hours"),
 ])
 def test_a_bad_garage_change_names_its_field_and_saves_nothing(app, client, auth, body, field):
     auth.login("admin")

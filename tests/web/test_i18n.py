@@ -119,3 +119,18 @@ def test_a_span_of_whole_days_reads_without_a_decimal(app):
             ("14 j", "3,8 j", "2 h 05")
     with app.test_request_context(headers={"Accept-Language": "en"}):
         assert minutes_label(14 * 1440) == "14 d"
+
+
+def test_an_api_refusal_reads_in_french_down_to_each_field_and_the_csrf_reason(app, client, auth):
+    auth.login("admin")
+    french = {"Accept-Language": "fr"}
+    refused = client.patch("/api/v1/garages/lyon-07", json={"lifts": -1, "phone": "call me"},
+                           headers={**auth.headers(), **french})
+    fields = refused.get_json()["error"]["details"]["fields"]
+    assert refused.status_code == 400 and set(fields) == {"lifts", "phone"}
+    assert "nombre entier" in fields["lifts"] and "téléphone" in fields["phone"].lower(), fields
+    no_token = client.patch("/api/v1/garages/lyon-07", json={"lifts": 3}, headers=french)
+    assert no_token.get_json()["error"]["message"].startswith("Le jeton CSRF manque"), no_token.get_json()
+    auth.login("reception-lyon-07")
+    status = client.get("/api/v1/outbox?status=lost", headers=french).get_json()["error"]
+    assert status["message"].startswith("status doit être l’un de"), status

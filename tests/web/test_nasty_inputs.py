@@ -123,6 +123,25 @@ def test_an_absence_that_ends_before_it_starts_or_a_day_switch_past_the_calendar
     assert client.get("/api/v1/garages/lyon-07/board?day=0000-01-01").status_code == 400
 
 
+@pytest.mark.parametrize("body, field", [
+    ({"from": "0001-01-01", "to": "0001-01-02"}, "from"),  # accepted once, then the replay failed in its thread
+    ({"from": "2026-10-02garbage", "to": "2026-10-09"}, "from"),  # was read as the 2nd
+    ({"from": "2026-10-02", "to": "2026-13-01"}, "to"),
+    ({"from": 20261002, "to": "2026-10-09"}, "from"),
+])
+def test_a_replay_over_days_that_are_not_days_is_a_400_and_starts_nothing(app, auth, body, field):
+    from sqlalchemy import func, select
+
+    from scheduler.models import Replay
+    from web.extensions import db
+
+    auth.login("planner")
+    refused = auth.post("/api/v1/replays", json=body)
+    assert refused.status_code == 400 and refused.get_json()["error"]["details"]["field"] == field
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Replay)) == 0
+
+
 def test_more_time_and_notes_are_bounded(app, client, auth):
     from sqlalchemy import select
 

@@ -73,6 +73,24 @@ def test_the_policy_page_changes_a_field_and_names_a_bad_one(client, auth):
     assert 'value="wider and more"' in bad
 
 
+def test_a_value_typed_another_way_is_no_new_version(app, client, auth):
+    from sqlalchemy import func, select
+
+    from scheduler.models import Policy
+    from web.extensions import db
+
+    auth.login("planner")
+    radius = client.get("/api/v1/policy").get_json()["search_radius_km"]
+    page = client.get("/planner/policy").get_data(as_text=True)
+    same = client.post("/planner/policy", data={"csrf_token": csrf_from(page), "search_radius_km": f"{radius:g}.0",
+                                                "note": "same radius"}, follow_redirects=True)
+    assert "Nothing changed" in same.get_data(as_text=True)
+    api = auth.post("/api/v1/policy", json={"search_radius_km": float(radius)})
+    assert api.status_code == 400 and api.get_json()["error"]["details"]["field"] == "policy"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Policy)) == 1
+
+
 def test_the_policy_page_unticks_a_box_as_a_browser_sends_it_and_a_form_without_a_box_leaves_it(client, auth):
     """An unticked box is sent as its hidden "off" alone, a ticked one as "off" and "on"; a box the form did not
     carry is no change (an empty form once turned every setting off)."""
@@ -122,11 +140,46 @@ def test_the_customer_rates_the_stages_with_the_link_token(app, client, auth):
                        follow_redirects=True)
     assert "Thank you" in sent.get_data(as_text=True)
     assert client.get("/feedback/12.nope").status_code == 403
+    # a colleague may type in what a customer says on the phone, named with it, never over the customer's own score
     auth.login("operator")
-    assert auth.post(f"/api/v1/cases/{case_id}/feedback", json={"stage": "wait", "score": 5}).status_code == 201
+    over = auth.post(f"/api/v1/cases/{case_id}/feedback", json={"stage": "wait", "score": 5})
+    assert over.status_code == 409 and over.get_json()["error"]["details"]["field"] == "stage"
+    typed = auth.post(f"/api/v1/cases/{case_id}/feedback", json={"stage": "reception", "score": 6})
+    assert typed.status_code == 201 and typed.get_json()["recorded_by"] == "operator"
+    assert auth.post(f"/api/v1/cases/{case_id}/feedback", json={"stage": "reception", "score": 5}).status_code == 201
     with app.app_context():
         scores = {stage: f.score for stage, f in feedback.given(db.session, db.session.get(Case, case_id)).items()}
-    assert scores == {"repair": 7, "booking": 10, "wait": 5}
+    assert scores == {"repair": 7, "booking": 10, "wait": 4, "reception": 5}
+    auth.login("planner")
+    timeline = auth.client.get(f"/planner/cases/{case_id}").get_data(as_text=True)
+    assert "operator entered for the customer" in timeline and "Customer rated" in timeline
+    # the customer's own word stands over a colleague's
+    mine = app.test_client().post(f"/api/v1/cases/{case_id}/feedback",
+                                  json={"stage": "reception", "score": 8, "token": token})
+    assert mine.status_code == 201 and mine.get_json()["recorded_by"] is None
+
+
+def test_a_customer_coming_back_to_rate_another_stage_keeps_what_they_said_before(app, client):
+    from sqlalchemy import select
+
+    from scheduler.models import Case
+    from scheduler.services import feedback
+    from web.extensions import db
+
+    with app.app_context():
+        case_id = db.session.scalar(select(Case.id).where(Case.status == "done").order_by(Case.id))
+        token = feedback.token_for(case_id, app.config["SECRET_KEY"])
+    page = client.get(f"/feedback/{token}").get_data(as_text=True)
+    client.post(f"/feedback/{token}", data={"csrf_token": csrf_from(page), "booking": "2",
+                                            "comment": "Twenty minutes on hold"})
+    page = client.get(f"/feedback/{token}").get_data(as_text=True)
+    assert "Twenty minutes on hold" in page  # shown back to them
+    # the page ticks the booking's 2 again; the customer adds the repair and writes nothing more
+    client.post(f"/feedback/{token}", data={"csrf_token": csrf_from(page), "booking": "2", "repair": "8"})
+    with app.app_context():
+        given = feedback.given(db.session, db.session.get(Case, case_id))
+        said = {stage: (f.score, f.comment) for stage, f in given.items()}
+    assert said == {"booking": (2, "Twenty minutes on hold"), "repair": (8, "")}
 
 
 def test_the_api_takes_any_stage_and_the_customers_page_asks_about_the_stages_that_happened(app, client, auth):

@@ -135,13 +135,6 @@ def _garage_form() -> tuple[dict, dict]:
     return data, typed
 
 
-def _no_hours(typed: dict) -> dict:
-    """An emptied hours box is a slip, not a decision: a garage with no hours on record books whenever its
-    technicians work (capacity.shifts), weekends included, the opposite of "a day not listed is closed"."""
-    return {} if typed["hours"] else {"opening_hours": _("Give the days the garage opens: with none listed, it "
-                                                         "would take bookings whenever its technicians work.")}
-
-
 def _settings(garage: Garage) -> dict:
     return {"name": garage.name, "address": garage.address, "city": garage.city, "lat": garage.lat,
             "lon": garage.lon, "phone": garage.phone, "lifts": garage.lifts,
@@ -156,15 +149,13 @@ def garage_new():
                          "lifts": "4"}
     if request.method == "POST":
         data, typed = _garage_form()
-        errors = _no_hours(typed)
-        if not errors:
-            try:
-                made = garages.add(db.session, current_user, {**data, "id": typed["id"]}, now())
-            except DomainError as exc:
-                errors = refused(exc)
-            else:
-                flash(_("%(garage)s is added: now add its technicians.", garage=made.name), "success")
-                return redirect(url_for("admin.garage", garage_id=made.id))
+        try:
+            made = garages.add(db.session, current_user, {**data, "id": typed["id"]}, now())
+        except DomainError as exc:
+            errors = refused(exc)
+        else:
+            flash(_("%(garage)s is added: now add its technicians.", garage=made.name), "success")
+            return redirect(url_for("admin.garage", garage_id=made.id))
     return render_template("admin/garage_new.html", errors=errors, settings=typed), 400 if errors else 200
 
 
@@ -173,8 +164,6 @@ def garage_new():
 def garage_change(garage_id: str):
     place = garages.get(db.session, current_user, garage_id)
     data, typed = _garage_form()
-    if errors := _no_hours(typed):
-        return _garage_page(_garage(garage_id), settings_errors=errors, settings=typed, status=400)
     try:
         hit = garages.change(db.session, current_user, place, data, now())
     except DomainError as exc:

@@ -8,12 +8,21 @@ from flask_login import current_user
 from flask_wtf.csrf import ValidationError, validate_csrf
 from werkzeug.exceptions import BadRequest
 
+from scheduler.texts import N_
 from web.auth import roles_needed
 from web.inputs import BadText
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+# Flask-WTF's reasons, in English only: marked here so that the refusal reads in the reader's language.
+CSRF_WHY = {"The CSRF token is missing": N_("The CSRF token is missing"),
+            "The CSRF token has expired": N_("The CSRF token has expired"),
+            "The CSRF tokens do not match": N_("The CSRF tokens do not match"),
+            "The CSRF token is invalid": N_("The CSRF token is invalid"),
+            "The CSRF session token is missing": N_("The CSRF session token is missing")}
 
 
 @bp.before_request
@@ -30,9 +39,10 @@ def check_csrf_for_cookie_writes():
     except ValidationError as exc:
         from web.errors import error_response
 
+        why = str(exc).rstrip(".")
         return error_response(400, "csrf_failed",
                               _("%(why)s: send the csrf_token from GET /api/v1/session in the X-CSRFToken header.",
-                                why=str(exc).rstrip(".")))
+                                why=_(CSRF_WHY[why]) if why in CSRF_WHY else why))
 
 
 def json_body() -> dict:

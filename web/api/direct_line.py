@@ -6,6 +6,7 @@ from flask_login import current_user
 from scheduler.errors import Invalid
 from scheduler.models.direct_line import REQUEST_STATUSES
 from scheduler.services import cases, direct_line
+from scheduler.texts import N_
 from web.api import bp, json_body, require
 from web.api.cases import id_field, text_field, time_field
 from web.clock import now
@@ -27,7 +28,8 @@ def direct_line_list():
     require("operator", "reception", "workshop")
     status = request.args.get("status") or None
     if status is not None and status not in REQUEST_STATUSES:
-        raise Invalid(f"status must be one of {', '.join(REQUEST_STATUSES)}.", field="status")
+        raise Invalid(N_("%(name)s must be one of %(allowed)s."),
+                      words={"name": "status", "allowed": ", ".join(REQUEST_STATUSES)}, field="status")
     moment = now()
     return jsonify([r.to_dict(moment) for r in direct_line.visible(db.session, current_user, status, moment)])
 

@@ -9,6 +9,7 @@ from flask_login import current_user
 from scheduler.errors import Forbidden, Invalid, NotFound
 from scheduler.models import MESSAGE_STATUSES, Garage
 from scheduler.services import boards, cases, jobs, outbox, squeeze
+from scheduler.texts import N_
 from web.api import bp, json_body, optional_json_body, require
 from web.api.cases import id_field, text_field
 from web.api.openapi import ERRORS, _json, _op, _ref, _write, add_paths, add_schemas
@@ -113,7 +114,8 @@ def outbox_list():
     require("reception", "admin")
     status = request.args.get("status") or None
     if status is not None and status not in MESSAGE_STATUSES:
-        raise Invalid(f"status must be one of {', '.join(MESSAGE_STATUSES)}.", field="status")
+        raise Invalid(N_("%(name)s must be one of %(allowed)s."),
+                      words={"name": "status", "allowed": ", ".join(MESSAGE_STATUSES)}, field="status")
     return jsonify([m.to_dict() for m in outbox.visible(db.session, current_user, status)])
 
 

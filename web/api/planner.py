@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from scheduler.errors import Invalid
 from scheduler.services import cases, feedback, policies, replays, stats
+from scheduler.texts import N_
 from web import jobs
 from web.api import bp, json_body, require
 from web.api.openapi import _json, _op, _ref, _write, add_paths, add_schemas
@@ -67,7 +68,8 @@ def stats_feedback():
     by_stage, by_garage = tables.satisfaction_rows(*stats.satisfaction(db.session, f), garage_names())
     per = request.args.get("per", "stage")
     if per not in ("stage", "garage"):
-        raise Invalid("per must be stage or garage.", field="per")
+        raise Invalid(N_("%(name)s must be one of %(allowed)s."), words={"name": "per", "allowed": "stage, garage"},
+                      field="per")
     rows = by_stage if per == "stage" else by_garage
     if tables.wants_csv():
         columns = ["stage", "label", "answers", "average"] if per == "stage" else \
@@ -144,12 +146,14 @@ def replay_read(replay_id: int):
 def feedback_give(case_id: int):
     data = json_body()
     token = data.get("token") or request.args.get("token")
+    by = None
     if token is not None:
         case = feedback.case_for_token(db.session, token, current_app.config["SECRET_KEY"], case_id)
     else:
         require()
         case = cases.get_case(db.session, current_user, case_id)
-    given = feedback.give(db.session, case, data.get("stage"), data.get("score"), data.get("comment"), now())
+        by = current_user
+    given = feedback.give(db.session, case, data.get("stage"), data.get("score"), data.get("comment"), now(), by)
     body = feedback.to_dict(given)
     return jsonify(body), 201
 
@@ -199,7 +203,11 @@ add_schemas({
                    "p3, overrides: {total, unnecessary}}; each of rules/humans/changed is {cases, placed, "
                    "unplaced, median_minutes, p90_minutes, same_day_share}"}}},
     "Feedback": {"type": "object", "properties": {"id": _int, "case": _int, "stage": {"type": "string"},
-                                                  "score": _int, "comment": {"type": "string"}}},
+                                                  "score": _int, "comment": {"type": "string"},
+                                                  "created_at": {"type": "string", "format": "date-time"},
+                                                  "recorded_by": {"type": "string", "nullable": True,
+                                                                  "description": "the colleague who typed it in for "
+                                                                                 "the customer; null: the customer"}}},
 })
 add_paths({
     "/api/v1/overrides": {"get": {**_op("Overrides of a period, newest first, with their verdict (each kind judged "
@@ -246,12 +254,13 @@ add_paths({
                                                  "schema": {"type": "integer"}}])},
     "/api/v1/cases/{id}/feedback": {"post": _write(
         "Rate a stage of the case (booking, wait, reception, repair) 0–10; by a user in scope, or by the "
-        "customer with the link token ({token} in the body or ?token=). Rating a stage again replaces it. Any "
-        "stage at any time (the customer's page asks only about the stages that have happened).",
+        "customer with the link token ({token} in the body or ?token=). Rating a stage again replaces it (and keeps "
+        "its comment when none is given); a colleague's entry never replaces the customer's own (409). Any stage at "
+        "any time (the customer's page asks only about the stages that have happened).",
         "all in scope; the customer's link token", 201, _json(_ref("Feedback"), "Recorded"),
         {"type": "object", "required": ["stage", "score"], "properties": {
             "stage": {"type": "string", "enum": ["booking", "wait", "reception", "repair"]},
             "score": {"type": "integer", "minimum": 0, "maximum": 10}, "comment": {"type": "string"},
-            "token": {"type": "string"}}}, (400, 401, 403, 404),
+            "token": {"type": "string"}}}, (400, 401, 403, 404, 409),
         [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}])},
 })

@@ -308,12 +308,18 @@ def rate(token: str):
 def rate_post(token: str):
     try:
         found = feedback.case_for_token(db.session, token, current_app.config["SECRET_KEY"])
+        earlier = feedback.given(db.session, found)
+        comment = request.form.get("comment", "").strip() or None  # none typed: each stage keeps the one it has
         for stage in feedback.stages_reached(found):  # the page asks about what happened, and reads only that
             score = request.form.get(stage, "").strip()
             if score:
                 if not score.isdigit():
                     raise Invalid(_("Scores are whole numbers from 0 to 10."), field=stage)
-                feedback.give(db.session, found, stage, int(score), request.form.get("comment", ""), now())
+                before = earlier.get(stage)
+                # a score the page showed ticked again is not rated again: coming back to rate the repair must
+                # not touch the booking's score, nor its comment
+                if before is None or before.score != int(score) or before.recorded_by_id is not None or comment:
+                    feedback.give(db.session, found, stage, int(score), comment, now())
     except DomainError as exc:
         db.session.rollback()
         flash(refusal_text(exc), "error")
