@@ -11,7 +11,7 @@ was booked. Cancelled bookings are left out: the record does not say when they w
 Waits are from the call to the start: the pass's rule offer for `rules` and `changed`, the real
 start (or the booked start) for `humans`. A case the rules offer nothing within the horizon is
 counted as unplaced, not as a wait. An override was unnecessary under the change when the changed
-rule offer starts no later than what its people achieved (within one slot).
+rule offer starts no later than what its people achieved (within one slot) and the rules' own pass does not.
 
 The passes are independent: inline they run one after the other in a thread; on a queue (RQ on
 Redis) each is a job that any worker may take, and the last one to finish writes the figures.
@@ -168,6 +168,15 @@ class Versions:
         return self.versions[max(i, 0)] if self.versions else Policy(version=0)
 
 
+def versions_over(session: Session, params: dict, zone: ZoneInfo = NETWORK_ZONE) -> list[Policy]:
+    """The policy versions the period's cases met: the `rules` pass plays each case under the one in force when
+    it arrived, and the `changed` pass under that one with the changes."""
+    start, end = period(params, zone)
+    versions = Versions(session)
+    return [versions.at(start)] + [v for v, at in zip(versions.versions, versions.moments, strict=True)
+                                   if start < at < end]
+
+
 def _plan(session: Session, start: datetime, until: datetime, zone: ZoneInfo) -> NetworkPlan:
     garages = list(session.scalars(select(Garage).order_by(Garage.id)))
     technicians = list(session.scalars(select(Technician).where(Technician.active.is_(True)).options(
@@ -287,14 +296,20 @@ def figures(session: Session, replay: Replay, zone: ZoneInfo = NETWORK_ZONE) -> 
     by_case = {d.case_id: d for d in cases}
     overrides = [o for o in session.scalars(select(Override).where(Override.case_id.in_(by_case)))
                  if o.judged_by == "earlier_start"]
-    unnecessary = []
+    unnecessary, already = [], []
     for o in overrides:
         achieved = o.actual_start or o.result_start or by_case[o.case_id].human_start
-        changed = start_in("changed", by_case[o.case_id])
-        if achieved and changed and changed <= achieved + WITHIN_A_SLOT:
+        if achieved is None:
+            continue
+        rules, changed = (start_in(name, by_case[o.case_id]) for name in ("rules", "changed"))
+        # the change's credit is what it adds: where the rules, played the same way, already do as well (the record's
+        # rule offer was made against the live plan, which the replay only approximates), the change did nothing
+        if rules is not None and rules <= achieved + WITHIN_A_SLOT:
+            already.append(o.id)
+        elif changed is not None and changed <= achieved + WITHIN_A_SLOT:
             unnecessary.append(o.id)
     result["overrides"] = {"total": len(overrides), "unnecessary": len(unnecessary),
-                           "unnecessary_ids": sorted(unnecessary)}
+                           "unnecessary_ids": sorted(unnecessary), "already_by_rules": len(already)}
     return result
 
 

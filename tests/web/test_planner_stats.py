@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -314,3 +315,23 @@ def test_a_chart_of_more_groups_than_it_draws_says_the_table_has_them_all(app):
         few = str(charts.bars(rows[:5], lambda r: "/", "By garage"))
     assert drawn.count('class="bar"') == 12 and "The 12 biggest of 15 groups: the table lists them all." in drawn
     assert few.count('class="bar"') == 5 and "biggest of" not in few
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_every_entry_of_a_charts_colour_key_is_inside_the_chart(app, language):
+    """In French the key's four labels ran past the chart's 460 px: 'en attente' was drawn out of sight."""
+    from web.planner import charts
+
+    rows = [{"key": f"g{i}", "label": f"Garage {i}", "short": f"S{i}", "count": 4, "beat": 1, "tie": 1, "lost": 1,
+             "pending": 1, "gain_minutes_total": 0} for i in range(3)]
+    with app.test_request_context(headers={"Accept-Language": language}):
+        drawn = [str(charts.bars(rows, lambda r: "/", "By garage")), str(charts.weekly(rows[:1], lambda r: "/", "Weeks"))]
+    for svg in drawn:
+        width, height = (int(v) for v in re.search(r'width="(\d+)" height="(\d+)"', svg).groups())
+        left, top = (int(v) for v in re.findall(r'<g transform="translate\((\d+),(\d+)\)">', svg)[-1])
+        key = svg[svg.rindex("<g transform"):]
+        entries = re.findall(r'<text x="(\d+)" y="(\d+)" class="legend">([^<]+)</text>', key)
+        assert len(entries) == 4
+        for x, y, label in entries:
+            assert left + int(x) + 7 * len(label) <= width, (label, width)
+            assert top + int(y) <= height, (label, height)

@@ -113,7 +113,8 @@ def test_no_notice_for_p1_starts_every_p1_at_once(history):
     assert waits(p1["humans"]) == (3, 30, 30, 1.0)
     assert waits(p1["changed"]) == (3, 0, 0, 1.0)  # no notice: each starts at the call
     assert waits(result["p3"]["rules"]) == waits(result["p3"]["changed"]) == (1, 1440, 1440, 0.0)
-    assert result["overrides"] == {"total": 1, "unnecessary": 1, "unnecessary_ids": result["overrides"]["unnecessary_ids"]}
+    assert result["overrides"] == {"total": 1, "unnecessary": 1, "already_by_rules": 0,
+                                   "unnecessary_ids": result["overrides"]["unnecessary_ids"]}
 
 
 def test_a_change_that_changes_nothing_gives_the_current_rules(history):
@@ -122,6 +123,22 @@ def test_a_change_that_changes_nothing_gives_the_current_rules(history):
         assert result[urgency]["changed"] == result[urgency]["rules"]
     assert waits(result["p1"]["changed"]) == (3, 1440, 1440, 0.0)
     assert result["overrides"]["unnecessary"] == 0
+
+
+def test_an_override_the_rules_replayed_already_match_is_not_the_changes_credit(history):
+    """The P3's people booked it after the replayed rules' own offer (the customer's choice): a change that
+    changes nothing must not say it would have made that override unnecessary."""
+    app = make_app(history)
+    with app.app_context():
+        p3 = db.session.scalar(select(Case).where(Case.urgency == "P3"))
+        db.session.add(Override(case=p3, kind="rebook", reason="customer's choice", team="call centre", urgency="P3",
+                                created_at=p3.opened_at + timedelta(minutes=2), garage_id="g1",
+                                rule_start=at(1, 9), rule_end=at(1, 10), actual_start=at(1, 11)))
+        db.session.commit()
+        db.engine.dispose()
+    result = run(history, {"rule": {"garages": 3}})
+    assert result["overrides"]["total"] == 2
+    assert (result["overrides"]["unnecessary"], result["overrides"]["already_by_rules"]) == (0, 1)
 
 
 def test_a_p1_reserve_keeps_time_back_for_p1_work_only(history):
@@ -312,5 +329,36 @@ def test_a_replays_changes_become_the_rules_in_one_step_from_its_page(history):
     assert now["rule"]["garages"] == before["rule"]["garages"], "nothing else changes"
     again = client.get(f"/planner/replays/{replay_id}").get_data(as_text=True)
     assert "apply-replay" not in again and f"These changes are the rules in force (version {now['version']})" in again
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_a_replay_of_a_period_under_other_rules_says_so(history):
+    """Its 'current rules' are the rules of the period: when today's differ beyond what the replay changes, the page
+    names the versions and the fields, since applying the changes puts them on today's version."""
+    from scheduler.services import policies
+    from web import jobs
+
+    app = make_app(history)
+    app.config["CLOCK"] = lambda: at(10, 9)
+    client = app.test_client()
+    csrf = client.post("/api/v1/session", json={"username": "planner", "password": "frontline-demo"}).get_json()["csrf_token"]
+
+    def replay_page(changes: dict) -> str:
+        started = client.post("/api/v1/replays", json={**PERIOD, "policy": changes}, headers={"X-CSRFToken": csrf})
+        jobs.join(started.get_json()["id"])
+        return client.get(f"/planner/replays/{started.get_json()['id']}").get_data(as_text=True)
+
+    assert "rules-then" not in replay_page({"rule.garages": 3})  # the period ran under the rules in force now
+    with app.app_context():
+        policies.change(db.session, db.session.scalar(select(User)), {"rule": {"min_notice_minutes": {"P1": 0}}},
+                        at(8, 9))
+        db.session.commit()
+    page = replay_page({"rule.garages": 3})
+    banner = re.search(r'<p class="banner warn rules-then">(.*?)</p>', page, re.DOTALL)
+    assert banner and "version 1" in banner[1] and "version 2" in banner[1]
+    assert "Minimum notice for P1 (minutes)" in banner[1] and "Garages" not in banner[1]
+    # a replay that tries today's value itself compares like with like for that field: nothing to say
+    assert "rules-then" not in replay_page({"rule.min_notice_minutes.P1": 0})
     with app.app_context():
         db.engine.dispose()

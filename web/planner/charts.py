@@ -29,14 +29,22 @@ def _segment_title(row: dict, key: str) -> str:
     return escape(_("%(label)s: %(text)s", label=row["label"], text=_count(key, row[key])))
 
 
-def _legend(width: int, y: int) -> str:
-    x, parts = 0, []
+LEGEND_ROW = 16
+
+
+def _legend(width: int) -> tuple[str, int]:
+    """The colours' key, wrapped onto another row where the next entry would leave `width` (French labels are
+    longer: one row of them ran past the chart's edge, the last entry out of sight); and the height it takes."""
+    x, y, parts = 0, 0, []
     for key, colour, text in SEGMENTS:
         label = escape(str(text))
+        needed = 17 + 7 * len(str(text))
+        if x and x + needed > width:
+            x, y = 0, y + LEGEND_ROW
         parts.append(f'<rect x="{x}" y="{y}" width="12" height="12" rx="2" fill="{colour}"/>'
                      f'<text x="{x + 17}" y="{y + 10}" class="legend">{label}</text>')
-        x += 30 + 7 * len(str(text))
-    return "".join(parts)
+        x += needed + 13
+    return "".join(parts), y + LEGEND_ROW
 
 
 def weekly(rows: list[dict], link, title: str) -> Markup:
@@ -48,8 +56,9 @@ def weekly(rows: list[dict], link, title: str) -> Markup:
     width = left + step * len(rows) + 10
     peak = max([r["count"] for r in rows] + [1])
     scale = (height - top - bottom) / peak
-    out = [f'<svg class="chart" role="img" viewBox="0 0 {max(width, 420)} {height + 24}" '
-           f'width="{max(width, 420)}" height="{height + 24}" aria-label="{escape(title)}">'
+    legend, legend_h = _legend(max(width, 420) - left)
+    out = [f'<svg class="chart" role="img" viewBox="0 0 {max(width, 420)} {height + 8 + legend_h}" '
+           f'width="{max(width, 420)}" height="{height + 8 + legend_h}" aria-label="{escape(title)}">'
            f'<title>{escape(title)}</title>']
     base = height - bottom
     for tick in sorted({0, peak // 2, peak}):
@@ -74,7 +83,7 @@ def weekly(rows: list[dict], link, title: str) -> Markup:
                    f'{"".join(segs)}{count}'
                    f'<text x="{x + (step - 6) / 2:.1f}" y="{base + 14}" class="axis" text-anchor="middle">{short}</text>'
                    f'</a>')
-    out.append(f'<g transform="translate({left},{height + 6})">{_legend(width, 0)}</g></svg>')
+    out.append(f'<g transform="translate({left},{height + 6})">{legend}</g></svg>')
     return Markup("".join(out))
 
 
@@ -88,7 +97,8 @@ def bars(rows: list[dict], link, title: str, limit: int = 12) -> Markup:
     left_out = _("The %(shown)s biggest of %(total)s groups: the table lists them all.", shown=len(rows),
                  total=total) if total > len(rows) else ""
     title = f"{title} ({left_out})" if left_out else title
-    height = row_h * len(rows) + 30 + (18 if left_out else 0)
+    legend, legend_h = _legend(label_w + bar_w + 30)
+    height = row_h * len(rows) + 16 + legend_h + (18 if left_out else 0)
     peak = max([r["count"] for r in rows] + [1])
     out = [f'<svg class="chart" role="img" viewBox="0 0 {label_w + bar_w + 50} {height}" '
            f'width="{label_w + bar_w + 50}" height="{height}" aria-label="{escape(title)}"><title>{escape(title)}</title>']
@@ -107,8 +117,8 @@ def bars(rows: list[dict], link, title: str, limit: int = 12) -> Markup:
                    f'<rect x="0" y="{y - 2}" width="{label_w + bar_w + 50}" height="{row_h - 4}" class="hit"/>'
                    f'<text x="{label_w - 8}" y="{y + 12}" class="axis" text-anchor="end">{escape(text)}</text>'
                    f'{"".join(segs)}<text x="{x + 6:.1f}" y="{y + 12}" class="value">{r["count"]}</text></a>')
-    legend_y = height - 14 - (18 if left_out else 0)
-    out.append(f'<g transform="translate(20,{legend_y})">{_legend(bar_w, 0)}</g>')
+    legend_y = row_h * len(rows) + 16
+    out.append(f'<g transform="translate(20,{legend_y})">{legend}</g>')
     if left_out:
         out.append(f'<text x="20" y="{height - 4}" class="axis">{escape(left_out)}</text>')
     out.append("</svg>")

@@ -264,7 +264,22 @@ def _same(value, given: str | bool | float) -> bool:
 def replay(replay_id: int):
     found = replays.get(db.session, replay_id)
     return render_template("planner/replay.html", replay=found, urgencies=URGENCIES, labels=labels,
-                           in_force=_in_force_already(found))
+                           in_force=_in_force_already(found), then=_rules_then(found))
+
+
+def _rules_then(replay) -> dict | None:
+    """When the period ran under other rules than those in force now, beyond what the replay changes: which
+    versions, which fields. Its figures compare the rules then with them changed, while applying the changes puts
+    them on the version in force now; the page says so rather than let "rules" read as today's."""
+    then = replays.versions_over(db.session, replay.params)
+    current = policies.in_force(db.session, now())
+    tried = set(replay.params.get("policy") or {})
+    fields = sorted({p for version in then for p, _was, _now in policies.differences(version, current)
+                     if p not in tried})
+    if not fields:
+        return None
+    return {"versions": sorted({v.version for v in then}), "now": current.version,
+            "fields": [labels.FIELDS.get(p, p) for p in fields]}
 
 
 @bp.get("/replays/<int:replay_id>/progress")
