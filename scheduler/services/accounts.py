@@ -224,7 +224,8 @@ def change_user(session: Session, actor: User, user: User, data: dict, now: date
         others = session.scalar(select(func.count(User.id)).where(
             User.role == "admin", User.active.is_(True), User.id != user.id))
         if not others:
-            raise LastAdmin(N_("This is the last active admin: make another user admin first."), field="role")
+            raise LastAdmin(N_("This is the last active admin: make another user admin first."),
+                            field="role" if role != "admin" else "active")
     changes = audit.apply(user, {"role": role, "garage_id": garage_id, "display_name": name.strip(),
                                  "active": active})
     changes = {{"garage_id": "garage", "display_name": "name"}.get(k, k): v for k, v in changes.items()}

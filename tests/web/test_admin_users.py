@@ -110,6 +110,7 @@ def test_the_last_active_admin_can_be_neither_deactivated_nor_demoted(app, clien
     for change in ({"active": False}, {"role": "planner"}):
         refused = auth.client.patch(f"/api/v1/users/{me}", json=change, headers=auth.headers())
         assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "last_admin"
+        assert refused.get_json()["error"]["details"]["field"] == next(iter(change))  # the field that was refused
     page = auth.form(f"/admin/users/{me}", {"name": "Admin", "role": "planner", "garage": "", "active": "yes"})
     assert page.status_code == 409 and "last active admin" in page.get_data(as_text=True)
     with app.app_context():

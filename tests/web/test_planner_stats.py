@@ -126,6 +126,12 @@ def test_groupings(client, auth, known):
     assert figures(weeks[0]) == (4, 2, 0, 2, 0, 4260, 2130, 90)
     assert figures(weeks[1]) == (3, 2, 0, 0, 1, 10, 10, 0)
     assert weeks[0]["label"] == "Week of 1 Mar 2027"  # the clock is in 2026: another year is said with its year
+    # a period from a day on runs to today: its weeks are listed even when nothing happened in them (as on the page)
+    quiet = client.get("/api/v1/stats/overrides", query_string={"group_by": "week", "garage": "lyon-03",
+                                                                 "from": "2027-02-01"}).get_json()
+    mondays = [datetime.fromisoformat(w["key"]) for w in quiet]
+    assert mondays and mondays[0].date().isoformat() == "2027-02-01" and {w["count"] for w in quiet} == {0}
+    assert all(b - a == timedelta(days=7) for a, b in zip(mondays, mondays[1:]))
     garages = by_key(get(client, "/api/v1/stats/overrides", group_by="garage").get_json())
     assert {k: g["count"] for k, g in garages.items()} == {"lyon-07": 5, "venissieux": 2}
     assert garages["lyon-07"]["label"] == "Lyon 7e Gerland"
@@ -303,6 +309,11 @@ def test_a_bad_date_in_a_planner_page_s_address_keeps_the_planner_on_the_page_wi
     assert refused.status_code == 302 and refused.headers["Location"].endswith(path)
     page = client.get(refused.headers["Location"]).get_data(as_text=True)
     assert 'class="flash' in page and "from" in page.split('class="flash', 1)[1][:300]
+    # the other filters stay; a day before the record says so rather than "must be a day"
+    early = client.get(f"{path}?garage=lyon-07&urgency=P1&from=0001-01-01")
+    assert early.status_code == 302 and "garage=lyon-07" in early.headers["Location"]
+    assert "urgency=P1" in early.headers["Location"] and "from=" not in early.headers["Location"]
+    assert "from must be a day from 1970 on" in client.get(early.headers["Location"]).get_data(as_text=True)
 
 
 def test_a_chart_of_more_groups_than_it_draws_says_the_table_has_them_all(app):

@@ -38,7 +38,9 @@ def _filters(endpoint: str):
         return tables.filters_from_args(DEFAULT_WEEKS, _today()), None
     except DomainError as exc:
         flash(refusal_text(exc), "error")
-        return None, redirect(url_for(endpoint))
+        # the other filters stand: only the refused one goes (it was read as the page's default)
+        kept = {k: v for k, v in request.args.items() if k != exc.details.get("field")}
+        return None, redirect(url_for(endpoint, **kept))
 
 
 @bp.get("/")

@@ -34,6 +34,8 @@ def _moment(name: str, value: str, end: bool):
     try:
         if len(value) == 10:
             day = date.fromisoformat(value)
+            if day.year < 1970:  # a day all the same: say what is wrong with it
+                raise Invalid(_("%(name)s must be a day from 1970 on.", name=name), field=name)
             return local_day_start(day + timedelta(days=1) if end else day)
         moment = datetime.fromisoformat(value)
         if moment.utcoffset() is None:
