@@ -253,6 +253,18 @@ def audit_word(word: str) -> str:
     return words.get(word, word.replace("_", " "))
 
 
+def audit_subject(entry) -> str:
+    """What an audit entry is about, as the admin knows it: a user by their username (their id means nothing)."""
+    if entry.entity == "user" and entry.entity_id.isdigit():
+        from scheduler.models import User
+        from web.extensions import db
+
+        user = db.session.get(User, int(entry.entity_id))  # the identity map: each user read once per page
+        if user is not None:
+            return user.username
+    return entry.entity_id
+
+
 def audit_value(value: object, field: str) -> str:
     """A changed field's value as a person reads it: roles and skills worded, the rest as fact_value."""
     if field == "role" and isinstance(value, str):
@@ -294,6 +306,7 @@ def register(app: Flask) -> None:
                                  short_day=short_day, said_date=said_date, decimal=km, team_label=team_label,
                                  percent=percent,
                                  fact_value=fact_value, audit_word=audit_word, audit_value=audit_value,
+                                 audit_subject=audit_subject,
                                  quoted=quoted, reason_text=reason_text)
     # the page's context gives `colon`; a macro imported without that context (admin/_audit.html) reads this one
     app.jinja_env.globals.update(timeline_pos=timeline_pos, colon=_Colon(), list_separator=_list_separator)

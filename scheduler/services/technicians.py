@@ -83,6 +83,21 @@ def can_do(technician: Technician, appointment: Appointment) -> bool:
         capacity.works(technician, appointment.start_at, appointment.end_at)
 
 
+def cannot_be_booked(technician: Technician) -> dict:
+    """Why no work can be booked with this technician, as facts (none: they can be): no skill, no shift, or shifts
+    only on days the garage is closed, which the garage's hours cut away (capacity.shifts)."""
+    if not technician.active:
+        return {}
+    if not technician.skills:
+        return {"code": "no_skills"}
+    if not technician.shift_patterns:
+        return {"code": "no_shifts"}
+    open_days = {h.weekday for h in technician.garage.opening_hours}
+    if open_days and not {p.weekday for p in technician.shift_patterns} & open_days:
+        return {"code": "shifts_on_closed_days", "days": sorted({Weekday(p.weekday) for p in technician.shift_patterns})}
+    return {}
+
+
 def off_shift(session: Session, technician: Technician, now: datetime) -> set[int]:
     """The technician's active work from now on that they can no longer do where and when it is booked."""
     rows = session.scalars(select(Appointment).where(

@@ -232,6 +232,29 @@ def test_add_move_and_skills_through_api_and_pages(app, client, auth):
     assert actions.count("created") == 2 and actions.count("changed") == 2
 
 
+def test_a_technician_no_work_can_be_booked_with_is_said_on_their_page(app, client, auth):
+    """Saved all the same (an admin may fill them in later), but never silently: no skill, no week, or a week only
+    on the days the garage is closed."""
+    auth.login("admin")
+
+    def banner(body: dict) -> str:
+        made = auth.post(f"/api/v1/garages/{GARAGE}/technicians", json={"name": "Nouvelle Recrue", **body})
+        assert made.status_code == 201, made.get_json()
+        page = client.get(f"/admin/technicians/{made.get_json()['id']}").get_data(as_text=True)
+        found = re.search(r'<p class="banner warn unbookable">(.*?)</p>', page, re.DOTALL)
+        return found[1] if found else ""
+
+    weekdays = [{"weekday": d, "start": "08:00", "end": "12:00"} for d in range(5)]
+    assert "tick at least one skill" in banner({"skills": [], "shifts": weekdays})
+    assert "give them a working week" in banner({"skills": ["maintenance"], "shifts": []})
+    with app.app_context():
+        closed = sorted(set(range(7)) - {h.weekday for h in db.session.get(Garage, GARAGE).opening_hours})
+    assert closed, "the demo's Lyon 7e closes on Sundays: this test relies on it"
+    sunday = banner({"skills": ["maintenance"], "shifts": [{"weekday": closed[-1], "start": "08:00", "end": "12:00"}]})
+    assert "they work only on days" in sunday and "Sun" in sunday
+    assert banner({"skills": ["maintenance"], "shifts": weekdays}) == ""
+
+
 @pytest.mark.parametrize("body, field", [
     ({"start": "tomorrow", "end": "2026-12-01"}, "start"),
     ({"start": "2026-12-03", "end": "2026-12-01"}, "end"),

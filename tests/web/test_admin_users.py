@@ -176,7 +176,7 @@ def test_users_through_the_pages(app, client, auth):
     page = client.get(f"/admin/users/{new_id}").get_data(as_text=True)
     assert "givors" in page and "lyon-07 → " in page.replace("<strong>", "").replace("</strong>", "")
     audit = client.get("/admin/audit").get_data(as_text=True)
-    assert "camille.r" in audit or str(new_id) in audit
+    assert "user <b>camille.r</b>" in audit, "a user is named by their username, not their id"
     assert [e["action"] for e in client.get(f"/api/v1/audit?entity=user&entity_id={new_id}").get_json()] == \
         ["changed", "created"]
 

@@ -229,7 +229,8 @@ def _technician_page(person, errors: dict | None = None, status: int = 200, week
         "admin/technician.html", person=person, errors=errors or {}, failed=failed, now=moment, affected=affected,
         absences=absences, skills=technicians.all_skills(db.session), garage_options=_choices()["garage_options"],
         week=technicians.week_text(person.shift_patterns, day_names()) if week is None else week,
-        today=person.garage.today(moment).isoformat(),
+        today=person.garage.today(moment).isoformat(), unbookable=technicians.cannot_be_booked(person),
+        day_names=day_names(),
         history=audit.entries(db.session, "technician", person.id, limit=30)), status
 
 
