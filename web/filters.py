@@ -129,8 +129,23 @@ def team_label(team: str) -> str:
 
 
 def term(label: str | None) -> str:
-    """A label of the network's catalogue (job types, skills), in the reader's language when the catalog has it."""
-    return _(label) if label else ""
+    """A label of the network's catalogue (job types, skills), in the reader's language: a job type's own French
+    label when an admin gave one (read once per request), else the catalog's translation."""
+    if not label:
+        return ""
+    if str(get_locale() or "en") == "fr":
+        from flask import g
+        from sqlalchemy import select
+
+        from scheduler.models import JobType
+        from web.extensions import db
+
+        if "job_labels_fr" not in g:
+            g.job_labels_fr = dict(db.session.execute(
+                select(JobType.label, JobType.label_fr).where(JobType.label_fr.is_not(None))).all())
+        if g.job_labels_fr.get(label):
+            return g.job_labels_fr[label]
+    return _(label)
 
 
 def skill_label(code: str) -> str:

@@ -15,6 +15,8 @@ class JobType(Base):
 
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
     label: Mapped[str] = mapped_column(String(120))
+    # An admin's own job type has no entry in the translation catalog: its French label, when given, is read instead.
+    label_fr: Mapped[str | None] = mapped_column(String(120), nullable=True)
     skill_code: Mapped[str] = mapped_column(ForeignKey("skill.code"))
     duration_minutes: Mapped[int]
     needs_lift: Mapped[bool] = mapped_column(default=True)

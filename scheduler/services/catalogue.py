@@ -24,13 +24,20 @@ MAX_DURATION = 8 * 60
 
 
 def job_type_dict(j: JobType) -> dict:
-    return {"code": j.code, "label": j.label, "skill": j.skill_code, "duration_minutes": j.duration_minutes,
-            "lift": j.needs_lift}
+    return {"code": j.code, "label": j.label, "label_fr": j.label_fr, "skill": j.skill_code,
+            "duration_minutes": j.duration_minutes, "lift": j.needs_lift}
 
 
 def symptom_dict(s: Symptom) -> dict:
     return {"code": s.code, "label": s.label, "label_fr": s.label_fr, "urgency": s.urgency,
             "job_type": s.job_type_code}
+
+
+def job_label(job_type: JobType, locale: str, translate) -> str:
+    """A job type's label in `locale`: its own French label when an admin gave one, else the catalog's word."""
+    if locale == "fr" and job_type.label_fr:
+        return job_type.label_fr
+    return translate(job_type.label)
 
 
 def job_types(session: Session) -> list[JobType]:
@@ -67,6 +74,11 @@ def _job_values(session: Session, data: dict, problems: dict, creating: bool) ->
     values = {}
     if "label" in data or creating:
         values["label"] = _label(data, "label", 120, problems)
+    if data.get("label_fr") in (None, ""):  # optional: the catalog may translate the label
+        if "label_fr" in data:
+            values["label_fr"] = None
+    else:
+        values["label_fr"] = _label(data, "label_fr", 120, problems)
     if "skill" in data or creating:
         if not isinstance(data.get("skill"), str) or session.get(Skill, data.get("skill")) is None:
             problems["skill"] = Said(N_("No skill %(skill)s: choose one of the skills technicians have."),
@@ -111,7 +123,7 @@ def _unknown(data: dict, allowed: set[str]) -> dict[str, str]:
 
 # entity: (model, its fields read from a body, its dict, the fields a change may give)
 KINDS = {
-    "job_type": (JobType, _job_values, job_type_dict, {"label", "skill", "duration_minutes", "lift"}),
+    "job_type": (JobType, _job_values, job_type_dict, {"label", "label_fr", "skill", "duration_minutes", "lift"}),
     "symptom": (Symptom, _symptom_values, symptom_dict, {"label", "label_fr", "urgency", "job_type"}),
 }
 

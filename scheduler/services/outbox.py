@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from scheduler.errors import Conflict, Forbidden, NotFound
 from scheduler.models import Appointment, Case, Customer, Message, User
 from scheduler.models.message import is_email_address
+from scheduler.services.catalogue import job_label
 from scheduler.texts import N_, short_date
 
 # Retries wait longer each time; after the last one the message stays failed (and visible).
@@ -161,7 +162,8 @@ def queue(session: Session, kind: str, appointment: Appointment, now: datetime,
     words = {"name": customer.name, "when": _when(appointment.start_at, appointment, locale, now),
              "before": _when(before, appointment, locale, now) if before else "", "garage": appointment.garage.name,
              "address": f"{appointment.garage.address}, {appointment.garage.city}",
-             "vehicle": f"{case.vehicle.model} {case.vehicle.plate}", "job": term(case.job_type.label, locale),
+             "vehicle": f"{case.vehicle.model} {case.vehicle.plate}",
+             "job": job_label(case.job_type, locale, lambda label: term(label, locale)),
              "minutes": minutes, "why": TEXTS[locale]["why"][why]}
     session.flush()  # the appointment's id and version are in the event
     text = body.format(**words)

@@ -30,6 +30,42 @@ def test_a_new_symptom_is_offered_to_callers_in_their_language(app, client, auth
     assert case.get_json()["job_type"] == "clutch_repair"
 
 
+def test_a_new_job_type_reads_in_french_where_its_french_label_is_given(app, client, auth):
+    """An admin's job type has no entry in the translation catalog: "Clutch repair" on French pages and in the
+    customer's French message, until it is given a French label."""
+    auth.login("admin")
+    assert auth.post("/api/v1/job-types", json=JOB).status_code == 201
+    assert auth.post("/api/v1/symptoms", json=SYMPTOM).status_code == 201
+    french = {"Accept-Language": "fr"}
+    auth.login("operator")
+    case = auth.post("/api/v1/cases", json={
+        "customer": {"name": "Lou Martin", "phone": "+33 6 00 00 00 01", "email": "lou@example.fr"},
+        "vehicle": {"plate": "AB-123-CD", "model": "Clio"}, "symptom": "clutch_slips",
+        "location": {"lat": 45.735, "lon": 4.835}}).get_json()
+    assert "Clutch repair" in client.get(f"/desk/cases/{case['id']}", headers=french).get_data(as_text=True)
+    auth.login("admin")
+    named = auth.form("/admin/catalogue/job-types/clutch_repair", {**JOB, "label_fr": "Réparation de l’embrayage",
+                                                                   "lift": "yes"})
+    assert named.status_code == 302
+    assert client.get("/api/v1/job-types").get_json()[0].keys() >= {"label", "label_fr"}
+    auth.login("operator")
+    page = client.get(f"/desk/cases/{case['id']}", headers=french).get_data(as_text=True)
+    assert "Réparation de l’embrayage" in page and "Clutch repair" not in page
+    best = client.get(f"/api/v1/cases/{case['id']}/offers").get_json()["offers"][0]
+    booked = auth.post(f"/api/v1/cases/{case['id']}/appointments",
+                       json={k: best[k] for k in ("garage", "technician", "start")})
+    assert booked.status_code == 201, booked.get_json()
+    with app.app_context():
+        from scheduler.models import Message
+
+        message = db.session.scalar(select(Message).where(Message.case_id == case["id"]))
+        assert message.locale == "fr" and "Travaux : Réparation de l’embrayage." in message.body
+    auth.login("admin")  # emptied, the catalog's word again (here the English label: it has no entry)
+    auth.client.patch("/api/v1/job-types/clutch_repair", json={"label_fr": ""}, headers=auth.headers())
+    with app.app_context():
+        assert db.session.get(JobType, "clutch_repair").label_fr is None
+
+
 def test_a_changed_job_type_is_audited_from_and_to(app, client, auth):
     auth.login("admin")
     changed = auth.client.patch("/api/v1/job-types/oil_change", json={"duration_minutes": 60, "lift": False},

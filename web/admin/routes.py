@@ -306,7 +306,7 @@ def replan(garage_id: str):
 # -- the catalogue -------------------------------------------------------------------------------------------------
 
 def _job_form() -> dict:
-    data = {k: request.form.get(k, "").strip() for k in ("code", "label", "skill")}
+    data = {k: request.form.get(k, "").strip() for k in ("code", "label", "label_fr", "skill")}
     data["duration_minutes"] = _number(request.form.get("duration_minutes", "").strip(), int)
     data["lift"] = request.form.get("lift") == "yes"
     return data

@@ -215,7 +215,10 @@ _GARAGE_FULL = {"allOf": [_ref("Garage"), {"type": "object", "properties": {"ope
                                                                          "closed_days": _CLOSED}}]}
 
 _JOB = {"type": "object", "properties": {
-    "code": {"type": "string"}, "label": {"type": "string"}, "skill": {"type": "string"},
+    "code": {"type": "string"}, "label": {"type": "string", "description": "English"},
+    "label_fr": {"type": "string", "nullable": True, "description": "French, optional: read instead of the catalog's "
+                                                                    "translation of the label"},
+    "skill": {"type": "string"},
     "duration_minutes": {"type": "integer", "description": "a multiple of 15"}, "lift": {"type": "boolean"}}}
 _SYMPTOM = {"type": "object", "properties": {
     "code": {"type": "string"}, "label": {"type": "string", "description": "English"},
