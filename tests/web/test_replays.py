@@ -316,6 +316,8 @@ def test_a_replays_changes_become_the_rules_in_one_step_from_its_page(history):
     form = re.search(r'<form method="post" action="/planner/policy" class="row-form apply-replay">(.*?)</form>', page,
                      re.S)
     assert form, "a done replay with changes offers to apply them"
+    # every case in the history was booked by people: the page says how many were not, per urgency
+    assert re.search(r"Cases people never booked[^:]*:\s*P1 0,\s*P2 0,\s*P3 0\.", page)
     fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form[1])
     data: dict = {}
     for name, value in fields:
