@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -66,6 +67,11 @@ def test_a_closed_day_takes_the_garage_out_of_offers_and_booking(app, client, au
     with app.app_context():  # a day the garage is closed needs a new day: whoever calls them has the number
         phone = db.session.get(Appointment, expected[0]).case.customer.phone
     assert phone in table
+    # visited again later (no ids in the address), the page still lists the work nobody can do that day
+    again = client.get(f"/admin/garages/{GARAGE}").get_data(as_text=True)
+    assert 'id="affected"' in again
+    listed = {int(i) for i in re.findall(r'id="hit-(\d+)"', again.split('id="affected"')[1].split("</table>")[0])}
+    assert listed == set(expected)
     auth.login("operator")
     case = open_case(auth)
     offers = client.get(f"/api/v1/cases/{case['id']}/offers").get_json()

@@ -185,9 +185,17 @@ def _affected() -> list:
 
 def _garage_page(garage: Garage, errors: dict | None = None, form: dict | None = None, status: int = 200,
                  settings_errors: dict | None = None, settings: dict | None = None):
+    # Right after a change, exactly what it hit; otherwise whatever work is still left with no one on shift (a
+    # closed day, shorter hours), as the technician's page does: the warning must not vanish at the next visit.
+    affected = _affected()
+    if not affected:
+        moment = now()
+        ids = set().union(*(technicians.off_shift(db.session, t, moment) for t in garage.technicians))
+        affected = list(db.session.scalars(select(Appointment).where(Appointment.id.in_(ids))
+                                           .order_by(Appointment.start_at))) if ids else []
     return render_template("admin/garage.html", garage=garage, errors=errors or {}, form=form or {},
                            settings_errors=settings_errors or {}, settings=settings or _settings(garage),
-                           affected=_affected(),
+                           affected=affected,
                            default_week="\n".join(f"{d} 08:00-12:00, 13:30-17:30" for d in day_names()[:5]),
                            skills=technicians.all_skills(db.session),
                            history=audit.entries(db.session, "garage", garage.id, limit=30)), status
