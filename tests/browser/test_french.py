@@ -60,6 +60,19 @@ def test_the_desks_read_in_french_in_a_french_browser(browser, live_server):
 
     planner = french_page(browser, live_server, "planner")
     read(planner, "planner-dashboard", pieces)
+    # every entry of a chart's colour key inside its chart: French labels are longer than English ones
+    for chart in planner.locator("svg.chart").all():
+        box = chart.bounding_box()
+        for entry in chart.locator("text.legend").all():
+            inner = entry.bounding_box()
+            assert inner["x"] + inner["width"] <= box["x"] + box["width"] + 1, entry.inner_text()
+    planner.set_viewport_size({"width": 1366, "height": 900})
+    planner.goto(f"{live_server}/planner/overrides")
+    read(planner, "planner-overrides", pieces)
+    widths = planner.evaluate("() => { const t = document.querySelector('#override-list');"
+                              " return [t.scrollWidth, t.parentElement.clientWidth]; }")
+    assert widths[0] <= widths[1], f"the override list needs a sideways scroll at 1366 px: {widths}"
+    planner.set_viewport_size({"width": 1440, "height": 1000})
     planner.goto(f"{live_server}/planner/rules")
     read(planner, "planner-rules", pieces)
     planner.goto(f"{live_server}/planner/policy")
