@@ -167,3 +167,46 @@ def test_the_plate_look_up_never_replaces_what_was_typed_and_a_corrected_plate_d
     focused = page.evaluate("document.activeElement.id")
     page.keyboard.type("Typed Over")
     assert page.input_value(f"#{focused}") == "Typed Over"
+
+
+def test_a_poll_never_wipes_what_is_being_typed_in_the_job_list(browser, live_server, live_app):
+    """The timeline is redrawn when the day changes; a half-typed finish note stays until it is sent (it was wiped
+    by the first poll after every page load: the panel polled with the inbox's version)."""
+    from scheduler.models import Appointment
+    from tests.conftest import CLOCK_NOW
+    from web.extensions import db
+
+    with live_app.app_context():
+        running = db.session.scalar(select(Appointment.id).where(
+            Appointment.garage_id == "lyon-07", Appointment.status == "in_progress",
+            Appointment.start_at < CLOCK_NOW + timedelta(hours=12)).limit(1))
+    page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    log_in(page, live_server, "workshop-lyon-07")
+    page.goto(f"{live_server}/garages/lyon-07/jobs")
+    for panel in ("#timeline", "#inbox"):  # each panel polls with its own version: nothing changed, nothing redrawn
+        assert page.request.get(f"{live_server}{page.get_attribute(panel, 'hx-get')}").status == 204, panel
+    page.evaluate("() => { window.polls = 0; document.body.addEventListener('htmx:afterRequest', () => window.polls++); }")
+
+    def poll_after_a_change() -> None:
+        """What the 15 s trigger does once the day has changed: the panel asks with a version that is out of date."""
+        asked = page.evaluate("() => window.polls")
+        page.evaluate("""() => { const t = document.querySelector('#timeline'); t.dataset.drawn = 'before';
+            htmx.ajax('GET', t.getAttribute('hx-get').replace(/v=[^&]*/, 'v=stale'), {target: t, swap: 'outerHTML'}); }""")
+        for _ in range(100):  # the page's CSP refuses wait_for_function's string evaluation
+            if page.evaluate("() => window.polls") > asked:
+                break
+            page.wait_for_timeout(100)
+        page.wait_for_timeout(200)
+
+    note = f"#appt-{running} input[name=note]"
+    page.fill(note, "Brake pads worn to the metal")
+    page.click("h1")  # typed, then left: the focus is elsewhere
+    poll_after_a_change()
+    assert page.input_value(note) == "Brake pads worn to the metal", "the redraw waits while something is typed"
+    assert page.get_attribute("#timeline", "data-drawn") == "before"
+    page.fill(note, "")
+    page.click("h1")
+    poll_after_a_change()
+    assert page.get_attribute("#timeline", "data-drawn") is None, "nothing typed: the change is drawn"
+    assert page.locator(note).count() == 1
+    page.context.close()

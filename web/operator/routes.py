@@ -63,7 +63,7 @@ def queue_state() -> dict:
     moment = now()
     items = open_work.queue(db.session, current_user, moment)
     version = [(i.case.id, i.kind, i.garage_id, i.due) for i in items] + [moment.isoformat()[:16]]
-    return {"fresh": not unchanged(version), "work": items, "now": moment,
+    return {"fresh": not unchanged(version, "queue"), "work": items, "now": moment,
             "garages": {g.id: g for g in db.session.scalars(select(Garage))}}
 
 
@@ -181,7 +181,7 @@ def live_state(case) -> dict:
              "closed": closed}
     state["fresh"] = not unchanged([(r.id, r.status_at(moment), r.id in closed) for r in requests] +
                                    [(d.id, d.status) for d in drive_ins] +
-                                   [(a.id, a.status) for a in state["appointments"]] + [len(events)])
+                                   [(a.id, a.status) for a in state["appointments"]] + [len(events)], "case")
     # an acceptance is judged by its date: one that misses the urgency target (as it stood when asked) is no "yes"
     late = {}
     for r in requests if state["fresh"] else ():

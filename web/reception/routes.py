@@ -71,7 +71,7 @@ def inbox_state(garage: Garage) -> dict:
     replans = squeeze.waiting_replans(db.session, garage, moment)
     if unchanged([r.id for r in requests] + [(r.id, r.status_at(moment)) for r in answered] + [d.id for d in drive_ins]
                  + [("notice", n.id) for n in told]
-                 + [("replan", w.preview.id, w.current, [a.id for a in w.replaced]) for w in replans]):
+                 + [("replan", w.preview.id, w.current, [a.id for a in w.replaced]) for w in replans], "inbox"):
         return {"fresh": False}  # a poll with nothing new: the suggestions below need not be computed
     return {
         "fresh": True, "garage": garage, "now": moment, "requests": requests, "answered": answered,
@@ -131,7 +131,7 @@ def board_state(garage: Garage, day: date, here: str | None = None) -> dict:
     counter = cases.at_counter(db.session, garage, moment)
     version = [(a.id, a.version, a.status) for a in board.appointments] + [c.id for c in counter]
     version.append(moment.replace(second=0, microsecond=0).isoformat()[:15])  # the now line moves every 10 min
-    return {"fresh": not unchanged(version), "board": board, "now": moment, "counter": counter, "here": here or page_path(),
+    return {"fresh": not unchanged(version, "timeline"), "board": board, "now": moment, "counter": counter, "here": here or page_path(),
             "today": garage.today(moment), "prev_day": day - timedelta(days=1), "next_day": day + timedelta(days=1)}
 
 
