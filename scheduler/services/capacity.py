@@ -71,9 +71,9 @@ def waits_in_turn(jobs: list, free: datetime | None = None) -> list[int]:
 
 
 def work_from(session: Session, technician_id: str, start: datetime, ignore: Collection[int] = ()) -> list[Appointment]:
-    """The technician's active work from `start` to the same time the next day: what an overbooking at `start`
-    can push back in turn."""
-    return [a for a in busy(session, technician_id, start, start + timedelta(days=1), ignore) if a.start_at >= start]
+    """The technician's active work over `start` and to the same time the next day: what an overbooking at `start`
+    can push back in turn, and the work begun before it and still running then, which it waits for."""
+    return busy(session, technician_id, start, start + timedelta(days=1), ignore)
 
 
 def _lift_work(garage_id: str, start: datetime, end: datetime | None = None) -> list:

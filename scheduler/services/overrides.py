@@ -86,12 +86,20 @@ def settle_outcome(session: Session, appointment: Appointment, now: datetime) ->
 def knock_on(later: list, start: datetime, end: datetime) -> dict:
     """An overbooking's cost to others: the customers of its technician's work from its start on (`later`:
     capacity.work_from) wait in turn, the first until it ends, each next one until the one before is done, as far
-    as the delay carries (capacity.waits_in_turn); not only those whose own job overlaps it. The `moved` and
-    `knock_on_minutes` of its override."""
+    as the delay carries (capacity.waits_in_turn); not only those whose own job overlaps it. Work begun before it
+    and still running (in `later` too) is taken first: the overbooked job waits for it, and so ends later than
+    `end`, which the ones after it feel (a job placed by hand at 14:00 behind one running to 14:30 pushed the next
+    customers by 30 minutes more than its own length). The `moved` and `knock_on_minutes` of its override."""
+    before = sorted((a for a in later if a.start_at < start), key=turn_order)
     jobs = sorted((a for a in later if a.start_at >= start), key=turn_order)
+    free = None  # when the technician is done with the work begun before it
+    for a in before:
+        free = max(a.start_at, free or a.start_at) + (a.end_at - a.start_at)
+    begins = max(start, free) if free else start
     waits = []
     # what each waits behind it, less what they already waited for one another (an earlier overbooking)
-    for a, behind, already in zip(jobs, waits_in_turn(jobs, end), waits_in_turn(jobs), strict=True):
+    for a, behind, already in zip(jobs, waits_in_turn(jobs, begins + (end - start)), waits_in_turn(jobs, free),
+                                  strict=True):
         waits.append({"appointment": a.id, "delay_minutes": behind - already})
         if behind == already:  # no later: from here on the day runs as it did without this overbooking
             break

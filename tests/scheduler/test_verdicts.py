@@ -55,3 +55,20 @@ def test_an_overbooking_s_knock_on_is_each_customer_s_wait_in_turn():
     # one adds is its knock-on
     earlier = knock_on([job(5, 150, 45), job(6, 180, 30)], T0 + timedelta(minutes=120), T0 + timedelta(minutes=180))
     assert earlier["moved"] == [{"appointment": 5, "delay_minutes": 30}, {"appointment": 6, "delay_minutes": 30}]
+
+
+def test_an_overbooking_behind_work_already_running_pushes_the_next_customers_by_its_own_wait_too():
+    """The walkthrough's case: placed by hand at 14:00 for an hour behind a job running to 14:30, the new job ends
+    at 15:30, not 15:00: the 15:00 customer waits 30 minutes (recorded 0 and never told)."""
+    from types import SimpleNamespace
+
+    from scheduler.services.overrides import knock_on
+
+    def job(i, start, minutes):
+        return SimpleNamespace(id=i, start_at=T0 + timedelta(minutes=start),
+                               end_at=T0 + timedelta(minutes=start + minutes), case=SimpleNamespace(urgency="P3"))
+
+    running, next_one = job(1, 330, 60), job(2, 420, 60)  # 13:30-14:30 and 15:00-16:00 (T0 is 8:00 UTC)
+    found = knock_on([running, next_one], T0 + timedelta(minutes=360), T0 + timedelta(minutes=420))
+    assert found["moved"] == [{"appointment": 2, "delay_minutes": 30}] and found["knock_on_minutes"] == 30
+    assert 1 not in [w["appointment"] for w in found["moved"]], "the work it waits for is not delayed by it"
