@@ -10,9 +10,10 @@ and a confirm applies the preview only to the plan it was computed on.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -113,7 +114,8 @@ def preview_replan(session: Session, actor: User, garage: Garage, appointments: 
         # the garage's to offer.
         day = garage.local(a.start_at).date()
         day_start, day_end = (datetime.combine(d, time(0), garage.zone) for d in (day, day + timedelta(days=1)))
-        earliest = max(now, day_start, a.start_at - timedelta(minutes=max(0, a.flex_minutes)))
+        earliest = max(now, day_start, a.start_at - timedelta(minutes=max(0, a.flex_minutes)),
+                       min(a.start_at, now + timedelta(minutes=EARLIER_NOTICE_MINUTES)))
         requests.append(make_request(id=f"a{a.id}", duration=round((a.end_at - a.start_at).total_seconds() / 60),
                                      skill=a.skill_code, lift=a.lift, urgency=a.case.urgency, location=None,
                                      garages=(garage.id,), now=now, earliest=earliest,
@@ -134,10 +136,43 @@ def preview_replan(session: Session, actor: User, garage: Garage, appointments: 
     return preview
 
 
+# A customer not yet at the garage is never brought earlier than this from now: they must be told, and come. The
+# problem format lets booked work move by its flex either way; a re-plan at 13:12 moved a 14:30 customer to 13:30.
+EARLIER_NOTICE_MINUTES = 60
+
+
+def _too_soon(problem, answer: Answer) -> set[str]:
+    """The appointments the answer brings earlier than booked and sooner than EARLIER_NOTICE_MINUTES from now."""
+    floor = problem.now + EARLIER_NOTICE_MINUTES
+    was = {a.id: a.start for a in problem.appointments}
+    return {m.appointment for m in answer.moves if m.start < was[m.appointment] and m.start < floor}
+
+
+def _held_back(problem, ids: set[str] | None):
+    """The problem with these appointments' flex (all of them that could come too soon, with None) cut so that none
+    can start before the notice: the format's flex is the same both ways, so one brought too close loses some of
+    its room to go later too, which is why only those the answer moved are held back first."""
+    floor = problem.now + EARLIER_NOTICE_MINUTES
+    out = []
+    for a in problem.appointments:
+        if (a.id in ids if ids is not None else a.start - a.flex_minutes < floor):
+            room = max(0, (a.start - floor) // problem.slot * problem.slot)
+            a = msgspec.structs.replace(a, flex_minutes=min(a.flex_minutes, room))
+        out.append(a)
+    return replace(problem, appointments=out, _candidates=problem._candidates)
+
+
 def _solve(problem, snap) -> tuple[Answer, str | None]:
     limit = (snap.policy.time_limit_seconds or 1.0) + 2.0  # the solver keeps its own limit; this is the backstop
     try:
-        return ask(lambda: solve(problem, time_limit=snap.policy.time_limit_seconds or 1.0), limit), None
+        answer = ask(lambda: solve(problem, time_limit=snap.policy.time_limit_seconds or 1.0), limit)
+        # held back where the answer brought someone too soon: those first, then every one who could be (certain)
+        for held in (_too_soon(problem, answer), None):
+            if not _too_soon(problem, answer):
+                break
+            problem = _held_back(problem, held)
+            answer = ask(lambda p=problem: solve(p, time_limit=snap.policy.time_limit_seconds or 1.0), limit)
+        return answer, None
     except EngineUnavailable as exc:
         return Answer(status="FEASIBLE"), exc.code
 
