@@ -239,7 +239,8 @@ def waiting_replans(session: Session, garage: Garage, now: datetime) -> list[Wai
     """The re-plans of a garage that wait for a decision, oldest first. One definition of "waiting":
 
     still open (neither confirmed, rejected nor superseded), its window not over (a re-plan of a day gone by is
-    moot), and some of the work it re-places still booked (nothing started, cancelled or moved by hand can be
+    moot), the job whose extra time made it still under way (finished, it overlaps nothing), and some of the work
+    it re-places still booked (nothing started, cancelled or moved by hand can be
     re-placed). The plan having changed since does not end the wait: the overlap is still there, and a confirm
     answers with a fresh re-plan. A read: nothing is written.
     """
@@ -255,7 +256,10 @@ def waiting_replans(session: Session, garage: Garage, now: datetime) -> list[Wai
             .order_by(Appointment.start_at))) if ids else []
         if not replaced:
             continue
-        found.append(Waiting(p, *cause_of(session, p), replaced, is_current(session, p)))
+        cause, because = cause_of(session, p)
+        if cause.get("kind") == "more_time" and because is not None and because.status not in ACTIVE:
+            continue  # the job that needed more time is over: the overlap it made is gone with it
+        found.append(Waiting(p, cause, because, replaced, is_current(session, p)))
     return found
 
 

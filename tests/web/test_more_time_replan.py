@@ -271,3 +271,17 @@ def test_more_time_past_the_end_of_the_shift_is_said_as_overtime(app, client, au
     assert f"after {name}&#39;s shift (until {shift_end:%H:%M}): overtime" in page
     more = auth.post(f"/api/v1/appointments/{first}/more-time", json={"minutes": 15})
     assert more.status_code == 200 and more.get_json()["past_shift_end"] == shift_end.isoformat()
+
+
+def test_a_re_plan_for_more_time_stops_waiting_once_the_job_is_finished(app, client, auth):
+    """Finished, the job overlaps nothing: its re-plan no longer waits on the board (a confirm proposed moving the
+    next customer for a job that was over)."""
+    asked, first, _later = more_time_from_the_job_list(app, auth, minutes=30)
+    assert asked.status_code == 302 and open_replan(app) is not None
+    auth.login(f"reception-{GARAGE}")
+    assert client.get(f"/api/v1/garages/{GARAGE}/board").get_json()["replans"]
+    auth.login(f"workshop-{GARAGE}")
+    assert auth.post(f"/api/v1/appointments/{first}/finish", json={"note": "done early after all"}).status_code == 200
+    auth.login(f"reception-{GARAGE}")
+    assert client.get(f"/api/v1/garages/{GARAGE}/board").get_json()["replans"] == []
+    assert "replan-" not in client.get(BOARD).get_data(as_text=True)
