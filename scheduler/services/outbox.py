@@ -105,18 +105,27 @@ def calendar(appointment: Appointment, made_at: datetime, locale: str | None = N
     Every time is written in UTC (`…Z`): a time kept in the garage's zone (as a direct-line answer's is until it
     is read back) came out as TZID=Europe/Paris with no VTIMEZONE to define it, which strict calendars refuse or
     shift. DTSTAMP is `made_at`, when this calendar was made (RFC 5545 with a METHOD): a moved appointment's
-    update must not carry the time of the first booking."""
-    garage, case = appointment.garage, appointment.case
+    update must not carry the time of the first booking.
+
+    The event is the case's, not one booking's: a move books the case anew (a new appointment) and a UID per
+    appointment left the first event in the customer's calendar beside the new one. Its SEQUENCE counts every
+    change to any of the case's bookings, so each update outranks the one before. A booking replaced by another
+    shows the one that holds: cancelling the event is for a case left with no booking."""
+    case = appointment.case
+    holding = [a for a in case.appointments if a.active]
+    if not appointment.active and holding:
+        appointment = holding[0]
+    garage = appointment.garage
     cal = Calendar()
     cal.add("prodid", "-//Frontline//appointments//EN")
     cal.add("version", "2.0")
     cal.add("method", "CANCEL" if appointment.status == "cancelled" else "PUBLISH")
     event = Event()
-    event.add("uid", f"appointment-{appointment.id}@frontline")
+    event.add("uid", f"case-{case.id}@frontline")
     event.add("dtstamp", made_at.astimezone(timezone.utc))
     event.add("dtstart", appointment.start_at.astimezone(timezone.utc))
     event.add("dtend", appointment.end_at.astimezone(timezone.utc))
-    event.add("sequence", appointment.version)
+    event.add("sequence", sum(a.version for a in case.appointments))
     locale = locale or (case.customer.locale if case.customer.locale in TEXTS else "fr")
     event.add("summary", f"{term(case.job_type.label, locale)} — {garage.name}")
     event.add("location", f"{garage.name}, {garage.address}, {garage.city}")

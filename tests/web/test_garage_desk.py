@@ -1069,3 +1069,31 @@ def test_reception_moves_a_booking_to_another_free_time_from_the_board_with_a_re
         assert db.session.scalar(select(func.count()).select_from(Message).where(
             Message.appointment_id == new.id, Message.kind == "moved")) == 1
     assert client.get(f"/garages/lyon-07/appointments/{new.id}/move").status_code == 200
+
+
+def test_a_moved_booking_updates_the_customers_calendar_event_instead_of_adding_one(app, client, auth):
+    """A move books the case anew: its message's calendar must carry the first event's UID with a higher SEQUENCE,
+    or the customer's calendar keeps the old time beside the new one."""
+    from tests.web.story import open_case
+
+    auth.login("operator")
+    case = open_case(auth, plate="CAL-001-EE")
+    offers = client.get(f"/api/v1/cases/{case['id']}/offers").get_json()["offers"]
+    first = auth.post(f"/api/v1/cases/{case['id']}/appointments",
+                      json={k: offers[0][k] for k in ("garage", "technician", "start")})
+    assert first.status_code == 201, first.get_json()
+    again = client.get(f"/api/v1/cases/{case['id']}/offers").get_json()["offers"]
+    other = next(o for o in again if o["start"] != offers[0]["start"])
+    moved = auth.post(f"/api/v1/cases/{case['id']}/appointments",
+                      json={**{k: other[k] for k in ("garage", "technician", "start")}, "reason": "customer asked",
+                            "replaces": first.get_json()["id"]})
+    assert moved.status_code == 201, moved.get_json()
+    with app.app_context():
+        events = [utc_event(m.ics) for m in db.session.scalars(
+            select(Message).where(Message.case_id == case["id"]).order_by(Message.id))]
+    assert len(events) == 2 and events[0]["uid"] == events[1]["uid"]
+    assert events[1]["sequence"] > events[0]["sequence"]
+    assert events[1].decoded("dtstart") == datetime.fromisoformat(other["start"])
+    # the replaced booking's own calendar file shows the booking that holds, never a cancellation of the event
+    old = client.get(f"/api/v1/appointments/{first.get_json()['id']}/calendar.ics").get_data(as_text=True)
+    assert "METHOD:CANCEL" not in old and utc_event(old).decoded("dtstart") == datetime.fromisoformat(other["start"])
