@@ -111,6 +111,9 @@ def act(session: Session, actor: User, appointment: Appointment, action: str, no
         if reason:
             data["reason"] = reason
         if action == "cancel":
+            # what was not sent yet about it (its confirmation, a move) is no longer true: the customer hears it is
+            # cancelled, not "moved to 15:15" and "cancelled" side by side
+            outbox.supersede_unsent(session, [appointment])
             outbox.queue(session, "cancelled", appointment, now)
     case.log(action.replace("-", "_"), actor, now, **data)
     if action in ("start", "finish"):

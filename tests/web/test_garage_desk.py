@@ -1097,3 +1097,25 @@ def test_a_moved_booking_updates_the_customers_calendar_event_instead_of_adding_
     # the replaced booking's own calendar file shows the booking that holds, never a cancellation of the event
     old = client.get(f"/api/v1/appointments/{first.get_json()['id']}/calendar.ics").get_data(as_text=True)
     assert "METHOD:CANCEL" not in old and utc_event(old).decoded("dtstart") == datetime.fromisoformat(other["start"])
+
+
+def test_a_booking_cancelled_before_its_messages_went_sends_only_the_cancellation(app, client, auth):
+    """Moved, then cancelled, before the outbox went: the customer was to get "moved to 15:15" and "cancelled"."""
+    booked = _one_booked_today(app)
+    with app.app_context():
+        appointment = db.session.get(Appointment, booked)
+        outbox_before = {m.id for m in db.session.scalars(select(Message))}
+    auth.login("reception-lyon-07")
+    page = client.get(f"/garages/lyon-07/appointments/{booked}/move").get_data(as_text=True)
+    slot = re.search(r'name="slot" value="([^"]+)"', page).group(1)
+    assert auth.form(f"/garages/lyon-07/appointments/{booked}/move",
+                     {"slot": slot, "reason": "customer asked"}).status_code == 302
+    with app.app_context():
+        moved_to = db.session.scalar(select(Appointment).where(Appointment.case_id == appointment.case_id,
+                                                               Appointment.status == "booked"))
+        moved_id = moved_to.id
+    assert auth.post(f"/api/v1/appointments/{moved_id}/cancel").status_code == 200
+    with app.app_context():
+        new = [m for m in db.session.scalars(select(Message).order_by(Message.id)) if m.id not in outbox_before]
+        waiting = [m.kind for m in new if m.status == "queued"]
+    assert waiting == ["cancelled"], [(m.kind, m.status) for m in new]
