@@ -1114,6 +1114,8 @@ def test_a_booking_cancelled_before_its_messages_went_sends_only_the_cancellatio
         moved_to = db.session.scalar(select(Appointment).where(Appointment.case_id == appointment.case_id,
                                                                Appointment.status == "booked"))
         moved_id = moved_to.id
+    back = client.get(f"/garages/lyon-07/appointments/{booked}/move", follow_redirects=True).get_data(as_text=True)
+    assert "was moved: it is booked" in back and "Only a booking not yet checked in" not in back  # the back button
     assert auth.post(f"/api/v1/appointments/{moved_id}/cancel").status_code == 200
     with app.app_context():
         new = [m for m in db.session.scalars(select(Message).order_by(Message.id)) if m.id not in outbox_before]

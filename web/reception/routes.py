@@ -450,6 +450,11 @@ def move_page(garage_id: str, appointment_id: int):
     """Another time at this garage for a booked customer (they call, a technician is off): its next free times."""
     garage = load_garage(garage_id)
     appointment = jobs.get_appointment(db.session, current_user, appointment_id)
+    holding = booking.active_booking(appointment.case)
+    if appointment.status == "cancelled" and holding is not None:  # moved already (back after a move): say where
+        flash(_("%(plate)s was moved: it is booked %(when)s.", plate=appointment.case.vehicle.plate,
+                when=local_when(holding.start_at, holding.garage, now())), "info")
+        return redirect(url_for("reception.board", garage_id=garage_id, day=holding.day.isoformat()))
     if appointment.status != "booked":
         flash(_("Only a booking not yet checked in can move: %(plate)s is %(status)s.",
                 plate=appointment.case.vehicle.plate, status=status_label(appointment.status)), "error")
