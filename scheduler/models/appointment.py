@@ -58,6 +58,14 @@ class Appointment(Base):
         return self.status in ACTIVE
 
     @property
+    def drawn(self) -> tuple[datetime, datetime]:
+        """Where a timeline draws it: finished work where it really ran (done, it no longer holds its booked time,
+        and drawn there it covered the next job's plate), a booking where it is booked."""
+        if self.status == "done" and self.started_at and self.finished_at and self.finished_at > self.started_at:
+            return self.started_at, self.finished_at
+        return self.start_at, self.end_at
+
+    @property
     def day(self) -> date:
         """Its day at its garage: the customer is checked in and the job started from that day on, not before."""
         return self.garage.today(self.start_at)

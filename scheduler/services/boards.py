@@ -144,11 +144,12 @@ class GarageDay:
                 if a.status in ("booked", "checked_in") and r.off_shift(a)]
 
     def late(self) -> list[Appointment]:
-        """Booked but not checked in 15 minutes after its start; in progress past its end."""
+        """Booked but not checked in 15 minutes after its start; checked in and still not started 15 minutes after
+        it (the customer is here, kept waiting); in progress past its end."""
         if self.now is None:
             return []
         return [a for a in self.appointments
-                if (a.status == "booked" and a.start_at + LATE_AFTER <= self.now)
+                if (a.status in ("booked", "checked_in") and a.start_at + LATE_AFTER <= self.now)
                 or (a.status == "in_progress" and a.end_at <= self.now)]
 
     def lifts(self) -> list[tuple[datetime, datetime, int]]:

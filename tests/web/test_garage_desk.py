@@ -1121,3 +1121,31 @@ def test_a_booking_cancelled_before_its_messages_went_sends_only_the_cancellatio
         new = [m for m in db.session.scalars(select(Message).order_by(Message.id)) if m.id not in outbox_before]
         waiting = [m.kind for m in new if m.status == "queued"]
     assert waiting == ["cancelled"], [(m.kind, m.status) for m in new]
+
+
+def test_finished_work_is_drawn_where_it_ran_not_over_the_next_booking(app, client, auth):
+    with app.app_context():
+        running = db.session.scalar(select(Appointment).where(
+            Appointment.garage_id == "lyon-07", Appointment.status == "in_progress").order_by(Appointment.start_at))
+        running_id, booked = running.id, (running.start_at, running.end_at)
+    auth.login("workshop-lyon-07")
+    assert auth.post(f"/api/v1/appointments/{running_id}/finish", json={"note": "quick"}).status_code == 200
+    with app.app_context():
+        done = db.session.get(Appointment, running_id)
+        ran = done.garage.local(done.started_at), done.garage.local(done.finished_at)
+    auth.login("reception-lyon-07")
+    page = client.get("/garages/lyon-07/board").get_data(as_text=True)
+    drawn = re.search(rf'<a href="#appt-{running_id}" class="tl-job done[^"]*"\s+style="[^"]*"\s+title="([^"]+)"', page)
+    assert drawn and drawn[1].startswith(f"{ran[0]:%H:%M}–{ran[1]:%H:%M}"), (drawn and drawn[1], booked)
+
+
+def test_a_customer_checked_in_and_kept_waiting_is_shown_late(app, client, auth):
+    due = _one_booked_today(app)
+    with app.app_context():
+        start = db.session.get(Appointment, due).start_at
+    app.config["CLOCK"] = lambda: start + timedelta(minutes=20)  # twenty minutes after their time
+    auth.login("reception-lyon-07")
+    assert due in client.get("/api/v1/garages/lyon-07/board").get_json()["late"]
+    assert auth.post(f"/api/v1/appointments/{due}/check-in").status_code == 200
+    # here now, but their job has not started a quarter of an hour after its time: still late, the garage's doing
+    assert due in client.get("/api/v1/garages/lyon-07/board").get_json()["late"]
