@@ -189,14 +189,15 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
     consent = policy.allow_overbook if overbook is None else overbook
     lift = case.job_type.needs_lift
     # The chosen slot first, by the one rule of "busy": a refusal searches the network once, for its fresh offers.
-    if not (consent and reason) and capacity.clash(session, technician, start, end, lift, ignore):
+    # Without consent a busy slot is refused with fresh offers; with it, and no reason, the refusal below asks for one
+    if not consent and capacity.clash(session, technician, start, end, lift, ignore):
         raise _refusal(session, case, technician, start, now, typed, consent, policy, own_garage)
     found = desk_offers(session, actor, case, now, policy)  # what this desk was offered: reception, its garage's
     # Again under the garage's lock, so the check and the write it allows are not split by another booking
     # (the first check was a read anyone could beat); the database's guard stays the last word.
     capacity.lock_garage(session, technician.garage_id)
     clash = capacity.clash(session, technician, start, end, lift, ignore)
-    if clash and not (consent and reason):
+    if clash and not consent:
         raise _refusal(session, case, technician, start, now, typed, consent, policy, own_garage)
     misses_target = case.urgency == "P1" and not found.target.met_by(start)
     # With the optimizer failed or late, what it would offer is not known: a free slot (offered a moment ago,
@@ -209,10 +210,12 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
                else N_("it moves the case's booking") if kind == "rebook"
                else N_("it misses the P1 target (started the same working day)") if misses_target
                else N_("the rules did not offer that slot"))
-        rule_start = (session.get(Garage, found.rule.garage).local(found.rule.start) if found.rule
-                      else Phrase(N_("nothing")))
-        raise ReasonRequired(N_("Give a reason to book this: %(why)s. The rules offer %(rule)s."),
-                             words={"why": Phrase(why), "rule": rule_start},
+        rule_garage = session.get(Garage, found.rule.garage) if found.rule else None
+        said = (N_("Give a reason to book this: %(why)s. The rules offer %(rule)s at %(garage)s.") if rule_garage
+                else N_("Give a reason to book this: %(why)s. The rules offer %(rule)s."))
+        raise ReasonRequired(said, words={"why": Phrase(why), "garage": rule_garage.name if rule_garage else "",
+                                          "rule": rule_garage.local(found.rule.start) if rule_garage
+                                          else Phrase(N_("nothing"))},
                              kind=kind, rule_offer=found.rule.to_dict() if found.rule else None,
                              target=found.to_dict()["target"])
     try:

@@ -997,6 +997,22 @@ def test_a_placement_by_hand_at_a_busy_time_lists_the_free_times_around_it(app, 
     assert any(not re.match(r"\d", t) and not t.startswith(f"{today:%a} {today.day} ") for t in listed), listed
 
 
+def test_an_overbooking_ticked_without_a_reason_is_asked_for_the_reason_not_told_the_time_is_busy(app, client, auth):
+    case = walk_in(auth)
+    proposal = preview(auth, case["id"]).get_json()
+    with app.app_context():
+        busy = db.session.get(Appointment, _one_booked_today(app))
+        at = busy.start_at.astimezone(ZoneInfo("Europe/Paris")).strftime("%H:%M")
+        tech = busy.technician_id
+    refused = auth.form(f"/garages/lyon-07/cases/{case['id']}/place", {
+        "time": at, "technician": tech, "overbook": "yes", "reason": "", "preview": str(proposal["id"])})
+    page = client.get(refused.headers["Location"]).get_data(as_text=True)
+    assert "Give a reason to book this: the technician or the lifts are busy then" in page
+    assert "Free then: " not in page
+    # the rules' offer is said with its garage: it may well be another one
+    assert re.search(r"The rules offer [^<]+ at [A-Z]", page)
+
+
 def test_a_confirm_whose_body_is_not_json_is_refused_and_applies_nothing(app, client, auth):
     """A body that does not parse is a 400, never taken for an empty one (which would apply the preview)."""
     case = walk_in(auth)
