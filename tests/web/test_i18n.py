@@ -134,3 +134,8 @@ def test_an_api_refusal_reads_in_french_down_to_each_field_and_the_csrf_reason(a
     auth.login("reception-lyon-07")
     status = client.get("/api/v1/outbox?status=lost", headers=french).get_json()["error"]
     assert status["message"].startswith("status doit être l’un de"), status
+    answer = client.post("/api/v1/direct-line/1/answer", json={"accept": "yes"}, headers={**auth.headers(), **french})
+    assert answer.status_code in (400, 403, 404) and "must" not in answer.get_json()["error"]["message"], answer.get_json()
+    auth.login("operator")
+    unknown = client.get("/api/v1/vehicles/ZZ-999-ZZ", headers=french).get_json()["error"]["message"]
+    assert unknown.startswith("Aucun véhicule immatriculé"), unknown

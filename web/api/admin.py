@@ -8,6 +8,7 @@ from flask_login import current_user
 from scheduler.errors import NotFound
 from scheduler.models import Garage
 from scheduler.services import accounts, audit, catalogue, garages, squeeze, technicians
+from scheduler.texts import N_
 from web.api import bp, json_body, require
 from web.api.cases import text_field
 from web.api.garage import _garage
@@ -60,7 +61,7 @@ def audit_list():
 def _admin_garage(garage_id: str) -> Garage:
     garage = db.session.get(Garage, garage_id)
     if garage is None:
-        raise NotFound(f"No garage {garage_id!r}.")
+        raise NotFound(N_("No garage %(key)s."), words={"key": repr(garage_id)})
     return garage
 
 

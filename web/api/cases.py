@@ -74,7 +74,7 @@ def case_list():
     moment = now()
     if request.args.get("queue") not in (None, "", "0"):
         if request.args.get("queue") != "1":
-            raise Invalid("queue must be 1 (the open work) or absent.", field="queue")
+            raise Invalid(N_("queue must be 1 (the open work) or absent."), field="queue")
         return jsonify([{**case_body(item.case), "queue": item.to_dict(moment)}
                         for item in open_work.queue(db.session, current_user, moment)])
     text = request.args.get("q")
@@ -88,7 +88,7 @@ def customer_list():
     require("operator", "reception")
     phone = request.args.get("phone")
     if phone is None:
-        raise Invalid("Give ?phone= the caller's number.", field="phone")
+        raise Invalid(N_("Give ?phone= the caller's number."), field="phone")
     return jsonify([cases.customer_dict(db.session, c) for c in cases.customers_by_phone(db.session, current_user, phone)])
 
 
@@ -97,7 +97,7 @@ def vehicle_read(plate: str):
     require("operator", "reception")
     found = cases.find_vehicle(db.session, current_user, plate)
     if found is None:
-        raise NotFound(f"No vehicle with plate {plate!r} yet: opening a case creates it.")
+        raise NotFound(N_("No vehicle with plate %(plate)s yet: opening a case creates it."), words={"plate": repr(plate)})
     return jsonify(cases.vehicle_dict(*found, current_user))
 
 
@@ -121,10 +121,12 @@ def case_book(case_id: int):
     case = cases.get_case(db.session, current_user, case_id)
     replaces = data.get("replaces")
     if replaces is not None and (not isinstance(replaces, int) or isinstance(replaces, bool)):
-        raise Invalid("replaces must be the id (a number) of the case's booking this one replaces.", field="replaces")
+        raise Invalid(N_("replaces must be the id (a number) of the case's booking this one replaces."),
+                      field="replaces")
     source = data.get("source", "offer")
     if source not in ("offer", "typed"):
-        raise Invalid("source must be offer (an offer shown) or typed (a time a person asked for).", field="source")
+        raise Invalid(N_("source must be offer (an offer shown) or typed (a time a person asked for)."),
+                      field="source")
     appointment, _made = booking.book_for_case(db.session, current_user, case, id_field(data, "garage"),
                                                id_field(data, "technician"), time_field(data, "start"),
                                                text_field(data, "reason"), now(), replaces=replaces,
@@ -157,10 +159,10 @@ def case_drive_in(case_id: int):
     case = cases.get_case(db.session, current_user, case_id)
     garage = data.get("garage")
     if garage is not None and not isinstance(garage, str):
-        raise Invalid("garage must be a garage id.", field="garage")
+        raise Invalid(N_("garage must be a garage id."), field="garage")
     confirmed = data.get("confirm", False)
     if not isinstance(confirmed, bool):
-        raise Invalid("confirm must be true or false.", field="confirm")
+        raise Invalid(N_("%(path)s must be true or false."), words={"path": "confirm"}, field="confirm")
     announced = drive_in.announce(db.session, current_user, case, now(), garage,
                                   time_field(data, "expected_at", required=False), text_field(data, "note"),
                                   confirmed=confirmed)

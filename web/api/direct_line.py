@@ -47,10 +47,10 @@ def direct_line_answer(request_id: int):
     data = json_body()
     accept = data.get("accept")
     if not isinstance(accept, bool):
-        raise Invalid("accept must be true or false.", field="accept")
+        raise Invalid(N_("%(path)s must be true or false."), words={"path": "accept"}, field="accept")
     overbook = data.get("overbook", False)
     if not isinstance(overbook, bool):
-        raise Invalid("overbook must be true or false.", field="overbook")
+        raise Invalid(N_("%(path)s must be true or false."), words={"path": "overbook"}, field="overbook")
     answered = direct_line.answer(
         db.session, current_user, asked, accept, now(),
         start=time_field(data, "start") if accept else None,

@@ -21,9 +21,9 @@ from web.transaction import keep_writes_of_refusal
 def _garage(garage_id: str) -> Garage:
     garage = db.session.get(Garage, garage_id) if isinstance(garage_id, str) else None
     if garage is None:
-        raise NotFound(f"No garage {garage_id!r}.")
+        raise NotFound(N_("No garage %(key)s."), words={"key": repr(garage_id)})
     if not current_user.can_see_garage(garage.id):
-        raise Forbidden("This belongs to another garage.")
+        raise Forbidden(N_("This belongs to another garage."))
     return garage
 
 
