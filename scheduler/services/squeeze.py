@@ -423,7 +423,12 @@ def confirm(session: Session, actor: User, preview: PlanPreview, now: datetime, 
         return Outcome(False, fresh)
     seen = diff(session, preview)
     if not seen.placed:
-        raise Conflict(N_("Nothing fits in this preview: place the job by hand, or take the next options."))
+        options = {}
+        if preview.case is not None:  # the options the refusal speaks of, as its preview's page shows them
+            nf = no_fit(session, preview.case, garage, now, bool(preview.plan.get("degraded")))
+            options = {"no_fit": nf.reason, "next_here": nf.next_here.to_dict() if nf.next_here else None,
+                       "nearest_today": [s.to_dict() for s in nf.nearest_today]}
+        raise Conflict(N_("Nothing fits in this preview: place the job by hand, or take the next options."), **options)
     policy = policies.in_force(session, now)
     moved = _apply_moves(session, seen.moved, actor, now, preview)
     appointment = None

@@ -159,6 +159,10 @@ def test_a_walk_in_that_cannot_fit_today_says_why_and_what_comes_next(app, clien
     form = re.search(r'<form[^>]*id="book-next">.*?</form>', page, re.S).group(0)
     slot = unescape(re.search(r'name="slot" value="([^"]+)"', form).group(1))
     technician, start = slot.split("|")
+    # the refusal says "take the next options": its details carry them, as the page shows them
+    options = refused.get_json()["error"]["details"]
+    assert options["no_fit"] == "no_technician" and options["next_here"]["technician"] == technician
+    assert datetime.fromisoformat(options["next_here"]["start"]) == datetime.fromisoformat(start)
     booked = auth.form(f"/garages/lyon-07/cases/{case['id']}/place",
                        {"preview": str(proposal["id"]), "slot": slot, "reason": "comes back then"})
     assert booked.status_code == 302 and "/board" in booked.headers["Location"]
