@@ -48,8 +48,9 @@ def _back_after_no_show(session: Session, appointment: Appointment, now: datetim
     capacity.lock_garage(session, appointment.garage_id)
     if not capacity.works(appointment.technician, start, end) or capacity.clash(
             session, appointment.technician, start, end, appointment.lift, (appointment.id,)):
-        raise Conflict(N_("Its time has gone to other work since the no-show: register the customer as a walk-in "
-                          "to squeeze them in."))
+        # not "since the no-show": the time may have been shared already (an overbooking the customer was to wait in)
+        raise Conflict(N_("Its time is taken by other work now: register the customer as a walk-in to squeeze them "
+                          "in."))
     appointment.start_at, appointment.end_at = start, end
 
 
