@@ -138,6 +138,8 @@ def test_pinned_and_started_work_is_never_moved(app, client, auth):
         db.session.commit()
     proposal = preview(auth, case["id"]).get_json()
     assert proposal["moves"] == []
+    page = client.get(f"/garages/lyon-07/squeeze/{proposal['id']}").get_data(as_text=True)
+    assert "Nobody else moves." in page and "0 appointments move" not in page  # said once, not counted as nought
 
 
 def test_a_walk_in_that_cannot_fit_today_says_why_and_what_comes_next(app, client, auth):
