@@ -138,6 +138,17 @@ def test_pinned_and_started_work_is_never_moved(app, client, auth):
         db.session.commit()
     proposal = preview(auth, case["id"]).get_json()
     assert proposal["moves"] == []
+
+
+def test_a_squeeze_that_moves_nobody_says_so_once(app, client, auth):
+    with app.app_context():  # a quiet day: nothing booked at Lyon 7e from now on
+        for a in db.session.scalars(select(Appointment).where(
+                Appointment.garage_id == "lyon-07", Appointment.status == "booked", Appointment.start_at >= CLOCK_NOW)):
+            a.status = "cancelled"
+        db.session.commit()
+    case = walk_in(auth)
+    proposal = preview(auth, case["id"]).get_json()
+    assert proposal["placement"] is not None and proposal["moves"] == []
     page = client.get(f"/garages/lyon-07/squeeze/{proposal['id']}").get_data(as_text=True)
     assert "Nobody else moves." in page and "0 appointments move" not in page  # said once, not counted as nought
 
