@@ -189,15 +189,17 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
     consent = policy.allow_overbook if overbook is None else overbook
     lift = case.job_type.needs_lift
     # The chosen slot first, by the one rule of "busy": a refusal searches the network once, for its fresh offers.
-    # Without consent a busy slot is refused with fresh offers; with it, and no reason, the refusal below asks for one
-    if not consent and capacity.clash(session, technician, start, end, lift, ignore):
+    # A busy slot is refused with fresh offers (API.md: 409 slot_taken), unless overbooking is consented to and a
+    # reason given; a person who ticked "overbook" (`overbook` True) and gave no reason is asked for it instead.
+    allowed = consent and (bool(reason) or overbook is True)
+    if not allowed and capacity.clash(session, technician, start, end, lift, ignore):
         raise _refusal(session, case, technician, start, now, typed, consent, policy, own_garage)
     found = desk_offers(session, actor, case, now, policy)  # what this desk was offered: reception, its garage's
     # Again under the garage's lock, so the check and the write it allows are not split by another booking
     # (the first check was a read anyone could beat); the database's guard stays the last word.
     capacity.lock_garage(session, technician.garage_id)
     clash = capacity.clash(session, technician, start, end, lift, ignore)
-    if clash and not consent:
+    if clash and not allowed:
         raise _refusal(session, case, technician, start, now, typed, consent, policy, own_garage)
     misses_target = case.urgency == "P1" and not found.target.met_by(start)
     # With the optimizer failed or late, what it would offer is not known: a free slot (offered a moment ago,
