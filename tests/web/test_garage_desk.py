@@ -1170,6 +1170,11 @@ def test_finished_work_is_drawn_where_it_ran_not_over_the_next_booking(app, clie
     page = client.get("/garages/lyon-07/board").get_data(as_text=True)
     drawn = re.search(rf'<a href="#appt-{running_id}" class="tl-job done[^"]*"\s+style="[^"]*"\s+title="([^"]+)"', page)
     assert drawn and drawn[1].startswith(f"{ran[0]:%H:%M}–{ran[1]:%H:%M}"), (drawn and drawn[1], booked)
+    # the job list puts what is still to do first, and folds the finished work away under its count
+    finished = page.index('<details class="finished-jobs"')
+    assert page.index(f'<tr id="appt-{running_id}"') > finished
+    still = re.findall(r'<tr id="appt-(\d+)" class="(booked|checked_in|in_progress)', page)
+    assert still and all(page.index(f'<tr id="appt-{i}"') < finished for i, _status in still)
 
 
 def test_a_customer_checked_in_and_kept_waiting_is_shown_late(app, client, auth):
