@@ -119,3 +119,29 @@ def test_moving_to_a_past_day_is_refused_before_a_reason_is_asked(app, client, a
     assert refused.status_code == 422 and "Move this booking" not in text
     assert "That start is in the past" in text
     assert footprint(app) == before
+
+
+def test_reception_s_move_page_lists_the_free_times_of_the_day_the_customer_asks_for(app, client, auth):
+    from datetime import datetime, timedelta
+
+    from sqlalchemy import select
+
+    from scheduler.models import Appointment
+    from tests.conftest import CLOCK_NOW
+    from web.extensions import db
+
+    with app.app_context():
+        booked = db.session.scalar(select(Appointment).where(
+            Appointment.garage_id == "lyon-07", Appointment.status == "booked", Appointment.start_at > CLOCK_NOW)
+            .order_by(Appointment.start_at).limit(1))
+        booked_id, zone = booked.id, booked.garage.zone
+    auth.login("reception-lyon-07")
+    asked = (CLOCK_NOW + timedelta(days=9)).astimezone(zone).date()
+    page = client.get(f"/garages/lyon-07/appointments/{booked_id}/move", query_string={"day": asked.isoformat()})
+    starts = [datetime.fromisoformat(v.split("|")[1]) for v in
+              re.findall(r'name="slot" value="([^"]+)"', page.get_data(as_text=True))]
+    assert starts and min(s.astimezone(zone).date() for s in starts) >= asked, starts
+    assert f'name="day" value="{asked.isoformat()}"' in page.get_data(as_text=True)
+    bad = client.get(f"/garages/lyon-07/appointments/{booked_id}/move", query_string={"day": "someday"},
+                     follow_redirects=True)
+    assert bad.status_code == 200 and "Pick a day" in bad.get_data(as_text=True)

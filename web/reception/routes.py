@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
@@ -459,9 +459,22 @@ def move_page(garage_id: str, appointment_id: int):
         flash(_("Only a booking not yet checked in can move: %(plate)s is %(status)s.",
                 plate=appointment.case.vehicle.plate, status=status_label(appointment.status)), "error")
         return redirect(_board_url(garage_id))
-    slots = [s for s in planning.garage_slots(db.session, appointment.case, garage, now(), count=12)
+    # the customer may ask for a day: its first free times (the nearest to its midnight), else the earliest
+    wanted, around = request.args.get("day", ""), None
+    if wanted:
+        try:
+            day = date.fromisoformat(wanted)
+            if date(1970, 1, 1) < day < date(9999, 1, 1):
+                around = datetime.combine(day, time(0), garage.zone)
+        except ValueError:
+            pass
+        if around is None:
+            flash(_("Pick a day, e.g. %(day)s.", day=garage.today(now()).isoformat()), "error")
+    slots = [s for s in planning.garage_slots(db.session, appointment.case, garage, now(), count=12,
+                                              around=around if around and around > now() else None)
              if s.start != appointment.start_at]
     return render_template("reception/move.html", garage=garage, appointment=appointment, slots=slots,
+                           wanted=around.date().isoformat() if around else "",
                            names={t.id: t.name for t in garage.technicians}, moment=now(),
                            target=planning.case_target(db.session, appointment.case, now()))
 
