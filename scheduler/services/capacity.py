@@ -8,7 +8,7 @@ person's consent to one overlap, not a hole in the plan.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -57,17 +57,28 @@ def turn_order(job) -> tuple:
     return job.start_at, job.case.urgency, job.id
 
 
-def waits_in_turn(jobs: list, free: datetime | None = None) -> list[int]:
-    """How long each job's customer waits when a technician takes `jobs` one after another in this order, each
-    starting at its time or when the one before is done, whichever is later (from `free` on, when given: the
-    technician is busy until then). Minutes, in the order given. The one reading of "how long does an
-    overbooking make people wait": the board's and the knock-on an override records."""
-    out = []
+def _in_turn(jobs: list, free: datetime | None = None) -> Iterator[tuple[datetime, datetime]]:
+    """When each job begins and ends when a technician takes `jobs` one after another in this order, each at its
+    time or when the one before is done, whichever is later (from `free` on, when given: busy until then)."""
     for job in jobs:
         begins = job.start_at if free is None else max(job.start_at, free)
-        out.append(int((begins - job.start_at).total_seconds() // 60))
         free = begins + (job.end_at - job.start_at)
-    return out
+        yield begins, free
+
+
+def waits_in_turn(jobs: list, free: datetime | None = None) -> list[int]:
+    """How long each job's customer waits when a technician takes `jobs` in turn (`_in_turn`). Minutes, in the
+    order given. The one reading of "how long does an overbooking make people wait": the board's and the knock-on
+    an override records."""
+    return [int((begins - job.start_at).total_seconds() // 60)
+            for job, (begins, _end) in zip(jobs, _in_turn(jobs, free), strict=True)]
+
+
+def done_in_turn(jobs: list, free: datetime | None = None) -> datetime | None:
+    """When the technician is done with `jobs` taken in turn (`_in_turn`); `free` when there are none."""
+    for _begins, free in _in_turn(jobs, free):
+        pass
+    return free
 
 
 def work_from(session: Session, technician_id: str, start: datetime, ignore: Collection[int] = ()) -> list[Appointment]:

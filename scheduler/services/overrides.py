@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.models import Appointment, Case, Override, OverrideOutcome, Policy, User
-from scheduler.services.capacity import turn_order, waits_in_turn
+from scheduler.services.capacity import done_in_turn, turn_order, waits_in_turn
 from scheduler.services.planning import Slot
 from scheduler.texts import N_
 
@@ -90,11 +90,8 @@ def knock_on(later: list, start: datetime, end: datetime) -> dict:
     and still running (in `later` too) is taken first: the overbooked job waits for it, and so ends later than
     `end`, which the ones after it feel (a job placed by hand at 14:00 behind one running to 14:30 pushed the next
     customers by 30 minutes more than its own length). The `moved` and `knock_on_minutes` of its override."""
-    before = sorted((a for a in later if a.start_at < start), key=turn_order)
+    free = done_in_turn(sorted((a for a in later if a.start_at < start), key=turn_order))  # the work begun before it
     jobs = sorted((a for a in later if a.start_at >= start), key=turn_order)
-    free = None  # when the technician is done with the work begun before it
-    for a in before:
-        free = max(a.start_at, free or a.start_at) + (a.end_at - a.start_at)
     begins = max(start, free) if free else start
     waits = []
     # what each waits behind it, less what they already waited for one another (an earlier overbooking)
