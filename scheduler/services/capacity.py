@@ -76,9 +76,10 @@ def waits_in_turn(jobs: list, free: datetime | None = None) -> list[int]:
 
 def done_in_turn(jobs: list, free: datetime | None = None) -> datetime | None:
     """When the technician is done with `jobs` taken in turn (`_in_turn`); `free` when there are none."""
-    for _begins, free in _in_turn(jobs, free):
+    done = free
+    for _begins, done in _in_turn(jobs, free):  # noqa: B007 - the last end is the answer
         pass
-    return free
+    return done
 
 
 def work_from(session: Session, technician_id: str, start: datetime, ignore: Collection[int] = ()) -> list[Appointment]:
