@@ -77,7 +77,7 @@ def waits_in_turn(jobs: list, free: datetime | None = None) -> list[int]:
 def done_in_turn(jobs: list, free: datetime | None = None) -> datetime | None:
     """When the technician is done with `jobs` taken in turn (`_in_turn`); `free` when there are none."""
     done = free
-    for _begins, done in _in_turn(jobs, free):  # noqa: B007 - the last end is the answer
+    for _begins, done in _in_turn(jobs, free):  # the last end is the answer
         pass
     return done
 
