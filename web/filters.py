@@ -133,18 +133,20 @@ def term(label: str | None) -> str:
     label when an admin gave one (read once per request), else the catalog's translation."""
     if not label:
         return ""
-    if str(get_locale() or "en") == "fr":
+    locale = str(get_locale() or "en")
+    if locale == "fr":
         from flask import g
         from sqlalchemy import select
 
         from scheduler.models import JobType
+        from scheduler.services.catalogue import job_label
         from web.extensions import db
 
-        if "job_labels_fr" not in g:
-            g.job_labels_fr = dict(db.session.execute(
-                select(JobType.label, JobType.label_fr).where(JobType.label_fr.is_not(None))).all())
-        if g.job_labels_fr.get(label):
-            return g.job_labels_fr[label]
+        if "job_types_named_fr" not in g:
+            g.job_types_named_fr = {j.label: j for j in db.session.scalars(
+                select(JobType).where(JobType.label_fr.is_not(None)))}
+        if label in g.job_types_named_fr:
+            return job_label(g.job_types_named_fr[label], locale, _)
     return _(label)
 
 
