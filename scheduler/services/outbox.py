@@ -91,6 +91,11 @@ def term(label: str, locale: str) -> str:
     return translate(label, locale) if translate and label else label
 
 
+def job_named(case: Case, locale: str) -> str:
+    """The case's job as a customer reads it: the message and its calendar event say it the same way."""
+    return job_label(case.job_type, locale, lambda label: term(label, locale))
+
+
 def feedback_link(case: Case) -> str | None:
     from scheduler.services.feedback import token_for
 
@@ -127,7 +132,7 @@ def calendar(appointment: Appointment, made_at: datetime, locale: str | None = N
     event.add("dtend", appointment.end_at.astimezone(timezone.utc))
     event.add("sequence", sum(a.version for a in case.appointments))
     locale = locale or (case.customer.locale if case.customer.locale in TEXTS else "fr")
-    event.add("summary", f"{term(case.job_type.label, locale)} — {garage.name}")
+    event.add("summary", f"{job_named(case, locale)} — {garage.name}")
     event.add("location", f"{garage.name}, {garage.address}, {garage.city}")
     event.add("description", f"{case.vehicle.model} {case.vehicle.plate}")
     event.add("status", "CANCELLED" if appointment.status == "cancelled" else "CONFIRMED")
@@ -172,7 +177,7 @@ def queue(session: Session, kind: str, appointment: Appointment, now: datetime,
              "before": _when(before, appointment, locale, now) if before else "", "garage": appointment.garage.name,
              "address": f"{appointment.garage.address}, {appointment.garage.city}",
              "vehicle": f"{case.vehicle.model} {case.vehicle.plate}",
-             "job": job_label(case.job_type, locale, lambda label: term(label, locale)),
+             "job": job_named(case, locale),
              "minutes": minutes, "why": TEXTS[locale]["why"][why]}
     session.flush()  # the appointment's id and version are in the event
     text = body.format(**words)

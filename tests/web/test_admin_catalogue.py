@@ -60,6 +60,7 @@ def test_a_new_job_type_reads_in_french_where_its_french_label_is_given(app, cli
 
         message = db.session.scalar(select(Message).where(Message.case_id == case["id"]))
         assert message.locale == "fr" and "Travaux : Réparation de l’embrayage." in message.body
+        assert "SUMMARY:Réparation de l’embrayage —" in message.ics.replace("\r\n ", ""), "its calendar event too"
     auth.login("admin")  # emptied, the catalog's word again (here the English label: it has no entry)
     auth.client.patch("/api/v1/job-types/clutch_repair", json={"label_fr": ""}, headers=auth.headers())
     with app.app_context():
