@@ -177,25 +177,24 @@ def garage_change(garage_id: str):
                             affected=",".join(str(a.id) for a in hit.appointments) or None))
 
 
-def _affected() -> list:
-    ids = [int(i) for i in request.args.get("affected", "").split(",") if i.isdigit()]
-    return list(db.session.scalars(select(Appointment).where(Appointment.id.in_(ids))
-                                   .order_by(Appointment.start_at))) if ids else []
+def _affected(people: list[Technician]) -> list:
+    """Right after a change, exactly what it hit (the ids its redirect carries); otherwise whatever work of these
+    technicians is still left with no one on shift (an absence, a closed day, shorter hours): the warning must not
+    vanish at the next visit."""
+    def rows(ids) -> list:
+        return list(db.session.scalars(select(Appointment).where(Appointment.id.in_(ids))
+                                       .order_by(Appointment.start_at))) if ids else []
+
+    moment = now()
+    return rows({int(i) for i in request.args.get("affected", "").split(",") if i.isdigit()}) or rows(
+        set().union(*(technicians.off_shift(db.session, t, moment) for t in people)))
 
 
 def _garage_page(garage: Garage, errors: dict | None = None, form: dict | None = None, status: int = 200,
                  settings_errors: dict | None = None, settings: dict | None = None):
-    # Right after a change, exactly what it hit; otherwise whatever work is still left with no one on shift (a
-    # closed day, shorter hours), as the technician's page does: the warning must not vanish at the next visit.
-    affected = _affected()
-    if not affected:
-        moment = now()
-        ids = set().union(*(technicians.off_shift(db.session, t, moment) for t in garage.technicians))
-        affected = list(db.session.scalars(select(Appointment).where(Appointment.id.in_(ids))
-                                           .order_by(Appointment.start_at))) if ids else []
     return render_template("admin/garage.html", garage=garage, errors=errors or {}, form=form or {},
                            settings_errors=settings_errors or {}, settings=settings or _settings(garage),
-                           affected=affected,
+                           affected=_affected(garage.technicians),
                            default_week="\n".join(f"{d} 08:00-12:00, 13:30-17:30" for d in day_names()[:5]),
                            skills=technicians.all_skills(db.session),
                            history=audit.entries(db.session, "garage", garage.id, limit=30)), status
@@ -225,12 +224,7 @@ def technician_add(garage_id: str):
 def _technician_page(person, errors: dict | None = None, status: int = 200, week: str | None = None,
                      failed: str | None = None):
     moment = now()
-    # Right after a change, exactly what it hit; otherwise whatever work is still left with no one on shift.
-    affected = _affected()
-    if not affected:
-        ids = technicians.off_shift(db.session, person, moment)
-        affected = list(db.session.scalars(select(Appointment).where(Appointment.id.in_(ids))
-                                           .order_by(Appointment.start_at))) if ids else []
+    affected = _affected([person])
     zone = person.garage.zone
     absences = [a for a in sorted(person.absences, key=lambda a: a.first_day) if a.span(zone)[1] > moment]
     return render_template(
