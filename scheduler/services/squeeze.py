@@ -163,15 +163,18 @@ def _held_back(problem, ids: set[str] | None):
 
 
 def _solve(problem, snap) -> tuple[Answer, str | None]:
-    limit = (snap.policy.time_limit_seconds or 1.0) + 2.0  # the solver keeps its own limit; this is the backstop
+    seconds = snap.policy.time_limit_seconds or 1.0
+    limit = seconds + 2.0  # the solver keeps its own limit; this is the backstop
     try:
-        answer = ask(lambda: solve(problem, time_limit=snap.policy.time_limit_seconds or 1.0), limit)
+        answer = ask(lambda: solve(problem, time_limit=seconds), limit)
         # held back where the answer brought someone too soon: those first, then every one who could be (certain)
-        for held in (_too_soon(problem, answer), None):
-            if not _too_soon(problem, answer):
+        soon = _too_soon(problem, answer)
+        for held in (soon, None):
+            if not soon:
                 break
             problem = _held_back(problem, held)
-            answer = ask(lambda p=problem: solve(p, time_limit=snap.policy.time_limit_seconds or 1.0), limit)
+            answer = ask(lambda p=problem: solve(p, time_limit=seconds), limit)
+            soon = _too_soon(problem, answer)
         return answer, None
     except EngineUnavailable as exc:
         return Answer(status="FEASIBLE"), exc.code
