@@ -265,16 +265,16 @@ def _same(value, given: str | bool | float) -> bool:
 @roles_required("planner", "admin")
 def replay(replay_id: int):
     found = replays.get(db.session, replay_id)
+    current = policies.in_force(db.session, now())
     return render_template("planner/replay.html", replay=found, urgencies=URGENCIES, labels=labels,
-                           in_force=_in_force_already(found), then=_rules_then(found))
+                           in_force=_in_force_already(found, current), then=_rules_then(found, current))
 
 
-def _rules_then(replay) -> dict | None:
+def _rules_then(replay, current) -> dict | None:
     """When the period ran under other rules than those in force now, beyond what the replay changes: which
     versions, which fields. Its figures compare the rules then with them changed, while applying the changes puts
     them on the version in force now; the page says so rather than let "rules" read as today's."""
     then = replays.versions_over(db.session, replay.params)
-    current = policies.in_force(db.session, now())
     tried = set(replay.params.get("policy") or {})
     fields = sorted({p for version in then for p, _was, _now in policies.differences(version, current)
                      if p not in tried})
@@ -292,13 +292,13 @@ def replay_progress(replay_id: int):
                            in_force=_in_force_already(found))
 
 
-def _in_force_already(replay) -> int | None:
+def _in_force_already(replay, current=None) -> int | None:
     """The version in force when it already has every value the replay tried (applied, or changed since to the
     same): its page then says so instead of offering to apply them again."""
     if replay.status != "done":  # the page offers to apply them once it is done; its polls ask nothing
         return None
     tried = {p: v for p, v in (replay.params.get("policy") or {}).items() if p in policies.PATHS}
-    current = policies.in_force(db.session, now())
+    current = current or policies.in_force(db.session, now())
     if tried and all(_same(policies.value_at(current, p), v) for p, v in tried.items()):
         return current.version
     return None
