@@ -995,15 +995,20 @@ def test_reception_losing_a_slot_is_offered_free_times_at_its_own_garage_only(ap
     assert offers and {o["garage"] for o in offers} == {"lyon-07"}
 
 
-def test_a_placement_by_hand_at_a_busy_time_lists_the_free_times_around_it(app, client, auth):
+def place_at_a_busy_time(app, auth, form: dict):
+    """A walk-in's preview, then a placement by hand at a time its technician is booked, with `form` besides."""
     case = walk_in(auth)
     proposal = preview(auth, case["id"]).get_json()
     with app.app_context():
         busy = db.session.get(Appointment, _one_booked_today(app))
         at = busy.start_at.astimezone(ZoneInfo("Europe/Paris")).strftime("%H:%M")
         tech = busy.technician_id
-    refused = auth.form(f"/garages/lyon-07/cases/{case['id']}/place", {
-        "time": at, "technician": tech, "reason": "foreman's call", "preview": str(proposal["id"])})
+    return auth.form(f"/garages/lyon-07/cases/{case['id']}/place",
+                     {"time": at, "technician": tech, "preview": str(proposal["id"]), **form})
+
+
+def test_a_placement_by_hand_at_a_busy_time_lists_the_free_times_around_it(app, client, auth):
+    refused = place_at_a_busy_time(app, auth, {"reason": "foreman's call"})
     assert refused.status_code == 302
     page = client.get(refused.headers["Location"]).get_data(as_text=True)
     assert "Busy then" in page and "Free then: " in page, "the refusal says free times are listed: they are"
@@ -1015,14 +1020,7 @@ def test_a_placement_by_hand_at_a_busy_time_lists_the_free_times_around_it(app, 
 
 
 def test_an_overbooking_ticked_without_a_reason_is_asked_for_the_reason_not_told_the_time_is_busy(app, client, auth):
-    case = walk_in(auth)
-    proposal = preview(auth, case["id"]).get_json()
-    with app.app_context():
-        busy = db.session.get(Appointment, _one_booked_today(app))
-        at = busy.start_at.astimezone(ZoneInfo("Europe/Paris")).strftime("%H:%M")
-        tech = busy.technician_id
-    refused = auth.form(f"/garages/lyon-07/cases/{case['id']}/place", {
-        "time": at, "technician": tech, "overbook": "yes", "reason": "", "preview": str(proposal["id"])})
+    refused = place_at_a_busy_time(app, auth, {"overbook": "yes", "reason": ""})
     page = client.get(refused.headers["Location"]).get_data(as_text=True)
     assert "Give a reason to book this: the technician or the lifts are busy then" in page
     assert "Free then: " not in page
