@@ -22,6 +22,13 @@ def _emit(doc: dict, out: str | None) -> None:
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
+    if args.out:  # before any solving: an answer that cannot be written is a solve wasted, then a traceback
+        try:
+            with Path(args.out).open("a", encoding="utf-8"):
+                pass
+        except OSError as exc:
+            print(f"cannot write the answer to {args.out}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
     try:
         problem = load_problem(args.problem)
     except ProblemError as exc:
@@ -56,7 +63,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         for v in result.violations:
             print(f"  - {v}")
     stated = answer.cost
-    if isinstance(stated, (int, float)) and abs(stated - result.cost) > 1e-3:
+    if isinstance(stated, (int, float)) and not isinstance(stated, bool) and abs(stated - result.cost) > 1e-3:
         print(f"stated cost {stated} differs from the format's {result.cost:.3f}")
         return 1
     return 0 if result.feasible else 1

@@ -222,11 +222,18 @@ class _Reader:
         return None if lat is None or lon is None else Location(lat, lon)
 
 
+# The one policy field whose null says something: no limit on the distance (every garage is a candidate).
+NULL_IS_A_VALUE = frozenset({"max_travel_km"})
+
+
 def _merged(defaults: dict, given: Any) -> Any:
+    """The policy given over the defaults; a field given as null keeps its default, as if left out."""
     if not isinstance(given, dict):
         return given
     out = dict(defaults)
     for key, value in given.items():
+        if value is None and key in defaults and key not in NULL_IS_A_VALUE:
+            continue
         out[key] = _merged(defaults[key], value) if isinstance(defaults.get(key), dict) else value
     return out
 

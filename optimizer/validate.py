@@ -213,6 +213,10 @@ def check_statement(problem: Problem, answer: Answer, cost: float) -> list[str]:
     if answer.status not in ("OPTIMAL", "FEASIBLE") and (planned or answer.status != "INFEASIBLE"):
         bad.append(f"status: {answer.status or 'missing'} for an answer with a plan (OPTIMAL or FEASIBLE)"
                    if planned else f"status: {answer.status or 'missing'} (OPTIMAL, FEASIBLE or INFEASIBLE)")
+    for name in ("cost", "bound"):  # a number, or (the bound) absent: "1234.0" in quotes states nothing
+        value = getattr(answer, name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            bad.append(f"{name}: {value!r} is not a number")
     if isinstance(answer.bound, (int, float)) and answer.bound > cost + 1e-3:
         bad.append(f"bound: {answer.bound} is above the cost {cost:.3f}, so it bounds nothing")
     answered = {o.request for o in answer.offers} if problem.mode == "offers" else \

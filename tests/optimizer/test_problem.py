@@ -52,6 +52,16 @@ def test_a_request_with_a_null_location_and_no_garages_is_invalid_not_dropped():
     assert "requests[0].location: is required when garages is null or absent" in faults(doc)
 
 
+def test_a_policy_field_given_as_null_keeps_its_default_but_a_null_radius_is_no_limit():
+    doc = random_problem(4, appointments=0)
+    doc["policy"] = {"offers": None, "max_moves": None, "time_limit_seconds": None, "max_travel_km": None,
+                     "weights": {"move": None, "wait": {"P1": None, "P2": 7, "P3": 1}}, "rule": None}
+    policy = parse_problem(doc).policy
+    assert (policy.offers, policy.max_moves, policy.time_limit_seconds) == (5, 3, 2.0)
+    assert (policy.weights.move, policy.weights.wait["P1"], policy.weights.wait["P2"]) == (30, 100, 7)
+    assert policy.rule.garages == 1 and policy.max_travel_km is None
+
+
 def test_duplicate_ids_and_unknown_references():
     doc = random_problem(4, appointments=1)
     doc["technicians"].append(dict(doc["technicians"][0]))
@@ -97,6 +107,15 @@ def test_cli_reports_invalid_with_exit_status_2(tmp_path, repo_root):
     assert result.returncode == 2 and "not valid JSON" in result.stdout
 
 
+def test_cli_says_in_one_line_when_it_cannot_write_the_answer_and_solves_nothing(tmp_path, repo_root):
+    problem = tmp_path / "p.json"
+    problem.write_text(json.dumps(random_problem(5, mode="squeeze", appointments=5, requests=2)))
+    result = run_cli("solve", str(problem), "--out", str(tmp_path / "no-such-folder" / "a.json"), cwd=repo_root)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == f"cannot write the answer to {tmp_path / 'no-such-folder' / 'a.json'}: " \
+                                    "No such file or directory"
+
+
 def test_cli_solves_and_checks_its_own_answer(tmp_path, repo_root):
     problem = tmp_path / "p.json"
     problem.write_text(json.dumps(random_problem(5, mode="squeeze", appointments=5, requests=2)))
@@ -116,6 +135,8 @@ def test_cli_solves_and_checks_its_own_answer(tmp_path, repo_root):
     (lambda a: a["unplaced"].append({"request": a["placements"][0]["request"], "reason": "none"}),
      "both placed and unplaced"),
     (lambda a: a.update(placements=a["placements"][1:]), "neither placed nor unplaced"),
+    (lambda a: a.update(cost=str(a["cost"])), "is not a number"),
+    (lambda a: a.update(bound="low"), "bound: 'low' is not a number"),
     (lambda a: a.update(rule_offers=[None if r else {**a["placements"][0], "request": p["request"]}
                                      for r, p in zip(a["rule_offers"], a["placements"], strict=True)]),
      "given, the rules give"),

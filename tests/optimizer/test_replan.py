@@ -369,3 +369,16 @@ def test_the_time_limit_counts_from_the_front_door(monkeypatch):
     problem = week(FULL_DAYS, {"t0": ["diagnostics", "maintenance"], "t1": ["maintenance"]}, {"skill": "diagnostics"})
     solve(problem, time_limit=1.0)
     assert len(given_limits) == 1 and given_limits[0] < 1.0
+
+
+
+def test_a_small_re_plan_proved_optimal_says_so_though_its_travel_is_in_fractional_km():
+    """A plan small enough for one model is proved optimal; the customer's km left the scaled bound a rounding
+    short of the cost (14,571.63 against 14,571.6318), and the answer said FEASIBLE with a bound below its cost."""
+    problem = week(FULL_DAYS, {"t0": ["diagnostics", "maintenance"], "t1": ["maintenance"]},
+                   {"skill": "diagnostics", "location": {"lat": 45.7613, "lon": 4.8771}})
+    answer = solve(problem, time_limit=3)
+    assert check_answer(problem, answer).feasible
+    assert len(answer.moves) == 1 and answer.cost != round(answer.cost, 2), "a move makes the cost, km its fraction"
+    assert abs(answer.cost - brute_force(problem)) < 1e-6
+    assert answer.status == "OPTIMAL" and answer.bound == answer.cost
