@@ -256,7 +256,7 @@ def _squeeze_round(client: Client, barrier, board: dict, index: int, plate: str,
         case = client.open_case(reception, plate, "brakes_failing", lat, lon)
         if case:
             made = client.post(reception, f"/api/v1/cases/{case['id']}/squeeze", {"garage": garage})
-            if made.status_code == 201 and made.json().get("placement"):
+            if made.status_code == 200 and made.json().get("placement"):
                 board["preview"] = made.json()
     case = client.open_case("operator", plate, "brakes_failing", lat, lon) \
         if index else None

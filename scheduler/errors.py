@@ -88,6 +88,12 @@ class TooFarAhead(RuleBroken):
     code = "too_far_ahead"
 
 
+class NothingFits(RuleBroken):
+    """A preview with no placement confirmed: nothing changed since, there was never anything to apply."""
+
+    code = "nothing_fits"
+
+
 class ReasonRequired(RuleBroken):
     code = "reason_required"
 

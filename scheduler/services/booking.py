@@ -47,6 +47,13 @@ def lock_case(session: Session, case: Case) -> None:
     session.expire(case)
 
 
+def refuse_closed(case: Case) -> None:
+    """A finished or cancelled case takes no booking, request, squeeze or change of urgency: the one rule for all
+    of them (a case raised to P1 after its work was done logged an override that would stay pending for good)."""
+    if case.status in ("done", "cancelled"):
+        raise Conflict(N_("Case %(case)s is %(status)s: open a new case."), words={"case": case.id, "status": case.status})
+
+
 def active_booking(case: Case) -> Appointment | None:
     """The case's one active appointment, if it has one (booked, checked in or in progress)."""
     return next((a for a in case.appointments if a.status in ACTIVE), None)
@@ -153,8 +160,7 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
     policy that allows it.
     """
     lock_case(session, case)
-    if case.status in ("done", "cancelled"):
-        raise Conflict(N_("Case %(case)s is %(status)s: open a new case."), words={"case": case.id, "status": case.status})
+    refuse_closed(case)
     own_garage = actor.role == "reception"  # reception books at its own garage only, and is offered its free times
     if own_garage and garage_id != actor.garage_id:
         raise Forbidden(N_("Reception books at its own garage; ask the call centre for another one."))

@@ -27,7 +27,8 @@ from scheduler.errors import (
 from scheduler.models import Case, DirectLineRequest, Garage, Policy, User
 from scheduler.services import capacity, overrides, planning, policies
 from scheduler.services.booking import (
-    active_booking, confirm, job_length, lock_case, note_offers_shown, place, technician_for, tell_who_waits,
+    active_booking, confirm, job_length, lock_case, note_offers_shown, place, refuse_closed, technician_for,
+    tell_who_waits,
 )
 from scheduler.services.planning import Slot, Target, case_offers
 from scheduler.texts import N_
@@ -41,8 +42,7 @@ def send(session: Session, actor: User, case: Case, garage_id: str, message: str
         raise Invalid(N_("No garage %(garage)s: see GET /api/v1/garages."), words={"garage": repr(garage_id)},
                       field="garage")
     lock_case(session, case)  # one open request per garage and case, even when two operators send at once
-    if case.status in ("done", "cancelled"):
-        raise Conflict(N_("Case %(case)s is %(status)s."), words={"case": case.id, "status": case.status})
+    refuse_closed(case)
     expire_due(session, now, case)
     if session.scalar(select(DirectLineRequest.id).where(DirectLineRequest.case_id == case.id,
                                                          DirectLineRequest.garage_id == garage_id,

@@ -92,4 +92,6 @@ def give(session: Session, case: Case, stage: object, score: object, comment: ob
 def to_dict(feedback: Feedback) -> dict:
     return {"id": feedback.id, "case": feedback.case_id, "stage": feedback.stage, "score": feedback.score,
             "comment": feedback.comment, "created_at": feedback.created_at.isoformat(),
-            "recorded_by": feedback.recorded_by.username if feedback.recorded_by else None}
+            # the team that typed it in for the customer, never the person (DESIGN.md: feedback is never per
+            # employee); who it was stays in the row, for the audit
+            "recorded_by": feedback.recorded_by.team if feedback.recorded_by else None}

@@ -39,12 +39,17 @@ FIELDS: list[tuple[str, str, type, float | None, float | None]] = [
 PATHS = {path: (attr, kind, low, high) for path, attr, kind, low, high in FIELDS}
 
 
+def in_force_then(session: Session, at: datetime) -> Policy | None:
+    """The newest version created at or before `at`; None before the first one (nothing was in force)."""
+    return session.scalar(select(Policy).where(Policy.active.is_(True), Policy.created_at <= at).order_by(
+        Policy.created_at.desc(), Policy.version.desc()).limit(1))
+
+
 def in_force(session: Session, at: datetime) -> Policy:
-    """The newest version created at or before `at` (the first version, if `at` is before every one)."""
-    query = select(Policy).where(Policy.active.is_(True))
-    found = session.scalar(query.where(Policy.created_at <= at).order_by(Policy.created_at.desc(),
-                                                                       Policy.version.desc()).limit(1))
-    return found or session.scalar(query.order_by(Policy.version).limit(1)) or Policy(version=0)
+    """The rules to plan by at `at`: the version in force then, or the first version if `at` is before every one
+    (a replay of a period older than the first version still needs rules)."""
+    return in_force_then(session, at) or session.scalar(
+        select(Policy).where(Policy.active.is_(True)).order_by(Policy.version).limit(1)) or Policy(version=0)
 
 
 def visible_from(same_day_visible: bool | None, urgency: str, now: datetime, zone: tzinfo) -> datetime:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 import optimizer.squeeze  # noqa: F401  (OR-Tools loads with the app, not within the first squeeze's time limit)
 from optimizer import Answer, Location, make_request, solve
-from scheduler.errors import Conflict, Forbidden, Invalid, NotFound
+from scheduler.errors import Conflict, Forbidden, Invalid, NotFound, NothingFits
 from scheduler.models import ACTIVE, Appointment, Case, Garage, PlanPreview, User
 from scheduler.models.appointment import MOVING
 from scheduler.services import booking, capacity, outbox, overrides, planning, policies
@@ -68,8 +68,7 @@ class NoFit:
 def preview_squeeze(session: Session, actor: User, case: Case, garage: Garage, now: datetime) -> PlanPreview:
     """Ask the optimizer to fit the case into the garage's day; store what it proposes, change nothing."""
     check_garage(actor, garage)
-    if case.status in ("done", "cancelled"):
-        raise Conflict(N_("Case %(case)s is %(status)s."), words={"case": case.id, "status": case.status})
+    booking.refuse_closed(case)
     current = booking.active_booking(case)
     if current is not None and current.status != "booked":
         raise Conflict(N_("The customer is already %(status)s: nothing to fit in."), words={"status": current.status})
@@ -431,7 +430,9 @@ def confirm(session: Session, actor: User, preview: PlanPreview, now: datetime, 
             nf = no_fit(session, preview.case, garage, now, bool(preview.plan.get("degraded")))
             options = {"no_fit": nf.reason, "next_here": nf.next_here.to_dict() if nf.next_here else None,
                        "nearest_today": [s.to_dict() for s in nf.nearest_today]}
-        raise Conflict(N_("Nothing fits in this preview: place the job by hand, or take the next options."), **options)
+        # 422, not API.md's 409 "the plan changed since the preview": it did not, the preview itself placed nothing
+        raise NothingFits(N_("Nothing fits in this preview: place the job by hand, or take the next options."),
+                          **options)
     policy = policies.in_force(session, now)
     moved = _apply_moves(session, seen.moved, actor, now, preview)
     appointment = None

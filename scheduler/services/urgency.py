@@ -7,7 +7,7 @@ from datetime import datetime
 from scheduler.errors import Invalid, ReasonRequired, RuleBroken
 from scheduler.models import URGENCIES, Case, Override, User
 from scheduler.services import overrides, policies
-from scheduler.services.booking import active_booking, note_offers_shown
+from scheduler.services.booking import active_booking, lock_case, note_offers_shown, refuse_closed
 from scheduler.services.planning import case_offers
 from scheduler.texts import N_
 
@@ -16,6 +16,8 @@ def change_urgency(session, actor: User, case: Case, urgency: object, reason: st
     if urgency not in URGENCIES:
         raise Invalid(N_("urgency must be one of %(urgencies)s."), field="urgency",
                       words={"urgencies": ", ".join(URGENCIES)})
+    lock_case(session, case)
+    refuse_closed(case)
     if urgency == case.urgency:
         raise RuleBroken(N_("The case is already %(urgency)s."), words={"urgency": urgency})
     if not reason:

@@ -237,6 +237,24 @@ def test_raising_urgency_needs_a_reason_recomputes_offers_and_is_logged(app, cli
     assert auth.post(f"/api/v1/cases/{case['id']}/urgency", json={"urgency": "P1", "reason": "x"}).status_code == 403
 
 
+def test_a_cancelled_case_takes_no_change_of_urgency_as_it_takes_no_booking(app, client, auth):
+    """Raised after its booking was cancelled, a case logged an override that would stay pending for good."""
+    auth.login("operator")
+    case = open_case(auth, symptom="annual_service")
+    best = offers_of(client, case["id"])["offers"][0]
+    made = book(auth, case["id"], best).get_json()
+    auth.login(f"reception-{best['garage']}")
+    assert auth.post(f"/api/v1/appointments/{made['id']}/cancel", json={}).status_code == 200
+    auth.login("operator")
+    before = footprint(app)
+    for urgency in ("P1", "P2"):
+        refused = auth.post(f"/api/v1/cases/{case['id']}/urgency", json={"urgency": urgency, "reason": "it got worse"})
+        assert refused.status_code == 409, refused.get_json()
+        assert "open a new case" in refused.get_json()["error"]["message"]
+    assert footprint(app) == before
+    assert client.get(f"/api/v1/cases/{case['id']}").get_json()["overrides"] == []
+
+
 def test_booking_checks_the_lifts_of_the_chosen_slot_not_only_its_technician(app, client, auth):
     auth.login("operator")
     case = open_case(auth, symptom="brakes_failing")  # brake repair needs a lift

@@ -26,6 +26,12 @@ def test_bad_logins_get_a_clear_error(client, payload, status, code):
     assert response.get_json()["error"]["message"]
 
 
+def test_a_wrong_password_is_told_in_the_reader_s_language(client):
+    said = client.post("/api/v1/session", json={"username": "operator", "password": "nope"},
+                       headers={"Accept-Language": "fr-FR,fr;q=0.9"})
+    assert said.status_code == 401 and said.get_json()["error"]["message"] == "Identifiant ou mot de passe incorrect."
+
+
 def test_non_json_body_is_a_400_not_a_500(client):
     response = client.post("/api/v1/session", data="username=operator", content_type="text/plain")
     assert response.status_code == 400

@@ -44,7 +44,7 @@ def test_a_walk_in_is_previewed_then_squeezed_in_and_the_outcome_is_judged_from_
     assert (case["urgency"], case["garage"], case["channel"]) == ("P1", "lyon-07", "walk_in")
     before = moments(app)
     shown = preview(auth, case["id"])
-    assert shown.status_code == 201, shown.get_json()
+    assert shown.status_code == 200, shown.get_json()
     proposal = shown.get_json()
     assert proposal["fits"] and proposal["placement"]["garage"] == "lyon-07"
     with app.app_context():
@@ -167,7 +167,7 @@ def test_a_walk_in_that_cannot_fit_today_says_why_and_what_comes_next(app, clien
     assert "No place today." in page and "No qualified technician is on shift" in page
     assert "Here, first free slot" in page or "can take it today" in page
     refused = auth.post(f"/api/v1/squeeze/{proposal['id']}/confirm", json={})
-    assert refused.status_code == 409
+    assert (refused.status_code, refused.get_json()["error"]["code"]) == (422, "nothing_fits")
     # the customer can come back at the first free slot here: booked from the preview in one action
     form = re.search(r'<form[^>]*id="book-next">.*?</form>', page, re.S).group(0)
     slot = unescape(re.search(r'name="slot" value="([^"]+)"', form).group(1))
@@ -318,7 +318,7 @@ def test_a_drive_in_arrives_and_becomes_a_walk_in_here(app, client, auth):
     assert auth.post(f"/api/v1/drive-ins/{announced['id']}/arrived").status_code == 409
     read = client.get(f"/api/v1/cases/{case['id']}").get_json()
     assert (read["channel"], read["garage"]) == ("walk_in", "lyon-07")
-    assert preview(auth, case["id"]).status_code == 201, "ready to squeeze in"
+    assert preview(auth, case["id"]).status_code == 200, "ready to squeeze in"
 
 
 def test_outbox_messages_are_delivered_by_smtp_and_failures_retried(app, backend):

@@ -4,7 +4,7 @@ rules use then) and the customers' feedback by link token."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -25,9 +25,16 @@ def test_a_change_is_a_new_version_in_force_from_then_on(client, auth):
     assert body["created_at"] == CLOCK_NOW.isoformat()
     now = client.get("/api/v1/policy").get_json()
     assert now["version"] == body["version"] and now["p1_reserve_minutes"] == 60
+    versions = client.get("/api/v1/policy/versions").get_json()
     earlier = client.get("/api/v1/policy", query_string={"at": (CLOCK_NOW - timedelta(minutes=1)).isoformat()})
     assert earlier.get_json()["version"] == before["version"]  # the rules of a past moment are kept
-    versions = client.get("/api/v1/policy/versions").get_json()
+    first = min(v["created_at"] for v in client.get("/api/v1/policy/versions").get_json())
+    too_early = (datetime.fromisoformat(first) - timedelta(seconds=1)).isoformat()
+    nothing = client.get("/api/v1/policy", query_string={"at": too_early})
+    assert nothing.status_code == 404, "before the first version no rules were in force: not version 1's word"
+    assert nothing.get_json()["error"]["code"] == "not_found"
+    assert client.get("/api/v1/policy", query_string={"at": first}).get_json()["version"] == min(
+        v["version"] for v in versions)
     assert [v["version"] for v in versions][:2] == [body["version"], before["version"]]
     csv = client.get("/api/v1/policy/versions?format=csv").get_data(as_text=True)
     assert csv.splitlines()[0].startswith("version,created_at,created_by,note,rule.garages")
@@ -145,14 +152,15 @@ def test_the_customer_rates_the_stages_with_the_link_token(app, client, auth):
     over = auth.post(f"/api/v1/cases/{case_id}/feedback", json={"stage": "wait", "score": 5})
     assert over.status_code == 409 and over.get_json()["error"]["details"]["field"] == "stage"
     typed = auth.post(f"/api/v1/cases/{case_id}/feedback", json={"stage": "reception", "score": 6})
-    assert typed.status_code == 201 and typed.get_json()["recorded_by"] == "operator"
+    assert typed.status_code == 201 and typed.get_json()["recorded_by"] == "call centre"  # a team, never the person
     assert auth.post(f"/api/v1/cases/{case_id}/feedback", json={"stage": "reception", "score": 5}).status_code == 201
     with app.app_context():
         scores = {stage: f.score for stage, f in feedback.given(db.session, db.session.get(Case, case_id)).items()}
     assert scores == {"repair": 7, "booking": 10, "wait": 4, "reception": 5}
     auth.login("planner")
     timeline = auth.client.get(f"/planner/cases/{case_id}").get_data(as_text=True)
-    assert "operator entered for the customer" in timeline and "Customer rated" in timeline
+    assert "Call centre entered for the customer" in timeline and "Customer rated" in timeline
+    assert "operator entered" not in timeline, "feedback is never shown per employee"
     # the customer's own word stands over a colleague's
     mine = app.test_client().post(f"/api/v1/cases/{case_id}/feedback",
                                   json={"stage": "reception", "score": 8, "token": token})

@@ -118,7 +118,7 @@ def garage_replan(garage_id: str):
     data = json_body()
     preview = technicians.replan(db.session, current_user, _garage(garage_id), data.get("appointments"), now(),
                                  text_field(data, "reason"))
-    return jsonify(squeeze.diff(db.session, preview).to_dict()), 201
+    return jsonify(squeeze.diff(db.session, preview).to_dict())  # a preview, as a squeeze's is
 
 
 # -- garages -------------------------------------------------------------------------------------------------------
@@ -278,7 +278,7 @@ add_paths({
                                            **{str(c): {"$ref": f"#/components/responses/E{c}"} for c in (401, 403, 404)}}}},
     "/api/v1/garages/{id}/replan": {"post": _write(
         "Preview a re-plan of these appointments `{appointments: [id], reason}` at the garage (each keeps its "
-        "day); confirm it with POST /api/v1/squeeze/{id}/confirm", "reception of the garage, admin", 201,
+        "day); confirm it with POST /api/v1/squeeze/{id}/confirm", "reception of the garage, admin", 200,
         _json(_ref("Preview")), {"type": "object", "required": ["appointments"]}, (400, 401, 403, 404),
         params=[_GARAGE_ID])},
     "/api/v1/users": {

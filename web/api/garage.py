@@ -44,7 +44,8 @@ def case_squeeze(case_id: int):
     data = json_body()
     case = cases.get_case(db.session, current_user, case_id)
     preview = squeeze.preview_squeeze(db.session, current_user, case, _garage(id_field(data, "garage")), now())
-    return jsonify(squeeze.diff(db.session, preview).to_dict()), 201
+    # API.md: "a preview (nothing changes yet)", with no 201 as its creations have: a question answered, 200
+    return jsonify(squeeze.diff(db.session, preview).to_dict())
 
 
 @bp.get("/v1/squeeze/<int:preview_id>")
@@ -188,7 +189,7 @@ add_paths({
     "/api/v1/cases/{id}/squeeze": {"post": _write(
         "Preview fitting the case into the garage's day: the optimizer's placement and the moves (at most the "
         "policy's, only movable work), the wait saved against the rule offer and the delay imposed. Nothing "
-        "changes until a confirm.", "reception of the garage", 201, _json(_ref("Preview"), "Previewed"),
+        "changes until a confirm.", "reception of the garage", 200, _json(_ref("Preview"), "Previewed"),
         {"type": "object", "required": ["garage"], "properties": {"garage": {"type": "string"}}},
         (400, 401, 403, 404, 409), [_ID])},
     "/api/v1/squeeze/{id}": {"get": _op("A preview", "reception of the garage, admin", _json(_ref("Preview")),

@@ -8,7 +8,7 @@ from datetime import timedelta
 from flask import current_app, jsonify, request
 from flask_login import current_user
 
-from scheduler.errors import Invalid
+from scheduler.errors import Invalid, NotFound
 from scheduler.services import cases, feedback, policies, replays, stats
 from scheduler.texts import N_
 from web import jobs
@@ -82,17 +82,17 @@ def stats_feedback():
     return jsonify(rows)
 
 
-def _at_arg():
-    value = request.args.get("at")
-    if not value:
-        return now()
-    return tables._moment("at", value, end=False)
-
-
 @bp.get("/v1/policy")
 def policy_read():
     require()
-    version = policies.in_force(db.session, _at_arg())
+    if request.args.get("at"):
+        at = tables._moment("at", request.args["at"], end=False)
+        version = policies.in_force_then(db.session, at)
+        if version is None:  # before the first version nothing was in force: not the first version's word for it
+            raise NotFound(N_("No policy version was in force at %(at)s: the first one dates from later."),
+                           words={"at": at.isoformat()})
+    else:
+        version = policies.in_force(db.session, now())
     return jsonify(policies.as_dict(version, policies.creators(db.session, [version])))
 
 
@@ -210,8 +210,9 @@ add_schemas({
                                                   "score": _int, "comment": {"type": "string"},
                                                   "created_at": {"type": "string", "format": "date-time"},
                                                   "recorded_by": {"type": "string", "nullable": True,
-                                                                  "description": "the colleague who typed it in for "
-                                                                                 "the customer; null: the customer"}}},
+                                                                  "description": "the team that typed it in for "
+                                                                                 "the customer (never the person); "
+                                                                                 "null: the customer"}}},
 })
 add_paths({
     "/api/v1/overrides": {"get": {**_op("Overrides of a period, newest first, with their verdict (each kind judged "

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import jsonify
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -25,10 +26,10 @@ def session_create():
     data = json_body()
     username, password = data.get("username"), data.get("password")
     if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
-        return error_response(400, "bad_request", "Give username and password as strings.")
+        return error_response(400, "bad_request", _("Give username and password as strings."))
     user = accounts.authenticate(db.session, username, password)
     if user is None:
-        return error_response(401, "bad_credentials", "Wrong username or password.")
+        return error_response(401, "bad_credentials", _("Wrong username or password."))
     start_session(user)
     return jsonify(_session_view())
 
