@@ -1,9 +1,9 @@
 """An override: a human decision that departs from the rule offer, and how it turned out.
 
 Gain and verdict are derived from stored facts (the rule offer at decision time and the
-actual start), never typed in. Each kind is judged by what it is for (`judged_by`): most
-are there to start urgent work sooner; a lowered urgency is there to free capacity, and is
-right when the car did not come back worse.
+actual start), never typed in, the same way for every kind (API.md, DESIGN.md). A lowered
+urgency's rule offer is the lowered urgency's, so it is judged against what the rules give at
+that urgency; whether its car came back worse is a fact of its own (`came_back_worse`).
 """
 
 from __future__ import annotations
@@ -23,20 +23,9 @@ VERDICTS = ("beat", "tie", "lost", "pending")
 # on top (planning.case_offers): today kept from the call centre, and the P1 reserve of a garage-day.
 RULE_CODES = ("min_notice", "rule_garages", "lifts_full", "no_technician", "travel", "outside_hours", "same_day",
               "p1_reserve", "none")
-# A lowered urgency is wrong if the car comes back worse within this time of the decision.
+# A lowered urgency whose car comes back worse within this time of the decision is flagged for planners.
 WATCH = timedelta(days=30)
 URGENCY_ORDER = {"P1": 1, "P2": 2, "P3": 3}
-
-
-def judged_by(kind: str) -> str:
-    """What a kind of override is for, and so how it is judged: the one definition of a verdict's meaning.
-
-    `earlier_start`: the work started earlier than the rule offer, net of the delay imposed on moved work.
-    `not_worse`: a lowered urgency frees capacity for others; it is right once the work is done and the car
-    has not come back worse (a new case for the same vehicle, or the case raised again, within WATCH).
-    Either kind is pending until its work has started (API.md).
-    """
-    return "not_worse" if kind == "urgency_lower" else "earlier_start"
 
 
 # Older rows have only the optimizer's note: read the rule back from its wording.
@@ -117,13 +106,9 @@ class Override(Base):
     _came_back_worse = None
 
     @property
-    def judged_by(self) -> str:
-        return judged_by(self.kind)
-
-    @property
     def gain_minutes(self) -> int | None:
-        """Rule offer start − actual start; None where the start time is not what the kind is for."""
-        if self.judged_by != "earlier_start" or self.rule_start is None or self.actual_start is None:
+        """Rule offer start − actual start (API.md); None until both are known."""
+        if self.rule_start is None or self.actual_start is None:
             return None
         return round((self.rule_start - self.actual_start).total_seconds() / 60)
 
@@ -132,7 +117,10 @@ class Override(Base):
         """Why the rule offer was late: as recorded, else read from the note of an older row."""
         return list(self.rule_reasons or []) or reasons_from_note(self.rule_note or "")
 
-    def came_back_worse(self) -> bool:
+    def came_back_worse(self) -> bool | None:
+        """For a lowered urgency: did the car come back worse within WATCH (None for the other kinds)."""
+        if self.kind != "urgency_lower":
+            return None
         if self._came_back_worse is None:
             session = object_session(self)
             self._came_back_worse = session is not None and self.id in worse_returns(session, [self])
@@ -140,18 +128,13 @@ class Override(Base):
 
     @property
     def verdict(self) -> str:
-        # API.md: "a verdict is pending until the work has started", whatever the kind; a lowered urgency whose
-        # car came back worse is lost from its start on
+        # API.md: "a verdict is pending until the work has started"; then DESIGN.md's one definition, whatever
+        # the kind: beat = started earlier than the rule offer, net of the delay imposed on moved work
         if self.actual_start is None:
             return "pending"
-        if self.judged_by == "not_worse":
-            if self.came_back_worse():
-                return "lost"
-            return "beat" if self.actual_end is not None else "pending"
         if self.rule_start is None:
             return "beat"  # the rules offered nothing at all
-        net = self.gain_minutes - self.knock_on_minutes
-        # DESIGN.md: beat = started earlier than the rule offer, net of the knock-on; so a tie is exactly level
+        net = self.gain_minutes - self.knock_on_minutes  # exactly level is a tie
         return "tie" if net == 0 else "beat" if net > 0 else "lost"
 
     def rule_offer_dict(self) -> dict | None:
@@ -174,7 +157,7 @@ class Override(Base):
             "rule_offer": self.rule_offer_dict(), "result": self.result_dict(),
             "actual_start": self.actual_start.isoformat() if self.actual_start else None,
             "gain_minutes": self.gain_minutes, "knock_on_minutes": self.knock_on_minutes,
-            "verdict": self.verdict, "judged_by": self.judged_by, "moved": self.moved,
+            "verdict": self.verdict, "came_back_worse": self.came_back_worse(), "moved": self.moved,
             "rule_reasons": self.reasons,
         }
 

@@ -294,8 +294,7 @@ def figures(session: Session, replay: Replay, zone: ZoneInfo = NETWORK_ZONE) -> 
             "changed": waits([(d, start_in("changed", d)) for d in mine], day_of, zone),
         }
     by_case = {d.case_id: d for d in cases}
-    overrides = [o for o in session.scalars(select(Override).where(Override.case_id.in_(by_case)))
-                 if o.judged_by == "earlier_start"]
+    overrides = list(session.scalars(select(Override).where(Override.case_id.in_(by_case))))
     unnecessary, already = [], []
     for o in overrides:
         achieved = o.actual_start or o.result_start or by_case[o.case_id].human_start

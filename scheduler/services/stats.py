@@ -142,7 +142,7 @@ def list_overrides(session: Session, filters: Filters | None = None) -> list[Ove
     if f.verdict:
         rows = [o for o in rows if o.verdict == f.verdict]
     if f.rule:
-        rows = [o for o in rows if o.judged_by == "earlier_start" and f.rule in {r["code"] for r in o.reasons}]
+        rows = [o for o in rows if f.rule in {r["code"] for r in o.reasons}]
     return rows
 
 
@@ -217,11 +217,9 @@ def late_minutes(override: Override, reason: dict) -> int:
 def rule_review(overrides: list[Override]) -> list[RuleGroup]:
     """Which rule made the rule offer late, how often people beat it and by how much: the rule to change
     first comes first (most minutes gained against it, then most overrides). An override late for two
-    reasons counts under each. Lowered urgencies are left out: they are not about an earlier start."""
+    reasons counts under each."""
     by_rule: dict[str, list[tuple[Override, dict]]] = defaultdict(list)
     for o in overrides:
-        if o.judged_by != "earlier_start":
-            continue
         for reason in o.reasons or [{"code": "none"}]:
             by_rule[reason.get("code") or "none"].append((o, reason))
     out = []

@@ -25,11 +25,24 @@ def test_no_kind_is_judged_before_its_work_starts(kind):
     assert judged(kind, started=False, came_back_worse=True) == "pending"
 
 
-def test_a_lowered_urgency_whose_car_came_back_worse_is_lost_once_its_work_starts():
-    assert judged("urgency_lower", started=True, came_back_worse=True) == "lost"
-    assert judged("urgency_lower", started=True) == "pending", "right only once the work is done"
-    assert judged("urgency_lower", started=True, ended=True) == "beat"
-    assert judged("manual_slot", started=True) == "beat", "46 h earlier than the rules"
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_is_judged_by_its_net_gain_against_its_rule_offer(kind):
+    """API.md and DESIGN.md define one gain and one verdict for an override, whatever its kind: a lowered urgency
+    was judged apart (beat once its work was done, lost if the car came back worse) with no gain at all."""
+    assert judged(kind, started=True) == "beat", "46 h earlier than the rules"
+    o = Override(kind=kind, rule_start=T0, actual_start=T0 + timedelta(hours=2), knock_on_minutes=0)
+    o._came_back_worse = False
+    assert (o.gain_minutes, o.verdict) == (-120, "lost")
+    o = Override(kind=kind, rule_start=T0 + timedelta(minutes=30), actual_start=T0, knock_on_minutes=30)
+    o._came_back_worse = False
+    assert (o.gain_minutes, o.verdict) == (30, "tie")
+
+
+def test_a_lowered_urgency_whose_car_came_back_worse_is_flagged_beside_its_verdict():
+    o = Override(kind="urgency_lower", rule_start=T0 + timedelta(days=2), actual_start=T0, knock_on_minutes=0)
+    o._came_back_worse = True
+    assert o.verdict == "beat" and o.came_back_worse() is True
+    assert Override(kind="walk_in", rule_start=T0, actual_start=T0).came_back_worse() is None
 
 
 def test_an_overbooking_s_knock_on_is_each_customer_s_wait_in_turn():

@@ -63,12 +63,13 @@ def known(app):
         ids["D"] = override("D", "manual_slot", "P3", "venissieux", "call centre", T0 + 8 * D,
                             rule_start=T0 + 10 * D, reasons=[reason("no_technician")])  # pending
         lowered = make_case("P3", T0 + D - H, plate="KS-E")
+        # a lowered urgency is judged as every override is (API.md), against the lowered urgency's rule offer
         ids["E"] = override("E", "urgency_lower", "P3", "lyon-07", "call centre", T0 + D, rule_start=T0 + 5 * D,
-                            actual_start=T0 + 9 * D, actual_end=T0 + 9 * D + H, case=lowered)  # right: beat
+                            actual_start=T0 + 4 * D, actual_end=T0 + 4 * D + H, case=lowered)  # gain 1440: beat
         worse = make_case("P3", T0 + 2 * D - H, plate="KS-F")
         ids["F"] = override("F", "urgency_lower", "P3", "lyon-07", "call centre", T0 + 2 * D,
                             rule_start=T0 + 3 * D, actual_start=T0 + 3 * D, actual_end=T0 + 3 * D + H,
-                            case=worse)  # came back worse: lost
+                            case=worse)  # gain 0: tie; its car came back worse (flagged)
         make_case("P1", T0 + 5 * D, vehicle=worse.vehicle)
         ids["G"] = override("G", "drive_in", "P1", "lyon-07", "call centre", T0 + 9 * D,
                             actual_start=T0 + 9 * D + H,
@@ -104,16 +105,16 @@ def figures(row):
 def test_totals_verdicts_gains_and_knock_on(client, auth, known):
     auth.login("planner")
     total = get(client, "/api/v1/stats/summary").get_json()
-    assert figures(total) == (7, 4, 0, 2, 1, 4270, 60, 90)
+    assert figures(total) == (7, 4, 1, 1, 1, 5710, 60, 90)
     assert isinstance(total["gain_minutes_median"], float), "one type whether the median falls on a row or between two"
     listed = by_key(get(client, "/api/v1/overrides").get_json(), "id")
     assert len(listed) == 7 and known["old"][0] not in listed
     expect = {"A": ("beat", 4200), "B": ("lost", 60), "C": ("beat", 10), "D": ("pending", None),
-              "E": ("beat", None), "F": ("lost", None), "G": ("beat", None)}
+              "E": ("beat", 1440), "F": ("tie", 0), "G": ("beat", None)}
     for name, (verdict, gain) in expect.items():
         row = listed[known[name][0]]
         assert (row["verdict"], row["gain_minutes"]) == (verdict, gain), name
-    assert listed[known["E"][0]]["judged_by"] == "not_worse" and listed[known["A"][0]]["judged_by"] == "earlier_start"
+    assert [listed[known[n][0]]["came_back_worse"] for n in "EFA"] == [False, True, None]
     assert listed[known["C"][0]]["rule_reasons"][0]["code"] == "min_notice"  # read back from the older note
     # a direct line's reason is its first line, not the whole prefilled message
     assert listed[known["A"][0]]["reason"] == "P1 — Engine fault. Peugeot 208 AB-123-CD."
@@ -123,7 +124,7 @@ def test_groupings(client, auth, known):
     auth.login("planner")
     weeks = get(client, "/api/v1/stats/overrides", group_by="week").get_json()
     assert [w["key"] for w in weeks] == ["2027-03-01", "2027-03-08"]  # date order
-    assert figures(weeks[0]) == (4, 2, 0, 2, 0, 4260, 2130, 90)
+    assert figures(weeks[0]) == (4, 2, 1, 1, 0, 5700, 750, 90)
     assert figures(weeks[1]) == (3, 2, 0, 0, 1, 10, 10, 0)
     assert weeks[0]["label"] == "Week of 1 Mar 2027"  # the clock is in 2026: another year is said with its year
     # a period from a day on runs to today: its weeks are listed even when nothing happened in them (as on the page)
@@ -137,7 +138,7 @@ def test_groupings(client, auth, known):
     assert garages["lyon-07"]["label"] == "Lyon 7e Gerland"
     assert figures(garages["venissieux"]) == (2, 1, 0, 0, 1, 10, 10, 0)
     kinds = by_key(get(client, "/api/v1/stats/overrides", group_by="kind").get_json())
-    assert kinds["urgency_lower"]["count"] == 2 and kinds["urgency_lower"]["gain_minutes_total"] == 0
+    assert kinds["urgency_lower"]["count"] == 2 and kinds["urgency_lower"]["gain_minutes_total"] == 1440
     assert kinds["squeeze_in"]["label"] == "Squeeze-in" and kinds["drive_in"]["beat"] == 1
     teams = by_key(get(client, "/api/v1/stats/overrides", group_by="team").get_json())
     assert {k: t["count"] for k, t in teams.items()} == {"call centre": 5, "lyon-07 reception": 1,
@@ -151,7 +152,7 @@ def test_groupings(client, auth, known):
 
 
 @pytest.mark.parametrize("params, names", [
-    ({"kind": "urgency_lower"}, "EF"), ({"verdict": "lost"}, "BF"), ({"garage": "venissieux"}, "CD"),
+    ({"kind": "urgency_lower"}, "EF"), ({"verdict": "lost"}, "B"), ({"verdict": "tie"}, "F"), ({"garage": "venissieux"}, "CD"),
     ({"urgency": "P1"}, "ABG"), ({"rule": "min_notice"}, "BC"), ({"team": "lyon-07 reception"}, "B"),
     ({"from": "2027-03-08"}, "CDG"), ({"to": "2027-03-02"}, "AB"), ({"from": "2027-01-01", "to": "2027-03-02"}, "AB,old"),
 ])
@@ -166,7 +167,8 @@ def test_filters(client, auth, known, params, names):
 def test_rule_review_is_ranked_by_what_people_gained_against_each_rule(client, auth, known):
     auth.login("planner")
     rules = get(client, "/api/v1/stats/rules").get_json()
-    assert [r["rule"] for r in rules] == ["lifts_full", "rule_garages", "min_notice", "no_technician"]
+    # the lowered urgencies' rule offers were late for no rule: "none", last
+    assert [r["rule"] for r in rules] == ["lifts_full", "rule_garages", "min_notice", "no_technician", "none"]
     found = by_key(rules, "rule")
     assert (found["rule_garages"]["overrides"], found["rule_garages"]["beat"],
             found["rule_garages"]["gain_minutes_total"], found["rule_garages"]["late_minutes_total"]) == (1, 1, 4200, 4000)
@@ -223,14 +225,16 @@ def test_the_dashboard_shows_the_same_figures_and_links_to_them(client, auth, kn
     page = get(client, "/planner/").get_data(as_text=True)
     assert '<span class="n">7</span><span>overrides</span>' in page
     assert '<span class="n">4</span><span>did better than the rules</span>' in page
-    assert '<span class="n">0</span><span>tied with the rules</span>' in page
+    assert '<span class="n">1</span><span>tied with the rules</span>' in page
     assert "Lyon 7e Gerland" in page and "Squeeze-in" in page and "rillieux" not in page.split("<main>")[1].split(
         "<select")[0]
     assert 'href="/planner/overrides?from=2027-03-01&amp;to=2027-03-07"' in page  # the first week's bar
     assert page.index("Week of 1 Mar 2027") < page.index("Week of 8 Mar 2027")
-    assert "did not come back worse" in page or "not come back worse" in page  # how a lowered urgency is judged
+    assert "A lowered urgency is judged the same way" in page
     listed = get(client, "/planner/overrides", verdict="lost").get_data(as_text=True)
-    assert f"#{known['B'][1]}" in listed and f"#{known['F'][1]}" in listed and f"#{known['A'][1]}" not in listed
+    assert f"#{known['B'][1]}" in listed and f"#{known['F'][1]}" not in listed and f"#{known['A'][1]}" not in listed
+    tied = get(client, "/planner/overrides", verdict="tie").get_data(as_text=True)
+    assert f"#{known['F'][1]}" in tied and "came back worse" in tied, "a lowered urgency's car that came back is flagged"
     timeline = client.get(f"/planner/cases/{known['A'][1]}").get_data(as_text=True)
     assert "Only the nearest garages" in timeline and "Lifts full" in timeline and "rated" in timeline
 
@@ -260,10 +264,10 @@ def test_the_pages_read_in_french(client, auth, known):
     page = client.get("/planner/", query_string=PERIOD, headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert "Les équipes ont-elles battu les règles" in page and "Semaine du 1 mars" in page
     assert "Envoyé au garage (centre d’appels)" in page
-    # each figure agrees with its count: no tie, four wins, two losses (not "2 perdu")
-    assert '<span class="n">0</span><span>à égalité avec les règles</span>' in page
+    # each figure agrees with its count: one tie, four wins, one loss (not "1 ont fait")
+    assert '<span class="n">1</span><span>à égalité avec les règles</span>' in page
     assert '<span class="n">4</span><span>ont fait mieux que les règles</span>' in page
-    assert '<span class="n">2</span><span>ont fait moins bien que les règles</span>' in page
+    assert '<span class="n">1</span><span>a fait moins bien que les règles</span>' in page
     assert client.get("/api/v1/stats/rules", query_string=PERIOD,
                       headers={"Accept-Language": "fr"}).get_json()[0]["label"] == "Ponts pleins"
 

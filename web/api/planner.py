@@ -182,7 +182,9 @@ add_schemas({
         "rule_offer": {"type": "object", "nullable": True}, "result": {"type": "object", "nullable": True},
         "actual_start": {"type": "string", "nullable": True}, "gain_minutes": {"type": "integer", "nullable": True},
         "knock_on_minutes": _int, "verdict": {"type": "string", "enum": ["beat", "tie", "lost", "pending"]},
-        "judged_by": {"type": "string", "enum": ["earlier_start", "not_worse"]},
+        "came_back_worse": {"type": "boolean", "nullable": True,
+                            "description": "a lowered urgency whose car came back worse within 30 days; null for "
+                                           "the other kinds"},
         "rule_reasons": {"type": "array", "items": {"type": "object", "properties": {
             "code": {"type": "string"}, "free_at": {"type": "string", "nullable": True},
             "garage": {"type": "string", "nullable": True}, "minutes": {"type": "integer", "nullable": True}}}}}},
@@ -215,8 +217,8 @@ add_schemas({
                                                                                  "null: the customer"}}},
 })
 add_paths({
-    "/api/v1/overrides": {"get": {**_op("Overrides of a period, newest first, with their verdict (each kind judged "
-                                        "by what it is for: judged_by)", "planner, admin",
+    "/api/v1/overrides": {"get": {**_op("Overrides of a period, newest first, with their verdict (every kind "
+                                        "judged by its net gain against its rule offer)", "planner, admin",
                                         _json(_arr("Override")), errors=(400, 401, 403), params=_PERIOD)}},
     "/api/v1/stats/overrides": {"get": _op(
         "Overrides grouped by garage, kind, reason, team, urgency or week (weeks in date order, empty ones "

@@ -27,13 +27,13 @@ VERDICTS = {"beat": _l("beat the rules"), "tie": _l("tie"), "lost": _l("lost"), 
 STAGES = {"booking": _l("Booking"), "wait": _l("Wait"), "reception": _l("Reception"), "repair": _l("Repair")}
 ROLES = {"reception": _l("reception"), "workshop": _l("workshop")}
 TEAMS = {"call centre": _l("Call centre"), "planning": _l("Planning"), "administration": _l("Administration")}
-JUDGED_BY = {
-    "earlier_start": _l("Beat = the work started earlier than the rule offer, net of the delay imposed on "
-                        "moved work; exactly level is a tie."),
-    "not_worse": _l("A lowered urgency frees capacity: it is right (beat) once the work is done and the car has "
-                    "not come back worse (a more urgent case for the same vehicle, or the case raised again, "
-                    "within 30 days), wrong (lost) if it did. Start times are not compared."),
-}
+# How every override is judged (API.md, DESIGN.md): one definition, whatever its kind.
+JUDGED = _l("Beat = the work started earlier than the rule offer, net of the delay imposed on moved work; exactly "
+            "level is a tie.")
+LOWERED = _l("A lowered urgency is judged the same way, against the rule offer of the lowered urgency. Its car "
+             "coming back worse within 30 days (a more urgent case for the same vehicle, or the case raised again) "
+             "is flagged beside it.")
+CAME_BACK_WORSE = _l("came back worse")
 GROUP_TITLES = {"garage": _l("Garage"), "kind": _l("Kind"), "reason": _l("Reason"), "team": _l("Team"),
                 "urgency": _l("Urgency"), "week": _l("Week")}
 

@@ -74,7 +74,7 @@ def overrides():
         week_chart=charts.weekly(weeks, drill("week"), _("Overrides per week")), breakdowns=breakdowns,
         rules=rules[:5], by_stage=by_stage, by_garage=by_garage, garages=garages, kinds=KINDS, urgencies=URGENCIES,
         labels=labels,
-        judged=labels.JUDGED_BY, drill=drill, latest=rows[:10])
+        drill=drill, latest=rows[:10])
 
 
 @bp.get("/overrides")

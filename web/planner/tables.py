@@ -23,7 +23,7 @@ RULE_COLUMNS = ["rule", "label", "overrides", "beat", "tie", "lost", "pending", 
                 "gain_minutes_median", "late_minutes_total"]
 OVERRIDE_COLUMNS = ["id", "case", "created_at", "kind", "kind_label", "urgency", "garage", "garage_label", "team",
                     "team_label", "reason", "rule_start", "rule_garage", "result_start", "actual_start",
-                    "gain_minutes", "knock_on_minutes", "verdict", "judged_by", "rules_late",
+                    "gain_minutes", "knock_on_minutes", "verdict", "came_back_worse", "rules_late",
                     # the JSON's rule_offer and result whole, as dotted columns like every other list's CSV
                     *(f"{part}.{key}" for part in ("rule_offer", "result")
                       for key in ("garage", "technician", "start", "end"))]
