@@ -51,6 +51,14 @@ def send(session: Session, actor: User, case: Case, garage_id: str, message: str
                        words={"garage": garage.name})
     policy = policies.in_force(session, now)
     found = case_offers(session, case, now, policy)
+    current = active_booking(case)
+    if current is not None and (current.status != "booked" or found.target.met_by(current.start_at)):
+        # the direct line is for a case the rules leave without a time in its target; a garage's yes replaces the
+        # booking, so one sent after a garage took it today put the customer 14 days later on the next yes
+        raise Conflict(N_("Case %(case)s is already booked at %(garage)s, %(start)s, within its target: move the "
+                          "booking if the caller asks for another garage."),
+                       words={"case": case.id, "garage": current.garage.name,
+                              "start": current.garage.local(current.start_at)}, appointment=current.to_dict())
     rule = found.rule
     request = DirectLineRequest(
         case=case, garage=garage, message=message, status="open", created_at=now, created_by_id=actor.id,
@@ -183,6 +191,12 @@ def answer(session: Session, actor: User, request: DirectLineRequest, accept: bo
     if current is not None and current.status != "booked":
         raise Conflict(N_("The customer is already %(status)s at %(garage)s."),
                        words={"status": current.status, "garage": current.garage.name})
+    if current is not None and start >= current.start_at:
+        # a yes replaces the case's booking: never with a later one (the operator asked for earlier)
+        raise Conflict(N_("Case %(case)s is already booked at %(garage)s, %(start)s, no later than this: offer an "
+                          "earlier time, or decline."),
+                       words={"case": case.id, "garage": current.garage.name,
+                              "start": current.garage.local(current.start_at)}, appointment=current.to_dict())
     ignore = (current.id,) if current else ()
     capacity.lock_garage(session, technician.garage_id)
     clash = capacity.clash(session, technician, start, end, case.job_type.needs_lift, ignore)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from optimizer import Answer, LateReason, Location, Offer, RuleOffer, make_request, rule_offers, solve
 from optimizer.freetime import FreeTime
+from optimizer.geo import haversine_km
 from optimizer.rule import rule_offer
 from scheduler.errors import RuleBroken
 from scheduler.models import Case, Garage, Policy, User
@@ -189,6 +190,13 @@ def arrival(now: datetime, km: float, policy: Policy) -> datetime:
     if not policy.travel_speed_kmh:
         return now
     return now + timedelta(minutes=math.ceil(km / policy.travel_speed_kmh * 60))
+
+
+def can_be_there(case: Case, garage: Garage, since: datetime, policy: Policy) -> datetime | None:
+    """When the case's customer, setting off at `since`, can be at the garage (None: no location known)."""
+    if case.lat is None or case.lon is None:
+        return None
+    return arrival(since, haversine_km(case.lat, case.lon, garage.lat, garage.lon), policy)
 
 
 def snapshot(session: Session, now: datetime, policy: Policy | None = None) -> Snapshot:

@@ -63,6 +63,68 @@ def test_the_garage_accepts_and_the_override_keeps_the_rule_offer(app, client, a
     assert client.get(f"/api/v1/direct-line/{request['id']}").get_json()["status"] == "accepted"
 
 
+def test_a_case_a_garage_took_within_its_target_is_not_put_on_the_line_again(app, client, auth):
+    """A second garage's yes replaced the first's: a P1 taken today at Gerland was moved 14 days later."""
+    case, best, request = put_on_the_line(client, auth)
+    auth.login(f"workshop-{best['garage']}")
+    assert auth.post(f"/api/v1/direct-line/{request['id']}/answer",
+                     json={"accept": True, "start": best["start"], "technician": best["technician"]}).status_code == 200
+    auth.login("operator")
+    other = next(g["id"] for g in client.get("/api/v1/garages").get_json() if g["id"] != best["garage"])
+    before = footprint(app)
+    again = auth.post(f"/api/v1/cases/{case['id']}/direct-line", json={"garage": other, "message": "Earlier?"})
+    assert again.status_code == 409 and "already booked" in again.get_json()["error"]["message"], again.get_json()
+    assert footprint(app) == before
+
+
+def test_a_garage_s_yes_never_replaces_the_case_s_booking_with_a_later_one(app, client, auth):
+    case, best, request = put_on_the_line(client, auth)
+    booked = auth.post(f"/api/v1/cases/{case['id']}/appointments", json={k: best[k] for k in
+                                                                           ("garage", "technician", "start")})
+    assert booked.status_code == 201, booked.get_json()
+    auth.login(f"workshop-{best['garage']}")
+    before = footprint(app)
+    late = auth.post(f"/api/v1/direct-line/{request['id']}/answer",
+                     json={"accept": True, "start": best["start"], "technician": best["technician"]})
+    assert late.status_code == 409 and "no later than this" in late.get_json()["error"]["message"], late.get_json()
+    assert footprint(app) == before
+    auth.login("operator")
+    (held,) = [a for a in client.get(f"/api/v1/cases/{case['id']}").get_json()["appointments"]
+               if a["status"] == "booked"]
+    assert held["id"] == booked.get_json()["id"] and held["channel"] != "direct_line"
+
+
+def test_the_operator_is_told_when_a_garage_s_yes_starts_before_the_customer_can_get_there(app, client, auth):
+    """A customer 30 km out (an hour at 30 km/h) taken at once by an overbooking: the operator saw a plain green
+    yes, and told the caller a time they could not make."""
+    auth.login("operator")
+    case = open_case(auth, plate="TT-303-TT", location={"lat": 45.735 + 0.27, "lon": 4.835})
+    sent = auth.post(f"/api/v1/cases/{case['id']}/direct-line", json={"garage": "lyon-07", "message": "Now?"})
+    assert sent.status_code == 201, sent.get_json()
+    auth.login("workshop-lyon-07")
+    board = client.get("/api/v1/garages/lyon-07/board").get_json()
+    start = (CLOCK_NOW + timedelta(minutes=15)).replace(second=0, microsecond=0)
+    start -= timedelta(minutes=start.minute % 15)
+    technician = next(t["id"] for t in board["technicians"] if "diagnostics" in t["skills"] and any(
+        datetime.fromisoformat(s["start"]) <= start and start + timedelta(hours=2) <= datetime.fromisoformat(s["end"])
+        for s in t["shifts"]))
+    taken = auth.post(f"/api/v1/direct-line/{sent.get_json()['id']}/answer",
+                      json={"accept": True, "start": start.isoformat(), "technician": technician, "overbook": True,
+                            "reason": "we squeeze it in"})
+    assert taken.status_code == 200, taken.get_json()
+    auth.login("operator")
+    page = client.get(f"/desk/cases/{case['id']}").get_data(as_text=True)
+    assert "the customer cannot be there before" in page and "garage note" in page
+    near = open_case(auth, plate="TT-304-TT")  # beside the garage: a yes at its best offer is no surprise
+    best = client.get(f"/api/v1/cases/{near['id']}/offers").get_json()["offers"][0]
+    sent = auth.post(f"/api/v1/cases/{near['id']}/direct-line", json={"garage": best["garage"], "message": "?"})
+    auth.login(f"workshop-{best['garage']}")
+    assert auth.post(f"/api/v1/direct-line/{sent.get_json()['id']}/answer", json={
+        "accept": True, "start": best["start"], "technician": best["technician"]}).status_code == 200
+    auth.login("operator")
+    assert "the customer cannot be there before" not in client.get(f"/desk/cases/{near['id']}").get_data(as_text=True)
+
+
 def test_declining_needs_a_reason_and_the_operator_sees_it(app, client, auth):
     case, best, request = put_on_the_line(client, auth)
     auth.login(f"reception-{best['garage']}")

@@ -72,6 +72,19 @@ def test_the_p1_guard_stops_silent_booking_when_even_the_best_offer_is_late(app,
                          follow_redirects=True).get_data(as_text=True)
     assert "Booked:" in booked
     assert [o["kind"] for o in client.get(f"/api/v1/cases/{case_id}").get_json()["overrides"]] == ["manual_slot"]
+    assert "P1 guard" in client.get(f"/desk/cases/{case_id}").get_data(as_text=True), "its booking misses it too"
+    # a garage squeezes it in at 17:30 after all (an overbooking): booked in time, the alarm is over, though every
+    # offer still misses the target (the walkthrough's operator, still alarmed, put it on the line again)
+    from scheduler.models import Appointment
+
+    with app.app_context():
+        (held,) = db.session.query(Appointment).filter_by(case_id=case_id).all()
+        length = held.end_at - held.start_at
+        held.start_at, held.end_at = late + timedelta(minutes=15), late + timedelta(minutes=15) + length
+        db.session.commit()
+    page = client.get(f"/desk/cases/{case_id}").get_data(as_text=True)
+    assert "even the best offer misses it" in page
+    assert "P1 guard" not in page and "P1 levers" in page
 
 
 def test_a_p1_called_after_closing_is_due_the_next_working_day_not_already_late(app, client, auth):

@@ -189,7 +189,14 @@ def live_state(case) -> dict:
             target = direct_line.target_of(db.session, r)
             if not target.met_by(r.appointment.start_at):
                 late[r.id] = target
-    state.update(late=late, late_appointments={r.appointment_id for r in requests if r.id in late})
+    # a garage's yes before the customer can get there (reception's own board knows; the operator must too)
+    too_soon = {}
+    for r in requests if state["fresh"] else ():
+        if r.status == "accepted" and r.appointment is not None and r.answered_at is not None:
+            there = planning.can_be_there(case, r.garage, r.answered_at, policies.in_force(db.session, r.answered_at))
+            if there is not None and r.appointment.start_at < there:
+                too_soon[r.id] = there
+    state.update(late=late, late_appointments={r.appointment_id for r in requests if r.id in late}, too_soon=too_soon)
     return state
 
 
