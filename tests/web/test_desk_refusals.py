@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -63,8 +64,32 @@ def test_a_typed_busy_time_says_busy_then_and_a_taken_offer_says_just_taken(app,
     asked = client.post(f"/desk/cases/{second['id']}/book", data={
         "csrf_token": csrf_from(page), "garage": slot["garage"], "technician": slot["technician"], "source": "typed",
         "day": local.date().isoformat(), "time": f"{local:%H:%M}", "reason": "asked"}, follow_redirects=True)
-    assert "Busy then" in asked.get_data(as_text=True)
+    said = asked.get_data(as_text=True)
+    assert "Busy then" in said
     assert rows(app) == before
+    # not a dead end: the form comes back as typed, the refusal under the time, and the free times around it to pick
+    # (flashed above an emptied form, it said they were listed and listed none)
+    assert asked.status_code == 409 and '<details class="other-slot" open>' in said
+    assert 'id="typed-time-error"' in said and 'value="asked"' in said and f'value="{local:%H:%M}"' in said
+    picks = re.findall(r'name="pick" value="([^"]+)"', said)
+    assert picks, "the free times around the busy one"
+    technician, _, start = unescape(picks[0]).partition("|")
+    picked = client.post(f"/desk/cases/{second['id']}/book", data={
+        "csrf_token": csrf_from(said), "garage": slot["garage"], "technician": "", "source": "typed",
+        "day": local.date().isoformat(), "time": f"{local:%H:%M}", "reason": "asked", "pick": unescape(picks[0])},
+        follow_redirects=True)
+    assert "Booked:" in picked.get_data(as_text=True)
+    (made,) = client.get(f"/api/v1/cases/{second['id']}").get_json()["appointments"]
+    assert (made["technician"], datetime.fromisoformat(made["start"])) == (technician, datetime.fromisoformat(start))
+    # a typed time without its reason keeps the form too, and says so under the reason
+    third = open_case(auth, plate="CC-333-CC")
+    page = client.get(f"/desk/cases/{third['id']}").get_data(as_text=True)
+    free = datetime.fromisoformat(unescape(picks[-1]).partition("|")[2]).astimezone(ZoneInfo("Europe/Paris"))
+    bare = client.post(f"/desk/cases/{third['id']}/book", data={
+        "csrf_token": csrf_from(page), "garage": slot["garage"], "technician": "", "source": "typed",
+        "day": free.date().isoformat(), "time": f"{free:%H:%M}", "pick": unescape(picks[-1])})  # hours after the first
+    assert bare.status_code == 422 and 'id="typed-reason-error"' in bare.get_data(as_text=True)
+    assert f'value="{free:%H:%M}"' in bare.get_data(as_text=True)
 
 
 def _declined_at(app, auth, case_id: int, garage: str = "lyon-07") -> None:

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from scheduler.errors import AlreadyBooked, Conflict, DomainError, Invalid
+from scheduler.errors import AlreadyBooked, Conflict, DomainError, Invalid, ReasonRequired, SlotTaken
 from scheduler.models import DirectLineRequest, Garage, Symptom, Technician
 from scheduler.services import (
     boards,
@@ -141,7 +141,8 @@ def open_case():
     return redirect(url_for("operator.case", case_id=case.id))
 
 
-def _case_view(case_id: int, typed: dict | None = None, typed_errors: dict | None = None):
+def _case_view(case_id: int, typed: dict | None = None, typed_errors: dict | None = None,
+               typed_around: list | None = None):
     """The case page; `typed` and `typed_errors` give back a refused "another time" form, each refusal under its field."""
     case = cases.get_case(db.session, current_user, case_id)
     moment = now()
@@ -157,7 +158,8 @@ def _case_view(case_id: int, typed: dict | None = None, typed_errors: dict | Non
         Technician.id.in_([s.technician for s in ([found.rule] if found and found.rule else []) + (found.offers if found else [])])))}
     return render_template("operator/case.html", case=case, found=found, garages=garages, nearby=nearby, opens=opens,
                            there=there, technicians=technicians, live=live_state(case), current=booking.active_booking(case),
-                           typed=typed or {}, typed_errors=typed_errors or {})
+                           typed=typed or {}, typed_errors=typed_errors or {},
+                           typed_around=[(datetime.fromisoformat(o["start"]), o) for o in typed_around or []])
 
 
 @bp.get("/cases/<int:case_id>")
@@ -237,7 +239,14 @@ def _is_typed(form) -> bool:
 def _asked_start(form) -> tuple[datetime, bool]:
     """The start the form asks for, and whether a person typed it."""
     typed = _is_typed(form)
+    if typed and form.get("pick"):  # one of the free times a refusal listed under the typed time
+        return time_field({"start": form["pick"].partition("|")[2]}, "start"), True
     return (_typed_start(form.get("garage", ""), form) if typed else time_field(form, "start")), typed
+
+
+def _asked_technician(form) -> str:
+    """The technician of a free time picked from a refusal's list, or the form's (empty: anyone free then)."""
+    return form["pick"].partition("|")[0] if _is_typed(form) and form.get("pick") else form.get("technician", "")
 
 
 # A refusal of a typed time that names one of these is said under that field of the form: the start under its day.
@@ -245,14 +254,20 @@ TYPED_FIELDS = {"start": "day", "day": "day", "time": "time", "garage": "garage"
 
 
 def _typed_refused(case_id: int, form, exc: DomainError):
-    """A typed time refused for one of its fields: the case page again, the form as it was sent, the refusal under
-    the field; nothing saved. Any other refusal goes on up (flashed by refusals_flashed)."""
+    """A typed time refused: the case page again, the form as it was sent, the refusal under its field (a busy time
+    under the time, with the free times around it to pick; a missing reason under the reason); nothing saved. Any
+    other refusal goes on up (flashed by refusals_flashed): the form was emptied and the free times never shown."""
     field = TYPED_FIELDS.get(exc.details.get("field"))
+    if field is None and isinstance(exc, SlotTaken):
+        field = "time"
+    elif field is None and isinstance(exc, ReasonRequired):
+        field = "reason"
     if field is None:
         raise exc
     db.session.rollback()
     asked = {k: form.get(k, "") for k in ("garage", "day", "time", "reason")}
-    return _case_view(case_id, typed=asked, typed_errors={field: refusal_text(exc)}), exc.status
+    around = exc.details.get("offers") if isinstance(exc, SlotTaken) else None
+    return _case_view(case_id, typed=asked, typed_errors={field: refusal_text(exc)}, typed_around=around), exc.status
 
 
 def _replaces(form) -> int | None:
@@ -287,7 +302,7 @@ def move(case_id: int):
         return _typed_refused(case_id, request.args, exc)
     accepted = next((r for r in direct_line.for_case(db.session, case)
                      if r.status == "accepted" and r.appointment_id == current.id), None)
-    technician = db.session.get(Technician, request.args.get("technician", "")) if request.args.get("technician") else None
+    technician = db.session.get(Technician, _asked_technician(request.args)) if _asked_technician(request.args) else None
     return render_template("operator/move.html", case=case, current=current, accepted=accepted, garage=garage,
                            start=start, typed=typed, technician=technician, asked=request.args,
                            target=planning.case_target(db.session, case, now()))
@@ -304,7 +319,7 @@ def book(case_id: int):
         start, typed = _asked_start(form)
         replaces = _replaces(form)
         appointment, _made = booking.book_for_case(db.session, current_user, case, form.get("garage", ""),
-                                                   form.get("technician", ""), start, text_field(form, "reason"),
+                                                   _asked_technician(form), start, text_field(form, "reason"),
                                                    now(), typed=typed, replaces=replaces)
     except AlreadyBooked:
         # a page from before the case was booked (a colleague, the garage): moving is asked, never done in one click
