@@ -140,5 +140,7 @@ def register_commands(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from web.filters import register
+    from web.i18n import elide_french_page
 
     register(app)
+    app.after_request(elide_french_page)

@@ -40,6 +40,58 @@ def select_locale() -> str | None:
     return request.accept_languages.best_match(languages)
 
 
+VOWELS = "AEIOUÉÈÊËÂÀÎÏÔÛÙÜ"
+
+
+def elided(text: str, names) -> str:  # names: a callable, asked only when the text could need it
+    """French elides "de" and "que" before a vowel: "les ponts de Écully" is "les ponts d’Écully". Done for these
+    names only (the garages'), which a template or a refusal puts after its own "de"; a customer's name is left as
+    typed ("Manuel de Oliveira")."""
+    if not ELIDABLE.search(text):
+        return text
+    vowelled = sorted((re.escape(n) for n in names() if n[:1].upper() in VOWELS), key=len, reverse=True)
+    if not vowelled:
+        return text
+    return re.sub(rf"\b(d|qu)e ({'|'.join(vowelled)})(?!\w)", "\\1’\\2", text)
+
+
+ELIDABLE = re.compile(rf"\b(?:d|qu)e [{VOWELS}]")
+
+
+def garage_names() -> list[str]:
+    """The network's garage names, read once per request; none when the database cannot be read (the 503 page)."""
+    from flask import g
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from scheduler.models import Garage
+    from web.extensions import db
+
+    if "garage_names" not in g:
+        try:
+            g.garage_names = list(db.session.scalars(select(Garage.name)))
+        except SQLAlchemyError:
+            g.garage_names = []
+    return g.garage_names
+
+
+def in_french(text: str) -> str:
+    """A text for the reader, elided if the reader reads French."""
+    from flask_babel import get_locale
+
+    return elided(text, garage_names) if str(get_locale()) == "fr" else text
+
+
+def elide_french_page(response):
+    """after_request: a French page's garage names elided after "de" and "que" (`elided`)."""
+    if response.mimetype == "text/html" and not response.direct_passthrough:
+        text = response.get_data(as_text=True)
+        done = in_french(text)
+        if done != text:
+            response.set_data(done)
+    return response
+
+
 # The catalogs' upkeep: `flask --app web translate update | compile | check` (README, "Translations").
 # The compiled .mo files are committed, so a fresh checkout speaks French without a build step;
 # tests/web/test_translations.py fails when the .po, the .mo or the source disagree.

@@ -23,14 +23,20 @@ def _word(name: str, value: object) -> object:
         return _(value) if value else value
     if name == "status" and isinstance(value, str):
         return status_label(value)
+    if name == "skill" and isinstance(value, str):  # a code ("tyres"): said as the catalogue names it
+        from web.filters import skill_label
+
+        return skill_label(value)
     return value
 
 
 def said_text(text: str) -> str:
     """One field's refusal in the reader's language: a Said with its words, or a text marked alone."""
+    from web.i18n import in_french
+
     if isinstance(text, Said):
         words = {name: _word(name, value) for name, value in text.words.items()}
-        return _(text.template, **words) if words else _(text.template)
+        return in_french(_(text.template, **words) if words else _(text.template))
     return _(text) if text else text
 
 
@@ -40,6 +46,8 @@ def field_texts(exc: DomainError) -> dict[str, str]:
 
 
 def refusal_text(exc: DomainError) -> str:
+    from web.i18n import in_french
+
     words = {name: _word(name, value) for name, value in getattr(exc, "words", {}).items()}
     template = getattr(exc, "template", exc.message)
-    return _(template, **words) if words else _(template)
+    return in_french(_(template, **words) if words else _(template))

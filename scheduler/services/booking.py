@@ -13,7 +13,7 @@ from scheduler.errors import AlreadyBooked, Conflict, Forbidden, Invalid, Reason
 from scheduler.models import ACTIVE, Appointment, Case, Garage, Policy, Technician, User
 from scheduler.services import capacity, notices, outbox, overrides, policies
 from scheduler.services.capacity import Clash
-from scheduler.services.planning import CaseOffers, case_offers, desk_offers, garage_slots
+from scheduler.services.planning import CaseOffers, case_offers, desk_offers, garage_slots, open_from
 from scheduler.texts import N_, Phrase
 
 
@@ -95,9 +95,13 @@ def free_technician(session: Session, case: Case, garage_id: str, start: datetim
     skill = case.job_type.skill_code
     working = [t for t in sorted(garage.qualified(skill), key=lambda t: t.id) if capacity.works(t, start, end)]
     if not working:
+        opens = open_from(garage, start)
+        if opens > start:  # a Sunday, 03:00: the garage is shut, not short of a skill
+            raise RuleBroken(N_("%(garage)s is closed then: it opens %(opens)s."), field="time",
+                             words={"garage": garage.name, "opens": garage.local(opens)})
         raise RuleBroken(N_("No one with the %(skill)s skill works at %(garage)s %(start)s–%(end)s: pick another time."),
                          words={"skill": skill, "garage": garage.name, "start": garage.local(start),
-                                "end": f"{garage.local(end):%H:%M}"})
+                                "end": f"{garage.local(end):%H:%M}"}, field="time")
     return next((t for t in working if not capacity.busy(session, t.id, start, end, ignore)), working[0])
 
 

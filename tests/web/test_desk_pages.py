@@ -204,7 +204,8 @@ def test_the_operator_books_a_time_the_caller_asks_for_with_a_reason(app, client
     assert "Give the day and the time" in bad
     night = client.post(f"/desk/cases/{case_id}/book", data={**asked, "time": "03:00", "reason": "x"},
                         follow_redirects=True).get_data(as_text=True)
-    assert "works at Lyon 7e Gerland" in night and "pick another time" in night
+    # shut at 03:00: said so, with when it opens, not "no one with the diagnostics skill works then"
+    assert "Lyon 7e Gerland is closed then: it opens" in night and "skill" not in night.split("<main>")[1]
     booked = client.post(f"/desk/cases/{case_id}/book", data={**asked, "reason": "Only free on that day"},
                          follow_redirects=True).get_data(as_text=True)
     assert "Booked:" in booked

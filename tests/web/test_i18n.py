@@ -139,3 +139,24 @@ def test_an_api_refusal_reads_in_french_down_to_each_field_and_the_csrf_reason(a
     auth.login("operator")
     unknown = client.get("/api/v1/vehicles/ZZ-999-ZZ", headers=french).get_json()["error"]["message"]
     assert unknown.startswith("Aucun véhicule immatriculé"), unknown
+
+
+def test_french_elides_de_before_a_garage_s_name_on_pages_and_in_refusals(app, client, auth):
+    """"En attente de Écully", "tous les ponts de Écully": French says d’Écully. A person's name stays as typed."""
+    from web.i18n import elided
+
+    names = ["Écully", "Oullins", "Bron Parilly"].copy
+    assert elided("tous les ponts de Écully sont pris, plus tôt que Oullins", names) == \
+        "tous les ponts d’Écully sont pris, plus tôt qu’Oullins"
+    assert elided("Manuel de Oliveira, garde Écully, de Écullyville, de Bron Parilly", names) == \
+        "Manuel de Oliveira, garde Écully, de Écullyville, de Bron Parilly"
+    auth.login("operator")
+    case = auth.post("/api/v1/cases", json={
+        "customer": {"name": "Manuel de Oliveira", "phone": "+33 6 10 20 30 40"},
+        "vehicle": {"plate": "EL-123-DE", "model": "Clio"}, "symptom": "engine_fault_stop",
+        "location": {"lat": 45.77, "lon": 4.78}}).get_json()
+    assert auth.post(f"/api/v1/cases/{case['id']}/direct-line",
+                     json={"garage": "ecully", "message": "Aujourd’hui ?"}).status_code == 201
+    page = client.get(f"/desk/cases/{case['id']}", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "En attente d’Écully" in page and "de Écully" not in page
+    assert "Manuel de Oliveira" in page
