@@ -204,3 +204,16 @@ def test_a_late_acceptance_is_shown_as_missing_the_target(browser, live_server, 
     page.screenshot(path=str(shots / "desk-late-acceptance.png"), full_page=True)
     override = next(o for o in api_case(page, live_server, case_id)["overrides"] if o["kind"] == "direct_line")
     assert datetime.fromisoformat(override["result"]["start"]) == start, "the override's result is that start"
+
+
+def test_a_name_typed_without_a_space_does_not_widen_the_desk_or_the_case(browser, live_server, shots):
+    """One 110-character name widened the shared desk to 2,417 px for every operator; a long note, the case page."""
+    page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    log_in(page, live_server, "operator")
+    page.wait_for_selector("input[name=name]:focus")
+    page.fill("textarea[name=note]", "N" * 400)
+    case_id = open_call(page, "WW-111-WW", "engine_fault_stop", "Lyon 7e", name="Bartholomew" * 10)
+    for url in (f"{live_server}/desk/", f"{live_server}/desk/cases/{case_id}"):
+        page.goto(url)
+        page.screenshot(path=str(shots / f"long-name-{url.rstrip('/').rsplit('/', 1)[-1]}.png"))
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1366, url
