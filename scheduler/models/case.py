@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from scheduler.db import Base, UTCDateTime, append_only, utcnow
 
 CASE_STATUSES = ("open", "booked", "in_progress", "done", "cancelled")
+
+
+def name_key(text: str) -> str:
+    """A name as it is searched: without accents, in lower case, single-spaced ("Émilie  Guérin" is "emilie
+    guerin"), so that "emilie", "Guerin" or "guérin émilie" find her. SQLite's lower() leaves "É" as it is."""
+    bare = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())
 
 
 class Customer(Base):
@@ -17,11 +25,18 @@ class Customer(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
+    # kept by `_keyed`: what a search matches
+    name_key: Mapped[str] = mapped_column(String(120), default="", server_default="")
     phone: Mapped[str] = mapped_column(String(30), index=True)
     email: Mapped[str | None] = mapped_column(String(200))
     locale: Mapped[str] = mapped_column(String(5), default="fr")  # the language Frontline writes to them in
 
     vehicles: Mapped[list[Vehicle]] = relationship(back_populates="customer")
+
+    @validates("name")
+    def _keyed(self, _key: str, name: str) -> str:
+        self.name_key = name_key(name or "")[:120]
+        return name
 
 
 class Vehicle(Base):

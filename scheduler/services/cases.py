@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.db import utcnow
@@ -25,6 +25,7 @@ from scheduler.models import (
     User,
     Vehicle,
 )
+from scheduler.models.case import name_key
 from scheduler.services import boards
 from scheduler.services.booking import lock_case
 from scheduler.services.open_work import waits_on, waits_on_a_garage
@@ -272,8 +273,11 @@ def search(session: Session, actor: User, text: str, limit: int = 50) -> list[Ca
             _stripped(func.upper(Vehicle.plate), " -.").like(_like(plate), escape="\\"))))
     if PHONE.match(text) and len(re.sub(r"\D", "", text)) >= 6:
         found.append(Customer.id.in_(select(Customer.id).where(_phone_matches(phone_key(text)))))
-    if len(text) >= 2:
-        found.append(func.lower(Customer.name).like(_like(text.lower()), escape="\\"))
+    words = name_key(text).split()
+    if len(text) >= 2 and words:  # every word somewhere in the name, accents and order aside: "guerin emilie"
+        found.append(and_(*(Customer.name_key.like(_like(word), escape="\\") for word in words)))
+    if not found:  # "%", one emoji: nothing to look for (an empty OR listed the latest 50 cases as if found)
+        return []
     query = (select(Case).join(Customer, Case.customer_id == Customer.id).join(Vehicle, Case.vehicle_id == Vehicle.id)
              .where(or_(*found)).order_by(Case.opened_at.desc(), Case.id.desc()).limit(limit))
     if actor.role in GARAGE_ROLES:

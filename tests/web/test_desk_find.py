@@ -39,6 +39,21 @@ def test_case_number_phone_and_name_find_the_case_and_nothing_else_matches(clien
     assert client.get("/api/v1/cases?q=RD447BP&format=csv").headers["Content-Type"].startswith("text/csv")
 
 
+def test_a_name_is_found_whatever_its_accents_case_or_word_order(client, auth):
+    """SQLite's lower() leaves "É" as it is: "émilie" and "Emilie" did not find Émilie Guérin, nor did "Guérin
+    Émilie"; "%" or one emoji listed the latest 50 cases as if they matched."""
+    auth.login("operator")
+    call_ = call(plate="EG-101-EG")
+    call_["customer"] = {"name": "Émilie  Guérin", "phone": "+33 6 70 80 90 10"}
+    case = auth.post("/api/v1/cases", json=call_).get_json()
+    for q in ("Émilie", "émilie", "EMILIE", "emilie guerin", "Guérin Émilie", "guer", "ÉMILIE GUÉRIN"):
+        ids = [c["id"] for c in client.get("/api/v1/cases", query_string={"q": q}).get_json()]
+        assert case["id"] in ids, q
+    assert client.get("/api/v1/cases", query_string={"q": "emilie dupont"}).get_json() == [], "every word counts"
+    for q in ("%", "_", "🚗"):
+        assert client.get("/api/v1/cases", query_string={"q": q}).get_json() == [], q
+
+
 def test_a_garage_finds_only_its_own_cases(client, auth):
     auth.login("operator")
     open_case(auth, plate="RD-447-BP")
