@@ -54,6 +54,20 @@ def test_a_name_is_found_whatever_its_accents_case_or_word_order(client, auth):
         assert client.get("/api/v1/cases", query_string={"q": q}).get_json() == [], q
 
 
+def test_a_car_called_in_again_while_booked_on_another_case_is_flagged_on_its_new_case(client, auth):
+    """Booked at one garage at 16:15, the same car was opened and booked again at another at 16:45 without a word."""
+    auth.login("operator")
+    first = open_case(auth, plate="GG-555-EE")
+    best = client.get(f"/api/v1/cases/{first['id']}/offers").get_json()["offers"][0]
+    assert auth.post(f"/api/v1/cases/{first['id']}/appointments",
+                     json={k: best[k] for k in ("garage", "technician", "start")}).status_code == 201
+    second = open_case(auth, plate="GG-555-EE")
+    page = client.get(f"/desk/cases/{second['id']}").get_data(as_text=True)
+    assert f"This car is already booked on case {first['id']}" in page
+    assert f'href="/desk/cases/{first["id"]}"' in page
+    assert "already booked on case" not in client.get(f"/desk/cases/{first['id']}").get_data(as_text=True)
+
+
 def test_a_garage_finds_only_its_own_cases(client, auth):
     auth.login("operator")
     open_case(auth, plate="RD-447-BP")

@@ -156,7 +156,10 @@ def _case_view(case_id: int, typed: dict | None = None, typed_errors: dict | Non
     there = {g.id: planning.open_from(g, planning.arrival(moment, km, policy)) for g, km in nearby}
     technicians = {t.id: t for t in db.session.scalars(select(Technician).where(
         Technician.id.in_([s.technician for s in ([found.rule] if found and found.rule else []) + (found.offers if found else [])])))}
+    # the same car booked on another case: most often the same problem, called in twice (booked twice, 30 min apart)
+    elsewhere = [a for a in cases.bookings_ahead(db.session, case.vehicle, moment) if a.case_id != case.id]
     return render_template("operator/case.html", case=case, found=found, garages=garages, nearby=nearby, opens=opens,
+                           elsewhere=elsewhere,
                            there=there, technicians=technicians, live=live_state(case), current=booking.active_booking(case),
                            typed=typed or {}, typed_errors=typed_errors or {},
                            typed_around=[(datetime.fromisoformat(o["start"]), o) for o in typed_around or []])
