@@ -107,5 +107,7 @@ def queue(session: Session, actor: User, now: datetime, limit: int = 100) -> lis
     items = [item for c in cases if (item := _item(c, requests.get(c.id, []), drive_ins.get(c.id, []), now))]
     if actor.role in ("reception", "workshop"):
         items = [i for i in items if i.concerns(actor.garage_id)]
-    items.sort(key=lambda i: (i.case.urgency, i.since, i.case.id))
+    # oldest case first: a P1 called at 15:26 whose request expired at 15:47 has waited longer than one called at
+    # 15:30 (sorted by when its latest state began, it went below it)
+    items.sort(key=lambda i: (i.case.urgency, i.case.opened_at, i.case.id))
     return items[:limit]

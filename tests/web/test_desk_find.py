@@ -135,9 +135,15 @@ def test_an_unanswered_request_shows_as_expired_in_the_queue(app, client, auth):
     auth.login("operator")
     asked = open_case(auth, plate="CC-333-CC")
     auth.post(f"/api/v1/cases/{asked['id']}/direct-line", json={"garage": "lyon-07", "message": "Today?"})
+    app.config["CLOCK"] = lambda: CLOCK_NOW + timedelta(minutes=5)
+    later = open_case(auth, plate="DD-444-DD")  # a P1 called while the first one's request still ran
     app.config["CLOCK"] = lambda: CLOCK_NOW + timedelta(minutes=16)
     kinds = {c["id"]: c["queue"]["kind"] for c in client.get("/api/v1/cases?queue=1").get_json()}
     assert kinds[asked["id"]] == "expired"
+    # called first, it stays before the other though its request expired after that one was called: it has waited
+    # longest (it went below it, sorted by when its latest state began)
+    order = [c["id"] for c in client.get("/api/v1/cases?queue=1").get_json() if c["id"] in (asked["id"], later["id"])]
+    assert order == [asked["id"], later["id"]]
 
 
 def test_the_desk_search_box_finds_a_plate_typed_loosely(client, auth):
