@@ -47,6 +47,7 @@ KIND_LABELS = {
     "direct_line": lambda: _("direct line"), "direct_line_answer": lambda: _("garage's answer"),
     "direct_line_expired": lambda: _("no answer"), "booking": lambda: _("booking"),
     "cancelled": lambda: _("cancelled"), "drive_in": lambda: _("drive-in"),
+    "drive_in_redirected": lambda: _("drive-in sent elsewhere"),
     "check_in": lambda: _("check-in"), "start": lambda: _("work started"), "finish": lambda: _("work finished"),
     "no_show": lambda: _("no-show"), "cancel": lambda: _("cancelled"), "moved": lambda: _("moved"),
     "more_time": lambda: _("more time"), "arrived": lambda: _("arrived"),
@@ -120,6 +121,9 @@ def describe(event: CaseEvent, names: Names, locale: str) -> str:
     if kind == "drive_in":
         return _("Drive-in announced at %(garage)s, expected %(when)s", garage=names.garage(d.get("garage")),
                  when=names.when(d.get("expected_at"), d.get("garage")))
+    if kind == "drive_in_redirected":
+        return _("%(garage)s no longer expects the customer: sent to %(other)s", garage=names.garage(d.get("garage")),
+                 other=names.garage(d.get("to")))
     return _job_step(kind, d, names) or ", ".join(f"{k}: {v}" for k, v in d.items())
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from scheduler.errors import Conflict, Invalid
 from scheduler.models import Case, DirectLineRequest, DriveIn, Garage, User
 from scheduler.services import overrides, policies
-from scheduler.services.booking import lock_case, note_offers_shown
+from scheduler.services.booking import lock_case, note_offers_shown, refuse_closed
 from scheduler.services.planning import arrival, case_offers, nearest_garages, open_from
 from scheduler.texts import N_
 
@@ -22,8 +22,7 @@ STILL_EXPECTED = timedelta(hours=2)
 def announce(session: Session, actor: User, case: Case, now: datetime, garage_id: str | None = None,
              expected_at: datetime | None = None, note: str = "", confirmed: bool = False) -> DriveIn:
     lock_case(session, case)  # two announcements at once are one
-    if case.status in ("done", "cancelled"):
-        raise Conflict(N_("Case %(case)s is %(status)s."), words={"case": case.id, "status": case.status})
+    refuse_closed(case)
     if not isinstance(note, str) or len(note) > 500:
         raise Invalid(N_("note must be text of at most 500 characters."), field="note")
     if case.lat is None:
@@ -58,6 +57,11 @@ def announce(session: Session, actor: User, case: Case, now: datetime, garage_id
         expected_at = open_from(garage, arrival(now, km, policy))
     elif expected_at < now - timedelta(minutes=15) or expected_at > now + timedelta(days=1):
         raise Invalid(N_("expected_at must be within the next 24 hours."), field="expected_at")
+    # the customer heads for this garage now: one that expected them before no longer does (both garages expected
+    # the same car, and the queue showed only the first)
+    for before in session.scalars(select(DriveIn).where(DriveIn.case_id == case.id, DriveIn.status == "expected")):
+        before.status = "redirected"
+        case.log("drive_in_redirected", actor, now, garage=before.garage_id, drive_in=before.id, to=garage.id)
     drive_in = DriveIn(case=case, garage=garage, expected_at=expected_at.replace(microsecond=0), note=note,
                        announced_at=now, announced_by_id=actor.id)
     session.add(drive_in)

@@ -42,6 +42,9 @@ class OpenWork:
 
 
 def _item(case: Case, requests: list[DirectLineRequest], drive_ins: list[DriveIn], now: datetime) -> OpenWork | None:
+    if any(d.status == "arrived" for d in drive_ins) and case.status == "open":
+        return None  # at a garage's counter: that garage books it (its board lists it), not the call centre
+    drive_ins = [d for d in drive_ins if d.status == "expected"]
     waiting = [r for r in requests if r.status_at(now) == "open"]
     if waiting:
         first = min(waiting, key=lambda r: r.expires_at or r.created_at)
@@ -69,8 +72,9 @@ def _pending(case: Case, drive_ins: list[DriveIn]) -> bool:
 
 def item_of(session: Session, case: Case, now: datetime) -> OpenWork | None:
     """The case's open work now, if it is open work (the queue's reading, for one case)."""
-    drive_ins = list(session.scalars(select(DriveIn).where(DriveIn.case_id == case.id, DriveIn.status == "expected")))
-    if not _pending(case, drive_ins):
+    drive_ins = list(session.scalars(select(DriveIn).where(DriveIn.case_id == case.id,
+                                                           DriveIn.status.in_(("expected", "arrived")))))
+    if not _pending(case, [d for d in drive_ins if d.status == "expected"]):
         return None
     requests = list(session.scalars(select(DirectLineRequest).where(DirectLineRequest.case_id == case.id)))
     return _item(case, requests, drive_ins, now)
@@ -102,7 +106,8 @@ def queue(session: Session, actor: User, now: datetime, limit: int = 100) -> lis
     for r in session.scalars(select(DirectLineRequest).where(DirectLineRequest.case_id.in_(ids))):
         requests.setdefault(r.case_id, []).append(r)
     drive_ins: dict[int, list[DriveIn]] = {}
-    for d in session.scalars(select(DriveIn).where(DriveIn.case_id.in_(ids), DriveIn.status == "expected")):
+    for d in session.scalars(select(DriveIn).where(DriveIn.case_id.in_(ids), DriveIn.status.in_(("expected",
+                                                                                                   "arrived")))):
         drive_ins.setdefault(d.case_id, []).append(d)
     items = [item for c in cases if (item := _item(c, requests.get(c.id, []), drive_ins.get(c.id, []), now))]
     if actor.role in ("reception", "workshop"):

@@ -318,6 +318,31 @@ def test_a_message_too_long_is_refused_in_the_reader_s_language_and_the_form_sto
     assert '<textarea name="message" rows="4" maxlength="1000">' in page, "what is typed is not lost to a refusal"
 
 
+def test_a_drive_in_sent_to_another_garage_is_no_longer_expected_at_the_first(app, client, auth):
+    """Announced at one garage, then at another: both expected the same car, and the queue showed only the first;
+    once the car was at the second's counter, the queue still said the first had declined."""
+    from scheduler.models import DriveIn
+
+    auth.login("operator")
+    case = open_case(auth, plate="DI-222-DI")
+    first = auth.post(f"/api/v1/cases/{case['id']}/drive-in", json={"garage": "lyon-07"})
+    second = auth.post(f"/api/v1/cases/{case['id']}/drive-in", json={"garage": "lyon-03"})
+    assert first.status_code == 201 and second.status_code == 201, second.get_json()
+    with app.app_context():
+        assert db.session.get(DriveIn, first.get_json()["id"]).status == "redirected"
+    queue = {c["id"]: c["queue"] for c in client.get("/api/v1/cases?queue=1").get_json()}
+    assert (queue[case["id"]]["kind"], queue[case["id"]]["garage"]) == ("drive_in", "lyon-03")
+    timeline = client.get(f"/api/v1/cases/{case['id']}").get_json()["timeline"]
+    assert any(e["kind"] == "drive_in_redirected" and "no longer expects" in e["text"] for e in timeline)
+    auth.login("reception-lyon-07")
+    assert case["id"] not in [c["id"] for c in client.get("/api/v1/cases?queue=1").get_json()]
+    auth.login("reception-lyon-03")
+    assert auth.post(f"/api/v1/drive-ins/{second.get_json()['id']}/arrived", json={}).status_code == 200
+    auth.login("operator")
+    assert case["id"] not in [c["id"] for c in client.get("/api/v1/cases?queue=1").get_json()], \
+        "at a garage's counter: that garage books it"
+
+
 def test_a_drive_in_that_never_came_does_not_stop_announcing_it_again(app, client, auth):
     auth.login("operator")
     case = open_case(auth)
