@@ -785,7 +785,7 @@ def test_the_preview_shows_each_move_from_to_and_which_customers_are_told_and_ho
     table = page.split('<table class="grid moves">')[1].split("</table>")[0]
     assert "<th>Moved</th>" in table and "<th>Customer told</th>" in table
     assert "<th>From</th>" not in table and "<th>To</th>" not in table
-    row = {i: next(r for r in table.split("<tr>") if f"<td>{name}</td>" in r) for i, name in people.items()}
+    row = {i: next(r for r in table.split("<tr>") if f'<td class="text">{name}</td>' in r) for i, name in people.items()}
     assert "not told: same time, same garage" in row[kept_id] and "(same time)" in row[kept_id]
     assert " → <strong>" not in row[kept_id].split('class="nowrap move">')[1].split("</td>")[0]
     assert re.search(r'<td class="nowrap move">\d\d:\d\d → <strong>\d\d:\d\d</strong></td>', row[phoned_id])
