@@ -137,12 +137,12 @@ def withdraw(session: Session, actor: User, case: Case, reason: str, now: dateti
 
 def vehicle_by_plate(session: Session, plate: str) -> Vehicle | None:
     """The car with this plate, however it was spaced or cased when typed."""
-    key = plate_key(plate)
-    if not key:
-        return None
     exact = session.scalar(select(Vehicle).where(Vehicle.plate == plate.strip().upper()))
-    return exact or session.scalar(select(Vehicle).where(_stripped(func.upper(Vehicle.plate), " -.") == key)
-                                   .order_by(Vehicle.id).limit(1))
+    key = plate_key(plate)
+    if exact is not None or not key:  # "🚗🚗🚗" has no key, yet it is the car typed before: a second one broke
+        return exact                  # the unique plate (a 500)
+    return session.scalar(select(Vehicle).where(_stripped(func.upper(Vehicle.plate), " -.") == key)
+                          .order_by(Vehicle.id).limit(1))
 
 
 def find_vehicle(session: Session, actor: User, plate: str) -> tuple[Vehicle, list[Case]] | None:

@@ -63,6 +63,18 @@ def test_rtl_and_emoji_text_is_kept_as_typed(client, auth):
     assert RTL in client.get(f"/desk/cases/{read['id']}").get_data(as_text=True)
 
 
+@pytest.mark.parametrize("plate", ["🚗🚗🚗", "-- --", ".."])
+def test_a_plate_without_a_letter_or_a_digit_typed_twice_is_the_same_car_not_a_500(client, auth, plate):
+    """Its key (letters and digits) is empty, so the car typed before was not found and a second one broke the
+    unique plate: a 500 at the counter the second time."""
+    auth.login("reception-lyon-07")
+    body = {"customer": {"name": "Zoé", "phone": "+33 6 11 22 33 45"}, "vehicle": {"plate": plate, "model": "Zoé"},
+            "symptom": "annual_service"}
+    first, second = (auth.post("/api/v1/cases", json=body) for _ in range(2))
+    assert (first.status_code, second.status_code) == (201, 201), second.get_json()
+    assert first.get_json()["vehicle"] == second.get_json()["vehicle"] == {"plate": plate.upper(), "model": "Zoé"}
+
+
 @pytest.mark.parametrize("body, field", [
     ({"customer": {"name": 5, "phone": "1"}}, "customer.name"),
     ({"customer": ["a"]}, "customer.name"),
