@@ -66,8 +66,10 @@ class TechnicianDay:
         (capacity.turn_order), each when the one before is done (capacity.waits_in_turn): a job pushed back pushes
         the next one too, and a short job inside a long one waits to its end."""
         jobs = sorted(self.active, key=capacity.turn_order)
+        # a job already started waits for nothing any more (the banner still said its customer waited 50 min)
         return [Overlap(jobs[i - 1], job, minutes)
-                for i, (job, minutes) in enumerate(zip(jobs, capacity.waits_in_turn(jobs), strict=True)) if minutes]
+                for i, (job, minutes) in enumerate(zip(jobs, capacity.waits_in_turn(jobs), strict=True))
+                if minutes and job.started_at is None]
 
     def off_shift(self, appointment: Appointment) -> bool:
         """Work booked outside the technician's shifts (an absence or a shorter shift came after it)."""

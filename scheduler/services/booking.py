@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.network import network
 from scheduler.errors import AlreadyBooked, Conflict, Forbidden, Invalid, ReasonRequired, RuleBroken, SlotTaken
-from scheduler.models import ACTIVE, Appointment, Case, Garage, Policy, Technician, User
+from scheduler.models import ACTIVE, Appointment, Case, DriveIn, Garage, Policy, Technician, User
 from scheduler.services import capacity, notices, outbox, overrides, policies
 from scheduler.services.capacity import Clash
 from scheduler.services.planning import CaseOffers, case_offers, desk_offers, garage_slots, open_from
@@ -246,8 +246,24 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
     if clash:
         tell_who_waits(session, later, knock_on, now)
     overrides.settle_pending(session, case, appointment, now)
+    checked_in_if_here(session, case, appointment, actor, now)
     confirm(session, case, appointment, [current] if current else [], actor, now, reason)
     return appointment, True
+
+
+def checked_in_if_here(session: Session, case: Case, appointment: Appointment, actor: User, now: datetime) -> None:
+    """A customer already at the garage's counter (a walk-in registered there today, a drive-in arrived there) and
+    booked for today is checked in with the booking: left "booked", their job offered "absent" once its time came,
+    and they were sent a late notice while they sat in the waiting room."""
+    garage = appointment.garage
+    if appointment.status != "booked" or garage.today(now) != appointment.day:
+        return
+    walked_in = case.channel == "walk_in" and case.garage_id == garage.id and garage.today(case.opened_at) == \
+        appointment.day
+    if walked_in or session.scalar(select(DriveIn.id).where(DriveIn.case_id == case.id, DriveIn.garage_id == garage.id,
+                                                            DriveIn.status == "arrived")):
+        appointment.status, appointment.checked_in_at = "checked_in", now
+        case.log("check_in", actor, now, appointment=appointment.id, garage=garage.id, at_counter=True)
 
 
 def tell_who_waits(session: Session, later: list[Appointment], knock_on: dict, now: datetime,

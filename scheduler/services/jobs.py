@@ -100,6 +100,8 @@ def act(session: Session, actor: User, appointment: Appointment, action: str, no
             case.status, data["after_no_show"] = "booked", True
     elif action == "start":
         appointment.started_at = now
+        # the car is in the workshop: it has arrived, whether or not reception checked it in first
+        appointment.checked_in_at = appointment.checked_in_at or now
         case.status = "in_progress"
     elif action == "finish":
         appointment.finished_at = now

@@ -506,6 +506,7 @@ def _place_case(session: Session, actor: User, preview: PlanPreview, seen: Diff,
                             for m in seen.moved],
                      knock_on_minutes=seen.delay_minutes)
     overrides.settle_pending(session, case, appointment, now)
+    booking.checked_in_if_here(session, case, appointment, actor, now)
     booking.confirm(session, case, appointment, [current] if current else [], actor, now, reason)
     return appointment
 

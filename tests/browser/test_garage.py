@@ -69,7 +69,8 @@ def test_a_walk_in_is_squeezed_into_a_saturated_day(browser, live_server, live_a
     log_in(workshop, live_server, "workshop-lyon-07")
     case_id = confirmed["case"]
     case = workshop.request.get(f"{live_server}/api/v1/cases/{case_id}").json()
-    (job,) = [a for a in case["appointments"] if a["status"] == "booked"]
+    # at the counter already: checked in with its booking, so the workshop can start it at once
+    (job,) = [a for a in case["appointments"] if a["status"] == "checked_in"]
     row = f"#appt-{job['id']}"
     with workshop.expect_navigation():
         workshop.click(f"{row} button:has-text('Start')")

@@ -13,7 +13,7 @@ NINE = datetime(2026, 12, 1, 8, tzinfo=timezone.utc)
 def job(id_: int, start: int, minutes: int, urgency: str) -> SimpleNamespace:
     begin = NINE + timedelta(minutes=start)
     return SimpleNamespace(id=id_, start_at=begin, end_at=begin + timedelta(minutes=minutes), active=True,
-                           case=SimpleNamespace(urgency=urgency))
+                           case=SimpleNamespace(urgency=urgency), started_at=None)
 
 
 def test_the_urgent_car_overbooked_at_the_same_time_goes_first_and_the_other_waits_until_it_is_done():
@@ -44,3 +44,11 @@ def test_a_job_pushed_back_pushes_the_next_one_though_their_bookings_do_not_over
     urgent, pushed, next_one = job(1, 150, 60, "P1"), job(2, 165, 45, "P3"), job(3, 195, 45, "P3")
     waits = {o.later.id: (o.first.id, o.minutes) for o in TechnicianDay(None, [], [urgent, pushed, next_one]).overlaps}
     assert waits == {2: (1, 45), 3: (2, 60)}
+
+
+def test_a_job_already_started_waits_for_nothing_though_its_booking_overlaps():
+    """The banner said a customer whose job was under way waited 50 minutes."""
+    urgent, started, next_one = job(1, 150, 60, "P1"), job(2, 165, 45, "P3"), job(3, 195, 45, "P3")
+    started.started_at = NINE + timedelta(minutes=160)  # the workshop began it on another lift, early
+    waits = {o.later.id: o.minutes for o in TechnicianDay(None, [], [urgent, started, next_one]).overlaps}
+    assert 2 not in waits and waits[3] > 0

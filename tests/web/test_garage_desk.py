@@ -60,6 +60,10 @@ def test_a_walk_in_is_previewed_then_squeezed_in_and_the_outcome_is_judged_from_
     assert (placed["channel"], placed["pinned"], placed["technician"]) == \
         ("walk_in", True, proposal["placement"]["technician"])
     assert placed["start"] == proposal["placement"]["start"]
+    # at the counter already: checked in with the booking, never offered "absent" nor sent a late notice
+    assert placed["status"] == "checked_in", placed
+    absent = auth.post(f"/api/v1/appointments/{placed['id']}/no-show", json={})
+    assert absent.status_code == 409, absent.get_json()
     after = moments(app)
     for move in proposal["moves"]:
         old_tech, old_start = before[move["appointment"]]
