@@ -269,12 +269,13 @@ def checked_in_if_here(session: Session, case: Case, appointment: Appointment, a
 def tell_who_waits(session: Session, later: list[Appointment], knock_on: dict, now: datetime,
                    why: str = "urgent") -> None:
     """An overbooking makes the customers of the work after it wait in turn (`knock_on`, the override's figures
-    from overrides.knock_on over `later`): each one still to arrive is told by how long at most. One who is
-    already here is told at the counter."""
-    waits = {w["appointment"]: w["delay_minutes"] for w in knock_on["moved"]}
-    for waiting in later:
-        if waits.get(waiting.id, 0) > 0 and waiting.status == "booked":
-            outbox.queue(session, "delayed", waiting, now, minutes=waits[waiting.id], why=why)
+    from overrides.knock_on over `later`): each one still to arrive whom it delays is told how long they now wait
+    in all, not only what this one adds (told 60 then 80 minutes, a customer waited 140). One who is already here
+    is told at the counter."""
+    for w in knock_on["moved"]:
+        waiting = next((a for a in later if a.id == w["appointment"]), None)
+        if waiting is not None and w["delay_minutes"] > 0 and waiting.status == "booked":
+            outbox.queue(session, "delayed", waiting, now, minutes=w.get("wait_minutes", w["delay_minutes"]), why=why)
 
 
 def note_offers_shown(case: Case, found: CaseOffers, now: datetime) -> None:

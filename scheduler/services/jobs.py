@@ -186,6 +186,8 @@ def more_time(session: Session, actor: User, appointment: Appointment, minutes: 
     if later:
         preview = squeeze.preview_replan(session, actor, appointment.garage, later, now,
                                          cause={"kind": "more_time", "appointment": appointment.id, "minutes": total})
+    elif not earlier:  # no re-plan to decide first: whoever now waits longer in turn behind it is told at once
+        squeeze.tell_who_waits_for(session, appointment, now, ended_before=old_end)
     return appointment, preview, held
 
 

@@ -522,18 +522,24 @@ def reject(session: Session, actor: User, preview: PlanPreview, now: datetime) -
     preview.status, preview.decided_at = "rejected", now
     cause = preview.plan.get("cause") or {}
     if cause.get("kind") == "more_time":
-        _tell_who_waits_for(session, session.get(Appointment, cause.get("appointment")), now)
+        tell_who_waits_for(session, session.get(Appointment, cause.get("appointment")), now)
     session.flush()
     return preview
 
 
-def _tell_who_waits_for(session: Session, longer: Appointment | None, now: datetime) -> None:
-    """Nothing moves for a job that takes longer: the customers booked after it wait for it, and are told so,
-    as the customers an overbooking delays are (booking.tell_who_waits, with the same knock-on figures)."""
+def tell_who_waits_for(session: Session, longer: Appointment | None, now: datetime,
+                       ended_before: datetime | None = None) -> None:
+    """Nothing moves for a job that takes longer: the customers booked after it wait for it in turn, and are told
+    so, as the customers an overbooking delays are (booking.tell_who_waits, with the same knock-on figures). With
+    `ended_before` (its end before more time was given), only those whose wait grows are told, of all they now
+    wait: 15 more minutes on a job already overrunning into the next one clashed with no booking of its own, and
+    the next customer, told 60 minutes, waited 75 unknowing."""
     if longer is None or not longer.active:
         return
-    clash = capacity.clash(session, longer.technician, longer.start_at, longer.end_at, longer.lift, (longer.id,))
-    if clash.busy:
-        later = capacity.work_from(session, longer.technician_id, longer.start_at, (longer.id,))
-        booking.tell_who_waits(session, later, overrides.knock_on(later, longer.start_at, longer.end_at), now,
-                               why="overrun")
+    later = capacity.work_from(session, longer.technician_id, longer.start_at, (longer.id,))
+    waits = overrides.knock_on(later, longer.start_at, longer.end_at)
+    if ended_before is not None:
+        was = {w["appointment"]: w["wait_minutes"]
+               for w in overrides.knock_on(later, longer.start_at, ended_before)["moved"]}
+        waits["moved"] = [w for w in waits["moved"] if w["wait_minutes"] > was.get(w["appointment"], 0)]
+    booking.tell_who_waits(session, later, waits, now, why="overrun")

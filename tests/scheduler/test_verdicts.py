@@ -58,8 +58,9 @@ def test_an_overbooking_s_knock_on_is_each_customer_s_wait_in_turn():
 
     busy = [job(3, 270, 30), job(1, 150, 30), job(2, 180, 45)]  # 10:30, 11:00, 12:30 (T0 is 8:00 UTC)
     found = knock_on(busy, T0 + timedelta(minutes=120), T0 + timedelta(minutes=180))
-    assert found["moved"] == [{"appointment": 1, "delay_minutes": 30}, {"appointment": 2, "delay_minutes": 30},
-                              {"appointment": 3, "delay_minutes": 0}]
+    assert found["moved"] == [{"appointment": 1, "delay_minutes": 30, "wait_minutes": 30},
+                              {"appointment": 2, "delay_minutes": 30, "wait_minutes": 30},
+                              {"appointment": 3, "delay_minutes": 0, "wait_minutes": 0}]
     assert found["knock_on_minutes"] == 60
     # past the first job on time the day runs as before: it is where the list ends
     later = knock_on([*busy, job(4, 330, 30)], T0 + timedelta(minutes=120), T0 + timedelta(minutes=180))
@@ -67,7 +68,9 @@ def test_an_overbooking_s_knock_on_is_each_customer_s_wait_in_turn():
     # two jobs already overlapping (an earlier overbooking: 11:00 waits 15 min for 10:30-11:15): only what this
     # one adds is its knock-on
     earlier = knock_on([job(5, 150, 45), job(6, 180, 30)], T0 + timedelta(minutes=120), T0 + timedelta(minutes=180))
-    assert earlier["moved"] == [{"appointment": 5, "delay_minutes": 30}, {"appointment": 6, "delay_minutes": 30}]
+    # what each is told is all it now waits: the 11:00 customer 45 minutes, 15 of them for the earlier overbooking
+    assert earlier["moved"] == [{"appointment": 5, "delay_minutes": 30, "wait_minutes": 30},
+                                {"appointment": 6, "delay_minutes": 30, "wait_minutes": 45}]
 
 
 def test_an_overbooking_behind_work_already_running_pushes_the_next_customers_by_its_own_wait_too():
@@ -83,5 +86,6 @@ def test_an_overbooking_behind_work_already_running_pushes_the_next_customers_by
 
     running, next_one = job(1, 330, 60), job(2, 420, 60)  # 13:30-14:30 and 15:00-16:00 (T0 is 8:00 UTC)
     found = knock_on([running, next_one], T0 + timedelta(minutes=360), T0 + timedelta(minutes=420))
-    assert found["moved"] == [{"appointment": 2, "delay_minutes": 30}] and found["knock_on_minutes"] == 30
+    assert found["moved"] == [{"appointment": 2, "delay_minutes": 30, "wait_minutes": 30}]
+    assert found["knock_on_minutes"] == 30
     assert 1 not in [w["appointment"] for w in found["moved"]], "the work it waits for is not delayed by it"

@@ -225,6 +225,15 @@ def test_customers_left_waiting_by_a_rejected_re_plan_are_told_by_how_long(app, 
                                                              Message.kind == "delayed")))
         assert len(told) == 1, "the customer booked right after the longer job waits an hour for it"
         assert "60 minutes" in told[0].body
+    # a quarter of an hour more again: told at once all they now wait (75 minutes), not the 15 this one adds (they
+    # were told nothing: the job's new quarter clashed with no booking)
+    auth.login(f"workshop-{GARAGE}")
+    again = auth.form(f"/garages/{GARAGE}/appointments/{first}/more-time", {"minutes": "15", "next": JOBS})
+    assert again.status_code == 302 and open_replan(app) is None, "its booked time clashes with nothing new"
+    with app.app_context():
+        told = list(db.session.scalars(select(Message).where(Message.appointment_id == later,
+                                                             Message.kind == "delayed").order_by(Message.id)))
+        assert len(told) == 2 and "75 minutes" in told[1].body, [m.body for m in told]
 
 
 def test_more_time_for_a_job_started_late_counts_from_when_it_will_end_as_it_runs(app, client, auth):
