@@ -644,6 +644,33 @@ def test_a_direct_line_booking_s_calendar_is_in_utc_like_every_other(app, client
     assert event.decoded("dtstart") == answer_at and event.decoded("dtstamp") == later
 
 
+def test_a_garage_accepts_a_direct_line_request_on_another_day_it_types(app, client, auth):
+    """The form offered today's free times and one slot a fortnight away, and took a typed time for today only: a
+    garage that could take the car on a later morning could only decline."""
+    from scheduler.services import capacity
+    from tests.web.pages import csrf_from
+    from tests.web.story import open_case
+
+    auth.login("operator")
+    case = open_case(auth, plate="DL-303-DL", symptom="brake_noise")
+    asked = auth.post(f"/api/v1/cases/{case['id']}/direct-line", json={"garage": "lyon-07", "message": "Monday?"})
+    auth.login("reception-lyon-07")
+    board = client.get("/garages/lyon-07/board").get_data(as_text=True)
+    assert 'name="day" value="' in board
+    technician = re.search(r'<select name="technician"><option value="([^"]+)"', board).group(1)
+    with app.app_context():
+        worker = db.session.get(Technician, technician)
+        day = next(d for d in (CLOCK_NOW.date() + timedelta(days=n) for n in range(2, 12))
+                   if capacity.shifts(worker, d))
+        start = capacity.shifts(worker, day)[0][0].astimezone(ZoneInfo("Europe/Paris"))
+    accepted = client.post(f"/garages/lyon-07/direct-line/{asked.get_json()['id']}/answer", data={
+        "csrf_token": csrf_from(board), "decision": "accept", "day": day.isoformat(), "time": f"{start:%H:%M}",
+        "technician": technician, "overbook": "yes", "reason": "first job of the morning", "late_ok": "yes"})
+    assert accepted.status_code == 302
+    (made,) = client.get(f"/api/v1/cases/{case['id']}").get_json()["appointments"]
+    assert datetime.fromisoformat(made["start"]) == start and made["channel"] == "direct_line"
+
+
 def test_a_moved_booking_s_calendar_is_stamped_when_it_moved(app, client, auth):
     case = walk_in(auth)
     squeezed_at = CLOCK_NOW + timedelta(minutes=20)

@@ -181,14 +181,19 @@ def _home_url(garage_id: str, **_) -> str:
 
 
 def _chosen_start(garage: Garage) -> tuple[datetime | None, str]:
-    """The start and technician from the answer form: a suggested slot, or a time typed for today."""
+    """The start and technician from the answer form: a suggested slot, or a day (today unless another is
+    picked: a garage that could take a P2 on Monday at 8:00 could only decline) and a time typed."""
     typed = request.form.get("time", "").strip()
     if typed:
         try:
             clock = clock_time(typed)
         except ValueError:
             raise Invalid(_("Type the time as HH:MM, e.g. 14:15."), field="time") from None
-        return datetime.combine(garage.today(now()), clock, garage.zone), request.form.get("technician", "")
+        try:
+            day = date.fromisoformat(request.form["day"]) if request.form.get("day") else garage.today(now())
+        except ValueError:
+            raise Invalid(_("Pick the day in the calendar."), field="day") from None
+        return datetime.combine(day, clock, garage.zone), request.form.get("technician", "")
     slot = _offered_slot()
     if slot is None:
         raise Invalid(_("Pick a suggested slot or type a time."), field="slot")
@@ -224,7 +229,7 @@ def answer(garage_id: str, request_id: int):
                                late_ok=request.form.get("late_ok") == "yes")
         except DomainError as refused:
             session[DRAFTS] = {str(request_id): {k: request.form.get(k, "") for k in
-                                                 ("slot", "time", "technician", "reason", "overbook")},
+                                                 ("slot", "day", "time", "technician", "reason", "overbook")},
                                "late": str(request_id) if refused.code == "misses_target" else ""}
             raise
         session.pop(DRAFTS, None)
