@@ -559,6 +559,7 @@ def test_a_placement_by_hand_refused_returns_to_its_preview_with_what_was_typed(
     assert f"/garages/lyon-07/squeeze/{proposal['id']}" in back  # not the board: the preview stays in front of them
     page = client.get(back).get_data(as_text=True)
     assert 'value="23:30"' in page and 'value="foreman between two jobs"' in page
+    assert "foreman" not in back, "a customer's story is not put in the address (logs, history)"
     assert f'<option value="{tech}" selected>' in page
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Appointment)

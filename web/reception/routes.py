@@ -331,6 +331,7 @@ def preview(garage_id: str, preview_id: int):
     cause, because = squeeze.cause_of(db.session, found)
     page = render_template("reception/preview.html", garage=garage, seen=seen, preview=found, missing=missing,
                            names=names, now=moment, case=found.case, cause=cause, because=because,
+                           placing_reason=session.get(PLACING_REASON, {}).get(str(preview_id), ""),
                            max_moves=policies.in_force(db.session, moment).max_moves,
                            garage_names=dict(db.session.execute(select(Garage.id, Garage.name)).all()))
     # Back after a confirm must ask again: a kept copy would still offer to confirm what is already decided.
@@ -405,9 +406,14 @@ def _placing_again(garage_id: str, case_id: int, **_) -> str:
     preview_id = request.form.get("preview", "")
     if not (preview_id.isascii() and preview_id.isdigit()):
         return url_for("reception.board", garage_id=garage_id)
-    typed = {k: request.form.get(k, "")[:1000] for k in ("time", "technician", "reason", "overbook")}
+    typed = {k: request.form.get(k, "")[:1000] for k in ("time", "technician", "overbook")}
+    # the reason is a customer's story: kept in the session, not in the address (nor so in logs and history)
+    session[PLACING_REASON] = {preview_id: request.form.get("reason", "")[:1000]}
     return url_for("reception.preview", garage_id=garage_id, preview_id=int(preview_id),
                    **{k: v for k, v in typed.items() if v}) + "#hand-h"
+
+
+PLACING_REASON = "placing_reason"
 
 
 @bp.post("/cases/<int:case_id>/place")
@@ -431,6 +437,7 @@ def place(garage_id: str, case_id: int):
                 for o in exc.details.get("offers", [])[:4]]
         flash(refusal_text(exc) + (" " + _("Free then: %(times)s.", times=", ".join(free)) if free else ""), "error")
         return redirect(back(_placing_again(garage_id, case_id)))
+    session.pop(PLACING_REASON, None)
     flash(_("Placed by hand: %(when)s with %(technician)s.", when=local_when(appointment.start_at, garage, now()),
             technician=appointment.technician.name), "success")
     return redirect(_board_url(garage_id))
