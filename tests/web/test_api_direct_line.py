@@ -75,6 +75,8 @@ def test_a_case_a_garage_took_within_its_target_is_not_put_on_the_line_again(app
     again = auth.post(f"/api/v1/cases/{case['id']}/direct-line", json={"garage": other, "message": "Earlier?"})
     assert again.status_code == 409 and "already booked" in again.get_json()["error"]["message"], again.get_json()
     assert footprint(app) == before
+    page = client.get(f"/desk/cases/{case['id']}").get_data(as_text=True)
+    assert "Send on the direct line" not in page, "no form for what would be refused"
 
 
 def test_a_garage_s_yes_never_replaces_the_case_s_booking_with_a_later_one(app, client, auth):
