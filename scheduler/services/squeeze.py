@@ -283,6 +283,9 @@ class Diff:
     saved_minutes: int | None  # against the rule offer
     delay_minutes: int  # imposed on moved customers (later only)
     left: list[Appointment] = field(default_factory=list)  # a re-plan's work that finds no place: it stays as booked
+    # a squeeze of a case booked already (a customer booked for Thursday at the counter today): that booking, which
+    # a confirm cancels; said while the preview is open, so nobody confirms a move without knowing it is one
+    replaces: Appointment | None = None
 
     @property
     def fits(self) -> bool:
@@ -309,6 +312,7 @@ class Diff:
                        "delay_minutes": m["delay_minutes"], "told": m["told"]} for m in self.moved],
             "unplaced": self.unplaced, "cost": p.plan.get("cost"), "rule_offer": self.rule,
             "saved_minutes": self.saved_minutes, "delay_minutes": self.delay_minutes,
+            "replaces": self.replaces.to_dict() if self.replaces else None,
         }
 
 
@@ -344,7 +348,9 @@ def diff(session: Session, preview: PlanPreview) -> Diff:
         m["told"] = _told(m["appointment"], m["from"], m["to"])
     delay = sum(max(0, m["delay_minutes"]) for m in moved)
     left = [rows[i] for i in plan["unplaced"] if i in rows] if preview.kind == "replan" else []
-    return Diff(preview, placed, moved, plan["unplaced"], preview.rule, saved, delay, left)
+    replaces = booking.active_booking(preview.case) if preview.kind == "squeeze" and preview.status == "open" \
+        and preview.case is not None else None
+    return Diff(preview, placed, moved, plan["unplaced"], preview.rule, saved, delay, left, replaces)
 
 
 def _told(appointment: Appointment, was: datetime, to: datetime) -> str | None:

@@ -1220,3 +1220,20 @@ def test_a_customer_checked_in_and_kept_waiting_is_shown_late(app, client, auth)
     assert auth.post(f"/api/v1/appointments/{due}/check-in").status_code == 200
     # here now, but their job has not started a quarter of an hour after its time: still late, the garage's doing
     assert due in client.get("/api/v1/garages/lyon-07/board").get_json()["late"]
+
+
+def test_a_squeeze_of_a_case_booked_already_says_it_moves_that_booking(app, client, auth):
+    """A customer booked for later turns up at the counter: fitting them in today cancels that booking, which the
+    preview did not say (API audit)."""
+    case = walk_in(auth, symptom="annual_service")
+    offers = client.get(f"/api/v1/cases/{case['id']}/offers").get_json()["offers"]
+    later = offers[-1]
+    booked = auth.post(f"/api/v1/cases/{case['id']}/appointments",
+                       json={k: later[k] for k in ("garage", "technician", "start")})
+    assert booked.status_code == 201, booked.get_json()
+    shown = preview(auth, case["id"]).get_json()
+    assert shown["replaces"]["id"] == booked.get_json()["id"]
+    page = client.get(f"/garages/lyon-07/squeeze/{shown['id']}").get_data(as_text=True)
+    assert "The customer is booked already" in page
+    fresh = preview(auth, walk_in(auth, vehicle={"plate": "WI-009-KC", "model": "Clio"})["id"]).get_json()
+    assert fresh["replaces"] is None
