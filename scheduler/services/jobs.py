@@ -166,8 +166,7 @@ def more_time(session: Session, actor: User, appointment: Appointment, minutes: 
     appointment.case.log("more_time", actor, now, appointment=appointment.id, garage=appointment.garage_id,
                          minutes=minutes, end=new_end.isoformat())
     session.flush()
-    later = [a for a in clash.busy if a.status == "booked" and a.start_at >= now]
-    held = sorted((a for a in clash.busy if a not in later), key=lambda a: a.start_at)
+    later, held = split_by_movable(clash.busy, now)
     # A re-plan still open for this job's earlier extension is out of date, even when these minutes run into
     # nothing new: this one replaces it at reception, and takes over the work it was to re-place and the
     # minutes it was for.
@@ -189,6 +188,21 @@ def more_time(session: Session, actor: User, appointment: Appointment, minutes: 
     elif not earlier:  # no re-plan to decide first: whoever now waits longer in turn behind it is told at once
         squeeze.tell_who_waits_for(session, appointment, now, ended_before=old_end)
     return appointment, preview, held
+
+
+def split_by_movable(busy: list[Appointment], now: datetime) -> tuple[list[Appointment], list[Appointment]]:
+    """The work a longer job runs into: what a re-plan may move (booked, still to come), and what waits for it
+    whatever happens (checked in, started, due already), soonest first."""
+    later = [a for a in busy if a.status == "booked" and a.start_at >= now]
+    return later, sorted((a for a in busy if a not in later), key=lambda a: a.start_at)
+
+
+def held_behind(session: Session, longer: Appointment | None, now: datetime) -> list[Appointment]:
+    """The customers already here whose work the longer job runs into: no re-plan moves them, they wait for it."""
+    if longer is None or not longer.active:
+        return []
+    clash = capacity.clash(session, longer.technician, longer.start_at, longer.end_at, longer.lift, (longer.id,))
+    return [a for a in split_by_movable(clash.busy, now)[1] if a.active]
 
 
 def past_shift(appointment: Appointment) -> datetime | None:

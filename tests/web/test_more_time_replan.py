@@ -294,3 +294,23 @@ def test_a_re_plan_for_more_time_stops_waiting_once_the_job_is_finished(app, cli
     auth.login(f"reception-{GARAGE}")
     assert client.get(f"/api/v1/garages/{GARAGE}/board").get_json()["replans"] == []
     assert "replan-" not in client.get(BOARD).get_data(as_text=True)
+
+
+def test_the_re_plan_reception_decides_names_the_customer_already_here_who_waits(app, client, auth):
+    """Its preview named only the work it moves: the checked-in customer behind the longer job, whom nothing moves,
+    was said only to whoever clicked "needs more time" (the workshop), never to reception deciding the re-plan."""
+    first, later = job_with_work_right_after(app)
+    auth.login(f"reception-{GARAGE}")
+    assert auth.post(f"/api/v1/appointments/{later}/check-in").status_code == 200
+    auth.login(f"workshop-{GARAGE}")
+    assert auth.form(f"/garages/{GARAGE}/appointments/{first}/start", {"next": JOBS}).status_code == 302
+    assert auth.form(f"/garages/{GARAGE}/appointments/{first}/more-time",
+                     {"minutes": "240", "next": JOBS}).status_code == 302
+    replan = open_replan(app)
+    assert replan is not None, "four more hours run into booked work too: a re-plan for reception"
+    with app.app_context():
+        name = db.session.get(Appointment, later).case.customer.name
+    auth.login(f"reception-{GARAGE}")
+    page = client.get(f"/garages/{GARAGE}/squeeze/{replan.id}").get_data(as_text=True)
+    banner = page.split("Already here, so nothing moves them")[1].split("</p>")[0]
+    assert name in banner

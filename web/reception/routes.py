@@ -329,8 +329,10 @@ def preview(garage_id: str, preview_id: int):
     from scheduler.services import policies
 
     cause, because = squeeze.cause_of(db.session, found)
+    # who is here already and waits for the longer job whatever the re-plan does: named, so someone tells them
+    held = jobs.held_behind(db.session, because, moment) if found.status == "open" else []
     page = render_template("reception/preview.html", garage=garage, seen=seen, preview=found, missing=missing,
-                           names=names, now=moment, case=found.case, cause=cause, because=because,
+                           names=names, now=moment, case=found.case, cause=cause, because=because, held=held,
                            placing_reason=session.get(PLACING_REASON, {}).get(str(preview_id), ""),
                            max_moves=policies.in_force(db.session, moment).max_moves,
                            garage_names=dict(db.session.execute(select(Garage.id, Garage.name)).all()))
