@@ -70,6 +70,15 @@ def minutes_label(minutes: int | None, days: bool = True) -> str:
     return f"{sign}{minutes} min"
 
 
+def span_label(minutes: int | None) -> str:
+    """A span as the desk says it: "2 d 19 h", not a planner's "2.8 d" (whole days, then hours, then minutes)."""
+    if minutes is None or abs(minutes) < 1440:
+        return minutes_label(minutes)
+    sign = "-" if minutes < 0 else ""
+    days, hours = divmod(abs(minutes) // 60, 24)
+    return sign + (_("%(days)s d %(hours)s h", days=days, hours=hours) if hours else _("%(days)s d", days=days))
+
+
 def wait_label(minutes: int) -> str:
     """How long the customer waits, as an operator would say it on the phone."""
     if minutes < 60:
@@ -314,7 +323,7 @@ def register(app: Flask) -> None:
     from web.late_reasons import why_not_earlier
 
     app.jinja_env.filters.update(local_time=local_time, local_datetime=local_datetime, local_when=local_when,
-                                 day_label=day_label, minutes_label=minutes_label, wait_label=wait_label,
+                                 day_label=day_label, minutes_label=minutes_label, span_label=span_label, wait_label=wait_label,
                                  seconds_label=seconds_label, garage_names=garage_names,
                                  plain_times=plain_times, event_text=event_text, event_kind=event_kind,
                                  status_label=status_label, fromiso=fromiso, km=km,

@@ -121,6 +121,15 @@ def test_a_span_of_whole_days_reads_without_a_decimal(app):
         assert minutes_label(14 * 1440) == "14 d"
 
 
+def test_the_desk_says_a_span_in_days_and_hours_not_a_decimal_of_days(app):
+    """Reception read "2,8 j plus tôt que les règles standard" on a squeeze's preview."""
+    from web.filters import span_label
+
+    with app.test_request_context(headers={"Accept-Language": "fr-FR"}):
+        assert (span_label(4032), span_label(2 * 1440), span_label(125), span_label(-1500)) == \
+            ("2 j 19 h", "2 j", "2 h 05", "-1 j 1 h")
+
+
 def test_an_api_refusal_reads_in_french_down_to_each_field_and_the_csrf_reason(app, client, auth):
     auth.login("admin")
     french = {"Accept-Language": "fr"}
