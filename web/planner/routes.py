@@ -40,6 +40,10 @@ def _filters(endpoint: str):
         flash(refusal_text(exc), "error")
         # the other filters stand: only the refused one goes (it was read as the page's default)
         kept = {k: v for k, v in request.args.items() if k != exc.details.get("field")}
+        if kept == request.args.to_dict():
+            # the refused end was the default one (a start after today, no end typed): the period goes, or the page
+            # sent the planner to itself until the browser gave up (ERR_TOO_MANY_REDIRECTS)
+            kept = {k: v for k, v in kept.items() if k not in ("from", "to")}
         return None, redirect(url_for(endpoint, **kept))
 
 
