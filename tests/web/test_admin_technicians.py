@@ -402,3 +402,28 @@ def test_an_absence_already_entered_is_refused_once_and_a_longer_one_over_it_is_
     assert longer.status_code == 201, longer.get_json()
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Absence).where(Absence.technician_id == tech)) == 2
+
+
+def test_a_re_plan_of_another_day_says_the_day_of_every_new_time(app, client, auth):
+    """An admin's re-plan of work on another day listed "09:00-09:45 with Mehdi Robin" three times over, three
+    Saturdays that read as one triple booking."""
+    with app.app_context():
+        garage = db.session.get(Garage, GARAGE)
+        day = garage.today(CLOCK_NOW) + timedelta(days=1)
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        start, end = garage.day_bounds(day)
+        booked = db.session.scalars(select(Appointment).where(
+            Appointment.garage_id == GARAGE, Appointment.status == "booked", Appointment.start_at >= start,
+            Appointment.start_at < end)).all()
+        tech = max({a.technician_id for a in booked}, key=lambda t: sum(a.technician_id == t for a in booked))
+    auth.login("admin")
+    made = auth.post(f"/api/v1/technicians/{tech}/absences",
+                     json={"start": day.isoformat(), "end": day.isoformat(), "reason": "training"})
+    movable = [a["id"] for a in made.get_json()["affected"] if a["movable"]]
+    proposal = auth.post(f"/api/v1/garages/{GARAGE}/replan", json={"appointments": movable, "reason": "training"})
+    assert proposal.status_code == 200 and proposal.get_json()["placements"], proposal.get_json()
+    auth.login(f"reception-{GARAGE}")
+    page = client.get(f"/garages/{GARAGE}/squeeze/{proposal.get_json()['id']}").get_data(as_text=True)
+    placed = re.findall(r'class="banner good placement">(.*?)</p>', page, re.S)
+    assert placed and all(f" {day.day} " in p for p in placed), placed[:2]
