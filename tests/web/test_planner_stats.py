@@ -312,12 +312,16 @@ def test_a_bad_date_in_a_planner_page_s_address_keeps_the_planner_on_the_page_wi
     refused = client.get(f"{path}?from=2026-13-01")
     assert refused.status_code == 302 and refused.headers["Location"].endswith(path)
     page = client.get(refused.headers["Location"]).get_data(as_text=True)
-    assert 'class="flash' in page and "from" in page.split('class="flash', 1)[1][:300]
+    assert 'class="flash' in page and "From must be a day" in page.split('class="flash', 1)[1][:300], \
+        "the field as the page names it, not the address's 'from'"
+    french = client.get(f"{path}?from=2026-13-01", headers={"Accept-Language": "fr"})
+    said = client.get(french.headers["Location"], headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Du doit être un jour" in said.split('class="flash', 1)[1][:300]
     # the other filters stay; a day before the record says so rather than "must be a day"
     early = client.get(f"{path}?garage=lyon-07&urgency=P1&from=0001-01-01")
     assert early.status_code == 302 and "garage=lyon-07" in early.headers["Location"]
     assert "urgency=P1" in early.headers["Location"] and "from=" not in early.headers["Location"]
-    assert "from must be a day from 1970 on" in client.get(early.headers["Location"]).get_data(as_text=True)
+    assert "From must be a day from 1970 on" in client.get(early.headers["Location"]).get_data(as_text=True)
     # a start after today and no end (or an end before it): the default end is refused, and the page sent the
     # planner to itself for ever (ERR_TOO_MANY_REDIRECTS); the period goes, the reason is said, the rest stays
     for args in ("from=2099-12-01", "from=2099-12-01&to=2099-11-01"):

@@ -35,7 +35,7 @@ def _filters(endpoint: str):
     """The page's filters, or (None, the page without them) with the refusal flashed: a bad date in a typed
     address leaves the planner on their page with the reason, not on a bare 400."""
     try:
-        return tables.filters_from_args(DEFAULT_WEEKS, _today()), None
+        return tables.filters_from_args(DEFAULT_WEEKS, _today(), said={"from": _("From"), "to": _("To")}), None
     except DomainError as exc:
         flash(refusal_text(exc), "error")
         # the other filters stand: only the refused one goes (it was read as the page's default)

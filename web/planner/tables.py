@@ -29,32 +29,37 @@ OVERRIDE_COLUMNS = ["id", "case", "created_at", "kind", "kind_label", "urgency",
                       for key in ("garage", "technician", "start", "end"))]
 
 
-def _moment(name: str, value: str, end: bool):
-    """A day (local, `to` inclusive) or an ISO time with an offset (exact)."""
+def _moment(name: str, value: str, end: bool, said: str | None = None):
+    """A day (local, `to` inclusive) or an ISO time with an offset (exact). `said`: the field as its page names it
+    ("Du" for from), where the API says its own name."""
+    said = said or name
     try:
         if len(value) == 10:
             day = date.fromisoformat(value)
             if day.year < 1970:  # a day all the same: say what is wrong with it
-                raise Invalid(_("%(name)s must be a day from 1970 on.", name=name), field=name)
+                raise Invalid(_("%(name)s must be a day from 1970 on.", name=said), field=name)
             return local_day_start(day + timedelta(days=1) if end else day)
         moment = datetime.fromisoformat(value)
         if moment.utcoffset() is None:
             raise ValueError
         return moment
     except (ValueError, OverflowError):
-        raise Invalid(_("%(name)s must be a day (YYYY-MM-DD) or a time with a UTC offset.", name=name),
+        raise Invalid(_("%(name)s must be a day (YYYY-MM-DD) or a time with a UTC offset.", name=said),
                       field=name) from None
 
 
-def filters_from_args(default_weeks: int | None = None, today: date | None = None) -> Filters:
+def filters_from_args(default_weeks: int | None = None, today: date | None = None,
+                      said: dict[str, str] | None = None) -> Filters:
+    """The filters of the address; `said`: the period's fields as the page names them, for its refusals."""
     args = request.args
+    said = said or {}
     f = Filters()
     if args.get("from"):
-        f.start = _moment("from", args["from"], end=False)
+        f.start = _moment("from", args["from"], end=False, said=said.get("from"))
     elif default_weeks and today:
         f.start = local_day_start(today - timedelta(days=today.weekday() + 7 * (default_weeks - 1)))
     if args.get("to"):
-        f.end = _moment("to", args["to"], end=True)
+        f.end = _moment("to", args["to"], end=True, said=said.get("to"))
     elif default_weeks and today:
         f.end = local_day_start(today + timedelta(days=1))
     for name in FILTER_NAMES:
