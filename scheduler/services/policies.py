@@ -210,6 +210,8 @@ def differences(before: Policy, after: Policy) -> list[tuple[str, Any, Any]]:
     return [(p, value_at(before, p), value_at(after, p)) for p in PATHS if value_at(before, p) != value_at(after, p)]
 
 
-def creators(session: Session, policies: list[Policy]) -> dict[int, str]:
+def creators(session: Session, policies: list[Policy], named: bool = False) -> dict[int, str]:
+    """Who made each version: by username (the API's created_by), or `named` by their name (a page's "By")."""
     ids = {p.created_by_id for p in policies if p.created_by_id}
-    return dict(session.execute(select(User.id, User.username).where(User.id.in_(ids))).all()) if ids else {}
+    column = User.display_name if named else User.username
+    return dict(session.execute(select(User.id, column).where(User.id.in_(ids))).all()) if ids else {}

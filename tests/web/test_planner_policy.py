@@ -70,6 +70,9 @@ def test_the_policy_page_changes_a_field_and_names_a_bad_one(client, auth):
                                                  "note": "P1 at once"}, follow_redirects=True)
     text = saved.get_data(as_text=True)
     assert "Policy version 2 is in force" in text and "1440 → <strong>0</strong>" in text
+    # the history names who made the version as people know them, not by their login
+    mine = text.split("<td>2</td>", 1)[1].split("</tr>", 1)[0]
+    assert "Hélène (planification)" in mine and ">planner<" not in mine
     refused = client.post("/planner/policy", data={"csrf_token": csrf_from(text), "search_radius_km": "-4",
                                                    "offers": "5", "note": "wider and more"})
     bad = refused.get_data(as_text=True)

@@ -166,7 +166,7 @@ def _policy_page(error_field: str | None = None, typed: dict | None = None, stat
     history = [(v, policies.differences(versions[i + 1], v) if i + 1 < len(versions) else [])
                for i, v in enumerate(versions)]
     return render_template("planner/policy.html", labels=labels, current=current, fields=_field_rows(current),
-                           history=history, names=policies.creators(db.session, versions), error_field=error_field,
+                           history=history, names=policies.creators(db.session, versions, named=True), error_field=error_field,
                            typed=typed or {}), status
 
 
