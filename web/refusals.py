@@ -32,11 +32,8 @@ def _word(name: str, value: object) -> object:
 
 def said_text(text: str) -> str:
     """One field's refusal in the reader's language: a Said with its words, or a text marked alone."""
-    from web.i18n import in_french
-
     if isinstance(text, Said):
-        words = {name: _word(name, value) for name, value in text.words.items()}
-        return in_french(_(text.template, **words) if words else _(text.template))
+        return _worded(text.template, text.words)
     return _(text) if text else text
 
 
@@ -46,8 +43,12 @@ def field_texts(exc: DomainError) -> dict[str, str]:
 
 
 def refusal_text(exc: DomainError) -> str:
+    return _worded(getattr(exc, "template", exc.message), getattr(exc, "words", {}))
+
+
+def _worded(template: str, words: dict) -> str:
+    """A template in the reader's language with its words filled in (each said as a reader reads it)."""
     from web.i18n import in_french
 
-    words = {name: _word(name, value) for name, value in getattr(exc, "words", {}).items()}
-    template = getattr(exc, "template", exc.message)
-    return in_french(_(template, **words) if words else _(template))
+    said = {name: _word(name, value) for name, value in words.items()}
+    return in_french(_(template, **said) if said else _(template))

@@ -275,7 +275,7 @@ def tell_who_waits(session: Session, later: list[Appointment], knock_on: dict, n
     for w in knock_on["moved"]:
         waiting = next((a for a in later if a.id == w["appointment"]), None)
         if waiting is not None and w["delay_minutes"] > 0 and waiting.status == "booked":
-            outbox.queue(session, "delayed", waiting, now, minutes=w.get("wait_minutes", w["delay_minutes"]), why=why)
+            outbox.queue(session, "delayed", waiting, now, minutes=w["wait_minutes"], why=why)
 
 
 def note_offers_shown(case: Case, found: CaseOffers, now: datetime) -> None:

@@ -202,7 +202,7 @@ def held_behind(session: Session, longer: Appointment | None, now: datetime) -> 
     if longer is None or not longer.active:
         return []
     clash = capacity.clash(session, longer.technician, longer.start_at, longer.end_at, longer.lift, (longer.id,))
-    return [a for a in split_by_movable(clash.busy, now)[1] if a.active]
+    return split_by_movable(clash.busy, now)[1]
 
 
 def past_shift(appointment: Appointment) -> datetime | None:

@@ -187,17 +187,16 @@ def live_state(case) -> dict:
     state["fresh"] = not unchanged([(r.id, r.status_at(moment), r.id in closed) for r in requests] +
                                    [(d.id, d.status) for d in drive_ins] +
                                    [(a.id, a.status) for a in state["appointments"]] + [len(events)], "case")
-    # an acceptance is judged by its date: one that misses the urgency target (as it stood when asked) is no "yes"
-    late = {}
+    late, too_soon = {}, {}
     for r in requests if state["fresh"] else ():
-        if r.status == "accepted" and r.appointment is not None:
-            target = direct_line.target_of(db.session, r)
-            if not target.met_by(r.appointment.start_at):
-                late[r.id] = target
-    # a garage's yes before the customer can get there (reception's own board knows; the operator must too)
-    too_soon = {}
-    for r in requests if state["fresh"] else ():
-        if r.status == "accepted" and r.appointment is not None and r.answered_at is not None:
+        if r.status != "accepted" or r.appointment is None:
+            continue
+        # an acceptance is judged by its date: one that misses the urgency target (as it stood when asked) is no "yes"
+        target = direct_line.target_of(db.session, r)
+        if not target.met_by(r.appointment.start_at):
+            late[r.id] = target
+        # a yes before the customer can get there (reception's own board knows; the operator must too)
+        if r.answered_at is not None:
             there = planning.can_be_there(case, r.garage, r.answered_at, policies.in_force(db.session, r.answered_at))
             if there is not None and r.appointment.start_at < there:
                 too_soon[r.id] = there
@@ -305,7 +304,8 @@ def move(case_id: int):
         return _typed_refused(case_id, request.args, exc)
     accepted = next((r for r in direct_line.for_case(db.session, case)
                      if r.status == "accepted" and r.appointment_id == current.id), None)
-    technician = db.session.get(Technician, _asked_technician(request.args)) if _asked_technician(request.args) else None
+    asked_technician = _asked_technician(request.args)
+    technician = db.session.get(Technician, asked_technician) if asked_technician else None
     return render_template("operator/move.html", case=case, current=current, accepted=accepted, garage=garage,
                            start=start, typed=typed, technician=technician, asked=request.args,
                            target=planning.case_target(db.session, case, now()))
