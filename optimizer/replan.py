@@ -39,12 +39,14 @@ from optimizer.validate import check_plan
 # request, the gain left is in moves a day's model finds in 1-1.4 s and not in 0.7 (two P2s brought
 # four days earlier on one garage-week, 224,600 -> 181,900): 1 s, measured side by side (Stop 24).
 STEP_SECONDS = 1.0
-# A P1's probe (Week.probe): its garage's earliest shift, every movable job there free, as one model. On a
-# garage-week a P1 waited a day at a cost of 141,000 where 15 moves start it this afternoon (27,000); the
-# model finds that in 0.3-2 s, or proves the morning infeasible in 0.03 s. Each is capped, and all of them
-# together may use PROBE_SHARE of the time limit.
+# A probe (Week.probe): a dear request's garage's earliest shift, every movable job there free, as one model.
+# On a garage-week a P1 waited a day at a cost of 141,000 where 15 moves start it this afternoon (27,000); the
+# model finds that in 0.3-2 s, or proves the morning infeasible in 0.03 s. A P2 left four days out (60,300) is
+# brought back the same way. Each is capped, and all of them together may use PROBE_SHARE of the time limit:
+# at 10 s, probing the P2s too, with the time the thorough rebuilds took, measured 1.26 -> 1.09 (geometric
+# mean over twelve runs of the best known cost) on a shared machine.
 PROBE_SECONDS = 0.7
-PROBE_SHARE = 0.2
+PROBE_SHARE = 0.45
 # The constructive start (optimizer.insertion): the first quick rebuild may use QUICK_SHARE of the time limit;
 # the probed rebuild INSERT_SHARE (and PROBE_SHARE in probes), the two thorough ones and the insertion of what is
 # still unplaced half of it each. They run only when the first took less than SPARE of the limit.
@@ -370,7 +372,14 @@ def replan(problem: Problem, time_limit: float, workers: int = 1, seed: int = 0)
         if better is not None:
             plan = Plan(*better)
 
-    dearest = max((problem.wait_weight(r.urgency) for r in problem.requests), default=0.0)
+    weights = [problem.wait_weight(r.urgency) for r in problem.requests]
+    dearest = max(weights, default=0.0)
+
+    def probed(request: Request) -> bool:
+        # every urgency but the cheapest: a P3 a few days out costs little, and a probe of each would take the
+        # time the dearer ones need (probing them too measured worse, 1.13 against 1.09)
+        weight = problem.wait_weight(request.urgency)
+        return weight >= dearest or weight > min(weights)
 
     def rebuild(share: float, thorough: bool, width: int, probe: float = 0.0, start: Start | None = None
                 ) -> Start | None:
@@ -400,7 +409,7 @@ def replan(problem: Problem, time_limit: float, workers: int = 1, seed: int = 0)
                 dear = (dict(inserter.placements), dict(inserter.moves), list(done))
             inserter.place(request, min(deadline, began + time_limit * share + spent))
             done.append(request)
-            if probe and problem.wait_weight(request.urgency) >= dearest and time.perf_counter() < probes_until:
+            if probe and probed(request) and time.perf_counter() < probes_until:
                 at = time.perf_counter()
                 better = week.probe(done, inserter.placements, inserter.moves, request, probes_until, workers, seed)
                 spent += time.perf_counter() - at
@@ -414,17 +423,28 @@ def replan(problem: Problem, time_limit: float, workers: int = 1, seed: int = 0)
 
     # A whole plan first: a week's quick rebuild takes 0.3-0.9 s, and cut off at a short limit it left requests
     # unplaced (at 2 s, with a 0.6 s share, on four garage-weeks of six); what it leaves is inserted at once.
+    trace: list[str] = []
+
+    def mark(what: str) -> None:
+        trace.append(f"{what} at {time.perf_counter() - started:.1f} s: {plan.cost:,.0f}")
+
     rebuild(QUICK_SHARE, thorough=False, width=1)
     if missing():
         insert(INSERT_SHARE / 2)
+    mark("quick start")
     if time.perf_counter() - started < SPARE * time_limit:
-        # Time to spare: the dearest requests probed, then the thorough rebuilds (cut off, they are seldom kept).
+        # Time to spare: the dear requests probed; then, if time is still plentiful, the thorough rebuilds (at
+        # 10 s they came after the probes, took 1.4 s each and were seldom kept).
         dear = rebuild(INSERT_SHARE, thorough=False, width=1, probe=PROBE_SHARE)
-        rebuild(INSERT_SHARE / 2, thorough=True, width=1, start=dear)
-        rebuild(INSERT_SHARE / 2, thorough=True, width=2)
+        mark("probed")
+        if time.perf_counter() - started < SPARE * time_limit:
+            rebuild(INSERT_SHARE / 2, thorough=True, width=1, start=dear)
+            rebuild(INSERT_SHARE / 2, thorough=True, width=2)
+            mark("thorough")
         if missing():
             insert(INSERT_SHARE / 2)
     pull(PULL_SHARE)
+    mark("pulled")
     movable = {a.id for a in problem.appointments if problem.is_movable(a)}
     if len(movable) <= WHOLE_AT_ONCE:
         # A small plan (a garage's day at the desk) is one model, proved optimal in well under a second.
@@ -439,6 +459,7 @@ def replan(problem: Problem, time_limit: float, workers: int = 1, seed: int = 0)
         if proof:
             bound = max(bound, min(proof[0], plan.cost))
     tried: Counter = Counter()
+    kept = 0
     parts = week.parts(rnd)
     while True:
         if steps and steps % 4 == 0:  # the plan has changed: room may have appeared
@@ -460,13 +481,15 @@ def replan(problem: Problem, time_limit: float, workers: int = 1, seed: int = 0)
         steps += 1
         if better is not None and better.cost < plan.cost - 1e-9:
             plan = better
+            kept += 1
     placed = set(plan.placements)
     missing = [r for r in problem.requests if r.id not in placed]
     answer = plan.answer("OPTIMAL" if plan.cost <= bound + 1e-6 else "FEASIBLE")
     answer.unplaced = [why_unplaced(problem, plan, r) for r in missing]
     answer.cost = plan.cost
     answer.bound = min(bound, plan.cost)
-    answer.notes.append(f"{steps} neighbourhoods searched")
+    mark(f"{steps} neighbourhoods searched, {kept} kept")
+    answer.notes.append("; ".join(trace))
     return answer
 
 
