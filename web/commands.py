@@ -173,10 +173,10 @@ def replay_command(first: str, last: str, assignments: tuple[str, ...]) -> None:
         if not sep:
             raise click.BadParameter(f"{assignment!r}: write PATH=VALUE", param_hint="--set")
         changes[path.strip()] = policies.typed(path.strip(), value)
-    from scheduler.db import utcnow
+    from web.clock import now  # the app's clock: a demo or a test may set it
 
     try:
-        replay = replays.create(db.session, None, {"from": first, "to": last, "policy": changes}, utcnow(),
+        replay = replays.create(db.session, None, {"from": first, "to": last, "policy": changes}, now(),
                                 runner=jobs.runner())
     except DomainError as exc:
         db.session.rollback()

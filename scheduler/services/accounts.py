@@ -226,6 +226,9 @@ def change_user(session: Session, actor: User, user: User, data: dict, now: date
         if not others:
             raise LastAdmin(N_("This is the last active admin: make another user admin first."),
                             field="role" if role != "admin" else "active")
+    if user.id == actor.id and user.active and not active:
+        # an admin who unticked their own "active" was shut out at once, mid-form; stepping down a role stays theirs
+        refuse_fields({"active": N_("You cannot deactivate your own account: another admin can.")})
     changes = audit.apply(user, {"role": role, "garage_id": garage_id, "display_name": name.strip(),
                                  "active": active})
     changes = {{"garage_id": "garage", "display_name": "name"}.get(k, k): v for k, v in changes.items()}

@@ -94,7 +94,11 @@ def parse_params(data: dict) -> dict:
 
 
 def create(session: Session, actor: User | None, data: dict, now: datetime, runner: str = "inline") -> Replay:
-    replay = Replay(status="queued", params=parse_params(data), runner=runner,
+    params = parse_params(data)
+    if date.fromisoformat(params["from"]) > now.astimezone(NETWORK_ZONE).date():
+        # a period to come has no recorded demand: its replay showed 0 cases and offered to apply the change
+        raise Invalid(N_("That period has not begun: no demand is recorded for it yet."), field="from")
+    replay = Replay(status="queued", params=params, runner=runner,
                     created_by_id=actor.id if actor else None,
                     created_at=now, parts=[ReplayPart(name=name) for name in PASSES])
     session.add(replay)

@@ -127,6 +127,19 @@ def test_the_last_active_admin_can_be_neither_deactivated_nor_demoted(app, clien
                              headers=auth.headers()).get_json()["error"]["code"] == "last_admin"
 
 
+def test_an_admin_cannot_deactivate_their_own_account_even_with_another_admin(app, client, auth):
+    auth.login("admin")
+    me = _id(app, "admin")
+    assert auth.post("/api/v1/users", json={**NEW, "username": "admin2", "role": "admin", "garage": None}).status_code == 201
+    refused = auth.client.patch(f"/api/v1/users/{me}", json={"active": False}, headers=auth.headers())
+    assert refused.status_code == 400 and refused.get_json()["error"]["details"]["fields"]["active"]
+    page = auth.form(f"/admin/users/{me}", {"name": "Admin", "role": "admin", "garage": ""})  # "active" unticked
+    assert page.status_code == 400 and "deactivate your own account" in page.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, me).active
+    assert auth.client.get("/admin/users").status_code == 200, "still logged in"
+
+
 def test_a_reset_password_must_be_changed_and_ends_the_old_sessions(app, client, auth):
     target = app.test_client()
     target.post("/api/v1/session", json={"username": "planner", "password": PASSWORD})

@@ -13,7 +13,7 @@ from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from scheduler.models import (
     Appointment, Case, Customer, Garage, JobType, OpeningHours, Override, Policy, Replay, ShiftPattern, Skill,
@@ -27,6 +27,11 @@ PARIS = ZoneInfo("Europe/Paris")
 MONDAY = datetime(2027, 3, 1).date()
 PERIOD = {"from": "2027-03-01", "to": "2027-03-05"}
 REDIS = "redis://127.0.0.1:6379/15"
+
+
+def after_the_period(url: str, **extra):
+    """The app on the Thursday after the replayed week: the replay of a period to come is refused."""
+    return make_app(url, CLOCK=lambda: at(10, 9), **extra)
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -128,7 +133,7 @@ def test_a_change_that_changes_nothing_gives_the_current_rules(history):
 def test_an_override_the_rules_replayed_already_match_is_not_the_changes_credit(history):
     """The P3's people booked it after the replayed rules' own offer (the customer's choice): a change that
     changes nothing must not say it would have made that override unnecessary."""
-    app = make_app(history)
+    app = after_the_period(history)
     with app.app_context():
         p3 = db.session.scalar(select(Case).where(Case.urgency == "P3"))
         db.session.add(Override(case=p3, kind="rebook", reason="customer's choice", team="call centre", urgency="P3",
@@ -167,7 +172,7 @@ def test_the_rq_path_gives_what_the_inline_path_gives(history):
 
     changes = {"rule": {"min_notice_minutes": {"P1": 0}}}
     inline = run(history, changes)
-    app = make_app(history, REDIS_URL=REDIS)
+    app = after_the_period(history, REDIS_URL=REDIS)
     with app.app_context():
         queue = jobs.queue(REDIS)
         queue.empty()
@@ -188,7 +193,7 @@ def test_the_rq_path_gives_what_the_inline_path_gives(history):
 def test_the_api_starts_a_replay_and_reports_its_progress_and_figures(history):
     from web import jobs
 
-    app = make_app(history)
+    app = after_the_period(history)
     client = app.test_client()
     csrf = client.post("/api/v1/session", json={"username": "planner", "password": "frontline-demo"}).get_json()["csrf_token"]
     bad = client.post("/api/v1/replays", json={**PERIOD, "policy": {"rule": {"min_notice_minutes": {"P1": -5}}}},
@@ -222,7 +227,7 @@ def test_the_api_starts_a_replay_and_reports_its_progress_and_figures(history):
 
 
 def test_the_cli_replays_with_a_progress_bar(history):
-    app = make_app(history)
+    app = after_the_period(history)
     out = app.test_cli_runner().invoke(args=["replay", "--from", PERIOD["from"], "--to", PERIOD["to"],
                                              "--set", "rule.min_notice_minutes.P1=0"])
     assert out.exit_code == 0, out.output
@@ -242,7 +247,7 @@ def test_a_replay_whose_planning_fails_says_so_and_writes_no_figures(history, mo
     from scheduler.models import ReplayPart
     from tests.conftest import Auth
 
-    app = make_app(history)
+    app = after_the_period(history)
     with app.app_context():
         replay = replays.create(db.session, None, {**PERIOD, "policy": {"p1_reserve_minutes": 60}}, at(10, 9))
         db.session.commit()
@@ -275,7 +280,7 @@ def test_a_replay_whose_planning_fails_says_so_and_writes_no_figures(history, mo
 def test_the_form_replays_todays_rules_over_a_period_played_under_older_ones(history):
     """The form shows today's rules; a value left as shown is no change, unless the period ran under another
     value: then it is what the planner wants to see (what today's rules would have done last month)."""
-    app = make_app(history)
+    app = after_the_period(history)
     app.config["CLOCK"] = lambda: at(10, 9)
     from scheduler.services import policies
 
@@ -304,7 +309,7 @@ def test_a_replays_changes_become_the_rules_in_one_step_from_its_page(history):
     """What-if, then change the rules: the done replay's page posts its changes as a new policy version."""
     from web import jobs
 
-    app = make_app(history)
+    app = after_the_period(history)
     client = app.test_client()
     csrf = client.post("/api/v1/session", json={"username": "planner", "password": "frontline-demo"}).get_json()["csrf_token"]
     started = client.post("/api/v1/replays", json={**PERIOD, "policy": {"rule.min_notice_minutes.P1": 0,
@@ -335,13 +340,44 @@ def test_a_replays_changes_become_the_rules_in_one_step_from_its_page(history):
         db.engine.dispose()
 
 
+def test_a_period_to_come_is_refused_and_a_period_without_cases_offers_nothing_to_apply(history):
+    """A replay judges a change on recorded demand: a period not begun has none (its replay showed 0 cases and
+    offered to make the change the rules in one click), and a past period without cases gives nothing to apply."""
+    from web import jobs
+
+    app = make_app(history)  # the suite's clock, months before the recorded week
+    client = app.test_client()
+    csrf = client.post("/api/v1/session", json={"username": "planner", "password": "frontline-demo"}).get_json()["csrf_token"]
+    early = client.post("/api/v1/replays", json={**PERIOD, "policy": {"rule.min_notice_minutes.P1": 0}},
+                        headers={"X-CSRFToken": csrf})
+    assert early.status_code == 400 and early.get_json()["error"]["details"]["field"] == "from"
+    assert "not begun" in early.get_json()["error"]["message"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Replay)) == 0
+        db.engine.dispose()
+
+    app = after_the_period(history)
+    client = app.test_client()
+    csrf = client.post("/api/v1/session", json={"username": "planner", "password": "frontline-demo"}).get_json()["csrf_token"]
+    quiet = client.post("/api/v1/replays", json={"from": "2027-02-01", "to": "2027-02-05",
+                                                 "policy": {"rule.min_notice_minutes.P1": 0}},
+                        headers={"X-CSRFToken": csrf})
+    assert quiet.status_code == 202
+    jobs.join(quiet.get_json()["id"])
+    page = client.get(f"/planner/replays/{quiet.get_json()['id']}").get_data(as_text=True)
+    assert "0 cases replayed" in page and "nothing to judge these changes on" in page
+    assert "apply-replay" not in page
+    with app.app_context():
+        db.engine.dispose()
+
+
 def test_a_replay_of_a_period_under_other_rules_says_so(history):
     """Its 'current rules' are the rules of the period: when today's differ beyond what the replay changes, the page
     names the versions and the fields, since applying the changes puts them on today's version."""
     from scheduler.services import policies
     from web import jobs
 
-    app = make_app(history)
+    app = after_the_period(history)
     app.config["CLOCK"] = lambda: at(10, 9)
     client = app.test_client()
     csrf = client.post("/api/v1/session", json={"username": "planner", "password": "frontline-demo"}).get_json()["csrf_token"]
