@@ -269,6 +269,11 @@ def test_fewer_lifts_than_the_lift_work_booked_lists_the_jobs_left_without_one(a
     form["hours"] = page.split('name="hours"', 1)[1].split(">", 1)[1].split("</textarea>", 1)[0]
     saved = auth.form(f"/admin/garages/{GARAGE}", form, follow_redirects=True).get_data(as_text=True)
     assert f"This hits {len(hit)} booked appointments: re-plan them below." in saved  # as fewer hours would
+    # the warning stays at the next visit (it listed only work with no one on shift, so it vanished)
+    later = client.get(f"/admin/garages/{GARAGE}").get_data(as_text=True)
+    assert f"{len(hit)} appointments can no longer be worked as booked" in later
+    assert all(f'id="hit-{i}"' in later for i in hit) and "fewer lifts" in later
+    assert "opening hours, closed days or lifts" in later
 
 
 def test_a_re_plan_that_places_nothing_can_be_closed_and_stops_waiting_on_the_board(app, client, auth):

@@ -222,6 +222,14 @@ def test_add_move_and_skills_through_api_and_pages(app, client, auth):
         assert refused.status_code == 400, typo
     with app.app_context():
         assert len(db.session.get(Technician, hugo_id).shift_patterns) == 2
+    # a refused edit comes back as typed, not as saved: the admin corrects the one field refused
+    kept = auth.form(f"/admin/technicians/{hugo_id}", {"name": "Hugo Lambert-Roy", "garage": "givors",
+                                                       "skills": ["maintenance", "tyres"], "week": "foo"})
+    text = kept.get_data(as_text=True)
+    assert kept.status_code == 400 and 'value="Hugo Lambert-Roy"' in text
+    assert re.search(r'<option value="givors"[^>]*selected', text)
+    assert re.search(r'name="skills" value="tyres"[^>]*checked', text)
+    assert not re.search(r'name="active" value="yes"[^>]*checked', text), "left unticked, shown unticked"
     edit = auth.form(f"/admin/technicians/{hugo_id}", {"name": "Hugo Lambert", "garage": GARAGE,
                                                        "skills": ["maintenance", "tyres"], "week": "Mon 08:00-12:00",
                                                        "active": "yes"})

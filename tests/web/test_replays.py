@@ -299,6 +299,13 @@ def test_the_form_replays_todays_rules_over_a_period_played_under_older_ones(his
     assert sent.status_code == 302, sent.get_data(as_text=True)[:300]
     calendar_end = client.post("/planner/replays", data={"csrf_token": token, "from": "9999-12-30", "to": "9999-12-31"})
     assert calendar_end.status_code == 302 and "/planner/replays?" in calendar_end.headers["Location"]  # refused
+    backwards = client.post("/planner/replays", data={"csrf_token": token, "from": "2027-03-05", "to": "2027-03-01",
+                                                      "rule.min_notice_minutes.P1": "0", "other": "max_moves=5"},
+                            follow_redirects=True).get_data(as_text=True)
+    # refused, the form comes back as typed: the period and the changes
+    assert "to must not be before from" in backwards
+    assert re.search(r'name="rule.min_notice_minutes.P1"[^>]*value="0"', backwards)
+    assert "max_moves=5</textarea>" in backwards and 'value="2027-03-05"' in backwards
     with app.app_context():
         replay = db.session.scalars(select(Replay).order_by(Replay.id.desc())).first()
         assert replay.params["policy"] == {"rule.min_notice_minutes.P1": 0, "same_day_visible": False}

@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from scheduler.errors import DomainError
 from scheduler.models import ROLES, URGENCIES, Appointment, Garage, JobType, Technician, User
-from scheduler.services import accounts, audit, catalogue, garages, technicians
+from scheduler.services import accounts, audit, capacity, catalogue, garages, technicians
 from scheduler.typed import as_moment
 from web.actions import back
 from web.auth import roles_required
@@ -177,24 +177,26 @@ def garage_change(garage_id: str):
                             affected=",".join(str(a.id) for a in hit.appointments) or None))
 
 
-def _affected(people: list[Technician]) -> list:
+def _affected(people: list[Technician], garage: Garage | None = None) -> list:
     """Right after a change, exactly what it hit (the ids its redirect carries); otherwise whatever work of these
-    technicians is still left with no one on shift (an absence, a closed day, shorter hours): the warning must not
-    vanish at the next visit."""
+    technicians is still left with no one on shift (an absence, a closed day, shorter hours), and on a garage's
+    page its lift work beyond its lifts: the warning must not vanish at the next visit."""
     def rows(ids) -> list:
         return list(db.session.scalars(select(Appointment).where(Appointment.id.in_(ids))
                                        .order_by(Appointment.start_at))) if ids else []
 
     moment = now()
-    return rows({int(i) for i in request.args.get("affected", "").split(",") if i.isdigit()}) or rows(
-        set().union(*(technicians.off_shift(db.session, t, moment) for t in people)))
+    left = set().union(*(technicians.off_shift(db.session, t, moment) for t in people))
+    if garage is not None:
+        left |= capacity.beyond_lifts(db.session, garage, moment)
+    return rows({int(i) for i in request.args.get("affected", "").split(",") if i.isdigit()}) or rows(left)
 
 
 def _garage_page(garage: Garage, errors: dict | None = None, form: dict | None = None, status: int = 200,
                  settings_errors: dict | None = None, settings: dict | None = None):
     return render_template("admin/garage.html", garage=garage, errors=errors or {}, form=form or {},
                            settings_errors=settings_errors or {}, settings=settings or _settings(garage),
-                           affected=_affected(garage.technicians),
+                           affected=_affected(garage.technicians, garage),
                            default_week="\n".join(f"{d} 08:00-12:00, 13:30-17:30" for d in day_names()[:5]),
                            skills=technicians.all_skills(db.session),
                            history=audit.entries(db.session, "garage", garage.id, limit=30)), status
@@ -222,7 +224,9 @@ def technician_add(garage_id: str):
 
 
 def _technician_page(person, errors: dict | None = None, status: int = 200, week: str | None = None,
-                     failed: str | None = None):
+                     failed: str | None = None, typed: dict | None = None):
+    """`typed`: a refused edit's fields as sent, shown instead of the saved ones (the admin corrects one field,
+    not all of them again)."""
     moment = now()
     affected = _affected([person])
     zone = person.garage.zone
@@ -232,7 +236,8 @@ def _technician_page(person, errors: dict | None = None, status: int = 200, week
         absences=absences, skills=technicians.all_skills(db.session), garage_options=_choices()["garage_options"],
         week=technicians.week_text(person.shift_patterns, day_names()) if week is None else week,
         today=person.garage.today(moment).isoformat(), unbookable=technicians.cannot_be_booked(person),
-        day_names=day_names(),
+        day_names=day_names(), typed=typed or {"name": person.name, "garage": person.garage_id,
+                                               "skills": person.skill_codes, "active": person.active},
         history=audit.entries(db.session, "technician", person.id, limit=30)), status
 
 
@@ -250,7 +255,8 @@ def technician(technician_id: str):
         hit = technicians.change(db.session, current_user, person, data, now())
     except DomainError as exc:
         errors = refused(exc)
-        return _technician_page(technicians.get(db.session, current_user, technician_id), errors, 400, week, "edit")
+        return _technician_page(technicians.get(db.session, current_user, technician_id), errors, 400, week, "edit",
+                                {k: data[k] for k in ("name", "garage", "skills", "active")})
     flash(_("%(name)s is saved.", name=person.name), "success")
     return _after_change(person, hit)
 

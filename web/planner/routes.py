@@ -211,6 +211,13 @@ REPLAY_FIELDS = ["rule.garages", "rule.min_notice_minutes.P1", "rule.min_notice_
                  "rule.min_notice_minutes.P3", "p1_reserve_minutes", "search_radius_km", "travel_speed_kmh"]
 
 
+def _replay_typed(form) -> dict[str, str]:
+    """A refused replay's form as typed, for the page it goes back to: the period, the changes, the other lines."""
+    typed = {k: form.get(k, "")[:10] for k in ("from", "to")}
+    typed.update((k, form[k][:200]) for k in [*REPLAY_FIELDS, "other"] if form.get(k, "").strip())
+    return typed
+
+
 @bp.get("/replays")
 @roles_required("planner", "admin")
 def replay_list():
@@ -221,13 +228,12 @@ def replay_list():
                            # a refused replay comes back with the period as typed
                            default_from=request.args.get("from") or (today - timedelta(days=30)).isoformat(),
                            default_to=request.args.get("to") or (today - timedelta(days=1)).isoformat(),
-                           runner=jobs.runner())
+                           typed=request.args, runner=jobs.runner())
 
 
 @bp.post("/replays")
 @roles_required("planner", "admin")
-@refusals_flashed(lambda **_: url_for("planner.replay_list",
-                                      **{k: request.form.get(k, "")[:10] for k in ("from", "to")}))
+@refusals_flashed(lambda **_: url_for("planner.replay_list", **_replay_typed(request.form)))
 def replay_start():
     changes = {p: policies.typed(p, request.form[p]) for p in REPLAY_FIELDS if request.form.get(p, "").strip()}
     for line in request.form.get("other", "").splitlines():
