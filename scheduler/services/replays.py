@@ -84,7 +84,7 @@ def parse_params(data: dict) -> dict:
     if first is None or last is None:
         raise Invalid(N_("from and to are required (days, YYYY-MM-DD)."), field="from" if first is None else "to")
     if last < first:
-        raise Invalid(N_("to must not be before from."), field="to")
+        raise Invalid(N_("The period must not end before it starts."), field="to")
     if (last - first).days + 1 > MAX_DAYS:
         raise Invalid(N_("A replay covers at most %(days)s days."), words={"days": MAX_DAYS}, field="to")
     if last >= date.max:  # its end is the next day's midnight: past the calendar, the replay's thread crashed

@@ -3,6 +3,8 @@ suggested urgency and job type), through the API and the pages, audited, admin o
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -106,8 +108,13 @@ def test_the_catalogue_through_the_pages(app, client, auth):
     assert "oil_change" in client.get("/admin/catalogue").get_data(as_text=True)
     bad = auth.form("/admin/catalogue/job-types", {**JOB, "duration_minutes": "three hours", "lift": "yes"})
     assert bad.status_code == 400 and 'id="e-duration_minutes"' in bad.get_data(as_text=True)
-    assert auth.form("/admin/catalogue/job-types", {**JOB, "lift": "yes"}).status_code == 302
+    added = auth.form("/admin/catalogue/job-types", {**JOB, "lift": "yes"}, follow_redirects=True)
+    assert f"{JOB['label']} (clutch_repair) is added to the catalogue." in added.get_data(as_text=True)
     assert auth.form("/admin/catalogue/symptoms", SYMPTOM).status_code == 302
+    # a symptom's job type by its name, its code beside it; an item's page is titled by its name
+    listed = client.get("/admin/catalogue").get_data(as_text=True)
+    assert re.search(rf"<td>{JOB['label']} <code[^>]*>clutch_repair</code></td>", listed)
+    assert f"<title>{SYMPTOM['label']}" in client.get("/admin/catalogue/symptoms/clutch_slips").get_data(as_text=True)
     edit = auth.form("/admin/catalogue/symptoms/clutch_slips", {**SYMPTOM, "urgency": "P1"})
     assert edit.status_code == 302
     page = client.get("/admin/catalogue/symptoms/clutch_slips").get_data(as_text=True)

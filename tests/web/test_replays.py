@@ -303,9 +303,14 @@ def test_the_form_replays_todays_rules_over_a_period_played_under_older_ones(his
                                                       "rule.min_notice_minutes.P1": "0", "other": "max_moves=5"},
                             follow_redirects=True).get_data(as_text=True)
     # refused, the form comes back as typed: the period and the changes
-    assert "to must not be before from" in backwards
+    assert "The period must not end before it starts" in backwards
     assert re.search(r'name="rule.min_notice_minutes.P1"[^>]*value="0"', backwards)
     assert "max_moves=5</textarea>" in backwards and 'value="2027-03-05"' in backwards
+
+    wrong = client.post("/planner/replays", data={"csrf_token": token, **PERIOD, "search_radius_km": "abc"},
+                        follow_redirects=True).get_data(as_text=True)
+    flashed = re.search(r'class="flash error[^"]*"[^>]*>(.*?)<', wrong, re.S).group(1)
+    assert "Search radius (km)" in flashed and "search_radius_km" not in flashed  # as the form names it
     with app.app_context():
         replay = db.session.scalars(select(Replay).order_by(Replay.id.desc())).first()
         assert replay.params["policy"] == {"rule.min_notice_minutes.P1": 0, "same_day_visible": False}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import get_locale, ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -358,7 +358,9 @@ def catalogue_add(kind: str):
         catalogue.add(db.session, current_user, entity, form, now())
     except DomainError as exc:
         return _catalogue_page(refused(exc), entity, form, 400)
-    flash(_("%(code)s is added to the catalogue.", code=form["code"]), "success")
+    french = str(get_locale() or "en") == "fr" and form.get("label_fr")
+    flash(_("%(label)s (%(code)s) is added to the catalogue.", code=form["code"],
+            label=form["label_fr"] if french else form.get("label") or form["code"]), "success")
     return redirect(url_for("admin.catalogue_page"))
 
 

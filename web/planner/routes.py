@@ -193,8 +193,7 @@ def policy_change():
         version = policies.change(db.session, current_user, changes, now())
     except DomainError as exc:
         db.session.rollback()
-        if exc.words.get("path") in labels.FIELDS:  # the page names a field by its label, as the form shows it
-            exc.words["path"] = labels.FIELDS[exc.words["path"]]
+        _by_label(exc)
         flash(_("Not saved: %(message)s", message=refusal_text(exc)), "error")
         # the page again, as typed: a redirect would show the saved values and lose every field but the bad one
         typed = {path: "on" in request.form.getlist(path) if isinstance(value, bool) else request.form[path]
@@ -209,6 +208,13 @@ def policy_change():
 
 REPLAY_FIELDS = ["rule.garages", "rule.min_notice_minutes.P1", "rule.min_notice_minutes.P2",
                  "rule.min_notice_minutes.P3", "p1_reserve_minutes", "search_radius_km", "travel_speed_kmh"]
+
+
+def _by_label(exc: DomainError) -> DomainError:
+    """A refusal naming a policy field names it by its label, as the page shows it (not search_radius_km)."""
+    if exc.words.get("path") in labels.FIELDS:
+        exc.words["path"] = labels.FIELDS[exc.words["path"]]
+    return exc
 
 
 def _replay_typed(form) -> dict[str, str]:
@@ -235,6 +241,13 @@ def replay_list():
 @roles_required("planner", "admin")
 @refusals_flashed(lambda **_: url_for("planner.replay_list", **_replay_typed(request.form)))
 def replay_start():
+    try:
+        return _replay_start()
+    except DomainError as exc:
+        raise _by_label(exc) from None
+
+
+def _replay_start():
     changes = {p: policies.typed(p, request.form[p]) for p in REPLAY_FIELDS if request.form.get(p, "").strip()}
     for line in request.form.get("other", "").splitlines():
         if line.strip():
