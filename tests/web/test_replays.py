@@ -309,7 +309,7 @@ def test_the_form_replays_todays_rules_over_a_period_played_under_older_ones(his
 
     wrong = client.post("/planner/replays", data={"csrf_token": token, **PERIOD, "search_radius_km": "abc"},
                         follow_redirects=True).get_data(as_text=True)
-    flashed = re.search(r'class="flash error[^"]*"[^>]*>(.*?)<', wrong, re.S).group(1)
+    flashed = re.search(r'class="flash error[^"]*"[^>]*>(.*?)<', wrong, re.DOTALL).group(1)
     assert "Search radius (km)" in flashed and "search_radius_km" not in flashed  # as the form names it
     with app.app_context():
         replay = db.session.scalars(select(Replay).order_by(Replay.id.desc())).first()
