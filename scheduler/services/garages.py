@@ -11,7 +11,7 @@ import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scheduler.errors import Said, Weekday, refuse_fields
@@ -153,7 +153,7 @@ def closed_text(garage: Garage) -> str:
     return "\n".join(f"{c['day']} {c['reason']}" for c in closed_facts(garage))
 
 
-def _fields(session: Session, data: dict, problems: dict, creating: bool) -> dict:
+def _fields(session: Session, data: dict, problems: dict, creating: bool, own: str | None = None) -> dict:
     values: dict = {}
     for name, limit in TEXTS.items():
         if name in data or creating:
@@ -162,6 +162,12 @@ def _fields(session: Session, data: dict, problems: dict, creating: bool) -> dic
                 problems[name] = Said(GIVE[name], limit=limit)
             else:
                 values[name] = value.strip()
+    if "name" in values:
+        # two garages of one name read as one in every list, offer and message: the operator cannot tell them apart
+        taken = session.scalar(select(Garage.id).where(func.lower(Garage.name) == values["name"].lower(),
+                                                       Garage.id != (own or "")))
+        if taken is not None:
+            problems["name"] = Said(N_("Another garage is already named %(name)s."), name=values["name"])
     if "phone" in data or creating:
         phone = data.get("phone")
         if not isinstance(phone, str) or not PHONE.match(phone.strip()):
@@ -227,7 +233,7 @@ def change(session: Session, actor: User, garage: Garage, data: dict, now: datet
         Said(N_("%(field)s is not a garage's field: name, address, city, phone, lifts, location, timezone, "
                 "opening_hours, closed_days."), field=f)
         for f in sorted(set(data) - set(CHANGEABLE))}
-    values = _fields(session, data, problems, creating=False)
+    values = _fields(session, data, problems, creating=False, own=garage.id)
     refuse_fields(problems)
     capacity.lock_garage(session, garage.id)
     before = {t.id: off_shift(session, t, now) for t in garage.technicians}

@@ -125,8 +125,23 @@ def test_add_a_garage_through_api_and_page(app, client, auth):
                                                   datetime.combine(monday, time(17), zone))]
 
 
+def test_a_new_garage_takes_no_name_already_given_and_the_page_takes_a_decimal_comma(app, client, auth):
+    auth.login("admin")
+    twin = auth.post("/api/v1/garages", json={**NEW, "name": "Lyon 7e Gerland"})
+    assert twin.status_code == 400 and "already named" in twin.get_json()["error"]["details"]["fields"]["name"]
+    assert patch(auth, GARAGE, {"name": "Lyon 7e Gerland"}).status_code == 200, "its own name is no clash"
+    page = client.get(f"/admin/garages/{GARAGE}").get_data(as_text=True)
+    hours = page.split('name="hours"', 1)[1].split(">", 1)[1].split("</textarea>", 1)[0]
+    form = {"name": "Lyon 7e Gerland", "address": "62 avenue Tony Garnier", "city": "Lyon", "lat": "45,7401",
+            "lon": "4,8335", "phone": "+33 4 70 10 20 40", "lifts": "7", "closed": "", "hours": hours}
+    assert auth.form(f"/admin/garages/{GARAGE}", form).status_code == 302
+    with app.app_context():
+        assert db.session.get(Garage, GARAGE).lat == 45.7401
+
+
 @pytest.mark.parametrize("body, field", [
     ({"name": ""}, "name"),
+    ({"name": "givors"}, "name"),  # another garage's name, whatever its case: two "Givors" in every list
     ({"phone": "call me"}, "phone"),
     ({"lifts": -1}, "lifts"),
     ({"lifts": "two"}, "lifts"),

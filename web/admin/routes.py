@@ -116,9 +116,10 @@ def _garage(garage_id: str) -> Garage:
 
 
 def _number(raw: str, kind=float):
-    """A typed number, or the text itself so that the service names the field."""
+    """A typed number (with a decimal comma as French types it), or the text itself so that the service names
+    the field."""
     try:
-        return kind(raw)
+        return kind(raw.replace(",", ".") if kind is float else raw)
     except ValueError:
         return raw
 
