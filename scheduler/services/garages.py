@@ -69,7 +69,7 @@ def _hours(value: object, problems: dict) -> list[OpeningHours] | None:
         lunch_start, lunch_end = (_clock(v) for v in lunch)
         day = Weekday(weekday) if isinstance(weekday, int) and 0 <= weekday <= 6 else None
         if day is None or isinstance(weekday, bool):
-            problems["opening_hours"] = N_("Each day's weekday is 0 (Monday) to 6 (Sunday).")
+            problems["opening_hours"] = N_("A day is not a day of the week (write Mon to Sun, or a weekday from 0 for Monday to 6 for Sunday).")
         elif weekday in seen:
             problems["opening_hours"] = Said(N_("%(day)s is given twice: one line per day."), day=day)
         elif opens is None or closes is None or closes <= opens:
