@@ -363,3 +363,14 @@ def test_every_entry_of_a_charts_colour_key_is_inside_the_chart(app, language):
         for x, y, label in entries:
             assert left + int(x) + 7 * len(label) <= width, (label, width)
             assert top + int(y) <= height, (label, height)
+
+
+def test_the_garage_filter_lists_garages_in_alphabetical_order_whatever_their_accents(client, auth):
+    from scheduler.models.case import name_key
+
+    auth.login("planner")
+    page = client.get("/planner/").get_data(as_text=True)
+    select = page.split('name="garage"', 1)[1].split("</select>", 1)[0]
+    names = re.findall(r'<option value="[^"]+"[^>]*>([^<]+)</option>', select)
+    assert "Écully" in names and len(names) >= 10
+    assert names == sorted(names, key=name_key), "Écully among the E, not after Villeurbanne"
