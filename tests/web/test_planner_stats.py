@@ -374,3 +374,23 @@ def test_the_garage_filter_lists_garages_in_alphabetical_order_whatever_their_ac
     names = re.findall(r'<option value="[^"]+"[^>]*>([^<]+)</option>', select)
     assert "Écully" in names and len(names) >= 10
     assert names == sorted(names, key=name_key), "Écully among the E, not after Villeurbanne"
+
+
+def test_the_case_page_ends_with_the_work_that_never_happened(app, client, auth):
+    """A P1 squeezed in whose customer never came: its verdict stays pending (API.md: until the work has started),
+    and the case's story says why, not only that nothing followed the override."""
+    from sqlalchemy import select
+
+    from scheduler.models import Appointment, Technician
+
+    with app.app_context():
+        o = override("NS", "squeeze_in", "P1", "lyon-07", "lyon-07 reception", T0, rule_start=T0 + D)
+        tech = db.session.scalars(select(Technician).where(Technician.garage_id == "lyon-07")).first()
+        db.session.add(Appointment(case=o.case, garage_id="lyon-07", technician=tech, start_at=T0 + H,
+                                   end_at=T0 + 2 * H, status="no_show", skill_code="diagnostics", lift=False))
+        db.session.commit()
+        case_id, verdict = o.case_id, o.verdict
+    assert verdict == "pending"
+    auth.login("planner")
+    story = client.get(f"/planner/cases/{case_id}").get_data(as_text=True).split('id="case-timeline"')[1]
+    assert "The customer did not come: marked absent" in story

@@ -133,6 +133,10 @@ def _timeline(case) -> list[dict]:
             entries.append({"at": a.started_at, "kind": "work_started", "appointment": a})
         if a.finished_at and "finish" not in logged:
             entries.append({"at": a.finished_at, "kind": "work_finished", "appointment": a})
+        # work that never happened ends the story: without it an override's "pending" verdict reads as unexplained
+        told = {"no_show": {"no_show"}, "cancelled": {"cancel", "cancelled"}}.get(a.status)
+        if told is not None and not told & logged:  # older cases: the booked time is when it did not happen
+            entries.append({"at": a.start_at, "kind": f"work_{a.status}", "appointment": a})
     for fb in db.session.scalars(select(Feedback).where(Feedback.case_id == case.id)):
         entries.append({"at": fb.created_at, "kind": "feedback", "feedback": fb})
     return sorted(entries, key=lambda e: e["at"])
