@@ -178,6 +178,9 @@ def test_rule_review_is_ranked_by_what_people_gained_against_each_rule(client, a
     assert (found["no_technician"]["overrides"], found["no_technician"]["beat"], found["no_technician"]["pending"],
             found["no_technician"]["gain_minutes_median"]) == (2, 1, 1, None)
     assert found["min_notice"]["label"] == "Minimum notice"
+    page = get(client, "/planner/rules").get_data(as_text=True)
+    ranks = re.findall(r"<tr[^>]*><td>([^<]+)</td>", page.split('id="rule-review"', 1)[1].split("</tbody>", 1)[0])
+    assert ranks == ["1", "2", "3", "4", "—"], "late for no rule is listed, not ranked among the rules to change"
 
 
 def parse_csv(response):
