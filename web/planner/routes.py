@@ -76,7 +76,7 @@ def overrides():
     return render_template(
         "planner/dashboard.html", f=f, query=query, total=total, weeks=weeks,
         week_chart=charts.weekly(weeks, drill("week"), _("Overrides per week")), breakdowns=breakdowns,
-        rules=[r for r in rules if r.rule != "none"][:5],  # late for no rule is no rule to change
+        rules=[r for r in rules if r["rule"] != "none"][:5],  # late for no rule is no rule to change
         by_stage=by_stage, by_garage=by_garage, garages=garages, kinds=KINDS, urgencies=URGENCIES, labels=labels,
         drill=drill, latest=rows[:10])
 
