@@ -316,6 +316,14 @@ def _garage_name(garage_id: str) -> str:
     return g.garage_name_by_id.get(garage_id, garage_id)
 
 
+def delivery_error(error: str) -> str:
+    """Why a customer message did not go, in the reader's language where the app itself said why (a message its
+    booking replaced before it went); a mail server's own words stay as they came."""
+    if error.startswith("superseded:"):
+        return _("its booking was replaced before it went: never sent")
+    return error
+
+
 def percent(share: float) -> str:
     """0.46 as the reader writes it: "46 %" in French (a narrow no-break space), "46%" in English."""
     from flask_babel import format_percent
@@ -347,7 +355,7 @@ def register(app: Flask) -> None:
                                  percent=percent,
                                  fact_value=fact_value, audit_word=audit_word, audit_value=audit_value,
                                  audit_subject=audit_subject,
-                                 quoted=quoted, reason_text=reason_text)
+                                 quoted=quoted, reason_text=reason_text, delivery_error=delivery_error)
     # the page's context gives `colon`; a macro imported without that context (admin/_audit.html) reads this one
     app.jinja_env.globals.update(timeline_pos=timeline_pos, colon=_Colon(), list_separator=_list_separator)
 

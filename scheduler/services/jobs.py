@@ -84,6 +84,12 @@ def act(session: Session, actor: User, appointment: Appointment, action: str, no
     if action in ("check-in", "start") and appointment.garage.today(now) < appointment.day:
         raise Conflict(N_("This appointment is on %(day)s: check the customer in when they come."),
                        words={"day": appointment.day})
+    past = appointment.garage.today(now) > appointment.day
+    if action in ("check-in", "start") and past and appointment.status != "no_show":
+        # started days late, a 45-minute job ran from Saturday to Monday: 48 hours on today's board, a lift taken
+        # since midnight, and "more time" counted from Saturday
+        raise Conflict(N_("This appointment was on %(day)s, not today: mark the customer absent or cancel it, and "
+                          "book today's work as a walk-in."), words={"day": appointment.day})
     if action == "no-show" and now < appointment.start_at:
         # the board offers it from the start only; the API said yes hours ahead and freed the time
         raise Conflict(N_("The customer is due at %(time)s: mark them absent once that time has passed."),

@@ -450,3 +450,5 @@ def test_a_booking_moved_before_its_messages_went_withdraws_them_so_the_customer
     auth.login(f"reception-{offers[0]['garage']}")  # the garage's outbox says why, in the reader's words
     page = client.get(f"/garages/{offers[0]['garage']}/outbox?status=failed").get_data(as_text=True)
     assert "its booking was replaced before it went: never sent" in page and "superseded:" not in page
+    one = client.get(f"/garages/{offers[0]['garage']}/outbox/{withdrawn[0]}").get_data(as_text=True)
+    assert "its booking was replaced before it went: never sent" in one and "superseded:" not in one, "nor on its page"

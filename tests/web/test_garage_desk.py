@@ -999,6 +999,28 @@ def test_a_customer_is_checked_in_on_the_day_and_the_board_of_another_day_stays_
     assert f"/appointments/{booked}/start" not in jobs, "nor a start a day early"
 
 
+def test_a_past_day_s_booking_is_neither_checked_in_nor_started_and_its_board_offers_neither(app, client, auth):
+    """Started two days late, a 45-minute job ran from Saturday to Monday: 48 hours on today's board, a lift taken
+    since midnight. A booking whose day has passed is marked absent or cancelled; today's work is a walk-in."""
+    with app.app_context():
+        then = db.session.scalar(select(Appointment).where(
+            Appointment.garage_id == "lyon-07", Appointment.status == "booked",
+            Appointment.start_at > CLOCK_NOW + timedelta(days=1)).order_by(Appointment.start_at).limit(1))
+        booked, day = then.id, then.garage.local(then.start_at).date()
+    app.config["CLOCK"] = lambda: then.start_at + timedelta(days=2)
+    before = footprint(app)
+    for who, action in (("reception-lyon-07", "check-in"), ("workshop-lyon-07", "start")):
+        auth.login(who)
+        late = auth.post(f"/api/v1/appointments/{booked}/{action}")
+        assert late.status_code == 409 and "not today" in late.get_json()["error"]["message"], action
+        page = "board" if who.startswith("reception") else "jobs"
+        shown = client.get(f"/garages/lyon-07/{page}?day={day.isoformat()}").get_data(as_text=True)
+        assert f"/appointments/{booked}/{action}" not in shown, "no button for what would be refused"
+    assert footprint(app) == before
+    auth.login("reception-lyon-07")
+    assert auth.post(f"/api/v1/appointments/{booked}/no-show").status_code == 200, "what is left to do with it"
+
+
 def test_finished_work_still_counts_in_the_day_s_load(app, client, auth):
     booked = _one_booked_today(app)
     auth.login("workshop-lyon-07")

@@ -528,7 +528,11 @@ def act(garage_id: str, appointment_id: int, action: str):
             minutes = int(request.form.get("minutes", ""))
         except ValueError:
             raise Invalid(_("Pick how much more time the job needs."), field="minutes") from None
+        booked_end = appointment.end_at
         extended, preview_made, held = jobs.more_time(db.session, current_user, appointment, minutes, now())
+        # what the job really gained: started late, it ends its length after its start, plus the minutes asked
+        # (told "60 more minutes" while reception's re-plan said 1 h 20 later)
+        minutes = int((extended.end_at - booked_end).total_seconds() // 60)
         shift_end = jobs.past_shift(extended)
         if shift_end is not None:
             flash(_("The job now ends at %(end)s, after %(name)s's shift (until %(shift_end)s): overtime to agree "
