@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from scheduler.db import utcnow
-from scheduler.errors import DomainError, Forbidden, LastAdmin, NotFound, Said, refuse_fields
+from scheduler.errors import DomainError, Forbidden, LastAdmin, NotFound, RuleBroken, Said, refuse_fields
 from scheduler.models import ROLES, ApiToken, Garage, User, UserSession
 from scheduler.models.user import GARAGE_ROLES, digest
 from scheduler.services import audit
@@ -228,7 +228,7 @@ def change_user(session: Session, actor: User, user: User, data: dict, now: date
                             field="role" if role != "admin" else "active")
     if user.id == actor.id and user.active and not active:
         # an admin who unticked their own "active" was shut out at once, mid-form; stepping down a role stays theirs
-        refuse_fields({"active": N_("You cannot deactivate your own account: another admin can.")})
+        raise RuleBroken(N_("You cannot deactivate your own account: another admin can."), field="active")
     changes = audit.apply(user, {"role": role, "garage_id": garage_id, "display_name": name.strip(),
                                  "active": active})
     changes = {{"garage_id": "garage", "display_name": "name"}.get(k, k): v for k, v in changes.items()}

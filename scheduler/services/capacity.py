@@ -113,10 +113,12 @@ def lift_peak(session: Session, garage_id: str, start: datetime, end: datetime,
 
 def beyond_lifts(session: Session, garage: Garage, now: datetime) -> set[int]:
     """The garage's lift work from now on that finds no lift: wherever more lift jobs overlap than it has
-    lifts, the ones that start last (the first ones booked there hold the lifts). Back to back is no overlap."""
+    lifts, the ones that start last (the first ones booked there hold the lifts). Back to back is no overlap.
+    A consented overbooking is an extra the garage agreed to: it neither counts against the lifts nor is listed
+    (counted, it pushed ordinary bookings after it onto the list of work to re-plan)."""
     holding: list[Appointment] = []
     over: set[int] = set()
-    for a in session.scalars(select(Appointment).where(*_lift_work(garage.id, now))
+    for a in session.scalars(select(Appointment).where(*_lift_work(garage.id, now), Appointment.overbooked.is_(False))
                              .order_by(Appointment.start_at, Appointment.id)):
         holding = [h for h in holding if h.end_at > a.start_at]
         if len(holding) >= garage.lifts:

@@ -11,11 +11,12 @@ import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.errors import Said, Weekday, refuse_fields
 from scheduler.models import Appointment, ClosedDay, Garage, OpeningHours, User
+from scheduler.models.case import name_key
 from scheduler.services import audit, capacity
 from scheduler.services.technicians import WEEKDAYS, Hit, _clock, _hit_many, off_shift, weekday_of
 from scheduler.texts import N_
@@ -69,7 +70,8 @@ def _hours(value: object, problems: dict) -> list[OpeningHours] | None:
         lunch_start, lunch_end = (_clock(v) for v in lunch)
         day = Weekday(weekday) if isinstance(weekday, int) and 0 <= weekday <= 6 else None
         if day is None or isinstance(weekday, bool):
-            problems["opening_hours"] = N_("A day is not a day of the week (write Mon to Sun, or a weekday from 0 for Monday to 6 for Sunday).")
+            problems["opening_hours"] = N_("Unknown day (on the page, a day's name from Mon to Sun; in the API, a "
+                                           "weekday from 0 for Monday to 6 for Sunday).")
         elif weekday in seen:
             problems["opening_hours"] = Said(N_("%(day)s is given twice: one line per day."), day=day)
         elif opens is None or closes is None or closes <= opens:
@@ -163,10 +165,13 @@ def _fields(session: Session, data: dict, problems: dict, creating: bool, own: s
             else:
                 values[name] = value.strip()
     if "name" in values:
-        # two garages of one name read as one in every list, offer and message: the operator cannot tell them apart
-        taken = session.scalar(select(Garage.id).where(func.lower(Garage.name) == values["name"].lower(),
-                                                       Garage.id != (own or "")))
-        if taken is not None:
+        # two garages of one name read as one in every list, offer and message: the operator cannot tell them apart.
+        # Names are compared as a reader does (name_key: "Ecully" is "Écully"); SQLite's lower() leaves "É" as it is.
+        # Only a new name is checked: two garages named alike before this rule must stay editable.
+        key = name_key(values["name"])
+        names = dict(session.execute(select(Garage.id, Garage.name)).all())
+        if key != name_key(names.get(own or "", "")) and any(
+                name_key(n) == key for g, n in names.items() if g != own):
             problems["name"] = Said(N_("Another garage is already named %(name)s."), name=values["name"])
     if "phone" in data or creating:
         phone = data.get("phone")

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from optimizer.geo import haversine_km
 from scheduler.db import may_write, utcnow
-from scheduler.errors import Invalid, NotFound
+from scheduler.errors import Invalid, NotFound, RuleBroken
 from scheduler.models import (
     URGENCIES,
     Appointment,
@@ -97,7 +97,7 @@ def create(session: Session, actor: User | None, data: dict, now: datetime, runn
     params = parse_params(data)
     if date.fromisoformat(params["from"]) > now.astimezone(NETWORK_ZONE).date():
         # a period to come has no recorded demand: its replay showed 0 cases and offered to apply the change
-        raise Invalid(N_("That period has not begun: no demand is recorded for it yet."), field="from")
+        raise RuleBroken(N_("That period has not begun: no demand is recorded for it yet."), field="from")
     replay = Replay(status="queued", params=params, runner=runner,
                     created_by_id=actor.id if actor else None,
                     created_at=now, parts=[ReplayPart(name=name) for name in PASSES])

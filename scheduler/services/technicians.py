@@ -178,7 +178,8 @@ def _shifts(value: object, problems: dict) -> list[ShiftPattern] | None:
         weekday = item.get("weekday") if isinstance(item, dict) else None
         start, end = (_clock(item.get(k)) if isinstance(item, dict) else None for k in ("start", "end"))
         if not isinstance(weekday, int) or isinstance(weekday, bool) or not 0 <= weekday <= 6:
-            problems["shifts"] = Said(N_("Shift %(n)s: its day is not a day of the week (write Mon to Sun, or a weekday from 0 for Monday to 6 for Sunday)."), n=i + 1)
+            problems["shifts"] = Said(N_("Shift %(n)s: unknown day (on the page, a day's name from Mon to Sun; in the "
+                                         "API, a weekday from 0 for Monday to 6 for Sunday)."), n=i + 1)
         elif start is None or end is None:
             problems["shifts"] = Said(N_("Shift %(n)s: start and end are times like 08:00 and 12:30."), n=i + 1)
         elif end <= start:

@@ -142,6 +142,8 @@ def test_a_new_garage_takes_no_name_already_given_and_the_page_takes_a_decimal_c
 @pytest.mark.parametrize("body, field", [
     ({"name": ""}, "name"),
     ({"name": "givors"}, "name"),  # another garage's name, whatever its case: two "Givors" in every list
+    ({"name": "Ecully "}, "name"),  # or its accents and spaces ("Écully"): SQLite's lower() leaves "É" as it is
+    ({"name": "ÉCULLY"}, "name"),
     ({"phone": "call me"}, "phone"),
     ({"lifts": -1}, "lifts"),
     ({"lifts": "two"}, "lifts"),
@@ -307,3 +309,20 @@ def test_a_re_plan_that_places_nothing_can_be_closed_and_stops_waiting_on_the_bo
     assert 'id="close-replan"' in page, "not a dead end: it can be closed"
     assert auth.form(f"/garages/{GARAGE}/squeeze/{preview_id}/reject").status_code == 302
     assert f'id="replan-{preview_id}"' not in client.get(f"/garages/{GARAGE}/board").get_data(as_text=True)
+
+
+def test_a_consented_lift_overbooking_is_not_listed_as_work_without_a_lift(app, client, auth):
+    """An overbooking the garage agreed to is an extra beyond its lifts: counted, it pushed the ordinary bookings
+    after it onto the garage page's list of work to re-plan."""
+    with app.app_context():
+        garage = db.session.get(Garage, GARAGE)
+        garage.lifts = 1
+        db.session.commit()
+        over = capacity.beyond_lifts(db.session, garage, CLOCK_NOW)
+        assert over, "with one lift, overlapping lift work finds none"
+        for a in db.session.scalars(select(Appointment).where(Appointment.id.in_(over))):
+            a.overbooked = True  # each of them consented to
+        db.session.commit()
+        assert capacity.beyond_lifts(db.session, garage, CLOCK_NOW) == set()
+    auth.login("admin")
+    assert 'id="affected"' not in client.get(f"/admin/garages/{GARAGE}").get_data(as_text=True)

@@ -226,7 +226,7 @@ def test_add_move_and_skills_through_api_and_pages(app, client, auth):
     kept = auth.form(f"/admin/technicians/{hugo_id}", {"name": "Hugo Lambert-Roy", "garage": "givors",
                                                        "skills": ["maintenance", "tyres"], "week": "funday 08:00-12:00"})
     text = kept.get_data(as_text=True)
-    assert "its day is not a day of the week (write Mon to Sun" in text, "not the API's weekday numbers alone"
+    assert "unknown day (on the page, a day&#39;s name from Mon to Sun" in text, "not the API's weekday numbers alone"
     assert kept.status_code == 400 and 'value="Hugo Lambert-Roy"' in text
     assert re.search(r'<option value="givors"[^>]*selected', text)
     assert re.search(r'name="skills" value="tyres"[^>]*checked', text)

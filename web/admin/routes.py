@@ -187,10 +187,13 @@ def _affected(people: list[Technician], garage: Garage | None = None) -> list:
                                        .order_by(Appointment.start_at))) if ids else []
 
     moment = now()
+    hit = rows({int(i) for i in request.args.get("affected", "").split(",") if i.isdigit()})
+    if hit:
+        return hit
     left = set().union(*(technicians.off_shift(db.session, t, moment) for t in people))
     if garage is not None:
         left |= capacity.beyond_lifts(db.session, garage, moment)
-    return rows({int(i) for i in request.args.get("affected", "").split(",") if i.isdigit()}) or rows(left)
+    return rows(left)
 
 
 def _garage_page(garage: Garage, errors: dict | None = None, form: dict | None = None, status: int = 200,

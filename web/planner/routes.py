@@ -10,12 +10,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from scheduler.errors import DomainError, Invalid
+from scheduler.errors import DomainError, Forbidden, Invalid
 from scheduler.models import KINDS, URGENCIES, Appointment, DirectLineRequest, Feedback, Override
 from scheduler.models.override import RULE_CODES, VERDICTS
 from scheduler.services import cases, feedback, policies, replays, stats
 from web import jobs
-from web.actions import refusals_flashed
 from web.auth import roles_required
 from web.clock import now
 from web.extensions import db
@@ -221,34 +220,35 @@ def _by_label(exc: DomainError) -> DomainError:
     return exc
 
 
-def _replay_typed(form) -> dict[str, str]:
-    """A refused replay's form as typed, for the page it goes back to: the period, the changes, the other lines."""
-    typed = {k: form.get(k, "")[:10] for k in ("from", "to")}
-    typed.update((k, form[k][:200]) for k in [*REPLAY_FIELDS, "other"] if form.get(k, "").strip())
-    return typed
-
-
 @bp.get("/replays")
 @roles_required("planner", "admin")
 def replay_list():
+    return _replay_page(request.args)
+
+
+def _replay_page(typed, status: int = 200):
+    """The replay form; `typed`: a refused replay's fields as sent, shown again whole (a redirect carried them in the
+    address, cut to fit, and a cut value was still a valid one: 45 came back as 4)."""
     today = _today()
     current = policies.in_force(db.session, now())
     return render_template("planner/replays.html", labels=labels, replays=replays.recent(db.session, 15),
                            current={p: policies.value_at(current, p) for p in REPLAY_FIELDS}, fields=REPLAY_FIELDS,
-                           # a refused replay comes back with the period as typed
-                           default_from=request.args.get("from") or (today - timedelta(days=30)).isoformat(),
-                           default_to=request.args.get("to") or (today - timedelta(days=1)).isoformat(),
-                           typed=request.args, runner=jobs.runner())
+                           default_from=typed.get("from") or (today - timedelta(days=30)).isoformat(),
+                           default_to=typed.get("to") or (today - timedelta(days=1)).isoformat(),
+                           typed=typed, runner=jobs.runner()), status
 
 
 @bp.post("/replays")
 @roles_required("planner", "admin")
-@refusals_flashed(lambda **_: url_for("planner.replay_list", **_replay_typed(request.form)))
 def replay_start():
     try:
         return _replay_start()
+    except Forbidden:
+        raise
     except DomainError as exc:
-        raise _by_label(exc) from None
+        db.session.rollback()
+        flash(refusal_text(_by_label(exc)), "error")
+        return _replay_page(request.form, 400)
 
 
 def _replay_start():
