@@ -1,5 +1,6 @@
-"""Days and times as people type them at a French desk ("14h15", "25/12/2026"), read into the forms the API
-speaks ("14:15", "2026-12-25"). The pages pass what was typed through these; the API takes its own forms only.
+"""Days, times and numbers as people type them at a French desk ("14h15", "25/12/2026", "27,5"), read into the
+forms the API speaks ("14:15", "2026-12-25", 27.5). The pages pass what was typed through these; the API takes its
+own forms only.
 """
 
 from __future__ import annotations
@@ -48,3 +49,13 @@ def as_moment(text: str) -> str:
         return day if day != text.strip() else text
     hour = as_clock(clock.strip().removeprefix("à").strip())
     return f"{day}T{hour}" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", day) and re.fullmatch(r"\d{2}:\d{2}", hour) else text
+
+
+def as_number(text: str) -> float | int | str:
+    """A number as a person types it, "27,5" with a French decimal comma too; a whole one as an int. Anything else
+    comes back as typed, for the service to refuse under its field."""
+    try:
+        number = float(text.strip().replace(",", "."))
+    except ValueError:
+        return text.strip()
+    return int(number) if number.is_integer() and abs(number) < 2 ** 53 else number

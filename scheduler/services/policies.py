@@ -17,6 +17,7 @@ from scheduler.errors import Invalid
 from scheduler.models import URGENCIES, Policy, User
 from scheduler.models.policy import DEFAULT_NOTICE, DEFAULT_WEIGHTS
 from scheduler.texts import N_
+from scheduler.typed import as_number
 
 # Every field a planner may change: its path, its kind, and its bounds. Paths are what errors name.
 #   (path, attribute, type, minimum, maximum)
@@ -77,12 +78,8 @@ def typed(path: str, value: str) -> Any:
     if path in PATHS and PATHS[path][1] is bool:
         return {"true": True, "vrai": True, "yes": True, "oui": True, "1": True,
                 "false": False, "faux": False, "no": False, "non": False, "0": False}.get(value.strip().lower(), value.strip())
-    if path in PATHS:  # a number, with a decimal comma as French types it
-        try:
-            number = float(value.strip().replace(",", "."))
-        except ValueError:
-            return value.strip()
-        return int(number) if number.is_integer() and abs(number) < 2 ** 53 else number
+    if path in PATHS:
+        return as_number(value)
     return value.strip()
 
 

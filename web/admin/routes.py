@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from scheduler.errors import DomainError
 from scheduler.models import ROLES, URGENCIES, Appointment, Garage, JobType, Technician, User
 from scheduler.services import accounts, audit, capacity, catalogue, garages, technicians
-from scheduler.typed import as_moment
+from scheduler.typed import as_moment, as_number
 from web.actions import back
 from web.auth import roles_required
 from web.clock import now
@@ -116,10 +116,12 @@ def _garage(garage_id: str) -> Garage:
 
 
 def _number(raw: str, kind=float):
-    """A typed number (with a decimal comma as French types it), or the text itself so that the service names
-    the field."""
+    """A typed number, or the text itself so that the service names the field."""
+    if kind is float:
+        number = as_number(raw)
+        return float(number) if isinstance(number, int) else number
     try:
-        return kind(raw.replace(",", ".") if kind is float else raw)
+        return kind(raw)
     except ValueError:
         return raw
 
