@@ -298,22 +298,12 @@ def audit_value(value: object, field: str) -> str:
     if field == "work_hit" and isinstance(value, list):  # appointment ids mean nothing to a reader: how many
         return ngettext("%(num)s appointment", "%(num)s appointments", len(value))
     if field == "garage" and isinstance(value, str):  # a garage by its name, as every page names it (not lyon-07)
-        return _garage_name(value)
+        from web.i18n import garage_name_by_id
+
+        return garage_name_by_id().get(value, value)
     if field in ("skill", "skills") and value:
         return _list_separator().join(skill_label(v) for v in (value if isinstance(value, list) else [value]))
     return fact_value(value)
-
-
-def _garage_name(garage_id: str) -> str:
-    from flask import g
-    from sqlalchemy import select
-
-    from scheduler.models import Garage
-    from web.extensions import db
-
-    if "garage_name_by_id" not in g:  # read once per page, however many entries name a garage
-        g.garage_name_by_id = {gid: name for gid, name in db.session.execute(select(Garage.id, Garage.name)).all()}
-    return g.garage_name_by_id.get(garage_id, garage_id)
 
 
 def delivery_error(error: str) -> str:

@@ -60,19 +60,27 @@ ELIDABLE = re.compile(rf"\b(?:d|qu)e [{VOWELS}]")
 
 def garage_names() -> list[str]:
     """The network's garage names, read once per request; none when the database cannot be read (the 503 page)."""
+    return list(garage_name_by_id().values())
+
+
+def garage_name_by_id() -> dict[str, str]:
+    """Each garage's name by its id, read once per request, in the order a reader looks for them ("Écully" among
+    the E); empty when the database cannot be read (the 503 page)."""
     from flask import g
     from sqlalchemy import select
     from sqlalchemy.exc import SQLAlchemyError
 
     from scheduler.models import Garage
+    from scheduler.models.case import name_key
     from web.extensions import db
 
-    if "garage_names" not in g:
+    if "garage_name_by_id" not in g:
         try:
-            g.garage_names = list(db.session.scalars(select(Garage.name)))
+            rows = db.session.execute(select(Garage.id, Garage.name)).all()
         except SQLAlchemyError:
-            g.garage_names = []
-    return g.garage_names
+            rows = []
+        g.garage_name_by_id = dict(sorted(((i, n) for i, n in rows), key=lambda pair: name_key(pair[1])))
+    return g.garage_name_by_id
 
 
 def in_french(text: str) -> str:

@@ -5,11 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta  # noqa: F401  (templates use labels.date)
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
-from scheduler.models import Garage
-from scheduler.models.case import name_key
-from web.extensions import db
 
 KINDS = {
     "urgency_raise": _l("Urgency raised"), "urgency_lower": _l("Urgency lowered"),
@@ -41,7 +37,9 @@ GROUP_TITLES = {"garage": _l("Garage"), "kind": _l("Kind"), "reason": _l("Reason
 
 def garage_names() -> dict[str, str]:
     """Every garage's name by id, in the order a reader looks for them: "Écully" among the E, not after "Villeurbanne"."""
-    return dict(sorted(db.session.execute(select(Garage.id, Garage.name)).all(), key=lambda pair: name_key(pair[1])))
+    from web.i18n import garage_name_by_id
+
+    return garage_name_by_id()
 
 
 def week_label(key: str) -> str:
