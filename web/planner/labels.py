@@ -6,7 +6,6 @@ from datetime import date, timedelta  # noqa: F401  (templates use labels.date)
 
 from flask_babel import lazy_gettext as _l
 
-
 KINDS = {
     "urgency_raise": _l("Urgency raised"), "urgency_lower": _l("Urgency lowered"),
     "direct_line": _l("Direct line"), "squeeze_in": _l("Squeeze-in"), "walk_in": _l("Walk-in"),
