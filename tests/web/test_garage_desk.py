@@ -1021,6 +1021,19 @@ def test_a_past_day_s_booking_is_neither_checked_in_nor_started_and_its_board_of
     assert auth.post(f"/api/v1/appointments/{booked}/no-show").status_code == 200, "what is left to do with it"
 
 
+def test_a_walk_in_registered_twice_is_told_on_the_second_preview_that_the_car_is_booked(app, client, auth):
+    """Two tabs, the same walk-in sent twice: two cases. Once the first is squeezed in, the second's preview says the
+    car is booked here already (the same car was booked twice, the second time days later, with no word)."""
+    first, second = walk_in(auth), walk_in(auth)
+    assert first["id"] != second["id"]
+    done = auth.post(f"/api/v1/squeeze/{preview(auth, first['id']).get_json()['id']}/confirm",
+                     json={"reason": "engine fault warning"})
+    assert done.status_code == 200, done.get_json()
+    again = preview(auth, second["id"]).get_json()
+    page = client.get(f"/garages/lyon-07/squeeze/{again['id']}").get_data(as_text=True)
+    assert "This car is already booked here" in page and f"(case {first['id']})" in page
+
+
 def test_finished_work_still_counts_in_the_day_s_load(app, client, auth):
     booked = _one_booked_today(app)
     auth.login("workshop-lyon-07")

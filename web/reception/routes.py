@@ -331,7 +331,12 @@ def preview(garage_id: str, preview_id: int):
     cause, because = squeeze.cause_of(db.session, found)
     # who is here already and waits for the longer job whatever the re-plan does: named, so someone tells them
     held = jobs.held_behind(db.session, because, moment) if found.status == "open" else []
+    # the same car booked on another case (a walk-in registered twice, or booked by the call centre): said where the
+    # decision is taken, not only under the plate at registration
+    elsewhere = [a for a in cases.bookings_ahead(db.session, found.case.vehicle, moment)
+                 if a.case_id != found.case_id] if found.case and found.status == "open" else []
     page = render_template("reception/preview.html", garage=garage, seen=seen, preview=found, missing=missing,
+                           elsewhere=elsewhere,
                            names=names, now=moment, case=found.case, cause=cause, because=because, held=held,
                            placing_reason=session.get(PLACING_REASON, {}).get(str(preview_id), ""),
                            max_moves=policies.in_force(db.session, moment).max_moves,
