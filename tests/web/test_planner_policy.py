@@ -81,6 +81,12 @@ def test_the_policy_page_changes_a_field_and_names_a_bad_one(client, auth):
     # what was typed comes back, the good field and the note with the bad one, to be fixed and sent again
     assert 'name="offers" value="5"' in bad and 'name="search_radius_km" value="-4"' in bad
     assert 'value="wider and more"' in bad
+    # a note longer than the 200 characters kept is refused whole and comes back to be shortened, never cut
+    assert 'name="note" maxlength' not in bad, "a browser would cut a pasted note silently"
+    long_note = "why " * 60
+    too_long = client.post("/planner/policy", data={"csrf_token": csrf_from(bad), "offers": "4", "note": long_note})
+    assert too_long.status_code == 400 and "at most 200 characters" in too_long.get_data(as_text=True)
+    assert f'value="{long_note}"' in too_long.get_data(as_text=True)
 
 
 def test_a_value_typed_another_way_is_no_new_version(app, client, auth):
