@@ -49,9 +49,11 @@ PASSWORD = "frontline-demo"
 
 # The longest files, measured (pytest --durations): each file runs on one worker (--dist loadfile), so started
 # last they ran alone at the end while the other core idled (the last 2 % of a CI run took two minutes).
-LONGEST_FIRST = ("tests/browser/", "tests/web/test_access_matrix.py", "tests/web/test_french_pages.py",
-                 "tests/web/test_api_fuzz.py", "tests/web/test_stress.py", "tests/web/test_production_server.py",
-                 "tests/web/test_nasty_inputs.py", "tests/seed/test_demo.py")
+LONGEST_FIRST = ("tests/browser/", "tests/web/test_garage_desk.py", "tests/web/test_access_matrix.py",
+                 "tests/web/test_french_pages.py", "tests/web/test_api_fuzz.py", "tests/web/test_stress.py",
+                 "tests/web/test_production_server.py", "tests/web/test_nasty_inputs.py", "tests/seed/test_demo.py",
+                 "tests/web/test_desk_pages.py", "tests/web/test_api_booking.py", "tests/web/test_planner_stats.py",
+                 "tests/web/test_more_time_replan.py", "tests/web/test_admin_technicians.py")
 
 
 def pytest_collection_modifyitems(config, items):
