@@ -26,7 +26,10 @@ def assert_escaped(page: str, where: str) -> None:
     assert "&lt;script&gt;alert" in page, f"{where} shows the text, escaped"
 
 
-def test_script_in_every_free_text_field_is_shown_escaped_everywhere(app, client, auth):
+def test_script_in_every_free_text_field_is_shown_escaped_everywhere(backend, request):
+    if backend != "sqlite":
+        pytest.skip("escaping what is shown does not depend on the database; the SQLite run covers it")
+    app, client, auth = (request.getfixturevalue(name) for name in ("app", "client", "auth"))
     auth.login("operator")
     made = auth.post("/api/v1/cases", json={
         "customer": {"name": f"Eve {SCRIPT}", "phone": "+33 6 11 22 33 44"},
