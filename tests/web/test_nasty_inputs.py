@@ -29,7 +29,7 @@ def assert_escaped(page: str, where: str) -> None:
 def test_script_in_every_free_text_field_is_shown_escaped_everywhere(backend, request):
     if backend != "sqlite":
         pytest.skip("escaping what is shown does not depend on the database; the SQLite run covers it")
-    app, client, auth = (request.getfixturevalue(name) for name in ("app", "client", "auth"))
+    client, auth = (request.getfixturevalue(name) for name in ("client", "auth"))  # on the app of this backend
     auth.login("operator")
     made = auth.post("/api/v1/cases", json={
         "customer": {"name": f"Eve {SCRIPT}", "phone": "+33 6 11 22 33 44"},
