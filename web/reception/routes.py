@@ -31,6 +31,7 @@ from web.auth import check_garage, roles_required
 from web.clock import now
 from web.extensions import db
 from web.filters import local_when, status_label
+from web.i18n import garage_name_by_id
 from web.live import unchanged
 from web.reception.forms import WalkInForm
 from web.refusals import refusal_text
@@ -83,7 +84,7 @@ def inbox_state(garage: Garage) -> dict:
         "can_answer": current_user.role in ("reception", "workshop"),
         "home": _home_url(garage.id),
         "names": {t.id: t.name for t in garage.technicians},
-        "garage_names": dict(db.session.execute(select(Garage.id, Garage.name)).all()),
+        "garage_names": garage_name_by_id(),
     }
 
 
@@ -340,7 +341,7 @@ def preview(garage_id: str, preview_id: int):
                            names=names, now=moment, case=found.case, cause=cause, because=because, held=held,
                            placing_reason=session.get(PLACING_REASON, {}).get(str(preview_id), ""),
                            max_moves=policies.in_force(db.session, moment).max_moves,
-                           garage_names=dict(db.session.execute(select(Garage.id, Garage.name)).all()))
+                           garage_names=garage_name_by_id())
     # Back after a confirm must ask again: a kept copy would still offer to confirm what is already decided.
     return page, {"Cache-Control": "no-store"}
 
