@@ -20,7 +20,7 @@ class Names:
         events = list(events)
         garages = {d.get("garage") for d in (e.data or {} for e in events)} | {
             o.get("garage") for e in events for o in (e.data or {}).get("offers", [])}
-        technicians = {(e.data or {}).get("technician") for e in events}
+        technicians = {(e.data or {}).get(key) for e in events for key in ("technician", "technician_before")}
         symptoms = {(e.data or {}).get("symptom") for e in events}
         self.garages = {g.id: g for g in session.scalars(select(Garage).where(Garage.id.in_(garages - {None})))}
         self.technicians = dict(session.execute(select(Technician.id, Technician.name)
@@ -50,7 +50,7 @@ KIND_LABELS = {
     "drive_in_redirected": lambda: _("drive-in sent elsewhere"),
     "check_in": lambda: _("check-in"), "start": lambda: _("work started"), "finish": lambda: _("work finished"),
     "no_show": lambda: _("no-show"), "cancel": lambda: _("cancelled"), "moved": lambda: _("moved"),
-    "more_time": lambda: _("more time"), "arrived": lambda: _("arrived"),
+    "more_time": lambda: _("more time"), "arrived": lambda: _("arrived"), "handed_over": lambda: _("handed over"),
     "told_by_phone": lambda: _("customer phoned"),
     "stranded": lambda: _("no one on shift"),
     "withdrawn": lambda: _("closed"),
@@ -156,6 +156,10 @@ def _job_step(kind: str, d: dict, names: Names) -> str | None:
                  when=names.when(d.get("end"), d.get("garage")))
     if kind == "arrived":
         return _("Arrived at %(garage)s", garage=garage)
+    if kind == "handed_over":
+        return _("Handed over from %(before)s to %(technician)s at %(garage)s",
+                 before=names.technicians.get(d.get("technician_before"), d.get("technician_before")),
+                 technician=names.technicians.get(d.get("technician"), d.get("technician")), garage=garage)
     if kind == "told_by_phone":
         return _("The customer was told by phone (no e-mail address)")
     if kind == "withdrawn":

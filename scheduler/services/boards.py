@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.models import ACTIVE, Appointment, Case, Garage, Technician
-from scheduler.services import capacity
+from scheduler.services import capacity, jobs
 
 # Booked but not checked in this long after its start: reception should chase it.
 LATE_AFTER = timedelta(minutes=15)
@@ -141,9 +141,17 @@ class GarageDay:
 
     def off_shift(self) -> list[Appointment]:
         """Work still to do whose technician is not on shift then (an absence or a shorter shift came after it
-        was booked): it needs another technician or another time, and its customer a call."""
+        was booked), or under way while its technician is absent (gone home sick): it needs another technician or
+        another time, and its customer a call."""
         return [a for r in self.rows for a in r.appointments
-                if a.status in ("booked", "checked_in") and r.off_shift(a)]
+                if (a.status in ("booked", "checked_in") and r.off_shift(a))
+                or (a.status == "in_progress" and self.now is not None
+                    and capacity.absence_at(r.technician, self.now) is not None)]
+
+    def colleagues(self, appointment: Appointment) -> list[Technician]:
+        """Who on this day's board may take the job over (`jobs.can_take`), by name."""
+        moment = self.now or appointment.start_at
+        return [r.technician for r in self.rows if jobs.can_take(r.technician, appointment, moment)]
 
     def late(self) -> list[Appointment]:
         """Booked but not checked in 15 minutes after its start; checked in and still not started 15 minutes after

@@ -169,6 +169,12 @@ def _without(spans: list[tuple[datetime, datetime]], gap: tuple[datetime, dateti
     return [(s, e) for s, e in out if s < e]
 
 
+def absence_at(technician: Technician, moment: datetime):
+    """The technician's absence covering `moment`, if any (sick since ten, on leave this week)."""
+    zone = technician.garage.zone
+    return next((a for a in technician.absences if a.span(zone)[0] <= moment < a.span(zone)[1]), None)
+
+
 def works(technician: Technician, start: datetime, end: datetime) -> bool:
     """Whether [start, end) lies within one of the technician's shifts that day."""
     return any(s <= start and end <= e for s, e in shifts(technician, technician.garage.today(start)))

@@ -1,4 +1,4 @@
-"""The workshop's job flow: check-in, start, finish, no-show, cancel, more time. Each is a fact.
+"""The workshop's job flow: check-in, start, finish, no-show, cancel, more time, hand over. Each is a fact.
 
 Start and finish times are what every override's outcome is judged on: the verdict, the gain and
 the knock-on are computed from them, never typed in.
@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from scheduler.errors import Conflict, Forbidden, Invalid, NotFound
-from scheduler.models import ACTIVE, Appointment, DriveIn, PlanPreview, User
+from scheduler.errors import Conflict, Forbidden, Invalid, NotFound, RuleBroken
+from scheduler.models import ACTIVE, Appointment, DriveIn, PlanPreview, Technician, User
 from scheduler.services import booking, capacity, outbox, overrides, squeeze
 from scheduler.services.open_work import waits_on_a_garage
 from scheduler.texts import N_, Phrase
@@ -90,6 +91,11 @@ def act(session: Session, actor: User, appointment: Appointment, action: str, no
         # since midnight, and "more time" counted from Saturday
         raise Conflict(N_("This appointment was on %(day)s, not today: mark the customer absent or cancel it, and "
                           "book today's work as a walk-in."), words={"day": appointment.day})
+    if action == "start" and (away := capacity.absence_at(appointment.technician, now)) is not None:
+        # off sick since ten: the job would be started in their name and its overtime warned of
+        raise Conflict(N_("%(technician)s is absent now (%(reason)s): give the job to a colleague first."),
+                       words={"technician": appointment.technician.name, "reason": away.reason},
+                       technician=appointment.technician_id)
     if action == "no-show" and now < appointment.start_at:
         # the board offers it from the start only; the API said yes hours ahead and freed the time
         raise Conflict(N_("The customer is due at %(time)s: mark them absent once that time has passed."),
@@ -127,6 +133,86 @@ def act(session: Session, actor: User, appointment: Appointment, action: str, no
     case.log(action.replace("-", "_"), actor, now, **data)
     if action in ("start", "finish"):
         overrides.settle_outcome(session, appointment, now)
+    session.flush()
+    return appointment
+
+
+def left_of(appointment: Appointment, now: datetime) -> tuple[datetime, datetime]:
+    """What is left of a job from now: the whole of it before it starts; from now to its end (a minute at least,
+    for a job running past its end) once under way."""
+    begin = max(appointment.start_at, now.replace(second=0, microsecond=0))
+    return begin, max(appointment.end_at, begin + timedelta(minutes=1))
+
+
+def can_take(technician: Technician, appointment: Appointment, now: datetime) -> bool:
+    """Whether this colleague may take the job over: another active technician of its garage, with its skill, on
+    shift for what is left of it. Whether they are free then is the database's question (`hand_over`)."""
+    return (technician.active and technician.id != appointment.technician_id
+            and technician.garage_id == appointment.garage_id and appointment.skill_code in technician.skill_codes
+            and capacity.works(technician, *left_of(appointment, now)))
+
+
+def free_to_take(session: Session, appointment: Appointment, now: datetime) -> list[Technician]:
+    """The colleagues who may take the job and have no other work then, by name."""
+    _begin, finish = left_of(appointment, now)
+    return [t for t in sorted(appointment.garage.technicians, key=lambda t: t.name)
+            if can_take(t, appointment, now)
+            and not capacity.busy(session, t.id, appointment.start_at, finish, (appointment.id,))]
+
+
+def hand_over(session: Session, actor: User, appointment: Appointment, technician_id: object, now: datetime
+              ) -> Appointment:
+    """A colleague takes the job over: its technician went home sick, or is held up by a job that overran.
+
+    Same garage, same time, so the customer sees no change and is not told; work already started stays started
+    (its start is a fact). The colleague must be on shift for what is left of it and free then (the database's
+    guard has the last word); the case's timeline says who took it from whom.
+    """
+    _check_actor(actor, appointment)
+    if not isinstance(technician_id, str) or not technician_id:
+        raise Invalid(N_("Name the technician who takes the job over."), field="technician")
+    booking.lock_case(session, appointment.case)
+    session.refresh(appointment)
+    if appointment.status not in ACTIVE:
+        raise Conflict(N_("This appointment is %(status)s: there is no job to hand over."),
+                       words={"status": appointment.status}, status=appointment.status)
+    garage = appointment.garage
+    if garage.today(now) > appointment.day:
+        raise Conflict(N_("This appointment was on %(day)s, not today: mark the customer absent or cancel it, and "
+                          "book today's work as a walk-in."), words={"day": appointment.day})
+    taker = session.get(Technician, technician_id)
+    if taker is None or not taker.active or taker.garage_id != appointment.garage_id:
+        raise Invalid(N_("No technician %(technician)s works at %(garage)s."),
+                      words={"technician": repr(technician_id), "garage": garage.name}, field="technician")
+    if taker.id == appointment.technician_id:
+        raise Invalid(N_("%(technician)s already has this job."), words={"technician": taker.name}, field="technician")
+    if appointment.skill_code not in taker.skill_codes:
+        raise RuleBroken(N_("%(technician)s has no %(skill)s skill, which this job needs."), field="technician",
+                         words={"technician": taker.name, "skill": appointment.skill_code})
+    begin, finish = left_of(appointment, now)
+    capacity.lock_garage(session, garage.id)
+    if not can_take(taker, appointment, now):
+        raise RuleBroken(N_("%(technician)s is not on shift %(start)s–%(end)s: pick a colleague who is."),
+                         field="technician", words={"technician": taker.name, "start": garage.local(begin),
+                                                    "end": f"{garage.local(finish):%H:%M}"},
+                         free=[t.id for t in free_to_take(session, appointment, now)])
+    other = capacity.busy(session, taker.id, appointment.start_at, finish, (appointment.id,))
+    if other:
+        raise Conflict(N_("%(technician)s has other work then (%(plates)s): pick a colleague who is free."),
+                       words={"technician": taker.name, "plates": ", ".join(a.case.vehicle.plate for a in other)},
+                       free=[t.id for t in free_to_take(session, appointment, now)])
+    before = appointment.technician_id
+    try:
+        with session.begin_nested():
+            appointment.technician = taker
+            session.flush()
+    except IntegrityError as exc:
+        if capacity.refused_by_guard(exc):
+            raise Conflict(N_("%(technician)s has other work then: pick a colleague who is free."),
+                           words={"technician": taker.name}) from None
+        raise
+    appointment.case.log("handed_over", actor, now, appointment=appointment.id, garage=garage.id,
+                         technician=taker.id, technician_before=before)
     session.flush()
     return appointment
 

@@ -88,7 +88,7 @@ def test_a_walk_in_is_squeezed_into_a_saturated_day(browser, live_server, live_a
 
 
 def test_the_job_lists_actions_stay_within_their_panel_at_1366_px_and_narrower(browser, live_server, live_app):
-    """In French (the longest words) at 1366 px the running jobs' note, Finish, minutes and Needs more time sit
+    """In French (the longest words) at 1366 px the running jobs' note, Finish, minutes, Needs more time and Hand over sit
     in the panel beside names on one line; narrower, the actions go under their job instead of past the panel."""
     from scheduler.models import Appointment
     from tests.conftest import CLOCK_NOW
@@ -107,8 +107,9 @@ def test_the_job_lists_actions_stay_within_their_panel_at_1366_px_and_narrower(b
         page.goto(f"{live_server}/garages/lyon-07/jobs")
         panel = page.query_selector("#timeline").bounding_box()
         row = f"#appt-{running}"
-        controls = page.query_selector_all(f"{row} td.actions :is(input:not([type=hidden]), select, button)")
-        assert len(controls) == 4, "note, Finish, minutes, Needs more time"
+        controls = page.query_selector_all(
+            f"{row} td.actions :is(input:not([type=hidden]), select, button, summary):visible")
+        assert len(controls) == 5, "note, Finish, minutes, Needs more time, Hand over"
         for control in controls:
             box = control.bounding_box()
             assert panel["x"] <= box["x"] and box["x"] + box["width"] <= panel["x"] + panel["width"], \

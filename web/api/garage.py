@@ -91,6 +91,8 @@ def appointment_action(appointment_id: int, action: str):
                         "preview": squeeze.diff(db.session, preview).to_dict() if preview else None,
                         "waiting": [a.to_dict() for a in held],
                         "past_shift_end": shift_end.isoformat() if shift_end else None})
+    if action == "hand-over":
+        return jsonify(jobs.hand_over(db.session, current_user, appointment, data.get("technician"), now()).to_dict())
     done = jobs.act(db.session, current_user, appointment, action, now(), note=text_field(data, "note", 4000),
                     reason=text_field(data, "reason"))
     return jsonify(done.to_dict())
@@ -206,13 +208,15 @@ add_paths({
         "The job flow: check-in, start, finish ({note}), no-show, cancel ({reason}), more-time ({minutes}: extends "
         "the job and previews a re-plan of the work it runs into; answers {appointment, preview, waiting, past_shift_end}, waiting "
         "being the later work no re-plan may move, which now waits, past_shift_end when the technician's shift "
-        "ends before the job now does, else null). 409 from a status that does not allow it.",
+        "ends before the job now does, else null), hand-over ({technician}: a colleague of the garage with the skill, on "
+        "shift and free for what is left of the job, takes it over at the same time; 409 when they have other work "
+        "then, with the colleagues who are free in details.free). 409 from a status that does not allow it.",
         "reception, workshop of the garage", 200, _json(_ref("Appointment")),
         {"type": "object", "properties": {"note": {"type": "string"}, "reason": {"type": "string"},
-                                          "minutes": {"type": "integer"}}},
+                                          "minutes": {"type": "integer"}, "technician": {"type": "string"}}},
         (400, 401, 403, 404, 409, 422),
         [_ID, {"name": "action", "in": "path", "required": True,
-               "schema": {"type": "string", "enum": [*jobs.ACTIONS, "more-time"]}}])},
+               "schema": {"type": "string", "enum": [*jobs.ACTIONS, "more-time", "hand-over"]}}])},
     "/api/v1/appointments/{id}/calendar.ics": {"get": {
         "summary": "The appointment as an iCalendar event (RFC 5545), what the customer receives",
         "description": "Who: all in scope.", "parameters": [_ID],

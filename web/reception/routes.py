@@ -526,7 +526,7 @@ def move(garage_id: str, appointment_id: int):
 @roles_required("reception", "workshop")
 @refusals_flashed(lambda garage_id, **_: back(_home_url(garage_id)))
 def act(garage_id: str, appointment_id: int, action: str):
-    """One action from the board or the job list: check in, no-show, cancel, start, finish, more time."""
+    """One action from the board or the job list: check in, no-show, cancel, start, finish, more time, hand over."""
     load_garage(garage_id)
     appointment = jobs.get_appointment(db.session, current_user, appointment_id)
     if action == "more-time":
@@ -559,6 +559,10 @@ def act(garage_id: str, appointment_id: int, action: str):
             return redirect(back(_home_url(garage_id)))
         if not held:
             flash(_("%(minutes)s more minutes: nothing else moves.", minutes=minutes), "success")
+    elif action == "hand-over":
+        jobs.hand_over(db.session, current_user, appointment, request.form.get("technician"), now())
+        flash(_("%(plate)s is now %(technician)s's job.", plate=appointment.case.vehicle.plate,
+                technician=appointment.technician.name), "success")
     else:
         jobs.act(db.session, current_user, appointment, action, now(), note=text_field(request.form, "note", 4000),
                  reason=text_field(request.form, "reason"))

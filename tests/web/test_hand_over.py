@@ -1,0 +1,161 @@
+"""A colleague takes a job over: its technician went home sick mid-morning, and the car is already at the counter
+(no re-plan moves a checked-in car). The garage desk hands it over at the same time, and only to someone who can
+do it then; the case's timeline says who took it from whom."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from html import unescape
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from scheduler.models import Appointment, Technician
+from scheduler.services import capacity
+from tests.conftest import CLOCK_NOW
+from web.extensions import db
+
+GARAGE = "lyon-07"
+BOARD = f"/garages/{GARAGE}/board"
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def overlapping(technician_id: str, appointment: Appointment) -> list[Appointment]:
+    return list(db.session.scalars(select(Appointment).where(
+        Appointment.technician_id == technician_id, Appointment.id != appointment.id,
+        Appointment.status.in_(("booked", "checked_in", "in_progress")),
+        Appointment.start_at < appointment.end_at, Appointment.end_at > appointment.start_at)))
+
+
+def cast(app, status: str = "booked") -> dict:
+    """A job of today (`status`) whose technician has it, a colleague with its skill on shift then whose own work
+    then is cancelled (their customers called off), a colleague with the skill on shift then who stays busy, and
+    one without the skill when there is one."""
+    with app.app_context():
+        jobs = db.session.scalars(select(Appointment).where(
+            Appointment.garage_id == GARAGE, Appointment.status == status).order_by(Appointment.start_at))
+        today = CLOCK_NOW.astimezone(PARIS).date()
+        for job in jobs:
+            if job.start_at.astimezone(PARIS).date() != today or (status == "booked" and job.start_at <= CLOCK_NOW):
+                continue
+            left = (max(job.start_at, CLOCK_NOW), job.end_at)
+            everyone = list(db.session.scalars(select(Technician).where(Technician.garage_id == GARAGE)))
+            unskilled = [t.id for t in everyone if job.skill_code not in t.skill_codes]
+            skilled = [t for t in everyone if t.id != job.technician_id and job.skill_code in t.skill_codes and capacity.works(t, *left)]
+            busy = [t for t in skilled if overlapping(t.id, job)]
+            if len(skilled) >= 2 and busy and (unskilled or status != "booked"):
+                free = next(t for t in skilled if t is not busy[0])
+                for other in overlapping(free.id, job):
+                    other.status = "cancelled"
+                db.session.commit()
+                return {"job": job.id, "plate": job.case.vehicle.plate, "case": job.case_id,
+                        "had": job.technician_id, "had_name": job.technician.name,
+                        "free": free.id, "free_name": free.name, "busy": busy[0].id, "busy_name": busy[0].name,
+                        "started_at": job.started_at, "unskilled": unskilled[0] if unskilled else None}
+    raise AssertionError(f"no {status} job today with a free and a busy colleague")
+
+
+def technician_of(app, appointment_id: int) -> tuple[str, str]:
+    with app.app_context():
+        a = db.session.get(Appointment, appointment_id)
+        return a.technician_id, a.status
+
+
+def test_a_technician_sent_home_sick_hands_a_checked_in_car_to_a_free_colleague(app, client, auth):
+    c = cast(app)
+    auth.login(f"reception-{GARAGE}")
+    assert auth.post(f"/api/v1/appointments/{c['job']}/check-in").status_code == 200
+
+    auth.login("admin")  # sick from now to the end of the day
+    local = CLOCK_NOW.astimezone(PARIS)
+    sick = auth.post(f"/api/v1/technicians/{c['had']}/absences",
+                     json={"start": local.strftime("%Y-%m-%dT%H:%M"),
+                           "end": datetime.combine(local.date(), time(23, 0)).strftime("%Y-%m-%dT%H:%M"),
+                           "reason": "sick"})
+    assert sick.status_code == 201, sick.get_json()
+
+    auth.login(f"workshop-{GARAGE}")
+    refused = auth.post(f"/api/v1/appointments/{c['job']}/start")
+    assert refused.status_code == 409, "work is not started in the name of someone gone home"
+    message = refused.get_json()["error"]["message"]
+    assert c["had_name"] in message and "absent" in message and "colleague" in message
+    assert technician_of(app, c["job"]) == (c["had"], "checked_in")
+
+    auth.login(f"reception-{GARAGE}")
+    board = unescape(client.get(BOARD).get_data(as_text=True))
+    banner = board.split("Technician not on shift")[1].split("</div>")[0]
+    assert c["plate"] in banner and "hand it over to a colleague" in banner
+    row = board.split(f'id="appt-{c["job"]}"')[1].split("</tr>")[0]
+    hand_over = row.split("Hand over")[1].split("</details>")[0]
+    assert f'value="{c["free"]}"' in hand_over and f'value="{c["had"]}"' not in hand_over
+
+    taken = auth.post(f"/api/v1/appointments/{c['job']}/hand-over", json={"technician": c["busy"]})
+    assert taken.status_code == 409, taken.get_json()
+    assert c["busy_name"] in taken.get_json()["error"]["message"]
+    free = taken.get_json()["error"]["details"]["free"]
+    assert c["free"] in free and c["busy"] not in free, "the refusal says who can take it"
+    assert technician_of(app, c["job"]) == (c["had"], "checked_in")
+
+    given = auth.form(f"/garages/{GARAGE}/appointments/{c['job']}/hand-over",
+                      {"technician": c["free"], "next": BOARD}, follow_redirects=True)
+    page = unescape(given.get_data(as_text=True))
+    assert f"{c['plate']} is now {c['free_name']}'s job." in page
+    assert technician_of(app, c["job"]) == (c["free"], "checked_in"), "same time, same car: another technician"
+
+    case = client.get(f"/api/v1/cases/{c['case']}").get_json()
+    assert case["timeline"][-1]["kind"] == "handed_over"
+    auth.login("operator")
+    timeline = unescape(client.get(f"/desk/cases/{c['case']}").get_data(as_text=True))
+    assert f"Handed over from {c['had_name']} to {c['free_name']}" in timeline
+
+    auth.login(f"workshop-{GARAGE}")
+    started = auth.post(f"/api/v1/appointments/{c['job']}/start")
+    assert started.status_code == 200 and started.get_json()["technician"] == c["free"]
+
+
+def test_a_job_under_way_handed_over_stays_under_way_from_when_it_started(app, client, auth):
+    c = cast(app, "in_progress")
+    auth.login(f"workshop-{GARAGE}")
+    given = auth.post(f"/api/v1/appointments/{c['job']}/hand-over", json={"technician": c["free"]})
+    assert given.status_code == 200, given.get_json()
+    body = given.get_json()
+    assert (body["technician"], body["status"]) == (c["free"], "in_progress")
+    with app.app_context():
+        assert db.session.get(Appointment, c["job"]).started_at == c["started_at"], "its start is a fact"
+    assert auth.post(f"/api/v1/appointments/{c['job']}/finish", json={"note": "done by a colleague"}).status_code == 200
+
+
+def test_a_hand_over_that_cannot_be_is_refused_and_changes_nothing(app, client, auth):
+    c = cast(app)
+    with app.app_context():
+        elsewhere = db.session.scalar(select(Technician.id).where(Technician.garage_id != GARAGE).limit(1))
+    path = f"/api/v1/appointments/{c['job']}/hand-over"
+
+    auth.login("reception-lyon-03")
+    assert auth.post(path, json={"technician": c["free"]}).status_code == 403, "another garage's reception"
+    auth.login("operator")
+    assert auth.post(path, json={"technician": c["free"]}).status_code == 403, "the call centre"
+
+    auth.login(f"reception-{GARAGE}")
+    for technician, status, field in (({}, 400, "technician"), ({"technician": 7}, 400, "technician"),
+                                      ({"technician": "nobody"}, 400, "technician"),
+                                      ({"technician": elsewhere}, 400, "technician"),
+                                      ({"technician": c["had"]}, 400, "technician"),
+                                      ({"technician": c["unskilled"]}, 422, "technician")):
+        refused = auth.post(path, json=technician)
+        assert refused.status_code == status, (technician, refused.get_json())
+        assert refused.get_json()["error"]["details"]["field"] == field
+    assert technician_of(app, c["job"]) == (c["had"], "booked")
+
+    auth.login("admin")  # the free colleague is off at training for the day: not on shift for it either
+    day = CLOCK_NOW.astimezone(PARIS).date().isoformat()
+    assert auth.post(f"/api/v1/technicians/{c['free']}/absences",
+                     json={"start": day, "end": day, "reason": "training"}).status_code == 201
+    auth.login(f"reception-{GARAGE}")
+    off = auth.post(path, json={"technician": c["free"]})
+    assert off.status_code == 422 and "not on shift" in off.get_json()["error"]["message"], off.get_json()
+    assert technician_of(app, c["job"]) == (c["had"], "booked")
+
+    assert auth.post(f"/api/v1/appointments/{c['job']}/cancel", json={"reason": "called off"}).status_code == 200
+    done = auth.post(path, json={"technician": c["free"]})
+    assert done.status_code == 409 and "cancelled" in done.get_json()["error"]["message"]
