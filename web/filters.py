@@ -57,6 +57,11 @@ def day_label(day: date) -> str:
     return format_date(day, "EEEE d MMMM y")
 
 
+def fit_label(day: date, today: date) -> str:
+    """The squeeze's button and heading: today's, or after closing the next open day's (squeeze.squeeze_day)."""
+    return _("Fit into today") if day == today else _("Fit into %(day)s", day=format_date(day, "EEEE d MMMM"))
+
+
 def minutes_label(minutes: int | None, days: bool = True) -> str:
     """A span of time: "45 min", "2 h 05", "3.5 d" (days of 24 h; `days=False` keeps hours, for work time)."""
     if minutes is None:
@@ -347,7 +352,8 @@ def register(app: Flask) -> None:
                                  audit_subject=audit_subject,
                                  quoted=quoted, reason_text=reason_text, delivery_error=delivery_error)
     # the page's context gives `colon`; a macro imported without that context (admin/_audit.html) reads this one
-    app.jinja_env.globals.update(timeline_pos=timeline_pos, colon=_Colon(), list_separator=_list_separator)
+    app.jinja_env.globals.update(timeline_pos=timeline_pos, colon=_Colon(), list_separator=_list_separator,
+                                 fit_label=fit_label)
 
     @app.context_processor
     def globals_():

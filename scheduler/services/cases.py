@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -26,7 +26,7 @@ from scheduler.models import (
     Vehicle,
 )
 from scheduler.models.case import name_key
-from scheduler.services import boards
+from scheduler.services import boards, planning
 from scheduler.services.booking import lock_case
 from scheduler.services.open_work import waits_on, waits_on_a_garage
 from scheduler.texts import N_
@@ -49,6 +49,8 @@ def _text(data: dict, path: str, limit: int = 120, required: bool = True) -> str
 # What passes for an e-mail address wherever one is typed (the counter, the call-centre desk, the API): something
 # before and after a single @, no spaces. Deliverability is the mail server's to say, not ours.
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
+# A walk-in left after closing is the next open day's work: looked for this far back (a long weekend).
+LOOK_BACK_DAYS = 4
 
 
 def is_email(text: str) -> bool:
@@ -165,14 +167,18 @@ def bookings_ahead(session: Session, vehicle: Vehicle, now: datetime) -> list[Ap
 
 
 def at_counter(session: Session, garage: Garage, moment: datetime, vehicle: Vehicle | None = None) -> list[Case]:
-    """Customers at the counter today (walk-ins, arrived drive-ins) whose case is not booked yet; with `vehicle`,
-    that car's: registered again, it would be a second case for the same customer waiting."""
-    start, end = garage.day_bounds(garage.today(moment))
+    """Customers at the counter (walk-ins, arrived drive-ins) whose case is not booked yet, of today's work: came
+    today, or after the garage closed on its last open day (a car left at 18:30 is tomorrow morning's); with
+    `vehicle`, that car's: registered again, it would be a second case for the same customer waiting."""
+    today = garage.today(moment)
+    # the working day of a case opened after closing is the next open day: a long weekend or a summer closure back
+    since, end = garage.day_bounds(today - timedelta(days=LOOK_BACK_DAYS))[0], garage.day_bounds(today)[1]
     query = select(Case).where(Case.garage_id == garage.id, Case.channel == "walk_in", Case.status == "open",
-                               Case.opened_at >= start, Case.opened_at < end)
+                               Case.opened_at >= since, Case.opened_at < end)
     if vehicle is not None:
         query = query.where(Case.vehicle_id == vehicle.id)
-    return list(session.scalars(query.order_by(Case.urgency, Case.opened_at).limit(20)))
+    found = session.scalars(query.order_by(Case.urgency, Case.opened_at))
+    return [c for c in found if planning.working_day(garage, c.opened_at) >= today][:20]
 
 
 def may_see_owner(actor: User, latest: list[Case]) -> bool:

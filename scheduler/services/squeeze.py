@@ -28,10 +28,22 @@ from scheduler.services.engine import EngineUnavailable, ask
 from scheduler.texts import N_
 
 
+def squeeze_day(garage: Garage, now: datetime):
+    """The day a walk-in is fitted into: today while the garage is open, else the next day it opens (a car left
+    at 18:30 is squeezed into tomorrow morning, not offered a free slot two weeks out); the P1 target's day too."""
+    return planning.working_day(garage, now)
+
+
 def day_window(garage: Garage, now: datetime, last_day=None) -> tuple[datetime, datetime]:
-    """From now to the end of the local day (or of `last_day`): what a squeeze or a re-plan may use."""
-    day = last_day or garage.today(now)
+    """From now to the end of the squeeze's day (or of `last_day`): what a squeeze or a re-plan may use."""
+    day = last_day or squeeze_day(garage, now)
     return now, datetime.combine(day + timedelta(days=1), time(0), garage.zone)
+
+
+def window_day(preview: PlanPreview):
+    """The last local day a preview's window covers: the day a squeeze fits its case into."""
+    _start, end = _window(preview)
+    return preview.garage.local(end - timedelta(minutes=1)).date()
 
 
 def fingerprint(session: Session, garage_id: str, start: datetime, end: datetime) -> str:
@@ -362,7 +374,7 @@ def _told(appointment: Appointment, was: datetime, to: datetime) -> str | None:
 
 
 def no_fit(session: Session, case: Case, garage: Garage, now: datetime, degraded: bool = False) -> NoFit:
-    """Why the squeeze found no place today, and the next best: tomorrow here, or a garage that can today."""
+    """Why the squeeze found no place on its day, and the next best: later here, or a garage that can that day."""
     start, end = day_window(garage, now)
     job = case.job_type
     if degraded:
@@ -370,7 +382,7 @@ def no_fit(session: Session, case: Case, garage: Garage, now: datetime, degraded
         return NoFit("engine_unavailable", later[0] if later else None)
     working = [t for t in garage.qualified(job.skill_code)
                if any(e - max(s, now) >= timedelta(minutes=job.duration_minutes)
-                      for s, e in capacity.shifts(t, garage.today(now)))]
+                      for s, e in capacity.shifts(t, squeeze_day(garage, now)))]
     if not working:
         reason = "no_technician"
     elif job.needs_lift and _fits_without_lift(session, case, garage, now, end):

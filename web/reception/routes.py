@@ -133,7 +133,7 @@ def board_state(garage: Garage, day: date, here: str | None = None) -> dict:
     version = [(a.id, a.version, a.status) for a in board.appointments] + [c.id for c in counter]
     version.append(moment.replace(second=0, microsecond=0).isoformat()[:15])  # the now line moves every 10 min
     return {"fresh": not unchanged(version, "timeline"), "board": board, "now": moment, "counter": counter, "here": here or page_path(),
-            "today": garage.today(moment), "prev_day": day - timedelta(days=1), "next_day": day + timedelta(days=1)}
+            "today": garage.today(moment), "squeeze_day": squeeze.squeeze_day(garage, moment), "prev_day": day - timedelta(days=1), "next_day": day + timedelta(days=1)}
 
 
 def inbox_facts(garage: Garage, moment: datetime) -> dict:
@@ -337,7 +337,7 @@ def preview(garage_id: str, preview_id: int):
     elsewhere = [a for a in cases.bookings_ahead(db.session, found.case.vehicle, moment)
                  if a.case_id != found.case_id] if found.case and found.status == "open" else []
     page = render_template("reception/preview.html", garage=garage, seen=seen, preview=found, missing=missing,
-                           elsewhere=elsewhere,
+                           elsewhere=elsewhere, day=squeeze.window_day(found), today=garage.today(moment),
                            names=names, now=moment, case=found.case, cause=cause, because=because, held=held,
                            placing_reason=session.get(PLACING_REASON, {}).get(str(preview_id), ""),
                            max_moves=policies.in_force(db.session, moment).max_moves,
@@ -452,7 +452,8 @@ def place(garage_id: str, case_id: int):
 
 
 def _typed_time(garage: Garage) -> tuple[datetime, str]:
-    """Today's typed time and technician, or the slot a no-fit preview proposed here on a later day (`slot`)."""
+    """The typed time of the squeeze's day (today; after closing, the next open day) and technician, or the slot a
+    no-fit preview proposed here on a later day (`slot`)."""
     slot = _offered_slot()
     if slot is not None:
         return slot
@@ -460,7 +461,7 @@ def _typed_time(garage: Garage) -> tuple[datetime, str]:
         clock = clock_time(request.form.get("time", ""))
     except ValueError:
         raise Invalid(_("Type the time as HH:MM, e.g. 14:15."), field="time") from None
-    return datetime.combine(garage.today(now()), clock, garage.zone), request.form.get("technician", "")
+    return datetime.combine(squeeze.squeeze_day(garage, now()), clock, garage.zone), request.form.get("technician", "")
 
 
 @bp.get("/appointments/<int:appointment_id>/move")

@@ -1,0 +1,76 @@
+"""A customer at the counter after closing: an engine that died at 18:30 is tomorrow morning's work. The squeeze
+fits it into the next day the garage opens (the P1 target's day), and the car stays on the counter list until
+then; a walk-in of an earlier day that was never booked is not today's any more."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from html import unescape
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date
+
+from scheduler.models import Garage
+from tests.conftest import CLOCK_NOW
+from tests.web.test_garage_desk import preview, walk_in
+from web.extensions import db
+
+PARIS = ZoneInfo("Europe/Paris")
+GARAGE = "lyon-07"
+BOARD = f"/garages/{GARAGE}/board"
+
+
+def next_open_day(app, day):
+    """The next day with opening hours at the garage (Monday to Friday, and Saturday mornings at some)."""
+    with app.app_context():
+        open_days = {h.weekday for h in db.session.get(Garage, GARAGE).opening_hours}
+    day += timedelta(days=1)
+    while day.weekday() not in open_days:
+        day += timedelta(days=1)
+    return day
+
+
+def test_a_p1_walk_in_after_closing_is_squeezed_into_the_next_morning_and_waits_at_the_counter(app, client, auth):
+    today = CLOCK_NOW.astimezone(PARIS).date()
+    evening = datetime.combine(today, time(19, 30), PARIS)
+    app.config["CLOCK"] = lambda: evening
+    case = walk_in(auth)  # engine fault, the car will not start: a P1
+    assert case["urgency"] == "P1"
+
+    board = unescape(client.get(BOARD).get_data(as_text=True))
+    counter = board.split("At the counter, not booked yet")[1].split("</ul>")[0]
+    assert "WI-001-KC" in counter
+    opens = next_open_day(app, today)
+    label = f"Fit into {format_date(opens, 'EEEE d MMMM', locale='en')}"
+    assert label in counter, "the button says which day it fits the car into"
+
+    proposal = preview(auth, case["id"]).get_json()
+    assert proposal["fits"] and proposal["placement"] is not None, proposal
+    start = datetime.fromisoformat(proposal["placement"]["start"]).astimezone(PARIS)
+    assert start.date() == opens, f"squeezed into the morning of {opens}, not {start}"
+    page = unescape(client.get(f"/garages/{GARAGE}/squeeze/{proposal['id']}").get_data(as_text=True))
+    assert label in page
+    assert f"{format_date(opens, 'EEE d MMM', locale='en')} at" in page, "placed by hand: a time of that day too"
+
+    morning = datetime.combine(opens, time(7, 45), PARIS)
+    app.config["CLOCK"] = lambda: morning  # not confirmed yet: the car is still this morning's to fit in
+    auth.login(f"reception-{GARAGE}")  # a new day, a new session
+    counter = unescape(client.get(BOARD).get_data(as_text=True)).split("At the counter, not booked yet")[1]
+    assert "WI-001-KC" in counter.split("</ul>")[0] and "Fit into today" in counter.split("</ul>")[0]
+
+    later = datetime.combine(next_open_day(app, opens), time(9, 0), PARIS)
+    app.config["CLOCK"] = lambda: later  # a day on, an unbooked walk-in is not at the counter any more
+    auth.login(f"reception-{GARAGE}")
+    assert "At the counter, not booked yet" not in client.get(BOARD).get_data(as_text=True)
+
+
+def test_a_walk_in_of_the_afternoon_stays_on_the_counter_list_after_closing(app, client, auth):
+    today = CLOCK_NOW.astimezone(PARIS).date()
+    app.config["CLOCK"] = lambda: datetime.combine(today, time(15, 0), PARIS)
+    walk_in(auth, symptom="oil_change")
+    app.config["CLOCK"] = lambda: datetime.combine(today, time(19, 0), PARIS)
+    auth.login(f"reception-{GARAGE}")
+    board = client.get(BOARD).get_data(as_text=True)
+    assert "WI-001-KC" in board.split("At the counter, not booked yet")[1].split("</ul>")[0], \
+        "still waiting at the counter at closing time"
+
