@@ -186,6 +186,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", "/garages/<garage_id>/walk-in"): Rule(("reception",), "/garages/{garage}/walk-in", True, {}),
     ("POST", "/garages/<garage_id>/cases/<int:case_id>/withdraw"): Rule(
         ("reception",), "/garages/{garage}/cases/{case}/withdraw", True, {}),
+    ("POST", "/garages/<garage_id>/replan"): Rule(("reception",), "/garages/{garage}/replan", True, {}),
     ("POST", "/garages/<garage_id>/cases/<int:case_id>/squeeze"): Rule(
         ("reception",), "/garages/{garage}/cases/{case}/squeeze", True, {}),
     ("POST", "/garages/<garage_id>/cases/<int:case_id>/place"): Rule(

@@ -1,9 +1,11 @@
 """A colleague takes a job over: its technician went home sick mid-morning, and the car is already at the counter
 (no re-plan moves a checked-in car). The garage desk hands it over at the same time, and only to someone who can
-do it then; the case's timeline says who took it from whom."""
+do it then; the case's timeline says who took it from whom. The bookings still to come are re-planned from the
+board's banner."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time
 from html import unescape
 from zoneinfo import ZoneInfo
@@ -159,3 +161,43 @@ def test_a_hand_over_that_cannot_be_is_refused_and_changes_nothing(app, client, 
     assert auth.post(f"/api/v1/appointments/{c['job']}/cancel", json={"reason": "called off"}).status_code == 200
     done = auth.post(path, json={"technician": c["free"]})
     assert done.status_code == 409 and "cancelled" in done.get_json()["error"]["message"]
+
+
+def test_reception_re_plans_the_bookings_of_a_technician_off_sick_from_the_board(app, client, auth):
+    with app.app_context():
+        today = CLOCK_NOW.astimezone(PARIS).date()
+        end = datetime.combine(today, time(23, 0), PARIS)
+        rows = db.session.execute(select(Appointment.technician_id, Appointment.id).where(
+            Appointment.garage_id == GARAGE, Appointment.status == "booked", Appointment.start_at >= CLOCK_NOW,
+            Appointment.start_at < end)).all()
+        per: dict[str, list[int]] = {}
+        for tech, appointment in rows:
+            per.setdefault(tech, []).append(appointment)
+        sick = max(sorted(per), key=lambda t: len(per[t]))
+        booked = sorted(per[sick])
+    auth.login("admin")
+    assert auth.post(f"/api/v1/technicians/{sick}/absences",
+                     json={"start": today.isoformat(), "end": today.isoformat(), "reason": "sick"}).status_code == 201
+
+    auth.login(f"workshop-{GARAGE}")  # the workshop reads the banner; deciding a re-plan is reception's
+    assert "/replan" not in client.get(f"/garages/{GARAGE}/jobs").get_data(as_text=True)
+
+    auth.login(f"reception-{GARAGE}")
+    board = unescape(client.get(BOARD).get_data(as_text=True))
+    banner = board.split("Technician not on shift")[1].split("</div>")[0]
+    form = banner.split(f'action="/garages/{GARAGE}/replan"')[1].split("</form>")[0]
+    assert f"Re-plan the {len(booked)} bookings" in form
+    assert sorted(int(i) for i in re.findall(r'name="appointment" value="(\d+)"', form)) == booked
+
+    made = auth.form(f"/garages/{GARAGE}/replan", {"appointment": [str(i) for i in booked]})
+    assert made.status_code == 302 and "/squeeze/" in made.headers["Location"]
+    preview_id = int(made.headers["Location"].rstrip("/").split("/")[-1])
+    proposal = client.get(f"/api/v1/squeeze/{preview_id}").get_json()
+    placed = {p["appointment"] for p in proposal["placements"]}
+    assert placed and placed | set(proposal["unplaced"]) == set(booked)
+    assert technician_of(app, booked[0])[0] == sick, "a preview moves nothing"
+    assert auth.post(f"/api/v1/squeeze/{preview_id}/confirm", json={}).status_code == 200
+    with app.app_context():
+        for appointment_id in placed:
+            a = db.session.get(Appointment, appointment_id)
+            assert a.technician_id != sick and capacity.works(a.technician, a.start_at, a.end_at)

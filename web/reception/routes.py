@@ -22,6 +22,7 @@ from scheduler.services import (
     outbox,
     planning,
     squeeze,
+    technicians,
 )
 from scheduler.typed import clock_time
 from web.actions import back, refusals_flashed
@@ -303,6 +304,18 @@ def withdraw_case(garage_id: str, case_id: int):
                           text_field(request.form, "reason"), now())
     flash(_("Closed: %(plate)s left without a booking.", plate=case.vehicle.plate), "success")
     return redirect(_board_url(garage_id))
+
+
+@bp.post("/replan")
+@roles_required("reception")
+@refusals_flashed(_board_url)
+def replan(garage_id: str):
+    """The board's booked work left without a technician on shift (an absence came after it), re-placed the same
+    day: a preview to confirm, as a squeeze's is."""
+    garage = load_garage(garage_id)
+    ids = [int(i) for i in request.form.getlist("appointment") if i.isdigit()]
+    preview = technicians.replan(db.session, current_user, garage, ids, now(), text_field(request.form, "reason"))
+    return redirect(url_for("reception.preview", garage_id=garage_id, preview_id=preview.id))
 
 
 @bp.post("/cases/<int:case_id>/squeeze")
