@@ -28,6 +28,7 @@ from scheduler.models import (
     Technician,
     User,
 )
+from scheduler.models.case import name_key
 from scheduler.services import audit, capacity, squeeze
 from scheduler.texts import N_
 from scheduler.typed import as_clock
@@ -231,6 +232,20 @@ def _name(value: object, problems: dict) -> str | None:
     return value.strip()
 
 
+def _same_name(session: Session, garage_id: str, name: str | None, problems: dict, own: Technician | None = None
+               ) -> None:
+    """Two active technicians of one name at one garage read as one on the board, in the hand-over list and on
+    the timeline. Names are compared as a reader does (name_key); only a new name or a move is checked, so two
+    named alike before this rule stay editable."""
+    if not name or (own is not None and own.garage_id == garage_id and name_key(own.name) == name_key(name)):
+        return
+    others = session.scalars(select(Technician.name).where(Technician.garage_id == garage_id,
+                                                            Technician.active.is_(True)))
+    if any(name_key(n) == name_key(name) for n in others):
+        problems["name"] = Said(N_("A technician of this garage is already named %(name)s: add what tells them "
+                                   "apart (an initial)."), name=name)
+
+
 def _garage(session: Session, value: object, problems: dict) -> Garage | None:
     found = session.get(Garage, value) if isinstance(value, str) and value else None
     if found is None:
@@ -249,6 +264,7 @@ def add(session: Session, actor: User, garage: Garage, data: dict, now: datetime
     name = _name(data.get("name"), problems)
     skills = _skills(session, data.get("skills", []), problems)
     shifts = _shifts(data.get("shifts", []), problems)
+    _same_name(session, garage.id, name, problems)
     refuse_fields(problems)
     taken = set(session.scalars(select(Technician.id).where(Technician.id.like(f"{garage.id}-t%"))))
     number = 1
@@ -282,6 +298,10 @@ def change(session: Session, actor: User, technician: Technician, data: dict, no
         if not isinstance(data["active"], bool):
             problems["active"] = N_("active is true or false.")
         values["active"] = data["active"]
+    if ("name" in values or "garage" in values) and values.get("active", technician.active):
+        garage = values.get("garage") or technician.garage
+        _same_name(session, garage.id if garage else technician.garage_id, values.get("name", technician.name),
+                   problems, technician)
     refuse_fields(problems)
     capacity.lock_garage(session, technician.garage_id)
     before = off_shift(session, technician, now)

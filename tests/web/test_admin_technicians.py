@@ -248,9 +248,11 @@ def test_a_technician_no_work_can_be_booked_with_is_said_on_their_page(app, clie
     """Saved all the same (an admin may fill them in later), but never silently: no skill, no week, or a week only
     on the days the garage is closed."""
     auth.login("admin")
+    hired = iter("ABCDEFGH")  # one name per person at a garage
 
     def banner(body: dict) -> str:
-        made = auth.post(f"/api/v1/garages/{GARAGE}/technicians", json={"name": "Nouvelle Recrue", **body})
+        made = auth.post(f"/api/v1/garages/{GARAGE}/technicians",
+                         json={"name": f"Nouvelle Recrue {next(hired)}.", **body})
         assert made.status_code == 201, made.get_json()
         page = client.get(f"/admin/technicians/{made.get_json()['id']}").get_data(as_text=True)
         found = re.search(r'<p class="banner warn unbookable">(.*?)</p>', page, re.DOTALL)
@@ -439,3 +441,29 @@ def test_a_re_plan_of_another_day_says_the_day_of_every_new_time(app, client, au
     page = client.get(f"/garages/{GARAGE}/squeeze/{proposal.get_json()['id']}").get_data(as_text=True)
     placed = re.findall(r'class="banner good placement">(.*?)</p>', page, re.S)
     assert placed and all(f" {day.day} " in p for p in placed), placed[:2]
+
+
+def test_two_active_technicians_of_one_garage_never_share_a_name(app, client, auth):
+    with app.app_context():
+        garage = db.session.get(Garage, GARAGE)
+        first, second = sorted(garage.technicians, key=lambda t: t.id)[:2]
+        elsewhere = db.session.scalar(select(Technician).where(Technician.garage_id != GARAGE).limit(1))
+        names = (first.name, second.id, elsewhere.id, elsewhere.name)
+    auth.login("admin")
+    twin = {"name": f"  {names[0].upper()} ", "skills": ["maintenance"], "shifts": []}
+    refused = auth.post(f"/api/v1/garages/{GARAGE}/technicians", json=twin)
+    assert refused.status_code == 400 and refused.get_json()["error"]["details"]["field"] == "name", \
+        "the board, the hand-over list and the timeline could not tell them apart"
+    renamed = auth.client.patch(f"/api/v1/technicians/{names[1]}", json={"name": names[0]}, headers=auth.headers())
+    assert renamed.status_code == 400 and names[0] in renamed.get_json()["error"]["message"]
+    moved = auth.client.patch(f"/api/v1/technicians/{names[2]}", json={"garage": GARAGE, "name": names[0]},
+                              headers=auth.headers())
+    assert moved.status_code == 400
+    with app.app_context():
+        assert sum(t.name == names[0] for t in db.session.get(Garage, GARAGE).technicians) == 1
+        assert db.session.get(Technician, names[2]).garage_id != GARAGE
+    kept = auth.client.patch(f"/api/v1/technicians/{names[2]}", json={"name": names[3]}, headers=auth.headers())
+    assert kept.status_code == 200, "a name kept as it is stays savable"
+    elsewhere_twin = auth.post(f"/api/v1/garages/{GARAGE}/technicians",
+                               json={"name": names[3], "skills": ["maintenance"], "shifts": []})
+    assert elsewhere_twin.status_code == 201, "the same name at another garage is another person"
