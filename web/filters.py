@@ -286,7 +286,7 @@ def audit_word(word: str) -> str:
 
 def audit_subject(entry) -> str:
     """What an audit entry is about, as the admin knows it: a user by their username (their id means nothing)."""
-    if entry.entity == "user" and entry.entity_id.isdigit():
+    if entry.entity == "user" and entry.entity_id.isdecimal():
         from scheduler.models import User
         from web.extensions import db
 

@@ -157,7 +157,7 @@ def _job_step(kind: str, d: dict, names: Names) -> str | None:
     if kind == "arrived":
         return _("Arrived at %(garage)s", garage=garage)
     if kind == "handed_over":
-        return _("Handed over from %(before)s to %(technician)s at %(garage)s",
+        return _("Taken over by %(technician)s from %(before)s at %(garage)s",
                  before=names.technicians.get(d.get("technician_before"), d.get("technician_before")),
                  technician=names.technicians.get(d.get("technician"), d.get("technician")), garage=garage)
     if kind == "told_by_phone":

@@ -123,7 +123,10 @@ BEGIN
                  AND o.start_at < NEW.end_at AND NEW.start_at < o.end_at) THEN
         RAISE EXCEPTION '{TECHNICIAN_BUSY}' USING ERRCODE = '23P01', CONSTRAINT = '{TECHNICIAN_BUSY}';
     END IF;
-    IF NEW.lift THEN
+    -- the same job at the same time keeps the lift it holds: a colleague taking it over takes no new lift
+    IF NEW.lift AND NOT (TG_OP = 'UPDATE' AND OLD.status IN {_ACTIVE} AND OLD.lift AND NOT OLD.overbooked
+                         AND NEW.garage_id = OLD.garage_id AND NEW.start_at = OLD.start_at
+                         AND NEW.end_at = OLD.end_at) THEN
         SELECT g.lifts INTO capacity FROM garage g WHERE g.id = NEW.garage_id;
         SELECT COALESCE(MAX((SELECT COUNT(*) FROM appointment o
                              WHERE o.garage_id = NEW.garage_id AND o.lift AND o.id <> NEW.id
@@ -156,7 +159,7 @@ BEGIN
           AND o.start_at < NEW.end_at AND NEW.start_at < o.end_at
     );
     SELECT RAISE(ABORT, '{LIFTS_FULL}')
-    WHERE NEW.lift AND 1 + (
+    WHERE NEW.lift {{same_lift}} AND 1 + (
         SELECT COALESCE(MAX((SELECT COUNT(*) FROM appointment o
                              WHERE o.garage_id = NEW.garage_id AND o.lift AND o.id IS NOT NEW.id
                                AND o.status IN {_ACTIVE} AND o.start_at <= p.t AND p.t < o.end_at)), 0)
@@ -170,9 +173,12 @@ END
 _CHANGED = (f"AND (OLD.status NOT IN {_ACTIVE} OR NEW.technician_id IS NOT OLD.technician_id "
             "OR NEW.garage_id IS NOT OLD.garage_id OR NEW.start_at IS NOT OLD.start_at "
             "OR NEW.end_at IS NOT OLD.end_at OR NEW.lift IS NOT OLD.lift OR NEW.overbooked IS NOT OLD.overbooked)")
+# the same job at the same time keeps the lift it holds: a colleague taking it over takes no new lift
+_SAME_LIFT = (f"AND NOT (OLD.status IN {_ACTIVE} AND OLD.lift AND NOT OLD.overbooked AND NEW.garage_id IS OLD.garage_id "
+              "AND NEW.start_at IS OLD.start_at AND NEW.end_at IS OLD.end_at)")
 GUARD_SQLITE = [
-    _SQLITE_GUARD.format(op="insert", event="INSERT", changed=""),
-    _SQLITE_GUARD.format(op="update", event="UPDATE", changed=_CHANGED),
+    _SQLITE_GUARD.format(op="insert", event="INSERT", changed="", same_lift=""),
+    _SQLITE_GUARD.format(op="update", event="UPDATE", changed=_CHANGED, same_lift=_SAME_LIFT),
 ]
 
 for _statement in GUARD_PG:

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler.models import ACTIVE, Appointment, Case, Garage, Technician
@@ -179,11 +179,18 @@ class GarageDay:
 
 def garage_day(session: Session, garage: Garage, day: date, now: datetime | None = None) -> GarageDay:
     start, end = garage.day_bounds(day)
+    # and whoever still holds work here that day: deactivated, or moved to another garage since, their jobs must
+    # show (not on shift, to hand over or re-plan), not vanish from the board
+    holding = select(Appointment.technician_id).where(
+        Appointment.garage_id == garage.id, Appointment.status.in_(ACTIVE), Appointment.start_at < end,
+        Appointment.end_at > start)
     technicians = list(session.scalars(
-        select(Technician).where(Technician.garage_id == garage.id, Technician.active.is_(True))
+        select(Technician).where(or_(and_(Technician.garage_id == garage.id, Technician.active.is_(True)),
+                                     Technician.id.in_(holding)))
         .options(selectinload(Technician.skills), selectinload(Technician.shift_patterns),
                  selectinload(Technician.absences)).order_by(Technician.name)))
-    rows = {t.id: TechnicianDay(t, capacity.shifts(t, day)) for t in technicians}
+    rows = {t.id: TechnicianDay(t, capacity.shifts(t, day) if t.active and t.garage_id == garage.id else [])
+            for t in technicians}
     appointments = session.scalars(
         select(Appointment).where(Appointment.garage_id == garage.id, Appointment.start_at < end,
                                   Appointment.end_at > start, Appointment.status != "cancelled")

@@ -13,7 +13,7 @@ from scheduler.errors import AlreadyBooked, Conflict, Forbidden, Invalid, Reason
 from scheduler.models import ACTIVE, Appointment, Case, DriveIn, Garage, Policy, Technician, User
 from scheduler.services import capacity, notices, outbox, overrides, policies
 from scheduler.services.capacity import Clash
-from scheduler.services.planning import CaseOffers, case_offers, desk_offers, garage_slots, open_from
+from scheduler.services.planning import CaseOffers, case_offers, desk_offers, garage_slots, open_from, working_day
 from scheduler.texts import N_, Phrase
 
 
@@ -252,14 +252,16 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
 
 
 def checked_in_if_here(session: Session, case: Case, appointment: Appointment, actor: User, now: datetime) -> None:
-    """A customer already at the garage's counter (a walk-in registered there today, a drive-in arrived there) and
-    booked for today is checked in with the booking: left "booked", their job offered "absent" once its time came,
-    and they were sent a late notice while they sat in the waiting room."""
+    """A customer already at the garage's counter (a walk-in registered there, a drive-in arrived there) and booked
+    for the day they came for is checked in with the booking: left "booked", their job offered "absent" once its
+    time came, and they were sent a late notice while they sat in the waiting room. That day is the garage's
+    working day: today while it is open; after closing, the next day it opens (a car left at 18:30 for tomorrow
+    morning has arrived)."""
     garage = appointment.garage
-    if appointment.status != "booked" or garage.today(now) != appointment.day:
+    if appointment.status != "booked" or working_day(garage, now) != appointment.day:
         return
-    walked_in = case.channel == "walk_in" and case.garage_id == garage.id and garage.today(case.opened_at) == \
-        appointment.day
+    walked_in = case.channel == "walk_in" and case.garage_id == garage.id and \
+        working_day(garage, case.opened_at) == appointment.day
     if walked_in or session.scalar(select(DriveIn.id).where(DriveIn.case_id == case.id, DriveIn.garage_id == garage.id,
                                                             DriveIn.status == "arrived")):
         appointment.status, appointment.checked_in_at = "checked_in", now

@@ -49,8 +49,8 @@ def _text(data: dict, path: str, limit: int = 120, required: bool = True) -> str
 # What passes for an e-mail address wherever one is typed (the counter, the call-centre desk, the API): something
 # before and after a single @, no spaces. Deliverability is the mail server's to say, not ours.
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
-# A walk-in left after closing is the next open day's work: looked for this far back (a long weekend).
-LOOK_BACK_DAYS = 4
+# A walk-in left after closing is the next open day's work: looked for this far back (a summer closure).
+LOOK_BACK_DAYS = 31
 
 
 def is_email(text: str) -> bool:
@@ -271,7 +271,7 @@ def search(session: Session, actor: User, text: str, limit: int = 50) -> list[Ca
         raise Invalid(N_("q is longer than 120 characters."), field="q")
     found = []
     number = text.lstrip("#").strip()
-    if number.isdigit() and len(number) <= 9:
+    if number.isdecimal() and len(number) <= 9:
         found.append(Case.id == int(number))
     plate = plate_key(text)
     if len(plate) >= 3:

@@ -31,7 +31,7 @@ def case_for_token(session: Session, token: object, secret: str, case_id: int | 
     if not isinstance(token, str) or "." not in token:
         raise Forbidden(N_("This feedback link is not valid."))
     raw_id = token.split(".", 1)[0]
-    if not raw_id.isdigit() or len(raw_id) > 9 or not hmac.compare_digest(token, token_for(int(raw_id), secret)):
+    if not raw_id.isdecimal() or len(raw_id) > 9 or not hmac.compare_digest(token, token_for(int(raw_id), secret)):
         raise Forbidden(N_("This feedback link is not valid."))
     if case_id is not None and int(raw_id) != case_id:
         raise Forbidden(N_("This feedback link is for another case."))

@@ -28,6 +28,8 @@ ALLOWED = {"check-in": ("booked", "no_show"), "start": ("booked", "checked_in"),
            "no-show": ("booked",), "cancel": ("booked", "checked_in")}
 RESULT = {"check-in": "checked_in", "start": "in_progress", "finish": "done", "no-show": "no_show",
           "cancel": "cancelled"}
+# A technician's id is at most this long (scheduler/models/technician.py): a longer one names nobody.
+MAX_ID = 40
 # Most extra time a job can be given at once: more than a working day is a new booking.
 MAX_EXTRA_MINUTES = 8 * 60
 
@@ -85,12 +87,8 @@ def act(session: Session, actor: User, appointment: Appointment, action: str, no
     if action in ("check-in", "start") and appointment.garage.today(now) < appointment.day:
         raise Conflict(N_("This appointment is on %(day)s: check the customer in when they come."),
                        words={"day": appointment.day})
-    past = appointment.garage.today(now) > appointment.day
-    if action in ("check-in", "start") and past and appointment.status != "no_show":
-        # started days late, a 45-minute job ran from Saturday to Monday: 48 hours on today's board, a lift taken
-        # since midnight, and "more time" counted from Saturday
-        raise Conflict(N_("This appointment was on %(day)s, not today: mark the customer absent or cancel it, and "
-                          "book today's work as a walk-in."), words={"day": appointment.day})
+    if action in ("check-in", "start") and appointment.status != "no_show":
+        _refuse_past_day(appointment, now)
     if action == "start" and (away := capacity.absence_at(appointment.technician, now)) is not None:
         # off sick since ten: the job would be started in their name and its overtime warned of
         raise Conflict(N_("%(technician)s is absent now (%(reason)s): give the job to a colleague first."),
@@ -137,27 +135,68 @@ def act(session: Session, actor: User, appointment: Appointment, action: str, no
     return appointment
 
 
+def running_end(appointment: Appointment) -> datetime:
+    """When the work will end as it runs: a job started late ends its length after it started, not at its booked
+    end (started at 10:10, an 08:00-08:45 job ends at 10:55). Once "more time" was given, its end already holds
+    the late start (counting it again added it each time)."""
+    extended = any(e.kind == "more_time" and e.data.get("appointment") == appointment.id
+                   for e in appointment.case.events)
+    if appointment.started_at is None or extended:
+        return appointment.end_at
+    return max(appointment.end_at, appointment.started_at + (appointment.end_at - appointment.start_at))
+
+
 def left_of(appointment: Appointment, now: datetime) -> tuple[datetime, datetime]:
-    """What is left of a job from now: the whole of it before it starts; from now to its end (a minute at least,
-    for a job running past its end) once under way."""
+    """What is left of a job from now: the whole of it before it starts; from now to when it will end (a minute at
+    least, for a job running past its end) once under way."""
     begin = max(appointment.start_at, now.replace(second=0, microsecond=0))
-    return begin, max(appointment.end_at, begin + timedelta(minutes=1))
+    return begin, max(running_end(appointment), begin + timedelta(minutes=1))
+
+
+def why_not_take(technician: Technician, appointment: Appointment, now: datetime):
+    """Why this colleague may not take the job over (None: they may): they must be another active technician of
+    its garage, with its skill, on shift for what is left of it. Whether they are free then is `hand_over`'s
+    question, asked of the database."""
+    garage = appointment.garage
+    if not technician.active or technician.garage_id != appointment.garage_id:
+        return Invalid(N_("No technician %(technician)s works at %(garage)s."), field="technician",
+                       words={"technician": technician.name, "garage": garage.name})
+    if technician.id == appointment.technician_id:
+        return Invalid(N_("%(technician)s already has this job."), words={"technician": technician.name},
+                       field="technician")
+    if appointment.skill_code not in technician.skill_codes:
+        return RuleBroken(N_("%(technician)s has no %(skill)s skill, which this job needs."), field="technician",
+                          words={"technician": technician.name, "skill": appointment.skill_code})
+    begin, finish = left_of(appointment, now)
+    if not capacity.works(technician, begin, finish):
+        return RuleBroken(N_("%(technician)s is not on shift %(start)s–%(end)s: pick a colleague who is."),
+                          field="technician", words={"technician": technician.name, "start": garage.local(begin),
+                                                     "end": f"{garage.local(finish):%H:%M}"})
+    return None
 
 
 def can_take(technician: Technician, appointment: Appointment, now: datetime) -> bool:
-    """Whether this colleague may take the job over: another active technician of its garage, with its skill, on
-    shift for what is left of it. Whether they are free then is the database's question (`hand_over`)."""
-    return (technician.active and technician.id != appointment.technician_id
-            and technician.garage_id == appointment.garage_id and appointment.skill_code in technician.skill_codes
-            and capacity.works(technician, *left_of(appointment, now)))
+    return why_not_take(technician, appointment, now) is None
+
+
+def _taking(session: Session, technician: Technician, appointment: Appointment, now: datetime) -> list[Appointment]:
+    """The colleague's other work over the job, from its start to when it will end as it runs."""
+    return capacity.busy(session, technician.id, appointment.start_at, left_of(appointment, now)[1],
+                         (appointment.id,))
 
 
 def free_to_take(session: Session, appointment: Appointment, now: datetime) -> list[Technician]:
     """The colleagues who may take the job and have no other work then, by name."""
-    _begin, finish = left_of(appointment, now)
     return [t for t in sorted(appointment.garage.technicians, key=lambda t: t.name)
-            if can_take(t, appointment, now)
-            and not capacity.busy(session, t.id, appointment.start_at, finish, (appointment.id,))]
+            if can_take(t, appointment, now) and not _taking(session, t, appointment, now)]
+
+
+def _refuse_past_day(appointment: Appointment, now: datetime) -> None:
+    # started days late, a 45-minute job ran from Saturday to Monday: 48 hours on today's board, a lift taken
+    # since midnight, and "more time" counted from Saturday
+    if appointment.garage.today(now) > appointment.day:
+        raise Conflict(N_("This appointment was on %(day)s, not today: mark the customer absent or cancel it, and "
+                          "book today's work as a walk-in."), words={"day": appointment.day})
 
 
 def hand_over(session: Session, actor: User, appointment: Appointment, technician_id: object, now: datetime
@@ -165,8 +204,9 @@ def hand_over(session: Session, actor: User, appointment: Appointment, technicia
     """A colleague takes the job over: its technician went home sick, or is held up by a job that overran.
 
     Same garage, same time, so the customer sees no change and is not told; work already started stays started
-    (its start is a fact). The colleague must be on shift for what is left of it and free then (the database's
-    guard has the last word); the case's timeline says who took it from whom.
+    (its start is a fact), even from an earlier day (a job that ran overnight). The colleague must be on shift
+    for what is left of it and free until it will end (the database's guard has the last word); a consented
+    overbooking the colleague takes without a clash is one no more. The case's timeline says who took it over.
     """
     _check_actor(actor, appointment)
     if not isinstance(technician_id, str) or not technician_id:
@@ -176,35 +216,35 @@ def hand_over(session: Session, actor: User, appointment: Appointment, technicia
     if appointment.status not in ACTIVE:
         raise Conflict(N_("This appointment is %(status)s: there is no job to hand over."),
                        words={"status": appointment.status}, status=appointment.status)
+    if appointment.status != "in_progress":
+        _refuse_past_day(appointment, now)
     garage = appointment.garage
-    if garage.today(now) > appointment.day:
-        raise Conflict(N_("This appointment was on %(day)s, not today: mark the customer absent or cancel it, and "
-                          "book today's work as a walk-in."), words={"day": appointment.day})
-    taker = session.get(Technician, technician_id)
-    if taker is None or not taker.active or taker.garage_id != appointment.garage_id:
-        raise Invalid(N_("No technician %(technician)s works at %(garage)s."),
-                      words={"technician": repr(technician_id), "garage": garage.name}, field="technician")
-    if taker.id == appointment.technician_id:
-        raise Invalid(N_("%(technician)s already has this job."), words={"technician": taker.name}, field="technician")
-    if appointment.skill_code not in taker.skill_codes:
-        raise RuleBroken(N_("%(technician)s has no %(skill)s skill, which this job needs."), field="technician",
-                         words={"technician": taker.name, "skill": appointment.skill_code})
-    begin, finish = left_of(appointment, now)
     capacity.lock_garage(session, garage.id)
-    if not can_take(taker, appointment, now):
-        raise RuleBroken(N_("%(technician)s is not on shift %(start)s–%(end)s: pick a colleague who is."),
-                         field="technician", words={"technician": taker.name, "start": garage.local(begin),
-                                                    "end": f"{garage.local(finish):%H:%M}"},
-                         free=[t.id for t in free_to_take(session, appointment, now)])
-    other = capacity.busy(session, taker.id, appointment.start_at, finish, (appointment.id,))
+    taker = session.get(Technician, technician_id) if len(technician_id) <= MAX_ID else None
+    if taker is None:
+        raise Invalid(N_("No technician %(technician)s works at %(garage)s."), field="technician",
+                      words={"technician": repr(technician_id[:MAX_ID]), "garage": garage.name},
+                      free=[t.id for t in free_to_take(session, appointment, now)])
+    refused = why_not_take(taker, appointment, now)
+    if refused is not None:
+        refused.details["free"] = [t.id for t in free_to_take(session, appointment, now)]
+        raise refused
+    other = _taking(session, taker, appointment, now)
     if other:
-        raise Conflict(N_("%(technician)s has other work then (%(plates)s): pick a colleague who is free."),
-                       words={"technician": taker.name, "plates": ", ".join(a.case.vehicle.plate for a in other)},
-                       free=[t.id for t in free_to_take(session, appointment, now)])
+        free = free_to_take(session, appointment, now)
+        said = (N_("%(technician)s has other work then (%(plates)s). Free then: %(free)s.") if free else
+                N_("%(technician)s has other work then (%(plates)s), and no colleague who can do it is free."))
+        raise Conflict(said, free=[t.id for t in free],
+                       words={"technician": taker.name, "plates": ", ".join(a.case.vehicle.plate for a in other),
+                              "free": ", ".join(t.name for t in free)})
     before = appointment.technician_id
     try:
         with session.begin_nested():
             appointment.technician = taker
+            if appointment.overbooked and not capacity.clash(session, taker, appointment.start_at,
+                                                             appointment.end_at, appointment.lift,
+                                                             (appointment.id,)):
+                appointment.overbooked = False  # the overlap it was consented for stays with the one sent home
             session.flush()
     except IntegrityError as exc:
         if capacity.refused_by_guard(exc):
@@ -242,15 +282,9 @@ def more_time(session: Session, actor: User, appointment: Appointment, minutes: 
                        words={"status": appointment.status})
     booking.lock_case(session, appointment.case)
     capacity.lock_garage(session, appointment.garage_id)
-    # From when the work will end as it runs: a job started late ends its length after it started, not at its
-    # booked end (started at 10:10, an 08:00-08:45 job given 2 h more ended at 10:45, before its own length).
-    # Once: after a first extension the end already holds the late start (counting it again added it each time).
+    # from when the work will end as it runs (given 2 h more, a job started late ended before its own length)
     old_end = appointment.end_at
-    extended = any(e.kind == "more_time" and e.data.get("appointment") == appointment.id
-                   for e in appointment.case.events)
-    running = appointment.started_at + (old_end - appointment.start_at) \
-        if appointment.started_at and not extended else old_end
-    new_end = max(old_end, running) + timedelta(minutes=minutes)
+    new_end = running_end(appointment) + timedelta(minutes=minutes)
     minutes = int((new_end - old_end).total_seconds() // 60)
     clash = capacity.clash(session, appointment.technician, old_end, new_end, appointment.lift, (appointment.id,))
     appointment.end_at = new_end

@@ -70,7 +70,7 @@ def check_garage(actor: User, garage: Garage) -> None:
 
 @dataclass
 class NoFit:
-    """Why nothing fits today, and what comes next."""
+    """Why nothing fits on the squeeze's day, and what comes next (`nearest_today`: other garages that day)."""
 
     reason: str  # no_technician | lifts_full | moves_not_enough | engine_unavailable
     next_here: planning.Slot | None = None
@@ -373,16 +373,18 @@ def _told(appointment: Appointment, was: datetime, to: datetime) -> str | None:
     return outbox.how_told(appointment.case.customer)
 
 
-def no_fit(session: Session, case: Case, garage: Garage, now: datetime, degraded: bool = False) -> NoFit:
-    """Why the squeeze found no place on its day, and the next best: later here, or a garage that can that day."""
-    start, end = day_window(garage, now)
+def no_fit(session: Session, case: Case, garage: Garage, now: datetime, degraded: bool = False, day=None) -> NoFit:
+    """Why the squeeze found no place on its day (`day`, the preview's: else today, or after closing the next day
+    the garage opens), and the next best: later here, or a garage that can that day."""
+    day = max(day, garage.today(now)) if day else squeeze_day(garage, now)  # a preview of a day gone: from today
+    start, end = day_window(garage, now, day)
     job = case.job_type
     if degraded:
         later = [s for s in planning.garage_slots(session, case, garage, now, count=1) if s.start >= end]
         return NoFit("engine_unavailable", later[0] if later else None)
     working = [t for t in garage.qualified(job.skill_code)
                if any(e - max(s, now) >= timedelta(minutes=job.duration_minutes)
-                      for s, e in capacity.shifts(t, squeeze_day(garage, now)))]
+                      for s, e in capacity.shifts(t, day))]
     if not working:
         reason = "no_technician"
     elif job.needs_lift and _fits_without_lift(session, case, garage, now, end):
@@ -445,7 +447,7 @@ def confirm(session: Session, actor: User, preview: PlanPreview, now: datetime, 
     if not seen.placed:
         options = {}
         if preview.case is not None:  # the options the refusal speaks of, as its preview's page shows them
-            nf = no_fit(session, preview.case, garage, now, bool(preview.plan.get("degraded")))
+            nf = no_fit(session, preview.case, garage, now, bool(preview.plan.get("degraded")), window_day(preview))
             options = {"no_fit": nf.reason, "next_here": nf.next_here.to_dict() if nf.next_here else None,
                        "nearest_today": [s.to_dict() for s in nf.nearest_today]}
         # 422, not API.md's 409 "the plan changed since the preview": it did not, the preview itself placed nothing

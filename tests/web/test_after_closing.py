@@ -9,8 +9,9 @@ from html import unescape
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
+from sqlalchemy import select
 
-from scheduler.models import Garage
+from scheduler.models import Appointment, Garage
 from tests.conftest import CLOCK_NOW
 from tests.web.test_garage_desk import preview, walk_in
 from web.extensions import db
@@ -74,3 +75,37 @@ def test_a_walk_in_of_the_afternoon_stays_on_the_counter_list_after_closing(app,
     assert "WI-001-KC" in board.split("At the counter, not booked yet")[1].split("</ul>")[0], \
         "still waiting at the counter at closing time"
 
+
+
+def test_a_car_left_after_closing_and_fitted_in_is_checked_in_and_shown_on_the_board_of_its_day(app, client, auth):
+    today = CLOCK_NOW.astimezone(PARIS).date()
+    app.config["CLOCK"] = lambda: datetime.combine(today, time(19, 30), PARIS)
+    case = walk_in(auth)
+    proposal = preview(auth, case["id"]).get_json()
+    opens = next_open_day(app, today)
+    done = auth.form(f"/garages/{GARAGE}/squeeze/{proposal['id']}/confirm", {})
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"/board?day={opens.isoformat()}"), \
+        "back on the board of the day it was fitted into, where it shows"
+    said = unescape(client.get(done.headers["Location"]).get_data(as_text=True))
+    assert f"Fitted in: {format_date(opens, 'EEE d MMM', locale='en')}" in said, "the flash says the day"
+    with app.app_context():
+        booked = db.session.scalar(select(Appointment).where(Appointment.case_id == case["id"]))
+        assert booked.status == "checked_in", "the car was left with reception: tomorrow it is not 'late' or absent"
+        assert booked.garage.local(booked.start_at).date() == opens
+
+
+def test_placing_by_hand_keeps_the_day_the_preview_showed_though_closing_time_passed(app, client, auth):
+    today = CLOCK_NOW.astimezone(PARIS).date()
+    app.config["CLOCK"] = lambda: datetime.combine(today, time(18, 0), PARIS)
+    case = walk_in(auth)
+    proposal = preview(auth, case["id"]).get_json()
+    app.config["CLOCK"] = lambda: datetime.combine(today, time(18, 40), PARIS)  # the garage closed meanwhile
+    auth.login(f"reception-{GARAGE}")
+    with app.app_context():
+        technician = db.session.scalar(select(Appointment.technician_id).where(Appointment.garage_id == GARAGE))
+    typed = {"preview": str(proposal["id"]), "time": "17:00", "technician": technician, "reason": "by hand"}
+    page = auth.form(f"/garages/{GARAGE}/cases/{case['id']}/place", typed, follow_redirects=True)
+    assert "That start is in the past" in unescape(page.get_data(as_text=True)), \
+        "17:00 of the day the page showed (today), not of tomorrow"
+    with app.app_context():
+        assert db.session.scalar(select(Appointment).where(Appointment.case_id == case["id"])) is None

@@ -6,7 +6,7 @@ board's banner."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from html import unescape
 from zoneinfo import ZoneInfo
 
@@ -86,7 +86,7 @@ def test_a_technician_sent_home_sick_hands_a_checked_in_car_to_a_free_colleague(
     auth.login(f"reception-{GARAGE}")
     board = unescape(client.get(BOARD).get_data(as_text=True))
     banner = board.split("Technician not on shift")[1].split("</div>")[0]
-    assert c["plate"] in banner and "hand it over to a colleague" in banner
+    assert c["plate"] in banner and "each needs a colleague" in banner
     row = board.split(f'id="appt-{c["job"]}"')[1].split("</tr>")[0]
     hand_over = row.split("Hand over")[1].split("</details>")[0]
     assert f'value="{c["free"]}"' in hand_over and f'value="{c["had"]}"' not in hand_over
@@ -108,7 +108,7 @@ def test_a_technician_sent_home_sick_hands_a_checked_in_car_to_a_free_colleague(
     assert case["timeline"][-1]["kind"] == "handed_over"
     auth.login("operator")
     timeline = unescape(client.get(f"/desk/cases/{c['case']}").get_data(as_text=True))
-    assert f"Handed over from {c['had_name']} to {c['free_name']}" in timeline
+    assert f"Taken over by {c['free_name']} from {c['had_name']}" in timeline
 
     auth.login(f"workshop-{GARAGE}")
     started = auth.post(f"/api/v1/appointments/{c['job']}/start")
@@ -201,3 +201,61 @@ def test_reception_re_plans_the_bookings_of_a_technician_off_sick_from_the_board
         for appointment_id in placed:
             a = db.session.get(Appointment, appointment_id)
             assert a.technician_id != sick and capacity.works(a.technician, a.start_at, a.end_at)
+
+
+def test_a_job_started_late_is_handed_over_only_to_someone_free_until_it_will_really_end(app, client, auth):
+    c = cast(app)
+    with app.app_context():
+        job = db.session.get(Appointment, c["job"])
+        booked_end, length = job.end_at, job.end_at - job.start_at
+        late = job.start_at + timedelta(minutes=30)
+        # the colleague's next customer comes at the job's booked end: free for the job as booked, not as it runs
+        for other in db.session.scalars(select(Appointment).where(
+                Appointment.technician_id == c["free"], Appointment.status.in_(("booked", "checked_in")),
+                Appointment.start_at < booked_end + timedelta(minutes=30), Appointment.end_at > booked_end)):
+            other.status = "cancelled"
+        db.session.flush()
+        nxt = db.session.scalar(select(Appointment).where(Appointment.status == "cancelled",
+                                                           Appointment.garage_id == GARAGE).limit(1))
+        nxt.technician_id, nxt.start_at, nxt.end_at = c["free"], booked_end, booked_end + timedelta(minutes=30)
+        nxt.status, nxt.overbooked, nxt.lift = "booked", False, False
+        db.session.commit()
+    app.config["CLOCK"] = lambda: late
+    auth.login(f"workshop-{GARAGE}")
+    assert auth.post(f"/api/v1/appointments/{c['job']}/start").status_code == 200
+    refused = auth.post(f"/api/v1/appointments/{c['job']}/hand-over", json={"technician": c["free"]})
+    assert refused.status_code == 409, "started 30 minutes late, it runs 30 minutes into their next customer"
+    with app.app_context():
+        assert (late + length) - booked_end == timedelta(minutes=30)
+    assert technician_of(app, c["job"]) == (c["had"], "in_progress")
+
+
+def test_a_lift_job_is_handed_over_though_the_lifts_are_over_their_count(app, client, auth):
+    """An admin cut the lifts below what is in use, or a lift overbooking was consented: the job keeps the lift it
+    holds, so taking it over takes none (the database guard refused it as 'lifts full')."""
+    c = cast(app)
+    with app.app_context():
+        job = db.session.get(Appointment, c["job"])
+        job.lift = True
+        db.session.flush()
+        job.garage.lifts = 0
+        db.session.commit()
+    auth.login(f"reception-{GARAGE}")
+    given = auth.post(f"/api/v1/appointments/{c['job']}/hand-over", json={"technician": c["free"]})
+    assert given.status_code == 200, given.get_json()
+    assert technician_of(app, c["job"]) == (c["free"], "booked")
+
+
+def test_a_deactivated_technicians_jobs_stay_on_the_board_to_be_handed_over(app, client, auth):
+    c = cast(app)
+    auth.login("admin")
+    gone = auth.client.patch(f"/api/v1/technicians/{c['had']}", json={"active": False}, headers=auth.headers())
+    assert gone.status_code == 200, gone.get_json()
+    auth.login(f"reception-{GARAGE}")
+    board = unescape(client.get(BOARD).get_data(as_text=True))
+    assert f'id="appt-{c["job"]}"' in board, "their customers still come: the jobs must not vanish"
+    banner = board.split("Technician not on shift")[1].split("</div>")[0]
+    assert c["plate"] in banner
+    row = board.split(f'id="appt-{c["job"]}"')[1].split("</tr>")[0]
+    assert f'value="{c["free"]}"' in row.split("Hand over")[1]
+    assert auth.post(f"/api/v1/appointments/{c['job']}/hand-over", json={"technician": c["free"]}).status_code == 200

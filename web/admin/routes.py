@@ -189,7 +189,7 @@ def _affected(people: list[Technician], garage: Garage | None = None) -> list:
                                        .order_by(Appointment.start_at))) if ids else []
 
     moment = now()
-    hit = rows({int(i) for i in request.args.get("affected", "").split(",") if i.isdigit()})
+    hit = rows({int(i) for i in request.args.get("affected", "").split(",") if i.isdecimal()})
     if hit:
         return hit
     left = set().union(*(technicians.off_shift(db.session, t, moment) for t in people))
@@ -306,7 +306,7 @@ def absence_remove(absence_id: int):
 def replan(garage_id: str):
     """The garage desk's re-plan preview for the work a change hit; confirmed (or not) on the desk's page."""
     place = _garage(garage_id)
-    ids = [int(i) for i in request.form.getlist("appointment") if i.isdigit()]
+    ids = [int(i) for i in request.form.getlist("appointment") if i.isdecimal()]
     try:
         preview = technicians.replan(db.session, current_user, place, ids, now(),
                                      request.form.get("reason", "")[:1000])

@@ -276,7 +276,7 @@ def _replaces(form) -> int | None:
     raw = form.get("replaces", "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 12:
+    if not raw.isdecimal() or len(raw) > 12:
         raise Invalid(_("The booking to move is not a booking number."), field="replaces")
     return int(raw)
 

@@ -357,7 +357,7 @@ def rate_post(token: str):
         for stage in feedback.stages_reached(found):  # the page asks about what happened, and reads only that
             score = request.form.get(stage, "").strip()
             if score:
-                if not score.isdigit():
+                if not score.isdecimal():
                     raise Invalid(_("Scores are whole numbers from 0 to 10."), field=stage)
                 before = earlier.get(stage)
                 # a score the page showed ticked again is not rated again: coming back to rate the repair must

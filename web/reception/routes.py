@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from scheduler.errors import DomainError, Invalid, SlotTaken
-from scheduler.models import Garage, Symptom, Technician
+from scheduler.models import Garage, PlanPreview, Symptom, Technician
 from scheduler.services import (
     boards,
     booking,
@@ -257,6 +257,13 @@ def _board_url(garage_id: str, **_) -> str:
     return url_for("reception.board", garage_id=garage_id)
 
 
+def _day_board_url(garage: Garage, appointment) -> str:
+    """The board of the appointment's day: today's, or the day a car left after closing was fitted into."""
+    if appointment.day == garage.today(now()):
+        return _board_url(garage.id)
+    return url_for("reception.board", garage_id=garage.id, day=appointment.day.isoformat())
+
+
 @bp.get("/vehicle")
 @roles_required("reception")
 def known_vehicle(garage_id: str):
@@ -313,7 +320,7 @@ def replan(garage_id: str):
     """The board's booked work left without a technician on shift (an absence came after it), re-placed the same
     day: a preview to confirm, as a squeeze's is."""
     garage = load_garage(garage_id)
-    ids = [int(i) for i in request.form.getlist("appointment") if i.isdigit()]
+    ids = [int(i) for i in request.form.getlist("appointment") if i.isdecimal()]
     preview = technicians.replan(db.session, current_user, garage, ids, now(), text_field(request.form, "reason"))
     return redirect(url_for("reception.preview", garage_id=garage_id, preview_id=preview.id))
 
@@ -337,8 +344,8 @@ def preview(garage_id: str, preview_id: int):
         abort(404)
     seen = squeeze.diff(db.session, found)
     moment = now()
-    missing = (squeeze.no_fit(db.session, found.case, garage, moment, degraded=bool(found.plan.get("degraded")))
-               if found.case and not seen.fits else None)
+    missing = (squeeze.no_fit(db.session, found.case, garage, moment, degraded=bool(found.plan.get("degraded")),
+                              day=squeeze.window_day(found)) if found.case and not seen.fits else None)
     names = {t.id: t.name for t in garage.technicians}
     from scheduler.services import policies
 
@@ -372,10 +379,13 @@ def confirm(garage_id: str, preview_id: int):
         keep_writes_of_refusal()
         flash(_("The plan changed since this preview: nothing was applied. Here is a fresh one."), "error")
         return redirect(url_for("reception.preview", garage_id=garage_id, preview_id=outcome.preview.id))
+    board = _board_url(garage_id)
     if outcome.appointment is not None:
         garage = outcome.appointment.garage
-        when = garage.local(outcome.appointment.start_at).strftime("%H:%M")
+        # with its day when it is not today (after closing, tomorrow's), on the board of that day
+        when = local_when(outcome.appointment.start_at, garage, now())
         technician = outcome.appointment.technician.name
+        board = _day_board_url(garage, outcome.appointment)
         flash(ngettext("Fitted in: %(when)s with %(technician)s; %(num)s appointment moved.",
                        "Fitted in: %(when)s with %(technician)s; %(num)s appointments moved.",
                        len(outcome.moved), when=when, technician=technician) if outcome.moved else
@@ -401,7 +411,7 @@ def confirm(garage_id: str, preview_id: int):
         flash(ngettext("%(num)s of them keeps its time with another technician: its customer is not told.",
                        "%(num)s of them keep their time with another technician: their customers are not told.",
                        len(outcome.moved) - outcome.told), "info")
-    return redirect(back(_board_url(garage_id)))
+    return redirect(back(board))
 
 
 @bp.post("/squeeze/<int:preview_id>/reject")
@@ -461,11 +471,11 @@ def place(garage_id: str, case_id: int):
     session.pop(PLACING_REASON, None)
     flash(_("Placed by hand: %(when)s with %(technician)s.", when=local_when(appointment.start_at, garage, now()),
             technician=appointment.technician.name), "success")
-    return redirect(_board_url(garage_id))
+    return redirect(_day_board_url(garage, appointment))
 
 
 def _typed_time(garage: Garage) -> tuple[datetime, str]:
-    """The typed time of the squeeze's day (today; after closing, the next open day) and technician, or the slot a
+    """The typed time of the preview's day (today; after closing, the next open day) and technician, or the slot a
     no-fit preview proposed here on a later day (`slot`)."""
     slot = _offered_slot()
     if slot is not None:
@@ -474,7 +484,12 @@ def _typed_time(garage: Garage) -> tuple[datetime, str]:
         clock = clock_time(request.form.get("time", ""))
     except ValueError:
         raise Invalid(_("Type the time as HH:MM, e.g. 14:15."), field="time") from None
-    return datetime.combine(squeeze.squeeze_day(garage, now()), clock, garage.zone), request.form.get("technician", "")
+    day = squeeze.squeeze_day(garage, now())
+    shown = request.form.get("preview", "")
+    found = db.session.get(PlanPreview, int(shown)) if shown.isdecimal() and 0 < int(shown) < 2 ** 31 else None
+    if found is not None and found.garage_id == garage.id:
+        day = squeeze.window_day(found)  # the day the page said, though the clock passed closing time since
+    return datetime.combine(day, clock, garage.zone), request.form.get("technician", "")
 
 
 @bp.get("/appointments/<int:appointment_id>/move")
