@@ -277,6 +277,18 @@ def test_ids_beyond_the_integer_columns_are_404s_for_writes_too(client, auth, pa
     assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
 
 
+def test_digits_that_are_not_ascii_or_too_many_in_a_pages_form_are_no_500(client, auth):
+    """"²" is a digit to Python's str.isdigit but not to int(); a dozen digits is beyond the id columns."""
+    auth.login("reception-lyon-07")
+    for value in ("²", "٣", "99999999999999"):
+        replan = auth.form("/garages/lyon-07/replan", {"appointment": value})
+        assert replan.status_code == 302, (value, replan.status_code)
+        placed = auth.form("/garages/lyon-07/cases/1/place", {"preview": value, "time": "10:00", "reason": "x"})
+        assert placed.status_code < 500, (value, placed.status_code)
+    auth.login("admin")
+    assert client.get("/admin/garages/lyon-07?affected=²,٣,99999999999999").status_code == 200
+
+
 def test_rtl_and_emoji_in_messages_and_answers_come_back_as_typed(client, auth):
     from tests.web.story import open_case
 

@@ -189,7 +189,7 @@ def _affected(people: list[Technician], garage: Garage | None = None) -> list:
                                        .order_by(Appointment.start_at))) if ids else []
 
     moment = now()
-    hit = rows({int(i) for i in request.args.get("affected", "").split(",") if i.isdecimal()})
+    hit = rows({int(i) for i in request.args.get("affected", "").split(",") if i.isdecimal() and len(i) <= 9})
     if hit:
         return hit
     left = set().union(*(technicians.off_shift(db.session, t, moment) for t in people))
