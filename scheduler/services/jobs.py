@@ -139,9 +139,9 @@ def running_end(appointment: Appointment) -> datetime:
     """When the work will end as it runs: a job started late ends its length after it started, not at its booked
     end (started at 10:10, an 08:00-08:45 job ends at 10:55). Once "more time" was given, its end already holds
     the late start (counting it again added it each time)."""
-    extended = any(e.kind == "more_time" and e.data.get("appointment") == appointment.id
-                   for e in appointment.case.events)
-    if appointment.started_at is None or extended:
+    if appointment.started_at is None:  # the case's events are read only for work under way (a board has dozens)
+        return appointment.end_at
+    if any(e.kind == "more_time" and e.data.get("appointment") == appointment.id for e in appointment.case.events):
         return appointment.end_at
     return max(appointment.end_at, appointment.started_at + (appointment.end_at - appointment.start_at))
 
