@@ -609,7 +609,7 @@ def act(garage_id: str, appointment_id: int, action: str):
 def arrived(garage_id: str, drive_in_id: int):
     load_garage(garage_id)
     came = jobs.arrived(db.session, current_user, drive_in_id, now())
-    flash(_("%(plate)s is at the counter: fit it into today.", plate=came.case.vehicle.plate), "success")
+    flash(_("%(plate)s is at the counter: fit it in.", plate=came.case.vehicle.plate), "success")
     return redirect(_board_url(garage_id) + "#counter")
 
 
