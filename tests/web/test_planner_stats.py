@@ -399,3 +399,12 @@ def test_the_case_page_ends_with_the_work_that_never_happened(app, client, auth)
     auth.login("planner")
     story = client.get(f"/planner/cases/{case_id}").get_data(as_text=True).split('id="case-timeline"')[1]
     assert "The customer did not come: marked absent" in story
+
+
+def test_a_garage_filter_that_names_no_garage_is_refused_not_counted_as_nothing(client, auth):
+    auth.login("planner")
+    for path in ("/api/v1/overrides", "/api/v1/stats/overrides", "/api/v1/stats/rules"):
+        refused = client.get(f"{path}?garage=lyon-7")
+        assert refused.status_code == 400, path
+        assert refused.get_json()["error"]["details"]["field"] == "garage" and "lyon-7" in refused.get_json()["error"]["message"]
+    assert client.get("/api/v1/stats/overrides?garage=lyon-07").status_code == 200

@@ -14,6 +14,7 @@ from scheduler.models import Override
 from scheduler.services import stats
 from scheduler.services.stats import Filters, local_day_start
 from web.filters import reason_text
+from web.i18n import garage_name_by_id
 from web.planner import labels
 
 FILTER_NAMES = ("garage", "kind", "urgency", "team", "reason", "verdict", "rule")
@@ -65,6 +66,9 @@ def filters_from_args(default_weeks: int | None = None, today: date | None = Non
     for name in FILTER_NAMES:
         value = args.get(name, "").strip()
         setattr(f, name, value or None)
+    if f.garage is not None and f.garage not in garage_name_by_id():
+        # a typo read as "no overrides at that garage": zeros a planner would believe
+        raise Invalid(_("No garage %(garage)s: see GET /api/v1/garages.", garage=repr(f.garage[:40])), field="garage")
     return f.check()
 
 
