@@ -148,10 +148,14 @@ class GarageDay:
                 or (a.status == "in_progress" and self.now is not None
                     and capacity.absence_at(r.technician, self.now) is not None)]
 
-    def colleagues(self, appointment: Appointment) -> list[Technician]:
-        """Who on this day's board may take the job over (`jobs.can_take`), by name."""
+    def colleagues(self, appointment: Appointment) -> list[tuple[Technician, bool]]:
+        """Who on this day's board may take the job over (`jobs.can_take`), each with whether they are free until
+        it will end (`jobs.taking`, on the board's own day of work): the free first, then by name."""
         moment = self.now or appointment.start_at
-        return [r.technician for r in self.rows if jobs.can_take(r.technician, appointment, moment)]
+        day = [a for r in self.rows for a in r.appointments]
+        found = [(r.technician, not jobs.taking(None, r.technician, appointment, moment, day))
+                 for r in self.rows if jobs.can_take(r.technician, appointment, moment)]
+        return sorted(found, key=lambda pair: not pair[1])
 
     def late(self) -> list[Appointment]:
         """Booked but not checked in 15 minutes after its start; checked in and still not started 15 minutes after

@@ -179,16 +179,18 @@ def can_take(technician: Technician, appointment: Appointment, now: datetime) ->
     return why_not_take(technician, appointment, now) is None
 
 
-def _taking(session: Session, technician: Technician, appointment: Appointment, now: datetime) -> list[Appointment]:
-    """The colleague's other work over the job, from its start to when it will end as it runs."""
+def taking(session: Session, technician: Technician, appointment: Appointment, now: datetime,
+           among: list[Appointment] | None = None) -> list[Appointment]:
+    """The colleague's other work over the job, from its start to when it will end as it runs (`among`: a board's
+    day of work, read instead of the database)."""
     return capacity.busy(session, technician.id, appointment.start_at, left_of(appointment, now)[1],
-                         (appointment.id,))
+                         (appointment.id,), among)
 
 
 def free_to_take(session: Session, appointment: Appointment, now: datetime) -> list[Technician]:
     """The colleagues who may take the job and have no other work then, by name."""
     return [t for t in sorted(appointment.garage.technicians, key=lambda t: t.name)
-            if can_take(t, appointment, now) and not _taking(session, t, appointment, now)]
+            if can_take(t, appointment, now) and not taking(session, t, appointment, now)]
 
 
 def _refuse_past_day(appointment: Appointment, now: datetime) -> None:
@@ -229,7 +231,7 @@ def hand_over(session: Session, actor: User, appointment: Appointment, technicia
     if refused is not None:
         refused.details["free"] = [t.id for t in free_to_take(session, appointment, now)]
         raise refused
-    other = _taking(session, taker, appointment, now)
+    other = taking(session, taker, appointment, now)
     if other:
         free = free_to_take(session, appointment, now)
         said = (N_("%(technician)s has other work then (%(plates)s). Free then: %(free)s.") if free else

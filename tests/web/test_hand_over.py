@@ -90,6 +90,9 @@ def test_a_technician_sent_home_sick_hands_a_checked_in_car_to_a_free_colleague(
     row = board.split(f'id="appt-{c["job"]}"')[1].split("</tr>")[0]
     hand_over = row.split("Hand over")[1].split("</details>")[0]
     assert f'value="{c["free"]}"' in hand_over and f'value="{c["had"]}"' not in hand_over
+    options = re.findall(r'<option value="([^"]+)">([^<]+)</option>', hand_over)
+    assert options[0] == (c["free"], c["free_name"]), "who is free comes first, as is"
+    assert (c["busy"], f"{c['busy_name']} (busy then)") in options, "who is busy is said before anyone picks them"
 
     taken = auth.post(f"/api/v1/appointments/{c['job']}/hand-over", json={"technician": c["busy"]})
     assert taken.status_code == 409, taken.get_json()
