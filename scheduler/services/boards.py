@@ -153,8 +153,11 @@ class GarageDay:
         it will end (`jobs.taking`, on the board's own day of work): the free first, then by name."""
         moment = self.now or appointment.start_at
         day = [a for r in self.rows for a in r.appointments]
+        # the rows' shifts are the board's day's: what is left of a job that began on an earlier day is read afresh
+        today = self.garage.today(jobs.left_of(appointment, moment)[0]) == self.day
         found = [(r.technician, not jobs.taking(None, r.technician, appointment, moment, day))
-                 for r in self.rows if jobs.can_take(r.technician, appointment, moment)]
+                 for r in self.rows
+                 if jobs.can_take(r.technician, appointment, moment, r.shifts if today else None)]
         return sorted(found, key=lambda pair: not pair[1])
 
     def late(self) -> list[Appointment]:

@@ -181,9 +181,12 @@ def absence_at(technician: Technician, moment: datetime):
     return next((a for a in technician.absences if a.span(zone)[0] <= moment < a.span(zone)[1]), None)
 
 
-def works(technician: Technician, start: datetime, end: datetime) -> bool:
-    """Whether [start, end) lies within one of the technician's shifts that day."""
-    return any(s <= start and end <= e for s, e in shifts(technician, technician.garage.today(start)))
+def works(technician: Technician, start: datetime, end: datetime,
+          day_shifts: list[tuple[datetime, datetime]] | None = None) -> bool:
+    """Whether [start, end) lies within one of the technician's shifts that day (`day_shifts`: that day's
+    `shifts`, when the caller has them already: a board asks for each of its jobs)."""
+    spans = day_shifts if day_shifts is not None else shifts(technician, technician.garage.today(start))
+    return any(s <= start and end <= e for s, e in spans)
 
 
 def check_window(start: datetime, now: datetime, zone) -> None:

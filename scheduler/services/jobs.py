@@ -153,30 +153,46 @@ def left_of(appointment: Appointment, now: datetime) -> tuple[datetime, datetime
     return begin, max(running_end(appointment), begin + timedelta(minutes=1))
 
 
-def why_not_take(technician: Technician, appointment: Appointment, now: datetime):
-    """Why this colleague may not take the job over (None: they may): they must be another active technician of
-    its garage, with its skill, on shift for what is left of it. Whether they are free then is `hand_over`'s
-    question, asked of the database."""
-    garage = appointment.garage
+def _cannot_take(technician: Technician, appointment: Appointment, now: datetime, day_shifts: list | None = None
+                 ) -> str | None:
+    """The rule of who may take a job over, as a code (None: they may): another active technician of its garage,
+    with its skill, on shift for what is left of it. Whether they are free then is `hand_over`'s question, asked of
+    the database. A board asks it of every colleague for every job: no refusal is worded for that."""
     if not technician.active or technician.garage_id != appointment.garage_id:
-        return Invalid(N_("No technician %(technician)s works at %(garage)s."), field="technician",
-                       words={"technician": technician.name, "garage": garage.name})
+        return "elsewhere"
     if technician.id == appointment.technician_id:
-        return Invalid(N_("%(technician)s already has this job."), words={"technician": technician.name},
-                       field="technician")
+        return "same"
     if appointment.skill_code not in technician.skill_codes:
+        return "skill"
+    if not capacity.works(technician, *left_of(appointment, now), day_shifts):
+        return "shift"
+    return None
+
+
+def why_not_take(technician: Technician, appointment: Appointment, now: datetime):
+    """Why this colleague may not take the job over, as the refusal to raise (None: they may)."""
+    code = _cannot_take(technician, appointment, now)
+    garage, name = appointment.garage, technician.name
+    if code == "elsewhere":
+        return Invalid(N_("No technician %(technician)s works at %(garage)s."), field="technician",
+                       words={"technician": name, "garage": garage.name})
+    if code == "same":
+        return Invalid(N_("%(technician)s already has this job."), words={"technician": name}, field="technician")
+    if code == "skill":
         return RuleBroken(N_("%(technician)s has no %(skill)s skill, which this job needs."), field="technician",
-                          words={"technician": technician.name, "skill": appointment.skill_code})
-    begin, finish = left_of(appointment, now)
-    if not capacity.works(technician, begin, finish):
+                          words={"technician": name, "skill": appointment.skill_code})
+    if code == "shift":
+        begin, finish = left_of(appointment, now)
         return RuleBroken(N_("%(technician)s is not on shift %(start)s–%(end)s: pick a colleague who is."),
-                          field="technician", words={"technician": technician.name, "start": garage.local(begin),
+                          field="technician", words={"technician": name, "start": garage.local(begin),
                                                      "end": f"{garage.local(finish):%H:%M}"})
     return None
 
 
-def can_take(technician: Technician, appointment: Appointment, now: datetime) -> bool:
-    return why_not_take(technician, appointment, now) is None
+def can_take(technician: Technician, appointment: Appointment, now: datetime, day_shifts: list | None = None) -> bool:
+    """Whether the colleague may take the job over (`day_shifts`: their shifts on the day of what is left of it,
+    when the caller has them)."""
+    return _cannot_take(technician, appointment, now, day_shifts) is None
 
 
 def taking(session: Session, technician: Technician, appointment: Appointment, now: datetime,
