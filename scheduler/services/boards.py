@@ -145,8 +145,9 @@ class GarageDay:
         another time, and its customer a call."""
         return [a for r in self.rows for a in r.appointments
                 if (a.status in ("booked", "checked_in") and r.off_shift(a))
-                or (a.status == "in_progress" and self.now is not None
-                    and capacity.absence_at(r.technician, self.now) is not None)]
+                or (a.status == "in_progress" and self.now is not None and (
+                    not (r.technician.active and r.technician.garage_id == self.garage.id)
+                    or capacity.absence_at(r.technician, self.now) is not None))]
 
     def colleagues(self, appointment: Appointment) -> list[tuple[Technician, bool]]:
         """Who on this day's board may take the job over (`jobs.can_take`), each with whether they are free until

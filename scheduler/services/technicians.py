@@ -235,12 +235,14 @@ def _name(value: object, problems: dict) -> str | None:
 def _same_name(session: Session, garage_id: str, name: str | None, problems: dict, own: Technician | None = None
                ) -> None:
     """Two active technicians of one name at one garage read as one on the board, in the hand-over list and on
-    the timeline. Names are compared as a reader does (name_key); only a new name or a move is checked, so two
-    named alike before this rule stay editable."""
-    if not name or (own is not None and own.garage_id == garage_id and name_key(own.name) == name_key(name)):
+    the timeline. Names are compared as a reader does (name_key); only a new name, a move or a return to work is
+    checked, so two named alike before this rule stay editable."""
+    if not name or (own is not None and own.active and own.garage_id == garage_id
+                    and name_key(own.name) == name_key(name)):
         return
-    others = session.scalars(select(Technician.name).where(Technician.garage_id == garage_id,
-                                                            Technician.active.is_(True)))
+    others = session.scalars(select(Technician.name).where(
+        Technician.garage_id == garage_id, Technician.active.is_(True),
+        Technician.id != (own.id if own is not None else "")))
     if any(name_key(n) == name_key(name) for n in others):
         problems["name"] = Said(N_("A technician of this garage is already named %(name)s: add what tells them "
                                    "apart (an initial)."), name=name)
@@ -298,7 +300,8 @@ def change(session: Session, actor: User, technician: Technician, data: dict, no
         if not isinstance(data["active"], bool):
             problems["active"] = N_("active is true or false.")
         values["active"] = data["active"]
-    if ("name" in values or "garage" in values) and values.get("active", technician.active):
+    back = values.get("active") is True and not technician.active  # reactivated: beside whoever took the name
+    if ("name" in values or "garage" in values or back) and values.get("active", technician.active):
         garage = values.get("garage") or technician.garage
         _same_name(session, garage.id if garage else technician.garage_id, values.get("name", technician.name),
                    problems, technician)
@@ -412,4 +415,13 @@ def replan(session: Session, actor: User, garage: Garage, appointment_ids: objec
         refuse_fields({"appointments": N_("appointments is a list of appointment ids.")})
     known = [i for i in appointment_ids if 0 < i < 2 ** 31]  # beyond the ids a database holds: no such appointment
     rows = list(session.scalars(select(Appointment).where(Appointment.id.in_(known))))
-    return squeeze.preview_replan(session, actor, garage, rows, now, reason=reason)
+    made = squeeze.preview_replan(session, actor, garage, rows, now, reason=reason)
+    # asked again (a second click, the absence changed): the earlier open re-plans of the same work are out of
+    # date, and would wait on reception's board beside this one
+    for earlier in session.scalars(select(PlanPreview).where(
+            PlanPreview.garage_id == garage.id, PlanPreview.kind == "replan", PlanPreview.status == "open",
+            PlanPreview.id != made.id)):
+        if set(earlier.plan.get("replaced", [])) & set(made.plan.get("replaced", [])) and \
+                not (earlier.plan.get("cause") or {}).get("kind"):
+            earlier.status, earlier.decided_at = "superseded", now
+    return made

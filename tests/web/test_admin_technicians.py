@@ -470,3 +470,13 @@ def test_two_active_technicians_of_one_garage_never_share_a_name(app, client, au
     elsewhere_twin = auth.post(f"/api/v1/garages/{GARAGE}/technicians",
                                json={"name": names[3], "skills": ["maintenance"], "shifts": []})
     assert elsewhere_twin.status_code == 201, "the same name at another garage is another person"
+
+    # one who left comes back after a new colleague took their name: refused, as a new name would be
+    assert auth.client.patch(f"/api/v1/technicians/{names[1]}", json={"active": False},
+                             headers=auth.headers()).status_code == 200
+    with app.app_context():
+        left = db.session.get(Technician, names[1]).name
+    assert auth.post(f"/api/v1/garages/{GARAGE}/technicians",
+                     json={"name": left, "skills": ["maintenance"], "shifts": []}).status_code == 201
+    back = auth.client.patch(f"/api/v1/technicians/{names[1]}", json={"active": True}, headers=auth.headers())
+    assert back.status_code == 400 and back.get_json()["error"]["details"]["field"] == "name"

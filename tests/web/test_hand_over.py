@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from scheduler.models import Appointment, Technician
+from scheduler.models import Appointment, Garage, PlanPreview, Technician
 from scheduler.services import capacity
 from tests.conftest import CLOCK_NOW
 from web.extensions import db
@@ -262,3 +262,40 @@ def test_a_deactivated_technicians_jobs_stay_on_the_board_to_be_handed_over(app,
     row = board.split(f'id="appt-{c["job"]}"')[1].split("</tr>")[0]
     assert f'value="{c["free"]}"' in row.split("Hand over")[1]
     assert auth.post(f"/api/v1/appointments/{c['job']}/hand-over", json={"technician": c["free"]}).status_code == 200
+
+
+def test_a_later_days_re_plan_asked_twice_waits_once_and_its_confirm_returns_to_that_days_board(app, client, auth):
+    with app.app_context():
+        garage = db.session.get(Garage, GARAGE)
+        day = CLOCK_NOW.astimezone(PARIS).date() + timedelta(days=1)
+        while not any(h.weekday == day.weekday() for h in garage.opening_hours):
+            day += timedelta(days=1)
+        start, end = garage.day_bounds(day)
+        rows = db.session.execute(select(Appointment.technician_id, Appointment.id).where(
+            Appointment.garage_id == GARAGE, Appointment.status == "booked", Appointment.start_at >= start,
+            Appointment.start_at < end)).all()
+        per: dict[str, list[int]] = {}
+        for tech, appointment in rows:
+            per.setdefault(tech, []).append(appointment)
+        sick = max(sorted(per), key=lambda t: len(per[t]))
+        booked = sorted(per[sick])
+        name = db.session.get(Technician, sick).name
+    auth.login("admin")
+    assert auth.post(f"/api/v1/technicians/{sick}/absences",
+                     json={"start": day.isoformat(), "end": day.isoformat(), "reason": "sick"}).status_code == 201
+    # and moved to another garage meanwhile: the preview still names who had the work, not an id
+    assert auth.client.patch(f"/api/v1/technicians/{sick}", json={"garage": "givors"},
+                             headers=auth.headers()).status_code == 200
+    auth.login(f"reception-{GARAGE}")
+    ids = {"appointment": [str(i) for i in booked]}
+    first = auth.form(f"/garages/{GARAGE}/replan", ids)
+    second = auth.form(f"/garages/{GARAGE}/replan", ids)  # a second click
+    assert first.status_code == second.status_code == 302
+    with app.app_context():
+        waiting = db.session.scalars(select(PlanPreview.id).where(
+            PlanPreview.garage_id == GARAGE, PlanPreview.kind == "replan", PlanPreview.status == "open")).all()
+    assert waiting == [int(second.headers["Location"].rstrip("/").split("/")[-1])], "one re-plan waits, the newest"
+    page = unescape(client.get(second.headers["Location"]).get_data(as_text=True))
+    assert name in page and f"with {sick}" not in page
+    done = auth.form(second.headers["Location"] + "/confirm", {})
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"/board?day={day.isoformat()}")

@@ -84,7 +84,7 @@ def inbox_state(garage: Garage) -> dict:
         "drafts": session.get(DRAFTS, {}),
         "can_answer": current_user.role in ("reception", "workshop"),
         "home": _home_url(garage.id),
-        "names": {t.id: t.name for t in garage.technicians},
+        "names": technician_names(),
         "garage_names": garage_name_by_id(),
     }
 
@@ -257,6 +257,14 @@ def _board_url(garage_id: str, **_) -> str:
     return url_for("reception.board", garage_id=garage_id)
 
 
+def _window_board_url(garage_id: str, preview: PlanPreview) -> str:
+    """The board of the day a re-plan was for (a later day's absence re-planned from that day's board)."""
+    day = squeeze.window_day(preview)
+    if day <= preview.garage.today(now()):
+        return _board_url(garage_id)
+    return url_for("reception.board", garage_id=garage_id, day=day.isoformat())
+
+
 def _day_board_url(garage: Garage, appointment) -> str:
     """The board of the appointment's day: today's, or the day a car left after closing was fitted into."""
     if appointment.day == garage.today(now()):
@@ -346,7 +354,7 @@ def preview(garage_id: str, preview_id: int):
     moment = now()
     missing = (squeeze.no_fit(db.session, found.case, garage, moment, degraded=bool(found.plan.get("degraded")),
                               day=squeeze.window_day(found)) if found.case and not seen.fits else None)
-    names = {t.id: t.name for t in garage.technicians}
+    names = technician_names()  # a technician moved to another garage since still did or does this work
     from scheduler.services import policies
 
     cause, because = squeeze.cause_of(db.session, found)
@@ -392,6 +400,7 @@ def confirm(garage_id: str, preview_id: int):
               _("Fitted in: %(when)s with %(technician)s; nothing else moved.", when=when, technician=technician),
               "success")
     else:
+        board = _window_board_url(garage_id, outcome.preview)  # where the jobs it re-placed, or left, are
         flash(ngettext("Re-planned: %(num)s appointment moved.", "Re-planned: %(num)s appointments moved.",
                        len(outcome.moved)), "success")
         left = outcome.preview.plan.get("unplaced") or []
@@ -424,7 +433,12 @@ def reject(garage_id: str, preview_id: int):
         abort(404)
     squeeze.reject(db.session, current_user, found, now())
     flash(_("Preview rejected: nothing changed."), "info")
-    return redirect(_board_url(garage_id))
+    return redirect(_window_board_url(garage_id, found) if found.kind == "replan" else _board_url(garage_id))
+
+
+def technician_names() -> dict[str, str]:
+    """Every technician's name by id, whatever their garage or status now: work keeps the name of who had it."""
+    return dict(db.session.execute(select(Technician.id, Technician.name)).all())
 
 
 def technician_name(technician_id: str) -> str:
@@ -524,7 +538,7 @@ def move_page(garage_id: str, appointment_id: int):
              if s.start != appointment.start_at]
     return render_template("reception/move.html", garage=garage, appointment=appointment, slots=slots,
                            wanted=around.date().isoformat() if around else "",
-                           names={t.id: t.name for t in garage.technicians}, moment=now(),
+                           names=technician_names(), moment=now(),
                            target=planning.case_target(db.session, appointment.case, now()))
 
 
