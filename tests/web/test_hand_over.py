@@ -57,6 +57,19 @@ def cast(app, status: str = "booked") -> dict:
     raise AssertionError(f"no {status} job today with a free and a busy colleague")
 
 
+def busiest(app, start: datetime, end: datetime) -> tuple[str, list[int]]:
+    """The technician with the most booked work starting in [start, end), and that work."""
+    with app.app_context():
+        rows = db.session.execute(select(Appointment.technician_id, Appointment.id).where(
+            Appointment.garage_id == GARAGE, Appointment.status == "booked", Appointment.start_at >= start,
+            Appointment.start_at < end)).all()
+    per: dict[str, list[int]] = {}
+    for tech, appointment in rows:
+        per.setdefault(tech, []).append(appointment)
+    sick = max(sorted(per), key=lambda t: len(per[t]))
+    return sick, sorted(per[sick])
+
+
 def technician_of(app, appointment_id: int) -> tuple[str, str]:
     with app.app_context():
         a = db.session.get(Appointment, appointment_id)
@@ -167,17 +180,8 @@ def test_a_hand_over_that_cannot_be_is_refused_and_changes_nothing(app, client, 
 
 
 def test_reception_re_plans_the_bookings_of_a_technician_off_sick_from_the_board(app, client, auth):
-    with app.app_context():
-        today = CLOCK_NOW.astimezone(PARIS).date()
-        end = datetime.combine(today, time(23, 0), PARIS)
-        rows = db.session.execute(select(Appointment.technician_id, Appointment.id).where(
-            Appointment.garage_id == GARAGE, Appointment.status == "booked", Appointment.start_at >= CLOCK_NOW,
-            Appointment.start_at < end)).all()
-        per: dict[str, list[int]] = {}
-        for tech, appointment in rows:
-            per.setdefault(tech, []).append(appointment)
-        sick = max(sorted(per), key=lambda t: len(per[t]))
-        booked = sorted(per[sick])
+    today = CLOCK_NOW.astimezone(PARIS).date()
+    sick, booked = busiest(app, CLOCK_NOW, datetime.combine(today, time(23, 0), PARIS))
     auth.login("admin")
     assert auth.post(f"/api/v1/technicians/{sick}/absences",
                      json={"start": today.isoformat(), "end": today.isoformat(), "reason": "sick"}).status_code == 201
@@ -270,15 +274,7 @@ def test_a_later_days_re_plan_asked_twice_waits_once_and_its_confirm_returns_to_
         day = CLOCK_NOW.astimezone(PARIS).date() + timedelta(days=1)
         while not any(h.weekday == day.weekday() for h in garage.opening_hours):
             day += timedelta(days=1)
-        start, end = garage.day_bounds(day)
-        rows = db.session.execute(select(Appointment.technician_id, Appointment.id).where(
-            Appointment.garage_id == GARAGE, Appointment.status == "booked", Appointment.start_at >= start,
-            Appointment.start_at < end)).all()
-        per: dict[str, list[int]] = {}
-        for tech, appointment in rows:
-            per.setdefault(tech, []).append(appointment)
-        sick = max(sorted(per), key=lambda t: len(per[t]))
-        booked = sorted(per[sick])
+        sick, booked = busiest(app, *garage.day_bounds(day))
         name = db.session.get(Technician, sick).name
     auth.login("admin")
     assert auth.post(f"/api/v1/technicians/{sick}/absences",
