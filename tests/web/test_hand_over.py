@@ -274,7 +274,9 @@ def test_a_later_days_re_plan_asked_twice_waits_once_and_its_confirm_returns_to_
         day = CLOCK_NOW.astimezone(PARIS).date() + timedelta(days=1)
         while not any(h.weekday == day.weekday() for h in garage.opening_hours):
             day += timedelta(days=1)
-        sick, booked = busiest(app, *garage.day_bounds(day))
+        bounds = garage.day_bounds(day)
+    sick, booked = busiest(app, *bounds)
+    with app.app_context():
         name = db.session.get(Technician, sick).name
     auth.login("admin")
     assert auth.post(f"/api/v1/technicians/{sick}/absences",
