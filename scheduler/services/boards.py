@@ -153,10 +153,9 @@ class GarageDay:
         """Who on this day's board may take the job over (`jobs.can_take`), each with whether they are free until
         it will end (`jobs.taking`, on the board's own day of work): the free first, then by name."""
         moment = self.now or appointment.start_at
-        day = [a for r in self.rows for a in r.appointments]
         # the rows' shifts are the board's day's: what is left of a job that began on an earlier day is read afresh
         today = self.garage.today(jobs.left_of(appointment, moment)[0]) == self.day
-        found = [(r.technician, not jobs.taking(None, r.technician, appointment, moment, day))
+        found = [(r.technician, not jobs.taking(None, r.technician, appointment, moment, r.appointments))
                  for r in self.rows
                  if jobs.can_take(r.technician, appointment, moment, r.shifts if today else None)]
         return sorted(found, key=lambda pair: not pair[1])
