@@ -261,7 +261,9 @@ def board_dict(board: GarageDay) -> dict:
         "garage": board.garage.id, "day": board.day.isoformat(), "load": round(board.load, 4),
         "booked_minutes": board.booked_minutes, "shift_minutes": board.shift_minutes,
         "free_minutes_left": board.free_minutes_left,
+        # "here": false for one deactivated or moved to another garage since, listed for the work they leave
         "technicians": [{"id": r.technician.id, "name": r.technician.name, "skills": r.technician.skill_codes,
+                         "here": r.technician.active and r.technician.garage_id == board.garage.id,
                          "shifts": [{"start": s.isoformat(), "end": e.isoformat()} for s, e in r.shifts],
                          "appointments": [job(a, r) for a in r.appointments]} for r in board.rows],
         "lifts": [{"start": s.isoformat(), "end": e.isoformat(), "used": used} for s, e, used in board.lifts()],

@@ -340,8 +340,9 @@ def test_a_move_to_another_garage_hits_the_work_booked_at_the_old_one(app, clien
     board = client.get(f"/api/v1/garages/{GARAGE}/board").get_json()
     # no longer works here: listed only for the work they leave today, none of it on shift, to hand over
     left = [t for t in board["technicians"] if t["id"] == tech]
-    assert all(t["shifts"] == [] and t["appointments"] and all(a["off_shift"] for a in t["appointments"])
-               for t in left)
+    assert all(t["shifts"] == [] and not t["here"] and t["appointments"]
+               and all(a["off_shift"] for a in t["appointments"]) for t in left)
+    assert all(t["here"] for t in board["technicians"] if t["id"] != tech)
     page = client.get(f"/admin/technicians/{tech}").get_data(as_text=True)
     with app.app_context():
         name = db.session.get(Garage, GARAGE).name
