@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.network import network
 from scheduler.errors import AlreadyBooked, Conflict, Forbidden, Invalid, ReasonRequired, RuleBroken, SlotTaken
-from scheduler.models import ACTIVE, Appointment, Case, DriveIn, Garage, Policy, Technician, User
+from scheduler.models import ACTIVE, Appointment, Case, Garage, Policy, Technician, User
 from scheduler.services import capacity, notices, outbox, overrides, policies
 from scheduler.services.capacity import Clash
 from scheduler.services.planning import CaseOffers, case_offers, desk_offers, garage_slots, open_from, working_day
@@ -251,6 +251,15 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
     return appointment, True
 
 
+def came_at(case: Case, garage: Garage) -> datetime | None:
+    """When the customer reached this garage's counter: an announced drive-in's arrival there (jobs.arrived), or a
+    walk-in's registration there; None when they never came."""
+    arrived = [e.at for e in case.events if e.kind == "arrived" and (e.data or {}).get("garage") == garage.id]
+    if arrived:
+        return arrived[-1]
+    return case.opened_at if case.channel == "walk_in" and case.garage_id == garage.id else None
+
+
 def checked_in_if_here(session: Session, case: Case, appointment: Appointment, actor: User, now: datetime) -> None:
     """A customer already at the garage's counter (a walk-in registered there, a drive-in arrived there) and booked
     for the day they came for is checked in with the booking: left "booked", their job offered "absent" once its
@@ -260,10 +269,8 @@ def checked_in_if_here(session: Session, case: Case, appointment: Appointment, a
     garage = appointment.garage
     if appointment.status != "booked" or working_day(garage, now) != appointment.day:
         return
-    walked_in = case.channel == "walk_in" and case.garage_id == garage.id and \
-        working_day(garage, case.opened_at) == appointment.day
-    if walked_in or session.scalar(select(DriveIn.id).where(DriveIn.case_id == case.id, DriveIn.garage_id == garage.id,
-                                                            DriveIn.status == "arrived")):
+    came = came_at(case, garage)
+    if came is not None and working_day(garage, came) == appointment.day:  # not a visit of days ago
         appointment.status, appointment.checked_in_at = "checked_in", now
         case.log("check_in", actor, now, appointment=appointment.id, garage=garage.id, at_counter=True)
 

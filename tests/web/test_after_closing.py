@@ -109,3 +109,35 @@ def test_placing_by_hand_keeps_the_day_the_preview_showed_though_closing_time_pa
         "17:00 of the day the page showed (today), not of tomorrow"
     with app.app_context():
         assert db.session.scalar(select(Appointment).where(Appointment.case_id == case["id"])) is None
+
+
+def test_a_drive_in_is_checked_in_with_its_booking_only_for_the_day_it_came_for(app, client, auth):
+    from tests.web.story import open_case
+
+    today = CLOCK_NOW.astimezone(PARIS).date()
+    later = next_open_day(app, next_open_day(app, today))
+
+    def drive_in_arrived(plate: str) -> int:
+        auth.login("operator")
+        case = open_case(auth, plate=plate)
+        announced = auth.post(f"/api/v1/cases/{case['id']}/drive-in", json={}).get_json()
+        auth.login(f"reception-{GARAGE}")
+        assert auth.post(f"/api/v1/drive-ins/{announced['id']}/arrived").status_code == 200
+        return case["id"]
+
+    here_now = drive_in_arrived("DI-001-AA")
+    days_ago = drive_in_arrived("DI-002-AA")  # came days ago and went home: never booked then
+    app.config["CLOCK"] = lambda: datetime.combine(later, time(9, 0), PARIS)
+    auth.login(f"reception-{GARAGE}")
+    proposal = preview(auth, days_ago).get_json()
+    assert auth.post(f"/api/v1/squeeze/{proposal['id']}/confirm", json={}).status_code == 200
+    with app.app_context():
+        booked = db.session.scalar(select(Appointment).where(Appointment.case_id == days_ago))
+        assert booked.status == "booked", "not here today: checked in when they come, not by a visit of days ago"
+    app.config["CLOCK"] = lambda: CLOCK_NOW
+    auth.login(f"reception-{GARAGE}")
+    proposal = preview(auth, here_now).get_json()
+    assert auth.post(f"/api/v1/squeeze/{proposal['id']}/confirm", json={}).status_code == 200
+    with app.app_context():
+        booked = db.session.scalar(select(Appointment).where(Appointment.case_id == here_now))
+        assert booked.status == "checked_in", "at the counter now and fitted into today"
