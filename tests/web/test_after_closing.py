@@ -125,19 +125,17 @@ def test_a_drive_in_is_checked_in_with_its_booking_only_for_the_day_it_came_for(
         assert auth.post(f"/api/v1/drive-ins/{announced['id']}/arrived").status_code == 200
         return case["id"]
 
+    def fitted_in_at(moment: datetime, case_id: int) -> str:
+        """The case squeezed in at `moment`: its booking's status."""
+        app.config["CLOCK"] = lambda: moment
+        auth.login(f"reception-{GARAGE}")
+        proposal = preview(auth, case_id).get_json()
+        assert auth.post(f"/api/v1/squeeze/{proposal['id']}/confirm", json={}).status_code == 200
+        with app.app_context():
+            return db.session.scalar(select(Appointment.status).where(Appointment.case_id == case_id))
+
     here_now = drive_in_arrived("DI-001-AA")
     days_ago = drive_in_arrived("DI-002-AA")  # came days ago and went home: never booked then
-    app.config["CLOCK"] = lambda: datetime.combine(later, time(9, 0), PARIS)
-    auth.login(f"reception-{GARAGE}")
-    proposal = preview(auth, days_ago).get_json()
-    assert auth.post(f"/api/v1/squeeze/{proposal['id']}/confirm", json={}).status_code == 200
-    with app.app_context():
-        booked = db.session.scalar(select(Appointment).where(Appointment.case_id == days_ago))
-        assert booked.status == "booked", "not here today: checked in when they come, not by a visit of days ago"
-    app.config["CLOCK"] = lambda: CLOCK_NOW
-    auth.login(f"reception-{GARAGE}")
-    proposal = preview(auth, here_now).get_json()
-    assert auth.post(f"/api/v1/squeeze/{proposal['id']}/confirm", json={}).status_code == 200
-    with app.app_context():
-        booked = db.session.scalar(select(Appointment).where(Appointment.case_id == here_now))
-        assert booked.status == "checked_in", "at the counter now and fitted into today"
+    assert fitted_in_at(datetime.combine(later, time(9, 0), PARIS), days_ago) == "booked", \
+        "not here today: checked in when they come, not by a visit of days ago"
+    assert fitted_in_at(CLOCK_NOW, here_now) == "checked_in", "at the counter now and fitted into today"
