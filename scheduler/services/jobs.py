@@ -271,8 +271,19 @@ def hand_over(session: Session, actor: User, appointment: Appointment, technicia
         raise
     appointment.case.log("handed_over", actor, now, appointment=appointment.id, garage=garage.id,
                          technician=taker.id, technician_before=before)
+    for stale in replans_for_more_time(session, appointment):
+        # its longer time no longer runs into the work of the one it was taken from (the colleague is free then)
+        stale.status, stale.decided_at = "superseded", now
     session.flush()
     return appointment
+
+
+def replans_for_more_time(session: Session, appointment: Appointment) -> list[PlanPreview]:
+    """The re-plans still open of the work this job's "more time" ran into."""
+    return [p for p in session.scalars(select(PlanPreview).where(
+        PlanPreview.garage_id == appointment.garage_id, PlanPreview.kind == "replan", PlanPreview.status == "open"))
+        if (p.plan.get("cause") or {}).get("kind") == "more_time"
+        and p.plan["cause"].get("appointment") == appointment.id]
 
 
 def running_beside(session: Session, appointment: Appointment) -> list[Appointment]:
@@ -314,10 +325,7 @@ def more_time(session: Session, actor: User, appointment: Appointment, minutes: 
     # A re-plan still open for this job's earlier extension is out of date, even when these minutes run into
     # nothing new: this one replaces it at reception, and takes over the work it was to re-place and the
     # minutes it was for.
-    earlier = [p for p in session.scalars(select(PlanPreview).where(
-        PlanPreview.garage_id == appointment.garage_id, PlanPreview.kind == "replan", PlanPreview.status == "open"))
-        if (p.plan.get("cause") or {}).get("kind") == "more_time"
-        and p.plan["cause"].get("appointment") == appointment.id]
+    earlier = replans_for_more_time(session, appointment)
     total = minutes
     for p in earlier:
         p.status, p.decided_at = "superseded", now

@@ -297,3 +297,21 @@ def test_a_later_days_re_plan_asked_twice_waits_once_and_its_confirm_returns_to_
     assert name in page and f"with {sick}" not in page
     done = auth.form(second.headers["Location"] + "/confirm", {})
     assert done.status_code == 302 and done.headers["Location"].endswith(f"/board?day={day.isoformat()}")
+
+
+def test_a_job_given_more_time_then_handed_over_leaves_no_re_plan_waiting_for_the_one_it_left(app, client, auth):
+    from tests.web.test_more_time_replan import more_time_from_the_job_list, open_replan
+
+    asked, first, _later = more_time_from_the_job_list(app, auth, minutes=15)
+    assert asked.status_code == 302 and open_replan(app) is not None, "the longer job runs into later work"
+    with app.app_context():
+        job = db.session.get(Appointment, first)
+        taker = next(t.id for t in db.session.scalars(select(Technician).where(Technician.garage_id == GARAGE))
+                     if t.id != job.technician_id and job.skill_code in t.skill_codes
+                     and capacity.works(t, max(job.start_at, CLOCK_NOW), job.end_at))
+        for other in overlapping(taker, job):  # their customers then called off
+            other.status = "cancelled"
+        db.session.commit()
+    given = auth.post(f"/api/v1/appointments/{first}/hand-over", json={"technician": taker})
+    assert given.status_code == 200, given.get_json()
+    assert open_replan(app) is None, "the work it ran into is no longer in its way"
