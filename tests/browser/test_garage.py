@@ -117,6 +117,15 @@ def test_the_job_lists_actions_stay_within_their_panel_at_1366_px_and_narrower(b
         assert page.query_selector(f"{row} button:has-text('Il faut plus de temps')").is_visible()
         name = page.query_selector(f"{row} small.who").bounding_box()
         assert name["height"] < 24, f"the customer's name on one line at {width} px"
+        # opened, the hand-over's list of colleagues ("… (indisponible à ce moment)") wraps in the cell, on a
+        # running job's row and on a booked one's (whose actions otherwise keep to one line)
+        booked = page.get_attribute("table.jobs tr.booked", "id")
+        for opened in (row, f"#{booked}"):
+            page.click(f"{opened} details.hand-over summary")
+            for control in page.query_selector_all(f"{opened} details.hand-over :is(select, button, p)"):
+                box = control.bounding_box()
+                assert panel["x"] <= box["x"] and box["x"] + box["width"] <= panel["x"] + panel["width"], \
+                    (width, opened, "hand over", box, panel)
     context.close()
 
 
