@@ -33,6 +33,8 @@ class TechnicianDay:
     technician: Technician
     shifts: list[tuple[datetime, datetime]]
     appointments: list[Appointment] = field(default_factory=list)
+    # False for one deactivated or moved to another garage since, on the board for the work they leave there
+    here: bool = True
 
     @property
     def active(self) -> list[Appointment]:
@@ -146,8 +148,7 @@ class GarageDay:
         return [a for r in self.rows for a in r.appointments
                 if (a.status in ("booked", "checked_in") and r.off_shift(a))
                 or (a.status == "in_progress" and self.now is not None and (
-                    not (r.technician.active and r.technician.garage_id == self.garage.id)
-                    or capacity.absence_at(r.technician, self.now) is not None))]
+                    not r.here or capacity.absence_at(r.technician, self.now) is not None))]
 
     def colleagues(self, appointment: Appointment) -> list[tuple[Technician, bool]]:
         """Who on this day's board may take the job over (`jobs.can_take`), each with whether they are free until
@@ -196,7 +197,8 @@ def garage_day(session: Session, garage: Garage, day: date, now: datetime | None
                                      Technician.id.in_(holding)))
         .options(selectinload(Technician.skills), selectinload(Technician.shift_patterns),
                  selectinload(Technician.absences)).order_by(Technician.name)))
-    rows = {t.id: TechnicianDay(t, capacity.shifts(t, day) if t.active and t.garage_id == garage.id else [])
+    here = {t.id: t.active and t.garage_id == garage.id for t in technicians}
+    rows = {t.id: TechnicianDay(t, capacity.shifts(t, day) if here[t.id] else [], here=here[t.id])
             for t in technicians}
     appointments = session.scalars(
         select(Appointment).where(Appointment.garage_id == garage.id, Appointment.start_at < end,
@@ -261,9 +263,8 @@ def board_dict(board: GarageDay) -> dict:
         "garage": board.garage.id, "day": board.day.isoformat(), "load": round(board.load, 4),
         "booked_minutes": board.booked_minutes, "shift_minutes": board.shift_minutes,
         "free_minutes_left": board.free_minutes_left,
-        # "here": false for one deactivated or moved to another garage since, listed for the work they leave
         "technicians": [{"id": r.technician.id, "name": r.technician.name, "skills": r.technician.skill_codes,
-                         "here": r.technician.active and r.technician.garage_id == board.garage.id,
+                         "here": r.here,
                          "shifts": [{"start": s.isoformat(), "end": e.isoformat()} for s, e in r.shifts],
                          "appointments": [job(a, r) for a in r.appointments]} for r in board.rows],
         "lifts": [{"start": s.isoformat(), "end": e.isoformat(), "used": used} for s, e, used in board.lifts()],

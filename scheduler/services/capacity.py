@@ -175,10 +175,15 @@ def _without(spans: list[tuple[datetime, datetime]], gap: tuple[datetime, dateti
     return [(s, e) for s, e in out if s < e]
 
 
-def absence_at(technician: Technician, moment: datetime):
-    """The technician's absence covering `moment`, if any (sick since ten, on leave this week)."""
+def absence_at(technician: Technician, start: datetime, end: datetime | None = None):
+    """The technician's absence covering the moment `start` (sick since ten, on leave this week), or with `end`
+    the whole of [start, end) (time off entered twice), if any."""
     zone = technician.garage.zone
-    return next((a for a in technician.absences if a.span(zone)[0] <= moment < a.span(zone)[1]), None)
+    for absence in technician.absences:
+        first, last = absence.span(zone)
+        if first <= start < last and (end is None or end <= last):
+            return absence
+    return None
 
 
 def works(technician: Technician, start: datetime, end: datetime,

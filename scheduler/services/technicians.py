@@ -371,8 +371,7 @@ def add_absence(session: Session, actor: User, technician: Technician, data: dic
     whole_days = all(isinstance(data.get(k), str) and len(data[k]) == 10 for k in ("start", "end"))
     capacity.lock_garage(session, technician.garage_id)
     # Entered twice (a double submit, two admins): the same time off listed twice, and removing one leaves it off.
-    covering = next((a for a in technician.absences
-                     if a.span(zone)[0] <= start and end <= a.span(zone)[1]), None)
+    covering = capacity.absence_at(technician, start, end)
     if covering is not None:
         first, last = covering.span(zone)
         raise Conflict(N_("%(name)s is already absent then (%(start)s – %(end)s, %(reason)s)."),

@@ -257,19 +257,12 @@ def _board_url(garage_id: str, **_) -> str:
     return url_for("reception.board", garage_id=garage_id)
 
 
-def _window_board_url(garage_id: str, preview: PlanPreview) -> str:
-    """The board of the day a re-plan was for (a later day's absence re-planned from that day's board)."""
-    day = squeeze.window_day(preview)
-    if day <= preview.garage.today(now()):
-        return _board_url(garage_id)
-    return url_for("reception.board", garage_id=garage_id, day=day.isoformat())
-
-
-def _day_board_url(garage: Garage, appointment) -> str:
-    """The board of the appointment's day: today's, or the day a car left after closing was fitted into."""
-    if appointment.day == garage.today(now()):
+def _board_on(garage: Garage, day: date) -> str:
+    """The board of that day: today's address for today (or a day gone), else that day's (a later day's absence
+    re-planned from its board, a car left after closing fitted into the next open day)."""
+    if day <= garage.today(now()):
         return _board_url(garage.id)
-    return url_for("reception.board", garage_id=garage.id, day=appointment.day.isoformat())
+    return url_for("reception.board", garage_id=garage.id, day=day.isoformat())
 
 
 @bp.get("/vehicle")
@@ -352,8 +345,9 @@ def preview(garage_id: str, preview_id: int):
         abort(404)
     seen = squeeze.diff(db.session, found)
     moment = now()
+    day = squeeze.window_day(found)
     missing = (squeeze.no_fit(db.session, found.case, garage, moment, degraded=bool(found.plan.get("degraded")),
-                              day=squeeze.window_day(found)) if found.case and not seen.fits else None)
+                              day=day) if found.case and not seen.fits else None)
     names = technician_names()  # a technician moved to another garage since still did or does this work
     from scheduler.services import policies
 
@@ -365,7 +359,7 @@ def preview(garage_id: str, preview_id: int):
     elsewhere = [a for a in cases.bookings_ahead(db.session, found.case.vehicle, moment)
                  if a.case_id != found.case_id] if found.case and found.status == "open" else []
     page = render_template("reception/preview.html", garage=garage, seen=seen, preview=found, missing=missing,
-                           elsewhere=elsewhere, day=squeeze.window_day(found), today=garage.today(moment),
+                           elsewhere=elsewhere, day=day, today=garage.today(moment),
                            names=names, now=moment, case=found.case, cause=cause, because=because, held=held,
                            placing_reason=session.get(PLACING_REASON, {}).get(str(preview_id), ""),
                            max_moves=policies.in_force(db.session, moment).max_moves,
@@ -393,14 +387,15 @@ def confirm(garage_id: str, preview_id: int):
         # with its day when it is not today (after closing, tomorrow's), on the board of that day
         when = local_when(outcome.appointment.start_at, garage, now())
         technician = outcome.appointment.technician.name
-        board = _day_board_url(garage, outcome.appointment)
+        board = _board_on(garage, outcome.appointment.day)
         flash(ngettext("Fitted in: %(when)s with %(technician)s; %(num)s appointment moved.",
                        "Fitted in: %(when)s with %(technician)s; %(num)s appointments moved.",
                        len(outcome.moved), when=when, technician=technician) if outcome.moved else
               _("Fitted in: %(when)s with %(technician)s; nothing else moved.", when=when, technician=technician),
               "success")
     else:
-        board = _window_board_url(garage_id, outcome.preview)  # where the jobs it re-placed, or left, are
+        # where the jobs it re-placed, or left, are
+        board = _board_on(outcome.preview.garage, squeeze.window_day(outcome.preview))
         flash(ngettext("Re-planned: %(num)s appointment moved.", "Re-planned: %(num)s appointments moved.",
                        len(outcome.moved)), "success")
         left = outcome.preview.plan.get("unplaced") or []
@@ -433,7 +428,8 @@ def reject(garage_id: str, preview_id: int):
         abort(404)
     squeeze.reject(db.session, current_user, found, now())
     flash(_("Preview rejected: nothing changed."), "info")
-    return redirect(_window_board_url(garage_id, found) if found.kind == "replan" else _board_url(garage_id))
+    return redirect(_board_on(found.garage, squeeze.window_day(found)) if found.kind == "replan"
+                    else _board_url(garage_id))
 
 
 def technician_names() -> dict[str, str]:
@@ -485,7 +481,7 @@ def place(garage_id: str, case_id: int):
     session.pop(PLACING_REASON, None)
     flash(_("Placed by hand: %(when)s with %(technician)s.", when=local_when(appointment.start_at, garage, now()),
             technician=appointment.technician.name), "success")
-    return redirect(_day_board_url(garage, appointment))
+    return redirect(_board_on(garage, appointment.day))
 
 
 def _typed_time(garage: Garage) -> tuple[datetime, str]:
