@@ -173,8 +173,10 @@ def skill_label(code: str) -> str:
     from web.extensions import db
 
     if "skill_labels" not in g:
-        g.skill_labels = dict(db.session.execute(select(Skill.code, Skill.label)).all())
-    return term(g.skill_labels.get(code, code))
+        g.skill_labels = {c: (label, label_fr) for c, label, label_fr
+                          in db.session.execute(select(Skill.code, Skill.label, Skill.label_fr))}
+    label, label_fr = g.skill_labels.get(code, (code, None))
+    return label_fr if label_fr and str(get_locale() or "en") == "fr" else term(label)
 
 
 def event_text(event, names) -> str:

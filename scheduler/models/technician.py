@@ -20,6 +20,8 @@ class Skill(Base):
 
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
     label: Mapped[str] = mapped_column(String(80))
+    # An admin's new skill has no entry in the translation catalog: its French words come with it.
+    label_fr: Mapped[str | None] = mapped_column(String(80))
 
 
 class Technician(Base):

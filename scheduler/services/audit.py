@@ -36,7 +36,7 @@ def require_admin(actor: User) -> None:
 # What an admin asks for by its id, and the refusal when there is no such row (`what` as find's callers name it).
 NOT_FOUND = {"user": N_("No user %(key)s."), "technician": N_("No technician %(key)s."),
              "garage": N_("No garage %(key)s."), "job type": N_("No job type %(key)s."),
-             "symptom": N_("No symptom %(key)s.")}
+             "symptom": N_("No symptom %(key)s."), "skill": N_("No skill %(key)s.")}
 
 
 def find(session: Session, actor: User, model: type, key: object, what: str, kind: type = str):

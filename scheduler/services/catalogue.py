@@ -1,5 +1,5 @@
-"""The catalogue at the admin desk: job types (skill, duration, lift) and symptoms (labels in French and
-English, suggested urgency and job type). Codes never change: cases and statistics refer to them.
+"""The catalogue at the admin desk: skills (what a technician can do, in English and French), job types (skill,
+duration, lift) and symptoms (labels in French and English, suggested urgency and job type). Codes never change: cases and statistics refer to them.
 
 A new duration applies to work booked from then on; what is booked keeps the time it was given.
 """
@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from scheduler.errors import Said, refuse_fields
-from scheduler.models import URGENCIES, JobType, Skill, Symptom, User
+from scheduler.models import URGENCIES, JobType, Skill, Symptom, Technician, User
+from scheduler.models.technician import technician_skill
 from scheduler.services import audit
 from scheduler.texts import N_
 
@@ -21,6 +22,10 @@ from scheduler.texts import N_
 NAMES = {"skill_code": "skill", "needs_lift": "lift", "job_type_code": "job_type"}
 CODE = re.compile(r"^[a-z0-9][a-z0-9_]{1,39}$")
 MAX_DURATION = 8 * 60
+
+
+def skill_dict(s: Skill) -> dict:
+    return {"code": s.code, "label": s.label, "label_fr": s.label_fr}
 
 
 def job_type_dict(j: JobType) -> dict:
@@ -38,6 +43,18 @@ def job_label(job_type: JobType, locale: str, translate) -> str:
     if locale == "fr" and job_type.label_fr:
         return job_type.label_fr
     return translate(job_type.label)
+
+
+def skills(session: Session) -> list[Skill]:
+    return list(session.scalars(select(Skill).order_by(Skill.code)))
+
+
+def holders(session: Session) -> dict[str, int]:
+    """How many active technicians have each skill (a skill no one has books nothing)."""
+    return dict(session.execute(
+        select(technician_skill.c.skill_code, func.count())
+        .join(Technician, Technician.id == technician_skill.c.technician_id)
+        .where(Technician.active).group_by(technician_skill.c.skill_code)).all())
 
 
 def job_types(session: Session) -> list[JobType]:
@@ -70,15 +87,25 @@ def _label(data: dict, name: str, limit: int, problems: dict) -> str | None:
     return value.strip()
 
 
-def _job_values(session: Session, data: dict, problems: dict, creating: bool) -> dict:
+def _labels(data: dict, problems: dict, creating: bool, limit: int) -> dict:
+    """An English label (required) and a French one (optional: the catalog may translate the English)."""
     values = {}
     if "label" in data or creating:
-        values["label"] = _label(data, "label", 120, problems)
-    if data.get("label_fr") in (None, ""):  # optional: the catalog may translate the label
+        values["label"] = _label(data, "label", limit, problems)
+    if data.get("label_fr") in (None, ""):
         if "label_fr" in data:
             values["label_fr"] = None
     else:
-        values["label_fr"] = _label(data, "label_fr", 120, problems)
+        values["label_fr"] = _label(data, "label_fr", limit, problems)
+    return values
+
+
+def _skill_values(session: Session, data: dict, problems: dict, creating: bool) -> dict:
+    return _labels(data, problems, creating, 80)
+
+
+def _job_values(session: Session, data: dict, problems: dict, creating: bool) -> dict:
+    values = _labels(data, problems, creating, 120)
     if "skill" in data or creating:
         if not isinstance(data.get("skill"), str) or session.get(Skill, data.get("skill")) is None:
             problems["skill"] = Said(N_("No skill %(skill)s: choose one of the skills technicians have."),
@@ -123,13 +150,14 @@ def _unknown(data: dict, allowed: set[str]) -> dict[str, str]:
 
 # entity: (model, its fields read from a body, its dict, the fields a change may give)
 KINDS = {
+    "skill": (Skill, _skill_values, skill_dict, {"label", "label_fr"}),
     "job_type": (JobType, _job_values, job_type_dict, {"label", "label_fr", "skill", "duration_minutes", "lift"}),
     "symptom": (Symptom, _symptom_values, symptom_dict, {"label", "label_fr", "urgency", "job_type"}),
 }
 
 
 def add(session: Session, actor: User, entity: str, data: dict, now: datetime):
-    """A new job type or symptom: saved whole or refused field by field."""
+    """A new skill, job type or symptom: saved whole or refused field by field."""
     audit.require_admin(actor)
     model, parse, as_dict, _ = KINDS[entity]
     problems: dict[str, str] = {}

@@ -70,6 +70,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/symptoms"): api(LOGGED_IN, "/symptoms"),
     ("GET", "/api/v1/garages"): api(LOGGED_IN, "/garages"),
     ("GET", "/api/v1/job-types"): api(LOGGED_IN, "/job-types"),
+    ("GET", "/api/v1/skills"): api(LOGGED_IN, "/skills"),
     ("POST", "/api/v1/account/password"): api(LOGGED_IN, "/account/password",
                                               body={"current_password": "not the password", "new_password": ""}),
     ("GET", "/api/v1/policy"): api(LOGGED_IN, "/policy"),
@@ -147,6 +148,8 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/technicians/<technician_id>/absences"): api(("admin",), "/technicians/{technician}/absences",
                                                                   body={"start": "not a day"}),
     ("DELETE", "/api/v1/absences/<int:absence_id>"): api(("admin",), "/absences/999999999"),  # none: 404
+    ("POST", "/api/v1/skills"): api(("admin",), "/skills", body={"code": ""}),
+    ("PATCH", "/api/v1/skills/<code>"): api(("admin",), "/skills/engine", body={"label": ""}),
     ("POST", "/api/v1/job-types"): api(("admin",), "/job-types", body={"code": ""}),
     ("PATCH", "/api/v1/job-types/<code>"): api(("admin",), "/job-types/{job_type}", body={"label": ""}),
     ("POST", "/api/v1/symptoms"): api(("admin",), "/symptoms", body={"code": ""}),
@@ -239,8 +242,8 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("POST", "/admin/absences/<int:absence_id>/remove"): Rule(("admin",), "/admin/absences/999999999/remove",
                                                               body={}),  # none: 404
     ("GET", "/admin/catalogue"): Rule(("admin",), "/admin/catalogue"),
-    ("POST", "/admin/catalogue/<any('job-types', symptoms):kind>"): Rule(("admin",), "/admin/catalogue/symptoms",
-                                                                         body={"code": ""}),
+    ("POST", "/admin/catalogue/<any(skills, 'job-types', symptoms):kind>"): Rule(
+        ("admin",), "/admin/catalogue/symptoms", body={"code": ""}),
     ("GET", "/admin/catalogue/<kind>/<code>"): Rule(("admin",), "/admin/catalogue/job-types/{job_type}"),
     ("POST", "/admin/catalogue/<kind>/<code>"): Rule(("admin",), "/admin/catalogue/job-types/{job_type}",
                                                      body={"label": ""}),

@@ -134,3 +134,89 @@ def test_only_an_admin_changes_the_catalogue(app, client, auth, username):
     assert client.get("/admin/catalogue").status_code == 403
     assert auth.form("/admin/catalogue/symptoms/engine_fault_stop", {"urgency": "P3"}).status_code == 403
     assert client.get("/api/v1/job-types").status_code == 200  # reading the catalogue is for everyone
+
+
+SKILL = {"code": "air_conditioning", "label": "Air conditioning", "label_fr": "Climatisation"}
+
+
+def test_a_new_skill_books_work_only_with_the_technicians_given_it(app, client, auth):
+    """The admin adds a skill, gives it to one technician and to a new job type: a caller's case for that work is
+    offered only that technician, and the garage's French board names the skill in French."""
+    auth.login("admin")
+    made = auth.post("/api/v1/skills", json=SKILL)
+    assert made.status_code == 201, made.get_json()
+    assert made.get_json() == SKILL
+    tech = client.get("/api/v1/garages/lyon-07/technicians").get_json()[0]
+    given = auth.client.patch(f"/api/v1/technicians/{tech['id']}", json={"skills": tech["skills"] + [SKILL["code"]]},
+                              headers=auth.headers())
+    assert given.status_code == 200, given.get_json()
+    job = {**JOB, "code": "ac_recharge", "label": "Air conditioning recharge", "skill": SKILL["code"], "lift": False,
+           "duration_minutes": 60}
+    assert auth.post("/api/v1/job-types", json=job).status_code == 201
+    assert auth.post("/api/v1/symptoms", json={**SYMPTOM, "code": "ac_blows_warm", "label": "A/C blows warm",
+                                               "label_fr": "La clim souffle chaud",
+                                               "job_type": "ac_recharge"}).status_code == 201
+    auth.login("operator")
+    assert {s["code"]: s["label"] for s in client.get("/api/v1/skills").get_json()}[SKILL["code"]] == SKILL["label"]
+    case = auth.post("/api/v1/cases", json={
+        "customer": {"name": "Lou Martin", "phone": "+33 6 00 00 00 01"},
+        "vehicle": {"plate": "AB-123-CD", "model": "Clio"}, "symptom": "ac_blows_warm",
+        "location": {"lat": 45.735, "lon": 4.835}}).get_json()
+    offers = client.get(f"/api/v1/cases/{case['id']}/offers").get_json()
+    assert offers["offers"], "the one technician with the skill can do it"
+    assert {o["technician"] for o in offers["offers"]} == {tech["id"]}
+    assert offers["rule_offer"]["technician"] == tech["id"]
+    auth.login("reception-lyon-07")
+    board = client.get("/garages/lyon-07/board", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Climatisation" in board and "Air conditioning<" not in board
+
+
+def test_a_skill_is_renamed_and_audited_and_its_code_stays(app, client, auth):
+    auth.login("admin")
+    assert auth.post("/api/v1/skills", json={"code": "glass", "label": "Glazing"}).status_code == 201
+    renamed = auth.client.patch("/api/v1/skills/glass", json={"label": "Glass", "label_fr": "Vitrage"},
+                                headers=auth.headers())
+    assert renamed.status_code == 200 and renamed.get_json() == {"code": "glass", "label": "Glass",
+                                                                 "label_fr": "Vitrage"}
+    kept = auth.client.patch("/api/v1/skills/glass", json={"code": "glazing"}, headers=auth.headers())
+    assert kept.status_code == 400 and "code" in kept.get_json()["error"]["details"]["fields"]
+    assert auth.client.patch("/api/v1/skills/juggling", json={"label": "x"}, headers=auth.headers()).status_code == 404
+    entries = client.get("/api/v1/audit?entity=skill&entity_id=glass").get_json()
+    assert [e["action"] for e in entries] == ["changed", "created"]
+    assert entries[0]["changes"]["label"] == ["Glazing", "Glass"]
+    assert entries[0]["changes"]["label_fr"] == [None, "Vitrage"]
+
+
+@pytest.mark.parametrize("body, field", [
+    ({**SKILL, "code": "Air Conditioning"}, "code"),
+    ({**SKILL, "code": "engine"}, "code"),
+    ({**SKILL, "label": ""}, "label"),
+    ({**SKILL, "label": "x" * 81}, "label"),
+    ({**SKILL, "label_fr": 7}, "label_fr"),
+])
+def test_a_bad_skill_names_its_field_and_saves_nothing(app, client, auth, body, field):
+    auth.login("admin")
+    refused = auth.post("/api/v1/skills", json=body)
+    assert refused.status_code == 400 and field in refused.get_json()["error"]["details"]["fields"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+
+
+def test_skills_through_the_pages(app, client, auth):
+    auth.login("admin")
+    french = {"Accept-Language": "fr"}
+    bad = auth.form("/admin/catalogue/skills", {"code": "", "label": "Air conditioning"})
+    assert bad.status_code == 400 and 'id="e-code"' in bad.get_data(as_text=True)
+    added = auth.form("/admin/catalogue/skills", SKILL, follow_redirects=True, headers=french)
+    assert "Climatisation (air_conditioning)" in added.get_data(as_text=True)
+    page = client.get("/admin/catalogue", headers=french).get_data(as_text=True)
+    row = re.search(r'<tr><td><a href="/admin/catalogue/skills/air_conditioning">.*?</tr>', page).group(0)
+    assert "<td>Climatisation</td>" in row and "<td>0</td>" in row, "no technician has it yet"
+    item = client.get("/admin/catalogue/skills/air_conditioning", headers=french).get_data(as_text=True)
+    assert "<title>Climatisation" in item
+    assert auth.form("/admin/catalogue/skills/air_conditioning", {"label": "Air con", "label_fr": ""}).status_code == 302
+    # with no French label of its own, a French reader gets the English one (no catalog entry for it)
+    assert "<title>Air con" in client.get("/admin/catalogue/skills/air_conditioning", headers=french).get_data(
+        as_text=True)
+    technician = client.get("/admin/garages/lyon-07", headers=french).get_data(as_text=True)
+    assert 'value="air_conditioning"' in technician, "the new skill can be ticked on a technician"

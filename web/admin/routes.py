@@ -319,6 +319,10 @@ def replan(garage_id: str):
 
 # -- the catalogue -------------------------------------------------------------------------------------------------
 
+def _skill_form() -> dict:
+    return {k: request.form.get(k, "").strip() for k in ("code", "label", "label_fr")}
+
+
 def _job_form() -> dict:
     data = {k: request.form.get(k, "").strip() for k in ("code", "label", "label_fr", "skill")}
     data["duration_minutes"] = _number(request.form.get("duration_minutes", "").strip(), int)
@@ -337,11 +341,13 @@ def _catalogue_options() -> dict:
 
 
 def _catalogue_page(errors: dict | None = None, which: str | None = None, form: dict | None = None, status=200):
-    return render_template("admin/catalogue.html", job_types=catalogue.job_types(db.session),
+    return render_template("admin/catalogue.html", skills=catalogue.skills(db.session),
+                           holders=catalogue.holders(db.session),
+                           job_types=catalogue.job_types(db.session),
                            symptoms=catalogue.symptoms(db.session), options=_catalogue_options(),
                            errors=errors or {}, which=which, form=form or {},
-                           history=sorted(audit.entries(db.session, "job_type", limit=10)
-                                          + audit.entries(db.session, "symptom", limit=10),
+                           history=sorted((e for entity in ("skill", "job_type", "symptom")
+                                           for e in audit.entries(db.session, entity, limit=10)),
                                           key=lambda e: (e.at, e.id), reverse=True)), status
 
 
@@ -352,10 +358,11 @@ def catalogue_page():
 
 
 # kind in the path: (entity, the form's reader)
-CATALOGUE = {"job-types": ("job_type", _job_form), "symptoms": ("symptom", _symptom_form)}
+CATALOGUE = {"skills": ("skill", _skill_form), "job-types": ("job_type", _job_form),
+             "symptoms": ("symptom", _symptom_form)}
 
 
-@bp.post("/catalogue/<any('job-types', symptoms):kind>")
+@bp.post("/catalogue/<any(skills, 'job-types', symptoms):kind>")
 @roles_required("admin")
 def catalogue_add(kind: str):
     entity, parse = CATALOGUE[kind]

@@ -139,12 +139,19 @@ def garage_change(garage_id: str):
 
 # -- the catalogue --------------------------------------------------------------------------------------------------
 
+@bp.get("/v1/skills")
+def skill_list():
+    require()
+    return jsonify([catalogue.skill_dict(s) for s in catalogue.skills(db.session)])
+
+
 @bp.get("/v1/job-types")
 def job_type_list():
     require()
     return jsonify([catalogue.job_type_dict(j) for j in catalogue.job_types(db.session)])
 
 
+@bp.post("/v1/skills", defaults={"kind": "skills"})
 @bp.post("/v1/job-types", defaults={"kind": "job-types"})
 @bp.post("/v1/symptoms", defaults={"kind": "symptoms"})
 def catalogue_add(kind: str):
@@ -154,6 +161,7 @@ def catalogue_add(kind: str):
     return jsonify(catalogue.KINDS[entity][2](row)), 201
 
 
+@bp.patch("/v1/skills/<code>", defaults={"kind": "skills"})
 @bp.patch("/v1/job-types/<code>", defaults={"kind": "job-types"})
 @bp.patch("/v1/symptoms/<code>", defaults={"kind": "symptoms"})
 def catalogue_change(kind: str, code: str):
@@ -164,7 +172,7 @@ def catalogue_change(kind: str, code: str):
                                                                 now())))
 
 
-_ENTITIES = {"job-types": "job_type", "symptoms": "symptom"}
+_ENTITIES = {"skills": "skill", "job-types": "job_type", "symptoms": "symptom"}
 
 
 _USER = {"type": "object", "properties": {
@@ -215,6 +223,11 @@ _GARAGE_BODY = {"type": "object", "properties": {
 _GARAGE_FULL = {"allOf": [_ref("Garage"), {"type": "object", "properties": {"opening_hours": _HOURS,
                                                                          "closed_days": _CLOSED}}]}
 
+_SKILL = {"type": "object", "properties": {
+    "code": {"type": "string", "description": "never changes; technicians and job types refer to it"},
+    "label": {"type": "string", "description": "English"},
+    "label_fr": {"type": "string", "nullable": True, "description": "French, optional: read instead of the catalog's "
+                                                                    "translation of the label"}}}
 _JOB = {"type": "object", "properties": {
     "code": {"type": "string"}, "label": {"type": "string", "description": "English"},
     "label_fr": {"type": "string", "nullable": True, "description": "French, optional: read instead of the catalog's "
@@ -228,6 +241,13 @@ _SYMPTOM = {"type": "object", "properties": {
 _CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
 
 add_paths({
+    "/api/v1/skills": {
+        "get": _op("The skills technicians can have, with their labels", "all",
+                   _json({"type": "array", "items": _SKILL})),
+        "post": _write("Add a skill (its code never changes); give it to technicians, then to job types", "admin", 201,
+                       _json(_SKILL), {**_SKILL, "required": ["code", "label"]}, (400, 401, 403))},
+    "/api/v1/skills/{code}": {"patch": _write(
+        "Change a skill's labels", "admin", 200, _json(_SKILL), _SKILL, (400, 401, 403, 404), params=[_CODE])},
     "/api/v1/job-types": {
         "get": _op("The job types: skill, standard duration, lift", "all", _json({"type": "array", "items": _JOB})),
         "post": _write("Add a job type (its code never changes)", "admin", 201, _json(_JOB),
