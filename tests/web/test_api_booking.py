@@ -208,6 +208,38 @@ def test_reception_books_a_walk_in_at_its_own_garage_only(client, auth):
     assert made.status_code == 201 and made.get_json()["channel"] == "walk_in"
 
 
+def test_reception_overbooks_its_own_technician_through_the_api_as_on_its_page(app, client, auth):
+    """The page's "overbook" tick has its API twin: reception consents, gives a reason, the override is logged with
+    the work it runs into as its cost. Without the consent a busy slot is 409; the call centre cannot
+    consent for a garage."""
+    auth.login("reception-givors")
+    call = {"customer": {"name": "Ana", "phone": "+33 6 99"}, "vehicle": {"plate": "CC-333-CC", "model": "Clio"},
+            "symptom": "engine_fault_stop"}
+    case = auth.post("/api/v1/cases", json=call).get_json()
+    here = next(o for o in offers_of(client, case["id"])["offers"] if o["garage"] == "givors")
+    other = auth.post("/api/v1/cases", json={**call, "vehicle": {"plate": "DD-444-DD", "model": "Zoe"}}).get_json()
+    assert book(auth, other["id"], here).status_code == 201
+    busy = {k: here[k] for k in ("garage", "technician", "start")}
+    path = f"/api/v1/cases/{case['id']}/appointments"
+    assert auth.post(path, json=busy).status_code == 409
+    unexplained = auth.post(path, json={**busy, "overbook": True})
+    assert unexplained.status_code == 422 and unexplained.get_json()["error"]["code"] == "reason_required"
+    assert auth.post(path, json={**busy, "overbook": "yes", "reason": "x"}).status_code == 400
+    auth.login("operator")
+    refused = auth.post(path, json={**busy, "overbook": True, "reason": "the foreman agreed"})
+    assert refused.status_code == 403
+    auth.login("reception-givors")
+    made = auth.post(path, json={**busy, "overbook": True, "reason": "the foreman asks a colleague"})
+    assert made.status_code == 201, made.get_json()
+    assert made.get_json()["overbooked"] is True and made.get_json()["technician"] == here["technician"]
+    overrides = client.get(f"/api/v1/cases/{case['id']}").get_json()["overrides"]
+    assert [o["kind"] for o in overrides] == ["overbook"]
+    assert overrides[0]["reason"] == "the foreman asks a colleague"
+    first = auth.client.get(f"/api/v1/cases/{other['id']}").get_json()["appointments"][0]
+    assert overrides[0]["moved"][0]["appointment"] == first["id"], "the work it runs into first is its cost"
+    assert overrides[0]["knock_on_minutes"] > 0
+
+
 def test_raising_urgency_needs_a_reason_recomputes_offers_and_is_logged(app, client, auth):
     auth.login("operator")
     case = open_case(auth, symptom="annual_service")

@@ -5,7 +5,7 @@ from datetime import datetime
 from flask import jsonify, request
 from flask_login import current_user
 
-from scheduler.errors import Invalid, NotFound
+from scheduler.errors import Forbidden, Invalid, NotFound
 from scheduler.services import booking, cases, drive_in, open_work, planning, urgency
 from scheduler.texts import N_
 from web.api import bp, json_body, require
@@ -127,10 +127,17 @@ def case_book(case_id: int):
     if source not in ("offer", "typed"):
         raise Invalid(N_("source must be offer (an offer shown) or typed (a time a person asked for)."),
                       field="source")
+    overbook = data.get("overbook")
+    if overbook is not None and not isinstance(overbook, bool):
+        raise Invalid(N_("%(path)s must be true or false."), words={"path": "overbook"}, field="overbook")
+    if overbook and current_user.role != "reception":  # the garage consents to its own overbooking (DESIGN: levers)
+        raise Forbidden(N_("Only the garage's reception overbooks its own technicians; the call centre overbooks "
+                           "where the policy allows it."))
     appointment, _made = booking.book_for_case(db.session, current_user, case, id_field(data, "garage"),
                                                id_field(data, "technician"), time_field(data, "start"),
                                                text_field(data, "reason"), now(), replaces=replaces,
-                                               typed=source == "typed", repeat=False)
+                                               typed=source == "typed", repeat=False,
+                                               overbook=True if overbook else None)
     return jsonify(appointment.to_dict()), 201
 
 

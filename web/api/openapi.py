@@ -111,7 +111,9 @@ def document() -> dict:
             "details.offers (`source: typed`, a time a person asked for that is busy, says so with the free times "
             "around it). A booked case answers 409 already_booked unless `replaces` names its booking: the move "
             "needs a reason, is logged as a rebook override, the first garage is told in its inbox and the "
-            "customer's message is queued. The same booking again answers 200 with that appointment. A start more "
+            "customer's message is queued (the same booking again is 409 already_booked too). Reception may "
+            "overbook its own technicians with `overbook: true` and a reason (logged as an overbook override; "
+            "the work it runs into is told). A start more "
             f"than {BOOKING_WINDOW.days} days ahead answers 422 too_far_ahead (details.field `start`, "
             "details.latest_start), whoever books and with any reason.",
             "operator, reception (at its own garage)", 201, _json(_ref("Appointment"), "Booked"), _ref("Booking"),
@@ -219,7 +221,9 @@ def document() -> dict:
                     "start": {"type": "string", "format": "date-time"}, "reason": {"type": "string"},
                     "replaces": {"type": "integer", "description": "the id of the case's booking this one replaces"},
                     "source": {"type": "string", "enum": ["offer", "typed"],
-                               "description": "an offer shown (default) or a time a person typed"}}},
+                               "description": "an offer shown (default) or a time a person typed"},
+                    "overbook": {"type": "boolean", "description": "reception only: the garage consents to a busy "
+                                                                   "slot (a reason is required)"}}},
                 "Appointment": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "case": {"type": "integer"}, "garage": {"type": "string"},
                     "technician": {"type": "string"}, "start": {"type": "string", "format": "date-time"},
