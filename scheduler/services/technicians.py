@@ -79,8 +79,10 @@ def get(session: Session, actor: User, technician_id: object) -> Technician:
 
 def can_do(technician: Technician, appointment: Appointment) -> bool:
     """Whether the technician booked for a job can still do it where and when it is booked: the one reading of
-    "someone is on shift for this booking" after an absence, a move, shorter hours or a closed day."""
+    "someone is on shift for this booking" after an absence, a move, shorter hours, a closed day or a skill taken
+    away."""
     return technician.garage_id == appointment.garage_id and technician.active and \
+        appointment.skill_code in technician.skill_codes and \
         capacity.works(technician, appointment.start_at, appointment.end_at)
 
 

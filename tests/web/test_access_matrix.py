@@ -71,6 +71,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/garages"): api(LOGGED_IN, "/garages"),
     ("GET", "/api/v1/job-types"): api(LOGGED_IN, "/job-types"),
     ("GET", "/api/v1/skills"): api(LOGGED_IN, "/skills"),
+    ("GET", "/api/v1/stranded"): api(("operator", "admin"), "/stranded"),
     ("POST", "/api/v1/account/password"): api(LOGGED_IN, "/account/password",
                                               body={"current_password": "not the password", "new_password": ""}),
     ("GET", "/api/v1/policy"): api(LOGGED_IN, "/policy"),

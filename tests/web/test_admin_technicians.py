@@ -191,6 +191,36 @@ def test_a_shorter_shift_hits_the_work_it_no_longer_covers(app, client, auth):
     assert any(datetime.fromisoformat(a["start"]) >= afternoon for a in hit) or not expected
 
 
+def test_a_skill_taken_away_hits_the_work_that_needs_it_and_the_call_centre_sees_it(app, client, auth):
+    tech, _ = busiest_today(app)
+    with app.app_context():
+        t = db.session.get(Technician, tech)
+        rows = list(db.session.scalars(select(Appointment).where(
+            Appointment.technician_id == tech, Appointment.status.in_(ACTIVE), Appointment.end_at > CLOCK_NOW)))
+        needed = {a.skill_code for a in rows}
+        skill = max(sorted(needed), key=lambda code: sum(a.skill_code == code for a in rows))
+        kept = [c for c in t.skill_codes if c != skill]
+        expected = sorted(a.id for a in rows if a.skill_code == skill)
+    auth.login("admin")
+    changed = auth.client.patch(f"/api/v1/technicians/{tech}", json={"skills": kept}, headers=auth.headers())
+    assert changed.status_code == 200, changed.get_json()
+    assert sorted(a["id"] for a in changed.get_json()["affected"]) == expected, "exactly the work needing the skill"
+    (entry,) = client.get(f"/api/v1/audit?entity=technician&entity_id={tech}").get_json()[:1]
+    assert sorted(entry["changes"]["work_hit"][1]) == expected
+    auth.login("operator")
+    stranded = client.get("/api/v1/stranded").get_json()
+    booked = [a for a in expected if plan(app)[a][2] == "booked"]
+    assert booked and sorted(a["id"] for a in stranded) == booked, "the call centre sees the bookings no one can do"
+    assert all(a["customer"]["phone"] for a in stranded)
+    listed = sorted(int(i) for i in re.findall(r'id="stranded-(\d+)"', client.get("/desk/").get_data(as_text=True)))
+    assert listed == booked, "on its desk too"
+    auth.login("admin")  # given back: no one is left without it
+    assert auth.client.patch(f"/api/v1/technicians/{tech}", json={"skills": kept + [skill]},
+                             headers=auth.headers()).status_code == 200
+    auth.login("operator")
+    assert client.get("/api/v1/stranded").get_json() == []
+
+
 def test_add_move_and_skills_through_api_and_pages(app, client, auth):
     auth.login("admin")
     dropped = auth.post(f"/api/v1/garages/{GARAGE}/technicians", json={

@@ -6,7 +6,7 @@ from flask import jsonify, request
 from flask_login import current_user
 
 from scheduler.errors import Forbidden, Invalid, NotFound
-from scheduler.services import booking, cases, drive_in, open_work, planning, urgency
+from scheduler.services import booking, cases, drive_in, open_work, planning, stranded, urgency
 from scheduler.texts import N_
 from web.api import bp, json_body, require
 from web.clock import now
@@ -58,6 +58,17 @@ def case_body(case) -> dict:
     events = cases.timeline(db.session, case, moment)
     names, locale = Names(db.session, events), str(get_locale() or "en")
     return cases.case_dict(db.session, case, moment, lambda e: describe(e, names, locale))
+
+
+@bp.get("/v1/stranded")
+def stranded_list():
+    """The call centre's bookings with no one to do them (an absence, a closed day, a skill taken away): the
+    desk's list, each with its customer to call."""
+    require("operator", "admin")
+    return jsonify([{**a.to_dict(), "urgency": a.case.urgency,
+                     "customer": {"name": a.case.customer.name, "phone": a.case.customer.phone},
+                     "vehicle": {"plate": a.case.vehicle.plate, "model": a.case.vehicle.model}}
+                    for a in stranded.bookings(db.session, now())])
 
 
 @bp.post("/v1/cases")

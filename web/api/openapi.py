@@ -86,6 +86,18 @@ def document() -> dict:
                                _json({"type": "array", "items": _ref("Case")}), errors=(400, 401, 403),
                                params=[{"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 120}},
                                        {"name": "queue", "in": "query", "schema": {"type": "string", "enum": ["1"]}}])},
+        "/api/v1/stranded": {"get": _op(
+            "Bookings still to come that no one can do where and when they are booked (an absence, a closed day, "
+            "shorter hours, a move or a skill taken away left them so; a re-plan did not place them): the call "
+            "centre agrees a new time with each customer. Soonest first; each appointment with its case's urgency, "
+            "customer and vehicle.", "operator, admin",
+            _json({"type": "array", "items": {"allOf": [_ref("Appointment"), {"type": "object", "properties": {
+                "urgency": {"type": "string", "enum": ["P1", "P2", "P3"]},
+                "customer": {"type": "object", "properties": {"name": {"type": "string"},
+                                                              "phone": {"type": "string"}}},
+                "vehicle": {"type": "object", "properties": {"plate": {"type": "string"},
+                                                             "model": {"type": "string"}}}}}]}}),
+            errors=(401, 403))},
         "/api/v1/customers": {"get": _op(
             "Customers calling from this number (any prefix or spacing) and their cars; reception sees only "
             "customers whose cars have been to its garage", "operator, reception",
