@@ -22,6 +22,28 @@ def translate_term(text: str, locale: str) -> str:
     return _translations(locale).gettext(text)
 
 
+def catalog_french(label: str) -> str | None:
+    """The translation catalog's French for a catalogue label (a seeded skill or job type), None when it has none."""
+    french = translate_term(label, "fr")
+    return french if french != label else None
+
+
+def french_kept(row, data: dict) -> dict:
+    """A change of a skill's or job type's labels that keeps its French words: a seeded entry reads in French from
+    the translation catalog, by its English label, so renaming the English would turn French pages English. The
+    page's form opens with that French (`catalog_french`): posted back unchanged it is no change; an API change of
+    the English alone stores the French it had."""
+    french = None if row.label_fr else catalog_french(row.label)
+    if french is None:
+        return data
+    renamed = data.get("label", row.label) != row.label
+    if "label_fr" not in data and renamed:
+        return {**data, "label_fr": french}
+    if data.get("label_fr") == french and not renamed:
+        return {k: v for k, v in data.items() if k != "label_fr"}
+    return data
+
+
 @lru_cache(maxsize=8)
 def _translations(locale: str):
     from babel.support import Translations

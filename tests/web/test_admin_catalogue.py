@@ -220,3 +220,26 @@ def test_skills_through_the_pages(app, client, auth):
         as_text=True)
     technician = client.get("/admin/garages/lyon-07", headers=french).get_data(as_text=True)
     assert 'value="air_conditioning"' in technician, "the new skill can be ticked on a technician"
+
+
+def test_a_seeded_entry_renamed_in_english_keeps_its_french(app, client, auth):
+    """Seeded skills and job types read in French from the translation catalog, by their English label: renaming
+    the English (page or API) must not turn the French pages English."""
+    auth.login("admin")
+    french = {"Accept-Language": "fr"}
+    form = client.get("/admin/catalogue/job-types/oil_change", headers=french).get_data(as_text=True)
+    assert re.search(r'name="label_fr"[^>]*value="Vidange"', form), "the form opens with the French it reads"
+    unchanged = auth.form("/admin/catalogue/job-types/oil_change", {
+        "label": "Oil change", "label_fr": "Vidange", "skill": "maintenance", "duration_minutes": "45", "lift": "yes"})
+    assert unchanged.status_code == 302
+    assert client.get("/api/v1/audit?entity=job_type&entity_id=oil_change").get_json() == [], "saved as it was"
+    renamed = auth.form("/admin/catalogue/job-types/oil_change", {
+        "label": "Oil change, synthetic", "label_fr": "Vidange", "skill": "maintenance", "duration_minutes": "45",
+        "lift": "yes"})
+    assert renamed.status_code == 302
+    assert auth.client.patch("/api/v1/skills/tyres", json={"label": "Tyres and wheels"},
+                             headers=auth.headers()).status_code == 200
+    assert {s["code"]: s["label_fr"] for s in client.get("/api/v1/skills").get_json()}["tyres"] == "Pneus"
+    page = client.get("/admin/catalogue", headers=french).get_data(as_text=True)
+    assert "<td>Vidange</td>" in page and "Oil change, synthetic</td>" not in page
+    assert "<td>Pneus</td>" in page

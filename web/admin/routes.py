@@ -22,6 +22,7 @@ from web.auth import roles_required
 from web.clock import now
 from web.extensions import db
 from web.filters import day_names, role_label, skill_label, term
+from web.i18n import catalog_french, french_kept
 from web.refusals import field_texts, refusal_text
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -388,7 +389,8 @@ def catalogue_item(kind: str, code: str):
         form = parse()
         form.pop("code", None)
         try:
-            catalogue.change(db.session, current_user, entity, row, form, now())
+            catalogue.change(db.session, current_user, entity, row,
+                             form if entity == "symptom" else french_kept(row, form), now())
         except DomainError as exc:
             errors = refused(exc)
             row = audit.find(db.session, current_user, model, code, entity)
@@ -396,5 +398,6 @@ def catalogue_item(kind: str, code: str):
             flash(_("%(code)s is saved.", code=code), "success")
             return redirect(url_for("admin.catalogue_item", kind=kind, code=code))
     return render_template("admin/catalogue_item.html", kind=kind, row=row, errors=errors, form=form,
+                           french=row.label_fr or catalog_french(row.label) or "",
                            options=_catalogue_options(),
                            history=audit.entries(db.session, entity, code, limit=30)), 400 if errors else 200

@@ -15,6 +15,7 @@ from web.api.garage import _garage
 from web.api.openapi import _json, _op, _ref, _write, add_paths
 from web.clock import now
 from web.extensions import db
+from web.i18n import french_kept
 
 
 @bp.get("/v1/users")
@@ -168,8 +169,10 @@ def catalogue_change(kind: str, code: str):
     require("admin")
     entity = _ENTITIES[kind]
     row = audit.find(db.session, current_user, catalogue.KINDS[entity][0], code, entity.replace("_", " "))
-    return jsonify(catalogue.KINDS[entity][2](catalogue.change(db.session, current_user, entity, row, json_body(),
-                                                                now())))
+    data = json_body()
+    if entity != "symptom" and isinstance(data, dict):
+        data = french_kept(row, data)
+    return jsonify(catalogue.KINDS[entity][2](catalogue.change(db.session, current_user, entity, row, data, now())))
 
 
 _ENTITIES = {"skills": "skill", "job-types": "job_type", "symptoms": "symptom"}
