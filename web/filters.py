@@ -267,7 +267,7 @@ def audit_word(word: str) -> str:
     words = {
         # entities
         "user": _("user"), "garage": _("garage"), "technician": _("technician"), "job_type": _("job type"),
-        "symptom": _("symptom"),
+        "symptom": _("symptom"), "policy": _("policy version"),
         # actions
         "created": _("created"), "changed": _("changed"), "deactivated": _("deactivated"),
         "reactivated": _("reactivated"), "password_reset": _("password reset"),
@@ -283,6 +283,11 @@ def audit_word(word: str) -> str:
         "lifts": _("lifts"), "location": _("location"), "timezone": _("time zone"),
         "opening_hours": _("opening hours"), "closed_days": _("closed days"),
     }
+    if word not in words:
+        from web.planner.labels import FIELDS  # a policy's rule, as the planner's page names it
+
+        if word in FIELDS:
+            return str(FIELDS[word])
     return words.get(word, word.replace("_", " "))
 
 
@@ -298,10 +303,19 @@ def audit_subject(entry) -> str:
     return entry.entity_id
 
 
+def absence_reason(reason: str) -> str:
+    """An absence's reason in the reader's language: the app's own words (the default "leave", the sick-today
+    button's "sick") worded, what an admin typed as typed."""
+    words = {"leave": _("leave"), "sick": _("sick"), "training": _("training")}
+    return words.get(reason, reason)
+
+
 def audit_value(value: object, field: str) -> str:
     """A changed field's value as a person reads it: roles and skills worded, the rest as fact_value."""
     if field == "role" and isinstance(value, str):
         return role_label(value)
+    if field == "reason" and isinstance(value, str):
+        return absence_reason(value)
     if field == "work_hit" and isinstance(value, list):  # appointment ids mean nothing to a reader: how many
         return ngettext("%(num)s appointment", "%(num)s appointments", len(value))
     if field == "garage" and isinstance(value, str):  # a garage by its name, as every page names it (not lyon-07)
@@ -351,7 +365,7 @@ def register(app: Flask) -> None:
                                  short_day=short_day, said_date=said_date, decimal=km, team_label=team_label,
                                  percent=percent,
                                  fact_value=fact_value, audit_word=audit_word, audit_value=audit_value,
-                                 audit_subject=audit_subject,
+                                 audit_subject=audit_subject, absence_reason=absence_reason,
                                  quoted=quoted, reason_text=reason_text, delivery_error=delivery_error)
     # the page's context gives `colon`; a macro imported without that context (admin/_audit.html) reads this one
     app.jinja_env.globals.update(timeline_pos=timeline_pos, colon=_Colon(), list_separator=_list_separator,

@@ -23,6 +23,10 @@ def _word(name: str, value: object) -> object:
         return _(value) if value else value
     if name == "status" and isinstance(value, str):
         return status_label(value)
+    if name == "reason" and isinstance(value, str):  # an absence's "sick" or "leave", the app's own words
+        from web.filters import absence_reason
+
+        return absence_reason(value)
     if name == "skill" and isinstance(value, str):  # a code ("tyres"): said as the catalogue names it
         from web.filters import skill_label
 

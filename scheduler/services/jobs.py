@@ -40,7 +40,7 @@ def _back_after_no_show(session: Session, appointment: Appointment, now: datetim
     case has not been booked again and no garage is asked about it meanwhile; otherwise they are a walk-in now."""
     garage, case = appointment.garage, appointment.case
     if garage.today(now) != appointment.day:
-        raise Conflict(N_("This no-show was on another day: register the customer as a walk-in."))
+        raise RuleBroken(N_("This no-show was on another day: register the customer as a walk-in."))
     if booking.active_booking(case) is not None:
         raise Conflict(N_("The case has been booked again since the no-show: check in that booking."))
     if waits_on_a_garage(session, case, now):
@@ -84,8 +84,9 @@ def act(session: Session, actor: User, appointment: Appointment, action: str, no
         raise Conflict(N_("This appointment is %(status)s: “%(action)s” is not possible from there."),
                        words={"status": appointment.status, "action": SAID[action]},
                        status=appointment.status)
+    # the day and the hour are rules of the job flow (422); a status someone else changed is a conflict (409)
     if action in ("check-in", "start") and appointment.garage.today(now) < appointment.day:
-        raise Conflict(N_("This appointment is on %(day)s: check the customer in when they come."),
+        raise RuleBroken(N_("This appointment is on %(day)s: check the customer in when they come."),
                        words={"day": appointment.day})
     if action in ("check-in", "start") and appointment.status != "no_show":
         _refuse_past_day(appointment, now)
@@ -96,7 +97,7 @@ def act(session: Session, actor: User, appointment: Appointment, action: str, no
                        technician=appointment.technician_id)
     if action == "no-show" and now < appointment.start_at:
         # the board offers it from the start only; the API said yes hours ahead and freed the time
-        raise Conflict(N_("The customer is due at %(time)s: mark them absent once that time has passed."),
+        raise RuleBroken(N_("The customer is due at %(time)s: mark them absent once that time has passed."),
                        words={"time": appointment.garage.local(appointment.start_at)})
     case = appointment.case
     late = appointment.status == "no_show"
@@ -213,7 +214,7 @@ def _refuse_past_day(appointment: Appointment, now: datetime) -> None:
     # started days late, a 45-minute job ran from Saturday to Monday: 48 hours on today's board, a lift taken
     # since midnight, and "more time" counted from Saturday
     if appointment.garage.today(now) > appointment.day:
-        raise Conflict(N_("This appointment was on %(day)s, not today: mark the customer absent or cancel it, and "
+        raise RuleBroken(N_("This appointment was on %(day)s, not today: mark the customer absent or cancel it, and "
                           "book today's work as a walk-in."), words={"day": appointment.day})
 
 

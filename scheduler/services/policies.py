@@ -102,10 +102,18 @@ def flatten(fields: Any, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def validate(fields: Any) -> dict[str, Any]:
-    """The changed fields, flat and typed; an unknown field or a bad value is a 400 naming it."""
+# What a version says of itself (GET shows it), not a rule: a body read, changed and posted back carries them.
+ABOUT = ("version", "created_at", "created_by")
+
+
+def validate(fields: Any, current: Policy | None = None) -> dict[str, Any]:
+    """The changed fields, flat and typed; an unknown field or a bad value is a 400 naming it. With `current`, a
+    version's description of itself and a field shown but fixed (the slot grid) are taken back as they were."""
     clean: dict[str, Any] = {}
     for path, value in flatten(fields).items():
+        if current is not None and (path in ABOUT or (path == "note" and value == current.note) or (
+                path not in PATHS and path != "note" and _shown(current, path) and value_at(current, path) == value)):
+            continue
         if path == "note":
             if not isinstance(value, str) or len(value) > 200:
                 raise Invalid(N_("note must be text of at most 200 characters."), field="note")
@@ -159,15 +167,18 @@ def apply(policy: Policy, changes: dict[str, Any]) -> Policy:
     return copy
 
 
-def change(session: Session, actor: User, fields: dict, now: datetime) -> Policy:
-    """A new version: the one in force now with the changed fields, by `actor`, from `now` on."""
-    changes = validate(fields)
-    if not [p for p in changes if p != "note"]:
-        raise Invalid(N_("Change at least one field of the policy."), field="policy")
+def change(session: Session, actor: User, fields: dict, now: datetime, *, restated: bool = False) -> Policy:
+    """A new version: the one in force now with the changed fields, by `actor`, from `now` on.
+
+    `restated` (the API): fields given with the values in force are a new version all the same (a planner's
+    "these are the rules from now on", API.md's 201); a page refuses a save that changes nothing."""
     current = in_force(session, now)
+    changes = validate(fields, current if restated else None)
+    if not [p for p in changes if p != "note"] and not (restated and changes):
+        raise Invalid(N_("Change at least one field of the policy."), field="policy")
     # a value typed another way (30.0 for 30) is no change: a version that changes nothing would say it did
     changes = {p: v for p, v in changes.items() if p == "note" or value_at(current, p) != v}
-    if not [p for p in changes if p != "note"]:
+    if not [p for p in changes if p != "note"] and not restated:
         raise Invalid(N_("Nothing changed: the rules in force already say this."), field="policy")
     version = apply(current, changes)
     version.version = (session.scalar(select(func.max(Policy.version))) or 0) + 1
@@ -176,6 +187,12 @@ def change(session: Session, actor: User, fields: dict, now: datetime) -> Policy
     version.note = changes.get("note") or ""
     session.add(version)
     session.flush()
+    # the admin's trail of who changed what: each rule from and to (the versions keep the whole)
+    from scheduler.services import audit
+
+    audit.record(session, actor, "policy", version.version, "created",
+                 {**{p: (value_at(current, p), v) for p, v in changes.items() if p != "note"},
+                  **({"note": (None, version.note)} if version.note else {})}, now)
     return version
 
 
@@ -193,6 +210,16 @@ def as_dict(policy: Policy, names: dict[int, str] | None = None) -> dict:
         "travel_speed_kmh": policy.travel_speed_kmh, "time_limit_seconds": policy.time_limit_seconds,
         "weights": weights,
     }
+
+
+def _shown(policy: Policy, path: str) -> bool:
+    """Whether the version's dict (GET) has this path."""
+    node: Any = as_dict(policy)
+    for key in path.split("."):
+        if not isinstance(node, dict) or key not in node:
+            return False
+        node = node[key]
+    return True
 
 
 def value_at(policy: Policy, path: str) -> Any:

@@ -419,12 +419,20 @@ class Outcome:
     phoned: list[Appointment] = field(default_factory=list)  # of those, the ones reception has to call
 
 
+def check_decider(actor: User, preview: PlanPreview) -> None:
+    """Who decides a preview: a walk-in's squeeze-in is the garage's reception's (API.md); a re-plan of work a
+    change hit, also the admin's who made the change."""
+    check_garage(actor, preview.garage)
+    if preview.kind == "squeeze" and actor.role != "reception":
+        raise Forbidden(N_("Squeezing a customer in is the garage's reception's decision."))
+
+
 def confirm(session: Session, actor: User, preview: PlanPreview, now: datetime, reason: str = "") -> Outcome:
     """Apply the preview atomically, if the plan is still the one it was computed on.
 
     Otherwise nothing is applied: the preview is superseded and a fresh one is proposed.
     """
-    check_garage(actor, preview.garage)
+    check_decider(actor, preview)
     if preview.status != "open":
         raise Conflict(N_("This preview is already %(status)s."), words={"status": preview.status}, status=preview.status)
     garage = preview.garage
@@ -536,7 +544,7 @@ def _default_reason(case: Case) -> str:
 
 
 def reject(session: Session, actor: User, preview: PlanPreview, now: datetime) -> PlanPreview:
-    check_garage(actor, preview.garage)
+    check_decider(actor, preview)
     if preview.status != "open":
         raise Conflict(N_("This preview is already %(status)s."), words={"status": preview.status}, status=preview.status)
     preview.status, preview.decided_at = "rejected", now

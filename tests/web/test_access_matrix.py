@@ -105,9 +105,10 @@ TABLE: dict[tuple[str, str], Rule] = {
     # -- the garage desk --------------------------------------------------------------------------------
     ("GET", "/api/v1/garages/<garage_id>/board"): api(LOGGED_IN, "/garages/{garage}/board", True),
     ("GET", "/api/v1/squeeze/<int:preview_id>"): api(("reception", "admin"), "/squeeze/{preview}", True),
-    ("POST", "/api/v1/squeeze/<int:preview_id>/confirm"): api(("reception", "admin"), "/squeeze/{preview}/confirm",
+    # a walk-in's squeeze-in is reception's to decide (API.md); an admin decides the re-plans of their own changes
+    ("POST", "/api/v1/squeeze/<int:preview_id>/confirm"): api(("reception",), "/squeeze/{preview}/confirm",
                                                               True, {}),
-    ("POST", "/api/v1/squeeze/<int:preview_id>/reject"): api(("reception", "admin"), "/squeeze/{preview}/reject",
+    ("POST", "/api/v1/squeeze/<int:preview_id>/reject"): api(("reception",), "/squeeze/{preview}/reject",
                                                              True, {}),
     ("POST", "/api/v1/appointments/<int:appointment_id>/<action>"): api(
         GARAGE_ROLES, "/appointments/{appointment}/no-such-action", True, {}),
@@ -198,9 +199,9 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", "/garages/<garage_id>/squeeze/<int:preview_id>"): Rule(
         ("reception", "admin"), "/garages/{garage}/squeeze/{preview}", True),
     ("POST", "/garages/<garage_id>/squeeze/<int:preview_id>/confirm"): Rule(
-        ("reception", "admin"), "/garages/{garage}/squeeze/{preview}/confirm", True, {}),
+        ("reception",), "/garages/{garage}/squeeze/{preview}/confirm", True, {}),
     ("POST", "/garages/<garage_id>/squeeze/<int:preview_id>/reject"): Rule(
-        ("reception", "admin"), "/garages/{garage}/squeeze/{preview}/reject", True, {}),
+        ("reception",), "/garages/{garage}/squeeze/{preview}/reject", True, {}),
     ("POST", "/garages/<garage_id>/direct-line/<int:request_id>/answer"): Rule(
         GARAGE_ROLES, "/garages/{garage}/direct-line/{request}/answer", True, {"decision": "decline"}),
     ("GET", "/garages/<garage_id>/appointments/<int:appointment_id>/move"): Rule(

@@ -109,7 +109,7 @@ def test_the_catalogue_through_the_pages(app, client, auth):
     bad = auth.form("/admin/catalogue/job-types", {**JOB, "duration_minutes": "three hours", "lift": "yes"})
     assert bad.status_code == 400 and 'id="e-duration_minutes"' in bad.get_data(as_text=True)
     added = auth.form("/admin/catalogue/job-types", {**JOB, "lift": "yes"}, follow_redirects=True)
-    assert f"{JOB['label']} (clutch_repair) is added to the catalogue." in added.get_data(as_text=True)
+    assert f"Added to the catalogue: {JOB['label']} (clutch_repair)." in added.get_data(as_text=True)
     assert auth.form("/admin/catalogue/symptoms", SYMPTOM).status_code == 302
     # a symptom's job type by its name, its code beside it; an item's page is titled by its name
     listed = client.get("/admin/catalogue").get_data(as_text=True)
@@ -209,9 +209,14 @@ def test_skills_through_the_pages(app, client, auth):
     assert bad.status_code == 400 and 'id="e-code"' in bad.get_data(as_text=True)
     added = auth.form("/admin/catalogue/skills", SKILL, follow_redirects=True, headers=french)
     assert "Climatisation (air_conditioning)" in added.get_data(as_text=True)
+    renamed = auth.form("/admin/catalogue/skills/air_conditioning", {"label": "Air-conditioning",
+                                                                     "label_fr": "Climatisation"},
+                        follow_redirects=True, headers=french)
+    assert "Enregistré : Climatisation (air_conditioning)" in renamed.get_data(as_text=True), "said by its name"
     page = client.get("/admin/catalogue", headers=french).get_data(as_text=True)
     row = re.search(r'<tr><td><a href="/admin/catalogue/skills/air_conditioning">.*?</tr>', page).group(0)
     assert "<td>Climatisation</td>" in row and "<td>0</td>" in row, "no technician has it yet"
+    assert '<td lang="en">Air-conditioning</td>' in row
     item = client.get("/admin/catalogue/skills/air_conditioning", headers=french).get_data(as_text=True)
     assert "<title>Climatisation" in item
     assert auth.form("/admin/catalogue/skills/air_conditioning", {"label": "Air con", "label_fr": ""}).status_code == 302

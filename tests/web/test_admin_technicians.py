@@ -511,3 +511,19 @@ def test_two_active_technicians_of_one_garage_never_share_a_name(app, client, au
                      json={"name": left, "skills": ["maintenance"], "shifts": []}).status_code == 201
     back = auth.client.patch(f"/api/v1/technicians/{names[1]}", json={"active": True}, headers=auth.headers())
     assert back.status_code == 400 and back.get_json()["error"]["details"]["field"] == "name"
+
+
+def test_an_absence_reason_the_app_gives_reads_in_the_readers_language(app, client, auth):
+    """No reason typed is "leave", the sick-today button's is "sick": stored as the app's words, read as the
+    reader's (an admin typed nothing and read "leave" on a French page)."""
+    tech, _ = busiest_today(app)
+    day = (datetime.fromisoformat(today(app)) + timedelta(days=20)).date().isoformat()
+    auth.login("admin")
+    french = {"Accept-Language": "fr"}
+    made = auth.form(f"/admin/technicians/{tech}/absences", {"start": day, "end": day, "reason": ""},
+                     headers=french, follow_redirects=True)
+    assert "congé" in made.get_data(as_text=True) and ", leave." not in made.get_data(as_text=True)
+    page = client.get(f"/admin/technicians/{tech}", headers=french).get_data(as_text=True)
+    assert "· congé" in page
+    form = page.split('id="sick-today"')[0].rsplit("<form", 1)[1]
+    assert 'name="reason" value="sick"' in form, "stored as the app's word, whatever the page's language"

@@ -240,6 +240,26 @@ def test_reception_overbooks_its_own_technician_through_the_api_as_on_its_page(a
     assert overrides[0]["knock_on_minutes"] > 0
 
 
+def test_a_booking_sent_with_any_offset_answers_in_utc_as_every_read_of_it_does(client, auth):
+    auth.login("operator")
+    case = open_case(auth)
+    best = offers_of(client, case["id"])["offers"][0]
+    start = datetime.fromisoformat(best["start"]).astimezone(ZoneInfo("Asia/Kolkata"))
+    made = auth.post(f"/api/v1/cases/{case['id']}/appointments",
+                     json={"garage": best["garage"], "technician": best["technician"], "start": start.isoformat()})
+    assert made.status_code == 201, made.get_json()
+    assert made.get_json()["start"].endswith("+00:00") and made.get_json()["start"] == best["start"]
+    read = client.get(f"/api/v1/cases/{case['id']}").get_json()["appointments"][0]
+    assert (read["start"], read["end"]) == (made.get_json()["start"], made.get_json()["end"])
+
+
+def test_an_offset_whose_plus_an_address_left_unencoded_is_still_read(client, auth):
+    auth.login("planner")
+    stated = client.get("/api/v1/policy?at=2099-01-01T00:00:00+01:00".replace("+", "%2B")).get_json()
+    assert client.get("/api/v1/policy?at=2099-01-01T00:00:00+01:00").get_json() == stated
+    assert client.get("/api/v1/overrides?from=2026-01-01T00:00:00+01:00&to=2099-01-01T00:00+01:00").status_code == 200
+
+
 def test_raising_urgency_needs_a_reason_recomputes_offers_and_is_logged(app, client, auth):
     auth.login("operator")
     case = open_case(auth, symptom="annual_service")

@@ -29,3 +29,28 @@ def test_a_list_as_csv_keeps_its_columns_when_it_has_rows(client, auth):
     auth.login("operator")
     rows = list(csv.DictReader(io.StringIO(client.get("/api/v1/symptoms?format=csv").get_data(as_text=True))))
     assert rows and {"code", "label", "urgency", "job_type"} <= set(rows[0])
+
+
+def test_a_typed_reason_a_spreadsheet_would_run_comes_out_as_text(app, client, auth):
+    """OWASP's CSV injection: a reason typed "=HYPERLINK(...)" must not run when a planner opens the export; phone
+    numbers and negative gains stay numbers."""
+    from datetime import datetime
+
+    from tests.web.story import open_case
+    from tests.web.test_api_booking import book, free_slot_not_offered, offers_of
+
+    auth.login("operator")
+    case = open_case(auth, symptom="annual_service")
+    offers = offers_of(client, case["id"])
+    offered = {(o["garage"], datetime.fromisoformat(o["start"])) for o in [offers["rule_offer"], *offers["offers"]]}
+    slot = free_slot_not_offered(app, case["id"], offers["offers"][0]["garage"], offered)
+    typed = '=HYPERLINK("http://evil.example","clic")'
+    assert book(auth, case["id"], slot, reason=typed).status_code == 201
+    auth.login("planner")
+    rows = list(csv.DictReader(io.StringIO(client.get("/api/v1/overrides?format=csv").get_data(as_text=True))))
+    (mine,) = [r for r in rows if r["case"] == str(case["id"])]
+    assert mine["reason"] == "'" + typed
+    assert client.get("/api/v1/overrides").get_json()[0]["reason"] == typed, "the JSON keeps what was typed"
+    auth.login("operator")
+    customers = client.get(f"/api/v1/customers?phone={case['customer']['phone']}&format=csv").get_data(as_text=True)
+    assert case["customer"]["phone"] in customers and "'+" not in customers

@@ -526,7 +526,7 @@ def test_no_show_beside_check_in_asks_for_a_confirmation_first(app, client, auth
     assert f"/garages/lyon-07/appointments/{booked}/no-show" not in board  # not due yet: nobody is absent
     assert f"/garages/lyon-07/appointments/{booked}/check-in" in board
     early = auth.post(f"/api/v1/appointments/{booked}/no-show")  # nor through the API, hours ahead
-    assert early.status_code == 409 and "once that time has passed" in early.get_json()["error"]["message"]
+    assert early.status_code == 422 and "once that time has passed" in early.get_json()["error"]["message"]
     with app.app_context():
         due = db.session.get(Appointment, booked).start_at + timedelta(minutes=5)
         assert db.session.get(Appointment, booked).status == "booked"
@@ -594,9 +594,13 @@ def test_a_workshop_re_plans_nothing_at_another_garage(app):
 def test_a_preview_is_confirmed_or_rejected_only_under_its_own_garages_address(app, client, auth):
     case = walk_in(auth)
     shown = preview(auth, case["id"]).get_json()
-    auth.login("admin")
+    auth.login("admin")  # who sees every garage: a walk-in's squeeze is not theirs to decide, under any address
     for action in ("confirm", "reject"):
-        assert auth.form(f"/garages/lyon-03/squeeze/{shown['id']}/{action}").status_code == 404
+        assert auth.form(f"/garages/lyon-03/squeeze/{shown['id']}/{action}").status_code == 403
+        assert auth.form(f"/garages/lyon-07/squeeze/{shown['id']}/{action}").status_code == 403
+    auth.login("reception-lyon-07")
+    for action in ("confirm", "reject"):
+        assert auth.form(f"/garages/lyon-03/squeeze/{shown['id']}/{action}").status_code in (403, 404)
     with app.app_context():
         assert db.session.get(PlanPreview, shown["id"]).status == "open"
 
@@ -985,7 +989,7 @@ def test_a_customer_is_checked_in_on_the_day_and_the_board_of_another_day_stays_
     auth.login("reception-lyon-07")
     before = footprint(app)
     early = auth.post(f"/api/v1/appointments/{booked}/check-in")
-    assert early.status_code == 409 and "check the customer in when they come" in early.get_json()["error"]["message"]
+    assert early.status_code == 422 and "check the customer in when they come" in early.get_json()["error"]["message"]
     assert footprint(app) == before
     board = client.get(f"/garages/lyon-07/board?day={day.isoformat()}").get_data(as_text=True)
     assert f'name="next" value="/garages/lyon-07/board?day={day.isoformat()}#appt-' in board
@@ -1012,7 +1016,7 @@ def test_a_past_day_s_booking_is_neither_checked_in_nor_started_and_its_board_of
     for who, action in (("reception-lyon-07", "check-in"), ("workshop-lyon-07", "start")):
         auth.login(who)
         late = auth.post(f"/api/v1/appointments/{booked}/{action}")
-        assert late.status_code == 409 and "not today" in late.get_json()["error"]["message"], action
+        assert late.status_code == 422 and "not today" in late.get_json()["error"]["message"], action
         page = "board" if who.startswith("reception") else "jobs"
         shown = client.get(f"/garages/lyon-07/{page}?day={day.isoformat()}").get_data(as_text=True)
         assert f"/appointments/{booked}/{action}" not in shown, "no button for what would be refused"
@@ -1272,3 +1276,16 @@ def test_a_squeeze_of_a_case_booked_already_says_it_moves_that_booking(app, clie
     assert "The customer is booked already" in page
     fresh = preview(auth, walk_in(auth, vehicle={"plate": "WI-009-KC", "model": "Clio"})["id"]).get_json()
     assert fresh["replaces"] is None
+
+
+def test_a_squeeze_names_an_unknown_garage_as_its_field_and_only_reception_decides_it(app, client, auth):
+    case = walk_in(auth)
+    unknown = preview(auth, case["id"], garage="nowhere")
+    assert unknown.status_code == 400 and unknown.get_json()["error"]["details"]["field"] == "garage"
+    made = preview(auth, case["id"])
+    assert made.status_code == 200, made.get_json()
+    auth.login("admin")
+    assert auth.post(f"/api/v1/squeeze/{made.get_json()['id']}/confirm", json={}).status_code == 403
+    assert auth.post(f"/api/v1/squeeze/{made.get_json()['id']}/reject", json={}).status_code == 403
+    auth.login("reception-lyon-07")
+    assert auth.post(f"/api/v1/squeeze/{made.get_json()['id']}/reject", json={}).status_code == 200

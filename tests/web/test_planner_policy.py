@@ -89,7 +89,7 @@ def test_the_policy_page_changes_a_field_and_names_a_bad_one(client, auth):
     assert f'value="{long_note}"' in too_long.get_data(as_text=True)
 
 
-def test_a_value_typed_another_way_is_no_new_version(app, client, auth):
+def test_a_value_typed_another_way_is_no_new_version_on_the_page(app, client, auth):
     from sqlalchemy import func, select
 
     from scheduler.models import Policy
@@ -101,10 +101,31 @@ def test_a_value_typed_another_way_is_no_new_version(app, client, auth):
     same = client.post("/planner/policy", data={"csrf_token": csrf_from(page), "search_radius_km": f"{radius:g}.0",
                                                 "note": "same radius"}, follow_redirects=True)
     assert "Nothing changed" in same.get_data(as_text=True)
-    api = auth.post("/api/v1/policy", json={"search_radius_km": float(radius)})
-    assert api.status_code == 400 and api.get_json()["error"]["details"]["field"] == "policy"
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Policy)) == 1
+
+
+def test_the_api_takes_the_values_in_force_restated_and_a_body_read_and_posted_back(client, auth):
+    """API.md: POST the changed fields → 201 a new version. A field given with the value in force (a default, a
+    script that states its rules) is a new version all the same; the GET body, changed and posted back whole, is
+    taken: what a version says of itself (version, created_at, created_by) and the fixed slot grid are read back as
+    they were."""
+    auth.login("planner")
+    current = client.get("/api/v1/policy").get_json()
+    restated = auth.post("/api/v1/policy", json={"max_moves": current["max_moves"]})
+    assert restated.status_code == 201, restated.get_json()
+    assert restated.get_json()["version"] == current["version"] + 1
+    assert restated.get_json()["max_moves"] == current["max_moves"]
+    body = client.get("/api/v1/policy").get_json()
+    posted = auth.post("/api/v1/policy", json={**body, "offers": body["offers"] + 1})
+    assert posted.status_code == 201, posted.get_json()
+    after = posted.get_json()
+    assert after["version"] == body["version"] + 1 and after["offers"] == body["offers"] + 1
+    assert {k: v for k, v in after.items() if k not in ("version", "created_at", "created_by", "offers")} == {
+        k: v for k, v in body.items() if k not in ("version", "created_at", "created_by", "offers")}
+    grid = auth.post("/api/v1/policy", json={"slot_minutes": body["slot_minutes"] * 2})
+    assert grid.status_code == 400 and grid.get_json()["error"]["details"]["field"] == "slot_minutes"
+    assert auth.post("/api/v1/policy", json={}).status_code == 400
 
 
 def test_the_policy_page_unticks_a_box_as_a_browser_sends_it_and_a_form_without_a_box_leaves_it(client, auth):
@@ -248,3 +269,16 @@ def test_the_api_takes_any_stage_and_the_customers_page_asks_about_the_stages_th
     assert rate("repair").status_code == 201
     assert offered() == {"booking", "wait", "reception", "repair"}
     assert "once they have happened" not in customer.get(f"/feedback/{token}").get_data(as_text=True)
+
+
+def test_a_policy_change_is_in_the_admins_audit_trail_from_and_to(client, auth):
+    auth.login("planner")
+    before = client.get("/api/v1/policy").get_json()["max_moves"]
+    made = auth.post("/api/v1/policy", json={"max_moves": before + 2, "note": "busy week"})
+    assert made.status_code == 201
+    auth.login("admin")
+    (entry,) = client.get("/api/v1/audit?entity=policy").get_json()
+    assert entry["entity_id"] == str(made.get_json()["version"]) and entry["action"] == "created"
+    assert entry["changes"]["max_moves"] == [before, before + 2] and entry["changes"]["note"] == [None, "busy week"]
+    page = client.get("/admin/audit", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "version de la politique" in page and "Nombre maximal de rendez-vous déplacés par une insertion" in page

@@ -21,7 +21,7 @@ from web.actions import back
 from web.auth import roles_required
 from web.clock import now
 from web.extensions import db
-from web.filters import day_names, role_label, skill_label, term
+from web.filters import absence_reason, day_names, role_label, skill_label, term
 from web.i18n import catalog_french, french_kept
 from web.refusals import field_texts, refusal_text
 
@@ -290,7 +290,8 @@ def absence_add(technician_id: str):
     except DomainError as exc:
         return _technician_page(technicians.get(db.session, current_user, technician_id), refused(exc), 400,
                                 failed="absence")
-    flash(_("Absence recorded: %(name)s, %(reason)s.", name=person.name, reason=absence.reason), "success")
+    flash(_("Absence recorded: %(name)s, %(reason)s.", name=person.name, reason=absence_reason(absence.reason)),
+          "success")
     return _after_change(person, hit)
 
 
@@ -373,9 +374,19 @@ def catalogue_add(kind: str):
     except DomainError as exc:
         return _catalogue_page(refused(exc), entity, form, 400)
     french = str(get_locale() or "en") == "fr" and form.get("label_fr")
-    flash(_("%(label)s (%(code)s) is added to the catalogue.", code=form["code"],
+    flash(_("Added to the catalogue: %(label)s (%(code)s).", code=form["code"],
             label=form["label_fr"] if french else form.get("label") or form["code"]), "success")
     return redirect(url_for("admin.catalogue_page"))
+
+
+def _item_label(kind: str, row) -> str:
+    """A catalogue entry as the reader names it: a skill or job type as the pages read it, a symptom by its
+    label in the reader's language."""
+    if kind == "skills":
+        return skill_label(row.code)
+    if kind == "symptoms":
+        return row.label_fr if str(get_locale() or "en") == "fr" else row.label
+    return term(row.label)
 
 
 @bp.route("/catalogue/<kind>/<code>", methods=["GET", "POST"])
@@ -395,7 +406,7 @@ def catalogue_item(kind: str, code: str):
             errors = refused(exc)
             row = audit.find(db.session, current_user, model, code, entity)
         else:
-            flash(_("%(code)s is saved.", code=code), "success")
+            flash(_("Saved: %(label)s (%(code)s).", label=_item_label(kind, row), code=code), "success")
             return redirect(url_for("admin.catalogue_item", kind=kind, code=code))
     return render_template("admin/catalogue_item.html", kind=kind, row=row, errors=errors, form=form,
                            french=row.label_fr or catalog_french(row.label) or "",

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import jsonify, request
 from flask_login import current_user
@@ -38,7 +38,8 @@ def time_field(data: dict, name: str, required: bool = True) -> datetime | None:
                       words={"field": name}, field=name)
     if not 2000 <= moment.year <= 2100:  # nothing is booked outside; and such times overflow conversions
         raise Invalid(N_("%(field)s must be a time between the years 2000 and 2100."), words={"field": name}, field=name)
-    return moment
+    # in UTC as stored: what a write answers reads as what a later read of it does, whatever offset was sent
+    return moment.astimezone(UTC)
 
 
 def id_field(data: dict, name: str) -> str:

@@ -43,7 +43,11 @@ def case_squeeze(case_id: int):
     require("reception")
     data = json_body()
     case = cases.get_case(db.session, current_user, case_id)
-    preview = squeeze.preview_squeeze(db.session, current_user, case, _garage(id_field(data, "garage")), now())
+    garage_id = id_field(data, "garage")
+    if db.session.get(Garage, garage_id) is None:  # a field of the body, not the address: 400 naming it
+        raise Invalid(N_("No garage %(key)s: see GET /api/v1/garages."), words={"key": repr(garage_id)},
+                      field="garage")
+    preview = squeeze.preview_squeeze(db.session, current_user, case, _garage(garage_id), now())
     # API.md: "a preview (nothing changes yet)", with no 201 as its creations have: a question answered, 200
     return jsonify(squeeze.diff(db.session, preview).to_dict())
 
@@ -210,7 +214,9 @@ add_paths({
         "being the later work no re-plan may move, which now waits, past_shift_end when the technician's shift "
         "ends before the job now does, else null), hand-over ({technician}: a colleague of the garage with the skill, on "
         "shift and free for what is left of the job, takes it over at the same time; 409 when they have other work "
-        "then, with the colleagues who are free in details.free). 409 from a status that does not allow it.",
+        "then, with the colleagues who are free in details.free). 409 from a status that does not allow it (or "
+        "another's act changed it); 422 rule_broken against the day or hour: check-in or start of another day's "
+        "booking, no-show before the customer is due.",
         "reception, workshop of the garage", 200, _json(_ref("Appointment")),
         {"type": "object", "properties": {"note": {"type": "string"}, "reason": {"type": "string"},
                                           "minutes": {"type": "integer"}, "technician": {"type": "string"}}},

@@ -57,6 +57,16 @@ def _write(summary: str, roles: str, status: int, response: dict, body: dict, er
     return op
 
 
+def _with_csv(paths: dict) -> dict:
+    """Every list a GET answers also comes as CSV (API.md; web/api/as_csv.py): said in each list's 200."""
+    for operations in paths.values():
+        ok = operations.get("get", {}).get("responses", {}).get("200", {})
+        content = ok.get("content", {})
+        if content.get("application/json", {}).get("schema", {}).get("type") == "array":
+            ok["content"] = {**content, "text/csv": {"schema": {"type": "string"}}}
+    return paths
+
+
 def document() -> dict:
     obj = {"type": "object"}
     paths = {
@@ -135,7 +145,7 @@ def document() -> dict:
             "the rule offer at that moment; offers recompute.", "operator, reception", 200, _json(_ref("Case")),
             {"type": "object", "required": ["urgency", "reason"],
              "properties": {"urgency": {"type": "string", "enum": ["P1", "P2", "P3"]}, "reason": {"type": "string"}}},
-            (400, 401, 403, 404, 422), [CASE_ID])},
+            (400, 401, 403, 404, 409, 422), [CASE_ID])},
         "/api/v1/cases/{id}/withdraw": {"post": _write(
             "Close a case not booked yet (`{reason}` optional): a walk-in whose customer left, or a caller who no "
             "longer needs a booking; the case is cancelled and leaves the counter or the open work. 409 for a booked "
@@ -187,7 +197,8 @@ def document() -> dict:
                                 "tokens (flask --app web token create USER) need no cookie and no CSRF token."},
         "servers": [{"url": "/"}],
         "security": [{"cookie": []}, {"bearer": []}],
-        "paths": {path: {**paths.get(path, {}), **EXTRA_PATHS.get(path, {})} for path in {**paths, **EXTRA_PATHS}},
+        "paths": _with_csv({path: {**paths.get(path, {}), **EXTRA_PATHS.get(path, {})}
+                            for path in {**paths, **EXTRA_PATHS}}),
         "components": {
             "securitySchemes": {"cookie": {"type": "apiKey", "in": "cookie", "name": "session"},
                                 "bearer": {"type": "http", "scheme": "bearer"}},

@@ -113,7 +113,7 @@ def policy_versions():
 @bp.post("/v1/policy")
 def policy_change():
     require(*PLANNERS)
-    version = policies.change(db.session, current_user, json_body(), now())
+    version = policies.change(db.session, current_user, json_body(), now(), restated=True)
     body = policies.as_dict(version, {current_user.id: current_user.username})
     return jsonify(body), 201
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, datetime, timedelta
 
 from flask import Response, request
@@ -40,7 +41,9 @@ def _moment(name: str, value: str, end: bool, said: str | None = None):
             if day.year < 1970:  # a day all the same: say what is wrong with it
                 raise Invalid(_("%(name)s must be a day from 1970 on.", name=said), field=name)
             return local_day_start(day + timedelta(days=1) if end else day)
-        moment = datetime.fromisoformat(value)
+        # an unencoded "+" of an address's offset arrives as a space (2026-11-20T00:00:00 01:00): it was a "+"
+        moment = datetime.fromisoformat(re.sub(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$",
+                                               r"\1+\2", value))
         if moment.utcoffset() is None:
             raise ValueError
         return moment
@@ -125,11 +128,25 @@ def wants_csv() -> bool:
     return best == "text/csv" and request.accept_mimetypes["text/csv"] > request.accept_mimetypes["application/json"]
 
 
+# A typed text a spreadsheet would run as a formula (=HYPERLINK(...), @SUM(...), +cmd|...): OWASP's CSV injection.
+# A number or a phone number (-15, +33 6 12 34 56 78) is data, and stays as it is.
+FORMULA = re.compile(r"^(?:[=@\t\r]|[+-](?![\d\s().]*$))")
+
+
+def cell(value: object) -> object:
+    """A value as a CSV cell: empty for None; a text a spreadsheet would run is quoted with a leading apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and FORMULA.match(value):
+        return "'" + value
+    return value
+
+
 def csv_response(rows: list[dict], columns: list[str], name: str) -> Response:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in columns})
+        writer.writerow({k: cell(row.get(k)) for k in columns})
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})

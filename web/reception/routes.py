@@ -374,6 +374,7 @@ def preview(garage_id: str, preview_id: int):
 def confirm(garage_id: str, preview_id: int):
     load_garage(garage_id)
     found = squeeze.get_preview(db.session, current_user, preview_id)
+    squeeze.check_decider(current_user, found)
     if found.garage_id != garage_id:
         abort(404)  # as the preview's own page: another garage's preview is not under this address
     outcome = squeeze.confirm(db.session, current_user, found, now(), text_field(request.form, "reason"))
@@ -424,6 +425,7 @@ def confirm(garage_id: str, preview_id: int):
 def reject(garage_id: str, preview_id: int):
     load_garage(garage_id)
     found = squeeze.get_preview(db.session, current_user, preview_id)
+    squeeze.check_decider(current_user, found)
     if found.garage_id != garage_id:
         abort(404)
     squeeze.reject(db.session, current_user, found, now())
