@@ -32,7 +32,8 @@ class Unplaced:
     reason: str
     # The reason as a fact: `no_garage`, `no_skill`, `no_lift`, `no_technician` (no room even with
     # every movable job gone), `lifts_full` (someone is free then, but work no move can change holds every
-    # lift), `other_requests`, `move_limit`, `moves_not_found`; "" when not known.
+    # lift), `not_worth_placing` (room is left, but every place costs more than leaving it out), `other_requests`,
+    # `move_limit`, `moves_not_found`; "" when not known.
     code: str = ""
 
 

@@ -500,6 +500,16 @@ def why_unplaced(problem: Problem, plan: Plan, request: Request) -> Unplaced:
     if not _room(problem, request, fixed):
         why = unplaced_reason(problem, request, fixed)
         return Unplaced(request.id, why, "lifts_full" if why.startswith("every lift") else "no_technician")
+    # Room left in the plan as it stands: no place was worth more than leaving it out (a small weights.unplaced)
+    standing = FreeTime(problem, exclude=list(plan.moves))
+    lifts = {a.id: a.lift for a in problem.appointments if a.id in plan.moves}
+    for mv in plan.moves.values():
+        standing.occupy(mv.technician, mv.start, mv.end, lifts[mv.appointment])
+    for pl in plan.placements.values():
+        standing.occupy(pl.technician, pl.start, pl.end, _request(problem, pl.request).lift)
+    if _room(problem, request, standing):
+        return Unplaced(request.id, "every place for it costs more than leaving it unplaced (weights.unplaced)",
+                        "not_worth_placing")
     # Room appears once the movable work goes: say what keeps it from being made.
     others = FreeTime(problem, exclude=movable)
     for pl in plan.placements.values():

@@ -382,3 +382,25 @@ def test_a_small_re_plan_proved_optimal_says_so_though_its_travel_is_in_fraction
     assert len(answer.moves) == 1 and answer.cost != round(answer.cost, 2), "a move makes the cost, km its fraction"
     assert abs(answer.cost - brute_force(problem)) < 1e-6
     assert answer.status == "OPTIMAL" and answer.bound == answer.cost
+
+
+def test_a_request_left_out_because_leaving_it_is_cheaper_says_so_not_that_work_could_not_move():
+    """With weights.unplaced at 1, a P3 leaving is cheaper than an hour's wait: room is left (11:00 on t1, no move
+    needed), and the reason must say that, not blame moves (an audit's finding)."""
+    doc = {"version": 1, "mode": "squeeze", "now": "2026-08-06T09:00:00+02:00", "slot_minutes": 15,
+           "garages": [{"id": "g1", "location": {"lat": 45.75, "lon": 4.85}, "lifts": 1}],
+           "technicians": [{"id": "t1", "garage": "g1", "skills": ["maintenance"], "shifts": [
+               {"start": "2026-08-06T08:00:00+02:00", "end": "2026-08-06T12:00:00+02:00"}]}],
+           "appointments": [{"id": "a1", "technician": "t1", "start": "2026-08-06T09:00:00+02:00",
+                             "end": "2026-08-06T11:00:00+02:00", "skill": "maintenance", "lift": False,
+                             "urgency": "P3", "status": "booked", "pinned": True, "flex_minutes": 0}],
+           "requests": [{"id": "r1", "duration_minutes": 60, "skill": "maintenance", "lift": True, "urgency": "P3",
+                         "location": {"lat": 45.76, "lon": 4.86}, "garages": ["g1"],
+                         "earliest": "2026-08-06T09:00:00+02:00"}],
+           "policy": {"max_travel_km": 30, "rule": {"garages": 1, "min_notice_minutes": 0}, "offers": 3,
+                      "max_moves": 3, "weights": {"wait": {"P1": 100, "P2": 10, "P3": 1}, "travel_km": 2,
+                                                  "move": 30, "shift_minute": 1, "unplaced": 1}}}
+    from optimizer.problem import parse_problem
+
+    answer = solve(parse_problem(doc), time_limit=2)
+    assert answer.cost == 1.0 and [(u.request, u.code) for u in answer.unplaced] == [("r1", "not_worth_placing")]
