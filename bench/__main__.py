@@ -140,8 +140,8 @@ def main() -> None:
         bench_planner(rounds=5 if args.quick else 20)
     if args.what in ("desk", "network", "load", "planner"):
         return
-    from bench.engine import (bench_loading, bench_offers_scale, bench_replan_weeks, bench_two_garage_squeeze,
-                              bench_workers)
+    from bench.engine import (bench_loading, bench_offers_scale, bench_replan_weeks, bench_squeeze_many,
+                              bench_two_garage_squeeze, bench_workers)
 
     if args.what == "loading":  # the network file's loading alone (issue #9 part 4)
         bench_loading([40] if args.quick else [1000, 3000])
@@ -156,6 +156,7 @@ def main() -> None:
         bench_offers_scale([100], requests=50)
         bench_loading([40])
         bench_two_garage_squeeze(3)
+        bench_squeeze_many(2)
     else:
         bench_offers(garages=300, requests=300)
         bench_squeeze(instances=30)
@@ -165,6 +166,7 @@ def main() -> None:
         bench_offers_scale([300, 1000, 3000], requests=300)
         bench_loading([1000, 3000])
         bench_two_garage_squeeze(20)
+        bench_squeeze_many(8)
         bench_workers([0, 1, 2])
 
 

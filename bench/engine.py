@@ -183,6 +183,22 @@ def bench_two_garage_squeeze(instances: int, long_limit: float = 20) -> None:
           f"{reached}/{instances} {' '.join(misses)}; p50 {pct(times, .5):.2f} s p95 {pct(times, .95):.2f} s")
 
 
+def bench_squeeze_many(instances: int, limit: float = 2.0) -> None:
+    """Squeezes of many requests into one garage's two days (8-14 mixed requests): the squeeze answers the
+    re-plan's question (PROBLEM_FORMAT.md), so it is set beside the same problem asked as a re-plan, at one limit."""
+    print(f"squeeze, one garage's two days, 8-14 requests, {limit:g} s: squeeze cost (unplaced) | the same as replan")
+    for seed in range(instances):
+        doc = generate(garages=1, technicians=10, days=2, load=0.9, requests=8 + 2 * (seed % 4), seed=700 + seed,
+                       mode="squeeze", max_moves=20, spread_deg=0.05)
+        cells = []
+        for mode in ("squeeze", "replan"):
+            problem = parse_problem({**doc, "mode": mode})
+            answer = solve(problem, time_limit=limit)
+            assert check_answer(problem, answer).feasible
+            cells.append(f"{answer.cost:,.0f} ({len(answer.unplaced)})")
+        print(f"        seed {700 + seed}: " + " | ".join(cells))
+
+
 def bench_workers(seeds: list[int], limit: float = 10, counts: tuple[int, ...] = (1, 2, 8)) -> None:
     """The re-plan's CP-SAT worker count on this machine: cost and requests placed at one limit."""
     print(f"workers re-plan at {limit:g} s on garage-weeks " + ", ".join(map(str, seeds)) + ": "

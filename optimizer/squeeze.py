@@ -409,17 +409,38 @@ def _without(dom: list[list[int]], value: int) -> list[list[int]]:
 # (61-106 movable jobs, measured); beyond, one model of a network's day (1,173 movable jobs: 150,418 at 2 s,
 # 8,408: nothing found in 3 s) is far behind the re-plan's search from a constructive start (102,088 at 2 s).
 AT_ONCE = 400
+# Of a squeeze's time limit, the share the re-plan's search takes before the one model goes on from its plan; and
+# from how many requests it does so on a small day too (one or two into a day: the one model proves them at once).
+SEARCH_SHARE = 0.5
+MANY = 3
 
 
 def plan(problem: Problem, time_limit: float, workers: int = 8, seed: int = 0) -> Answer:
     """Squeeze or re-plan as one model; never fails to answer: the no-move plan is the fallback. What is left
     unplaced is said as the re-plan says it: "no technician free" only when there is no room even with
     every movable job gone (another request may have taken it, or the move limit kept it)."""
-    from optimizer.replan import Plan, lower_bound, replan, why_unplaced  # the re-plan builds on this model
+    from optimizer.replan import (  # it builds on this model
+        WHOLE_AT_ONCE,
+        Plan,
+        lower_bound,
+        replan,
+        why_unplaced,
+    )
 
-    if sum(problem.is_movable(a) for a in problem.appointments) > AT_ONCE:
+    movable = sum(problem.is_movable(a) for a in problem.appointments)
+    if movable > AT_ONCE:
         return replan(problem, time_limit, workers, seed)
-    answer = _one_model(problem, time_limit, workers, seed)
+    if len(problem.requests) >= MANY or (movable > WHOLE_AT_ONCE and len(problem.requests) > 1):
+        # Several requests into a full day: the one model from the no-move plan was twice the re-plan's cost at
+        # 2 s (12 requests on a garage's two days: 23,768-26,033 against 12,113). The re-plan's search first, then
+        # the one model from its plan, which may prove it optimal; the better of the two.
+        started = time.perf_counter()
+        searched = replan(problem, time_limit * SEARCH_SHARE, workers, seed)
+        answer = _one_model(problem, time_limit - (time.perf_counter() - started), workers, seed, start=searched)
+        if answer.fallback or answer.cost is None or searched.cost < answer.cost - 1e-9:
+            answer = searched  # the model found nothing better in its time (its fallback is the search's plan)
+    else:
+        answer = _one_model(problem, time_limit, workers, seed)
     if answer.bound is not None and answer.cost is not None:
         # CP-SAT's own bound is weak until it has searched (-10,099,950 on a mid-size squeeze at 2 s)
         answer.bound = min(answer.cost, max(answer.bound, lower_bound(problem)))
@@ -431,16 +452,23 @@ def plan(problem: Problem, time_limit: float, workers: int = 8, seed: int = 0) -
     return answer
 
 
-def _one_model(problem: Problem, time_limit: float, workers: int = 8, seed: int = 0) -> Answer:
+def _one_model(problem: Problem, time_limit: float, workers: int = 8, seed: int = 0,
+               start: Answer | None = None) -> Answer:
+    """One CP-SAT model of the whole squeeze, warm-started from `start` (a feasible answer) or the no-move plan,
+    which is also what it falls back to."""
     from optimizer.validate import check_plan  # the validator never calls the solver
 
     started = time.perf_counter()
-    base_placements, base_unplaced = no_move_plan(problem)
-    base = Answer(status="FEASIBLE", placements=base_placements, unplaced=base_unplaced)
-    base.cost = check_plan(problem, base).cost
+    if start is not None and start.cost is not None:
+        base = Answer(status="FEASIBLE", placements=list(start.placements), moves=list(start.moves),
+                      unplaced=list(start.unplaced), cost=start.cost)
+    else:
+        base_placements, base_unplaced = no_move_plan(problem)
+        base = Answer(status="FEASIBLE", placements=base_placements, unplaced=base_unplaced)
+        base.cost = check_plan(problem, base).cost
     try:
         pm = PlanModel(problem)
-        pm.hint(base_placements)
+        pm.hint(base.placements, base.moves)
         remaining = time_limit - (time.perf_counter() - started)
         stats, solver = pm.solve(remaining, workers, seed)
     except Exception as exc:  # noqa: BLE001 - the booking screen must never see a solver error
