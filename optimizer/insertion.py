@@ -116,9 +116,12 @@ def _in_shift(problem: Problem, tech: str, start: int, end: int) -> bool:
 
 class Inserter:
     def __init__(self, problem: Problem, placements: dict[str, Placement], moves: dict[str, Move],
-                 places: Places | None = None, thorough: bool = True, width: int = 2):
+                 places: Places | None = None, thorough: bool = True, width: int = 2, step: int | None = None):
         self.p = problem
         self.thorough = thorough
+        # The starts it tries, every `step` minutes (a multiple of the slot, so on the grid): a coarser step is a
+        # quicker first plan on a fine grid (`places` must then be kept for that step alone).
+        self.step = step or problem.slot
         # How many jobs may be in a chain's way. Two found a P1's place today on garage-weeks where one left it
         # for tomorrow, but spend moves faster: the re-plan rebuilds with both and keeps the cheaper.
         self.width = width
@@ -175,10 +178,10 @@ class Inserter:
 
     def _starts(self, request: Request, garage: str, tech: str, travel: float, lower: int,
                 end: int) -> Iterator[tuple[float, int, str, str]]:
-        start = grid_ceil(lower, self.p.slot)
+        start = grid_ceil(lower, self.step)
         while start + request.duration <= end and (request.latest is None or start <= request.latest):
             yield start + travel, start, tech, garage
-            start += self.p.slot
+            start += self.step
 
     def _travel(self, request: Request, km: float) -> float:
         """The travel cost in minutes of waiting, so options sort by cost."""
@@ -292,7 +295,8 @@ class Inserter:
         hi = a.start + a.flex_minutes
         # Grid starts only, even for a job that sits off the grid: a move there to another technician is
         # still a move, and a moved job starts on the grid (format, feasibility 3).
-        starts = [s for s in sorted({grid_ceil(lo, p.slot) + k * p.slot for k in range((hi - lo) // p.slot + 1)},
+        step = self.step
+        starts = [s for s in sorted({grid_ceil(lo, step) + k * step for k in range((hi - lo) // step + 1)},
                                     key=lambda s: abs(s - a.start)) if lo <= s <= hi]
         qualified = [t.id for t in p.technicians_by_garage[p.garage_of(a)] if a.skill in t.skills]
         return [(s, s + duration, [t for t in qualified if _in_shift(p, t, s, s + duration)]) for s in starts]

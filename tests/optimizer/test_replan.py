@@ -404,3 +404,15 @@ def test_a_request_left_out_because_leaving_it_is_cheaper_says_so_not_that_work_
 
     answer = solve(parse_problem(doc), time_limit=2)
     assert answer.cost == 1.0 and [(u.request, u.code) for u in answer.unplaced] == [("r1", "not_worth_placing")]
+
+
+def test_the_quick_first_plan_steps_a_quarter_hour_on_a_fine_grid_and_stays_on_the_grid():
+    """On a 1-minute grid the first plan of a garage-week tried 15 times the starts of a 15-minute grid, took most
+    of a 2 s limit and left a request unplaced; it now steps by the slot's multiple nearest 15 minutes."""
+    from optimizer.replan import coarse
+
+    for slot, step in [(1, 15), (5, 15), (7, 14), (10, 20), (15, 15), (20, 20), (60, 60)]:
+        problem = load(random_problem(slot, mode="replan", slot=slot, appointments=8, requests=3, days=2))
+        assert coarse(problem) == step and step % slot == 0
+        answer = solve(problem, time_limit=0.5)
+        assert check_answer(problem, answer).feasible, slot
