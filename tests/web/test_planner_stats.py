@@ -181,6 +181,10 @@ def test_rule_review_is_ranked_by_what_people_gained_against_each_rule(client, a
     page = get(client, "/planner/rules").get_data(as_text=True)
     ranks = re.findall(r"<tr[^>]*><td>([^<]+)</td>", page.split('id="rule-review"', 1)[1].split("</tbody>", 1)[0])
     assert ranks == ["1", "2", "3", "4", "—"], "late for no rule is listed, not ranked among the rules to change"
+    # each verdict's count opens the overrides behind it, as the overrides count does
+    assert re.search(r'href="/planner/overrides\?[^"]*rule=min_notice[^"]*verdict=lost[^"]*">1</a>', page) or \
+        re.search(r'href="/planner/overrides\?[^"]*verdict=lost[^"]*rule=min_notice[^"]*">1</a>', page)
+    assert re.search(r'href="/planner/overrides\?[^"]*verdict=pending[^"]*">1</a>', page)
     first = get(client, "/planner/").get_data(as_text=True).split('id="rules"', 1)[1].split("</section>", 1)[0]
     assert "Lifts full" in first and "Not late / unknown" not in first
 

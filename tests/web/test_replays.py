@@ -222,6 +222,12 @@ def test_the_api_starts_a_replay_and_reports_its_progress_and_figures(history):
         "a refused replay keeps the period as typed"
     listed = client.get("/api/v1/replays?format=csv").get_data(as_text=True)
     assert "rule.min_notice_minutes.P1=0" in listed
+    # nothing changed: the current rules replayed, said as the baseline it is, not as a change that did nothing
+    baseline = client.post("/api/v1/replays", json={**PERIOD, "policy": {}}, headers={"X-CSRFToken": csrf})
+    assert baseline.status_code == 202
+    jobs.join(baseline.get_json()["id"])
+    said = client.get(f"/planner/replays/{baseline.get_json()['id']}").get_data(as_text=True)
+    assert "Nothing was changed: this replays the current rules" in said and "The change would have made" not in said
     with app.app_context():
         db.engine.dispose()
 
