@@ -72,6 +72,13 @@ def test_a_closed_day_takes_the_garage_out_of_offers_and_booking(app, client, au
     assert 'id="affected"' in again
     listed = {int(i) for i in re.findall(r'id="hit-(\d+)"', again.split('id="affected"')[1].split("</table>")[0])}
     assert listed == set(expected)
+    # the admin's re-plan of a closed day places nothing on it: the preview says where the work goes from there
+    # (the call centre's list) and leads back to the garage's page
+    replanned = auth.form(f"/admin/garages/{GARAGE}/replan", {"appointment": [str(i) for i in expected]},
+                          follow_redirects=True)
+    shown = replanned.get_data(as_text=True)
+    assert "the call centre’s desk lists them" in shown
+    assert f'href="/admin/garages/{GARAGE}"' in shown
     auth.login("operator")
     case = open_case(auth)
     offers = client.get(f"/api/v1/cases/{case['id']}/offers").get_json()
