@@ -135,12 +135,12 @@ def validate(fields: Any, current: Policy | None = None) -> dict[str, Any]:
             raise Invalid(N_("%(path)s must be a number."), field=path, words={"path": path})
         if isinstance(value, int) and abs(value) > 2 ** 53 or not math.isfinite(value):  # beyond any bound
             raise Invalid(N_("%(path)s must be between %(low)s and %(high)s."), field=path,
-                          words={"path": path, "low": f"{low:g}", "high": f"{high:g}"})
+                          words={"path": path, "low": float(low), "high": float(high)})
         if kind is int and not float(value).is_integer():
             raise Invalid(N_("%(path)s must be a whole number."), field=path, words={"path": path})
         if value < low or value > high:
             raise Invalid(N_("%(path)s must be between %(low)s and %(high)s (got %(value)s)."), field=path,
-                          words={"path": path, "low": f"{low:g}", "high": f"{high:g}", "value": f"{value:g}"})
+                          words={"path": path, "low": float(low), "high": float(high), "value": float(value)})
         clean[path] = int(value) if kind is int else float(value)
     return clean
 

@@ -282,3 +282,13 @@ def test_a_policy_change_is_in_the_admins_audit_trail_from_and_to(client, auth):
     assert entry["changes"]["max_moves"] == [before, before + 2] and entry["changes"]["note"] == [None, "busy week"]
     page = client.get("/admin/audit", headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert "version de la politique" in page and "Nombre maximal de rendez-vous déplacés par une insertion" in page
+
+
+def test_a_bound_in_a_refusal_reads_as_the_readers_numbers(client, auth):
+    auth.login("planner")
+    fr = auth.client.post("/api/v1/policy", json={"time_limit_seconds": 0.01},
+                          headers={**auth.headers(), "Accept-Language": "fr"})
+    message = fr.get_json()["error"]["message"]
+    assert fr.status_code == 400 and "0,1" in message and "0.1" not in message
+    en = auth.post("/api/v1/policy", json={"search_radius_km": 1e7}).get_json()["error"]["message"]
+    assert "e+" not in en and "10,000,000" in en

@@ -412,3 +412,12 @@ def test_a_garage_filter_that_names_no_garage_is_refused_not_counted_as_nothing(
         assert refused.status_code == 400, path
         assert refused.get_json()["error"]["details"]["field"] == "garage" and "lyon-7" in refused.get_json()["error"]["message"]
     assert client.get("/api/v1/stats/overrides?garage=lyon-07").status_code == 200
+    page = client.get("/planner/?garage=lyon-7", headers={"Accept-Language": "fr"}, follow_redirects=True
+                      ).get_data(as_text=True)
+    assert "Aucun garage &#39;lyon-7&#39;." in page and "GET /api" not in page, "a page's reader is not sent to the API"
+
+
+def test_a_period_given_only_its_first_day_to_come_runs_a_week_from_it(client, auth):
+    auth.login("planner")
+    page = client.get("/planner/?from=2030-01-01")
+    assert page.status_code == 200 and "must not end before it starts" not in page.get_data(as_text=True)

@@ -66,12 +66,15 @@ def filters_from_args(default_weeks: int | None = None, today: date | None = Non
         f.end = _moment("to", args["to"], end=True, said=said.get("to"))
     elif default_weeks and today:
         f.end = local_day_start(today + timedelta(days=1))
+        if f.start is not None and f.start >= f.end:  # only a day to come typed: a week from it, not "ends first"
+            f.end = f.start + timedelta(days=7)
     for name in FILTER_NAMES:
         value = args.get(name, "").strip()
         setattr(f, name, value or None)
     if f.garage is not None and f.garage not in garage_name_by_id():
         # a typo read as "no overrides at that garage": zeros a planner would believe
-        raise Invalid(_("No garage %(garage)s: see GET /api/v1/garages.", garage=repr(f.garage[:40])), field="garage")
+        raise Invalid(_("No garage %(garage)s.", garage=repr(f.garage[:40])) if said else
+                      _("No garage %(garage)s: see GET /api/v1/garages.", garage=repr(f.garage[:40])), field="garage")
     return f.check()
 
 
