@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
@@ -40,6 +40,15 @@ def local_datetime(moment: datetime | None, garage=None) -> str:
         return ""
     local = _local(moment, garage)
     return f"{said_date(local.date(), local.tzinfo)} {local:%H:%M}"
+
+
+def until_label(moment: datetime, garage=None) -> str:
+    """When something ends, as people say it: an end at midnight is the end of the day before (an absence typed
+    "to 02/12" ends on the 2nd, not "Thu 3 Dec 00:00")."""
+    local = _local(moment, garage)
+    if local.hour == 0 and local.minute == 0:
+        return _("%(day)s, end of day", day=said_date(local.date() - timedelta(days=1), local.tzinfo))
+    return local_datetime(moment, garage)
 
 
 def local_when(moment: datetime | None, garage=None, since: datetime | None = None) -> str:
@@ -356,6 +365,7 @@ def register(app: Flask) -> None:
     from web.late_reasons import why_not_earlier
 
     app.jinja_env.filters.update(local_time=local_time, local_datetime=local_datetime, local_when=local_when,
+                                 until_label=until_label,
                                  day_label=day_label, minutes_label=minutes_label, span_label=span_label, wait_label=wait_label,
                                  seconds_label=seconds_label, garage_names=garage_names,
                                  plain_times=plain_times, event_text=event_text, event_kind=event_kind,

@@ -527,3 +527,16 @@ def test_an_absence_reason_the_app_gives_reads_in_the_readers_language(app, clie
     assert "· congé" in page
     form = page.split('id="sick-today"')[0].rsplit("<form", 1)[1]
     assert 'name="reason" value="sick"' in form, "stored as the app's word, whatever the page's language"
+
+
+def test_a_part_day_absence_to_a_whole_day_ends_on_that_day_as_typed(app, client, auth):
+    tech, _ = busiest_today(app)
+    start = (datetime.fromisoformat(today(app)) + timedelta(days=20)).date()
+    end = start + timedelta(days=1)
+    auth.login("admin")
+    made = auth.post(f"/api/v1/technicians/{tech}/absences",
+                     json={"start": f"{start.isoformat()}T14:00", "end": end.isoformat(), "reason": "training"})
+    assert made.status_code == 201, made.get_json()
+    page = client.get(f"/admin/technicians/{tech}", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    (item,) = [li for li in re.findall(r"<li>(.*?)<form", page, re.DOTALL) if "· formation" in li]
+    assert "fin de journée" in item and "00:00" not in item, item
