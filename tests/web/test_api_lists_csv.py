@@ -54,3 +54,10 @@ def test_a_typed_reason_a_spreadsheet_would_run_comes_out_as_text(app, client, a
     auth.login("operator")
     customers = client.get(f"/api/v1/customers?phone={case['customer']['phone']}&format=csv").get_data(as_text=True)
     assert case["customer"]["phone"] in customers and "'+" not in customers
+
+
+def test_an_export_is_named_after_its_period(client, auth):
+    auth.login("planner")
+    got = client.get("/api/v1/overrides?format=csv&from=2026-11-01&to=2026-11-30")
+    assert 'filename="overrides_2026-11-01_2026-11-30.csv"' in got.headers["Content-Disposition"]
+    assert 'filename="overrides.csv"' in client.get("/api/v1/overrides?format=csv").headers["Content-Disposition"]

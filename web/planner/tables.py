@@ -146,6 +146,9 @@ def cell(value: object) -> object:
 
 
 def csv_response(rows: list[dict], columns: list[str], name: str) -> Response:
+    # the period asked for in the file's name: two exports of different months are two files, not overrides(1).csv
+    period = [re.sub(r"[^0-9A-Za-z_-]", "", request.args.get(k, ""))[:25] for k in ("from", "to")]
+    name = "_".join([name, *[p for p in period if p]])
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
