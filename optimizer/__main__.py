@@ -34,10 +34,6 @@ def cmd_solve(args: argparse.Namespace) -> int:
     except ProblemError as exc:
         _emit(Answer(status="INVALID", errors=exc.errors).to_dict(None), args.out)
         return 2
-    if problem.mode != "offers":
-        # OR-Tools loads in 0.3 s on a quiet machine but 1-3 s on a busy one; charged to the time limit, it left a
-        # 1 s squeeze 0.05 s to search and so the no-move plan. The limit is the search's, so it loads first.
-        import ortools.sat.python.cp_model  # noqa: F401
     answer = solve(problem, time_limit=args.time_limit, workers=args.workers, seed=args.seed)
     _emit(answer.to_dict(problem.zone), args.out)
     return 0

@@ -24,6 +24,10 @@ def no_move_plan(problem: Problem) -> tuple[list[Placement], list[Unplaced]]:
             missing.append(unplaced(problem, request, free))
             continue
         offer = best[0]
+        if offer.cost > problem.unplaced_cost(request):  # leaving it out costs less (a small weights.unplaced)
+            missing.append(Unplaced(request.id, "every place for it costs more than leaving it unplaced "
+                                                "(weights.unplaced)", "not_worth_placing"))
+            continue
         placements.append(Placement(request.id, offer.garage, offer.technician, offer.start, offer.end))
         free.occupy(offer.technician, offer.start, offer.end, request.lift)
     return placements, missing

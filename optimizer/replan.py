@@ -522,6 +522,10 @@ def why_unplaced(problem: Problem, plan: Plan, request: Request) -> Unplaced:
     if _room(problem, request, standing):
         return Unplaced(request.id, "every place for it costs more than leaving it unplaced (weights.unplaced)",
                         "not_worth_placing")
+    # Room only with a move: a move alone costs weights.move, more than leaving this one out
+    if problem.unplaced_cost(request) <= problem.policy.weights.move:
+        return Unplaced(request.id, "every place for it needs a move, which costs more than leaving it unplaced "
+                        "(weights.unplaced)", "not_worth_placing")
     # Room appears once the movable work goes: say what keeps it from being made.
     others = FreeTime(problem, exclude=movable)
     for pl in plan.placements.values():

@@ -245,6 +245,8 @@ def fact_value(value: object) -> str:
         return text
     if isinstance(value, dict):
         return " ".join(str(v) for v in value.values())
+    if isinstance(value, float):  # 45,5 in French; a whole number stored as 30.0 reads 30
+        return str(int(value)) if value.is_integer() else format_decimal(value, format="0.#########")
     return str(value)
 
 

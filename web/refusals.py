@@ -15,7 +15,7 @@ def _word(name: str, value: object) -> object:
     from web.filters import day_name, said_date, status_label
 
     if isinstance(value, float) and not isinstance(value, bool):  # "entre 0,1 et 60", not "0.1" or "1e+06"
-        return format_decimal(value, format="#,##0.###")
+        return format_decimal(value, format="#,##0.#########")
 
     if isinstance(value, datetime):  # already in the garage's zone
         return f"{said_date(value.date(), value.tzinfo)} {value:%H:%M}"

@@ -111,9 +111,11 @@ def validate(fields: Any, current: Policy | None = None) -> dict[str, Any]:
     version's description of itself and a field shown but fixed (the slot grid) are taken back as they were."""
     clean: dict[str, Any] = {}
     for path, value in flatten(fields).items():
-        if current is not None and (path in ABOUT or (path == "note" and value == current.note) or (
+        if current is not None and (path in ABOUT or (
                 path not in PATHS and path != "note" and _shown(current, path) and value_at(current, path) == value)):
             continue
+        if current is not None and path not in PATHS and path != "note" and _shown(current, path):
+            raise Invalid(N_("%(path)s is fixed: it cannot be changed here."), field=path, words={"path": path})
         if path == "note":
             if not isinstance(value, str) or len(value) > 200:
                 raise Invalid(N_("note must be text of at most 200 characters."), field="note")
@@ -174,7 +176,7 @@ def change(session: Session, actor: User, fields: dict, now: datetime, *, restat
     "these are the rules from now on", API.md's 201); a page refuses a save that changes nothing."""
     current = in_force(session, now)
     changes = validate(fields, current if restated else None)
-    if not [p for p in changes if p != "note"] and not (restated and changes):
+    if not [p for p in changes if p != "note"]:  # a note alone changes no rule
         raise Invalid(N_("Change at least one field of the policy."), field="policy")
     # a value typed another way (30.0 for 30) is no change: a version that changes nothing would say it did
     changes = {p: v for p, v in changes.items() if p == "note" or value_at(current, p) != v}

@@ -416,3 +416,25 @@ def test_the_quick_first_plan_steps_a_quarter_hour_on_a_fine_grid_and_stays_on_t
         assert coarse(problem) == step and step % slot == 0
         answer = solve(problem, time_limit=0.5)
         assert check_answer(problem, answer).feasible, slot
+
+
+def test_a_request_whose_every_place_needs_a_move_dearer_than_leaving_it_says_so():
+    """With weights.unplaced 0.5, a request that fits only once work moves (a move costs 30) is left out because
+    that is cheaper, not because moves were not found (a review's finding on an OPTIMAL answer)."""
+    from bench.generate import garage_week
+
+    doc = garage_week(4, 6, days=2)
+    doc = {**doc, "mode": "squeeze", "policy": {**doc["policy"], "weights": {**doc["policy"]["weights"],
+                                                                          "unplaced": 0.5}}}
+    answer = solve(load(doc), time_limit=2)
+    assert answer.unplaced, "leaving requests out is cheaper here"
+    assert {u.code for u in answer.unplaced} <= {"not_worth_placing", "no_technician", "lifts_full"}
+
+
+def test_the_search_keeps_a_quarter_of_the_limit_however_long_loading_took():
+    import time as clock
+
+    from optimizer.solve import _left
+
+    assert _left(2.0, clock.perf_counter() - 10) == 0.5
+    assert 1.9 < _left(2.0, clock.perf_counter()) <= 2.0

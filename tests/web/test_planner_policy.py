@@ -125,7 +125,12 @@ def test_the_api_takes_the_values_in_force_restated_and_a_body_read_and_posted_b
         k: v for k, v in body.items() if k not in ("version", "created_at", "created_by", "offers")}
     grid = auth.post("/api/v1/policy", json={"slot_minutes": body["slot_minutes"] * 2})
     assert grid.status_code == 400 and grid.get_json()["error"]["details"]["field"] == "slot_minutes"
+    assert "is fixed" in grid.get_json()["error"]["message"]
     assert auth.post("/api/v1/policy", json={}).status_code == 400
+    assert auth.post("/api/v1/policy", json={"note": "only a note"}).status_code == 400, "a note alone is no rule"
+    noted = auth.post("/api/v1/policy", json={**body, "note": "launch rules, restated"}).get_json()
+    kept = auth.post("/api/v1/policy", json=noted)
+    assert kept.status_code == 201 and kept.get_json()["note"] == "launch rules, restated", "a posted note is kept"
 
 
 def test_the_policy_page_unticks_a_box_as_a_browser_sends_it_and_a_form_without_a_box_leaves_it(client, auth):
@@ -274,14 +279,18 @@ def test_the_api_takes_any_stage_and_the_customers_page_asks_about_the_stages_th
 def test_a_policy_change_is_in_the_admins_audit_trail_from_and_to(client, auth):
     auth.login("planner")
     before = client.get("/api/v1/policy").get_json()["max_moves"]
-    made = auth.post("/api/v1/policy", json={"max_moves": before + 2, "note": "busy week"})
+    made = auth.post("/api/v1/policy", json={"max_moves": before + 2, "note": "busy week", "travel_speed_kmh": 45.5})
     assert made.status_code == 201
     auth.login("admin")
     (entry,) = client.get("/api/v1/audit?entity=policy").get_json()
     assert entry["entity_id"] == str(made.get_json()["version"]) and entry["action"] == "created"
     assert entry["changes"]["max_moves"] == [before, before + 2] and entry["changes"]["note"] == [None, "busy week"]
     page = client.get("/admin/audit", headers={"Accept-Language": "fr"}).get_data(as_text=True)
-    assert "version de la politique" in page and "Nombre maximal de rendez-vous déplacés par une insertion" in page
+    assert "jeu de règles" in page and "Nombre maximal de rendez-vous déplacés par une insertion" in page
+    assert re.search(r"30\s*→\s*45,5", re.sub(r"<[^>]+>", "", page)), "the reader's numbers: 30 → 45,5"
+    fr = auth.client.post("/api/v1/policy", json={"time_limit_seconds": 0.0001},
+                          headers={**auth.headers(), "Accept-Language": "fr"}).get_json()["error"]["message"]
+    assert "0,0001" in fr, "a tiny value is said as it came, not rounded to 0"
 
 
 def test_a_bound_in_a_refusal_reads_as_the_readers_numbers(client, auth):

@@ -149,7 +149,10 @@ def case_book(case_id: int):
                                                id_field(data, "technician"), time_field(data, "start"),
                                                text_field(data, "reason"), now(), replaces=replaces,
                                                typed=source == "typed", repeat=False,
-                                               overbook=True if overbook else None)
+                                               # reception's consent is its own tick, as on its page (unticked:
+                                               # no), whatever the policy lets the call centre do
+                                               overbook=bool(overbook) if current_user.role == "reception"
+                                               else None)
     return jsonify(appointment.to_dict()), 201
 
 
