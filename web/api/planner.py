@@ -225,7 +225,10 @@ add_paths({
         "included)", "planner, admin", _json(_arr("OverrideGroup")), errors=(400, 401, 403),
         params=[{"name": "group_by", "in": "query", "schema": {"type": "string", "enum": list(stats.GROUPS)}},
                 *_PERIOD])},
-    "/api/v1/stats/summary": {"get": _op("The period's totals", "planner, admin", _json(_ref("OverrideGroup")),
+    "/api/v1/stats/summary": {"get": _op("The period's totals (also text/csv, one row)", "planner, admin",
+                                         {**_json(_ref("OverrideGroup")), "content": {
+                                             "application/json": {"schema": _ref("OverrideGroup")},
+                                             "text/csv": {"schema": {"type": "string"}}}},
                                          errors=(400, 401, 403), params=_PERIOD)},
     "/api/v1/stats/rules": {"get": _op("Rule review: which rule made the rule offer late, how often people beat it "
                                        "and by how much; the rule to change first comes first", "planner, admin",
