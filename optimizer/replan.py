@@ -513,12 +513,10 @@ def why_unplaced(problem: Problem, plan: Plan, request: Request) -> Unplaced:
         why = unplaced_reason(problem, request, fixed)
         return Unplaced(request.id, why, "lifts_full" if why.startswith("every lift") else "no_technician")
     # Room left in the plan as it stands: no place was worth more than leaving it out (a small weights.unplaced)
-    standing = FreeTime(problem, exclude=list(plan.moves))
+    standing = _with_placements(problem, plan, FreeTime(problem, exclude=list(plan.moves)))
     lifts = {a.id: a.lift for a in problem.appointments if a.id in plan.moves}
     for mv in plan.moves.values():
         standing.occupy(mv.technician, mv.start, mv.end, lifts[mv.appointment])
-    for pl in plan.placements.values():
-        standing.occupy(pl.technician, pl.start, pl.end, _request(problem, pl.request).lift)
     if _room(problem, request, standing):
         return Unplaced(request.id, "every place for it costs more than leaving it unplaced (weights.unplaced)",
                         "not_worth_placing")
@@ -527,9 +525,7 @@ def why_unplaced(problem: Problem, plan: Plan, request: Request) -> Unplaced:
         return Unplaced(request.id, "every place for it needs a move, which costs more than leaving it unplaced "
                         "(weights.unplaced)", "not_worth_placing")
     # Room appears once the movable work goes: say what keeps it from being made.
-    others = FreeTime(problem, exclude=movable)
-    for pl in plan.placements.values():
-        others.occupy(pl.technician, pl.start, pl.end, _request(problem, pl.request).lift)
+    others = _with_placements(problem, plan, FreeTime(problem, exclude=movable))
     if not _room(problem, request, others):
         return Unplaced(request.id, "the room that moving work could make is taken by other requests",
                         "other_requests")
@@ -538,6 +534,13 @@ def why_unplaced(problem: Problem, plan: Plan, request: Request) -> Unplaced:
                         "move_limit")
     return Unplaced(request.id, "room needs work to move further than its flex allows, or more time to find",
                     "moves_not_found")
+
+
+def _with_placements(problem: Problem, plan: Plan, free: FreeTime) -> FreeTime:
+    """`free` with the plan's placed requests taking their time."""
+    for pl in plan.placements.values():
+        free.occupy(pl.technician, pl.start, pl.end, _request(problem, pl.request).lift)
+    return free
 
 
 def _request(problem: Problem, request_id: str) -> Request:

@@ -218,6 +218,12 @@ def km(distance: float) -> str:
     return format_decimal(distance, format="#,##0.0")
 
 
+def number_text(value: float) -> str:
+    """A stored number as the reader writes it, as precise as it was: "45,5" and "0,0001" in French, "30" for 30.0,
+    "10,000,000" in English (not "1e+07")."""
+    return format_decimal(value, format="#,##0.#########")
+
+
 ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
@@ -245,8 +251,8 @@ def fact_value(value: object) -> str:
         return text
     if isinstance(value, dict):
         return " ".join(str(v) for v in value.values())
-    if isinstance(value, float):  # 45,5 in French; a whole number stored as 30.0 reads 30
-        return str(int(value)) if value.is_integer() else format_decimal(value, format="0.#########")
+    if isinstance(value, float):
+        return number_text(value)
     return str(value)
 
 

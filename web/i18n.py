@@ -32,7 +32,8 @@ def french_kept(row, data: dict) -> dict:
     """A change of a skill's or job type's labels that keeps its French words: a seeded entry reads in French from
     the translation catalog, by its English label, so renaming the English would turn French pages English. The
     page's form opens with that French (`catalog_french`): posted back unchanged it is no change; an API change of
-    the English alone stores the French it had."""
+    the English alone stores the French it had. An entry with a French label of its own (every symptom) keeps it
+    as it is."""
     french = None if row.label_fr else catalog_french(row.label)
     if french is None:
         return data

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from scheduler.errors import DomainError, Said, Weekday
@@ -12,10 +11,10 @@ from scheduler.texts import Phrase
 
 
 def _word(name: str, value: object) -> object:
-    from web.filters import day_name, said_date, status_label
+    from web.filters import day_name, number_text, said_date, status_label
 
-    if isinstance(value, float) and not isinstance(value, bool):  # "entre 0,1 et 60", not "0.1" or "1e+06"
-        return format_decimal(value, format="#,##0.#########")
+    if isinstance(value, float):  # "entre 0,1 et 60", not "0.1" or "1e+06"
+        return number_text(value)
 
     if isinstance(value, datetime):  # already in the garage's zone
         return f"{said_date(value.date(), value.tzinfo)} {value:%H:%M}"

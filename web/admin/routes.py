@@ -400,8 +400,7 @@ def catalogue_item(kind: str, code: str):
         form = parse()
         form.pop("code", None)
         try:
-            catalogue.change(db.session, current_user, entity, row,
-                             form if entity == "symptom" else french_kept(row, form), now())
+            catalogue.change(db.session, current_user, entity, row, french_kept(row, form), now())
         except DomainError as exc:
             errors = refused(exc)
             row = audit.find(db.session, current_user, model, code, entity)

@@ -170,7 +170,7 @@ def catalogue_change(kind: str, code: str):
     entity = _ENTITIES[kind]
     row = audit.find(db.session, current_user, catalogue.KINDS[entity][0], code, entity.replace("_", " "))
     data = json_body()
-    if entity != "symptom" and isinstance(data, dict):
+    if isinstance(data, dict):
         data = french_kept(row, data)
     return jsonify(catalogue.KINDS[entity][2](catalogue.change(db.session, current_user, entity, row, data, now())))
 
