@@ -122,6 +122,14 @@ class Instants:
         return int(seconds // 60), -int(-seconds // 60), seconds / 60
 
 
+# The fields that hold an id or name one: a number there is read as the id with those digits.
+_IDS = frozenset(("id", "garage", "technician"))
+
+
+def _id_text(value: Any) -> Any:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 class _Reader:
     """Reads fields by path, collecting every fault instead of stopping at the first."""
 
@@ -150,9 +158,10 @@ class _Reader:
         return value
 
     def text(self, parent: dict, key: str, path: str, default: str | None = None) -> str | None:
+        """A non-empty string; an id (or a reference to one) may also be an integer, read as its digits."""
         value = parent.get(key, default)
-        if isinstance(value, int) and not isinstance(value, bool) and key == "id":
-            return str(value)
+        if isinstance(value, int) and not isinstance(value, bool) and key in _IDS:
+            return str(value)  # an id written as a number is that id, wherever it is named
         if not isinstance(value, str) or not value:
             self.fault(f"{path}.{key}", "is required (a non-empty string)" if value is None else "must be a non-empty string")
             return None
@@ -522,6 +531,8 @@ def _read_requests(r: _Reader, doc: dict, garages: dict[str, Garage], now: Minut
         urgency = r.choice(raw, "urgency", path, URGENCIES)
         loc = r.location(raw["location"], f"{path}.location") if raw.get("location") is not None else None
         cands = raw.get("garages")
+        if isinstance(cands, list):
+            cands = [_id_text(g) for g in cands]
         if cands is not None:
             if not isinstance(cands, list) or not all(isinstance(g, str) for g in cands):
                 r.fault(f"{path}.garages", "must be a list of garage ids or null")

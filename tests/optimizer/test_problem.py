@@ -264,3 +264,35 @@ def test_the_letter_of_the_format_no_offers_asked_for_and_an_extra_notice_key_ar
     assert [u.reason for u in answer.unplaced] == ["no offer asked for (policy.offers is 0)"] * 2
     check = check_answer(problem, answer)
     assert check.feasible and check.cost == answer.cost
+
+
+def renamed(doc: dict, names: dict) -> dict:
+    """The document with its garages and technicians renamed, wherever they are named."""
+    doc = json.loads(json.dumps(doc))
+    for g in doc["garages"]:
+        g["id"] = names[g["id"]]
+    for t in doc["technicians"]:
+        t["id"], t["garage"] = names[t["id"]], names[t["garage"]]
+    for a in doc["appointments"]:
+        a["technician"] = names[a["technician"]]
+    for r in doc["requests"]:
+        if r.get("garages"):
+            r["garages"] = [names[g] for g in r["garages"]]
+    return doc
+
+
+@pytest.mark.parametrize("mode", ["offers", "squeeze"])
+def test_ids_written_as_numbers_are_read_as_those_ids_wherever_they_are_named(mode):
+    """A garage id 7 and a technician's `"garage": 7` are one garage: the answer is the one with "7" written as text
+    (the format's ids are text; a number there is not a fault in one place and a reference to nothing in another)."""
+    from optimizer import solve
+
+    doc = random_problem(5, mode=mode, garages=2, techs=2, appointments=4, requests=2)
+    numbers = {g["id"]: 70 + i for i, g in enumerate(doc["garages"])}
+    numbers |= {t["id"]: 700 + i for i, t in enumerate(doc["technicians"])}
+    numbered = solve(parse_problem(renamed(doc, numbers)))
+    written = solve(parse_problem(renamed(doc, {old: str(new) for old, new in numbers.items()})))
+    assert numbered.status == written.status != "INVALID"
+    assert numbered.to_dict(None)["placements"] == written.to_dict(None)["placements"]
+    assert numbered.to_dict(None)["offers"] == written.to_dict(None)["offers"]
+    assert numbered.cost == pytest.approx(written.cost)
