@@ -120,6 +120,8 @@ def main() -> None:
                         help="load: the adversarial races, the throughput run (bench/throughput.py), or both")
     parser.add_argument("--seconds", type=float, help="load: how long each scenario runs")
     parser.add_argument("--cases", type=int, help="load, throughput: cases opened beforehand")
+    parser.add_argument("--seal", choices=["with", "without", "both"], default="with",
+                        help="throughput: bookings hand back the offers' seal (web/shown.py), not, or both in turn")
     args = parser.parse_args()
     if args.what in ("desk", "all"):
         from bench.desk import bench_desk
@@ -133,7 +135,7 @@ def main() -> None:
         from bench.load import bench_load
 
         bench_load(backend=args.backend, quick=args.quick, seconds=args.seconds, scenario=args.scenario,
-                   cases=args.cases)
+                   cases=args.cases, seal=args.seal)
     if args.what in ("planner", "all"):
         from bench.planner import bench_planner
 

@@ -115,8 +115,8 @@ def _measure(app, rounds: int) -> dict:
     client = app.test_client()
     response = client.post("/api/v1/session", json={"username": "operator", "password": demo.DEMO_PASSWORD})
     headers = {"X-CSRFToken": response.get_json()["csrf_token"]}
-    ms = {name: Timer() for name in ("http", "seam", "file", "page", "book")}
-    statements: dict[str, list[int]] = {"http": [], "page": [], "book": []}
+    ms = {name: Timer() for name in ("http", "seam", "file", "page", "book", "sealed")}
+    statements: dict[str, list[int]] = {"http": [], "page": [], "book": [], "sealed": []}
     same = differ = 0
     warm = client.post("/api/v1/cases", json=_call("BN-WARM-UP", SYMPTOMS[0], *garages[0][1:]), headers=headers)
     client.get(f"/api/v1/cases/{warm.get_json()['id']}/offers")  # the network, loaded once per change of it
@@ -149,9 +149,13 @@ def _measure(app, rounds: int) -> dict:
             statements["page"].append(count[0])
             best = answer.get_json()["offers"][0]
             body = {**{k: best[k] for k in ("garage", "technician", "start")}, "reason": "the caller agreed"}
-            with counting(engine) as count, ms["book"]():
+            # every other case hands back the offers' seal (web/shown.py), as the desk's page does: side by side
+            kind = "sealed" if (n + i) % 2 else "book"
+            if kind == "sealed":
+                body["offers_token"] = answer.get_json()["offers_token"]
+            with counting(engine) as count, ms[kind]():
                 booked = client.post(f"/api/v1/cases/{case['id']}/appointments", json=body, headers=headers)
-            statements["book"].append(count[0])
+            statements[kind].append(count[0])
             assert booked.status_code == 201, booked.get_json()
 
     calls = len(ms["http"].wall)
@@ -165,4 +169,6 @@ def _measure(app, rounds: int) -> dict:
     print(f"        operator's case page: {ms['page'].line()}  ({pct(statements['page'], .5)} SQL statements)")
     print(f"        POST /api/v1/cases/<id>/appointments (best offer): {ms['book'].line()}  "
           f"({pct(statements['book'], .5)} SQL statements)")
+    print(f"        the same with the offers' seal handed back: {ms['sealed'].line()}  "
+          f"({pct(statements['sealed'], .5)} SQL statements)")
     return {"ms": ms, "statements": statements, "same": same, "calls": calls}

@@ -316,9 +316,10 @@ def check_database(url: str) -> dict:
 
 
 def bench_load(backend: str = "both", quick: bool = False, clients: int = 16, seconds: float | None = None,
-               scenario: str = "races", cases: int | None = None) -> dict:
+               scenario: str = "races", cases: int | None = None, seal: str = "with") -> dict:
     """`scenario`: races (the adversarial groups of four), throughput (bench/throughput.py) or both, each on a
-    freshly seeded database of each backend."""
+    freshly seeded database of each backend. `seal`: whether the throughput's bookings hand back the offers' seal
+    (with, without, or both side by side)."""
     from bench.databases import backends
 
     results = {}
@@ -326,7 +327,7 @@ def bench_load(backend: str = "both", quick: bool = False, clients: int = 16, se
         if scenario in ("races", "both"):
             results[name] = _races(name, quick, clients, seconds)
         if scenario in ("throughput", "both"):
-            results[(name, "throughput")] = _throughput(name, quick, clients, seconds, cases)
+            results[(name, "throughput")] = _throughput(name, quick, clients, seconds, cases, seal)
     return results
 
 
@@ -374,7 +375,7 @@ def _races(name: str, quick: bool, clients: int, seconds: float | None):
     return tally, elapsed, held
 
 
-def _throughput(name: str, quick: bool, clients: int, seconds: float | None, cases: int | None):
+def _throughput(name: str, quick: bool, clients: int, seconds: float | None, cases: int | None, seal: str = "with"):
     import tempfile
 
     from bench import throughput
@@ -396,17 +397,22 @@ def _throughput(name: str, quick: bool, clients: int, seconds: float | None, cas
             pg_engine = None
             if name == "postgresql":
                 groups["postgres"], pg_engine = throughput.postgres_backends(url)
-            meter = throughput.CpuMeter(groups)
-            load_before = machine()
-            meter.start()
-            tally, elapsed = throughput.run_throughput(server.base, people, ids, clients, seconds)
-            cpu = meter.stop()
-            load_after = machine()
+            runs = []
+            # side by side on one server: without the seal (every booking searches, the path before it), then
+            # with it, each on its own half of the cases (every other one, so both get the same mix)
+            pools = [(False, ids[0::2]), (True, ids[1::2])] if seal == "both" else [(seal == "with", ids)]
+            for sealed, pool in pools:
+                meter = throughput.CpuMeter(groups)
+                load_before = machine()
+                meter.start()
+                tally, elapsed = throughput.run_throughput(server.base, people, pool, clients, seconds, sealed)
+                cpu = meter.stop()
+                runs.append((pool, tally, elapsed, cpu, (load_before, machine())))
             if pg_engine is not None:
                 pg_engine.dispose()
         held = check_database(url)
-        throughput.report(name, WORKERS, THREADS, clients, len(ids), open_s, tally, elapsed, cpu, held,
-                          (load_before, load_after))
+        for pool, tally, elapsed, cpu, load in runs:
+            throughput.report(name, WORKERS, THREADS, clients, len(pool), open_s, tally, elapsed, cpu, held, load)
     return tally, elapsed, cpu, held
 
 

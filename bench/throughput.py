@@ -139,6 +139,7 @@ class Throughput:
     cases_booked: int = 0
     no_offers: int = 0
     connection_errors: int = 0
+    sealed: bool = True  # whether bookings handed back the offers' seal
     offers_ms: list = field(default_factory=list)
     booking_ms: list = field(default_factory=list)
     made_ms: list = field(default_factory=list)  # of the bookings made (201)
@@ -211,10 +212,10 @@ def open_cases(base: str, people, garages: list[tuple[str, float, float]], count
     return [i for i in ids if i is not None]
 
 
-def run_throughput(base: str, people, case_ids: list[int], clients: int = 16, seconds: float = 120) -> tuple[
-        Throughput, float]:
+def run_throughput(base: str, people, case_ids: list[int], clients: int = 16, seconds: float = 120,
+                   sealed: bool = True) -> tuple[Throughput, float]:
     """16 clients book the queued cases until `seconds` have passed or the cases run out."""
-    tally = Throughput()
+    tally = Throughput(sealed=sealed)
     todo = queue.Queue()
     for case in case_ids:
         todo.put(case)
@@ -230,7 +231,7 @@ def run_throughput(base: str, people, case_ids: list[int], clients: int = 16, se
             except queue.Empty:
                 return
             try:
-                book_case(http, base, case, tally)
+                book_case(http, base, case, tally, sealed)
             except requests.ConnectionError:
                 with tally.lock:
                     tally.connection_errors += 1
@@ -243,12 +244,16 @@ def run_throughput(base: str, people, case_ids: list[int], clients: int = 16, se
     return tally, run_clients(threads, failures)
 
 
-def book_case(http: requests.Session, base: str, case: int, tally: Throughput) -> None:
-    """What an operator does with one case: its offers, the best one booked; after a 409, the first fresh one."""
+def book_case(http: requests.Session, base: str, case: int, tally: Throughput, sealed: bool = True) -> None:
+    """What an operator does with one case: its offers, the best one booked; after a 409, one of the fresh ones.
+
+    `sealed`: the booking hands back the `offers_token` of the offers it chose from, as the desk's page does (the
+    booking is then judged on them, not searched again); without, it searches as every booking did before."""
     t = time.perf_counter()
     response = http.get(f"{base}/api/v1/cases/{case}/offers", timeout=120)
     tally.note("offers", response, time.perf_counter() - t)
-    offers = response.json().get("offers", []) if response.status_code == 200 else []
+    shown = response.json() if response.status_code == 200 else {}
+    offers, token = shown.get("offers", []), shown.get("offers_token")
     booked, best = False, offers[0] if offers else None
     for _ in range(TRIES):
         if best is None:
@@ -256,15 +261,18 @@ def book_case(http: requests.Session, base: str, case: int, tally: Throughput) -
                 tally.no_offers += 1
             break
         t = time.perf_counter()
-        response = http.post(f"{base}/api/v1/cases/{case}/appointments",
-                             json={k: best[k] for k in ("garage", "technician", "start")}, timeout=120)
+        body = {k: best[k] for k in ("garage", "technician", "start")}
+        if sealed and token:
+            body["offers_token"] = token
+        response = http.post(f"{base}/api/v1/cases/{case}/appointments", json=body, timeout=120)
         tally.note("booking", response, time.perf_counter() - t)
         if response.status_code in (200, 201):
             booked = True
             break
         if response.status_code != 409:
             break
-        fresh = ((response.json().get("error") or {}).get("details") or {}).get("offers") or []
+        details = (response.json().get("error") or {}).get("details") or {}
+        fresh, token = details.get("offers") or [], details.get("offers_token")
         best = random.choice(fresh) if fresh else None
     with tally.lock:
         tally.cases_done += 1
@@ -276,7 +284,8 @@ def report(name: str, workers: int, threads: int, clients: int, opened: int, ope
     booked, attempts = tally.booked, tally.attempts
     server, database, machine = cpu["server"], cpu.get("postgres", 0.0), cpu["machine_busy"]
     cores = cpu["machine_total"] / elapsed if elapsed else 0
-    print(f"through {name}: gunicorn {workers} workers x {threads} threads, {clients} clients, {elapsed:.1f} s "
+    print(f"through {name}: gunicorn {workers} workers x {threads} threads, {clients} clients, {elapsed:.1f} s, "
+          f"bookings {'with' if tally.sealed else 'without'} the offers' seal "
           f"(load: {load[0]}; at the end {load[1]})")
     print(f"        {opened} cases opened beforehand in {open_s:.0f} s; {tally.cases_done} taken, "
           f"{tally.cases_booked} booked, {tally.no_offers} without offers, "

@@ -76,6 +76,9 @@ class Conflict(DomainError):
 
 class SlotTaken(Conflict):
     code = "slot_taken"
+    # (case id, planning.CaseOffers) of the fresh offers given instead, when they are the network's: the web seals
+    # them (web/shown.py) so that booking one of them need not search again
+    fresh: tuple | None = None
 
 
 class RuleBroken(DomainError):

@@ -6,12 +6,15 @@ from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from scheduler.errors import DomainError, SlotTaken
 from scheduler.services.capacity import refused_by_guard
+from web import shown
+from web.clock import now
 from web.extensions import db
 from web.refusals import field_texts, refusal_text
 
@@ -68,11 +71,17 @@ def unavailable():
                                retry=_("Try again"), locale=locale), 503, headers
 
 
+def _user_id() -> int | None:
+    return current_user.id if current_user and current_user.is_authenticated else None
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
+        # sealed before the rollback, which would have the logged-in user read again
+        sealed = shown.seal_refusal(exc, _user_id(), now()) if request.path.startswith("/api/") else None
         db.session.rollback()
-        details = exc.details
+        details = {**exc.details, "offers_token": sealed} if sealed else exc.details
         if details.get("fields"):  # each field's refusal in the reader's language, like the headline
             details = {**details, "fields": field_texts(exc)}
         return error_response(exc.status, exc.code, refusal_text(exc), details)

@@ -140,16 +140,24 @@ def _refusal(session: Session, case: Case, technician: Technician, start: dateti
                                 "hint": hint},
                          offers=[s.to_dict() for s in around], busy_then=True, overbook_allowed=overbook_allowed)
     fresh = case_offers(session, case, now, policy)
-    return SlotTaken(N_("Slot just taken: %(technician)s or every lift at %(garage)s is busy then. Here are the next "
-                        "offers.%(hint)s"),
-                     words={"technician": technician.name, "garage": technician.garage.name, "hint": hint},
-                     offers=fresh.to_dict()["offers"], overbook_allowed=overbook_allowed)
+    refusal = SlotTaken(N_("Slot just taken: %(technician)s or every lift at %(garage)s is busy then. Here are the next "
+                           "offers.%(hint)s"),
+                        words={"technician": technician.name, "garage": technician.garage.name, "hint": hint},
+                        offers=fresh.to_dict()["offers"], overbook_allowed=overbook_allowed)
+    refusal.fresh = (case.id, fresh)
+    return refusal
+
+
+def still_offered(shown: CaseOffers | None, case: Case, policy: Policy) -> bool:
+    """Whether offers shown earlier are still the ones to judge a booking by: found for the case's urgency as it is,
+    under the rules now in force. Capacity is not theirs to say: the slot is checked afresh either way."""
+    return shown is not None and shown.policy_id == policy.id and shown.target.urgency == case.urgency
 
 
 def book_for_case(session: Session, actor: User, case: Case, garage_id: str, technician_id: str, start: datetime,
                   reason: str, now: datetime, *, replaces: int | None = None, typed: bool = False,
-                  overbook: bool | None = None, departure: str = "manual_slot", repeat: bool = True
-                  ) -> tuple[Appointment, bool]:
+                  overbook: bool | None = None, departure: str = "manual_slot", repeat: bool = True,
+                  shown: CaseOffers | None = None) -> tuple[Appointment, bool]:
     """The operator's or reception's booking, with the P1 guard and the override it may be.
 
     Returns the appointment and whether it was made now: with `repeat` (a page's form), repeating the
@@ -162,6 +170,9 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
     its target or a move (rebook) each need a reason and are logged as an override against the rule
     offer. Overbooking needs consent: the garage's own tick (`overbook`), or for the call centre a
     policy that allows it.
+
+    `shown`: the offers this desk showed the person a moment ago (web/shown.py vouches for them), judged on
+    instead of searching again while the case's urgency and the rules in force are the ones they were found under.
     """
     lock_case(session, case)
     refuse_closed(case)
@@ -204,7 +215,8 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
     allowed = consent and (bool(reason) or overbook is True)
     if not allowed and capacity.clash(session, technician, start, end, lift, ignore):
         raise _refusal(session, case, technician, start, now, typed, consent, policy, own_garage)
-    found = desk_offers(session, actor, case, now, policy)  # what this desk was offered: reception, its garage's
+    # what this desk was offered (reception: its garage's free times), as shown or looked for again
+    found = shown if still_offered(shown, case, policy) else desk_offers(session, actor, case, now, policy)
     # Again under the garage's lock, so the check and the write it allows are not split by another booking
     # (the first check was a read anyone could beat); the database's guard stays the last word.
     capacity.lock_garage(session, technician.garage_id)

@@ -78,6 +78,21 @@ class CaseOffers:
     problem_seconds: float
     # Set when the optimizer failed or ran out of time: the offers are then the rules' own, and the page says so.
     degraded: str | None = None
+    policy_id: int | None = None  # the rules they were found under
+
+    def sealed_facts(self) -> list:
+        """What a desk was shown, as compact plain data (minutes since the epoch): a page or an API answer carries
+        it, signed, to the booking it leads to (web/shown.py), which then need not search the network again."""
+        latest = self.target.latest_start
+        return [self.policy_id, self.target.urgency, _minute(latest) if latest else None, self.degraded,
+                _slot_facts(self.rule) if self.rule else None, [_slot_facts(o) for o in self.offers]]
+
+    @classmethod
+    def from_sealed(cls, facts: list) -> CaseOffers:
+        policy_id, urgency, latest, degraded, rule, offers = facts
+        return cls(_slot_from(rule) if rule else None, [_slot_from(o) for o in offers],
+                   Target(urgency, _at(latest) if latest is not None else None), 0.0, degraded=degraded,
+                   policy_id=policy_id)
 
     @property
     def met(self) -> bool:
@@ -113,6 +128,24 @@ class CaseOffers:
                        "latest_start": self.target.latest_start.isoformat() if self.target.latest_start else None,
                        "met": self.met},
         }
+
+
+def _minute(moment: datetime) -> int:
+    return round(moment.timestamp() / 60)
+
+
+def _slot_facts(slot: Slot) -> list:
+    reasons = [[r.code, r.free_at, r.garage, r.minutes] for r in slot.reasons]
+    return [slot.garage, slot.technician, _minute(slot.start), _minute(slot.end), slot.wait_minutes,
+            slot.distance_km, slot.cost, slot.late_because, reasons,
+            _minute(slot.arrival) if slot.arrival is not None else None]
+
+
+def _slot_from(facts: list) -> Slot:
+    garage, technician, start, end, wait, km, cost, late_because, reasons, came = facts
+    return Slot(garage, technician, _at(start), _at(end), wait_minutes=wait, distance_km=km, cost=cost,
+                late_because=late_because, reasons=tuple(LateReason(*r) for r in reasons),
+                arrival=_at(came) if came is not None else None)
 
 
 # Assumed for a garage with no opening hours on record when counting working days.
@@ -302,7 +335,8 @@ def case_offers(session: Session, case: Case, now: datetime, policy: Policy | No
                 rule = _rule_slot(ask(lambda: rule_offers(problem)[0], limit), snap, km)
             except EngineUnavailable:
                 rule = None
-            return CaseOffers(rule, [rule] if rule else [], target, perf_counter() - started, degraded=exc.code)
+            return CaseOffers(rule, [rule] if rule else [], target, perf_counter() - started, degraded=exc.code,
+                              policy_id=snap.policy.id)
         if _proven(answer, snap, case, window, others, since):
             break
         window = now + 2 * (window - now)
@@ -316,7 +350,7 @@ def case_offers(session: Session, case: Case, now: datetime, policy: Policy | No
             uncut = rule_offer(problem, free, replace(request, earliest=math.ceil(now.timestamp() / 60)))
             if uncut is not None and _at(uncut.start) < since:  # said only where it made the rule offer later
                 rule = replace(rule, reasons=(LateReason("same_day"), *(r for r in rule.reasons if r.code != "none")))
-    return CaseOffers(_rule_slot(rule, snap, km), offers, target, perf_counter() - started)
+    return CaseOffers(_rule_slot(rule, snap, km), offers, target, perf_counter() - started, policy_id=snap.policy.id)
 
 
 def _kept_for_p1(snap: Snapshot, case: Case, problem, free: FreeTime, request, rule: RuleOffer | None

@@ -8,6 +8,7 @@ from flask_login import current_user
 from scheduler.errors import Forbidden, Invalid, NotFound
 from scheduler.services import booking, cases, drive_in, open_work, planning, stranded, urgency
 from scheduler.texts import N_
+from web import shown
 from web.api import bp, json_body, require
 from web.clock import now
 from web.extensions import db
@@ -123,7 +124,10 @@ def case_read(case_id: int):
 def case_offers(case_id: int):
     require("operator", "reception")
     case = cases.get_case(db.session, current_user, case_id)
-    return jsonify(planning.desk_offers(db.session, current_user, case, now()).to_dict())
+    moment = now()
+    found = planning.desk_offers(db.session, current_user, case, moment)
+    # handed back by the booking of one of them, which then need not search again (web/shown.py)
+    return jsonify({**found.to_dict(), "offers_token": shown.seal(found, case.id, current_user.id, moment)})
 
 
 @bp.post("/v1/cases/<int:case_id>/appointments")
@@ -152,7 +156,9 @@ def case_book(case_id: int):
                                                # reception's consent is its own tick, as on its page (unticked:
                                                # no), whatever the policy lets the call centre do
                                                overbook=bool(overbook) if current_user.role == "reception"
-                                               else None)
+                                               else None,
+                                               shown=shown.unseal(data.get("offers_token"), case, current_user,
+                                                                  now()))
     return jsonify(appointment.to_dict()), 201
 
 

@@ -129,7 +129,8 @@ def document() -> dict:
         "/api/v1/cases/{id}/appointments": {"post": _write(
             "Book a slot. An offered slot books at once; a slot the rules would not give (manual_slot), an "
             "overbooking where policy allows it, or a P1 beyond its target needs a reason (422 reason_required "
-            "otherwise) and is logged as an override with the rule offer. 409 slot_taken carries fresh offers in "
+            "otherwise) and is logged as an override with the rule offer. 409 slot_taken carries fresh offers (and their "
+            "offers_token) in "
             "details.offers (`source: typed`, a time a person asked for that is busy, says so with the free times "
             "around it). A booked case answers 409 already_booked unless `replaces` names its booking: the move "
             "needs a reason, is logged as a rebook override, the first garage is told in its inbox and the "
@@ -238,7 +239,11 @@ def document() -> dict:
                     "rule_offer": {**obj, "nullable": True}, "offers": {"type": "array", "items": obj},
                     "target": {"type": "object", "properties": {"urgency": {"type": "string"},
                                                                  "latest_start": {"type": "string", "nullable": True},
-                                                                 "met": {"type": "boolean"}}}}},
+                                                                 "met": {"type": "boolean"}}},
+                    "offers_token": {"type": "string", "description": "these offers, signed for the person shown "
+                                     "them: sent back with the booking of one of them (`offers_token`), the booking "
+                                     "is judged on what was shown and answers sooner; ten minutes old, it is set "
+                                     "aside and the network searched again"}}},
                 "Booking": {"type": "object", "required": ["garage", "technician", "start"], "properties": {
                     "garage": {"type": "string"}, "technician": {"type": "string"},
                     "start": {"type": "string", "format": "date-time"}, "reason": {"type": "string"},
@@ -246,7 +251,9 @@ def document() -> dict:
                     "source": {"type": "string", "enum": ["offer", "typed"],
                                "description": "an offer shown (default) or a time a person typed"},
                     "overbook": {"type": "boolean", "description": "reception only: the garage consents to a busy "
-                                                                   "slot (a reason is required)"}}},
+                                                                   "slot (a reason is required)"},
+                    "offers_token": {"type": "string", "description": "the `offers_token` of the offers the slot "
+                                     "was chosen from (GET …/offers, or a 409's details): optional"}}},
                 "Appointment": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "case": {"type": "integer"}, "garage": {"type": "string"},
                     "technician": {"type": "string"}, "start": {"type": "string", "format": "date-time"},

@@ -26,6 +26,7 @@ from scheduler.services import (
     urgency,
 )
 from scheduler.typed import clock_time
+from web import shown
 from web.actions import refusals_flashed
 from web.api.cases import text_field, time_field
 from web.auth import roles_required
@@ -160,6 +161,8 @@ def _case_view(case_id: int, typed: dict | None = None, typed_errors: dict | Non
     elsewhere = [a for a in cases.bookings_ahead(db.session, case.vehicle, moment) if a.case_id != case.id]
     return render_template("operator/case.html", case=case, found=found, garages=garages, nearby=nearby, opens=opens,
                            elsewhere=elsewhere,
+                           # its booking forms hand the offers shown back to the booking (web/shown.py)
+                           sealed=shown.seal(found, case.id, current_user.id, moment) if found else "",
                            there=there, technicians=technicians, live=live_state(case), current=booking.active_booking(case),
                            typed=typed or {}, typed_errors=typed_errors or {},
                            typed_around=[(datetime.fromisoformat(o["start"]), o) for o in typed_around or []])
@@ -323,7 +326,9 @@ def book(case_id: int):
         replaces = _replaces(form)
         appointment, _made = booking.book_for_case(db.session, current_user, case, form.get("garage", ""),
                                                    _asked_technician(form), start, text_field(form, "reason"),
-                                                   now(), typed=typed, replaces=replaces)
+                                                   now(), typed=typed, replaces=replaces,
+                                                   shown=shown.unseal(form.get("offers_token"), case, current_user,
+                                                                      now()))
     except AlreadyBooked:
         # a page from before the case was booked (a colleague, the garage): moving is asked, never done in one click
         db.session.rollback()
