@@ -423,7 +423,7 @@ class _Builder:
                                          message=f"{symptom.label_fr}. Pouvez-vous le prendre aujourd’hui\u202f?",
                                          status="accepted", created_at=override.created_at,
                                          created_by_id=actor.id, expires_at=override.created_at + timedelta(minutes=15),
-                                         answered_at=answered, answered_by_id=workshop_user.id,
+                                         answered_at=answered, answered_by_id=workshop_user.id, appointment=appt,
                                          answer=f"Oui, {appt.start_at.astimezone(ZONE):%H:%M}"))
             case.events.append(CaseEvent(at=answered, kind="direct_line_answer",
                                          data={"garage": garage.id, "accepted": True,

@@ -1,4 +1,5 @@
-"""What the app accepts at the door: no NUL bytes anywhere, JSON of sane depth, bodies of sane size.
+"""What the app accepts at the door: no NUL bytes or lone surrogates anywhere, JSON of sane depth, bodies of sane
+size.
 
 NUL cannot be stored by PostgreSQL and has no business in a page; a deeply nested document made
 the JSON decoder recurse until it crashed. Both are a 400 that says why, before any view runs.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
+from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
 
 MAX_DEPTH = 32
@@ -18,16 +20,28 @@ class BadText(ValueError):
     pass
 
 
+# each part of a request a NUL byte is refused in, said whole so that each reads well in French too
+PARTS_WITH_NUL = {"path": lambda: _("The address contains a NUL byte: remove it and try again."),
+                  "query": lambda: _("The query contains a NUL byte: remove it and try again."),
+                  "form": lambda: _("The form contains a NUL byte: remove it and try again.")}
+
+
 def check_text(value: object, depth_limit: int = MAX_DEPTH) -> None:
     """Walk a decoded document without recursion: no NUL in any string or key, no deeper than the limit."""
     stack = [(value, 1)]
     while stack:
         node, depth = stack.pop()
         if depth > depth_limit:
-            raise BadText(f"the JSON document is nested more than {depth_limit} levels deep")
+            raise BadText(_("the JSON document is nested more than %(levels)s levels deep", levels=depth_limit))
         if isinstance(node, str):
             if "\x00" in node:
-                raise BadText("text may not contain NUL bytes")
+                raise BadText(_("text may not contain NUL bytes"))
+            if not node.isascii():
+                try:
+                    node.encode("utf-8")
+                except UnicodeEncodeError:  # "\ud800" decodes to a lone surrogate no database can store
+                    raise BadText(_("text may not contain a lone surrogate (\\ud800 to \\udfff): send valid "
+                                    "Unicode")) from None
         elif isinstance(node, dict):
             stack.extend((k, depth + 1) for k in node)
             stack.extend((v, depth + 1) for v in node.values())
@@ -40,7 +54,8 @@ class GuardedJSON(DefaultJSONProvider):
         try:
             value = super().loads(s, **kwargs)
         except RecursionError:
-            raise BadText(f"the JSON document is nested more than {MAX_DEPTH} levels deep") from None
+            raise BadText(_("the JSON document is nested more than %(levels)s levels deep", levels=MAX_DEPTH)) \
+                from None
         check_text(value)
         return value
 
@@ -56,4 +71,4 @@ def register(app: Flask) -> None:
                               ("form", request.form.items(multi=True) if request.mimetype != "application/json" else [])):
             for item in values:
                 if "\x00" in "".join(item if isinstance(item, tuple) else (item,)):
-                    raise BadRequest(f"The {where} contains a NUL byte: remove it and try again.")
+                    raise BadRequest(PARTS_WITH_NUL[where]())

@@ -79,6 +79,13 @@ class Case(Base):
     appointments: Mapped[list[Appointment]] = relationship(back_populates="case",
                                                            order_by="Appointment.start_at")
 
+    @property
+    def urgent_since(self) -> datetime:
+        """When the case got the urgency it has: its call, or the last change of urgency. Its target counts from
+        then (a P1 called on Saturday is due that working day, however late it is looked at)."""
+        changes = [e.at for e in self.events if e.kind == "urgency"]
+        return changes[-1] if changes else self.opened_at
+
     def log(self, kind: str, /, actor: User | None = None, at: datetime | None = None, **data) -> CaseEvent:
         """Add a fact to the timeline: its kind and data (ids, ISO times, codes), rendered in the reader's language."""
         event = CaseEvent(kind=kind, data=data, actor=actor, at=at or utcnow())

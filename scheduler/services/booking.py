@@ -199,6 +199,12 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
         if current.status != "booked":
             raise Conflict(N_("The customer is already %(status)s: the booking cannot move."),
                            words={"status": current.status})
+        if current.garage_id == garage_id and current.start_at == start \
+                and technician_id in ("", None, current.technician_id):  # a move that moves nothing is no rebook
+            raise AlreadyBooked(N_("Case %(case)s is already booked then (%(garage)s, %(start)s): nothing to move."),
+                                appointment=current.to_dict(),
+                                words={"case": case.id, "garage": current.garage.name,
+                                       "start": current.garage.local(current.start_at)})
     elif replaces is not None:
         raise Conflict(N_("Case %(case)s has no active booking to replace."), words={"case": case.id})
     end = start + job_length(case, current)

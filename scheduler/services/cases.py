@@ -64,6 +64,8 @@ def open_case(session: Session, actor: User, data: dict, now: datetime | None = 
         raise Invalid(N_("Unknown symptom %(symptom)s: see GET /api/v1/symptoms."),
                       words={"symptom": repr(data.get("symptom"))}, field="symptom")
     name, phone = _text(data, "customer.name"), _text(data, "customer.phone", 30)
+    if not is_phone(phone):  # the number the call centre and the garage will call back on, and find them by
+        raise Invalid(N_("customer.phone must be a phone number, e.g. +33 6 12 34 56 78."), field="customer.phone")
     email = _text(data, "customer.email", 200, required=False)
     if email and not is_email(email):
         raise Invalid(N_("customer.email is not an e-mail address."), field="customer.email")
@@ -91,8 +93,7 @@ def open_case(session: Session, actor: User, data: dict, now: datetime | None = 
         raise Invalid(N_("location is out of range."), field="location")
     # The case's customer is who the user typed (the person calling or at the counter): a known car may be
     # someone else's, and what was typed is never discarded.
-    customer = session.scalar(select(Customer).where(Customer.phone == phone, Customer.name == name))
-    customer = customer or Customer(name=name, phone=phone)
+    customer = known_customer(session, name, phone) or Customer(name=name, phone=phone)
     if email:
         customer.email = email
     vehicle = vehicle_by_plate(session, plate)
@@ -120,7 +121,13 @@ def withdraw(session: Session, actor: User, case: Case, reason: str, now: dateti
     if actor.role not in ("reception", "operator") or (actor.role == "reception" and case.garage_id != actor.garage_id):
         raise Forbidden(N_("Only the garage's reception (its walk-ins) or the call centre closes a case."))
     lock_case(session, case)  # a squeeze-in confirm racing it sees the case closed, or books before it is read
-    if case.status != "open" or any(a.status in ACTIVE for a in case.appointments) or (
+    booked = next((a for a in case.appointments if a.status in ACTIVE), None)
+    if booked is not None and case.status not in ("done", "cancelled"):  # say who can end it, and how
+        raise Conflict(N_("Case %(case)s is booked (%(garage)s, %(start)s): %(garage)s's reception cancels the "
+                          "booking, and the customer is told; then the case can be closed."),
+                       words={"case": case.id, "garage": booked.garage.name,
+                              "start": booked.garage.local(booked.start_at)}, appointment=booked.id)
+    if case.status != "open" or booked is not None or (
             actor.role == "reception" and case.channel != "walk_in"):
         raise Conflict(N_("Case %(case)s is %(status)s: only a case not booked yet is closed this way."),
                        words={"case": case.id, "status": case.status})
@@ -261,6 +268,22 @@ def _phone_matches(key: str):
 PHONE = re.compile(r"^[\d\s+.\-()/]+$")
 
 
+def is_phone(text: str) -> bool:
+    """Digits, with the spaces, dots, dashes, brackets and + people write them with: the one reading of "a phone
+    number", for a case's customer and for finding one by phone."""
+    text = text.strip()
+    return bool(PHONE.match(text)) and any(c.isdigit() for c in text)
+
+
+def known_customer(session: Session, name: str, phone: str) -> Customer | None:
+    """The customer on file with this number and name, however each was written (`06 11 22 33 44` is
+    `+33 6 11 22 33 44`, "jean testeur" is "Jean Testeur"): a returning customer is one customer, with their cars."""
+    key, name = phone_key(phone), name_key(name)[:120]  # as the column keeps it
+    found = session.scalars(select(Customer).where(_phone_matches(key), Customer.name_key == name)
+                            .order_by(Customer.id))
+    return next((c for c in found if phone_key(c.phone) == key), None)
+
+
 def search(session: Session, actor: User, text: str, limit: int = 50) -> list[Case]:
     """Cases by case number, plate (any spacing or case), phone (any prefix or spacing) or customer name;
     newest first, within what the actor may see."""
@@ -302,7 +325,7 @@ def customers_by_phone(session: Session, actor: User, phone: str, limit: int = 1
 
     A garage sees only customers whose cars have been to it: a phone number is not a directory.
     """
-    if not isinstance(phone, str) or len(phone) > 30 or not PHONE.match(phone.strip() or "x"):
+    if not isinstance(phone, str) or len(phone) > 30 or not is_phone(phone):
         raise Invalid(N_("phone must be a phone number, e.g. +33 6 12 34 56 78."), field="phone")
     key = phone_key(phone)
     if len(key) < 6:

@@ -17,6 +17,8 @@ from scheduler.texts import N_
 
 # How long after its expected time a drive-in stays on reception's board (web/reception lists those).
 STILL_EXPECTED = timedelta(hours=2)
+# How much earlier than "now", or than the drive there allows, an expected time typed by hand may be: a rounded time
+SLACK = timedelta(minutes=15)
 
 
 def announce(session: Session, actor: User, case: Case, now: datetime, garage_id: str | None = None,
@@ -55,8 +57,14 @@ def announce(session: Session, actor: User, case: Case, now: datetime, garage_id
     if expected_at is None:
         # a garage that is closed on arrival expects the car when it opens
         expected_at = open_from(garage, arrival(now, km, policy))
-    elif expected_at < now - timedelta(minutes=15) or expected_at > now + timedelta(days=1):
+    elif expected_at < now - SLACK or expected_at > now + timedelta(days=1):
         raise Invalid(N_("expected_at must be within the next 24 hours."), field="expected_at")
+    elif expected_at < (there := arrival(now, km, policy)) - SLACK:
+        raise Invalid(N_("The customer, %(km)s km away, can be at %(garage)s by %(when)s at the earliest."),
+                      field="expected_at", words={"km": round(km, 1), "garage": garage.name, "when": garage.local(there)})
+    elif (opens := open_from(garage, expected_at)) > expected_at:
+        raise Invalid(N_("%(garage)s is closed then: it opens %(opens)s."), field="expected_at",
+                      words={"garage": garage.name, "opens": garage.local(opens)})
     # the customer heads for this garage now: one that expected them before no longer does (both garages expected
     # the same car, and the queue showed only the first)
     for before in session.scalars(select(DriveIn).where(DriveIn.case_id == case.id, DriveIn.status == "expected")):

@@ -174,9 +174,9 @@ def why_not_take(technician: Technician, appointment: Appointment, now: datetime
     """Why this colleague may not take the job over, as the refusal to raise (None: they may)."""
     code = _cannot_take(technician, appointment, now)
     garage, name = appointment.garage, technician.name
-    if code == "elsewhere":
+    if code == "elsewhere":  # the id as it was sent: another garage's staff are not this garage's to name
         return Invalid(N_("No technician %(technician)s works at %(garage)s."), field="technician",
-                       words={"technician": name, "garage": garage.name})
+                       words={"technician": repr(technician.id), "garage": garage.name})
     if code == "same":
         return Invalid(N_("%(technician)s already has this job."), words={"technician": name}, field="technician")
     if code == "skill":

@@ -308,7 +308,7 @@ def case_offers(session: Session, case: Case, now: datetime, policy: Policy | No
     snap = snapshot(session, now, policy)
     candidates = snap.candidates(case.lat, case.lon) if case.lat is not None else []
     nearest = _nearest(snap, case)
-    target = target_for(case.urgency, now, nearest)
+    target = target_for(case.urgency, min(case.urgent_since, now), nearest)
     since = _visible_from(snap, case, now, nearest)
     request = _request(case, now, earliest=since)
     km = dict(candidates)
@@ -393,8 +393,9 @@ def _nearest(snap: Snapshot, case: Case) -> Garage:
 
 
 def case_target(session: Session, case: Case, now: datetime) -> Target:
-    """The case's urgency target as its offers count it (the nearest garage's working days), without searching."""
-    return target_for(case.urgency, now, _nearest(snapshot(session, now), case))
+    """The case's urgency target as its offers count it (the nearest garage's working days, from when the case got
+    its urgency), without searching."""
+    return target_for(case.urgency, min(case.urgent_since, now), _nearest(snapshot(session, now), case))
 
 
 def _visible_from(snap: Snapshot, case: Case, now: datetime, nearest: Garage) -> datetime:

@@ -106,6 +106,11 @@ def test_history_has_every_override_kind_with_rule_offer_and_outcome(network):
     verdicts = {o.verdict for o in overrides}
     assert {"beat", "lost"} <= verdicts
     assert network.scalar(select(func.count(DirectLineRequest.id))) > 0
+    # an accepted request leads to the booking it made, as a live acceptance does
+    accepted = list(network.scalars(select(DirectLineRequest).where(DirectLineRequest.status == "accepted")))
+    assert accepted and all(r.appointment is not None and r.appointment.case_id == r.case_id
+                            and r.appointment.channel == "direct_line" and r.appointment.garage_id == r.garage_id
+                            for r in accepted)
     assert network.scalar(select(func.count(Feedback.id))) > 0
     # each reason's figure means what the optimizer means by it: the notice, how many garages, the drive
     policy = network.scalar(select(Policy).where(Policy.active))

@@ -423,11 +423,15 @@ def test_bookings_an_absence_strands_reach_the_call_centre_until_someone_can_do_
         case_id = db.session.get(Appointment, expected[0]).case_id
     timeline = client.get(f"/desk/cases/{case_id}").get_data(as_text=True)
     assert "No one is on shift any more for the booking of" in timeline
+    assert "No one can do this booking" in timeline, "the case page says so where it said the booking holds"
+    assert "no one can do it then" in timeline, "and so does its status, polled while the operator waits"
 
     auth.login("admin")  # back after all: the bookings have their technician again, and leave the list
     assert client.delete(f"/api/v1/absences/{absence_id}", headers=auth.headers()).status_code in (200, 204)
     auth.login("operator")
     assert 'id="stranded"' not in client.get("/desk/").get_data(as_text=True)
+    page = client.get(f"/desk/cases/{case_id}").get_data(as_text=True)
+    assert "No one can do this booking" not in page and "no one can do it then" not in page
 
 
 def test_an_absence_already_entered_is_refused_once_and_a_longer_one_over_it_is_taken(app, client, auth):

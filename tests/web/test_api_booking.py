@@ -508,3 +508,63 @@ def test_a_booking_moved_before_its_messages_went_withdraws_them_so_the_customer
     assert "its booking was replaced before it went: never sent" in page and "superseded:" not in page
     one = client.get(f"/garages/{offers[0]['garage']}/outbox/{withdrawn[0]}").get_data(as_text=True)
     assert "its booking was replaced before it went: never sent" in one and "superseded:" not in one, "nor on its page"
+
+
+def test_a_p1_looked_at_days_after_its_call_is_due_the_day_of_the_call_not_the_day_it_is_looked_at(app, client, auth):
+    """The target counts from the call: a P1 left unbooked until two working days later has missed it, and booking
+    it then is a departure from the rules that needs a reason, not an "on target" booking."""
+    auth.login("operator")
+    case = open_case(auth)
+    called = offers_of(client, case["id"])["target"]["latest_start"]
+    later = CLOCK_NOW + timedelta(days=2)
+    app.config["CLOCK"] = lambda: later
+    auth.login("operator")  # a session idle for two days has ended
+    try:
+        offers = offers_of(client, case["id"])
+        assert offers["target"]["latest_start"] == called
+        assert offers["target"]["met"] is False
+        refused = book(auth, case["id"], offers["offers"][0])
+        assert refused.status_code == 422, refused.get_json()
+        assert refused.get_json()["error"]["code"] == "reason_required"
+        assert "P1 target" in refused.get_json()["error"]["message"]
+        made = book(auth, case["id"], offers["offers"][0], reason="Customer unreachable until today")
+        assert made.status_code == 201
+        (override,) = client.get(f"/api/v1/cases/{case['id']}").get_json()["overrides"]
+        assert override["kind"] == "manual_slot"
+    finally:
+        app.config["CLOCK"] = lambda: CLOCK_NOW
+
+
+def test_after_an_urgency_raise_the_target_counts_from_the_raise(app, client, auth):
+    auth.login("operator")
+    case = open_case(auth, symptom="oil_change")
+    assert offers_of(client, case["id"])["target"]["latest_start"] is None, "a P3 has no target"
+    later = CLOCK_NOW + timedelta(days=2)
+    app.config["CLOCK"] = lambda: later
+    auth.login("operator")  # a session idle for two days has ended
+    try:
+        raised = auth.post(f"/api/v1/cases/{case['id']}/urgency", json={"urgency": "P1", "reason": "Smoke now"})
+        assert raised.status_code == 200, raised.get_json()
+        target = offers_of(client, case["id"])["target"]
+        due = datetime.fromisoformat(target["latest_start"])
+        assert later < due <= later + timedelta(days=4), "due the working day of the raise, not of the call"
+    finally:
+        app.config["CLOCK"] = lambda: CLOCK_NOW
+
+
+def test_moving_a_booking_to_where_it_already_is_moves_nothing_and_logs_no_override(app, client, auth):
+    auth.login("operator")
+    case = open_case(auth)
+    best = offers_of(client, case["id"])["offers"][0]
+    made = book(auth, case["id"], best)
+    assert made.status_code == 201
+    appointment = made.get_json()
+    before = footprint(app)
+    again = auth.post(f"/api/v1/cases/{case['id']}/appointments", json={
+        **{k: appointment[k] for k in ("garage", "technician", "start")}, "replaces": appointment["id"],
+        "reason": "same"})
+    assert again.status_code == 409, again.get_json()
+    error = again.get_json()["error"]
+    assert error["code"] == "already_booked" and "nothing to move" in error["message"]
+    assert error["details"]["appointment"]["id"] == appointment["id"]
+    assert footprint(app) == before, "no new booking, no cancellation, no rebook override"

@@ -354,3 +354,24 @@ def test_a_drive_in_that_never_came_does_not_stop_announcing_it_again(app, clien
     auth.login("operator")
     again = auth.post(f"/api/v1/cases/{case['id']}/drive-in", json={"note": "held up, on the way now"})
     assert again.status_code == 201 and again.get_json()["id"] != first["id"]
+
+
+def test_a_drive_in_expected_before_the_customer_can_be_there_or_while_the_garage_is_closed_is_refused(app, auth):
+    """An expected time typed by hand is one the customer can keep: not before they can drive there, not while the
+    garage is shut (its reception would wait for a car at 03:00)."""
+    auth.login("operator")
+    case = open_case(auth)
+    paris = ZoneInfo("Europe/Paris")
+    night = datetime.combine(CLOCK_NOW.astimezone(paris).date() + timedelta(days=1), time(3), paris)
+    before = footprint(app)
+    for garage, at, said in (("givors", CLOCK_NOW + timedelta(minutes=5), "at the earliest"),
+                             ("lyon-07", night, "closed then")):
+        refused = auth.post(f"/api/v1/cases/{case['id']}/drive-in",
+                            json={"garage": garage, "expected_at": at.isoformat()})
+        assert refused.status_code == 400, refused.get_json()
+        error = refused.get_json()["error"]
+        assert error["details"]["field"] == "expected_at" and said in error["message"], error
+    assert footprint(app) == before
+    kept = auth.post(f"/api/v1/cases/{case['id']}/drive-in",
+                     json={"garage": "givors", "expected_at": (CLOCK_NOW + timedelta(minutes=50)).isoformat()})
+    assert kept.status_code == 201, kept.get_json()

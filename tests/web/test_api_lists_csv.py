@@ -61,3 +61,16 @@ def test_an_export_is_named_after_its_period(client, auth):
     got = client.get("/api/v1/overrides?format=csv&from=2026-11-01&to=2026-11-30")
     assert 'filename="overrides_2026-11-01_2026-11-30.csv"' in got.headers["Content-Disposition"]
     assert 'filename="overrides.csv"' in client.get("/api/v1/overrides?format=csv").headers["Content-Disposition"]
+
+
+def test_a_nested_list_as_csv_keeps_its_accents_as_written(client, auth):
+    auth.login("operator")
+    opened = auth.post("/api/v1/cases", json={
+        "customer": {"name": "Zoé Mérand", "phone": "06 55 44 33 22"}, "vehicle": {"plate": "ME-123-GA",
+                                                                                  "model": "Renault Mégane"},
+        "symptom": "oil_change", "location": {"lat": 45.75, "lon": 4.85}})
+    assert opened.status_code == 201, opened.get_json()
+    text = client.get("/api/v1/customers?phone=0655443322&format=csv").get_data(as_text=True)
+    row = next(csv.DictReader(io.StringIO(text)))
+    assert row["name"] == "Zoé Mérand"
+    assert "Renault Mégane" in row["vehicles"] and "\\u00e9" not in text

@@ -269,3 +269,23 @@ def test_a_case_the_caller_no_longer_needs_leaves_the_open_work(app, client, aut
     assert sent.status_code == 201, sent.get_json()
     refused = auth.post(f"/api/v1/cases/{asked['id']}/withdraw", json={})
     assert refused.status_code == 409 and "still asked" in refused.get_json()["error"]["message"]
+
+
+def test_a_booked_case_is_not_closed_by_the_call_centre_and_the_refusal_says_who_cancels_it(app, client, auth):
+    auth.login("operator")
+    case = open_case(auth)
+    best = client.get(f"/api/v1/cases/{case['id']}/offers").get_json()["offers"][0]
+    made = auth.post(f"/api/v1/cases/{case['id']}/appointments",
+                     json={k: best[k] for k in ("garage", "technician", "start")})
+    assert made.status_code == 201
+    refused = auth.post(f"/api/v1/cases/{case['id']}/withdraw", json={"reason": "no longer needed"})
+    assert refused.status_code == 409
+    error = refused.get_json()["error"]
+    assert "reception cancels the booking" in error["message"] and error["details"]["appointment"] == \
+        made.get_json()["id"]
+    auth.login(f"reception-{best['garage']}")
+    cancelled = auth.post(f"/api/v1/appointments/{made.get_json()['id']}/cancel", json={})
+    assert cancelled.status_code == 200, cancelled.get_json()
+    auth.login("operator")
+    closed = auth.post(f"/api/v1/cases/{case['id']}/withdraw", json={"reason": "no longer needed"})
+    assert closed.status_code == 200 and closed.get_json()["status"] == "cancelled", closed.get_json()

@@ -170,6 +170,7 @@ def test_a_walk_in_that_cannot_fit_today_says_why_and_what_comes_next(app, clien
     page = client.get(f"/garages/lyon-07/squeeze/{proposal['id']}").get_data(as_text=True)
     assert "No place today." in page and "No qualified technician is on shift" in page
     assert "Here, first free slot" in page or "can take it today" in page
+    assert "works here that day" in page and 'name="technician"' not in page, "no one off today is offered by hand"
     refused = auth.post(f"/api/v1/squeeze/{proposal['id']}/confirm", json={})
     assert (refused.status_code, refused.get_json()["error"]["code"]) == (422, "nothing_fits")
     # the customer can come back at the first free slot here: booked from the preview in one action
@@ -186,6 +187,22 @@ def test_a_walk_in_that_cannot_fit_today_says_why_and_what_comes_next(app, clien
     (appointment,) = client.get(f"/api/v1/cases/{case['id']}").get_json()["appointments"]
     assert (appointment["technician"], appointment["status"]) == (technician, "booked")
     assert datetime.fromisoformat(appointment["start"]) == datetime.fromisoformat(start) > CLOCK_NOW + timedelta(hours=12)
+
+
+def test_placing_by_hand_offers_only_the_qualified_technicians_on_shift_that_day(app, client, auth):
+    with app.app_context():
+        qualified = sorted(t.id for t in db.session.scalars(select(Technician).where(
+            Technician.garage_id == "lyon-07", Technician.active.is_(True))) if "diagnostics" in t.skill_codes)
+        off = db.session.get(Technician, qualified[0])
+        db.session.add(Absence(technician=off, first_day=CLOCK_NOW.date(), last_day=CLOCK_NOW.date(), reason="sick"))
+        db.session.commit()
+    case = walk_in(auth)
+    proposal = preview(auth, case["id"]).get_json()
+    page = client.get(f"/garages/lyon-07/squeeze/{proposal['id']}").get_data(as_text=True)
+    form = re.search(r'<form method="post" action="/garages/lyon-07/cases/\d+/place">.*?</form>', page,
+                     re.DOTALL).group(0)
+    offered = re.findall(r'<option value="([^"]+)"', form)
+    assert qualified[0] not in offered and offered and set(offered) <= set(qualified[1:])
 
 
 def _one_booked_today(app, garage: str = "lyon-07") -> int:

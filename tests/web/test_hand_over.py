@@ -164,6 +164,10 @@ def test_a_hand_over_that_cannot_be_is_refused_and_changes_nothing(app, client, 
         assert refused.status_code == status, (technician, refused.get_json())
         assert refused.get_json()["error"]["details"]["field"] == field
     assert technician_of(app, c["job"]) == (c["had"], "booked")
+    with app.app_context():
+        stranger = db.session.get(Technician, elsewhere).name
+    said = auth.post(path, json={"technician": elsewhere}).get_json()["error"]["message"]
+    assert elsewhere in said and stranger not in said, "another garage's staff are not named to this one"
 
     auth.login("admin")  # the free colleague is off at training for the day: not on shift for it either
     day = CLOCK_NOW.astimezone(PARIS).date().isoformat()

@@ -97,6 +97,32 @@ def test_nul_bytes_are_refused_with_a_400(client, auth, path, body):
     assert "NUL" in response.get_json()["error"]["message"]
 
 
+@pytest.mark.parametrize("path, body", [
+    ("/api/v1/session", '{"username": "\\ud800", "password": "x"}'),
+    ("/api/v1/cases", ('{"customer": {"name": "\\ud800", "phone": "1"}, "vehicle": {"plate": "P2", "model": "M"}, '
+                       '"symptom": "oil_change"}')),
+    ("/api/v1/cases", ('{"customer": {"name": "A", "phone": "1"}, "vehicle": {"plate": "P2", "model": "M"}, '
+                       '"symptom": "oil_change", "note": "ok \\udfff then"}')),
+    ("/api/v1/cases", '{"customer": {"name": "A", "phone": "1"}, "\\ud83d": 1, "vehicle": {"plate": "P2"}}'),
+])
+def test_a_lone_surrogate_in_any_text_is_a_400_that_says_so_and_writes_nothing(app, client, auth, path, body):
+    """"\\ud800" is valid JSON but no Unicode text: no database stores it, so it is refused at the door, as NUL is
+    (it was a 500 from the database's driver); a real emoji written as its surrogate pair is text, and is kept."""
+    auth.login("operator")
+    before = footprint(app)
+    response = auth.post(path, data=body, content_type="application/json")
+    assert response.status_code == 400, response.get_data(as_text=True)[:300]
+    assert response.get_json()["error"]["code"] == "bad_request"
+    assert "surrogate" in response.get_json()["error"]["message"]
+    assert footprint(app) == before
+    paired = auth.post("/api/v1/cases", data='{"customer": {"name": "Zo\\u00eb \\ud83d\\udc4b", "phone": "0611223344"}, '
+                       '"vehicle": {"plate": "EM-123-OJ", "model": "Clio"}, "symptom": "oil_change", '
+                       '"location": {"lat": 45.75, "lon": 4.85}}',
+                       content_type="application/json")
+    assert paired.status_code == 201, paired.get_json()
+    assert paired.get_json()["customer"]["name"] == "Zoë 👋"
+
+
 def test_nul_bytes_in_a_form_or_a_query_are_refused(client, auth):
     assert client.post("/login", data={"username": "a\x00b", "password": "x"}).status_code == 400
     auth.login("operator")
@@ -221,3 +247,35 @@ def test_sqlite_reads_do_not_wait_for_a_writer_and_a_blocked_writer_gets_a_503(a
     assert auth.post(f"/api/v1/cases/{case['id']}/urgency", json={"urgency": "P2", "reason": "calmer"}).status_code == 200
     with app.app_context():
         db.engine.dispose()
+
+
+def test_a_returning_customer_is_one_customer_however_their_number_and_name_are_written(client, auth):
+    auth.login("operator")
+
+    def opened(name: str, phone: str, plate: str) -> dict:
+        response = auth.post("/api/v1/cases", json={
+            "customer": {"name": name, "phone": phone}, "vehicle": {"plate": plate, "model": "Clio"},
+            "symptom": "oil_change", "location": {"lat": 45.75, "lon": 4.85}})
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    opened("Jean Testeur", "+33 6 11 22 33 44", "GH-123-IJ")
+    opened("Jean Testeur", "06 11 22 33 44", "GH-456-IJ")
+    opened("jean testeur", "+33611223344", "GH-123-IJ")
+    opened("Jeanne Testeur", "06 11 22 33 44", "GH-789-IJ")  # the same line, another person
+    found = client.get("/api/v1/customers?phone=0611223344").get_json()
+    assert sorted((c["name"], sorted(v["plate"] for v in c["vehicles"])) for c in found) == [
+        ("Jean Testeur", ["GH-123-IJ", "GH-456-IJ"]), ("Jeanne Testeur", ["GH-789-IJ"])]
+
+
+@pytest.mark.parametrize("phone", ["abc", "...", "+"])
+def test_a_case_whose_phone_is_no_number_is_refused_naming_the_field(app, auth, phone):
+    """A customer no one can call back, nor find by phone (the search refuses the same text), is not opened."""
+    auth.login("operator")
+    before = footprint(app)
+    response = auth.post("/api/v1/cases", json={
+        "customer": {"name": "Junk Phone", "phone": phone}, "vehicle": {"plate": "JU-123-NK", "model": "Clio"},
+        "symptom": "oil_change", "location": {"lat": 45.75, "lon": 4.85}})
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()["error"]["details"]["field"] == "customer.phone"
+    assert footprint(app) == before

@@ -24,7 +24,9 @@ def flatten(row: dict, prefix: str = "") -> dict:
             out.update(flatten(value, name + "."))
         elif isinstance(value, list):
             plain = all(not isinstance(v, (dict, list)) for v in value)
-            out[name] = ";".join("" if v is None else str(v) for v in value) if plain else json.dumps(value)
+            # a list of objects as JSON, its accents as written ("Mégane", not "M\\u00e9gane")
+            out[name] = ";".join("" if v is None else str(v) for v in value) if plain \
+                else json.dumps(value, ensure_ascii=False)
         else:
             out[name] = value
     return out

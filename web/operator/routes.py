@@ -25,6 +25,7 @@ from scheduler.services import (
     stranded,
     urgency,
 )
+from scheduler.services.technicians import can_do
 from scheduler.typed import clock_time
 from web import shown
 from web.actions import refusals_flashed
@@ -159,11 +160,14 @@ def _case_view(case_id: int, typed: dict | None = None, typed_errors: dict | Non
         Technician.id.in_([s.technician for s in ([found.rule] if found and found.rule else []) + (found.offers if found else [])])))}
     # the same car booked on another case: most often the same problem, called in twice (booked twice, 30 min apart)
     elsewhere = [a for a in cases.bookings_ahead(db.session, case.vehicle, moment) if a.case_id != case.id]
+    current = booking.active_booking(case)
+    live = live_state(case)
     return render_template("operator/case.html", case=case, found=found, garages=garages, nearby=nearby, opens=opens,
                            elsewhere=elsewhere,
                            # its booking forms hand the offers shown back to the booking (web/shown.py)
                            sealed=shown.seal(found, case.id, current_user.id, moment) if found else "",
-                           there=there, technicians=technicians, live=live_state(case), current=booking.active_booking(case),
+                           there=there, technicians=technicians, live=live, current=current,
+                           stranded=current is not None and current.id in live["stranded"],
                            typed=typed or {}, typed_errors=typed_errors or {},
                            typed_around=[(datetime.fromisoformat(o["start"]), o) for o in typed_around or []])
 
@@ -184,12 +188,16 @@ def live_state(case) -> dict:
     closed = {r.id: at for r in requests if r.status_at(moment) == "open"
               and (at := direct_line.unread_until(r, moment)) is not None}
     drive_ins = drive_in.for_case(db.session, case)
-    state = {"requests": requests, "appointments": [a for a in case.appointments if a.status != "cancelled"],
+    appointments = [a for a in case.appointments if a.status != "cancelled"]
+    # an absence, a closed day or a skill taken away since it was booked: no one can do it (the call centre's to
+    # rebook, stranded.bookings)
+    no_one = {a.id for a in appointments if a.status == "booked" and not can_do(a.technician, a)}
+    state = {"requests": requests, "appointments": appointments, "stranded": no_one,
              "drive_ins": drive_ins, "events": events, "names": Names(db.session, events), "now": moment,
              "closed": closed}
     state["fresh"] = not unchanged([(r.id, r.status_at(moment), r.id in closed) for r in requests] +
                                    [(d.id, d.status) for d in drive_ins] +
-                                   [(a.id, a.status) for a in state["appointments"]] + [len(events)], "case")
+                                   [(a.id, a.status, a.id in no_one) for a in appointments] + [len(events)], "case")
     late, too_soon = {}, {}
     for r in requests if state["fresh"] else ():
         if r.status != "accepted" or r.appointment is None:

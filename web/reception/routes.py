@@ -14,6 +14,7 @@ from scheduler.models import Garage, PlanPreview, Symptom, Technician
 from scheduler.services import (
     boards,
     booking,
+    capacity,
     cases,
     direct_line,
     drive_in,
@@ -358,8 +359,12 @@ def preview(garage_id: str, preview_id: int):
     # decision is taken, not only under the plate at registration
     elsewhere = [a for a in cases.bookings_ahead(db.session, found.case.vehicle, moment)
                  if a.case_id != found.case_id] if found.case and found.status == "open" else []
+    qualified = garage.qualified(found.case.job_type.skill_code) if found.case else []
+    # placing by hand is for that day: who is off then is no choice (picking them could only be refused)
+    on_shift = [t for t in qualified if capacity.shifts(t, day)]
     page = render_template("reception/preview.html", garage=garage, seen=seen, preview=found, missing=missing,
-                           elsewhere=elsewhere, day=day, today=garage.today(moment),
+                           elsewhere=elsewhere, day=day, today=garage.today(moment), qualified=qualified,
+                           on_shift=on_shift,
                            names=names, now=moment, case=found.case, cause=cause, because=because, held=held,
                            placing_reason=session.get(PLACING_REASON, {}).get(str(preview_id), ""),
                            max_moves=policies.in_force(db.session, moment).max_moves,
