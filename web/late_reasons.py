@@ -11,6 +11,8 @@ from datetime import datetime
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
+from scheduler.network import network
+from web.extensions import db
 from web.filters import local_datetime, minutes_label
 
 
@@ -76,3 +78,12 @@ def why_not_earlier(reasons, garages: dict) -> str:
     """All the reasons, as one sentence's parts."""
     separator = "\u202f; " if str(get_locale()) == "fr" else "; "
     return separator.join(reason_text(r, garages) for r in reasons) if reasons else reason_text({}, garages)
+
+
+def worded(body: dict, key: str = "rule_offer") -> dict:
+    """An API answer whose rule offer says why it is not earlier in the reader's language, from its stored reasons
+    (the engine's own note is English prose; the reasons are the facts): the same words as the desks' pages."""
+    rule = body.get(key)
+    if not isinstance(rule, dict) or not rule.get("reasons"):
+        return body
+    return {**body, key: {**rule, "late_because": why_not_earlier(rule["reasons"], network(db.session).garages)}}

@@ -264,8 +264,9 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
     if clash:
         tell_who_waits(session, later, knock_on, now)
     overrides.settle_pending(session, case, appointment, now)
-    checked_in_if_here(session, case, appointment, actor, now)
+    # booked, then checked in: the timeline tells it in that order
     confirm(session, case, appointment, [current] if current else [], actor, now, reason)
+    checked_in_if_here(session, case, appointment, actor, now)
     return appointment, True
 
 

@@ -534,8 +534,9 @@ def _place_case(session: Session, actor: User, preview: PlanPreview, seen: Diff,
                             for m in seen.moved],
                      knock_on_minutes=seen.delay_minutes)
     overrides.settle_pending(session, case, appointment, now)
-    booking.checked_in_if_here(session, case, appointment, actor, now)
+    # booked, then checked in: the timeline tells it in that order
     booking.confirm(session, case, appointment, [current] if current else [], actor, now, reason)
+    booking.checked_in_if_here(session, case, appointment, actor, now)
     return appointment
 
 

@@ -568,3 +568,18 @@ def test_moving_a_booking_to_where_it_already_is_moves_nothing_and_logs_no_overr
     assert error["code"] == "already_booked" and "nothing to move" in error["message"]
     assert error["details"]["appointment"]["id"] == appointment["id"]
     assert footprint(app) == before, "no new booking, no cancellation, no rebook override"
+
+
+def test_the_rule_offers_why_not_earlier_reads_in_the_readers_language_from_its_reasons(client, auth):
+    """The engine's note is English prose with garage ids ("only the first 1 garage(s) are looked at (vaulx is free
+    at ...)"); the API says it as the desk's page does, from the reasons it carries, in the reader's language."""
+    auth.login("operator")
+    case = open_case(auth, symptom="warning_light")
+    said = {}
+    for language in ("en", "fr"):
+        body = client.get(f"/api/v1/cases/{case['id']}/offers", headers={"Accept-Language": language}).get_json()
+        rule = body["rule_offer"]
+        assert rule["reasons"], "the facts stay as they are"
+        said[language] = rule["late_because"]
+    assert "(s)" not in said["en"] and said["en"] != said["fr"]
+    assert any(word in said["fr"] for word in ("préavis", "garage", "technicien", "pont", "client", "rien")), said

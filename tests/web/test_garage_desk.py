@@ -62,6 +62,8 @@ def test_a_walk_in_is_previewed_then_squeezed_in_and_the_outcome_is_judged_from_
     assert placed["start"] == proposal["placement"]["start"]
     # at the counter already: checked in with the booking, never offered "absent" nor sent a late notice
     assert placed["status"] == "checked_in", placed
+    kinds = [e["kind"] for e in auth.client.get(f"/api/v1/cases/{case['id']}").get_json()["timeline"]]
+    assert kinds.index("booking") < kinds.index("check_in"), "booked, then checked in, as it happened"
     absent = auth.post(f"/api/v1/appointments/{placed['id']}/no-show", json={})
     assert absent.status_code == 409, absent.get_json()
     after = moments(app)

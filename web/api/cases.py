@@ -12,6 +12,7 @@ from web import shown
 from web.api import bp, json_body, require
 from web.clock import now
 from web.extensions import db
+from web.late_reasons import worded
 
 
 def text_field(data: dict, name: str, limit: int = 1000) -> str:
@@ -127,7 +128,7 @@ def case_offers(case_id: int):
     moment = now()
     found = planning.desk_offers(db.session, current_user, case, moment)
     # handed back by the booking of one of them, which then need not search again (web/shown.py)
-    return jsonify({**found.to_dict(), "offers_token": shown.seal(found, case.id, current_user.id, moment)})
+    return jsonify({**worded(found.to_dict()), "offers_token": shown.seal(found, case.id, current_user.id, moment)})
 
 
 @bp.post("/v1/cases/<int:case_id>/appointments")

@@ -15,6 +15,7 @@ from web.api.cases import id_field, text_field
 from web.api.openapi import ERRORS, _json, _op, _ref, _write, add_paths, add_schemas
 from web.clock import now
 from web.extensions import db
+from web.late_reasons import worded
 from web.transaction import keep_writes_of_refusal
 
 
@@ -38,6 +39,11 @@ def garage_board(garage_id: str):
     return jsonify({**body, **inbox_facts(garage, moment)})
 
 
+def preview_body(preview) -> dict:
+    """A preview as the API answers it: its rule offer worded in the reader's language."""
+    return worded(squeeze.diff(db.session, preview).to_dict())
+
+
 @bp.post("/v1/cases/<int:case_id>/squeeze")
 def case_squeeze(case_id: int):
     require("reception")
@@ -49,14 +55,14 @@ def case_squeeze(case_id: int):
                       field="garage")
     preview = squeeze.preview_squeeze(db.session, current_user, case, _garage(garage_id), now())
     # API.md: "a preview (nothing changes yet)", with no 201 as its creations have: a question answered, 200
-    return jsonify(squeeze.diff(db.session, preview).to_dict())
+    return jsonify(preview_body(preview))
 
 
 @bp.get("/v1/squeeze/<int:preview_id>")
 def squeeze_read(preview_id: int):
     require("reception", "admin")
     preview = squeeze.get_preview(db.session, current_user, preview_id)
-    return jsonify(squeeze.diff(db.session, preview).to_dict())
+    return jsonify(preview_body(preview))
 
 
 @bp.post("/v1/squeeze/<int:preview_id>/confirm")
@@ -67,7 +73,7 @@ def squeeze_confirm(preview_id: int):
     outcome = squeeze.confirm(db.session, current_user, preview, now(), text_field(data, "reason"))
     if not outcome.applied:
         keep_writes_of_refusal()  # the old preview is superseded and a fresh one proposed: both are true
-        fresh = squeeze.diff(db.session, outcome.preview).to_dict()
+        fresh = preview_body(outcome.preview)
         return jsonify({"error": {"code": "plan_changed", "details": {"preview": fresh},
                                   "message": _("The plan changed since this preview: nothing was applied. Here is "
                                                "a fresh one.")}}), 409
@@ -80,7 +86,7 @@ def squeeze_confirm(preview_id: int):
 def squeeze_reject(preview_id: int):
     require("reception", "admin")
     preview = squeeze.reject(db.session, current_user, squeeze.get_preview(db.session, current_user, preview_id), now())
-    return jsonify(squeeze.diff(db.session, preview).to_dict())
+    return jsonify(preview_body(preview))
 
 
 @bp.post("/v1/appointments/<int:appointment_id>/<action>")
@@ -92,7 +98,7 @@ def appointment_action(appointment_id: int, action: str):
         appointment, preview, held = jobs.more_time(db.session, current_user, appointment, data.get("minutes"), now())
         shift_end = jobs.past_shift(appointment)
         return jsonify({"appointment": appointment.to_dict(),
-                        "preview": squeeze.diff(db.session, preview).to_dict() if preview else None,
+                        "preview": preview_body(preview) if preview else None,
                         "waiting": [a.to_dict() for a in held],
                         "past_shift_end": shift_end.isoformat() if shift_end else None})
     if action == "hand-over":
