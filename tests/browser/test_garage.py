@@ -129,6 +129,39 @@ def test_the_job_lists_actions_stay_within_their_panel_at_1366_px_and_narrower(b
     context.close()
 
 
+def test_todays_board_keeps_every_action_of_a_crowded_row_within_its_panel_at_1366_px(browser, live_server, live_app):
+    """A walk-in overbooked today with a long name and note (tags pinned and overbooked, every action of today's
+    booking) made the jobs table 1,212 px in its 964 px panel: "Cancel" was behind a scroll. The actions now wrap."""
+    from tests.conftest import PASSWORD
+
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
+    api = context.request
+    token = api.post(f"{live_server}/api/v1/session",
+                     data={"username": "reception-lyon-07", "password": PASSWORD}).json()["csrf_token"]
+    headers = {"X-CSRFToken": token}
+    case = api.post(f"{live_server}/api/v1/cases", headers=headers, data={
+        "customer": {"name": "Maximilien de La Tour d'Auvergne", "phone": "06 11 11 11 12"},
+        "vehicle": {"plate": "OB-222-OB", "model": "Clio"}, "symptom": "oil_change",
+        "note": "Client très pressé, doit repartir avant midi absolument"}).json()
+    board = api.get(f"{live_server}/api/v1/garages/lyon-07/board").json()
+    busy = next((t["id"], a["start"]) for t in board["technicians"] if "maintenance" in t["skills"]
+                for a in t["appointments"] if a["status"] == "booked")
+    made = api.post(f"{live_server}/api/v1/cases/{case['id']}/appointments", headers=headers, data={
+        "garage": "lyon-07", "technician": busy[0], "start": busy[1], "overbook": True, "reason": "urgent",
+        "source": "typed"})
+    assert made.status == 201, made.text()
+    page = context.new_page()  # logged in already: the API's session is the context's
+    page.goto(f"{live_server}/garages/lyon-07/board")
+    panel = page.query_selector("#timeline").bounding_box()
+    controls = page.query_selector_all("table.jobs td.actions :is(button, summary, a):visible")
+    assert len(controls) > 10
+    for control in controls:
+        box = control.bounding_box()
+        assert panel["x"] <= box["x"] and box["x"] + box["width"] <= panel["x"] + panel["width"] + 0.5, \
+            (control.inner_text(), box, panel)
+    context.close()
+
+
 def test_the_plate_look_up_never_replaces_what_was_typed_and_a_corrected_plate_drops_its_owner(
         browser, live_server, live_app):
     from scheduler.models import Vehicle
