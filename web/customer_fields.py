@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms import EmailField, StringField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from scheduler.services.cases import is_email
+from scheduler.services.cases import is_email, is_phone
 
 
 def _stripped(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
+
+
+def _a_phone(form, field) -> None:
+    if not is_phone(field.data or ""):  # the service's own rule, said under the field with what was typed kept
+        raise ValidationError(_l("Not a phone number: digits, e.g. +33 6 12 34 56 78."))
+
+
+def phone_field() -> StringField:
+    """The customer's phone: the number the garage and the call centre call back on, and find them by."""
+    return StringField(_l("Phone"), validators=[DataRequired(), Length(max=30), _a_phone])
 
 
 def _an_email(form, field) -> None:

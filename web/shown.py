@@ -21,6 +21,8 @@ from scheduler.services.planning import CaseOffers
 
 # A call's length: offers shown longer ago than this are looked for again.
 MAX_AGE_SECONDS = 600
+# Another worker's clock a little behind the one that sealed: a seal "from the future" by this much is still fresh.
+SKEW_SECONDS = 5
 
 
 def _serializer() -> URLSafeSerializer:
@@ -29,7 +31,7 @@ def _serializer() -> URLSafeSerializer:
 
 def seal(found: CaseOffers, case_id: int, user_id: int, now: datetime) -> str:
     """The offers a person is shown for a case at `now`, as a token their booking can carry back."""
-    return _serializer().dumps([case_id, user_id, round(now.timestamp()), found.sealed_facts()])
+    return _serializer().dumps([case_id, user_id, int(now.timestamp()), found.sealed_facts()])
 
 
 def seal_refusal(exc: Exception, user_id: int | None, now: datetime) -> str | None:
@@ -47,7 +49,7 @@ def unseal(token: object, case: Case, user: User, now: datetime) -> CaseOffers |
         return None
     try:
         case_id, user_id, at, facts = _serializer().loads(token)
-        if case_id != case.id or user_id != user.id or not 0 <= now.timestamp() - at <= MAX_AGE_SECONDS:
+        if case_id != case.id or user_id != user.id or not -SKEW_SECONDS <= now.timestamp() - at <= MAX_AGE_SECONDS:
             return None
         return CaseOffers.from_sealed(facts)
     except (BadData, TypeError, ValueError):  # forged, cut short, or from another version of the app

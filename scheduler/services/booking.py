@@ -150,8 +150,11 @@ def _refusal(session: Session, case: Case, technician: Technician, start: dateti
 
 def still_offered(shown: CaseOffers | None, case: Case, policy: Policy) -> bool:
     """Whether offers shown earlier are still the ones to judge a booking by: found for the case's urgency as it is,
-    under the rules now in force. Capacity is not theirs to say: the slot is checked afresh either way."""
-    return shown is not None and shown.policy_id == policy.id and shown.target.urgency == case.urgency
+    under the rules now in force, and by the optimizer (offers the rules gave when it failed call every free slot
+    offered: they would let any slot be booked without a reason). Capacity is not theirs to say: the slot is
+    checked afresh either way."""
+    return shown is not None and shown.degraded is None and shown.policy_id == policy.id \
+        and shown.target.urgency == case.urgency
 
 
 def book_for_case(session: Session, actor: User, case: Case, garage_id: str, technician_id: str, start: datetime,

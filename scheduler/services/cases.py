@@ -251,6 +251,17 @@ def phone_key(text: str) -> str:
     return digits[-9:]
 
 
+def full_number(text: str) -> str:
+    """A phone number whole, with its country: `06 12 34 56 78`, `+33 6 12 34 56 78` and `0033 6 12 34 56 78` are
+    one number (33612345678), `+41 79 123 45 67` another, whatever its last nine digits share with a French one."""
+    digits = re.sub(r"\D", "", text)
+    if digits.startswith("00"):
+        return digits[2:]
+    if digits.startswith("0") and not text.strip().startswith("+"):
+        return "33" + digits[1:]  # a national number: this network's country
+    return digits
+
+
 def _stripped(column, characters: str):
     for character in characters:
         column = func.replace(column, character, "")
@@ -277,11 +288,13 @@ def is_phone(text: str) -> bool:
 
 def known_customer(session: Session, name: str, phone: str) -> Customer | None:
     """The customer on file with this number and name, however each was written (`06 11 22 33 44` is
-    `+33 6 11 22 33 44`, "jean testeur" is "Jean Testeur"): a returning customer is one customer, with their cars."""
-    key, name = phone_key(phone), name_key(name)[:120]  # as the column keeps it
-    found = session.scalars(select(Customer).where(_phone_matches(key), Customer.name_key == name)
+    `+33 6 11 22 33 44`, "jean testeur" is "Jean Testeur"): a returning customer is one customer, with their cars.
+    The number is compared whole (full_number): a Swiss number sharing a French one's last nine digits is another
+    person's."""
+    number, name = full_number(phone), name_key(name)[:120]  # as the column keeps it
+    found = session.scalars(select(Customer).where(_phone_matches(phone_key(phone)), Customer.name_key == name)
                             .order_by(Customer.id))
-    return next((c for c in found if phone_key(c.phone) == key), None)
+    return next((c for c in found if full_number(c.phone) == number), None)
 
 
 def search(session: Session, actor: User, text: str, limit: int = 50) -> list[Case]:

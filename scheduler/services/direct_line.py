@@ -146,7 +146,9 @@ def target_of(session: Session, request: DirectLineRequest) -> Target:
     case = request.case
     nearest = planning.snapshot(session, request.created_at).nearest_garage(case.lat, case.lon) \
         if case.lat is not None else request.garage
-    return planning.target_for(case.urgency, request.created_at, nearest)
+    # counted from the call (or the urgency's last change), as the case's own target: asking a garage a day late
+    # does not move it
+    return planning.target_for(case.urgency, min(case.urgent_since, request.created_at), nearest)
 
 
 def answer(session: Session, actor: User, request: DirectLineRequest, accept: bool, now: datetime, *,

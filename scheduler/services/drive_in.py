@@ -59,12 +59,15 @@ def announce(session: Session, actor: User, case: Case, now: datetime, garage_id
         expected_at = open_from(garage, arrival(now, km, policy))
     elif expected_at < now - SLACK or expected_at > now + timedelta(days=1):
         raise Invalid(N_("expected_at must be within the next 24 hours."), field="expected_at")
+    elif confirmed:
+        pass  # the customer says when they will be there: the person who heard it confirmed it
     elif expected_at < (there := arrival(now, km, policy)) - SLACK:
-        raise Invalid(N_("The customer, %(km)s km away, can be at %(garage)s by %(when)s at the earliest."),
+        raise Invalid(N_("%(km)s km from %(garage)s, the customer can be there by %(when)s at the earliest (confirm "
+                         "to announce the time they gave)."),
                       field="expected_at", words={"km": round(km, 1), "garage": garage.name, "when": garage.local(there)})
-    elif (opens := open_from(garage, expected_at)) > expected_at:
-        raise Invalid(N_("%(garage)s is closed then: it opens %(opens)s."), field="expected_at",
-                      words={"garage": garage.name, "opens": garage.local(opens)})
+    elif (opens := open_from(garage, expected_at + SLACK)) > expected_at + SLACK:  # at the gate before it opens: fine
+        raise Invalid(N_("%(garage)s is closed then: it opens %(opens)s (confirm to announce the time anyway)."),
+                      field="expected_at", words={"garage": garage.name, "opens": garage.local(opens)})
     # the customer heads for this garage now: one that expected them before no longer does (both garages expected
     # the same car, and the queue showed only the first)
     for before in session.scalars(select(DriveIn).where(DriveIn.case_id == case.id, DriveIn.status == "expected")):

@@ -84,15 +84,15 @@ class CaseOffers:
         """What a desk was shown, as compact plain data (minutes since the epoch): a page or an API answer carries
         it, signed, to the booking it leads to (web/shown.py), which then need not search the network again."""
         latest = self.target.latest_start
-        return [self.policy_id, self.target.urgency, _minute(latest) if latest else None, self.degraded,
+        return [self.policy_id, self.target.urgency, latest.isoformat() if latest else None, self.degraded,
                 _slot_facts(self.rule) if self.rule else None, [_slot_facts(o) for o in self.offers]]
 
     @classmethod
     def from_sealed(cls, facts: list) -> CaseOffers:
         policy_id, urgency, latest, degraded, rule, offers = facts
         return cls(_slot_from(rule) if rule else None, [_slot_from(o) for o in offers],
-                   Target(urgency, _at(latest) if latest is not None else None), 0.0, degraded=degraded,
-                   policy_id=policy_id)
+                   Target(urgency, datetime.fromisoformat(latest) if latest is not None else None), 0.0,
+                   degraded=degraded, policy_id=policy_id)
 
     @property
     def met(self) -> bool:

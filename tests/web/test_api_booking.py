@@ -548,6 +548,19 @@ def test_after_an_urgency_raise_the_target_counts_from_the_raise(app, client, au
         target = offers_of(client, case["id"])["target"]
         due = datetime.fromisoformat(target["latest_start"])
         assert later < due <= later + timedelta(days=4), "due the working day of the raise, not of the call"
+        looked_at = due + timedelta(days=1)  # looked at again after that day: due then still, and missed
+        app.config["CLOCK"] = lambda: looked_at
+        auth.login("operator")
+        again = offers_of(client, case["id"])["target"]
+        assert (again["latest_start"], again["met"]) == (target["latest_start"], False)
+        # the direct line judges a garage's yes by the same target, however late the garage is asked
+        asked = auth.post(f"/api/v1/cases/{case['id']}/direct-line", json={"garage": "lyon-07", "message": "today?"})
+        assert asked.status_code == 201, asked.get_json()
+        from scheduler.models import DirectLineRequest
+        from scheduler.services import direct_line
+        with app.app_context():
+            request = db.session.get(DirectLineRequest, asked.get_json()["id"])
+            assert direct_line.target_of(db.session, request).latest_start == due
     finally:
         app.config["CLOCK"] = lambda: CLOCK_NOW
 

@@ -372,6 +372,12 @@ def test_a_drive_in_expected_before_the_customer_can_be_there_or_while_the_garag
         error = refused.get_json()["error"]
         assert error["details"]["field"] == "expected_at" and said in error["message"], error
     assert footprint(app) == before
-    kept = auth.post(f"/api/v1/cases/{case['id']}/drive-in",
-                     json={"garage": "givors", "expected_at": (CLOCK_NOW + timedelta(minutes=50)).isoformat()})
-    assert kept.status_code == 201, kept.get_json()
+    # the customer says they will be there sooner than the policy's speed allows: the person who heard it confirms
+    sooner = auth.post(f"/api/v1/cases/{case['id']}/drive-in", json={
+        "garage": "givors", "expected_at": (CLOCK_NOW + timedelta(minutes=5)).isoformat(), "confirm": True})
+    assert sooner.status_code == 201, sooner.get_json()
+    # five minutes before a garage opens, the customer waits at its gate: no refusal
+    opens = datetime.combine(night.date(), time(7, 45), paris)
+    gate = auth.post(f"/api/v1/cases/{case['id']}/drive-in",
+                     json={"garage": "lyon-07", "expected_at": (opens - timedelta(minutes=5)).isoformat()})
+    assert gate.status_code == 201, gate.get_json()

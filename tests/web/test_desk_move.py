@@ -145,3 +145,17 @@ def test_reception_s_move_page_lists_the_free_times_of_the_day_the_customer_asks
     bad = client.get(f"/garages/lyon-07/appointments/{booked_id}/move", query_string={"day": "someday"},
                      follow_redirects=True)
     assert bad.status_code == 200 and "Pick a day" in bad.get_data(as_text=True)
+
+
+def test_confirming_a_move_to_where_the_booking_already_is_says_there_is_nothing_to_move(app, client, auth):
+    case_id, _offers, page = _booked_case(client, auth)
+    current = client.get(f"/api/v1/cases/{case_id}").get_json()["appointments"][0]
+    before = footprint(app)
+    answer = client.post(f"/desk/cases/{case_id}/book", data={
+        "csrf_token": csrf_from(page), **{k: current[k] for k in ("garage", "technician", "start")},
+        "source": "offer", "replaces": str(current["id"]), "reason": "the caller asked"})
+    assert answer.status_code == 302 and answer.headers["Location"].endswith(f"/desk/cases/{case_id}"), \
+        "back to the case, not to the move's confirmation again"
+    said = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "nothing to move" in said and "booked meanwhile" not in said
+    assert footprint(app) == before

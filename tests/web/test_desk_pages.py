@@ -295,6 +295,23 @@ def test_the_call_form_takes_the_callers_e_mail_so_the_confirmation_goes_by_e_ma
     assert api.status_code == 400 and api.get_json()["error"]["details"]["field"] == "customer.email"
 
 
+def test_a_phone_that_is_no_number_is_said_under_its_field_and_the_typed_call_is_kept(app, client, auth):
+    """The operator mistypes the phone while the caller waits: the call form comes back with everything typed
+    and the phone's refusal under it (the API refuses the same text: one rule)."""
+    from tests.web.story import footprint
+
+    auth.login("operator")
+    desk = client.get("/desk/").get_data(as_text=True)
+    before = footprint(app)
+    refused = client.post("/desk/cases", data={
+        "csrf_token": csrf_from(desk), "name": "Marc Petit", "phone": "ask his wife", "plate": "GH-126-JK",
+        "model": "Peugeot 308", "symptom": "engine_fault_stop", "near": "lyon-07", "note": "smoke from the bonnet"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "Not a phone number" in page
+    assert 'value="GH-126-JK"' in page and "smoke from the bonnet" in page, "what was typed is kept"
+    assert footprint(app) == before
+
+
 def test_an_acceptance_for_another_day_is_confirmed_with_its_day(app, client, auth):
     from scheduler.models import Technician
     from web.extensions import db

@@ -263,9 +263,11 @@ def test_a_returning_customer_is_one_customer_however_their_number_and_name_are_
     opened("Jean Testeur", "06 11 22 33 44", "GH-456-IJ")
     opened("jean testeur", "+33611223344", "GH-123-IJ")
     opened("Jeanne Testeur", "06 11 22 33 44", "GH-789-IJ")  # the same line, another person
+    opened("Jean Testeur", "+41 6 11 22 33 44", "CH-123-IJ")  # a Swiss number with the same last nine digits
     found = client.get("/api/v1/customers?phone=0611223344").get_json()
     assert sorted((c["name"], sorted(v["plate"] for v in c["vehicles"])) for c in found) == [
-        ("Jean Testeur", ["GH-123-IJ", "GH-456-IJ"]), ("Jeanne Testeur", ["GH-789-IJ"])]
+        ("Jean Testeur", ["CH-123-IJ"]), ("Jean Testeur", ["GH-123-IJ", "GH-456-IJ"]),
+        ("Jeanne Testeur", ["GH-789-IJ"])], "the Swiss caller is someone else, found by the same last digits"
 
 
 @pytest.mark.parametrize("phone", ["abc", "...", "+"])

@@ -179,3 +179,73 @@ def test_the_case_pages_book_button_hands_back_the_offers_shown_so_booking_from_
     read = client.get(f"/api/v1/cases/{case['id']}").get_json()
     assert read["status"] == "booked" and read["appointments"][0]["start"] == fields["start"]
     assert searches == [], "the page's offers were not looked for again"
+
+
+def test_offers_the_rules_gave_while_the_optimizer_was_down_are_not_a_licence_to_book_anywhere(
+        app, client, auth, searches, monkeypatch):
+    """With the optimizer failed, every free slot counts as offered (the booking is not refused because of the
+    solver); sealed, that would have let any slot be booked without a reason for ten minutes after it recovered."""
+    from scheduler.services import planning
+
+    auth.login("operator")
+    case = open_case(auth, symptom="warning_light")
+    real = planning.solve
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("solver crashed")
+
+    monkeypatch.setattr(planning, "solve", broken)
+    degraded = shown_to(client, case["id"])
+    assert degraded["degraded"] and degraded["offers_token"]
+    monkeypatch.setattr(planning, "solve", real)
+    found = shown_to(client, case["id"])
+    offered = {(o["garage"], datetime.fromisoformat(o["start"])) for o in [*found["offers"], found["rule_offer"]]}
+    other = free_slot_not_offered(app, case["id"], degraded["rule_offer"]["garage"], offered)
+    refused = book(auth, case["id"], other, degraded["offers_token"])
+    assert refused.status_code == 422 and refused.get_json()["error"]["code"] == "reason_required", refused.get_json()
+    assert searches, "judged on the optimizer's offers, found again"
+
+
+def test_a_seal_from_before_a_change_of_the_rules_is_set_aside(app, client, auth, searches):
+    auth.login("operator")
+    case = open_case(auth, symptom="warning_light")
+    shown = shown_to(client, case["id"])
+    auth.login("planner")
+    changed = auth.post("/api/v1/policy", json={"max_moves": 4, "note": "try four"})
+    assert changed.status_code == 201, changed.get_json()
+    auth.login("operator")
+    made = book(auth, case["id"], shown["offers"][0], shown["offers_token"])
+    assert made.status_code in (201, 409, 422), made.get_json()
+    assert len(searches) == 1, "the rules in force are not those the offers were found under"
+
+
+def test_receptions_own_offers_book_with_their_seal_and_its_target_keeps_its_time_zone(client, auth, searches):
+    auth.login("reception-lyon-07")
+    case = open_case(auth, symptom="oil_change")
+    shown = shown_to(client, case["id"])
+    assert {o["garage"] for o in shown["offers"]} == {"lyon-07"}, "reception is offered its own garage's times"
+    made = book(auth, case["id"], shown["offers"][-1], shown["offers_token"])
+    assert made.status_code == 201, made.get_json()
+    assert searches == []
+
+
+def test_a_seal_is_fresh_from_its_second_on_and_a_few_seconds_of_another_clock(app):
+    from scheduler.models import Case, User
+    from scheduler.services import planning
+    from web import shown
+    from web.extensions import db
+
+    with app.test_request_context(), app.app_context():
+        case = db.session.scalar(db.select(Case).where(Case.lat.is_not(None)).limit(1))
+        user = db.session.scalar(db.select(User).where(User.username == "operator"))
+        found = planning.case_offers(db.session, case, CLOCK_NOW)
+        at = CLOCK_NOW + timedelta(seconds=0.6)  # rounded up, a seal looked "from the future" within its second
+        token = shown.seal(found, case.id, user.id, at)
+        assert shown.unseal(token, case, user, at) is not None
+        assert shown.unseal(token, case, user, at - timedelta(seconds=3)) is not None, "another worker's clock"
+        assert shown.unseal(token, case, user, at - timedelta(seconds=30)) is None
+        back = shown.unseal(token, case, user, at + timedelta(minutes=9))
+        assert back.target == found.target and back.target.latest_start.utcoffset() == \
+            found.target.latest_start.utcoffset(), "the target's day, in its garage's time"
+        assert [(o.garage, o.start) for o in back.offers] == [(o.garage, o.start) for o in found.offers]
+        assert back.rule == found.rule

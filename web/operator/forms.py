@@ -5,14 +5,14 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from scheduler.services import places
-from web.customer_fields import email_field
+from web.customer_fields import email_field, phone_field
 
 
 class CallForm(FlaskForm):
     """A call: who, which car, what it shows, and where the caller is."""
 
     name = StringField(_l("Customer name"), validators=[DataRequired(), Length(max=120)])
-    phone = StringField(_l("Phone"), validators=[DataRequired(), Length(max=30)])
+    phone = phone_field()
     plate = StringField(_l("Plate"), validators=[DataRequired(), Length(max=20)])
     model = StringField(_l("Model"), validators=[DataRequired(), Length(max=80)])
     # optional: a known caller keeps the address on file unless another is typed (scheduler.services.cases.open_case)

@@ -328,7 +328,7 @@ def move(case_id: int):
 def book(case_id: int):
     case = cases.get_case(db.session, current_user, case_id)
     form = request.form
-    typed = _is_typed(form)
+    typed, replaces = _is_typed(form), None
     try:
         start, typed = _asked_start(form)
         replaces = _replaces(form)
@@ -337,9 +337,12 @@ def book(case_id: int):
                                                    now(), typed=typed, replaces=replaces,
                                                    shown=shown.unseal(form.get("offers_token"), case, current_user,
                                                                       now()))
-    except AlreadyBooked:
-        # a page from before the case was booked (a colleague, the garage): moving is asked, never done in one click
+    except AlreadyBooked as exc:
         db.session.rollback()
+        if replaces is not None:  # a move to where the booking already is: nothing to move, and it says so
+            flash(refusal_text(exc), "error")
+            return redirect(_case_url(case_id))
+        # a page from before the case was booked (a colleague, the garage): moving is asked, never done in one click
         flash(_("The case was booked meanwhile: moving it needs your confirmation."), "error")
         return redirect(url_for("operator.move", case_id=case_id, **{
             k: form[k] for k in ("garage", "technician", "start", "day", "time", "source", "reason") if form.get(k)}))

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from web.customer_fields import email_field
+from web.customer_fields import email_field, phone_field
 
 
 class WalkInForm(FlaskForm):
@@ -11,7 +11,7 @@ class WalkInForm(FlaskForm):
 
     plate = StringField(_l("Plate"), validators=[DataRequired(), Length(max=20)])
     name = StringField(_l("Customer name"), validators=[DataRequired(), Length(max=120)])
-    phone = StringField(_l("Phone"), validators=[DataRequired(), Length(max=30)])
+    phone = phone_field()
     model = StringField(_l("Model"), validators=[DataRequired(), Length(max=80)])
     email = email_field()
     symptom = SelectField(_l("What the customer reports"), validators=[DataRequired()])
