@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from scheduler.db import utcnow
-from scheduler.errors import DomainError, Forbidden, LastAdmin, NotFound, RuleBroken, Said, refuse_fields
+from scheduler.errors import Conflict, DomainError, Forbidden, LastAdmin, NotFound, RuleBroken, Said, refuse_fields
 from scheduler.models import ROLES, ApiToken, Garage, User, UserSession
 from scheduler.models.user import GARAGE_ROLES, digest
 from scheduler.services import audit
@@ -178,6 +178,9 @@ def add_user(session: Session, actor: User, data: dict, now: datetime) -> User:
     problems.update(_placement_problems(session, role, garage_id))
     if (why := password_problem(password)) is not None:
         problems["password"] = why
+    if list(problems) == ["username"] and isinstance(problems["username"], Said):
+        # only the name is taken: a conflict with what is stored, not a malformed body (API.md: 409)
+        raise Conflict(problems["username"], field="username", fields=dict(problems))
     refuse_fields(problems)
     user = User(username=username, display_name=name.strip(), role=role, garage_id=garage_id,
                 must_change_password=True, created_at=now)

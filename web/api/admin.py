@@ -307,11 +307,12 @@ add_paths({
     "/api/v1/users": {
         "get": _op("The users, by role", "admin", _json({"type": "array", "items": _USER}), errors=(401, 403)),
         "post": _write("Add a user; the password given is a first one, to be changed at the first login "
-                       "(400 names each bad field in details.fields)", "admin", 201, _json(_USER),
+                       "(400 names each bad field in details.fields; a username already taken, alone, is 409)",
+                       "admin", 201, _json(_USER),
                        {"type": "object", "required": ["username", "role", "password"],
                         "properties": {"username": {"type": "string"}, "name": {"type": "string"},
                                        "role": {"type": "string"}, "garage": {"type": "string"},
-                                       "password": {"type": "string"}}}, (400, 401, 403)),
+                                       "password": {"type": "string"}}}, (400, 401, 403, 409)),
     },
     "/api/v1/users/{id}": {"patch": _write(
         "Change role, garage, name or active; `password` resets it (to be changed at the next login). "
