@@ -10,7 +10,16 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from scheduler.db import utcnow
-from scheduler.errors import Conflict, DomainError, Forbidden, LastAdmin, NotFound, RuleBroken, Said, refuse_fields
+from scheduler.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    LastAdmin,
+    NotFound,
+    RuleBroken,
+    Said,
+    refuse_fields,
+)
 from scheduler.models import ROLES, ApiToken, Garage, User, UserSession
 from scheduler.models.user import GARAGE_ROLES, digest
 from scheduler.services import audit
