@@ -27,7 +27,7 @@ from scheduler.models import (
 )
 from scheduler.models.case import name_key
 from scheduler.services import boards, planning
-from scheduler.services.booking import lock_case
+from scheduler.services.booking import active_booking, lock_case
 from scheduler.services.open_work import waits_on, waits_on_a_garage
 from scheduler.texts import N_
 
@@ -121,13 +121,13 @@ def withdraw(session: Session, actor: User, case: Case, reason: str, now: dateti
     if actor.role not in ("reception", "operator") or (actor.role == "reception" and case.garage_id != actor.garage_id):
         raise Forbidden(N_("Only the garage's reception (its walk-ins) or the call centre closes a case."))
     lock_case(session, case)  # a squeeze-in confirm racing it sees the case closed, or books before it is read
-    booked = next((a for a in case.appointments if a.status in ACTIVE), None)
+    booked = active_booking(case)
     if booked is not None and case.status not in ("done", "cancelled"):  # say who can end it, and how
         raise Conflict(N_("Case %(case)s is booked (%(garage)s, %(start)s): %(garage)s's reception cancels the "
                           "booking, and the customer is told; then the case can be closed."),
                        words={"case": case.id, "garage": booked.garage.name,
                               "start": booked.garage.local(booked.start_at)}, appointment=booked.id)
-    if case.status != "open" or booked is not None or (
+    if case.status != "open" or (
             actor.role == "reception" and case.channel != "walk_in"):
         raise Conflict(N_("Case %(case)s is %(status)s: only a case not booked yet is closed this way."),
                        words={"case": case.id, "status": case.status})

@@ -14,6 +14,7 @@ from time import perf_counter
 from sqlalchemy.orm import Session
 
 from optimizer import Answer, LateReason, Location, Offer, RuleOffer, make_request, rule_offers, solve
+from optimizer.clock import floor_minute
 from optimizer.freetime import FreeTime
 from optimizer.geo import haversine_km
 from optimizer.rule import rule_offer
@@ -81,8 +82,9 @@ class CaseOffers:
     policy_id: int | None = None  # the rules they were found under
 
     def sealed_facts(self) -> list:
-        """What a desk was shown, as compact plain data (minutes since the epoch): a page or an API answer carries
-        it, signed, to the booking it leads to (web/shown.py), which then need not search the network again."""
+        """What a desk was shown, as compact plain data (starts and ends in minutes since the epoch, other times as
+        ISO text): a page or an API answer carries it, signed, to the booking it leads to (web/shown.py), which then
+        need not search the network again."""
         latest = self.target.latest_start
         return [self.policy_id, self.target.urgency, latest.isoformat() if latest else None, self.degraded,
                 _slot_facts(self.rule) if self.rule else None, [_slot_facts(o) for o in self.offers]]
@@ -130,22 +132,19 @@ class CaseOffers:
         }
 
 
-def _minute(moment: datetime) -> int:
-    return round(moment.timestamp() / 60)
-
-
 def _slot_facts(slot: Slot) -> list:
     reasons = [[r.code, r.free_at, r.garage, r.minutes] for r in slot.reasons]
-    return [slot.garage, slot.technician, _minute(slot.start), _minute(slot.end), slot.wait_minutes,
+    # a slot's start and end are whole minutes (the optimizer's); its arrival is now plus the drive, to the second
+    return [slot.garage, slot.technician, floor_minute(slot.start), floor_minute(slot.end), slot.wait_minutes,
             slot.distance_km, slot.cost, slot.late_because, reasons,
-            _minute(slot.arrival) if slot.arrival is not None else None]
+            slot.arrival.isoformat() if slot.arrival is not None else None]
 
 
 def _slot_from(facts: list) -> Slot:
     garage, technician, start, end, wait, km, cost, late_because, reasons, came = facts
     return Slot(garage, technician, _at(start), _at(end), wait_minutes=wait, distance_km=km, cost=cost,
                 late_because=late_because, reasons=tuple(LateReason(*r) for r in reasons),
-                arrival=_at(came) if came is not None else None)
+                arrival=datetime.fromisoformat(came) if came is not None else None)
 
 
 # Assumed for a garage with no opening hours on record when counting working days.
