@@ -163,11 +163,15 @@ def document() -> dict:
              "properties": {"garage": {"type": "string"}, "message": {"type": "string"}}},
             (400, 401, 403, 404, 409), [CASE_ID])},
         "/api/v1/cases/{id}/drive-in": {"post": _write(
-            "Announce a drive-in: the garage (the nearest by default) expects the customer; an override walk_in "
-            "is logged with the rule offer.", "operator", 201, _json(_ref("DriveIn"), "Announced"),
+            "Announce a drive-in: the garage (the nearest by default) expects the customer; an override drive_in "
+            "is logged with the rule offer. expected_at defaults to when the customer can be there (the garage's "
+            "opening if it is closed then); typed, it is refused (400, details.field expected_at) before the "
+            "customer can drive there or while the garage is closed, unless `confirm: true` says the customer "
+            "gave that time. A garage that declined the case on the direct line answers 409 until `confirm: "
+            "true`.", "operator", 201, _json(_ref("DriveIn"), "Announced"),
             {"type": "object", "properties": {"garage": {"type": "string"}, "expected_at": {"type": "string",
                                                                                           "format": "date-time"},
-                                              "note": {"type": "string"}}},
+                                              "note": {"type": "string"}, "confirm": {"type": "boolean"}}},
             (400, 401, 403, 404, 409), [CASE_ID])},
         "/api/v1/direct-line": {"get": _op(
             "Direct-line requests, newest first: a garage's for its reception and workshop, an operator's own",
