@@ -253,8 +253,9 @@ def phone_key(text: str) -> str:
 
 def full_number(text: str) -> str:
     """A phone number whole, with its country: `06 12 34 56 78`, `+33 6 12 34 56 78` and `0033 6 12 34 56 78` are
-    one number (33612345678), `+41 79 123 45 67` another, whatever its last nine digits share with a French one."""
-    digits = re.sub(r"\D", "", text)
+    one number (33612345678), `+41 79 123 45 67` another, whatever its last nine digits share with a French one.
+    The trunk zero written in brackets after a country code (`+33 (0)6 12 34 56 78`) is not dialled: left out."""
+    digits = re.sub(r"\D", "", re.sub(r"\(\s*0\s*\)", "", text))
     if digits.startswith("00"):
         return digits[2:]
     if digits.startswith("0") and not text.strip().startswith("+"):

@@ -262,11 +262,12 @@ def test_a_returning_customer_is_one_customer_however_their_number_and_name_are_
     opened("Jean Testeur", "+33 6 11 22 33 44", "GH-123-IJ")
     opened("Jean Testeur", "06 11 22 33 44", "GH-456-IJ")
     opened("jean testeur", "+33611223344", "GH-123-IJ")
+    opened("Jean Testeur", "+33 (0)6 11 22 33 44", "GH-999-IJ")  # the trunk zero in brackets is not dialled
     opened("Jeanne Testeur", "06 11 22 33 44", "GH-789-IJ")  # the same line, another person
     opened("Jean Testeur", "+41 6 11 22 33 44", "CH-123-IJ")  # a Swiss number with the same last nine digits
     found = client.get("/api/v1/customers?phone=0611223344").get_json()
     assert sorted((c["name"], sorted(v["plate"] for v in c["vehicles"])) for c in found) == [
-        ("Jean Testeur", ["CH-123-IJ"]), ("Jean Testeur", ["GH-123-IJ", "GH-456-IJ"]),
+        ("Jean Testeur", ["CH-123-IJ"]), ("Jean Testeur", ["GH-123-IJ", "GH-456-IJ", "GH-999-IJ"]),
         ("Jeanne Testeur", ["GH-789-IJ"])], "the Swiss caller is someone else, found by the same last digits"
 
 
