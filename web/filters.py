@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
-from flask_babel import format_date, format_decimal, get_locale, ngettext
+from flask_babel import format_date, format_decimal, format_scientific, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -220,8 +220,14 @@ def km(distance: float) -> str:
 
 def number_text(value: float) -> str:
     """A stored number as the reader writes it, as precise as it was: "45,5" and "0,0001" in French, "30" for 30.0,
-    "10,000,000" in English (not "1e+07")."""
+    "10,000,000" in English (not "1e+07"). Beyond what anyone counts in (a typed 1e20), "1E20": the decimal
+    pattern cannot write it at all."""
+    if HUGE <= abs(value) < float("inf"):
+        return format_scientific(value, format="0.###E0")
     return format_decimal(value, format="#,##0.#########")
+
+
+HUGE = 1e15
 
 
 ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")

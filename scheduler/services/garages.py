@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cache
+from zoneinfo import available_timezones
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -194,17 +195,24 @@ def _fields(session: Session, data: dict, problems: dict, creating: bool, own: s
         else:
             values["lat"], values["lon"] = float(lat), float(lon)
     if "timezone" in data or creating:
-        zone = data.get("timezone") or "Europe/Paris"
-        try:
-            ZoneInfo(zone) if isinstance(zone, str) and zone else None
+        zone = data.get("timezone")
+        zone = "Europe/Paris" if zone is None and creating else zone
+        if isinstance(zone, str) and zone in zone_names():
             values["timezone"] = zone
-        except (ZoneInfoNotFoundError, ValueError):
-            problems["timezone"] = Said(N_("Unknown time zone %(zone)s: e.g. Europe/Paris."), zone=repr(zone))
+        else:  # a number or a list stored as a zone broke every page and offer near the garage
+            problems["timezone"] = Said(N_("Unknown time zone %(zone)s: e.g. Europe/Paris."),
+                                        zone=repr(zone) if isinstance(zone, str) else "—")
     if "opening_hours" in data or creating:
         values["opening_hours"] = _hours(data.get("opening_hours", []), problems)
     if "closed_days" in data:
         values["closed_days"] = _closed(data["closed_days"], problems)
     return values
+
+
+@cache
+def zone_names() -> frozenset[str]:
+    """The IANA zones this machine knows: a garage's zone is one of them, named as the database names it."""
+    return frozenset(available_timezones())
 
 
 # -- the changes ---------------------------------------------------------------------------------------------------

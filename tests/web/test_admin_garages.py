@@ -161,6 +161,9 @@ def test_a_new_garage_takes_no_name_already_given_and_the_page_takes_a_decimal_c
     ({"opening_hours": [{"weekday": 0, "opens": "08:00", "closes": "18:00"}] * 2}, "opening_hours"),
     ({"closed_days": [{"day": "Christmas"}]}, "closed_days"),
     ({"id": "renamed"}, "id"),
+    # a zone that is not a zone's name: stored, it broke the board and every offer near the garage (500s)
+    ({"timezone": 7}, "timezone"), ({"timezone": ["Europe/Paris"]}, "timezone"), ({"timezone": ""}, "timezone"),
+    ({"timezone": "Mars/Olympus"}, "timezone"), ({"timezone": None}, "timezone"),
     # the page's rule, on the API too: no hours would book whenever the technicians work, Sundays included
     ({"opening_hours": []}, "opening_hours"),
 ])
@@ -173,6 +176,16 @@ def test_a_bad_garage_change_names_its_field_and_saves_nothing(app, client, auth
         assert db.session.get(Garage, GARAGE).name == "Lyon 7e Gerland"
         assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 0
     assert "Half saved?" not in was
+
+
+@pytest.mark.parametrize("zone", [5, {"name": "Europe/Paris"}, "Europe/Nowhere"])
+def test_a_new_garage_with_no_real_time_zone_is_not_saved(app, client, auth, zone):
+    auth.login("admin")
+    refused = auth.post("/api/v1/garages", json={**NEW, "timezone": zone})
+    assert refused.status_code == 400 and "timezone" in refused.get_json()["error"]["details"]["fields"]
+    with app.app_context():
+        assert db.session.get(Garage, NEW["id"]) is None
+    assert auth.post("/api/v1/garages", json={**NEW, "timezone": "Europe/Paris"}).status_code == 201
 
 
 def test_the_garage_page_refuses_bad_hours_under_the_field(app, client, auth):

@@ -301,3 +301,22 @@ def test_a_bound_in_a_refusal_reads_as_the_readers_numbers(client, auth):
     assert fr.status_code == 400 and "0,1" in message and "0.1" not in message
     en = auth.post("/api/v1/policy", json={"search_radius_km": 1e7}).get_json()["error"]["message"]
     assert "e+" not in en and "10,000,000" in en
+
+
+@pytest.mark.parametrize("fields, field", [({"search_radius_km": 1e20}, "search_radius_km"),
+                                           ({"rule": {"garages": 1e300}}, "rule.garages"),
+                                           ({"offers": -1e40}, "offers")])
+def test_a_number_too_large_to_write_out_is_refused_naming_the_field(client, auth, fields, field):
+    """A refusal quotes what was typed; 1e20 cannot be written digit by digit, and that was a 500."""
+    auth.login("planner")
+    for language in ("fr", "en"):
+        refused = auth.client.post("/api/v1/policy", json=fields,
+                                   headers={**auth.headers(), "Accept-Language": language})
+        assert refused.status_code == 400, refused.get_data(as_text=True)
+        assert refused.get_json()["error"]["details"]["field"] == field
+    page = client.get("/planner/policy").get_data(as_text=True)
+    typed = client.post("/planner/policy", data={"csrf_token": csrf_from(page), "search_radius_km": "1e20"})
+    assert typed.status_code == 400 and 'id="f-search_radius_km" class="field-error"' in typed.get_data(as_text=True)
+    replay = auth.post("/api/v1/replays", json={"from": "2026-10-01", "to": "2026-10-02",
+                                                 "policy": {"search_radius_km": 1e300}})
+    assert replay.status_code == 400 and replay.get_json()["error"]["details"]["field"] == "search_radius_km"
