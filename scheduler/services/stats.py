@@ -138,7 +138,8 @@ def list_overrides(session: Session, filters: Filters | None = None) -> list[Ove
     for o in rows:
         o._came_back_worse = o.id in worse
     if f.reason:
-        rows = [o for o in rows if reason_key(o) == f.reason]
+        # the group's name (a long reason's first line, clipped) or the reason as the list shows it, whole
+        rows = [o for o in rows if f.reason in (reason_key(o), (o.reason or "").strip())]
     if f.verdict:
         rows = [o for o in rows if o.verdict == f.verdict]
     if f.rule:

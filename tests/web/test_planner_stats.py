@@ -181,6 +181,8 @@ def test_rule_review_is_ranked_by_what_people_gained_against_each_rule(client, a
     page = get(client, "/planner/rules").get_data(as_text=True)
     ranks = re.findall(r"<tr[^>]*><td>([^<]+)</td>", page.split('id="rule-review"', 1)[1].split("</tbody>", 1)[0])
     assert ranks == ["1", "2", "3", "4", "—"], "late for no rule is listed, not ranked among the rules to change"
+    # the lowered urgencies (E, F) are counted above ("none"): the page says so, not that they are left out
+    assert "lowered urgencies included" in page and "left out" not in page
     # each verdict's count opens the overrides behind it, as the overrides count does
     assert re.search(r'href="/planner/overrides\?[^"]*rule=min_notice[^"]*verdict=lost[^"]*">1</a>', page) or \
         re.search(r'href="/planner/overrides\?[^"]*verdict=lost[^"]*rule=min_notice[^"]*">1</a>', page)
@@ -405,6 +407,9 @@ def test_the_case_page_ends_with_the_work_that_never_happened(app, client, auth)
     auth.login("planner")
     story = client.get(f"/planner/cases/{case_id}").get_data(as_text=True).split('id="case-timeline"')[1]
     assert "The customer did not come: marked absent" in story
+    french = client.get(f"/planner/cases/{case_id}", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    tags = re.findall(r'<span class="kind">([^<]*)</span>', french.split('id="case-timeline"')[1])
+    assert "absent" in tags and not any("_" in t or t.startswith("work") for t in tags), tags
 
 
 def test_a_garage_filter_that_names_no_garage_is_refused_not_counted_as_nothing(client, auth):
@@ -423,3 +428,23 @@ def test_a_period_given_only_its_first_day_to_come_runs_a_week_from_it(client, a
     auth.login("planner")
     page = client.get("/planner/?from=2030-01-01")
     assert page.status_code == 200 and "must not end before it starts" not in page.get_data(as_text=True)
+
+
+def test_an_override_is_found_by_its_reason_as_listed_however_long(app, client, auth):
+    """The list shows a long reason whole; filtering by what it shows found nothing (only its clipped group did)."""
+    long = "Le client appelle pour la troisième fois, la voiture ne démarre plus depuis hier soir et il doit partir"
+    with app.app_context():
+        mine = override("L", "urgency_raise", "P1", "lyon-07", "call centre", T0, rule_start=T0 + D,
+                        actual_start=T0 + H, reason_text=long)
+        override("S", "urgency_raise", "P1", "lyon-07", "call centre", T0, rule_start=T0 + D, actual_start=T0 + H,
+                 reason_text="short")
+        db.session.commit()
+        wanted = mine.id
+    auth.login("planner")
+    listed = [r for r in get(client, "/api/v1/overrides").get_json() if r["id"] == wanted]
+    assert listed and listed[0]["reason"] == long
+    group = next(g["key"] for g in get(client, "/api/v1/stats/overrides", group_by="reason").get_json()
+                 if g["key"].startswith("Le client"))
+    assert group != long and group.endswith("…")
+    for text in (long, group):
+        assert [r["id"] for r in get(client, "/api/v1/overrides", reason=text).get_json()] == [wanted]

@@ -111,4 +111,5 @@ FIELDS = {
 REQUEST_STATUSES = {"accepted": _l("accepted"), "declined": _l("declined"), "expired": _l("expired"),
                     "open": _l("open")}
 TIMELINE = {"override": _l("override"), "direct_line_response": _l("garage's answer"),
-            "checked_in": _l("check-in"), "work_started": _l("work started"), "work_finished": _l("work finished"), "feedback": _l("feedback")}
+            "checked_in": _l("check-in"), "work_started": _l("work started"), "work_finished": _l("work finished"),
+            "work_cancelled": _l("booking cancelled"), "work_no_show": _l("no-show"), "feedback": _l("feedback")}

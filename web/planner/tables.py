@@ -84,7 +84,7 @@ def override_row(o: Override, garages: dict[str, str]) -> dict:
             "team_label": labels.team_label(o.team, garages),
             "verdict_label": labels.label("verdict", o.verdict, garages),
             "reason": stats.reason_key(o) if o.kind == "direct_line" else o.reason, "message": o.reason,
-            # the page's words; the API and the CSV keep the reason as stored (the ?reason= filter matches it)
+            # the page's words; the API and the CSV keep the reason as stored (the ?reason= filter takes it, or its group)
             "reason_label": reason_text(stats.reason_key(o) if o.kind == "direct_line" else o.reason)}
 
 
