@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from datetime import datetime
 
 from sqlalchemy import func, select, text
@@ -138,6 +139,16 @@ def password_problem(password: object) -> str | None:
         return Said(N_("The password needs at least %(least)s characters."), least=MIN_PASSWORD)
     if len(password) > 200:
         return N_("The password is longer than 200 characters.")
+    if not password.strip():
+        return N_("The password cannot be spaces only.")
+    return None
+
+
+def name_problem(name: object) -> str | None:
+    """A person's name as every list shows it: one line of text, at most 120 characters."""
+    if not isinstance(name, str) or not name.strip() or len(name) > 120 \
+            or any(unicodedata.category(c) == "Cc" for c in name):
+        return N_("Give the person's name on one line (at most 120 characters).")
     return None
 
 
@@ -176,14 +187,19 @@ def add_user(session: Session, actor: User, data: dict, now: datetime) -> User:
     username = data.get("username")
     name = data.get("name") or username
     role, garage_id, password = data.get("role"), data.get("garage") or None, data.get("password")
-    problems = {}
+    active = data.get("active", True)
+    # as a change does: a field the user does not have (or misspelt, "actve") is said, not dropped
+    problems = {field: Said(N_("%(field)s is not a user's field."), field=field)
+                for field in sorted(set(data) - {"username", "name", "role", "garage", "password", "active"})}
+    if not isinstance(active, bool):
+        problems["active"] = N_("active is true or false.")
     if not isinstance(username, str) or not USERNAME.match(username):
         problems["username"] = N_("A username is 2 to 60 characters: lower-case letters, digits, dot, dash or "
                                   "underscore, starting with a letter or digit.")
     elif session.scalar(select(User.id).where(User.username == username)) is not None:
         problems["username"] = Said(N_("The username %(username)s is taken."), username=repr(username))
-    if not isinstance(name, str) or not name.strip() or len(name) > 120:
-        problems["name"] = N_("Give the person's name (at most 120 characters).")
+    if (why := name_problem(name)) is not None:
+        problems["name"] = why
     problems.update(_placement_problems(session, role, garage_id))
     if (why := password_problem(password)) is not None:
         problems["password"] = why
@@ -191,14 +207,14 @@ def add_user(session: Session, actor: User, data: dict, now: datetime) -> User:
         # only the name is taken: a conflict with what is stored, not a malformed body (API.md: 409)
         raise Conflict(problems["username"], field="username", fields=dict(problems))
     refuse_fields(problems)
-    user = User(username=username, display_name=name.strip(), role=role, garage_id=garage_id,
+    user = User(username=username, display_name=name.strip(), role=role, garage_id=garage_id, active=active,
                 must_change_password=True, created_at=now)
     user.set_password(password)
     session.add(user)
     session.flush()
     audit.record(session, actor, "user", user.id, "created",
                  {"username": (None, username), "name": (None, user.display_name), "role": (None, role),
-                  "garage": (None, garage_id), "password": (None, audit.SECRET)}, now)
+                  "garage": (None, garage_id), "active": (None, active), "password": (None, audit.SECRET)}, now)
     return user
 
 
@@ -223,8 +239,8 @@ def change_user(session: Session, actor: User, user: User, data: dict, now: date
     if "role" in data or "garage" in data:
         problems.update(_placement_problems(session, role, garage_id))
     name = data.get("name", user.display_name)
-    if not isinstance(name, str) or not name.strip() or len(name) > 120:
-        problems["name"] = N_("Give the person's name (at most 120 characters).")
+    if (why := name_problem(name)) is not None:
+        problems["name"] = why
     active = data.get("active", user.active)
     if not isinstance(active, bool):
         problems["active"] = N_("active is true or false.")
@@ -249,8 +265,9 @@ def change_user(session: Session, actor: User, user: User, data: dict, now: date
         user.must_change_password = True
         changes["password"] = (audit.SECRET, audit.SECRET)
     if not active or "password" in data or "role" in changes or "garage" in changes:
-        # what they could reach has changed: they log in again, under the new rules
-        end_sessions(session, user, now, tokens=not active)
+        # what they could reach has changed: they log in again, under the new rules; a password reset (a leak
+        # feared) ends their API tokens too, as leaving does
+        end_sessions(session, user, now, tokens=not active or "password" in data)
     if changes:
         session.flush()
         action = "deactivated" if changes.get("active") == (True, False) else \

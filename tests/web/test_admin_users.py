@@ -66,6 +66,10 @@ def test_an_admin_adds_a_user_who_must_choose_their_own_password_before_any_page
     ({"username": "Admin"}, "username"),
     ({"username": "admin"}, "username"),  # taken: a conflict with what is stored (API.md: 409)
     ({"username": "admin", "password": "short"}, "password"),  # taken, and a bad field beside it: 400, both said
+    ({"password": "        "}, "password"),  # eight spaces are no password
+    ({"name": "Camille\nRoux"}, "name"), ({"name": "Camille\tRoux"}, "name"),  # one line, as every list shows it
+    ({"actve": False}, "actve"),  # a misspelt field is said, not dropped
+    ({"active": "no"}, "active"),
 ])
 def test_a_bad_user_is_refused_field_by_field_and_nothing_is_saved(app, auth, change, field):
     auth.login("admin")
@@ -145,14 +149,27 @@ def test_an_admin_cannot_deactivate_their_own_account_even_with_another_admin(ap
     assert auth.client.get("/admin/users").status_code == 200, "still logged in"
 
 
+def test_a_user_added_inactive_is_inactive(app, client, auth):
+    auth.login("admin")
+    added = auth.post("/api/v1/users", json={**NEW, "active": False})
+    assert added.status_code == 201 and added.get_json()["active"] is False
+    assert app.test_client().post("/api/v1/session", json={"username": NEW["username"],
+                                                           "password": NEW["password"]}).status_code == 401
+
+
 def test_a_reset_password_must_be_changed_and_ends_the_old_sessions(app, client, auth):
     target = app.test_client()
     target.post("/api/v1/session", json={"username": "planner", "password": PASSWORD})
+    token = target.post("/api/v1/tokens", headers={"X-CSRFToken": target.get("/api/v1/session").get_json()["csrf_token"]})
+    bearer = {"Authorization": f"Bearer {token.get_json()['token']}"}
+    assert app.test_client().get("/api/v1/session", headers=bearer).status_code == 200
     auth.login("admin")
     reset = auth.client.patch(f"/api/v1/users/{_id(app, 'planner')}", json={"password": "temporary-99"},
                               headers=auth.headers())
     assert reset.status_code == 200 and reset.get_json()["must_change_password"] is True
     assert target.get("/api/v1/session").status_code == 401
+    # a reset is what an admin does when a password may have leaked: a token made with it ends too
+    assert app.test_client().get("/api/v1/session", headers=bearer).status_code == 401
     assert _trail(app, _id(app, "planner"))[-1] == ("password_reset", {"password": ["(secret)", "(secret)"]})
     assert app.test_client().post("/api/v1/session", json={"username": "planner", "password": PASSWORD}).status_code == 401
 
@@ -238,3 +255,15 @@ def test_the_users_list_names_each_person_s_garage(client, auth):
     page = client.get("/admin/users").get_data(as_text=True)
     row = page.split(">reception-lyon-07</a>", 1)[1].split("</tr>", 1)[0]
     assert "<td>Lyon 7e Gerland</td>" in row and "<td>lyon-07</td>" not in row
+
+
+def test_the_audit_trails_limit_is_a_count_of_entries(app, client, auth):
+    auth.login("admin")
+    for name in ("a.one", "a.two"):
+        assert auth.post("/api/v1/users", json={**NEW, "username": name}).status_code == 201
+    assert len(client.get("/api/v1/audit").get_json()) == 2
+    assert len(client.get("/api/v1/audit?limit=1").get_json()) == 1
+    assert len(client.get("/api/v1/audit?limit=5000").get_json()) == 2  # at most 1000 are listed
+    for limit in ("-1", "0", "abc", "1.5"):  # SQLite reads LIMIT -1 as no limit at all
+        refused = client.get(f"/api/v1/audit?limit={limit}")
+        assert refused.status_code == 400 and refused.get_json()["error"]["details"]["field"] == "limit", limit

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_login import current_user
 
-from scheduler.errors import NotFound
+from scheduler.errors import Invalid, NotFound
 from scheduler.models import Garage
 from scheduler.services import accounts, audit, catalogue, garages, squeeze, technicians
 from scheduler.texts import N_
@@ -53,8 +53,11 @@ def own_password():
 def audit_list():
     require("admin")
     entity, entity_id = request.args.get("entity"), request.args.get("entity_id")
-    return jsonify([e.to_dict() for e in audit.entries(db.session, entity, entity_id,
-                                                         limit=min(request.args.get("limit", 200, type=int), 1000))])
+    limit = request.args.get("limit", "200").strip()
+    if not limit.isascii() or not limit.isdigit() or int(limit) < 1:
+        # SQLite reads LIMIT -1 as no limit at all
+        raise Invalid(N_("limit is a whole number from 1 (at most 1000 are listed)."), field="limit")
+    return jsonify([e.to_dict() for e in audit.entries(db.session, entity, entity_id, limit=min(int(limit), 1000))])
 
 
 # -- technicians, their absences, and re-planning the work a change hits ----------------------------------------
