@@ -315,12 +315,13 @@ add_paths({
                        {"type": "object", "required": ["username", "role", "password"],
                         "properties": {"username": {"type": "string"}, "name": {"type": "string"},
                                        "role": {"type": "string"}, "garage": {"type": "string"},
-                                       "password": {"type": "string"}}}, (400, 401, 403, 409)),
+                                       "password": {"type": "string"},
+                                       "active": {"type": "boolean", "default": True}}}, (400, 401, 403, 409)),
     },
     "/api/v1/users/{id}": {"patch": _write(
         "Change role, garage, name or active; `password` resets it (to be changed at the next login). "
-        "Deactivating ends the user's sessions and API tokens at once; a role or garage change ends their "
-        "sessions. 409 last_admin when it would leave no active admin", "admin", 200, _json(_USER),
+        "Deactivating or a reset ends the user's sessions and API tokens at once; a role or garage change ends "
+        "their sessions. 409 last_admin when it would leave no active admin", "admin", 200, _json(_USER),
         {"type": "object", "properties": {"role": {"type": "string"}, "garage": {"type": "string", "nullable": True},
                                           "name": {"type": "string"}, "active": {"type": "boolean"},
                                           "password": {"type": "string"}}},
