@@ -324,6 +324,11 @@ def test_the_form_replays_todays_rules_over_a_period_played_under_older_ones(his
         replay = db.session.scalars(select(Replay).order_by(Replay.id.desc())).first()
         assert replay.params["policy"] == {"rule.min_notice_minutes.P1": 0, "same_day_visible": False}
         db.engine.dispose()
+    # the planner typed "faux": the pages say it in their words, not Python's False
+    for path in ("/planner/replays", f"/planner/replays/{replay.id}"):
+        page = client.get(path, headers={"Accept-Language": "fr"}).get_data(as_text=True)
+        assert "same_day_visible = non" in page or "same_day_visible=non" in page, path
+        assert "False" not in page, path
 
 
 def test_a_replays_changes_become_the_rules_in_one_step_from_its_page(history):
