@@ -75,6 +75,9 @@ def _hours(value: object, problems: dict) -> list[OpeningHours] | None:
                                            "weekday from 0 for Monday to 6 for Sunday).")
         elif weekday in seen:
             problems["opening_hours"] = Said(N_("%(day)s is given twice: one line per day."), day=day)
+        elif item.get("extra"):
+            problems["opening_hours"] = Said(N_("%(day)s: opening hours and one lunch closure at most; %(extra)s "
+                                                "would not be kept."), day=day, extra=item["extra"])
         elif opens is None or closes is None or closes <= opens:
             problems["opening_hours"] = Said(N_("%(day)s: opens and closes are times like 07:45 and 18:30, "
                                                 "closing after opening."), day=day)
@@ -132,6 +135,8 @@ def parse_hours(text: str) -> list[dict]:
                  "opens": spans[0][0] if spans else "", "closes": spans[0][1] if spans else ""}
         if len(spans) > 1:
             entry["lunch_start"], entry["lunch_end"] = spans[1][0], spans[1][1]
+        if len(spans) > 2:  # a second break is not kept: said, not dropped
+            entry["extra"] = " ".join("-".join(span) for span in spans[2:])
         out.append(entry)
     return out
 

@@ -196,6 +196,9 @@ def test_the_garage_page_refuses_bad_hours_under_the_field(app, client, auth):
     assert page.status_code == 400
     text = page.get_data(as_text=True)
     assert 'id="e-opening_hours"' in text and "closing after opening" in text and "Mon 18:00-08:00" in text
+    # a second break cannot be kept: said, not silently dropped
+    twice = auth.form(f"/admin/garages/{GARAGE}", {**form, "hours": "Mon 08:00-18:00 lunch 12:00-13:00 14:00-15:00"})
+    assert twice.status_code == 400 and "14:00-15:00 would not be kept" in twice.get_data(as_text=True)
     ok = auth.form(f"/admin/garages/{GARAGE}", {**form, "hours": "Mon 07:45-18:30 lunch 12:00-13:00",
                                                 "closed": "2026-12-25 Christmas"})
     assert ok.status_code == 302
