@@ -114,6 +114,10 @@ def validate(fields: Any, current: Policy | None = None) -> dict[str, Any]:
         if current is not None and (path in ABOUT or (
                 path not in PATHS and path != "note" and _shown(current, path) and value_at(current, path) == value)):
             continue
+        if current is not None and path not in PATHS and path != "note" and _shown(current, path) \
+                and isinstance(value_at(current, path), dict):  # "rule": null, not the rule's fields
+            raise Invalid(N_("%(path)s holds fields (%(fields)s): give it as an object of them."), field=path,
+                          words={"path": path, "fields": ", ".join(p for p in PATHS if p.startswith(path + "."))})
         if current is not None and path not in PATHS and path != "note" and _shown(current, path):
             raise Invalid(N_("%(path)s is fixed: it cannot be changed here."), field=path, words={"path": path})
         if path == "note":

@@ -47,12 +47,14 @@ def test_a_change_is_a_new_version_in_force_from_then_on(client, auth):
     ({"search_radius_km": True}, "search_radius_km"), ({"colour": "red"}, "colour"),
     ({"same_day_visible": "yes"}, "same_day_visible"), ({}, "policy"), ({"weights": {"wait": {"P1": -3}}},
                                                                        "weights.wait.P1"),
+    ({"rule": None}, "rule"), ({"weights": 3}, "weights"),  # a group given as one value: "holds fields", not "fixed"
 ])
 def test_an_invalid_value_is_refused_naming_the_field(client, auth, fields, field):
     auth.login("planner")
     refused = auth.post("/api/v1/policy", json=fields)
     assert refused.status_code == 400
     assert refused.get_json()["error"]["details"]["field"] == field
+    assert "is fixed" not in refused.get_json()["error"]["message"]
     assert client.get("/api/v1/policy/versions").get_json()[0]["version"] == 1  # nothing half-written
 
 
