@@ -333,6 +333,8 @@ def test_a_bad_date_in_a_planner_page_s_address_keeps_the_planner_on_the_page_wi
     assert early.status_code == 302 and "garage=lyon-07" in early.headers["Location"]
     assert "urgency=P1" in early.headers["Location"] and "from=" not in early.headers["Location"]
     assert "From must be a day from 1970 on" in client.get(early.headers["Location"]).get_data(as_text=True)
+    late = client.get("/api/v1/stats/overrides?to=9999-12-31")
+    assert late.status_code == 400 and "before the year 9999" in late.get_json()["error"]["message"]
     # a start after an end typed before it: refused, and the page once sent the planner to itself for ever
     # (ERR_TOO_MANY_REDIRECTS); the end goes, the reason is said, the rest stays (a start after today and no
     # end runs a week from it: test_a_period_given_only_its_first_day_to_come_runs_a_week_from_it)

@@ -40,6 +40,8 @@ def _moment(name: str, value: str, end: bool, said: str | None = None):
             day = date.fromisoformat(value)
             if day.year < 1970:  # a day all the same: say what is wrong with it
                 raise Invalid(_("%(name)s must be a day from 1970 on.", name=said), field=name)
+            if day.year > 9998:  # the calendar's last days have no day after them to end on
+                raise Invalid(_("%(name)s must be a day before the year 9999.", name=said), field=name)
             return local_day_start(day + timedelta(days=1) if end else day)
         # an unencoded "+" of an address's offset arrives as a space (2026-11-20T00:00:00 01:00): it was a "+"
         moment = datetime.fromisoformat(re.sub(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$",
