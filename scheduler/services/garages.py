@@ -196,7 +196,7 @@ def _fields(session: Session, data: dict, problems: dict, creating: bool, own: s
         lat, lon = (where.get(k) if isinstance(where, dict) else None for k in ("lat", "lon"))
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lat, lon)) \
                 or not -90 <= lat <= 90 or not -180 <= lon <= 180:
-            problems["location"] = N_("location is {lat, lon} in degrees (latitude -90 to 90, longitude -180 to 180).")
+            problems["location"] = N_("The location is a latitude from -90 to 90 and a longitude from -180 to 180, in degrees.")
         else:
             values["lat"], values["lon"] = float(lat), float(lon)
     if "timezone" in data or creating:
