@@ -11,6 +11,7 @@ import statistics
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -257,7 +258,10 @@ def satisfaction(session: Session, filters: Filters | None = None) -> tuple[list
     rows = session.execute(query).all()
 
     def mean(scores: list[int]) -> float | None:
-        return round(statistics.fmean(scores), 2) if scores else None
+        # whole scores: their mean is exact in decimals, and 8.625 is 8.63 as people round it (round() said 8.62)
+        if not scores:
+            return None
+        return float((Decimal(sum(scores)) / len(scores)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
     stages = [Satisfaction(s, len(sc := [r.score for r in rows if r.stage == s]), mean(sc), {}) for s in STAGES]
     garages = []

@@ -231,6 +231,18 @@ def test_satisfaction_by_stage_and_garage_never_by_person(client, auth, known):
                for g in garages)
 
 
+def test_an_average_score_is_rounded_as_people_round_it(app, client, auth):
+    """8.625 is 8.63 (Python's round() gives 8.62: halves to even, and floats)."""
+    with app.app_context():
+        case = make_case("P3", T0, plate="AV-625")
+        db.session.add_all([Feedback(case=case, stage="repair", score=s, created_at=T0 + H)
+                            for s in (9, 9, 9, 9, 9, 8, 8, 8)])
+        db.session.commit()
+    auth.login("planner")
+    stages = by_key(get(client, "/api/v1/stats/feedback").get_json(), "stage")
+    assert (stages["repair"]["answers"], stages["repair"]["average"]) == (8, 8.63)
+
+
 def test_the_dashboard_shows_the_same_figures_and_links_to_them(client, auth, known):
     auth.login("planner")
     page = get(client, "/planner/").get_data(as_text=True)
