@@ -90,6 +90,8 @@ def parse_params(data: dict) -> dict:
     if last >= date.max:  # its end is the next day's midnight: past the calendar, the replay's thread crashed
         raise Invalid(N_("to must be a day before 9999-12-31."), field="to")
     changes = policies.validate(data.get("policy") or {})
+    if "note" in changes:  # a version's note changes no rule: a replay of it replayed nothing it named
+        raise Invalid(N_("note describes a policy version, it is no rule: a replay changes rules."), field="note")
     return {"from": first.isoformat(), "to": last.isoformat(), "policy": changes}
 
 

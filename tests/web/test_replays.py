@@ -199,6 +199,8 @@ def test_the_api_starts_a_replay_and_reports_its_progress_and_figures(history):
     bad = client.post("/api/v1/replays", json={**PERIOD, "policy": {"rule": {"min_notice_minutes": {"P1": -5}}}},
                       headers={"X-CSRFToken": csrf})
     assert bad.status_code == 400 and bad.get_json()["error"]["details"]["field"] == "rule.min_notice_minutes.P1"
+    noted = client.post("/api/v1/replays", json={**PERIOD, "policy": {"note": "<b>x</b>"}}, headers={"X-CSRFToken": csrf})
+    assert noted.status_code == 400 and noted.get_json()["error"]["details"]["field"] == "note"  # a note is no rule
     started = client.post("/api/v1/replays", json={**PERIOD, "policy": {"rule.min_notice_minutes.P1": 0}},
                           headers={"X-CSRFToken": csrf})
     assert started.status_code == 202 and started.get_json()["status"] == "queued"
