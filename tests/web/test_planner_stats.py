@@ -107,6 +107,9 @@ def test_totals_verdicts_gains_and_knock_on(client, auth, known):
     total = get(client, "/api/v1/stats/summary").get_json()
     assert figures(total) == (7, 4, 1, 1, 1, 5710, 60, 90)
     assert isinstance(total["gain_minutes_median"], float), "one type whether the median falls on a row or between two"
+    assert total["key"] == "all" and total["label"] == "All overrides"
+    said = client.get("/api/v1/stats/summary", query_string=PERIOD, headers={"Accept-Language": "fr"}).get_json()
+    assert said["label"] == "Toutes les dérogations"
     listed = by_key(get(client, "/api/v1/overrides").get_json(), "id")
     assert len(listed) == 7 and known["old"][0] not in listed
     expect = {"A": ("beat", 4200), "B": ("lost", 60), "C": ("beat", 10), "D": ("pending", None),

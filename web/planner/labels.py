@@ -78,6 +78,8 @@ def label(group_by: str, key: str, garages: dict[str, str]) -> str:
         from web.filters import reason_text
 
         return reason_text(key)
+    if group_by == "all":
+        return str(_l("All overrides"))
     return key
 
 
