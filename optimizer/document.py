@@ -674,6 +674,11 @@ def load_problem(path: str | Path) -> Problem:
         raise ProblemError([f"problem: not valid JSON: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from None
     except NotJSON as exc:
         raise ProblemError([f"problem: not valid JSON: {exc}"]) from None
+    except ValueError as exc:
+        if "integer string conversion" not in str(exc):
+            raise
+        # Python reads at most 4,300 digits of a whole number: a longer one is no count of anything here
+        raise ProblemError(["problem: not valid JSON: a whole number of more than 4,300 digits"]) from None
     except RecursionError:
         raise ProblemError(["problem: not valid JSON: nested too deeply"]) from None
     finally:

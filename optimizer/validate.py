@@ -5,6 +5,7 @@ Independent of the solver: it never builds a model, so it can judge the solver.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
@@ -215,8 +216,11 @@ def check_statement(problem: Problem, answer: Answer, cost: float) -> list[str]:
                    if planned else f"status: {answer.status or 'missing'} (OPTIMAL, FEASIBLE or INFEASIBLE)")
     for name in ("cost", "bound"):  # a number, or (the bound) absent: "1234.0" in quotes states nothing
         value = getattr(answer, name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or math.isnan(value)):  # NaN differs from every cost by nothing a test sees
             bad.append(f"{name}: {value!r} is not a number")
+    if answer.cost is None:
+        bad.append("cost: missing (every answer states the total of the cost section)")
     if isinstance(answer.bound, (int, float)) and answer.bound > cost + 1e-3:
         bad.append(f"bound: {answer.bound} is above the cost {cost:.3f}, so it bounds nothing")
     answered = {o.request for o in answer.offers} if problem.mode == "offers" else \
@@ -227,7 +231,9 @@ def check_statement(problem: Problem, answer: Answer, cost: float) -> list[str]:
             bad.append(f"request {r.id}: both {'offered' if problem.mode == 'offers' else 'placed'} and unplaced")
         elif r.id not in answered and r.id not in said:
             bad.append(f"request {r.id}: neither {'offered' if problem.mode == 'offers' else 'placed'} nor unplaced")
-    if answer.rule_offers_stated:
+    if not answer.rule_offers_stated:
+        bad.append("rule_offers: missing (every answer reports the rule offer of each request, null where none)")
+    else:
         expected = dict(zip((r.id for r in problem.requests), rule_offers(problem), strict=True))
         if len(answer.rule_offers) != len(expected):
             bad.append(f"rule_offers: {len(answer.rule_offers)} given, one per request ({len(expected)}) expected")

@@ -137,6 +137,10 @@ def test_cli_solves_and_checks_its_own_answer(tmp_path, repo_root):
     (lambda a: a.update(placements=a["placements"][1:]), "neither placed nor unplaced"),
     (lambda a: a.update(cost=str(a["cost"])), "is not a number"),
     (lambda a: a.update(bound="low"), "bound: 'low' is not a number"),
+    (lambda a: a.update(cost=float("nan")), "cost: nan is not a number"),  # NaN differs from nothing by > 1e-3
+    (lambda a: a.update(bound=float("nan")), "bound: nan is not a number"),
+    (lambda a: a.pop("cost"), "cost: missing"),
+    (lambda a: a.pop("rule_offers"), "rule_offers: missing"),
     (lambda a: a.update(rule_offers=[None if r else {**a["placements"][0], "request": p["request"]}
                                      for r, p in zip(a["rule_offers"], a["placements"], strict=True)]),
      "given, the rules give"),
@@ -198,6 +202,19 @@ def test_cli_refuses_deeply_nested_json_as_invalid(tmp_path, repo_root, text):
     assert "Traceback" not in result.stderr
     checked = run_cli("check", str(deep), str(deep), cwd=repo_root)
     assert checked.returncode == 2 and "Traceback" not in checked.stderr
+
+
+def test_cli_refuses_a_whole_number_too_long_to_read_as_invalid(tmp_path, repo_root):
+    """Python reads at most 4,300 digits of an integer: a longer one was a traceback (exit 1), in any field."""
+    doc = json.dumps(random_problem(5, mode="squeeze", appointments=3, requests=1))
+    for field in ('"slot_minutes": ', '"flex_minutes": '):
+        long = tmp_path / "long.json"
+        long.write_text(doc.replace(field, field + "1" + "0" * 4400 + ", \"x\": ", 1))
+        result = run_cli("solve", str(long), cwd=repo_root)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr[-500:]
+        assert "more than 4,300 digits" in " ".join(json.loads(result.stdout)["errors"])
+        checked = run_cli("check", str(long), str(long), cwd=repo_root)
+        assert checked.returncode == 2 and "Traceback" not in checked.stderr
 
 
 def test_cli_check_refuses_a_deeply_nested_answer(tmp_path, repo_root):
