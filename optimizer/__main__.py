@@ -46,7 +46,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         print("problem is INVALID:\n  " + "\n  ".join(exc.errors))
         return 2
     try:
-        answer = answer_from_dict(json.loads(Path(args.answer).read_text(encoding="utf-8")))
+        answer = answer_from_dict(json.loads(Path(args.answer).read_text(encoding="utf-8-sig")))
     except (OSError, json.JSONDecodeError, ValueError) as exc:
         print(f"answer cannot be read: {exc}")
         return 2

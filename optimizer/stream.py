@@ -30,7 +30,7 @@ class _Text:
 
     def __init__(self, file: IO[bytes]):
         self.file = file
-        self.decode = codecs.getincrementaldecoder("utf-8")().decode
+        self.decode = codecs.getincrementaldecoder("utf-8-sig")().decode  # a leading BOM (Windows editors) is no text
         self.buf = ""
         self.pos = 0
         self.offset = 0  # characters before the window, for error positions

@@ -217,6 +217,18 @@ def test_cli_refuses_a_whole_number_too_long_to_read_as_invalid(tmp_path, repo_r
         assert checked.returncode == 2 and "Traceback" not in checked.stderr
 
 
+def test_cli_reads_a_file_that_begins_with_a_byte_order_mark(tmp_path, repo_root):
+    """As Windows editors save UTF-8: the mark is no text, and the file the same problem."""
+    problem = tmp_path / "p.json"
+    problem.write_bytes(b"\xef\xbb\xbf" + json.dumps(random_problem(5, mode="squeeze", appointments=3, requests=1)
+                                                     ).encode())
+    out = tmp_path / "a.json"
+    assert run_cli("solve", str(problem), "--out", str(out), "--time-limit", "1", cwd=repo_root).returncode == 0
+    out.write_bytes(b"\xef\xbb\xbf" + out.read_bytes())
+    checked = run_cli("check", str(problem), str(out), cwd=repo_root)
+    assert checked.returncode == 0 and checked.stdout.startswith("feasible"), checked.stdout
+
+
 def test_cli_check_refuses_a_deeply_nested_answer(tmp_path, repo_root):
     problem = tmp_path / "p.json"
     problem.write_text(json.dumps(random_problem(5, mode="squeeze", appointments=5, requests=2)))
