@@ -429,6 +429,14 @@ def test_the_case_page_ends_with_the_work_that_never_happened(app, client, auth)
     assert "absent" in tags and not any("_" in t or t.startswith("work") for t in tags), tags
 
 
+def test_a_team_filter_that_names_no_team_is_refused_not_counted_as_nothing(client, auth, known):
+    auth.login("planner")
+    refused = client.get("/api/v1/overrides?team=lyon-07 receptoin")
+    assert refused.status_code == 400 and refused.get_json()["error"]["details"]["field"] == "team"
+    assert len(get(client, "/api/v1/overrides", team="lyon-07 reception").get_json()) == 1
+    assert len(get(client, "/api/v1/overrides", team="call centre").get_json()) == 5
+
+
 def test_a_garage_filter_that_names_no_garage_is_refused_not_counted_as_nothing(client, auth):
     auth.login("planner")
     for path in ("/api/v1/overrides", "/api/v1/stats/overrides", "/api/v1/stats/rules"):
