@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from datetime import datetime
 
 from argon2 import PasswordHasher
@@ -16,6 +17,22 @@ from scheduler.db import Base, UTCDateTime, utcnow
 
 ROLES = ("operator", "reception", "workshop", "planner", "admin")
 GARAGE_ROLES = ("reception", "workshop")
+
+
+# The teams of the network-wide roles; a garage's staff are "<garage> <role>".
+NETWORK_TEAMS = {"operator": "call centre", "planner": "planning", "admin": "administration"}
+
+
+def team_of(role: str, garage_id: str | None) -> str:
+    """The team a user of this role (at this garage) counts towards: the one naming of teams."""
+    return f"{garage_id} {role}" if garage_id else NETWORK_TEAMS[role]
+
+
+def teams(garage_ids: Iterable[str]) -> set[str]:
+    """Every team there can be in a network of these garages."""
+    return {*NETWORK_TEAMS.values(), *(team_of(role, g) for g in garage_ids for role in GARAGE_ROLES)}
+
+
 # argon2id at OWASP ASVS 5.0 strength (19 MiB, 2 passes, 1 lane), stated here, not left to library defaults.
 # Older hashes (werkzeug's scrypt) still verify, and are upgraded at the next successful login.
 PASSWORDS = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -81,9 +98,7 @@ class User(Base):
     @property
     def team(self) -> str:
         """The team whose statistics this user's actions count towards."""
-        if self.garage_id:
-            return f"{self.garage_id} {self.role}"
-        return {"operator": "call centre", "planner": "planning", "admin": "administration"}[self.role]
+        return team_of(self.role, self.garage_id)
 
     def can_see_garage(self, garage_id: str | None) -> bool:
         return self.role not in GARAGE_ROLES or garage_id == self.garage_id

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from scheduler.errors import Invalid
 from scheduler.models import Override
-from scheduler.models.user import GARAGE_ROLES
+from scheduler.models.user import teams
 from scheduler.services import stats
 from scheduler.services.stats import Filters, local_day_start
 from web.filters import reason_text
@@ -78,9 +78,7 @@ def filters_from_args(default_weeks: int | None = None, today: date | None = Non
         # a typo read as "no overrides at that garage": zeros a planner would believe
         raise Invalid(_("No garage %(garage)s.", garage=repr(f.garage[:40])) if said else
                       _("No garage %(garage)s: see GET /api/v1/garages.", garage=repr(f.garage[:40])), field="garage")
-    teams = {"call centre", "planning", "administration",
-             *(f"{g} {role}" for g in garage_name_by_id() for role in GARAGE_ROLES)}
-    if f.team is not None and f.team not in teams:  # the same silent zero as a mistyped garage
+    if f.team is not None and f.team not in teams(garage_name_by_id()):  # the same silent zero as a mistyped garage
         raise Invalid(_("No team %(team)s: the call centre, or a garage's reception or workshop (e.g. %(example)s).",
                         team=repr(f.team[:40]), example="lyon-07 reception"), field="team")
     return f.check()
