@@ -298,7 +298,7 @@ def audit_word(word: str) -> str:
         "absence_removed": _("absence removed"),
         # fields
         "username": _("username"), "name": _("name"), "role": _("role"), "password": _("password"),
-        "other_sessions_ended": _("other sessions ended"), "active": _("active"), "label": _("label"),
+        "other_sessions_ended": _("other sessions and tokens ended"), "active": _("active"), "label": _("label"),
         "label_fr": _("label in French"), "skill": _("skill"), "duration_minutes": _("duration (minutes)"),
         "lift": _("needs a lift"), "urgency": _("urgency"), "skills": _("skills"), "shifts": _("shifts"),
         "absence": _("absence"), "start": _("start"), "end": _("end"), "reason": _("reason"),

@@ -65,6 +65,7 @@ class User(Base):
     # The login session (or API token) this object was loaded through; set by the web layer.
     session_token = None
     via_token = False
+    bearer_token = None
     # Its language as loaded with it (None: the browser's): a refusal's rollback expires the user, and wording the
     # refusal must not read it again (a new transaction only for that; on SQLite a write one, queued behind every
     # writer). NOT_LOADED when the user was not loaded through a session or a token (a login in progress).

@@ -278,12 +278,13 @@ def change_user(session: Session, actor: User, user: User, data: dict, now: date
 
 
 def end_sessions(session: Session, user: User, now: datetime, keep: str | None = None, tokens: bool = False) -> int:
-    """Revoke the user's live sessions (all but `keep`, a session token), and their API tokens if asked."""
+    """Revoke the user's live sessions, and their API tokens if asked: all but `keep`, the session or token
+    the request came with."""
     models = (UserSession, ApiToken) if tokens else (UserSession,)
     ended = 0
     for model in models:
         query = select(model).where(model.user_id == user.id, model.revoked_at.is_(None))
-        if keep and model is UserSession:
+        if keep:
             query = query.where(model.token_hash != digest(keep))
         for row in session.scalars(query):
             row.revoked_at = now
@@ -294,7 +295,8 @@ def end_sessions(session: Session, user: User, now: datetime, keep: str | None =
 
 def change_own_password(session: Session, user: User, current: object, new: object, keep: str | None,
                         now: datetime) -> User:
-    """The user's own new password: their other sessions end (a stolen one with them)."""
+    """The user's own new password: their other sessions and API tokens end (a stolen one with them, or a token
+    made with a leaked password); `keep` is the session or token the change came through."""
     problems = {}
     if not isinstance(current, str) or not user.check_password(current):
         problems["current_password"] = N_("That is not your current password.")
@@ -305,7 +307,7 @@ def change_own_password(session: Session, user: User, current: object, new: obje
     refuse_fields(problems)
     user.set_password(new)
     user.must_change_password = False
-    ended = end_sessions(session, user, now, keep=keep)
+    ended = end_sessions(session, user, now, keep=keep, tokens=True)
     audit.record(session, user, "user", user.id, "password_changed",
                  {"password": (audit.SECRET, audit.SECRET), "other_sessions_ended": (None, ended)}, now)
     return user

@@ -189,6 +189,36 @@ def test_changing_ones_own_password_ends_ones_other_sessions(app, client, auth):
     assert other.get("/api/v1/session").status_code == 401  # the other one ended
 
 
+def _bearer(app, username: str, password: str = PASSWORD) -> dict:
+    maker = app.test_client()
+    maker.post("/api/v1/session", json={"username": username, "password": password})
+    made = maker.post("/api/v1/tokens", headers={"X-CSRFToken": maker.get("/api/v1/session").get_json()["csrf_token"]})
+    return {"Authorization": f"Bearer {made.get_json()['token']}"}
+
+
+def test_changing_ones_own_password_ends_the_api_tokens_made_with_the_old_one(app, client, auth):
+    leaked = _bearer(app, "reception-lyon-07")
+    assert app.test_client().get("/api/v1/session", headers=leaked).status_code == 200
+    auth.login("reception-lyon-07")
+    page = client.get("/account/password")
+    assert "API tokens end when you change it" in page.get_data(as_text=True)
+    client.post("/account/password", data={"csrf_token": csrf_from(page.get_data(as_text=True)),
+                                           "current_password": PASSWORD, "new_password": "another-secret"})
+    assert app.test_client().get("/api/v1/session", headers=leaked).status_code == 401
+    assert client.get("/garages/lyon-07/board").status_code == 200
+    assert _trail(app, _id(app, "reception-lyon-07"))[-1] == (
+        "password_changed", {"password": ["(secret)", "(secret)"], "other_sessions_ended": [None, 2]})
+
+
+def test_a_password_changed_through_a_token_keeps_that_token_and_ends_the_others(app):
+    used, other = _bearer(app, "planner"), _bearer(app, "planner")
+    changed = app.test_client().post("/api/v1/account/password", headers=used,
+                                     json={"current_password": PASSWORD, "new_password": "another-secret"})
+    assert changed.status_code == 200
+    assert app.test_client().get("/api/v1/session", headers=used).status_code == 200
+    assert app.test_client().get("/api/v1/session", headers=other).status_code == 401
+
+
 def test_users_through_the_pages(app, client, auth):
     auth.login("admin")
     page = client.get("/admin/users")

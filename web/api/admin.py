@@ -45,7 +45,7 @@ def own_password():
     require()
     data = json_body()
     accounts.change_own_password(db.session, current_user, data.get("current_password"), data.get("new_password"),
-                                 current_user.session_token, now())
+                                 current_user.bearer_token or current_user.session_token, now())
     return jsonify(accounts.user_dict(current_user))
 
 
@@ -327,7 +327,7 @@ add_paths({
                                           "password": {"type": "string"}}},
         (400, 401, 403, 404, 409), params=[_ID])},
     "/api/v1/account/password": {"post": _write(
-        "Change one's own password; one's other sessions end", "any logged-in user", 200, _json(_USER),
+        "Change one's own password; one's other sessions and API tokens end", "any logged-in user", 200, _json(_USER),
         {"type": "object", "required": ["current_password", "new_password"],
          "properties": {"current_password": {"type": "string"}, "new_password": {"type": "string"}}},
         (400, 401))},

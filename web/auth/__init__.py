@@ -51,6 +51,7 @@ def init_login(app: Flask, manager: LoginManager) -> None:
         user = _live_credential(ApiToken, header[7:].strip())
         if user is not None:
             user.via_token = True
+            user.bearer_token = header[7:].strip()
         return user
 
     @app.before_request

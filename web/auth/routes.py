@@ -84,7 +84,7 @@ def set_language(code: str):
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def password():
-    """One's own password: required first when an admin chose it; the other sessions end."""
+    """One's own password: required first when an admin chose it; the other sessions and API tokens end."""
     from scheduler.errors import DomainError
     from web.refusals import field_texts, refusal_text
 
@@ -97,6 +97,6 @@ def password():
             db.session.rollback()
             errors = field_texts(exc) or {exc.details.get("field", "new_password"): refusal_text(exc)}
             return render_template("auth/password.html", errors=errors), exc.status
-        flash(_("Your password is changed; your other sessions are ended."), "success")
+        flash(_("Your password is changed; your other sessions and API tokens are ended."), "success")
         return redirect(home_url(current_user))
     return render_template("auth/password.html", errors=errors)
