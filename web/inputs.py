@@ -7,10 +7,16 @@ the JSON decoder recurse until it crashed. Both are a 400 that says why, before 
 
 from __future__ import annotations
 
+import re
+from datetime import date, datetime, timedelta
+
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
+
+from scheduler.errors import Invalid
+from scheduler.services.stats import local_day_start
 
 MAX_DEPTH = 32
 MAX_BODY_BYTES = 1024 * 1024
@@ -58,6 +64,29 @@ class GuardedJSON(DefaultJSONProvider):
                 from None
         check_text(value)
         return value
+
+
+def moment_arg(name: str, value: str, end: bool, said: str | None = None):
+    """A period's bound in an address: a day (the network's, `to` inclusive) or an ISO time with an offset (exact). `said`: the field as its page names it
+    ("Du" for from), where the API says its own name."""
+    said = said or name
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            if day.year < 1970:  # a day all the same: say what is wrong with it
+                raise Invalid(_("%(name)s must be a day from 1970 on.", name=said), field=name)
+            if day.year > 9998:  # the calendar's last days have no day after them to end on
+                raise Invalid(_("%(name)s must be a day before the year 9999.", name=said), field=name)
+            return local_day_start(day + timedelta(days=1) if end else day)
+        # an unencoded "+" of an address's offset arrives as a space (2026-11-20T00:00:00 01:00): it was a "+"
+        moment = datetime.fromisoformat(re.sub(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$",
+                                               r"\1+\2", value))
+        if moment.utcoffset() is None:
+            raise ValueError
+        return moment
+    except (ValueError, OverflowError):
+        raise Invalid(_("%(name)s must be a day (YYYY-MM-DD) or a time with a UTC offset.", name=said),
+                      field=name) from None
 
 
 def register(app: Flask) -> None:

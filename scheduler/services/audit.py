@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, selectinload
 
-from scheduler.errors import Forbidden, NotFound
+from scheduler.errors import Forbidden, Invalid, NotFound
 from scheduler.models import AuditEntry, User
 from scheduler.texts import N_
 
@@ -69,12 +69,51 @@ def apply(obj: object, values: dict) -> dict:
     return changed
 
 
-def entries(session: Session, entity: str | None = None, entity_id: str | None = None,
-            limit: int = 200) -> list[AuditEntry]:
-    """Newest first."""
-    query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
+# What the trail records changes of, as `record`'s callers name them.
+ENTITIES = ("user", "garage", "technician", "skill", "job_type", "symptom", "policy")
+
+
+def entries(session: Session, entity: str | None = None, entity_id: str | None = None, limit: int = 200,
+            actor: User | None = None, start: datetime | None = None, end: datetime | None = None,
+            before: AuditEntry | None = None) -> list[AuditEntry]:
+    """Newest first: of one kind of thing (or one of them), by one person, in [start, end), older than `before`
+    (the last entry of the page before)."""
+    query = (select(AuditEntry).options(selectinload(AuditEntry.actor))
+             .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit))
     if entity:
         query = query.where(AuditEntry.entity == entity)
     if entity_id:
         query = query.where(AuditEntry.entity_id == entity_id)
+    if actor is not None:
+        query = query.where(AuditEntry.actor_id == actor.id)
+    if start is not None:
+        query = query.where(AuditEntry.at >= start)
+    if end is not None:
+        query = query.where(AuditEntry.at < end)
+    if before is not None:
+        query = query.where(or_(AuditEntry.at < before.at, and_(AuditEntry.at == before.at, AuditEntry.id < before.id)))
     return list(session.scalars(query))
+
+
+def trail_query(session: Session, args: dict) -> dict:
+    """The trail's filters as an address gives them (entity, entity_id, actor: a username, before: an entry's id),
+    checked: a name that matches nothing is refused naming its field, not read as an empty trail."""
+    found: dict = {}
+    entity = (args.get("entity") or "").strip() or None
+    if entity is not None and entity not in ENTITIES:
+        raise Invalid(N_("entity is one of %(names)s."), field="entity", words={"names": ", ".join(ENTITIES)})
+    found["entity"] = entity
+    found["entity_id"] = (args.get("entity_id") or "").strip() or None
+    username = (args.get("actor") or "").strip()
+    if username:
+        found["actor"] = session.scalar(select(User).where(User.username == username))
+        if found["actor"] is None:
+            raise Invalid(N_("No user %(key)s."), field="actor", words={"key": repr(username[:60])})
+    before = (args.get("before") or "").strip()
+    if before:
+        anchor = session.get(AuditEntry, int(before)) if before.isascii() and before.isdigit() and \
+            len(before) < 12 else None
+        if anchor is None:
+            raise Invalid(N_("before is the id of an entry of the trail."), field="before")
+        found["before"] = anchor
+    return found

@@ -18,6 +18,7 @@ from scheduler.models import ROLES, URGENCIES, Appointment, Garage, JobType, Tec
 from scheduler.services import accounts, audit, capacity, catalogue, garages, technicians
 from scheduler.typed import as_moment, as_number
 from web.actions import back
+from web.api.admin import trail_filters
 from web.auth import roles_required
 from web.clock import now
 from web.extensions import db
@@ -26,6 +27,8 @@ from web.i18n import catalog_french, french_kept
 from web.refusals import field_texts, refusal_text
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+TRAIL_PAGE = 100  # entries on a page of the audit trail
 
 
 def refused(exc: DomainError) -> dict:
@@ -103,8 +106,21 @@ def user(user_id: int):
 @bp.get("/audit")
 @roles_required("admin")
 def audit_trail():
-    entity = request.args.get("entity") or None
-    return render_template("admin/audit.html", entries=audit.entries(db.session, entity, limit=500), entity=entity)
+    """The trail, a page at a time, narrowed by what changed, who changed it and when; a filter that names nothing
+    is said and dropped, the others kept."""
+    try:
+        found = trail_filters(said={"from": _("From"), "to": _("To")})
+    except DomainError as exc:
+        db.session.rollback()
+        flash(refusal_text(exc), "error")
+        return redirect(url_for("admin.audit_trail", **{k: v for k, v in request.args.items()
+                                                        if k not in (exc.details.get("field"), "before")}))
+    shown = audit.entries(db.session, limit=TRAIL_PAGE + 1, **found)
+    query = {k: v for k, v in request.args.items() if k != "before" and v.strip()}
+    return render_template("admin/audit.html", entries=shown[:TRAIL_PAGE], query=query,
+                           older=shown[TRAIL_PAGE - 1].id if len(shown) > TRAIL_PAGE else None,
+                           entities=audit.ENTITIES, people=sorted(db.session.scalars(select(User.username))),
+                           entity=found["entity"], paged="before" in found)
 
 
 # -- garages and their technicians ------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from web.api.openapi import _json, _op, _ref, _write, add_paths
 from web.clock import now
 from web.extensions import db
 from web.i18n import french_kept
+from web.inputs import moment_arg
 
 
 @bp.get("/v1/users")
@@ -52,12 +53,21 @@ def own_password():
 @bp.get("/v1/audit")
 def audit_list():
     require("admin")
-    entity, entity_id = request.args.get("entity"), request.args.get("entity_id")
     limit = request.args.get("limit", "200").strip()
     if not limit.isascii() or not limit.isdigit() or int(limit) < 1:
         # SQLite reads LIMIT -1 as no limit at all
         raise Invalid(N_("limit is a whole number from 1 (at most 1000 are listed)."), field="limit")
-    return jsonify([e.to_dict() for e in audit.entries(db.session, entity, entity_id, limit=min(int(limit), 1000))])
+    return jsonify([e.to_dict() for e in audit.entries(db.session, limit=min(int(limit), 1000), **trail_filters())])
+
+
+def trail_filters(said: dict[str, str] | None = None) -> dict:
+    """The audit trail's filters of the address, for the API and the admin's page alike."""
+    said = said or {}
+    found = audit.trail_query(db.session, request.args)
+    for name, key, end in (("from", "start", False), ("to", "end", True)):
+        if request.args.get(name, "").strip():
+            found[key] = moment_arg(name, request.args[name].strip(), end=end, said=said.get(name))
+    return found
 
 
 # -- technicians, their absences, and re-planning the work a change hits ----------------------------------------
@@ -334,6 +344,10 @@ add_paths({
     "/api/v1/audit": {"get": _op(
         "The audit trail of admin changes, newest first: who, when, what, from → to", "admin",
         _json({"type": "array", "items": _AUDIT}), errors=(401, 403),
-        params=[_q("entity", "user, garage, technician, absence, job_type, symptom..."),
-                _q("entity_id", "the changed thing's id"), _q("limit", "at most this many (≤ 1000)")])},
+        params=[_q("entity", "user, garage, technician, skill, job_type, symptom or policy"),
+                _q("entity_id", "the changed thing's id"), _q("actor", "who changed it: a username"),
+                _q("from", "from this day (YYYY-MM-DD, the network's) or time with a UTC offset"),
+                _q("to", "to this day, included, or before this time"),
+                _q("before", "older than this entry (its id): the next page"),
+                _q("limit", "at most this many (≤ 1000)")])},
 })

@@ -16,6 +16,7 @@ from web.api import bp, json_body, require
 from web.api.openapi import _json, _op, _ref, _write, add_paths, add_schemas
 from web.clock import now
 from web.extensions import db
+from web.inputs import moment_arg
 from web.planner import tables
 from web.planner.labels import garage_names
 
@@ -86,7 +87,7 @@ def stats_feedback():
 def policy_read():
     require()
     if request.args.get("at"):
-        at = tables._moment("at", request.args["at"], end=False)
+        at = moment_arg("at", request.args["at"], end=False)
         version = policies.in_force_then(db.session, at)
         if version is None:  # before the first version nothing was in force: not the first version's word for it
             raise NotFound(N_("No policy version was in force at %(at)s: the first one dates from later."),
@@ -171,7 +172,7 @@ _PERIOD = [
     *[{"name": n, "in": "query", "schema": {"type": "string"}} for n in tables.FILTER_NAMES],
     {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]}},
 ]
-_arr = lambda ref: {"type": "array", "items": _ref(ref)}  # noqa: E731
+_arr = lambda ref: {"type": "array", "items": _ref(ref)}
 _num = {"type": "number", "nullable": True}
 _int = {"type": "integer"}
 add_schemas({

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from flask import Response, request
 from flask_babel import gettext as _
@@ -17,6 +17,7 @@ from scheduler.services import stats
 from scheduler.services.stats import Filters, local_day_start
 from web.filters import reason_text
 from web.i18n import garage_name_by_id
+from web.inputs import moment_arg
 from web.planner import labels
 
 FILTER_NAMES = ("garage", "kind", "urgency", "team", "reason", "verdict", "rule")
@@ -32,29 +33,6 @@ OVERRIDE_COLUMNS = ["id", "case", "created_at", "kind", "kind_label", "urgency",
                       for key in ("garage", "technician", "start", "end"))]
 
 
-def _moment(name: str, value: str, end: bool, said: str | None = None):
-    """A day (local, `to` inclusive) or an ISO time with an offset (exact). `said`: the field as its page names it
-    ("Du" for from), where the API says its own name."""
-    said = said or name
-    try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            if day.year < 1970:  # a day all the same: say what is wrong with it
-                raise Invalid(_("%(name)s must be a day from 1970 on.", name=said), field=name)
-            if day.year > 9998:  # the calendar's last days have no day after them to end on
-                raise Invalid(_("%(name)s must be a day before the year 9999.", name=said), field=name)
-            return local_day_start(day + timedelta(days=1) if end else day)
-        # an unencoded "+" of an address's offset arrives as a space (2026-11-20T00:00:00 01:00): it was a "+"
-        moment = datetime.fromisoformat(re.sub(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$",
-                                               r"\1+\2", value))
-        if moment.utcoffset() is None:
-            raise ValueError
-        return moment
-    except (ValueError, OverflowError):
-        raise Invalid(_("%(name)s must be a day (YYYY-MM-DD) or a time with a UTC offset.", name=said),
-                      field=name) from None
-
-
 def filters_from_args(default_weeks: int | None = None, today: date | None = None,
                       said: dict[str, str] | None = None) -> Filters:
     """The filters of the address; `said`: the period's fields as the page names them, for its refusals."""
@@ -62,11 +40,11 @@ def filters_from_args(default_weeks: int | None = None, today: date | None = Non
     said = said or {}
     f = Filters()
     if args.get("from"):
-        f.start = _moment("from", args["from"], end=False, said=said.get("from"))
+        f.start = moment_arg("from", args["from"], end=False, said=said.get("from"))
     elif default_weeks and today:
         f.start = local_day_start(today - timedelta(days=today.weekday() + 7 * (default_weeks - 1)))
     if args.get("to"):
-        f.end = _moment("to", args["to"], end=True, said=said.get("to"))
+        f.end = moment_arg("to", args["to"], end=True, said=said.get("to"))
     elif default_weeks and today:
         f.end = local_day_start(today + timedelta(days=1))
         if f.start is not None and f.start >= f.end:  # only a day to come typed: a week from it, not "ends first"
