@@ -35,7 +35,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
         _emit(Answer(status="INVALID", errors=exc.errors).to_dict(None), args.out)
         return 2
     answer = solve(problem, time_limit=args.time_limit, workers=args.workers, seed=args.seed)
-    _emit(answer.to_dict(problem.zone), args.out)
+    _emit(answer.to_dict(problem.zone, problem.number_ids), args.out)
     return 0
 
 

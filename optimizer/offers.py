@@ -40,11 +40,12 @@ class GarageStarts:
     def __init__(self, free: FreeTime, techs: list[Technician], request: Request, lower: int, upper: int | None):
         self.free, self.request, self.upper = free, request, upper
         heap = []
-        for tech in techs:
+        # (start, the technician's place in the garage's order by id, their id): `techs` come in that order
+        for place, tech in enumerate(techs):
             if request.skill in tech.skills:
                 start = free.first_start(tech.id, request.duration, request.lift, lower, upper)
                 if start is not None:
-                    heap.append((start, tech.id))
+                    heap.append((start, place, tech.id))
         heapify(heap)
         self.heap = heap
 
@@ -52,13 +53,13 @@ class GarageStarts:
         heap = self.heap
         if not heap:
             return None
-        start, first = heap[0]
+        start, _, first = heap[0]
         after = start + self.free.slot
         while heap and heap[0][0] == start:
-            _, tech = heappop(heap)
+            _, place, tech = heappop(heap)
             later = self.free.first_start(tech, self.request.duration, self.request.lift, after, self.upper)
             if later is not None:
-                heappush(heap, (later, tech))
+                heappush(heap, (later, place, tech))
         return start, first
 
 

@@ -27,6 +27,14 @@ ACTIVE_STATUSES = ("booked", "checked_in", "in_progress")
 UNNAMED_NOTICE = 1440
 
 
+def id_order(key: str) -> tuple[int, int, str]:
+    """How ids sort where the format says "the smaller id": ids of digits as numbers (9 before 10, as a
+    document that numbers its technicians means it), before any other id, which sorts as text."""
+    if key.isascii() and key.isdigit():
+        return 0, int(key), key
+    return 1, 0, key
+
+
 class ProblemError(ValueError):
     """The problem document is wrong; `errors` names each fault (field path and why)."""
 
@@ -150,6 +158,7 @@ class Problem:
     requests: list[Request]
     policy: Policy
     version: int = 1
+    number_ids: frozenset[str] = frozenset()  # ids the document wrote as whole numbers (7, not "7")
     _candidates: dict[str, list[tuple[str, float]]] = field(default_factory=dict, repr=False, compare=False)
 
     def garage_of(self, appointment: Appointment) -> str:
@@ -211,7 +220,7 @@ class Problem:
     @cached_property
     def technicians_by_garage(self) -> dict[str, list[Technician]]:
         by_garage: dict[str, list[Technician]] = {g: [] for g in self.garages}
-        for tech in sorted(self.technicians.values(), key=lambda t: t.id):
+        for tech in sorted(self.technicians.values(), key=lambda t: id_order(t.id)):
             by_garage[tech.garage].append(tech)
         return by_garage
 

@@ -325,3 +325,34 @@ def test_ids_written_as_numbers_are_read_as_those_ids_wherever_they_are_named(mo
     assert numbered.to_dict(None)["placements"] == written.to_dict(None)["placements"]
     assert numbered.to_dict(None)["offers"] == written.to_dict(None)["offers"]
     assert numbered.cost == pytest.approx(written.cost)
+
+
+def test_an_answer_names_things_as_the_problem_did_and_9_is_a_smaller_id_than_10(tmp_path, repo_root):
+    """Ids written as numbers come back as numbers (a caller looks them up as it wrote them), and "the smaller
+    technician id" of the rule offer's tie is the smaller number: 9, not "10" as text would sort it."""
+    doc = {"version": 1, "mode": "squeeze", "now": "2026-08-06T08:00:00+02:00", "slot_minutes": 15,
+           "garages": [{"id": 1, "location": {"lat": 45.75, "lon": 4.85}, "lifts": 2}],
+           "technicians": [{"id": tid, "garage": 1, "skills": ["diagnostics"],
+                            "shifts": [{"start": "2026-08-06T08:00:00+02:00", "end": "2026-08-06T12:00:00+02:00"}]}
+                           for tid in (10, 9)],
+           "appointments": [{"id": 500, "technician": 10, "start": "2026-08-06T09:00:00+02:00",
+                             "end": "2026-08-06T10:00:00+02:00", "skill": "diagnostics"}],
+           "requests": [{"id": 3, "duration_minutes": 60, "skill": "diagnostics", "urgency": "P1",
+                         "location": {"lat": 45.75, "lon": 4.85}, "garages": [1]}],
+           "policy": {"rule": {"garages": 1, "min_notice_minutes": 0}, "max_moves": 0}}
+    problem, out = tmp_path / "p.json", tmp_path / "a.json"
+    problem.write_text(json.dumps(doc))
+    assert run_cli("solve", str(problem), "--out", str(out), cwd=repo_root).returncode == 0
+    answer = json.loads(out.read_text())
+    rule = answer["rule_offers"][0]
+    assert (rule["request"], rule["garage"], rule["technician"]) == (3, 1, 9)
+    placed = answer["placements"][0]
+    assert (placed["request"], placed["garage"], placed["technician"]) == (3, 1, 9)
+    assert placed["start"] == "2026-08-06T08:00:00+02:00"
+    checked = run_cli("check", str(problem), str(out), cwd=repo_root)
+    assert checked.returncode == 0 and checked.stdout.startswith("feasible"), checked.stdout
+    doc["mode"] = "offers"
+    problem.write_text(json.dumps(doc))
+    assert run_cli("solve", str(problem), "--out", str(out), cwd=repo_root).returncode == 0
+    first = json.loads(out.read_text())["offers"][0]
+    assert (first["request"], first["garage"], first["technician"]) == (3, 1, 9)
