@@ -27,14 +27,6 @@ ACTIVE_STATUSES = ("booked", "checked_in", "in_progress")
 UNNAMED_NOTICE = 1440
 
 
-def id_order(key: str) -> tuple[int, int, str]:
-    """How ids sort where the format says "the smaller id": ids of digits as numbers (9 before 10, as a
-    document that numbers its technicians means it), before any other id, which sorts as text."""
-    if key.isascii() and key.isdigit():
-        return 0, int(key), key
-    return 1, 0, key
-
-
 class ProblemError(ValueError):
     """The problem document is wrong; `errors` names each fault (field path and why)."""
 
@@ -220,9 +212,14 @@ class Problem:
     @cached_property
     def technicians_by_garage(self) -> dict[str, list[Technician]]:
         by_garage: dict[str, list[Technician]] = {g: [] for g in self.garages}
-        for tech in sorted(self.technicians.values(), key=lambda t: id_order(t.id)):
+        for tech in sorted(self.technicians.values(), key=lambda t: self.id_order(t.id)):
             by_garage[tech.garage].append(tech)
         return by_garage
+
+    def id_order(self, key: str) -> tuple[int, int, str]:
+        """How ids sort where the format says "the smaller id": an id the document wrote as a number as that
+        number (9 before 10), before the ids written as text, which sort as text ("t-10" before "t-9")."""
+        return (0, int(key), key) if key in self.number_ids else (1, 0, key)
 
     def wait_weight(self, urgency: str) -> float:
         return self.policy.weights.wait[urgency]

@@ -356,3 +356,18 @@ def test_an_answer_names_things_as_the_problem_did_and_9_is_a_smaller_id_than_10
     assert run_cli("solve", str(problem), "--out", str(out), cwd=repo_root).returncode == 0
     first = json.loads(out.read_text())["offers"][0]
     assert (first["request"], first["garage"], first["technician"]) == (3, 1, 9)
+
+
+def test_ids_written_as_text_sort_as_text_even_when_they_are_digits():
+    """Only a number is compared as a number: "10" written as text is the smaller id, as text sorts."""
+    from optimizer import solve
+
+    doc = {"version": 1, "mode": "offers", "now": "2026-08-06T08:00:00+02:00", "slot_minutes": 15,
+           "garages": [{"id": "g", "location": {"lat": 45.75, "lon": 4.85}, "lifts": 2}],
+           "technicians": [{"id": tid, "garage": "g", "skills": ["diagnostics"],
+                            "shifts": [{"start": "2026-08-06T08:00:00+02:00", "end": "2026-08-06T12:00:00+02:00"}]}
+                           for tid in ("9", "10")],
+           "appointments": [], "policy": {"rule": {"garages": 1, "min_notice_minutes": 0}},
+           "requests": [{"id": "r", "duration_minutes": 60, "skill": "diagnostics", "urgency": "P1", "garages": ["g"]}]}
+    answer = solve(parse_problem(doc)).to_dict(None)
+    assert answer["rule_offers"][0]["technician"] == "10" and answer["offers"][0]["technician"] == "10"
