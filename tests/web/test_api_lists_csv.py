@@ -74,3 +74,34 @@ def test_a_nested_list_as_csv_keeps_its_accents_as_written(client, auth):
     row = next(csv.DictReader(io.StringIO(text)))
     assert row["name"] == "Zoé Mérand"
     assert "Renault Mégane" in row["vehicles"] and "\\u00e9" not in text
+
+
+def test_a_list_for_a_french_spreadsheet_opens_in_columns(client, auth):
+    """excel=fr: ';' between columns, ',' before decimals, and a byte order mark so that Excel reads UTF-8 (accents);
+    plain CSV stays as it was, its yes/no written as the JSON writes them."""
+    auth.login("planner")
+    plain = client.get("/api/v1/policy/versions?format=csv").get_data(as_text=True)
+    assert not plain.startswith("\ufeff") and "," in plain.splitlines()[0]
+    assert "True" not in plain and "False" not in plain and ("true" in plain or "false" in plain)
+    french = client.get("/api/v1/policy/versions?format=csv&excel=fr")
+    assert french.status_code == 200
+    text = french.get_data(as_text=True)
+    assert text.startswith("\ufeff") and "\r\n" in text
+    rows = list(csv.DictReader(io.StringIO(text[1:]), delimiter=";"))
+    plain_rows = list(csv.DictReader(io.StringIO(plain)))
+    assert list(rows[0]) == list(plain_rows[0]) and len(rows) == len(plain_rows)
+    decimals = [(p, f) for p, f in zip(plain_rows[0].values(), rows[0].values(), strict=True) if p != f]
+    assert all(f == p.replace(".", ",") for p, f in decimals)
+    auth.login("operator")
+    symptoms = client.get("/api/v1/symptoms?format=csv&excel=fr").get_data(as_text=True)
+    table = list(csv.reader(io.StringIO(symptoms[1:]), delimiter=";"))
+    assert symptoms.startswith("\ufeff") and all(len(row) == len(table[0]) for row in table)
+    assert any("," in label for row in table for label in row)  # a label with a comma stays one column
+    refused = client.get("/api/v1/symptoms?format=csv&excel=de")
+    assert refused.status_code == 400 and refused.get_json()["error"]["details"]["field"] == "excel"
+
+
+def test_a_cell_for_a_french_spreadsheet_writes_its_decimals_with_a_comma():
+    from web.planner.tables import cell
+
+    assert (cell(8.63, ","), cell(8.63), cell(12, ","), cell(True), cell(None, ",")) == ("8,63", 8.63, 12, "true", "")

@@ -200,6 +200,9 @@ def parse_csv(response):
 
 
 def as_text(value):
+    """A JSON value as its CSV cell: yes/no as the JSON writes them (true, false)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return "" if value is None else str(value)
 
 

@@ -13,7 +13,7 @@ import re
 
 from flask import Blueprint, Response, request
 
-from web.planner.tables import csv_response, wants_csv
+from web.planner.tables import csv_dialect, csv_response, wants_csv
 
 
 def flatten(row: dict, prefix: str = "") -> dict:
@@ -64,6 +64,13 @@ def documented_columns(rule: str) -> list[str]:
 
 
 def register(bp: Blueprint) -> None:
+    @bp.before_request
+    def csv_asked_for_well():
+        """A CSV's options are checked before the view runs: a refusal from the after-request hook below would be
+        no refusal at all, but a 500."""
+        if request.method == "GET" and wants_csv():
+            csv_dialect()
+
     @bp.after_request
     def list_as_csv(response: Response) -> Response:
         if request.method != "GET" or response.status_code != 200 or not response.is_json or not wants_csv():

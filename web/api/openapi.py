@@ -64,6 +64,9 @@ def _with_csv(paths: dict) -> dict:
         content = ok.get("content", {})
         if content.get("application/json", {}).get("schema", {}).get("type") == "array":
             ok["content"] = {**content, "text/csv": {"schema": {"type": "string"}}}
+            ok["description"] = (ok.get("description") or "OK") + \
+                " (as CSV with ?format=csv or Accept: text/csv; add excel=fr for a French spreadsheet: ';' between" \
+                " columns, ',' as the decimal mark, a UTF-8 byte order mark)"
     return paths
 
 

@@ -120,23 +120,44 @@ def wants_csv() -> bool:
 FORMULA = re.compile(r"^(?:[=@\t\r]|[+-](?![\d\s().]*$))")
 
 
-def cell(value: object) -> object:
-    """A value as a CSV cell: empty for None; a text a spreadsheet would run is quoted with a leading apostrophe."""
+def cell(value: object, decimal: str = ".") -> object:
+    """A value as a CSV cell: empty for None; true/false as the JSON says them; a text a spreadsheet would run
+    quoted with a leading apostrophe; a decimal number with the reader's decimal mark."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and decimal != ".":
+        return repr(value).replace(".", decimal)
     if isinstance(value, str) and FORMULA.match(value):
         return "'" + value
     return value
+
+
+# `?excel=fr`: the file a French spreadsheet opens in columns (its list separator is ";", its decimal mark ",",
+# and it reads a file as UTF-8 only when the file begins with a byte order mark). Without it, plain CSV.
+EXCEL_FR = {"delimiter": ";", "decimal": ",", "start": "\ufeff", "lineterminator": "\r\n"}
+PLAIN = {"delimiter": ",", "decimal": ".", "start": "", "lineterminator": "\n"}
+
+
+def csv_dialect() -> dict:
+    excel = request.args.get("excel", "").strip().lower()
+    if excel not in ("", "fr"):
+        raise Invalid(_("excel is fr (a file for a French spreadsheet) or absent (plain CSV)."), field="excel")
+    return EXCEL_FR if excel == "fr" else PLAIN
 
 
 def csv_response(rows: list[dict], columns: list[str], name: str) -> Response:
     # the period asked for in the file's name: two exports of different months are two files, not overrides(1).csv
     period = [re.sub(r"[^0-9A-Za-z_-]", "", request.args.get(k, ""))[:25] for k in ("from", "to")]
     name = "_".join([name, *[p for p in period if p]])
+    dialect = csv_dialect()
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    out.write(dialect["start"])
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", delimiter=dialect["delimiter"],
+                            lineterminator=dialect["lineterminator"])
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: cell(row.get(k)) for k in columns})
+        writer.writerow({k: cell(row.get(k), dialect["decimal"]) for k in columns})
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
