@@ -138,7 +138,7 @@ def _refusal(session: Session, case: Case, technician: Technician, start: dateti
                             "around it are listed.%(hint)s"),
                          words={"technician": technician.name, "garage": garage.name, "start": garage.local(start),
                                 "hint": hint},
-                         offers=[s.to_dict() for s in around], busy_then=True, overbook_allowed=overbook_allowed)
+                         offers=[s.offer_dict() for s in around], busy_then=True, overbook_allowed=overbook_allowed)
     fresh = case_offers(session, case, now, policy)
     refusal = SlotTaken(N_("Slot just taken: %(technician)s or every lift at %(garage)s is busy then. Here are the next "
                            "offers.%(hint)s"),

@@ -252,7 +252,7 @@ def _busy(session: Session, case: Case, technician, start: datetime, now: dateti
         words = {"technician": technician.name}
     around = planning.garage_slots(session, case, technician.garage, now, around=start)
     return SlotTaken(template, words=words, technician=technician.id, lifts_full=clash.lifts_full,
-                     busy=[a.id for a in clash.busy], offers=[s.to_dict() for s in around])
+                     busy=[a.id for a in clash.busy], offers=[s.offer_dict() for s in around])
 
 
 def _close(request: DirectLineRequest, status: str, actor: User, now: datetime, answer: str) -> None:

@@ -49,6 +49,11 @@ class Slot:
         return {"garage": self.garage, "technician": self.technician,
                 "start": self.start.isoformat(), "end": self.end.isoformat()}
 
+    def offer_dict(self) -> dict:
+        """As an offer is answered (API.md): where and when, with its wait, distance and cost."""
+        return {**self.to_dict(), "wait_minutes": self.wait_minutes, "distance_km": round(self.distance_km, 2),
+                "cost": round(self.cost, 3), "arrival": self.arrival.isoformat() if self.arrival else None}
+
     def reason_facts(self) -> list[dict]:
         """The reasons as stored data: ISO times, garage ids, minutes."""
         return [{"code": r.code, "free_at": _at(r.free_at).isoformat() if r.free_at is not None else None,
@@ -123,9 +128,7 @@ class CaseOffers:
         return {
             "degraded": self.degraded,
             "rule_offer": rule,
-            "offers": [{**o.to_dict(), "wait_minutes": o.wait_minutes, "distance_km": round(o.distance_km, 2),
-                        "cost": round(o.cost, 3), "arrival": o.arrival.isoformat() if o.arrival else None}
-                       for o in self.offers],
+            "offers": [o.offer_dict() for o in self.offers],
             "target": {"urgency": self.target.urgency,
                        "latest_start": self.target.latest_start.isoformat() if self.target.latest_start else None,
                        "met": self.met},

@@ -171,6 +171,7 @@ def test_accepting_a_busy_slot_is_refused_and_the_request_stays_open(app, client
     # what the garage can answer instead: its free times around the one it typed
     fresh = busy.get_json()["error"]["details"]["offers"]
     assert fresh and all(o["garage"] == best["garage"] for o in fresh)
+    assert all({"wait_minutes", "distance_km", "cost"} <= set(o) for o in fresh)  # shaped as offers are
     assert (best["technician"], best["start"]) not in [(o["technician"], o["start"]) for o in fresh]
     assert footprint(app) == before
     assert client.get(f"/api/v1/direct-line/{request['id']}").get_json()["status"] == "open"

@@ -53,6 +53,9 @@ def test_a_typed_busy_time_says_busy_then_and_a_taken_offer_says_just_taken(app,
     assert (typed.status_code, error["code"]) == (409, "slot_taken")
     assert error["message"].startswith("Busy then") and "just taken" not in error["message"]
     assert error["details"]["busy_then"] is True and error["details"]["offers"], "free times around it"
+    # offers as API.md shapes them wherever they come: where, when, the wait, the distance and the cost
+    assert {"garage", "technician", "start", "end", "wait_minutes", "distance_km", "cost"} <= set(
+        error["details"]["offers"][0])
     offered = auth.post(f"/api/v1/cases/{second['id']}/appointments", json={**slot, "source": "offer"})
     assert offered.status_code == 409 and "just taken" in offered.get_json()["error"]["message"]
     assert rows(app) == before
