@@ -40,6 +40,8 @@ DESCRIPTIONS = {
 def error_response(status: int, code: str, message: str, details: dict | None = None, headers: dict | None = None):
     if request.path.startswith("/api/"):
         body = {"error": {"code": code, "message": message, "details": details or {}}}
+        if status == 401:  # HTTP's 401 names how to authenticate: a bearer token (or the session's cookie)
+            headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="frontline"'}
         return jsonify(body), status, headers or {}
     return render_template("error.html", status=status, code=code, message=message,
                            title=TITLES.get(status, code.replace("_", " ")), details=details or {}), status, headers or {}

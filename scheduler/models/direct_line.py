@@ -61,7 +61,7 @@ class DirectLineRequest(Base):
             "id": self.id, "case": self.case_id, "garage": self.garage_id, "message": self.message,
             "status": self.status_at(now), "created_at": self.created_at.isoformat(),
             "answered_at": self.answered_at.isoformat() if self.answered_at else None,
-            "answer": self.answer, "appointment": self.appointment_id,
+            "answer": self.answer or None, "appointment": self.appointment_id,
             "response_seconds": self.response_seconds,
             "expires_at": self.expires_at.isoformat() if self.expires_at else None,
         }

@@ -99,6 +99,9 @@ def test_a_list_for_a_french_spreadsheet_opens_in_columns(client, auth):
     assert any("," in label for row in table for label in row)  # a label with a comma stays one column
     refused = client.get("/api/v1/symptoms?format=csv&excel=de")
     assert refused.status_code == 400 and refused.get_json()["error"]["details"]["field"] == "excel"
+    unknown = client.get("/api/v1/symptoms?format=xml")  # not JSON passed off as what was asked for
+    assert unknown.status_code == 400 and unknown.get_json()["error"]["details"]["field"] == "format"
+    assert client.get("/api/v1/symptoms?format=json").is_json
 
 
 def test_a_cell_for_a_french_spreadsheet_writes_its_decimals_with_a_comma():

@@ -78,6 +78,22 @@ def test_bearer_tokens_need_no_cookie_and_no_csrf(app):
     assert jar.get("/api/v1/symptoms", headers={"Authorization": "Bearer fl_not-a-token"}).status_code == 401
 
 
+def test_the_bearer_scheme_is_read_in_any_case_and_a_401_says_how_to_authenticate(app):
+    from scheduler.services import accounts
+    from web.extensions import db
+
+    with app.app_context():
+        token = accounts.create_token(db.session, "planner")
+        db.session.commit()
+    bare = app.test_client()
+    for scheme in ("bearer", "BEARER", "Bearer"):
+        me = bare.get("/api/v1/session", headers={"Authorization": f"{scheme} {token}"})
+        assert me.status_code == 200 and me.get_json()["role"] == "planner", scheme
+    refused = bare.get("/api/v1/garages")
+    assert refused.status_code == 401 and refused.headers["WWW-Authenticate"].startswith("Bearer")
+    assert bare.get("/api/v1/garages", headers={"Authorization": "Basic cGxhbm5lcjp4"}).status_code == 401
+
+
 def test_garages_and_symptoms(client, auth):
     auth.login("operator")
     garages = client.get("/api/v1/garages").get_json()

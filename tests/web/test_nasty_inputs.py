@@ -136,6 +136,9 @@ def test_an_absence_that_ends_before_it_starts_or_a_day_switch_past_the_calendar
     auth.login("reception-lyon-07")
     assert client.get("/garages/lyon-07/board?day=2026-02-30").status_code == 400
     assert client.get("/api/v1/garages/lyon-07/board?day=0000-01-01").status_code == 400
+    refused = client.get("/api/v1/garages/lyon-07/board?day=2026-13-01", headers={"Accept-Language": "fr"})
+    assert refused.status_code == 400 and refused.get_json()["error"]["details"]["field"] == "day"
+    assert "2026-13-01" in refused.get_json()["error"]["message"]
 
 
 @pytest.mark.parametrize("body, field", [

@@ -343,7 +343,7 @@ add_paths({
         (400, 401))},
     "/api/v1/audit": {"get": _op(
         "The audit trail of admin changes, newest first: who, when, what, from → to", "admin",
-        _json({"type": "array", "items": _AUDIT}), errors=(401, 403),
+        _json({"type": "array", "items": _AUDIT}), errors=(400, 401, 403),
         params=[_q("entity", "user, garage, technician, skill, job_type, symptom or policy"),
                 _q("entity_id", "the changed thing's id"), _q("actor", "who changed it: a username"),
                 _q("from", "from this day (YYYY-MM-DD, the network's) or time with a UTC offset"),

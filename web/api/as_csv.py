@@ -13,6 +13,8 @@ import re
 
 from flask import Blueprint, Response, request
 
+from scheduler.errors import Invalid
+from scheduler.texts import N_
 from web.planner.tables import csv_dialect, csv_response, wants_csv
 
 
@@ -68,6 +70,9 @@ def register(bp: Blueprint) -> None:
     def csv_asked_for_well():
         """A CSV's options are checked before the view runs: a refusal from the after-request hook below would be
         no refusal at all, but a 500."""
+        asked = request.args.get("format", "").strip().lower()
+        if request.method == "GET" and asked not in ("", "csv", "json"):
+            raise Invalid(N_("format is csv or json (the default)."), field="format")
         if request.method == "GET" and wants_csv():
             csv_dialect()
 

@@ -209,9 +209,10 @@ add_paths({
     "/api/v1/squeeze/{id}/confirm": {"post": _write(
         "Apply the preview atomically: the case is booked (pinned) and the moves applied, the override squeeze_in "
         "(walk_in for a walk-in) records the rule offer, the placement and each move as knock-on; moved customers "
-        "get a message. 409 plan_changed with a fresh preview in details when the plan changed: nothing applied.",
+        "get a message. 409 plan_changed with a fresh preview in details when the plan changed: nothing applied. "
+        "422 nothing_fits when the preview placed nothing.",
         "reception of the garage, admin", 200, _json(obj, "Applied"),
-        {"type": "object", "properties": {"reason": {"type": "string"}}}, (400, 401, 403, 404, 409), [_ID])},
+        {"type": "object", "properties": {"reason": {"type": "string"}}}, (400, 401, 403, 404, 409, 422), [_ID])},
     "/api/v1/squeeze/{id}/reject": {"post": _write("Reject the preview: nothing changes", "reception, admin", 200,
                                                    _json(_ref("Preview")), obj, (401, 403, 404, 409), [_ID])},
     "/api/v1/appointments/{id}/{action}": {"post": _write(

@@ -214,8 +214,10 @@ def document() -> dict:
                 "Error": {"type": "object", "properties": {"error": {"type": "object", "required": ["code", "message"],
                           "properties": {"code": {"type": "string"}, "message": {"type": "string"},
                                          "details": obj}}}},
-                "Session": {"type": "object", "properties": {k: {"type": "string", "nullable": k == "garage"}
-                                                             for k in ("user", "role", "garage", "team", "csrf_token")}},
+                "Session": {"type": "object", "properties": {
+                    **{k: {"type": "string", "nullable": k == "garage"}
+                       for k in ("user", "role", "garage", "team", "csrf_token")},
+                    "must_change_password": {"type": "boolean"}}},
                 "Symptom": {"type": "object", "properties": {"code": {"type": "string"}, "label": {"type": "string"},
                                                              "urgency": {"type": "string", "enum": ["P1", "P2", "P3"]},
                                                              "job_type": {"type": "string"}}},

@@ -17,6 +17,12 @@ from web.clock import now
 from web.extensions import db
 
 
+def bearer_of(header: str) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header; the scheme's name in any case, as HTTP has it."""
+    scheme, _, token = header.strip().partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
 def init_login(app: Flask, manager: LoginManager) -> None:
     manager.init_app(app)
     manager.login_view = "auth.login"
@@ -45,13 +51,13 @@ def init_login(app: Flask, manager: LoginManager) -> None:
 
     @manager.request_loader
     def load_bearer(req) -> User | None:
-        header = req.headers.get("Authorization", "")
-        if not header.startswith("Bearer "):
+        token = bearer_of(req.headers.get("Authorization", ""))
+        if token is None:
             return None
-        user = _live_credential(ApiToken, header[7:].strip())
+        user = _live_credential(ApiToken, token)
         if user is not None:
             user.via_token = True
-            user.bearer_token = header[7:].strip()
+            user.bearer_token = token
         return user
 
     @app.before_request
@@ -60,7 +66,7 @@ def init_login(app: Flask, manager: LoginManager) -> None:
         reads the cookie first, and a cookie with no login in it (the CSRF token of GET /api/v1/session, of
         the login page) failed its session protection and made the request anonymous before the token was
         looked at. A wrong token stays a 401, never the cookie's user."""
-        if request.headers.get("Authorization", "").startswith("Bearer "):
+        if bearer_of(request.headers.get("Authorization", "")) is not None:
             from flask import g
 
             g._login_user = load_bearer(request) or manager.anonymous_user()

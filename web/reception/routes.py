@@ -25,6 +25,7 @@ from scheduler.services import (
     squeeze,
     technicians,
 )
+from scheduler.texts import N_
 from scheduler.typed import clock_time
 from web.actions import back, refusals_flashed
 from web.api.cases import text_field
@@ -49,10 +50,12 @@ def parse_day(garage: Garage) -> date:
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        abort(400, description=_("The day must look like 2026-11-24, not %(raw)s.", raw=repr(raw)))
+        raise Invalid(N_("The day must look like 2026-11-24, not %(raw)s."), field="day", words={"raw": repr(raw)}) \
+            from None
     today = garage.today(now())
     if abs((day - today).days) > 3660:  # no board is kept further away; also keeps day ± 1 in range
-        abort(400, description=_("The day must be within ten years of today, not %(raw)s.", raw=repr(raw)))
+        raise Invalid(N_("The day must be within ten years of today, not %(raw)s."), field="day",
+                      words={"raw": repr(raw)})
     return day
 
 
