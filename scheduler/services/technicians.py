@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from itertools import pairwise
 
 from sqlalchemy import select
@@ -61,7 +61,8 @@ def technician_dict(t: Technician, now: datetime | None = None) -> dict:
 
 
 def absence_dict(a: Absence, zone) -> dict:
-    start, end = a.span(zone)
+    """In UTC, as every time the API answers: a whole day's bounds are its local midnights, said in UTC."""
+    start, end = (moment.astimezone(timezone.utc) for moment in a.span(zone))
     return {"id": a.id, "technician": a.technician_id, "start": start.isoformat(), "end": end.isoformat(),
             "part_day": a.start_at is not None, "reason": a.reason}
 

@@ -162,6 +162,11 @@ def test_a_part_day_absence_hits_only_the_work_in_its_hours(app, client, auth):
     assert made.status_code == 201
     assert sorted(a["id"] for a in made.get_json()["affected"]) == expected
     assert made.get_json()["absence"]["part_day"] is True
+    # answered in UTC, as it is read back, whatever offset it was sent with
+    said = made.get_json()["absence"]
+    assert said["start"].endswith("+00:00") and datetime.fromisoformat(said["start"]) == start
+    listed = next(t for t in client.get(f"/api/v1/garages/{GARAGE}/technicians").get_json() if t["id"] == tech)
+    assert (said["start"], said["end"]) in [(a["start"], a["end"]) for a in listed["absences"]]
     with app.app_context():
         t = db.session.get(Technician, tech)
         spans = capacity.shifts(t, start.date())
