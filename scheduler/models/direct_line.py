@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from scheduler.db import Base, UTCDateTime, final_once_answered, utcnow
@@ -34,6 +34,7 @@ class DirectLineRequest(Base):
     rule_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rule_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rule_note: Mapped[str] = mapped_column(Text, default="")
+    rule_reasons: Mapped[list | None] = mapped_column(JSON)  # why the rule offer was late, as facts (None: not kept)
 
     case: Mapped[Case] = relationship()
     garage: Mapped[Garage] = relationship(foreign_keys=[garage_id])

@@ -63,7 +63,8 @@ def send(session: Session, actor: User, case: Case, garage_id: str, message: str
         expires_at=expiry(now, policy),
         rule_garage_id=rule.garage if rule else None, rule_technician_id=rule.technician if rule else None,
         rule_start=rule.start if rule else None, rule_end=rule.end if rule else None,
-        rule_note=rule.late_because if rule else "The rules offered nothing within the horizon.")
+        rule_note=rule.late_because if rule else "The rules offered nothing within the horizon.",
+        rule_reasons=rule.reason_facts() if rule else [])
     session.add(request)
     note_offers_shown(case, found, now)
     case.log("direct_line", actor, now, garage=garage.id, message=message)
@@ -215,7 +216,8 @@ def answer(session: Session, actor: User, request: DirectLineRequest, accept: bo
     sender = session.get(User, request.created_by_id) if request.created_by_id else actor
     policy = policies.in_force(session, request.created_at)
     overrides.record(session, sender, case, "direct_line", request.message, rule, policy, request.created_at,
-                     appointment=appointment, rule_note=request.rule_note, garage_id=request.garage_id)
+                     appointment=appointment, rule_note=request.rule_note, garage_id=request.garage_id,
+                     rule_reasons=request.rule_reasons)
     if clash:
         later = capacity.work_from(session, appointment.technician_id, appointment.start_at, (appointment.id,))
         knock_on = overrides.knock_on(later, appointment.start_at, appointment.end_at)

@@ -52,6 +52,9 @@ def test_the_garage_accepts_and_the_override_keeps_the_rule_offer(app, client, a
     (override,) = read["overrides"]
     assert override["kind"] == "direct_line" and override["team"] == "call centre"
     assert override["rule_offer"] == {k: rule[k] for k in ("garage", "technician", "start", "end")}
+    # why the rules were late, as the facts the offers said when the operator asked (not read back from prose)
+    assert override["rule_reasons"] == rule["reasons"] and any(
+        r["free_at"] or r["garage"] or r["minutes"] for r in rule["reasons"]), rule["reasons"]
     assert override["result"]["garage"] == best["garage"]
     assert datetime.fromisoformat(override["result"]["start"]) == datetime.fromisoformat(best["start"])
     kinds = [e["kind"] for e in read["timeline"]]
