@@ -100,15 +100,17 @@ class Answer:
     fallback: bool = False
     rule_offers_stated: bool = True  # False for a document read back without them: `check` has none to judge
 
-    def to_dict(self, zone: tzinfo | None, number_ids: frozenset[str] = frozenset()) -> dict[str, Any]:
+    def to_dict(self, zone: tzinfo | None, number_ids: dict[str, frozenset[str]] | None = None) -> dict[str, Any]:
         """The JSON document; times in `zone` (the problem's `now` offset), and an id the problem wrote as a
         whole number (`number_ids`) written as that number: the answer names things as the problem did."""
 
         def at(minute: int) -> str:
             return format_instant(minute, zone) if zone is not None else str(minute)
 
-        def named(key: str) -> str | int:
-            return int(key) if key in number_ids else key
+        numbers = number_ids or {}
+
+        def named(kind: str, key: str) -> str | int:
+            return int(key) if key in numbers.get(kind, ()) else key
 
         doc: dict[str, Any] = {"version": 1, "status": self.status}
         if self.status == "INVALID":
@@ -119,24 +121,27 @@ class Answer:
             bound=None if self.bound is None else round(self.bound, 6),
             solve_seconds=round(self.solve_seconds, 4),
             placements=[
-                {"request": named(p.request), "garage": named(p.garage), "technician": named(p.technician),
+                {"request": named("requests", p.request), "garage": named("garages", p.garage),
+                 "technician": named("technicians", p.technician),
                  "start": at(p.start), "end": at(p.end)} for p in self.placements
             ],
             moves=[
-                {"appointment": named(m.appointment), "technician": named(m.technician),
+                {"appointment": named("appointments", m.appointment), "technician": named("technicians", m.technician),
                  "start": at(m.start), "end": at(m.end)} for m in self.moves
             ],
-            unplaced=[{"request": named(u.request), "reason": u.reason, **({"code": u.code} if u.code else {})}
+            unplaced=[{"request": named("requests", u.request), "reason": u.reason,
+                       **({"code": u.code} if u.code else {})}
                       for u in self.unplaced],
             offers=[
-                {"request": named(o.request), "rank": o.rank, "garage": named(o.garage),
-                 "technician": named(o.technician),
+                {"request": named("requests", o.request), "rank": o.rank, "garage": named("garages", o.garage),
+                 "technician": named("technicians", o.technician),
                  "start": at(o.start), "end": at(o.end), "cost": round(o.cost, 6),
                  "distance_km": round(o.distance_km, 3)} for o in self.offers
             ],
             rule_offers=[
                 None if ro is None else
-                {"request": named(ro.request), "garage": named(ro.garage), "technician": named(ro.technician),
+                {"request": named("requests", ro.request), "garage": named("garages", ro.garage),
+                 "technician": named("technicians", ro.technician),
                  "start": at(ro.start), "end": at(ro.end), "late_because": ro.late_because,
                  "reasons": [_reason_dict(reason, at, named) for reason in ro.reasons]}
                 for ro in self.rule_offers
@@ -154,7 +159,7 @@ def _reason_dict(reason: LateReason, at, named) -> dict[str, Any]:
     if reason.free_at is not None:
         doc["free_at"] = at(reason.free_at)
     if reason.garage is not None:
-        doc["garage"] = named(reason.garage)
+        doc["garage"] = named("garages", reason.garage)
     if reason.minutes is not None:
         doc["minutes"] = reason.minutes
     return doc

@@ -136,7 +136,8 @@ class _Reader:
     def __init__(self) -> None:
         self.errors: list[str] = []
         self.instants = Instants()
-        self.number_ids: set[str] = set()  # the ids written as whole numbers: the answer writes them so
+        # the ids written as whole numbers, by kind ("garages", "technicians"...): the answer writes them so
+        self.number_ids: dict[str, set[str]] = {}
 
     def fault(self, path: str, why: str) -> None:
         self.errors.append(f"{path}: {why}")
@@ -162,8 +163,8 @@ class _Reader:
         """A non-empty string; an id (or a reference to one) may also be an integer, read as its digits."""
         value = parent.get(key, default)
         if isinstance(value, int) and not isinstance(value, bool) and key in _IDS:
-            if key == "id":
-                self.number_ids.add(str(value))
+            if key == "id":  # the path names its kind: "technicians[3]"
+                self.number_ids.setdefault(path.split("[", 1)[0], set()).add(str(value))
             return str(value)  # an id written as a number is that id, wherever it is named
         if not isinstance(value, str) or not value:
             self.fault(f"{path}.{key}", "is required (a non-empty string)" if value is None else "must be a non-empty string")
@@ -478,7 +479,7 @@ def _assemble(r: _Reader, doc: dict, technician_list: list[Technician | None],
     return Problem(
         mode=mode, now=now[1], now_exact=now[2], zone=_zone(doc["now"]), slot=slot, garages=garages,
         technicians=technicians, appointments=appointments, requests=requests, policy=policy,
-        number_ids=frozenset(r.number_ids),
+        number_ids={kind: frozenset(ids) for kind, ids in r.number_ids.items()},
     )
 
 

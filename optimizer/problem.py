@@ -150,7 +150,8 @@ class Problem:
     requests: list[Request]
     policy: Policy
     version: int = 1
-    number_ids: frozenset[str] = frozenset()  # ids the document wrote as whole numbers (7, not "7")
+    # ids the document wrote as whole numbers (7, not "7"), by kind: "garages", "technicians", "appointments", "requests"
+    number_ids: dict[str, frozenset[str]] = field(default_factory=dict)
     _candidates: dict[str, list[tuple[str, float]]] = field(default_factory=dict, repr=False, compare=False)
 
     def garage_of(self, appointment: Appointment) -> str:
@@ -182,8 +183,8 @@ class Problem:
             band = limit / EARTH_RADIUS_KM * 57.29577951308232 + 1e-6
             lats, ordered = self._by_latitude
             nearby = ordered[bisect_left(lats, here.lat - band):bisect_right(lats, here.lat + band)]
-        scored = sorted((here.km_to(g.location), g.id) for g in nearby)
-        return [(gid, km) for km, gid in scored if limit is None or km <= limit]
+        scored = sorted((here.km_to(g.location), self.id_order("garages", g.id), g.id) for g in nearby)
+        return [(gid, km) for km, _, gid in scored if limit is None or km <= limit]
 
     @cached_property
     def _by_latitude(self) -> tuple[list[float], list[Garage]]:
@@ -212,14 +213,14 @@ class Problem:
     @cached_property
     def technicians_by_garage(self) -> dict[str, list[Technician]]:
         by_garage: dict[str, list[Technician]] = {g: [] for g in self.garages}
-        for tech in sorted(self.technicians.values(), key=lambda t: self.id_order(t.id)):
+        for tech in sorted(self.technicians.values(), key=lambda t: self.id_order("technicians", t.id)):
             by_garage[tech.garage].append(tech)
         return by_garage
 
-    def id_order(self, key: str) -> tuple[int, int, str]:
+    def id_order(self, kind: str, key: str) -> tuple[int, int, str]:
         """How ids sort where the format says "the smaller id": an id the document wrote as a number as that
         number (9 before 10), before the ids written as text, which sort as text ("t-10" before "t-9")."""
-        return (0, int(key), key) if key in self.number_ids else (1, 0, key)
+        return (0, int(key), key) if key in self.number_ids.get(kind, ()) else (1, 0, key)
 
     def wait_weight(self, urgency: str) -> float:
         return self.policy.weights.wait[urgency]

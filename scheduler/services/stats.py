@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,12 @@ from scheduler.texts import N_
 GROUPS = ("garage", "kind", "reason", "team", "urgency", "week")
 NETWORK_ZONE = ZoneInfo("Europe/Paris")
 REASON_LENGTH = 80
+
+
+def check_period(start: datetime | None, end: datetime | None) -> None:
+    """A period asked for ends after it starts: one ending first would be read as nothing in it."""
+    if start and end and end <= start:
+        raise Invalid(N_("to must be after from."), field="to")
 
 
 @dataclass
@@ -48,8 +54,7 @@ class Filters:
             if value is not None and value not in allowed:
                 raise Invalid(N_("%(name)s must be one of %(allowed)s."), field=name,
                               words={"name": name, "allowed": ", ".join(allowed)})
-        if self.start and self.end and self.end <= self.start:
-            raise Invalid(N_("to must be after from."), field="to")
+        check_period(self.start, self.end)
         return self
 
     def query(self) -> dict:
@@ -79,7 +84,7 @@ class Filters:
 
 
 def local_day_start(day: date, zone: ZoneInfo = NETWORK_ZONE) -> datetime:
-    return datetime.combine(day, time(0), zone).astimezone(timezone.utc)
+    return datetime.combine(day, time(0), zone).astimezone(UTC)
 
 
 @dataclass

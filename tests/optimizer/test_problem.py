@@ -371,3 +371,24 @@ def test_ids_written_as_text_sort_as_text_even_when_they_are_digits():
            "requests": [{"id": "r", "duration_minutes": 60, "skill": "diagnostics", "urgency": "P1", "garages": ["g"]}]}
     answer = solve(parse_problem(doc)).to_dict(None)
     assert answer["rule_offers"][0]["technician"] == "10" and answer["offers"][0]["technician"] == "10"
+
+
+def test_a_number_id_of_one_kind_leaves_the_same_text_id_of_another_kind_as_written(tmp_path, repo_root):
+    """Request 9 written as a number makes neither technician "9" a number nor its tie with "10" numeric; and
+    garages at one distance tie by id as technicians do: 9 before 10 when written as numbers."""
+    shift = [{"start": "2026-08-06T08:00:00+02:00", "end": "2026-08-06T12:00:00+02:00"}]
+    doc = {"version": 1, "mode": "offers", "now": "2026-08-06T08:00:00+02:00", "slot_minutes": 15,
+           "garages": [{"id": gid, "location": {"lat": 45.75, "lon": 4.85}, "lifts": 2} for gid in ("1", 10, 9)],
+           "technicians": [{"id": "9", "garage": "1", "skills": ["diagnostics"], "shifts": shift},
+                           {"id": "10", "garage": "1", "skills": ["diagnostics"], "shifts": shift},
+                           *({"id": f"t{g}", "garage": g, "skills": ["tyres"], "shifts": shift} for g in (10, 9))],
+           "appointments": [], "policy": {"rule": {"garages": 3, "min_notice_minutes": 0}},
+           "requests": [{"id": "r", "duration_minutes": 60, "skill": "diagnostics", "urgency": "P1", "garages": ["1"]},
+                        {"id": 9, "duration_minutes": 60, "skill": "tyres", "urgency": "P1",
+                         "location": {"lat": 45.75, "lon": 4.85}}]}
+    problem, out = tmp_path / "p.json", tmp_path / "a.json"
+    problem.write_text(json.dumps(doc))
+    assert run_cli("solve", str(problem), "--out", str(out), cwd=repo_root).returncode == 0
+    first, second = json.loads(out.read_text())["rule_offers"]
+    assert (first["request"], first["garage"], first["technician"]) == ("r", "1", "10")
+    assert (second["request"], second["garage"], second["technician"]) == (9, 9, "t9")

@@ -77,3 +77,16 @@ def test_a_filter_that_names_nothing_is_said_on_the_page_and_dropped(app, client
     assert "No user &#39;nobody&#39;." in page or "No user 'nobody'." in page
     bad_day = client.get("/admin/audit?from=2026-02-30", follow_redirects=True).get_data(as_text=True)
     assert "From must be a day" in bad_day
+
+
+def test_a_stray_key_in_the_address_is_no_part_of_the_pages_links_and_a_period_that_ends_first_is_refused(
+        app, client, auth):
+    _record(app, 105)
+    auth.login("admin")
+    for query in ("endpoint=x", "_method=POST", "actor=nobody&endpoint=x", "from=bad&_method=POST"):
+        page = client.get(f"/admin/audit?{query}", follow_redirects=True)
+        assert page.status_code == 200, query
+    linked = client.get("/admin/audit?_external=1&_anchor=x&entity=garage").get_data(as_text=True)
+    assert 'href="/admin/audit?before=' in linked and "#x" not in linked and "entity=garage" in linked
+    inverted = client.get("/api/v1/audit?from=2026-11-21&to=2026-11-19")
+    assert inverted.status_code == 400 and inverted.get_json()["error"]["details"]["field"] == "to"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import PASSWORD
+
 
 def test_login_returns_user_role_garage_and_csrf_token(client):
     response = client.post("/api/v1/session", json={"username": "reception-lyon-07", "password": "frontline-demo"})
@@ -57,8 +59,8 @@ def test_cookie_writes_need_the_csrf_header_and_logout_revokes(client, auth):
 
 
 def test_bearer_tokens_need_no_cookie_and_no_csrf(app):
-    from web.extensions import db
     from scheduler.services import accounts
+    from web.extensions import db
 
     with app.app_context():
         token = accounts.create_token(db.session, "planner")
@@ -92,6 +94,11 @@ def test_the_bearer_scheme_is_read_in_any_case_and_a_401_says_how_to_authenticat
     refused = bare.get("/api/v1/garages")
     assert refused.status_code == 401 and refused.headers["WWW-Authenticate"].startswith("Bearer")
     assert bare.get("/api/v1/garages", headers={"Authorization": "Basic cGxhbm5lcjp4"}).status_code == 401
+    logged_in = app.test_client()
+    logged_in.post("/api/v1/session", json={"username": "planner", "password": PASSWORD})
+    for empty in ("Bearer ", "Bearer", "bearer   "):  # a token asked for that is none: not the cookie's user
+        assert logged_in.get("/api/v1/session", headers={"Authorization": empty}).status_code == 401, empty
+    assert logged_in.get("/api/v1/session").status_code == 200
 
 
 def test_garages_and_symptoms(client, auth):

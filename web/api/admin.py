@@ -8,6 +8,7 @@ from flask_login import current_user
 from scheduler.errors import Invalid, NotFound
 from scheduler.models import Garage
 from scheduler.services import accounts, audit, catalogue, garages, squeeze, technicians
+from scheduler.services.stats import check_period
 from scheduler.texts import N_
 from web.api import bp, json_body, require
 from web.api.cases import text_field
@@ -67,6 +68,7 @@ def trail_filters(said: dict[str, str] | None = None) -> dict:
     for name, key, end in (("from", "start", False), ("to", "end", True)):
         if request.args.get(name, "").strip():
             found[key] = moment_arg(name, request.args[name].strip(), end=end, said=said.get(name))
+    check_period(found.get("start"), found.get("end"))
     return found
 
 

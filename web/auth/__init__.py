@@ -18,9 +18,10 @@ from web.extensions import db
 
 
 def bearer_of(header: str) -> str | None:
-    """The token of an `Authorization: Bearer <token>` header; the scheme's name in any case, as HTTP has it."""
+    """The token of an `Authorization: Bearer <token>` header ("" for none: a token asked for that is no token, a
+    401, never the cookie's user); the scheme's name in any case, as HTTP has it. None: no bearer header."""
     scheme, _, token = header.strip().partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
+    return token.strip() if scheme.lower() == "bearer" else None
 
 
 def init_login(app: Flask, manager: LoginManager) -> None:
