@@ -150,7 +150,8 @@ class Problem:
     requests: list[Request]
     policy: Policy
     version: int = 1
-    # ids the document wrote as whole numbers (7, not "7"), by kind: "garages", "technicians", "appointments", "requests"
+    # ids the document wrote as whole numbers (7, not "7"), by kind: "garages", "technicians", "appointments",
+    # "requests"
     number_ids: dict[str, frozenset[str]] = field(default_factory=dict)
     _candidates: dict[str, list[tuple[str, float]]] = field(default_factory=dict, repr=False, compare=False)
 

@@ -67,8 +67,8 @@ class GuardedJSON(DefaultJSONProvider):
 
 
 def moment_arg(name: str, value: str, end: bool, said: str | None = None):
-    """A period's bound in an address: a day (the network's, `to` inclusive) or an ISO time with an offset (exact). `said`: the field as its page names it
-    ("Du" for from), where the API says its own name."""
+    """A period's bound in an address: a day (the network's, `to` inclusive) or an ISO time with an offset
+    (exact). `said`: the field as its page names it ("Du" for from), where the API says its own name."""
     said = said or name
     try:
         if len(value) == 10:

@@ -32,7 +32,7 @@ TRAIL_PAGE = 100  # entries on a page of the audit trail
 TRAIL_FILTERS = ("entity", "entity_id", "actor", "from", "to")
 
 
-def trail_query() -> dict[str, str]:
+def trail_link_args() -> dict[str, str]:
     """The trail's filters as the address gave them, for its links: only those (a stray key such as `endpoint` or
     `_anchor` handed on to url_for would be read as its own argument)."""
     return {k: request.args[k] for k in TRAIL_FILTERS if request.args.get(k, "").strip()}
@@ -120,10 +120,10 @@ def audit_trail():
     except DomainError as exc:
         db.session.rollback()
         flash(refusal_text(exc), "error")
-        return redirect(url_for("admin.audit_trail", **{k: v for k, v in trail_query().items()
+        return redirect(url_for("admin.audit_trail", **{k: v for k, v in trail_link_args().items()
                                                         if k != exc.details.get("field")}))
     shown = audit.entries(db.session, limit=TRAIL_PAGE + 1, **found)
-    query = trail_query()
+    query = trail_link_args()
     return render_template("admin/audit.html", entries=shown[:TRAIL_PAGE], query=query,
                            older=shown[TRAIL_PAGE - 1].id if len(shown) > TRAIL_PAGE else None,
                            entities=audit.ENTITIES, people=sorted(db.session.scalars(select(User.username))),

@@ -70,10 +70,11 @@ def register(bp: Blueprint) -> None:
     def csv_asked_for_well():
         """A CSV's options are checked before the view runs: a refusal from the after-request hook below would be
         no refusal at all, but a 500."""
-        asked = request.args.get("format", "").strip().lower()
-        if request.method == "GET" and asked not in ("", "csv", "json"):
+        if request.method != "GET":
+            return
+        if request.args.get("format", "").strip().lower() not in ("", "csv", "json"):
             raise Invalid(N_("format is csv or json (the default)."), field="format")
-        if request.method == "GET" and wants_csv():
+        if wants_csv():
             csv_dialect()
 
     @bp.after_request
