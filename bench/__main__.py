@@ -1,4 +1,4 @@
-"""`python -m bench [optimizer|desk|network|load|planner|loading|all] [--quick] [--backend B] [--scenario S]`: print the figures of docs/performance.md."""
+"""`python -m bench [optimizer|desk|network|load|planner|loading|rebuilds|all] [--quick] [--backend B] [--scenario S]`: print the figures of docs/performance.md."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def _gap(answer) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("what", nargs="?", choices=["optimizer", "desk", "network", "load", "planner", "loading", "all"],
+    parser.add_argument("what", nargs="?", choices=["optimizer", "desk", "network", "load", "planner", "loading", "rebuilds", "all"],
                         default="all")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both",
@@ -142,11 +142,14 @@ def main() -> None:
         bench_planner(rounds=5 if args.quick else 20)
     if args.what in ("desk", "network", "load", "planner"):
         return
-    from bench.engine import (bench_loading, bench_offers_scale, bench_replan_weeks, bench_squeeze_many,
-                              bench_two_garage_squeeze, bench_workers)
+    from bench.engine import (bench_loading, bench_offers_scale, bench_rebuilds, bench_replan_weeks,
+                              bench_squeeze_many, bench_two_garage_squeeze, bench_workers)
 
     if args.what == "loading":  # the network file's loading alone (issue #9 part 4)
         bench_loading([40] if args.quick else [1000, 3000])
+        return
+    if args.what == "rebuilds":  # the re-plan's constructive start alone: the inserter's speed
+        bench_rebuilds([0] if args.quick else [0, 1, 2, 3, 4, 5])
         return
 
     if args.quick:

@@ -162,6 +162,32 @@ def bench_loading(sizes: list[int]) -> None:
               f"{cells[0]} | {cells[1]} | reading alone: {cells[2]}; load average {os.getloadavg()[0]:.1f}")
 
 
+def bench_rebuilds(seeds: list[int]) -> None:
+    """The re-plan's constructive start alone, with no deadline: every request of a garage-week placed dearest
+    first, quickly (chains only where nothing else places it) and thoroughly (chains of one and of two jobs).
+    Deterministic, so its time is the inserter's speed and its fingerprint tells whether a change kept its plans."""
+    import hashlib
+
+    from optimizer.insertion import Inserter, dearest_first
+
+    total, plans = 0.0, []
+    for seed in seeds:
+        problem = parse_problem(garage_week(seed, 15 + seed % 6))
+        cells = []
+        for thorough, width in ((False, 1), (True, 1), (True, 2)):
+            began = time.process_time()
+            inserter = Inserter(problem, {}, {}, {}, thorough=thorough, width=width)
+            for request in dearest_first(problem, problem.requests):
+                inserter.place(request, float("inf"))
+            took = time.process_time() - began
+            total += took
+            cells.append(f"{took:.2f} s")
+            plans.append(sorted((k, v.technician, v.start) for k, v in inserter.placements.items()))
+            plans.append(sorted((k, v.technician, v.start) for k, v in inserter.moves.items()))
+        print(f"rebuild garage-week {seed}: CPU quick {cells[0]}, thorough (one) {cells[1]}, thorough (two) {cells[2]}")
+    print(f"rebuild total CPU {total:.2f} s; plans {hashlib.sha256(repr(plans).encode()).hexdigest()[:12]}")
+
+
 def bench_two_garage_squeeze(instances: int, long_limit: float = 20) -> None:
     optimal, reached, times, misses = 0, 0, [], []
     for seed in range(instances):

@@ -82,6 +82,18 @@ class Board:
     def on_tech(self, tech: str, start: int, end: int) -> list[Item]:
         return self._overlapping(self.by_tech[tech], start, end)
 
+    def free(self, tech: str, start: int, end: int) -> bool:
+        """Whether nothing on the technician overlaps [start, end): `on_tech` without its list, nearest item
+        first, since the searches ask it millions of times and an overlap is most often the item just before."""
+        rows, items = self.by_tech[tech], self.items
+        lo = start - self.longest
+        i = bisect_left(rows, (end,)) - 1
+        while i >= 0 and rows[i][0] >= lo:
+            if items[rows[i][1]].end > start:
+                return False
+            i -= 1
+        return True
+
     def lift_items(self, garage: str, start: int, end: int) -> list[Item]:
         return self._overlapping(self.lifts[garage], start, end)
 
@@ -102,7 +114,16 @@ class Board:
     def lift_full(self, garage: str, start: int, end: int) -> bool:
         """Whether every lift of the garage is taken at some moment of [start, end)."""
         lifts = self.p.garages[garage].lifts
-        return any(load >= lifts for _, _, load in self.lift_peak(garage, start, end))
+        items = self.lift_items(garage, start, end)
+        if len(items) < lifts:
+            return False
+        # ends before starts at one instant: the intervals are half-open
+        level = 0
+        for _, step in sorted([(max(it.start, start), 1) for it in items] + [(min(it.end, end), -1) for it in items]):
+            level += step
+            if level >= lifts:
+                return True
+        return False
 
 
 def dearest_first(problem: Problem, requests) -> list[Request]:
@@ -266,7 +287,7 @@ class Inserter:
         for job_id in sorted(self.moves):
             a = board.items[job_id].appointment
             board.remove(job_id)
-            if not board.on_tech(a.technician, a.start, a.end) and not (
+            if board.free(a.technician, a.start, a.end) and not (
                     a.lift and board.lift_full(self.p.garage_of(a), a.start, a.end)):
                 board.add(Item(a.id, a.technician, a.start, a.end, a.lift, a))
                 del self.moves[job_id]
@@ -315,7 +336,7 @@ class Inserter:
             working = self._places[a.id] = self._working(a)
         for s, e, techs in working:
             # a free technician first: on a full week few are, and the lift count costs more to read
-            tech = next((t for t in techs if not board.on_tech(t, s, e)), None)
+            tech = next((t for t in techs if board.free(t, s, e)), None)
             if tech is None or (a.lift and board.lift_full(garage, s, e)):
                 continue
             spot = Item(a.id, tech, s, e, a.lift, a)

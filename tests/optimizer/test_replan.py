@@ -438,3 +438,38 @@ def test_the_search_keeps_a_quarter_of_the_limit_however_long_loading_took():
 
     assert _left(2.0, clock.perf_counter() - 10) == 0.5
     assert 1.9 < _left(2.0, clock.perf_counter()) <= 2.0
+
+
+@settings(max_examples=80, deadline=None)
+@given(seed=st.integers(0, 10_000), lifts=st.integers(1, 3), start=st.integers(-120, 600),
+       length=st.integers(1, 300))
+def test_the_boards_quick_answers_agree_with_its_lists(seed, lifts, start, length):
+    # `Board.free` and `Board.lift_full` answer the searches' millions of questions without building lists;
+    # they must say what the lists say, over-booked technicians and lifts included (real plans have them),
+    # and a job ending as another starts does not overlap it
+    doc = random_problem(seed, mode="replan", garages=1, techs=3, appointments=20, days=1)
+    doc["garages"][0]["lifts"] = lifts
+    problem = load(doc)
+    board = Inserter(problem, {}, {}).board
+    lo = problem.now + start
+    hi = lo + length
+    for tech in problem.technicians:
+        assert board.free(tech, lo, hi) == (not board.on_tech(tech, lo, hi))
+    for garage in problem.garages:
+        full = any(load >= problem.garages[garage].lifts for _, _, load in board.lift_peak(garage, lo, hi))
+        assert board.lift_full(garage, lo, hi) == full
+
+
+def test_lift_jobs_back_to_back_take_one_lift():
+    # two lift jobs, 9:00-10:00 and 10:00-11:00 on two technicians: one lift at a time is in use
+    jobs = [("t0", 0, 9, 60, "maintenance", 0, False, True), ("t1", 0, 10, 60, "maintenance", 0, False, True),
+            ("t1", 0, 11, 30, "maintenance", 0, False, True)]
+    problem = week(jobs, {"t0": ["maintenance"], "t1": ["maintenance"]}, {"skill": "maintenance"}, lifts=2)
+    board = Inserter(problem, {}, {}).board
+    nine = problem.now
+    assert not board.lift_full("g0", nine, nine + 150)
+    assert [load for _, _, load in board.lift_peak("g0", nine, nine + 150)] == [1, 1, 1]
+    problem = replace(problem, garages={"g0": replace(problem.garages["g0"], lifts=1)})
+    assert Inserter(problem, {}, {}).board.lift_full("g0", nine + 30, nine + 60)
+    assert not Inserter(problem, {}, {}).board.free("t1", nine + 30, nine + 90)
+    assert Inserter(problem, {}, {}).board.free("t1", nine, nine + 60)
