@@ -315,14 +315,20 @@ def audit_word(word: str) -> str:
 
 
 def audit_subject(entry) -> str:
-    """What an audit entry is about, as the admin knows it: a user by their username (their id means nothing)."""
-    if entry.entity == "user" and entry.entity_id.isdecimal():
-        from scheduler.models import User
-        from web.extensions import db
+    """What an audit entry is about, as the admin knows it: a user by their username (their id means nothing), a
+    garage or a technician by name with the id the addresses use ("Givors (givors)"); one since removed by its id."""
+    from scheduler.models import Garage, Technician, User
+    from web.extensions import db
 
-        user = db.session.get(User, int(entry.entity_id))  # the identity map: each user read once per page
+    # the identity map: each subject read once per page
+    if entry.entity == "user" and entry.entity_id.isdecimal():
+        user = db.session.get(User, int(entry.entity_id))
         if user is not None:
             return user.username
+    elif entry.entity in ("garage", "technician"):
+        found = db.session.get(Garage if entry.entity == "garage" else Technician, entry.entity_id)
+        if found is not None and found.name != entry.entity_id:
+            return f"{found.name} ({entry.entity_id})"
     return entry.entity_id
 
 

@@ -90,3 +90,23 @@ def test_a_stray_key_in_the_address_is_no_part_of_the_pages_links_and_a_period_t
     assert 'href="/admin/audit?before=' in linked and "#x" not in linked and "entity=garage" in linked
     inverted = client.get("/api/v1/audit?from=2026-11-21&to=2026-11-19")
     assert inverted.status_code == 400 and inverted.get_json()["error"]["details"]["field"] == "to"
+
+
+def test_the_trail_names_garages_and_technicians_as_the_admin_knows_them(app, client, auth):
+    auth.login("admin")
+    assert auth.client.patch("/api/v1/garages/givors", json={"lifts": 3}, headers=auth.headers()).status_code == 200
+    with app.app_context():
+        from scheduler.models import Technician
+
+        tech = db.session.scalars(select(Technician).order_by(Technician.id)).first()
+        tech_id, tech_name = tech.id, tech.name
+        audit.record(db.session, None, "technician", tech_id, "changed", {"active": (True, False)},
+                     datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc))
+        audit.record(db.session, None, "garage", "gone-01", "changed", {"lifts": (1, 2)},
+                     datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc))
+        db.session.commit()
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "<b>Givors (givors)</b>" in page
+    assert f"<b>{tech_name} ({tech_id})</b>" in page
+    assert "<b>gone-01</b>" in page  # removed since: its id is all there is
+    assert {e["entity_id"] for e in client.get("/api/v1/audit?entity=garage").get_json()} == {"givors", "gone-01"}
