@@ -3,7 +3,7 @@ through the API alike; a filter that names nothing is said, never read as an emp
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -19,12 +19,12 @@ def _record(app, count: int, actor: str = "admin", at: datetime | None = None, e
         who = db.session.scalar(select(User).where(User.username == actor))
         for i in range(count):
             audit.record(db.session, who, entity, f"g-{i}", "changed", {"lifts": (i, i + 1)},
-                         at or datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc))
+                         at or datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
         db.session.commit()
 
 
 def test_the_api_narrows_the_trail_by_what_who_and_when(app, client, auth):
-    _record(app, 2, actor="planner", entity="policy", at=datetime(2026, 10, 1, 12, 0, tzinfo=timezone.utc))
+    _record(app, 2, actor="planner", entity="policy", at=datetime(2026, 10, 1, 12, 0, tzinfo=UTC))
     auth.login("admin")
     assert auth.post("/api/v1/users", json={**NEW, "username": "a.one"}).status_code == 201
     everything = client.get("/api/v1/audit").get_json()
@@ -54,7 +54,7 @@ def test_the_api_pages_with_before(app, client, auth):
 
 def test_the_page_filters_and_pages_through_older_changes(app, client, auth):
     _record(app, 105)
-    _record(app, 1, actor="planner", entity="policy", at=datetime(2026, 11, 21, 9, 0, tzinfo=timezone.utc))
+    _record(app, 1, actor="planner", entity="policy", at=datetime(2026, 11, 21, 9, 0, tzinfo=UTC))
     auth.login("admin")
     page = client.get("/admin/audit").get_data(as_text=True)
     assert page.count('<tr><td class="nowrap">') == 100 and "Older changes" in page
@@ -101,9 +101,9 @@ def test_the_trail_names_garages_and_technicians_as_the_admin_knows_them(app, cl
         tech = db.session.scalars(select(Technician).order_by(Technician.id)).first()
         tech_id, tech_name = tech.id, tech.name
         audit.record(db.session, None, "technician", tech_id, "changed", {"active": (True, False)},
-                     datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc))
+                     datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
         audit.record(db.session, None, "garage", "gone-01", "changed", {"lifts": (1, 2)},
-                     datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc))
+                     datetime(2026, 11, 20, 9, 0, tzinfo=UTC))
         db.session.commit()
     page = client.get("/admin/audit").get_data(as_text=True)
     assert "<b>Givors (givors)</b>" in page
