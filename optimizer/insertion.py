@@ -97,10 +97,12 @@ class Board:
     def lift_items(self, garage: str, start: int, end: int) -> list[Item]:
         return self._overlapping(self.lifts[garage], start, end)
 
-    def lift_peak(self, garage: str, start: int, end: int, without: set[str] = frozenset()) -> list[tuple[int, int, int]]:
-        """(from, to, load) of the lift load over [start, end), ignoring `without`."""
+    def lift_peak(self, garage: str, start: int, end: int, without: set[str] = frozenset(),
+                  items: list[Item] | None = None) -> list[tuple[int, int, int]]:
+        """(from, to, load) of the lift load over [start, end), ignoring `without`; `items`: the garage's lift
+        items over the span, when the caller has them already."""
         events: dict[int, int] = defaultdict(int)
-        for it in self.lift_items(garage, start, end):
+        for it in self.lift_items(garage, start, end) if items is None else items:
             if it.id not in without:
                 events[max(it.start, start)] += 1
                 events[min(it.end, end)] -= 1
@@ -115,15 +117,9 @@ class Board:
         """Whether every lift of the garage is taken at some moment of [start, end)."""
         lifts = self.p.garages[garage].lifts
         items = self.lift_items(garage, start, end)
-        if len(items) < lifts:
-            return False
-        # ends before starts at one instant: the intervals are half-open
-        level = 0
-        for _, step in sorted([(max(it.start, start), 1) for it in items] + [(min(it.end, end), -1) for it in items]):
-            level += step
-            if level >= lifts:
-                return True
-        return False
+        # fewer lift jobs over the span than lifts cannot fill them: the searches' commonest answer, with no sweep
+        return len(items) >= lifts and any(
+            load >= lifts for _, _, load in self.lift_peak(garage, start, end, items=items))
 
 
 def dearest_first(problem: Problem, requests) -> list[Request]:

@@ -469,7 +469,6 @@ def test_lift_jobs_back_to_back_take_one_lift():
     nine = problem.now
     assert not board.lift_full("g0", nine, nine + 150)
     assert [load for _, _, load in board.lift_peak("g0", nine, nine + 150)] == [1, 1, 1]
-    problem = replace(problem, garages={"g0": replace(problem.garages["g0"], lifts=1)})
-    assert Inserter(problem, {}, {}).board.lift_full("g0", nine + 30, nine + 60)
-    assert not Inserter(problem, {}, {}).board.free("t1", nine + 30, nine + 90)
-    assert Inserter(problem, {}, {}).board.free("t1", nine, nine + 60)
+    assert not board.free("t1", nine + 30, nine + 90) and board.free("t1", nine, nine + 60)
+    one_lift = Inserter(replace(problem, garages={"g0": replace(problem.garages["g0"], lifts=1)}), {}, {}).board
+    assert one_lift.lift_full("g0", nine + 30, nine + 60)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from scheduler.models import User
+from scheduler.models import Technician, User
 from scheduler.services import audit
 from web.extensions import db
 
@@ -96,8 +96,6 @@ def test_the_trail_names_garages_and_technicians_as_the_admin_knows_them(app, cl
     auth.login("admin")
     assert auth.client.patch("/api/v1/garages/givors", json={"lifts": 3}, headers=auth.headers()).status_code == 200
     with app.app_context():
-        from scheduler.models import Technician
-
         tech = db.session.scalars(select(Technician).order_by(Technician.id)).first()
         tech_id, tech_name = tech.id, tech.name
         audit.record(db.session, None, "technician", tech_id, "changed", {"active": (True, False)},
