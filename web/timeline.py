@@ -133,7 +133,9 @@ def _job_step(kind: str, d: dict, names: Names) -> str | None:
     if kind == "check_in":
         return _("Checked in at %(garage)s", garage=garage)
     if kind == "start":
-        return _("Work started at %(garage)s", garage=garage)
+        return _("Work started at %(garage)s, ahead of its booking %(when)s", garage=garage,
+                 when=names.when(d["booked_for"], d.get("garage"))) if d.get("booked_for") \
+            else _("Work started at %(garage)s", garage=garage)
     if kind == "finish":
         return _("Work finished at %(garage)s: %(note)s", garage=garage, note=d["note"]) if d.get("note") \
             else _("Work finished at %(garage)s", garage=garage)

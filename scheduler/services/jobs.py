@@ -46,14 +46,32 @@ def _back_after_no_show(session: Session, appointment: Appointment, now: datetim
     if waits_on_a_garage(session, case, now):
         raise Conflict(N_("A garage is still asked about case %(case)s or expects the customer: withdraw that first."),
                        words={"case": case.id})
-    start = max(appointment.start_at, now.replace(second=0, microsecond=0))
+    # not "since the no-show": the time may have been shared already (an overbooking the customer was to wait in)
+    _move_to(session, appointment, max(appointment.start_at, now.replace(second=0, microsecond=0)),
+             Conflict(N_("Its time is taken by other work now: register the customer as a walk-in to squeeze them "
+                         "in.")))
+
+
+def _came_early(session: Session, appointment: Appointment, now: datetime) -> datetime:
+    """Work started on a day before its appointment's (the customer came early, the garage has room): the job
+    moves to now with its technician, when they are on shift and free for all of it, and its day's time is freed;
+    what was not sent yet about that day no longer holds. Returns the start it was booked at."""
+    booked_at, technician = appointment.start_at, appointment.technician
+    _move_to(session, appointment, now.replace(second=0, microsecond=0), RuleBroken(
+        N_("This appointment is on %(day)s and %(technician)s is not on shift and free for it now: start it on its "
+           "day, or hand it to a colleague who is."), words={"day": appointment.day, "technician": technician.name}))
+    outbox.supersede_unsent(session, [appointment])
+    return booked_at
+
+
+def _move_to(session: Session, appointment: Appointment, start: datetime, refusal: Exception) -> None:
+    """The job, whole and with its technician, from `start` on, when they work then and nothing else of theirs or
+    of the lifts is in the way; otherwise `refusal`."""
     end = start + (appointment.end_at - appointment.start_at)
     capacity.lock_garage(session, appointment.garage_id)
     if not capacity.works(appointment.technician, start, end) or capacity.clash(
             session, appointment.technician, start, end, appointment.lift, (appointment.id,)):
-        # not "since the no-show": the time may have been shared already (an overbooking the customer was to wait in)
-        raise Conflict(N_("Its time is taken by other work now: register the customer as a walk-in to squeeze them "
-                          "in."))
+        raise refusal
     appointment.start_at, appointment.end_at = start, end
 
 
@@ -85,7 +103,8 @@ def act(session: Session, actor: User, appointment: Appointment, action: str, no
                        words={"status": appointment.status, "action": SAID[action]},
                        status=appointment.status)
     # the day and the hour are rules of the job flow (422); a status someone else changed is a conflict (409)
-    if action in ("check-in", "start") and appointment.garage.today(now) < appointment.day:
+    early = action == "start" and appointment.garage.today(now) < appointment.day
+    if action == "check-in" and appointment.garage.today(now) < appointment.day:
         raise RuleBroken(N_("This appointment is on %(day)s: check the customer in when they come."),
                        words={"day": appointment.day})
     if action in ("check-in", "start") and appointment.status != "no_show":
@@ -101,10 +120,12 @@ def act(session: Session, actor: User, appointment: Appointment, action: str, no
                        words={"time": appointment.garage.local(appointment.start_at)})
     case = appointment.case
     late = appointment.status == "no_show"
+    data = {"appointment": appointment.id, "garage": appointment.garage_id}
     if late:
         _back_after_no_show(session, appointment, now)
+    elif early:
+        data["booked_for"] = _came_early(session, appointment, now).isoformat()
     appointment.status = RESULT[action]
-    data = {"appointment": appointment.id, "garage": appointment.garage_id}
     if action == "check-in":
         appointment.checked_in_at = now
         if late:

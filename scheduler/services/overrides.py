@@ -76,11 +76,19 @@ def settle_pending(session: Session, case: Case, appointment: Appointment, now: 
 
 
 def settle_outcome(session: Session, appointment: Appointment, now: datetime) -> None:
-    """The overrides that led to this appointment learn what actually happened (it started, it finished)."""
-    led_here = select(OverrideOutcome.override_id).where(OverrideOutcome.appointment_id == appointment.id)
-    for override in session.scalars(select(Override).where(Override.id.in_(led_here))):
-        if override.appointment_id == appointment.id:  # still its latest word: a later booking supersedes it
+    """The case's overrides learn what actually happened to its work (it started, it finished): DESIGN.md judges
+    a decision by when the work started, so one whose own booking was replaced before any work began (rebooked,
+    a no-show come back as a walk-in) learns it too, keeping the booking it produced as its result."""
+    for override in session.scalars(select(Override).where(Override.case_id == appointment.case_id)):
+        if override.outcome is None or override.appointment_id == appointment.id:
             settle(override, appointment, now)
+        elif override.actual_start is None or override.actual_start == appointment.started_at:
+            known = override.outcome
+            override.outcomes.append(OverrideOutcome(
+                recorded_at=now, appointment_id=known.appointment_id, result_garage_id=known.result_garage_id,
+                result_technician_id=known.result_technician_id, result_start=known.result_start,
+                result_end=known.result_end, actual_start=appointment.started_at,
+                actual_end=appointment.finished_at))
 
 
 def knock_on(later: list, start: datetime, end: datetime) -> dict:

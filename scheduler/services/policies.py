@@ -181,6 +181,11 @@ def change(session: Session, actor: User, fields: dict, now: datetime, *, restat
     current = in_force(session, now)
     changes = validate(fields, current if restated else None)
     if not [p for p in changes if p != "note"]:  # a note alone changes no rule
+        # {"version": 99}: a version's description of itself, given another value, is named as the field at fault
+        about = next((p for p in ABOUT if p in fields and fields[p] != value_at(current, p)), None)
+        if about is not None:
+            raise Invalid(N_("%(path)s is given by the server with each new version: change the policy's fields "
+                             "instead."), field=about, words={"path": about})
         raise Invalid(N_("Change at least one field of the policy."), field="policy")
     # a value typed another way (30.0 for 30) is no change: a version that changes nothing would say it did
     changes = {p: v for p, v in changes.items() if p == "note" or value_at(current, p) != v}

@@ -596,3 +596,34 @@ def test_the_rule_offers_why_not_earlier_reads_in_the_readers_language_from_its_
         said[language] = rule["late_because"]
     assert "(s)" not in said["en"] and said["en"] != said["fr"]
     assert any(word in said["fr"] for word in ("préavis", "garage", "technicien", "pont", "client", "rien")), said
+
+
+def test_a_decision_whose_booking_was_replaced_is_judged_when_the_cases_work_starts(app, client, auth):
+    """DESIGN.md judges an override by when the work started: rebooking does not leave the first decision
+    pending for ever; it keeps the booking it produced as its result."""
+    auth.login("operator")
+    case = open_case(auth)
+    offers = offers_of(client, case["id"])
+    late = book(auth, case["id"], offers["rule_offer"], reason="Customer cannot come before")
+    assert late.status_code == 201, late.get_json()
+    best = offers["offers"][0]
+    moved = auth.post(f"/api/v1/cases/{case['id']}/appointments", json={
+        **{k: best[k] for k in ("garage", "technician", "start")}, "replaces": late.get_json()["id"],
+        "reason": "Customer can come now after all"})
+    assert moved.status_code == 201, moved.get_json()
+    started_at = datetime.fromisoformat(best["start"]) + timedelta(minutes=5)
+    app.config["CLOCK"] = lambda: started_at
+    auth.login(f"workshop-{best['garage']}")
+    started = auth.post(f"/api/v1/appointments/{moved.get_json()['id']}/start")
+    assert started.status_code == 200, started.get_json()
+
+    auth.login("planner")
+    listed = {o["kind"]: o for o in client.get("/api/v1/overrides").get_json() if o["case"] == case["id"]}
+    first, second = listed["manual_slot"], listed["rebook"]
+    assert datetime.fromisoformat(first["actual_start"]) == datetime.fromisoformat(second["actual_start"]) \
+        == started_at
+    assert first["result"]["start"] == late.get_json()["start"], "its own booking stays its result"
+    assert second["result"]["start"] == moved.get_json()["start"]
+    rule_start = datetime.fromisoformat(offers["rule_offer"]["start"])
+    assert first["gain_minutes"] == round((rule_start - started_at).total_seconds() / 60)
+    assert first["verdict"] != "pending" and second["verdict"] != "pending"

@@ -386,3 +386,18 @@ def test_a_drive_in_expected_before_the_customer_can_be_there_or_while_the_garag
     gate = auth.post(f"/api/v1/cases/{case['id']}/drive-in",
                      json={"garage": "lyon-07", "expected_at": (opens - timedelta(minutes=5)).isoformat()})
     assert gate.status_code == 201, gate.get_json()
+
+
+def test_the_garage_a_case_is_put_to_sees_its_own_free_times_for_it_and_no_other_garage_does(app, client, auth):
+    case, best, _request = put_on_the_line(client, auth)
+    auth.login(f"reception-{best['garage']}")
+    assert client.get(f"/api/v1/cases/{case['id']}").status_code == 200
+    shown = client.get(f"/api/v1/cases/{case['id']}/offers")
+    assert shown.status_code == 200, shown.get_json()
+    offers = shown.get_json()["offers"]
+    assert offers and {o["garage"] for o in offers} == {best["garage"]}
+
+    other = next(g["id"] for g in client.get("/api/v1/garages").get_json() if g["id"] != best["garage"])
+    auth.login(f"reception-{other}")
+    refused = client.get(f"/api/v1/cases/{case['id']}/offers")
+    assert (refused.status_code, refused.get_json()["error"]["code"]) == (403, "forbidden")

@@ -1022,6 +1022,53 @@ def test_a_customer_is_checked_in_on_the_day_and_the_board_of_another_day_stays_
     assert f"/appointments/{booked}/start" not in jobs, "nor a start a day early"
 
 
+
+def test_work_started_before_its_day_moves_to_now_when_its_technician_is_free_and_is_refused_otherwise(app, client,
+                                                                                                        auth):
+    """The customer came a day early and the garage has room: the job is done now and tomorrow's time is freed."""
+    from scheduler.services import capacity
+
+    with app.app_context():
+        tomorrow = db.session.scalar(select(Appointment).where(
+            Appointment.garage_id == "lyon-07", Appointment.status == "booked",
+            Appointment.start_at > CLOCK_NOW + timedelta(days=1)).order_by(Appointment.start_at).limit(1))
+        booked, length, technician = tomorrow.id, tomorrow.end_at - tomorrow.start_at, tomorrow.technician
+        booked_at = tomorrow.start_at
+        for quiet in db.session.scalars(select(Appointment).where(  # a quiet day: their work today was cancelled
+                Appointment.technician_id == technician.id, Appointment.start_at < CLOCK_NOW + timedelta(hours=12),
+                Appointment.end_at > CLOCK_NOW)):
+            quiet.status = "cancelled"
+        db.session.commit()
+        free_now = next(CLOCK_NOW + timedelta(minutes=m) for m in range(0, 10 * 60, 5)
+                        if capacity.works(technician, CLOCK_NOW + timedelta(minutes=m),
+                                          CLOCK_NOW + timedelta(minutes=m) + length)
+                        and not capacity.clash(db.session, technician, CLOCK_NOW + timedelta(minutes=m),
+                                               CLOCK_NOW + timedelta(minutes=m) + length, tomorrow.lift, (booked,)))
+    evening = CLOCK_NOW.replace(hour=22, minute=0)  # nobody is on shift: the job keeps its day
+    app.config["CLOCK"] = lambda: evening
+    auth.login("workshop-lyon-07")
+    before = footprint(app)
+    refused = auth.post(f"/api/v1/appointments/{booked}/start")
+    assert refused.status_code == 422 and "not on shift and free" in refused.get_json()["error"]["message"]
+    assert footprint(app) == before
+
+    app.config["CLOCK"] = lambda: free_now
+    auth.login("workshop-lyon-07")
+    started = auth.post(f"/api/v1/appointments/{booked}/start")
+    assert started.status_code == 200, started.get_json()
+    job = started.get_json()
+    assert job["status"] == "in_progress"
+    assert datetime.fromisoformat(job["start"]) == free_now
+    assert datetime.fromisoformat(job["end"]) - datetime.fromisoformat(job["start"]) == length
+    with app.app_context():
+        assert not db.session.scalar(select(func.count()).select_from(Appointment).where(
+            Appointment.technician_id == technician.id, Appointment.start_at == booked_at,
+            Appointment.status.in_(("booked", "checked_in", "in_progress")))), "its day's time is free again"
+        case_id = db.session.get(Appointment, booked).case_id
+    auth.login("reception-lyon-07")
+    step = [e for e in client.get(f"/api/v1/cases/{case_id}").get_json()["timeline"] if e["kind"] == "start"]
+    assert step and "ahead of its booking" in step[-1]["text"]
+
 def test_a_past_day_s_booking_is_neither_checked_in_nor_started_and_its_board_offers_neither(app, client, auth):
     """Started two days late, a 45-minute job ran from Saturday to Monday: 48 hours on today's board, a lift taken
     since midnight. A booking whose day has passed is marked absent or cancelled; today's work is a walk-in."""

@@ -129,6 +129,9 @@ def test_the_api_takes_the_values_in_force_restated_and_a_body_read_and_posted_b
     assert grid.status_code == 400 and grid.get_json()["error"]["details"]["field"] == "slot_minutes"
     assert "is fixed" in grid.get_json()["error"]["message"]
     assert auth.post("/api/v1/policy", json={}).status_code == 400
+    numbered = auth.post("/api/v1/policy", json={"version": 99})
+    assert numbered.status_code == 400 and numbered.get_json()["error"]["details"]["field"] == "version"
+    assert "given by the server" in numbered.get_json()["error"]["message"]
     assert auth.post("/api/v1/policy", json={"note": "only a note"}).status_code == 400, "a note alone is no rule"
     noted = auth.post("/api/v1/policy", json={**body, "note": "launch rules, restated"}).get_json()
     kept = auth.post("/api/v1/policy", json=noted)

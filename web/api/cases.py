@@ -124,8 +124,9 @@ def case_read(case_id: int):
 @bp.get("/v1/cases/<int:case_id>/offers")
 def case_offers(case_id: int):
     require("operator", "reception")
-    case = cases.get_case(db.session, current_user, case_id)
     moment = now()
+    # the garage a case waits on (put on its direct line, a drive-in expected) weighs its free times too
+    case = cases.get_case(db.session, current_user, case_id, reading_at=moment)
     found = planning.desk_offers(db.session, current_user, case, moment)
     # handed back by the booking of one of them, which then need not search again (web/shown.py)
     return jsonify({**worded(found.to_dict()), "offers_token": shown.seal(found, case.id, current_user.id, moment)})
