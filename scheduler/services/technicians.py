@@ -371,7 +371,9 @@ def add_absence(session: Session, actor: User, technician: Technician, data: dic
             problems["end"] = Said(N_("An absence is at most %(days)s days: add another one after it."),
                                    days=MAX_ABSENCE_DAYS)
     refuse_fields(problems)
-    whole_days = all(isinstance(data.get(k), str) and len(data[k]) == 10 for k in ("start", "end"))
+    # days given as dates, or as the local midnights that bound them (what the API answers for whole days)
+    whole_days = all(isinstance(data.get(k), str) and len(data[k]) == 10 for k in ("start", "end")) or all(
+        m.astimezone(zone).time() == time(0) for m in (start, end))
     capacity.lock_garage(session, technician.garage_id)
     # Entered twice (a double submit, two admins): the same time off listed twice, and removing one leaves it off.
     covering = capacity.absence_at(technician, start, end)

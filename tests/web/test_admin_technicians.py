@@ -4,7 +4,7 @@ exactly that work, and re-planning it is the garage desk's preview and confirm: 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -146,6 +146,23 @@ def test_work_left_with_an_absent_technician_is_flagged_on_the_board_and_named_i
     assert set(preview["unplaced"]) == set(hit)
     page = client.get(f"/garages/{GARAGE}/squeeze/{preview['id']}").get_data(as_text=True)
     assert all(plate in page for plate in plates.values()) and "call the customer" in page.lower()
+
+
+def test_an_absence_from_midnight_to_midnight_is_whole_days_as_the_api_answers_them(app, client, auth):
+    """The bounds a whole-day absence is answered with, posted back (in UTC, say), are whole days again."""
+    tech, _ = busiest_today(app)
+    day = datetime.fromisoformat(today(app)).date() + timedelta(days=1)
+    with app.app_context():
+        zone = db.session.get(Garage, GARAGE).zone
+    start = datetime.combine(day, time(0), zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=2), time(0), zone).astimezone(UTC)
+    auth.login("admin")
+    made = auth.post(f"/api/v1/technicians/{tech}/absences",
+                     json={"start": start.isoformat(), "end": end.isoformat(), "reason": "leave"})
+    assert made.status_code == 201, made.get_json()
+    said = made.get_json()["absence"]
+    assert said["part_day"] is False
+    assert (datetime.fromisoformat(said["start"]), datetime.fromisoformat(said["end"])) == (start, end)
 
 
 def test_a_part_day_absence_hits_only_the_work_in_its_hours(app, client, auth):
