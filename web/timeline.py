@@ -131,7 +131,9 @@ def _job_step(kind: str, d: dict, names: Names) -> str | None:
     """The job flow's facts (check-in, start, finish, no-show, cancel, moves, more time, arrival)."""
     garage = names.garage(d.get("garage"))
     if kind == "check_in":
-        return _("Checked in at %(garage)s", garage=garage)
+        return _("Checked in at %(garage)s ahead of its booking %(when)s", garage=garage,
+                 when=names.when(d["booked_for"], d.get("garage"))) if d.get("booked_for") \
+            else _("Checked in at %(garage)s", garage=garage)
     if kind == "start":
         return _("Work started at %(garage)s, ahead of its booking %(when)s", garage=garage,
                  when=names.when(d["booked_for"], d.get("garage"))) if d.get("booked_for") \

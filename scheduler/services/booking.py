@@ -250,7 +250,8 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
                                           "rule": rule_garage.local(found.rule.start) if rule_garage
                                           else Phrase(N_("nothing"))},
                              kind=kind, rule_offer=found.rule.to_dict() if found.rule else None,
-                             target=found.to_dict()["target"])
+                             # the target as this slot meets it or not: the one the refusal is about
+                             target={**found.to_dict()["target"], "met": found.target.met_by(start)})
     try:
         # a move keeps how the booking came (a direct-line answer moved is still the garage's yes to the case)
         appointment = place(session, case, technician, start, channel=current.channel if current else case.channel,

@@ -47,32 +47,38 @@ def _back_after_no_show(session: Session, appointment: Appointment, now: datetim
         raise Conflict(N_("A garage is still asked about case %(case)s or expects the customer: withdraw that first."),
                        words={"case": case.id})
     # not "since the no-show": the time may have been shared already (an overbooking the customer was to wait in)
-    _move_to(session, appointment, max(appointment.start_at, now.replace(second=0, microsecond=0)),
-             Conflict(N_("Its time is taken by other work now: register the customer as a walk-in to squeeze them "
-                         "in.")))
+    if not _move_to(session, appointment, max(appointment.start_at, now.replace(second=0, microsecond=0))):
+        raise Conflict(N_("Its time is taken by other work now: register the customer as a walk-in to squeeze them "
+                          "in."))
 
 
-def _came_early(session: Session, appointment: Appointment, now: datetime) -> datetime:
-    """Work started on a day before its appointment's (the customer came early, the garage has room): the job
-    moves to now with its technician, when they are on shift and free for all of it, and its day's time is freed;
-    what was not sent yet about that day no longer holds. Returns the start it was booked at."""
+def _started_early(session: Session, appointment: Appointment, now: datetime, other_day: bool) -> datetime | None:
+    """Work started before its booked time (the customer came early, the technician has room): the job moves to now
+    with its technician, when they are on shift and free for all of it, so the board shows it where it is done
+    and its booked time is free for others; what was not sent yet about that time no longer holds. Returns the
+    start it was booked at. When they are not free: on its own day it starts where it is booked (as before, the
+    technician's to fit in); a day early is refused."""
     booked_at, technician = appointment.start_at, appointment.technician
-    _move_to(session, appointment, now.replace(second=0, microsecond=0), RuleBroken(
-        N_("This appointment is on %(day)s and %(technician)s is not on shift and free for it now: start it on its "
-           "day, or hand it to a colleague who is."), words={"day": appointment.day, "technician": technician.name}))
-    outbox.supersede_unsent(session, [appointment])
-    return booked_at
+    if _move_to(session, appointment, now.replace(second=0, microsecond=0)):
+        outbox.supersede_unsent(session, [appointment])
+        return booked_at
+    if other_day:
+        raise RuleBroken(N_("This appointment is on %(day)s and %(technician)s is not on shift and free for it now: "
+                            "start it on its day, or hand it to a colleague who is."),
+                         words={"day": appointment.day, "technician": technician.name})
+    return None
 
 
-def _move_to(session: Session, appointment: Appointment, start: datetime, refusal: Exception) -> None:
+def _move_to(session: Session, appointment: Appointment, start: datetime) -> bool:
     """The job, whole and with its technician, from `start` on, when they work then and nothing else of theirs or
-    of the lifts is in the way; otherwise `refusal`."""
+    of the lifts is in the way (False, and nothing moved, otherwise)."""
     end = start + (appointment.end_at - appointment.start_at)
     capacity.lock_garage(session, appointment.garage_id)
     if not capacity.works(appointment.technician, start, end) or capacity.clash(
             session, appointment.technician, start, end, appointment.lift, (appointment.id,)):
-        raise refusal
+        return False
     appointment.start_at, appointment.end_at = start, end
+    return True
 
 
 def get_appointment(session: Session, actor: User, appointment_id: int) -> Appointment:
@@ -103,10 +109,8 @@ def act(session: Session, actor: User, appointment: Appointment, action: str, no
                        words={"status": appointment.status, "action": SAID[action]},
                        status=appointment.status)
     # the day and the hour are rules of the job flow (422); a status someone else changed is a conflict (409)
-    early = action == "start" and appointment.garage.today(now) < appointment.day
-    if action == "check-in" and appointment.garage.today(now) < appointment.day:
-        raise RuleBroken(N_("This appointment is on %(day)s: check the customer in when they come."),
-                       words={"day": appointment.day})
+    # before its day: a car left the evening before is checked in and keeps its time; work begun is moved to now
+    early = appointment.garage.today(now) < appointment.day
     if action in ("check-in", "start") and appointment.status != "no_show":
         _refuse_past_day(appointment, now)
     if action == "start" and (away := capacity.absence_at(appointment.technician, now)) is not None:
@@ -123,8 +127,11 @@ def act(session: Session, actor: User, appointment: Appointment, action: str, no
     data = {"appointment": appointment.id, "garage": appointment.garage_id}
     if late:
         _back_after_no_show(session, appointment, now)
-    elif early:
-        data["booked_for"] = _came_early(session, appointment, now).isoformat()
+    elif action == "start" and now.replace(second=0, microsecond=0) < appointment.start_at:
+        if (booked_at := _started_early(session, appointment, now, other_day=early)) is not None:
+            data["booked_for"] = booked_at.isoformat()
+    elif early and action == "check-in":
+        data["booked_for"] = appointment.start_at.isoformat()
     appointment.status = RESULT[action]
     if action == "check-in":
         appointment.checked_in_at = now

@@ -55,6 +55,7 @@ def test_a_p1_beyond_its_target_needs_a_reason_then_records_the_counterfactual(a
     error = refused.get_json()["error"]
     assert error["code"] == "reason_required" and "P1 target" in error["message"]
     assert error["details"]["rule_offer"]["start"] == rule["start"]
+    assert error["details"]["target"]["met"] is False, "the slot refused misses the target, whatever else is offered"
     assert footprint(app) == before, "a refusal writes nothing"
 
     made = book(auth, case["id"], rule, reason="Customer cannot come before")

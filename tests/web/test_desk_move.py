@@ -121,19 +121,26 @@ def test_moving_to_a_past_day_is_refused_before_a_reason_is_asked(app, client, a
     assert footprint(app) == before
 
 
-def test_reception_s_move_page_lists_the_free_times_of_the_day_the_customer_asks_for(app, client, auth):
-    from datetime import datetime, timedelta
-
+def _next_booked_at_lyon_07():
+    """The garage's next booking still to come (within an app context)."""
     from sqlalchemy import select
 
     from scheduler.models import Appointment
     from tests.conftest import CLOCK_NOW
     from web.extensions import db
 
+    return db.session.scalar(select(Appointment).where(
+        Appointment.garage_id == "lyon-07", Appointment.status == "booked", Appointment.start_at > CLOCK_NOW)
+        .order_by(Appointment.start_at).limit(1))
+
+
+def test_reception_s_move_page_lists_the_free_times_of_the_day_the_customer_asks_for(app, client, auth):
+    from datetime import datetime, timedelta
+
+    from tests.conftest import CLOCK_NOW
+
     with app.app_context():
-        booked = db.session.scalar(select(Appointment).where(
-            Appointment.garage_id == "lyon-07", Appointment.status == "booked", Appointment.start_at > CLOCK_NOW)
-            .order_by(Appointment.start_at).limit(1))
+        booked = _next_booked_at_lyon_07()
         booked_id, zone = booked.id, booked.garage.zone
     auth.login("reception-lyon-07")
     asked = (CLOCK_NOW + timedelta(days=9)).astimezone(zone).date()
@@ -159,3 +166,23 @@ def test_confirming_a_move_to_where_the_booking_already_is_says_there_is_nothing
     said = client.get(answer.headers["Location"]).get_data(as_text=True)
     assert "nothing to move" in said and "booked meanwhile" not in said
     assert footprint(app) == before
+
+
+def test_reception_s_move_page_says_how_this_customer_hears_of_the_new_time(app, client, auth):
+    from scheduler.models import Appointment
+    from web.extensions import db
+
+    with app.app_context():
+        booked = _next_booked_at_lyon_07()
+        booked_id, customer = booked.id, booked.case.customer
+        customer.email = "lea.martin@example.org"
+        db.session.commit()
+    auth.login("reception-lyon-07")
+    page = unescape(client.get(f"/garages/lyon-07/appointments/{booked_id}/move").get_data(as_text=True))
+    assert "e-mailed to the customer (lea.martin@example.org)" in page and "no e-mail address" not in page
+    with app.app_context():
+        db.session.get(Appointment, booked_id).case.customer.email = None
+        db.session.commit()
+        phone = db.session.get(Appointment, booked_id).case.customer.phone
+    page = unescape(client.get(f"/garages/lyon-07/appointments/{booked_id}/move").get_data(as_text=True))
+    assert f"no e-mail address: call them at {phone}" in page and "e-mailed" not in page

@@ -11,7 +11,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from scheduler.models import Absence, Appointment, Message, Override, PlanPreview, Policy, Technician
+from scheduler.models import ACTIVE, Absence, Appointment, Garage, Message, Override, PlanPreview, Policy, Technician
 from tests.conftest import CLOCK_NOW
 from tests.web.story import footprint
 from web.extensions import db
@@ -999,28 +999,87 @@ def test_a_late_comer_whose_time_went_to_other_work_is_told_to_come_in_as_a_walk
     assert "another day" in auth.post(f"/api/v1/appointments/{booked}/check-in").get_json()["error"]["message"]
 
 
-def test_a_customer_is_checked_in_on_the_day_and_the_board_of_another_day_stays_on_it(app, client, auth):
+def test_a_car_left_ahead_of_its_day_is_checked_in_and_keeps_its_time_and_the_board_of_that_day_stays_on_it(
+        app, client, auth):
     with app.app_context():
         tomorrow = db.session.scalar(select(Appointment).where(
             Appointment.garage_id == "lyon-07", Appointment.status == "booked",
             Appointment.start_at > CLOCK_NOW + timedelta(days=1)).order_by(Appointment.start_at).limit(1))
         booked, day = tomorrow.id, tomorrow.garage.local(tomorrow.start_at).date()
+        was = (tomorrow.start_at, tomorrow.end_at, tomorrow.technician_id)
     auth.login("reception-lyon-07")
-    before = footprint(app)
-    early = auth.post(f"/api/v1/appointments/{booked}/check-in")
-    assert early.status_code == 422 and "check the customer in when they come" in early.get_json()["error"]["message"]
-    assert footprint(app) == before
     board = client.get(f"/garages/lyon-07/board?day={day.isoformat()}").get_data(as_text=True)
     assert f'name="next" value="/garages/lyon-07/board?day={day.isoformat()}#appt-' in board
-    assert f"/appointments/{booked}/check-in" not in board, "no button for what would be refused"
+    action = f"/garages/lyon-07/appointments/{booked}/check-in"
+    assert action in board and ">Left early: check in</button>" in \
+        board.split(action)[1].split("</form>")[0]
     # redrawn by a poll, the timeline's actions still come back to the page it sits on, not to /board/live
     polled = client.get(f"/garages/lyon-07/board/live?day={day.isoformat()}",
                         headers={"HX-Current-URL": f"http://localhost/garages/lyon-07/board?day={day.isoformat()}"})
     assert f'name="next" value="/garages/lyon-07/board?day={day.isoformat()}#appt-' in polled.get_data(as_text=True)
     auth.login("workshop-lyon-07")
     jobs = client.get(f"/garages/lyon-07/jobs?day={day.isoformat()}").get_data(as_text=True)
-    assert f"/appointments/{booked}/start" not in jobs, "nor a start a day early"
+    assert f"/appointments/{booked}/start" not in jobs, "the job list starts the day's work"
 
+    auth.login("reception-lyon-07")
+    back = f"/garages/lyon-07/board?day={day.isoformat()}"
+    assert auth.form(action, {"next": back}).status_code == 302
+    with app.app_context():
+        appointment = db.session.get(Appointment, booked)
+        assert appointment.status == "checked_in"
+        assert (appointment.start_at, appointment.end_at, appointment.technician_id) == was, "it keeps its time"
+        case_id = appointment.case_id
+    step = [e for e in client.get(f"/api/v1/cases/{case_id}").get_json()["timeline"] if e["kind"] == "check_in"]
+    assert step and "ahead of its booking" in step[-1]["text"]
+    board = client.get(back).get_data(as_text=True)
+    assert action not in board, "checked in once"
+
+
+def capacity_busy_at(technician: str, start: datetime, length: timedelta) -> list:
+    from scheduler.services import capacity
+
+    return capacity.busy(db.session, technician, start, start + length)
+
+
+def test_work_started_before_its_time_today_is_drawn_from_now_when_its_technician_is_free(app, client, auth):
+    """Started at 09:05 for 15:00 with nothing else on the technician's hands: the board shows it now, not at 15:00,
+    and 15:00 is free for others. With other work in the way it starts where it is booked, as before."""
+    with app.app_context():
+        garage = db.session.get(Garage, "lyon-07")
+        end_of_day = garage.local(CLOCK_NOW).replace(hour=23, minute=59)
+        job = db.session.scalar(select(Appointment).where(
+            Appointment.garage_id == "lyon-07", Appointment.status == "booked",
+            Appointment.start_at >= CLOCK_NOW + timedelta(hours=2), Appointment.start_at < end_of_day)
+            .order_by(Appointment.start_at.desc()).limit(1))
+        freed, booked_at, length, job_technician = job.id, job.start_at, job.end_at - job.start_at, job.technician_id
+        for other in db.session.scalars(select(Appointment).where(  # a quiet morning for its technician
+                Appointment.technician_id == job.technician_id, Appointment.id != job.id,
+                Appointment.start_at < CLOCK_NOW + length + timedelta(hours=1), Appointment.end_at > CLOCK_NOW)):
+            other.status = "cancelled"
+        db.session.commit()
+        busy = db.session.scalar(select(Appointment).where(  # another technician's later job, with work before it
+            Appointment.garage_id == "lyon-07", Appointment.status == "booked",
+            Appointment.technician_id != job.technician_id, Appointment.start_at >= CLOCK_NOW + timedelta(hours=1),
+            Appointment.start_at < end_of_day, Appointment.technician_id.in_(select(Appointment.technician_id).where(
+                Appointment.status.in_(ACTIVE), Appointment.start_at <= CLOCK_NOW,
+                Appointment.end_at > CLOCK_NOW + timedelta(minutes=30))))
+            .order_by(Appointment.start_at).limit(1))
+        kept = (busy.id, busy.start_at)
+    auth.login("workshop-lyon-07")
+    started = auth.post(f"/api/v1/appointments/{freed}/start")
+    assert started.status_code == 200, started.get_json()
+    assert datetime.fromisoformat(started.get_json()["start"]) == CLOCK_NOW.replace(second=0, microsecond=0)
+    assert datetime.fromisoformat(started.get_json()["end"]) - datetime.fromisoformat(started.get_json()["start"]) \
+        == length
+    with app.app_context():
+        case_id = db.session.get(Appointment, freed).case_id
+    said = [e for e in client.get(f"/api/v1/cases/{case_id}").get_json()["timeline"] if e["kind"] == "start"]
+    assert "ahead of its booking" in said[-1]["text"]
+    with app.app_context():
+        assert not capacity_busy_at(job_technician, booked_at, length), "its booked time is free for others"
+    as_booked = auth.post(f"/api/v1/appointments/{kept[0]}/start")
+    assert as_booked.status_code == 200, as_booked.get_json()
+    assert datetime.fromisoformat(as_booked.get_json()["start"]) == kept[1], "its technician is busy now"
 
 
 def test_work_started_before_its_day_moves_to_now_when_its_technician_is_free_and_is_refused_otherwise(app, client,

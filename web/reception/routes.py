@@ -544,7 +544,7 @@ def move_page(garage_id: str, appointment_id: int):
              if s.start != appointment.start_at]
     return render_template("reception/move.html", garage=garage, appointment=appointment, slots=slots,
                            wanted=around.date().isoformat() if around else "",
-                           names=technician_names(), moment=now(),
+                           names=technician_names(), moment=now(), told=outbox.how_told(appointment.case.customer),
                            target=planning.case_target(db.session, appointment.case, now()))
 
 
