@@ -583,11 +583,15 @@ def act(garage_id: str, appointment_id: int, action: str):
             minutes = int(request.form.get("minutes", ""))
         except ValueError:
             raise Invalid(_("Pick how much more time the job needs."), field="minutes") from None
-        booked_end = appointment.end_at
+        booked_end, asked = appointment.end_at, minutes
         extended, preview_made, held = jobs.more_time(db.session, current_user, appointment, minutes, now())
         # what the job really gained: started late, it ends its length after its start, plus the minutes asked
-        # (told "60 more minutes" while reception's re-plan said 1 h 20 later)
+        # (told "60 more minutes" while reception's re-plan said 1 h 20 later); said as such, not as a sum that
+        # reads like a typo ("38 more minutes" for +30)
         minutes = int((extended.end_at - booked_end).total_seconds() // 60)
+        gained = _("%(minutes)s more minutes", minutes=minutes) if minutes == asked else _(
+            "%(asked)s more minutes, after its late start: it ends %(minutes)s minutes after its booked end, at "
+            "%(end)s", asked=asked, minutes=minutes, end=f"{extended.garage.local(extended.end_at):%H:%M}")
         shift_end = jobs.past_shift(extended)
         if shift_end is not None:
             flash(_("The job now ends at %(end)s, after %(name)s's shift (until %(shift_end)s): overtime to agree "
@@ -603,11 +607,11 @@ def act(garage_id: str, appointment_id: int, action: str):
             flash(_("The job now runs into later work: here is a re-plan of it to confirm or reject."), "info")
             return redirect(url_for("reception.preview", garage_id=garage_id, preview_id=preview_made.id))
         if preview_made is not None:  # deciding the re-plan is reception's: the workshop stays on its job list
-            flash(_("%(minutes)s more minutes. The job now runs into later work: reception has a re-plan of it "
-                    "to confirm; until then the later jobs wait.", minutes=minutes), "info")
+            flash(_("%(gained)s. The job now runs into later work: reception has a re-plan of it to confirm; until "
+                    "then the later jobs wait.", gained=gained), "info")
             return redirect(back(_home_url(garage_id)))
         if not held:
-            flash(_("%(minutes)s more minutes: nothing else moves.", minutes=minutes), "success")
+            flash(_("%(gained)s. Nothing else moves.", gained=gained), "success")
     elif action == "hand-over":
         jobs.hand_over(db.session, current_user, appointment, request.form.get("technician"), now())
         flash(_("%(plate)s is now %(technician)s's job.", plate=appointment.case.vehicle.plate,
