@@ -398,8 +398,10 @@ def register(app: Flask) -> None:
                                  audit_subject=audit_subject, absence_reason=absence_reason,
                                  quoted=quoted, reason_text=reason_text, delivery_error=delivery_error)
     # the page's context gives `colon`; a macro imported without that context (admin/_audit.html) reads this one
+    from scheduler.services.jobs import may_check_in_ahead
+
     app.jinja_env.globals.update(timeline_pos=timeline_pos, colon=_Colon(), list_separator=_list_separator,
-                                 fit_label=fit_label)
+                                 fit_label=fit_label, may_check_in_ahead=may_check_in_ahead)
 
     @app.context_processor
     def globals_():

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.errors import Conflict, Forbidden, Invalid, NotFound, RuleBroken
 from scheduler.models import ACTIVE, Appointment, DriveIn, PlanPreview, Technician, User
-from scheduler.services import booking, capacity, outbox, overrides, squeeze
+from scheduler.services import booking, capacity, outbox, overrides, planning, squeeze
 from scheduler.services.open_work import waits_on_a_garage
 from scheduler.texts import N_, Phrase
 
@@ -69,15 +69,29 @@ def _started_early(session: Session, appointment: Appointment, now: datetime, ot
     return None
 
 
+def may_check_in_ahead(appointment: Appointment, now: datetime) -> bool:
+    """A car left ahead of its day: the evening before, or before a closed day (Saturday for Monday), no earlier.
+    A car checked in no longer moves with a re-plan, so a slip of days ahead would freeze its booking."""
+    garage = appointment.garage
+    return appointment.day == planning.next_open_day(garage, garage.today(now))
+
+
 def _move_to(session: Session, appointment: Appointment, start: datetime) -> bool:
     """The job, whole and with its technician, from `start` on, when they work then and nothing else of theirs or
-    of the lifts is in the way (False, and nothing moved, otherwise)."""
+    of the lifts is in the way, a job of theirs running late included (False, and nothing moved, otherwise)."""
     end = start + (appointment.end_at - appointment.start_at)
     capacity.lock_garage(session, appointment.garage_id)
     if not capacity.works(appointment.technician, start, end) or capacity.clash(
             session, appointment.technician, start, end, appointment.lift, (appointment.id,)):
         return False
+    under_way = session.scalars(select(Appointment).where(
+        Appointment.technician_id == appointment.technician_id, Appointment.status == "in_progress",
+        Appointment.id != appointment.id))
+    if any(running_end(a) > start for a in under_way):
+        return False
     appointment.start_at, appointment.end_at = start, end
+    # moved into free time, it overbooks nobody any more
+    appointment.overbooked = False
     return True
 
 
@@ -111,6 +125,9 @@ def act(session: Session, actor: User, appointment: Appointment, action: str, no
     # the day and the hour are rules of the job flow (422); a status someone else changed is a conflict (409)
     # before its day: a car left the evening before is checked in and keeps its time; work begun is moved to now
     early = appointment.garage.today(now) < appointment.day
+    if action == "check-in" and early and not may_check_in_ahead(appointment, now):
+        raise RuleBroken(N_("This appointment is on %(day)s: a car is checked in ahead on the day before at the "
+                            "earliest."), words={"day": appointment.day})
     if action in ("check-in", "start") and appointment.status != "no_show":
         _refuse_past_day(appointment, now)
     if action == "start" and (away := capacity.absence_at(appointment.technician, now)) is not None:

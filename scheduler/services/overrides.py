@@ -80,6 +80,8 @@ def settle_outcome(session: Session, appointment: Appointment, now: datetime) ->
     a decision by when the work started, so one whose own booking was replaced before any work began (rebooked,
     a no-show come back as a walk-in) learns it too, keeping the booking it produced as its result."""
     for override in session.scalars(select(Override).where(Override.case_id == appointment.case_id)):
+        if appointment.started_at is not None and override.created_at > appointment.started_at:
+            continue  # decided once the work was under way (a drive-in announced since): not judged by it
         if override.outcome is None or override.appointment_id == appointment.id:
             settle(override, appointment, now)
         elif override.actual_start is None or override.actual_start == appointment.started_at:

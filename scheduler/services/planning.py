@@ -196,6 +196,11 @@ def working_day(garage: Garage, now: datetime) -> date:
     return _first_open(garage, _hours(garage) or WORKING_WEEK, now).astimezone(garage.zone).date()
 
 
+def next_open_day(garage: Garage, day: date) -> date:
+    """The first day after `day` the garage opens."""
+    return _next_open_day(garage, day)
+
+
 def _next_open_day(garage: Garage, day: date) -> date:
     return next((d for d, _spans in _open_days(garage, _hours(garage) or WORKING_WEEK, day + timedelta(days=1))),
                 day + timedelta(days=1))

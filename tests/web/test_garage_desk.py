@@ -1033,6 +1033,17 @@ def test_a_car_left_ahead_of_its_day_is_checked_in_and_keeps_its_time_and_the_bo
     assert step and "ahead of its booking" in step[-1]["text"]
     board = client.get(back).get_data(as_text=True)
     assert action not in board, "checked in once"
+    with app.app_context():  # days ahead is no car left the evening before: it would freeze the booking
+        week_on = db.session.scalar(select(Appointment).where(
+            Appointment.garage_id == "lyon-07", Appointment.status == "booked",
+            Appointment.start_at > CLOCK_NOW + timedelta(days=6)).order_by(Appointment.start_at).limit(1))
+        far, far_day = week_on.id, week_on.garage.local(week_on.start_at).date()
+    before = footprint(app)
+    refused = auth.post(f"/api/v1/appointments/{far}/check-in")
+    assert refused.status_code == 422 and "the day before at the earliest" in refused.get_json()["error"]["message"]
+    assert footprint(app) == before
+    assert f"/appointments/{far}/check-in" not in client.get(f"/garages/lyon-07/board?day={far_day}").get_data(
+        as_text=True)
 
 
 def capacity_busy_at(technician: str, start: datetime, length: timedelta) -> list:
