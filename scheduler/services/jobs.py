@@ -84,10 +84,7 @@ def _move_to(session: Session, appointment: Appointment, start: datetime) -> boo
     if not capacity.works(appointment.technician, start, end) or capacity.clash(
             session, appointment.technician, start, end, appointment.lift, (appointment.id,)):
         return False
-    under_way = session.scalars(select(Appointment).where(
-        Appointment.technician_id == appointment.technician_id, Appointment.status == "in_progress",
-        Appointment.id != appointment.id))
-    if any(running_end(a) > start for a in under_way):
+    if any(running_end(a) > start for a in running_beside(session, appointment)):
         return False
     appointment.start_at, appointment.end_at = start, end
     # moved into free time, it overbooks nobody any more

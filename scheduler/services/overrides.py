@@ -60,12 +60,16 @@ def reason_dict(reason) -> dict:
             "minutes": int(minutes) if minutes is not None else None}
 
 
-def settle(override: Override, appointment: Appointment, now: datetime) -> None:
-    """What the decision led to, as of now: the booking, and the work's real start and end once known."""
-    override.outcomes.append(OverrideOutcome(
-        recorded_at=now, appointment_id=appointment.id, result_garage_id=appointment.garage_id,
-        result_technician_id=appointment.technician_id, result_start=appointment.start_at,
-        result_end=appointment.end_at, actual_start=appointment.started_at, actual_end=appointment.finished_at))
+def settle(override: Override, appointment: Appointment, now: datetime, keep_result: bool = False) -> None:
+    """What the decision led to, as of now: the booking, and the work's real start and end once known.
+    `keep_result`: the booking it produced stays its result (since replaced), only the work's times are new."""
+    result = {"appointment_id": appointment.id, "result_garage_id": appointment.garage_id,
+              "result_technician_id": appointment.technician_id, "result_start": appointment.start_at,
+              "result_end": appointment.end_at}
+    if keep_result:
+        result = {field: getattr(override.outcome, field) for field in result}
+    override.outcomes.append(OverrideOutcome(recorded_at=now, **result, actual_start=appointment.started_at,
+                                             actual_end=appointment.finished_at))
 
 
 def settle_pending(session: Session, case: Case, appointment: Appointment, now: datetime) -> None:
@@ -85,12 +89,7 @@ def settle_outcome(session: Session, appointment: Appointment, now: datetime) ->
         if override.outcome is None or override.appointment_id == appointment.id:
             settle(override, appointment, now)
         elif override.actual_start is None or override.actual_start == appointment.started_at:
-            known = override.outcome
-            override.outcomes.append(OverrideOutcome(
-                recorded_at=now, appointment_id=known.appointment_id, result_garage_id=known.result_garage_id,
-                result_technician_id=known.result_technician_id, result_start=known.result_start,
-                result_end=known.result_end, actual_start=appointment.started_at,
-                actual_end=appointment.finished_at))
+            settle(override, appointment, now, keep_result=True)
 
 
 def knock_on(later: list, start: datetime, end: datetime) -> dict:

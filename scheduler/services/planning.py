@@ -198,10 +198,6 @@ def working_day(garage: Garage, now: datetime) -> date:
 
 def next_open_day(garage: Garage, day: date) -> date:
     """The first day after `day` the garage opens."""
-    return _next_open_day(garage, day)
-
-
-def _next_open_day(garage: Garage, day: date) -> date:
     return next((d for d, _spans in _open_days(garage, _hours(garage) or WORKING_WEEK, day + timedelta(days=1))),
                 day + timedelta(days=1))
 
@@ -217,7 +213,7 @@ def target_for(urgency: str, now: datetime, garage: Garage) -> Target:
     day = working_day(garage, now)
     if urgency == "P2":
         for _ in range(2):
-            day = _next_open_day(garage, day)
+            day = next_open_day(garage, day)
     return Target(urgency, datetime.combine(day + timedelta(days=1), time(0), garage.zone))
 
 
