@@ -269,7 +269,8 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
         tell_who_waits(session, later, knock_on, now)
     overrides.settle_pending(session, case, appointment, now)
     # booked, then checked in: the timeline tells it in that order
-    confirm(session, case, appointment, [current] if current else [], actor, now, reason)
+    confirm(session, case, appointment, [current] if current else [], actor, now, reason,
+            waits=overrides.own_wait(later, start) if clash else 0)
     checked_in_if_here(session, case, appointment, actor, now)
     return appointment, True
 
@@ -331,9 +332,10 @@ def _lasting(fact: dict | list | None):
 
 
 def confirm(session: Session, case: Case, appointment: Appointment, earlier: list[Appointment], actor: User,
-            now: datetime, reason: str = "") -> None:
+            now: datetime, reason: str = "", waits: int = 0) -> None:
     """The case is booked: its timeline says so, and so does the customer's outbox; a booking it replaces is
-    told to its garage (unless that garage made the move itself)."""
+    told to its garage (unless that garage made the move itself). `waits`: the minutes an overbooking's customer
+    waits for work begun before theirs (overrides.own_wait), which their message tells them."""
     case.garage_id, case.status = appointment.garage_id, "booked"
     for old in earlier:
         case.log("cancelled", actor, now, appointment=old.id, garage=old.garage_id, start=old.start_at.isoformat())
@@ -345,6 +347,6 @@ def confirm(session: Session, case: Case, appointment: Appointment, earlier: lis
     if earlier:
         outbox.supersede_unsent(session, earlier)
         if outbox.tells_of_move(earlier[0].garage_id, earlier[0].start_at, appointment.garage_id, appointment.start_at):
-            outbox.queue(session, "moved", appointment, now, before=earlier[0].start_at)
+            outbox.queue(session, "moved", appointment, now, before=earlier[0].start_at, minutes=waits)
     else:
-        outbox.queue(session, "booked", appointment, now)
+        outbox.queue(session, "booked", appointment, now, minutes=waits)

@@ -224,11 +224,12 @@ def answer(session: Session, actor: User, request: DirectLineRequest, accept: bo
         overrides.record(session, actor, case, "overbook", reason, rule, policy, now, appointment=appointment,
                          **knock_on)
         tell_who_waits(session, later, knock_on, now)
+    waits = overrides.own_wait(later, appointment.start_at) if clash else 0
     overrides.settle_pending(session, case, appointment, now)
     case.log("direct_line_answer", actor, now, garage=request.garage_id, request=request.id, accepted=True,
              seconds=request.response_seconds, start=appointment.start_at.isoformat(), overbooked=bool(clash),
              **({"misses_target": case.urgency} if not target.met_by(appointment.start_at) else {}))
-    confirm(session, case, appointment, [current] if current else [], actor, now)
+    confirm(session, case, appointment, [current] if current else [], actor, now, waits=waits)
     # Other garages asked about the same case need not answer any more.
     session.execute(update(DirectLineRequest).where(DirectLineRequest.case_id == case.id,
                                                     DirectLineRequest.status == "open")

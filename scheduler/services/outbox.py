@@ -32,6 +32,9 @@ TEXTS = {
         "booked": ("Votre rendez-vous du {when} à {garage}",
                    "Bonjour {name},\n\nVotre rendez-vous est confirmé : {when} à {garage}, {address}.\n"
                    "Véhicule : {vehicle}. Travaux : {job}.\n"),
+        # an overbooking's customer: the work begun before theirs is taken first
+        "behind": "Un travail commencé avant le vôtre est encore en cours : votre véhicule pourrait être pris en "
+                  "charge jusqu’à {minutes} minutes après l’heure prévue.\n",
         # said only in an e-mail: a customer reception phones has nothing attached
         "attached": {"booked": "\nLe rendez-vous est joint pour votre agenda.\n",
                      "moved": "\nLe rendez-vous mis à jour est joint.\n"},
@@ -52,6 +55,8 @@ TEXTS = {
         "booked": ("Your appointment on {when} at {garage}",
                    "Hello {name},\n\nYour appointment is confirmed: {when} at {garage}, {address}.\n"
                    "Vehicle: {vehicle}. Work: {job}.\n"),
+        "behind": "Work begun before yours is still under way: your car may be taken in up to {minutes} minutes "
+                  "after the time booked.\n",
         "attached": {"booked": "\nThe appointment is attached for your calendar.\n",
                      "moved": "\nThe updated appointment is attached.\n"},
         "feedback": "\nAfter your visit, tell us how each step went: {link}\n",
@@ -168,7 +173,8 @@ def tells_of_move(garage_before: str, start_before: datetime, garage_after: str,
 def queue(session: Session, kind: str, appointment: Appointment, now: datetime,
           before: datetime | None = None, minutes: int = 0, why: str = "urgent") -> Message:
     """Write the customer's message about this appointment (booked, moved from `before`, cancelled, delayed by up
-    to `minutes` because of `why`: an urgent car taken in before it, or work before it that overran)."""
+    to `minutes` because of `why`: an urgent car taken in before it, or work before it that overran). A booking or
+    move with `minutes` is an overbooking behind work still running: the customer is told how long they may wait."""
     case: Case = appointment.case
     customer = case.customer
     locale = customer.locale if customer.locale in TEXTS else "fr"
@@ -181,6 +187,8 @@ def queue(session: Session, kind: str, appointment: Appointment, now: datetime,
              "minutes": minutes, "why": TEXTS[locale]["why"][why]}
     session.flush()  # the appointment's id and version are in the event
     text = body.format(**words)
+    if minutes > 0 and kind in ("booked", "moved"):
+        text += TEXTS[locale]["behind"].format(**words)
     if kind in TEXTS[locale]["attached"] and how_told(customer) == "email":
         text += TEXTS[locale]["attached"][kind]
     link = feedback_link(case) if kind in ("booked", "moved") else None

@@ -92,6 +92,18 @@ def settle_outcome(session: Session, appointment: Appointment, now: datetime) ->
             settle(override, appointment, now, keep_result=True)
 
 
+def _begun_before_done(later: list, start: datetime) -> datetime | None:
+    """When the technician is done with the work of `later` begun before `start` (None when there is none)."""
+    return done_in_turn(sorted((a for a in later if a.start_at < start), key=turn_order))
+
+
+def own_wait(later: list, start: datetime) -> int:
+    """How long an overbooking's own customer waits: for the work begun before it and still running then, taken
+    first (knock_on). Minutes; 0 when the technician is free at its start."""
+    free = _begun_before_done(later, start)
+    return max(0, int((free - start).total_seconds() // 60)) if free else 0
+
+
 def knock_on(later: list, start: datetime, end: datetime) -> dict:
     """An overbooking's cost to others: the customers of its technician's work from its start on (`later`:
     capacity.work_from) wait in turn, the first until it ends, each next one until the one before is done, as far
@@ -99,7 +111,7 @@ def knock_on(later: list, start: datetime, end: datetime) -> dict:
     and still running (in `later` too) is taken first: the overbooked job waits for it, and so ends later than
     `end`, which the ones after it feel (a job placed by hand at 14:00 behind one running to 14:30 pushed the next
     customers by 30 minutes more than its own length). The `moved` and `knock_on_minutes` of its override."""
-    free = done_in_turn(sorted((a for a in later if a.start_at < start), key=turn_order))  # the work begun before it
+    free = _begun_before_done(later, start)
     jobs = sorted((a for a in later if a.start_at >= start), key=turn_order)
     begins = max(start, free) if free else start
     waits = []

@@ -6,7 +6,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
+from scheduler.models import Message
 from tests.conftest import CLOCK_NOW
 from tests.web.story import fill_lifts, footprint, open_case
 from web.extensions import db
@@ -209,16 +211,22 @@ def test_reception_books_a_walk_in_at_its_own_garage_only(client, auth):
     assert made.status_code == 201 and made.get_json()["channel"] == "walk_in"
 
 
-def test_reception_overbooks_its_own_technician_through_the_api_as_on_its_page(app, client, auth):
-    """The page's "overbook" tick has its API twin: reception consents, gives a reason, the override is logged with
-    the work it runs into as its cost. Without the consent a busy slot is 409; the call centre cannot
-    consent for a garage."""
+def two_walk_ins_at_givors(client, auth) -> tuple[dict, dict, dict]:
+    """Reception at Givors opens two P1 walk-ins; returns the first, its earliest offer at Givors, the second."""
     auth.login("reception-givors")
     call = {"customer": {"name": "Ana", "phone": "+33 6 99"}, "vehicle": {"plate": "CC-333-CC", "model": "Clio"},
             "symptom": "engine_fault_stop"}
     case = auth.post("/api/v1/cases", json=call).get_json()
     here = next(o for o in offers_of(client, case["id"])["offers"] if o["garage"] == "givors")
     other = auth.post("/api/v1/cases", json={**call, "vehicle": {"plate": "DD-444-DD", "model": "Zoe"}}).get_json()
+    return case, here, other
+
+
+def test_reception_overbooks_its_own_technician_through_the_api_as_on_its_page(app, client, auth):
+    """The page's "overbook" tick has its API twin: reception consents, gives a reason, the override is logged with
+    the work it runs into as its cost. Without the consent a busy slot is 409; the call centre cannot
+    consent for a garage."""
+    case, here, other = two_walk_ins_at_givors(client, auth)
     assert book(auth, other["id"], here).status_code == 201
     busy = {k: here[k] for k in ("garage", "technician", "start")}
     path = f"/api/v1/cases/{case['id']}/appointments"
@@ -243,6 +251,27 @@ def test_reception_overbooks_its_own_technician_through_the_api_as_on_its_page(a
     first = auth.client.get(f"/api/v1/cases/{other['id']}").get_json()["appointments"][0]
     assert overrides[0]["moved"][0]["appointment"] == first["id"], "the work it runs into first is its cost"
     assert overrides[0]["knock_on_minutes"] > 0
+
+
+def test_an_overbooking_behind_a_job_still_running_tells_its_customer_how_long_they_may_wait(app, client, auth):
+    """Booked by hand a quarter of an hour into its technician's job, the car waits for that job to end: the
+    confirmation says by how long at most, beside the time booked."""
+    case, here, other = two_walk_ins_at_givors(client, auth)
+    ahead = book(auth, other["id"], here).get_json()
+    start = datetime.fromisoformat(here["start"]) + timedelta(minutes=15)
+    made = auth.post(f"/api/v1/cases/{case['id']}/appointments",
+                     json={"garage": "givors", "technician": here["technician"], "start": start.isoformat(),
+                           "overbook": True, "reason": "the foreman asks a colleague"})
+    assert made.status_code == 201, made.get_json()
+    wait = int((datetime.fromisoformat(ahead["end"]) - start).total_seconds() // 60)
+    assert wait > 0
+    with app.app_context():
+        told = db.session.scalars(select(Message).where(Message.appointment_id == made.get_json()["id"],
+                                                        Message.kind == "booked")).one()
+        first = db.session.scalars(select(Message).where(Message.appointment_id == ahead["id"],
+                                                         Message.kind == "booked")).one()
+    assert f"jusqu’à {wait} minutes après l’heure prévue" in told.body
+    assert "après l’heure prévue" not in first.body
 
 
 def test_a_booking_sent_with_any_offset_answers_in_utc_as_every_read_of_it_does(client, auth):

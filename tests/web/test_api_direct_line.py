@@ -206,6 +206,37 @@ def test_accepting_a_busy_slot_is_refused_and_the_request_stays_open(app, client
         assert "pourrait commencer en retard" in told[0].subject
 
 
+def test_a_direct_line_yes_behind_work_still_running_tells_its_customer_how_long_they_may_wait(app, client, auth):
+    """Accepted at a time its technician is still on a job begun before it, the urgent car waits for that job: its
+    customer's confirmation says so, by how long at most, not only the time booked."""
+    _case, best, request = put_on_the_line(client, auth)
+    other = open_case(auth, plate="ZZ-000-ZZ")
+    taken = auth.post(f"/api/v1/cases/{other['id']}/appointments",
+                      json={k: best[k] for k in ("garage", "technician", "start")}).get_json()
+    ends = datetime.fromisoformat(taken["end"])
+    start = datetime.fromisoformat(best["start"]) + timedelta(minutes=15)
+    assert ends - start >= timedelta(minutes=15), "the job ahead still runs at the time accepted"
+    auth.login(f"workshop-{best['garage']}")
+    answered = auth.post(f"/api/v1/direct-line/{request['id']}/answer",
+                         json={"accept": True, "start": start.isoformat(), "technician": best["technician"],
+                               "overbook": True, "reason": "squeezed in after the current job"})
+    assert answered.status_code == 200, answered.get_json()
+    mine = answered.get_json()["id"]
+    wait = int((ends - start).total_seconds() // 60)
+    with app.app_context():
+        told = db.session.scalars(select(Message).where(Message.appointment_id == mine,
+                                                        Message.kind == "booked")).one()
+        assert f"jusqu’à {wait} minutes après l’heure prévue" in told.body
+        ahead = db.session.scalars(select(Message).where(Message.appointment_id == taken["id"],
+                                                         Message.kind == "delayed")).all()
+        assert ahead == [], "the customer whose job runs first waits for nobody"
+    # a booking on a free technician says nothing of the kind
+    with app.app_context():
+        plain = db.session.scalars(select(Message).where(Message.appointment_id == taken["id"],
+                                                         Message.kind == "booked")).one()
+        assert "après l’heure prévue" not in plain.body
+
+
 def test_who_may_use_the_direct_line(app, client, auth):
     case, best, request = put_on_the_line(client, auth)
     again = auth.post(f"/api/v1/cases/{case['id']}/direct-line", json={"garage": best["garage"], "message": "?"})
