@@ -114,7 +114,9 @@ class Answer:
 
         doc: dict[str, Any] = {"version": 1, "status": self.status}
         if self.status == "INVALID":
-            doc["errors"] = list(self.errors)
+            # the answer's whole shape, empty, beside the faults: a reader of `placements` needs no special case
+            doc.update(cost=None, bound=None, solve_seconds=0.0, placements=[], moves=[], unplaced=[], offers=[],
+                       rule_offers=[], errors=list(self.errors))
             return doc
         doc.update(
             cost=None if self.cost is None else round(self.cost, 6),

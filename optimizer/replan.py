@@ -532,8 +532,9 @@ def why_unplaced(problem: Problem, plan: Plan, request: Request) -> Unplaced:
     if len(plan.moves) >= problem.policy.max_moves:
         return Unplaced(request.id, f"room needs more moves than the limit of {problem.policy.max_moves}",
                         "move_limit")
-    return Unplaced(request.id, "room needs work to move further than its flex allows, or more time to find",
-                    "moves_not_found")
+    # how many moves the room needs is not known without finding it: the limit is named beside the flex
+    return Unplaced(request.id, f"room needs more moves than the limit of {problem.policy.max_moves}, work moved "
+                    "further than its flex allows, or more time to find", "moves_not_found")
 
 
 def _with_placements(problem: Problem, plan: Plan, free: FreeTime) -> FreeTime:

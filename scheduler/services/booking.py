@@ -261,7 +261,8 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
             from None
     note_offers_shown(case, found, now)
     later = capacity.work_from(session, technician.id, start, (appointment.id,)) if clash else []
-    knock_on = overrides.knock_on(later, start, end) if clash else {}
+    turn = capacity.turn_order(appointment)
+    knock_on = overrides.knock_on(later, start, end, turn) if clash else {}
     if kind:
         overrides.record(session, actor, case, kind, reason, found.rule, policy, now, appointment=appointment,
                          **knock_on)
@@ -270,7 +271,7 @@ def book_for_case(session: Session, actor: User, case: Case, garage_id: str, tec
     overrides.settle_pending(session, case, appointment, now)
     # booked, then checked in: the timeline tells it in that order
     confirm(session, case, appointment, [current] if current else [], actor, now, reason,
-            waits=overrides.own_wait(later, start) if clash else 0)
+            waits=overrides.own_wait(later, start, turn) if clash else 0)
     checked_in_if_here(session, case, appointment, actor, now)
     return appointment, True
 

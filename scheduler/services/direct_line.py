@@ -218,13 +218,15 @@ def answer(session: Session, actor: User, request: DirectLineRequest, accept: bo
     overrides.record(session, sender, case, "direct_line", request.message, rule, policy, request.created_at,
                      appointment=appointment, rule_note=request.rule_note, garage_id=request.garage_id,
                      rule_reasons=request.rule_reasons)
+    waits = 0
     if clash:
         later = capacity.work_from(session, appointment.technician_id, appointment.start_at, (appointment.id,))
-        knock_on = overrides.knock_on(later, appointment.start_at, appointment.end_at)
+        turn = capacity.turn_order(appointment)
+        knock_on = overrides.knock_on(later, appointment.start_at, appointment.end_at, turn)
         overrides.record(session, actor, case, "overbook", reason, rule, policy, now, appointment=appointment,
                          **knock_on)
         tell_who_waits(session, later, knock_on, now)
-    waits = overrides.own_wait(later, appointment.start_at) if clash else 0
+        waits = overrides.own_wait(later, appointment.start_at, turn)
     overrides.settle_pending(session, case, appointment, now)
     case.log("direct_line_answer", actor, now, garage=request.garage_id, request=request.id, accepted=True,
              seconds=request.response_seconds, start=appointment.start_at.isoformat(), overbooked=bool(clash),

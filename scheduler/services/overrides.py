@@ -92,27 +92,31 @@ def settle_outcome(session: Session, appointment: Appointment, now: datetime) ->
             settle(override, appointment, now, keep_result=True)
 
 
-def _begun_before_done(later: list, start: datetime) -> datetime | None:
-    """When the technician is done with the work of `later` begun before `start` (None when there is none)."""
-    return done_in_turn(sorted((a for a in later if a.start_at < start), key=turn_order))
+def _ahead(later: list, start: datetime, turn: tuple | None) -> tuple[list, list]:
+    """`later` split into the work taken before the overbooked job and the work after it, in the technician's turn
+    order (capacity.turn_order, as the board reads it): with `turn`, the job's own place in that order (a car as urgent
+    booked for the same time before it goes first); without, it goes before any job starting when it does."""
+    ahead = [a for a in later if (turn_order(a) < turn if turn is not None else a.start_at < start)]
+    return sorted(ahead, key=turn_order), sorted((a for a in later if a not in ahead), key=turn_order)
 
 
-def own_wait(later: list, start: datetime) -> int:
-    """How long an overbooking's own customer waits: for the work begun before it and still running then, taken
-    first (knock_on). Minutes; 0 when the technician is free at its start."""
-    free = _begun_before_done(later, start)
+def own_wait(later: list, start: datetime, turn: tuple | None = None) -> int:
+    """How long an overbooking's own customer waits: for the work taken before it and still running then
+    (knock_on). Minutes; 0 when the technician is free at its start."""
+    free = done_in_turn(_ahead(later, start, turn)[0])
     return max(0, int((free - start).total_seconds() // 60)) if free else 0
 
 
-def knock_on(later: list, start: datetime, end: datetime) -> dict:
+def knock_on(later: list, start: datetime, end: datetime, turn: tuple | None = None) -> dict:
     """An overbooking's cost to others: the customers of its technician's work from its start on (`later`:
     capacity.work_from) wait in turn, the first until it ends, each next one until the one before is done, as far
-    as the delay carries (capacity.waits_in_turn); not only those whose own job overlaps it. Work begun before it
-    and still running (in `later` too) is taken first: the overbooked job waits for it, and so ends later than
-    `end`, which the ones after it feel (a job placed by hand at 14:00 behind one running to 14:30 pushed the next
-    customers by 30 minutes more than its own length). The `moved` and `knock_on_minutes` of its override."""
-    free = _begun_before_done(later, start)
-    jobs = sorted((a for a in later if a.start_at >= start), key=turn_order)
+    as the delay carries (capacity.waits_in_turn); not only those whose own job overlaps it. Work taken before it
+    (`_ahead`: begun before it and still running, in `later` too) goes first: the overbooked job waits for it, and so
+    ends later than `end`, which the ones after it feel (a job placed by hand at 14:00 behind one running to 14:30
+    pushed the next customers by 30 minutes more than its own length). The `moved` and `knock_on_minutes` of its
+    override."""
+    first, jobs = _ahead(later, start, turn)
+    free = done_in_turn(first)
     begins = max(start, free) if free else start
     waits = []
     # what each waits behind it, less what they already waited for one another (an earlier overbooking)

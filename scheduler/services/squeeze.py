@@ -566,9 +566,10 @@ def tell_who_waits_for(session: Session, longer: Appointment | None, now: dateti
     if longer is None or not longer.active:
         return
     later = capacity.work_from(session, longer.technician_id, longer.start_at, (longer.id,))
-    waits = overrides.knock_on(later, longer.start_at, longer.end_at)
+    turn = capacity.turn_order(longer)
+    waits = overrides.knock_on(later, longer.start_at, longer.end_at, turn)
     if ended_before is not None:
         was = {w["appointment"]: w["wait_minutes"]
-               for w in overrides.knock_on(later, longer.start_at, ended_before)["moved"]}
+               for w in overrides.knock_on(later, longer.start_at, ended_before, turn)["moved"]}
         waits["moved"] = [w for w in waits["moved"] if w["wait_minutes"] > was.get(w["appointment"], 0)]
     booking.tell_who_waits(session, later, waits, now, why="overrun")

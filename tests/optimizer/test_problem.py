@@ -100,6 +100,9 @@ def test_cli_reports_invalid_with_exit_status_2(tmp_path, repo_root):
     answer = json.loads(result.stdout)
     assert answer["status"] == "INVALID"
     assert any("problem.now" in e for e in answer["errors"])
+    # the documented answer, empty: nothing placed, no cost
+    assert answer["placements"] == answer["moves"] == answer["offers"] == answer["rule_offers"] == []
+    assert answer["cost"] is None and answer["unplaced"] == []
     assert "Traceback" not in result.stderr
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")

@@ -89,3 +89,27 @@ def test_an_overbooking_behind_work_already_running_pushes_the_next_customers_by
     assert found["moved"] == [{"appointment": 2, "delay_minutes": 30, "wait_minutes": 30}]
     assert found["knock_on_minutes"] == 30
     assert 1 not in [w["appointment"] for w in found["moved"]], "the work it waits for is not delayed by it"
+
+
+def test_an_overbooking_takes_its_turn_as_the_board_does_behind_a_car_as_urgent_booked_for_the_same_time():
+    """The board takes a technician's jobs by start, the more urgent first, then the one booked first: an overbooking
+    at the same time as an equally urgent car booked before it waits for that car, whose customer is not delayed;
+    a more urgent one goes first and the other waits (capacity.turn_order, the one reading of both)."""
+    from types import SimpleNamespace
+
+    from scheduler.services.capacity import turn_order
+    from scheduler.services.overrides import knock_on, own_wait
+
+    def job(i, start, minutes, urgency):
+        return SimpleNamespace(id=i, start_at=T0 + timedelta(minutes=start),
+                               end_at=T0 + timedelta(minutes=start + minutes), case=SimpleNamespace(urgency=urgency))
+
+    booked, after = job(1, 60, 60, "P2"), job(2, 120, 30, "P3")  # 9:00-10:00 and 10:00-10:30
+    same = job(3, 60, 45, "P2")  # overbooked at 9:00, as urgent as the car booked then
+    assert own_wait([booked, after], same.start_at, turn_order(same)) == 60
+    found = knock_on([booked, after], same.start_at, same.end_at, turn_order(same))
+    assert found["moved"] == [{"appointment": 2, "delay_minutes": 45, "wait_minutes": 45}]
+    urgent = job(4, 60, 45, "P1")
+    assert own_wait([booked, after], urgent.start_at, turn_order(urgent)) == 0
+    first = knock_on([booked, after], urgent.start_at, urgent.end_at, turn_order(urgent))
+    assert [w["appointment"] for w in first["moved"]] == [1, 2] and first["moved"][0]["wait_minutes"] == 45

@@ -164,9 +164,12 @@ def test_an_unanswered_request_expires_and_can_no_longer_be_accepted(app, client
 def test_accepting_a_busy_slot_is_refused_and_the_request_stays_open(app, client, auth):
     _case, best, request = put_on_the_line(client, auth)
     other = open_case(auth, plate="ZZ-000-ZZ")
+    # booked a quarter of an hour after the time the garage will answer: the urgent car there goes first
+    later = (datetime.fromisoformat(best["start"]) + timedelta(minutes=15)).isoformat()
     taken = auth.post(f"/api/v1/cases/{other['id']}/appointments",
-                      json={k: best[k] for k in ("garage", "technician", "start")})
-    assert taken.status_code == 201
+                      json={"garage": best["garage"], "technician": best["technician"], "start": later,
+                            "reason": "the customer asked for that time"})
+    assert taken.status_code == 201, taken.get_json()
     auth.login(f"workshop-{best['garage']}")
     before = footprint(app)
     busy = auth.post(f"/api/v1/direct-line/{request['id']}/answer",
