@@ -23,7 +23,7 @@ an overflow deep in the solver (every figure is far beyond any real garage):
 | policy.weights.wait.*, travel_km, shift_minute | 0 to 10,000 |
 | policy.weights.move | 0 to 1,000,000 |
 | policy.weights.unplaced | 0 to 10,000,000 |
-| policy.time_limit_seconds | above 0, at most 3,600 |
+| policy.time_limit_seconds | above 0, at most 86,400 (a day: a re-plan run overnight) |
 
 Numbers must be finite: NaN and Infinity, which Python's JSON reader accepts, are faults.
 A file is read a piece at a time (optimizer.stream), so a network of a million appointments
@@ -290,7 +290,7 @@ def _parse_policy(r: _Reader, raw: Any) -> Policy | None:
         move=r.number(weights, "move", "policy.weights", minimum=0, maximum=1e6),
         shift_minute=r.number(weights, "shift_minute", "policy.weights", minimum=0, maximum=1e4),
         unplaced=r.number(weights, "unplaced", "policy.weights", minimum=0, maximum=1e7),
-        time_limit_seconds=r.number(data, "time_limit_seconds", "policy", positive=True, maximum=3600),
+        time_limit_seconds=r.number(data, "time_limit_seconds", "policy", positive=True, maximum=86400),
     )
     if len(r.errors) > errors or None in wait_weights.values():
         return None

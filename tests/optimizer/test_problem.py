@@ -267,6 +267,12 @@ def test_absurd_values_are_invalid_and_name_the_field(change, field):
     assert any(e.startswith(field) for e in errors), errors
 
 
+def test_a_long_time_limit_for_a_run_overnight_is_a_valid_document():
+    doc = random_problem(3, mode="replan", garages=1, techs=1, appointments=1, requests=1, days=1)
+    doc["policy"]["time_limit_seconds"] = 7200
+    assert faults(doc) == []
+
+
 def test_cli_answers_invalid_for_an_absurd_value_and_never_solves_it(tmp_path, repo_root):
     doc = random_problem(3, mode="squeeze", appointments=2, requests=1)
     doc["slot_minutes"] = 1e30
