@@ -8,7 +8,7 @@ the JSON decoder recurse until it crashed. Both are a 400 that says why, before 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
@@ -83,6 +83,8 @@ def moment_arg(name: str, value: str, end: bool, said: str | None = None):
                                                r"\1+\2", value))
         if moment.utcoffset() is None:
             raise ValueError
+        if not 1970 <= moment.astimezone(timezone.utc).year <= 9998:  # the database's dates end there, or before
+            raise Invalid(_("%(name)s must be a time from 1970 on and before the year 9999.", name=said), field=name)
         return moment
     except (ValueError, OverflowError):
         raise Invalid(_("%(name)s must be a day (YYYY-MM-DD) or a time with a UTC offset.", name=said),

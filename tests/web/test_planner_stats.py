@@ -335,6 +335,19 @@ def test_the_case_page_words_the_apps_own_reason_and_each_late_reason_once(app, 
     assert story.count("seul le garage le plus proche est regardé") == 1
 
 
+@pytest.mark.parametrize("address", ["/api/v1/policy?at=", "/api/v1/overrides?from=", "/api/v1/overrides?to=",
+                                     "/api/v1/stats/overrides?from=", "/api/v1/stats/rules?to="])
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:00:00-05:00",
+                                    "1969-12-31T23:00:00+00:00"])
+def test_a_time_beyond_the_calendar_in_an_address_is_refused_naming_its_field_not_a_server_error(client, auth,
+                                                                                                   address, moment):
+    auth.login("planner")
+    field = address.rsplit("?", 1)[1].rstrip("=")
+    refused = client.get(address + moment.replace("+", "%2B"))
+    assert refused.status_code == 400, refused.get_data(as_text=True)
+    assert refused.get_json()["error"]["details"]["field"] == field
+
+
 @pytest.mark.parametrize("path", ["/planner/", "/planner/overrides", "/planner/rules"])
 def test_a_bad_date_in_a_planner_page_s_address_keeps_the_planner_on_the_page_with_the_reason(client, auth, path):
     auth.login("planner")
