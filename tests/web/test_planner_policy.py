@@ -179,6 +179,7 @@ def test_the_customer_rates_the_stages_with_the_link_token(app, client, auth):
     other = client.post(f"/api/v1/cases/{case_id + 1}/feedback", json={"stage": "repair", "score": 9, "token": token})
     assert other.status_code == 403 and other.get_json()["error"]["code"] == "forbidden", other.get_json()
     assert client.post(f"/api/v1/cases/{case_id}/feedback", json={"stage": "repair", "score": 9}).status_code == 401
+    assert client.post(f"/api/v1/cases/{case_id}/feedback").status_code == 401, "nobody named, no body: 401 first"
     bad = client.post(f"/api/v1/cases/{case_id}/feedback", json={"stage": "mechanic", "score": 9, "token": token})
     assert bad.status_code == 400 and bad.get_json()["error"]["details"]["field"] == "stage"
     page = client.get(f"/feedback/{token}").get_data(as_text=True)

@@ -149,6 +149,8 @@ def replay_read(replay_id: int):
 
 @bp.post("/v1/cases/<int:case_id>/feedback")
 def feedback_give(case_id: int):
+    if not request.is_json and "token" not in request.args:
+        require()  # no body that could carry the customer's link, nobody logged in: 401 before "send JSON"
     data = json_body()
     token = data.get("token") or request.args.get("token")
     by = None
