@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from scheduler.errors import Invalid
+from scheduler.errors import Conflict, Invalid
 from scheduler.models import URGENCIES, Policy, User
 from scheduler.models.policy import DEFAULT_NOTICE, DEFAULT_WEIGHTS
 from scheduler.texts import N_
@@ -179,6 +179,7 @@ def change(session: Session, actor: User, fields: dict, now: datetime, *, restat
     `restated` (the API): fields given with the values in force are a new version all the same (a planner's
     "these are the rules from now on", API.md's 201); a page refuses a save that changes nothing."""
     current = in_force(session, now)
+    _not_stale(fields, current)
     changes = validate(fields, current if restated else None)
     if not [p for p in changes if p != "note"]:  # a note alone changes no rule
         # {"version": 99}: a version's description of itself, given another value, is named as the field at fault
@@ -205,6 +206,21 @@ def change(session: Session, actor: User, fields: dict, now: datetime, *, restat
                  {**{p: (value_at(current, p), v) for p, v in changes.items() if p != "note"},
                   **({"note": (None, version.note)} if version.note else {})}, now)
     return version
+
+
+def _not_stale(fields: Any, current: Policy) -> None:
+    """A change sent with the version it was read from (the whole document of GET, edited) is made on that version
+    only: two planners editing at once, the second would otherwise undo the first's change unknowing (409). A
+    version that never was (later than the one in force, or no whole number) is a 400 naming it."""
+    given = fields.get("version") if isinstance(fields, dict) else None
+    if given is None or given == current.version:
+        return
+    if isinstance(given, int) and not isinstance(given, bool) and 0 < given < current.version:
+        raise Conflict(N_("Version %(given)s is no longer in force: version %(current)s is. Read it again and make "
+                          "the change on it."), words={"given": given, "current": current.version},
+                       field="version", current=current.version)
+    raise Invalid(N_("%(path)s is given by the server with each new version: change the policy's fields instead."),
+                  field="version", words={"path": "version"})
 
 
 def as_dict(policy: Policy, names: dict[int, str] | None = None) -> dict:

@@ -132,8 +132,13 @@ def test_the_api_takes_the_values_in_force_restated_and_a_body_read_and_posted_b
     numbered = auth.post("/api/v1/policy", json={"version": 99})
     assert numbered.status_code == 400 and numbered.get_json()["error"]["details"]["field"] == "version"
     assert "given by the server" in numbered.get_json()["error"]["message"]
+    # the document read before the change above, edited: a second planner would undo the first's change unknowing
+    stale = auth.post("/api/v1/policy", json={**body, "max_moves": body["max_moves"] + 1})
+    assert stale.status_code == 409, stale.get_json()
+    assert stale.get_json()["error"]["details"] == {"field": "version", "current": after["version"]}
+    assert client.get("/api/v1/policy").get_json()["version"] == after["version"], "nothing written"
     assert auth.post("/api/v1/policy", json={"note": "only a note"}).status_code == 400, "a note alone is no rule"
-    noted = auth.post("/api/v1/policy", json={**body, "note": "launch rules, restated"}).get_json()
+    noted = auth.post("/api/v1/policy", json={**after, "note": "launch rules, restated"}).get_json()
     kept = auth.post("/api/v1/policy", json=noted)
     assert kept.status_code == 201 and kept.get_json()["note"] == "launch rules, restated", "a posted note is kept"
 

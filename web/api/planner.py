@@ -247,8 +247,9 @@ add_paths({
                    errors=(400, 401), params=[{"name": "at", "in": "query", "schema": {"type": "string"}}]),
         "post": _write("Change the policy: the changed fields (same shape as GET, or dotted paths such as "
                        "rule.min_notice_minutes.P1) make a new version; versions are never edited. 400 names a "
-                       "bad field.", "planner, admin", 201, _json(_ref("Policy"), "The new version"),
-                       {"type": "object"}, (400, 401, 403)),
+                       "bad field; 409 when the `version` sent (the one the change was read from) is no longer in "
+                       "force.", "planner, admin", 201, _json(_ref("Policy"), "The new version"),
+                       {"type": "object"}, (400, 401, 403, 409)),
     },
     "/api/v1/policy/versions": {"get": _op("Every policy version, newest first, with who and when", "planner, admin",
                                            _json(_arr("Policy")), errors=(401, 403))},
