@@ -270,6 +270,20 @@ def test_who_may_use_the_direct_line(app, client, auth):
     assert client.get("/api/v1/direct-line").status_code == 401
 
 
+def test_a_drive_in_to_a_closed_garage_is_expected_at_its_opening_answered_in_utc(app, client, auth):
+    auth.login("operator")
+    case = open_case(auth)
+    sunday = (CLOCK_NOW + timedelta(days=6 - CLOCK_NOW.weekday())).replace(hour=10, minute=0)
+    app.config["CLOCK"] = lambda: sunday
+    auth.login("operator")  # days later: the session of Tuesday has ended
+    announced = auth.post(f"/api/v1/cases/{case['id']}/drive-in", json={})
+    assert announced.status_code == 201, announced.get_json()
+    drive_in = announced.get_json()
+    expected = datetime.fromisoformat(drive_in["expected_at"])
+    assert expected.date() > sunday.date(), "expected when the garage opens, on its next open day"
+    assert drive_in["expected_at"].endswith("+00:00"), "in UTC, as every time the API answers"
+
+
 def test_announcing_a_drive_in_tells_the_nearest_garage(client, auth):
     auth.login("operator")
     case = open_case(auth)
