@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -74,7 +74,7 @@ def announce(session: Session, actor: User, case: Case, now: datetime, garage_id
         before.status = "redirected"
         case.log("drive_in_redirected", actor, now, garage=before.garage_id, drive_in=before.id, to=garage.id)
     # in UTC, as every time the API answers (open_from gives the garage's local time)
-    expected_at = expected_at.astimezone(timezone.utc).replace(microsecond=0)
+    expected_at = expected_at.astimezone(UTC).replace(microsecond=0)
     drive_in = DriveIn(case=case, garage=garage, expected_at=expected_at, note=note, announced_at=now,
                        announced_by_id=actor.id)
     session.add(drive_in)
