@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -18,7 +19,10 @@ def _emit(doc: dict, out: str | None) -> None:
     if out:
         Path(out).write_text(text + "\n", encoding="utf-8")
     else:
-        print(text)
+        try:
+            print(text, flush=True)
+        except BrokenPipeError:  # the reader stopped early (| head): its choice, not a fault to trace back
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's own advice, so exit is quiet
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
@@ -69,14 +73,25 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if result.feasible else 1
 
 
+def _positive(kind, most):
+    """An option's reader: a number above 0 and at most `most` (argparse then exits 2 with the option named)."""
+    def read(text: str):
+        value = kind(text)  # a ValueError is argparse's "invalid float value"
+        if not 0 < value <= most:
+            raise argparse.ArgumentTypeError(f"must be above 0 and at most {most:g}, not {text}")
+        return value
+    read.__name__ = kind.__name__
+    return read
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m optimizer", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     s = sub.add_parser("solve", help="solve a plan problem and print (or write) the answer")
     s.add_argument("problem")
     s.add_argument("--out", help="write the answer here instead of printing it")
-    s.add_argument("--time-limit", type=float, help="seconds (default: the problem's policy)")
-    s.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
+    s.add_argument("--time-limit", type=_positive(float, 86400), help="seconds (default: the problem's policy)")
+    s.add_argument("--workers", type=_positive(int, 64), default=DEFAULT_WORKERS)
     s.add_argument("--seed", type=int, default=0)
     s.set_defaults(func=cmd_solve)
     c = sub.add_parser("check", help="say whether an answer is feasible and what it costs")

@@ -119,6 +119,28 @@ def test_cli_says_in_one_line_when_it_cannot_write_the_answer_and_solves_nothing
                                     "No such file or directory"
 
 
+@pytest.mark.parametrize("option", [["--time-limit", "0"], ["--time-limit", "-1"], ["--time-limit", "nan"],
+                                    ["--workers", "0"]])
+def test_cli_refuses_a_time_limit_or_workers_that_cannot_be_with_exit_status_2(tmp_path, repo_root, option):
+    problem = tmp_path / "p.json"
+    problem.write_text(json.dumps(random_problem(3, mode="offers", appointments=1, requests=1)))
+    result = run_cli("solve", str(problem), *option, cwd=repo_root)
+    assert result.returncode == 2 and option[0] in result.stderr and "must be above 0" in result.stderr
+    assert result.stdout == "", "nothing solved"
+
+
+def test_cli_piped_into_a_reader_that_stops_early_ends_quietly(tmp_path, repo_root):
+    problem = tmp_path / "p.json"
+    # an answer far beyond a pipe's buffer (64 KB): the reader is gone before it is all written
+    problem.write_text(json.dumps(random_problem(3, mode="offers", appointments=1, requests=400)))
+    solver = subprocess.Popen([sys.executable, "-m", "optimizer", "solve", str(problem)], cwd=repo_root,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    solver.stdout.read(1)
+    solver.stdout.close()  # as `| head -c 1` does
+    _, err = solver.communicate(timeout=60)
+    assert solver.returncode == 0 and b"Traceback" not in err, err.decode()
+
+
 def test_cli_solves_and_checks_its_own_answer(tmp_path, repo_root):
     problem = tmp_path / "p.json"
     problem.write_text(json.dumps(random_problem(5, mode="squeeze", appointments=5, requests=2)))
