@@ -58,9 +58,10 @@ def busy(session: Session, technician_id: str, start: datetime, end: datetime,
 
 
 def turn_order(job) -> tuple:
-    """The order a technician takes their jobs in: by start, the more urgent first at the same start (an urgent
-    car overbooked onto a routine one goes first)."""
-    return job.start_at, job.case.urgency, job.id
+    """The order a technician takes their jobs in: by start, work already begun first at the same start (it is not
+    left half done), then the more urgent (an urgent car overbooked onto a routine one goes first), then the one
+    booked first."""
+    return job.start_at, getattr(job, "started_at", None) is None, job.case.urgency, job.id
 
 
 def _in_turn(jobs: list, free: datetime | None = None) -> Iterator[tuple[datetime, datetime]]:
@@ -89,9 +90,11 @@ def done_in_turn(jobs: list, free: datetime | None = None) -> datetime | None:
 
 
 def work_from(session: Session, technician_id: str, start: datetime, ignore: Collection[int] = ()) -> list[Appointment]:
-    """The technician's active work over `start` and to the same time the next day: what an overbooking at `start`
-    can push back in turn, and the work begun before it and still running then, which it waits for."""
-    return busy(session, technician_id, start, start + timedelta(days=1), ignore)
+    """The technician's active work from a day before `start` to a day after: what an overbooking at `start` can
+    push back in turn, and the work taken before it and still running then, which it waits for."""
+    # from a day before: work booked to end before `start` may still run past it, pushed back by an earlier
+    # overbooking (taken in turn, as the board does, it is what the new job waits for)
+    return busy(session, technician_id, start - timedelta(days=1), start + timedelta(days=1), ignore)
 
 
 def _lift_work(garage_id: str, start: datetime, end: datetime | None = None) -> list:

@@ -32,8 +32,8 @@ TEXTS = {
         "booked": ("Votre rendez-vous du {when} à {garage}",
                    "Bonjour {name},\n\nVotre rendez-vous est confirmé : {when} à {garage}, {address}.\n"
                    "Véhicule : {vehicle}. Travaux : {job}.\n"),
-        # an overbooking's customer: the work begun before theirs is taken first
-        "behind": "Un travail commencé avant le vôtre est encore en cours : votre véhicule pourrait être pris en "
+        # an overbooking's customer: the work taken before theirs (capacity.turn_order) is still to finish
+        "behind": "Le technicien a un travail à terminer avant le vôtre : votre véhicule pourrait être pris en "
                   "charge jusqu’à {minutes} minutes après l’heure prévue.\n",
         # said only in an e-mail: a customer reception phones has nothing attached
         "attached": {"booked": "\nLe rendez-vous est joint pour votre agenda.\n",
@@ -55,7 +55,7 @@ TEXTS = {
         "booked": ("Your appointment on {when} at {garage}",
                    "Hello {name},\n\nYour appointment is confirmed: {when} at {garage}, {address}.\n"
                    "Vehicle: {vehicle}. Work: {job}.\n"),
-        "behind": "Work begun before yours is still under way: your car may be taken in up to {minutes} minutes "
+        "behind": "The technician has work to finish before yours: your car may be taken in up to {minutes} minutes "
                   "after the time booked.\n",
         "attached": {"booked": "\nThe appointment is attached for your calendar.\n",
                      "moved": "\nThe updated appointment is attached.\n"},
@@ -174,7 +174,7 @@ def queue(session: Session, kind: str, appointment: Appointment, now: datetime,
           before: datetime | None = None, minutes: int = 0, why: str = "urgent") -> Message:
     """Write the customer's message about this appointment (booked, moved from `before`, cancelled, delayed by up
     to `minutes` because of `why`: an urgent car taken in before it, or work before it that overran). A booking or
-    move with `minutes` is an overbooking behind work still running: the customer is told how long they may wait."""
+    move with `minutes` is an overbooking behind work taken first: the customer is told how long they may wait."""
     case: Case = appointment.case
     customer = case.customer
     locale = customer.locale if customer.locale in TEXTS else "fr"

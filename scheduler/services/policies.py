@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from scheduler.errors import Conflict, Invalid
@@ -179,7 +180,7 @@ def change(session: Session, actor: User, fields: dict, now: datetime, *, restat
     `restated` (the API): fields given with the values in force are a new version all the same (a planner's
     "these are the rules from now on", API.md's 201); a page refuses a save that changes nothing."""
     current = in_force(session, now)
-    _not_stale(fields, current)
+    not_stale(fields, current)
     changes = validate(fields, current if restated else None)
     if not [p for p in changes if p != "note"]:  # a note alone changes no rule
         # {"version": 99}: a version's description of itself, given another value, is named as the field at fault
@@ -197,8 +198,13 @@ def change(session: Session, actor: User, fields: dict, now: datetime, *, restat
     version.active, version.created_at, version.created_by_id = True, now, actor.id
     # no note is no note: what changed is a fact of the versions (differences), shown in the reader's language
     version.note = changes.get("note") or ""
-    session.add(version)
-    session.flush()
+    try:
+        with session.begin_nested():  # a colleague's save of the same number at the same moment: theirs stands
+            session.add(version)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(N_("Another version was saved at the same moment: read the policy again and make the change "
+                          "on it."), field="version") from None
     # the admin's trail of who changed what: each rule from and to (the versions keep the whole)
     from scheduler.services import audit
 
@@ -208,7 +214,7 @@ def change(session: Session, actor: User, fields: dict, now: datetime, *, restat
     return version
 
 
-def _not_stale(fields: Any, current: Policy) -> None:
+def not_stale(fields: Any, current: Policy) -> None:
     """A change sent with the version it was read from (the whole document of GET, edited) is made on that version
     only: two planners editing at once, the second would otherwise undo the first's change unknowing (409). A
     version that never was (later than the one in force, or no whole number) is a 400 naming it."""

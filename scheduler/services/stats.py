@@ -23,7 +23,7 @@ from scheduler.models.override import RULE_CODES, VERDICTS, worse_returns
 from scheduler.texts import N_
 
 GROUPS = ("garage", "kind", "reason", "team", "urgency", "week")
-MAX_WEEKS = 520  # ten years of weekly rows
+MAX_YEARS = 10  # of weekly rows
 NETWORK_ZONE = ZoneInfo("Europe/Paris")
 REASON_LENGTH = 80
 
@@ -195,6 +195,14 @@ def totals(overrides: list[Override]) -> OverrideGroup:
     return group("all", overrides)
 
 
+def _years_after(moment: datetime, years: int) -> datetime:
+    """The same day and time `years` later (29 February: the 1st of March)."""
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:
+        return moment.replace(year=moment.year + years, month=3, day=1)
+
+
 def summarize(overrides: list[Override], group_by: str, filters: Filters | None = None) -> list[OverrideGroup]:
     """One group per key; weeks in date order with the empty ones of the period, others biggest first."""
     if group_by not in GROUPS:
@@ -207,10 +215,10 @@ def summarize(overrides: list[Override], group_by: str, filters: Filters | None 
         moments = [o.created_at for o in overrides]
         start = filters.start if filters and filters.start else (min(moments) if moments else None)
         end = filters.end if filters and filters.end else (max(moments) + timedelta(minutes=1) if moments else None)
-        if start and end and end - start > timedelta(weeks=MAX_WEEKS):
+        if start and end and end > _years_after(start, MAX_YEARS):
             # every week of the period is a row, the empty ones too: 8,000 years were 417,369 rows (75 MB)
             raise Invalid(N_("A breakdown by week covers at most %(years)s years: narrow the period."), field="from",
-                          words={"years": MAX_WEEKS // 52})
+                          words={"years": MAX_YEARS})
         keys = weeks_between(start, end, zone) if start and end else []
         return [group(k, groups.get(k, [])) for k in sorted(set(keys) | set(groups))]
     return sorted((group(k, rows) for k, rows in groups.items()), key=lambda g: (-g.count, g.key))

@@ -52,3 +52,10 @@ def test_a_job_already_started_waits_for_nothing_though_its_booking_overlaps():
     started.started_at = NINE + timedelta(minutes=160)  # the workshop began it on another lift, early
     waits = {o.later.id: o.minutes for o in TechnicianDay(None, [], [urgent, started, next_one]).overlaps}
     assert 2 not in waits and waits[3] > 0
+
+
+def test_work_already_begun_goes_first_even_before_a_more_urgent_car_booked_for_the_same_time():
+    running, urgent = job(1, 0, 60, "P3"), job(2, 0, 30, "P1")
+    running.started_at = NINE  # the technician is on it: it is not left half done for the urgent car
+    (overlap,) = TechnicianDay(None, [], [urgent, running]).overlaps
+    assert (overlap.first.id, overlap.later.id, overlap.minutes) == (1, 2, 60)

@@ -277,6 +277,32 @@ def test_an_overbooking_behind_a_job_still_running_tells_its_customer_how_long_t
     assert "après l’heure prévue" not in first.body
 
 
+def test_an_overbooking_behind_a_chain_of_overbookings_is_told_the_whole_wait_the_board_shows(app, client, auth):
+    """A at its time, B overbooked half-way into it (so B runs after A), then C overbooked after A's booked end but
+    inside B's: C waits for B as B really runs, not as it was booked (told 15 minutes, it waited 45)."""
+    case, here, other = two_walk_ins_at_givors(client, auth)
+    third = auth.post("/api/v1/cases", json={"customer": {"name": "Léa", "phone": "+33 6 98"}, "symptom": "engine_fault_stop",
+                                            "vehicle": {"plate": "EE-555-EE", "model": "Twingo"}}).get_json()
+    first = book(auth, other["id"], here).get_json()
+    length = datetime.fromisoformat(first["end"]) - datetime.fromisoformat(first["start"])
+    at = datetime.fromisoformat(here["start"])
+
+    def overbook(case_id: int, start: datetime) -> dict:
+        made = auth.post(f"/api/v1/cases/{case_id}/appointments",
+                         json={"garage": "givors", "technician": here["technician"], "start": start.isoformat(),
+                               "overbook": True, "reason": "squeezed in"})
+        assert made.status_code == 201, made.get_json()
+        return made.get_json()
+
+    overbook(case["id"], at + length / 2)  # B begins when A is done: at + length
+    last = overbook(third["id"], at + length * 5 / 4)  # after A's booked end, inside B as it runs
+    wait = int((at + length * 2 - (at + length * 5 / 4)).total_seconds() // 60)
+    with app.app_context():
+        told = db.session.scalars(select(Message).where(Message.appointment_id == last["id"],
+                                                        Message.kind == "booked")).one()
+    assert f"jusqu’à {wait} minutes après l’heure prévue" in told.body
+
+
 def test_a_booking_sent_with_any_offset_answers_in_utc_as_every_read_of_it_does(client, auth):
     auth.login("operator")
     case = open_case(auth)

@@ -164,6 +164,28 @@ def test_the_policy_page_unticks_a_box_as_a_browser_sends_it_and_a_form_without_
     assert empty.status_code == 400 and len(client.get("/api/v1/policy/versions").get_json()) == versions
 
 
+def test_a_policy_page_saved_after_a_colleague_s_change_does_not_undo_it(client, auth):
+    """Planner A opened the page; planner B raised max_moves; A saves a change to offers from the page A read: the
+    page's max_moves (B's old value) would undo B's change unknowing. Refused, told, shown the values in force."""
+    auth.login("planner")
+    page = client.get("/planner/policy").get_data(as_text=True)
+    read = client.get("/api/v1/policy").get_json()
+    assert f'name="version" value="{read["version"]}"' in page
+    raised = auth.post("/api/v1/policy", json={"max_moves": read["max_moves"] + 1}).get_json()
+    form = {"csrf_token": csrf_from(page), "version": str(read["version"]), "offers": str(read["offers"] + 1),
+            "max_moves": str(read["max_moves"])}
+    stale = client.post("/planner/policy", data=form)
+    assert stale.status_code == 302
+    after = client.get("/api/v1/policy").get_json()
+    assert after["version"] == raised["version"] and after["max_moves"] == read["max_moves"] + 1, "B's change stands"
+    assert "no longer in force" in client.get(stale.headers["Location"]).get_data(as_text=True)
+    fresh = client.get("/planner/policy").get_data(as_text=True)
+    saved = client.post("/planner/policy", data={**form, "csrf_token": csrf_from(fresh),
+                                                 "version": str(raised["version"]),
+                                                 "max_moves": str(raised["max_moves"])})
+    assert saved.status_code == 302 and client.get("/api/v1/policy").get_json()["offers"] == read["offers"] + 1
+
+
 def test_the_customer_rates_the_stages_with_the_link_token(app, client, auth):
     from sqlalchemy import select
 

@@ -63,8 +63,10 @@ def overrides():
     total = tables.group_rows([stats.totals(rows)], "all", garages)[0]
     try:
         weeks = tables.group_rows(stats.summarize(rows, "week", f), "week", garages)
-    except DomainError as exc:  # a period too long to draw week by week
-        return _refused("planner.overrides", exc)
+    except DomainError as exc:  # a period too long to draw week by week: the page's default period instead
+        flash(refusal_text(exc), "error")
+        return redirect(url_for("planner.overrides", **{k: v for k, v in request.args.items()
+                                                        if k not in ("from", "to")}))
     for w in weeks:
         w["short"] = said_date(labels.date.fromisoformat(w["key"]), weekday="")
     query = f.query()
@@ -198,7 +200,10 @@ def policy_change():
             changes[path] = policies.typed(path, given)
     if request.form.get("note", "").strip():
         changes["note"] = request.form["note"]
+    read = request.form.get("version", "").strip()
     try:
+        # the fields are compared with the version the page showed: a colleague's save since then would be undone
+        policies.not_stale({"version": int(read) if read.isdigit() else read or None}, current)
         if not [c for c in changes if c != "note"]:
             raise Invalid(_("Nothing changed: edit a field first."), field="policy")
         version = policies.change(db.session, current_user, changes, now())
@@ -206,11 +211,13 @@ def policy_change():
         db.session.rollback()
         _by_label(exc)
         flash(_("Not saved: %(message)s", message=refusal_text(exc)), "error")
+        if exc.status == 409:  # saved by a colleague meanwhile: their values, not the ones typed over the old ones
+            return redirect(url_for("planner.policy"))
         # the page again, as typed: a redirect would show the saved values and lose every field but the bad one
         typed = {path: "on" in request.form.getlist(path) if isinstance(value, bool) else request.form[path]
                  for path, value in rows if isinstance(value, bool) or path in request.form}
         typed["note"] = request.form.get("note", "")
-        return _policy_page(exc.details.get("field"), typed, 400)
+        return _policy_page(exc.details.get("field"), typed, exc.status)
     flash(_("Policy version %(n)s is in force from now on.", n=version.version), "success")
     return redirect(url_for("planner.policy"))
 
