@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import and_, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -42,19 +42,37 @@ class Clash:
 
 def busy(session: Session, technician_id: str, start: datetime, end: datetime,
          ignore: Collection[int] = (), among: Collection[Appointment] | None = None) -> list[Appointment]:
-    """The technician's active work overlapping [start, end) (half-open: back to back is not overlap).
+    """The technician's active work holding them over [start, end) (half-open: back to back is not overlap): as
+    booked, or as it runs once under way (as_it_runs).
 
     `among`: work already loaded that holds all of theirs over [start, end) (a board's day), read instead of the
     database, by the same rule."""
     if among is not None:
         return sorted((a for a in among if a.technician_id == technician_id and a.status in ACTIVE
-                       and a.start_at < end and a.end_at > start and a.id not in ignore), key=lambda a: a.start_at)
+                       and _holds(a, start, end) and a.id not in ignore), key=lambda a: a.start_at)
     query = select(Appointment).where(
         Appointment.technician_id == technician_id, Appointment.status.in_(ACTIVE),
-        Appointment.start_at < end, Appointment.end_at > start)
+        or_(and_(Appointment.start_at < end, Appointment.end_at > start),
+            # work under way holds its technician as it runs, wherever it was booked (as_it_runs)
+            and_(Appointment.status == "in_progress", Appointment.started_at < end)))
     if ignore:
         query = query.where(Appointment.id.not_in(list(ignore)))
-    return list(session.scalars(query.order_by(Appointment.start_at)))
+    return [a for a in session.scalars(query.order_by(Appointment.start_at)) if _holds(a, start, end)]
+
+
+def _holds(job, start: datetime, end: datetime) -> bool:
+    first, last = as_it_runs(job.start_at, job.end_at, getattr(job, "started_at", None))
+    return first < end and last > start
+
+
+def as_it_runs(start: datetime, end: datetime, started: datetime | None) -> tuple[datetime, datetime]:
+    """The time a job holds its technician: as booked; once under way, from its booked start or when it began,
+    whichever is first, to its booked end or its length after it began, whichever is last (begun at 13:05, a job
+    booked 15:00-15:45 holds 13:05-15:45, and one booked 10:30-11:30 holds 10:30-14:05). The one reading of "is
+    work under way in the way": of a booking's check (busy) and of the offers (the planning snapshot)."""
+    if started is None:
+        return start, end
+    return min(start, started), max(end, started + (end - start))
 
 
 def turn_order(job) -> tuple:

@@ -24,6 +24,7 @@ from optimizer import Technician as PlanTechnician
 from optimizer.geo import haversine_km
 from scheduler.models import ACTIVE, Appointment, Garage, Policy, Technician
 from scheduler.network import network
+from scheduler.services.capacity import as_it_runs
 
 # Work that may touch a shift starting before a window's end: no shift is longer than a day.
 SHIFT_REACH = timedelta(days=1)
@@ -37,6 +38,14 @@ def local_days(zone, start: datetime, end: datetime) -> list[date]:
     """The local days of [start, end] in that zone."""
     first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _running(start: int, end: int, started: datetime | None) -> tuple[int, int]:
+    """A job's minutes as the plan reads them: as booked, or as it runs once under way (capacity.as_it_runs)."""
+    if started is None:
+        return start, end
+    first, last = as_it_runs(_at(start), _at(end), started)
+    return int(first.timestamp() // 60), -(-int(last.timestamp()) // 60)
 
 
 class epoch_minute(FunctionElement):
@@ -182,8 +191,11 @@ class Snapshot:
                        for (begin, end), ids in groups.items()))
         query = (select(Appointment.id, Appointment.technician_id, epoch_minute(Appointment.start_at),
                         epoch_minute(Appointment.end_at, ceil=True), Appointment.skill_code, Appointment.lift,
-                        Appointment.status, Appointment.pinned, Appointment.flex_minutes, Appointment.garage_id)
-                 .where(window, Appointment.status.in_(ACTIVE), Appointment.end_at > self.now))
+                        Appointment.status, Appointment.pinned, Appointment.flex_minutes, Appointment.garage_id,
+                        Appointment.started_at)
+                 .where(window, Appointment.status.in_(ACTIVE),
+                        # work under way holds its technician as it runs, past its booked end too (as_it_runs)
+                        or_(Appointment.end_at > self.now, Appointment.status == "in_progress")))
         if ignore_case is not None:
             # the case's own booking does not block its own move
             query = query.where((Appointment.case_id != ignore_case) | (Appointment.status != "booked"))
@@ -194,7 +206,7 @@ class Snapshot:
             skilled = Appointment.technician_id.in_(sorted(t for t in known if skill in self.network.skills[t]))
             query = query.where(or_(skilled, Appointment.lift.is_(True)) if lift else skilled)
         # Core rows, not ORM objects: thousands of rows per question
-        return [(a[9], PlanItem(str(a[0]), a[1], a[2], a[3], a[4], a[5], "P3", a[6], a[7], a[8]))
+        return [(a[9], PlanItem(str(a[0]), a[1], *_running(a[2], a[3], a[10]), a[4], a[5], "P3", a[6], a[7], a[8]))
                 for a in self.session.connection().execute(query).all() if a[1] in known]
 
     # -- the same plan as a problem file (the validated path, and what a planner exports) -----------

@@ -1091,6 +1091,17 @@ def test_work_started_before_its_time_today_is_drawn_from_now_when_its_technicia
     as_booked = auth.post(f"/api/v1/appointments/{kept[0]}/start")
     assert as_booked.status_code == 200, as_booked.get_json()
     assert datetime.fromisoformat(as_booked.get_json()["start"]) == kept[1], "its technician is busy now"
+    # drawn at its booked time, it is done now: its technician is busy from now for its length, for a booking's
+    # check and for the offers alike (both once saw them free, and a walk-in was booked onto the running job)
+    ran = datetime.fromisoformat(as_booked.get_json()["end"]) - kept[1]
+    with app.app_context():
+        from scheduler.services.planning import snapshot
+
+        technician = db.session.get(Appointment, kept[0]).technician_id
+        assert kept[0] in [a.id for a in capacity_busy_at(technician, CLOCK_NOW + ran / 2, timedelta(minutes=5))]
+        work = snapshot(db.session, CLOCK_NOW).work().until(dict.fromkeys(["lyon-07"], end_of_day))
+        (held,) = [a for a in work if a.id == str(kept[0])]
+        assert held.start <= int(CLOCK_NOW.timestamp() // 60) and held.end >= int((CLOCK_NOW + ran).timestamp() // 60)
 
 
 def test_work_started_before_its_day_moves_to_now_when_its_technician_is_free_and_is_refused_otherwise(app, client,
