@@ -1,7 +1,8 @@
 """The desk's queue of open work: cases someone still has to act on, most urgent and oldest first.
 
 A case is in the queue while it waits for a garage's answer, after a garage declined or let a request
-expire, while a P1 or P2 case is not booked, and while an announced drive-in has not arrived. Each case
+expire, while a P1 or P2 case is not booked (at a garage's counter too), and while an announced drive-in has not
+arrived. Each case
 appears once, under the most pressing of these. A read: expiry is judged by the clock, nothing is written.
 """
 
@@ -42,8 +43,12 @@ class OpenWork:
 
 
 def _item(case: Case, requests: list[DirectLineRequest], drive_ins: list[DriveIn], now: datetime) -> OpenWork | None:
-    if any(d.status == "arrived" for d in drive_ins) and case.status == "open":
-        return None  # at a garage's counter: that garage books it (its board lists it), not the call centre
+    here = [d for d in drive_ins if d.status == "arrived"]
+    if here and case.status == "open":
+        # at a garage's counter, not booked yet: that garage's to book (its board lists it); a P1 or P2 is still
+        # open work (API.md's queue), shown as waiting on that garage
+        return OpenWork(case, "unbooked", case.opened_at, here[-1].garage_id) if case.urgency in ("P1", "P2") \
+            else None
     drive_ins = [d for d in drive_ins if d.status == "expected"]
     waiting = [r for r in requests if r.status_at(now) == "open"]
     if waiting:

@@ -305,9 +305,13 @@ def test_announcing_a_drive_in_tells_the_nearest_garage(client, auth):
     board = client.get("/garages/lyon-07/board").get_data(as_text=True)
     assert "GH-123-JK" in board and "Expected" in board
     assert auth.post(f"/api/v1/drive-ins/{drive_in['id']}/arrived").status_code == 200
+    # at the counter, not booked yet: still open work, the garage's where it is
+    (mine,) = [c for c in client.get("/api/v1/cases?queue=1").get_json() if c["id"] == case["id"]]
+    assert (mine["queue"]["kind"], mine["queue"]["garage"]) == ("unbooked", "lyon-07")
     auth.login("operator")
     status = client.get(f"/desk/cases/{case['id']}").get_data(as_text=True).split('<section id="live"')[1]
     assert "Drive-in: the customer is at Lyon 7e Gerland’s counter." in status
+    assert case["id"] in [c["id"] for c in client.get("/api/v1/cases?queue=1").get_json()]
 
 
 def test_a_drive_in_announced_after_closing_is_expected_when_the_garage_opens(app, client, auth):
