@@ -323,7 +323,15 @@ def test_more_time_runs_into_later_work_and_a_re_plan_moves_it(app, client, auth
     with app.app_context():
         extended_row, moved = db.session.get(Appointment, first.id), db.session.get(Appointment, later)
         assert moved.start_at >= extended_row.end_at or moved.technician_id != extended_row.technician_id
-        assert extended_row.overbooked is False, "no overlap is left: it is a plain booking again"
+        # flagged only while work is in its way as it runs: here the job its technician began it beside, if any
+        # (begun at 08:30 for 08:45 while 08:00-08:45 still runs); the job re-planned is not
+        from scheduler.services import capacity
+
+        span = capacity.as_it_runs(extended_row.start_at, extended_row.end_at, extended_row.started_at)
+        in_the_way = capacity.busy(db.session, extended_row.technician_id, *span, (first.id,))
+        assert later not in [a.id for a in in_the_way]
+        assert extended_row.overbooked is any(a.status == "in_progress" for a in in_the_way)
+        assert extended_row.overbooked is bool(in_the_way)
     assert auth.post(f"/api/v1/appointments/{first.id}/more-time", json={"minutes": 0}).status_code == 400
 
 
