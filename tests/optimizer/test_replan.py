@@ -288,6 +288,8 @@ def test_work_that_cannot_move_far_enough_is_named_not_a_lack_of_technicians():
     answer = solve(problem, time_limit=2)
     assert [u.code for u in answer.unplaced] == ["moves_not_found"]
     assert "technician free" not in answer.unplaced[0].reason
+    # how many moves the room needs is not known: the limit is named beside the flex
+    assert f"limit of {problem.policy.max_moves}" in answer.unplaced[0].reason
 
 
 def test_the_move_limit_is_named_when_it_is_what_blocks():
