@@ -186,7 +186,7 @@ def running_end(appointment: Appointment) -> datetime:
         return appointment.end_at
     if any(e.kind == "more_time" and e.data.get("appointment") == appointment.id for e in appointment.case.events):
         return appointment.end_at
-    return max(appointment.end_at, appointment.started_at + (appointment.end_at - appointment.start_at))
+    return capacity.as_it_runs(appointment.start_at, appointment.end_at, appointment.started_at)[1]
 
 
 def left_of(appointment: Appointment, now: datetime) -> tuple[datetime, datetime]:

@@ -36,19 +36,14 @@ def _filters(endpoint: str):
     try:
         return tables.filters_from_args(DEFAULT_WEEKS, _today(), said={"from": _("From"), "to": _("To")}), None
     except DomainError as exc:
-        return None, _refused(endpoint, exc)
-
-
-def _refused(endpoint: str, exc: DomainError):
-    """Back to the page with the reason flashed; the other filters stand: only the refused one goes (it is then read
-    as the page's default)."""
-    flash(refusal_text(exc), "error")
-    kept = {k: v for k, v in request.args.items() if k != exc.details.get("field")}
-    if kept == request.args.to_dict():
-        # the refused end was the default one (a start after today, no end typed): the period goes, or the page
-        # sent the planner to itself until the browser gave up (ERR_TOO_MANY_REDIRECTS)
-        kept = {k: v for k, v in kept.items() if k not in ("from", "to")}
-    return redirect(url_for(endpoint, **kept))
+        flash(refusal_text(exc), "error")
+        # the other filters stand: only the refused one goes (it was read as the page's default)
+        kept = {k: v for k, v in request.args.items() if k != exc.details.get("field")}
+        if kept == request.args.to_dict():
+            # the refused end was the default one (a start after today, no end typed): the period goes, or the page
+            # sent the planner to itself until the browser gave up (ERR_TOO_MANY_REDIRECTS)
+            kept = {k: v for k, v in kept.items() if k not in ("from", "to")}
+        return None, redirect(url_for(endpoint, **kept))
 
 
 @bp.get("/")
