@@ -230,6 +230,12 @@ def number_text(value: float) -> str:
 HUGE = 1e15
 
 
+def number_field(value: float) -> str:
+    """A stored number as the reader types it into a field: "32,5" in French, with no grouping, which a field
+    would not read back."""
+    return format_decimal(value, format="0.#########")
+
+
 ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
@@ -393,7 +399,7 @@ def register(app: Flask) -> None:
                                  why_not_earlier=why_not_earlier, term=term,
                                  skill_label=skill_label, role_label=role_label, channel_label=channel_label,
                                  short_day=short_day, said_date=said_date, decimal=km, team_label=team_label,
-                                 percent=percent,
+                                 percent=percent, number=number_text, number_field=number_field,
                                  fact_value=fact_value, audit_word=audit_word, audit_value=audit_value,
                                  audit_subject=audit_subject, absence_reason=absence_reason,
                                  quoted=quoted, reason_text=reason_text, delivery_error=delivery_error)

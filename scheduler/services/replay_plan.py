@@ -145,6 +145,21 @@ class NetworkPlan:
         for key in [k for k in self._free_minutes if k[0] == garage]:
             del self._free_minutes[key]
 
+    def is_free(self, technician: str, start: datetime, end: datetime, lift: bool) -> bool:
+        """Whether the technician, and for lift work a lift, is free over the whole span."""
+        if technician not in self.problem.technicians:
+            return False
+        s, e = math.floor(start.timestamp() / 60), ceil_minute(end)
+        starts, ends, _ = self.free.windows_of(technician)
+        i = bisect_right(starts, s) - 1
+        if i < 0 or ends[i] < e:
+            return False
+        if lift:
+            full_s, full_e = self.free.lift_full(self.problem.technicians[technician].garage)
+            j = bisect_right(full_e, s)  # the first span with every lift taken that ends after s
+            return j == len(full_s) or full_s[j] >= e
+        return True
+
     def _day(self, minute: int) -> date:
         return _at(minute).astimezone(self.zone).date()
 

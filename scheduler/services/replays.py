@@ -5,7 +5,10 @@ arrived, against the plan as it stood then. Two passes are played the same way o
 starting plan: `rules` with the policy version in force at each case's arrival, and `changed`
 with that version plus the planner's changes. In each pass the placement a case gets takes its
 capacity for the cases after it (its real booking does not: the pass books it where the pass's
-rules put it). Work booked during the period for cases opened before it enters the plan when it
+rules put it), but for a customer who really booked later than the pass offers: that was their own
+choice, and they keep it when it is free in the pass. Played as everyone taking the first offer, a
+week of routine work chosen for later dates filled the next days, and the `rules` pass no longer
+gave the offers the same rules had really made. Work booked during the period for cases opened before it enters the plan when it
 was booked. Cancelled bookings are left out: the record does not say when they were cancelled.
 
 Waits are from the call to the start: the pass's rule offer for `rules` and `changed`, the real
@@ -139,6 +142,7 @@ class Demand:
     lon: float
     human_start: datetime | None
     at_counter: bool = False  # a walk-in: the call centre's rules on today do not apply to them
+    booked: tuple[str, datetime, datetime] | None = None  # the first real booking: technician, start, end
 
 
 def demand(session: Session, start: datetime, end: datetime) -> tuple[list[Demand], int]:
@@ -149,15 +153,20 @@ def demand(session: Session, start: datetime, end: datetime) -> tuple[list[Deman
         .join(JobType, JobType.code == Case.job_type_code)
         .where(Case.opened_at >= start, Case.opened_at < end).order_by(Case.opened_at, Case.id)).all()
     starts: dict[int, datetime] = {}
-    for case_id, started, booked in session.execute(
-            select(Appointment.case_id, Appointment.started_at, Appointment.start_at)
+    booked: dict[int, tuple[str, datetime, datetime]] = {}
+    for case_id, started, technician, booked_start, booked_end in session.execute(
+            select(Appointment.case_id, Appointment.started_at, Appointment.technician_id, Appointment.start_at,
+                   Appointment.end_at)
             .join(Case, Case.id == Appointment.case_id)
             .where(Case.opened_at >= start, Case.opened_at < end, Appointment.status != "cancelled")):
-        moment = started or booked
+        moment = started or booked_start
         if case_id not in starts or moment < starts[case_id]:
             starts[case_id] = moment
+        if case_id not in booked or booked_start < booked[case_id][1]:
+            booked[case_id] = (technician, booked_start, booked_end)
     out = [Demand(r.id, r.opened_at, r.urgency, r.duration_minutes, r.skill_code, r.needs_lift, r.lat, r.lon,
-                  starts.get(r.id), r.channel == "walk_in") for r in rows if r.lat is not None and r.lon is not None]
+                  starts.get(r.id), r.channel == "walk_in", booked.get(r.id))
+           for r in rows if r.lat is not None and r.lon is not None]
     return out, len(rows) - len(out)
 
 
@@ -174,10 +183,12 @@ class Versions:
         return self.versions[max(i, 0)] if self.versions else Policy(version=0)
 
 
-def versions_over(session: Session, params: dict, zone: ZoneInfo = NETWORK_ZONE) -> list[Policy]:
-    """The policy versions the period's cases met: the `rules` pass plays each case under the one in force when
-    it arrived, and the `changed` pass under that one with the changes."""
-    start, end = period(params, zone)
+def versions_over(session: Session, replay: Replay, zone: ZoneInfo = NETWORK_ZONE) -> list[Policy]:
+    """The policy versions the replayed cases met: the `rules` pass plays each case under the one in force when
+    it arrived, and the `changed` pass under that one with the changes. A replay of a period not over yet played
+    the cases opened before it was made: a version made since met none of them."""
+    start, end = period(replay.params, zone)
+    end = min(end, replay.created_at)
     versions = Versions(session)
     return [versions.at(start)] + [v for v, at in zip(versions.versions, versions.moments, strict=True)
                                    if start < at < end]
@@ -243,7 +254,10 @@ def play(world: World, name: str, progress: Progress = lambda _: None) -> dict[s
         placed = plan.rule_offer(str(case.case_id), case.opened_at, case.duration, case.skill, case.lift,
                                  case.urgency, case.lat, case.lon, rules_of[key], at_counter=case.at_counter)
         if placed is not None:
-            plan.occupy(placed.technician, placed.start, placed.end, case.lift)
+            chosen = case.booked
+            if chosen is None or chosen[1] <= placed.start or not plan.is_free(*chosen, case.lift):
+                chosen = (placed.technician, placed.start, placed.end)
+            plan.occupy(*chosen, case.lift)
         out[str(case.case_id)] = placed.start.isoformat() if placed else None
         if i % step == 0:
             progress(i / len(world.cases))

@@ -353,3 +353,19 @@ def test_a_number_too_large_to_write_out_is_refused_naming_the_field(client, aut
     replay = auth.post("/api/v1/replays", json={"from": "2026-10-01", "to": "2026-10-02",
                                                  "policy": {"search_radius_km": 1e300}})
     assert replay.status_code == 400 and replay.get_json()["error"]["details"]["field"] == "search_radius_km"
+
+
+def test_a_decimal_reads_and_is_typed_back_with_the_readers_decimal_comma(client, auth):
+    """A French planner saw "30 → 32.5" in the versions and "32.5" in the field, where the audit trail wrote 32,5."""
+    auth.login("planner")
+    assert auth.post("/api/v1/policy", json={"search_radius_km": 32.5}).status_code == 201
+    french = {"Accept-Language": "fr-FR,fr;q=0.9"}
+    page = client.get("/planner/policy", headers=french).get_data(as_text=True)
+    assert "<strong>32,5</strong>" in page and 'name="search_radius_km" value="32,5"' in page
+    assert "32.5" not in page
+    again = client.post("/planner/policy", data={"csrf_token": csrf_from(page), "version": "2", "search_radius_km": "32,5"},
+                        headers=french, follow_redirects=True)
+    assert client.get("/api/v1/policy").get_json()["version"] == 2, "the value shown, typed back, changes nothing"
+    assert again.status_code == 400 and "Rien n’a changé" in again.get_data(as_text=True)
+    replays_page = client.get("/planner/replays", headers=french).get_data(as_text=True)
+    assert 'placeholder="32,5"' in replays_page and "32.5" not in replays_page

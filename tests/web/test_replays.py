@@ -146,6 +146,40 @@ def test_an_override_the_rules_replayed_already_match_is_not_the_changes_credit(
     assert (result["overrides"]["unnecessary"], result["overrides"]["already_by_rules"]) == (0, 1)
 
 
+def test_a_customer_who_chose_a_later_day_keeps_it_and_the_next_caller_gets_what_the_rules_really_offered(history):
+    """Routine work is often booked for a later day than offered, by the customer's choice. Played as if every
+    customer took the first offer, that work filled Friday morning, and the next caller's rule offer came later
+    than the one the same rules had really made: the `rules` column no longer told what the rules gave."""
+    app = after_the_period(history)
+    with app.app_context():
+        s = db.session
+        people = s.scalar(select(Customer))
+        ids = []
+        # Thursday 08:00: offered Friday 08:00, the customer chose Friday 15:00; 08:05: took the offer, 08:15
+        for n, (opened, booked) in enumerate([(at(3, 8), at(4, 15)), (at(3, 8, 5), at(4, 8, 15))]):
+            case = Case(urgency="P3", job_type_code="fault_diagnosis", customer=people,
+                        vehicle=Vehicle(plate=f"RC-{n}", model="Clio", customer=people), garage_id="g1",
+                        lat=45.75, lon=4.85, status="booked", opened_at=opened)
+            s.add(Appointment(case=case, garage_id="g1", technician_id="g1-t1", start_at=booked,
+                              end_at=booked + timedelta(hours=1), status="booked", skill_code="diagnostics",
+                              lift=False, created_at=opened + timedelta(minutes=3)))
+            s.flush()
+            ids.append(str(case.id))
+        s.commit()
+        replay = replays.create(s, None, {**PERIOD, "policy": {"rule": {"garages": 3}}}, at(10, 9))
+        s.commit()
+        replay_id = replay.id
+        db.engine.dispose()
+    replays.run_job(history, replay_id)
+    with app.app_context():
+        parts = {p.name: p.starts for p in db.session.get(Replay, replay_id).parts}
+        db.engine.dispose()
+    for name in ("rules", "changed"):
+        chose_later, took_the_offer = (datetime.fromisoformat(parts[name][i]) for i in ids)
+        assert chose_later == at(4, 8), "the rule offer is still what the rules offered, not the customer's choice"
+        assert took_the_offer == at(4, 8, 15), "Friday 08:00 stayed free: the customer took Friday 15:00"
+
+
 def test_a_p1_reserve_keeps_time_back_for_p1_work_only(history):
     # 8 working hours a day: keeping 7.5 h back for P1 leaves no day where the P3's hour fits
     result = run(history, {"p1_reserve_minutes": 450, "rule": {"min_notice_minutes": {"P1": 0}}})
@@ -426,5 +460,31 @@ def test_a_replay_of_a_period_under_other_rules_says_so(history):
     assert "Minimum notice for P1 (minutes)" in banner[1] and "Garages" not in banner[1]
     # a replay that tries today's value itself compares like with like for that field: nothing to say
     assert "rules-then" not in replay_page({"rule.min_notice_minutes.P1": 0})
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_a_replay_of_a_period_not_over_names_only_the_versions_its_cases_met(history):
+    """A replay made on Friday at noon played the week's cases opened until then: a version made that afternoon
+    met none of them, and its page must not say the period ran under it."""
+    from scheduler.services import policies
+    from web import jobs
+
+    app = after_the_period(history)
+    app.config["CLOCK"] = lambda: at(4, 12)
+    client = app.test_client()
+    csrf = client.post("/api/v1/session", json={"username": "planner", "password": "frontline-demo"}).get_json()["csrf_token"]
+    started = client.post("/api/v1/replays", json={**PERIOD, "policy": {"rule.garages": 3}},
+                          headers={"X-CSRFToken": csrf})
+    jobs.join(started.get_json()["id"])
+    with app.app_context():
+        policies.change(db.session, db.session.scalar(select(User)), {"rule": {"min_notice_minutes": {"P1": 0}}},
+                        at(4, 14))
+        db.session.commit()
+    app.config["CLOCK"] = lambda: at(4, 15)
+    page = client.get(f"/planner/replays/{started.get_json()['id']}").get_data(as_text=True)
+    banner = re.search(r'<p class="banner warn rules-then">(.*?)</p>', page, re.DOTALL)
+    assert banner and "ran under rules version 1 and" in banner[1], "the rules then differ from today's: said once"
+    assert "versions 1, 2" not in banner[1]
     with app.app_context():
         db.engine.dispose()

@@ -311,7 +311,7 @@ def _rules_then(replay, current) -> dict | None:
     """When the period ran under other rules than those in force now, beyond what the replay changes: which
     versions, which fields. Its figures compare the rules then with them changed, while applying the changes puts
     them on the version in force now; the page says so rather than let "rules" read as today's."""
-    then = replays.versions_over(db.session, replay.params)
+    then = replays.versions_over(db.session, replay)
     tried = set(replay.params.get("policy") or {})
     fields = sorted({p for version in then for p, _was, _now in policies.differences(version, current)
                      if p not in tried})
