@@ -26,6 +26,9 @@ class Overlap:
     first: Appointment
     later: Appointment
     minutes: int
+    # the end of the technician's shift the later job, so delayed, no longer ends within (None: it still does):
+    # it cannot be done as booked, and needs a colleague, another day or a call to its customer
+    past_shift: datetime | None = None
 
 
 @dataclass
@@ -69,9 +72,14 @@ class TechnicianDay:
         the next one too, and a short job inside a long one waits to its end."""
         jobs = sorted(self.active, key=capacity.turn_order)
         # a job already started waits for nothing any more (the banner still said its customer waited 50 min)
-        return [Overlap(jobs[i - 1], job, minutes)
+        return [Overlap(jobs[i - 1], job, minutes, self._past_shift(job, minutes))
                 for i, (job, minutes) in enumerate(zip(jobs, capacity.waits_in_turn(jobs), strict=True))
                 if minutes and job.started_at is None]
+
+    def _past_shift(self, job: Appointment, wait: int) -> datetime | None:
+        """The end of the shift the job was booked in, when waiting `wait` minutes makes it end after it."""
+        shift_end = next((e for s, e in self.shifts if s <= job.start_at < e), None)
+        return shift_end if shift_end is not None and job.end_at + timedelta(minutes=wait) > shift_end else None
 
     def off_shift(self, appointment: Appointment) -> bool:
         """Work booked outside the technician's shifts (an absence or a shorter shift came after it)."""
@@ -252,12 +260,14 @@ def board_dict(board: GarageDay) -> dict:
     """The day as the API shows it: technicians with shifts and jobs, lifts in use, what runs late."""
     late = {a.id for a in board.late()}
     waiting = board.waits
+    past_shift = {o.later.id for row in board.rows for o in row.overlaps if o.past_shift}
 
     def job(a: Appointment, row: TechnicianDay) -> dict:
         case = a.case
         return {**a.to_dict(), "urgency": case.urgency, "job_type": case.job_type_code,
                 "plate": case.vehicle.plate, "customer": case.customer.name, "late": a.id in late,
-                "waits_for_overlap_minutes": waiting.get(a.id, 0), "off_shift": row.off_shift(a)}
+                "waits_for_overlap_minutes": waiting.get(a.id, 0), "off_shift": row.off_shift(a),
+                "ends_past_shift": a.id in past_shift}
 
     return {
         "garage": board.garage.id, "day": board.day.isoformat(), "load": round(board.load, 4),

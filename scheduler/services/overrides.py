@@ -122,8 +122,8 @@ def knock_on(later: list, start: datetime, end: datetime, turn: tuple | None = N
     # what each waits behind it, less what they already waited for one another (an earlier overbooking)
     for a, behind, already in zip(jobs, waits_in_turn(jobs, begins + (end - start)), waits_in_turn(jobs, free),
                                   strict=True):
-        # delay: what this decision adds (its knock-on); wait: all the customer now waits (what they are told)
-        waits.append({"appointment": a.id, "delay_minutes": behind - already, "wait_minutes": behind})
         if behind == already:  # no later: from here on the day runs as it did without this overbooking
             break
+        # delay: what this decision adds (its knock-on); wait: all the customer now waits (what they are told)
+        waits.append({"appointment": a.id, "delay_minutes": behind - already, "wait_minutes": behind})
     return {"moved": waits, "knock_on_minutes": sum(w["delay_minutes"] for w in waits)}

@@ -59,3 +59,17 @@ def test_work_already_begun_goes_first_even_before_a_more_urgent_car_booked_for_
     running.started_at = NINE  # the technician is on it: it is not left half done for the urgent car
     (overlap,) = TechnicianDay(None, [], [urgent, running]).overlaps
     assert (overlap.first.id, overlap.later.id, overlap.minutes) == (1, 2, 60)
+
+
+def test_a_job_pushed_past_the_end_of_its_technicians_shift_says_so():
+    """An urgent car put by hand at 14:00 onto a 14:30 job of an hour and a half: that job now ends at 16:30, after
+    the 16:00 end of the technician's shift (the board said only that its customer waited, as if it could still be
+    done as booked)."""
+    shifts = [(NINE - timedelta(hours=1), NINE + timedelta(hours=3)), (NINE + timedelta(hours=4), NINE + timedelta(hours=8))]
+    urgent, pushed = job(1, 360, 60, "P1"), job(2, 390, 90, "P3")  # 14:00 and 14:30; the shift ends at 16:00
+    (overlap,) = TechnicianDay(None, shifts, [urgent, pushed]).overlaps
+    assert (overlap.later.id, overlap.minutes, overlap.past_shift) == (2, 30, NINE + timedelta(hours=8))
+    # the same wait earlier in the afternoon still ends within the shift: nothing to say
+    urgent, pushed = job(1, 240, 60, "P1"), job(2, 270, 60, "P3")
+    (overlap,) = TechnicianDay(None, shifts, [urgent, pushed]).overlaps
+    assert overlap.minutes == 30 and overlap.past_shift is None

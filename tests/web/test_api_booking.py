@@ -254,6 +254,17 @@ def test_reception_overbooks_its_own_technician_through_the_api_as_on_its_page(a
     first = auth.client.get(f"/api/v1/cases/{other['id']}").get_json()["appointments"][0]
     assert overrides[0]["moved"][0]["appointment"] == first["id"], "the work it runs into first is its cost"
     assert overrides[0]["knock_on_minutes"] > 0
+    # the board says of each job whether, so delayed, it still ends within its technician's shift
+    day = datetime.fromisoformat(here["start"]).astimezone(ZoneInfo("Europe/Paris")).date()
+    board = client.get(f"/api/v1/garages/givors/board?day={day}").get_json()
+    (row,) = [t for t in board["technicians"] if t["id"] == here["technician"]]
+    shifts = [(datetime.fromisoformat(s["start"]), datetime.fromisoformat(s["end"])) for s in row["shifts"]]
+    delayed = [j for j in row["appointments"] if j["waits_for_overlap_minutes"]]
+    assert first["id"] in [j["id"] for j in delayed]
+    for j in row["appointments"]:
+        start, end = datetime.fromisoformat(j["start"]), datetime.fromisoformat(j["end"])
+        shift_end = next(e for s, e in shifts if s <= start < e)
+        assert j["ends_past_shift"] == (end + timedelta(minutes=j["waits_for_overlap_minutes"]) > shift_end)
 
 
 def test_an_overbooking_behind_a_job_still_running_tells_its_customer_how_long_they_may_wait(app, client, auth):
