@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from flask import current_app
-from jinja2 import BytecodeCache
 from flask_sqlalchemy.session import _app_ctx_id
+from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import scoped_session, sessionmaker
