@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -804,6 +805,37 @@ def test_the_direct_line_answer_offers_each_slot_once_with_every_label_it_has(ap
     assert len(values) == len(set(values)), options
     (said,) = [" ".join(text.split()) for v, text in options if v == f"{rule['technician']}|{rule['start']}"]
     assert said.endswith("(next free time, the standard rules’ slot)"), said
+
+
+def test_the_direct_line_request_says_when_a_caller_far_away_can_be_here(app, client, auth):
+    """A caller 17 km away at Givors was put to Lyon 7e: reception accepted a time half an hour before they could
+    drive there, and the customer was told it. The request now says when they can be here (at the policy's 30 km/h,
+    from now); the free times offered start no sooner."""
+    from optimizer.geo import haversine_km
+    from scheduler.models import Garage
+    from tests.conftest import CLOCK_NOW
+    from tests.web.story import open_case
+
+    givors = {"lat": 45.59, "lon": 4.769}
+    auth.login("operator")
+    far = open_case(auth, plate="GV-170-KM", location=givors)
+    near = open_case(auth, plate="LY-001-KM")  # at Lyon 7e itself: nothing to say
+    for case in (far, near):
+        assert auth.post(f"/api/v1/cases/{case['id']}/direct-line",
+                         json={"garage": "lyon-07", "message": "Today?"}).status_code == 201
+    with app.app_context():
+        garage = db.session.get(Garage, "lyon-07")
+        km = haversine_km(givors["lat"], givors["lon"], garage.lat, garage.lon)
+        there = (CLOCK_NOW + timedelta(minutes=math.ceil(km / 30 * 60))).astimezone(garage.zone)
+    auth.login("reception-lyon-07")
+    inbox = client.get("/garages/lyon-07/direct-line/inbox").get_data(as_text=True)
+    requests = {r.split('"', 1)[0]: r for r in inbox.split('id="request-')[1:]}
+    (far_request,) = [r for r in requests.values() if "GV-170-KM" in r]
+    (near_request,) = [r for r in requests.values() if "LY-001-KM" in r]
+    assert f"The customer can be here from {there:%H:%M}" in far_request
+    assert "The customer can be here" not in near_request
+    offered = re.findall(r'<option value="[^"|]+\|([^"]+)"', far_request.split('<select name="slot">')[1].split("</select>")[0])
+    assert offered and all(datetime.fromisoformat(start) >= there for start in offered)
 
 
 def test_the_preview_shows_each_move_from_to_and_which_customers_are_told_and_how(app, client, auth):

@@ -22,6 +22,7 @@ from scheduler.services import (
     notices,
     outbox,
     planning,
+    policies,
     squeeze,
     technicians,
 )
@@ -85,12 +86,24 @@ def inbox_state(garage: Garage) -> dict:
         "can_decide": current_user.role in ("reception", "admin"),
         "slots": {r.id: _answer_slots(r, garage, moment) for r in requests},
         "targets": {r.id: direct_line.target_of(db.session, r) for r in requests},
+        "arrivals": _arrivals(requests, garage, moment),
         "drafts": session.get(DRAFTS, {}),
         "can_answer": current_user.role in ("reception", "workshop"),
         "home": _home_url(garage.id),
         "names": technician_names(),
         "garage_names": garage_name_by_id(),
     }
+
+
+def _arrivals(requests, garage: Garage, moment: datetime) -> dict[int, datetime]:
+    """When each caller, setting off now, can be here, where the drive takes longer than a rounded time typed could
+    absorb (drive_in.SLACK): a time typed before it booked the car for a moment its customer could not make (the
+    free times offered already start no sooner)."""
+    if not requests:
+        return {}
+    policy = policies.in_force(db.session, moment)
+    there = {r.id: planning.can_be_there(r.case, garage, moment, policy) for r in requests}
+    return {i: at for i, at in there.items() if at is not None and at > moment + drive_in.SLACK}
 
 
 def _answer_slots(asked, garage: Garage, moment: datetime) -> dict:
