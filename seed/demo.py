@@ -330,6 +330,14 @@ class _Builder:
             return [reason("outside_hours", rnd.choice([14, 16]))]
         return [reason("travel", 1, garage)] if roll < 0.92 else [reason("none", None)]
 
+    @staticmethod
+    def _withdrawn(case: Case, at: datetime, actor: User | None) -> None:
+        """A case the record closes unbooked, as the desk closes one (cases.withdraw): it was seeded "booked" or
+        "done" with no booking behind it, and replays and the planner's figures read it as placed."""
+        case.status = "cancelled"
+        case.events.append(CaseEvent(at=at, kind="withdrawn", actor=actor,
+                                     data={"reason": "Le client est allé ailleurs"}))
+
     def _override(self, kind: str, symptom: Symptom, garage: Garage, day: date) -> None:
         rnd = self.rnd
         job = self.job_types[symptom.job_type_code]
@@ -374,7 +382,8 @@ class _Builder:
                     break
             if appt:
                 break
-        if appt is None:
+        if appt is None:  # no room found: the customer went elsewhere (a case "booked" with no booking misled)
+            self._withdrawn(case, call_at + timedelta(minutes=5), actor)
             return
         # Sometimes the rules offered the very slot people booked: a tie (the override gained nothing).
         tie = not lost and kind not in ("urgency_lower", "squeeze_in") and self.extra.random() < 0.08
@@ -411,11 +420,12 @@ class _Builder:
             worse = self.extra.choice([s for s in self.symptoms.values() if s.urgency == "P1"])
             opened = min(call_at + timedelta(days=self.extra.randint(2, 12)), self.now - timedelta(hours=1))
             later = Case(urgency="P1", job_type_code=worse.job_type_code, symptom=worse, customer=case.customer,
-                         vehicle=case.vehicle, garage=garage, lat=case.lat, lon=case.lon, status="done",
+                         vehicle=case.vehicle, garage=garage, lat=case.lat, lon=case.lon, status="cancelled",
                          opened_at=opened, opened_by_id=actor.id if not by_garage else None)
             later.events.append(CaseEvent(at=opened, kind="call", actor=None if by_garage else actor,
                                           data={"symptom": worse.code, "plate": case.vehicle.plate,
                                                 "model": case.vehicle.model}))
+            self._withdrawn(later, opened + timedelta(minutes=5), None if by_garage else actor)
             self.s.add(later)
         if kind == "direct_line":
             answered = override.created_at + timedelta(minutes=rnd.randint(2, 14))

@@ -119,6 +119,21 @@ def test_history_has_every_override_kind_with_rule_offer_and_outcome(network):
     assert all(r["minutes"] == policy.notice(o.urgency) for o, r in reasons if r["code"] == "min_notice")
 
 
+def test_every_case_booked_under_way_or_done_has_its_booking_and_one_without_is_withdrawn(network):
+    """45 demo cases read "booked" or "done" with no booking behind them (no room was found for them, or a car
+    came back worse): the planner's replay counted one as placed by people."""
+    from sqlalchemy import exists
+
+    from scheduler.models import Case, CaseEvent
+
+    unbooked = exists().where(Appointment.case_id == Case.id)
+    statuses = dict(network.execute(select(Case.status, func.count()).where(~unbooked).group_by(Case.status)).all())
+    assert set(statuses) <= {"open", "cancelled"}, statuses
+    withdrawn = network.scalar(select(func.count(Case.id)).where(
+        ~unbooked, Case.status == "cancelled", exists().where(CaseEvent.case_id == Case.id, CaseEvent.kind == "withdrawn")))
+    assert withdrawn == statuses.get("cancelled", 0) > 0, "each is closed as the desk closes one, with its reason"
+
+
 def test_saturated_garages_are_fuller_than_free_ones(network):
     def booked_minutes(garage_id):
         rows = network.execute(select(Appointment.start_at, Appointment.end_at).where(
