@@ -314,6 +314,8 @@ def test_the_re_plan_reception_decides_names_the_customer_already_here_who_waits
     page = client.get(f"/garages/{GARAGE}/squeeze/{replan.id}").get_data(as_text=True)
     banner = page.split("Already here, so nothing moves them")[1].split("</p>")[0]
     assert name in banner
+    # what finds no place is still its technician's, booked behind the longer job: not work with no one to do it
+    assert "no one to do" not in page
 
 
 def test_more_time_on_a_job_started_late_says_how_much_later_it_really_ends(app, client, auth):
@@ -333,3 +335,16 @@ def test_more_time_on_a_job_started_late_says_how_much_later_it_really_ends(app,
     assert f"60 more minutes, after its late start: it ends 80 minutes after its booked end, at {ends:%H:%M}" in asked
     assert "80 more minutes" not in asked
 
+
+
+def test_a_re_plan_after_more_time_that_leaves_work_does_not_say_no_one_does_it(app, client, auth):
+    """Eight more hours leave the work behind the longer job without a place that day. It is still its technician's,
+    booked behind the job: the page said the call centre listed it as work with no one to do it, and it never
+    appeared there."""
+    asked, _first, _later = more_time_from_the_job_list(app, auth, minutes=480)
+    assert asked.status_code == 302
+    replan = open_replan(app)
+    auth.login(f"reception-{GARAGE}")
+    page = client.get(f"/garages/{GARAGE}/squeeze/{replan.id}").get_data(as_text=True)
+    assert "find no place on their day" in page or "finds no place on its day" in page
+    assert "no one to do" not in page
