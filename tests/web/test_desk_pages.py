@@ -174,6 +174,18 @@ def test_the_operator_is_told_live_when_the_garage_does_not_answer_in_time(app, 
     assert told.status_code == 200
     text = told.get_data(as_text=True)
     assert "No answer from Lyon 7e Gerland" in text and "try another garage or announce a drive-in" in text
+    # asked again and declined, the status is that answer: the first silence is the timeline's, no longer a red
+    # "try another garage" beside it
+    page = client.get(f"/desk/cases/{case_id}").get_data(as_text=True)
+    client.post(f"/desk/cases/{case_id}/direct-line", data={
+        "csrf_token": csrf_from(page), "garage": "lyon-07", "message": "Today, please?"})
+    again = max(r["id"] for r in client.get("/api/v1/direct-line").get_json())
+    auth.login("reception-lyon-07")
+    assert auth.post(f"/api/v1/direct-line/{again}/answer",
+                     json={"accept": False, "reason": "no lift free"}).status_code == 200
+    auth.login("operator")
+    status = client.get(f"/desk/cases/{case_id}").get_data(as_text=True).split('id="live"')[1].split("<h3>")[0]
+    assert "Lyon 7e Gerland declined" in status and "No answer from" not in status
 
 
 def test_typing_a_known_plate_shows_the_owner_and_fills_the_model(client, auth):

@@ -182,7 +182,10 @@ def live_state(case) -> dict:
     from web.timeline import Names
 
     moment = now()
-    requests = direct_line.for_case(db.session, case)
+    # newest first; one that went unanswered is no call to act once the operator has asked again (the case showed
+    # "no answer in time: try another garage" in red beside the later answer): the timeline keeps it
+    requests = [r for i, r in enumerate(direct_line.for_case(db.session, case))
+                if i == 0 or r.status_at(moment) != "expired" or r.withdrawn]
     events = list(reversed(cases.timeline(db.session, case, moment)))
     # a request that expires before its garage opens: nobody will answer it (direct_line.expiry)
     closed = {r.id: at for r in requests if r.status_at(moment) == "open"
