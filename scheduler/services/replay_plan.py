@@ -27,6 +27,12 @@ from optimizer.rule import earliest_at
 from scheduler.services.policies import visible_from
 
 
+# The policy's fields a rule offer reads (Rules.of): the only ones a replay plays. The others (the offers shown, the
+# engine's weights, the squeeze's moves...) change no rule offer.
+RULE_PATHS = ("rule.garages", "rule.min_notice_minutes.P1", "rule.min_notice_minutes.P2", "rule.min_notice_minutes.P3",
+              "search_radius_km", "travel_speed_kmh", "horizon_days", "p1_reserve_minutes", "same_day_visible")
+
+
 @dataclass(frozen=True)
 class Rules:
     """What of a policy version the rule offer needs."""

@@ -52,7 +52,7 @@ from scheduler.models import (
 from scheduler.models.replay import PASSES
 from scheduler.services import capacity, policies
 from scheduler.services.planning import working_day
-from scheduler.services.replay_plan import NetworkPlan, Rules
+from scheduler.services.replay_plan import RULE_PATHS, NetworkPlan, Rules
 from scheduler.services.stats import NETWORK_ZONE, local_day_start
 from scheduler.texts import N_
 
@@ -121,6 +121,11 @@ def get(session: Session, replay_id: int) -> Replay:
 def recent(session: Session, limit: int = 10) -> list[Replay]:
     return list(session.scalars(select(Replay).options(selectinload(Replay.parts), selectinload(Replay.created_by))
                                 .order_by(Replay.created_at.desc(), Replay.id.desc()).limit(limit)))
+
+
+def not_replayed(params: dict) -> list[str]:
+    """The changed fields no rule offer reads: a replay of them gives the rules' own figures, and says so."""
+    return sorted(p for p in params.get("policy") or {} if p not in RULE_PATHS)
 
 
 def period(params: dict, zone: ZoneInfo = NETWORK_ZONE) -> tuple[datetime, datetime]:
@@ -305,7 +310,7 @@ def figures(session: Session, replay: Replay, zone: ZoneInfo = NETWORK_ZONE) -> 
         return datetime.fromisoformat(value) if value else None
 
     result: dict = {"cases": len(cases), "skipped": skipped, "from": replay.params["from"], "to": replay.params["to"],
-                    "policy": replay.params["policy"]}
+                    "policy": replay.params["policy"], "not_replayed": not_replayed(replay.params)}
     for urgency in URGENCIES:
         mine = [d for d in cases if d.urgency == urgency]
         result[urgency.lower()] = {

@@ -488,3 +488,29 @@ def test_a_replay_of_a_period_not_over_names_only_the_versions_its_cases_met(his
     assert "versions 1, 2" not in banner[1]
     with app.app_context():
         db.engine.dispose()
+
+
+def test_a_change_no_rule_offer_reads_is_named_as_not_replayed(history):
+    """max_moves is the squeeze's: a replay of it gave the rules' own figures under "changed", presented as a change
+    tried. The result and the page now name what the replay does not play."""
+    from web import jobs
+
+    app = after_the_period(history)
+    client = app.test_client()
+    csrf = client.post("/api/v1/session", json={"username": "planner", "password": "frontline-demo"}).get_json()["csrf_token"]
+
+    def replayed(changes: dict) -> tuple[dict, str]:
+        started = client.post("/api/v1/replays", json={**PERIOD, "policy": changes}, headers={"X-CSRFToken": csrf})
+        assert started.status_code == 202, started.get_json()
+        jobs.join(started.get_json()["id"])
+        return (client.get(f"/api/v1/replays/{started.get_json()['id']}").get_json()["result"],
+                client.get(f"/planner/replays/{started.get_json()['id']}").get_data(as_text=True))
+
+    result, page = replayed({"max_moves": 4, "rule.min_notice_minutes.P1": 0})
+    assert result["not_replayed"] == ["max_moves"]
+    banner = re.search(r'<p class="banner warn not-replayed">(.*?)</p>', page, re.DOTALL)
+    assert banner and "which Most appointments a squeeze-in may move does not change" in banner[1]
+    result, page = replayed({"rule.min_notice_minutes.P1": 0})
+    assert result["not_replayed"] == [] and "not-replayed" not in page
+    with app.app_context():
+        db.engine.dispose()

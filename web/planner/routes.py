@@ -304,7 +304,8 @@ def replay(replay_id: int):
     found = replays.get(db.session, replay_id)
     current = policies.in_force(db.session, now())
     return render_template("planner/replay.html", replay=found, urgencies=URGENCIES, labels=labels,
-                           in_force=_in_force_already(found, current), then=_rules_then(found, current))
+                           in_force=_in_force_already(found, current), then=_rules_then(found, current),
+                           unplayed=[labels.FIELDS.get(p, p) for p in replays.not_replayed(found.params)])
 
 
 def _rules_then(replay, current) -> dict | None:
