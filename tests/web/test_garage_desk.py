@@ -940,6 +940,10 @@ def test_the_counter_lists_todays_walk_ins_not_yesterdays_left_open(app, client,
             "today's walk-in waits at the counter"
         assert case["id"] not in [c.id for c in at_counter(db.session, garage, CLOCK_NOW + timedelta(days=1))], \
             "a walk-in of yesterday no longer waits at the counter"
+    # the board's API lists them as its page does
+    counter = client.get("/api/v1/garages/lyon-07/board").get_json()["counter"]
+    (here,) = [c for c in counter if c["case"] == case["id"]]
+    assert here["urgency"] == case["urgency"] and here["plate"]
 
 
 def test_a_walk_in_whose_customer_left_is_closed_from_the_counter(app, client, auth):

@@ -157,7 +157,11 @@ def board_state(garage: Garage, day: date, here: str | None = None) -> dict:
 def inbox_facts(garage: Garage, moment: datetime) -> dict:
     """What the board's API carries besides the day: drive-ins expected, direct-line requests and re-plans waiting."""
     expected = drive_in.expected(db.session, garage, moment - drive_in.STILL_EXPECTED)
-    return {"drive_ins": [d.to_dict() for d in expected],
+    # the page's "at the counter": customers here whose case is not booked yet (the JSON board lacked them)
+    counter = [{"case": c.id, "urgency": c.urgency, "job_type": c.job_type_code, "plate": c.vehicle.plate,
+                "customer": c.customer.name, "opened_at": c.opened_at.isoformat()}
+               for c in cases.at_counter(db.session, garage, moment)]
+    return {"drive_ins": [d.to_dict() for d in expected], "counter": counter,
             "requests": [r.to_dict(moment) for r in direct_line.open_for_garage(db.session, garage, moment)],
             "notices": [n.to_dict() for n in notices.recent(db.session, garage, moment - timedelta(hours=24))],
             "replans": [w.to_dict() for w in squeeze.waiting_replans(db.session, garage, moment)]}
