@@ -332,8 +332,9 @@ class _Builder:
 
     @staticmethod
     def _withdrawn(case: Case, at: datetime, actor: User | None) -> None:
-        """A case the record closes unbooked, as the desk closes one (cases.withdraw): it was seeded "booked" or
-        "done" with no booking behind it, and replays and the planner's figures read it as placed."""
+        """A case the record closes unbooked, as the desk closes one (cases.withdraw: the call centre, or reception
+        for its walk-ins): it was seeded "booked" or "done" with no booking behind it, and replays and the planner's
+        figures read it as placed."""
         case.status = "cancelled"
         case.events.append(CaseEvent(at=at, kind="withdrawn", actor=actor,
                                      data={"reason": "Le client est allé ailleurs"}))
@@ -383,7 +384,7 @@ class _Builder:
             if appt:
                 break
         if appt is None:  # no room found: the customer went elsewhere (a case "booked" with no booking misled)
-            self._withdrawn(case, call_at + timedelta(minutes=5), actor)
+            self._withdrawn(case, call_at + timedelta(minutes=5), actor if case.channel == "walk_in" else self.operators[0])
             return
         # Sometimes the rules offered the very slot people booked: a tie (the override gained nothing).
         tie = not lost and kind not in ("urgency_lower", "squeeze_in") and self.extra.random() < 0.08
@@ -425,7 +426,7 @@ class _Builder:
             later.events.append(CaseEvent(at=opened, kind="call", actor=None if by_garage else actor,
                                           data={"symptom": worse.code, "plate": case.vehicle.plate,
                                                 "model": case.vehicle.model}))
-            self._withdrawn(later, opened + timedelta(minutes=5), None if by_garage else actor)
+            self._withdrawn(later, opened + timedelta(minutes=5), self.operators[0] if by_garage else actor)
             self.s.add(later)
         if kind == "direct_line":
             answered = override.created_at + timedelta(minutes=rnd.randint(2, 14))

@@ -77,8 +77,16 @@ class TechnicianDay:
                 if minutes and job.started_at is None]
 
     def _past_shift(self, job: Appointment, wait: int) -> datetime | None:
-        """The end of the shift the job was booked in, when waiting `wait` minutes makes it end after it."""
-        shift_end = next((e for s, e in self.shifts if s <= job.start_at < e), None)
+        """The end of the stretch of work the job was booked in (shifts that touch are one: 08:00-12:00 then
+        12:00-17:00 is no break), when waiting `wait` minutes makes it end after it."""
+        shift_end = None
+        for s, e in sorted(self.shifts):
+            if shift_end is not None and s <= shift_end:
+                shift_end = max(shift_end, e)
+            elif s <= job.start_at < e:
+                shift_end = e
+            elif shift_end is not None:
+                break
         return shift_end if shift_end is not None and job.end_at + timedelta(minutes=wait) > shift_end else None
 
     def off_shift(self, appointment: Appointment) -> bool:
@@ -259,8 +267,9 @@ def recent_cases(session: Session, limit: int = 20, garage_id: str | None = None
 def board_dict(board: GarageDay) -> dict:
     """The day as the API shows it: technicians with shifts and jobs, lifts in use, what runs late."""
     late = {a.id for a in board.late()}
-    waiting = board.waits
-    past_shift = {o.later.id for row in board.rows for o in row.overlaps if o.past_shift}
+    overlaps = [o for row in board.rows for o in row.overlaps]
+    waiting = {o.later.id: o.minutes for o in overlaps}  # board.waits, read once with the shifts they run past
+    past_shift = {o.later.id for o in overlaps if o.past_shift}
 
     def job(a: Appointment, row: TechnicianDay) -> dict:
         case = a.case

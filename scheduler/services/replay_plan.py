@@ -166,6 +166,14 @@ class NetworkPlan:
             return j == len(full_s) or full_s[j] >= e
         return True
 
+    def first_free(self, technician: str, start: datetime, length: timedelta, lift: bool) -> datetime | None:
+        """The technician's first free start at or after `start` for work that long (None: none in the plan)."""
+        if technician not in self.problem.technicians:
+            return None
+        found = self.free.first_start(technician, math.ceil(length.total_seconds() / 60), lift,
+                                      math.floor(start.timestamp() / 60))
+        return None if found is None else _at(found)
+
     def _day(self, minute: int) -> date:
         return _at(minute).astimezone(self.zone).date()
 

@@ -5,10 +5,14 @@ arrived, against the plan as it stood then. Two passes are played the same way o
 starting plan: `rules` with the policy version in force at each case's arrival, and `changed`
 with that version plus the planner's changes. In each pass the placement a case gets takes its
 capacity for the cases after it (its real booking does not: the pass books it where the pass's
-rules put it), but for a customer who really booked later than the pass offers: that was their own
-choice, and they keep it when it is free in the pass. Played as everyone taking the first offer, a
-week of routine work chosen for later dates filled the next days, and the `rules` pass no longer
-gave the offers the same rules had really made. Work booked during the period for cases opened before it enters the plan when it
+rules put it), but for a customer who really booked later than the pass offers (their own choice,
+or people's doing): they keep that booking, or their technician's first free time after it when
+the pass gave it away. Played as everyone taking the first offer, a week of routine work chosen for
+later dates filled the next days, and the `rules` pass no longer gave the offers the same rules
+had really made. Where people did better than the rules, the pass still books the rules' offer:
+its `rules` is the period run by the rules alone, which the record's rule offers were not.
+The demand played ends when the replay was made (a call taken between its two passes would be
+played by one only). Work booked during the period for cases opened before it enters the plan when it
 was booked. Cancelled bookings are left out: the record does not say when they were cancelled.
 
 Waits are from the call to the start: the pass's rule offer for `rules` and `changed`, the real
@@ -123,6 +127,13 @@ def recent(session: Session, limit: int = 10) -> list[Replay]:
                                 .order_by(Replay.created_at.desc(), Replay.id.desc()).limit(limit)))
 
 
+def played_until(replay: Replay, zone: ZoneInfo = NETWORK_ZONE) -> datetime:
+    """The end of the demand a replay plays: its period's, or the moment it was made for a period not over yet. Its
+    passes load the demand each when it starts, and the figures read it when the last ends: a call taken between
+    them was played by one pass and not the other, and counted as the change's gain."""
+    return min(period(replay.params, zone)[1], replay.created_at)
+
+
 def not_replayed(params: dict) -> list[str]:
     """The changed fields no rule offer reads: a replay of them gives the rules' own figures, and says so."""
     return sorted(p for p in params.get("policy") or {} if p not in RULE_PATHS)
@@ -147,7 +158,7 @@ class Demand:
     lon: float
     human_start: datetime | None
     at_counter: bool = False  # a walk-in: the call centre's rules on today do not apply to them
-    booked: tuple[str, datetime, datetime] | None = None  # the first real booking: technician, start, end
+    booked: tuple[str, datetime, datetime, bool] | None = None  # the first real booking: technician, start, end, lift
 
 
 def demand(session: Session, start: datetime, end: datetime) -> tuple[list[Demand], int]:
@@ -158,17 +169,17 @@ def demand(session: Session, start: datetime, end: datetime) -> tuple[list[Deman
         .join(JobType, JobType.code == Case.job_type_code)
         .where(Case.opened_at >= start, Case.opened_at < end).order_by(Case.opened_at, Case.id)).all()
     starts: dict[int, datetime] = {}
-    booked: dict[int, tuple[str, datetime, datetime]] = {}
-    for case_id, started, technician, booked_start, booked_end in session.execute(
+    booked: dict[int, tuple[str, datetime, datetime, bool]] = {}
+    for case_id, started, technician, booked_start, booked_end, lift in session.execute(
             select(Appointment.case_id, Appointment.started_at, Appointment.technician_id, Appointment.start_at,
-                   Appointment.end_at)
+                   Appointment.end_at, Appointment.lift)
             .join(Case, Case.id == Appointment.case_id)
             .where(Case.opened_at >= start, Case.opened_at < end, Appointment.status != "cancelled")):
         moment = started or booked_start
         if case_id not in starts or moment < starts[case_id]:
             starts[case_id] = moment
         if case_id not in booked or booked_start < booked[case_id][1]:
-            booked[case_id] = (technician, booked_start, booked_end)
+            booked[case_id] = (technician, booked_start, booked_end, lift)
     out = [Demand(r.id, r.opened_at, r.urgency, r.duration_minutes, r.skill_code, r.needs_lift, r.lat, r.lon,
                   starts.get(r.id), r.channel == "walk_in", booked.get(r.id))
            for r in rows if r.lat is not None and r.lon is not None]
@@ -192,8 +203,7 @@ def versions_over(session: Session, replay: Replay, zone: ZoneInfo = NETWORK_ZON
     """The policy versions the replayed cases met: the `rules` pass plays each case under the one in force when
     it arrived, and the `changed` pass under that one with the changes. A replay of a period not over yet played
     the cases opened before it was made: a version made since met none of them."""
-    start, end = period(replay.params, zone)
-    end = min(end, replay.created_at)
+    start, end = period(replay.params, zone)[0], played_until(replay, zone)
     versions = Versions(session)
     return [versions.at(start)] + [v for v, at in zip(versions.versions, versions.moments, strict=True)
                                    if start < at < end]
@@ -225,9 +235,10 @@ class World:
     changes: dict
 
 
-def load(session: Session, params: dict, zone: ZoneInfo = NETWORK_ZONE) -> World:
+def load(session: Session, replay: Replay, zone: ZoneInfo = NETWORK_ZONE) -> World:
+    params = replay.params
     start, end = period(params, zone)
-    cases, _ = demand(session, start, end)
+    cases, _ = demand(session, start, played_until(replay, zone))
     versions = Versions(session)
     horizon = max([p.horizon_days for p in versions.versions] + [params["policy"].get("horizon_days", 0), 28])
     until = end + timedelta(days=horizon + 1)
@@ -259,15 +270,26 @@ def play(world: World, name: str, progress: Progress = lambda _: None) -> dict[s
         placed = plan.rule_offer(str(case.case_id), case.opened_at, case.duration, case.skill, case.lift,
                                  case.urgency, case.lat, case.lon, rules_of[key], at_counter=case.at_counter)
         if placed is not None:
-            chosen = case.booked
-            if chosen is None or chosen[1] <= placed.start or not plan.is_free(*chosen, case.lift):
-                chosen = (placed.technician, placed.start, placed.end)
-            plan.occupy(*chosen, case.lift)
+            plan.occupy(*_taken(plan, case, placed))
         out[str(case.case_id)] = placed.start.isoformat() if placed else None
         if i % step == 0:
             progress(i / len(world.cases))
     progress(1.0)
     return out
+
+
+def _taken(plan: NetworkPlan, case: Demand, placed) -> tuple[str, datetime, datetime, bool]:
+    """Where a case takes its capacity in a pass: its rule offer; or, when its customer really booked later (their
+    choice, or people's doing: either way not sooner than offered), that booking, or the technician's first free
+    time after it when the pass gave that time away (falling back to the offer made everyone behind it sooner)."""
+    offer = (placed.technician, placed.start, placed.end, case.lift)
+    if case.booked is None or case.booked[1] <= placed.start:
+        return offer
+    technician, start, end, lift = case.booked
+    if plan.is_free(technician, start, end, lift):
+        return case.booked
+    later = plan.first_free(technician, start, end - start, lift)
+    return (technician, later, later + (end - start), lift) if later is not None else offer
 
 
 # -- the figures -----------------------------------------------------------------------------
@@ -290,8 +312,8 @@ def waits(starts: list[tuple[Demand, datetime | None]], day_of: Callable[[Demand
 
 
 def figures(session: Session, replay: Replay, zone: ZoneInfo = NETWORK_ZONE) -> dict:
-    start, end = period(replay.params, zone)
-    cases, skipped = demand(session, start, end)
+    start, _ = period(replay.params, zone)
+    cases, skipped = demand(session, start, played_until(replay, zone))
     passes = {p.name: p.starts or {} for p in replay.parts}
     garages = list(session.scalars(select(Garage).options(selectinload(Garage.opening_hours),
                                                           selectinload(Garage.closed_days))))
@@ -349,7 +371,7 @@ def run_part(session: Session, replay_id: int, name: str) -> None:
     try:
         reading = may_write.set(False)  # a read: on SQLite it takes no lock while it loads the period
         try:
-            world = load(session, replay.params)
+            world = load(session, replay)
             session.rollback()
         finally:
             may_write.reset(reading)

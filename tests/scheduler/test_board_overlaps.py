@@ -69,6 +69,10 @@ def test_a_job_pushed_past_the_end_of_its_technicians_shift_says_so():
     urgent, pushed = job(1, 360, 60, "P1"), job(2, 390, 90, "P3")  # 14:00 and 14:30; the shift ends at 16:00
     (overlap,) = TechnicianDay(None, shifts, [urgent, pushed]).overlaps
     assert (overlap.later.id, overlap.minutes, overlap.past_shift) == (2, 30, NINE + timedelta(hours=8))
+    # shifts that touch are one stretch of work: pushed past 16:00 into a shift from 16:00, the job still fits
+    longer = [*shifts, (NINE + timedelta(hours=8), NINE + timedelta(hours=10))]
+    (overlap,) = TechnicianDay(None, longer, [job(1, 360, 60, "P1"), job(2, 390, 90, "P3")]).overlaps
+    assert overlap.past_shift is None
     # the same wait earlier in the afternoon still ends within the shift: nothing to say
     urgent, pushed = job(1, 240, 60, "P1"), job(2, 270, 60, "P3")
     (overlap,) = TechnicianDay(None, shifts, [urgent, pushed]).overlaps

@@ -89,3 +89,28 @@ def test_a_policy_that_keeps_today_from_the_call_centre_gives_a_p2_tomorrow_and_
         placed = plan.rule_offer(f"{urgency}{same_day}", now, 30, "x", False, urgency, 45.0, 4.8, rules)
         assert placed.start == now.replace(hour=7) + timedelta(days=day) + (timedelta(hours=1) if not day else
                                                                            timedelta()), (urgency, same_day)
+
+
+def test_a_customer_whose_own_later_time_the_pass_gave_away_takes_the_next_free_time_after_it():
+    """A customer who booked Tuesday 09:00 (later than offered): when an earlier call took that hour in the pass,
+    they take their technician's next free time after it, not the first offer, which made every call behind them
+    sooner than it really was."""
+    from scheduler.services.replay_plan import Placed
+    from scheduler.services.replays import Demand, _taken
+
+    plan = NetworkPlan([NetworkPlan.garage("g", 45.0, 4.8, 1)],
+                       [NetworkPlan.technician("t", "g", ["x"], [(DAY + timedelta(days=d), DAY + timedelta(days=d, hours=4))
+                                                                 for d in range(3)])], timezone.utc)
+    tuesday = DAY + timedelta(days=1, hours=2)  # 09:00
+    offer = Placed("g", "t", DAY, DAY + timedelta(hours=1))
+    case = Demand(1, DAY - timedelta(days=1), "P3", 60, "x", False, 45.0, 4.8, tuesday, False,
+                  ("t", tuesday, tuesday + timedelta(hours=1), False))
+    assert _taken(plan, case, offer) == case.booked, "free in the pass: the customer keeps their own time"
+    plan.occupy("t", tuesday - timedelta(minutes=30), tuesday + timedelta(minutes=30), False)
+    assert _taken(plan, case, offer) == ("t", tuesday + timedelta(minutes=30), tuesday + timedelta(minutes=90), False)
+    plan.occupy("t", tuesday + timedelta(minutes=30), DAY + timedelta(days=3), False)
+    assert _taken(plan, case, offer) == ("t", DAY, DAY + timedelta(hours=1), False), "nothing after it: the offer"
+    earlier = Demand(2, DAY - timedelta(days=1), "P3", 60, "x", False, 45.0, 4.8, DAY, False,
+                     ("t", DAY, DAY + timedelta(hours=1), False))
+    assert _taken(plan, earlier, Placed("g", "t", tuesday, tuesday + timedelta(hours=1)))[1] == tuesday, \
+        "booked sooner than the rules offer (people's doing): the rules' pass books the offer"

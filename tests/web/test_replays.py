@@ -514,3 +514,30 @@ def test_a_change_no_rule_offer_reads_is_named_as_not_replayed(history):
     assert result["not_replayed"] == [] and "not-replayed" not in page
     with app.app_context():
         db.engine.dispose()
+
+
+def test_a_call_taken_between_a_replays_two_passes_is_played_by_neither(history):
+    """Made on Friday at noon, a replay of the week plays the calls until then: one taken at 13:00, after its
+    `rules` pass and before its `changed` one, was played by `changed` alone and counted as the change's gain."""
+    app = after_the_period(history)
+    with app.app_context():
+        replay = replays.create(db.session, None, {**PERIOD, "policy": {"rule": {"garages": 3}}}, at(4, 12))
+        db.session.commit()
+        replay_id = replay.id
+        db.engine.dispose()
+    replays.run_job(history, replay_id, names=["rules"])
+    with app.app_context():
+        people = db.session.scalar(select(Customer))
+        db.session.add(Case(urgency="P3", job_type_code="fault_diagnosis", customer=people,
+                            vehicle=Vehicle(plate="RP-LATE", model="Clio", customer=people), garage_id="g1",
+                            lat=45.75, lon=4.85, status="open", opened_at=at(4, 13)))
+        db.session.commit()
+        db.engine.dispose()
+    replays.run_job(history, replay_id, names=["changed"])
+    with app.app_context():
+        done = db.session.get(Replay, replay_id)
+        assert done.status == "done", done.error
+        result = done.result
+        db.engine.dispose()
+    assert result["cases"] == 4, "the calls until the replay was made"
+    assert result["p3"]["rules"] == result["p3"]["changed"], "a change that changes nothing gains nothing"

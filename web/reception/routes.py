@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlsplit
 
@@ -95,15 +96,17 @@ def inbox_state(garage: Garage) -> dict:
     }
 
 
-def _arrivals(requests, garage: Garage, moment: datetime) -> dict[int, datetime]:
-    """When each caller, setting off now, can be here, where the drive takes longer than a rounded time typed could
-    absorb (drive_in.SLACK): a time typed before it booked the car for a moment its customer could not make (the
-    free times offered already start no sooner)."""
+def _arrivals(requests, garage: Garage, moment: datetime) -> dict[int, int]:
+    """Each caller's drive here in minutes, where it is longer than a rounded time typed could absorb
+    (drive_in.SLACK): a time typed before they could be here booked the car for a moment its customer could not
+    make (the free times offered already start no sooner). The drive, not the time they can be here: the panel is
+    redrawn only when a request comes or goes, and a time read from now would go stale while it waits."""
     if not requests:
         return {}
     policy = policies.in_force(db.session, moment)
     there = {r.id: planning.can_be_there(r.case, garage, moment, policy) for r in requests}
-    return {i: at for i, at in there.items() if at is not None and at > moment + drive_in.SLACK}
+    return {i: math.ceil((at - moment).total_seconds() / 60) for i, at in there.items()
+            if at is not None and at > moment + drive_in.SLACK}
 
 
 def _answer_slots(asked, garage: Garage, moment: datetime) -> dict:
