@@ -26,7 +26,6 @@ from optimizer.freetime import FreeTime, _as_windows, _pairs, merge, saturated, 
 from optimizer.rule import earliest_at
 from scheduler.services.policies import visible_from
 
-
 # The policy's fields a rule offer reads (Rules.of): the only ones a replay plays. The others (the offers shown, the
 # engine's weights, the squeeze's moves...) change no rule offer.
 RULE_PATHS = ("rule.garages", "rule.min_notice_minutes.P1", "rule.min_notice_minutes.P2", "rule.min_notice_minutes.P3",

@@ -22,7 +22,7 @@ from optimizer import Garage as PlanGarage
 from optimizer import Location, Problem, Request, make_problem, policy_from_dict
 from optimizer import Technician as PlanTechnician
 from optimizer.geo import haversine_km
-from scheduler.models import ACTIVE, Appointment, Garage, Policy, Technician
+from scheduler.models import ACTIVE, Appointment, Case, Garage, Policy, Technician
 from scheduler.network import network
 from scheduler.services.capacity import as_it_runs
 
@@ -192,7 +192,8 @@ class Snapshot:
         query = (select(Appointment.id, Appointment.technician_id, epoch_minute(Appointment.start_at),
                         epoch_minute(Appointment.end_at, ceil=True), Appointment.skill_code, Appointment.lift,
                         Appointment.status, Appointment.pinned, Appointment.flex_minutes, Appointment.garage_id,
-                        Appointment.started_at)
+                        Appointment.started_at, Case.urgency)
+                 .join(Case, Case.id == Appointment.case_id)
                  .where(window, Appointment.status.in_(ACTIVE),
                         # work under way holds its technician as it runs, past its booked end too (as_it_runs)
                         or_(Appointment.end_at > self.now, Appointment.status == "in_progress")))
@@ -206,7 +207,10 @@ class Snapshot:
             skilled = Appointment.technician_id.in_(sorted(t for t in known if skill in self.network.skills[t]))
             query = query.where(or_(skilled, Appointment.lift.is_(True)) if lift else skilled)
         # Core rows, not ORM objects: thousands of rows per question
-        return [(a[9], PlanItem(str(a[0]), a[1], *_running(a[2], a[3], a[10]), a[4], a[5], "P3", a[6], a[7], a[8]))
+        # a squeeze or a re-plan moves non-urgent work only (DESIGN): a P1's car, immobilised, stays where people
+        # booked it, as if pinned
+        return [(a[9], PlanItem(str(a[0]), a[1], *_running(a[2], a[3], a[10]), a[4], a[5], a[11], a[6],
+                                a[7] or a[11] == "P1", a[8]))
                 for a in self.session.connection().execute(query).all() if a[1] in known]
 
     # -- the same plan as a problem file (the validated path, and what a planner exports) -----------

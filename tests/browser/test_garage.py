@@ -236,7 +236,7 @@ def test_a_poll_never_wipes_what_is_being_typed_in_the_job_list(browser, live_se
         asked = page.evaluate("() => window.polls")
         page.evaluate("""() => { const t = document.querySelector('#timeline'); t.dataset.drawn = 'before';
             htmx.ajax('GET', t.getAttribute('hx-get').replace(/v=[^&]*/, 'v=stale'), {target: t, swap: 'outerHTML'}); }""")
-        for _ in range(100):  # the page's CSP refuses wait_for_function's string evaluation
+        for _ in range(300):  # the page's CSP refuses wait_for_function's string evaluation; a busy machine is slow
             if page.evaluate("() => window.polls") > asked:
                 break
             page.wait_for_timeout(100)

@@ -32,6 +32,26 @@ def preview(auth, case_id: int, garage: str = "lyon-07"):
     return auth.post(f"/api/v1/cases/{case_id}/squeeze", json={"garage": garage})
 
 
+def test_a_squeeze_moves_non_urgent_work_only(app, client, auth):
+    """DESIGN: a squeeze fits the walk-in "by moving non-urgent, not-started work". A P1's booking was moved 30
+    minutes to fit another P1 in: an immobilised car stays where people booked it."""
+    from scheduler.models import Case
+
+    first = preview(auth, walk_in(auth)["id"]).get_json()
+    moved = [m["appointment"] for m in first["moves"]]
+    assert moved, "Lyon 7e is full today: fitting a P1 in moves someone"
+    with app.app_context():
+        for appointment_id in moved:  # the same work, but urgent: a P1's car
+            db.session.get(Appointment, appointment_id).case.urgency = "P1"
+        db.session.commit()
+    again = preview(auth, walk_in(auth, vehicle={"plate": "WI-002-KC", "model": "Renault Clio"})["id"]).get_json()
+    assert again["fits"], "there is still a way in, around the urgent work"
+    assert not set(moved) & {m["appointment"] for m in again["moves"]}
+    with app.app_context():
+        urgent = {a.id for a in db.session.scalars(select(Appointment).join(Case).where(Case.urgency == "P1"))}
+    assert not urgent & {m["appointment"] for m in again["moves"]}
+
+
 def moments(app) -> dict:
     """Where every active appointment of the day is: a preview must leave this as it was."""
     with app.app_context():
