@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from scheduler.network import network
 from scheduler.errors import AlreadyBooked, Conflict, Forbidden, Invalid, ReasonRequired, RuleBroken, SlotTaken
-from scheduler.models import ACTIVE, Appointment, Case, Garage, Policy, Technician, User
+from scheduler.models import ACTIVE, Appointment, Case, DirectLineRequest, Garage, Policy, Technician, User
 from scheduler.services import capacity, notices, outbox, overrides, policies
 from scheduler.services.capacity import Clash
-from scheduler.services.planning import CaseOffers, case_offers, desk_offers, garage_slots, open_from, working_day
+from scheduler.services.planning import (
+    CaseOffers, case_offers, case_target, desk_offers, garage_slots, open_from, working_day,
+)
 from scheduler.texts import N_, Phrase
 
 
@@ -351,3 +353,15 @@ def confirm(session: Session, case: Case, appointment: Appointment, earlier: lis
             outbox.queue(session, "moved", appointment, now, before=earlier[0].start_at, minutes=waits)
     else:
         outbox.queue(session, "booked", appointment, now, minutes=waits)
+    _withdraw_asked(session, case, appointment, now)
+
+
+def _withdraw_asked(session: Session, case: Case, appointment: Appointment, now: datetime) -> None:
+    """Booked within its target, the case leaves nothing for a garage asked on the direct line to answer: its open
+    requests are withdrawn, as when another garage accepts (one stayed open at a garage that, the case now booked
+    elsewhere, could no longer read it). Booked beyond its target, the request stands: a yes replaces the booking."""
+    asked = DirectLineRequest.case_id == case.id, DirectLineRequest.status == "open"
+    if session.scalar(select(DirectLineRequest.id).where(*asked).limit(1)) is None:
+        return
+    if case_target(session, case, now).met_by(appointment.start_at):
+        session.execute(update(DirectLineRequest).where(*asked).values(status="expired", answered_at=now))

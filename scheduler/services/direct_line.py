@@ -164,6 +164,9 @@ def answer(session: Session, actor: User, request: DirectLineRequest, accept: bo
     lock_case(session, request.case)
     session.refresh(request)  # another answer may have been committed while we waited for the lock
     expire_due(session, now, request.case)
+    if request.withdrawn:
+        raise AlreadyAnswered(N_("This request was withdrawn at %(when)s: the case was booked meanwhile."),
+                              status=request.status, words={"when": f"{request.garage.local(request.answered_at):%H:%M}"})
     if request.status != "open":
         when = request.answered_at or request.expires_at
         raise AlreadyAnswered(N_("This request is already %(status)s (at %(when)s)."), status=request.status,

@@ -83,6 +83,23 @@ def test_a_case_a_garage_took_within_its_target_is_not_put_on_the_line_again(app
     assert "Send on the direct line" not in page, "no form for what would be refused"
 
 
+def test_a_case_the_operator_books_within_its_target_withdraws_its_direct_line_request(app, client, auth):
+    """Put to one garage on the direct line, then booked by the operator today at another: the request stayed open
+    at the first garage, which could no longer even read the case."""
+    case, best, request = put_on_the_line(client, auth)
+    offers = client.get(f"/api/v1/cases/{case['id']}/offers").get_json()["offers"]
+    elsewhere = next(o for o in offers if o["garage"] != best["garage"])
+    booked = auth.post(f"/api/v1/cases/{case['id']}/appointments",
+                       json={k: elsewhere[k] for k in ("garage", "technician", "start")})
+    assert booked.status_code == 201, booked.get_json()
+    auth.login(f"reception-{best['garage']}")
+    assert request["id"] not in [r["id"] for r in client.get("/api/v1/direct-line?status=open").get_json()]
+    answered = auth.post(f"/api/v1/direct-line/{request['id']}/answer",
+                         json={"accept": True, "start": best["start"], "technician": best["technician"]})
+    assert answered.status_code == 409 and answered.get_json()["error"]["code"] == "already_answered"
+    assert "the case was booked meanwhile" in answered.get_json()["error"]["message"]
+
+
 def test_a_garage_s_yes_never_replaces_the_case_s_booking_with_a_later_one(app, client, auth):
     case, best, request = put_on_the_line(client, auth)
     booked = auth.post(f"/api/v1/cases/{case['id']}/appointments", json={k: best[k] for k in
@@ -92,12 +109,30 @@ def test_a_garage_s_yes_never_replaces_the_case_s_booking_with_a_later_one(app, 
     before = footprint(app)
     late = auth.post(f"/api/v1/direct-line/{request['id']}/answer",
                      json={"accept": True, "start": best["start"], "technician": best["technician"]})
-    assert late.status_code == 409 and "no later than this" in late.get_json()["error"]["message"], late.get_json()
+    # booked within its target, the case withdrew the request: nothing is left to answer
+    assert late.status_code == 409 and "withdrawn" in late.get_json()["error"]["message"], late.get_json()
     assert footprint(app) == before
     auth.login("operator")
     (held,) = [a for a in client.get(f"/api/v1/cases/{case['id']}").get_json()["appointments"]
                if a["status"] == "booked"]
     assert held["id"] == booked.get_json()["id"] and held["channel"] != "direct_line"
+
+
+def test_a_booking_beyond_the_target_keeps_the_request_open_and_a_yes_must_be_sooner(app, client, auth):
+    """Booked by the operator at the rules' slot, days out, the case still waits on the garage asked for sooner:
+    its request stays open, and a yes no sooner than that booking is refused."""
+    case, best, request = put_on_the_line(client, auth)
+    rule = client.get(f"/api/v1/cases/{case['id']}/offers").get_json()["rule_offer"]
+    booked = auth.post(f"/api/v1/cases/{case['id']}/appointments",
+                       json={**{k: rule[k] for k in ("garage", "technician", "start")},
+                             "reason": "the rules' slot, until a garage takes it sooner"})
+    assert booked.status_code == 201, booked.get_json()
+    auth.login(f"workshop-{best['garage']}")
+    assert request["id"] in [r["id"] for r in client.get("/api/v1/direct-line?status=open").get_json()]
+    later = auth.post(f"/api/v1/direct-line/{request['id']}/answer",
+                      json={"accept": True, "technician": best["technician"],
+                            "start": (datetime.fromisoformat(rule["start"]) + timedelta(hours=2)).isoformat()})
+    assert later.status_code == 409 and "no later than this" in later.get_json()["error"]["message"], later.get_json()
 
 
 def test_the_operator_is_told_when_a_garage_s_yes_starts_before_the_customer_can_get_there(app, client, auth):
