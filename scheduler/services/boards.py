@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -14,6 +14,12 @@ from scheduler.services import capacity, jobs
 
 # Booked but not checked in this long after its start: reception should chase it.
 LATE_AFTER = timedelta(minutes=15)
+
+
+def _minutes(start: datetime, end: datetime) -> int:
+    """Whole minutes from start to end as a clock runs: two times of one zone subtract as wall-clock times in
+    Python, and a night shift 00:30-06:00 on the day the clocks go forward counted 330 minutes, not 270."""
+    return int((end.astimezone(timezone.utc) - start.astimezone(timezone.utc)).total_seconds() // 60)
 
 
 # The work a day's load counts: booked, under way or done (a finished job took its time); not cancelled or no-show.
@@ -45,13 +51,13 @@ class TechnicianDay:
 
     @property
     def shift_minutes(self) -> int:
-        return sum(int((e - s).total_seconds() // 60) for s, e in self.shifts)
+        return sum(_minutes(s, e) for s, e in self.shifts)
 
     @property
     def booked_minutes(self) -> int:
         """The day's booked work, done work included: a finished job took its time (it used to drop out of the
         load, so a full day read 15 % booked by evening). Cancelled and no-show work took none."""
-        return sum(int((a.end_at - a.start_at).total_seconds() // 60) for a in self.appointments
+        return sum(_minutes(a.start_at, a.end_at) for a in self.appointments
                    if a.status in HOLDS_TIME)
 
     def free_minutes_after(self, moment: datetime) -> int:
@@ -61,8 +67,8 @@ class TechnicianDay:
             s = max(s, moment)
             if s >= e:
                 continue
-            taken = sum(max(0, (min(e, a.end_at) - max(s, a.start_at)).total_seconds()) for a in self.active)
-            free += max(0, int(((e - s).total_seconds() - taken) // 60))
+            taken = sum(max(0, _minutes(max(s, a.start_at), min(e, a.end_at))) for a in self.active)
+            free += max(0, _minutes(s, e) - taken)
         return free
 
     @property
@@ -245,11 +251,11 @@ def network_load(session: Session, days: list[date]) -> dict[str, dict[date, flo
                                   Appointment.start_at < last))
     zones = {g.id: g for g in garages}
     for garage_id, s, e in rows:
-        booked[(garage_id, zones[garage_id].local(s).date())] += int((e - s).total_seconds() // 60)
+        booked[(garage_id, zones[garage_id].local(s).date())] += _minutes(s, e)
     for g in garages:
         out[g.id] = {}
         for day in days:
-            minutes = sum(int((e - s).total_seconds() // 60) for t in g.technicians if t.active
+            minutes = sum(_minutes(s, e) for t in g.technicians if t.active
                           for s, e in capacity.shifts(t, day))
             out[g.id][day] = booked[(g.id, day)] / minutes if minutes else 0.0
     return out

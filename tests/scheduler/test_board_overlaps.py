@@ -77,3 +77,16 @@ def test_a_job_pushed_past_the_end_of_its_technicians_shift_says_so():
     urgent, pushed = job(1, 240, 60, "P1"), job(2, 270, 60, "P3")
     (overlap,) = TechnicianDay(None, shifts, [urgent, pushed]).overlaps
     assert overlap.minutes == 30 and overlap.past_shift is None
+
+
+def test_a_night_shift_on_the_days_the_clocks_change_counts_the_minutes_that_pass():
+    """00:30-06:00 in Paris is 270 minutes on 28 March 2027 and 390 on 31 October: the board said 330 for both
+    (two times of one zone subtract as wall-clock times)."""
+    from zoneinfo import ZoneInfo
+
+    paris = ZoneInfo("Europe/Paris")
+    for day, minutes in ((datetime(2027, 3, 28), 270), (datetime(2027, 10, 31), 390), (datetime(2027, 3, 29), 330)):
+        shift = (day.replace(hour=0, minute=30, tzinfo=paris), day.replace(hour=6, tzinfo=paris))
+        row = TechnicianDay(None, [shift], [])
+        assert row.shift_minutes == minutes, day
+        assert row.free_minutes_after(shift[0].astimezone(timezone.utc)) == minutes
