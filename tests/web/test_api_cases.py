@@ -29,6 +29,18 @@ def test_an_operator_opens_a_case_and_gets_the_rule_offer_and_offers(client, aut
         assert offers["rule_offer"]["start"] >= offers["offers"][0]["start"]
 
 
+def test_no_offers_say_why(client, auth):
+    """A caller far beyond every garage's reach got 200 with an empty list and nothing else: the case page says why,
+    and so does the API now. With offers, there is nothing to explain."""
+    auth.login("operator")
+    far = auth.post("/api/v1/cases", json={**CALL, "location": {"lat": 43.3, "lon": 5.37}}).get_json()  # Marseille
+    empty = client.get(f"/api/v1/cases/{far['id']}/offers").get_json()
+    assert empty["offers"] == [] and empty["none_because"]["code"] == "no_room_within_reach"
+    assert "No garage within reach" in empty["none_because"]["message"]
+    near = auth.post("/api/v1/cases", json={**CALL, "vehicle": {"plate": "GH-124-JK", "model": "Clio"}}).get_json()
+    assert "none_because" not in client.get(f"/api/v1/cases/{near['id']}/offers").get_json()
+
+
 def test_reception_opens_a_walk_in_at_its_own_garage(client, auth):
     auth.login("reception-venissieux")
     call = {k: v for k, v in CALL.items() if k != "location"}

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import jsonify, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from scheduler.errors import Forbidden, Invalid, NotFound
@@ -128,8 +129,12 @@ def case_offers(case_id: int):
     # the garage a case waits on (put on its direct line, a drive-in expected) weighs its free times too
     case = cases.get_case(db.session, current_user, case_id, reading_at=moment)
     found = planning.desk_offers(db.session, current_user, case, moment)
+    body = worded(found.to_dict())
+    if not found.offers and not found.degraded:  # an empty list said nothing of why, as the case page does
+        body["none_because"] = {"code": "no_room_within_reach",
+                                "message": _("No garage within reach has room in the horizon.")}
     # handed back by the booking of one of them, which then need not search again (web/shown.py)
-    return jsonify({**worded(found.to_dict()), "offers_token": shown.seal(found, case.id, current_user.id, moment)})
+    return jsonify({**body, "offers_token": shown.seal(found, case.id, current_user.id, moment)})
 
 
 @bp.post("/v1/cases/<int:case_id>/appointments")
