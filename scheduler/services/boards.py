@@ -36,6 +36,11 @@ class Overlap:
     # it cannot be done as booked, and needs a colleague, another day or a call to its customer
     past_shift: datetime | None = None
 
+    @property
+    def ends(self) -> datetime:
+        """When the later job, so delayed, ends."""
+        return self.later.end_at + timedelta(minutes=self.minutes)
+
 
 @dataclass
 class TechnicianDay:

@@ -509,7 +509,7 @@ def test_a_change_no_rule_offer_reads_is_named_as_not_replayed(history):
     result, page = replayed({"max_moves": 4, "rule.min_notice_minutes.P1": 0})
     assert result["not_replayed"] == ["max_moves"]
     banner = re.search(r'<p class="banner warn not-replayed">(.*?)</p>', page, re.DOTALL)
-    assert banner and "which Most appointments a squeeze-in may move does not change" in banner[1]
+    assert banner and "and “Most appointments a squeeze-in may move” changes none of them" in banner[1]
     result, page = replayed({"rule.min_notice_minutes.P1": 0})
     assert result["not_replayed"] == [] and "not-replayed" not in page
     with app.app_context():
