@@ -348,9 +348,14 @@ def confirm(session: Session, case: Case, appointment: Appointment, earlier: lis
              technician=appointment.technician_id, start=appointment.start_at.isoformat(),
              overbooked=appointment.overbooked)
     if earlier:
+        heard = outbox.any_sent(session, earlier)
         outbox.supersede_unsent(session, earlier)
         if outbox.tells_of_move(earlier[0].garage_id, earlier[0].start_at, appointment.garage_id, appointment.start_at):
             outbox.queue(session, "moved", appointment, now, before=earlier[0].start_at, minutes=waits)
+        elif not heard:
+            # another technician at the same time and place is nothing to tell one who heard of the booking; one whose
+            # confirmation had not gone yet (superseded just now) would otherwise hear of none at all
+            outbox.queue(session, "booked", appointment, now, minutes=waits)
     else:
         outbox.queue(session, "booked", appointment, now, minutes=waits)
     _withdraw_asked(session, case, appointment, now)

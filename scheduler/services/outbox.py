@@ -206,6 +206,12 @@ def queue(session: Session, kind: str, appointment: Appointment, now: datetime,
 SUPERSEDED = "superseded: its booking was replaced before it went"
 
 
+def any_sent(session: Session, appointments: list[Appointment]) -> bool:
+    """Whether the customer has heard anything about these bookings (a message sent)."""
+    return session.scalar(select(Message.id).where(Message.appointment_id.in_([a.id for a in appointments]),
+                                                   Message.status == "sent").limit(1)) is not None
+
+
 def supersede_unsent(session: Session, appointments: list[Appointment]) -> None:
     """Messages about these bookings not sent yet (or failed) are no longer true once they are replaced: they are
     never sent, so the customer hears of the booking that holds, not of each one before it. API.md's statuses are

@@ -507,6 +507,8 @@ def _apply_moves(session: Session, moves: list[dict], actor: User, now: datetime
                    start=m["to"].isoformat(), technician_before=m["technician_from"], technician=m["technician_to"],
                    preview=preview.id, cause=preview.case_id)
         if m["told"]:
+            # what was still to go about it (its confirmation, a delay counted from its old time) is no longer true
+            outbox.supersede_unsent(session, [a])
             outbox.queue(session, "moved", a, now, before=m["from"])
         moved.append(a)
     return moved

@@ -697,3 +697,33 @@ def test_a_decision_whose_booking_was_replaced_is_judged_when_the_cases_work_sta
     rule_start = datetime.fromisoformat(offers["rule_offer"]["start"])
     assert first["gain_minutes"] == round((rule_start - started_at).total_seconds() / 60)
     assert first["verdict"] != "pending" and second["verdict"] != "pending"
+
+
+def test_another_technician_at_the_same_time_leaves_the_customer_a_confirmation(app, client, auth):
+    """Rebooked with another technician at the same time and place before its confirmation went, the case's only
+    message was superseded and none written: the customer had no confirmation at all."""
+    from scheduler.models import Appointment, Technician
+
+    auth.login("operator")
+    case = open_case(auth, symptom="oil_change")
+    offer = offers_of(client, case["id"])["offers"][0]
+    first = book(auth, case["id"], offer).get_json()
+    with app.app_context():
+        booked = db.session.get(Appointment, first["id"])
+        other = next(t for t in db.session.scalars(select(Technician).where(Technician.garage_id == offer["garage"]))
+                     if t.id != offer["technician"] and booked.skill_code in t.skill_codes and t.active)
+        for a in db.session.scalars(select(Appointment).where(  # a colleague free then: their work there called off
+                Appointment.technician_id == other.id, Appointment.start_at < booked.end_at,
+                Appointment.end_at > booked.start_at)):
+            a.status = "cancelled"
+        other_id = other.id
+        db.session.commit()
+    moved = auth.post(f"/api/v1/cases/{case['id']}/appointments", json={
+        "garage": offer["garage"], "technician": other_id, "start": offer["start"], "replaces": first["id"],
+        "reason": "the customer knows this technician"})
+    assert moved.status_code == 201, moved.get_json()
+    with app.app_context():
+        told = [(m.appointment_id, m.kind, m.status) for m in db.session.scalars(
+            select(Message).where(Message.case_id == case["id"]).order_by(Message.id))]
+        db.session.rollback()
+    assert told == [(first["id"], "booked", "failed"), (moved.get_json()["id"], "booked", "queued")], told

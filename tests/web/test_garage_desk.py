@@ -52,6 +52,28 @@ def test_a_squeeze_moves_non_urgent_work_only(app, client, auth):
     assert not urgent & {m["appointment"] for m in again["moves"]}
 
 
+def test_a_squeeze_that_moves_a_booking_retires_what_was_still_to_go_about_it(app, client, auth):
+    """A moved customer whose confirmation (or a delay notice from the old time) had not gone yet was sent both:
+    the old time and the move, two calendar files that disagree."""
+    from scheduler.services import outbox
+
+    proposal = preview(auth, walk_in(auth)["id"]).get_json()
+    told = [m for m in proposal["moves"] if m["told"]]
+    assert told, "the preview moves a customer it tells"
+    with app.app_context():
+        moving = db.session.get(Appointment, told[0]["appointment"])
+        queued = outbox.queue(db.session, "booked", moving, CLOCK_NOW)
+        db.session.commit()
+        stale = queued.id
+    assert auth.post(f"/api/v1/squeeze/{proposal['id']}/confirm", json={"reason": "engine fault"}).status_code == 200
+    with app.app_context():
+        messages = {m.id: (m.kind, m.status) for m in db.session.scalars(
+            select(Message).where(Message.appointment_id == told[0]["appointment"]))}
+        db.session.rollback()
+    assert messages.pop(stale) == ("booked", "failed")
+    assert list(messages.values()) == [("moved", "queued")]
+
+
 def moments(app) -> dict:
     """Where every active appointment of the day is: a preview must leave this as it was."""
     with app.app_context():
