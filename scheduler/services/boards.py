@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from functools import cached_property
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -112,10 +113,16 @@ class GarageDay:
     rows: list[TechnicianDay]
     now: datetime | None = None
 
+    @cached_property
+    def overlaps(self) -> list[Overlap]:
+        """Every technician's jobs that wait behind the work before them (`TechnicianDay.overlaps`), read once: the
+        page's banner, its timeline and the API's jobs all read them."""
+        return [o for row in self.rows for o in row.overlaps]
+
     @property
     def waits(self) -> dict[int, int]:
-        """Each job's wait behind the work before it (`TechnicianDay.overlaps`), in minutes."""
-        return {o.later.id: o.minutes for row in self.rows for o in row.overlaps}
+        """Each job's wait behind the work before it, in minutes."""
+        return {o.later.id: o.minutes for o in self.overlaps}
 
     @property
     def load(self) -> float:
@@ -278,9 +285,8 @@ def recent_cases(session: Session, limit: int = 20, garage_id: str | None = None
 def board_dict(board: GarageDay) -> dict:
     """The day as the API shows it: technicians with shifts and jobs, lifts in use, what runs late."""
     late = {a.id for a in board.late()}
-    overlaps = [o for row in board.rows for o in row.overlaps]
-    waiting = {o.later.id: o.minutes for o in overlaps}  # board.waits, read once with the shifts they run past
-    past_shift = {o.later.id for o in overlaps if o.past_shift}
+    waiting = board.waits
+    past_shift = {o.later.id for o in board.overlaps if o.past_shift}
 
     def job(a: Appointment, row: TechnicianDay) -> dict:
         case = a.case

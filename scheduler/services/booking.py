@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -348,25 +348,28 @@ def confirm(session: Session, case: Case, appointment: Appointment, earlier: lis
              technician=appointment.technician_id, start=appointment.start_at.isoformat(),
              overbooked=appointment.overbooked)
     if earlier:
-        heard = outbox.any_sent(session, earlier)
         outbox.supersede_unsent(session, earlier)
         if outbox.tells_of_move(earlier[0].garage_id, earlier[0].start_at, appointment.garage_id, appointment.start_at):
             outbox.queue(session, "moved", appointment, now, before=earlier[0].start_at, minutes=waits)
-        elif not heard:
+        elif not outbox.any_sent(session, earlier):
             # another technician at the same time and place is nothing to tell one who heard of the booking; one whose
             # confirmation had not gone yet (superseded just now) would otherwise hear of none at all
             outbox.queue(session, "booked", appointment, now, minutes=waits)
     else:
         outbox.queue(session, "booked", appointment, now, minutes=waits)
-    _withdraw_asked(session, case, appointment, now)
+    # Booked within its target, the case leaves nothing for a garage asked on the direct line to answer (one stayed
+    # open at a garage that, the case now booked elsewhere, could no longer read it). Booked beyond its target, the
+    # request stands: a yes replaces the booking.
+    if session.scalar(select(DirectLineRequest.id).where(_asked(case)).limit(1)) is not None \
+            and case_target(session, case, now).met_by(appointment.start_at):
+        withdraw_asked(session, case, now)
 
 
-def _withdraw_asked(session: Session, case: Case, appointment: Appointment, now: datetime) -> None:
-    """Booked within its target, the case leaves nothing for a garage asked on the direct line to answer: its open
-    requests are withdrawn, as when another garage accepts (one stayed open at a garage that, the case now booked
-    elsewhere, could no longer read it). Booked beyond its target, the request stands: a yes replaces the booking."""
-    asked = DirectLineRequest.case_id == case.id, DirectLineRequest.status == "open"
-    if session.scalar(select(DirectLineRequest.id).where(*asked).limit(1)) is None:
-        return
-    if case_target(session, case, now).met_by(appointment.start_at):
-        session.execute(update(DirectLineRequest).where(*asked).values(status="expired", answered_at=now))
+def _asked(case: Case):
+    return and_(DirectLineRequest.case_id == case.id, DirectLineRequest.status == "open")
+
+
+def withdraw_asked(session: Session, case: Case, now: datetime) -> None:
+    """The case's open direct-line requests, closed before their time (DirectLineRequest.withdrawn): no garage asked
+    need answer any more."""
+    session.execute(update(DirectLineRequest).where(_asked(case)).values(status="expired", answered_at=now))

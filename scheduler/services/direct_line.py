@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from scheduler.errors import (
@@ -28,7 +28,7 @@ from scheduler.models import Appointment, Case, DirectLineRequest, Garage, Polic
 from scheduler.services import capacity, overrides, planning, policies
 from scheduler.services.booking import (
     active_booking, confirm, job_length, lock_case, note_offers_shown, place, refuse_closed, technician_for,
-    tell_who_waits,
+    tell_who_waits, withdraw_asked,
 )
 from scheduler.services.planning import Slot, Target, case_offers
 from scheduler.texts import N_
@@ -235,10 +235,7 @@ def answer(session: Session, actor: User, request: DirectLineRequest, accept: bo
              seconds=request.response_seconds, start=appointment.start_at.isoformat(), overbooked=bool(clash),
              **({"misses_target": case.urgency} if not target.met_by(appointment.start_at) else {}))
     confirm(session, case, appointment, [current] if current else [], actor, now, waits=waits)
-    # Other garages asked about the same case need not answer any more.
-    session.execute(update(DirectLineRequest).where(DirectLineRequest.case_id == case.id,
-                                                    DirectLineRequest.status == "open")
-                    .values(status="expired", answered_at=now))  # withdrawn: closed before its time
+    withdraw_asked(session, case, now)  # other garages asked about the same case need not answer any more
     session.flush()
     return request
 
