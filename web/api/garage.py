@@ -175,8 +175,13 @@ add_schemas({
         "saved_minutes": {"type": "integer", "nullable": True}, "delay_minutes": {"type": "integer"}}},
     "Board": {"type": "object", "properties": {
         "garage": {"type": "string"}, "day": {"type": "string", "format": "date"}, "load": {"type": "number"},
-        "technicians": {"type": "array", "items": obj}, "lifts": {"type": "array", "items": obj},
+        "technicians": {"type": "array", "description": "{id, name, skills, here, shifts, appointments}; each "
+                        "appointment also carries waits_for_overlap_minutes (behind work before it), off_shift and "
+                        "ends_past_shift (so delayed, it ends after its technician's stretch of shifts)", "items": obj},
+        "lifts": {"type": "array", "items": obj},
         "drive_ins": {"type": "array", "items": obj}, "requests": {"type": "array", "items": obj},
+        "counter": {"type": "array", "description": "customers at the counter whose case is not booked yet: "
+                    "{case, urgency, job_type, plate, customer, opened_at}", "items": obj},
         "notices": {"type": "array", "description": "the last day's notices to the garage, newest first: "
                     "{id, garage, case, kind: booking_moved, data: {appointment, technician, start, pinned, channel, "
                     "to_garage, to_start, reason, role}, created_at}", "items": obj},

@@ -246,6 +246,8 @@ def document() -> dict:
                     "overrides": {"type": "array", "items": obj}}},
                 "Offers": {"type": "object", "properties": {
                     "rule_offer": {**obj, "nullable": True}, "offers": {"type": "array", "items": obj},
+                    "none_because": {"type": "object", "description": "only when no offer is found: {code: "
+                                     "no_room_within_reach, message}"},
                     "target": {"type": "object", "properties": {"urgency": {"type": "string"},
                                                                  "latest_start": {"type": "string", "nullable": True},
                                                                  "met": {"type": "boolean"}}},

@@ -209,8 +209,8 @@ add_schemas({
         "id": _int, "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
         "progress": {"type": "number"}, "params": {"type": "object"},
         "result": {"type": "object", "nullable": True, "description": "{cases, p1: {rules, humans, changed}, p2, "
-                   "p3, overrides: {total, unnecessary}}; each of rules/humans/changed is {cases, placed, "
-                   "unplaced, median_minutes, p90_minutes, same_day_share}"}}},
+                   "p3, overrides: {total, unnecessary}, not_replayed: [the changed fields no rule offer reads]}; each of "
+                   "rules/humans/changed is {cases, placed, unplaced, median_minutes, p90_minutes, same_day_share}"}}},
     "Feedback": {"type": "object", "properties": {"id": _int, "case": _int, "stage": {"type": "string"},
                                                   "score": _int, "comment": {"type": "string"},
                                                   "created_at": {"type": "string", "format": "date-time"},
