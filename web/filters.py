@@ -11,6 +11,7 @@ from flask_babel import format_date, format_decimal, format_scientific, get_loca
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from scheduler.services import outbox
 from scheduler.texts import short_date
 
 
@@ -365,6 +366,10 @@ def audit_value(value: object, field: str) -> str:
 def delivery_error(error: str) -> str:
     """Why a customer message did not go, in the reader's language where the app itself said why (a message its
     booking replaced before it went); a mail server's own words stay as they came."""
+    if error == outbox.CANCELLED:
+        return _("its booking was cancelled before it went: never sent")
+    if error == outbox.NO_LONGER_LATE:
+        return _("the wait it told of was over before it went: never sent")
     if error.startswith("superseded:"):
         return _("its booking was replaced before it went: never sent")
     return error

@@ -314,6 +314,16 @@ def tell_who_waits(session: Session, later: list[Appointment], knock_on: dict, n
             outbox.queue(session, "delayed", waiting, now, minutes=w["wait_minutes"], why=why)
 
 
+def tell_who_waits_no_more(session: Session, technician_id: str, since: datetime) -> None:
+    """Work gone from a technician's day (cancelled, no-show, handed over, moved): the customers after it who were
+    to be told of a wait (tell_who_waits) and, taken in turn now (capacity.waits_in_turn, as the board reads it),
+    wait no more are not told it: the delay still unsent goes no more. A shorter wait stays told as it was ("up
+    to 40 minutes")."""
+    jobs = sorted(capacity.work_from(session, technician_id, since), key=capacity.turn_order)
+    on_time = [a for a, minutes in zip(jobs, capacity.waits_in_turn(jobs), strict=True) if minutes == 0]
+    outbox.supersede_unsent(session, on_time, why=outbox.NO_LONGER_LATE, kinds=("delayed",))
+
+
 def note_offers_shown(case: Case, found: CaseOffers, now: datetime) -> None:
     """The timeline records what the person saw when they decided, once per change of the offers."""
     rule = found.rule_fact()
@@ -344,6 +354,7 @@ def confirm(session: Session, case: Case, appointment: Appointment, earlier: lis
         case.log("cancelled", actor, now, appointment=old.id, garage=old.garage_id, start=old.start_at.isoformat())
         if actor.garage_id != old.garage_id:
             notices.booking_moved(session, old, appointment, actor, reason, now)
+        tell_who_waits_no_more(session, old.technician_id, old.start_at)
     case.log("booking", actor, now, appointment=appointment.id, garage=appointment.garage_id,
              technician=appointment.technician_id, start=appointment.start_at.isoformat(),
              overbooked=appointment.overbooked)

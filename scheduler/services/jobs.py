@@ -61,6 +61,7 @@ def _started_early(session: Session, appointment: Appointment, now: datetime, ot
     booked_at, technician = appointment.start_at, appointment.technician
     if _move_to(session, appointment, now.replace(second=0, microsecond=0)):
         outbox.supersede_unsent(session, [appointment])
+        booking.tell_who_waits_no_more(session, technician.id, booked_at)
         return booked_at
     if other_day:
         raise RuleBroken(N_("This appointment is on %(day)s and %(technician)s is not on shift and free for it now: "
@@ -169,8 +170,10 @@ def act(session: Session, actor: User, appointment: Appointment, action: str, no
         if action == "cancel":
             # what was not sent yet about it (its confirmation, a move) is no longer true: the customer hears it is
             # cancelled, not "moved to 15:15" and "cancelled" side by side
-            outbox.supersede_unsent(session, [appointment])
+            outbox.supersede_unsent(session, [appointment], why=outbox.CANCELLED)
             outbox.queue(session, "cancelled", appointment, now)
+        session.flush()  # its time is free: the work after it may wait no more
+        booking.tell_who_waits_no_more(session, appointment.technician_id, appointment.start_at)
     case.log(action.replace("-", "_"), actor, now, **data)
     if action in ("start", "finish"):
         overrides.settle_outcome(session, appointment, now)
@@ -314,6 +317,8 @@ def hand_over(session: Session, actor: User, appointment: Appointment, technicia
         raise
     appointment.case.log("handed_over", actor, now, appointment=appointment.id, garage=garage.id,
                          technician=taker.id, technician_before=before)
+    for technician in (before, taker.id):  # the work it leaves, and itself where it now waits for no one
+        booking.tell_who_waits_no_more(session, technician, appointment.start_at)
     for stale in replans_for_more_time(session, appointment):
         # its longer time no longer runs into the work of the one it was taken from (the colleague is free then)
         stale.status, stale.decided_at = "superseded", now

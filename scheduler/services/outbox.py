@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.errors import Conflict, Forbidden, NotFound
 from scheduler.models import Appointment, Case, Customer, Message, User
-from scheduler.models.message import is_email_address
+from scheduler.models.message import MESSAGE_KINDS, is_email_address
 from scheduler.services.catalogue import job_label
 from scheduler.texts import N_, short_date
 
@@ -203,7 +203,11 @@ def queue(session: Session, kind: str, appointment: Appointment, now: datetime,
     return message
 
 
+# Why a message was never sent, in the API's language (web.filters.delivery_error words it for the reader): what it
+# told stopped being true before it went.
 SUPERSEDED = "superseded: its booking was replaced before it went"
+CANCELLED = "superseded: its booking was cancelled before it went"
+NO_LONGER_LATE = "superseded: the wait it told of is over before it went"
 
 
 def any_sent(session: Session, appointments: list[Appointment]) -> bool:
@@ -212,14 +216,18 @@ def any_sent(session: Session, appointments: list[Appointment]) -> bool:
                                                    Message.status == "sent").limit(1)) is not None
 
 
-def supersede_unsent(session: Session, appointments: list[Appointment]) -> None:
+def supersede_unsent(session: Session, appointments: list[Appointment], why: str = SUPERSEDED,
+                     kinds: tuple[str, ...] = MESSAGE_KINDS) -> None:
     """Messages about these bookings not sent yet (or failed) are no longer true once they are replaced: they are
     never sent, so the customer hears of the booking that holds, not of each one before it. API.md's statuses are
-    queued, sent and failed: such a message is failed for good, its error saying why, never tried again."""
+    queued, sent and failed: such a message is failed for good, its error saying why (`why`), never tried again.
+    `kinds`: only messages of these kinds (a delay that is over, not the booking's confirmation)."""
     ids = [a.id for a in appointments]
-    for message in session.scalars(select(Message).where(Message.appointment_id.in_(ids),
+    if not ids:
+        return
+    for message in session.scalars(select(Message).where(Message.appointment_id.in_(ids), Message.kind.in_(kinds),
                                                          Message.status.in_(("queued", "failed")))):
-        message.status, message.last_error = "failed", SUPERSEDED
+        message.status, message.last_error = "failed", why
         message.attempts, message.next_attempt_at = len(RETRY_MINUTES) + 1, None
 
 

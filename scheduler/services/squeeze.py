@@ -511,6 +511,9 @@ def _apply_moves(session: Session, moves: list[dict], actor: User, now: datetime
             outbox.supersede_unsent(session, [a])
             outbox.queue(session, "moved", a, now, before=m["from"])
         moved.append(a)
+    for m in moves:  # the work after where it was may wait no more, nor itself where it went
+        booking.tell_who_waits_no_more(session, m["technician_from"], m["from"])
+        booking.tell_who_waits_no_more(session, m["technician_to"], m["to"])
     return moved
 
 

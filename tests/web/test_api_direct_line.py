@@ -244,6 +244,89 @@ def test_accepting_a_busy_slot_is_refused_and_the_request_stays_open(app, client
         assert "pourrait commencer en retard" in told[0].subject
 
 
+def _overbooked_behind_an_urgent_car(app, client, auth):
+    """A customer booked a quarter of an hour after the time a garage then accepts an urgent car at, overbooking
+    their technician: (the urgent appointment, the customer's appointment, the technician's free colleagues)."""
+    _case, best, request = put_on_the_line(client, auth)
+    other = open_case(auth, plate="ZZ-000-ZZ")
+    later = (datetime.fromisoformat(best["start"]) + timedelta(minutes=15)).isoformat()
+    taken = auth.post(f"/api/v1/cases/{other['id']}/appointments",
+                      json={"garage": best["garage"], "technician": best["technician"], "start": later,
+                            "reason": "the customer asked for that time"}).get_json()
+    auth.login(f"reception-{best['garage']}")
+    urgent = auth.post(f"/api/v1/direct-line/{request['id']}/answer",
+                       json={"accept": True, "start": best["start"], "technician": best["technician"],
+                             "overbook": True, "reason": "a colleague takes the next job"})
+    assert urgent.status_code == 200, urgent.get_json()
+    return urgent.get_json(), taken
+
+
+def _told_of_delay(app, appointment: dict) -> list[tuple[str, str]]:
+    with app.app_context():
+        return [(m.status, m.last_error) for m in db.session.scalars(
+            select(Message).where(Message.appointment_id == appointment["id"], Message.kind == "delayed"))]
+
+
+def test_a_delay_still_unsent_goes_no_more_once_the_urgent_car_it_told_of_is_cancelled(app, client, auth):
+    """The customer behind an overbooked urgent car is to be told they may start late; the urgent booking cancelled
+    before that message went, they would have been told of a wait there no longer is."""
+    urgent, taken = _overbooked_behind_an_urgent_car(app, client, auth)
+    assert _told_of_delay(app, taken) == [("queued", "")]
+    cancelled = auth.post(f"/api/v1/appointments/{urgent['id']}/cancel", json={"reason": "towed elsewhere"})
+    assert cancelled.status_code == 200, cancelled.get_json()
+    assert _told_of_delay(app, taken) == [("failed", "superseded: the wait it told of is over before it went")]
+    outbox = client.get("/api/v1/outbox?status=queued").get_json()
+    assert not [m for m in outbox if m["kind"] == "delayed"], "nothing left to tell of a delay"
+    # the urgent customer's own unsent confirmation says why it never went: cancelled, not replaced
+    with app.app_context():
+        (confirmation,) = db.session.scalars(select(Message).where(Message.appointment_id == urgent["id"],
+                                                                   Message.kind == "booked"))
+        assert (confirmation.status, confirmation.last_error) == \
+            ("failed", "superseded: its booking was cancelled before it went")
+    page = client.get(f"/garages/{urgent['garage']}/outbox?status=failed", headers={"Accept-Language": "fr"})
+    assert "annulée avant son envoi" in page.get_data(as_text=True)
+
+
+def test_a_delay_still_unsent_goes_no_more_once_the_job_behind_is_handed_to_a_free_colleague(app, client, auth):
+    """The reason the garage gave for its overbooking ("a colleague takes the next job"), done: the customer of the
+    next job waits for no one."""
+    _urgent, taken = _overbooked_behind_an_urgent_car(app, client, auth)
+    with app.app_context():  # a colleague who can do the job, their work then cancelled so they are free
+        job = db.session.get(Appointment, taken["id"])
+        colleague = next(t for t in job.garage.technicians if t.id != job.technician_id
+                         and job.skill_code in t.skill_codes)
+        theirs = [a.id for a in db.session.scalars(select(Appointment).where(
+            Appointment.technician_id == colleague.id, Appointment.status == "booked",
+            Appointment.start_at < job.end_at, Appointment.end_at > job.start_at))]
+        colleague = colleague.id
+    for appointment in theirs:
+        assert auth.post(f"/api/v1/appointments/{appointment}/cancel", json={}).status_code == 200
+    assert _told_of_delay(app, taken) == [("queued", "")], "another technician's day changes nothing of it"
+    handed = auth.post(f"/api/v1/appointments/{taken['id']}/hand-over", json={"technician": colleague})
+    assert handed.status_code == 200, handed.get_json()
+    assert _told_of_delay(app, taken) == [("failed", "superseded: the wait it told of is over before it went")]
+
+
+def test_a_delay_still_unsent_goes_no_more_once_the_urgent_customer_does_not_come(app, client, auth):
+    urgent, taken = _overbooked_behind_an_urgent_car(app, client, auth)
+    app.config["CLOCK"] = lambda: datetime.fromisoformat(urgent["start"]) + timedelta(minutes=10)
+    absent = auth.post(f"/api/v1/appointments/{urgent['id']}/no-show", json={})
+    assert absent.status_code == 200, absent.get_json()
+    assert _told_of_delay(app, taken) == [("failed", "superseded: the wait it told of is over before it went")]
+
+
+def test_a_delay_still_true_is_still_told_when_other_work_of_the_technician_goes(app, client, auth):
+    urgent, taken = _overbooked_behind_an_urgent_car(app, client, auth)
+    with app.app_context():  # the technician's work hours after: its going changes nothing before it
+        after = db.session.scalars(select(Appointment.id).where(
+            Appointment.technician_id == urgent["technician"], Appointment.status == "booked",
+            Appointment.start_at > datetime.fromisoformat(taken["end"]) + timedelta(hours=2))
+            .order_by(Appointment.start_at)).first()
+    assert after is not None
+    assert auth.post(f"/api/v1/appointments/{after}/cancel", json={}).status_code == 200
+    assert _told_of_delay(app, taken) == [("queued", "")], "the urgent car still goes first"
+
+
 def test_a_direct_line_yes_behind_work_still_running_tells_its_customer_how_long_they_may_wait(app, client, auth):
     """Accepted at a time its technician is still on a job begun before it, the urgent car waits for that job: its
     customer's confirmation says so, by how long at most, not only the time booked."""
