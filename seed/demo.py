@@ -440,13 +440,14 @@ class _Builder:
                                          data={"garage": garage.id, "accepted": True,
                                                "seconds": round((answered - override.created_at).total_seconds()),
                                                "start": appt.start_at.isoformat()}))
-            if rnd.random() < 0.3:  # an earlier attempt at a neighbour that said no
+            if rnd.random() < 0.3:  # an earlier attempt at a neighbour that said no, or never answered
+                said_no = rnd.choice([True, False])
                 self.s.add(DirectLineRequest(case=case, garage=rnd.choice(self.garages), message="Client immobilisé",
-                                             status=rnd.choice(["declined", "expired"]), created_by_id=actor.id,
+                                             status="declined" if said_no else "expired", created_by_id=actor.id,
                                              created_at=call_at + timedelta(minutes=1),
                                              expires_at=call_at + timedelta(minutes=16),
-                                             answered_at=call_at + timedelta(minutes=3),
-                                             answer="Aucun technicien libre aujourd’hui"))
+                                             answered_at=call_at + timedelta(minutes=3) if said_no else None,
+                                             answer="Aucun technicien libre aujourd’hui" if said_no else None))
         if started and rnd.random() < 0.6:
             for stage in ("booking", "wait", "reception", "repair"):
                 self.s.add(Feedback(case=case, stage=stage, score=rnd.choice([6, 7, 8, 9, 9, 10, 10]),

@@ -368,6 +368,8 @@ def delivery_error(error: str) -> str:
     booking replaced before it went); a mail server's own words stay as they came."""
     if error == outbox.CANCELLED:
         return _("its booking was cancelled before it went: never sent")
+    if error == outbox.STARTED:
+        return _("the work began before it went: never sent")
     if error == outbox.NO_LONGER_LATE:
         return _("the wait it told of was over before it went: never sent")
     if error.startswith("superseded:"):

@@ -66,6 +66,17 @@ class GuardedJSON(DefaultJSONProvider):
         return value
 
 
+def whole_arg(name: str, default: int, least: int = 0, most: int | None = None) -> int:
+    """A whole-number query argument (?limit=, ?offset=), `default` when absent; refused with its bounds said."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isascii() or not raw.isdigit() or int(raw) < least or (most is not None and int(raw) > most):
+        raise Invalid(_("%(name)s is a whole number from %(least)s to %(most)s.", name=name, least=least,
+                        most=most if most is not None else "∞"), field=name)
+    return int(raw)
+
+
 def moment_arg(name: str, value: str, end: bool, said: str | None = None):
     """A period's bound in an address: a day (the network's, `to` inclusive) or an ISO time with an offset
     (exact). `said`: the field as its page names it ("Du" for from), where the API says its own name."""

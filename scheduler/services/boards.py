@@ -273,12 +273,12 @@ def network_load(session: Session, days: list[date]) -> dict[str, dict[date, flo
     return out
 
 
-def recent_cases(session: Session, limit: int = 20, garage_id: str | None = None) -> list[Case]:
+def recent_cases(session: Session, limit: int = 20, garage_id: str | None = None, offset: int = 0) -> list[Case]:
     query = select(Case).options(selectinload(Case.customer), selectinload(Case.vehicle),
                                  selectinload(Case.symptom), selectinload(Case.garage))
     if garage_id:
         query = query.where(Case.garage_id == garage_id)
-    return list(session.scalars(query.order_by(Case.opened_at.desc(), Case.id.desc()).limit(limit)))
+    return list(session.scalars(query.order_by(Case.opened_at.desc(), Case.id.desc()).limit(limit).offset(offset)))
 
 
 

@@ -298,7 +298,7 @@ def known_customer(session: Session, name: str, phone: str) -> Customer | None:
     return next((c for c in found if full_number(c.phone) == number), None)
 
 
-def search(session: Session, actor: User, text: str, limit: int = 50) -> list[Case]:
+def search(session: Session, actor: User, text: str, limit: int = 50, offset: int = 0) -> list[Case]:
     """Cases by case number, plate (any spacing or case), phone (any prefix or spacing) or customer name;
     newest first, within what the actor may see."""
     text = text.strip() if isinstance(text, str) else ""
@@ -322,16 +322,16 @@ def search(session: Session, actor: User, text: str, limit: int = 50) -> list[Ca
     if not found:  # "%", one emoji: nothing to look for (an empty OR listed the latest 50 cases as if found)
         return []
     query = (select(Case).join(Customer, Case.customer_id == Customer.id).join(Vehicle, Case.vehicle_id == Vehicle.id)
-             .where(or_(*found)).order_by(Case.opened_at.desc(), Case.id.desc()).limit(limit))
+             .where(or_(*found)).order_by(Case.opened_at.desc(), Case.id.desc()).limit(limit).offset(offset))
     if actor.role in GARAGE_ROLES:
         query = query.where(Case.garage_id == actor.garage_id)
     return list(session.scalars(query))
 
 
-def recent(session: Session, actor: User, limit: int = 50) -> list[Case]:
+def recent(session: Session, actor: User, limit: int = 50, offset: int = 0) -> list[Case]:
     """The latest cases the actor may see (a garage's staff: their garage's), newest first: the list before
     anything is searched for."""
-    return boards.recent_cases(session, limit, actor.garage_id if actor.role in GARAGE_ROLES else None)
+    return boards.recent_cases(session, limit, actor.garage_id if actor.role in GARAGE_ROLES else None, offset)
 
 
 def customers_by_phone(session: Session, actor: User, phone: str, limit: int = 10) -> list[Customer]:

@@ -60,7 +60,7 @@ def _started_early(session: Session, appointment: Appointment, now: datetime, ot
     technician's to fit in); a day early is refused."""
     booked_at, technician = appointment.start_at, appointment.technician
     if _move_to(session, appointment, now.replace(second=0, microsecond=0)):
-        outbox.supersede_unsent(session, [appointment])
+        outbox.supersede_unsent(session, [appointment], why=outbox.STARTED)
         booking.tell_who_waits_no_more(session, technician.id, booked_at)
         return booked_at
     if other_day:

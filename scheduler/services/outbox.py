@@ -208,6 +208,7 @@ def queue(session: Session, kind: str, appointment: Appointment, now: datetime,
 SUPERSEDED = "superseded: its booking was replaced before it went"
 CANCELLED = "superseded: its booking was cancelled before it went"
 NO_LONGER_LATE = "superseded: the wait it told of is over before it went"
+STARTED = "superseded: the work began before it went"
 
 
 def any_sent(session: Session, appointments: list[Appointment]) -> bool:

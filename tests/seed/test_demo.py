@@ -134,6 +134,18 @@ def test_every_case_booked_under_way_or_done_has_its_booking_and_one_without_is_
     assert withdrawn == statuses.get("cancelled", 0) > 0, "each is closed as the desk closes one, with its reason"
 
 
+def test_a_direct_line_request_that_went_unanswered_carries_no_answer(network):
+    """Seeded requests read "expired" with a garage's answer given before they expired: unanswered and answered at
+    once, and the app reads an expired request with an answer time as one withdrawn."""
+    requests = network.scalars(select(DirectLineRequest).where(DirectLineRequest.status.in_(("expired", "declined"))))
+    by_status: dict[str, list] = {}
+    for r in requests:
+        by_status.setdefault(r.status, []).append(r)
+    assert by_status, "the history has requests that came to nothing"
+    assert all(r.answered_at is None and r.answer is None and not r.withdrawn for r in by_status.get("expired", []))
+    assert all(r.answered_at is not None and r.answer for r in by_status.get("declined", []))
+
+
 def test_saturated_garages_are_fuller_than_free_ones(network):
     def booked_minutes(garage_id):
         rows = network.execute(select(Appointment.start_at, Appointment.end_at).where(

@@ -41,6 +41,21 @@ def test_no_offers_say_why(client, auth):
     assert "none_because" not in client.get(f"/api/v1/cases/{near['id']}/offers").get_json()
 
 
+def test_a_closed_case_gets_no_offers_it_could_not_book(client, auth):
+    """A routine case whose booking was cancelled is closed: offers came back with 200, and each booking of one was
+    then refused with 409."""
+    auth.login("operator")
+    case = auth.post("/api/v1/cases", json={**CALL, "symptom": "oil_change"}).get_json()
+    best = client.get(f"/api/v1/cases/{case['id']}/offers").get_json()["offers"][0]
+    booked = auth.post(f"/api/v1/cases/{case['id']}/appointments",
+                       json={k: best[k] for k in ("garage", "technician", "start")}).get_json()
+    auth.login(f"reception-{best['garage']}")
+    assert auth.post(f"/api/v1/appointments/{booked['id']}/cancel", json={}).status_code == 200
+    auth.login("operator")
+    closed = client.get(f"/api/v1/cases/{case['id']}/offers")
+    assert closed.status_code == 409 and "open a new case" in closed.get_json()["error"]["message"]
+
+
 def test_reception_opens_a_walk_in_at_its_own_garage(client, auth):
     auth.login("reception-venissieux")
     call = {k: v for k, v in CALL.items() if k != "location"}
@@ -64,6 +79,32 @@ def test_the_case_list_without_a_search_is_the_latest_cases_in_scope(client, aut
     auth.login("operator")
     network = client.get("/api/v1/cases").get_json()
     assert network[0]["id"] == walk_in["id"] and len({c["garage"] for c in network}) > 1
+
+
+def test_the_case_list_comes_a_page_at_a_time_and_says_where_the_next_one_is(client, auth):
+    """A list cut at 50 said nothing: a search or an export missed cases without anyone knowing."""
+    auth.login("operator")
+    first = client.get("/api/v1/cases?limit=3")
+    assert len(first.get_json()) == 3
+    following = first.headers["Link"]
+    assert following.endswith('>; rel="next"') and "offset=3" in following and "limit=3" in following
+    second = client.get(following[1:following.index(">")])
+    assert len(second.get_json()) == 3
+    every = [c["id"] for c in client.get("/api/v1/cases?limit=6").get_json()]
+    assert [c["id"] for c in first.get_json() + second.get_json()] == every, "the pages follow one another"
+    # a search pages alike; its last page has no next
+    mine = [auth.post("/api/v1/cases", json={**CALL, "customer": {"name": "Zoé Quintard", "phone": "+33 6 98 76 54 32"},
+                                             "vehicle": {"plate": f"QT-00{i}-ZZ", "model": "Clio"}}).get_json()["id"]
+            for i in range(3)]
+    found = client.get("/api/v1/cases?q=quintard&limit=2")
+    assert [c["id"] for c in found.get_json()] == mine[::-1][:2] and "offset=2" in found.headers["Link"]
+    last = client.get("/api/v1/cases?q=quintard&limit=2&offset=2")
+    assert [c["id"] for c in last.get_json()] == [mine[0]] and "Link" not in last.headers
+    csv = client.get("/api/v1/cases?limit=3&format=csv")
+    assert csv.mimetype == "text/csv" and "format=csv" in csv.headers["Link"] and "offset=3" in csv.headers["Link"]
+    for bad in ("limit=0", "limit=501", "limit=ten", "offset=-1", "limit=1e3"):
+        refused = client.get(f"/api/v1/cases?{bad}")
+        assert refused.status_code == 400 and refused.get_json()["error"]["details"]["field"] == bad.split("=")[0]
 
 
 @pytest.mark.parametrize("change, field", [

@@ -1194,7 +1194,7 @@ def test_work_started_before_its_time_today_is_drawn_from_now_when_its_technicia
 def test_work_started_before_its_day_moves_to_now_when_its_technician_is_free_and_is_refused_otherwise(app, client,
                                                                                                         auth):
     """The customer came a day early and the garage has room: the job is done now and tomorrow's time is freed."""
-    from scheduler.services import capacity
+    from scheduler.services import capacity, outbox
 
     with app.app_context():
         tomorrow = db.session.scalar(select(Appointment).where(
@@ -1202,6 +1202,7 @@ def test_work_started_before_its_day_moves_to_now_when_its_technician_is_free_an
             Appointment.start_at > CLOCK_NOW + timedelta(days=1)).order_by(Appointment.start_at).limit(1))
         booked, length, technician = tomorrow.id, tomorrow.end_at - tomorrow.start_at, tomorrow.technician
         booked_at = tomorrow.start_at
+        outbox.queue(db.session, "booked", tomorrow, CLOCK_NOW)  # its confirmation, not sent yet
         for quiet in db.session.scalars(select(Appointment).where(  # a quiet day: their work today was cancelled
                 Appointment.technician_id == technician.id, Appointment.start_at < CLOCK_NOW + timedelta(hours=12),
                 Appointment.end_at > CLOCK_NOW)):
@@ -1236,6 +1237,9 @@ def test_work_started_before_its_day_moves_to_now_when_its_technician_is_free_an
     auth.login("reception-lyon-07")
     step = [e for e in client.get(f"/api/v1/cases/{case_id}").get_json()["timeline"] if e["kind"] == "start"]
     assert step and "ahead of its booking" in step[-1]["text"]
+    with app.app_context():  # the confirmation of tomorrow's time never goes, and says why: the work began
+        told = db.session.scalar(select(Message).where(Message.appointment_id == booked))
+        assert (told.status, told.last_error) == ("failed", "superseded: the work began before it went")
 
 def test_a_past_day_s_booking_is_neither_checked_in_nor_started_and_its_board_offers_neither(app, client, auth):
     """Started two days late, a 45-minute job ran from Saturday to Monday: 48 hours on today's board, a lift taken

@@ -89,4 +89,7 @@ def register(bp: Blueprint) -> None:
         if not rows and request.url_rule is not None:
             columns = documented_columns(request.url_rule.rule)
         name = (request.endpoint or "list").rsplit(".", 1)[-1]
-        return csv_response(rows, columns, name)
+        out = csv_response(rows, columns, name)
+        if "Link" in response.headers:  # a page of a longer list says where the next one is, as its JSON does
+            out.headers["Link"] = response.headers["Link"]
+        return out

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import jsonify, request
+from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,7 +13,11 @@ from web import shown
 from web.api import bp, json_body, require
 from web.clock import now
 from web.extensions import db
+from web.inputs import whole_arg
 from web.late_reasons import worded
+
+# The most cases one page of the list holds: each carries its timeline.
+MOST_CASES = 500
 
 
 def text_field(data: dict, name: str, limit: int = 1000) -> str:
@@ -84,7 +88,8 @@ def case_open():
 
 @bp.get("/v1/cases")
 def case_list():
-    """Find cases (`q`: case number, plate, phone or name), list the open work (`queue=1`), or the latest 50."""
+    """Find cases (`q`: case number, plate, phone or name), list the open work (`queue=1`), or the latest; newest
+    first, `limit` (50 unless said) from `offset` on, with a `Link` to the next page when there is one."""
     require("operator", "reception", "workshop")
     moment = now()
     if request.args.get("queue") not in (None, "", "0"):
@@ -92,10 +97,18 @@ def case_list():
             raise Invalid(N_("queue must be 1 (the open work) or absent."), field="queue")
         return jsonify([{**case_body(item.case), "queue": item.to_dict(moment)}
                         for item in open_work.queue(db.session, current_user, moment)])
+    # a page at a time (?limit, ?offset): one more than asked for is read, to know whether a next page exists
+    limit, offset = whole_arg("limit", 50, least=1, most=MOST_CASES), whole_arg("offset", 0, most=10 ** 9)
     text = request.args.get("q")
     if text is None or not text.strip():  # a list endpoint like the others: the latest cases in scope
-        return jsonify([case_body(c) for c in cases.recent(db.session, current_user)])
-    return jsonify([case_body(c) for c in cases.search(db.session, current_user, text)])
+        found = cases.recent(db.session, current_user, limit + 1, offset)
+    else:
+        found = cases.search(db.session, current_user, text, limit + 1, offset)
+    response = jsonify([case_body(c) for c in found[:limit]])
+    if len(found) > limit:  # the list goes on: where its next page is (RFC 8288), never cut without a word
+        following = url_for(request.endpoint, **{**request.args.to_dict(), "offset": offset + limit})
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    return response
 
 
 @bp.get("/v1/customers")
@@ -128,6 +141,7 @@ def case_offers(case_id: int):
     moment = now()
     # the garage a case waits on (put on its direct line, a drive-in expected) weighs its free times too
     case = cases.get_case(db.session, current_user, case_id, reading_at=moment)
+    booking.refuse_closed(case)  # offers no booking could take
     found = planning.desk_offers(db.session, current_user, case, moment)
     body = worded(found.to_dict())
     if not found.offers and not found.degraded:  # an empty list said nothing of why, as the case page does

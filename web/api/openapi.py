@@ -94,11 +94,18 @@ def document() -> dict:
                                "customer's name, newest first. `queue=1`: cases waiting for a garage's answer, after a "
                                "decline or an expiry, P1/P2 cases not booked, drive-ins announced but not arrived; most "
                                "urgent and oldest first, each with `queue: {kind, since, garage, due, seconds_left, "
-                               "answer}`. Neither: the latest 50 cases, newest first. A garage's staff see their own garage's cases.",
+                               "answer}`. Neither: the latest cases, newest first. A garage's staff see their own garage's cases. "
+                               "Found or latest, a page at a time: `limit` cases (50 unless said, 500 at most) from "
+                               "`offset` on; when more follow, a `Link` header (RFC 8288) gives the next page's address "
+                               "(`rel=\"next\"`).",
                                "operator (network), reception and workshop (own garage)",
                                _json({"type": "array", "items": _ref("Case")}), errors=(400, 401, 403),
                                params=[{"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 120}},
-                                       {"name": "queue", "in": "query", "schema": {"type": "string", "enum": ["1"]}}])},
+                                       {"name": "queue", "in": "query", "schema": {"type": "string", "enum": ["1"]}},
+                                       {"name": "limit", "in": "query",
+                                        "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
+                                       {"name": "offset", "in": "query",
+                                        "schema": {"type": "integer", "minimum": 0, "maximum": 10 ** 9, "default": 0}}])},
         "/api/v1/stranded": {"get": _op(
             "Bookings still to come that no one can do where and when they are booked (an absence, a closed day, "
             "shorter hours, a move or a skill taken away left them so; a re-plan did not place them): the call "
@@ -126,8 +133,9 @@ def document() -> dict:
             params=[{"name": "plate", "in": "path", "required": True, "schema": {"type": "string"}}])},
         "/api/v1/cases/{id}": {"get": _op("The case with its timeline, appointments and overrides", "all in scope",
                                           _json(_ref("Case")), errors=(401, 403, 404), params=[CASE_ID])},
-        "/api/v1/cases/{id}/offers": {"get": _op("The standard rules' offer, the best offers across the network, the urgency target",
-                                                 "operator, reception", _json(_ref("Offers")), errors=(401, 403, 404, 422),
+        "/api/v1/cases/{id}/offers": {"get": _op("The standard rules' offer, the best offers across the network, the urgency target "
+                                                 "(409 for a case done or cancelled: it takes no booking)",
+                                                 "operator, reception", _json(_ref("Offers")), errors=(401, 403, 404, 409, 422),
                                                  params=[CASE_ID])},
         "/api/v1/cases/{id}/appointments": {"post": _write(
             "Book a slot. An offered slot books at once; a slot the rules would not give (manual_slot), an "
