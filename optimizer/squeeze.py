@@ -422,6 +422,7 @@ def plan(problem: Problem, time_limit: float, workers: int = 8, seed: int = 0) -
     from optimizer.replan import (  # it builds on this model
         WHOLE_AT_ONCE,
         Plan,
+        fill,
         lower_bound,
         replan,
         why_unplaced,
@@ -444,11 +445,16 @@ def plan(problem: Problem, time_limit: float, workers: int = 8, seed: int = 0) -
     if answer.bound is not None and answer.cost is not None:
         # CP-SAT's own bound is weak until it has searched (-10,099,950 on a mid-size squeeze at 2 s)
         answer.bound = min(answer.cost, max(answer.bound, lower_bound(problem)))
-    if answer.unplaced:
+    if answer.unplaced and answer.cost is not None:
         placed = Plan({pl.request: pl for pl in answer.placements}, {mv.appointment: mv for mv in answer.moves},
-                      answer.cost or 0.0)
-        left = {u.request for u in answer.unplaced}
-        answer.unplaced = [why_unplaced(problem, placed, r) for r in problem.requests if r.id in left]
+                      answer.cost)
+        filled = fill(problem, placed)  # the model's time ran out with free places left for some
+        if filled is not placed:
+            placed = filled
+            answer.status, answer.placements, answer.cost = "FEASIBLE", list(filled.placements.values()), filled.cost
+            if answer.bound is not None:
+                answer.bound = min(answer.bound, filled.cost)
+        answer.unplaced = [why_unplaced(problem, placed, r) for r in problem.requests if r.id not in placed.placements]
     return answer
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import replace
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -406,6 +407,34 @@ def test_a_request_left_out_because_leaving_it_is_cheaper_says_so_not_that_work_
 
     answer = solve(parse_problem(doc), time_limit=2)
     assert answer.cost == 1.0 and [(u.request, u.code) for u in answer.unplaced] == [("r1", "not_worth_placing")]
+
+
+@pytest.mark.parametrize("mode", ["squeeze", "replan"])
+def test_a_search_cut_short_still_places_what_has_free_room_left_beside_it(mode):
+    """A 1 s squeeze of 60 requests left four out beside free places that cost a tenth of leaving them out, each said
+    "not worth placing": the time ran out, not the room. However short the limit, a request is left out only where
+    the plan as it stands has no place for it cheaper than leaving it."""
+    from optimizer.freetime import FreeTime
+    from optimizer.offers import offers_for
+
+    # more requests than room: the search, cut at its limit, leaves some out (some beside free places, before)
+    doc = random_problem(5, mode=mode, garages=2, techs=3, appointments=40, requests=40, days=2, travel=False)
+    problem = load(doc)
+    answer = solve(problem, time_limit=0.05)
+    check = check_answer(problem, answer)
+    assert check.feasible, check.violations
+    standing = FreeTime(problem, exclude=[mv.appointment for mv in answer.moves])
+    requests = {r.id: r for r in problem.requests}
+    lifts = {a.id: a.lift for a in problem.appointments}
+    for mv in answer.moves:
+        standing.occupy(mv.technician, mv.start, mv.end, lifts[mv.appointment])
+    for pl in answer.placements:
+        standing.occupy(pl.technician, pl.start, pl.end, requests[pl.request].lift)
+    assert answer.placements and answer.unplaced
+    for left in answer.unplaced:
+        found = offers_for(problem, standing, requests[left.request], 1)
+        assert not found or found[0].cost >= problem.unplaced_cost(requests[left.request]), (left, found[0])
+        assert left.code != "not_worth_placing"
 
 
 def test_the_quick_first_plan_steps_a_quarter_hour_on_a_fine_grid_and_stays_on_the_grid():
