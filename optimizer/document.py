@@ -435,6 +435,13 @@ def parse_problem(doc: Any) -> Problem:
     return _assemble(r, doc, technicians, appointments)
 
 
+def _named(doc: dict, key: str) -> set:
+    """The ids the document's list `key` gives its elements, faulty elements included."""
+    items = doc.get(key)
+    return {raw["id"] for raw in items if isinstance(raw, dict) and isinstance(raw.get("id"), str)} \
+        if isinstance(items, list) else set()
+
+
 def _assemble(r: _Reader, doc: dict, technician_list: list[Technician | None],
               appointment_list: list[Appointment | None]) -> Problem:
     """The rest of the document, and every reference between its parts.
@@ -449,11 +456,14 @@ def _assemble(r: _Reader, doc: dict, technician_list: list[Technician | None],
     policy = _parse_policy(r, doc.get("policy"))
     garages = _read_garages(r, doc)
 
+    # what the document names, faulty or not: a garage whose lifts are -1 is faulty, not unknown to its technicians
+    # (each of them, and each of their appointments, was said to name an unknown one)
+    named_garages, named_technicians = _named(doc, "garages"), _named(doc, "technicians")
     technicians: dict[str, Technician] = {}
     for i, tech in enumerate(technician_list):
         if tech is None:
             continue
-        if tech.garage not in garages:
+        if tech.garage not in garages and tech.garage not in named_garages:
             r.fault(f"technicians[{i}].garage", f"unknown garage {tech.garage!r}")
         if tech.id in technicians:
             r.fault(f"technicians[{i}].id", f"duplicate technician id {tech.id!r}")
@@ -468,7 +478,8 @@ def _assemble(r: _Reader, doc: dict, technician_list: list[Technician | None],
             if a is None:
                 continue
             if a.technician not in technicians:
-                r.fault(f"appointments[{i}].technician", f"unknown technician {a.technician!r}")
+                if a.technician not in named_technicians:
+                    r.fault(f"appointments[{i}].technician", f"unknown technician {a.technician!r}")
                 continue
             appointments.append(a)
     _no_duplicate_appointments(r, appointment_list)
@@ -543,8 +554,9 @@ def _read_requests(r: _Reader, doc: dict, garages: dict[str, Garage], now: Minut
                 r.fault(f"{path}.garages", "must be a list of garage ids or null")
                 cands = None
             else:
+                named = _named(doc, "garages")
                 for g in cands:
-                    if g not in garages:
+                    if g not in garages and g not in named:
                         r.fault(f"{path}.garages", f"unknown garage {g!r}")
                 if len(set(cands)) != len(cands):
                     r.fault(f"{path}.garages", "lists a garage twice")

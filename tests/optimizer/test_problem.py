@@ -73,6 +73,25 @@ def test_duplicate_ids_and_unknown_references():
     assert "unknown technician 'ghost'" in text
 
 
+@pytest.mark.parametrize("spoil, fault", [
+    (lambda d: d["garages"][0].update(lifts=-1), "garages[0].lifts"),
+    (lambda d: d["garages"][0].update(location={"lat": 200, "lon": 4.8}), "garages[0].location.lat"),
+    (lambda d: d["technicians"][0].update(shifts="always"), "technicians[0].shifts"),
+])
+def test_a_faulty_garage_or_technician_is_named_once_not_as_unknown_wherever_it_is_referred_to(spoil, fault):
+    """A garage with lifts -1 also made each of its technicians name "an unknown garage" and each of their
+    appointments "an unknown technician": faults that are not there, at fields that are right."""
+    doc = random_problem(4, appointments=6, requests=2)
+    doc["technicians"][0]["garage"] = doc["garages"][0]["id"]
+    for a in doc["appointments"]:
+        a["technician"] = doc["technicians"][0]["id"]
+    for r in doc["requests"]:
+        r["garages"] = [doc["garages"][0]["id"]]
+    spoil(doc)
+    errors = faults(doc)
+    assert [e.split(":")[0] for e in errors] == [fault], errors
+
+
 def test_an_in_process_caller_may_hand_over_aware_datetimes_instead_of_text():
     text_doc = random_problem(5, appointments=3)
 
