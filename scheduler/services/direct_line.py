@@ -132,14 +132,15 @@ def get_request(session: Session, actor: User, request_id: int) -> DirectLineReq
     return request
 
 
-def visible(session: Session, actor: User, status: str | None, now: datetime) -> list[DirectLineRequest]:
+def visible(session: Session, actor: User, status: str | None, now: datetime, limit: int = 200, offset: int = 0
+            ) -> list[DirectLineRequest]:
     """A garage's requests for its reception and workshop; an operator's own requests."""
     query = select(DirectLineRequest).order_by(DirectLineRequest.created_at.desc(), DirectLineRequest.id.desc())
     if actor.role in ("reception", "workshop"):
         query = query.where(DirectLineRequest.garage_id == actor.garage_id)
     else:
         query = query.where(DirectLineRequest.created_by_id == actor.id)
-    return list(session.scalars(with_status(query, status, now).limit(200)))
+    return list(session.scalars(with_status(query, status, now).limit(limit).offset(offset)))
 
 
 def target_of(session: Session, request: DirectLineRequest) -> Target:

@@ -232,14 +232,15 @@ def supersede_unsent(session: Session, appointments: list[Appointment], why: str
         message.attempts, message.next_attempt_at = len(RETRY_MINUTES) + 1, None
 
 
-def visible(session: Session, actor: User, status: str | None = None, limit: int = 200) -> list[Message]:
+def visible(session: Session, actor: User, status: str | None = None, limit: int = 200, offset: int = 0
+            ) -> list[Message]:
     """A garage's outbox for its reception; every message for an admin."""
     query = select(Message).order_by(Message.created_at.desc(), Message.id.desc())
     if actor.role == "reception":
         query = query.where(Message.garage_id == actor.garage_id)
     if status:
         query = query.where(Message.status == status)
-    return list(session.scalars(query.limit(limit)))
+    return list(session.scalars(query.limit(limit).offset(offset)))
 
 
 def readable(session: Session, actor: User, message_id: int) -> Message:

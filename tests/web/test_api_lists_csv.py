@@ -108,3 +108,38 @@ def test_a_cell_for_a_french_spreadsheet_writes_its_decimals_with_a_comma():
     from web.planner.tables import cell
 
     assert (cell(8.63, ","), cell(8.63), cell(12, ","), cell(True), cell(None, ",")) == ("8,63", 8.63, 12, "true", "")
+
+
+def _pages(client, path: str) -> list[list[int]]:
+    """Every page of a list, following each `Link` to the next."""
+    pages = []
+    while path:
+        response = client.get(path)
+        assert response.status_code == 200, response.get_json()
+        pages.append([item["id"] for item in response.get_json()])
+        link = response.headers.get("Link")
+        path = link[1:link.index(">")] if link else None
+        assert not link or link.endswith('; rel="next"')
+    return pages
+
+
+def test_the_outbox_and_the_direct_line_lists_come_a_page_at_a_time(client, auth):
+    """Both stopped at 200 without a word; each now says where its next page is, and its pages add up to the list."""
+    from tests.web.story import open_case
+
+    auth.login("operator")
+    for plate in ("PG-001-AA", "PG-002-AA", "PG-003-AA"):
+        case = open_case(auth, plate=plate)
+        best = client.get(f"/api/v1/cases/{case['id']}/offers").get_json()["offers"][0]
+        assert auth.post(f"/api/v1/cases/{case['id']}/direct-line",
+                         json={"garage": best["garage"], "message": "Today?"}).status_code == 201
+        assert auth.post(f"/api/v1/cases/{case['id']}/appointments",
+                         json={k: best[k] for k in ("garage", "technician", "start")}).status_code == 201
+    asked = _pages(client, "/api/v1/direct-line?limit=2")
+    every = [r["id"] for r in client.get("/api/v1/direct-line").get_json()]
+    assert len(every) >= 3 and [i for p in asked for i in p] == every and all(len(p) == 2 for p in asked[:-1])
+    auth.login("admin")
+    told = _pages(client, "/api/v1/outbox?limit=2")
+    every = [m["id"] for m in client.get("/api/v1/outbox").get_json()]
+    assert len(every) >= 3 and [i for p in told for i in p] == every and all(len(p) == 2 for p in told[:-1])
+    assert client.get("/api/v1/outbox?limit=0").status_code == 400

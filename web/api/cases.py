@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import jsonify, request, url_for
+from flask import jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -11,13 +11,10 @@ from scheduler.services import booking, cases, drive_in, open_work, planning, st
 from scheduler.texts import N_
 from web import shown
 from web.api import bp, json_body, require
+from web.api.paging import paged
 from web.clock import now
 from web.extensions import db
-from web.inputs import whole_arg
 from web.late_reasons import worded
-
-# The most cases one page of the list holds: each carries its timeline.
-MOST_CASES = 500
 
 
 def text_field(data: dict, name: str, limit: int = 1000) -> str:
@@ -97,18 +94,10 @@ def case_list():
             raise Invalid(N_("queue must be 1 (the open work) or absent."), field="queue")
         return jsonify([{**case_body(item.case), "queue": item.to_dict(moment)}
                         for item in open_work.queue(db.session, current_user, moment)])
-    # a page at a time (?limit, ?offset): one more than asked for is read, to know whether a next page exists
-    limit, offset = whole_arg("limit", 50, least=1, most=MOST_CASES), whole_arg("offset", 0, most=10 ** 9)
     text = request.args.get("q")
     if text is None or not text.strip():  # a list endpoint like the others: the latest cases in scope
-        found = cases.recent(db.session, current_user, limit + 1, offset)
-    else:
-        found = cases.search(db.session, current_user, text, limit + 1, offset)
-    response = jsonify([case_body(c) for c in found[:limit]])
-    if len(found) > limit:  # the list goes on: where its next page is (RFC 8288), never cut without a word
-        following = url_for(request.endpoint, **{**request.args.to_dict(), "offset": offset + limit})
-        response.headers["Link"] = f'<{following}>; rel="next"'
-    return response
+        return paged(lambda limit, offset: cases.recent(db.session, current_user, limit, offset), case_body, 50)
+    return paged(lambda limit, offset: cases.search(db.session, current_user, text, limit, offset), case_body, 50)
 
 
 @bp.get("/v1/customers")

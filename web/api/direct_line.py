@@ -9,6 +9,7 @@ from scheduler.services import cases, direct_line
 from scheduler.texts import N_
 from web.api import bp, json_body, require
 from web.api.cases import id_field, text_field, time_field
+from web.api.paging import paged
 from web.clock import now
 from web.extensions import db
 
@@ -31,7 +32,8 @@ def direct_line_list():
         raise Invalid(N_("%(name)s must be one of %(allowed)s."),
                       words={"name": "status", "allowed": ", ".join(REQUEST_STATUSES)}, field="status")
     moment = now()
-    return jsonify([r.to_dict(moment) for r in direct_line.visible(db.session, current_user, status, moment)])
+    return paged(lambda limit, offset: direct_line.visible(db.session, current_user, status, moment, limit, offset),
+                 lambda r: r.to_dict(moment), 200)
 
 
 @bp.get("/v1/direct-line/<int:request_id>")

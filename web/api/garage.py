@@ -10,9 +10,10 @@ from scheduler.errors import Forbidden, Invalid, NotFound
 from scheduler.models import MESSAGE_STATUSES, Garage
 from scheduler.services import boards, cases, jobs, outbox, squeeze
 from scheduler.texts import N_
-from web.api import bp, json_body, optional_json_body, require
+from web.api import bp, json_body, optional_json_body, paging, require
 from web.api.cases import id_field, text_field
 from web.api.openapi import ERRORS, _json, _op, _ref, _write, add_paths, add_schemas
+from web.api.paging import paged
 from web.clock import now
 from web.extensions import db
 from web.late_reasons import worded
@@ -129,7 +130,8 @@ def outbox_list():
     if status is not None and status not in MESSAGE_STATUSES:
         raise Invalid(N_("%(name)s must be one of %(allowed)s."),
                       words={"name": "status", "allowed": ", ".join(MESSAGE_STATUSES)}, field="status")
-    return jsonify([m.to_dict() for m in outbox.visible(db.session, current_user, status)])
+    return paged(lambda limit, offset: outbox.visible(db.session, current_user, status, limit, offset),
+                 lambda m: m.to_dict(), 200)
 
 
 @bp.get("/v1/outbox/<int:message_id>")
@@ -244,9 +246,11 @@ add_paths({
         "The announced customer is at the counter: the case becomes a walk-in here, ready to squeeze in",
         "reception, workshop of the garage", 200, _json(_ref("DriveIn")), obj, (401, 403, 404, 409), [_ID])},
     "/api/v1/outbox": {"get": _op(
-        "Messages to customers, newest first: queued, sent or failed (with the error), reception's own garage",
+        "Messages to customers, newest first: queued, sent or failed (with the error), reception's own garage. 200 "
+        "unless `limit` says otherwise. " + paging.SAID,
         "reception (own garage), admin", _json({"type": "array", "items": _ref("Message")}), errors=(400, 401, 403),
-        params=[{"name": "status", "in": "query", "schema": {"type": "string", "enum": list(MESSAGE_STATUSES)}}])},
+        params=[{"name": "status", "in": "query", "schema": {"type": "string", "enum": list(MESSAGE_STATUSES)}},
+                *paging.PARAMS])},
     "/api/v1/outbox/{id}": {"get": _op(
         "One message as it was sent: its full text (body) in the language it was sent in (locale), and the address "
         "of its calendar file (calendar, null when it has none)", "reception, workshop of the garage; admin",

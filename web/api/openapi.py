@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify
 
 from scheduler.services.capacity import BOOKING_WINDOW
-from web.api import bp
+from web.api import bp, paging
 
 
 def _ref(name: str) -> dict:
@@ -95,17 +95,12 @@ def document() -> dict:
                                "decline or an expiry, P1/P2 cases not booked, drive-ins announced but not arrived; most "
                                "urgent and oldest first, each with `queue: {kind, since, garage, due, seconds_left, "
                                "answer}`. Neither: the latest cases, newest first. A garage's staff see their own garage's cases. "
-                               "Found or latest, a page at a time: `limit` cases (50 unless said, 500 at most) from "
-                               "`offset` on; when more follow, a `Link` header (RFC 8288) gives the next page's address "
-                               "(`rel=\"next\"`).",
+                               "Found or latest, 50 unless `limit` says otherwise. " + paging.SAID,
                                "operator (network), reception and workshop (own garage)",
                                _json({"type": "array", "items": _ref("Case")}), errors=(400, 401, 403),
                                params=[{"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 120}},
                                        {"name": "queue", "in": "query", "schema": {"type": "string", "enum": ["1"]}},
-                                       {"name": "limit", "in": "query",
-                                        "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
-                                       {"name": "offset", "in": "query",
-                                        "schema": {"type": "integer", "minimum": 0, "maximum": 10 ** 9, "default": 0}}])},
+                                       *paging.PARAMS])},
         "/api/v1/stranded": {"get": _op(
             "Bookings still to come that no one can do where and when they are booked (an absence, a closed day, "
             "shorter hours, a move or a skill taken away left them so; a re-plan did not place them): the call "
@@ -185,11 +180,13 @@ def document() -> dict:
                                               "note": {"type": "string"}, "confirm": {"type": "boolean"}}},
             (400, 401, 403, 404, 409), [CASE_ID])},
         "/api/v1/direct-line": {"get": _op(
-            "Direct-line requests, newest first: a garage's for its reception and workshop, an operator's own",
+            "Direct-line requests, newest first: a garage's for its reception and workshop, an operator's own. 200 "
+            "unless `limit` says otherwise. " + paging.SAID,
             "reception, workshop, operator", _json({"type": "array", "items": _ref("DirectLineRequest")}),
             errors=(400, 401, 403),
             params=[{"name": "status", "in": "query", "schema": {"type": "string",
-                                                                 "enum": ["open", "accepted", "declined", "expired"]}}])},
+                                                                 "enum": ["open", "accepted", "declined", "expired"]}},
+                    *paging.PARAMS])},
         "/api/v1/direct-line/{id}": {"get": _op("One direct-line request", "reception, workshop, operator",
                                                 _json(_ref("DirectLineRequest")), errors=(401, 403, 404),
                                                 params=[REQUEST_ID])},
