@@ -74,6 +74,12 @@ class Conflict(DomainError):
     code, status = "conflict", 409
 
 
+class PlanChanged(Conflict):
+    """The plan a preview was computed on changed before it was confirmed (API.md's 409 of a squeeze's confirm)."""
+
+    code = "plan_changed"
+
+
 class SlotTaken(Conflict):
     code = "slot_taken"
     # (case id, planning.CaseOffers) of the fresh offers given instead, when they are the network's: the web seals

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from scheduler.errors import DomainError, SlotTaken
@@ -52,6 +53,9 @@ def database_error(exc: SQLAlchemyError):
     if isinstance(exc, IntegrityError) and refused_by_guard(exc):
         taken = SlotTaken(_("That slot was just taken: reload to see what is free."))
         return error_response(taken.status, taken.code, taken.message)
+    if isinstance(exc, StaleDataError):  # a row changed by someone else between this request's read and its write
+        return error_response(409, "conflict", _("Someone changed this meanwhile; nothing was saved. Reload and try "
+                                                 "again."))
     if isinstance(exc, (OperationalError, InterfaceError)) and "append_only" not in str(exc):
         return unavailable()
     from flask import current_app

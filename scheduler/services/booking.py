@@ -44,9 +44,15 @@ def lock_case(session: Session, case: Case) -> None:
     """Take the writes on one case in turn: two people booking or answering for it at once
     would each see it unbooked. PostgreSQL locks the row, then the case and its bookings are
     read afresh; SQLite already runs one writer at a time."""
-    session.flush()  # what this transaction changed survives the re-read
-    session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+    lock_cases(session, [case.id])
     session.expire(case)
+
+
+def lock_cases(session: Session, case_ids) -> None:
+    """Take the writes on these cases in turn, always in the order of their ids and always before the garage's
+    (capacity.lock_garage): two writers that need the same cases never each hold one the other waits for."""
+    session.flush()  # what this transaction changed survives the re-read
+    session.execute(select(Case.id).where(Case.id.in_(sorted(set(case_ids)))).order_by(Case.id).with_for_update())
 
 
 def refuse_closed(case: Case) -> None:

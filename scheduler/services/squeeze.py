@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 import optimizer.squeeze  # noqa: F401  (OR-Tools loads with the app, not within the first squeeze's time limit)
 from optimizer import Answer, Location, make_request, solve
-from scheduler.errors import Conflict, Forbidden, Invalid, NotFound, NothingFits
+from scheduler.errors import Conflict, Forbidden, Invalid, NotFound, NothingFits, PlanChanged
 from scheduler.models import ACTIVE, Appointment, Case, Garage, PlanPreview, User
 from scheduler.models.appointment import MOVING
 from scheduler.services import booking, capacity, outbox, overrides, planning, policies
@@ -331,7 +331,9 @@ class Diff:
 def diff(session: Session, preview: PlanPreview) -> Diff:
     plan = preview.plan
     ids = [m["appointment"] for m in plan["moves"]] + plan.get("replaced", [])
-    rows = {a.id: a for a in session.scalars(select(Appointment).where(Appointment.id.in_(ids)))} if ids else {}
+    # read afresh: a confirm reads them after the locks that keep others' changes to them wholly before or after
+    rows = {a.id: a for a in session.scalars(select(Appointment).where(Appointment.id.in_(ids))
+                                             .execution_options(populate_existing=True))} if ids else {}
     placed = []
     for p in plan["placements"]:
         entry = {**p, "start": datetime.fromisoformat(p["start"]), "end": datetime.fromisoformat(p["end"])}
@@ -436,8 +438,17 @@ def confirm(session: Session, actor: User, preview: PlanPreview, now: datetime, 
     if preview.status != "open":
         raise Conflict(N_("This preview is already %(status)s."), words={"status": preview.status}, status=preview.status)
     garage = preview.garage
+    # The case placed and the cases of the work moved, then the garage, as every desk action takes its case before
+    # the garage: a check-in or a cancellation of work the preview moves is wholly before this confirm reads the plan,
+    # or after it. A check-in committed between the two was undone by the move (booked again), and the two orders
+    # of locks deadlocked.
+    plan = preview.plan
+    moved_ids = [m["appointment"] for m in plan["moves"]] + plan.get("replaced", [])
+    cases = set(session.scalars(select(Appointment.case_id).where(Appointment.id.in_(moved_ids)))) if moved_ids \
+        else set()
+    booking.lock_cases(session, cases | ({preview.case_id} if preview.case_id else set()))
     if preview.case is not None:
-        booking.lock_case(session, preview.case)
+        session.expire(preview.case)
         if preview.case.status in ("done", "cancelled"):  # closed meanwhile (a walk-in who left): nobody to place
             raise Conflict(N_("Case %(case)s is %(status)s: nothing was applied."),
                            words={"case": preview.case.id, "status": preview.case.status})
@@ -448,8 +459,12 @@ def confirm(session: Session, actor: User, preview: PlanPreview, now: datetime, 
         if preview.kind == "squeeze":
             fresh = preview_squeeze(session, actor, preview.case, garage, now)
         else:
-            fresh = preview_replan(session, actor, garage, list(session.scalars(select(Appointment).where(
-                Appointment.id.in_(preview.plan["replaced"])))), now, preview.reason, preview.plan.get("cause"))
+            try:
+                fresh = preview_replan(session, actor, garage, list(session.scalars(select(Appointment).where(
+                    Appointment.id.in_(plan["replaced"])))), now, preview.reason, plan.get("cause"))
+            except Invalid:  # all of it checked in, started or cancelled meanwhile: nothing left to propose
+                raise PlanChanged(N_("The work this re-plan placed was checked in, started or cancelled meanwhile: "
+                                     "nothing was applied.")) from None
         return Outcome(False, fresh)
     seen = diff(session, preview)
     if not seen.placed:

@@ -15,3 +15,15 @@ def served_database(request, tmp_path):
         shutil.copy(request.getfixturevalue("sqlite_template"), copy)
         return f"sqlite:///{copy}"
     return request.getfixturevalue("pg_databases").create("served", template=request.getfixturevalue("pg_seeded"))
+
+
+@pytest.fixture
+def committing_app(served_database):
+    """The app over a database of its own whose requests really commit, so that two can race."""
+    from tests.conftest import make_app
+    from web.extensions import db
+
+    app = make_app(served_database)
+    yield app
+    with app.app_context():
+        db.engine.dispose()

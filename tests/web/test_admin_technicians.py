@@ -52,6 +52,23 @@ def today(app) -> str:
         return db.session.get(Garage, GARAGE).today(CLOCK_NOW).isoformat()
 
 
+def test_a_re_plan_whose_work_was_all_cancelled_meanwhile_is_a_conflict_not_a_bad_request(app, client, auth):
+    """Confirmed after reception cancelled every job it re-places, a re-plan answered 400 "Nothing to re-plan: pick
+    booked appointments" (a probe): the request was right, the plan had changed: 409 plan_changed."""
+    tech, _ = busiest_today(app)
+    auth.login("admin")
+    made = auth.post(f"/api/v1/technicians/{tech}/absences", json={"start": today(app), "end": today(app),
+                                                                   "reason": "sick"}).get_json()
+    movable = [a["id"] for a in made["affected"] if a["movable"]]
+    proposal = auth.post(f"/api/v1/garages/{GARAGE}/replan", json={"appointments": movable, "reason": "sick"}).get_json()
+    auth.login(f"reception-{GARAGE}")
+    for appointment in movable:
+        assert auth.post(f"/api/v1/appointments/{appointment}/cancel", json={}).status_code == 200
+    late = auth.post(f"/api/v1/squeeze/{proposal['id']}/confirm", json={})
+    assert late.status_code == 409 and late.get_json()["error"]["code"] == "plan_changed", late.get_json()
+    assert "cancelled meanwhile" in late.get_json()["error"]["message"]
+
+
 def test_sick_today_lists_exactly_the_work_hit_and_nothing_moves_before_a_confirm(app, client, auth):
     tech, _ = busiest_today(app)
     day = today(app)

@@ -2,31 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 
-import pytest
-
 from scheduler.services import capacity
-from tests.conftest import Auth, make_app
+from tests.conftest import Auth
 from tests.web.story import open_case
-from web.extensions import db
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def committing_app(request, tmp_path):
-    """The seeded network in a database of its own whose requests really commit, so that two can race."""
-    if request.param == "sqlite":
-        copy = tmp_path / "race.sqlite"
-        shutil.copy(request.getfixturevalue("sqlite_template"), copy)
-        url = f"sqlite:///{copy}"
-    else:
-        url = request.getfixturevalue("pg_databases").create("race", template=request.getfixturevalue("pg_seeded"))
-    app = make_app(url)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
 
 
 def test_two_people_accepting_one_request_at_once_book_the_case_once(committing_app, monkeypatch):

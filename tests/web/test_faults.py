@@ -35,6 +35,26 @@ def test_a_database_that_does_not_answer_is_a_503_without_a_traceback():
     assert login.status_code in (400, 503) and "Traceback" not in body
 
 
+def test_a_row_changed_by_someone_else_between_read_and_write_is_a_409_not_a_500(app, client, auth, monkeypatch):
+    """The ORM refuses to write a row another transaction changed since it was read (its version moved on): a probe
+    racing a squeeze's confirm against check-ins got that as 500 internal_error, 35 times."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from scheduler.services import jobs
+
+    def raced(*args, **kwargs):
+        raise StaleDataError("UPDATE statement on table 'appointment' expected to update 1 row(s); 0 were matched.")
+
+    with app.app_context():
+        job = db.session.scalar(select(Appointment.id).where(Appointment.garage_id == "lyon-07",
+                                                             Appointment.status == "booked").limit(1))
+    monkeypatch.setattr(jobs, "act", raced)
+    auth.login("reception-lyon-07")
+    answer = auth.post(f"/api/v1/appointments/{job}/check-in", json={})
+    assert answer.status_code == 409 and answer.get_json()["error"]["code"] == "conflict"
+    assert "nothing was saved" in answer.get_json()["error"]["message"]
+
+
 def test_serve_says_what_is_wrong_in_one_line():
     from flask.cli import ScriptInfo
 
