@@ -152,6 +152,17 @@ def test_the_desk_search_box_finds_a_plate_typed_loosely(client, auth):
     assert "Cases matching “rd447bp”" in found and f'href="/desk/cases/{case_id}"' in found
     none = client.get("/desk/", query_string={"q": "nobody-like-this"}).get_data(as_text=True)
     assert "No case found." in none
+    assert "More cases match" not in found
+
+
+def test_a_search_that_matches_more_than_the_desk_shows_says_so(client, auth):
+    """A common name matched hundreds of cases and the desk showed 50 as if they were all."""
+    auth.login("operator")
+    common = client.get("/api/v1/cases", query_string={"q": "ar", "limit": 51}).get_json()
+    assert len(common) == 51, "the demo network has more than 50 cases of customers named *ar*"
+    page = client.get("/desk/", query_string={"q": "ar"}, headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert page.count('href="/desk/cases/') >= 50 and f'href="/desk/cases/{common[50]["id"]}"' not in page
+    assert "Plus de dossiers correspondent" in page and "les 50 plus récents sont affichés" in page
 
 
 def test_typing_the_phone_lists_the_callers_cars_and_fills_the_name(client, auth):

@@ -69,6 +69,10 @@ def queue_state() -> dict:
             "garages": {g.id: g for g in db.session.scalars(select(Garage))}}
 
 
+# The most cases a search shows on the desk; beyond, the operator narrows it (a plate, a phone number).
+FOUND_SHOWN = 50
+
+
 def _desk_page(form: CallForm, garages: dict, asked: str = "", found=None, status: int = 200):
     """The desk as a whole, the same whether first drawn or drawn again around a refused call form."""
     moment = now()
@@ -77,7 +81,8 @@ def _desk_page(form: CallForm, garages: dict, asked: str = "", found=None, statu
     return render_template("operator/desk.html", cases=boards.recent_cases(db.session, 15), form=form,
                            garages=sorted(garages.values(), key=lambda g: g.name),
                            load=boards.network_load(db.session, days), days=days, places=_places(),
-                           queue=queue_state(), asked=asked, found=found,
+                           queue=queue_state(), asked=asked, found=found[:FOUND_SHOWN] if found else found,
+                           more_found=found is not None and len(found) > FOUND_SHOWN,
                            stranded=stranded.bookings(db.session, moment)), status
 
 
@@ -86,7 +91,9 @@ def _desk_page(form: CallForm, garages: dict, asked: str = "", found=None, statu
 def desk():
     form, garages = _call_form()
     asked = request.args.get("q", "").strip()[:120]
-    return _desk_page(form, garages, asked, cases.search(db.session, current_user, asked) if asked else None)
+    # one more than shown is read: a common name matched hundreds, and the page showed 50 as if they were all
+    found = cases.search(db.session, current_user, asked, limit=FOUND_SHOWN + 1) if asked else None
+    return _desk_page(form, garages, asked, found)
 
 
 @bp.get("/queue")
