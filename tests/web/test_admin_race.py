@@ -10,11 +10,10 @@ from sqlalchemy import func, select
 from scheduler.models import User
 from scheduler.services import accounts
 from tests.conftest import PASSWORD, Auth
-from tests.web.test_direct_line_race import committing_app  # noqa: F401  (the fixture: requests that commit)
 from web.extensions import db
 
 
-def test_two_admins_deactivating_each_other_at_once_leave_one_active(committing_app, monkeypatch):  # noqa: F811
+def test_two_admins_deactivating_each_other_at_once_leave_one_active(committing_app, monkeypatch):
     app = committing_app
     with app.app_context():
         second = User(username="admin2", display_name="Second admin", role="admin")
