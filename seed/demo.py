@@ -65,6 +65,7 @@ def seed(session: Session, seed: int = 7, now: datetime | None = None, days_ahea
     # The planner's facts (why rules were late, ties, cars that came back) draw from their own sequence:
     # the demand and history stay as the seed has always made them.
     builder.extra = random.Random(seed * 1_000_003 + 11)
+    builder.calls = random.Random(seed * 1_000_003 + 13)  # its own: the draws of `extra` stay as they were
     builder.network()
     builder.users()
     builder.demand(days_ahead, dense_history_days)
@@ -263,12 +264,12 @@ class _Builder:
                                     job = self.job_types[symptom.job_type_code]
                                     stop = cursor + timedelta(minutes=job.duration_minutes)
                                     if stop <= end and self._free(tech, cursor, stop, job.needs_lift):
-                                        # called 1 to 7 days before the job (routine work is booked ahead),
-                                        # and never later than now: no wait longer than the rules' horizon
+                                        # called 1 to 7 days before the job (routine work is booked ahead)
                                         # (drawn as 1 to 19 and folded, so the rest of the seeded network stays as it was)
                                         days, minutes = 1 + (rnd.randrange(1, 20) - 1) % 7, rnd.randrange(0, 600)
-                                        opened = min(self.now - timedelta(minutes=minutes),
-                                                     cursor - timedelta(days=days, minutes=minutes))
+                                        opened = cursor - timedelta(days=days, minutes=minutes)
+                                        if opened > self.now:
+                                            opened = self._called_ahead(cursor)
                                         case = self._case(symptom, garage, opened, actor=rnd.choice(self.operators))
                                         self._appointment(case, tech, cursor, job)
                                         cursor, booked = stop, True
@@ -277,6 +278,20 @@ class _Builder:
                                 cursor += timedelta(minutes=15 if rnd.random() < load else rnd.choice([30, 45]))
             self.s.flush()
             self.progress(f"demand at {garage.name}", gi + 1, total)
+
+    # The rules' horizon: no call waits longer than this for its booking.
+    HORIZON = timedelta(days=28)
+    # How far back the calls for work weeks ahead are spread.
+    CALLS_BACK = timedelta(days=14)
+
+    def _called_ahead(self, start: datetime) -> datetime:
+        """When the customer of work booked further ahead than a week called: some day of the last two weeks, never
+        longer before the work than the rules' horizon. Every such call fell in the ten hours before `now`: 6,800
+        routine calls on the demo's last morning, and a replay of that day played them all."""
+        latest = self.now - timedelta(minutes=5)  # its booking, three minutes after the call, is in the past too
+        earliest = max(self.now - self.CALLS_BACK, start - self.HORIZON)
+        span = max(0, int((latest - earliest).total_seconds() // 60))
+        return (latest - timedelta(minutes=self.calls.randint(0, span))).replace(second=0, microsecond=0)
 
     # -- history: overrides, direct line, feedback ------------------------------------------------
     def history(self, history_days: int, dense_history_days: int) -> None:

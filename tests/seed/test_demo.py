@@ -146,6 +146,20 @@ def test_a_direct_line_request_that_went_unanswered_carries_no_answer(network):
     assert all(r.answered_at is not None and r.answer for r in by_status.get("declined", []))
 
 
+def test_the_calls_for_work_booked_ahead_are_spread_over_the_days_before_not_all_this_morning(network):
+    """Every call for work more than a week ahead was dated in the ten hours before the seed's `now`: 6,800 routine
+    calls on the demo's last morning, which a planner's replay of that day played as one morning's demand."""
+    from scheduler.models import Case
+
+    ahead = network.execute(select(Case.opened_at, Appointment.start_at).join(Appointment, Appointment.case_id == Case.id)
+                            .where(Appointment.start_at > NOW)).all()
+    assert ahead and max(opened for opened, _start in ahead) <= NOW, "no call after the seed's now"
+    this_morning = sum(1 for opened, _start in ahead if opened > NOW - timedelta(hours=10))
+    assert this_morning < len(ahead) / 4, (this_morning, len(ahead))
+    assert len({opened.date() for opened, _start in ahead}) >= 7, "calls on many days"
+    assert all(start - opened <= timedelta(days=28) for opened, start in ahead), "none longer ahead than the horizon"
+
+
 def test_saturated_garages_are_fuller_than_free_ones(network):
     def booked_minutes(garage_id):
         rows = network.execute(select(Appointment.start_at, Appointment.end_at).where(
