@@ -84,6 +84,8 @@ def _user_id() -> int | None:
 def register(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
+        if not db.session.is_active:  # a write the database refused (a refusal raised from it): nothing is readable
+            _safe_rollback()  # until the transaction is rolled back, not even the logged-in user (a 500)
         # sealed before the rollback, which would have the logged-in user read again
         sealed = shown.seal_refusal(exc, _user_id(), now()) if request.path.startswith("/api/") else None
         db.session.rollback()

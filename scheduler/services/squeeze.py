@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import optimizer.squeeze  # noqa: F401  (OR-Tools loads with the app, not within the first squeeze's time limit)
-from optimizer import Answer, Location, make_request, solve
+from optimizer import Answer, Location, Unplaced, make_request, solve
 from scheduler.errors import Conflict, Forbidden, Invalid, NotFound, NothingFits, PlanChanged
 from scheduler.models import ACTIVE, Appointment, Case, Garage, PlanPreview, User
 from scheduler.models.appointment import MOVING
@@ -131,9 +131,21 @@ def preview_replan(session: Session, actor: User, garage: Garage, appointments: 
                                      skill=a.skill_code, lift=a.lift, urgency=a.case.urgency, location=None,
                                      garages=(garage.id,), now=now, earliest=earliest,
                                      latest=day_end - timedelta(minutes=1)))
-    problem = snap.plan("squeeze" if last_day == garage.today(now) else "replan", {garage.id: end}, requests,
-                        ignore={a.id for a in movable})
+    mode = "squeeze" if last_day == garage.today(now) else "replan"
+    problem = snap.plan(mode, {garage.id: end}, requests, ignore={a.id for a in movable})
     answer, degraded = _solve(problem, snap)
+    # Work the answer cannot place stays where it is booked, so its time is not the plan's to give: asked again with
+    # it where it is (a job was moved onto a technician still booked then, and the database refused the confirm)
+    staying: set[str] = set()
+    while answer.unplaced and answer.placements and not degraded:
+        staying |= {u.request for u in answer.unplaced}
+        requests = [r for r in requests if r.id not in staying]
+        problem = snap.plan(mode, {garage.id: end}, requests,
+                            ignore={a.id for a in movable if f"a{a.id}" not in staying})
+        answer, degraded = _solve(problem, snap)
+    moved = {m.appointment for m in answer.moves}
+    answer.unplaced += [Unplaced(r, "no room found for it: it stays where it is booked", "stays")
+                        for r in sorted(staying) if r[1:] not in moved]
     plan = _plan(answer, problem, {f"a{a.id}": a.id for a in movable}, start, end)
     plan["was"] = {str(a.id): [a.technician_id, a.start_at.isoformat()] for a in movable}
     plan["degraded"] = degraded
