@@ -422,7 +422,7 @@ class _Builder:
             self._rule_reasons(garage, saturated, call_at, rule_start, job, symptom.urgency),
             rule_garage_id=garage.id, rule_technician_id=techs[0].id, rule_start=rule_start,
             rule_end=rule_start + timedelta(minutes=job.duration_minutes),
-            result_garage_id=garage.id, result_technician_id=appt.technician_id, result_start=appt.start_at,
+            result_garage_id=garage.id, result_technician_id=appt.technician.id, result_start=appt.start_at,
             result_end=appt.end_at, moved=moved, knock_on_minutes=knock_on,
             actual_start=started, actual_end=appt.finished_at if started else None,
         )
