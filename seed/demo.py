@@ -291,7 +291,12 @@ class _Builder:
         latest = self.now - timedelta(minutes=5)  # its booking, three minutes after the call, is in the past too
         earliest = max(self.now - self.CALLS_BACK, start - self.HORIZON)
         span = max(0, int((latest - earliest).total_seconds() // 60))
-        return (latest - timedelta(minutes=self.calls.randint(0, span))).replace(second=0, microsecond=0)
+        for _ in range(20):  # while the call centre answers (Monday to Saturday, 08:00-19:00), where the span has it
+            called = (latest - timedelta(minutes=self.calls.randint(0, span))).replace(second=0, microsecond=0)
+            local = called.astimezone(ZONE)
+            if local.weekday() < 6 and 8 <= local.hour < 19:
+                break
+        return called
 
     # -- history: overrides, direct line, feedback ------------------------------------------------
     def history(self, history_days: int, dense_history_days: int) -> None:

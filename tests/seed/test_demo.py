@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import random
 from datetime import timedelta
 
 import pytest
@@ -161,6 +162,16 @@ def test_the_calls_for_work_booked_ahead_are_spread_over_the_days_before_not_all
     assert this_morning < len(ahead) / 4, (this_morning, len(ahead))
     assert len({opened.date() for opened, _start in ahead}) >= 7, "calls on many days"
     assert all(start - opened <= timedelta(days=28) for opened, start in ahead), "none longer ahead than the horizon"
+    # weeks ahead (the full demo network books four): called while the call centre answers, not at 3 in the morning
+    builder = demo._Builder.__new__(demo._Builder)
+    builder.now, builder.calls = NOW, random.Random(1)
+    starts = [NOW + timedelta(days=8, minutes=90 * i) for i in range(300)]  # 8 to 27 days ahead
+    calls = [(start, builder._called_ahead(start)) for start in starts]
+    assert all(NOW - timedelta(days=14) <= called < NOW and start - called <= timedelta(days=28)
+               for start, called in calls)
+    local = [called.astimezone(demo.ZONE) for _start, called in calls]
+    assert all(8 <= c.hour < 19 and c.weekday() < 6 for c in local), [c for c in local if not 8 <= c.hour < 19][:3]
+    assert len({c.date() for c in local}) >= 10
 
 
 def test_saturated_garages_are_fuller_than_free_ones(network):
