@@ -263,7 +263,7 @@ def test_the_api_starts_a_replay_and_reports_its_progress_and_figures(history):
     assert baseline.status_code == 202
     jobs.join(baseline.get_json()["id"])
     said = client.get(f"/planner/replays/{baseline.get_json()['id']}").get_data(as_text=True)
-    assert "Nothing was changed: this replays the current rules" in said and "The change would have made" not in said
+    assert "Nothing was changed: this replays the rules in force over the period" in said and "The change would have made" not in said
     with app.app_context():
         db.engine.dispose()
 
