@@ -56,8 +56,10 @@ def is_seeded(session: Session) -> bool:
 
 
 def seed(session: Session, seed: int = 7, now: datetime | None = None, days_ahead: int = 28,
-         history_days: int = 90, dense_history_days: int = 14, progress: Progress = _quiet) -> bool:
-    """Seed an empty database; return False (and change nothing) when it already holds data."""
+         history_days: int = 90, dense_history_days: int = 14, progress: Progress = _quiet,
+         recent_overrides: bool = True) -> bool:
+    """Seed an empty database; return False (and change nothing) when it already holds data. `recent_overrides`:
+    overrides (and the urgent calls behind most of them) on the days of dense demand too, up to yesterday."""
     if is_seeded(session):
         return False
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(second=0, microsecond=0)
@@ -70,6 +72,8 @@ def seed(session: Session, seed: int = 7, now: datetime | None = None, days_ahea
     builder.users()
     builder.demand(days_ahead, dense_history_days)
     builder.history(history_days, dense_history_days)
+    if recent_overrides:
+        builder.recent(dense_history_days)
     session.flush()
     progress("done", 1, 1)
     return True
@@ -319,6 +323,23 @@ class _Builder:
                 count += 1
             self.s.flush()
             self.progress("history", di + 1, len(weekdays))
+
+    def recent(self, dense_history_days: int) -> None:
+        """Overrides on the working days of dense demand before today, drawn after everything else (so the rest of
+        the network is as the seed has always made it). Without them the last two weeks held routine calls only:
+        no P1, no override, and a planner's replay of last week had nothing urgent to play."""
+        rnd = self.rnd
+        kinds = list(catalog.OVERRIDE_REASONS)
+        days = [self.today - timedelta(days=i) for i in range(dense_history_days, 0, -1)]
+        for di, day in enumerate(d for d in days if d.weekday() < 5):
+            for garage in self.garages:
+                if rnd.random() > 0.35:
+                    continue
+                kind = kinds[di % len(kinds)] if rnd.random() < 0.5 else rnd.choice(kinds)
+                urgent = kind in ("direct_line", "walk_in", "drive_in", "urgency_raise", "squeeze_in")
+                symptom = rnd.choice([s for s in self.symptoms.values() if (s.urgency == "P1") == urgent])
+                self._override(kind, symptom, garage, day)
+            self.s.flush()
 
     def _rule_reasons(self, garage: Garage, saturated: bool, call_at: datetime, rule_start: datetime,
                       job: JobType, urgency: str) -> list[dict]:

@@ -174,6 +174,18 @@ def test_the_calls_for_work_booked_ahead_are_spread_over_the_days_before_not_all
     assert len({c.date() for c in local}) >= 10
 
 
+def test_the_days_of_dense_demand_have_their_overrides_and_urgent_calls_too(network):
+    """The last two weeks of the demo held routine calls only: no override, no P1, and a planner's replay of last week
+    had nothing urgent to play."""
+    from scheduler.models import Case
+
+    recent = NOW - timedelta(days=SMALL_SEED["dense_history_days"])
+    overrides = list(network.scalars(select(Override).where(Override.created_at >= recent)))
+    assert overrides and all(o.created_at < NOW for o in overrides)
+    assert network.scalar(select(func.count(Case.id)).where(Case.opened_at >= recent, Case.opened_at < NOW,
+                                                            Case.urgency == "P1")) > 0
+
+
 def test_saturated_garages_are_fuller_than_free_ones(network):
     def booked_minutes(garage_id):
         rows = network.execute(select(Appointment.start_at, Appointment.end_at).where(
