@@ -338,7 +338,7 @@ class _Builder:
                 kind = kinds[di % len(kinds)] if rnd.random() < 0.5 else rnd.choice(kinds)
                 urgent = kind in ("direct_line", "walk_in", "drive_in", "urgency_raise", "squeeze_in")
                 symptom = rnd.choice([s for s in self.symptoms.values() if (s.urgency == "P1") == urgent])
-                self._override(kind, symptom, garage, day)
+                self._override(kind, symptom, garage, day, give_up=True)
             self.s.flush()
 
     def _rule_reasons(self, garage: Garage, saturated: bool, call_at: datetime, rule_start: datetime,
@@ -380,7 +380,9 @@ class _Builder:
         case.events.append(CaseEvent(at=at, kind="withdrawn", actor=actor,
                                      data={"reason": "Le client est allé ailleurs"}))
 
-    def _override(self, kind: str, symptom: Symptom, garage: Garage, day: date) -> None:
+    def _override(self, kind: str, symptom: Symptom, garage: Garage, day: date, give_up: bool = False) -> None:
+        """An override of `kind` on `day`, with its case, rule offer and outcome. `give_up`: where no room is found,
+        no case at all (else the customer went elsewhere: the case is withdrawn)."""
         rnd = self.rnd
         job = self.job_types[symptom.job_type_code]
         techs = [t for t in garage.technicians if job.skill_code in t.skill_codes and capacity.shifts(t, day)]
@@ -424,6 +426,11 @@ class _Builder:
                     break
             if appt:
                 break
+        if appt is None and give_up:  # a day of dense demand left no room: this override did not happen
+            for made in (case, case.vehicle, case.customer):
+                self.s.expunge(made)
+            self.case_count -= 1
+            return
         if appt is None:  # no room found: the customer went elsewhere (a case "booked" with no booking misled)
             self._withdrawn(case, call_at + timedelta(minutes=5), actor if case.channel == "walk_in" else self.operators[0])
             return
