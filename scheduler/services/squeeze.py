@@ -137,7 +137,9 @@ def preview_replan(session: Session, actor: User, garage: Garage, appointments: 
     # Work the answer cannot place stays where it is booked, so its time is not the plan's to give: asked again with
     # it where it is (a job was moved onto a technician still booked then, and the database refused the confirm)
     staying: set[str] = set()
-    while answer.unplaced and answer.placements and not degraded:
+    for _again in range(ASKED_AGAIN):  # each time fewer to place; a page waits a few solves at most
+        if not (answer.unplaced and answer.placements) or degraded:
+            break
         staying |= {u.request for u in answer.unplaced}
         requests = [r for r in requests if r.id not in staying]
         problem = snap.plan(mode, {garage.id: end}, requests,
@@ -158,6 +160,9 @@ def preview_replan(session: Session, actor: User, garage: Garage, appointments: 
     session.flush()
     return preview
 
+
+# How many times a re-plan that leaves work where it is booked is asked again with that work there (each a solve).
+ASKED_AGAIN = 3
 
 # A customer not yet at the garage is never brought earlier than this from now: they must be told, and come. The
 # problem format lets booked work move by its flex either way; a re-plan at 13:12 moved a 14:30 customer to 13:30.
