@@ -192,7 +192,10 @@ def _held_back(problem, ids: set[str] | None):
 
 def _solve(problem, snap) -> tuple[Answer, str | None]:
     seconds = snap.policy.time_limit_seconds or 1.0
-    limit = seconds + 2.0  # the solver keeps its own limit; this is the backstop
+    # The solver keeps its own limit; this is the backstop. As much again and two seconds: on a busy server a 2 s
+    # squeeze of a full day now and then took longer than 4 s to come back (the model built, the threads scheduled),
+    # and reception was told the optimizer did not answer when it was about to.
+    limit = 2 * seconds + 2.0
     try:
         answer = ask(lambda: solve(problem, time_limit=seconds), limit)
         # held back where the answer brought someone too soon: those first, then every one who could be (certain)
