@@ -192,6 +192,8 @@ def test_rule_review_is_ranked_by_what_people_gained_against_each_rule(client, a
     assert re.search(r'href="/planner/overrides\?[^"]*verdict=pending[^"]*">1</a>', page)
     first = get(client, "/planner/").get_data(as_text=True).split('id="rules"', 1)[1].split("</section>", 1)[0]
     assert "Lifts full" in first and "Not late / unknown" not in first
+    # its rows may add up to more than the overrides: it says why, and that none is left out here (four rules, all shown)
+    assert "An override late because of several rules counts under each." in first and "more rule" not in first
 
 
 def parse_csv(response):

@@ -75,14 +75,18 @@ def overrides():
         title = _("Overrides by %(what)s", what=str(labels.GROUP_TITLES[group_by]).lower())
         breakdowns.append({"by": group_by, "title": title, "rows": grouped,
                            "chart": charts.bars(grouped, drill(group_by), title), "link": drill(group_by)})
-    rules = tables.rule_rows(stats.rule_review(rows))
+    rules = [r for r in tables.rule_rows(stats.rule_review(rows)) if r["rule"] != "none"]  # late for no rule: none to change
     by_stage, by_garage = tables.satisfaction_rows(*stats.satisfaction(db.session, f), garages)
     return render_template(
         "planner/dashboard.html", f=f, query=query, total=total, weeks=weeks,
         week_chart=charts.weekly(weeks, drill("week"), _("Overrides per week")), breakdowns=breakdowns,
-        rules=[r for r in rules if r["rule"] != "none"][:5],  # late for no rule is no rule to change
+        rules=rules[:RULES_SHOWN], more_rules=len(rules) - min(len(rules), RULES_SHOWN),
         by_stage=by_stage, by_garage=by_garage, garages=garages, kinds=KINDS, urgencies=URGENCIES, labels=labels,
         drill=drill, latest=rows[:10])
+
+
+# The rules the dashboard shows, most costly first; the rule review has them all.
+RULES_SHOWN = 5
 
 
 @bp.get("/overrides")
