@@ -140,8 +140,8 @@ def test_the_garage_sees_the_request_arrive_by_polling_and_answers_it(app, clien
         "overbook": "yes", "reason": "the foreman asks a colleague", "next": back_to}, follow_redirects=True)
     assert accepted.status_code == 200
     assert "Accepted:" in accepted.get_data(as_text=True) and "No request waiting" in accepted.get_data(as_text=True)
-    # answered today: when the car is booked and with whom; the overbooking's reason reads as a quote, not the answer
-    done = accepted.get_data(as_text=True).split("Answered today", 1)[1].split("</details>", 1)[0]
+    # answered: when the car is booked and with whom; the overbooking's reason reads as a quote, not the answer
+    done = accepted.get_data(as_text=True).split("Answered or closed in the last 12 hours", 1)[1].split("</details>", 1)[0]
     assert f"· {answer_at:%H:%M} with " in done and "— “the foreman asks a colleague”" in done
 
     live = client.get(operator_poll)
