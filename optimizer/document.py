@@ -536,6 +536,7 @@ def _no_duplicate_appointments(r: _Reader, appointments: list[Appointment | None
 def _read_requests(r: _Reader, doc: dict, garages: dict[str, Garage], now: Minutes | None) -> list[Request]:
     requests: list[Request] = []
     seen: set[str] = set()
+    named = _named(doc, "garages")  # a faulty garage is named, not unknown (see _assemble)
     for i, raw in enumerate(r.items(doc, "requests", "problem", required=False)):
         path = f"requests[{i}]"
         if r.obj(raw, path) is None:
@@ -554,7 +555,6 @@ def _read_requests(r: _Reader, doc: dict, garages: dict[str, Garage], now: Minut
                 r.fault(f"{path}.garages", "must be a list of garage ids or null")
                 cands = None
             else:
-                named = _named(doc, "garages")
                 for g in cands:
                     if g not in garages and g not in named:
                         r.fault(f"{path}.garages", f"unknown garage {g!r}")

@@ -44,6 +44,8 @@ from seed import catalog
 
 DEMO_PASSWORD = "frontline-demo"
 ZONE = ZoneInfo("Europe/Paris")
+# The overrides made for an immobilised car: their cases are P1s, every other kind's routine work.
+URGENT_KINDS = ("direct_line", "walk_in", "drive_in", "urgency_raise", "squeeze_in")
 Progress = Callable[[str, int, int], None]
 
 
@@ -317,8 +319,7 @@ class _Builder:
                 if rnd.random() > 0.35:
                     continue
                 kind = kinds[(di + count) % len(kinds)] if rnd.random() < 0.5 else rnd.choice(kinds)
-                symptom = rnd.choice(p1 if kind in ("direct_line", "walk_in", "drive_in", "urgency_raise", "squeeze_in")
-                                     else others)
+                symptom = rnd.choice(p1 if kind in URGENT_KINDS else others)
                 self._override(kind, symptom, garage, day)
                 count += 1
             self.s.flush()
@@ -336,8 +337,7 @@ class _Builder:
                 if rnd.random() > 0.35:
                     continue
                 kind = kinds[di % len(kinds)] if rnd.random() < 0.5 else rnd.choice(kinds)
-                urgent = kind in ("direct_line", "walk_in", "drive_in", "urgency_raise", "squeeze_in")
-                symptom = rnd.choice([s for s in self.symptoms.values() if (s.urgency == "P1") == urgent])
+                symptom = rnd.choice([s for s in self.symptoms.values() if (s.urgency == "P1") == (kind in URGENT_KINDS)])
                 self._override(kind, symptom, garage, day, give_up=True)
             self.s.flush()
 

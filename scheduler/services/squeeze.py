@@ -348,9 +348,14 @@ class Diff:
         }
 
 
+def _touched(plan: dict) -> list[int]:
+    """The appointments a preview's plan changes: the work it moves, and for a re-plan the work it re-places."""
+    return [m["appointment"] for m in plan["moves"]] + plan.get("replaced", [])
+
+
 def diff(session: Session, preview: PlanPreview) -> Diff:
     plan = preview.plan
-    ids = [m["appointment"] for m in plan["moves"]] + plan.get("replaced", [])
+    ids = _touched(plan)
     # read afresh: a confirm reads them after the locks that keep others' changes to them wholly before or after
     rows = {a.id: a for a in session.scalars(select(Appointment).where(Appointment.id.in_(ids))
                                              .execution_options(populate_existing=True))} if ids else {}
@@ -463,9 +468,8 @@ def confirm(session: Session, actor: User, preview: PlanPreview, now: datetime, 
     # or after it. A check-in committed between the two was undone by the move (booked again), and the two orders
     # of locks deadlocked.
     plan = preview.plan
-    moved_ids = [m["appointment"] for m in plan["moves"]] + plan.get("replaced", [])
-    cases = set(session.scalars(select(Appointment.case_id).where(Appointment.id.in_(moved_ids)))) if moved_ids \
-        else set()
+    touched = _touched(plan)
+    cases = set(session.scalars(select(Appointment.case_id).where(Appointment.id.in_(touched)))) if touched else set()
     booking.lock_cases(session, cases | ({preview.case_id} if preview.case_id else set()))
     if preview.case is not None:
         session.expire(preview.case)

@@ -80,7 +80,7 @@ def overrides():
     return render_template(
         "planner/dashboard.html", f=f, query=query, total=total, weeks=weeks,
         week_chart=charts.weekly(weeks, drill("week"), _("Overrides per week")), breakdowns=breakdowns,
-        rules=rules[:RULES_SHOWN], more_rules=len(rules) - min(len(rules), RULES_SHOWN),
+        rules=rules[:RULES_SHOWN], more_rules=max(0, len(rules) - RULES_SHOWN),
         by_stage=by_stage, by_garage=by_garage, garages=garages, kinds=KINDS, urgencies=URGENCIES, labels=labels,
         drill=drill, latest=rows[:10])
 
