@@ -15,7 +15,7 @@ def _stripped(value: str | None) -> str | None:
 
 def _a_phone(form, field) -> None:
     if not is_phone(field.data or ""):  # the service's own rule, said under the field with what was typed kept
-        raise ValidationError(_l("Not a phone number: digits, e.g. +33 6 12 34 56 78."))
+        raise ValidationError(_l("Not a phone number: at least six digits, e.g. +33 6 12 34 56 78."))
 
 
 def phone_field() -> StringField:

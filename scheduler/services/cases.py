@@ -278,13 +278,15 @@ def _phone_matches(key: str):
 
 
 PHONE = re.compile(r"^[\d\s+.\-()/]+$")
+# Fewer digits than this is no number to call anyone back on, and none a search by phone looks for.
+FEWEST_DIGITS = 6
 
 
 def is_phone(text: str) -> bool:
-    """Digits, with the spaces, dots, dashes, brackets and + people write them with: the one reading of "a phone
-    number", for a case's customer and for finding one by phone."""
+    """Digits, at least six, with the spaces, dots, dashes, brackets and + people write them with: the one reading
+    of "a phone number", for a case's customer, a garage and finding a customer by phone."""
     text = text.strip()
-    return bool(PHONE.match(text)) and any(c.isdigit() for c in text)
+    return bool(PHONE.match(text)) and len(re.sub(r"\D", "", text)) >= FEWEST_DIGITS
 
 
 def known_customer(session: Session, name: str, phone: str) -> Customer | None:
@@ -314,7 +316,7 @@ def search(session: Session, actor: User, text: str, limit: int = 50, offset: in
     if len(plate) >= 3:
         found.append(Vehicle.id.in_(select(Vehicle.id).where(
             _stripped(func.upper(Vehicle.plate), " -.").like(_like(plate), escape="\\"))))
-    if PHONE.match(text) and len(re.sub(r"\D", "", text)) >= 6:
+    if is_phone(text):
         found.append(Customer.id.in_(select(Customer.id).where(_phone_matches(phone_key(text)))))
     words = name_key(text).split()
     if len(text) >= 2 and words:  # every word somewhere in the name, accents and order aside: "guerin emilie"
@@ -339,11 +341,11 @@ def customers_by_phone(session: Session, actor: User, phone: str, limit: int = 1
 
     A garage sees only customers whose cars have been to it: a phone number is not a directory.
     """
-    if not isinstance(phone, str) or len(phone) > 30 or not is_phone(phone):
+    if not isinstance(phone, str) or len(phone) > 30 or not PHONE.match(phone.strip()) or not re.search(r"\d", phone):
         raise Invalid(N_("phone must be a phone number, e.g. +33 6 12 34 56 78."), field="phone")
-    key = phone_key(phone)
-    if len(key) < 6:
+    if not is_phone(phone):  # the first digits typed: nobody's number yet
         return []
+    key = phone_key(phone)
     query = select(Customer).where(_phone_matches(key)).options(selectinload(Customer.vehicles))
     if actor.role in GARAGE_ROLES:
         query = query.where(Customer.id.in_(select(Case.customer_id).where(Case.garage_id == actor.garage_id)))

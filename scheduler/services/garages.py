@@ -19,12 +19,12 @@ from scheduler.errors import Said, Weekday, refuse_fields
 from scheduler.models import Appointment, ClosedDay, Garage, OpeningHours, User
 from scheduler.models.case import name_key
 from scheduler.services import audit, capacity
+from scheduler.services.cases import is_phone
 from scheduler.services.technicians import WEEKDAYS, Hit, _clock, _hit_many, off_shift, weekday_of
 from scheduler.texts import N_
 from scheduler.typed import as_clock, as_day
 
 GARAGE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
-PHONE = re.compile(r"^\+?[0-9 ().-]{6,30}$")
 TEXTS = {"name": 120, "address": 200, "city": 80}
 GIVE = {"name": N_("Give the garage's name (at most %(limit)s characters)."),
         "address": N_("Give the garage's address (at most %(limit)s characters)."),
@@ -181,7 +181,7 @@ def _fields(session: Session, data: dict, problems: dict, creating: bool, own: s
             problems["name"] = Said(N_("Another garage is already named %(name)s."), name=values["name"])
     if "phone" in data or creating:
         phone = data.get("phone")
-        if not isinstance(phone, str) or not PHONE.match(phone.strip()):
+        if not isinstance(phone, str) or len(phone.strip()) > 30 or not is_phone(phone):
             problems["phone"] = N_("The phone is digits, spaces and + ( ) . - (6 to 30), e.g. +33 4 72 10 20 30.")
         else:
             values["phone"] = phone.strip()

@@ -152,6 +152,7 @@ def test_a_new_garage_takes_no_name_already_given_and_the_page_takes_a_decimal_c
     ({"name": "Ecully "}, "name"),  # or its accents and spaces ("Écully"): SQLite's lower() leaves "É" as it is
     ({"name": "ÉCULLY"}, "name"),
     ({"phone": "call me"}, "phone"),
+    ({"phone": "------"}, "phone"), ({"phone": "+33 4 7"}, "phone"),  # six characters, not a number to call
     ({"lifts": -1}, "lifts"),
     ({"lifts": "two"}, "lifts"),
     ({"location": {"lat": 95, "lon": 4.8}}, "location"),

@@ -198,7 +198,7 @@ def test_who_may_book(client, auth):
 
 def test_reception_books_a_walk_in_at_its_own_garage_only(client, auth):
     auth.login("reception-givors")
-    call = {"customer": {"name": "Ana", "phone": "+33 6 99"}, "vehicle": {"plate": "CC-333-CC", "model": "Clio"},
+    call = {"customer": {"name": "Ana", "phone": "+33 6 99 00 00 01"}, "vehicle": {"plate": "CC-333-CC", "model": "Clio"},
             "symptom": "engine_fault_stop"}
     case = auth.post("/api/v1/cases", json=call).get_json()
     offers = offers_of(client, case["id"])["offers"]
@@ -214,7 +214,7 @@ def test_reception_books_a_walk_in_at_its_own_garage_only(client, auth):
 def two_walk_ins_at_givors(client, auth) -> tuple[dict, dict, dict]:
     """Reception at Givors opens two P1 walk-ins; returns the first, its earliest offer at Givors, the second."""
     auth.login("reception-givors")
-    call = {"customer": {"name": "Ana", "phone": "+33 6 99"}, "vehicle": {"plate": "CC-333-CC", "model": "Clio"},
+    call = {"customer": {"name": "Ana", "phone": "+33 6 99 00 00 01"}, "vehicle": {"plate": "CC-333-CC", "model": "Clio"},
             "symptom": "engine_fault_stop"}
     case = auth.post("/api/v1/cases", json=call).get_json()
     here = next(o for o in offers_of(client, case["id"])["offers"] if o["garage"] == "givors")
@@ -292,7 +292,7 @@ def test_an_overbooking_behind_a_chain_of_overbookings_is_told_the_whole_wait_th
     """A at its time, B overbooked half-way into it (so B runs after A), then C overbooked after A's booked end but
     inside B's: C waits for B as B really runs, not as it was booked (told 15 minutes, it waited 45)."""
     case, here, other = two_walk_ins_at_givors(client, auth)
-    third = auth.post("/api/v1/cases", json={"customer": {"name": "Léa", "phone": "+33 6 98"}, "symptom": "engine_fault_stop",
+    third = auth.post("/api/v1/cases", json={"customer": {"name": "Léa", "phone": "+33 6 98 00 00 02"}, "symptom": "engine_fault_stop",
                                             "vehicle": {"plate": "EE-555-EE", "model": "Twingo"}}).get_json()
     first = book(auth, other["id"], here).get_json()
     length = datetime.fromisoformat(first["end"]) - datetime.fromisoformat(first["start"])

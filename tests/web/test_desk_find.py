@@ -88,6 +88,19 @@ def test_the_phone_finds_the_customer_and_their_cars(client, auth):
     assert client.get("/api/v1/customers", query_string={"phone": "0799999999"}).get_json() == []
     for bad in ({}, {"phone": "call me"}, {"phone": "0" * 31}):
         assert client.get("/api/v1/customers", query_string=bad).status_code == 400
+    assert client.get("/api/v1/customers", query_string={"phone": "06 1"}).get_json() == []  # typing, not a number
+
+
+def test_the_shortest_number_a_case_takes_is_found_again(client, auth):
+    auth.login("operator")
+    opened = auth.post("/api/v1/cases", json={"customer": {"name": "Hugo Bref", "phone": "47 12 34"},
+                                              "vehicle": {"plate": "SH-612-OR", "model": "Twingo"},
+                                              "symptom": "annual_service", "location": {"lat": 45.75, "lon": 4.85}})
+    assert opened.status_code == 201
+    (customer,) = client.get("/api/v1/customers", query_string={"phone": "471234"}).get_json()
+    assert customer["name"] == "Hugo Bref"
+    found = client.get("/api/v1/cases", query_string={"q": "47-12-34"}).get_json()
+    assert [c["id"] for c in found] == [opened.get_json()["id"]]
 
 
 def test_the_queue_lists_open_work_most_urgent_first_and_a_garage_answer_changes_it(app, client, auth):

@@ -87,7 +87,7 @@ def test_reception_reads_a_cars_owner_only_when_the_car_came_to_its_garage(clien
 
 @pytest.mark.parametrize("path, body", [
     ("/api/v1/session", {"username": "oper\x00ator", "password": "x"}),
-    ("/api/v1/cases", {"customer": {"name": "A\x00B", "phone": "1"}, "vehicle": {"plate": "X", "model": "Y"},
+    ("/api/v1/cases", {"customer": {"name": "A\x00B", "phone": "06 12 34 56 78"}, "vehicle": {"plate": "X", "model": "Y"},
                        "symptom": "puncture"}),
 ])
 def test_nul_bytes_are_refused_with_a_400(client, auth, path, body):
@@ -99,11 +99,11 @@ def test_nul_bytes_are_refused_with_a_400(client, auth, path, body):
 
 @pytest.mark.parametrize("path, body", [
     ("/api/v1/session", '{"username": "\\ud800", "password": "x"}'),
-    ("/api/v1/cases", ('{"customer": {"name": "\\ud800", "phone": "1"}, "vehicle": {"plate": "P2", "model": "M"}, '
+    ("/api/v1/cases", ('{"customer": {"name": "\\ud800", "phone": "06 12 34 56 78"}, "vehicle": {"plate": "P2", "model": "M"}, '
                        '"symptom": "oil_change"}')),
-    ("/api/v1/cases", ('{"customer": {"name": "A", "phone": "1"}, "vehicle": {"plate": "P2", "model": "M"}, '
+    ("/api/v1/cases", ('{"customer": {"name": "A", "phone": "06 12 34 56 78"}, "vehicle": {"plate": "P2", "model": "M"}, '
                        '"symptom": "oil_change", "note": "ok \\udfff then"}')),
-    ("/api/v1/cases", '{"customer": {"name": "A", "phone": "1"}, "\\ud83d": 1, "vehicle": {"plate": "P2"}}'),
+    ("/api/v1/cases", '{"customer": {"name": "A", "phone": "06 12 34 56 78"}, "\\ud83d": 1, "vehicle": {"plate": "P2"}}'),
 ])
 def test_a_lone_surrogate_in_any_text_is_a_400_that_says_so_and_writes_nothing(app, client, auth, path, body):
     """"\\ud800" is valid JSON but no Unicode text: no database stores it, so it is refused at the door, as NUL is

@@ -45,7 +45,7 @@ def test_script_in_every_free_text_field_is_shown_escaped_everywhere(backend, re
     auth.login("workshop-lyon-07")
     assert_escaped(raw(client, "/garages/lyon-07/jobs"), "the workshop's inbox")
     auth.login("reception-lyon-07")
-    walk = auth.post("/api/v1/cases", json={"customer": {"name": f"Mallory {SCRIPT}", "phone": "1"},
+    walk = auth.post("/api/v1/cases", json={"customer": {"name": f"Mallory {SCRIPT}", "phone": "06 12 34 56 78"},
                                             "vehicle": {"plate": "XS-002-SS", "model": SCRIPT}, "symptom": "puncture"})
     assert walk.status_code == 201
     preview = auth.post(f"/api/v1/cases/{walk.get_json()['id']}/squeeze", json={"garage": "lyon-07"}).get_json()
@@ -79,7 +79,7 @@ def test_a_plate_without_a_letter_or_a_digit_typed_twice_is_the_same_car_not_a_5
 
 
 @pytest.mark.parametrize("body, field", [
-    ({"customer": {"name": 5, "phone": "1"}}, "customer.name"),
+    ({"customer": {"name": 5, "phone": "06 12 34 56 78"}}, "customer.name"),
     ({"customer": ["a"]}, "customer.name"),
     ({"location": {"lat": "north", "lon": 4.8}}, "location"),
     ({"location": {"lat": 1e308, "lon": 4.8}}, "location"),
@@ -88,7 +88,7 @@ def test_a_plate_without_a_letter_or_a_digit_typed_twice_is_the_same_car_not_a_5
 ])
 def test_wrong_types_are_a_400_naming_the_field(app, client, auth, body, field):
     auth.login("operator")
-    good = {"customer": {"name": "A", "phone": "1"}, "vehicle": {"plate": "WT-001-AA", "model": "Clio"},
+    good = {"customer": {"name": "A", "phone": "06 12 34 56 78"}, "vehicle": {"plate": "WT-001-AA", "model": "Clio"},
             "symptom": "puncture", "location": {"lat": 45.7, "lon": 4.8}}
     before = footprint(app)
     response = auth.post("/api/v1/cases", json={**good, **body})
