@@ -52,6 +52,23 @@ def test_the_api_pages_with_before(app, client, auth):
     assert ids == sorted(ids, reverse=True)
 
 
+def test_the_api_says_where_the_next_page_is_and_refuses_a_limit_out_of_bounds(app, client, auth):
+    _record(app, 5)
+    auth.login("admin")
+    seen, address = [], "/api/v1/audit?entity=garage&limit=2"
+    while address:  # a client follows the Link header to the end: it said nothing of what a page left out
+        response = client.get(address)
+        seen += [e["id"] for e in response.get_json()]
+        link = response.headers.get("Link")
+        address = link[link.index("<") + 1:link.index(">")] if link else None
+        assert link is None or ('rel="next"' in link and "entity=garage" in link)
+    assert len(seen) == 5 and len(set(seen)) == 5
+    assert "Link" not in client.get("/api/v1/audit?entity=garage").headers
+    for bad in ("limit=0", "limit=1001", "limit=-1", "limit=ten"):
+        refused = client.get(f"/api/v1/audit?{bad}")
+        assert refused.status_code == 400 and refused.get_json()["error"]["details"]["field"] == "limit", bad
+
+
 def test_the_page_filters_and_pages_through_older_changes(app, client, auth):
     _record(app, 105)
     _record(app, 1, actor="planner", entity="policy", at=datetime(2026, 11, 21, 9, 0, tzinfo=UTC))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_login import current_user
 
-from scheduler.errors import Invalid, NotFound
+from scheduler.errors import NotFound
 from scheduler.models import Garage
 from scheduler.services import accounts, audit, catalogue, garages, squeeze, technicians
 from scheduler.services.stats import check_period
@@ -14,10 +14,14 @@ from web.api import bp, json_body, require
 from web.api.cases import text_field
 from web.api.garage import _garage
 from web.api.openapi import _json, _op, _ref, _write, add_paths
+from web.api.paging import link_next
 from web.clock import now
 from web.extensions import db
 from web.i18n import french_kept
-from web.inputs import moment_arg
+from web.inputs import moment_arg, whole_arg
+
+# The most audit entries one page holds.
+AUDIT_MOST = 1000
 
 
 @bp.get("/v1/users")
@@ -54,11 +58,13 @@ def own_password():
 @bp.get("/v1/audit")
 def audit_list():
     require("admin")
-    limit = request.args.get("limit", "200").strip()
-    if not limit.isascii() or not limit.isdigit() or int(limit) < 1:
-        # SQLite reads LIMIT -1 as no limit at all
-        raise Invalid(N_("limit is a whole number from 1 (at most 1000 are listed)."), field="limit")
-    return jsonify([e.to_dict() for e in audit.entries(db.session, limit=min(int(limit), 1000), **trail_filters())])
+    # Paged by `before` (the last entry shown), not by offset: entries written meanwhile shift no page.
+    limit = whole_arg("limit", 200, least=1, most=AUDIT_MOST)
+    found = audit.entries(db.session, limit=limit + 1, **trail_filters())
+    response = jsonify([e.to_dict() for e in found[:limit]])
+    if len(found) > limit:
+        link_next(response, before=found[limit - 1].id)
+    return response
 
 
 def trail_filters(said: dict[str, str] | None = None) -> dict:
@@ -351,5 +357,6 @@ add_paths({
                 _q("from", "from this day (YYYY-MM-DD, the network's) or time with a UTC offset"),
                 _q("to", "to this day, included, or before this time"),
                 _q("before", "older than this entry (its id): the next page"),
-                _q("limit", "at most this many (≤ 1000)")])},
+                _q("limit", "at most this many, 1 to 1000 (200 unless said); when more follow, a `Link` header "
+                            "(RFC 8288, `rel=\"next\"`) gives the next page's address")])},
 })

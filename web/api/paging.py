@@ -34,7 +34,11 @@ def paged(read: Callable[[int, int], Sequence], shown: Callable[[object], dict],
     found = read(limit + 1, offset)
     response = jsonify([shown(item) for item in found[:limit]])
     if len(found) > limit:
-        following = url_for(request.endpoint, **{**(request.view_args or {}), **request.args.to_dict(),
-                                                 "offset": offset + limit})
-        response.headers["Link"] = f'<{following}>; rel="next"'
+        link_next(response, offset=offset + limit)
     return response
+
+
+def link_next(response: Response, **changes) -> None:
+    """Point the response at the next page: this address with `changes` to its arguments."""
+    following = url_for(request.endpoint, **{**(request.view_args or {}), **request.args.to_dict(), **changes})
+    response.headers["Link"] = f'<{following}>; rel="next"'
