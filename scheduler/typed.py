@@ -11,6 +11,8 @@ from datetime import date, time
 # "14:15", "14h15", "14h", "14", "9.30", "0930"
 _CLOCK = re.compile(r"(\d{1,2})\s*(?:[:hH.]\s*(\d{2})?)?|(\d{2})(\d{2})")
 _DAY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+# "7h45 – 18h30", "07:45 - 18:30": a range typed with spaces, an en or em dash (the pages show hours with an en dash)
+_RANGE = re.compile(r"\s*[-\u2010-\u2015\u2212]\s*")
 
 
 def clock_time(text: str) -> time:
@@ -28,6 +30,11 @@ def as_clock(text: str) -> str:
         return f"{clock_time(text):%H:%M}"
     except ValueError:
         return text
+
+
+def as_ranges(text: str) -> str:
+    """Every range of a line written as "07:45-18:30": "lun. 7h45 – 18h30" is "lun. 7h45-18h30"."""
+    return _RANGE.sub("-", text)
 
 
 def as_day(text: str) -> str:
@@ -49,6 +56,17 @@ def as_moment(text: str) -> str:
         return day if day != text.strip() else text
     hour = as_clock(clock.strip().removeprefix("à").strip())
     return f"{day}T{hour}" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", day) and re.fullmatch(r"\d{2}:\d{2}", hour) else text
+
+
+def as_end(text: str, start: str) -> str:
+    """The end of a span as a person types it: a time alone ("16h") is on the day of the start typed before it
+    ("01/12/2026 14h" to "16h" ends at 16:00 that day); anything else as `as_moment` reads it."""
+    try:
+        clock = clock_time(text)
+    except ValueError:
+        return as_moment(text)
+    day = as_moment(start)[:10]
+    return f"{day}T{clock:%H:%M}" if re.fullmatch(r"\d{4}-\d{2}-\d{2}", day) else text
 
 
 def as_number(text: str) -> float | int | str:

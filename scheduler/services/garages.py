@@ -22,7 +22,7 @@ from scheduler.services import audit, capacity
 from scheduler.services.cases import is_phone
 from scheduler.services.technicians import WEEKDAYS, Hit, _clock, _hit_many, off_shift, weekday_of
 from scheduler.texts import N_
-from scheduler.typed import as_clock, as_day
+from scheduler.typed import as_clock, as_day, as_ranges
 
 GARAGE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 TEXTS = {"name": 120, "address": 200, "city": 80}
@@ -128,7 +128,7 @@ def _closed(value: object, problems: dict) -> list[ClosedDay] | None:
 def parse_hours(text: str) -> list[dict]:
     """A page's hours, one line per day: "Mon 07:45-18:30 lunch 12:00-13:30" (or "lun. … déjeuner …")."""
     out = []
-    for line in filter(None, (raw.strip() for raw in text.splitlines())):
+    for line in filter(None, (as_ranges(raw).strip() for raw in text.splitlines())):
         parts = line.replace(",", " ").split()
         spans = [[as_clock(t) for t in p.split("-", 1)] for p in parts[1:] if "-" in p]
         entry = {"weekday": weekday_of(parts[0]),

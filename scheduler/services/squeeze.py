@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 import optimizer.squeeze  # noqa: F401  (OR-Tools loads with the app, not within the first squeeze's time limit)
 from optimizer import Answer, Location, Unplaced, make_request, solve
+from scheduler import network
 from scheduler.errors import Conflict, Forbidden, Invalid, NotFound, NothingFits, PlanChanged
 from scheduler.models import ACTIVE, Appointment, Case, Garage, PlanPreview, User
 from scheduler.models.appointment import MOVING
@@ -47,13 +48,16 @@ def window_day(preview: PlanPreview):
 
 
 def fingerprint(session: Session, garage_id: str, start: datetime, end: datetime) -> str:
-    """What the plan of a garage's window is, as a short digest: any booking, move or status change alters it."""
+    """What the plan of a garage's window is, as a short digest: any booking, move or status change alters it, and
+    any change to who works when (the network's stamp: hours, closed days, shifts, absences, skills, lifts). A re-plan
+    confirmed after a colleague it moved work to was made absent put that work into the absence."""
     rows = session.execute(select(Appointment.id, Appointment.version, Appointment.technician_id,
                                   Appointment.start_at, Appointment.end_at, Appointment.status)
                            .where(Appointment.garage_id == garage_id, Appointment.status.in_(ACTIVE),
                                   Appointment.start_at < end, Appointment.end_at > start)
                            .order_by(Appointment.id)).all()
-    return hashlib.sha256(repr([tuple(str(v) for v in row) for row in rows]).encode()).hexdigest()
+    return hashlib.sha256(repr([network.stamp(session), *(tuple(str(v) for v in row) for row in rows)])
+                          .encode()).hexdigest()
 
 
 def _at(minute: int) -> datetime:

@@ -8,6 +8,7 @@ technician still cannot do it then (technicians.can_do, the one reading). A read
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -18,11 +19,18 @@ from scheduler.services.capacity import BOOKING_WINDOW
 from scheduler.services.technicians import can_do
 
 
-def bookings(session: Session, now: datetime) -> list[Appointment]:
+@dataclass(frozen=True)
+class Stranded:
+    appointment: Appointment
+    since: datetime  # when the change left no one to do it: a re-plan at its garage may still place it within its day
+
+
+def bookings(session: Session, now: datetime) -> list[Stranded]:
     """The bookings still to come that no one can do where and when they are booked, soonest first."""
     # a booking is at most a year ahead, so a fact older than that concerns none still to come
-    facts = session.scalars(select(CaseEvent).where(CaseEvent.kind == "stranded", CaseEvent.at > now - BOOKING_WINDOW))
-    hit = {int(e.data["appointment"]) for e in facts if (e.data or {}).get("appointment")}
+    facts = session.scalars(select(CaseEvent).where(CaseEvent.kind == "stranded", CaseEvent.at > now - BOOKING_WINDOW)
+                            .order_by(CaseEvent.at, CaseEvent.id))
+    hit = {int(e.data["appointment"]): e.at for e in facts if (e.data or {}).get("appointment")}  # the latest change
     if not hit:
         return []
     query = (select(Appointment).where(Appointment.id.in_(hit), Appointment.status == "booked",
@@ -30,4 +38,4 @@ def bookings(session: Session, now: datetime) -> list[Appointment]:
              .options(selectinload(Appointment.case).selectinload(Case.customer),
                       selectinload(Appointment.case).selectinload(Case.vehicle))
              .order_by(Appointment.start_at, Appointment.id))
-    return [a for a in session.scalars(query) if not can_do(a.technician, a)]
+    return [Stranded(a, hit[a.id]) for a in session.scalars(query) if not can_do(a.technician, a)]

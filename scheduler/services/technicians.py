@@ -31,7 +31,7 @@ from scheduler.models import (
 from scheduler.models.case import name_key
 from scheduler.services import audit, capacity, squeeze
 from scheduler.texts import N_
-from scheduler.typed import as_clock
+from scheduler.typed import as_clock, as_ranges
 
 MAX_ABSENCE_DAYS = 366
 HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -206,7 +206,7 @@ def parse_week(text: str) -> list[dict]:
     """A page's shifts, one line per weekday ("Mon 08:00-12:00, 13:30-17:30"), as the API's list."""
     out = []
     for line in text.splitlines():
-        line = line.strip()
+        line = as_ranges(line).strip()
         if not line:
             continue
         head, _, rest = line.partition(" ")

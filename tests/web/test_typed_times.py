@@ -7,10 +7,12 @@ from datetime import time
 
 import pytest
 
+from tests.conftest import CLOCK_NOW
+
 from tests.web.test_garage_desk import preview, walk_in
 from web.extensions import db
 from scheduler.models import Garage, Technician
-from scheduler.typed import as_day, as_moment, clock_time
+from scheduler.typed import as_day, as_end, as_moment, as_ranges, clock_time
 
 
 @pytest.mark.parametrize("typed, meant", [
@@ -88,3 +90,59 @@ def test_the_admin_types_hours_holidays_shifts_and_absences_the_french_way(backe
         start, end = absence.span(garage.zone)
         assert (start.astimezone(garage.zone).isoformat(), end.astimezone(garage.zone).isoformat()) == \
             ("2026-12-01T14:00:00+01:00", "2026-12-03T00:00:00+01:00")
+
+
+@pytest.mark.parametrize("typed, read", [
+    ("lun. 07:45–18:30", "lun. 07:45-18:30"),  # as the pages and the audit trail show hours: an en dash
+    ("lun. 7h45 - 18h30 déjeuner 12h — 13h30", "lun. 7h45-18h30 déjeuner 12h-13h30"),
+    ("Mon 08:00-12:00, 13:30-17:30", "Mon 08:00-12:00, 13:30-17:30"),
+])
+def test_a_range_typed_with_spaces_or_a_dash_of_any_length_is_one_range(typed, read):
+    assert as_ranges(typed) == read
+
+
+@pytest.mark.parametrize("typed, start, read", [
+    ("16h", "01/12/2026 14h", "2026-12-01T16:00"), ("16:30", "2026-12-01T14:00", "2026-12-01T16:30"),
+    ("02/12/2026", "01/12/2026 14h", "2026-12-02"), ("16h", "demain", "16h"),  # no day to put it on: as typed
+])
+def test_an_end_typed_as_a_time_alone_is_on_its_start_day(typed, start, read):
+    assert as_end(typed, start) == read
+
+
+def test_hours_and_shifts_typed_as_the_pages_show_them_are_taken_and_an_absence_to_a_time_alone(backend, app, client,
+                                                                                                 auth):
+    """A probe: the pages show hours with an en dash ("lun. 07:45–18:30") and refused them typed back so, or with
+    spaces ("7h45 - 18h30"); an absence from "01/12/2026 14h" to "16h" was refused though its field says "or a time";
+    and no start meant nothing, where the page offers "from now on"."""
+    if backend != "sqlite":
+        pytest.skip("reading typed days and times does not depend on the database; the SQLite run covers it")
+    french = {"Accept-Language": "fr"}
+    auth.login("admin")
+    form = {"name": "Lyon 7e Gerland", "address": "62 avenue Tony Garnier", "city": "Lyon", "lat": "45.7335",
+            "lon": "4.8335", "phone": "+33 4 70 10 20 40", "lifts": "7", "closed": "",
+            "hours": "lun. 07:45–18:30 déjeuner 12:00–13:30\nven. 7h45 - 17h"}
+    saved = auth.form("/admin/garages/lyon-07", form, headers=french)
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:300]
+    tech = "lyon-07-t01"
+    week = auth.form(f"/admin/technicians/{tech}", {"name": "Renamed", "garage": "lyon-07", "skills": "maintenance",
+                                                     "week": "lun. 08:00–12:00, 13h30 - 17h", "active": "yes"},
+                     headers=french)
+    assert week.status_code == 302, week.get_data(as_text=True)[:300]
+    away = auth.form(f"/admin/technicians/{tech}/absences", {"start": "01/12/2026 14h", "end": "16h",
+                                                              "reason": "dentiste"}, headers=french)
+    assert away.status_code == 302, away.get_data(as_text=True)[:300]
+    from_now = auth.form(f"/admin/technicians/{tech}/absences", {"start": "", "end": "03/12/2026",
+                                                                  "reason": "formation"}, headers=french)
+    assert from_now.status_code == 302, from_now.get_data(as_text=True)[:300]
+    with app.app_context():
+        garage = db.session.get(Garage, "lyon-07")
+        hours = {h.weekday: h for h in garage.opening_hours}
+        assert (hours[0].opens, hours[0].closes, hours[0].lunch_starts, hours[0].lunch_ends, hours[4].closes) == \
+            (time(7, 45), time(18, 30), time(12), time(13, 30), time(17))
+        person = db.session.get(Technician, tech)
+        assert [(p.starts, p.ends) for p in person.shift_patterns] == [(time(8), time(12)), (time(13, 30), time(17))]
+        spans = sorted(a.span(garage.zone) for a in person.absences)
+        local = [(s.astimezone(garage.zone).isoformat(), e.astimezone(garage.zone).isoformat()) for s, e in spans]
+        now = CLOCK_NOW.astimezone(garage.zone).replace(second=0, microsecond=0)
+        assert local == sorted([("2026-12-01T14:00:00+01:00", "2026-12-01T16:00:00+01:00"),
+                                (now.isoformat(), "2026-12-04T00:00:00+01:00")])

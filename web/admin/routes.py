@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from scheduler.errors import DomainError
 from scheduler.models import ROLES, URGENCIES, Appointment, Garage, JobType, Technician, User
 from scheduler.services import accounts, audit, capacity, catalogue, garages, technicians
-from scheduler.typed import as_moment, as_number
+from scheduler.typed import as_end, as_moment, as_number
 from web.actions import back
 from web.api.admin import trail_filters
 from web.auth import roles_required
@@ -304,10 +304,12 @@ def _after_change(person, hit: technicians.Hit):
 def absence_add(technician_id: str):
     person = technicians.get(db.session, current_user, technician_id)
     data = {k: request.form.get(k, "").strip() for k in ("start", "end", "reason")}
-    data["start"], data["end"] = as_moment(data["start"]), as_moment(data["end"])  # "24/11/2026 14h" too
-    if request.form.get("sick_today") == "yes":  # from the moment of the click, not of the page (left open overnight)
-        local = person.garage.local(now())
+    local = person.garage.local(now())  # from the moment of the click, not of the page (left open overnight)
+    if request.form.get("sick_today") == "yes":
         data["start"], data["end"] = f"{local:%Y-%m-%dT%H:%M}", local.date().isoformat()
+    else:  # "24/11/2026 14h" to "16h" too; no start: from now on
+        data["start"] = as_moment(data["start"]) if data["start"] else f"{local:%Y-%m-%dT%H:%M}"
+        data["end"] = as_end(data["end"], data["start"])
     try:
         absence, hit = technicians.add_absence(db.session, current_user, person, data, now())
     except DomainError as exc:

@@ -70,10 +70,10 @@ def stranded_list():
     """The call centre's bookings with no one to do them (an absence, a closed day, a skill taken away): the
     desk's list, each with its customer to call."""
     require("operator", "admin")
-    return jsonify([{**a.to_dict(), "urgency": a.case.urgency,
+    return jsonify([{**a.to_dict(), "urgency": a.case.urgency, "stranded_at": s.since.isoformat(),
                      "customer": {"name": a.case.customer.name, "phone": a.case.customer.phone},
                      "vehicle": {"plate": a.case.vehicle.plate, "model": a.case.vehicle.model}}
-                    for a in stranded.bookings(db.session, now())])
+                    for s in stranded.bookings(db.session, now()) for a in [s.appointment]])
 
 
 @bp.post("/v1/cases")

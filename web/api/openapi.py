@@ -103,11 +103,13 @@ def document() -> dict:
                                        *paging.PARAMS])},
         "/api/v1/stranded": {"get": _op(
             "Bookings still to come that no one can do where and when they are booked (an absence, a closed day, "
-            "shorter hours, a move or a skill taken away left them so; a re-plan did not place them): the call "
-            "centre agrees a new time with each customer. Soonest first; each appointment with its case's urgency, "
-            "customer and vehicle.", "operator, admin",
+            "shorter hours, a move or a skill taken away left them so, and no re-plan has placed them): the call "
+            "centre agrees a new time with each customer, unless a re-plan at the garage places it within its day "
+            "first. Soonest first; each appointment with its case's urgency, since when no one can do it "
+            "(`stranded_at`), customer and vehicle.", "operator, admin",
             _json({"type": "array", "items": {"allOf": [_ref("Appointment"), {"type": "object", "properties": {
                 "urgency": {"type": "string", "enum": ["P1", "P2", "P3"]},
+                "stranded_at": {"type": "string", "format": "date-time"},
                 "customer": {"type": "object", "properties": {"name": {"type": "string"},
                                                               "phone": {"type": "string"}}},
                 "vehicle": {"type": "object", "properties": {"plate": {"type": "string"},

@@ -83,7 +83,7 @@ def _desk_page(form: CallForm, garages: dict, asked: str = "", found=None, statu
                            load=boards.network_load(db.session, days), days=days, places=_places(),
                            queue=queue_state(), asked=asked, found=found[:FOUND_SHOWN] if found else found,
                            more_found=found is not None and len(found) > FOUND_SHOWN,
-                           stranded=stranded.bookings(db.session, moment)), status
+                           stranded=stranded.bookings(db.session, moment), now=moment), status
 
 
 @bp.get("/")
