@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, StringField
+from wtforms import EmailField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from scheduler.services.cases import is_email, is_phone
@@ -32,3 +33,11 @@ def email_field() -> EmailField:
     """The customer's e-mail, optional: without one, the confirmation waits at the garage to be told by phone."""
     return EmailField(_l("E-mail (for the confirmation)"), filters=[_stripped],
                       validators=[Optional(), Length(max=200), _an_email])
+
+
+def language_field() -> SelectField:
+    """The language the customer's messages are written in: as on file unless another is picked (a new customer:
+    the network's, French). Each language is named in itself, for the customer to recognise it read out."""
+    return SelectField(_l("Messages in"), default="", choices=[
+        SelectChoice("", _l("as on file (French for a new customer)")), SelectChoice("fr", "Français"),
+        SelectChoice("en", "English")])

@@ -29,6 +29,7 @@ from scheduler.models.case import name_key
 from scheduler.services import boards, planning
 from scheduler.services.booking import active_booking, lock_case
 from scheduler.services.open_work import waits_on, waits_on_a_garage
+from scheduler.services.outbox import LANGUAGES
 from scheduler.texts import N_
 
 
@@ -53,6 +54,17 @@ EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 LOOK_BACK_DAYS = 31
 
 
+def _language(data: dict) -> str | None:
+    """The language the customer's messages are written in (`customer.language`), when said: one the outbox writes."""
+    language = (data.get("customer") or {}).get("language") if isinstance(data.get("customer"), dict) else None
+    if language in (None, ""):
+        return None
+    if language not in LANGUAGES:
+        raise Invalid(N_("customer.language is one of %(languages)s."), field="customer.language",
+                      words={"languages": ", ".join(LANGUAGES)})
+    return language
+
+
 def is_email(text: str) -> bool:
     return EMAIL.fullmatch(text) is not None
 
@@ -69,6 +81,7 @@ def open_case(session: Session, actor: User, data: dict, now: datetime | None = 
     email = _text(data, "customer.email", 200, required=False)
     if email and not is_email(email):
         raise Invalid(N_("customer.email is not an e-mail address."), field="customer.email")
+    language = _language(data)
     plate, model = _text(data, "vehicle.plate", 20).upper(), _text(data, "vehicle.model", 80)
     location = data.get("location")
     walk_in = actor.role == "reception"
@@ -96,6 +109,8 @@ def open_case(session: Session, actor: User, data: dict, now: datetime | None = 
     customer = known_customer(session, name, phone) or Customer(name=name, phone=phone)
     if email:
         customer.email = email
+    if language:  # a known customer keeps the language on file unless another is said
+        customer.locale = language
     vehicle = vehicle_by_plate(session, plate)
     before = None
     if vehicle is None:
@@ -228,7 +243,7 @@ def case_dict(session: Session, case: Case, now: datetime, describe: Callable[[C
     overrides = session.scalars(select(Override).where(Override.case_id == case.id).order_by(Override.created_at))
     return {
         "id": case.id, "urgency": case.urgency, "job_type": case.job_type_code, "symptom": case.symptom_code,
-        "customer": {"name": case.customer.name, "phone": case.customer.phone},
+        "customer": {"name": case.customer.name, "phone": case.customer.phone, "language": case.customer.locale},
         "vehicle": {"plate": case.vehicle.plate, "model": case.vehicle.model},
         "garage": case.garage_id, "status": case.status, "channel": case.channel, "note": case.note,
         "location": {"lat": case.lat, "lon": case.lon}, "opened_at": case.opened_at.isoformat(),
@@ -360,5 +375,5 @@ def cars_of(session: Session, customer: Customer) -> list[Vehicle]:
 
 
 def customer_dict(session: Session, customer: Customer) -> dict:
-    return {"id": customer.id, "name": customer.name, "phone": customer.phone,
+    return {"id": customer.id, "name": customer.name, "phone": customer.phone, "language": customer.locale,
             "vehicles": [{"plate": v.plate, "model": v.model} for v in cars_of(session, customer)]}

@@ -170,9 +170,12 @@ def act(session: Session, actor: User, appointment: Appointment, action: str, no
         if action == "cancel":
             # what was not sent yet about it (its confirmation, a move) is no longer true: the customer hears it is
             # cancelled, not "moved to 15:15" and "cancelled" side by side
+            told = not outbox.never_told(session, appointment)
             outbox.supersede_unsent(session, [appointment], why=outbox.CANCELLED)
-            outbox.queue(session, "cancelled", appointment, now)
-        session.flush()  # its time is free: the work after it may wait no more
+            if told:
+                outbox.queue(session, "cancelled", appointment, now)
+    if action in ("finish", "no-show", "cancel"):
+        session.flush()  # its time is free (done early, or never to be done): the work after it may wait no more
         booking.tell_who_waits_no_more(session, appointment.technician_id, appointment.start_at)
     case.log(action.replace("-", "_"), actor, now, **data)
     if action in ("start", "finish"):

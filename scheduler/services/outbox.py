@@ -74,6 +74,9 @@ TEXTS = {
     },
 }
 
+# The languages the customers' messages are written in.
+LANGUAGES = tuple(TEXTS)
+
 
 # Where customers rate their case (set by the web app: its address and the secret the links are signed with).
 LINKS: dict[str, str | None] = {"base_url": None, "secret": None}
@@ -215,6 +218,13 @@ def any_sent(session: Session, appointments: list[Appointment]) -> bool:
     """Whether the customer has heard anything about these bookings (a message sent)."""
     return session.scalar(select(Message.id).where(Message.appointment_id.in_([a.id for a in appointments]),
                                                    Message.status == "sent").limit(1)) is not None
+
+
+def never_told(session: Session, appointment: Appointment) -> bool:
+    """Whether the customer has heard nothing of this booking: its confirmation has not gone, nor anything else about
+    it. A cancellation would tell them of a booking they never knew of (a walk-in placed and then let go)."""
+    rows = session.execute(select(Message.kind, Message.status).where(Message.appointment_id == appointment.id)).all()
+    return any(kind == "booked" for kind, _status in rows) and all(status != "sent" for _kind, status in rows)
 
 
 def supersede_unsent(session: Session, appointments: list[Appointment], why: str = SUPERSEDED,

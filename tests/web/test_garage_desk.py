@@ -510,6 +510,34 @@ def test_a_walk_in_refused_for_a_missing_field_keeps_what_was_typed(app, client,
     assert "This field is required." in page or "Ce champ est requis." in page
 
 
+def test_a_customer_who_reads_english_is_written_to_in_english_from_the_counter_and_the_api(app, client, auth):
+    """A probe: no form nor the API could say a customer's language, so a German tourist's confirmation came in
+    French (README: every message "in the customer's language"). A known customer keeps theirs unless another is
+    said; a language the outbox does not write is refused under its field."""
+    from scheduler.models import Case, Customer
+
+    auth.login("reception-lyon-07")
+    typed = {"plate": "DE-123-AB", "name": "Anna Schmidt", "phone": "+49 151 2345 6789", "model": "VW Golf",
+             "email": "anna@example.de", "language": "en", "symptom": "engine_fault_stop"}
+    assert auth.form("/garages/lyon-07/walk-in", typed).status_code == 302
+    with app.app_context():
+        case = db.session.scalar(select(Case).join(Customer).where(Customer.name == "Anna Schmidt"))
+        assert case.customer.locale == "en"
+        case_id = case.id
+    proposal = preview(auth, case_id).get_json()
+    placed = auth.post(f"/api/v1/squeeze/{proposal['id']}/confirm", json={"reason": "engine fault"}).get_json()
+    with app.app_context():
+        (told,) = db.session.scalars(select(Message).where(Message.appointment_id == placed["appointment"]["id"]))
+        assert "Your appointment" in told.subject and "Votre" not in told.subject, told.subject
+    again = auth.post("/api/v1/cases", json={**WALK_IN, "customer": {"name": "Anna Schmidt", "phone": "+49 151 2345 6789"},
+                                             "vehicle": {"plate": "DE-123-AB", "model": "VW Golf"}})
+    assert again.get_json()["customer"]["language"] == "en", "a known customer keeps the language on file"
+    french = auth.post("/api/v1/cases", json={**WALK_IN, "customer": {**WALK_IN["customer"], "language": "fr"}})
+    assert french.get_json()["customer"]["language"] == "fr"
+    refused = auth.post("/api/v1/cases", json={**WALK_IN, "customer": {**WALK_IN["customer"], "language": "de"}})
+    assert refused.status_code == 400 and refused.get_json()["error"]["details"]["field"] == "customer.language"
+
+
 def test_the_workshop_start_button_and_the_move_table_read_as_actions_in_french(app, client, auth):
     """"Start" is a verb on a job's button (Commencer), a noun in a column (Début); a move's shift is a Décalage."""
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr-FR,fr;q=0.9"
@@ -634,6 +662,20 @@ def test_a_placement_by_hand_refused_returns_to_its_preview_with_what_was_typed(
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Appointment)
                                  .where(Appointment.case_id == case["id"])) == 0
+
+
+def test_a_walk_in_let_go_before_any_message_went_is_sent_no_cancellation(app, client, auth):
+    """A probe: a walk-in placed and then cancelled ("client reparti") before its confirmation went was sent "your
+    appointment is cancelled", of a booking they never heard of. A booking the customer knew of still is (above)."""
+    proposal = preview(auth, walk_in(auth)["id"]).get_json()
+    placed = auth.post(f"/api/v1/squeeze/{proposal['id']}/confirm", json={"reason": "engine fault"}).get_json()
+    appointment = placed["appointment"]["id"]
+    cancelled = auth.post(f"/api/v1/appointments/{appointment}/cancel", json={"reason": "customer left"})
+    assert cancelled.status_code == 200, cancelled.get_json()
+    with app.app_context():
+        told = [(m.kind, m.status) for m in db.session.scalars(
+            select(Message).where(Message.appointment_id == appointment).order_by(Message.id))]
+    assert told == [("booked", "failed")], told
 
 
 def test_cancel_needs_no_body_as_the_contract_says(app, client, auth):

@@ -236,6 +236,27 @@ def test_customers_left_waiting_by_a_rejected_re_plan_are_told_by_how_long(app, 
         assert len(told) == 2 and "75 minutes" in told[1].body, [m.body for m in told]
 
 
+def test_a_delay_still_unsent_goes_no_more_once_the_longer_job_is_finished_early(app, client, auth):
+    """A probe: the customers told "may start late" behind a job given more time were still told it after the job
+    was finished well before its new end: the wait it told of was over."""
+    from scheduler.models import Message
+
+    asked, first, later = more_time_from_the_job_list(app, auth, minutes=60)
+    replan = open_replan(app)
+    auth.login(f"reception-{GARAGE}")
+    assert auth.form(f"/garages/{GARAGE}/squeeze/{replan.id}/reject").status_code == 302
+
+    def told():
+        with app.app_context():
+            return [(m.status, m.last_error) for m in db.session.scalars(
+                select(Message).where(Message.appointment_id == later, Message.kind == "delayed"))]
+
+    assert told() == [("queued", "")]
+    auth.login(f"workshop-{GARAGE}")
+    assert auth.form(f"/garages/{GARAGE}/appointments/{first}/finish", {"next": JOBS}).status_code == 302
+    assert told() == [("failed", "superseded: the wait it told of is over before it went")]
+
+
 def test_more_time_for_a_job_started_late_counts_from_when_it_will_end_as_it_runs(app, client, auth):
     first, _later = job_with_work_right_after(app)
     with app.app_context():

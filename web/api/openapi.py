@@ -232,7 +232,10 @@ def document() -> dict:
                     "customer": {"type": "object", "properties": {
                         "name": {"type": "string"}, "phone": {"type": "string"},
                         "email": {"type": "string", "nullable": True, "description": "optional: where the "
-                                  "confirmation goes; a known customer keeps the address on file when none is given"}}},
+                                  "confirmation goes; a known customer keeps the address on file when none is given"},
+                        "language": {"type": "string", "enum": ["fr", "en"], "nullable": True, "description": (
+                            "optional: the language of the customer's messages; a known customer keeps theirs when "
+                            "none is given, a new one gets French")}}},
                     "vehicle": {"type": "object", "properties": {"plate": {"type": "string"}, "model": {"type": "string"}}},
                     "symptom": {"type": "string"}, "note": {"type": "string"},
                     "location": {"type": "object", "description": "{lat, lon}, or {place}: a town, a postcode or a "

@@ -5,7 +5,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from scheduler.services import places
-from web.customer_fields import email_field, phone_field
+from web.customer_fields import email_field, language_field, phone_field
 
 
 class CallForm(FlaskForm):
@@ -17,6 +17,7 @@ class CallForm(FlaskForm):
     model = StringField(_l("Model"), validators=[DataRequired(), Length(max=80)])
     # optional: a known caller keeps the address on file unless another is typed (scheduler.services.cases.open_case)
     email = email_field()
+    language = language_field()
     # a town, a postcode or a garage of the network: `find` (scheduler.services.places) says where that is
     near = StringField(_l("Caller is near"), validators=[DataRequired(), Length(max=120)])
     note = TextAreaField(_l("Note"), validators=[Length(max=2000)])
@@ -39,7 +40,8 @@ class CallForm(FlaskForm):
 
     def as_call(self) -> dict:
         """The same shape as POST /api/v1/cases, so the page and the API share one service."""
-        return {"customer": {"name": self.name.data, "phone": self.phone.data, "email": self.email.data or None},
+        return {"customer": {"name": self.name.data, "phone": self.phone.data, "email": self.email.data or None,
+                             "language": self.language.data or None},
                 "vehicle": {"plate": self.plate.data, "model": self.model.data},
                 "symptom": self.symptom.data, "location": {"lat": self.place.lat, "lon": self.place.lon},
                 "note": self.note.data}

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from web.customer_fields import email_field, phone_field
+from web.customer_fields import email_field, language_field, phone_field
 
 
 class WalkInForm(FlaskForm):
@@ -14,9 +14,11 @@ class WalkInForm(FlaskForm):
     phone = phone_field()
     model = StringField(_l("Model"), validators=[DataRequired(), Length(max=80)])
     email = email_field()
+    language = language_field()
     symptom = SelectField(_l("What the customer reports"), validators=[DataRequired()])
 
     def as_walk_in(self) -> dict:
         """The same shape as POST /api/v1/cases by reception: a walk-in at its garage."""
-        return {"customer": {"name": self.name.data, "phone": self.phone.data, "email": self.email.data or None},
+        return {"customer": {"name": self.name.data, "phone": self.phone.data, "email": self.email.data or None,
+                             "language": self.language.data or None},
                 "vehicle": {"plate": self.plate.data, "model": self.model.data}, "symptom": self.symptom.data}
