@@ -133,10 +133,14 @@ class MissesTarget(RuleBroken):
     code = "misses_target"
 
 
-def refuse_fields(problems: dict[str, str], status: int = 400) -> None:
-    """Refuse a form or a body with one message per bad field (the first also as the headline); nothing saved."""
+def refuse_fields(problems: dict[str, str], status: int = 400, taken: set[str] | frozenset[str] = frozenset()) -> None:
+    """Refuse a form or a body with one message per bad field (the first also as the headline); nothing saved.
+    `taken`: the fields whose value another row already holds (a username, a code); when those are the only
+    problems, the body is right and clashes with what is stored: a conflict (API.md's 409), not a 400."""
     if problems:
         name, message = next(iter(problems.items()))
+        if set(problems) <= taken:
+            raise Conflict(message, field=name, fields=dict(problems))
         error = Invalid(message, field=name, fields=dict(problems))
         error.status = status
         raise error

@@ -141,8 +141,10 @@ def token_group() -> None:
 @with_appcontext
 def token_create(username: str) -> None:
     """Print a new bearer token for USERNAME (shown once; only its hash is stored)."""
+    from web.clock import now  # the app's clock: a demo or a test may set it
+
     try:
-        token = accounts.create_token(db.session, username)
+        token = accounts.create_token(db.session, username, now())
     except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from None

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from scheduler.db import utcnow
 from scheduler.errors import (
-    Conflict,
     DomainError,
     Forbidden,
     LastAdmin,
@@ -88,14 +87,12 @@ def create_user(session: Session, username: str, role: str, password: str, garag
     return user
 
 
-def create_token(session: Session, username: str) -> str:
+def create_token(session: Session, username: str, now: datetime | None = None) -> str:
+    """A new token for the user of that name (the command line's), by the same rule as the API's (issue_token)."""
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         raise NotFound(audit.NOT_FOUND["user"], words={"key": repr(username)})
-    token = "fl_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(token_hash=digest(token), user=user))
-    session.flush()
-    return token
+    return issue_token(session, user, now)[1]
 
 
 def tokens(session: Session, actor: User) -> list[ApiToken]:
@@ -106,24 +103,24 @@ def tokens(session: Session, actor: User) -> list[ApiToken]:
     return list(session.scalars(query))
 
 
-def issue_token(session: Session, user: User) -> tuple[ApiToken, str]:
+def issue_token(session: Session, user: User, now: datetime | None = None) -> tuple[ApiToken, str]:
     """A new token for the user: the secret is shown once, only its hash is kept. Not on a password an admin
     chose (a first one, a reset): a token would outlive it, and the change it is due would be for show."""
     if user.must_change_password:
         raise Forbidden(N_("Choose your own password first (POST /api/v1/account/password), then ask for a token."))
     secret = "fl_" + secrets.token_urlsafe(32)
-    row = ApiToken(token_hash=digest(secret), user=user)
+    row = ApiToken(token_hash=digest(secret), user=user, created_at=now or utcnow())
     session.add(row)
     session.flush()
     return row, secret
 
 
-def revoke_token(session: Session, actor: User, token_id: int) -> ApiToken:
+def revoke_token(session: Session, actor: User, token_id: int, now: datetime | None = None) -> ApiToken:
     row = session.get(ApiToken, token_id)
     if row is None or (actor.role != "admin" and row.user_id != actor.id):
         raise NotFound(N_("No token %(token)s of yours."), words={"token": token_id})
     if row.revoked_at is None:
-        row.revoked_at = utcnow()
+        row.revoked_at = now or utcnow()
         session.flush()
     return row
 
@@ -203,10 +200,8 @@ def add_user(session: Session, actor: User, data: dict, now: datetime) -> User:
     problems.update(_placement_problems(session, role, garage_id))
     if (why := password_problem(password)) is not None:
         problems["password"] = why
-    if list(problems) == ["username"] and isinstance(problems["username"], Said):
-        # only the name is taken: a conflict with what is stored, not a malformed body (API.md: 409)
-        raise Conflict(problems["username"], field="username", fields=dict(problems))
-    refuse_fields(problems)
+    taken = {"username"} if isinstance(problems.get("username"), Said) else set()
+    refuse_fields(problems, taken=taken)
     user = User(username=username, display_name=name.strip(), role=role, garage_id=garage_id, active=active,
                 must_change_password=True, created_at=now)
     user.set_password(password)

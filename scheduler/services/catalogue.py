@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from scheduler.errors import Said, refuse_fields
 from scheduler.models import URGENCIES, JobType, Skill, Symptom, Technician, User
+from scheduler.models.case import name_key
 from scheduler.models.technician import technician_skill
 from scheduler.services import audit
 from scheduler.texts import N_
@@ -156,14 +157,31 @@ KINDS = {
 }
 
 
+def _same_labels(session: Session, model: type, values: dict, problems: dict, own: str | None = None) -> set[str]:
+    """A label another row of the catalogue already reads as (accents, case and spaces aside): two choices of one
+    list that read alike ("Climatisation" twice on a technician's skills). The fields so taken."""
+    taken = set()
+    for name in ("label", "label_fr"):
+        if not values.get(name) or name in problems:
+            continue
+        same = next((row for row in session.scalars(select(model).where(getattr(model, name).is_not(None)))
+                     if row.code != own and name_key(getattr(row, name)) == name_key(values[name])), None)
+        if same is not None:
+            problems[name] = Said(N_("%(label)s is already the label of %(code)s: two choices would read alike."),
+                                  label=values[name], code=same.code)
+            taken.add(name)
+    return taken
+
+
 def add(session: Session, actor: User, entity: str, data: dict, now: datetime):
     """A new skill, job type or symptom: saved whole or refused field by field."""
     audit.require_admin(actor)
     model, parse, as_dict, _ = KINDS[entity]
     problems: dict[str, str] = {}
     code = _code(session, model, data.get("code"), problems)
+    taken = {"code"} if isinstance(problems.get("code"), Said) else set()
     values = parse(session, data, problems, creating=True)
-    refuse_fields(problems)
+    refuse_fields(problems, taken=taken | _same_labels(session, model, values, problems))
     row = model(code=code, **values)
     session.add(row)
     session.flush()
@@ -177,7 +195,7 @@ def change(session: Session, actor: User, entity: str, row, data: dict, now: dat
     _, parse, _, allowed = KINDS[entity]
     problems = _unknown(data, allowed)
     values = parse(session, data, problems, creating=False)
-    refuse_fields(problems)
+    refuse_fields(problems, taken=_same_labels(session, type(row), values, problems, own=row.code))
     changes = {NAMES.get(k, k): v for k, v in audit.apply(row, values).items()}
     if changes:
         session.flush()

@@ -84,20 +84,22 @@ def test_a_changed_job_type_is_audited_from_and_to(app, client, auth):
     assert fr["engine_fault_stop"] == "Moteur : arrêt immédiat"
 
 
-@pytest.mark.parametrize("path, body, field", [
-    ("/api/v1/job-types", {**JOB, "code": "Clutch Repair"}, "code"),
-    ("/api/v1/job-types", {**JOB, "code": "oil_change"}, "code"),
-    ("/api/v1/job-types", {**JOB, "skill": "juggling"}, "skill"),
-    ("/api/v1/job-types", {**JOB, "duration_minutes": 50}, "duration_minutes"),
-    ("/api/v1/job-types", {**JOB, "label": ""}, "label"),
-    ("/api/v1/symptoms", {**SYMPTOM, "job_type": "nothing"}, "job_type"),
-    ("/api/v1/symptoms", {**SYMPTOM, "urgency": "P0"}, "urgency"),
-    ("/api/v1/symptoms", {**SYMPTOM, "label_fr": ""}, "label_fr"),
+@pytest.mark.parametrize("path, body, field, status", [
+    ("/api/v1/job-types", {**JOB, "code": "Clutch Repair"}, "code", 400),
+    # a code another entry holds: the body is right and clashes with what is stored (API.md's 409, as a username)
+    ("/api/v1/job-types", {**JOB, "code": "oil_change"}, "code", 409),
+    ("/api/v1/job-types", {**JOB, "code": "oil_change", "duration_minutes": 50}, "code", 400),
+    ("/api/v1/job-types", {**JOB, "skill": "juggling"}, "skill", 400),
+    ("/api/v1/job-types", {**JOB, "duration_minutes": 50}, "duration_minutes", 400),
+    ("/api/v1/job-types", {**JOB, "label": ""}, "label", 400),
+    ("/api/v1/symptoms", {**SYMPTOM, "job_type": "nothing"}, "job_type", 400),
+    ("/api/v1/symptoms", {**SYMPTOM, "urgency": "P0"}, "urgency", 400),
+    ("/api/v1/symptoms", {**SYMPTOM, "label_fr": ""}, "label_fr", 400),
 ])
-def test_a_bad_catalogue_entry_names_its_field_and_saves_nothing(app, client, auth, path, body, field):
+def test_a_bad_catalogue_entry_names_its_field_and_saves_nothing(app, client, auth, path, body, field, status):
     auth.login("admin")
     refused = auth.post(path, json=body)
-    assert refused.status_code == 400 and field in refused.get_json()["error"]["details"]["fields"]
+    assert refused.status_code == status and field in refused.get_json()["error"]["details"]["fields"]
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 0
         assert db.session.get(JobType, "clutch_repair") is None and db.session.get(Symptom, "clutch_slips") is None
@@ -187,19 +189,36 @@ def test_a_skill_is_renamed_and_audited_and_its_code_stays(app, client, auth):
     assert entries[0]["changes"]["label_fr"] == [None, "Vitrage"]
 
 
-@pytest.mark.parametrize("body, field", [
-    ({**SKILL, "code": "Air Conditioning"}, "code"),
-    ({**SKILL, "code": "engine"}, "code"),
-    ({**SKILL, "label": ""}, "label"),
-    ({**SKILL, "label": "x" * 81}, "label"),
-    ({**SKILL, "label_fr": 7}, "label_fr"),
+@pytest.mark.parametrize("body, field, status", [
+    ({**SKILL, "code": "Air Conditioning"}, "code", 400),
+    ({**SKILL, "code": "engine"}, "code", 409),
+    ({**SKILL, "label": ""}, "label", 400),
+    ({**SKILL, "label": "x" * 81}, "label", 400),
+    ({**SKILL, "label_fr": 7}, "label_fr", 400),
 ])
-def test_a_bad_skill_names_its_field_and_saves_nothing(app, client, auth, body, field):
+def test_a_bad_skill_names_its_field_and_saves_nothing(app, client, auth, body, field, status):
     auth.login("admin")
     refused = auth.post("/api/v1/skills", json=body)
-    assert refused.status_code == 400 and field in refused.get_json()["error"]["details"]["fields"]
+    assert refused.status_code == status and field in refused.get_json()["error"]["details"]["fields"]
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+
+
+def test_two_entries_of_one_list_never_read_alike(app, client, auth):
+    """A probe: a second skill labelled "Climatisation" in French was taken, and the technician's and job type's
+    forms showed two "Climatisation" to choose from."""
+    auth.login("admin")
+    assert auth.post("/api/v1/skills", json=SKILL).status_code == 201
+    twin = auth.post("/api/v1/skills", json={"code": "glass", "label": "Glass", "label_fr": " climatisation "})
+    assert twin.status_code == 409 and twin.get_json()["error"]["details"]["field"] == "label_fr"
+    assert "air_conditioning" in twin.get_json()["error"]["message"]
+    assert auth.post("/api/v1/skills", json={"code": "glass", "label": "AIR CONDITIONING"}).status_code == 409
+    assert auth.post("/api/v1/skills", json={"code": "glass", "label": "Glass", "label_fr": "Vitrage"}).status_code == 201
+    renamed = auth.client.patch("/api/v1/skills/glass", json={"label_fr": "Climatisation"}, headers=auth.headers())
+    assert renamed.status_code == 409
+    kept = auth.client.patch(f"/api/v1/skills/{SKILL['code']}", json={"label_fr": "Climatisation"},
+                             headers=auth.headers())
+    assert kept.status_code == 200, "its own label again is no clash"
 
 
 def test_skills_through_the_pages(app, client, auth):

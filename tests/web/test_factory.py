@@ -54,6 +54,25 @@ def test_user_and_token_commands(app):
         assert result.exit_code != 0 and message in result.output, (args, result.output)
 
 
+def test_the_command_line_issues_no_token_on_a_password_an_admin_chose_and_dates_it_by_the_apps_clock(app, auth):
+    """A probe: the admin desk's new user got a working token from `flask token create` before choosing their own
+    password (the API refuses that: the README says no token is issued before it), and it was dated by the wall
+    clock where everything else reads the app's."""
+    from tests.conftest import CLOCK_NOW
+
+    auth.login("admin")
+    made = auth.post("/api/v1/users", json={"username": "camille", "name": "Camille Roux", "role": "operator",
+                                            "password": "first-one-123"})
+    assert made.status_code == 201, made.get_json()
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["token", "create", "camille"])
+    assert refused.exit_code != 0 and "Choose your own password first" in refused.output, refused.output
+    issued = runner.invoke(args=["token", "create", "planner"])
+    assert issued.exit_code == 0 and issued.output.strip().startswith("fl_")
+    listed = auth.client.get("/api/v1/tokens", headers=auth.headers()).get_json()
+    assert {t["created_at"] for t in listed if t["user"] == "planner"} == {CLOCK_NOW.isoformat()}
+
+
 def test_user_create_prompts_for_the_password(app):
     result = app.test_cli_runner().invoke(args=["user", "create", "prompted", "--role", "planner"],
                                           input="a-good-password\na-good-password\n")

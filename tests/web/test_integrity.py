@@ -79,7 +79,7 @@ def test_reception_reads_a_cars_owner_only_when_the_car_came_to_its_garage(clien
         "customer": {"name": "Lina Haddad", "phone": "+33 6 99 88 77 66"},
         "vehicle": {"plate": "OW-123-NR", "model": "Peugeot 308"}, "symptom": "puncture"})
     assert walk_in.status_code == 201
-    assert walk_in.get_json()["customer"] == {"name": "Lina Haddad", "phone": "+33 6 99 88 77 66"}, \
+    assert walk_in.get_json()["customer"] == {"name": "Lina Haddad", "phone": "+33 6 99 88 77 66", "language": "fr"}, \
         "what reception typed is kept"
     again = client.get("/api/v1/vehicles/OW-123-NR").get_json()
     assert again["customer"] is not None, "now the car has been to this garage"

@@ -8,6 +8,7 @@ from flask_login import current_user
 from scheduler.services import accounts
 from web.api import bp, require
 from web.api.openapi import _json, _op, _write, add_paths
+from web.clock import now
 from web.extensions import db
 
 
@@ -25,14 +26,14 @@ def token_list():
 @bp.post("/v1/tokens")
 def token_issue():
     require()
-    row, secret = accounts.issue_token(db.session, current_user)
+    row, secret = accounts.issue_token(db.session, current_user, now())
     return jsonify({**_dict(row), "token": secret}), 201
 
 
 @bp.delete("/v1/tokens/<int:token_id>")
 def token_revoke(token_id: int):
     require()
-    accounts.revoke_token(db.session, current_user, token_id)
+    accounts.revoke_token(db.session, current_user, token_id, now())
     return "", 204
 
 
