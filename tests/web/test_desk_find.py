@@ -185,14 +185,16 @@ def test_typing_the_phone_lists_the_callers_cars_and_fills_the_name(client, auth
     known = client.get("/desk/customer", query_string={"phone": "06 12 34 56 78", "name": ""}).get_data(as_text=True)
     assert "Known caller" in known and "Marc Petit" in known and "ZX-101-QQ · Peugeot 308" in known
     assert re.search(r'<input[^>]*id="name"[^>]*value="Marc Petit"[^>]*>', known) and 'hx-swap-oob="true"' in known
+    assert 'data-looked-up="phone"' in re.search(r'<input[^>]*id="name"[^>]*>', known).group(0), "the phone's fill"
     typed = client.get("/desk/customer", query_string={"phone": "0612345678", "name": "Marc"}).get_data(as_text=True)
     assert "Known caller" in typed and 'id="name"' not in typed, "a name the operator typed is left alone"
     assert "Known caller" not in client.get("/desk/customer", query_string={"phone": "not a phone"}).get_data(as_text=True)
     picked = client.get("/desk/vehicle", query_string={"plate": "ZX-101-QQ", "pick": "1", "name": "Marc",
                                                       "phone": "0612345678"}).get_data(as_text=True)
     assert re.search(r'<input[^>]*id="plate"[^>]*value="ZX-101-QQ"', picked)
-    assert re.search(r'<input[^>]*id="model"[^>]*value="Peugeot 308"', picked)
-    assert 'id="name"' not in picked and 'id="phone"' not in picked
+    model = re.search(r'<input[^>]*id="model"[^>]*>', picked).group(0)
+    assert 'value="Peugeot 308"' in model and 'data-replace="yes"' in model
+    assert "data-replace" not in re.search(r'<input[^>]*id="name"[^>]*>', picked).group(0), "the caller's, kept"
     by_plate = client.get("/desk/vehicle", query_string={"plate": "zx101qq"}).get_data(as_text=True)
     assert re.search(r'<input[^>]*id="phone"[^>]*value="\+33 6 12 34 56 78"', by_plate), "a known plate fills the phone"
 

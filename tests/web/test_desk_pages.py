@@ -195,10 +195,13 @@ def test_typing_a_known_plate_shows_the_owner_and_fills_the_model(client, auth):
     known = client.get("/desk/vehicle", query_string={"plate": "gh-123-jk", "model": ""}).get_data(as_text=True)
     assert "Known vehicle" in known and "Marc Petit" in known and f"/desk/cases/{case_id}" in known
     assert 'id="model"' in known and 'value="Peugeot 308"' in known and 'hx-swap-oob="true"' in known
-    typed = client.get("/desk/vehicle", query_string={"plate": "GH-123-JK", "model": "Peugeot 3008"}).get_data(as_text=True)
-    assert "Known vehicle" in typed and 'id="model"' not in typed, "what the operator typed is left alone"
+    # each fill says which look-up made it: the page keeps what was typed (web/static/lookups.js, the browser tests)
+    assert 'data-looked-up="plate"' in re.search(r'<input[^>]*id="model"[^>]*>', known).group(0)
     unknown = client.get("/desk/vehicle", query_string={"plate": "ZZ-999-ZZ"}).get_data(as_text=True)
     assert "Known vehicle" not in unknown and 'id="known-vehicle"' in unknown
+    for name in ("model", "name", "phone", "email"):  # nothing found: what an earlier plate filled is emptied
+        tag = re.search(rf'<input[^>]*id="{name}"[^>]*>', unknown).group(0)
+        assert 'value=""' in tag and 'data-clears="plate"' in tag, tag
 
 
 def test_the_operator_books_a_time_the_caller_asks_for_with_a_reason(app, client, auth):

@@ -112,15 +112,12 @@ def known_vehicle():
     """Asked as the plate is typed: who owns the car and its latest cases; fills the model if still empty."""
     found = cases.find_vehicle(db.session, current_user, request.args.get("plate", ""))
     if found is None:
-        return render_template("operator/_known_vehicle.html", vehicle=None)
+        return render_template("operator/_known_vehicle.html", vehicle=None, owner=None, form=CallForm())
     vehicle, latest = found
-    asked = {k: request.args.get(k, "").strip() for k in ("model", "name", "phone")}
-    picked = request.args.get("pick") == "1"  # a car chosen from the caller's cars: it replaces what was typed
+    # the owner is who usually calls; what the operator typed is never overwritten (web/static/lookups.js)
     return render_template("operator/_known_vehicle.html", vehicle=vehicle, latest=latest, form=CallForm(),
                            owner=vehicle.customer if cases.may_see_owner(current_user, latest) else None,
-                           fill_model=picked or not asked["model"], fill_plate=picked,
-                           # the owner is who usually calls; what the operator typed is never overwritten
-                           fill_name=not asked["name"], fill_phone=not asked["phone"])
+                           picked=request.args.get("pick") == "1")  # a car chosen from the caller's: it replaces
 
 
 @bp.get("/customer")

@@ -1,8 +1,8 @@
 // A look-up (a known plate, a known phone) fills the call and walk-in forms out of band. It must never replace
 // what a person typed: a field is filled only while it is empty or still holds what a look-up put there; the
-// field they are in keeps the focus, its fill selected, so what they type next replaces it. A look-up that
-// finds no owner clears only what the same look-up filled (data-clears), so a corrected plate does not keep
-// the previous owner's name and e-mail.
+// field they are in keeps the focus, its fill selected, so what they type next replaces it. A look-up replaces or
+// clears only what the same look-up filled (data-looked-up, data-clears: "plate", "phone"), so a corrected plate
+// does not keep the previous owner's name and e-mail, and a plate does not replace the caller their phone found.
 var refocus = null;
 
 document.addEventListener("htmx:oobBeforeSwap", function (evt) {
@@ -11,7 +11,8 @@ document.addEventListener("htmx:oobBeforeSwap", function (evt) {
   if (!(target instanceof HTMLInputElement) || !incoming) return;
   var mine = incoming.dataset || {};
   var typed = target.value !== "" && !target.dataset.lookedUp;
-  var other = mine.clears && target.dataset.lookedUp !== mine.clears;
+  // filled by another look-up (the caller found by their phone): a plate does not replace who is calling
+  var other = target.value !== "" && target.dataset.lookedUp && target.dataset.lookedUp !== (mine.lookedUp || mine.clears);
   if (mine.replace !== "yes" && (typed || other)) {  // "replace": the person chose it (a car from the caller's list)
     evt.detail.shouldSwap = false;
   } else if (target === document.activeElement) {
