@@ -177,6 +177,43 @@ def test_the_phone_finds_the_caller_and_fills_the_form(browser, live_server, liv
     assert fresh.input_value("input[name=name]") == "Someone Else"
 
 
+def test_a_corrected_plate_replaces_what_the_first_plate_filled_and_never_what_was_typed(browser, live_server, live_app,
+                                                                                        shots):
+    """A probe: a plate typed, then corrected to another known car, kept the first car's owner and model (the second
+    car's stored model was then overwritten with the first's), and corrected to an unknown plate kept them too."""
+    from sqlalchemy import select
+
+    from scheduler.models import Customer, Vehicle
+    from web.extensions import db
+
+    with live_app.app_context():
+        rows = db.session.execute(select(Vehicle.plate, Vehicle.model, Customer.name).join(
+            Customer, Vehicle.customer_id == Customer.id).where(Customer.phone.like("+33 6%")).order_by(Vehicle.id)
+            .limit(40)).all()
+    first = rows[0]
+    second = next(r for r in rows if r.name != first.name and r.model != first.model)
+    page = operator_page(browser, live_server)
+
+    def plate(text):
+        page.fill("input[name=plate]", "")
+        page.click("input[name=plate]")
+        page.keyboard.type(text)
+
+    plate(first.plate)
+    page.wait_for_selector(f"input[name=name][value='{first.name}']", state="attached")
+    plate(second.plate)
+    page.wait_for_function("([n, m]) => document.querySelector('input[name=name]').value === n && "
+                           "document.querySelector('input[name=model]').value === m", arg=[second.name, second.model])
+    plate("ZZ-999-ZZ")
+    page.wait_for_function("() => document.querySelector('input[name=name]').value === '' && "
+                           "document.querySelector('input[name=model]').value === ''")
+    page.fill("input[name=name]", "Paul Typed")  # what the operator types is theirs: a plate never replaces it
+    plate(first.plate)
+    page.wait_for_function("m => document.querySelector('input[name=model]').value === m", arg=first.model)
+    assert page.input_value("input[name=name]") == "Paul Typed"
+    page.screenshot(path=str(shots / "desk-corrected-plate.png"), full_page=False)
+
+
 def test_a_late_acceptance_is_shown_as_missing_the_target(browser, live_server, live_app, story_clock, shots):
     from datetime import datetime, timedelta
 
@@ -217,3 +254,38 @@ def test_a_name_typed_without_a_space_does_not_widen_the_desk_or_the_case(browse
         page.goto(url)
         page.screenshot(path=str(shots / f"long-name-{url.rstrip('/').rsplit('/', 1)[-1]}.png"))
         assert page.evaluate("document.documentElement.scrollWidth") <= 1366, url
+
+
+def test_enter_pressed_again_opens_one_case_and_books_nothing_unseen(browser, live_server, live_app, shots):
+    """A probe: Enter pressed three times on the call form opened three cases for one call; pressed twice, the second
+    landed on the offers page's focused "Book" and booked the first offer before the operator saw it."""
+    from sqlalchemy import func, select
+
+    from scheduler.models import Appointment, Case, Vehicle
+    from web.extensions import db
+
+    def cases_of(plate):
+        with live_app.app_context():
+            return db.session.scalar(select(func.count(Case.id)).join(Vehicle).where(Vehicle.plate == plate))
+
+    page = operator_page(browser, live_server)
+    for plate, presses in (("EN-301-TR", 3), ("EN-302-TR", 2)):
+        page.fill("input[name=name]", "Léa Martin")
+        page.fill("input[name=phone]", "+33 6 55 44 33 22")
+        page.fill("input[name=plate]", plate)
+        page.fill("input[name=model]", "Renault Clio")
+        page.fill("input[name=near]", "69007")
+        page.select_option("select[name=symptom]", "annual_service")  # a P3: its first offer has the focus
+        page.focus("input[name=model]")
+        with page.expect_navigation():
+            for _ in range(presses):
+                page.keyboard.press("Enter")
+        page.keyboard.press("Enter")  # and once more as the offers are drawn
+        page.wait_for_selector("table.offers tbody tr")
+        assert cases_of(plate) == 1, plate
+        case_id = int(re.search(r"/desk/cases/(\d+)", page.url).group(1))
+        with live_app.app_context():
+            assert db.session.scalar(select(func.count(Appointment.id)).where(Appointment.case_id == case_id)) == 0
+        page.screenshot(path=str(shots / f"desk-enter-{presses}.png"), full_page=False)
+        page.goto(f"{live_server}/desk/")
+        page.wait_for_selector("input[name=name]:focus")

@@ -71,6 +71,7 @@ def test_the_story_on_the_demo_network(browser, live_server, live_app, story_clo
     for text in ("Marc Petit", "+33 6 12 34 56 78", PLATE, "Peugeot 308", "marc.petit@example.fr"):
         operator.keyboard.type(text)
         operator.keyboard.press("Tab")
+    operator.keyboard.press("Tab")  # the language of his messages: as on file (French for a new customer)
     operator.keyboard.type("Lyon 7e Gerland")  # where the caller is: a garage, a town or a postcode
     operator.keyboard.press("Tab")
     operator.keyboard.type("Back from holiday: engine fault warning")
