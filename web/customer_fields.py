@@ -7,7 +7,7 @@ from wtforms import EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from scheduler.services.cases import is_email, is_phone
+from scheduler.services.cases import is_email, is_phone, is_plate
 
 
 def _stripped(value: str | None) -> str | None:
@@ -41,3 +41,13 @@ def language_field() -> SelectField:
     return SelectField(_l("Messages in"), default="", choices=[
         SelectChoice("", _l("as on file (French for a new customer)")), SelectChoice("fr", "Français"),
         SelectChoice("en", "English")])
+
+
+def _a_plate(form, field) -> None:
+    if not is_plate((field.data or "").strip()):  # the service's own rule, said under the field
+        raise ValidationError(_l("Not a registration plate: letters and digits, e.g. AB-123-CD."))
+
+
+def plate_field() -> StringField:
+    """The car's plate: what finds the car, its owner and its cases again."""
+    return StringField(_l("Plate"), filters=[_stripped], validators=[DataRequired(), Length(max=20), _a_plate])

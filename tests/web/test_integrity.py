@@ -87,7 +87,7 @@ def test_reception_reads_a_cars_owner_only_when_the_car_came_to_its_garage(clien
 
 @pytest.mark.parametrize("path, body", [
     ("/api/v1/session", {"username": "oper\x00ator", "password": "x"}),
-    ("/api/v1/cases", {"customer": {"name": "A\x00B", "phone": "06 12 34 56 78"}, "vehicle": {"plate": "X", "model": "Y"},
+    ("/api/v1/cases", {"customer": {"name": "A\x00B", "phone": "06 12 34 56 78"}, "vehicle": {"plate": "XY-12", "model": "Y"},
                        "symptom": "puncture"}),
 ])
 def test_nul_bytes_are_refused_with_a_400(client, auth, path, body):

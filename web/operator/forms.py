@@ -5,7 +5,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from scheduler.services import places
-from web.customer_fields import email_field, language_field, phone_field
+from web.customer_fields import email_field, language_field, phone_field, plate_field
 
 
 class CallForm(FlaskForm):
@@ -13,7 +13,7 @@ class CallForm(FlaskForm):
 
     name = StringField(_l("Customer name"), validators=[DataRequired(), Length(max=120)])
     phone = phone_field()
-    plate = StringField(_l("Plate"), validators=[DataRequired(), Length(max=20)])
+    plate = plate_field()
     model = StringField(_l("Model"), validators=[DataRequired(), Length(max=80)])
     # optional: a known caller keeps the address on file unless another is typed (scheduler.services.cases.open_case)
     email = email_field()

@@ -3,13 +3,13 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from web.customer_fields import email_field, language_field, phone_field
+from web.customer_fields import email_field, language_field, phone_field, plate_field
 
 
 class WalkInForm(FlaskForm):
     """A customer at the counter: the plate first (a known car fills the rest), then what it shows."""
 
-    plate = StringField(_l("Plate"), validators=[DataRequired(), Length(max=20)])
+    plate = plate_field()
     name = StringField(_l("Customer name"), validators=[DataRequired(), Length(max=120)])
     phone = phone_field()
     model = StringField(_l("Model"), validators=[DataRequired(), Length(max=80)])
