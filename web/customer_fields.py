@@ -39,7 +39,7 @@ def language_field() -> SelectField:
     """The language the customer's messages are written in: as on file unless another is picked (a new customer:
     the network's, French). Each language is named in itself, for the customer to recognise it read out."""
     return SelectField(_l("Messages in"), default="", choices=[
-        SelectChoice("", _l("as on file (French for a new customer)")), SelectChoice("fr", "Français"),
+        SelectChoice("", _l("as on file (French if new)")), SelectChoice("fr", "Français"),
         SelectChoice("en", "English")])
 
 
@@ -51,3 +51,12 @@ def _a_plate(form, field) -> None:
 def plate_field() -> StringField:
     """The car's plate: what finds the car, its owner and its cases again."""
     return StringField(_l("Plate"), filters=[_stripped], validators=[DataRequired(), Length(max=20), _a_plate])
+
+
+def symptom_choices(symptoms, french: bool, blank: str) -> list[SelectChoice]:
+    """What a caller or a customer at the counter reports, grouped by the urgency it suggests. Each option starts
+    with its own words, so that typing "Vid" in the list finds "Vidange" (all began "P3 · ", and typing found
+    nothing)."""
+    chosen = sorted(symptoms, key=lambda s: (s.urgency, (s.label_fr if french else s.label) or s.code))
+    return [SelectChoice("", blank)] + [SelectChoice(s.code, s.label_fr if french else s.label, optgroup=s.urgency)
+                                        for s in chosen]

@@ -67,6 +67,22 @@ def active_booking(case: Case) -> Appointment | None:
     return next((a for a in case.appointments if a.status in ACTIVE), None)
 
 
+def booked_already(template: str, current: Appointment) -> Conflict:
+    """A refusal that names the case's booking (where, when) and carries it."""
+    return Conflict(template, words={"case": current.case_id, "garage": current.garage.name,
+                                     "start": current.garage.local(current.start_at)}, appointment=current.to_dict())
+
+
+def refuse_booked_within_target(case: Case, target) -> None:
+    """The levers that send a customer elsewhere (the direct line, a drive-in) are for a case the rules leave without
+    a time in its target (`target`: planning.Target). Booked within it, a garage's yes put the customer 14 days later,
+    and a drive-in had them expected at two garages, the booked one keeping a time for a customer who never comes."""
+    current = active_booking(case)
+    if current is not None and (current.status != "booked" or target.met_by(current.start_at)):
+        raise booked_already(N_("Case %(case)s is already booked at %(garage)s, %(start)s, within its target: move "
+                                "the booking if the caller asks for another garage."), current)
+
+
 def _garage(session: Session, garage_id: str) -> Garage:
     garage = session.get(Garage, garage_id) if isinstance(garage_id, str) else None
     if garage is None:

@@ -24,11 +24,21 @@ from scheduler.errors import (
     ReasonRequired,
     SlotTaken,
 )
-from scheduler.models import Appointment, Case, DirectLineRequest, Garage, Policy, User
+from scheduler.models import Case, DirectLineRequest, Garage, Policy, User
 from scheduler.services import capacity, overrides, planning, policies
 from scheduler.services.booking import (
-    active_booking, confirm, job_length, lock_case, note_offers_shown, place, refuse_closed, technician_for,
-    tell_who_waits, withdraw_asked,
+    active_booking,
+    booked_already,
+    confirm,
+    job_length,
+    lock_case,
+    note_offers_shown,
+    place,
+    refuse_booked_within_target,
+    refuse_closed,
+    technician_for,
+    tell_who_waits,
+    withdraw_asked,
 )
 from scheduler.services.planning import Slot, Target, case_offers
 from scheduler.texts import N_
@@ -51,12 +61,7 @@ def send(session: Session, actor: User, case: Case, garage_id: str, message: str
                        words={"garage": garage.name})
     policy = policies.in_force(session, now)
     found = case_offers(session, case, now, policy)
-    current = active_booking(case)
-    if current is not None and (current.status != "booked" or found.target.met_by(current.start_at)):
-        # the direct line is for a case the rules leave without a time in its target; a garage's yes replaces the
-        # booking, so one sent after a garage took it today put the customer 14 days later on the next yes
-        raise _booked_already(N_("Case %(case)s is already booked at %(garage)s, %(start)s, within its target: move "
-                                 "the booking if the caller asks for another garage."), current)
+    refuse_booked_within_target(case, found.target)
     rule = found.rule
     request = DirectLineRequest(
         case=case, garage=garage, message=message, status="open", created_at=now, created_by_id=actor.id,
@@ -198,7 +203,7 @@ def answer(session: Session, actor: User, request: DirectLineRequest, accept: bo
                        words={"status": current.status, "garage": current.garage.name})
     if current is not None and start >= current.start_at:
         # a yes replaces the case's booking: never with a later one (the operator asked for earlier)
-        raise _booked_already(N_("Case %(case)s is already booked at %(garage)s, %(start)s, no later than this: "
+        raise booked_already(N_("Case %(case)s is already booked at %(garage)s, %(start)s, no later than this: "
                                  "offer an earlier time, or decline."), current)
     ignore = (current.id,) if current else ()
     capacity.lock_garage(session, technician.garage_id)
@@ -239,12 +244,6 @@ def answer(session: Session, actor: User, request: DirectLineRequest, accept: bo
     withdraw_asked(session, case, now)  # other garages asked about the same case need not answer any more
     session.flush()
     return request
-
-
-def _booked_already(template: str, current: Appointment) -> Conflict:
-    """A refusal that names the case's booking (where, when) and carries it."""
-    return Conflict(template, words={"case": current.case_id, "garage": current.garage.name,
-                                     "start": current.garage.local(current.start_at)}, appointment=current.to_dict())
 
 
 def _busy(session: Session, case: Case, technician, start: datetime, now: datetime,

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from scheduler.errors import Conflict, Invalid
 from scheduler.models import Case, DirectLineRequest, DriveIn, Garage, User
 from scheduler.services import overrides, policies
-from scheduler.services.booking import lock_case, note_offers_shown, refuse_closed
-from scheduler.services.planning import arrival, case_offers, nearest_garages, open_from
+from scheduler.services.booking import lock_case, note_offers_shown, refuse_booked_within_target, refuse_closed
+from scheduler.services.planning import arrival, case_offers, case_target, nearest_garages, open_from
 from scheduler.texts import N_
 
 
@@ -25,6 +25,7 @@ def announce(session: Session, actor: User, case: Case, now: datetime, garage_id
              expected_at: datetime | None = None, note: str = "", confirmed: bool = False) -> DriveIn:
     lock_case(session, case)  # two announcements at once are one
     refuse_closed(case)
+    refuse_booked_within_target(case, case_target(session, case, now))
     if not isinstance(note, str) or len(note) > 500:
         raise Invalid(N_("note must be text of at most 500 characters."), field="note")
     if case.lat is None:

@@ -402,6 +402,26 @@ def test_a_drive_in_to_a_closed_garage_is_expected_at_its_opening_answered_in_ut
     assert drive_in["expected_at"].endswith("+00:00"), "in UTC, as every time the API answers"
 
 
+def test_a_case_booked_within_its_target_is_not_sent_to_another_garage_as_a_drive_in(app, client, auth):
+    """A probe: a drive-in was announced for a case booked elsewhere within its target, so two garages expected the
+    customer and the booked one kept a time for a car that never came. The direct line refused it (409); so does a
+    drive-in now, naming the booking."""
+    auth.login("operator")
+    case = open_case(auth, symptom="annual_service")  # P3: any time the customer takes is within its target
+    best = client.get(f"/api/v1/cases/{case['id']}/offers").get_json()["offers"][0]
+    booked = auth.post(f"/api/v1/cases/{case['id']}/appointments",
+                       json={k: best[k] for k in ("garage", "technician", "start")})
+    assert booked.status_code == 201, booked.get_json()
+    before = footprint(app)
+    other = next(g["id"] for g in client.get("/api/v1/garages").get_json() if g["id"] != best["garage"])
+    refused = auth.post(f"/api/v1/cases/{case['id']}/drive-in", json={"garage": other})
+    assert refused.status_code == 409, refused.get_json()
+    assert refused.get_json()["error"]["details"]["appointment"]["id"] == booked.get_json()["id"]
+    assert footprint(app) == before
+    line = auth.post(f"/api/v1/cases/{case['id']}/direct-line", json={"garage": other, "message": "sooner?"})
+    assert line.status_code == 409 and line.get_json()["error"]["message"] == refused.get_json()["error"]["message"]
+
+
 def test_announcing_a_drive_in_tells_the_nearest_garage(client, auth):
     auth.login("operator")
     case = open_case(auth)

@@ -409,3 +409,15 @@ def test_a_booking_that_misses_the_p1_target_is_said_on_the_case_page_and_where_
     assert radios and late <= len(radios)
     checked = [r for r in radios if "checked" in r]
     assert late < len(radios) or not checked, "a time that misses the target is never ticked for the user"
+
+
+def test_the_symptom_lists_group_by_urgency_and_each_option_starts_with_its_own_words(client, auth):
+    """A probe: every option began "P1 · ", "P3 · ", so typing "Vidange" in the focused list found nothing."""
+    french = {"Accept-Language": "fr"}
+    for user, page in (("operator", "/desk/"), ("reception-lyon-07", "/garages/lyon-07/board")):
+        auth.login(user)
+        html = client.get(page, headers=french).get_data(as_text=True)
+        listed = re.search(r'<select[^>]*name="symptom"[^>]*>(.*?)</select>', html, re.DOTALL).group(1)
+        assert re.findall(r'<optgroup label="(P\d)">', listed) == ["P1", "P2", "P3"], user
+        assert re.search(r'<optgroup label="P3">.*<option value="oil_change">Vidange</option>', listed, re.DOTALL)
+        assert " · " not in listed

@@ -32,6 +32,7 @@ from web.actions import refusals_flashed
 from web.api.cases import text_field, time_field
 from web.auth import roles_required
 from web.clock import now
+from web.customer_fields import symptom_choices
 from web.extensions import db
 from web.filters import local_datetime, local_when
 from web.live import unchanged
@@ -48,10 +49,8 @@ def _case_url(case_id: int, **_) -> str:
 def _call_form() -> tuple[CallForm, dict]:
     form = CallForm(find=lambda text: places.find(db.session, text))
     garages = {g.id: g for g in db.session.scalars(select(Garage).order_by(Garage.city, Garage.name))}
-    symptoms = db.session.scalars(select(Symptom).order_by(Symptom.urgency, Symptom.code))
-    french = str(get_locale()) == "fr"
-    form.symptom.choices = [("", _("— pick what the caller reports —"))] + [
-        (s.code, f"{s.urgency} · {s.label_fr if french else s.label}") for s in symptoms]
+    form.symptom.choices = symptom_choices(db.session.scalars(select(Symptom)), str(get_locale()) == "fr",
+                                           _("— pick what the caller reports —"))
     return form, garages
 
 

@@ -34,6 +34,7 @@ from web.api.cases import text_field
 from web.api.garage import calendar_download
 from web.auth import check_garage, roles_required
 from web.clock import now
+from web.customer_fields import symptom_choices
 from web.extensions import db
 from web.filters import local_when, status_label
 from web.i18n import garage_name_by_id
@@ -270,10 +271,8 @@ def answer(garage_id: str, request_id: int):
 
 def walk_in_form() -> WalkInForm:
     form = WalkInForm()
-    french = str(get_locale()) == "fr"
-    symptoms = db.session.scalars(select(Symptom).order_by(Symptom.urgency, Symptom.code))
-    form.symptom.choices = [("", _("— what the customer reports —"))] + [
-        (s.code, f"{s.urgency} · {s.label_fr if french else s.label}") for s in symptoms]
+    form.symptom.choices = symptom_choices(db.session.scalars(select(Symptom)), str(get_locale()) == "fr",
+                                           _("— what the customer reports —"))
     return form
 
 
