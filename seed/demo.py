@@ -225,11 +225,11 @@ class _Builder:
         if end <= self.now:
             roll = self.rnd.random()
             status = "no_show" if roll < 0.02 else "cancelled" if roll < 0.05 else "done"
-            if status == "done":
-                started_at = start + timedelta(minutes=self.rnd.choice([0, 0, 5, 10, 20]))
-                finished_at = end + timedelta(minutes=self.rnd.choice([-10, 0, 0, 15, 30]))
+            if status == "done":  # never after now: a job of the last minutes was not finished in the future
+                started_at = min(start + timedelta(minutes=self.rnd.choice([0, 0, 5, 10, 20])), self.now)
+                finished_at = min(end + timedelta(minutes=self.rnd.choice([-10, 0, 0, 15, 30])), self.now)
         elif start <= self.now:
-            status, started_at = "in_progress", start + timedelta(minutes=5)
+            status, started_at = "in_progress", min(start + timedelta(minutes=5), self.now)
         elif start - self.now < timedelta(minutes=30) and self.rnd.random() < 0.5:
             status = "checked_in"
         appt = Appointment(case=case, garage_id=tech.garage_id, technician=tech, start_at=start, end_at=end,

@@ -397,7 +397,8 @@ class _Colon:
 def register(app: Flask) -> None:
     from web.late_reasons import why_not_earlier
 
-    app.jinja_env.filters.update(local_time=local_time, local_datetime=local_datetime, local_when=local_when,
+    app.jinja_env.filters.update(withdrawn=outbox.withdrawn,
+                                 local_time=local_time, local_datetime=local_datetime, local_when=local_when,
                                  until_label=until_label,
                                  day_label=day_label, minutes_label=minutes_label, span_label=span_label, wait_label=wait_label,
                                  seconds_label=seconds_label, garage_names=garage_names,

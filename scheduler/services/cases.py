@@ -39,6 +39,8 @@ def _text(data: dict, path: str, limit: int = 120, required: bool = True) -> str
         node = node.get(key) if isinstance(node, dict) else None
     if not required and (node is None or (isinstance(node, str) and not node.strip())):
         return ""
+    if not required and not isinstance(node, str):  # a note of 42 was told it "is required"
+        raise Invalid(N_("%(field)s is text, when given."), words={"field": path}, field=path)
     if not isinstance(node, str) or not node.strip():
         raise Invalid(N_("%(field)s is required (text)."), words={"field": path}, field=path)
     if len(node) > limit:

@@ -220,6 +220,12 @@ def any_sent(session: Session, appointments: list[Appointment]) -> bool:
                                                    Message.status == "sent").limit(1)) is not None
 
 
+def withdrawn(message: Message) -> bool:
+    """A message never sent on purpose (superseded: its booking cancelled or replaced, the wait it told of over):
+    API.md's status for it is "failed", but nothing went wrong and nobody needs to act."""
+    return message.status == "failed" and (message.last_error or "").startswith("superseded:")
+
+
 def never_told(session: Session, appointment: Appointment) -> bool:
     """Whether the customer has heard nothing of this booking: its confirmation has not gone, nor anything else about
     it. A cancellation would tell them of a booking they never knew of (a walk-in placed and then let go)."""

@@ -186,6 +186,13 @@ def test_the_days_of_dense_demand_have_their_overrides_and_urgent_calls_too(netw
                                                             Case.urgency == "P1")) > 0
 
 
+def test_no_work_began_or_ended_after_now(network):
+    """A probe: seeded at 08:00, jobs had begun at 08:05 and ended at 08:15; the board drew them in the future."""
+    late = network.scalars(select(Appointment).where(
+        (Appointment.started_at > NOW) | (Appointment.finished_at > NOW))).all()
+    assert late == [], [(a.id, a.started_at, a.finished_at) for a in late]
+
+
 def test_saturated_garages_are_fuller_than_free_ones(network):
     def booked_minutes(garage_id):
         rows = network.execute(select(Appointment.start_at, Appointment.end_at).where(

@@ -285,6 +285,9 @@ def test_a_delay_still_unsent_goes_no_more_once_the_urgent_car_it_told_of_is_can
             ("failed", "superseded: its booking was cancelled before it went")
     page = client.get(f"/garages/{urgent['garage']}/outbox?status=failed", headers={"Accept-Language": "fr"})
     assert "annulée avant son envoi" in page.get_data(as_text=True)
+    # never sent on purpose: grey "not sent", not a red failure for reception to act on (a probe read it as one)
+    row = page.get_data(as_text=True).split("annulée avant son envoi")[0].rsplit("<tr>", 1)[1]
+    assert '<span class="status withdrawn">non envoyé</span>' in row and "échec" not in row
 
 
 def test_a_delay_still_unsent_goes_no_more_once_the_job_behind_is_handed_to_a_free_colleague(app, client, auth):
