@@ -35,6 +35,8 @@ class Place:
 def key(text: str) -> str:
     """A place name as compared: no accents, case, punctuation or ordinal suffix ("Lyon 07ème" is "lyon7")."""
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    plain = re.sub(r"\bs/\s*", "sur ", plain)  # "Villefranche s/ Saône"
+    plain = re.sub(r"\barr(?:ondissement)?\b\.?", "", plain)  # "Lyon 7ème arrondissement", "Lyon 7e arr."
     plain = re.sub(r"\bst(e?)\b", r"saint\1", plain)
     plain = re.sub(r"(\d+)\s*(?:er|eme|e|th|st|nd|rd)\b", r"\1", plain)
     plain = re.sub(r"\b0+(\d)", r"\1", plain)
@@ -65,14 +67,24 @@ def find(session: Session, text: str) -> Place | None:
     labelled = re.fullmatch(r"(.*?)\s*\((\d{5})\)", text)  # what the list suggests: "Vénissieux (69200)"
     if labelled:
         text = labelled.group(1) or labelled.group(2)
+    text = re.sub(r"\b(\d{2}) (\d{3})\b", r"\1\2", text)  # a postcode as it is read out: "69 007"
     if re.fullmatch(r"\d{5}", text):
         return next((c for c in communes() if c.postcode == text), None)
+    coded = re.search(r"\b\d{5}\b", text)
+    if coded:  # the postcode with its town, either side ("69003 Lyon", "Villeurbanne 69100"): they must agree
+        town = key(text[:coded.start()] + text[coded.end():])
+        return next((c for c in communes() if c.postcode == coded.group(0)
+                     and (key(c.name).startswith(town) or town.startswith(key(c.name)))), None)
     wanted = key(text)
     exact = [c for c in communes() if key(c.name) == wanted]
     if exact:
         return exact[0]
     starting = [c for c in communes() if key(c.name).startswith(wanted)]
-    return starting[0] if len(starting) == 1 and len(wanted) >= 3 else None
+    if len(starting) == 1 and len(wanted) >= 3:
+        return starting[0]
+    # the part of town a garage is named after ("Gerland", "Part-Dieu", "Gratte-Ciel"), when one garage has it
+    quarter = [p for p in network if len(wanted) >= 4 and wanted in key(p.name.split(" — ", 1)[1])]
+    return quarter[0] if len(quarter) == 1 and not starting else None
 
 
 def several(text: str) -> list[Place]:

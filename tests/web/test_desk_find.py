@@ -211,6 +211,24 @@ def test_caller_is_near_takes_a_town_a_postcode_or_a_garage(client, auth, near, 
     assert first == nearest, (near, first)
 
 
+@pytest.mark.parametrize("typed, found", [
+    # a probe's refusals: a postcode with its town, read out in two, an arrondissement, a part of town, "s/"
+    ("69003 Lyon", "69003"), ("Villeurbanne 69100", "69100"), ("69 007", "69007"), ("69 200", "69200"),
+    ("Lyon 7ème arrondissement", "69007"), ("Lyon 7e arr.", "69007"), ("Part-Dieu", "lyon-03"),
+    ("Gratte-Ciel", "villeurbanne"), ("Vaise", "lyon-09"), ("Gerland", "lyon-07"),
+    ("Villefranche s/ Saône", "villefranche"),
+    # a postcode and a town that disagree, or a name that is several places: asked, never guessed
+    ("Bron 69100", None), ("Lyon", None), ("Mâcon", None),
+])
+def test_the_caller_is_near_reads_a_place_as_people_say_it(app, typed, found):
+    from scheduler.services import places
+    from web.extensions import db
+
+    with app.app_context():
+        place = places.find(db.session, typed)
+    assert (None if place is None else place.garage or place.postcode) == found
+
+
 def test_a_place_outside_the_area_is_refused_on_the_form_and_in_the_api(app, client, auth):
     auth.login("operator")
     desk = client.get("/desk/").get_data(as_text=True)
