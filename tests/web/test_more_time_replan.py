@@ -369,3 +369,21 @@ def test_a_re_plan_after_more_time_that_leaves_work_does_not_say_no_one_does_it(
     page = client.get(f"/garages/{GARAGE}/squeeze/{replan.id}").get_data(as_text=True)
     assert "find no place on their day" in page or "finds no place on its day" in page
     assert "no one to do" not in page
+
+
+def test_a_customer_due_but_not_arrived_is_not_said_to_be_here(app, client, auth):
+    """A probe: "Already here, so nothing moves them: Lucie Fournier" of a customer booked, whose time had come,
+    not checked in: they were not there. Said now as due already, who waits once arrived."""
+    first, later = job_with_work_right_after(app)
+    with app.app_context():
+        due = db.session.get(Appointment, later)
+        name, start = due.case.customer.name, due.start_at
+    auth.login(f"workshop-{GARAGE}")
+    assert auth.form(f"/garages/{GARAGE}/appointments/{first}/start", {"next": JOBS}).status_code == 302
+    app.config["CLOCK"] = lambda: start + timedelta(minutes=5)  # the next customer's time has come; not here
+    auth.login(f"workshop-{GARAGE}")
+    asked = auth.form(f"/garages/{GARAGE}/appointments/{first}/more-time", {"minutes": "60", "next": JOBS})
+    assert asked.status_code == 302
+    page = client.get(JOBS).get_data(as_text=True)
+    assert "Due already, so no re-plan moves them" in page and name in page.split("Due already")[1].split("</")[0]
+    assert "Already here" not in page

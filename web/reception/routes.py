@@ -276,6 +276,12 @@ def walk_in_form() -> WalkInForm:
     return form
 
 
+def _who(appointments) -> str:
+    """Customers as reception finds them on the board: name, plate and booked time."""
+    return ", ".join(f"{a.case.customer.name} ({a.case.vehicle.plate}, {a.garage.local(a.start_at):%H:%M})"
+                     for a in appointments)
+
+
 def _board_url(garage_id: str, **_) -> str:
     return url_for("reception.board", garage_id=garage_id)
 
@@ -616,12 +622,19 @@ def act(garage_id: str, appointment_id: int, action: str):
             flash(_("The job now ends at %(end)s, after %(name)s's shift (until %(shift_end)s): overtime to agree "
                     "on.", end=f"{extended.garage.local(extended.end_at):%H:%M}", name=extended.technician.name,
                     shift_end=f"{extended.garage.local(shift_end):%H:%M}"), "warning")
-        if held:  # nobody can move them: say who now waits, so someone tells them
+        # nobody can move them: say who now waits, so someone tells them; here (checked in, begun) or due already
+        # (their time passed, not arrived: "Already here" said of them was not true)
+        here = [a for a in held if a.status != "booked"]
+        due = [a for a in held if a.status == "booked"]
+        end = f"{extended.garage.local(extended.end_at):%H:%M}"
+        if here:
             flash(ngettext("Already here, so nothing moves them: %(who)s now waits until %(end)s.",
-                           "Already here, so nothing moves them: %(who)s now wait until %(end)s.", len(held),
-                           who=", ".join(f"{a.case.customer.name} ({a.case.vehicle.plate}, "
-                                         f"{a.garage.local(a.start_at):%H:%M})" for a in held),
-                           end=f"{extended.garage.local(extended.end_at):%H:%M}"), "warning")
+                           "Already here, so nothing moves them: %(who)s now wait until %(end)s.", len(here),
+                           who=_who(here), end=end), "warning")
+        if due:
+            flash(ngettext("Due already, so no re-plan moves them: %(who)s, once arrived, waits until %(end)s.",
+                           "Due already, so no re-plan moves them: %(who)s, once arrived, wait until %(end)s.",
+                           len(due), who=_who(due), end=end), "warning")
         if preview_made is not None and current_user.role == "reception":
             flash(_("The job now runs into later work: here is a re-plan of it to confirm or reject."), "info")
             return redirect(url_for("reception.preview", garage_id=garage_id, preview_id=preview_made.id))
