@@ -549,11 +549,17 @@ def _apply_moves(session: Session, moves: list[dict], actor: User, now: datetime
         a.case.log("moved", actor, now, appointment=a.id, garage=a.garage_id, before=m["from"].isoformat(),
                    start=m["to"].isoformat(), technician_before=m["technician_from"], technician=m["technician_to"],
                    preview=preview.id, cause=preview.case_id)
-        if m["told"]:
+        moved.append(a)
+    for m in moves:
+        if m["told"]:  # once every move is in place: where it went, work taken before it in turn may still run then
+            a = m["appointment"]
             # what was still to go about it (its confirmation, a delay counted from its old time) is no longer true
             outbox.supersede_unsent(session, [a])
-            outbox.queue(session, "moved", a, now, before=m["from"])
-        moved.append(a)
+            # a re-plan moved a customer to 17:15 behind an overbooking that ran to 18:00 and told them "17:15":
+            # told, as an overbooking's customer is, how long at most they may wait (overrides.own_wait)
+            waits = overrides.own_wait(capacity.work_from(session, a.technician_id, a.start_at, (a.id,)), a.start_at,
+                                       capacity.turn_order(a))
+            outbox.queue(session, "moved", a, now, before=m["from"], minutes=waits)
     for m in moves:  # the work after where it was may wait no more, nor itself where it went
         booking.tell_who_waits_no_more(session, m["technician_from"], m["from"])
         booking.tell_who_waits_no_more(session, m["technician_to"], m["to"])

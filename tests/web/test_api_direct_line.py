@@ -596,3 +596,35 @@ def test_the_garage_a_case_is_put_to_sees_its_own_free_times_for_it_and_no_other
     auth.login(f"reception-{other}")
     refused = client.get(f"/api/v1/cases/{case['id']}/offers")
     assert (refused.status_code, refused.get_json()["error"]["code"]) == (403, "forbidden")
+
+
+def test_a_customer_moved_behind_an_overbooking_is_told_how_long_they_may_wait(app, client, auth):
+    """A probe: a re-plan moved a customer to 17:15, the end of another customer's booking on a technician still
+    taking an overbooked urgent car first (the work there ran to 18:00), and told them "moved to 17:15" only. Told
+    now, as an overbooking's own customer is, how long at most they may wait."""
+    from types import SimpleNamespace
+
+    from scheduler.models import User
+    from scheduler.services import capacity, squeeze
+
+    urgent, taken = _overbooked_behind_an_urgent_car(app, client, auth)
+    with app.app_context():
+        behind = db.session.get(Appointment, taken["id"])
+        technician, arrives = behind.technician_id, behind.end_at  # free as booked; taken in turn, not yet
+        for a in capacity.work_from(db.session, technician, arrives):  # the rest of their day, let go
+            if a.start_at >= arrives and a.status == "booked":
+                a.status = "cancelled"
+        mover = db.session.scalar(select(Appointment).where(
+            Appointment.garage_id == behind.garage_id, Appointment.technician_id != technician,
+            Appointment.status == "booked", Appointment.skill_code == behind.skill_code,
+            Appointment.start_at > arrives + timedelta(hours=2)).order_by(Appointment.start_at))
+        moving_id, was = mover.id, (mover.technician_id, mover.start_at)
+        db.session.commit()
+        actor = db.session.scalar(select(User).where(User.username == f"reception-{behind.garage_id}"))
+        squeeze._apply_moves(db.session, [{"appointment": mover, "technician_from": was[0], "from": was[1],
+                                           "technician_to": technician, "to": arrives, "told": "email"}],
+                             actor, CLOCK_NOW, SimpleNamespace(id=0, case_id=None))
+        db.session.commit()
+        (told,) = db.session.scalars(select(Message).where(Message.appointment_id == moving_id,
+                                                          Message.kind == "moved"))
+        assert "jusqu’à" in told.body and "minutes après l’heure prévue" in told.body, told.body
