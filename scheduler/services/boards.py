@@ -301,8 +301,14 @@ def board_dict(board: GarageDay) -> dict:
         "free_minutes_left": board.free_minutes_left,
         "technicians": [{"id": r.technician.id, "name": r.technician.name, "skills": r.technician.skill_codes,
                          "here": r.here,
-                         "shifts": [{"start": s.isoformat(), "end": e.isoformat()} for s, e in r.shifts],
+                         # in UTC as every other time the API answers (a shift an absence cut came in UTC, the
+                         # others in the garage's time: a probe's finding)
+                         "shifts": [{"start": _utc(s), "end": _utc(e)} for s, e in r.shifts],
                          "appointments": [job(a, r) for a in r.appointments]} for r in board.rows],
-        "lifts": [{"start": s.isoformat(), "end": e.isoformat(), "used": used} for s, e, used in board.lifts()],
+        "lifts": [{"start": _utc(s), "end": _utc(e), "used": used} for s, e, used in board.lifts()],
         "late": sorted(late),
     }
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat()

@@ -611,3 +611,18 @@ def test_a_part_day_absence_to_a_whole_day_ends_on_that_day_as_typed(app, client
     page = client.get(f"/admin/technicians/{tech}", headers={"Accept-Language": "fr"}).get_data(as_text=True)
     (item,) = [li for li in re.findall(r"<li>(.*?)<form", page, re.DOTALL) if "· formation" in li]
     assert "fin de journée" in item and "00:00" not in item, item
+
+
+def test_the_boards_times_are_all_in_utc_after_a_part_day_absence(app, client, auth):
+    """A probe: a shift an absence cut came in UTC on the board's API, the others in the garage's time."""
+    tech, _ = busiest_today(app)
+    day = today(app)
+    auth.login("admin")
+    made = auth.post(f"/api/v1/technicians/{tech}/absences", json={
+        "start": f"{day}T10:00:00+01:00", "end": f"{day}T11:00:00+01:00", "reason": "dentist"})
+    assert made.status_code == 201, made.get_json()
+    board = client.get(f"/api/v1/garages/{GARAGE}/board?day={day}").get_json()
+    times = [t for row in board["technicians"] for s in row["shifts"] for t in (s["start"], s["end"])]
+    times += [t for lift in board["lifts"] for t in (lift["start"], lift["end"])]
+    cut = next(row for row in board["technicians"] if row["id"] == tech)["shifts"]
+    assert len(cut) >= 2 and times and all(t.endswith("+00:00") for t in times), [t for t in times if "+00:00" not in t]

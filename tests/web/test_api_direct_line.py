@@ -607,7 +607,7 @@ def test_a_customer_moved_behind_an_overbooking_is_told_how_long_they_may_wait(a
     from scheduler.models import User
     from scheduler.services import capacity, squeeze
 
-    urgent, taken = _overbooked_behind_an_urgent_car(app, client, auth)
+    _urgent, taken = _overbooked_behind_an_urgent_car(app, client, auth)
     with app.app_context():
         behind = db.session.get(Appointment, taken["id"])
         technician, arrives = behind.technician_id, behind.end_at  # free as booked; taken in turn, not yet
