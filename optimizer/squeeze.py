@@ -413,15 +413,19 @@ AT_ONCE = 400
 # from how many requests it does so on a small day too (one or two into a day: the one model proves them at once).
 SEARCH_SHARE = 0.5
 MANY = 3
+# How long a squeeze that left requests with no place may spend placing them greedily, moving what is in the way.
+GREEDY_SECONDS = 0.5
 
 
 def plan(problem: Problem, time_limit: float, workers: int = 8, seed: int = 0) -> Answer:
     """Squeeze or re-plan as one model; never fails to answer: the no-move plan is the fallback. What is left
     unplaced is said as the re-plan says it: "no technician free" only when there is no room even with
     every movable job gone (another request may have taken it, or the move limit kept it)."""
+    from optimizer.insertion import Inserter
     from optimizer.replan import (  # it builds on this model
         WHOLE_AT_ONCE,
         Plan,
+        evaluate,
         fill,
         lower_bound,
         replan,
@@ -449,9 +453,25 @@ def plan(problem: Problem, time_limit: float, workers: int = 8, seed: int = 0) -
         placed = Plan({pl.request: pl for pl in answer.placements}, {mv.appointment: mv for mv in answer.moves},
                       answer.cost)
         filled = fill(problem, placed)  # the model's time ran out with free places left for some
+        left = sorted((r for r in problem.requests if r.id not in filled.placements),
+                      key=lambda r: -problem.unplaced_cost(r))
+        if left and answer.status not in ("OPTIMAL",):
+            # no free place, and no answer from the model in its time (a walk-in on a full day, the solver starved
+            # of a busy machine's cores: it returned the no-move plan and the walk-in had no place): placed greedily,
+            # moving the jobs in its way, when that costs less (optimizer.insertion, the re-plan's constructive start)
+            inserter = Inserter(problem, filled.placements, filled.moves)
+            until = time.perf_counter() + GREEDY_SECONDS
+            for request in left:
+                inserter.place(request, until)
+            greedy = evaluate(problem, inserter.placements, inserter.moves)
+            if greedy is not None and greedy.cost < filled.cost - 1e-9:
+                filled = greedy
+                answer.fallback = False  # not the no-move plan any more
+                answer.notes.append("what the model left unplaced was placed greedily, moving the jobs in its way")
         if filled is not placed:
             placed = filled
             answer.status, answer.placements, answer.cost = "FEASIBLE", list(filled.placements.values()), filled.cost
+            answer.moves = list(filled.moves.values())
             if answer.bound is not None:
                 answer.bound = min(answer.bound, filled.cost)
         answer.unplaced = [why_unplaced(problem, placed, r) for r in problem.requests if r.id not in placed.placements]

@@ -188,3 +188,31 @@ def test_a_network_sized_squeeze_is_searched_as_a_re_plan_and_beats_the_no_move_
     assert any("neighbourhoods searched" in note for note in answer.notes)
     assert answer.cost < no_move_cost(problem)
     assert 0 <= answer.bound <= answer.cost
+
+
+def test_a_squeeze_the_solver_gives_nothing_still_places_the_walk_in_by_moving_work(monkeypatch):
+    """A walk-in on a full day: the solver, starved of a busy machine's cores, returned nothing in its time, the
+    no-move plan came back, and the walk-in had no place (a CI run's preview). What is left is placed greedily,
+    moving the jobs in its way (the re-plan's constructive start), when that costs less."""
+    from optimizer import squeeze
+
+    near = {"lat": 45.75, "lon": 4.85}
+    jobs = [{"id": f"a{i}", "technician": "t1", "start": at(9 + i), "end": at(9 + i + 0.75), "skill": "m",
+             "lift": False, "status": "booked", "pinned": False, "flex_minutes": 60} for i in range(4)]
+    problem = load({"version": 1, "mode": "squeeze", "now": at(9), "slot_minutes": 15,
+                    "garages": [{"id": "g1", "location": near, "lifts": 1}],
+                    "technicians": [{"id": "t1", "garage": "g1", "skills": ["m"],
+                                     "shifts": [{"start": at(9), "end": at(13)}]}],
+                    "appointments": jobs,  # no free hour: 15 minutes between each job
+                    "requests": [{"id": "r1", "duration_minutes": 60, "skill": "m", "lift": False, "urgency": "P1",
+                                  "location": near, "garages": ["g1"]}],
+                    "policy": {"rule": {"garages": 1, "min_notice_minutes": 0}}})
+
+    def starved(self, *args, **kwargs):
+        raise TimeoutError("no answer in time")
+
+    monkeypatch.setattr(squeeze.PlanModel, "solve", starved)
+    answer = solve(problem, time_limit=2)
+    assert [p.request for p in answer.placements] == ["r1"] and answer.moves and not answer.unplaced
+    assert check_answer(problem, answer).feasible
+    assert answer.cost < no_move_cost(problem)
