@@ -359,6 +359,10 @@ def test_a_direct_line_yes_behind_work_still_running_tells_its_customer_how_long
         plain = db.session.scalars(select(Message).where(Message.appointment_id == taken["id"],
                                                          Message.kind == "booked")).one()
         assert "après l’heure prévue" not in plain.body
+    # the operator, who gives the customer the time, reads that it may come later (a probe: "Booked 10:00" only)
+    auth.login("operator")
+    status = client.get(f"/desk/cases/{_case['id']}").get_data(as_text=True).split('id="live"')[1].split("<h3>")[0]
+    assert "overbooked: the technician has work to finish first" in status
 
 
 def test_who_may_use_the_direct_line(app, client, auth):
