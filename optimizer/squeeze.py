@@ -455,7 +455,7 @@ def plan(problem: Problem, time_limit: float, workers: int = 8, seed: int = 0) -
         filled = fill(problem, placed)  # the model's time ran out with free places left for some
         left = sorted((r for r in problem.requests if r.id not in filled.placements),
                       key=lambda r: -problem.unplaced_cost(r))
-        if left and answer.status not in ("OPTIMAL",):
+        if left and answer.status != "OPTIMAL":
             # no free place, and no answer from the model in its time (a walk-in on a full day, the solver starved
             # of a busy machine's cores: it returned the no-move plan and the walk-in had no place): placed greedily,
             # moving the jobs in its way, when that costs less (optimizer.insertion, the re-plan's constructive start)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from babel import Locale
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from scheduler.services.cases import is_email, is_phone, is_plate
+from scheduler.services.outbox import LANGUAGES
 
 
 def _stripped(value: str | None) -> str | None:
@@ -36,11 +38,11 @@ def email_field() -> EmailField:
 
 
 def language_field() -> SelectField:
-    """The language the customer's messages are written in: as on file unless another is picked (a new customer:
-    the network's, French). Each language is named in itself, for the customer to recognise it read out."""
-    return SelectField(_l("Messages in"), default="", choices=[
-        SelectChoice("", _l("as on file (French if new)")), SelectChoice("fr", "Français"),
-        SelectChoice("en", "English")])
+    """The language the customer's messages are written in, among those the outbox writes: as on file unless
+    another is picked (a new customer: the network's, French). Each is named in itself, for the customer to
+    recognise it read out."""
+    return SelectField(_l("Messages in"), default="", choices=[SelectChoice("", _l("as on file (French if new)"))] + [
+        SelectChoice(code, Locale.parse(code).get_display_name(code).capitalize()) for code in LANGUAGES])
 
 
 def _a_plate(form, field) -> None:

@@ -58,7 +58,8 @@ LOOK_BACK_DAYS = 31
 
 def _language(data: dict) -> str | None:
     """The language the customer's messages are written in (`customer.language`), when said: one the outbox writes."""
-    language = (data.get("customer") or {}).get("language") if isinstance(data.get("customer"), dict) else None
+    customer = data.get("customer")
+    language = customer.get("language") if isinstance(customer, dict) else None
     if language in (None, ""):
         return None
     if language not in LANGUAGES:
@@ -311,11 +312,17 @@ PHONE = re.compile(r"^[\d\s+.\-()/]+$")
 FEWEST_DIGITS = 6
 
 
-def is_phone(text: str) -> bool:
-    """Digits, at least six, with the spaces, dots, dashes, brackets and + people write them with: the one reading
-    of "a phone number", for a case's customer, a garage and finding a customer by phone."""
+def written_as_phone(text: str) -> bool:
+    """Digits, with the spaces, dots, dashes, brackets and + people write phone numbers with: what a search by phone
+    takes, the first digits typed too."""
     text = text.strip()
-    return bool(PHONE.match(text)) and len(re.sub(r"\D", "", text)) >= FEWEST_DIGITS
+    return bool(PHONE.match(text)) and any(c.isdigit() for c in text)
+
+
+def is_phone(text: str) -> bool:
+    """Written as a phone number, with six digits at least: the one reading of "a phone number", for a case's
+    customer, a garage and finding a customer by phone."""
+    return written_as_phone(text) and len(re.sub(r"\D", "", text)) >= FEWEST_DIGITS
 
 
 def known_customer(session: Session, name: str, phone: str) -> Customer | None:
@@ -370,7 +377,7 @@ def customers_by_phone(session: Session, actor: User, phone: str, limit: int = 1
 
     A garage sees only customers whose cars have been to it: a phone number is not a directory.
     """
-    if not isinstance(phone, str) or len(phone) > 30 or not PHONE.match(phone.strip()) or not re.search(r"\d", phone):
+    if not isinstance(phone, str) or len(phone) > 30 or not written_as_phone(phone):
         raise Invalid(N_("phone must be a phone number, e.g. +33 6 12 34 56 78."), field="phone")
     if not is_phone(phone):  # the first digits typed: nobody's number yet
         return []

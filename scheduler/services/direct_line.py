@@ -204,7 +204,7 @@ def answer(session: Session, actor: User, request: DirectLineRequest, accept: bo
     if current is not None and start >= current.start_at:
         # a yes replaces the case's booking: never with a later one (the operator asked for earlier)
         raise booked_already(N_("Case %(case)s is already booked at %(garage)s, %(start)s, no later than this: "
-                                 "offer an earlier time, or decline."), current)
+                                "offer an earlier time, or decline."), current)
     ignore = (current.id,) if current else ()
     capacity.lock_garage(session, technician.garage_id)
     clash = capacity.clash(session, technician, start, end, case.job_type.needs_lift, ignore)

@@ -52,15 +52,22 @@ def today(app) -> str:
         return db.session.get(Garage, GARAGE).today(CLOCK_NOW).isoformat()
 
 
-def test_a_re_plan_whose_work_was_all_cancelled_meanwhile_is_a_conflict_not_a_bad_request(app, client, auth):
-    """Confirmed after reception cancelled every job it re-places, a re-plan answered 400 "Nothing to re-plan: pick
-    booked appointments" (a probe): the request was right, the plan had changed: 409 plan_changed."""
+def sick_today_re_planned(app, auth) -> tuple[list[int], dict]:
+    """The admin sends the busiest technician home sick and previews the re-plan of their movable work: (that work,
+    the preview)."""
     tech, _ = busiest_today(app)
     auth.login("admin")
     made = auth.post(f"/api/v1/technicians/{tech}/absences", json={"start": today(app), "end": today(app),
                                                                    "reason": "sick"}).get_json()
     movable = [a["id"] for a in made["affected"] if a["movable"]]
     proposal = auth.post(f"/api/v1/garages/{GARAGE}/replan", json={"appointments": movable, "reason": "sick"}).get_json()
+    return movable, proposal
+
+
+def test_a_re_plan_whose_work_was_all_cancelled_meanwhile_is_a_conflict_not_a_bad_request(app, client, auth):
+    """Confirmed after reception cancelled every job it re-places, a re-plan answered 400 "Nothing to re-plan: pick
+    booked appointments" (a probe): the request was right, the plan had changed: 409 plan_changed."""
+    movable, proposal = sick_today_re_planned(app, auth)
     auth.login(f"reception-{GARAGE}")
     for appointment in movable:
         assert auth.post(f"/api/v1/appointments/{appointment}/cancel", json={}).status_code == 200
@@ -73,12 +80,7 @@ def test_a_re_plan_whose_colleague_went_absent_meanwhile_is_proposed_again_not_a
     """A probe: a re-plan moved a job to a colleague, the colleague was then made absent at that time, and the
     confirm applied the move into the absence (booked work with no one on shift, made by the re-plan itself). The
     plan a preview was computed on is also who works when: a change to it is a 409 with a fresh preview."""
-    tech, _ = busiest_today(app)
-    auth.login("admin")
-    made = auth.post(f"/api/v1/technicians/{tech}/absences", json={"start": today(app), "end": today(app),
-                                                                   "reason": "sick"}).get_json()
-    movable = [a["id"] for a in made["affected"] if a["movable"]]
-    proposal = auth.post(f"/api/v1/garages/{GARAGE}/replan", json={"appointments": movable, "reason": "sick"}).get_json()
+    _movable, proposal = sick_today_re_planned(app, auth)
     move = proposal["moves"][0]
     colleague, start = move["technician_to"], datetime.fromisoformat(move["to"])
     away = auth.post(f"/api/v1/technicians/{colleague}/absences", json={

@@ -60,32 +60,42 @@ def test_a_moment_written_the_french_way_is_read_as_meant(typed, read):
     assert as_moment(typed) == read
 
 
+TECH = "lyon-07-t01"
+FRENCH = {"Accept-Language": "fr"}
+
+
+def types_hours_and_week(auth, hours: str, week: str, closed: str = "") -> None:
+    """The admin types Lyon 7e's hours and closed days, and its first technician's week, on their pages."""
+    auth.login("admin")
+    form = {"name": "Lyon 7e Gerland", "address": "62 avenue Tony Garnier", "city": "Lyon", "lat": "45.7335",
+            "lon": "4.8335", "phone": "+33 4 70 10 20 40", "lifts": "7", "closed": closed, "hours": hours}
+    saved = auth.form("/admin/garages/lyon-07", form, headers=FRENCH)
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:300]
+    week = auth.form(f"/admin/technicians/{TECH}", {"name": "Renamed", "garage": "lyon-07", "skills": "maintenance",
+                                                     "week": week, "active": "yes"}, headers=FRENCH)
+    assert week.status_code == 302, week.get_data(as_text=True)[:300]
+
+
+def hours_and_week_read(garage: Garage, person: Technician) -> None:
+    """Monday 07:45-18:30 with lunch 12:00-13:30, Friday to 17:00; the technician 08:00-12:00 and 13:30-17:00."""
+    hours = {h.weekday: h for h in garage.opening_hours}
+    assert (hours[0].opens, hours[0].closes, hours[0].lunch_starts, hours[0].lunch_ends, hours[4].closes) == \
+        (time(7, 45), time(18, 30), time(12), time(13, 30), time(17))
+    assert [(p.starts, p.ends) for p in person.shift_patterns] == [(time(8), time(12)), (time(13, 30), time(17))]
+
+
 def test_the_admin_types_hours_holidays_shifts_and_absences_the_french_way(backend, app, client, auth):
     if backend != "sqlite":
         pytest.skip("reading typed days and times does not depend on the database; the SQLite run covers it")
-    french = {"Accept-Language": "fr"}
-    auth.login("admin")
-    form = {"name": "Lyon 7e Gerland", "address": "62 avenue Tony Garnier", "city": "Lyon", "lat": "45.7335",
-            "lon": "4.8335", "phone": "+33 4 70 10 20 40", "lifts": "7", "closed": "25/12/2026 Noël",
-            "hours": "lun. 7h45-18h30 déjeuner 12h-13h30\nven. 7h45-17h"}
-    saved = auth.form("/admin/garages/lyon-07", form, headers=french)
-    assert saved.status_code == 302, saved.get_data(as_text=True)[:300]
-    tech = "lyon-07-t01"
-    week = auth.form(f"/admin/technicians/{tech}", {"name": "Renamed", "garage": "lyon-07", "skills": "maintenance",
-                                                     "week": "lun. 8h-12h, 13h30-17h", "active": "yes"},
-                     headers=french)
-    assert week.status_code == 302, week.get_data(as_text=True)[:300]
-    away = auth.form(f"/admin/technicians/{tech}/absences",
-                     {"start": "01/12/2026 14h", "end": "02/12/2026", "reason": "formation"}, headers=french)
+    types_hours_and_week(auth, "lun. 7h45-18h30 déjeuner 12h-13h30\nven. 7h45-17h", "lun. 8h-12h, 13h30-17h",
+                         closed="25/12/2026 Noël")
+    away = auth.form(f"/admin/technicians/{TECH}/absences",
+                     {"start": "01/12/2026 14h", "end": "02/12/2026", "reason": "formation"}, headers=FRENCH)
     assert away.status_code == 302, away.get_data(as_text=True)[:300]
     with app.app_context():
-        garage = db.session.get(Garage, "lyon-07")
-        hours = {h.weekday: h for h in garage.opening_hours}
-        assert (hours[0].opens, hours[0].closes, hours[0].lunch_starts, hours[0].lunch_ends, hours[4].closes) == \
-            (time(7, 45), time(18, 30), time(12), time(13, 30), time(17))
+        garage, person = db.session.get(Garage, "lyon-07"), db.session.get(Technician, TECH)
+        hours_and_week_read(garage, person)
         assert [(c.day.isoformat(), c.reason) for c in garage.closed_days] == [("2026-12-25", "Noël")]
-        person = db.session.get(Technician, tech)
-        assert [(p.starts, p.ends) for p in person.shift_patterns] == [(time(8), time(12)), (time(13, 30), time(17))]
         absence = max(person.absences, key=lambda a: a.id)
         start, end = absence.span(garage.zone)
         assert (start.astimezone(garage.zone).isoformat(), end.astimezone(garage.zone).isoformat()) == \
@@ -116,31 +126,16 @@ def test_hours_and_shifts_typed_as_the_pages_show_them_are_taken_and_an_absence_
     and no start meant nothing, where the page offers "from now on"."""
     if backend != "sqlite":
         pytest.skip("reading typed days and times does not depend on the database; the SQLite run covers it")
-    french = {"Accept-Language": "fr"}
-    auth.login("admin")
-    form = {"name": "Lyon 7e Gerland", "address": "62 avenue Tony Garnier", "city": "Lyon", "lat": "45.7335",
-            "lon": "4.8335", "phone": "+33 4 70 10 20 40", "lifts": "7", "closed": "",
-            "hours": "lun. 07:45–18:30 déjeuner 12:00–13:30\nven. 7h45 - 17h"}
-    saved = auth.form("/admin/garages/lyon-07", form, headers=french)
-    assert saved.status_code == 302, saved.get_data(as_text=True)[:300]
-    tech = "lyon-07-t01"
-    week = auth.form(f"/admin/technicians/{tech}", {"name": "Renamed", "garage": "lyon-07", "skills": "maintenance",
-                                                     "week": "lun. 08:00–12:00, 13h30 - 17h", "active": "yes"},
-                     headers=french)
-    assert week.status_code == 302, week.get_data(as_text=True)[:300]
-    away = auth.form(f"/admin/technicians/{tech}/absences", {"start": "01/12/2026 14h", "end": "16h",
-                                                              "reason": "dentiste"}, headers=french)
+    types_hours_and_week(auth, "lun. 07:45–18:30 déjeuner 12:00–13:30\nven. 7h45 - 17h", "lun. 08:00–12:00, 13h30 - 17h")
+    away = auth.form(f"/admin/technicians/{TECH}/absences", {"start": "01/12/2026 14h", "end": "16h",
+                                                              "reason": "dentiste"}, headers=FRENCH)
     assert away.status_code == 302, away.get_data(as_text=True)[:300]
-    from_now = auth.form(f"/admin/technicians/{tech}/absences", {"start": "", "end": "03/12/2026",
-                                                                  "reason": "formation"}, headers=french)
+    from_now = auth.form(f"/admin/technicians/{TECH}/absences", {"start": "", "end": "03/12/2026",
+                                                                  "reason": "formation"}, headers=FRENCH)
     assert from_now.status_code == 302, from_now.get_data(as_text=True)[:300]
     with app.app_context():
-        garage = db.session.get(Garage, "lyon-07")
-        hours = {h.weekday: h for h in garage.opening_hours}
-        assert (hours[0].opens, hours[0].closes, hours[0].lunch_starts, hours[0].lunch_ends, hours[4].closes) == \
-            (time(7, 45), time(18, 30), time(12), time(13, 30), time(17))
-        person = db.session.get(Technician, tech)
-        assert [(p.starts, p.ends) for p in person.shift_patterns] == [(time(8), time(12)), (time(13, 30), time(17))]
+        garage, person = db.session.get(Garage, "lyon-07"), db.session.get(Technician, TECH)
+        hours_and_week_read(garage, person)
         spans = sorted(a.span(garage.zone) for a in person.absences)
         local = [(s.astimezone(garage.zone).isoformat(), e.astimezone(garage.zone).isoformat()) for s, e in spans]
         now = CLOCK_NOW.astimezone(garage.zone).replace(second=0, microsecond=0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import jsonify
 
 from scheduler.services.capacity import BOOKING_WINDOW
+from scheduler.services.outbox import LANGUAGES
 from web.api import bp, paging
 
 
@@ -233,7 +234,7 @@ def document() -> dict:
                         "name": {"type": "string"}, "phone": {"type": "string"},
                         "email": {"type": "string", "nullable": True, "description": "optional: where the "
                                   "confirmation goes; a known customer keeps the address on file when none is given"},
-                        "language": {"type": "string", "enum": ["fr", "en"], "nullable": True, "description": (
+                        "language": {"type": "string", "enum": list(LANGUAGES), "nullable": True, "description": (
                             "optional: the language of the customer's messages; a known customer keeps theirs when "
                             "none is given, a new one gets French")}}},
                     "vehicle": {"type": "object", "properties": {"plate": {"type": "string"}, "model": {"type": "string"}}},
