@@ -214,6 +214,43 @@ def test_a_corrected_plate_replaces_what_the_first_plate_filled_and_never_what_w
     page.screenshot(path=str(shots / "desk-corrected-plate.png"), full_page=False)
 
 
+def test_a_corrected_phone_replaces_the_first_callers_name_and_address_and_never_what_was_typed(
+        browser, live_server, live_app, shots):
+    """The phone's look-up filled the name only while it was empty: a number corrected to another known caller's kept
+    the first caller's name and address, as the plate's look-up did (stop 39)."""
+    from sqlalchemy import select
+
+    from scheduler.models import Customer
+    from web.extensions import db
+
+    with live_app.app_context():
+        callers = db.session.execute(select(Customer.name, Customer.phone, Customer.email).where(
+            Customer.phone.like("+33 6%"), Customer.email.is_not(None)).order_by(Customer.id).limit(40)).all()
+    phones = [c.phone for c in callers]
+    first, second = [c for c in callers if phones.count(c.phone) == 1][:2]  # one caller per number
+    page = operator_page(browser, live_server)
+
+    def phone(text):
+        page.fill("input[name=phone]", "")
+        page.click("input[name=phone]")
+        page.keyboard.type(text)
+
+    def filled(name, email):
+        page.wait_for_function("([n, e]) => document.querySelector('input[name=name]').value === n && "
+                               "document.querySelector('input[name=email]').value === e", arg=[name, email])
+
+    phone(first.phone)
+    filled(first.name, first.email)
+    phone(second.phone)
+    filled(second.name, second.email)
+    phone("01 99 99 99 99")  # no one calls from it: what the number filled goes
+    filled("", "")
+    page.fill("input[name=name]", "Paul Typed")
+    phone(first.phone)
+    filled("Paul Typed", first.email)  # what the operator typed is theirs
+    page.screenshot(path=str(shots / "desk-corrected-phone.png"), full_page=False)
+
+
 def test_a_late_acceptance_is_shown_as_missing_the_target(browser, live_server, live_app, story_clock, shots):
     from datetime import datetime, timedelta
 

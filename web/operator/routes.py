@@ -128,11 +128,10 @@ def known_customer():
     except Invalid:
         found = []
     callers = [(c, cases.cars_of(db.session, c)) for c in found]
-    one = callers[0][0] if len(callers) == 1 else None
-    # the address on file, shown where it can be checked with the caller; an address already typed is kept
+    # one caller fills the name and address on file (checked with them), none or several empty what an earlier
+    # number filled; what was typed is never replaced (web/static/lookups.js decides, as for the plate)
     return render_template("operator/_known_customer.html", callers=callers, form=CallForm(),
-                           fill_name=one is not None and not request.args.get("name", "").strip(),
-                           fill_email=one is not None and bool(one.email) and not request.args.get("email", "").strip())
+                           one=callers[0][0] if len(callers) == 1 else None)
 
 
 @bp.post("/cases")
