@@ -133,8 +133,12 @@ def _in_shift(problem: Problem, tech: str, start: int, end: int) -> bool:
 
 class Inserter:
     def __init__(self, problem: Problem, placements: dict[str, Placement], moves: dict[str, Move],
-                 places: Places | None = None, thorough: bool = True, width: int = 2, step: int | None = None):
+                 places: Places | None = None, thorough: bool = True, width: int = 2, step: int | None = None,
+                 clock: Callable[[], float] = time.perf_counter):
         self.p = problem
+        # what its deadlines are read on: wall time, or the thread's own CPU time for a greedy answer that must not
+        # depend on how busy the machine is (optimizer.squeeze's fallback)
+        self.clock = clock
         self.thorough = thorough
         # The starts it tries, every `step` minutes (a multiple of the slot, so on the grid): a coarser step is a
         # quicker first plan on a fine grid (`places` must then be kept for that step alone).
@@ -167,7 +171,7 @@ class Inserter:
         if self.thorough or self.p.wait_weight(request.urgency) > min(self.p.policy.weights.wait.values()):
             return self._place(request, deadline, before, bump, judge, True)
         return self._place(request, deadline, before, bump, judge, False) or (
-            time.perf_counter() < deadline and self._place(request, deadline, before, bump, judge, True))
+            self.clock() < deadline and self._place(request, deadline, before, bump, judge, True))
 
     def _place(self, request: Request, deadline: float, before: float | None, bump: bool,
                judge: Callable[[Inserter], bool] | None, chain: bool) -> bool:
@@ -187,7 +191,7 @@ class Inserter:
         for rank, start, tech, garage in heapq.merge(*options):
             if before is not None and rank >= before:
                 return False
-            if time.perf_counter() > deadline:
+            if self.clock() > deadline:
                 return False
             if self._try(request, tech, garage, start, bump, deadline, judge, chain):
                 return True
@@ -341,7 +345,7 @@ class Inserter:
         if not chain:
             return None
         for s, e, techs in working:
-            if time.perf_counter() > deadline:  # each start may try every technician's chain: a long flex is many
+            if self.clock() > deadline:  # each start may try every technician's chain: a long flex is many
                 return None
             for tech in techs:
                 out = board.on_tech(tech, s, e)

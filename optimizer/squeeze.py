@@ -413,7 +413,10 @@ AT_ONCE = 400
 # from how many requests it does so on a small day too (one or two into a day: the one model proves them at once).
 SEARCH_SHARE = 0.5
 MANY = 3
-# How long a squeeze that left requests with no place may spend placing them greedily, moving what is in the way.
+# How long a squeeze that left requests with no place may spend placing them greedily, moving what is in the way:
+# seconds of its own thread's CPU time, not of the clock on the wall. The greedy walk-in on the demo's full day takes
+# 0.14 s; on a machine busy with other processes half a second of wall time was not enough, and the walk-in had no
+# place (a CI run; 3 solves in 6 with eight processes busy on two cores).
 GREEDY_SECONDS = 0.5
 
 
@@ -459,8 +462,8 @@ def plan(problem: Problem, time_limit: float, workers: int = 8, seed: int = 0) -
             # no free place, and no answer from the model in its time (a walk-in on a full day, the solver starved
             # of a busy machine's cores: it returned the no-move plan and the walk-in had no place): placed greedily,
             # moving the jobs in its way, when that costs less (optimizer.insertion, the re-plan's constructive start)
-            inserter = Inserter(problem, filled.placements, filled.moves)
-            until = time.perf_counter() + GREEDY_SECONDS
+            inserter = Inserter(problem, filled.placements, filled.moves, clock=time.thread_time)
+            until = time.thread_time() + GREEDY_SECONDS
             for request in left:
                 inserter.place(request, until)
             greedy = evaluate(problem, inserter.placements, inserter.moves)

@@ -134,6 +134,12 @@ def status_label(status: str) -> str:
             "running": _("running")}.get(status, status.replace("_", " "))
 
 
+def case_status_label(status: str) -> str:
+    """A case's status: a case with no booking wanted any more is closed (its timeline says so), not "cancelled",
+    which is said of a booking."""
+    return _("closed") if status == "cancelled" else status_label(status)
+
+
 def role_label(role: str) -> str:
     return {"operator": _("operator"), "reception": _("reception"), "workshop": _("workshop"),
             "planner": _("planner"), "admin": _("admin")}.get(role, role)
@@ -403,7 +409,7 @@ def register(app: Flask) -> None:
                                  day_label=day_label, minutes_label=minutes_label, span_label=span_label, wait_label=wait_label,
                                  seconds_label=seconds_label, garage_names=garage_names,
                                  plain_times=plain_times, event_text=event_text, event_kind=event_kind,
-                                 status_label=status_label, fromiso=fromiso, km=km,
+                                 status_label=status_label, case_status_label=case_status_label, fromiso=fromiso, km=km,
                                  why_not_earlier=why_not_earlier, term=term,
                                  skill_label=skill_label, role_label=role_label, channel_label=channel_label,
                                  short_day=short_day, said_date=said_date, decimal=km, team_label=team_label,

@@ -47,9 +47,23 @@ def _back_after_no_show(session: Session, appointment: Appointment, now: datetim
         raise Conflict(N_("A garage is still asked about case %(case)s or expects the customer: withdraw that first."),
                        words={"case": case.id})
     # not "since the no-show": the time may have been shared already (an overbooking the customer was to wait in)
-    if not _move_to(session, appointment, max(appointment.start_at, now.replace(second=0, microsecond=0))):
-        raise Conflict(N_("Its time is taken by other work now: register the customer as a walk-in to squeeze them "
-                          "in."))
+    start = max(appointment.start_at, now.replace(second=0, microsecond=0))
+    end = start + (appointment.end_at - appointment.start_at)
+    in_the_way = _move_to(session, appointment, start)
+    if in_the_way is None:
+        return
+    # which time and what is in it, so reception can say it to the customer at the counter
+    words = {"technician": appointment.technician.name, "start": garage.local(start),
+             "end": f"{garage.local(end):%H:%M}"}
+    if in_the_way == "shift":
+        raise Conflict(N_("%(technician)s is not on shift for the whole job from now (%(start)s–%(end)s): register "
+                          "the customer as a walk-in to squeeze them in."), words=words)
+    if in_the_way == "lifts":
+        raise Conflict(N_("Every lift is taken between %(start)s and %(end)s: register the customer as a walk-in to "
+                          "squeeze them in."), words=words)
+    raise Conflict(N_("%(technician)s has other work between %(start)s and %(end)s (%(plates)s): register the customer "
+                      "as a walk-in to squeeze them in."),
+                   words={**words, "plates": ", ".join(a.case.vehicle.plate for a in in_the_way)})
 
 
 def _started_early(session: Session, appointment: Appointment, now: datetime, other_day: bool) -> datetime | None:
@@ -59,7 +73,7 @@ def _started_early(session: Session, appointment: Appointment, now: datetime, ot
     start it was booked at. When they are not free: on its own day it starts where it is booked (as before, the
     technician's to fit in); a day early is refused."""
     booked_at, technician = appointment.start_at, appointment.technician
-    if _move_to(session, appointment, now.replace(second=0, microsecond=0)):
+    if _move_to(session, appointment, now.replace(second=0, microsecond=0)) is None:
         outbox.supersede_unsent(session, [appointment], why=outbox.STARTED)
         booking.tell_who_waits_no_more(session, technician.id, booked_at)
         return booked_at
@@ -77,20 +91,30 @@ def may_check_in_ahead(appointment: Appointment, now: datetime) -> bool:
     return appointment.day == planning.next_open_day(garage, garage.today(now))
 
 
-def _move_to(session: Session, appointment: Appointment, start: datetime) -> bool:
-    """The job, whole and with its technician, from `start` on, when they work then and nothing else of theirs or
-    of the lifts is in the way, a job of theirs running late included (False, and nothing moved, otherwise)."""
-    end = start + (appointment.end_at - appointment.start_at)
+def _in_the_way(session: Session, appointment: Appointment, start: datetime, end: datetime
+                ) -> str | list[Appointment] | None:
+    """What keeps the job, whole and with its technician, from [start, end): "shift" (they do not work all of
+    it), the technician's other work (a job of theirs running late included), "lifts"; None when nothing does."""
     capacity.lock_garage(session, appointment.garage_id)
-    if not capacity.works(appointment.technician, start, end) or capacity.clash(
-            session, appointment.technician, start, end, appointment.lift, (appointment.id,)):
-        return False
-    if any(running_end(a) > start for a in running_beside(session, appointment)):
-        return False
+    if not capacity.works(appointment.technician, start, end):
+        return "shift"
+    clash = capacity.clash(session, appointment.technician, start, end, appointment.lift, (appointment.id,))
+    late = [a for a in running_beside(session, appointment) if running_end(a) > start]
+    if clash.busy or late:
+        return sorted({*clash.busy, *late}, key=lambda a: a.start_at)
+    return "lifts" if clash.lifts_full else None
+
+
+def _move_to(session: Session, appointment: Appointment, start: datetime) -> str | list[Appointment] | None:
+    """The job, whole and with its technician, from `start` on, when nothing is in the way (None); otherwise what
+    is (`_in_the_way`), and nothing moved."""
+    end = start + (appointment.end_at - appointment.start_at)
+    if (in_the_way := _in_the_way(session, appointment, start, end)) is not None:
+        return in_the_way
     appointment.start_at, appointment.end_at = start, end
     # moved into free time, it overbooks nobody any more
     appointment.overbooked = False
-    return True
+    return None
 
 
 def get_appointment(session: Session, actor: User, appointment_id: int) -> Appointment:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 
 from hypothesis import HealthCheck, example, given, settings
@@ -216,3 +217,10 @@ def test_a_squeeze_the_solver_gives_nothing_still_places_the_walk_in_by_moving_w
     assert [p.request for p in answer.placements] == ["r1"] and answer.moves and not answer.unplaced
     assert check_answer(problem, answer).feasible
     assert answer.cost < no_move_cost(problem)
+
+    # on a machine so busy that seconds pass on the wall between two steps of this thread, the greedy still places
+    # it: its limit is the thread's own time (half a second of the wall's left it unplaced in a busy CI run)
+    racing = itertools.count(step=10.0)
+    monkeypatch.setattr(time, "perf_counter", lambda: float(next(racing)))
+    again = solve(problem, time_limit=2)
+    assert [p.request for p in again.placements] == ["r1"] and not again.unplaced

@@ -7,6 +7,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from scheduler.models import ACTIVE, Absence, Appointment, AuditEntry, Garage, Technician
@@ -94,6 +95,27 @@ def test_a_re_plan_whose_colleague_went_absent_meanwhile_is_proposed_again_not_a
     fresh = late.get_json()["error"]["details"]["preview"]
     assert not any(m["technician_to"] == colleague and start - timedelta(minutes=15) <= datetime.fromisoformat(m["to"])
                    < start + timedelta(hours=2) for m in fresh["moves"]), "the fresh plan knows of the absence"
+
+
+def test_a_re_plan_asked_from_the_technicians_page_goes_back_there_once_decided(app, client, auth):
+    """A probe: the admin confirmed a re-plan asked from a technician's page and landed on the garage's board, a
+    reception page, away from the absence they were working on."""
+    tech, _ = busiest_today(app)
+    auth.login("admin")
+    made = auth.post(f"/api/v1/technicians/{tech}/absences", json={"start": today(app), "end": today(app),
+                                                                   "reason": "sick"}).get_json()
+    movable = [str(a["id"]) for a in made["affected"] if a["movable"]]
+    page = f"/admin/technicians/{tech}?affected={','.join(movable)}"
+    asked = auth.form(f"/admin/garages/{GARAGE}/replan", {"appointment": movable, "next": page})
+    assert asked.status_code == 302
+    preview = client.get(asked.headers["Location"]).get_data(as_text=True)
+    assert f'name="next" value="{escape(page)}"' in preview and f'href="{escape(page)}"' in preview
+    confirmed = auth.form(asked.headers["Location"].split("?")[0] + "/confirm", {"next": page})
+    assert confirmed.status_code == 302 and confirmed.headers["Location"] == page
+    assert "Re-planned" in client.get(page).get_data(as_text=True)
+    # an address off the site is never followed
+    assert auth.form(f"/admin/garages/{GARAGE}/replan", {"appointment": movable, "next": "//evil.example"}
+                     ).headers["Location"].endswith(f"next=/admin/garages/{GARAGE}")
 
 
 def test_sick_today_lists_exactly_the_work_hit_and_nothing_moves_before_a_confirm(app, client, auth):

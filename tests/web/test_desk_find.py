@@ -309,6 +309,8 @@ def test_a_case_the_caller_no_longer_needs_leaves_the_open_work(app, client, aut
     timeline = client.get(f"/desk/cases/{needless['id']}").get_data(as_text=True)
     assert "Closed without a booking: repaired elsewhere" in timeline and 'id="withdraw"' not in timeline
     assert "Case closed: no booking needed." in timeline and "Not booked yet." not in timeline
+    french = client.get(f"/desk/cases/{needless['id']}", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert '<span class="status cancelled">clos</span>' in french, "a case is closed; a booking is cancelled"
     assert "Change urgency" not in timeline, "a closed case's urgency no longer changes anything"
     # a garage still asked about a case would answer for nothing: that request goes first
     sent = auth.post(f"/api/v1/cases/{asked['id']}/direct-line", json={"garage": "lyon-07", "message": "today?"})

@@ -176,6 +176,26 @@ def test_a_stale_preview_is_refused_with_a_fresh_one_and_nothing_applied(app, cl
     assert applied.status_code == 200, applied.get_json()
 
 
+def test_a_stale_preview_confirmed_on_its_page_keeps_the_reason_typed_for_the_fresh_one(app, client, auth):
+    """A probe: the reason typed with a confirm that found the plan changed was lost on the fresh preview."""
+    case = walk_in(auth)
+    first = preview(auth, case["id"]).get_json()
+    with app.app_context():  # meanwhile the plan changes: a customer of today cancels
+        other_id = db.session.scalar(select(Appointment.id).where(
+            Appointment.garage_id == "lyon-07", Appointment.status == "booked",
+            Appointment.start_at > CLOCK_NOW).order_by(Appointment.start_at).limit(1))
+    assert auth.post(f"/api/v1/appointments/{other_id}/cancel", json={"reason": "called off"}).status_code == 200
+    stale = auth.form(f"/garages/lyon-07/squeeze/{first['id']}/confirm", {"reason": "immobilised, towed in"})
+    assert stale.status_code == 302
+    fresh = client.get(stale.headers["Location"]).get_data(as_text=True)
+    assert "The plan changed since this preview" in fresh
+    assert re.search(r'<input name="reason"[^>]*value="immobilised, towed in"', fresh), "the reason typed, kept"
+    fresh_id = int(stale.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
+    assert auth.form(f"/garages/lyon-07/squeeze/{fresh_id}/confirm", {"reason": "immobilised, towed in"}
+                     ).status_code == 302
+    assert client.get(f"/api/v1/squeeze/{fresh_id}").get_json()["status"] == "confirmed"
+
+
 def test_pinned_and_started_work_is_never_moved(app, client, auth):
     case = walk_in(auth)
     start, end = CLOCK_NOW, CLOCK_NOW + timedelta(hours=14)
@@ -1118,9 +1138,15 @@ def test_a_late_comer_whose_time_went_to_other_work_is_told_to_come_in_as_a_walk
         other.technician_id, other.start_at, other.end_at = gone.technician_id, gone.start_at, gone.end_at
         other.overbooked = True
         db.session.commit()
+        plate, name = other.case.vehicle.plate, other.technician.name
+        # the job from now on: it runs from the late comer's arrival, not from its booked time
+        arrived, length = app.config["CLOCK"]().astimezone(gone.garage.zone), gone.end_at - gone.start_at
+        span = f"{arrived:%H:%M} and {arrived + length:%H:%M}"
     before = footprint(app)
     refused = auth.post(f"/api/v1/appointments/{booked}/check-in")
-    assert refused.status_code == 409 and "walk-in" in refused.get_json()["error"]["message"]
+    said = refused.get_json()["error"]["message"]
+    assert refused.status_code == 409 and "walk-in" in said
+    assert name in said and plate in said and span in said, said  # which time, taken by what: said at the counter
     assert footprint(app) == before
 
     app.config["CLOCK"] = lambda: CLOCK_NOW + timedelta(days=1)  # the next day: a new visit, not a late one

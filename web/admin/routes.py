@@ -341,7 +341,9 @@ def replan(garage_id: str):
         db.session.rollback()
         flash(refusal_text(exc), "error")
         return redirect(back(url_for("admin.garage", garage_id=place.id)))
-    return redirect(url_for("reception.preview", garage_id=place.id, preview_id=preview.id))
+    # decided on the garage desk's page, which then comes back here (the page the change was made on)
+    return redirect(url_for("reception.preview", garage_id=place.id, preview_id=preview.id,
+                            next=back(url_for("admin.garage", garage_id=place.id))))
 
 
 # -- the catalogue -------------------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from scheduler.services import (
 )
 from scheduler.texts import N_
 from scheduler.typed import clock_time
-from web.actions import back, refusals_flashed
+from web.actions import back, is_local_path, refusals_flashed
 from web.api.cases import text_field
 from web.api.garage import calendar_download
 from web.auth import check_garage, roles_required
@@ -395,6 +395,8 @@ def preview(garage_id: str, preview_id: int):
                            on_shift=on_shift,
                            names=names, now=moment, case=found.case, cause=cause, because=because, held=held,
                            placing_reason=session.get(PLACING_REASON, {}).get(str(preview_id), ""),
+                           confirm_reason=session.get(CONFIRM_REASON, {}).get(str(preview_id), ""),
+                           came_from=_came_from(),
                            max_moves=policies.in_force(db.session, moment).max_moves,
                            garage_names=garage_name_by_id())
     # Back after a confirm must ask again: a kept copy would still offer to confirm what is already decided.
@@ -413,8 +415,12 @@ def confirm(garage_id: str, preview_id: int):
     outcome = squeeze.confirm(db.session, current_user, found, now(), text_field(request.form, "reason"))
     if not outcome.applied:
         keep_writes_of_refusal()
+        # the reason typed for the stale one is the fresh one's too (kept in the session, as a placing's)
+        session[CONFIRM_REASON] = {str(outcome.preview.id): request.form.get("reason", "")[:1000]}
         flash(_("The plan changed since this preview: nothing was applied. Here is a fresh one."), "error")
-        return redirect(url_for("reception.preview", garage_id=garage_id, preview_id=outcome.preview.id))
+        return redirect(url_for("reception.preview", garage_id=garage_id, preview_id=outcome.preview.id,
+                                next=back("") or None))
+    session.pop(CONFIRM_REASON, None)
     board = _board_url(garage_id)
     if outcome.appointment is not None:
         garage = outcome.appointment.garage
@@ -463,8 +469,15 @@ def reject(garage_id: str, preview_id: int):
         abort(404)
     squeeze.reject(db.session, current_user, found, now())
     flash(_("Preview rejected: nothing changed."), "info")
-    return redirect(_board_on(found.garage, squeeze.window_day(found)) if found.kind == "replan"
-                    else _board_url(garage_id))
+    return redirect(back(_board_on(found.garage, squeeze.window_day(found)) if found.kind == "replan"
+                         else _board_url(garage_id)))
+
+
+def _came_from() -> str:
+    """The page a preview was asked from, when not the board (an admin's garage or technician page): where its
+    confirm or reject goes back to."""
+    asked = request.args.get("next", "")
+    return asked if is_local_path(asked) else ""
 
 
 def technician_names() -> dict[str, str]:
@@ -490,6 +503,7 @@ def _placing_again(garage_id: str, case_id: int, **_) -> str:
 
 
 PLACING_REASON = "placing_reason"
+CONFIRM_REASON = "confirm_reason"
 
 
 @bp.post("/cases/<int:case_id>/place")
