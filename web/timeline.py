@@ -156,8 +156,12 @@ def _job_step(kind: str, d: dict, names: Names) -> str | None:
         why = _("to make room for a squeeze-in") if d.get("cause") else _("re-plan")
         return _("%(text)s (%(why)s)", text=text, why=why)
     if kind == "more_time":
-        return _("%(minutes)s more minutes: now ends %(when)s", minutes=d.get("minutes"),
-                 when=names.when(d.get("end"), d.get("garage")))
+        when = names.when(d.get("end"), d.get("garage"))
+        if d.get("asked") is not None and d["asked"] != d.get("minutes"):
+            # begun late, its end moved by the late start too: "107 more minutes" was said of 30 asked
+            return _("%(asked)s more minutes, after its late start: it ends %(minutes)s minutes after its booked end, "
+                     "at %(end)s", asked=d["asked"], minutes=d.get("minutes"), end=when)
+        return _("%(minutes)s more minutes: now ends %(when)s", minutes=d.get("minutes"), when=when)
     if kind == "arrived":
         return _("Arrived at %(garage)s", garage=garage)
     if kind == "handed_over":

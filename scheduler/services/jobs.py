@@ -388,13 +388,14 @@ def more_time(session: Session, actor: User, appointment: Appointment, minutes: 
     capacity.lock_garage(session, appointment.garage_id)
     # from when the work will end as it runs (given 2 h more, a job started late ended before its own length)
     old_end = appointment.end_at
+    asked = minutes
     new_end = running_end(appointment) + timedelta(minutes=minutes)
-    minutes = int((new_end - old_end).total_seconds() // 60)
+    minutes = int((new_end - old_end).total_seconds() // 60)  # what its end moved: a late start's too
     clash = capacity.clash(session, appointment.technician, old_end, new_end, appointment.lift, (appointment.id,))
     appointment.end_at = new_end
     appointment.overbooked = appointment.overbooked or bool(clash)
     appointment.case.log("more_time", actor, now, appointment=appointment.id, garage=appointment.garage_id,
-                         minutes=minutes, end=new_end.isoformat())
+                         minutes=minutes, asked=asked, end=new_end.isoformat())
     session.flush()
     later, held = split_by_movable(clash.busy, now)
     # A re-plan still open for this job's earlier extension is out of date, even when these minutes run into

@@ -352,9 +352,14 @@ def test_more_time_on_a_job_started_late_says_how_much_later_it_really_ends(app,
                       follow_redirects=True).get_data(as_text=True)
     with app.app_context():
         ends = db.session.get(Appointment, first)
-        ends = ends.end_at.astimezone(ends.garage.zone)
+        ends, ends_case = ends.end_at.astimezone(ends.garage.zone), ends.case_id
     assert f"60 more minutes, after its late start: it ends 80 minutes after its booked end, at {ends:%H:%M}" in asked
     assert "80 more minutes" not in asked
+    # the case's timeline says it as the flash did (it said "80 more minutes" there)
+    auth.login("operator")
+    timeline = client.get(f"/desk/cases/{ends_case}").get_data(as_text=True)
+    assert "60 more minutes, after its late start: it ends 80 minutes after its booked end" in timeline
+    assert "80 more minutes" not in timeline
 
 
 
