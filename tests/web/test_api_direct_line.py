@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -457,6 +458,34 @@ def test_announcing_a_drive_in_tells_the_nearest_garage(client, auth):
     status = client.get(f"/desk/cases/{case['id']}").get_data(as_text=True).split('<section id="live"')[1]
     assert "Drive-in: the customer is at Lyon 7e Gerland’s counter." in status
     assert case["id"] in [c["id"] for c in client.get("/api/v1/cases?queue=1").get_json()]
+
+
+def test_a_drive_in_not_there_at_its_time_is_marked_late_above_the_direct_lines_requests(app, client, auth):
+    """A probe: the drive-ins sat under the open answer forms of the requests, below the fold, and one long overdue
+    looked like one still on its way."""
+    auth.login("operator")
+    case = open_case(auth)
+    drive_in = auth.post(f"/api/v1/cases/{case['id']}/drive-in", json={}).get_json()
+    asked = auth.post(f"/api/v1/cases/{open_case(auth, plate='GH-124-JK')['id']}/direct-line",
+                      json={"garage": "lyon-07", "message": "today?"})
+    assert asked.status_code == 201, asked.get_json()
+    auth.login("reception-lyon-07")
+
+    def inbox() -> str:
+        return client.get("/garages/lyon-07/direct-line/inbox").get_data(as_text=True)
+
+    def row(page: str) -> str:
+        return page.split(f'id="drive-in-{drive_in["id"]}"')[1].split("</li>")[0]
+
+    on_its_way = inbox()
+    assert on_its_way.index(f'id="drive-in-{drive_in["id"]}"') < on_its_way.index('id="request-'), "first in sight"
+    assert ">late<" not in row(on_its_way)
+    expected = datetime.fromisoformat(drive_in["expected_at"])
+    app.config["CLOCK"] = lambda: expected + timedelta(minutes=10)
+    version = re.search(r'hx-get="[^"]*v=(\w+)', on_its_way)[1]
+    polled = client.get(f"/garages/lyon-07/direct-line/inbox?v={version}")
+    assert polled.status_code == 200, "a drive-in becoming late redraws the panel"
+    assert '<span class="tag bad">late</span>' in row(polled.get_data(as_text=True))
 
 
 def test_a_drive_in_announced_after_closing_is_expected_when_the_garage_opens(app, client, auth):

@@ -78,7 +78,7 @@ def inbox_state(garage: Garage) -> dict:
     drive_ins = drive_in.expected(db.session, garage, moment - drive_in.STILL_EXPECTED)
     told = notices.recent(db.session, garage, moment - timedelta(hours=24))
     replans = squeeze.waiting_replans(db.session, garage, moment)
-    if unchanged([r.id for r in requests] + [(r.id, r.status_at(moment)) for r in answered] + [d.id for d in drive_ins]
+    if unchanged([r.id for r in requests] + [(r.id, r.status_at(moment)) for r in answered] + [(d.id, d.expected_at < moment) for d in drive_ins]
                  + [("notice", n.id) for n in told]
                  + [("replan", w.preview.id, w.current, [a.id for a in w.replaced]) for w in replans], "inbox"):
         return {"fresh": False}  # a poll with nothing new: the suggestions below need not be computed
