@@ -54,12 +54,33 @@ def garages(session: Session) -> list[Place]:
             for g in session.scalars(select(Garage).order_by(Garage.city, Garage.name))]
 
 
+# A point as a map or a phone's location gives it: "45.7485, 4.8467", "45.7485,4.8467", "45,7485 ; 4,8467"
+# (French decimals), or separated by a space only. Decimals always: "69 007" is a postcode read out, not a point.
+_NUMBER = r"([-+]?\d{1,3}[.,]\d+)"
+POINT = re.compile(rf"{_NUMBER}\s*(?:;|,\s|\s)\s*{_NUMBER}|([-+]?\d{{1,3}}\.\d+),([-+]?\d{{1,3}}\.\d+)")
+
+
+def point(text: str) -> Place | None:
+    """Latitude and longitude typed, in degrees (a caller outside the area's towns: a motorway, a village the list
+    lacks); None when the text is not two such numbers or they are off the globe."""
+    typed = POINT.fullmatch(text.strip())
+    if typed is None:
+        return None
+    lat, lon = (float(n.replace(",", ".")) for n in typed.groups() if n is not None)
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return Place(f"{lat:.5f}, {lon:.5f}", lat, lon)
+
+
 def find(session: Session, text: str) -> Place | None:
-    """The place a person typed: a garage (id, name or "City — Name"), a postcode, or a commune's name or
-    the start of it when only one commune starts so. None when it is not in the network's area."""
+    """The place a person typed: a garage (id, name or "City — Name"), a postcode, a commune's name or
+    the start of it when only one commune starts so, or a point (latitude, longitude). None when it is not in the
+    network's area."""
     text = (text or "").strip()
     if not text or len(text) > 120:
         return None
+    if (at := point(text)) is not None:
+        return at
     network = garages(session)
     for place in network:
         if text == place.garage or key(text) in (key(place.name), key(place.name.split(" — ", 1)[1])):

@@ -205,6 +205,8 @@ def test_typing_the_phone_lists_the_callers_cars_and_fills_the_name(client, auth
     ("Vénissieux", "venissieux"), ("venissieux", "venissieux"), ("69200", "venissieux"), ("Vénissieux (69200)", "venissieux"),
     ("lyon 9eme", "lyon-09"), ("69009", "lyon-09"), ("Givors", "givors"), ("lyon-07", "lyon-07"),
     ("Villefranche-sur-Saône", "villefranche"), ("Lyon 3e Part-Dieu", "lyon-03"), ("st priest", "saint-priest"),
+    # a point, for a caller outside the area's towns (a motorway, a hamlet): as a map gives it, or in French
+    ("45.5890, 4.7700", "givors"), ("45,7330 ; 4,8340", "lyon-07"), ("45.7330,4.8340", "lyon-07"),
 ])
 def test_caller_is_near_takes_a_town_a_postcode_or_a_garage(client, auth, near, nearest):
     case_id, page = open_call(client, auth, near=near)
@@ -221,6 +223,8 @@ def test_caller_is_near_takes_a_town_a_postcode_or_a_garage(client, auth, near, 
     ("Villefranche s/ Saône", "villefranche"),
     # a postcode and a town that disagree, or a name that is several places: asked, never guessed
     ("Bron 69100", None), ("Lyon", None), ("Mâcon", None),
+    # two numbers without decimals are not a point ("69 007" above is a postcode), nor is one off the globe
+    ("45, 4", None), ("95.1, 4.8", None),
 ])
 def test_the_caller_is_near_reads_a_place_as_people_say_it(app, typed, found):
     from scheduler.services import places

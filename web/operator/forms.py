@@ -36,7 +36,8 @@ class CallForm(FlaskForm):
                                     typed=field.data.strip(), places=shown))
         if self.place is None:
             raise ValidationError(_l("Not a town, postcode or garage of the network's area: pick one from the list "
-                                     "(e.g. Vénissieux or 69200)."))
+                                     "(e.g. Vénissieux or 69200), or type where the caller is as latitude, "
+                                     "longitude (e.g. 45.7335, 4.8335)."))
 
     def as_call(self) -> dict:
         """The same shape as POST /api/v1/cases, so the page and the API share one service."""
