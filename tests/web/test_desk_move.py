@@ -28,7 +28,9 @@ def test_a_booked_case_shows_no_one_click_booking_and_moving_asks_first(app, cli
     other = next(o for o in offers[1:] if o["garage"] != offers[0]["garage"])
     asked = {"garage": other["garage"], "technician": other["technician"], "start": other["start"], "source": "offer"}
     before = footprint(app)
-    confirm = client.get(move_link, query_string=asked).get_data(as_text=True)
+    confirm = client.get(move_link, query_string=asked)
+    assert confirm.headers["Cache-Control"] == "no-store", "Back asks the server again"
+    confirm = confirm.get_data(as_text=True)
     assert "Move this booking" in confirm and "Keep the booking as it is" in confirm
     assert 'name="reason" required' in confirm and 'name="replaces"' in confirm
     assert footprint(app) == before, "showing the confirmation changes nothing"
@@ -39,6 +41,10 @@ def test_a_booked_case_shows_no_one_click_booking_and_moving_asks_first(app, cli
     moved = client.post(f"/desk/cases/{case_id}/book", data={**fields, "reason": "Customer works near the other garage"},
                         follow_redirects=True).get_data(as_text=True)
     assert "Moved:" in moved
+    # Back to the confirmation once moved: nothing is left to decide there (it offered the same move again)
+    back = client.get(move_link, query_string=asked)
+    assert back.status_code == 302 and back.headers["Location"].endswith(f"/desk/cases/{case_id}")
+    assert "The booking is already at" in client.get(back.headers["Location"]).get_data(as_text=True)
     read = client.get(f"/api/v1/cases/{case_id}").get_json()
     assert sorted((a["garage"], a["status"]) for a in read["appointments"]) == sorted(
         [(offers[0]["garage"], "cancelled"), (other["garage"], "booked")])

@@ -318,13 +318,20 @@ def move(case_id: int):
         if not typed:
             raise
         return _typed_refused(case_id, request.args, exc)
+    asked_technician = _asked_technician(request.args)
+    if (current.garage_id, current.start_at) == (garage.id, start) and asked_technician in ("", current.technician_id):
+        # back to this page after the move was made: the booking is there already, nothing is left to decide
+        flash(_("The booking is already at %(when)s at %(garage)s.", when=local_when(start, garage, now()),
+                garage=garage.name), "info")
+        return redirect(_case_url(case_id))
     accepted = next((r for r in direct_line.for_case(db.session, case)
                      if r.status == "accepted" and r.appointment_id == current.id), None)
-    asked_technician = _asked_technician(request.args)
     technician = db.session.get(Technician, asked_technician) if asked_technician else None
-    return render_template("operator/move.html", case=case, current=current, accepted=accepted, garage=garage,
+    page = render_template("operator/move.html", case=case, current=current, accepted=accepted, garage=garage,
                            start=start, typed=typed, technician=technician, asked=request.args,
                            target=planning.case_target(db.session, case, now()))
+    # a decision page: Back after it was made asks the server again, not a kept copy
+    return page, {"Cache-Control": "no-store"}
 
 
 @bp.post("/cases/<int:case_id>/book")
