@@ -53,17 +53,18 @@ def _back_after_no_show(session: Session, appointment: Appointment, now: datetim
     if in_the_way is None:
         return
     # which time and what is in it, so reception can say it to the customer at the counter
-    words = {"technician": appointment.technician.name, "start": garage.local(start),
-             "end": f"{garage.local(end):%H:%M}"}
+    technician, begins, ends = appointment.technician.name, garage.local(start), f"{garage.local(end):%H:%M}"
     if in_the_way == "shift":
         raise Conflict(N_("%(technician)s is not on shift for the whole job from now (%(start)s–%(end)s): register "
-                          "the customer as a walk-in to squeeze them in."), words=words)
+                          "the customer as a walk-in to squeeze them in."),
+                       words={"technician": technician, "start": begins, "end": ends})
     if in_the_way == "lifts":
         raise Conflict(N_("Every lift is taken between %(start)s and %(end)s: register the customer as a walk-in to "
-                          "squeeze them in."), words=words)
+                          "squeeze them in."), words={"start": begins, "end": ends})
     raise Conflict(N_("%(technician)s has other work between %(start)s and %(end)s (%(plates)s): register the customer "
                       "as a walk-in to squeeze them in."),
-                   words={**words, "plates": ", ".join(a.case.vehicle.plate for a in in_the_way)})
+                   words={"technician": technician, "start": begins, "end": ends,
+                          "plates": ", ".join(a.case.vehicle.plate for a in in_the_way)})
 
 
 def _started_early(session: Session, appointment: Appointment, now: datetime, other_day: bool) -> datetime | None:

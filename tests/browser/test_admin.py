@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
@@ -59,7 +60,7 @@ def test_a_technician_off_sick_today_and_the_work_re_planned(browser, live_serve
         admin.click("button:has-text('Re-plan')")
     admin.wait_for_selector(".diff")
     admin.screenshot(path=f"{shots}/admin-3-preview.png", full_page=True)
-    preview_id = int(admin.url.rstrip("/").split("/")[-1])
+    preview_id = int(urlsplit(admin.url).path.rstrip("/").split("/")[-1])
     proposal = admin.request.get(f"{live_server}/api/v1/squeeze/{preview_id}").json()
     placed = {p["appointment"]: p for p in proposal["placements"]}
     assert placed and set(placed) | set(proposal["unplaced"]) == set(movable)
@@ -70,6 +71,7 @@ def test_a_technician_off_sick_today_and_the_work_re_planned(browser, live_serve
     with admin.expect_navigation():
         admin.click("button:has-text('Confirm')")
     assert "Re-planned" in admin.inner_text(".flash.success")
+    assert urlsplit(admin.url).path == f"/admin/technicians/{tech}", "back where the absence was made"
 
     reception = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
     log_in(reception, live_server, f"reception-{GARAGE}")
