@@ -6,11 +6,14 @@ or a transaction rolled back afterwards (PostgreSQL, SQLAlchemy's savepoint reci
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
 import uuid
+from collections.abc import Callable
 from datetime import datetime, time, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -77,21 +80,23 @@ class PgDatabases:
         self.admin_url = make_url(_pg_driver(url))
         self.created: list[str] = []
 
-    def create(self, purpose: str, template: str | None = None) -> str:
-        """A new database, empty or a copy of `template` (the URL of one made here, with no one connected)."""
+    def create(self, purpose: str, template: str | None = None, owned: bool = True) -> str:
+        """A new database, empty or a copy of `template` (the URL of one made here, with no one connected);
+        dropped at the end of this process's session unless not `owned` (shared by the run's workers)."""
         name = f"frontline_test_{purpose}_{uuid.uuid4().hex[:8]}"
         copy = f' TEMPLATE "{make_url(template).database}"' if template else ""
         engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"{copy}'))
         engine.dispose()
-        self.created.append(name)
+        if owned:
+            self.created.append(name)
         return self.admin_url.set(database=name).render_as_string(hide_password=False)
 
-    def drop_all(self) -> None:
+    def drop_all(self, names: list[str] | None = None) -> None:
         engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
-            for name in self.created:
+            for name in self.created if names is None else names:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         engine.dispose()
 
@@ -161,18 +166,100 @@ def build_schema_and_seed(url: str) -> None:
         db.engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("template") / "seeded.sqlite"
-    build_schema_and_seed(f"sqlite:///{path}")
+def once_per_run(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
+    """A file built once for the whole run and read by every xdist worker. Each worker seeded the demo network for
+    itself, on SQLite, on PostgreSQL and for the browser tests: about 75 s of a two-core CI run's CPU went to seeding
+    the same network again. Without workers it is built here, as before."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        path = tmp_path_factory.mktemp("shared") / name
+        build(path)
+        return path
+    root = tmp_path_factory.getbasetemp().parent  # the run's: each worker's own is beneath it
+    path = root / name
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the first worker to ask builds it; the others wait, then read it
+        if not path.exists():
+            part = root / f"{name}.part"
+            build(part)
+            part.rename(path)
     return path
 
 
+# Where the run's seeded PostgreSQL database is named (a file beside the workers' own temporary directories): the
+# controller drops it once every worker is done with it (pytest_sessionfinish).
+PG_TEMPLATE = "pg_template_url"
+
+
 @pytest.fixture(scope="session")
-def pg_seeded(pg_databases):
-    url = pg_databases.create("seeded")
-    build_schema_and_seed(url)
-    return url
+def sqlite_template(tmp_path_factory):
+    return once_per_run(tmp_path_factory, "seeded.sqlite", lambda path: build_schema_and_seed(f"sqlite:///{path}"))
+
+
+# The browser tests' network: two weeks of demand, enough for the saturated garages' rule offer to fall more than a
+# week out; seeded at the suite's fixed morning.
+STORY_SEED = {"seed": 7, "days_ahead": 14, "history_days": 7, "dense_history_days": 1}
+
+
+@pytest.fixture(scope="session")
+def story_template(tmp_path_factory):
+    from seed import demo
+
+    def build(path: Path) -> None:
+        seeding = make_app(f"sqlite:///{path}")
+        with seeding.app_context():
+            db.create_all()
+            demo.seed(db.session, now=CLOCK_NOW, **STORY_SEED)
+            db.session.commit()
+            db.engine.dispose()
+
+    return once_per_run(tmp_path_factory, "story.sqlite", build)
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_databases, tmp_path_factory):
+    """The URL of the run's seeded PostgreSQL database, which no one connects to: each process copies it."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        url = pg_databases.create("template")
+        build_schema_and_seed(url)
+        return url
+
+    def build(path: Path) -> None:
+        template = pg_databases.create("template", owned=False)
+        path.write_text(template)  # before seeding: if the seed fails, the controller still drops it
+        build_schema_and_seed(template)
+
+    return once_per_run(tmp_path_factory, PG_TEMPLATE, build).read_text()
+
+
+@pytest.fixture(scope="session")
+def pg_seeded(pg_databases, pg_template):
+    """The seeded network on PostgreSQL, this process's own copy (tests write in it, rolled back)."""
+    return pg_databases.create("seeded", template=pg_template)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def seeds_shared(request):
+    """Each worker asks for the run's seeded networks in its own order, so that two of them are seeded at once on two
+    cores rather than one after the other while a worker waits; one worker first asks for the network it needs
+    last. Only the networks the collected tests use."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    used = set().union(*(getattr(item, "fixturenames", ()) for item in request.session.items))
+    order = (["story_template"] if "live_app" in used else []) + \
+        (["sqlite_template"] if used & {"app", "sqlite_template"} else []) + \
+        (["pg_template"] if PG_URL and used & {"app", "pg_seeded"} else [])
+    for name in order[::-1] if int(worker.removeprefix("gw") or 0) % 2 else order:
+        request.getfixturevalue(name)
+
+
+def pytest_sessionfinish(session):
+    """The controller of a run with workers drops the seeded PostgreSQL database they copied."""
+    if PG_URL and not hasattr(session.config, "workerinput") and os.environ.get("PYTEST_XDIST_WORKER") is None:
+        named = session.config._tmp_path_factory.getbasetemp() / PG_TEMPLATE
+        for shared in (named, named.with_name(f"{PG_TEMPLATE}.part")):
+            if shared.exists():
+                PgDatabases(PG_URL).drop_all([make_url(shared.read_text()).database])
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 from datetime import datetime, timedelta
@@ -11,14 +12,11 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.conftest import CLOCK_NOW, make_app
-from web.extensions import db
 
 CHROMIUM = os.environ.get("FRONTLINE_CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--no-first-run"]
 PATIENCE_MS = 90_000
-# Two weeks of demand: enough for the saturated garages' rule offer to fall more than a week out.
-STORY_SEED = {"seed": 7, "days_ahead": 14, "history_days": 7, "dense_history_days": 1}
 
 
 class StoryClock:
@@ -37,16 +35,10 @@ def story_clock():
 
 
 @pytest.fixture(scope="session")
-def live_app(tmp_path_factory, story_clock):
-    from seed import demo
-
+def live_app(tmp_path_factory, story_clock, story_template):
     path = tmp_path_factory.mktemp("live") / "frontline.sqlite"
-    app = make_app(f"sqlite:///{path}", CLOCK=story_clock)
-    with app.app_context():
-        db.create_all()
-        demo.seed(db.session, now=story_clock.start, **STORY_SEED)
-        db.session.commit()
-    return app
+    shutil.copy(story_template, path)  # seeded at the clock's start: the suite's fixed morning
+    return make_app(f"sqlite:///{path}", CLOCK=story_clock)
 
 
 @pytest.fixture(scope="session")
