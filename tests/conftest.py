@@ -52,19 +52,13 @@ SMALL_SEED = {"seed": 7, "days_ahead": 7, "history_days": 30, "dense_history_day
 PASSWORD = "frontline-demo"
 
 
-# The longest files first, measured (pytest --durations, summed by file, a two-core run on both databases): each
-# file runs on one worker (--dist loadfile), so one started last ran alone at the end while the other core idled (the
-# last 2 % of a CI run took two minutes). xdist reorders files by their number of tests unless told not to
-# (--no-loadscope-reorder in pyproject.toml): it put the browser files, few tests but long, last.
-LONGEST_FIRST = ("tests/web/test_garage_desk.py", "tests/browser/test_desk.py", "tests/browser/test_garage.py",
-                 "tests/web/test_desk_find.py", "tests/web/test_admin_garages.py", "tests/web/test_nasty_inputs.py",
-                 "tests/web/test_planner_stats.py", "tests/web/test_admin_technicians.py",
-                 "tests/web/test_api_direct_line.py", "tests/web/test_desk_pages.py", "tests/web/test_api_booking.py",
-                 "tests/web/test_access_matrix.py", "tests/web/test_more_time_replan.py", "tests/browser/test_admin.py",
-                 "tests/web/test_api_fuzz.py", "tests/web/test_french_pages.py", "tests/browser/test_french.py",
-                 "tests/web/test_production_server.py", "tests/web/test_replays.py", "tests/browser/test_story.py",
-                 "tests/browser/test_planner.py", "tests/web/test_admin_catalogue.py", "tests/web/test_stress.py",
-                 "tests/web/test_replan_over_lifts.py", "tests/web/test_hand_over.py", "tests/optimizer/test_problem.py")
+# The longest files, measured (pytest --durations): each file runs on one worker (--dist loadfile), so started
+# last they ran alone at the end while the other core idled (the last 2 % of a CI run took two minutes).
+LONGEST_FIRST = ("tests/browser/", "tests/web/test_garage_desk.py", "tests/web/test_access_matrix.py",
+                 "tests/web/test_french_pages.py", "tests/web/test_api_fuzz.py", "tests/web/test_stress.py",
+                 "tests/web/test_production_server.py", "tests/web/test_nasty_inputs.py", "tests/seed/test_demo.py",
+                 "tests/web/test_desk_pages.py", "tests/web/test_api_booking.py", "tests/web/test_planner_stats.py",
+                 "tests/web/test_more_time_replan.py", "tests/web/test_admin_technicians.py")
 
 
 def pytest_collection_modifyitems(config, items):
