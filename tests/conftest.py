@@ -54,6 +54,8 @@ PASSWORD = "frontline-demo"
 
 # The longest files, measured (pytest --durations): each file runs on one worker (--dist loadfile), so started
 # last they ran alone at the end while the other core idled (the last 2 % of a CI run took two minutes).
+# pytest-xdist 3.8 hands files out by their number of tests (its --loadscope-reorder default), which overrides this
+# order between files; a run with --no-loadscope-reorder (stop 40) was not faster, on a machine too unsteady to say.
 LONGEST_FIRST = ("tests/browser/", "tests/web/test_garage_desk.py", "tests/web/test_access_matrix.py",
                  "tests/web/test_french_pages.py", "tests/web/test_api_fuzz.py", "tests/web/test_stress.py",
                  "tests/web/test_production_server.py", "tests/web/test_nasty_inputs.py", "tests/seed/test_demo.py",
