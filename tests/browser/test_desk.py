@@ -280,6 +280,31 @@ def test_a_late_acceptance_is_shown_as_missing_the_target(browser, live_server, 
     assert datetime.fromisoformat(override["result"]["start"]) == start, "the override's result is that start"
 
 
+def test_the_queues_open_buttons_stay_within_their_panel_in_french_at_1366_px(browser, live_server, live_app, shots):
+    """Seen on the desk: "Ouvrir le dossier", kept on one line, pushed the open work past its panel at 1366 px, the
+    button half behind the panel's scroll."""
+    from tests.conftest import Auth
+
+    api = Auth(live_app.test_client())
+    api.login("operator")
+    for plate in ("QU-101-EU", "QU-102-EU"):  # unbooked P1s: open work
+        made = api.post("/api/v1/cases", json={
+            "customer": {"name": "Jean-Baptiste Delacroix-Montaigne", "phone": "+33 6 11 22 33 44"},
+            "vehicle": {"plate": plate, "model": "Peugeot 3008"}, "symptom": "engine_fault_stop",
+            "location": {"place": "69007"}})
+        assert made.status_code == 201, made.get_json()
+    page = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900}).new_page()
+    log_in(page, live_server, "operator")
+    page.wait_for_selector("#queue a.button")
+    panel = page.query_selector("#queue").bounding_box()
+    buttons = page.query_selector_all("#queue a.button")
+    assert len(buttons) >= 2
+    for button in buttons:
+        box = button.bounding_box()
+        assert panel["x"] <= box["x"] and box["x"] + box["width"] <= panel["x"] + panel["width"], (box, panel)
+    page.screenshot(path=str(shots / "desk-queue-fr.png"))
+
+
 def test_a_name_typed_without_a_space_does_not_widen_the_desk_or_the_case(browser, live_server, shots):
     """One 110-character name widened the shared desk to 2,417 px for every operator; a long note, the case page."""
     page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
